@@ -1189,6 +1189,18 @@ def warn_labels_of_another_commodity(job: JobConfig, job_path: Path | None) -> N
             "Mg/Li ratio is a poor brine); give the grade column (e.g. 'Li_ppm'), or keep "
             "the ratio if that is what the labels should say"), stacklevel=2)
         return
+    from prospect.screening import derived_figure
+
+    if (derived := derived_figure(cfg.labels.value_column)) is not None:
+        warnings.warn(DataWarning(
+            f"{where}model.labels.value_column {cfg.labels.value_column!r} is {derived}, "
+            "not a grade: a record is a positive where that figure reaches the labels' "
+            "threshold, read in its own terms (the "
+            "threshold of a log10 is the log of the grade, that of an error or a detection "
+            "limit no grade at all); give the grade column (e.g. 'Li_ppm'), or keep this one "
+            "with a threshold in its terms if that is what the labels should say"),
+            stacklevel=2)
+        return
     other = grade_of_another(cfg.mineral, cfg.labels.value_column)
     if other is not None:
         warnings.warn(DataWarning(

@@ -52,6 +52,7 @@ __all__ = [
     "EconomicLayer",
     "confidence_level",
     "confidence_text",
+    "derived_figure",
     "is_mass_fraction",
     "plan_economics",
     "read_window",
@@ -574,7 +575,7 @@ _LOG_GLUED = re.compile(r"\s*(?:log(?:10)?|ln|lg)(?=[A-Z(\[])")
 """A logarithm written glued to its element (``logLi``, ``log10Li``, ``ln(Li)``)."""
 
 
-def _derived(column: str) -> str | None:
+def derived_figure(column: str) -> str | None:
     """What ``column`` holds when its name says it is derived from a grade
     (:data:`_DERIVED_WORDS`), else ``None``; ``dl`` after a mass (``mg_dl``) is a
     decilitre, no detection limit, and ``Ln`` the lanthanides, no logarithm."""
@@ -598,7 +599,7 @@ def _not_lithium(column: str) -> str | None:
     (``CL_PPM``, ``Na_mg_l``, ``K``) or name (``sodium``), a bulk figure (``TDS_mg_l``,
     ``salinity``), or a physical figure its name gives the unit of (``HF_mW_m2``, ``K_mD``:
     :func:`~prospect.config.commodities.column_quantity`), or a figure derived from a grade
-    (``log_Li``, ``Li_sd``, ``Li_DL``: :func:`_derived`); ``None`` for a lithium grade or
+    (``log_Li``, ``Li_sd``, ``Li_DL``: :func:`derived_figure`); ``None`` for a lithium grade or
     a name that says nothing (``conc``)."""
     from prospect.config.commodities import (
         _SYMBOLS,
@@ -616,7 +617,7 @@ def _not_lithium(column: str) -> str | None:
     quantity = column_quantity(column)  # 'HF_mW_m2' (heat flow) was "a grade of hafnium"
     if quantity is not None:
         return quantity
-    derived = _derived(column)  # 'log_Li (mg/L)', 'Li_sd', 'Li_DL': lithium, but no grade
+    derived = derived_figure(column)  # 'log_Li (mg/L)', 'Li_sd', 'Li_DL': lithium, but no grade
     if derived is not None:
         return derived
     graded = column_commodity(column)

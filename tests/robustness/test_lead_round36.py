@@ -83,3 +83,31 @@ def test_an_hdf4_file_given_as_a_raster_source_is_said_so(sandbox: Sandbox, cli:
     line = assert_clean_error(result, 1, "an HDF4 file", "no HDF4 driver",
                               "gdal_translate")
     assert "corrupt" not in line
+
+
+@pytest.mark.parametrize("column", ["log_Li", "Li_sd", "Li_ppm_LOD"])
+def test_plan_says_labels_of_a_figure_derived_from_a_grade(sandbox: Sandbox, cli: Any,
+                                                           column: str) -> None:
+    """Round 37's labels hand-over: ``model.labels.value_column: log_Li`` (a log10, or an
+    error or a detection limit of the grade) with a threshold: plan said nothing, while
+    the screening refuses a surface of such a column. Now plan warns that the column is
+    no grade and its threshold is read in its terms (SYNTHETIC heat raster and wells)."""
+    from .test_jobs_round12 import _model, _wells
+
+    sandbox.write_job(sources=[{"kind": "raster", "name": "heat", "path": "heat.tif"},
+                               _wells(sandbox, column)], model=_model(column, "lithium"))
+    result = cli("plan", sandbox.job_path)
+    assert result.code == 0, result.err[-3000:]
+    line = next(ln for ln in result.err.splitlines() if "not a grade:" in ln)
+    assert line.startswith("warning:") and f"value_column {column!r} is a" in line, line
+
+
+def test_plan_says_nothing_of_labels_of_a_grade(sandbox: Sandbox, cli: Any) -> None:
+    """Control: labels of a lithium grade column (``Li_ppm``) get no such warning."""
+    from .test_jobs_round12 import _model, _wells
+
+    sandbox.write_job(sources=[{"kind": "raster", "name": "heat", "path": "heat.tif"},
+                               _wells(sandbox, "Li_ppm")], model=_model("Li_ppm", "lithium"))
+    result = cli("plan", sandbox.job_path)
+    assert result.code == 0, result.err[-3000:]
+    assert "not a grade" not in result.err, result.err[-3000:]
