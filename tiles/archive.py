@@ -9,9 +9,11 @@ vector tiles only. TileJSON 3.0.0 describes a pyramid, an archive or a served la
 
 from __future__ import annotations
 
+import errno
 import html
 import json
 import math
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from pmtiles.tile import Compression, TileType, zxy_to_tileid
 from pmtiles.writer import Writer
 
 from prospect.config.tiles import TileLayerConfig
-from prospect.io.files import staged_file
+from prospect.io.files import staged_file, temp_name
 from tiles.colormap import css_colour
 from tiles.grids import no_wrap_bounds, pixel_edge_bounds
 from tiles.metadata import LayerMeta, center_zoom, middle_lon
@@ -170,24 +172,77 @@ def write_mbtiles(
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     with staged_file(path) as tmp:
-        db = sqlite3.connect(tmp)
         try:
-            with db:
-                # "MPBX": MBTiles' application id in SQLite's register (magic.txt)
-                db.execute("PRAGMA application_id = 0x4d504258")
-                db.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
-                db.execute("CREATE UNIQUE INDEX name ON metadata (name)")
-                db.execute("CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, "
-                           "tile_row INTEGER, tile_data BLOB)")
-                db.execute("CREATE UNIQUE INDEX tile_index ON tiles "
-                           "(zoom_level, tile_column, tile_row)")
-                db.executemany("INSERT INTO metadata VALUES (?, ?)", rows.items())
-                db.executemany("INSERT INTO tiles VALUES (?, ?, ?, ?)", (
-                    (z, x, (1 << z) - 1 - y, sqlite3.Binary(f.read_bytes()))
-                    for _, z, x, y, f in tiles))
-        finally:
-            db.close()
+            _fill_mbtiles(tmp, rows, tiles)
+        except sqlite3.Error as exc:  # the disk is asked while the unfinished file is there
+            fault = _sqlite_disk_fault(exc, path, sum(t[-1].stat().st_size for t in tiles))
+            if fault is None:
+                raise
+            raise fault from exc
     return path
+
+
+def _fill_mbtiles(tmp: Path, rows: dict[str, str],
+                  tiles: list[tuple[int, int, int, int, Path]]) -> None:
+    """Write the MBTiles tables, the metadata ``rows`` and the ``tiles`` into ``tmp``."""
+    db = sqlite3.connect(tmp)
+    try:
+        with db:
+            # "MPBX": MBTiles' application id in SQLite's register (magic.txt)
+            db.execute("PRAGMA application_id = 0x4d504258")
+            db.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
+            db.execute("CREATE UNIQUE INDEX name ON metadata (name)")
+            db.execute("CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, "
+                       "tile_row INTEGER, tile_data BLOB)")
+            db.execute("CREATE UNIQUE INDEX tile_index ON tiles "
+                       "(zoom_level, tile_column, tile_row)")
+            db.executemany("INSERT INTO metadata VALUES (?, ?)", rows.items())
+            db.executemany("INSERT INTO tiles VALUES (?, ?, ?, ?)", (
+                (z, x, (1 << z) - 1 - y, sqlite3.Binary(f.read_bytes()))
+                for _, z, x, y, f in tiles))
+    finally:
+        db.close()
+
+
+_SQLITE_FULL, _SQLITE_IOERR, _SQLITE_READONLY, _SQLITE_CANTOPEN = 13, 10, 8, 14
+"""SQLite's primary result codes (``sqlite_errorcode & 0xff``) of a write the disk may
+have refused."""
+_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS,
+                          errno.EACCES, errno.EPERM})
+_PROBE_MAX = 2**26
+"""The most :func:`_sqlite_disk_fault` asks the disk for (64 MiB)."""
+
+
+def _sqlite_disk_fault(exc: sqlite3.Error, target: Path, need: int) -> OSError | None:
+    """The disk's error for SQLite's failed write of the MBTiles archive ``target``, as an
+    :class:`OSError` naming it; ``None`` when the disk was not at fault.
+
+    SQLite says "database or disk is full" or "disk I/O error" (a file-size limit, a
+    quota) without an errno: the stage ended in "internal error: OperationalError: disk
+    I/O error" (exit 70, "a bug in Prospect"), where a full disk under a PMTiles archive
+    or a tile is told as the disk's, with what to do. A full database is ENOSPC; for the
+    others the disk is asked for the archive's room (``need``, its tiles' bytes, and
+    SQLite's pages; at most :data:`_PROBE_MAX`) in a hidden file beside it, removed at
+    once, and its refusal is the error.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary == _SQLITE_FULL:
+        return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+    if primary not in (_SQLITE_IOERR, _SQLITE_READONLY, _SQLITE_CANTOPEN):
+        return None
+    probe = temp_name(target)  # swept as a leftover when the run is killed meanwhile
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.posix_fallocate(fd, 0, max(1, min(need + 2**16, _PROBE_MAX)))
+        finally:
+            os.close(fd)
+            probe.unlink(missing_ok=True)
+    except OSError as err:
+        if err.errno in _DISK_ERRNOS:
+            return OSError(err.errno, err.strerror, str(target))
+    return None
 
 
 def tilejson(

@@ -27,9 +27,18 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
+KEY_PREFIX = "pk_"
+"""How every key :func:`new_key` makes starts."""
+KEY_LENGTH = len(KEY_PREFIX) + 43
+"""Characters in a key :func:`new_key` makes (the prefix and 32 bytes in base64url)."""
+_COPIED_WITH = " \t\r\n\"'<>`"
+"""What a key copied from a terminal, an e-mail or a config is sent with around it: spaces,
+line breaks, quotes and angle brackets (none is in a key)."""
+
+
 def new_key() -> tuple[str, str]:
     """A fresh API key and its digest: ``(key, sha256)``. Give the key to the agency only."""
-    key = "pk_" + secrets.token_urlsafe(32)
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
     return key, hash_key(key)
 
 
@@ -50,6 +59,9 @@ class Decision:
 
     access: Access
     agency: str | None = None
+    hint: str = ""
+    """What was wrong with a key not recognised (:meth:`KeyStore.identify`), and what to
+    send instead; ``""`` where nothing more can be said."""
 
     @property
     def allowed(self) -> bool:
@@ -70,11 +82,19 @@ class Decision:
         return {
             Access.ALLOWED: "ok",
             Access.NO_KEY: "this layer needs an API key: send header 'X-API-Key' or ?key=",
-            Access.BAD_KEY: "API key not recognised",
+            Access.BAD_KEY: "API key not recognised: " + (self.hint or (
+                f"send the whole key the data provider gave you (it starts with "
+                f"'{KEY_PREFIX}' and is {KEY_LENGTH} characters long), or ask them for a new "
+                "one; a public layer needs no key")),
             Access.REVOKED: "API key revoked; ask the data provider for a new one",
             Access.EXPIRED: "API key expired; ask the data provider for a new one",
             Access.FORBIDDEN: "this API key has no rights on this layer",
         }[self.access]
+
+
+_NAMED = {" ": "a space", "\t": "a tab", "\r": "a line break", "\n": "a line break",
+          '"': "quotes", "'": "quotes", "`": "quotes", "<": "angle brackets",
+          ">": "angle brackets"}
 
 
 class KeyStore:
@@ -98,7 +118,7 @@ class KeyStore:
         digest = hash_key(key)
         entry = self._by_hash.get(digest)
         if entry is None or not hmac.compare_digest(entry.key_sha256, digest):
-            return Decision(Access.BAD_KEY)
+            return Decision(Access.BAD_KEY, hint=self._bad_key_hint(key))
         if entry.revoked:
             return Decision(Access.REVOKED, entry.agency)
         if entry.expires is not None:
@@ -106,6 +126,59 @@ class KeyStore:
             if datetime.now(UTC) >= expires:
                 return Decision(Access.EXPIRED, entry.agency)
         return Decision(Access.ALLOWED, entry.agency)
+
+    def _bad_key_hint(self, key: str) -> str:
+        """What is wrong with ``key``, which is no key here, where a key is in it: sent
+        with a space, a line break or quotes around it (copied with them: ``?key=pk_...%0A``
+        was "API key not recognised", the right key refused without a word of why); ``""``
+        otherwise (nothing is said of other keys)."""
+        inner = key.strip(_COPIED_WITH)
+        if inner != key and hash_key(inner) in self._by_hash:
+            around = sorted({_NAMED.get(c, repr(c)) for c in key if c in _COPIED_WITH})
+            return (f"the key was sent with {' and '.join(around)} around it (copied with "
+                    "it); send the key alone")
+        return ""
+
+    def warnings(self, now: datetime | None = None) -> list[str]:
+        """What an agency meets with its key that the config does not show: a key whose
+        ``expires`` has passed (a year written one too low, or a key left in after it
+        ran out) and a key granted no layer. Such keys passed ``prospect serve --check``
+        ("config and layers OK") and the agency got 403 on every request, which only its
+        complaint told the provider. A revoked key says nothing: it is refused on purpose.
+
+        Parameters
+        ----------
+        now
+            The time to compare expiries with (default: now, UTC).
+
+        Returns
+        -------
+        list of str
+            One line per key, naming its agency and what to change.
+        """
+        now = now or datetime.now(UTC)
+        lines = []
+        for entry in self._by_hash.values():
+            if entry.revoked:
+                continue
+            expires = entry.expires
+            if expires is not None:
+                expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
+                if expires <= now:
+                    lines.append(
+                        f"the key of agency {entry.agency!r} expired on "
+                        f"{expires:%Y-%m-%d %H:%M} UTC, so every request with it is refused "
+                        "(403 'API key expired'); give it a later 'expires', or remove the "
+                        "entry")
+                    continue
+            if not entry.layers:
+                public = sorted(self._public)
+                lines.append(
+                    f"the key of agency {entry.agency!r} is granted no layer ('layers: []'), "
+                    "so it reads only the public ones "
+                    f"({', '.join(public) if public else 'none here'}); name the layers it "
+                    "may read in its 'layers', or '*' for every layer")
+        return lines
 
     def entry(self, key: str) -> AgencyKeyConfig | None:
         """The config entry of ``key`` (``None`` when unknown)."""

@@ -336,6 +336,29 @@ def _shown(value: Any, name: str | None = None, units: str = "") -> str:
     return f"{int(value)} ({name})" if name else str(int(value))
 
 
+DEGREE_DECIMALS = 9
+"""Decimals of the degrees GetFeatureInfo writes (1e-9 degrees is about 0.1 mm)."""
+
+
+def plain_degrees(value: float) -> float:
+    """``value`` (degrees) rounded to :data:`DEGREE_DECIMALS` decimals, as a pixel's centre
+    is written: its computation in binary floats left noise in the last digits
+    (``5.150000000000006`` for the pixel centred on 5.15), read by a user as a point other
+    than the one clicked. ``-0.0`` is written ``0.0``.
+
+    Parameters
+    ----------
+    value
+        Longitude or latitude in degrees.
+
+    Returns
+    -------
+    float
+        The rounded degrees.
+    """
+    return round(value, DEGREE_DECIMALS) + 0.0
+
+
 def _class_of(value: Any, classes: dict[int, str] | None) -> str | None:
     """The name of the class whose code a cell ``value`` is, when its layer is a class
     map (:func:`tiles.metadata.layer_classes`) and the value one of its codes."""
@@ -419,6 +442,7 @@ async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -
     # a pixel of a world copy (lon 291.6 is 68.4 W): the value of the place it shows, as
     # the map draws it there (a layer in degrees was read at 291.6 and had none)
     lon = (lon + 180.0) % 360.0 - 180.0
+    shown_at = [plain_degrees(lon), plain_degrees(lat)]  # 5.15, never 5.150000000000006
     # refused before any layer is read; the media type is compared without case
     fmt = offered_format(q.get("INFO_FORMAT", "application/json"), INFO_FORMATS,
                          name="INFO_FORMAT")
@@ -433,15 +457,19 @@ async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -
             properties["class"] = name
         shown.append(_shown(value, name, svc.meta(layer).units))
         features.append({
-            "type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "type": "Feature", "geometry": {"type": "Point", "coordinates": shown_at},
             "properties": properties,
         })
     if fmt == "application/json":  # strict JSON: no data is null, never a bare NaN
         body = json.dumps(jsonable({"type": "FeatureCollection", "features": features}),
                           allow_nan=False)
     elif fmt == "text/plain":
-        body = "".join(f"{f['properties']['layer']} = {text}\n"
-                       for f, text in zip(features, shown, strict=True))
+        # a synthetic layer says so, as every other answer's title does: the line named
+        # the layer alone (``ramp = 0.95``), and QGIS's identify showed synthetic data
+        # as a survey's
+        body = "".join(f"{f['properties']['layer']}"
+                       f"{' (synthetic data)' if svc.meta(layer).synthetic else ''} = {text}\n"
+                       for f, text, layer in zip(features, shown, layers, strict=True))
     elif fmt in ("application/vnd.ogc.gml", "text/xml"):
         body = _gml(features)
     else:  # text/html

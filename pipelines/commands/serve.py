@@ -68,6 +68,8 @@ def serve(
                       else escape(line))
     for line in service.grid_warnings():  # grids, latitudes and overviews that fail a layer
         console.print(f"[yellow]warning: {escape(line)}[/yellow]")
+    for line in service.keys.warnings():  # keys that were refused on every request
+        console.print(f"[yellow]warning: {escape(line)}[/yellow]")
     if check:
         console.print("config and layers OK")
         return

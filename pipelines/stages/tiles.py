@@ -25,9 +25,9 @@ import json
 import math
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, get_args
 
@@ -327,13 +327,15 @@ def _render_layer(
             tile_size=cfg.tile_size, legend_url=f"{root}legend.png", tile_matrix_set=grid,
         ), indent=2, newline=False)
     for kind in _archives(cfg):
-        if kind == "pmtiles":
-            write_pmtiles(layer_dir, staging / "layer.pmtiles", fmt=cfg.format,
-                          bounds=meta.bounds, metadata=doc)
-        else:  # desktop GIS: GDAL's MBTiles driver reads raster tiles, its PMTiles none
-            write_mbtiles(layer_dir, staging / "layer.mbtiles", fmt=cfg.format,
-                          bounds=meta.bounds, name=meta.label, description=meta.description,
-                          attribution=meta.attribution, metadata=doc)
+        with _archive_named(staging, name, kind):
+            if kind == "pmtiles":
+                write_pmtiles(layer_dir, staging / "layer.pmtiles", fmt=cfg.format,
+                              bounds=meta.bounds, metadata=doc)
+            else:  # desktop GIS: GDAL's MBTiles driver reads raster tiles, its PMTiles none
+                write_mbtiles(layer_dir, staging / "layer.mbtiles", fmt=cfg.format,
+                              bounds=meta.bounds, name=meta.label,
+                              description=meta.description, attribution=meta.attribution,
+                              metadata=doc)
     viewer_layer = ViewerLayer(
         config=layer, tiles=f"../tiles/{name}/{{z}}/{{x}}/{{y}}.{cfg.format}",
         legend=f"../tiles/{name}/legend.png", bounds=meta.bounds,
@@ -350,6 +352,21 @@ def _render_layer(
         f"{range_origin(data, layer.vmin, layer.vmax)}: vmin and vmax are not set in "
         "tiles.layers, and the default 0 to 1 would show one colour" if stretched else None)
     return viewer_layer, metrics, values, where
+
+
+@contextmanager
+def _archive_named(staging: Path, name: str, kind: str) -> Iterator[None]:
+    """Name the published archive (``tiles/<name>.<kind>``) in a disk's error of its
+    write in ``staging``: it named ``tiles/<name>/layer.<kind>``, the staged file's
+    name in a folder that never holds it."""
+    staged = str(staging / f"layer.{kind}")
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename != staged:
+            raise
+        published = staging.parent / f"{name}.{kind}"
+        raise type(exc)(exc.errno, exc.strerror, str(published)) from exc
 
 
 def _no_tile_message(name: str, where: str, source: LayerSource, sample: np.ndarray) -> str:

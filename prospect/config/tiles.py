@@ -413,6 +413,12 @@ def check_bind_host(text: str) -> str:
     import re
 
     value = text.strip()
+    parts = [p for p in re.split(r"[\s,;]+", value) if p]
+    if len(parts) > 1 or (parts and parts[0] != value):
+        # several addresses (``0.0.0.0,::``, as a proxy's or gunicorn's binds list them)
+        # passed as one host name and failed at start-up as "cannot resolve"; ``localhost
+        # 8080`` was refused with itself as the example to write
+        _several_hosts(value, parts)
     scheme = re.match(r"(?i)^[a-z][a-z0-9+.-]*://", value)
     rest = value[scheme.end():] if scheme else value
     path = "/" in rest
@@ -435,6 +441,34 @@ def check_bind_host(text: str) -> str:
     raise ValueError(f"{wrong}, not an address to listen on: give the host name or IP "
                      f"address alone, e.g. {(rest.strip() or '127.0.0.1')!r} ('0.0.0.0' for "
                      f"every IPv4 address of this machine){where_port}")
+
+
+def _several_hosts(value: str, parts: list[str]) -> None:
+    """Refuse ``value``, a host written as several ``parts`` (split at spaces, commas or
+    semicolons): a list of addresses, or an address and its port after a space. The
+    example given is the first part where it is an address alone, else ``127.0.0.1``.
+
+    Raises
+    ------
+    ValueError
+        Always: what the value holds and the one address to write.
+    """
+    try:
+        example = check_bind_host(parts[0])
+    except ValueError:
+        example = "127.0.0.1"
+    if len(parts) == 2 and parts[1].isdigit():
+        raise ValueError(f"an address and a port ({value!r}), not an address to listen on: "
+                         f"give the host name or IP address alone, e.g. {example!r}; the "
+                         f"port goes in 'port' (or --port), e.g. port: {parts[1]}")
+    listed = ", ".join(repr(p) for p in parts[:4]) + (", ..." if len(parts) > 4 else "")
+    raise ValueError(f"{len(parts)} addresses ({listed}), not one address to listen on: the "
+                     f"server listens on one; give one, e.g. {example!r}"
+                     + ("" if example == "0.0.0.0" else " ('0.0.0.0' for every IPv4 address "
+                        "of this machine)") if len(parts) > 1 else
+                     f"an address followed by {value[len(parts[0]):][:1]!r}, not an "
+                     f"address to listen on: give the host name or IP address alone, "
+                     f"e.g. {example!r}")
 
 
 def _check_origin(text: str) -> str:

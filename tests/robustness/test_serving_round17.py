@@ -181,7 +181,7 @@ def test_sld_styling_is_refused_not_ignored(served: httpx.Client, site: dict[str
 
 
 @pytest.mark.parametrize(("fmt", "expected"), [
-    ("text/plain", "probability = no data"), ("text/html", "<td>no data</td>")])
+    ("text/plain", "probability (synthetic data) = no data"), ("text/html", "<td>no data</td>")])
 def test_getfeatureinfo_text_of_a_cell_without_data_says_no_data(
         served: httpx.Client, site: dict[str, Any], fmt: str, expected: str) -> None:
     """A cell without data read ``probability = None`` (Python's word) in text/plain and

@@ -337,7 +337,7 @@ def test_get_feature_info_of_a_class_map_gives_the_code_and_its_class(class_serv
     props = as_json["features"][0]["properties"]
     assert props["value"] == 1 and props["class"] == "uncertain", props
     text = _feature_info(class_served, lon, lat, "text/plain").text
-    assert text == "screen = 1 (uncertain)\n", text
+    assert text == "screen (synthetic data) = 1 (uncertain)\n", text  # round 37: says so
     gml = ET.fromstring(_feature_info(class_served, lon, lat, "application/vnd.ogc.gml").content)
     assert gml.findtext(".//{urn:x-prospect:wms}class") == "uncertain"
 

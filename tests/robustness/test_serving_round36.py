@@ -373,7 +373,7 @@ def test_control_a_cell_without_data_says_no_data_without_units(served: Any) -> 
         "LAYERS": "grade", "QUERY_LAYERS": "grade", "STYLES": "", "CRS": "CRS:84",
         "BBOX": "6,52,7,53", "WIDTH": "10", "HEIGHT": "10", "I": "5", "J": "5",
         "INFO_FORMAT": "text/plain"})
-    assert r.status_code == 200 and r.text == "grade = no data\n", r.text
+    assert r.status_code == 200 and r.text == "grade (synthetic data) = no data\n", r.text
 
 
 # -- an access log written into a file the server reads ------------------------------------
