@@ -31,7 +31,7 @@ from prospect.errors import DataError, DataWarning
 from prospect.grid import ChunkWindow, RegionGrid, check_transformable, parse_crs
 from prospect.ingest.layers import Layer, distance_units
 from prospect.io.geoparquet import other_geometry_hint
-from prospect.io.remote import NetworkReadError
+from prospect.io.remote import NetworkReadError, read_as_planned
 from prospect.io.vector import (
     Units,
     crs_replaced_message,
@@ -112,6 +112,11 @@ class GeologyCodesLayer(Layer):
     gdal_options: tuple[tuple[str, str | int], ...] = ()
     """GDAL's HTTP settings of the source's ``remote:`` for a map read over a network
     (:func:`~prospect.io.vector.remote_reads`); empty for a local file."""
+    versions: tuple[tuple[str, str], ...] = ()
+    """The map read over a network, with the version its server stated when planned
+    (:func:`~prospect.io.remote.network_version`): a task of a worker that kept an earlier
+    version (a cluster that outlives a run) drops it first
+    (:func:`~prospect.io.remote.read_as_planned`)."""
 
     def extra_attrs(self) -> dict[str, object]:
         """The code table: ``categories`` (JSON code -> unit) and CF flag attributes.
@@ -129,6 +134,8 @@ class GeologyCodesLayer(Layer):
 
     def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         """Rasterise the polygons meeting the chunk (cell centre inside polygon)."""
+        if self.versions:
+            read_as_planned(self.versions)
         with remote_reads(self.gdal_options):
             return self._compute(grid, window)
 
@@ -692,10 +699,17 @@ class LineDistanceLayer(Layer):
     gdal_options: tuple[tuple[str, str | int], ...] = ()
     """GDAL's HTTP settings of the source's ``remote:`` for a map read over a network
     (:func:`~prospect.io.vector.remote_reads`); empty for a local file."""
+    versions: tuple[tuple[str, str], ...] = ()
+    """The map read over a network, with the version its server stated when planned
+    (:func:`~prospect.io.remote.network_version`): a task of a worker that kept an earlier
+    version (a cluster that outlives a run) drops it first
+    (:func:`~prospect.io.remote.read_as_planned`)."""
 
     def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         """Exact nearest-line distances for the chunk's cell centres."""
         wkt = grid.crs_obj.to_wkt()
+        if self.versions:
+            read_as_planned(self.versions)
         with remote_reads(self.gdal_options):
             lines = _lines_tree(self.path, self.layer, self.attribute, self.crs, wkt,
                                 self.contacts,
@@ -1267,7 +1281,12 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
         Missing/corrupt file, a server that does not answer in time, unknown layer or
         attribute, no CRS, or no feature in the region.
     """
-    from prospect.io.remote import forget_cached, gdal_http_options, is_network_name
+    from prospect.io.remote import (
+        forget_cached,
+        gdal_http_options,
+        is_network_name,
+        network_version,
+    )
 
     if not is_network_name(str(source.path)):
         return _plan_vector(source, grid)
@@ -1279,7 +1298,8 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
                                       retry_delay_s=remote.retry_delay_s).items())
     with remote_reads(options):
         layers = _plan_vector(source, grid)
-    return [replace(layer, gdal_options=options)
+    versions = ((str(source.path), network_version(str(source.path), options)),)
+    return [replace(layer, gdal_options=options, versions=versions)
             if isinstance(layer, GeologyCodesLayer | LineDistanceLayer) else layer
             for layer in layers]
 

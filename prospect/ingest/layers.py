@@ -255,11 +255,18 @@ class Layer(abc.ABC):
         return {}
 
     def checksums(self) -> dict[str, str]:
-        """Input file -> SHA-256 (of the archive a ``/vsizip/`` or ``/vsitar/`` name reads)."""
+        """Input file -> SHA-256 (of the archive a ``/vsizip/`` or ``/vsitar/`` name reads);
+        a file read over a network -> the version its server states (``ETag``,
+        ``Last-Modified``, size: :func:`prospect.io.remote.network_version`), so a map
+        replaced on its server is another input, as a local file rewritten is."""
         from prospect.config.vsi import archive_file
+        from prospect.io.remote import network_versions
 
         files = {p: archive_file(p) or p for p in self.inputs}
-        return {p: file_sha256(f) for p, f in files.items() if Path(f).is_file()}
+        out = {p: file_sha256(f) for p, f in files.items() if Path(f).is_file()}
+        options = tuple(getattr(self, "gdal_options", None) or ())
+        found = network_versions([p for p in self.inputs if p not in out], options)
+        return out | {p: version for p, version in found.items() if version}
 
     def provenance(self) -> dict[str, Any]:
         """Source files with checksums and the settings used (resampling, method...)."""

@@ -252,6 +252,11 @@ class RasterLayer(Layer):
     gdal_options: tuple[tuple[str, str | int], ...] = ()
     """GDAL's HTTP settings (timeouts, retries: :func:`~prospect.io.remote.gdal_http_options`
     of the source's ``remote:``) for a layer read over a network; empty for local files."""
+    versions: tuple[tuple[str, str], ...] = ()
+    """Each file read over a network, with the version its server stated when the layer was
+    planned (:func:`~prospect.io.remote.network_version`); a task drops what its process
+    keeps of a file whose planned version it has not read yet
+    (:func:`~prospect.io.remote.read_as_planned`)."""
 
     def extra_attrs(self) -> dict[str, Any]:
         """Categorical layers: the code range as a CF ``valid_range`` pair, and the code
@@ -277,7 +282,17 @@ class RasterLayer(Layer):
     def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         """Warp each scene onto the chunk and keep the first valid value per cell (under
         the source's HTTP settings where its files are read over a network: GDAL's are per
-        thread, and without a timeout a server that never answers held the task forever)."""
+        thread, and without a timeout a server that never answers held the task forever).
+
+        A worker of a cluster that outlives a run (``--scheduler``) kept GDAL's ranges and
+        its open handles of a remote file from an earlier run: a grid replaced on its
+        server was ingested again (``--force``) with its old values. The versions planned
+        (:attr:`versions`) drop them first where they differ from those this process read.
+        """
+        if self.versions:
+            from prospect.io.remote import read_as_planned
+
+            read_as_planned(self.versions)
         if self.gdal_options:
             import rasterio
 
@@ -1540,7 +1555,12 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
     with rasterio.Env(**options):
         layers = _plan_scenes(source, grid, scenes)
     frozen = tuple(sorted(options.items()))
-    return [dataclasses.replace(layer, gdal_options=frozen) for layer in layers]
+    from prospect.io.remote import network_versions
+
+    versions = network_versions([n for layer in layers for n in layer.inputs], frozen)
+    return [dataclasses.replace(layer, gdal_options=frozen, versions=tuple(
+        (name, versions[name]) for name in layer.inputs if name in versions))
+        for layer in layers]
 
 
 def _refuse_mixed_products(source: RasterSource, var: str, path: str,

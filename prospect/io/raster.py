@@ -1108,12 +1108,30 @@ def gdal_path(path: Path | str, variable: str | None = None) -> str:
     A variable in a netCDF-4 group is named by its full path from the root
     (``/geophysics/heat``), as GDAL lists it; ``geophysics/heat`` is the same variable,
     and is named so here: GDAL opens both, but the header checks that look the variable
-    up by name (the types of its bounds) found none under the short spelling."""
+    up by name (the types of its bounds) found none under the short spelling.
+
+    A GeoPackage's raster tables are named ``GPKG:f.gpkg:table``: GDAL's netCDF driver
+    does not open a GeoPackage, so ``variable: heat`` of a GeoPackage of several raster
+    tables was refused as "no variable 'heat'; variables are dem, heat"."""
+    if variable and _is_sqlite(path):
+        return f"GPKG:{path}:{variable}"
     if variable:
         if "/" in variable.strip("/") and not variable.startswith("/"):
             variable = "/" + variable
         return f'NETCDF:"{path}":{variable}'
     return str(path)
+
+
+def _is_sqlite(path: Path | str) -> bool:
+    """Whether ``path`` is a local SQLite database (a GeoPackage), by its first bytes."""
+    text = str(path)
+    if text.startswith("/vsi") or "://" in text:
+        return False
+    try:
+        with open(text, "rb") as fh:
+            return fh.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 def _group_of(src: Any) -> str:
@@ -3551,8 +3569,9 @@ def companion_files(src: Any, path: Path | str) -> tuple[str, ...]:
     """:attr:`RasterInfo.companions` of the open ``src`` read from ``path``: the other
     files GDAL lists of a format kept in several (not the ``.aux.xml`` GDAL may write
     itself), the ``.prj`` beside a format that keeps its CRS there (read by GDAL or by
-    :func:`_prj_crs`), and the sidecars whose content GDAL applies to any file
-    (:func:`_applied_sidecars`); local files only."""
+    :func:`_prj_crs`), the sidecars whose content GDAL applies to any file
+    (:func:`_applied_sidecars`), and an ArcGIS value attribute table naming its classes
+    (``.vat.dbf``, :func:`_vat_classes`); local files only."""
     if str(path).startswith("/vsi") or "://" in str(path):
         return ()
     own = os.path.abspath(str(path))
@@ -3565,6 +3584,8 @@ def companion_files(src: Any, path: Path | str) -> tuple[str, ...]:
         if prj.is_file():
             found.append(str(prj))
     found += _applied_sidecars(src.files or [])
+    found += [str(path) + ext for ext in (".vat.dbf", ".VAT.DBF", ".vat.DBF")  # its names
+              if Path(str(path) + ext).is_file()]  # (:func:`_vat_classes`)
     return tuple(dict.fromkeys(f for f in found if os.path.abspath(f) != own))
 
 
@@ -4891,6 +4912,57 @@ def _class_names(src: Any, codes: tuple[str | None, ...]
     return tuple(out) if any(out) else ()
 
 
+_VAT_NAME_COLUMNS = ("class_name", "classname", "name", "unit", "unit_name", "label",
+                     "class", "lithology", "litho", "description", "descr")
+"""Columns of an ArcGIS value attribute table that name its classes, in order of
+preference; else its first column of text."""
+
+
+def _vat_classes(src: Any, path: Path | str) -> tuple[tuple[tuple[int, str], ...], ...]:
+    """The class names of a one-band integer raster stated in ArcGIS's value attribute
+    table beside it (``geology.tif.vat.dbf``: a ``Value`` column of codes, a ``Count``
+    column and the user's own columns), as ``(code, name)`` pairs; ``()`` where none.
+
+    GDAL (before 3.11) does not read a ``.vat.dbf``: a geology map exported from ArcGIS
+    with its units named there was read as continuous values by default (codes 1 and 3
+    resampled into 2, a unit no map has), and as codes without names when declared
+    categorical, without a word."""
+    text = str(path)
+    if src.count != 1 or text.startswith("/vsi") or "://" in text or \
+            not np.issubdtype(np.dtype(src.dtypes[0]), np.integer):
+        return ()
+    table = next((Path(text + ext) for ext in (".vat.dbf", ".VAT.DBF", ".vat.DBF")
+                  if Path(text + ext).is_file()), None)
+    if table is None:
+        return ()
+    try:
+        import pyogrio
+
+        frame = pyogrio.read_dataframe(table, read_geometry=False)
+    except Exception:  # an unreadable table names no class: read as before
+        return ()
+    columns = {str(c).strip().lower(): c for c in frame.columns}
+    value = next((columns[n] for n in sorted(_RAT_VALUE_NAMES) if n in columns), None)
+    from pandas.api.types import is_string_dtype
+
+    texts = [c for c in frame.columns if is_string_dtype(frame[c])]
+    name = next((columns[n] for n in _VAT_NAME_COLUMNS
+                 if n in columns and columns[n] in texts), texts[0] if texts else None)
+    if value is None or name is None:
+        return ()
+    pairs = []
+    for code, label in zip(frame[value], frame[name], strict=True):
+        try:
+            number = float(code)
+        except (TypeError, ValueError):
+            return ()
+        if not math.isfinite(number) or number != int(number):
+            return ()
+        if isinstance(label, str) and label.strip():
+            pairs.append((int(number), label.strip()))
+    return (tuple(pairs),) if pairs else ()
+
+
 def _vrt_source_codes(src: Any, path: Path | str, codes: tuple[str | None, ...],
                       classes: tuple[tuple[tuple[int, str], ...], ...]
                       ) -> tuple[tuple[str | None, ...], tuple[tuple[tuple[int, str], ...], ...]]:
@@ -5565,7 +5637,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 _refuse_spatial_steps(src, path)
                 info["steps"] = _steps(src)
             info["codes"] = _coded_bands(src)
-            info["classes"] = _class_names(src, info["codes"])
+            info["classes"] = _class_names(src, info["codes"]) or _vat_classes(src, path)
             if src.driver == "VRT":  # a VRT's sources say it of the cells they give it
                 info["codes"], info["classes"] = _vrt_source_codes(
                     src, path, info["codes"], info["classes"])

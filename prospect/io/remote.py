@@ -13,7 +13,8 @@ from prospect.errors import InputFileError
 
 __all__ = ["DEFAULT_REMOTE", "ENVIRONMENT_SETTINGS", "SOURCE_SETTINGS", "NetworkReadError",
            "forget_cached", "gdal_http_options", "is_network_name",
-           "network_epoch", "network_failure_message", "read_failure"]
+           "network_epoch", "network_failure_message", "network_version", "network_versions",
+           "read_as_planned", "read_failure"]
 
 DEFAULT_REMOTE: dict[str, Any] = {"timeout_s": 30.0, "retries": 3, "retry_delay_s": 0.5}
 """The HTTP settings of a source without ``remote:`` (``RemoteReads``' defaults), for
@@ -303,3 +304,125 @@ def vsi_head(lib: Any, name: str, size: int) -> bytes | None:
         return bytes(buffer.raw[:got])
     finally:
         closer(handle)
+
+
+#: The headers of an HTTP answer that tell one version of a file from another.
+_VERSION_HEADERS = ("etag", "last-modified", "content-length", "x-amz-version-id",
+                    "x-goog-generation")
+
+_VERSIONS: dict[tuple[str, int, tuple[tuple[str, Any], ...]], str] = {}
+_VERSIONS_LOCK = threading.Lock()
+
+
+def network_version(name: str, options: Iterable[tuple[str, Any]] = ()) -> str:
+    """What the server says of the version of the network file ``name`` (its ``ETag``,
+    ``Last-Modified`` and ``Content-Length``, or an object store's version id), as one
+    line such as ``etag "5f3a"; last-modified Sat, 05 Dec 2026 10:00:00 GMT;
+    content-length 6760``; ``""`` where it says none, or cannot be asked.
+
+    A local input's SHA-256 is part of its layer's fingerprint, so a file changed between
+    two runs (or between an interrupted run and its resume) is ingested again; a file read
+    over a network had none, so a survey grid or map replaced on its server kept the
+    cube's old values on the next run, and a resumed run mixed old and new chunks, without
+    a word. Asked once per drop of GDAL's cache of the file (each plan:
+    :func:`network_epoch`), through GDAL (``VSIGetFileMetadata``'s ``HEADERS``, one
+    ``HEAD`` request: the credentials and endpoints GDAL reads with apply), under
+    ``options`` (the source's ``remote:`` settings, :func:`gdal_http_options`; those of
+    an unset ``remote:`` where none).
+    """
+    import ctypes
+
+    from prospect.io.raster import _gdal_c
+
+    if not is_network_name(name):
+        return ""
+    gdal = _gdal_name(name)
+    given = dict(options) or gdal_http_options(**DEFAULT_REMOTE)  # never GDAL's no timeout
+    frozen = tuple(sorted((str(k), v) for k, v in given.items()))
+    key = (gdal, network_epoch(gdal), frozen)
+    with _VERSIONS_LOCK:
+        if key in _VERSIONS:
+            return _VERSIONS[key]
+    lib = _gdal_c()
+    func: Any = getattr(lib, "VSIGetFileMetadata", None) if lib is not None else None
+    destroy: Any = getattr(lib, "CSLDestroy", None) if lib is not None else None
+    if func is None or destroy is None:
+        return ""
+    func.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p]
+    func.restype = ctypes.POINTER(ctypes.c_char_p)
+    destroy.argtypes, destroy.restype = [ctypes.POINTER(ctypes.c_char_p)], None
+    headers: dict[str, str] = {}
+    import rasterio
+
+    with rasterio.Env(**dict(frozen)):
+        quiet = _quietly(lib, lambda raw: headers.update(_read_list(func(raw, b"HEADERS",
+                                                                         None), destroy)))
+        quiet(gdal.encode())
+    said = "; ".join(f"{h} {headers[h]}" for h in _VERSION_HEADERS if headers.get(h))
+    with _VERSIONS_LOCK:
+        if len(_VERSIONS) > 4096:
+            _VERSIONS.clear()
+        _VERSIONS[key] = said
+        _READ[gdal] = said  # this process's caches were dropped by the plan that asks
+    return said
+
+
+def network_versions(names: Iterable[str], options: Iterable[tuple[str, Any]] = ()
+                     ) -> dict[str, str]:
+    """:func:`network_version` of each network name among ``names`` (name -> version, ``""``
+    where the server states none), asked up to 16 at a time: a composite of hundreds of
+    remote scenes is not planned one request after another."""
+    wanted = list(dict.fromkeys(n for n in names if is_network_name(n)))
+    frozen = tuple(options)
+    if len(wanted) <= 1:
+        return {n: network_version(n, frozen) for n in wanted}
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(16, len(wanted)), thread_name_prefix="versions") as pool:
+        found = list(pool.map(lambda n: network_version(n, frozen), wanted))
+    return dict(zip(wanted, found, strict=True))
+
+
+_READ: dict[str, str] = {}
+"""Network file (GDAL's name) -> the version this process's caches of it hold."""
+
+
+def read_as_planned(versions: Iterable[tuple[str, str]]) -> None:
+    """Drop what this process keeps of each network file (GDAL's ranges, and handles keyed
+    by :func:`network_epoch`) whose version planned (``(name, version)`` pairs:
+    :func:`network_version` in the process that planned) is not the one it last read.
+
+    A dask worker outlives a run where the cluster does (``--scheduler``): it kept the
+    ranges GDAL had downloaded of a file, and its open handles, from an earlier run, so a
+    grid replaced on its server was read as it was, ``--force`` too; the plan drops the
+    caches of its own process only."""
+    with _VERSIONS_LOCK:  # held through the drop: a task of another thread that finds
+        stale = []  # the version recorded reads after the drop, never before it
+        for name, version in versions:
+            gdal = _gdal_name(name)
+            if version and _READ.get(gdal) != version:
+                stale.append(name)
+        if stale:
+            forget_cached(stale)
+        if len(_READ) > 65536:
+            _READ.clear()
+        for name, version in versions:
+            if version:
+                _READ[_gdal_name(name)] = version
+
+
+def _read_list(found: Any, destroy: Any) -> dict[str, str]:
+    """The ``KEY=value`` strings of GDAL's list ``found`` (freed after), keys in lower
+    case."""
+    out: dict[str, str] = {}
+    if not found:
+        return out
+    try:
+        at = 0
+        while found[at]:
+            key, _, value = found[at].decode("utf-8", "replace").partition("=")
+            out[key.strip().lower()] = value.strip()
+            at += 1
+    finally:
+        destroy(found)
+    return out
