@@ -157,6 +157,16 @@ class RasterScene(StrictModel):
     def _path_names_variable(cls, data: Any) -> Any:
         return _variable_from_path(data)
 
+    @field_validator("date", mode="before")
+    @classmethod
+    def _calendar_date(cls, value: Any) -> Any:
+        """A date as a time series' is read: a date and time (with an offset) is refused
+        naming its UTC date; pydantic's own reading gave "should have zero time" without
+        a date, and took ``2021-03-02T00:00:00+02:00`` as 2021-03-02 (UTC: 03-01)."""
+        from prospect.config.timeseries import calendar_date
+
+        return None if value is None else calendar_date(value)
+
     @field_validator("date")
     @classmethod
     def _taken(cls, value: dt.date | None) -> dt.date | None:

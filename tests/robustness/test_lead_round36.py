@@ -111,3 +111,23 @@ def test_plan_says_nothing_of_labels_of_a_grade(sandbox: Sandbox, cli: Any) -> N
     result = cli("plan", sandbox.job_path)
     assert result.code == 0, result.err[-3000:]
     assert "not a grade" not in result.err, result.err[-3000:]
+
+
+@pytest.mark.parametrize(("written", "utc"), [
+    ("2021-03-01T23:30:00-05:00", "2021-03-02"), ("2021-03-02T00:00:00+02:00", "2021-03-01")],
+    ids=["west-of-utc", "east-of-utc"])
+def test_a_mosaic_scenes_date_and_time_names_its_utc_date(written: str, utc: str) -> None:
+    """Round 37's imagery hand-over: a mosaic scene's ``date:`` written as a date and time
+    with an offset (YAML reads it unquoted as an aware datetime). Before: west of UTC,
+    pydantic's "Datetimes provided to dates should have zero time" with no date to give;
+    east of UTC at midnight, silently the local day (2021-03-02 for a scene of 03-01 in
+    UTC). Now both are refused naming the UTC date, as a time series' dates are."""
+    import yaml
+
+    from prospect.config.sources import RasterSource
+
+    scene = {"date": yaml.safe_load(f"d: {written}")["d"], "bands": {"red": "a.tif"}}
+    with pytest.raises(ValueError, match=f"in UTC, .*: {utc} \\(YYYY-MM-DD\\)"):
+        RasterSource.model_validate({"name": "s2", "mosaic": "most_recent",
+                                     "scenes": [scene, {"date": "2021-02-20",
+                                                        "bands": {"red": "b.tif"}}]})
