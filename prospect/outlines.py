@@ -121,8 +121,13 @@ def read_outline(
     # (a folder is a dataset too: a FileGDB, a folder of Shapefiles or of GeoParquet parts;
     # a FileGDB outline was "outline file not found")
     if local is not None and not Path(local).exists():
+        from prospect.io.files import name_written_otherwise
+
+        # ``Land.geojson`` for ``land.geojson``: the file beside it named, as a source's is
+        otherwise = name_written_otherwise(local)
         raise InputFileError(f"{path}: outline file not found; check the path (a region's "
-                             "'mask.path', or --outlines-from)")
+                             "'mask.path', or --outlines-from)" +
+                             (f"; {otherwise}" if otherwise else ""))
     if local is not None and not _dataset_folder(Path(local)):
         raise InputFileError(f"{path}: a folder, not an outline file: give the outline's "
                              "vector file (a GeoJSON, a GeoPackage, a Shapefile...), or a "

@@ -131,3 +131,16 @@ def test_a_mosaic_scenes_date_and_time_names_its_utc_date(written: str, utc: str
         RasterSource.model_validate({"name": "s2", "mosaic": "most_recent",
                                      "scenes": [scene, {"date": "2021-02-20",
                                                         "bands": {"red": "b.tif"}}]})
+
+
+def test_ingest_names_the_outline_written_otherwise_beside_it(
+        sandbox: Sandbox, cli: Any, scheduler: str) -> None:
+    """Round 37's faults hand-over: ``mask: {path: Land.geojson}`` beside
+    ``land.geojson``. Plan's note names the file beside it (round 37); the run's ingest
+    said "outline file not found; check the path" alone. Now its line names it too."""
+    from .test_faults_round37 import _masked
+
+    _masked(sandbox, "Land.geojson")
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert_clean_error(result, 1, "Land.geojson: outline file not found",
+                       "'land.geojson' is there")
