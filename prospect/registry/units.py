@@ -66,6 +66,12 @@ _SPELLINGS: dict[str, str] = {
     **dict.fromkeys(("deg c", "degrees c", "degree c", "° c"), "degC"),
     **dict.fromkeys(("nanotesla", "nanoteslas", "nano tesla", "gamma", "gammas"), "nT"),
     "parts per million": "ppm", "parts per billion": "ppb", "dimensionless": "1",
+    # density as logging and core tables write it (the cubic centimetre as "cc")
+    **dict.fromkeys(("g/cc", "gm/cc", "g cc-1", "g/ccm"), "g/cm3"),
+    # heights above a datum: metres (the datum is a CRS's, not a unit's)
+    **dict.fromkeys(("m a.s.l.", "m asl", "masl", "m a.s.l", "m amsl", "m above sea level",
+                     "metres above sea level", "meters above sea level", "m nap",
+                     "m +nap", "m msl"), "m"),
 }
 """Whole units strings, spaces collapsed and case folded, that geophysical and
 geochemical tables write for a unit the grammar reads otherwise: resistivity as
@@ -296,6 +302,11 @@ _PAIR_HINTS: tuple[tuple[frozenset[str], str], ...] = (
 )
 
 
+_TEMPERATURES = frozenset(((("K", 1),), (("degC", 1),), (("degF", 1),)))
+"""The temperature scales as :func:`canonical_units` writes them: one another's numbers
+only with an offset, which no factor gives (a layer in K scored by a model of °C)."""
+
+
 def _quantity(c: Canonical | None) -> str | None:
     if c is None:
         return None
@@ -380,6 +391,11 @@ def units_hint(have: object, want: object) -> str:
     Returns an empty string when there is nothing more to say than that they differ.
     """
     ca, cb = canonical_units(have), canonical_units(want)
+    if ca is not None and cb is not None and {ca[1], cb[1]} <= _TEMPERATURES:
+        return ("one temperature on scales with an offset (K = °C + 273.15, °F = °C x 9/5 "
+                "+ 32): the cube's values are not the model's numbers; convert the layer "
+                "(its source's scale and offset) and ingest again, nothing is converted "
+                "here")
     kinds = {_quantity(ca), _quantity(cb)}
     for pair, words in _PAIR_HINTS:
         if kinds == pair:

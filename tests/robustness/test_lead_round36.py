@@ -144,3 +144,42 @@ def test_ingest_names_the_outline_written_otherwise_beside_it(
     result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
     assert_clean_error(result, 1, "Land.geojson: outline file not found",
                        "'land.geojson' is there")
+
+
+def _cube_of(units: str) -> Any:
+    """A one-variable SYNTHETIC cube ``t`` of 4 x 4 cells in ``units``."""
+    import numpy as np
+    import xarray as xr
+
+    return xr.Dataset({"t": (("y", "x"), np.full((4, 4), 290.0, "f4"), {"units": units})},
+                      coords={"y": np.arange(4.0), "x": np.arange(4.0)})
+
+
+@pytest.mark.parametrize("have", ["K", "degF"])
+def test_a_layer_in_another_temperature_scale_says_the_offset(have: str) -> None:
+    """Round 37's models hand-over: a layer in K (or °F) scored by a model trained in
+    °C was refused as "units 'K', model needs 'degC'" with no word why a conversion is
+    no factor (a scale factor's mismatch had one). Now the line says it is one
+    temperature on scales with an offset and how to fix it."""
+    from prospect.registry.schema import schema_differences
+
+    lines = schema_differences(_cube_of(have), {
+        "variables": [{"name": "t", "units": "degC"}], "feature_order": ["t"]})
+    assert len(lines) == 1 and "model needs 'degC'" in lines[0], lines
+    assert "K = °C + 273.15" in lines[0] and "ingest again" in lines[0], lines
+
+
+@pytest.mark.parametrize(("have", "want"), [
+    ("g/cc", "g/cm3"), ("m a.s.l.", "m"), ("m NAP", "m"), ("masl", "m")],
+    ids=["density", "above-sea-level", "nap", "masl"])
+def test_units_written_as_tables_write_them_are_the_models(have: str, want: str) -> None:
+    """The rasters area's round 37 note: a density in ``g/cc`` (logging tables) and a
+    height in ``m a.s.l.``/``m NAP`` were refused as other units than ``g/cm3`` and
+    ``m``. Now they are the same units; ``kg/m3`` stays apart from ``g/cm3`` (control
+    below)."""
+    from prospect.registry.schema import schema_differences
+
+    assert schema_differences(_cube_of(have), {
+        "variables": [{"name": "t", "units": want}], "feature_order": ["t"]}) == []
+    assert schema_differences(_cube_of("kg/m3"), {
+        "variables": [{"name": "t", "units": "g/cm3"}], "feature_order": ["t"]}) != []
