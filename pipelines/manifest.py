@@ -71,6 +71,8 @@ def _file_unchanged(record: dict[str, Any], base: Path | None = None) -> bool:
     (``cp -p``, ``rsync -t``, ``touch -r``, an archive), but no tool sets ctime back.
     Records without a ctime (older manifests) are judged on size and mtime.
     """
+    if "version" in record:  # a file read over a network: the version its server states
+        return _network_unchanged(record)
     path = verify.resolve(base, record.get("path", "")) if base else Path(record.get("path", ""))
     try:
         st = path.stat()
@@ -80,6 +82,33 @@ def _file_unchanged(record: dict[str, Any], base: Path | None = None) -> bool:
             st.st_ctime_ns == record.get("ctime_ns", st.st_ctime_ns):
         return True
     return path.is_file() and file_sha256(path) == record.get("sha256")
+
+
+def _network_unchanged(record: dict[str, Any]) -> bool:
+    """Whether the network file of ``record`` (an input read over a network: its
+    ``path`` and the ``version`` its server stated when the stage ran) is the one its
+    server states now; a server that states none now (down, or no longer saying) is
+    taken as unchanged: a rerun offline keeps the outputs it cannot check.
+
+    A survey grid or map read by URL and republished under it (new values, a new ETag
+    or Last-Modified) was no input record at all: the next run said "skipped: config and
+    inputs unchanged" and kept the cube of the old file, without a word."""
+    return not _network_changed({"input": record})
+
+
+def _network_changed(records: dict[str, dict[str, Any]]) -> list[str]:
+    """The labels of ``records`` (inputs read over a network, :func:`_network_unchanged`)
+    whose server states another version now; the servers asked at once (a composite's
+    hundreds of scenes), after this process's caches of them are dropped."""
+    from prospect.io.remote import forget_cached, network_versions
+
+    paths = {label: str(rec.get("path", "")) for label, rec in records.items()}
+    if not paths:
+        return []
+    forget_cached(paths.values())  # what the servers say now, not what this process kept
+    now = network_versions(paths.values())
+    return [label for label, path in paths.items()
+            if now.get(path) and now[path] != records[label].get("version")]
 
 
 def file_system_now(folder: Path) -> int:
@@ -702,8 +731,13 @@ class Manifest:
             other = self.data["stages"].get(earlier)
             if other and other.get("seq", 0) > seq:
                 return False, f"{earlier} was recomputed after it"
-        for label, frec in rec.get("input_files", {}).items():
-            if not _file_unchanged(frec, self.path.parent):
+        inputs = rec.get("input_files", {})
+        remote = {label: frec for label, frec in inputs.items()
+                  if isinstance(frec, dict) and "version" in frec}
+        for label in _network_changed(remote):
+            return False, f"input {label} ({remote[label].get('path')}) changed on its server"
+        for label, frec in inputs.items():
+            if label not in remote and not _file_unchanged(frec, self.path.parent):
                 return False, f"input {label} ({frec.get('path')}) changed"
         for earlier in order[: order.index(name)] if name in order else ():
             moved = self.files_changed(earlier)
@@ -935,9 +969,18 @@ class Manifest:
         self.write()
 
     def record_inputs(self, files: dict[str, str]) -> dict[str, dict[str, Any]]:
-        """Record input files (label -> path) with their SHA-256; returns the file records."""
+        """Record input files (label -> path) with their SHA-256, and each read over a
+        network with the version its server states (:func:`_network_unchanged`); returns
+        the file records."""
+        from prospect.io.remote import is_network_name, network_version
+
         out = {}
         for label, p in files.items():
+            if is_network_name(p):  # a URL: the version its server states, where it does
+                version = network_version(p)
+                if version:
+                    out[label] = self.data["inputs"][label] = {"path": p, "version": version}
+                continue
             path = Path(p)
             if path.is_file():
                 known = self.data["inputs"].get(label)

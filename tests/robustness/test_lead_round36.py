@@ -5,6 +5,7 @@ SYNTHETIC files throughout."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -183,3 +184,36 @@ def test_units_written_as_tables_write_them_are_the_models(have: str, want: str)
         "variables": [{"name": "t", "units": want}], "feature_order": ["t"]}) == []
     assert schema_differences(_cube_of("kg/m3"), {
         "variables": [{"name": "t", "units": "g/cm3"}], "feature_order": ["t"]}) != []
+
+
+def test_a_remote_grid_replaced_on_its_server_is_ingested_again_without_force(
+        sandbox: Sandbox, cli: Any, scheduler: str, tmp_path: Path) -> None:
+    """Round 37's rasters hand-over: a heat-flow grid read by URL, republished under it
+    (new values, a later ``Last-Modified``), and the same ``prospect ingest`` run again
+    (no ``--force``). Before: "skipped: config and inputs unchanged", the old values kept
+    (the manifest recorded local inputs only). Now the input's server version is
+    recorded, and a changed one reruns the stage, saying which input changed; a rerun
+    with the server's file unchanged still skips (control, first)."""
+    import os
+    import time
+
+    import numpy as np
+
+    from .test_rasters_round37 import HEAT, _cube, _ingest, _write
+    from .test_rasters_round37 import served as _served
+
+    with contextlib.contextmanager(_served.__wrapped__)(tmp_path) as (root, url):
+        _write(root / "heat.tif", HEAT)
+        source = {"path": f"{url}/heat.tif", "remote": {"timeout_s": 5, "retries": 0}}
+        first = _ingest(sandbox, cli, scheduler, source)
+        assert first.code == 0, first.err[-3000:]
+        again = _ingest(sandbox, cli, scheduler, source)
+        assert again.code == 0 and "skipped" in again.out + again.err, again.err[-3000:]
+        _write(root / "heat.tif", HEAT + 100)
+        later = time.time() + 120
+        os.utime(root / "heat.tif", (later, later))
+        third = _ingest(sandbox, cli, scheduler, source)
+        assert third.code == 0, third.err[-3000:]
+        said = third.out + third.err
+        assert "heat.tif" in said and "changed" in said, said[-3000:]
+        np.testing.assert_array_equal(_cube(sandbox).values, HEAT + 100)
