@@ -14,7 +14,6 @@ import signal
 import sys
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
@@ -1209,19 +1208,9 @@ def probe_disk(target: Path, size: int) -> OSError | None:
     said = said_disk_error(target)
     if said is not None:
         return said
-    target = Path(target)
-    probe = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")
-    try:
-        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.posix_fallocate(fd, 0, max(1, min(int(size), PROBE_BYTES)))
-        finally:
-            os.close(fd)
-            probe.unlink(missing_ok=True)
-    except OSError as exc:
-        if exc.errno in DISK_ERRNOS:
-            return OSError(exc.errno, exc.strerror, str(target))
-    return None
+    from prospect.io.files import disk_refusal
+
+    return disk_refusal(target, min(int(size), PROBE_BYTES), DISK_ERRNOS)
 
 
 def killed_worker_error(exc: BaseException, stage: str) -> StageError | None:

@@ -22,7 +22,7 @@ from pmtiles.tile import Compression, TileType, zxy_to_tileid
 from pmtiles.writer import Writer
 
 from prospect.config.tiles import TileLayerConfig
-from prospect.io.files import staged_file, temp_name
+from prospect.io.files import disk_refusal, staged_file
 from tiles.colormap import css_colour
 from tiles.grids import no_wrap_bounds, pixel_edge_bounds
 from tiles.metadata import LayerMeta, center_zoom, middle_lon
@@ -231,18 +231,7 @@ def _sqlite_disk_fault(exc: sqlite3.Error, target: Path, need: int) -> OSError |
         return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
     if primary not in (_SQLITE_IOERR, _SQLITE_READONLY, _SQLITE_CANTOPEN):
         return None
-    probe = temp_name(target)  # swept as a leftover when the run is killed meanwhile
-    try:
-        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.posix_fallocate(fd, 0, max(1, min(need + 2**16, _PROBE_MAX)))
-        finally:
-            os.close(fd)
-            probe.unlink(missing_ok=True)
-    except OSError as err:
-        if err.errno in _DISK_ERRNOS:
-            return OSError(err.errno, err.strerror, str(target))
-    return None
+    return disk_refusal(target, min(need + 2**16, _PROBE_MAX), _DISK_ERRNOS)
 
 
 def tilejson(

@@ -298,6 +298,25 @@ def temp_name(target: Path | str, tag: str = "tmp") -> Path:
     return target.parent / f".{target.name}.{tag}-{uuid.uuid4().hex[:8]}"
 
 
+def disk_refusal(target: Path | str, size: int, errnos: frozenset[int]) -> OSError | None:
+    """Ask the disk of ``target`` for ``size`` bytes (``posix_fallocate`` of a hidden
+    :func:`temp_name` beside it, removed at once): its error, naming ``target``, where it
+    refuses with one of ``errnos``; else ``None``. What a library's failed write did not
+    say (GDAL's "Write failed", SQLite's "disk I/O error") the disk says here."""
+    probe = temp_name(target)  # swept as a leftover when the run is killed meanwhile
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.posix_fallocate(fd, 0, max(1, int(size)))
+        finally:
+            os.close(fd)
+            probe.unlink(missing_ok=True)
+    except OSError as err:
+        if err.errno in errnos:
+            return OSError(err.errno, err.strerror, str(target))
+    return None
+
+
 _LEFTOVER = re.compile(r"^\..+\.(tmp|staging|old)-[0-9a-f]{8}$")
 _TEMP_PART = re.compile(r"^\.(.+)\.(?:(?:tmp|staging|old)-[0-9a-f]{8}|partial)$")
 
