@@ -100,22 +100,45 @@ _GML_SUFFIXES = (".gml", ".xml")
 """Suffixes of files GDAL's GML driver opens, and beside which it writes a ``.gfs``."""
 
 
+_GFS_LOCK = threading.Lock()
+_GFS_READERS: dict[Path, int] = {}
+"""``.gfs`` files this process's reads may write (none was there when the first began) ->
+the reads of their GML file under way: the last to end removes it."""
+
+
 @contextlib.contextmanager
 def _no_gfs_left(name: str) -> Iterator[None]:
     """Remove the ``.gfs`` schema file GDAL's GML driver writes beside a local GML file on
     its first open, where none was there before: the read wrote a file into the source's
     folder, outside the output directory (``WRITE_GFS=NO`` is an open option, which
-    ``pyogrio.list_layers`` takes none of). A ``.gfs`` the user keeps is left, and read."""
+    ``pyogrio.list_layers`` takes none of). A ``.gfs`` the user keeps is left, and read.
+
+    Reads of one file in several threads at once (an ingest's chunks) count as one: each
+    read that found no ``.gfs`` took it as its own and removed it as it ended, so a
+    second read that began after the first had written one took it as the user's and
+    left it, once the first had removed it and the second's open had written it again
+    (seen once in CI, round 37)."""
     gfs = None
     if not name.startswith("/vsi") and name.lower().endswith(_GML_SUFFIXES):
         candidate = Path(name).with_suffix(".gfs")
-        gfs = None if os.path.lexists(candidate) else candidate
+        with _GFS_LOCK:
+            if candidate in _GFS_READERS:
+                _GFS_READERS[candidate] += 1
+                gfs = candidate
+            elif not os.path.lexists(candidate):
+                _GFS_READERS[candidate] = 1
+                gfs = candidate
     try:
         yield
     finally:
-        if gfs is not None and os.path.lexists(gfs):
-            with contextlib.suppress(OSError):
-                gfs.unlink()
+        if gfs is not None:
+            with _GFS_LOCK:
+                _GFS_READERS[gfs] -= 1
+                if not _GFS_READERS[gfs]:
+                    del _GFS_READERS[gfs]
+                    with contextlib.suppress(OSError):
+                        if os.path.lexists(gfs):
+                            gfs.unlink()
 
 
 def _gml_options(name: str, kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -217,3 +217,48 @@ def test_a_remote_grid_replaced_on_its_server_is_ingested_again_without_force(
         said = third.out + third.err
         assert "heat.tif" in said and "changed" in said, said[-3000:]
         np.testing.assert_array_equal(_cube(sandbox).values, HEAT + 100)
+
+
+def test_overlapping_reads_of_a_gml_map_leave_no_gfs(tmp_path: Path) -> None:
+    """The final CI of round 37 (1 of 6 725): round 35's
+    ``test_a_gml_geology_map_ingests_without_writing_beside_it`` found ``geo.gfs`` beside
+    the map after an ingest whose chunks read it in several threads. Each read that found
+    no ``.gfs`` removed the one GDAL wrote as it ended; a read begun after another had
+    written one took it as the user's, and when the first had removed it and the second's
+    open wrote it again, it stayed. Two overlapping reads (the second begun once the
+    first has written its ``.gfs``, ended after the first) now leave none."""
+    import pyogrio
+
+    from prospect.io.vector import _no_gfs_left
+
+    from .test_rasters_round35 import _gml
+
+    gml = tmp_path / "geo.gml"
+    _gml(gml)
+    gfs = gml.with_suffix(".gfs")
+    with _no_gfs_left(str(gml)):
+        pyogrio.list_layers(gml)  # GDAL writes its .gfs here
+        assert gfs.exists()
+        second = _no_gfs_left(str(gml))
+        second.__enter__()
+    gfs.unlink(missing_ok=True)  # (the first read removed it before; now the last does)
+    pyogrio.list_layers(gml)  # the second read's open writes it again
+    second.__exit__(None, None, None)
+    assert not gfs.exists()
+
+
+def test_a_gfs_the_user_keeps_is_left_by_overlapping_reads(tmp_path: Path) -> None:
+    """Control: a ``.gfs`` there before any read is the user's, left by every read."""
+    import pyogrio
+
+    from prospect.io.vector import _no_gfs_left
+
+    from .test_rasters_round35 import _gml
+
+    gml = tmp_path / "geo.gml"
+    _gml(gml)
+    pyogrio.list_layers(gml)  # the user's own .gfs, written before
+    gfs = gml.with_suffix(".gfs")
+    with _no_gfs_left(str(gml)), _no_gfs_left(str(gml)):
+        pyogrio.list_layers(gml)
+    assert gfs.exists()
