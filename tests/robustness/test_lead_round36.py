@@ -199,8 +199,8 @@ def test_a_remote_grid_replaced_on_its_server_is_ingested_again_without_force(
 
     import numpy as np
 
+    from .test_imagery_round21 import served as _served
     from .test_rasters_round37 import HEAT, _cube, _ingest, _write
-    from .test_rasters_round37 import served as _served
 
     with contextlib.contextmanager(_served.__wrapped__)(tmp_path) as (root, url):
         _write(root / "heat.tif", HEAT)

@@ -18,21 +18,7 @@ import numpy as np
 import pytest
 
 from .conftest import assert_clean_error
-
-SCHEMA: dict[str, Any] = {
-    "variables": [{"name": n, "units": "1", "dtype": "float32",
-                   "prospect_kind": "continuous", "provenance": {}} for n in ("a", "b")],
-    "crs": "EPSG:32619", "resolution": 100.0, "feature_order": ["a", "b"],
-}
-CARD = {"mineral": "lithium", "synthetic": True, "limitations": ["SYNTHETIC model"]}
-
-
-def _fitted() -> Any:
-    from sklearn.linear_model import LogisticRegression
-
-    rng = np.random.default_rng(37)
-    X = rng.random((60, 2))
-    return LogisticRegression().fit(X, (X[:, 1] > 0.5).astype(int))
+from .test_models_round36 import CARD, SCHEMA, _fitted  # one SYNTHETIC model and cube schema
 
 
 def _tree(root: Path) -> list[str]:

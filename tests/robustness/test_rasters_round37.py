@@ -17,13 +17,9 @@ server with range requests (2026-12-05). Every file here is small and SYNTHETIC.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import os
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +29,10 @@ import rasterio
 from rasterio.transform import from_origin
 
 from .conftest import Sandbox, assert_clean_error
+from .test_imagery_round21 import served
 from .test_rasters_round22 import _grid
+
+__all__ = ["served"]  # the loopback server of ranges, as a fixture of this file
 
 HEAT = np.arange(1600, dtype="float32").reshape(40, 40)
 """A SYNTHETIC 40 x 40 grid on the sandbox's region (10 m cells)."""
@@ -174,50 +173,6 @@ def test_a_vat_dbf_without_names_leaves_a_map_read_as_values(sandbox: Sandbox) -
 
 
 # --- a survey grid replaced on its server ---------------------------------------------------
-
-
-class _Ranges(http.server.SimpleHTTPRequestHandler):
-    """Static files with HTTP Range requests (as GDAL's /vsicurl/ reads them), stating
-    ``Last-Modified`` and ``Content-Length`` as web servers do."""
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        rng = self.headers.get("Range", "")
-        if not rng.startswith("bytes="):
-            return super().do_GET()
-        try:
-            data = Path(self.translate_path(self.path)).read_bytes()
-        except OSError:
-            self.send_error(404)
-            return None
-        first, _, last = rng[6:].partition("-")
-        start, end = int(first), min(int(last) if last else len(data) - 1, len(data) - 1)
-        self.send_response(206)
-        self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
-        self.send_header("Content-Length", str(end - start + 1))
-        self.end_headers()
-        self.wfile.write(data[start:end + 1])
-        return None
-
-
-@pytest.fixture()
-def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    """A folder served over HTTP/1.1-style ranges on localhost, and its URL."""
-    root = tmp_path / "www"
-    root.mkdir()
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_Ranges, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    try:
-        yield root, f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def test_a_survey_grid_replaced_on_its_server_is_ingested_again_on_a_running_cluster(
