@@ -172,10 +172,12 @@ def write_mbtiles(
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     with staged_file(path) as tmp:
+        planned: list[int] = []  # the archive's bytes as SQLite laid it out, before commit
         try:
-            _fill_mbtiles(tmp, rows, tiles)
+            _fill_mbtiles(tmp, rows, tiles, planned)
         except sqlite3.Error as exc:  # the disk is asked while the unfinished file is there
-            fault = _sqlite_disk_fault(exc, path, sum(t[-1].stat().st_size for t in tiles))
+            need = max([sum(t[-1].stat().st_size for t in tiles), *planned])
+            fault = _sqlite_disk_fault(exc, path, need)
             if fault is None:
                 raise
             raise fault from exc
@@ -183,8 +185,10 @@ def write_mbtiles(
 
 
 def _fill_mbtiles(tmp: Path, rows: dict[str, str],
-                  tiles: list[tuple[int, int, int, int, Path]]) -> None:
-    """Write the MBTiles tables, the metadata ``rows`` and the ``tiles`` into ``tmp``."""
+                  tiles: list[tuple[int, int, int, int, Path]], planned: list[int]) -> None:
+    """Write the MBTiles tables, the metadata ``rows`` and the ``tiles`` into ``tmp``;
+    ``planned`` gets the file's size as SQLite laid it out, before the commit writes it (a
+    failed commit is rolled back, the file cut back to nothing: its size says nothing)."""
     db = sqlite3.connect(tmp)
     try:
         with db:
@@ -200,6 +204,8 @@ def _fill_mbtiles(tmp: Path, rows: dict[str, str],
             db.executemany("INSERT INTO tiles VALUES (?, ?, ?, ?)", (
                 (z, x, (1 << z) - 1 - y, sqlite3.Binary(f.read_bytes()))
                 for _, z, x, y, f in tiles))
+            pages = db.execute("PRAGMA page_count").fetchone()[0]
+            planned.append(int(pages) * int(db.execute("PRAGMA page_size").fetchone()[0]))
     finally:
         db.close()
 
@@ -218,12 +224,21 @@ def _sqlite_disk_fault(exc: sqlite3.Error, target: Path, need: int) -> OSError |
     :class:`OSError` naming it; ``None`` when the disk was not at fault.
 
     SQLite says "database or disk is full" or "disk I/O error" (a file-size limit, a
-    quota) without an errno: the stage ended in "internal error: OperationalError: disk
-    I/O error" (exit 70, "a bug in Prospect"), where a full disk under a PMTiles archive
-    or a tile is told as the disk's, with what to do. A full database is ENOSPC; for the
-    others the disk is asked for the archive's room (``need``, its tiles' bytes, and
-    SQLite's pages; at most :data:`_PROBE_MAX`) in a hidden file beside it, removed at
-    once, and its refusal is the error.
+    quota, a failing disk) without an errno: the stage ended in "internal error:
+    OperationalError: disk I/O error" (exit 70, "a bug in Prospect"), where a full disk
+    under a PMTiles archive or a tile is told as the disk's, with what to do. A full
+    database is ENOSPC. For the others:
+
+    - the file-size limit (``ulimit -f``) is compared with the archive's size ``need``
+      (its tiles' bytes, or SQLite's pages as laid out before the commit when more: a
+      page per tile of 2-4 kB, and the index): an archive larger than the probe below met
+      a limit the probe's smaller file passed, and was an internal error again;
+    - the disk is asked for the archive's room (``need``, and SQLite's next pages; at
+      most :data:`_PROBE_MAX`) in a hidden file beside it, removed at once, and its
+      refusal is the error;
+    - an I/O error the disk does not explain so (a failing disk, a network mount that
+      dropped: the kernel's ``EIO``, which SQLite reports without it) is ``EIO`` naming the
+      archive and what to do, never "a bug in Prospect".
     """
     code = getattr(exc, "sqlite_errorcode", None)
     primary = code & 0xFF if isinstance(code, int) else None
@@ -231,7 +246,30 @@ def _sqlite_disk_fault(exc: sqlite3.Error, target: Path, need: int) -> OSError |
         return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
     if primary not in (_SQLITE_IOERR, _SQLITE_READONLY, _SQLITE_CANTOPEN):
         return None
-    return disk_refusal(target, min(need + 2**16, _PROBE_MAX), _DISK_ERRNOS)
+    limit = _file_size_limit()
+    if limit is not None and need + _SQLITE_NEXT_WRITE > limit:
+        return OSError(errno.EFBIG, os.strerror(errno.EFBIG), str(target))
+    refused = disk_refusal(target, min(need + _SQLITE_NEXT_WRITE, _PROBE_MAX), _DISK_ERRNOS)
+    if refused is not None or primary != _SQLITE_IOERR:
+        return refused
+    return OSError(errno.EIO, "the disk reported an input/output error while the archive "
+                              "was written (a failing disk, or a network mount that "
+                              "dropped); check the disk (dmesg), then run the same command "
+                              "again", str(target))
+
+
+_SQLITE_NEXT_WRITE = 2**16
+"""What SQLite may write at once past an archive's current end (its pages, up to 64 kB)."""
+
+
+def _file_size_limit() -> int | None:
+    """This process's soft file-size limit (``ulimit -f``) in bytes; ``None`` without one."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on Windows
+        return None
+    soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    return None if soft == resource.RLIM_INFINITY else int(soft)
 
 
 def tilejson(

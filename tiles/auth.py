@@ -61,7 +61,10 @@ class Decision:
     agency: str | None = None
     hint: str = ""
     """What was wrong with a key not recognised (:meth:`KeyStore.identify`), and what to
-    send instead; ``""`` where nothing more can be said."""
+    send instead, or which layer a key was refused and whose key it is
+    (:meth:`KeyStore.check`); ``""`` where nothing more can be said."""
+    layer: str = ""
+    """The layer asked for, named by a refusal of it (``""``: none named)."""
 
     @property
     def allowed(self) -> bool:
@@ -81,14 +84,16 @@ class Decision:
         """A one-line explanation for the response body."""
         return {
             Access.ALLOWED: "ok",
-            Access.NO_KEY: "this layer needs an API key: send header 'X-API-Key' or ?key=",
+            Access.NO_KEY: (f"layer {self.layer[:64]!r}" if self.layer else "this layer")
+            + " needs an API key: send header 'X-API-Key' or ?key=",
             Access.BAD_KEY: "API key not recognised: " + (self.hint or (
                 f"send the whole key the data provider gave you (it starts with "
                 f"'{KEY_PREFIX}' and is {KEY_LENGTH} characters long), or ask them for a new "
                 "one; a public layer needs no key")),
             Access.REVOKED: "API key revoked; ask the data provider for a new one",
             Access.EXPIRED: "API key expired; ask the data provider for a new one",
-            Access.FORBIDDEN: "this API key has no rights on this layer",
+            Access.FORBIDDEN: "this API key has no rights on this layer" + (
+                f": {self.hint}" if self.hint else ""),
         }[self.access]
 
 
@@ -197,10 +202,26 @@ class KeyStore:
             entry = self._by_hash[hash_key(key)]
             if layer in self._public or "*" in entry.layers or layer in entry.layers:
                 return who
-            return Decision(Access.FORBIDDEN, who.agency)
+            return Decision(Access.FORBIDDEN, who.agency,
+                            hint=self._forbidden_hint(entry, layer))
         if layer in self._public:
             return Decision(Access.ALLOWED)
-        return Decision(Access.NO_KEY)
+        # named: a web map of several layers (a WMS GetMap of three) was told "this layer"
+        return Decision(Access.NO_KEY, layer=layer)
+
+    def _forbidden_hint(self, entry: AgencyKeyConfig, layer: str) -> str:
+        """Which layer was refused to which agency, what its key reads, and what to ask
+        for. The refusal said "this API key has no rights on this layer" alone: an agency
+        whose map named several layers could not tell which one, nor whether the key sent
+        was its own (a colleague's key of another agency); the key holder is told only its
+        own grant and the public layers, never other agencies' (no key is echoed)."""
+        granted = sorted((set(entry.layers) & self._all) | self._public)
+        reads = (f"it reads {', '.join(repr(n) for n in granted[:8])}"
+                 f"{f' and {len(granted) - 8} more' if len(granted) > 8 else ''}"
+                 if granted else "it reads no layer")
+        return (f"layer {layer[:64]!r} is not granted to the key of agency "
+                f"{entry.agency!r} ({reads}); ask the data provider to add {layer[:64]!r} "
+                "to that key's layers, or send the key granted it")
 
     def visible_layers(self, key: str | None) -> list[str] | Decision:
         """Names of the layers ``key`` may read, or the refusal when the key is bad."""

@@ -43,6 +43,7 @@ from tiles.service import (
 )
 from tiles.source import LayerDataError
 from tiles.viewer import ViewerLayer, viewer_html
+from tiles.wms import MEDIA_TYPE_ALIASES
 from tiles.wmts import (
     WmtsLayer,
     WmtsService,
@@ -484,7 +485,9 @@ async def _wmts_kvp(svc: TileService, request: Request) -> Response:
                        locator="STYLE")
     # a media type is compared without case (RFC 6838): image/PNG was refused; with
     # parameters (GeoServer's "image/png; mode=8bit") too; JPEG is refused saying why
+    # and other servers' names of a PNG (GeoServer's image/png8) as the PNG they are
     asked = q.get("FORMAT", "image/png").partition(";")[0].strip().lower()
+    asked = MEDIA_TYPE_ALIASES.get(asked, asked)
     fmt = {"image/png": "png", "image/webp": "webp"}.get(asked)
     if fmt is None:
         jpeg = asked in ("image/jpeg", "image/jpg")

@@ -1155,7 +1155,8 @@ def cog_source(path: str | Path) -> LayerSource:
                              "(e.g. out/score/probability.tif), or a zarr cube with 'cube:' "
                              "and 'variable:'")
     if not path.is_file():
-        raise InputFileError(f"{path}: layer COG not found; run the score stage or fix the path")
+        raise InputFileError(f"{path}: layer COG not found; "
+                             + _written_otherwise(path, "run the score stage or fix the path"))
     _check_not_archive(path)
     # header and last block read now: a truncated or corrupt COG is refused when the layer
     # is set up, not answered with internal errors (and dropped connections) tile by tile
@@ -1261,8 +1262,21 @@ def cube_source(path: str | Path, variable: str) -> LayerSource:
     """A layer read from variable ``variable`` of a zarr cube."""
     path = Path(path)
     if not path.is_dir():
-        raise InputFileError(f"{path}: zarr cube not found; run the pipeline or fix the path")
+        raise InputFileError(f"{path}: zarr cube not found; "
+                             + _written_otherwise(path, "run the pipeline or fix the path"))
     return LayerSource(path=path, variable=variable)
+
+
+def _written_otherwise(path: Path, otherwise: str) -> str:
+    """What to do about a layer's file or cube that is not at ``path``: the file beside it
+    whose name is the one given miswritten, named (``Ramp.tif`` for ``ramp.tif``: a serve
+    config written on Windows or macOS, whose disks ignore case; ``data%20in/`` for
+    ``data in/``; ``.tiff`` for ``.tif``; :func:`prospect.io.files.name_written_otherwise`),
+    else ``otherwise``. It said "not found; run the score stage" of a file that was there
+    under its own name."""
+    from prospect.io.files import name_written_otherwise
+
+    return name_written_otherwise(path) or otherwise
 
 
 CLASS_TAGS = frozenset({"flag_values", "categories"})

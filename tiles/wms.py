@@ -39,6 +39,7 @@ __all__ = [
     "MAX_LAYERS",
     "MAX_SIZE",
     "MAX_WORLD_COPIES",
+    "MEDIA_TYPE_ALIASES",
     "VERSIONS",
     "WEB_MERCATOR_ALIASES",
     "MapRequest",
@@ -248,9 +249,20 @@ def crs_alias(crs: str) -> str:
     (``urn:ogc:def:crs:EPSG::4326``, ``http://www.opengis.net/def/crs/EPSG/0/4326``, as
     OWSLib, ArcGIS and OGC API clients send them) read as ``AUTHORITY:CODE``, and a Web
     Mercator alias (:data:`WEB_MERCATOR_ALIASES`) as ``EPSG:3857``; any other value
-    unchanged. Both forms were refused as "not a CRS identifier" of the CRS they name."""
+    unchanged. Both forms were refused as "not a CRS identifier" of the CRS they name.
+
+    An ``AUTHORITY:CODE`` is written with its authority in capitals (``epsg:4326`` as
+    ``EPSG:4326``, ``crs:84`` as ``CRS:84``; authorities are case-insensitive, as PROJ
+    reads them): the same map asked in either spelling was drawn under two ETags, and a
+    cache or a browser held it twice."""
     crs = _identifier(crs)
-    return "EPSG:3857" if crs.strip().upper() in WEB_MERCATOR_ALIASES else crs
+    if crs.strip().upper() in WEB_MERCATOR_ALIASES:
+        return "EPSG:3857"
+    if _IDENTIFIER.fullmatch(crs):
+        authority, _, code = crs.partition(":")
+        upper = authority.upper()
+        return f"{upper}:{code.upper() if upper in ('OGC', 'CRS') else code}"
+    return crs
 
 
 def check_crs(crs: str, *, name: str = "CRS") -> None:
@@ -657,6 +669,20 @@ def layer_names(q: Mapping[str, str], key: str = "LAYERS") -> list[str]:
     return names
 
 
+MEDIA_TYPE_ALIASES = {
+    "image/png8": "image/png", "image/png24": "image/png", "image/png32": "image/png",
+    "image/x-png": "image/png",
+    "application/geo+json": "application/json", "application/vnd.geo+json": "application/json",
+    "application/geojson": "application/json", "geojson": "application/json",
+}
+"""Other servers' names of a media type offered here, read as it (lower case): GeoServer's
+and MapServer's ``image/png8`` (a PNG of 256 colours), ``image/png24`` and ``png32``
+(ArcGIS), the old ``image/x-png``; QGIS Server's and OGC API's ``application/geo+json``
+(RFC 7946's GeoJSON), its older ``vnd.geo+json`` and MapServer's ``geojson`` for
+GetFeatureInfo's GeoJSON. Each was ``InvalidFormat``, though the answer is the same PNG
+or GeoJSON a client of those servers reads; the answer's Content-Type is the offered one."""
+
+
 def offered_format(text: str, offered: Sequence[str], *, name: str) -> str:
     """``text`` as the one of the ``offered`` media types it names, or a 400
     ``InvalidFormat`` naming the parameter ``name``.
@@ -669,7 +695,8 @@ def offered_format(text: str, offered: Sequence[str], *, name: str) -> str:
     instead.
     """
     asked = text.partition(";")[0].strip().lower()
-    found = {f.lower(): f for f in offered}.get(asked)
+    lowered = {f.lower(): f for f in offered}
+    found = lowered.get(asked) or lowered.get(MEDIA_TYPE_ALIASES.get(asked, ""))
     if found is None:
         why = (" (JPEG is not served: it is lossy, so its colours no longer match the "
                "legend's values, and it has no transparency; image/png with "

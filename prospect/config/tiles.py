@@ -8,6 +8,7 @@ publishes, from which COG or zarr cube, and which agency keys may read them).
 from __future__ import annotations
 
 import math
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -756,6 +757,22 @@ _OTHER_KINDS = {"job": "a job config (run it with 'prospect run', then serve the
 (:func:`~prospect.config.job.kind_of_config`)."""
 
 
+def _keys_file_there(keys_file: Path, config: str | Path) -> None:
+    """Refuse a ``keys_file`` that is not there, naming the serve config that names it and
+    the file beside it whose name is the one written miswritten (``Keys.yaml`` for
+    ``keys.yaml``, ``.yml`` for ``.yaml``: :func:`prospect.io.files.name_written_otherwise`).
+    It was "<path>: config file not found", naming neither the key nor the file there."""
+    from prospect.errors import ConfigError
+    from prospect.io.files import name_written_otherwise
+
+    if keys_file.is_file() or os.path.lexists(keys_file):  # a broken link: load_yaml says
+        return
+    otherwise = name_written_otherwise(keys_file)
+    raise ConfigError(f"{config}: keys_file {str(keys_file)!r} not found; " + (
+        otherwise or "fix the path (a relative path is taken from the serve config's "
+                     "folder), or remove keys_file"))
+
+
 def load_agency_keys(path: str | Path) -> list[AgencyKeyConfig]:
     """The agency keys of the serve config at ``path``, re-read from disk (for a reload).
 
@@ -768,6 +785,7 @@ def load_agency_keys(path: str | Path) -> list[AgencyKeyConfig]:
     config = load_serve_config(path)
     keys = list(config.keys)
     if config.keys_file is not None:
+        _keys_file_there(Path(config.keys_file), path)
         data = load_yaml(config.keys_file)
         if data.get("keys") is None:  # "keys:" with nothing under it: no keys, as before
             data = {**data, "keys": []}
