@@ -75,6 +75,26 @@ def _pct(v: Any) -> str:
     return _fmt(v)
 
 
+def zero_share_words(share: float) -> str:
+    """The uncertainty map's zero share (``uncertainty_zero_share``) as the percentage
+    ``score.md`` and ``model score`` write: ``50.0``, and ``0.004`` for a share of 4e-5
+    (not ``0.0``).
+
+    Parameters
+    ----------
+    share
+        The share of the map's valued cells whose spread is 0, in [0, 1].
+
+    Returns
+    -------
+    str
+        The percentage without its sign.
+    """
+    from prospect.models.metrics import percent
+
+    return percent(share)
+
+
 def _units(region: dict[str, Any]) -> str:
     """The unit of the grid's distances (resolution, CV blocks, buffers) in the plural, as
     the CRS names it (``metres``, ``degrees``, ``US survey feet``; the plan says blocks
@@ -685,12 +705,9 @@ def write_score_report(directory: Path, *, quicklooks: dict[str, str],
             lines += [f"What this map is: {facts['uncertainty_meaning']}.", ""]
         zero = (facts.get("metrics") or {}).get("uncertainty_zero_share")
         if name == "uncertainty" and isinstance(zero, int | float) and zero > 0:
-            pct = 100.0 * zero  # a share of 1e-5 is not "0.0 %"
-            words = _pct(pct) if pct >= 0.1 else f"{pct:.2g}"
-            lines += [f"Its value is 0 on {words} % of the cells with a value "
-                      "(`uncertainty_zero_share`): there every member gives the cell the "
-                      "same score. The members were fitted on the same occurrences, so they "
-                      "agree where none of them has evidence to tell cells apart (a tree's "
-                      "leaf without a positive): 0 is no spread among them, not certainty "
-                      "of the score, and the model's error there is unknown, not nil.", ""]
+            from prospect.models.uncertainty import zero_spread_meaning
+
+            why = zero_spread_meaning(str(facts.get("uncertainty_meaning") or ""))
+            lines += [f"Its value is 0 on {zero_share_words(zero)} % of the cells with a value "
+                      f"(`uncertainty_zero_share`): {why}.", ""]
     return write_text(directory / "score.md", "\n".join(lines) + "\n")

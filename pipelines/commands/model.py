@@ -147,6 +147,8 @@ def list_models(registry: RegistryOpt = None) -> None:
                        "it and publish the model again"), soft_wrap=True)
     for line in reg.linked_versions():  # a version put there with `ln -s`: skipped unsaid
         err.print(Text(f"warning: {line}; not listed"), soft_wrap=True)
+    for line in reg.copied_models():  # `cp -r model reg/cu`: skipped unsaid
+        err.print(Text(f"warning: {line}; not listed"), soft_wrap=True)
     if not names:  # a mistyped location is told from an empty registry
         other = reg.misplaced() if reg.exists() else None
         if other is not None:  # a model folder given as -r was "no models in ..."
@@ -251,6 +253,7 @@ def score(
 
     on_stop(f"{out} was not written; run the same command again")  # nothing to resume
     from prospect.io.cube import cube_grid, is_synthetic, open_cube
+    from prospect.models.metrics import percent
     from prospect.registry import align_to_schema, check_schema, score_model
 
     _check_score_output(out, cube)
@@ -293,7 +296,7 @@ def score(
         refused.enter_context(nothing_left_when_refused(out.parent))
         if cog is not None and cog.parent.absolute() != out.parent.absolute():
             refused.enter_context(nothing_left_when_refused(cog.parent))
-        share = _write_scores(out, grid, maps, attrs, synthetic=synthetic,
+        share, zero = _write_scores(out, grid, maps, attrs, synthetic=synthetic,
                               scheduler=scheduler, workers=workers,
                               nothing_scored=lambda: _no_scored_cells(cube, ds, model.schema),
                               cog=cog, cog_tags={"model": f"{name}/{version}",
@@ -302,7 +305,14 @@ def score(
         console.print(Text(f"wrote {cog}"))
     console.print(Text(f"scored {cube} with {name}/{version} -> {out} "
                        f"({', '.join(str(v) for v in maps.data_vars)}; "
-                       f"{share:.1%} of the cells scored)"))
+                       f"{percent(share)}% of the cells scored)"))
+    if zero:  # score.md says it of the job's map; this command writes no score.md
+        from pipelines.report import zero_share_words
+        from prospect.models.uncertainty import zero_spread_meaning
+
+        why = zero_spread_meaning(str(maps["uncertainty"].attrs.get("prospect_uncertainty")))
+        console.print(Text(f"uncertainty: 0 on {zero_share_words(zero)} % of the cells with a "
+                           f"value (uncertainty_zero_share): {why}"), soft_wrap=True)
     _say_coverage(console, model, ds, grid, share)
 
 
@@ -541,7 +551,7 @@ def _check_new_file(path: Path, option: str, *, cube: Path | None = None,
 def _write_scores(out: Path, grid: Any, maps: Any, attrs: dict[str, Any], *, synthetic: bool,
                   scheduler: str | None, workers: int | None,
                   nothing_scored: Callable[[], Exception], cog: Path | None = None,
-                  cog_tags: dict[str, Any] | None = None) -> float:
+                  cog_tags: dict[str, Any] | None = None) -> tuple[float, float | None]:
     """Write ``maps`` as the cube ``out``: built under a hidden name beside it and renamed
     into place when complete (a stop or an error leaves nothing at ``out``), holding the
     lock of the job output directory ``out`` lies in, as the job's stages do; and the
@@ -552,8 +562,11 @@ def _write_scores(out: Path, grid: Any, maps: Any, attrs: dict[str, Any], *, syn
     lock was let go, and without the lock of the job directory it was written into, so a
     map was published into a directory another job held (over that job's own map).
 
-    Returns the share of the grid's cells with a probability; a map without any is not
-    published (an all-NaN cube passed for a result): ``nothing_scored()`` is raised.
+    Returns the share of the grid's cells with a probability, and the share of the
+    ``uncertainty`` map's valued cells that are 0 (``None`` without one: the score stage's
+    ``uncertainty_zero_share``), both counted in one pass over the written cube; a map
+    without a probability is not published (an all-NaN cube passed for a result):
+    ``nothing_scored()`` is raised.
     """
     import xarray as xr
 
@@ -588,7 +601,7 @@ def _write_scores(out: Path, grid: Any, maps: Any, attrs: dict[str, Any], *, syn
                     cluster.enter_context(dask_client(scheduler=scheduler, workers=workers))
             add_variables(staged, xr.Dataset(dict(maps.data_vars)), compute=lambda write: compute(
                 write, None, f"score: {grid.n_chunks} block(s)"))
-        scored = int(open_cube(staged)["probability"].notnull().sum().compute())
+        scored, zero = _counts(open_cube(staged))
         if scored == 0:
             raise nothing_scored()
         publish_dir(staged, out, replace=False)
@@ -596,7 +609,26 @@ def _write_scores(out: Path, grid: Any, maps: Any, attrs: dict[str, Any], *, syn
             from prospect.io.raster import write_cog
 
             write_cog(open_cube(out)["probability"], cog, grid=grid, tags=cog_tags)
-    return scored / max(1, int(grid.shape[0]) * int(grid.shape[1]))
+    return scored / max(1, int(grid.shape[0]) * int(grid.shape[1])), zero
+
+
+def _counts(ds: Any) -> tuple[int, float | None]:
+    """The cells of ``ds``'s ``probability`` with a value, and the share of its
+    ``uncertainty``'s valued cells that are 0 (below the score stage's
+    :data:`~pipelines.stages.score.ZERO_SPREAD`; ``None`` without an uncertainty map or a
+    valued cell of it), computed together (one read of each map)."""
+    import dask
+
+    from pipelines.stages.score import ZERO_SPREAD, _share
+
+    parts = [ds["probability"].notnull().sum().data]
+    spread = ds.get("uncertainty")
+    if spread is not None:
+        parts += [spread.notnull().sum().data, (spread < ZERO_SPREAD).sum().data]
+    counts = [int(c) for c in dask.compute(*parts)]
+    if len(counts) < 3 or counts[1] == 0:
+        return counts[0], None
+    return counts[0], _share(counts[2], counts[1])
 
 
 def _n_features(model: Any) -> int:

@@ -37,7 +37,7 @@ from prospect.io.cube import (
 )
 from prospect.io.files import write_json
 from prospect.io.raster import write_cog
-from prospect.models.metrics import top_capture_binned
+from prospect.models.metrics import percent, top_capture_binned
 from prospect.models.predict import scores_missing_evidence, unscored_counts
 from prospect.models.training import labels_source, read_labels
 from prospect.registry.applicability import input_comparison, same_evidence
@@ -511,7 +511,7 @@ def coverage(estimator: Any, schema: dict[str, Any], cube: xr.Dataset, *, finite
         rule = ("weights of evidence scores a cell where at least one layer has data"
                 if woe else "this model scores only cells where every layer has data")
         lines.append(
-            f"{unscored} of {size} cells ({unscored / size:.1%}) are left unscored (NaN): "
+            f"{unscored} of {size} cells ({percent(unscored / size)}%) are left unscored (NaN): "
             f"no data in {_per_layer(missing)}"
             + (f"; {outside} of them have no data in any layer"
                if outside and len(names) > 1 else "")

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from prospect.models.metrics import percent
 from prospect.provenance import read_provenance
 
 __all__ = ["LabelSurface", "label_surfaces", "leaks_grade", "refuse_label_surfaces"]
@@ -164,14 +165,14 @@ def _shared_sites(labels: np.ndarray, table: np.ndarray, grid: Any, share: float
 
     in_label_cells = float(np.isin(cells(table), cells(labels)).mean())
     if in_label_cells >= share:
-        return f"{in_label_cells:.0%} of its points share a cell with a label record"
+        return f"{percent(in_label_cells, 0)}% of its points share a cell with a label record"
     from scipy.spatial import cKDTree
 
     dist, _ = cKDTree(table).query(labels, k=1)
     at_sites = float((dist <= 1e-3 * grid.resolution).mean())
     if at_sites >= share:
-        return (f"{at_sites:.0%} of the label records lie at one of its points (its other "
-                "points do not make it another survey)")
+        return (f"{percent(at_sites, 0)}% of the label records lie at one of its points (its "
+                "other points do not make it another survey)")
     return None
 
 

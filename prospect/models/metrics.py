@@ -28,12 +28,46 @@ __all__ = [
     "bootstrap_auc_ci",
     "capture_curve",
     "classification_metrics",
+    "percent",
     "prediction_area",
     "shared_capture",
     "success_rate_area",
     "top_area_capture",
     "top_capture_binned",
 ]
+
+
+def percent(share: float, decimals: int = 1) -> str:
+    """``share`` as a percentage (without its sign) to ``decimals`` places, or to the
+    places that keep a share strictly between 0 and 1 off ``0`` and ``100``.
+
+    ``f"{share:.1%}"`` wrote 12 unscored cells of 250 000 as ``100.0% of the cells
+    scored`` beside ``12 of 250000 cells (0.0%) are left unscored``, and 199 of 200 points
+    as ``100%`` of them: a part read as all, or a few as none (as the score stage's shares
+    keep their digits, :func:`pipelines.stages.score._share`).
+
+    Parameters
+    ----------
+    share
+        A share in [0, 1] (NaN is written ``n/a``).
+    decimals
+        Places written where they suffice.
+
+    Returns
+    -------
+    str
+        ``"99.995"`` for 0.99995 with one decimal asked, ``"0.004"`` for 4e-5, ``"50.0"``
+        for 0.5.
+    """
+    if not np.isfinite(share):
+        return "n/a"
+    pct = 100.0 * float(share)
+    digits = max(0, int(decimals))
+    text = f"{pct:.{digits}f}"
+    while 0.0 < share < 1.0 and digits < 12 and float(text) in (0.0, 100.0):
+        digits += 1
+        text = f"{pct:.{digits}f}"
+    return text
 
 
 def _clean(scores: np.ndarray) -> np.ndarray:

@@ -809,9 +809,11 @@ def _polygon_shares(path: Any, occ: Occurrences, lab: LabelsConfig, y: np.ndarra
     facts.update(polygon_groups_in_one_fold=multi, largest_polygon_positive_cells=big,
                  largest_polygon_share=round(share, 4))
     if big > 1 and share >= POLYGON_SHARE:
+        from prospect.models.metrics import percent
+
         warnings.warn(DataWarning(
             f"{path}: one occurrence polygon (or group of overlapping polygons) covers {big} "
-            f"of the {n_pos} positive cells ({100 * share:.0f} %; {n_features} polygon "
+            f"of the {n_pos} positive cells ({percent(share, 0)} %; {n_features} polygon "
             "feature(s) in all): every cell a polygon covers is a positive, so the model "
             "learns that place more than the other occurrences (its cells are kept in one "
             "CV fold); set model.labels.polygons: centroid for one positive per polygon"),

@@ -884,7 +884,9 @@ def _pair_test(table: np.ndarray) -> dict[str, Any]:
     out.update(test="chi2", p_value=float(pval), valid=valid,
                rejected_at_5pct=bool(pval < 0.05) if valid else None)
     if not valid:
-        out["why"] = (f"{100 * few:.0f} % of the expected counts below 5 (least {e_min:.2f}): "
+        from prospect.models.metrics import percent
+
+        out["why"] = (f"{percent(few, 0)} % of the expected counts below 5 (least {e_min:.2f}): "
                       "the chi-square p-value does not hold; group classes "
                       "(evidence.<layer>.groups) or add deposits")
     return out

@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from prospect.models.metrics import percent
+
 __all__ = [
     "EXTRAPOLATED_SHARE",
     "EXTRAPOLATION_METHOD",
@@ -229,8 +231,8 @@ def extrapolation_lines(found: Mapping[str, Any]) -> list[str]:
     if share is None or share < EXTRAPOLATED_SHARE:
         return []
     worst = sorted(found["by_variable"].items(), key=lambda kv: -(kv[1] or 0.0))[:3]
-    layers = ", ".join(f"{n!r} {v:.0%}" for n, v in worst if v)
-    return [f"{share:.0%} of the cube's sampled cells ({found['outside']} of "
+    layers = ", ".join(f"{n!r} {percent(v, 0)}%" for n, v in worst if v)
+    return [f"{percent(share, 0)}% of the cube's sampled cells ({found['outside']} of "
             f"{found['cells']}) hold a value outside the range a continuous layer had at "
             f"the training cells (by layer: {layers}; a negative MESS, Elith et al. "
             "2010): the map there is extrapolated beyond the evidence the model was "
@@ -317,8 +319,8 @@ def value_lines(name: str, seen: Mapping[str, Any], sample: np.ndarray) -> list[
             reasons.append(f"its {named}spread is {ratio:.3g} x the training {named}spread")
             have, had, which = cube_range, training_range, words
     if outside >= OUTSIDE_SHARE:
-        reasons.append(f"{outside:.0%} of the sampled cells lie outside the training range "
-                       f"{lo:.4g} to {hi:.4g}")
+        reasons.append(f"{percent(outside, 0)}% of the sampled cells lie outside the "
+                       f"training range {lo:.4g} to {hi:.4g}")
     if not reasons:
         return []
     return [f"variable {name!r}: the cube's values ({have} for {which}, "

@@ -65,6 +65,10 @@ IMPORT_LOCK = ".import.lock"
 _STAGING = re.compile(r"^\.(.+)\.staging-[0-9a-f]{8}$")
 """A publish's hidden staging folder for a version (:func:`prospect.io.files.temp_name`)."""
 _ALL_FILES: tuple[str, ...] = (*MODEL_FILES, CHECKSUMS_FILE)
+_VERSION_LIKE = re.compile(r"^[vV]?[0-9]")
+"""A version label as users write them (``1``, ``v2``, ``2026-03-01``): a folder of a
+registry's root so named, holding a model, is read as a version (``-r`` given one model's
+folder), any other name as a model directory copied in at a model's name."""
 
 
 def default_registry() -> str:
@@ -244,6 +248,21 @@ class ModelRegistry:
                 out.append(base)
         return out
 
+    def _files(self, path: str) -> list[str]:
+        """The names of the files under ``path`` (not folders or links; hidden ones left
+        out). A file at a version's label (``reg/li/2``, an upload named as the version)
+        was taken as that version by an import: "li version 2 already exists" of a
+        version ``model list`` never showed."""
+        if not self.fs.exists(path):
+            return []
+        out = []
+        for entry in self.fs.ls(path, detail=True):
+            base = str(entry["name"]).rstrip("/").rsplit("/", 1)[-1]
+            if entry.get("type") == "file" and not entry.get("islink") and \
+                    not base.startswith("."):
+                out.append(base)
+        return out
+
     def _linked(self, path: str) -> dict[str, str]:
         """The entries under ``path`` that are symbolic links (a local registry's), each
         with where it points: ``{"2": "/runs/a/model"}``.
@@ -322,6 +341,45 @@ class ModelRegistry:
                 "change, so it is not a version; remove the link and publish the folder "
                 f"(prospect model import {dest} --name {name} -r {self.url})")
 
+    def copied_models(self) -> list[str]:
+        """Why each folder at a model's name that is a model directory itself (it holds
+        ``checksums.json``, not versions) is no model, one line each (:meth:`_copied_line`).
+
+        ``cp -r runs/a/model reg/cu`` (a model copied into the registry by hand, a level
+        too high): ``model list`` listed the other models without a word of ``cu``, and
+        ``model show cu`` said the registry "holds the versions of one model (cu)" and
+        told ``-r`` the folder above the registry."""
+        return [self._copied_line(name) for name in self._copied_names()]
+
+    def _copied_names(self) -> list[str]:
+        """The model names whose folder is a model directory itself (a local one's links
+        are said by :meth:`linked_versions`)."""
+        return sorted(name for name in self._valid_children(self.root, check_name)
+                      if not (self.is_local and os.path.islink(self._join(name)))
+                      and self.fs.exists(self._join(name, CHECKSUMS_FILE)))
+
+    def _copied_line(self, name: str) -> str:
+        """Why the folder ``name``, a model directory itself, is not a model here."""
+        return (f"{self._join(name)}: a model directory (it holds {CHECKSUMS_FILE} itself) "
+                f"where model {name}'s folder of versions goes "
+                "(<registry>/<name>/<version>/), as a copy into the registry leaves it, so "
+                "it is not a model here; move it out of the registry and publish it "
+                f"(prospect model import FOLDER --name {name} -r {self.url})")
+
+    def _not_a_model(self, name: str) -> str | None:
+        """Why what lies at model ``name``'s place is no model folder (a model directory
+        copied there, a file), or ``None`` (a folder, or nothing)."""
+        place = self._join(name)
+        if not (self.is_local and os.path.islink(place)) and \
+                self.fs.exists(self._join(name, CHECKSUMS_FILE)):
+            return self._copied_line(name)
+        if self.fs.exists(place) and not self.fs.isdir(place):
+            return (f"{place}: a file where model {name}'s folder of versions goes "
+                    "(<registry>/<name>/<version>/), so it is not a model; move it out of "
+                    f"the registry (a model is published with prospect model import FOLDER "
+                    f"--name {name} -r {self.url})")
+        return None
+
     def _valid_children(self, path: str, check: Callable[[str], str]) -> list[str]:
         """The folders under ``path`` that ``check`` (:func:`check_name` or
         :func:`check_version`) accepts; others are not the registry's and are skipped."""
@@ -357,6 +415,9 @@ class ModelRegistry:
             if not self.exists():
                 raise ModelError(f"{self.url}: no model named {name!r}: nothing is at this "
                                  "registry location (no such folder); check the registry")
+            why = self._not_a_model(name)
+            if why is not None:  # "no model named 'cu'; this folder holds ... one model"
+                raise ModelError(why)
             known = ", ".join(self.names()) or "none"
             other = self.misplaced()
             raise ModelError(f"{self.url}: no model named {name!r}; " + (
@@ -376,6 +437,8 @@ class ModelRegistry:
                     "or give -r the registry it was published in")
         versions = sorted(child for child in self._children(self.root)
                           if self.fs.exists(self._join(child, CHECKSUMS_FILE)))
+        if versions and (self.names() or not any(_VERSION_LIKE.match(v) for v in versions)):
+            return None  # model directories copied in at a model's name (copied_models)
         if versions:
             parent = self.url.rstrip("/").rpartition("/")[0] or "/"
             return (f"this folder holds the versions of one model ({', '.join(versions[:10])}"
@@ -428,8 +491,16 @@ class ModelRegistry:
         if linked is not None:  # loaded through the link, never listed: said as what it is
             raise ModelError(self._link_line(name, version, linked))
         if not self._is_complete(name, version):
+            why = self._not_a_model(name)
+            if why is not None:
+                raise ModelError(why)
             have = ", ".join(self.versions(name)) or "none"
-            if self.fs.exists(self._join(name, version)):  # the folder is there: say why not
+            place = self._join(name, version)
+            if self.fs.exists(place) and not self.fs.isdir(place):  # "remove the folder"
+                raise ModelError(f"{place}: a file where {name} version {version!r} goes, "
+                                 "so it is not a version; move it out of the registry; "
+                                 f"complete versions: {have}")
+            if self.fs.exists(place):  # the folder is there: say why not
                 raise ModelError(
                     f"{self._join(name, version)}: {name} version {version!r} is incomplete "
                     f"(no {CHECKSUMS_FILE}: a copy or a publish that did not finish), so it "
@@ -466,7 +537,8 @@ class ModelRegistry:
                           if (m := re.fullmatch(r"([vV]?)(\d+)", v)))
         prefix = numbered[-1][1] if numbered else ""
         taken = {t.casefold() for t in (*self._children(self._join(name)),
-                                         *self._linked(self._join(name)))}
+                                         *self._linked(self._join(name)),
+                                         *self._files(self._join(name)))}
         candidate = (numbered[-1][0] if numbered else 0) + 1
         while f"{prefix}{candidate}".casefold() in taken:
             candidate += 1
@@ -497,6 +569,9 @@ class ModelRegistry:
         may serve other environments) with one :class:`ModelVersionWarning`.
         """
         self._own_name(name)  # a linked model folder: the import wrote into its registry
+        why = self._not_a_model(name)
+        if why is not None:  # version 1 was written inside the copied model directory
+            raise ModelError(f"{why}; nothing was published")
         if version is not None:
             check_new_version(version)
         self._refuse_lookalike(name, self._children(self.root), "model name", "model")
@@ -522,6 +597,11 @@ class ModelRegistry:
         version = version or self._next_version(name)
         note = check_versions(card, f"{name}/{version}", allow_version_mismatch=True)
         target = self._join(name, version)
+        if self.fs.exists(target) and not self.fs.isdir(target):
+            raise ModelError(  # was "version 2 already exists" of a version never listed
+                f"{target}: a file where {name} version {version} goes, so it is not a "
+                "version and nothing was published; move it out of the registry, or give "
+                "another version label (--version)")
         if self.fs.exists(target):
             raise ModelError(
                 f"{self.url}: {name} version {version} already exists and versions are "
