@@ -17,7 +17,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from prospect.config._base import StrictModel
 
-__all__ = ["CloudMask", "Composite", "PropertyFilter", "RemoteReads", "StacSearch"]
+__all__ = ["CloudMask", "Composite", "PropertyFilter", "RemoteReads", "StacSearch", "ordinal"]
 
 _COMPARISONS = ("eq", "neq", "lt", "lte", "gt", "gte", "in")
 
@@ -117,6 +117,29 @@ class StacSearch(StrictModel):
                             f"{op}: {_spelt_number(one)})")
         return value
 
+    @field_validator("properties")
+    @classmethod
+    def _padded_text(cls, value: dict[str, PropertyFilter]) -> dict[str, PropertyFilter]:
+        """A comparison of a property the Landsat extension defines as zero-padded text
+        (``landsat:wrs_path: "090"``) takes that text.
+
+        ``landsat:wrs_path: {eq: 90}`` compared the number 90 with the items' ``"090"``:
+        an API that applies CQL2 ``filter`` answered nothing for it (the search "found no
+        items; widen the dates"), and one that ignores ``filter`` had every path's items
+        kept as "not comparable", other paths in the composite, exit 0. A whole number
+        (or digits, ``"90"``) is written as the extension writes it, ``"090"``."""
+        out = {}
+        for prop, cmp in value.items():
+            width = _PADDED_PROPERTY.get(prop.strip())
+            if width is not None:
+                update = {("in_" if op == "in" else op): (
+                    [_padded(one, width, prop, op) for one in bound] if op == "in"
+                    else _padded(bound, width, prop, op))
+                    for op, bound in cmp.comparisons().items()}
+                cmp = cmp.model_copy(update=update)
+            out[prop] = cmp
+        return out
+
     @field_validator("url")
     @classmethod
     def _http(cls, value: str) -> str:
@@ -178,6 +201,26 @@ _NUMERIC_PROPERTY = re.compile(
     r"eo:(cloud|snow)_cover|view:(sun_elevation|sun_azimuth|off_nadir|incidence_angle|azimuth)"
     r"|gsd|sat:(relative|absolute)_orbit|landsat:cloud_cover_land|s2:\w+_percentage")
 """STAC properties whose extensions define them as numbers."""
+
+
+_PADDED_PROPERTY = {"landsat:wrs_path": 3, "landsat:wrs_row": 3,
+                    "landsat:collection_number": 2}
+"""STAC properties the Landsat extension defines as text of zero-padded digits
+(``"090"``, ``"02"``), and their width."""
+
+
+def _padded(bound: Any, width: int, prop: str, op: str) -> Any:
+    """``bound`` as the zero-padded text ``prop`` is stated in (``90`` -> ``"090"``);
+    other text as given (``ValueError`` for a number that is no whole one)."""
+    if isinstance(bound, float | int) and not isinstance(bound, bool):
+        if float(bound) != int(bound) or bound < 0:
+            raise ValueError(f"{prop} {op}: {bound:g} is no WRS path, row or collection "
+                             f"number; write a whole number, e.g. {op}: "
+                             f"'{max(int(bound), 0):0{width}d}'")
+        return f"{int(bound):0{width}d}"
+    if isinstance(bound, str) and bound.strip().isdigit():
+        return bound.strip().zfill(width)
+    return bound
 
 
 def _spelt_number(text: str) -> str:
@@ -280,11 +323,37 @@ class Composite(StrictModel):
             # a share (numpy's quantile, xarray's, Earth Engine's reducer take 0..1):
             # 0.9 was the 0.9th percentile, near each cell's darkest look, without a word
             raise ValueError(
-                f"percentile {self.percentile:g} is the {self.percentile:g}th percentile "
-                "(near each cell's lowest look), but percentile is on a 0..100 scale: "
-                f"write {self.percentile * 100:g} for the {self.percentile * 100:g}th, or 0 "
-                "or 1 and above for a low percentile")
+                f"percentile {self.percentile:g} is the {ordinal(self.percentile)} "
+                "percentile (near each cell's lowest look), but percentile is on a 0..100 "
+                f"scale: write {self.percentile * 100:g} for the "
+                f"{ordinal(self.percentile * 100)}, or 0 or 1 and above for a low percentile")
         return self
+
+
+def ordinal(number: float) -> str:
+    """``number`` as an English ordinal, for a percentile's name: ``1st``, ``2nd``,
+    ``3rd``, ``11th``, ``12th``, ``13th``, ``21st``, ``22nd``, ``0.9th``, ``2.5th``.
+
+    A composite of ``percentile: 1`` was named "1th percentile" (2, 3, 21, 22...
+    likewise) in its long name and the map's legend.
+
+    Parameters
+    ----------
+    number
+        The percentile (0..100).
+
+    Returns
+    -------
+    str
+        The number as ``:g`` writes it, with its suffix.
+    """
+    text = f"{number:g}"
+    if float(number) != int(number):
+        return f"{text}th"
+    whole = abs(int(number))
+    if whole % 100 in (11, 12, 13):
+        return f"{text}th"
+    return text + {1: "st", 2: "nd", 3: "rd"}.get(whole % 10, "th")
 
 
 class RemoteReads(StrictModel):

@@ -32,6 +32,7 @@ import numpy as np
 import rasterio
 
 from prospect.config.sources import RasterSource
+from prospect.config.stac import ordinal
 from prospect.errors import (
     ConfigError,
     DataError,
@@ -711,7 +712,7 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
         item_count=len(scenes), failed_at_plan=tuple(failed.items()),
         max_failed_share=remote.max_failed_share, overpasses=overpasses,
     )
-    label = (f"{comp.percentile:g}th percentile" if comp.percentile is not None
+    label = (f"{ordinal(comp.percentile)} percentile" if comp.percentile is not None
              else {"median": "median", "geomedian": "geometric median"}[comp.method])
     if len(index) == 1:  # nothing to reduce: the one overpass's own values, said so
         label = (f"one overpass's own values ({len(used)} scene"

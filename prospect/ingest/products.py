@@ -103,6 +103,9 @@ def read_product_metadata(path: Path | str) -> ProductMetadata:
                 and not path.exists() else "")
         raise InputFileError(f"{path}: cannot read the metadata file: {exc.strerror}"
                              f"{hint}") from None
+    packed = _archive_given(path, head)
+    if packed is not None:
+        raise InputFileError(packed)
     if head.startswith(b"<"):
         if b"espa_metadata" in head:
             return read_espa(path)
@@ -145,6 +148,47 @@ def _folder_given(path: Path) -> str:
                if safe else
                " (a Landsat *_MTL.txt, an ESPA .xml or a Sentinel-2 MTD_MSIL2A.xml)")
             + "; give the metadata file with 'metadata:'")
+
+
+def _archive_given(path: Path, head: bytes) -> str | None:
+    """What to say of a product as downloaded (a ``.SAFE.zip``, a Landsat ``.tar`` or
+    ``.tar.gz`` bundle, an ESPA order's ``.tar.gz``) given as its metadata file: the
+    archive and the metadata file inside it to give once unpacked; ``None`` for any other
+    file.
+
+    Such an archive was read as an MTL and refused as "not a Landsat MTL file (no 'GROUP =
+    ...' blocks)", of a Sentinel-2 zip too: the user went looking for a damaged MTL."""
+    import tarfile
+    import zipfile
+
+    members: list[str] | None = None  # None: not listed (a compressed tar: slow to)
+    squeezed = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ": "xz"}
+    try:
+        if head.startswith(b"PK\x03\x04") and zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                members = [n for n in zf.namelist() if not n.endswith("/")]
+            kind, unpack = "a zip archive", f"unzip {path.name}"
+        elif head[257:262] == b"ustar" and tarfile.is_tarfile(path):
+            with tarfile.open(path) as tf:  # a plain tar's headers are read by seeking
+                members = [m.name for m in tf.getmembers() if m.isfile()]
+            kind, unpack = "a tar archive", f"tar -xf {path.name}"
+        elif any(head.startswith(m) for m in squeezed) and re.search(
+                r"\.(?:tar\.(?:gz|bz2|xz)|tgz|tbz2?|txz)$", path.name, re.IGNORECASE):
+            name = next(v for m, v in squeezed.items() if head.startswith(m))
+            kind, unpack = f"a {name}-compressed tar archive", f"tar -xf {path.name}"
+        else:
+            return None
+    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError):
+        return None
+    found = [m for m in members or [] if _METADATA_NAME.fullmatch(PurePosixPath(m).name)]
+    inside = ("" if members is None else
+              f"; the metadata file inside it is {found[0]}" if len(found) == 1 else
+              f"; its metadata files are {', '.join(found[:4])}" if found else
+              "; it holds no product metadata file (a Landsat *_MTL.txt, an ESPA .xml or "
+              "a Sentinel-2 MTD_MSIL2A.xml)")
+    return (f"{path}: {kind} (the product as downloaded), not a metadata file{inside}; "
+            f"unpack it (e.g. {unpack}) and give the metadata file with 'metadata:' and "
+            "its band files with 'bands:'")
 
 
 def _granule_given(path: Path, level: str) -> str:

@@ -616,14 +616,25 @@ def _s2_offset_dn(item: pystac.Item) -> float:
         "raster:bands offset: -0.1, or 0 for harmonised DNs) to the item")
 
 
-def _product(item: pystac.Item) -> str | None:
+def _product(item: pystac.Item, *, by_id: bool = True) -> str | None:
     """``landsat-l2``, ``landsat-l1`` or ``sentinel-2`` when the item says so, else None.
 
     Sentinel-2 by its ``platform`` in any spelling (``sentinel-2a``, ``Sentinel2A``,
     ``S2A``), constellation, collection, ``s2:`` fields or an ESA product id
     (:data:`_ESA_PRODUCT`): an item of a user's own catalogue stating none of the first,
     its id ``S2A_MSIL2A_..._N0510_...``, was no Sentinel-2 item, so baseline 04.00's
-    -1000 DN offset was not applied to its bands (reflectance 0.1 high, exit 0)."""
+    -1000 DN offset was not applied to its bands (reflectance 0.1 high, exit 0).
+
+    Landsat by its collection or ``landsat:correction``, else by a Landsat Collection
+    product id as its own id (``LC08_L2SP_198024_20210301_20210310_02_T1``, its level the
+    id's ``L2SP``, or a Collection 2 ``L1TP``: ESPA's surface reflectance of Collection 1
+    kept its Level-1 id), or by a Landsat ``platform`` beside assets named as only
+    Level-2 names them (``SR_B4``, ``ST_B10``): such an item of a user's catalogue
+    (USGS's id or platform, no collection) was of no product, so its ``ST_B10``
+    (0.00341802 x DN + 149 K) was labelled ``1``, and its Level-1 items went beside
+    Level-2 ones into one median, without a word. ``by_id=False``: the product the
+    item's catalogue fields state alone, not its id or names (whose coefficients
+    :func:`asset_calibration` assumes where the item states none)."""
     props = item.properties
     collection = str(item.collection_id or props.get("collection") or "").lower()
     platform = re.sub(r"[^a-z0-9]", "", str(props.get("platform") or "").lower())
@@ -635,12 +646,26 @@ def _product(item: pystac.Item) -> str | None:
         return "landsat-l2"
     if correction.startswith("L1") or "c2-l1" in collection or "c2l1" in collection:
         return "landsat-l1"
+    ident = landsat_id(str(item.id)) if by_id else None  # LC08_L2SP_..._02_T1: USGS's
+    if ident is not None and ident.level is not None and \
+            str(item.id).upper().startswith(ident.text.upper()):
+        if ident.level.upper().startswith("L2"):
+            return "landsat-l2"
+        if ident.level.upper().startswith("L1") and ident.processing.split()[1:2] == ["02"]:
+            return "landsat-l1"  # not Collection 1's: ESPA named its reflectance so
+    if by_id and re.fullmatch(r"landsat\d{1,2}", platform) and any(
+            _LANDSAT_L2_NAME.match(name) for key, asset in item.assets.items()
+            for name in (key, str(_first_band(asset, "eo:bands", "bands").get("name") or ""))):
+        return "landsat-l2"  # a Landsat platform's SR_B4/ST_B10: names of Level-2 alone
     if platform.startswith("sentinel2") or re.fullmatch(r"s2[a-d]", platform) or \
             constellation == "sentinel-2" or "sentinel-2" in collection or \
             any(k.startswith("s2:") for k in props) or _ESA_PRODUCT.match(str(item.id)):
         return "sentinel-2"
     return None
 
+
+_LANDSAT_L2_NAME = re.compile(r"^(?:SR|ST)_B\d{1,2}$", re.IGNORECASE)
+"""A band's name in Landsat Collection 2 Level-2 alone (``SR_B4``, ``ST_B10``)."""
 
 _ESA_PRODUCT = re.compile(
     r"^S2[A-D]_(?:MSI(?:L1C|L2A)_\d{8}T\d{6}_"
@@ -688,7 +713,9 @@ def asset_calibration(item: pystac.Item, asset: pystac.Asset, key: str = "") -> 
         if ("scale" in first or "offset" in first) and spectral:
             # not the ST_* helper layers: scaled otherwise
             _check_landsat_l2(scale, offset, _landsat_l2_kind(asset, key))
-        elif spectral:
+        elif spectral and _product(item, by_id=False) == product:
+            # a product its catalogue states; one known by its id alone is read as before
+            # (its files' names may tell, :func:`prospect.ingest.products.named_product`)
             unstated = LANDSAT_L2_COEFFICIENTS[
                 "surface temperature (K)" if _is_thermal(asset, key) else "surface reflectance"]
     elif product == "landsat-l1":
@@ -1519,8 +1546,38 @@ def _held_words(item: pystac.Item, product: str | None, key: str,
         text = _S2_RESOLUTION.sub("", name if held else key)
         padded = re.fullmatch(r"B(?:0\d|1[0-2]|8A)", text, re.IGNORECASE)
         return S2_WORDS.get(band) if padded else None
-    digits = "".join(ch for ch in str(item.properties.get("platform", "")) if ch.isdigit())
-    return band_words(int(digits), int(band)) if digits else None
+    satellite = _landsat_satellite(item)
+    if satellite is None:
+        digits = "".join(ch for ch in str(item.properties.get("platform", "")) if ch.isdigit())
+        satellite = int(digits) if digits else None
+    return band_words(satellite, int(band)) if satellite is not None else None
+
+
+def _landsat_satellite(item: pystac.Item) -> int | None:
+    """The Landsat satellite (5, 7, 8, 9...) an item states by its ``platform``
+    (``landsat-5``, ``LANDSAT_5``) or its id (a Landsat product or scene id,
+    ``LT05_L2SP_...``), whatever its collection and ``landsat:correction`` say; else
+    ``None``."""
+    platform = re.sub(r"[^a-z0-9]", "", str(item.properties.get("platform") or "").lower())
+    found = re.fullmatch(r"landsat(\d{1,2})", platform)
+    if found:
+        return int(found.group(1))
+    ident = landsat_id(str(item.id))
+    return ident.satellite if ident is not None else None
+
+
+def _numbering(item: pystac.Item | None, product: str | None) -> str | None:
+    """The product whose band numbers an item's band names follow: its own
+    (:func:`_product`), else Landsat's where the item states a Landsat satellite
+    (:func:`_landsat_satellite`).
+
+    A Landsat item of a user's catalogue stating its platform (``landsat-5``) or its id
+    (``LT05_L2SP_...``) but not its collection or ``landsat:correction`` was of no
+    product, so its band names (``SR_B4``) were not read as band numbers: ``red: SR_B4``
+    took TM's near infrared beside OLI's red into one composite without a word."""
+    if product is None and item is not None and _landsat_satellite(item) is not None:
+        return "landsat-l2"  # Level-1 and Level-2 number bands alike
+    return product
 
 
 def _common_words(common: str) -> frozenset[str]:
@@ -1546,6 +1603,7 @@ def _check_band(var: str, key: str, asset: pystac.Asset, product: str | None,
     first = _first_band(asset, "eo:bands", "bands")
     name = str(first.get("name") or "")
     common = str(first.get("common_name") or first.get("eo:common_name") or "").lower()
+    product = _numbering(item, product)
     wanted, held = _band_id(product, var), _band_id(product, name)
     low = var.lower()
     wrong = (wanted is not None and held is not None and wanted != held) or (
@@ -1571,10 +1629,15 @@ def _check_band(var: str, key: str, asset: pystac.Asset, product: str | None,
         words, known = band_words_in(low), _common_words(common)
         wrong = bool(words and known and not words & known)
     if wrong:
+        satellite = _landsat_satellite(item) if item is not None and product in (
+            "landsat-l1", "landsat-l2") else None
+        of = (f" of Landsat {satellite} (band numbers differ between sensors: band 4 is "
+              "red on Landsat 8/9, near infrared on Landsat 4-7: a catalogue of both "
+              "takes a source for each)") if satellite else ""
         shown = " ".join(x for x in (name, f"({common})" if common else "") if x)
         raise DataError(
-            f"the config names asset {key!r} {var!r}, but the asset holds band {shown}; map "
-            "each variable to the asset of its own band (bands in the wrong order)")
+            f"the config names asset {key!r} {var!r}, but the asset holds band {shown}{of}; "
+            "map each variable to the asset of its own band (bands in the wrong order)")
 
 
 def _asset_href(doc: str, asset: pystac.Asset) -> str:

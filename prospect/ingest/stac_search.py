@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any
 
 from prospect.config.sources import RasterSource
-from prospect.config.stac import StacSearch, _spelt_number
+from prospect.config.stac import _PADDED_PROPERTY, StacSearch, _spelt_number
 from prospect.errors import ConfigError, DataError, DataWarning, InputFileError
 from prospect.grid import RegionGrid
 from prospect.io.files import write_json
@@ -110,15 +111,30 @@ def _number(value: Any) -> float | None:
         else None
 
 
+def _digits(value: Any) -> float | None:
+    """The number text of plain digits states (``"090"``, ``"12.5"``, ``"-3"``): catalogues
+    write numbers as text (the Landsat extension's ``landsat:wrs_path: "090"``)."""
+    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+(?:\.\d+)?\s*", value):
+        return float(value)
+    return None
+
+
 def _holds(value: Any, op: str, bound: Any) -> bool | None:
     """Whether an item's property ``value`` passes the comparison ``op`` with ``bound``;
-    ``None`` where the two cannot be compared (a number against a string, a list)."""
+    ``None`` where the two cannot be compared (a number against text other than plain
+    digits, ``"12,5"``; a list). A number against digits compares as numbers: an item's
+    ``eo:cloud_cover: "80"`` against ``lt: 30`` was kept as not comparable."""
     if op == "in":
         told = [_holds(value, "eq", b) for b in bound]
         return True if True in told else (None if None in told else False)
     x, y = _number(value), _number(bound)
     if x is not None and y is not None:
         return _compare(x, op, y)
+    if (x is None) != (y is None):  # a number against digits: "090" is 90
+        x, y = _digits(value) if x is None else x, _digits(bound) if y is None else y
+        if x is not None and y is not None:
+            return _compare(x, op, y)
+        return None
     if isinstance(value, str) and isinstance(bound, str):
         return _compare(value, op, bound)
     return None
@@ -163,6 +179,8 @@ def _check_types(search: StacSearch, items: list[dict[str, Any]]) -> None:
             if prop not in props:
                 continue
             value = props[prop]
+            if prop.strip() in _PADDED_PROPERTY:  # text by the extension, whatever was given
+                continue
             for op, bound in cmp.comparisons().items():
                 for one in bound if op == "in" else [bound]:
                     if isinstance(one, str) and _number(value) is not None:

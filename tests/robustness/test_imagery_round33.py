@@ -223,7 +223,7 @@ ES = {**S2A, "sat:relative_orbit": 122}
         ),
         (
             ("scene-a", {"platform": "LANDSAT_8", "landsat:wrs_path": "198"}),
-            ("LC08_L2SP_198024_20210301_20210310_02_T1", {}),
+            ("LC81980242021060LGN00", {}),  # a scene id: 1e-4 DNs are no C2 L2's
         ),
         (
             ("S2A_31UFT_20210301_0_L2A", {"platform": "Sentinel2A"}),

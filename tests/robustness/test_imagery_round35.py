@@ -97,7 +97,7 @@ S2A_30 = {"platform": "sentinel-2a", "sat:relative_orbit": 30}
         ),
         (
             ("scene-a", BEFORE, {"platform": "landsat-8", "landsat:wrs_path": "090"}),
-            ("LC08_L2SP_090080_20210302_20210310_02_T1", "2021-03-02T00:00:20Z", {}),
+            ("LC80900802021061LGN00", "2021-03-02T00:00:20Z", {}),  # a scene id
         ),
     ],
     ids=["earth-search-ids", "esa-names", "platform-and-id", "datatake-id", "hls-s30", "landsat"],

@@ -63,8 +63,8 @@ L8_090 = {"platform": "landsat-8", "landsat:wrs_path": "090"}
     ("first", "second"),
     [
         (
-            ("LC08_L2SP_090079_20210301_20210310_02_T1", DAY1, {}),
-            ("LC08_L2SP_090080_20210302_20210310_02_T1", DAY2, {}),
+            ("LC80900792021060LGN00", DAY1, {}),  # scene ids: 1e-4 DNs are no C2 L2's
+            ("LC80900802021061LGN00", DAY2, {}),
         ),
         (
             ("scene-a", DAY1, L8_090),
