@@ -21,8 +21,8 @@ import morecantile
 from tiles.grids import no_wrap_bounds, tile_matrix_set, world_span
 from tiles.xmltext import escape, quoteattr
 
-__all__ = ["FORMATS", "WmtsLayer", "WmtsService", "capabilities_xml", "exception_report",
-           "split_matrix_set"]
+__all__ = ["FORMATS", "MATRIX_SET_ALIASES", "WmtsLayer", "WmtsService", "capabilities_xml",
+           "exception_report", "split_matrix_set"]
 
 FORMATS = ("image/png", "image/webp")
 """Tile formats every layer is served in."""
@@ -61,9 +61,23 @@ class WmtsService:
     keywords: tuple[str, ...] = field(default=("prospectivity", "critical raw materials"))
 
 
+MATRIX_SET_ALIASES = {"GoogleMapsCompatible": "WebMercatorQuad",
+                      "EPSG:3857": "WebMercatorQuad", "EPSG:900913": "WebMercatorQuad"}
+"""Other servers' identifiers of the tile matrix set served as ``WebMercatorQuad``, read as
+it in a WMTS request: the well-known scale set ``GoogleMapsCompatible`` (WMTS 1.0.0 Annex
+E.4; ArcGIS Server's and MapProxy's identifier of it, and the one written in many a
+client's URL template) and GeoServer's gridsets ``EPSG:3857`` / ``EPSG:900913``: 256 px
+tiles of the same origin, extent and zoom levels. Each was "not served in tile matrix set",
+though the tiles asked are the same tiles; capabilities keep naming ``WebMercatorQuad``
+(and its ``WellKnownScaleSet``)."""
+
+
 def split_matrix_set(name: str) -> tuple[str, int]:
     """``("WebMercatorQuad", 512)`` for ``"WebMercatorQuad512"``; 256 px otherwise (a bare
-    ``"512"`` is a name, not an empty one at 512 px)."""
+    ``"512"`` is a name, not an empty one at 512 px); another server's name of Web Mercator
+    (:data:`MATRIX_SET_ALIASES`) as ``WebMercatorQuad``."""
+    if name in MATRIX_SET_ALIASES:
+        return MATRIX_SET_ALIASES[name], 256
     if name.endswith("512") and len(name) > 3:
         return name[:-3], 512
     return name, 256

@@ -67,7 +67,9 @@ class LabelsConfig(StrictModel):
         """A share from 0 to 1; ``threshold_quantile: 90`` (a percentile) was "Input should
         be less than 1", no word of the form meant."""
         if isinstance(value, int | float) and not isinstance(value, bool) and value >= 1:
-            share = f": the {value:g}th percentile is {value / 100:g}" if value < 100 else ""
+            from prospect.config.stac import ordinal  # "the 1th percentile" was written
+
+            share = f": the {ordinal(value)} percentile is {value / 100:g}" if value < 100 else ""
             raise ValueError(f"{value:g} is no quantile: give it as a share from 0 to 1, not "
                              f"as a percentile{share}")
         return value

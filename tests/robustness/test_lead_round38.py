@@ -1,0 +1,68 @@
+"""What the lead took from fuzzing round 38's helpers' "found and left", each case failing
+on the code before it (controls say so). All data here are SYNTHETIC.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.robustness.test_serving_round38 import PNG, corpus, served  # noqa: F401
+
+# -- WMTS: other servers' names of the Web Mercator tile matrix set ------------------------
+
+_KVP = {"SERVICE": "WMTS", "REQUEST": "GetTile", "VERSION": "1.0.0", "LAYER": "ramp",
+        "STYLE": "default", "FORMAT": "image/png", "TILEMATRIX": "7", "TILEROW": "41",
+        "TILECOL": "65"}
+"""A WMTS KVP GetTile of the tile over 5-6 E, 52-53 N at zoom 7 (row 41, column 65)."""
+
+
+@pytest.mark.parametrize("name", ["GoogleMapsCompatible", "EPSG:3857", "EPSG:900913"])
+def test_wmts_tile_of_another_servers_web_mercator_set_is_the_same_tile(
+        served: Any, name: str) -> None:  # noqa: F811
+    """A URL template written for ArcGIS Server or MapProxy (``TILEMATRIXSET=
+    GoogleMapsCompatible``, the well-known scale set WMTS names) or GeoServer's gridsets
+    (``EPSG:3857``, ``EPSG:900913``) was a 404 "not served in tile matrix set": the same
+    256 px Web Mercator tiles as ``WebMercatorQuad``, now served as them, byte for byte."""
+    own = served.get("/wmts", params={**_KVP, "TILEMATRIXSET": "WebMercatorQuad"})
+    assert own.status_code == 200 and own.content.startswith(PNG)
+    other = served.get("/wmts", params={**_KVP, "TILEMATRIXSET": name})
+    assert other.status_code == 200, other.text
+    assert other.content == own.content
+
+
+def test_wmts_rest_tile_of_google_maps_compatible_is_the_same_tile(
+        served: Any) -> None:  # noqa: F811
+    """The REST binding's ``.../GoogleMapsCompatible/{z}/{row}/{col}.png`` likewise."""
+    own = served.get("/wmts/1.0.0/ramp/default/WebMercatorQuad/7/41/65.png")
+    other = served.get("/wmts/1.0.0/ramp/default/GoogleMapsCompatible/7/41/65.png")
+    assert own.status_code == 200 and other.status_code == 200, other.text
+    assert other.content == own.content
+
+
+def test_control_an_unknown_matrix_set_is_still_refused_naming_the_served(
+        served: Any) -> None:  # noqa: F811
+    """Control: a set served nowhere (``EPSG:4326`` here) is refused as before."""
+    r = served.get("/wmts", params={**_KVP, "TILEMATRIXSET": "EPSG:4326"})
+    assert r.status_code in (400, 404)
+    assert "WebMercatorQuad" in r.text
+
+
+# -- a quantile given as a percentile: its ordinal ----------------------------------------
+
+@pytest.mark.parametrize(("given", "needle"), [
+    (1, "the 1st percentile is 0.01"), (2, "the 2nd percentile is 0.02"),
+    (3, "the 3rd percentile is 0.03"), (22, "the 22nd percentile is 0.22"),
+])
+def test_a_threshold_quantile_given_as_a_percentile_names_its_ordinal(
+        given: float, needle: str) -> None:
+    """``threshold_quantile: 2`` said "the 2th percentile is 0.02" (round 38's imagery
+    hand-over: the composites' ``config.stac.ordinal`` now writes it)."""
+    from pydantic import ValidationError
+
+    from prospect.config.model import LabelsConfig
+
+    config = {"source": "wells", "value_column": "li", "threshold_quantile": given}
+    with pytest.raises(ValidationError, match=needle):
+        LabelsConfig.model_validate(config)
