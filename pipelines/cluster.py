@@ -48,6 +48,7 @@ __all__ = [
     "check_kubernetes_spec",
     "check_local_workers",
     "cluster_dir",
+    "cluster_kind",
     "dashboard_link",
     "dask_client",
     "default_local_workers",
@@ -72,6 +73,46 @@ __all__ = [
 ]
 
 CLUSTER_KINDS: tuple[str, ...] = ("slurm", "pbs", "kubernetes")
+_CLUSTER_ALIASES = {"k8s": "kubernetes", "kube": "kubernetes", "torque": "pbs",
+                    "openpbs": "pbs", "pbspro": "pbs", "pbs-pro": "pbs"}
+"""Other names of :data:`CLUSTER_KINDS` users write: Kubernetes' short forms, and the PBS
+family dask-jobqueue's ``PBSCluster`` submits to (Torque, OpenPBS, PBS Pro)."""
+_LOCAL_NAMES = frozenset({"local", "localcluster", "local-cluster", "dask", "none", "no"})
+_OTHER_BATCH = {"lsf": "LSF", "sge": "SGE", "uge": "Grid Engine", "htcondor": "HTCondor",
+                "condor": "HTCondor", "oar": "OAR", "moab": "Moab"}
+
+
+def cluster_kind(value: str) -> str:
+    """The kind of :data:`CLUSTER_KINDS` that ``--cluster value`` names, in any case and by
+    its other names (``SLURM``, ``k8s``, ``torque``).
+
+    ``--cluster SLURM`` (the batch system's name as its documentation writes it) was
+    "unknown --cluster 'SLURM'; choose one of ['slurm', ...]"; ``--cluster local`` (the
+    user asking for the default) and ``--cluster lsf`` were told the same, not that the
+    local cluster is had by leaving the option out, or how to use a batch system Prospect
+    ships no settings for.
+
+    Raises
+    ------
+    ConfigError
+        The value names no kind: what it is taken for, and what to give instead.
+    """
+    text = value.strip().lower()
+    kind = _CLUSTER_ALIASES.get(text, text)
+    if kind in CLUSTER_KINDS:
+        return kind
+    kinds = ", ".join(CLUSTER_KINDS)
+    if text in _LOCAL_NAMES:
+        raise ConfigError(f"--cluster {value!r}: the local cluster is the default; leave "
+                          "--cluster out (and give --workers N for its size), or give one "
+                          f"of {kinds} to start workers on a batch system or Kubernetes")
+    if text in _OTHER_BATCH:
+        raise ConfigError(f"unknown --cluster {value!r}: Prospect ships settings for {kinds} "
+                          f"only; start dask workers on {_OTHER_BATCH[text]} yourself "
+                          "(dask-jobqueue, or 'dask scheduler' and 'dask worker' in a batch "
+                          "job) and give their scheduler with --scheduler tcp://HOST:8786")
+    raise ConfigError(f"unknown --cluster {value!r}; give one of {kinds}, or leave --cluster "
+                      "out for the local cluster")
 _JOBQUEUE_CLASSES = {"slurm": "SLURMCluster", "pbs": "PBSCluster"}
 _SCALE_DEFAULTS: dict[str, Any] = {
     "jobs": 1, "adapt_max_jobs": None, "wait_for_workers": 1, "wait_timeout_s": 600,
@@ -908,7 +949,8 @@ def check_engine(*, scheduler: str | None = None, cluster: str | None = None,
         raise ConfigError("give either --scheduler (a running scheduler) or --cluster, not both")
     check_workers(scheduler=scheduler, workers=workers, cluster=cluster)
     if cluster is not None and cluster not in CLUSTER_KINDS:
-        raise ConfigError(f"unknown --cluster {cluster!r}; choose one of {list(CLUSTER_KINDS)}")
+        meant = cluster_kind(cluster)  # refuses what names no kind, saying what instead
+        raise ConfigError(f"unknown --cluster {cluster!r}; did you mean {meant!r}?")
     if cluster in _SUBMIT and shutil.which(_SUBMIT[cluster]) is None:
         raise StageError(
             f"--cluster {cluster} submits workers with '{_SUBMIT[cluster]}', which is not on "

@@ -23,7 +23,8 @@ from prospect.errors import ConfigError
 from prospect.io.cube import open_cube
 from prospect.testing import SyntheticScene, demo_grid, make_scene
 
-__all__ = ["DEMO_JOB", "DEMO_SIZE_MIN", "check_demo_size", "recovery_auc", "run_demo"]
+__all__ = ["DEMO_JOB", "DEMO_SEED_MAX", "DEMO_SIZE_MIN", "check_demo_seed", "check_demo_size",
+           "recovery_auc", "run_demo"]
 
 DEMO_JOB = "demo-bonaire"
 """The demo job's name (its manifest's ``job``)."""
@@ -76,6 +77,31 @@ def check_demo_size(size_m: float) -> None:
         raise ConfigError(f"{said}: a square of {size_m:g} m of 10 m cells is more than a "
                           f"demo holds ({str(exc).split(';')[0]}); {takes}, and well under "
                           "this") from None
+
+
+DEMO_SEED_MAX = 2**32 - 1
+"""The largest ``--seed``: the demo's job trains its model with it (``model.seed``, whose
+range is numpy's and scikit-learn's, 0 to 2^32 - 1)."""
+
+
+def check_demo_seed(seed: int) -> None:
+    """Refuse a ``--seed`` the demo cannot run with, naming the option, before anything
+    is written.
+
+    ``--seed -1`` was "internal error: ValueError: expected non-negative integer" (numpy's
+    words, exit 70), after ``-o`` had been made; ``--seed 4294967296`` wrote the whole
+    scene and then stopped on the job file the demo had just written, "job.yaml:73: key
+    'model.seed' has bad value 4294967296", a file and key the user never wrote.
+
+    Raises
+    ------
+    ConfigError
+        The seed and the range the demo takes.
+    """
+    if not 0 <= seed <= DEMO_SEED_MAX:
+        raise ConfigError(f"--seed {seed}: outside the seeds the demo takes (the scene's "
+                          "draws and its model's training use it); give a whole number "
+                          f"from 0 to {DEMO_SEED_MAX} (2^32 - 1; default 0)")
 
 
 def _refuse_other_files(out_dir: Path, size_m: float) -> None:
@@ -154,6 +180,7 @@ def run_demo(
     score of the model against the scene's hidden field.
     """
     console = console or Console(stderr=True)
+    check_demo_seed(seed)
     check_demo_size(size_m)
     _refuse_other_files(out_dir, size_m)
     out_dir = prepare_out_dir(out_dir)

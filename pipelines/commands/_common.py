@@ -661,10 +661,20 @@ WorkersOpt = Annotated[
         help="Worker processes of the local cluster (default: one per core this job may use)."
     ),
 ]
+def _cluster_kind(ctx: Any, param: Any, value: str | None) -> str | None:
+    """The ``--cluster`` options' callback: the kind it names, in any case and by its
+    other names (:func:`pipelines.cluster.cluster_kind`), or the one-line refusal."""
+    if value is None:
+        return None
+    from pipelines.cluster import cluster_kind
+
+    return cluster_kind(value)
+
+
 ClusterOpt = Annotated[
     str | None,
     typer.Option(
-        "--cluster",
+        "--cluster", callback=_cluster_kind,
         help="Start workers on a batch system or Kubernetes: slurm, pbs or kubernetes "
         "(settings in cluster/ or $PROSPECT_CLUSTER_DIR).",
     ),

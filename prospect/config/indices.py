@@ -17,7 +17,7 @@ from prospect.config._base import (
     shadowing_file,
 )
 
-__all__ = ["IndicesConfig", "SensorBand", "SensorConfig", "known_sensor"]
+__all__ = ["IndicesConfig", "SensorBand", "SensorConfig", "known_sensor", "shipped_sensor"]
 
 
 def _check_sensor_file(path: Path) -> None:
@@ -40,6 +40,14 @@ def _check_sensor_file(path: Path) -> None:
         otherwise = name_written_otherwise(path)  # ``MySensor.yml`` for ``mysensor.yaml``
         why = why_unreadable(path, "sensor file") if (os.path.lexists(path) or path.exists()) \
             else "not found" + (f" ({otherwise})" if otherwise else "")
+        shipped = shipped_sensor(path.stem)
+        if shipped and not otherwise and not os.path.lexists(path):
+            # ``sensor: sentinel2.yaml`` or ``configs/sensors/sentinel2.yaml`` (the shipped
+            # file's path, copied from the repository) was "not found ...; or give a
+            # shipped sensor's name", without saying that this is one
+            raise ValueError(f"sensor file {str(path)!r}: not found; {path.stem!r} names a "
+                             "shipped sensor, which is given by its name, not a file: write "
+                             f"sensor: {shipped}")
         raise ValueError(f"sensor file {str(path)!r}: {why} (a relative path is taken from "
                          "the job file's folder; or give a shipped sensor's name)")
     try:
@@ -58,6 +66,23 @@ def _check_sensor_file(path: Path) -> None:
             f"sensor file {str(path)!r} is {kinds[kind]}, not a sensor's band file (name, "
             "bands: {common name: {variable: ...}}, as in configs/sensors/); give a "
             "shipped sensor's name or the sensor YAML")
+
+
+def shipped_sensor(name: str) -> str | None:
+    """The shipped sensor ``name`` names (its name or an alias, in any case), or ``None``.
+
+    Parameters
+    ----------
+    name
+        A sensor's name as written, e.g. a file name's stem (``sentinel2``, ``L8``).
+    """
+    from prospect.errors import ProspectError
+    from prospect.indices.bands import load_sensor
+
+    try:
+        return load_sensor(name).name
+    except (ProspectError, ValueError, OSError):
+        return None
 
 
 def known_sensor(value: str, base: Path | str | None) -> str:
@@ -179,6 +204,17 @@ class IndicesConfig(StrictModel):
                 plan_indices([name], sensor=self.sensor, bands=self.bands)
             except ConfigError as exc:
                 if "needs band" in str(exc) or "does not have" in str(exc):
+                    raise
+        if self.names and (self.bands or self.constants):
+            # a key of bands or constants no index reads (``bands: {B8: nir}``, the
+            # sensor's own name of N): with catalogue indices only it was refused by the
+            # indices stage, after ingest had run, without the config file's name
+            try:
+                plan_indices(self.names, sensor=self.sensor, custom=self.custom,
+                             bands=self.bands, constants=self.constants)
+            except ConfigError as exc:
+                if str(exc).startswith(("indices.bands.", "indices.constants.")) and \
+                        "no index uses" in str(exc):
                     raise
         return self
 

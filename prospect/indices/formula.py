@@ -193,6 +193,38 @@ _LOOKALIKES = {"\u2212": "-", "\u2013": "-", "\u2014": "-", "\u00d7": "*", "\u22
 """Non-ASCII operators a word processor or a paper writes, and the ASCII one meant."""
 
 
+def _superscript(char: str) -> bool:
+    """Whether ``char`` is a superscript (``²``, ``³``, ``⁻``, ``⁽``...): Unicode's
+    ``<super>`` compatibility form."""
+    import unicodedata
+
+    return unicodedata.decomposition(char).startswith("<super>")
+
+
+def _power_hint(formula: str, start: int) -> str:
+    """The fix for the superscript at ``formula[start]``: the power it writes, with ``**``.
+
+    Told "write '2'" (its NFKC digit), ``N²`` became ``N2``: another band's name (Sentinel-2's
+    narrow near infrared, ``N2``), a formula that loads and computes without a word.
+    """
+    import unicodedata
+
+    end = start
+    while end < len(formula) and _superscript(formula[end]):
+        end += 1
+    power = "".join(_LOOKALIKES.get(c, c) for c in
+                    unicodedata.normalize("NFKC", formula[start:end]))
+    power = power if power.isascii() and power.strip() else "2"
+    base = formula[:start].rstrip()
+    if base.endswith("**"):  # ``R ** ²``: the power is written already
+        return f"write {power!r}"
+    power = power if power.isdigit() else f"({power})"
+    name = re.search(r"[A-Za-z0-9_.]+$", base)
+    operand = "(...)" if base.endswith(")") else name.group() if name else "x"
+    return (f"a superscript is a power: write {operand} ** {power}; written as a plain "
+            "digit it joins the name before it (N2, another band)")
+
+
 def _refuse_non_ascii(formula: str, name: str) -> None:
     """Refuse a character outside ASCII: Python reads identifiers in NFKC form, so a
     formula's ``ℕ`` or full-width ``Ｒ`` silently became band ``N`` or ``R``; a typeset
@@ -203,7 +235,8 @@ def _refuse_non_ascii(formula: str, name: str) -> None:
         if ord(char) < 128:
             continue
         meant = _LOOKALIKES.get(char) or unicodedata.normalize("NFKC", char)
-        hint = (f"write {meant!r}" if meant.isascii() and meant.strip()
+        hint = (_power_hint(formula, column - 1) if _superscript(char) else
+                f"write {meant!r}" if meant.isascii() and meant.strip()
                 else "use ASCII band names, numbers and + - * / **")
         raise FormulaError(
             f"index {name!r}: character {char!r} (U+{ord(char):04X}) at column {column} of "

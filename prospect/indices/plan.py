@@ -451,7 +451,8 @@ def plan_indices(
     values.update(glob)
     _refuse_unused_names(entries, bands or {}, glob, {
         *constant_defaults(), *wavelengths(sensor_cfg),
-        *(c for e in catalogue.values() for c in e.constants)})
+        *(c for e in catalogue.values() for c in e.constants)},
+        sensor_bands=band_variables(sensor_cfg))
     known_bands = set(common_band_names()) | set(band_map) | set(values)
     planned: list[PlannedIndex] = []
     inputs: dict[str, None] = {}
@@ -637,10 +638,17 @@ def _band_key(name: str) -> str:
 
 
 def _refuse_unused_names(entries: Sequence[IndexEntry], bands: Mapping[str, str],
-                         glob: Mapping[str, float | str], known_constants: set[str]) -> None:
+                         glob: Mapping[str, float | str], known_constants: set[str], *,
+                         sensor_bands: Mapping[str, str] | None = None) -> None:
     """A key of ``indices.bands`` or ``indices.constants`` that is no common band name or
     constant and that no formula uses was a typo passed over: ``bands: {RED: B04}`` left
-    R on the sensor's band, ``constants: {l: 0.5}`` left SAVI's L at 1, without a word."""
+    R on the sensor's band, ``constants: {l: 0.5}`` left SAVI's L at 1, without a word.
+
+    A key of ``bands`` that is the sensor's own name of a band (``sensor_bands``: common
+    name -> the sensor's variable) is told its common name: ``bands: {B8: nir_layer}`` on
+    Sentinel-2 was asked "did you mean 'B'?", the blue band, which the hint's fix then
+    replaced by the near infrared without a word.
+    """
     used = {v for e in entries for v in variables(e.expr)}
     common = set(common_band_names())
     for key, known, what in (("bands", common, bands), ("constants", known_constants, glob)):
@@ -652,6 +660,14 @@ def _refuse_unused_names(entries: Sequence[IndexEntry], bands: Mapping[str, str]
                     or a == _SPELLED_BANDS.get(name.upper())] or \
                 difflib.get_close_matches(name, allowed, n=1)
             hint = f"did you mean {near[0]!r}? " if near else ""
+            held = [(c, v) for c, v in (sensor_bands or {}).items()
+                    if key == "bands" and _band_key(v) == _band_key(name)]
+            if held:  # 'B8' or 'b08' for Sentinel-2's B08: the sensor's own band name
+                meant, band = held[0]
+                said = "the sensor's own name of" if band == name else \
+                    f"the sensor's band {band!r}, read as"
+                hint = (f"{name!r} is {said} common band {meant!r}: write {meant}: "
+                        f"{what[name]}; ")
             raise ConfigError(
                 f"indices.{key}.{name}: no index uses {name!r} ({hint}names here: "
                 f"{', '.join(allowed)})")

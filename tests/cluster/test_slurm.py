@@ -5,6 +5,7 @@ worker job, refused and never-starting jobs, and workers outliving their walltim
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -278,7 +279,13 @@ def test_whole_job_as_one_batch_job(
     log = (tmp_path / f"prospect-{job_id}.out").read_text()
     assert idle_slurm.job_state(job_id) == "COMPLETED", log[-3000:]
     assert f"{job_id}.0" in steps  # the workers ran as a step of this allocation
-    assert "2 worker(s) of 1 thread(s), 1500MiB each" in log
+    # each worker's share of the 2 x 1500M, after the batch step's (scheduler and run)
+    # share of the node (round 38): 1125MiB where the node holds the 2 CPUs asked
+    said = re.search(r"2 worker\(s\) of 1 thread\(s\), (\d+)MiB each \((\d+)MiB of the "
+                     r"first node kept", " ".join(log.split()))
+    assert said, log[-3000:]
+    each, kept = int(said.group(1)), int(said.group(2))
+    assert kept > 0 and 1000 <= each <= 1500, said.group()
     address = log.split("prospect-job: scheduler ", 1)[1].split(",", 1)[0]
     manifest = read_manifest(out)
     assert manifest["engine"]["scheduler"] == address and manifest["workers"] == 2

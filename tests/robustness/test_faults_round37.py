@@ -42,9 +42,9 @@ def _worker_memory(env: dict[str, str], script: Path = SBATCH) -> str:
 
 
 @pytest.mark.parametrize(("layout", "tasks", "wanted"), [
-    ("4(x2)", "8", "16384MiB"),   # --nodes=2 --ntasks=8 --mem=64G: 4 workers a node
-    ("3,2", "5", "21845MiB"),     # --nodes=2 --ntasks=5: the fuller node's share
-    ("2(x3),1", "7", "32768MiB"),  # four nodes, the last with one task
+    ("4(x2)", "8", "16128MiB"),   # --nodes=2 --ntasks=8 --mem=64G: 4 workers a node
+    ("3,2", "5", "21504MiB"),     # --nodes=2 --ntasks=5: the fuller node's share
+    ("2(x3),1", "7", "32256MiB"),  # four nodes, the last with one task
 ])
 def test_a_multi_node_jobs_workers_get_their_nodes_share_of_mem(
         layout: str, tasks: str, wanted: str) -> None:
@@ -53,7 +53,8 @@ def test_a_multi_node_jobs_workers_get_their_nodes_share_of_mem(
     ``SLURM_MEM_PER_NODE`` by all 8 tasks: every worker was limited to 8 GiB of its 16
     (dask paused and spilled it at half its memory, and the nanny killed a task of 10 GiB
     a node had room for), without a word. Now each worker gets the memory of its node
-    divided by the tasks on the node that holds the most (``SLURM_TASKS_PER_NODE``)."""
+    divided by the tasks on the node that holds the most (``SLURM_TASKS_PER_NODE``), after
+    round 38's 1 GiB of the first node for the batch step (the scheduler and the run)."""
     env = {"SLURM_MEM_PER_NODE": "65536", "SLURM_NTASKS": tasks,
            "SLURM_TASKS_PER_NODE": layout, "SLURM_CPUS_PER_TASK": "2"}
     assert _worker_memory(env) == wanted
@@ -61,16 +62,17 @@ def test_a_multi_node_jobs_workers_get_their_nodes_share_of_mem(
 
 @pytest.mark.parametrize(("env", "wanted"), [
     ({"SLURM_MEM_PER_NODE": "65536", "SLURM_NTASKS": "4", "SLURM_TASKS_PER_NODE": "4"},
-     "16384MiB"),
-    ({"SLURM_MEM_PER_NODE": "65536", "SLURM_NTASKS": "4"}, "16384MiB"),
+     "16128MiB"),
+    ({"SLURM_MEM_PER_NODE": "65536", "SLURM_NTASKS": "4"}, "16128MiB"),
     ({"SLURM_MEM_PER_CPU": "4096", "SLURM_NTASKS": "8", "SLURM_TASKS_PER_NODE": "4(x2)",
-      "SLURM_CPUS_PER_TASK": "2"}, "8192MiB"),
+      "SLURM_CPUS_PER_TASK": "2"}, "7936MiB"),
     ({"SLURM_NTASKS": "2"}, "auto"),
 ])
 def test_control_one_nodes_and_per_cpu_memory_are_as_before(env: dict[str, str],
                                                             wanted: str) -> None:
     """control: one node (with or without ``SLURM_TASKS_PER_NODE``), ``--mem-per-cpu``
-    (already each task's) and no memory asked give what they gave."""
+    (already each task's) and no memory asked give what they gave, less round 38's 1 GiB
+    of the first node for the batch step, shared by that node's workers."""
     assert _worker_memory(env) == wanted
 
 
