@@ -26,6 +26,7 @@ from prospect.grid import ChunkWindow, RegionGrid, xy_transformer
 from prospect.ingest.layers import Layer, distance_units, unit_key
 from prospect.io.companions import concentration_unit
 from prospect.io.points import (
+    HALF_LIMIT_NOTE,
     SHEET_SUFFIXES,
     PointTable,
     is_text_table,
@@ -38,8 +39,8 @@ from prospect.registry.units import same_units
 
 __all__ = [
     "DistanceToPointLayer", "IdwLayer", "KrigingLayer", "around_region", "column_units",
-    "ground_frame", "ground_note", "idw_estimate", "kriging_estimate", "plan_points",
-    "surface_points", "to_ground", "variable_name",
+    "ground_frame", "ground_note", "idw_estimate", "kriging_estimate", "limit_settings",
+    "plan_points", "surface_points", "to_ground", "variable_name",
 ]
 
 
@@ -648,8 +649,10 @@ def _turned_signs(table: PointTable, grid: RegionGrid, source: PointSource,
 def surface_points(source: PointSource, grid: RegionGrid) -> PointTable:
     """The points a source's surfaces and distance layer are made of: its table read in
     the region's CRS, longitudes about the region (:func:`around_region`), the points far
-    outside it left out (said). One path for ingest and for the fold-aware rebuild
-    (:func:`prospect.models.foldaware.surface_of`), whose surfaces must be the cube's.
+    outside it left out (said), a value below a known detection limit read as half that
+    limit (said, and recorded in the layers: :func:`limit_settings`). One path for ingest
+    and for the fold-aware rebuild (:func:`prospect.models.foldaware.surface_of`), whose
+    surfaces must be the cube's.
 
     Raises
     ------
@@ -657,7 +660,7 @@ def surface_points(source: PointSource, grid: RegionGrid) -> PointTable:
         No point lies in the region (with what the coordinates look like instead).
     """
     table = read_points(source.path, **source_options(source), columns=source.columns,
-                        to_crs=grid.crs, cell=grid.resolution, grid=grid)
+                        to_crs=grid.crs, cell=grid.resolution, grid=grid, below_as_half=True)
     table = around_region(table, grid)
     if _in_region(table, grid) == 0:
         raise DataError(
@@ -740,7 +743,17 @@ def _drop_far_outside(table: PointTable, grid: RegionGrid, source: PointSource) 
     return PointTable(
         x=table.x[keep], y=table.y[keep], values={c: v[keep] for c, v in table.values.items()},
         crs=table.crs, path=table.path, source_crs=table.source_crs,
-        lines=None if table.lines is None else table.lines[keep], units=table.units)
+        lines=None if table.lines is None else table.lines[keep], units=table.units,
+        units_where=table.units_where, halved={c: h[keep] for c, h in table.halved.items()})
+
+
+def limit_settings(table: PointTable, column: str, ok: np.ndarray) -> dict[str, Any]:
+    """A surface layer's record of the values of ``column`` (the points ``ok``) read as half
+    a detection limit they were below: their count and the substitution, or nothing."""
+    halved = table.halved.get(column)
+    n = int(halved[ok].sum()) if halved is not None else 0
+    return {"values_below_detection_limit": n, "below_detection_limit_as": HALF_LIMIT_NOTE} \
+        if n else {}
 
 
 def _axis_unit(grid: RegionGrid) -> str:
@@ -1024,9 +1037,13 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
     for col in source.columns if source.interpolate else []:
         values = table.values[col]
         ok = np.isfinite(values)
-        if ok.sum() < 3:
-            raise DataError(f"{path}: column {col!r} has {int(ok.sum())} numeric values; "
-                            "at least 3 are needed to interpolate")
+        halved = table.halved.get(col, np.zeros(len(values), bool)) & ok
+        if ok.sum() - halved.sum() < 3:  # (half the limits alone say nothing of where)
+            below = (f" (and {int(halved.sum())} below a detection limit, read as half "
+                     "the limit, which say nothing of where the values are higher)"
+                     if halved.any() else "")
+            raise DataError(f"{path}: column {col!r} has {int(ok.sum() - halved.sum())} "
+                            f"numeric values{below}; at least 3 are needed to interpolate")
         cxy, cz = xy[ok], values[ok]
         _refuse_unheld(path, col, cz)
         _warn_conflicting(path, col, cxy, cz, grid)
@@ -1040,7 +1057,7 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
                 kind="continuous", inputs=files,
                 settings={**base, "column": col, "method": "idw", "power": source.idw_power,
                           "neighbours": source.neighbours, "values": int(ok.sum()),
-                          **ground_note(ground, degrees)},
+                          **limit_settings(table, col, ok), **ground_note(ground, degrees)},
                 xy=to_ground(cxy, grid.crs, ground), z=cz, power=source.idw_power,
                 neighbours=source.neighbours, ground=ground,
             ))
@@ -1065,6 +1082,7 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
             settings = {**base, "column": col, "method": "ordinary kriging (pykrige)",
                         "variogram": source.variogram, "variogram_parameters": params,
                         "neighbours": source.neighbours, "values": int(ok.sum()),
+                        **limit_settings(table, col, ok),
                         **({"coincident_points_averaged": merged} if merged else {}),
                         **ground_note(ground, degrees)}
             out.append(KrigingLayer(

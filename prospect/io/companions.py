@@ -293,7 +293,7 @@ def limited_values(frame: pd.DataFrame, column: str, values: np.ndarray, keep: n
                    path: Path, listed: Listed, *, flag: str | Qualifier | None = None,
                    read: Callable[[str], np.ndarray] | None = None,
                    fills: tuple[float, ...] = (), unit: str | None = None,
-                   above_as_limit: bool = False) -> Limited:
+                   above_as_limit: bool = False, below_as_half: bool = False) -> Limited:
     """``values`` (all rows) with those a companion column marks below or above a limit
     read as missing, and one :class:`DataWarning` saying what was done; with each row's
     detection limit where it is read below a known one.
@@ -334,6 +334,9 @@ def limited_values(frame: pd.DataFrame, column: str, values: np.ndarray, keep: n
         Keep a value flagged above the upper limit (the limit: the least it is), as
         occurrence labels want it (a label's grade at least the limit), where a surface
         reads it as missing.
+    below_as_half
+        A surface's column: the caller reads a value below a known limit as half that
+        limit (:func:`prospect.io.points.column_values_and_limits`); the warning says so.
 
     Returns
     -------
@@ -378,7 +381,8 @@ def limited_values(frame: pd.DataFrame, column: str, values: np.ndarray, keep: n
         shown.append(name)
     negative = np.zeros(len(values), bool)
     unit = stated_concentration(column, unit)
-    if unit is not None:
+    element = _element_named(column, values, measured, unit, below_as_half)
+    if unit is not None or element is not None:
         with np.errstate(invalid="ignore"):
             negative = measured & (values < 0) & ~below & ~above
         for fill in fills:
@@ -388,7 +392,10 @@ def limited_values(frame: pd.DataFrame, column: str, values: np.ndarray, keep: n
             example = float(values[negative.nonzero()[0][0]])
             said.append(
                 f"{int(negative.sum())} are negative ({listed(negative.nonzero()[0])}; e.g. "
-                f"{example:g}), which a concentration in {unit} never is: exports write a "
+                f"{example:g}), which "
+                + (f"a concentration in {unit}" if unit is not None else
+                   str(element))
+                + " never is: exports write a "
                 f"value below the detection limit as minus the limit ({example:g} for "
                 f"'<{-example:g}')")
     known = np.where(below & np.isfinite(row_limit), row_limit, np.nan)
@@ -417,6 +424,14 @@ def limited_values(frame: pd.DataFrame, column: str, values: np.ndarray, keep: n
                  f"'{column}_DL'): under a threshold, one below a limit at or under it is a "
                  "negative; do not put half the limit in its place (a made-up grade is "
                  "labelled as if measured)")
+    elif below_as_half and below.any() and np.isfinite(known[below]).all() and not above.any():
+        text += (": each is read as half its detection limit, the common substitution in "
+                 "geochemistry (left out, they would lift the surface where low values "
+                 "cluster); to use other values, give them as numbers without the flag")
+    elif below_as_half and below.any() and np.isfinite(known[below]).any():
+        text += (": those below a known detection limit are read as half that limit (the "
+                 "common substitution in geochemistry), the others as missing, not as "
+                 "measurements; give them as numbers without the flag to use them")
     elif below.any() or (above.any() and not above_as_limit):
         text += (": they are read as missing, not as measurements; give them as numbers "
                  "(e.g. half the limit) without the flag to use them")
@@ -435,6 +450,37 @@ def limited_values(frame: pd.DataFrame, column: str, values: np.ndarray, keep: n
     warnings.warn(DataWarning(f"{lead}, {text}"), stacklevel=5)
     return Limited(np.where(below | (above & (not above_as_limit)), np.nan, values), known,
                    above)
+
+
+_GRADE_NAMES = frozenset({"grade", "conc", "concentration", "assay"})
+"""Column names that say a grade alone, without its element or unit (:func:`_element_named`)."""
+
+
+def _element_named(column: str, values: np.ndarray, measured: np.ndarray, unit: str | None,
+                   surface: bool) -> str | None:
+    """What a surface's column is a grade of, where its name is an element's alone (``Li``,
+    ``Cu``, ``lithium``: ``'a grade of lithium ...'``) or a grade's (``grade``, ``conc``,
+    ``assay``), no unit is stated and fewer than half of its measured values are negative:
+    its negative values are then values below a detection limit written as minus the
+    limit, as under a header of a unit (``Li_ppm``). A surface of ``Li`` kriged a well's
+    ``-5`` as lithium at -5, a negative concentration about it, without a word. ``None``
+    elsewhere (a label's grade; a log-ratio, as compositional analyses write under the
+    element's name, is negative on about half of its values)."""
+    if not surface or unit is not None:
+        return None
+    from prospect.config.commodities import commodity_name
+
+    name = column.strip()
+    element = commodity_name(name)
+    if element is not None:
+        element = f"a grade of {element} (as the column's name says)"
+    elif name.casefold() in _GRADE_NAMES:
+        element = f"a grade (as the column's name, {name!r}, says)"
+    else:
+        return None
+    with np.errstate(invalid="ignore"):
+        negative = int((measured & (values < 0)).sum())
+    return element if 0 < negative * 2 < int(measured.sum()) else None
 
 
 def _refuse_numeric_codes(series: pd.Series, name: str, column: str, keep: np.ndarray,

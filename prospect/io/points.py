@@ -115,7 +115,7 @@ from prospect.io.vector import (
     text_coordinates_said,
 )
 
-__all__ = ["POINT_FILLS", "PointTable", "ascii_grid_header", "coarse_degrees",
+__all__ = ["HALF_LIMIT_NOTE", "POINT_FILLS", "PointTable", "ascii_grid_header", "coarse_degrees",
            "column_values", "column_values_and_limits", "coordinates_without_geometry", "crs_meant",
            "is_text_table", "least_possible", "metres_hint", "no_numbers_hint",
            "raster_kind", "read_features", "read_points", "read_table", "refuse_swapped_axes",
@@ -151,6 +151,9 @@ class PointTable:
     units_where: dict[str, str] = field(default_factory=dict)
     """Column -> where :attr:`units` are stated when not in a units row (``"in its cells
     ('1.2 ppm')"``), for the messages naming them."""
+    halved: dict[str, np.ndarray] = field(default_factory=dict)
+    """Column -> which points' values are half a detection limit they were below (read so
+    for a surface: :func:`read_points`'s ``below_as_half``)."""
 
     def __len__(self) -> int:
         return int(self.x.size)
@@ -1327,14 +1330,16 @@ def column_values(frame: pd.DataFrame, column: str, path: Path | str, *,
                   keep: np.ndarray | None = None, numbers: np.ndarray | None = None,
                   what: str = "line", nodata: tuple[float, ...] = (),
                   strict: bool = True, flag: str | Qualifier | None = None,
-                  unit: str | None = None, above_as_limit: bool = False) -> np.ndarray:
+                  unit: str | None = None, above_as_limit: bool = False,
+                  below_as_half: bool = False) -> np.ndarray:
     """The ``keep`` records of a value column of a table :func:`read_features` read, as
     numbers in the table's decimal notation (every record when ``keep`` is ``None``):
     the values of :func:`column_values_and_limits`, which takes the same arguments and
     says how each is read."""
     return column_values_and_limits(
         frame, column, path, keep=keep, numbers=numbers, what=what, nodata=nodata,
-        strict=strict, flag=flag, unit=unit, above_as_limit=above_as_limit).values
+        strict=strict, flag=flag, unit=unit, above_as_limit=above_as_limit,
+        below_as_half=below_as_half).values
 
 
 def column_values_and_limits(
@@ -1342,7 +1347,7 @@ def column_values_and_limits(
         keep: np.ndarray | None = None, numbers: np.ndarray | None = None,
         what: str = "line", nodata: tuple[float, ...] = (), strict: bool = True,
         flag: str | Qualifier | None = None, unit: str | None = None,
-        above_as_limit: bool = False) -> Limited:
+        above_as_limit: bool = False, below_as_half: bool = False) -> Limited:
     """The ``keep`` records of a value column of a table :func:`read_features` read, as
     numbers in the table's decimal notation (every record when ``keep`` is ``None``),
     with each record's detection limit where it is read below a known one (NaN
@@ -1367,6 +1372,9 @@ def column_values_and_limits(
     row of units, its cells' ``1.2 ppm`` or percentages), else its header names one
     (:func:`~prospect.io.companions.stated_concentration`). ``above_as_limit`` keeps
     a value its qualifier flags above the upper limit, as its limit (a label's grade).
+    ``below_as_half`` (a surface's column) reads a value below a known detection limit
+    (``<5``, minus a negative concentration, under its detection-limit column's) as half
+    that limit (:func:`_halved_limits`) instead of as missing.
     """
     path = Path(path)
     series = pd.Series(frame[column]).reset_index(drop=True)
@@ -1384,7 +1392,7 @@ def column_values_and_limits(
     series = _noted_text(series, keep, path, column, numbers, what)
     series = _qualified_text(series, keep, path, column, numbers, what)
     series = _percent_text(series, frame, column, keep, path, numbers, what)
-    series = _unit_text(series, frame, column, keep, path, numbers, what)
+    series = _unit_text(series, frame, column, keep, path, numbers, what, unit)
     _unit_column_units(frame, column, keep)
     refuse_uncomputed(frame, path, [column])
     plain = (frame.attrs.get("percent_mixed") or {}).get(column)
@@ -1401,6 +1409,8 @@ def column_values_and_limits(
     # an empty cell, or ArcGIS's spelling of one ('<Null>'): missing without a word
     empty = (text == "") | text.str.fullmatch(r"<\s*null\s*>", case=False)
     bad = ~np.isfinite(values) & (series.notna() & ~empty).to_numpy() & keep
+    if below_as_half:  # (its limit is read: said with the others below a limit)
+        bad &= ~np.isfinite(_cell_limits(series, path, column, frame.attrs, unit))
     if bad.any():
         at = bad.nonzero()[0]
         warnings.warn(DataWarning(
@@ -1433,7 +1443,8 @@ def column_values_and_limits(
         frame, column, values, keep, path, lambda at: _listed(numbers, at, what), flag=flag,
         read=lambda name: _numbers(pd.Series(frame[name]).reset_index(drop=True), path,
                                    name, frame.attrs),
-        fills=POINT_FILLS, unit=unit, above_as_limit=above_as_limit)
+        fills=POINT_FILLS, unit=unit, above_as_limit=above_as_limit,
+        below_as_half=below_as_half)
     values, limit = limited.values, limited.limit
     concentration = stated_concentration(column, unit)
     bracketed = re.search(r"[(\[]\s*([^()\[\]]+?)\s*[)\]]\s*$", column)  # 'T (°C)'
@@ -1450,22 +1461,29 @@ def column_values_and_limits(
                                 what)
     written = _cell_limits(series, path, column, frame.attrs, unit)
     limit = np.where(np.isnan(values) & np.isfinite(written), written, limit)
-    for fill in POINT_FILLS:
+    for fill in (*POINT_FILLS, *NINES):
         hit = keep & np.isclose(values, fill, rtol=1e-6, atol=0)
         # a fill of 1e20 or more is no measurement even on one row (-1e30, float32's max),
-        # nor is a negative one alone among values that are none (a well's -999)
-        if int(hit.sum()) >= (1 if abs(fill) >= 1e20 or _lone_negative(values, hit, keep)
-                              else 2):
+        # nor is a negative one alone among values that are none (a well's -999), nor a
+        # high one far above every other value (a well's 9999 among grades of 10 to 55)
+        far = _far_above(values, hit, keep)
+        if int(hit.sum()) >= (1 if abs(fill) >= 1e20 or far or _lone_negative(values, hit, keep)
+                              else 2 if fill in POINT_FILLS else len(values) + 1):
             at = hit.nonzero()[0]
             value = _text(float(values[at[0]]))
+            top = np.nanmax(np.where(keep & ~hit, values, np.nan)) if far else 0.0
             warnings.warn(DataWarning(
                 f"{path}: column {column!r} holds {value} on {len(at)} of {int(keep.sum())} "
-                f"rows ({_listed(numbers, at, what)}), a value commonly used to mark no data, "
-                f"and it is read as a measurement; if {value} marks no data, set "
+                f"rows ({_listed(numbers, at, what)}), a value commonly used to mark no data"
+                + (f", more than {FAR_ABOVE:g} times any other value of the column (at most "
+                   f"{_text(float(top))})" if far else "")
+                + f", and it is read as a measurement; if {value} marks no data, set "
                 f"'nodata: {value}' in the points source"), stacklevel=3)
     if strict:
         _warn_zero_spike(values, keep, path, column, numbers, what)
     _refuse_depths_of_both_signs(values, keep, path, column, numbers, what)
+    if below_as_half:  # (after the checks above, which read the measured values alone)
+        values = _halved_limits(values, limit, written, keep, path, column, numbers, what)
     above = limited.above if limited.above is not None else np.zeros(len(values), bool)
     return Limited(values[keep], limit[keep], above[keep])
 
@@ -1480,6 +1498,61 @@ def _lone_negative(values: np.ndarray, hit: np.ndarray, keep: np.ndarray) -> boo
     others = others[np.isfinite(others)]
     return bool(hit.any() and (values[hit] < 0).all() and others.size >= 2
                 and (others >= 0).all())
+
+
+HALF_LIMIT_NOTE = ("half the detection limit (values below a limit; the common "
+                   "substitution in geochemistry)")
+"""How a surface reads a value below a known detection limit, as its layers record it."""
+
+
+def _halved_limits(values: np.ndarray, limit: np.ndarray, written: np.ndarray,
+                   keep: np.ndarray, path: Path, column: str, numbers: np.ndarray,
+                   what: str) -> np.ndarray:
+    """``values`` with each kept value below a known detection limit (``limit``; a cell
+    written ``<5``: ``written``) read as half that limit, with a warning of the cells so
+    written (those of a companion column or a negative concentration are said by
+    :func:`~prospect.io.companions.limited_values`).
+
+    A surface's value below a detection limit was left out of it: where low values cluster
+    (the samples below the limit lie together), the surface there was interpolated from
+    the measured values around them, all above the limit, and lifted. Half the limit is
+    the substitution geochemical surveys use (Helsel 2012, ch. 1); a user who wants
+    another gives the values as numbers."""
+    halved = keep & np.isnan(values) & np.isfinite(limit) & (limit > 0)
+    cells = halved & np.isfinite(written)
+    if cells.any():
+        at = cells.nonzero()[0]
+        first = float(written[at[0]])
+        warnings.warn(DataWarning(
+            f"{path}: {len(at)} of {int(keep.sum())} value(s) in column {column!r} are below "
+            f"a detection limit ({_listed(numbers, at, what)}; e.g. '<{_text(first)}'): each "
+            f"is read as half its limit ({_text(first / 2)}), the common substitution in "
+            "geochemistry (left out, they would lift the surface where low values cluster); "
+            "to use other values, give them as numbers in their cells"), stacklevel=4)
+    return np.where(halved, limit / 2, values)
+
+
+NINES = (999.0, 9999.0, 99999.0, 999999.0)
+"""Runs of nines that tables write for no data (9999 and 99999 most), said only where they
+stand far above every other value of their column (:func:`_far_above`): 999 ppm or
+9999 mg/L are measurements too."""
+
+FAR_ABOVE = 10.0
+"""How many times a column's largest other value a common fill must be to be said on one
+row (:func:`_far_above`)."""
+
+
+def _far_above(values: np.ndarray, hit: np.ndarray, keep: np.ndarray) -> bool:
+    """Whether the kept ``values`` a positive common fill ``hit`` (9999, 32767) are more
+    than :data:`FAR_ABOVE` times every other kept value, among at least two others that
+    are all positive: a well's ``9999`` among lithium of 10 to 55 mg/L was interpolated
+    into the surface as a measurement without a word (the surface 180 times its
+    neighbours about it), a positive fill being said only on two rows (and 9999 never)."""
+    others = values[keep & ~hit]
+    others = others[np.isfinite(others)]
+    return bool(hit.any() and (values[hit] > 0).all() and others.size >= 2
+                and (others > 0).all()
+                and float(values[hit].min()) > FAR_ABOVE * float(others.max()))
 
 
 _ABSOLUTE_ZERO: dict[Any, float] = {(("degC", 1),): -273.15, (("K", 1),): 0.0,
@@ -1774,7 +1847,8 @@ def _cell_unit(cell: str) -> tuple[str, str] | None:
 
 
 def _unit_text(series: pd.Series, frame: pd.DataFrame, column: str, keep: np.ndarray,
-               path: Path, numbers: np.ndarray, what: str) -> pd.Series:
+               path: Path, numbers: np.ndarray, what: str,
+               unit: str | None = None) -> pd.Series:
     """``series`` with the unit taken off a column whose every filled cell (detection
     limits aside) is a number written with one and the same concentration unit
     (``1.2 ppm``, ``350 mg/l``, as a lab's export writes them), its unit recorded as the
@@ -1782,7 +1856,10 @@ def _unit_text(series: pd.Series, frame: pd.DataFrame, column: str, keep: np.nda
     Such a column was refused ("numbers with a unit: write numbers only"), or read as
     missing, where a mature tool reads it. Cells of several units (``1.2 ppm`` and
     ``350 ppb``: a number each of another size) are refused naming both and their lines;
-    a column with some plain numbers keeps them and counts its unit cells as missing.
+    a column with some plain numbers keeps them and counts its unit cells as missing,
+    unless each unit cell writes the unit the column states (``unit``, the config's
+    ``units:``, else its header's: ``30 ppm`` under ``Li_ppm``), the plain numbers' unit:
+    then it is read as its number (:func:`_header_unit_cells`).
 
     Raises
     ------
@@ -1800,8 +1877,10 @@ def _unit_text(series: pd.Series, frame: pd.DataFrame, column: str, keep: np.nda
             if f and (r := _cell_unit(c)) is not None}
     hit = np.zeros(len(text), bool)
     hit[list(read)] = True
-    if not read or (filled & ~limit & ~hit).any():
+    if not read:
         return series
+    if (filled & ~limit & ~hit).any():
+        return _header_unit_cells(series, column, read, path, numbers, what, unit)
     kinds: dict[Any, list[int]] = {}
     for i, (_, unit) in read.items():
         kinds.setdefault(unit_key(unit), []).append(i)
@@ -1816,6 +1895,37 @@ def _unit_text(series: pd.Series, frame: pd.DataFrame, column: str, keep: np.nda
     first = min(read)
     _cell_units(frame, column, read[first][1], f"in its cells ({text.iloc[first]!r})")
     bare = pd.Series([read[i][0] if i in read else None for i in range(len(text))],
+                     index=series.index)
+    return series.where(~hit, bare)
+
+
+def _header_unit_cells(series: pd.Series, column: str, read: dict[int, tuple[str, str]],
+                       path: Path, numbers: np.ndarray, what: str,
+                       unit: str | None) -> pd.Series:
+    """``series`` with its cells written with a unit (``read``: row -> number, unit) among
+    plain numbers read as their numbers where each names the unit the column states
+    (``unit``, else its header's: :func:`~prospect.io.companions.stated_concentration`),
+    with one warning naming them; unchanged (those cells missing, said as "not finite
+    numbers") where the column states no unit or a cell names another.
+
+    A well's ``30 ppm`` under ``Li_ppm`` among plain numbers (a value typed in by hand
+    into an export) was read as missing, and the well left out of the surface, though
+    the header says the plain numbers are ppm too (a limit ``<5 ppm`` there was read)."""
+    from prospect.ingest.layers import unit_key
+
+    stated = stated_concentration(column, unit)
+    if stated is None or any(unit_key(u) != unit_key(stated) for _, u in read.values()):
+        return series
+    at = np.asarray(sorted(read))
+    first = int(at[0])
+    warnings.warn(DataWarning(
+        f"{path}: {at.size} value(s) in column {column!r} among plain numbers are written "
+        f"with the unit the column states, {stated} ({_listed(numbers, at, what)}; e.g. "
+        f"{_shown(series.iloc[first])}): each is read as its number; write numbers alone "
+        "in the cells (the unit belongs in the header)"), stacklevel=4)
+    hit = np.zeros(len(series), bool)
+    hit[at] = True
+    bare = pd.Series([read[i][0] if i in read else None for i in range(len(series))],
                      index=series.index)
     return series.where(~hit, bare)
 
@@ -4514,7 +4624,7 @@ def read_points(
     columns: list[str] | None = None, layer: str | None = None, to_crs: str,
     override_crs: bool = False, decimal: str | None = None, nodata: tuple[float, ...] = (),
     flags: dict[str, str | Qualifier] | None = None, cell: float | None = None,
-    units: dict[str, str] | None = None, grid: Any = None,
+    units: dict[str, str] | None = None, grid: Any = None, below_as_half: bool = False,
 ) -> PointTable:
     """Read a point table (:func:`read_features`) and project it to ``to_crs``.
 
@@ -4530,7 +4640,9 @@ def read_points(
     region the points are for (a :class:`~prospect.grid.RegionGrid` in ``to_crs``), tells
     a vector file of another projected CRS from one of swapped axes
     (:func:`refuse_swapped_axes`): RD New metres under UTM were "swapped", the fix offered
-    putting them near the equator.
+    putting them near the equator. ``below_as_half`` (a surface's points) reads a value
+    below a known detection limit as half that limit (:func:`_halved_limits`); the table's
+    :attr:`PointTable.halved` marks them.
 
     Raises
     ------
@@ -4599,9 +4711,13 @@ def read_points(
                             np.asarray(numbers)[keep], what, x=x, y=y, grid=grid)
     warn_coarse_coordinates(xs, ys, gdf.crs, cell, target, path, np.asarray(numbers)[keep],
                             what)
-    values = {c: column_values(gdf, c, path, keep=keep, numbers=numbers, what=what,
-                               nodata=tuple(nodata), flag=flags.get(c),
-                               unit=(units or {}).get(c)) for c in columns}
+    read = {c: column_values_and_limits(gdf, c, path, keep=keep, numbers=numbers, what=what,
+                                        nodata=tuple(nodata), flag=flags.get(c),
+                                        unit=(units or {}).get(c),
+                                        below_as_half=below_as_half) for c in columns}
+    values = {c: r.values for c, r in read.items()}
+    halved = {c: np.isfinite(r.limit) & np.isfinite(r.values) for c, r in read.items()
+              if below_as_half}
     check_transformable(gdf.crs, target, where=str(path))
     tx, ty = Transformer.from_crs(gdf.crs, target, always_xy=True).transform(xs, ys)
     tx, ty = np.asarray(tx, "f8"), np.asarray(ty, "f8")
@@ -4624,6 +4740,7 @@ def read_points(
             stacklevel=2)
         tx, ty = tx[fits], ty[fits]
         values = {c: v[fits] for c, v in values.items()}
+        halved = {c: v[fits] for c, v in halved.items()}
     if grid is not None and tx.size:  # (a row typed northing first: a well's value lost)
         warn_swapped_rows(xs[fits], ys[fits], gdf.crs, grid.longitudes_about(tx), ty, grid,
                           path, np.asarray(numbers)[keep.nonzero()[0][fits]], what)
@@ -4634,4 +4751,4 @@ def read_points(
                       crs=f"EPSG:{epsg}" if epsg else target.to_wkt(), path=str(path),
                       source_crs=gdf.crs.to_string(),
                       lines=np.asarray(numbers)[keep.nonzero()[0][fits]], units=units,
-                      units_where=where)
+                      units_where=where, halved=halved)

@@ -355,7 +355,8 @@ def test_utf16_tables_read_and_bad_values_are_counted_by_line(
 ) -> None:
     """Excel's "Unicode text" (UTF-16, tabs) reads like UTF-8; a value that is not a finite
     number (below detection, inf) is missing with a warning naming its lines, where before
-    '<0.5' was dropped without a word and 'inf' made the surface infinite."""
+    '<0.5' was dropped without a word and 'inf' made the surface infinite. Since round 38
+    '<0.5' is read as half its limit (0.25), said apart."""
     rows = [g.replace(",", "\t") for g in GOOD]
     rows[2] = rows[2].rsplit("\t", 1)[0] + "\t<0.5"
     rows[5] = rows[5].rsplit("\t", 1)[0] + "\tinf"
@@ -364,14 +365,16 @@ def test_utf16_tables_read_and_bad_values_are_counted_by_line(
     source = POINTS | {"path": "wells.txt", "columns": ["li"], "interpolate": ["idw"]}
     result = _ingest(sandbox, cli, scheduler, sources=[source])
     assert result.code == 0, result.err[-3000:]
-    expected = "2 of 8 value(s) in column 'li' are not finite numbers and are read as " \
-               "missing (lines 4, 7; e.g. '<0.5')"
+    expected = "1 of 8 value(s) in column 'li' are not finite numbers and are read as " \
+               "missing (line 7; e.g. 'inf')"
     assert expected in " ".join(result.err.split())
     assert any(expected in n for n in _notes(sandbox))
+    below = "1 of 8 value(s) in column 'li' are below a detection limit (line 4; e.g. '<0.5')"
+    assert any(below in n and "half its limit (0.25)" in n for n in _notes(sandbox))
     import zarr
 
     surface = np.asarray(zarr.open_array(sandbox.out / "cube.zarr" / "wells_li", mode="r")[:])
-    assert np.isfinite(surface).all() and surface.min() >= 100 and surface.max() <= 107
+    assert np.isfinite(surface).all() and surface.min() >= 0.25 and surface.max() <= 107
 
 
 @pytest.mark.parametrize(("values", "needles"), [

@@ -484,15 +484,17 @@ def test_arcgis_null_cells_are_missing_not_detection_limits(sandbox: Sandbox, cl
                                                             scheduler: str) -> None:
     """Before: an ArcGIS export's '<null>' cells (the IHFC table's 'Heat_Prod_' holds 6 409)
     were "not finite numbers ... 6 are detection limits ('<null>'): give them as numbers (e.g.
-    half the limit)". They are empty cells; two real limits ('<0.5') are still named."""
+    half the limit)". They are empty cells; two real limits ('<0.5') are still named (read
+    as half their limit since round 38)."""
     cells = ["<null>"] * 6 + ["<0.5", "<0.5"] + [str(10 + i) for i in range(12)]
     _table(sandbox, cells)
     result = _ingest(sandbox, cli, scheduler, sources=[WELLS])
     assert result.code == 0, result.err[-3000:]
     said = " ".join(_warnings(sandbox))
     assert "<null>" not in said.lower()
-    assert "2 of 20 value(s) in column 'li' are not finite numbers" in said
-    assert "2 are detection limits ('<0.5')" in said
+    assert "not finite numbers" not in said
+    assert "2 of 20 value(s) in column 'li' are below a detection limit" in said
+    assert "e.g. '<0.5'): each is read as half its limit (0.25)" in said
 
 
 # --- tables laid out for another program ------------------------------------------------------

@@ -228,7 +228,8 @@ def test_negative_concentrations_are_a_warning_naming_the_points(
     # as 0 t LCE/yr and the shares counted them as estimates. Since round 25 the reader
     # takes a negative value in a stated concentration unit (the job's units: mg/L) as
     # below detection, read as missing with a warning naming the lines (round 10's
-    # economics warning is then never needed)
+    # economics warning is then never needed); since round 38 as half the limit (0.025),
+    # not left out (which lifted the surface where the low values cluster)
     job = _brine_job(tmp_path, shared_data, below=0.05)
     out = tmp_path / "out"
     result = cli("run", job, "-o", out, "--scheduler", scheduler)
@@ -237,8 +238,8 @@ def test_negative_concentrations_are_a_warning_naming_the_points(
     assert "Traceback" not in text
     flat = " ".join(text.split())
     assert "of 56 value(s) in column 'li', 10 are negative" in flat, flat[-3000:]
-    assert "below the detection limit" in flat and "read as missing" in flat
-    assert "over 46 points" in flat  # the 10 are not kriged as measurements
+    assert "below the detection limit" in flat and "read as half its detection limit" in flat
+    assert "over 56 points" in flat  # the 10 are kriged at half their limit, not at -0.05
     manifest = " ".join((out / "manifest.json").read_text().split())
     assert "10 are negative" in manifest
 
