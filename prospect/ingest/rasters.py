@@ -360,15 +360,23 @@ def _from_config(source: RasterSource, scene: RasterScene) -> _Scene:
                   cloud_cover=scene.cloud_cover)
 
 
+def _one_unit(a: str, b: str) -> bool:
+    """Whether two units strings spell one unit: ingest's reading (:func:`unit_key`, or
+    one size spelt two ways, ``mK/m`` and ``degC/km``) or the model check's
+    (:func:`prospect.registry.units.same_units`: ``m a.s.l.`` is ``m``, ``g/cc`` is
+    ``g/cm3``), so that what a model takes as one unit is not said here as two."""
+    from prospect.registry.units import same_units
+
+    return unit_key(a) == unit_key(b) or unit_factor(a, b) == 1.0 or same_units(a, b)
+
+
 def _warn_other_units(path: str, band: int, source: RasterSource, stated: str) -> None:
     """Warn when a file states other units for a band than the config's ``units`` (the
     cube records the config's, and no value is converted); spellings of one unit (``K``
     and ``kelvin``, ``mW/m2`` and ``mW m-2``) are the same."""
-    if unit_key(stated) == unit_key(source.units):
+    if _one_unit(stated, source.units):
         return
     factor = unit_factor(stated, source.units)
-    if factor == 1.0:  # one size spelt two ways: mK/m and degC/km
-        return
     convert = (f"'scale: {factor:.12g}' to convert them to {source.units} (1 {stated} = "
                f"{factor:.12g} {source.units})" if factor is not None else
                "'scale:' and 'offset:' to convert them")
@@ -387,9 +395,9 @@ def _check_sheet_units(source: RasterSource, var: str, path: str, stated: str,
     metres, labelled ``ft``), exit 0, without a word. Spellings of one unit (``m`` and
     ``metre``) are the same. ``seen`` holds the first file's units of each variable."""
     first = seen.setdefault(var, (path, stated))
-    factor = unit_factor(stated, first[1])
-    if unit_key(first[1]) == unit_key(stated) or factor == 1.0:  # mK/m and degC/km
+    if _one_unit(first[1], stated):
         return
+    factor = unit_factor(stated, first[1])
     token = re.sub(r"[^\w.-]+", "_", first[1])  # 'US survey foot' -> US_survey_foot
     made = shlex.quote(f"{Path(path).stem}_{token}.tif")
     convert = (f"gdal_calc.py -A {shlex.quote(Path(path).name)} --calc \"A*{factor:.12g}\" "

@@ -220,17 +220,58 @@ def damaged_blocks_refused(path: str, band: int, what: str) -> Iterator[None]:
         the band, GDAL's words and the fix.
     """
     with _gdal_listening() as handler:
-        yield  # a read that fails raises here: its error names GDAL's words itself
+        try:
+            yield
+        except (RasterioIOError, rasterio.errors.RasterioError) as exc:
+            # a block GDAL cannot decode at all fails the read ("IReadBlock failed ...
+            # TIFFReadEncodedTile() failed"): the same damage, said with its fix; a read
+            # failing otherwise (a VRT's source missing, the network) keeps its own words
+            reason = gdal_reason(exc)
+            if not _DAMAGE.search(reason) or _over_network(path):
+                raise
+            raise CorruptFileError(_damaged_message(path, band, what, _said_text(reason))
+                                   ) from None
     damaged = [m for m in handler.seen + handler.errors if _DAMAGE.search(m)]
     if damaged:
         said = "; ".join(dict.fromkeys(_said_text(m) for m in damaged))
-        raise CorruptFileError(
-            f"{_shown(path)}: band {band} has a damaged block (GDAL, while {what}: {said}); "
-            "its values would be garbage or zeros: download or copy the file again, or "
-            "check it with 'gdalinfo -checksum'")
+        raise CorruptFileError(_damaged_message(path, band, what, said))
     other = [m for m in handler.seen + handler.errors if not _TIFF_HEADER.search(m)]
     if other:
         _record_said(path, other)
+
+
+def _over_network(path: str) -> bool:
+    """Whether ``path`` (or the source a one-band view's VRT names) is read over a network,
+    where a failed read may be the connection's, not the file's."""
+    from prospect.io.remote import is_network_name
+
+    return is_network_name(_shown(path))
+
+
+_BLOCK_FAILED = re.compile(
+    r"TIFFRead(?:Encoded|Raw)(?:Tile|Strip)\(\)|decod|premature end|corrupt jpeg|"
+    r"not enough data", re.IGNORECASE)
+"""A codec's words for a block of a file GDAL opened but could not decode (not a raw
+grid's "Can't read portion of grid row", a file cut short, said as one)."""
+
+
+def _refuse_damaged_block(path: str, reason: str) -> None:
+    """Refuse a file whose header read but one of whose blocks GDAL could not decode
+    (the planning's reads of its corners and samples) as a damaged block, with the fix:
+    it was "cannot read as a raster (corrupt, truncated or not a raster)" in GDAL's
+    words, as if the file were no raster."""
+    if _BLOCK_FAILED.search(reason) and not _over_network(path):
+        band = re.search(r"\bband (\d+)", reason)
+        raise CorruptFileError(_damaged_message(
+            path, int(band.group(1)) if band else 1, "reading its header and samples",
+            _said_text(reason)), path=path)
+
+
+def _damaged_message(path: str, band: int, what: str, said: str) -> str:
+    """The one line for a block of ``path`` GDAL could not decode (``said``: its words)."""
+    return (f"{_shown(path)}: band {band} has a damaged block (GDAL, while {what}: {said}); "
+            "its values would be garbage or zeros: download or copy the file again, or "
+            "check it with 'gdalinfo -checksum'")
 
 
 _TIFF_HEADER = re.compile(r"TIFFReadDirectory|TIFFFetchNormalTag|TIFFReadCustomDirectory",
@@ -309,7 +350,8 @@ def code_range(info: RasterInfo, band: int, *, nodata: float | None,
     lo: int | None = None
     hi: int | None = None
     try:
-        with rasterio.open(info.path) as src:
+        with damaged_blocks_refused(info.path, band, "scanning codes"), \
+                rasterio.open(info.path) as src:
             dropped = info.dropped(band, nodata, *missing[:1])
             for _, win in src.block_windows(band):
                 block = src.read(band, window=win)
@@ -4666,10 +4708,79 @@ def _refuse_point_table(path: Path | str, reason: str) -> None:
                 f"${value + 1}}}' in.xyz > grid.xyz, keeping the header line) and give "
                 "that file as the raster, or give this one as a points source ('kind: "
                 f"points', with {keys})")
+    order = [0, 1] if header is None else [header.index(x), header.index(y)]
+    if width == 3 and order == [0, 1]:
+        _refuse_grid_out_of_order(path, reason, sep if sep in lines[0] else None,
+                                  header is not None)
     raise InputFileError(
         f"{path}: not a raster but a table of points ({said}; GDAL: {reason}): give it as "
         f"a points source ('kind: points', with {keys}), which makes a layer of its values, "
         "or grid it first (gdal_grid) and give the grid as the raster")
+
+
+_ORDER_READ = 1 << 20
+"""Bytes of an XYZ file :func:`_refuse_grid_out_of_order` reads for its points."""
+
+
+def _refuse_grid_out_of_order(path: Path | str, reason: str, sep: str | None,
+                              header: bool) -> None:
+    """Say so when an XYZ file's points lie on one grid but not in the order GDAL's XYZ
+    driver reads (row by row, x rising within a row, the rows one way in y): two sheets
+    joined end to end (``cat a.xyz b.xyz``), rows shuffled by a database export. It was
+    "not a raster but a table of points ... give it as a points source", whose
+    interpolation would smooth a grid that only needed sorting."""
+    raw = _local_head(path, _ORDER_READ)
+    if raw is None:
+        return
+    lines = raw.removeprefix(b"\xef\xbb\xbf").decode("latin-1").splitlines()
+    if len(raw) == _ORDER_READ:
+        lines = lines[:-1]
+    cells = [line.split(sep) if sep else line.split() for line in lines if line.strip()]
+    try:
+        points = np.array([(float(c[0].replace(",", ".")), float(c[1].replace(",", ".")))
+                           for c in cells[1 if header else 0:]], dtype="float64")
+    except (ValueError, IndexError):
+        return
+    xs, ys = _on_lattice(points[:, 0]), _on_lattice(points[:, 1])
+    if len(points) < 4 or not xs or not ys or len(points) < 0.5 * xs * ys:
+        return  # off one grid, or too few of its cells: sample sites on round numbers
+    if len(np.unique(points, axis=0)) != len(points) or _in_xyz_order(points):
+        return  # a point written twice, or a grid GDAL refused in order: not the order
+    flag = f"-t'{sep}' " if sep else ""
+    sort = f"sort {flag}-k2,2gr -k1,1g"
+    command = (f"(head -n 1 in.xyz; tail -n +2 in.xyz | {sort}) > grid.xyz" if header
+               else f"{sort} in.xyz > grid.xyz")
+    raise InputFileError(
+        f"{path}: its points lie on a grid but not in the order GDAL's XYZ driver reads "
+        f"one (row by row, x rising within each row; GDAL: {reason}), as when two sheets "
+        f"are joined end to end; sort it by y, then x ({command}) and give the sorted "
+        "file as the raster")
+
+
+def _in_xyz_order(points: np.ndarray) -> bool:
+    """Whether ``points`` (x, y) run as GDAL's XYZ driver reads a grid: x rising within
+    each run of one y, the runs' y all rising or all falling."""
+    y = points[:, 1]
+    starts = np.flatnonzero(np.r_[True, y[1:] != y[:-1]])
+    steps = np.diff(y[starts])
+    if len(steps) and not (np.all(steps > 0) or np.all(steps < 0)):
+        return False
+    same_run = y[1:] == y[:-1]
+    return bool(np.all(np.diff(points[:, 0])[same_run] > 0))
+
+
+def _on_lattice(values: np.ndarray) -> int:
+    """How many places of one spacing ``values`` (one coordinate of an XYZ file's points)
+    span from their lowest to their highest, where all lie on them; 0 where they do not,
+    or where fewer than two differ."""
+    unique = np.unique(values)
+    if len(unique) < 2:
+        return 0
+    step = float(np.min(np.diff(unique)))
+    k = (unique - unique[0]) / step
+    if step <= 0 or not np.allclose(k, np.round(k), atol=1e-6):
+        return 0
+    return int(np.rint(k[-1])) + 1
 
 
 def _on_grid(rows: list[list[str]], xi: int, yi: int) -> bool:
@@ -5697,6 +5808,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
         if read_failure(reason).startswith("no credentials"):  # no S3/GS/Azure keys
             raise InputFileError(f"{path}: cannot read: {read_failure(reason)}") from None
         _refuse_network_failure(str(path), reason)
+        _refuse_damaged_block(str(path), reason)
         raise CorruptFileError(
             f"{path}: cannot read as a raster (corrupt, truncated or not a raster): "
             f"{reason}", path=path,

@@ -53,6 +53,13 @@ _ALIASES: dict[str, str] = {
     **dict.fromkeys(("millimole", "millimoles"), "mmol"),
     **dict.fromkeys(("micromole", "micromoles"), "µmol"),
     **dict.fromkeys(("milliequivalent", "milliequivalents", "mEq"), "meq"),
+    # words and capitals of survey and logging exports, each one unit's only
+    **dict.fromkeys(("gAPI", "GAPI", "api"), "API"),
+    **dict.fromkeys(("hr", "hrs", "hour", "hours"), "h"),
+    **dict.fromkeys(("msec", "millisecond", "milliseconds"), "ms"),
+    **dict.fromkeys(("radian", "radians"), "rad"),
+    "siemens": "S", "Feet": "ft", "FEET": "ft", "Foot": "ft", "FOOT": "ft",
+    "PPM": "ppm", "PPB": "ppb", "wt%": "percent", "Wt%": "percent", "WT%": "percent",
 }
 """Spellings of one symbol (UDUNITS-2 names and plurals, the CF degree forms; the words
 of a mass or an amount, ``milligrams per litre`` and ``micrograms per liter``, as USGS
@@ -63,7 +70,19 @@ other unit being spelt so). A name of five letters or more is read in any case
 _SPELLINGS: dict[str, str] = {
     **dict.fromkeys(("ohm-m", "ohmm", "ohm-metre", "ohm-meter", "ohm-metres", "ohm-meters",
                      "ωm", "ω-m", "ω.m"), "ohm m"),
-    **dict.fromkeys(("deg c", "degrees c", "degree c", "° c"), "degC"),
+    **dict.fromkeys(("deg c", "degrees c", "degree c", "° c", "degrees celsius",
+                     "degree celsius", "deg celsius", "degrees centigrade",
+                     "degree centigrade", "centigrade"), "degC"),
+    **dict.fromkeys(("degrees kelvin", "degree kelvin", "deg k"), "K"),
+    **dict.fromkeys(("degrees fahrenheit", "degree fahrenheit", "deg f"), "degF"),
+    # thermal conductivity as logging and laboratory tables write it (W/m.K is read
+    # W/(m K), as ingest reads it, not UDUNITS-2's (W/m) K, which measures nothing)
+    **dict.fromkeys(("w/mk", "w/m.k", "w/m·k", "w/m k", "w/m-k", "w/m*k", "w m-1 k-1",
+                     "w/m/k", "w/(m.k)", "w/(m k)", "w/(m·k)", "w/(m*k)"), "W m-1 K-1"),
+    # the gravity unit (1 g.u. = 1 µm/s², 0.1 mGal) of older gravity surveys
+    **dict.fromkeys(("g.u.", "gu", "g.u", "gravity unit", "gravity units"), "um s-2"),
+    **dict.fromkeys(("wt.%", "wt %", "wt. %", "weight %", "weight percent", "mass %",
+                     "mass percent", "% wt", "%wt"), "percent"),
     **dict.fromkeys(("nanotesla", "nanoteslas", "nano tesla", "gamma", "gammas"), "nT"),
     "parts per million": "ppm", "parts per billion": "ppb", "dimensionless": "1",
     # density as logging and core tables write it (the cubic centimetre as "cc")
@@ -71,7 +90,10 @@ _SPELLINGS: dict[str, str] = {
     # heights above a datum: metres (the datum is a CRS's, not a unit's)
     **dict.fromkeys(("m a.s.l.", "m asl", "masl", "m a.s.l", "m amsl", "m above sea level",
                      "metres above sea level", "meters above sea level", "m nap",
-                     "m +nap", "m msl"), "m"),
+                     "m +nap", "m msl", "m.a.s.l.", "m.a.s.l", "m.a.m.s.l.", "m ahd",
+                     "m above msl", "m above mean sea level", "metres amsl",
+                     "meters amsl", "m above datum", "m a.m.s.l.", "mamsl", "m ellipsoidal",
+                     "m above ellipsoid"), "m"),
 }
 """Whole units strings, spaces collapsed and case folded, that geophysical and
 geochemical tables write for a unit the grammar reads otherwise: resistivity as
@@ -289,9 +311,33 @@ def same_units(a: object, b: object) -> bool:
     # a survey export's spelling (``NT``, ``FT``, ``US survey foot``, ``cps``) is the unit
     # ingest took it for: a model trained on a cube of ``nT`` refused one of ``NT``
     ca, cb = canonical_units(_as_exported(sa)), canonical_units(_as_exported(sb))
-    if ca is None or cb is None:
-        return False
-    return ca == cb or (_one_unit(ca) is not None and _one_unit(ca) == _one_unit(cb))
+    if ca is not None and cb is not None and (
+            _as_difference(ca) == _as_difference(cb)
+            or (_one_unit(ca) is not None and _one_unit(ca) == _one_unit(cb))):
+        return True
+    # the units ingest took for one (its unit_key and unit_factor: a sheet's or a file's
+    # units beside the config's) are one here: a cube the ingest made of a file stating
+    # ``K/km`` under ``units: degC/km`` was refused by the model trained on the other
+    from prospect.ingest.layers import unit_factor, unit_key
+
+    if not sa or not sb or sa.casefold() == sb.casefold():
+        return False  # no units is not ``1``; a symbol's case is this module's (``MGal``)
+    ka, kb = unit_key(sa), unit_key(sb)
+    return (bool(ka) and not isinstance(ka, str) and ka == kb) or \
+        unit_factor(sa, sb) == 1.0
+
+
+def _as_difference(c: Canonical) -> Canonical:
+    """``c`` with ``degC`` as ``K`` where it is a factor of a compound unit (a gradient's
+    ``degC/km``, a conductivity's ``W m-1 degC-1``): a temperature difference, one kelvin
+    in size, with no offset. A temperature alone keeps its scale (``degC`` is not ``K``)."""
+    if len(c[1]) < 2 or "degC" not in dict(c[1]):
+        return c
+    powers: dict[str, int] = {}
+    for sym, power in c[1]:
+        key = "K" if sym == "degC" else sym
+        powers[key] = powers.get(key, 0) + power
+    return c[0], tuple(sorted((k, v) for k, v in powers.items() if v))
 
 
 _PAIR_HINTS: tuple[tuple[frozenset[str], str], ...] = (

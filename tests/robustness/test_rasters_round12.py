@@ -465,6 +465,7 @@ def test_a_damaged_tile_read_on_a_worker_is_one_line_not_an_internal_error(
     region = {**TINY_REGION, "bounds": [X0 + 2560, Y0 + 8960, X0 + 3840, Y0 + 10240],
               "chunks": [64, 64]}
     result = _ingest(sandbox, cli, scheduler, region=region, sources=_source("heat.tif"))
-    assert_clean_error(result, 1, "heat.tif", "read failed while warping band 1",
-                       "TIFFReadEncodedTile")
+    # round 38: a block that fails the read is said as damaged, with the fix
+    assert_clean_error(result, 1, "heat.tif", "band 1 has a damaged block (GDAL, while warping",
+                       "TIFFReadEncodedTile", "download or copy the file again")
     assert sandbox.untouched()
