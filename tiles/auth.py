@@ -13,13 +13,15 @@ import math
 import secrets
 import threading
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 
 from prospect.config.tiles import AgencyKeyConfig, ServeLayerConfig
 
-__all__ = ["Access", "Decision", "KeyStore", "RateLimiter", "hash_key", "new_key"]
+__all__ = ["Access", "Decision", "KeyStore", "RateLimiter", "hash_key", "key_sent_elsewhere",
+           "new_key"]
 
 
 def hash_key(key: str) -> str:
@@ -85,7 +87,8 @@ class Decision:
         return {
             Access.ALLOWED: "ok",
             Access.NO_KEY: (f"layer {self.layer[:64]!r}" if self.layer else "this layer")
-            + " needs an API key: send header 'X-API-Key' or ?key=",
+            + " needs an API key: send header 'X-API-Key' or ?key="
+            + (f" ({self.hint})" if self.hint else ""),
             Access.BAD_KEY: "API key not recognised: " + (self.hint or (
                 f"send the whole key the data provider gave you (it starts with "
                 f"'{KEY_PREFIX}' and is {KEY_LENGTH} characters long), or ask them for a new "
@@ -95,6 +98,49 @@ class Decision:
             Access.FORBIDDEN: "this API key has no rights on this layer" + (
                 f": {self.hint}" if self.hint else ""),
         }[self.access]
+
+
+_OTHER_KEY_PARAMS = frozenset({
+    "authkey", "apikey", "api_key", "api-key", "x-api-key", "token", "access_token",
+    "accesstoken", "api_token", "apitoken", "auth_token"})
+"""Query names other servers read a key from (GeoServer's ``authkey``, ArcGIS's ``token``,
+Mapbox's ``access_token``, the ``apikey`` of API gateways): none is read here."""
+_OTHER_KEY_HEADERS = frozenset({
+    "authorization", "api-key", "apikey", "x-apikey", "x-auth-token", "x-api-token",
+    "x-access-token", "x-auth-key"})
+"""Request headers other servers read a key from: none is read here."""
+_AUTH_SCHEMES = ("Bearer", "Basic", "Token", "ApiKey", "Key", "Digest")
+"""``Authorization`` schemes named in a refusal (any other word there may be the key)."""
+
+
+def key_sent_elsewhere(headers: Mapping[str, str], params: Iterable[tuple[str, str]]) -> str:
+    """Where a request that sent no key here sent one to be read elsewhere, as a hint for
+    its 401: ``Authorization: Bearer`` (OAuth's, MapLibre's ``transformRequest``, QGIS's
+    authentication headers), ``?authkey=`` (GeoServer's), ``?token=``, ``?apikey=``, or a
+    header of another name; ``""`` when none. The refusal said only "needs an API key",
+    as if none had been sent: the agency, whose key was right, read it as its key being
+    refused. The value is never echoed (an ``Authorization`` scheme only when it is a known
+    one: a key pasted there alone would be the first word)."""
+    for name, value in headers.items():
+        low = name.lower()
+        if low not in _OTHER_KEY_HEADERS or not value.strip():
+            continue
+        if low == "authorization":
+            first = value.strip().split(None, 1)[0]
+            scheme = next((s for s in _AUTH_SCHEMES if s.lower() == first.lower()), None)
+            where = f"header 'Authorization: {scheme} ...'" if scheme else \
+                "header 'Authorization'"
+        else:
+            where = f"header {name!r}"
+        break
+    else:
+        found = next((name for name, value in params
+                      if name.lower() in _OTHER_KEY_PARAMS and value.strip()), None)
+        if found is None:
+            return ""
+        where = f"?{found[:32]}="
+    return (f"the key sent in {where} is not read here: send it in header 'X-API-Key' or as "
+            "?key=")
 
 
 _NAMED = {" ": "a space", "\t": "a tab", "\r": "a line break", "\n": "a line break",

@@ -49,6 +49,7 @@ from tiles.wmts import (
     WmtsService,
     capabilities_xml,
     exception_report,
+    matrix_level,
     split_matrix_set,
 )
 
@@ -301,7 +302,7 @@ async def layer_list(svc: TileService, request: Request) -> Response:
         entries.append(entry)
     body = _json(entries)
     etag = svc.etag(None, "layers", hashlib.sha256(body).hexdigest())
-    return svc.respond(request, visible, etag, body, "application/json")
+    return svc.respond(request, visible, etag, body, "application/json", listing=True)
 
 
 async def serve_tile(svc: TileService, request: Request, layer: Layer, tms: str,
@@ -387,7 +388,8 @@ async def wmts_tile(svc: TileService, request: Request) -> Response:
     if not _INT.match(p["row"]):  # "7634@2x" drew a 512 px tile in a 256 px set
         raise ApiError(400, _FORMS["wmts"])
     tail = f"{p['row']}{'@2x' if size == 512 else ''}.{ext}"
-    z, x, y, size, fmt = parse_tile(p["z"], col, tail, svc.config, tms, form="wmts",
+    level = matrix_level(p["z"], p["tms"])  # GeoWebCache's "EPSG:3857:14": level 14
+    z, x, y, size, fmt = parse_tile(level, col, tail, svc.config, tms, form="wmts",
                                     advertised=lambda: svc.meta(layer).zooms(base))
     redirect = _canonical_tile(svc, request, layer)
     if redirect is not None:
@@ -465,13 +467,17 @@ async def _wmts_kvp(svc: TileService, request: Request) -> Response:
         raise ApiError(400, f"GetTile needs {', '.join(missing)} (the parameters are "
                             f"{', '.join(_KVP_TILE_KEYS)})", code="MissingParameterValue",
                        locator=missing[0])
+    sent = q["TILEMATRIX"]  # GeoWebCache's "EPSG:3857:14" in its set "EPSG:3857": level 14
+    q["TILEMATRIX"] = matrix_level(sent, q["TILEMATRIXSET"])
     bad = [k for k in _KVP_TILE_KEYS[2:] if not (q[k].isascii() and q[k].isdigit())]
-    if bad:  # the value sent, and what an identifier is here (GeoWebCache's "EPSG:3857:14")
+    if bad:  # the value sent, and what an identifier is here
+        matrix = bad[0] == "TILEMATRIX"
         raise ApiError(400, "TILEMATRIX, TILEROW and TILECOL must be non-negative integers"
-                            f", got {bad[0]}={q[bad[0]][:40]!r}"
+                            f", got {bad[0]}={(sent if matrix else q[bad[0]])[:40]!r}"
                             + ("; a TileMatrix identifier here is its zoom level as the "
-                               "capabilities list it ('0', '1', ...), without the set's name"
-                               if bad[0] == "TILEMATRIX" else ""),
+                               "capabilities list it ('0', '1', ...), or GeoServer's: the "
+                               f"TILEMATRIXSET's name, a colon and the level "
+                               f"('{q['TILEMATRIXSET'][:40]}:14')" if matrix else ""),
                        locator=bad[0])
     try:
         layer = svc.layer_for(request, q["LAYER"])
@@ -549,7 +555,9 @@ async def wmts_capabilities(svc: TileService, request: Request, binding: str = "
     """``/wmts/1.0.0/WMTSCapabilities.xml`` (REST) or the KVP GetCapabilities."""
     visible = svc.visible(request)
     if not visible:
-        raise ApiError(401, "no layer is readable without an API key: send ?key=...")
+        hint = svc.key_elsewhere(request)
+        raise ApiError(401, "no layer is readable without an API key: send ?key=..."
+                       + (f" ({hint})" if hint else ""))
     base, suffix = svc.base_url(request), _suffix(svc, request)
 
     def describe(layer: Layer) -> WmtsLayer:
@@ -564,7 +572,7 @@ async def wmts_capabilities(svc: TileService, request: Request, binding: str = "
                            query=svc.key_query(request), binding=binding)  # type: ignore[arg-type]
     body = doc.encode()
     etag = svc.etag(None, "wmts", binding, hashlib.sha256(body).hexdigest())
-    return svc.respond(request, visible, etag, body, "application/xml")
+    return svc.respond(request, visible, etag, body, "application/xml", listing=True)
 
 
 async def legend(svc: TileService, request: Request) -> Response:

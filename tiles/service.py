@@ -16,7 +16,7 @@ import re
 import time
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -31,7 +31,15 @@ from prospect.canonical import config_hash
 from prospect.config.tiles import ServeConfig, ServeLayerConfig, load_agency_keys
 from prospect.errors import ProspectError
 from tiles.accesslog import AccessLog
-from tiles.auth import Decision, KeyStore, RateLimiter, hash_key, retry_after
+from tiles.auth import (
+    Access,
+    Decision,
+    KeyStore,
+    RateLimiter,
+    hash_key,
+    key_sent_elsewhere,
+    retry_after,
+)
 from tiles.cache import TileCache
 from tiles.colormap import encode_image, encode_indexed, render_indexed, webp_quality
 from tiles.grids import (
@@ -567,6 +575,8 @@ class TileService:
             raise ApiError(404, f"unknown layer {name[:64]!r}{case_hint(name, readable)}; "
                                 "GET /layers lists the layers")
         decision: Decision = self.keys.check(key, name)
+        if decision.access is Access.NO_KEY:  # one sent where other servers read it?
+            decision = replace(decision, hint=self.key_elsewhere(request))
         if not decision.allowed:
             raise ApiError(decision.status, decision.message)
         # a COG being written in place (a job writing onto the served path): its header
@@ -626,13 +636,35 @@ class TileService:
 
     def respond(
         self, request: Request, layers: Layer | list[Layer], etag: str, body: bytes | str,
-        media_type: str, extra: Mapping[str, str] | None = None,
+        media_type: str, extra: Mapping[str, str] | None = None, *, listing: bool = False,
     ) -> Response:
-        """A data response through the one conditional-GET path (200 or 304)."""
+        """A data response through the one conditional-GET path (200 or 304).
+
+        ``listing``: a document listing the layers the caller may read (capabilities,
+        ``/layers``); one asked with a key where other servers read it and none here
+        (:func:`~tiles.auth.key_sent_elsewhere`) carries a ``Warning`` saying so, not
+        stored by shared caches. It listed the public layers alone without a word: a
+        QGIS connection set up with a Bearer header showed none of the agency's layers.
+        """
         group = layers if isinstance(layers, list) else [layers]
         headers = {**self.cache_headers(request, public=all(la.config.public for la in group)),
                    **(extra or {})}
+        if listing:
+            hint = self.key_elsewhere(request)
+            if hint:
+                note = f'299 prospect "only layers needing no key are listed: {hint}"'
+                headers["Warning"] = (f"{headers['Warning']}, {note}" if headers.get("Warning")
+                                      else note)
+                headers["Cache-Control"] = f"private, max-age={self.config.cache_max_age}"
         return conditional_response(request, etag, body, media_type, headers)
+
+    def key_elsewhere(self, request: Request) -> str:
+        """Where a request that sent no key here sent one for other servers, and where to
+        send it (:func:`~tiles.auth.key_sent_elsewhere`); ``""`` when it sent a key here,
+        or none anywhere."""
+        if self.key_of(request) is not None:
+            return ""
+        return key_sent_elsewhere(request.headers, request.query_params.multi_items())
 
     # -- rendering ------------------------------------------------------------------
     def render_tile(self, layer: Layer, z: int, x: int, y: int, size: int, fmt: str,

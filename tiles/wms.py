@@ -41,6 +41,7 @@ __all__ = [
     "MAX_WORLD_COPIES",
     "MEDIA_TYPE_ALIASES",
     "VERSIONS",
+    "VERSION_ALIASES",
     "WEB_MERCATOR_ALIASES",
     "MapRequest",
     "WmsLayer",
@@ -62,6 +63,7 @@ __all__ = [
     "parse_map_request",
     "query_params",
     "request_version",
+    "served_version",
 ]
 
 MAX_SIZE = 4096
@@ -89,6 +91,13 @@ format QGIS and ArcGIS ask first)."""
 BASE_CRS = ("CRS:84", "EPSG:4326", "EPSG:3857")
 VERSIONS = ("1.1.1", "1.3.0")
 """The WMS versions served, oldest first."""
+
+VERSION_ALIASES = {"1.1.0": "1.1.1"}
+"""Versions read as a served one (:func:`served_version`): WMS 1.1.0's GetMap,
+GetFeatureInfo and GetLegendGraphic take the parameters of 1.1.1, its corrigendum (``SRS``,
+a BBOX in x/y order, ``X``/``Y``, the ``application/vnd.ogc.se_*`` exceptions), and are
+answered as 1.1.1 requests; they were refused "VERSION '1.1.0' is not served" (in 1.3.0's
+XML), though GetCapabilities already answered a 1.1.0 client in 1.1.1."""
 
 EXCEPTION_TYPES = {"1.1.1": "application/vnd.ogc.se_xml", "1.3.0": "text/xml"}
 """Media type of a ServiceExceptionReport in each version."""
@@ -296,12 +305,20 @@ def negotiate_version(q: Mapping[str, str]) -> str:
     return below[-1] if below else VERSIONS[0]
 
 
+def served_version(text: str) -> str | None:
+    """The served version (:data:`VERSIONS`) a request's ``VERSION`` names: itself, or the
+    one it is read as (:data:`VERSION_ALIASES`, 1.1.0 as 1.1.1); ``None`` for any other."""
+    text = VERSION_ALIASES.get(text, text)
+    return text if text in VERSIONS else None
+
+
 def request_version(q: Mapping[str, str]) -> str:
     """The version of a GetMap / GetFeatureInfo request: ``VERSION`` (1.3.0 when left out),
-    which must be one served (:data:`VERSIONS`)."""
-    version = q.get("VERSION") or q.get("WMTVER") or "1.3.0"
-    if version not in VERSIONS:
-        raise ApiError(400, f"WMS VERSION {version[:16]!r} is not served; give VERSION=1.3.0 "
+    which must be one served (:data:`VERSIONS`) or read as one (:func:`served_version`)."""
+    asked = q.get("VERSION") or q.get("WMTVER") or "1.3.0"
+    version = served_version(asked)
+    if version is None:
+        raise ApiError(400, f"WMS VERSION {asked[:16]!r} is not served; give VERSION=1.3.0 "
                             "or VERSION=1.1.1 (GetCapabilities lists the layers)",
                        locator="VERSION")
     return version

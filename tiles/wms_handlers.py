@@ -41,7 +41,6 @@ from tiles.source import LayerDataError
 from tiles.wms import (
     EXCEPTION_TYPES,
     INFO_FORMATS,
-    VERSIONS,
     MapRequest,
     WmsLayer,
     capabilities_xml,
@@ -56,6 +55,7 @@ from tiles.wms import (
     offered_format,
     parse_map_request,
     query_params,
+    served_version,
 )
 from tiles.xmltext import escape, quoteattr
 
@@ -158,8 +158,7 @@ def _answer_version(q: dict[str, str]) -> str:
     negotiated one, else the request's own when served (1.3.0's otherwise)."""
     if q.get("REQUEST", "").lower() == "getcapabilities":
         return negotiate_version(q)
-    version = q.get("VERSION") or q.get("WMTVER") or ""
-    return version if version in VERSIONS else "1.3.0"
+    return served_version(q.get("VERSION") or q.get("WMTVER") or "") or "1.3.0"
 
 
 async def wms(svc: TileService, request: Request) -> Response:
@@ -220,7 +219,7 @@ async def _capabilities(svc: TileService, request: Request, version: str) -> Res
     ).encode()
     etag = svc.etag(None, "wms", hashlib.sha256(body).hexdigest())
     media = "application/vnd.ogc.wms_xml" if version == "1.1.1" else "text/xml"
-    return svc.respond(request, visible, etag, body, media)
+    return svc.respond(request, visible, etag, body, media, listing=True)
 
 
 async def _legend_graphic(svc: TileService, request: Request, q: dict[str, str]) -> Response:

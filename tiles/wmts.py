@@ -22,7 +22,7 @@ from tiles.grids import no_wrap_bounds, tile_matrix_set, world_span
 from tiles.xmltext import escape, quoteattr
 
 __all__ = ["FORMATS", "MATRIX_SET_ALIASES", "WmtsLayer", "WmtsService", "capabilities_xml",
-           "exception_report", "split_matrix_set"]
+           "exception_report", "matrix_level", "split_matrix_set"]
 
 FORMATS = ("image/png", "image/webp")
 """Tile formats every layer is served in."""
@@ -81,6 +81,22 @@ def split_matrix_set(name: str) -> tuple[str, int]:
     if name.endswith("512") and len(name) > 3:
         return name[:-3], 512
     return name, 256
+
+
+def matrix_level(matrix: str, matrix_set: str) -> str:
+    """The zoom level of TileMatrix identifier ``matrix`` in the set sent as
+    ``matrix_set``: ``"8"`` for ``"8"``, and for GeoWebCache's identifiers, the set's name,
+    a colon and the level (``EPSG:3857:8``, ``EPSG:900913:8``, ``GoogleMapsCompatible:8``:
+    GeoServer's WMTS names every matrix so, and OpenLayers' and Leaflet's WMTS layers set up
+    for GeoServer send them) when that name is one of the set asked
+    (:func:`split_matrix_set`: the set, or another server's name of it). Such a request's
+    set was read (:data:`MATRIX_SET_ALIASES`) but its matrix refused, so every tile of a
+    client moved from GeoServer was a 400. Anything else comes back as it was, to be
+    checked and refused as a level."""
+    prefix, colon, level = matrix.rpartition(":")
+    if colon and prefix and split_matrix_set(prefix) == split_matrix_set(matrix_set):
+        return level
+    return matrix
 
 
 def exception_report(code: str, message: str, locator: str | None = None) -> str:

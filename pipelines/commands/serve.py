@@ -140,6 +140,7 @@ def _check_key_entry(agency: str, digest: str, layers: list[str], expires: str |
     if not agency.strip():
         raise ConfigError("serve-key: AGENCY is empty; give the agency's name "
                           "(prospect serve-key 'Water Board')")
+    _check_granted_names(layers)
     try:
         entry = AgencyKeyConfig.model_validate({"agency": agency, "key_sha256": digest,
                                                 "layers": layers, "expires": expires})
@@ -157,6 +158,34 @@ def _check_key_entry(agency: str, digest: str, layers: list[str], expires: str |
             raise ConfigError(f"serve-key: --expires {expires}: that is in the past, so the "
                               "key would be refused at once; give a future date "
                               "(ISO 8601, e.g. 2027-06-30)")
+
+
+def _check_granted_names(layers: list[str]) -> None:
+    """Refuse a ``--layers`` entry that no layer can be named (``"private ramp"``,
+    ``"private;ramp"``: layers separated with spaces or semicolons, not commas). It was
+    printed as one layer, ``layers: ["private ramp"]``, beside a key shown once; the config
+    holding it then failed its reload ("granted unknown layers"), the old keys left in
+    force and the agency's key reading nothing.
+
+    Raises
+    ------
+    ConfigError
+        Naming the entry, and the comma-separated list when it splits into names.
+    """
+    import re
+
+    from prospect.config.tiles import LAYER_NAME
+    from prospect.errors import ConfigError
+
+    for name in layers:
+        if name == "*" or re.match(LAYER_NAME, name):
+            continue
+        parts = [p for p in re.split(r"[\s;|/]+", name) if p]
+        split = (f"; separate layers with commas: --layers {','.join(parts)}"
+                 if len(parts) > 1 and all(re.match(LAYER_NAME, p) for p in parts) else "")
+        raise ConfigError(f"serve-key: --layers entry {name[:60]!r} is no layer's name (a "
+                          "layer name is letters, digits, '_' and '-'; '*' grants every "
+                          f"layer){split}")
 
 
 def register(app: typer.Typer) -> None:

@@ -677,10 +677,7 @@ class ServeConfig(StrictModel):
         for key in self.keys:
             unknown = sorted(set(key.layers) - set(names) - {"*"})
             if unknown:
-                raise ValueError(
-                    f"keys: agency {key.agency!r} is granted unknown layers {unknown}; "
-                    f"configured layers: {names}"
-                )
+                raise ValueError(f"keys: {unknown_grants(key.agency, unknown, names)}")
         hashes = [k.key_sha256 for k in self.keys]
         if len(set(hashes)) != len(hashes):
             raise ValueError("keys: two agencies share the same key hash; give each its own key")
@@ -709,6 +706,43 @@ class ServeConfig(StrictModel):
                     "appends a line to its log for every request, which would write into "
                     "a file it serves or reads; give the log a file of its own, e.g. "
                     "'access.log' beside the config")
+
+
+_EVERY_LAYER = frozenset({"all", "any", "every", "everything", "**", "%", "all layers"})
+"""Words an agency key's ``layers:`` may use for "every layer", which ``'*'`` grants."""
+
+
+def unknown_grants(agency: str, unknown: list[str], names: list[str]) -> str:
+    """The refusal of an agency key granted layers the config does not serve: each named
+    with the layer it writes otherwise (``Private`` for ``private``: names are compared
+    with case, as the server compares them; ``privat``), or ``'*'`` for a word meaning
+    every layer (``all``); then the configured layers. It was "granted unknown layers
+    ['Private']", leaving the operator to find the one letter among the layers listed."""
+    import difflib
+    import re
+
+    hints = []
+    for name in unknown:
+        text = str(name)
+        case = [n for n in names if n.casefold() == text.strip().casefold()]
+        if case:
+            how = ("with spaces around it" if case[0] == text.strip()
+                   else "in another case (layer names are case-sensitive)")
+            hints.append(f"{text!r} is layer {case[0]!r} written {how}")
+        elif text.strip().casefold() in _EVERY_LAYER:
+            hints.append(f"{text!r} is no layer's name; '*' grants every layer")
+        elif len(parts := [p for p in re.split(r"[\s,;|/]+", text) if p]) > 1 \
+                and all(p in names for p in parts):
+            hints.append(f"{text!r} is layers {', '.join(map(repr, parts))} in one entry: "
+                         "give each its own entry, e.g. [" + ", ".join(parts) + "]")
+        else:
+            near = difflib.get_close_matches(text, names, n=1, cutoff=0.75)
+            if near:
+                hints.append(f"{text!r}: did you mean {near[0]!r}?")
+    return (f"agency {agency!r} is granted unknown layers {unknown}"
+            + (f" ({'; '.join(hints)})" if hints else "")
+            + "; write each as a layer's name under 'layers:' (or '*' for every layer); "
+            f"configured layers: {sorted(names)}")
 
 
 class AgencyKeysFile(StrictModel):
@@ -790,12 +824,12 @@ def load_agency_keys(path: str | Path) -> list[AgencyKeyConfig]:
         if data.get("keys") is None:  # "keys:" with nothing under it: no keys, as before
             data = {**data, "keys": []}
         keys += validate_mapping(AgencyKeysFile, data, source=str(config.keys_file)).keys
-    names = {layer.name for layer in config.layers}
+    names = [layer.name for layer in config.layers]
     for key in keys:
-        unknown = sorted(set(key.layers) - names - {"*"})
+        unknown = sorted(set(key.layers) - set(names) - {"*"})
         if unknown:
-            raise ConfigError(f"{config.keys_file or path}: agency {key.agency!r} is granted "
-                              f"unknown layers {unknown}; configured layers: {sorted(names)}")
+            raise ConfigError(f"{config.keys_file or path}: "
+                              f"{unknown_grants(key.agency, unknown, names)}")
     hashes = [k.key_sha256 for k in keys]
     if len(set(hashes)) != len(hashes):
         raise ConfigError(f"{path}: two agencies share the same key hash; give each its own key")

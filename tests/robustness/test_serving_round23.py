@@ -351,10 +351,12 @@ def test_a_tilematrix_named_with_its_set_says_what_an_identifier_is(
         served: httpx.Client, site: dict[str, Any]) -> None:
     """GeoWebCache's identifiers are ``EPSG:3857:14``; a client given such a template
     sent ``TILEMATRIX=EPSG:3857:14`` and was told only that the three must be integers.
-    The refusal names the value sent and what an identifier here is."""
-    r = served.get("/wmts", params=_kvp(site, TILEMATRIX="EPSG:3857:14"))
+    The refusal names the value sent and what an identifier here is. (Round 39: a
+    GeoWebCache identifier of the set asked, ``EPSG:3857:14`` in Web Mercator, is read as
+    its level; one naming another set, ``EPSG:4326:14``, is refused so.)"""
+    r = served.get("/wmts", params=_kvp(site, TILEMATRIX="EPSG:4326:14"))
     text = _ows_exception(r, 400, "InvalidParameterValue", "TILEMATRIX")
-    assert "'EPSG:3857:14'" in text and "zoom level" in text, text
+    assert "'EPSG:4326:14'" in text and "zoom level" in text, text
 
 
 def test_a_clean_path_redirect_stays_under_the_proxys_path(
