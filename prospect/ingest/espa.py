@@ -132,7 +132,8 @@ class EspaMetadata:
         elif band.name.startswith("toa_") and band.data_units == "reflectance":
             quantity, units = "toa_reflectance", "1"
         elif band.data_units in ("temperature (kelvin)", "kelvin"):
-            quantity, units = "brightness_temperature", "K"
+            quantity, units = ("surface_temperature" if _is_surface_temperature(band)
+                               else "brightness_temperature"), "K"
         else:
             raise DataError(
                 f"{file}: ESPA band {band.name!r} holds {band.data_units!r}, not reflectance "
@@ -149,6 +150,18 @@ class EspaMetadata:
                 f"{self.path} lacks or misstates scale_factor (ESPA's is 0.0001)")
         return BandCalibration(band.scale, band.offset, quantity, units, fill=band.fill,
                                valid_range=band.valid_range, saturate=band.saturate)
+
+
+def _is_surface_temperature(band: EspaBand) -> bool:
+    """Whether a kelvin band is ESPA's (provisional) surface temperature, product ``st``
+    (``surface_temperature``: emissivity- and atmosphere-corrected), not the top of
+    atmosphere brightness temperature of product ``toa_bt`` (``bt_band10``): the surface
+    temperature was labelled ``brightness_temperature``, so a time series refused it
+    beside Collection 2's ``ST_B10`` as another quantity, and it was delivered under the
+    name of what it is not."""
+    words = f"{band.product} {band.name}".lower().replace("-", "_")
+    return band.product.lower() in ("st", "lst") or any(
+        w in words for w in ("surface_temperature", "surface_temp", "land_surface_temp"))
 
 
 def _strip(tag: str) -> str:

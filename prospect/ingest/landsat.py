@@ -65,6 +65,7 @@ __all__ = [
     "radsat_count",
     "read_mtl",
     "slc_off_fill",
+    "systematic_level",
 ]
 
 # Chander, Markham & Helder (2009), Remote Sensing of Environment 113, table 2 (W m-2 um-1).
@@ -596,6 +597,7 @@ class MtlMetadata:
             would calibrate it.
         """
         self.check_file(file)
+        self._warn_geolocation()
         aux = _AUX.search(Path(file).name.split(".")[0])
         if aux is not None:
             layer = aux.group(1).upper()
@@ -696,6 +698,17 @@ class MtlMetadata:
                 "file beside its MTL to read them as no data"), stacklevel=4)
         return None
 
+    def _warn_geolocation(self) -> None:
+        """Warn once per scene whose processing level is not terrain-precision corrected
+        (:func:`systematic_level`): its pixels went in beside the other layers as if
+        they lay where the map says, without a word."""
+        said = systematic_level(self.level)
+        if said is None or "geolocation" in self.told:
+            return
+        self.told.add("geolocation")
+        name = self.ident.text if self.ident else "the scene"
+        warnings.warn(DataWarning(f"{self.path}: {name} is {said}"), stacklevel=4)
+
     def _warn_saturated(self, mask: Saturation, band: int) -> None:
         """Warn once per band of how many pixels of the scene ``mask`` drops."""
         key = f"radsat:{band}"
@@ -711,6 +724,33 @@ class MtlMetadata:
 
 
 _RADSAT_KEY = "FILE_NAME_QUALITY_L1_RADIOMETRIC_SATURATION"
+
+_SYSTEMATIC = {
+    "L1GT": "systematic terrain correction without ground control points",
+    "L1GS": "systematic correction without ground control points or terrain",
+    "L1G": "systematic correction without ground control points or terrain",
+}
+"""Landsat processing levels placed without ground control (Collection ``L1GT``,
+``L1GS``; pre-Collection ``L1Gt``, ``L1G``): what each is."""
+
+
+def systematic_level(level: str) -> str | None:
+    """Why a scene of processing level ``level`` (an MTL's ``PROCESSING_LEVEL`` or
+    ``DATA_TYPE``, an item's ``landsat:correction``) may lie off the map, as a clause of a
+    warning; ``None`` for a precision, terrain-corrected level (``L1TP``, ``L1T``,
+    ``L2SP``...) or none stated.
+
+    An ``L1GT`` or ``L1GS`` scene (cloud over the ground control points, night, polar or
+    ocean scenes) is placed by the satellite's orbit and attitude alone: its pixels may
+    lie tens to hundreds of metres off, where ``L1TP`` is within about 12 m; it went in
+    beside the survey layers as if it fitted them."""
+    what = _SYSTEMATIC.get(level.strip().upper())
+    if what is None:
+        return None
+    return (f"processing level {level.strip()} ({what}): its pixels may lie tens to "
+            "hundreds of metres from where the map puts them (L1TP is within about 12 m); "
+            "use the scene's L1TP product where USGS made one, or check the scene against "
+            "the other layers before reading values at points")
 
 
 @functools.lru_cache(maxsize=32)

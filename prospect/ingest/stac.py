@@ -632,7 +632,9 @@ def _product(item: pystac.Item, *, by_id: bool = True) -> str | None:
     Level-2 names them (``SR_B4``, ``ST_B10``): such an item of a user's catalogue
     (USGS's id or platform, no collection) was of no product, so its ``ST_B10``
     (0.00341802 x DN + 149 K) was labelled ``1``, and its Level-1 items went beside
-    Level-2 ones into one median, without a word. ``by_id=False``: the product the
+    Level-2 ones into one median, without a word; a Landsat sensor's ``instruments``
+    (``["oli", "tirs"]``, no platform) beside such names stand for the platform (its
+    ``ST_B10``, 289 K, was labelled ``1`` too). ``by_id=False``: the product the
     item's catalogue fields state alone, not its id or names (whose coefficients
     :func:`asset_calibration` assumes where the item states none)."""
     props = item.properties
@@ -653,7 +655,9 @@ def _product(item: pystac.Item, *, by_id: bool = True) -> str | None:
             return "landsat-l2"
         if ident.level.upper().startswith("L1") and ident.processing.split()[1:2] == ["02"]:
             return "landsat-l1"  # not Collection 1's: ESPA named its reflectance so
-    if by_id and re.fullmatch(r"landsat\d{1,2}", platform) and any(
+    landsat = re.fullmatch(r"landsat\d{1,2}", platform) or _landsat_sensor(item) in (
+        "TM", "ETM+", "OLI")  # instruments: [tm] or ["oli", "tirs"] with no platform
+    if by_id and landsat and any(
             _LANDSAT_L2_NAME.match(name) for key, asset in item.assets.items()
             for name in (key, str(_first_band(asset, "eo:bands", "bands").get("name") or ""))):
         return "landsat-l2"  # a Landsat platform's SR_B4/ST_B10: names of Level-2 alone
@@ -713,9 +717,14 @@ def asset_calibration(item: pystac.Item, asset: pystac.Asset, key: str = "") -> 
         if ("scale" in first or "offset" in first) and spectral:
             # not the ST_* helper layers: scaled otherwise
             _check_landsat_l2(scale, offset, _landsat_l2_kind(asset, key))
-        elif spectral and _product(item, by_id=False) == product:
-            # a product its catalogue states; one known by its id alone is read as before
-            # (its files' names may tell, :func:`prospect.ingest.products.named_product`)
+        elif spectral and (_product(item, by_id=False) == product
+                           or not _named_file(asset)):
+            # the product's own pair where its catalogue fields state the product, or its
+            # USGS id (LC08_L2SP_..._02_T1) and no file name does: an item known by its id
+            # alone, its file not named as the product's (SR_B4.tif), went in as DNs
+            # (11000 labelled reflectance '1') without a word; a named file's product is
+            # read by its name (:func:`prospect.ingest.products.named_product`), which
+            # also tells two products' files apart in one source
             unstated = LANDSAT_L2_COEFFICIENTS[
                 "surface temperature (K)" if _is_thermal(asset, key) else "surface reflectance"]
     elif product == "landsat-l1":
@@ -765,6 +774,15 @@ def asset_calibration(item: pystac.Item, asset: pystac.Asset, key: str = "") -> 
     return BandCalibration(scale, offset, quantity, units, fill=nodata,
                            valid_range=valid_range, saturate=saturate, unstated=unstated,
                            dn_only=dn_only)
+
+
+def _named_file(asset: pystac.Asset) -> bool:
+    """Whether the asset's file is named as a product that defines its DNs names its
+    files (:func:`prospect.ingest.products.named_product`)."""
+    from prospect.ingest.products import named_product
+
+    href = asset.get_absolute_href() or asset.href or ""
+    return bool(href) and named_product(href) is not None
 
 
 def _quantity(item: pystac.Item, asset: pystac.Asset, product: str | None, units: str, *,
@@ -1285,7 +1303,39 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
     _warn_unsaturated(href, scenes)
     _warn_spans(href, scenes)
     _warn_offset_applied(href, items, scenes, assets, keys_of)
+    _warn_systematic(href, read)
     return scenes
+
+
+def _correction(item: pystac.Item) -> str:
+    """An item's Landsat processing level: its ``landsat:correction``, else its id's
+    (``LC08_L1GT_...``); ``""`` where neither states one."""
+    stated = str(item.properties.get("landsat:correction") or "").strip()
+    if stated:
+        return stated
+    ident = landsat_id(str(item.id))
+    return ident.level if ident is not None and ident.level is not None and \
+        str(item.id).upper().startswith(ident.text.upper()) else ""
+
+
+def _warn_systematic(href: str, items: list[pystac.Item]) -> None:
+    """Warn of the items whose Landsat processing level places their pixels without
+    ground control (``L1GT``, ``L1GS``: :func:`~prospect.ingest.landsat.systematic_level`):
+    a search of a Level-1 collection returns them beside ``L1TP`` ones, and they went
+    into the composite without a word, a few pixels off the others."""
+    from prospect.ingest.landsat import systematic_level
+
+    off = [(item.id, _correction(item)) for item in items
+           if systematic_level(_correction(item)) is not None]
+    if not off:
+        return
+    named = ", ".join(f"{i!r} ({level})" for i, level in off[:5])
+    said = systematic_level(off[0][1])
+    warnings.warn(DataWarning(
+        f"{href}: item(s) {named}{' ...' if len(off) > 5 else ''} ({len(off)} of "
+        f"{len(items)}) are of {said}; leave them out of the catalogue, or "
+        "search with stac_search.properties {landsat:correction: {eq: L1TP}}"),
+        stacklevel=3)
 
 
 _COMMON_NAMES = frozenset((
@@ -1550,20 +1600,64 @@ def _held_words(item: pystac.Item, product: str | None, key: str,
     if satellite is None:
         digits = "".join(ch for ch in str(item.properties.get("platform", "")) if ch.isdigit())
         satellite = int(digits) if digits else None
-    return band_words(satellite, int(band)) if satellite is not None else None
+    if satellite is None or _landsat_sensor(item) == "MSS":
+        return None  # MSS numbers bands otherwise (its band 2 is red, TM's green)
+    return band_words(satellite, int(band))
+
+
+_LANDSAT_SENSORS = {"mss": "MSS", "tm": "TM", "etm": "ETM+", "etm+": "ETM+",
+                    "oli": "OLI", "tirs": "OLI", "olitirs": "OLI", "oli_tirs": "OLI",
+                    "oli-tirs": "OLI"}
+"""STAC ``instruments`` of Landsat's sensors (their band numbering: TIRS beside OLI)."""
+_SENSOR_SATELLITE = {"TM": 5, "ETM+": 7, "OLI": 8}
+"""A satellite of each numbering (TM's is Landsat 4's and 5's, OLI's Landsat 9's)."""
+_ID_SENSORS = {"M": "MSS", "T": "TM", "E": "ETM+", "C": "OLI", "O": "OLI"}
+
+
+def _landsat_sensor(item: pystac.Item) -> str | None:
+    """The Landsat sensor (``MSS``, ``TM``, ``ETM+``, ``OLI``) an item states by its
+    ``instruments`` (``[tm]``, ``["oli", "tirs"]``) or its id's sensor letter, else
+    ``None``."""
+    stated = {_LANDSAT_SENSORS.get(str(i).strip().lower())
+              for i in item.properties.get("instruments") or []} - {None}
+    if len(stated) == 1:
+        return stated.pop()
+    ident = landsat_id(str(item.id))
+    if ident is not None and ident.sensor in _ID_SENSORS and \
+            not (ident.sensor == "T" and ident.satellite >= 8):  # LT08: TIRS alone
+        return _ID_SENSORS[ident.sensor]
+    return None
 
 
 def _landsat_satellite(item: pystac.Item) -> int | None:
     """The Landsat satellite (5, 7, 8, 9...) an item states by its ``platform``
     (``landsat-5``, ``LANDSAT_5``) or its id (a Landsat product or scene id,
-    ``LT05_L2SP_...``), whatever its collection and ``landsat:correction`` say; else
-    ``None``."""
+    ``LT05_L2SP_...``), whatever its collection and ``landsat:correction`` say, else one
+    whose sensor numbers bands as the ``instruments`` it states (``[tm]``: 5, ``[etm+]``:
+    7, ``["oli", "tirs"]``: 8); else ``None``.
+
+    An item of a user's catalogue stating its sensor alone (``instruments: [tm]``, no
+    platform, no Landsat id) was of no satellite, so its band names were not read as
+    band numbers: ``red: SR_B4`` took TM's near infrared beside OLI's red into one
+    composite without a word."""
     platform = re.sub(r"[^a-z0-9]", "", str(item.properties.get("platform") or "").lower())
     found = re.fullmatch(r"landsat(\d{1,2})", platform)
     if found:
         return int(found.group(1))
     ident = landsat_id(str(item.id))
-    return ident.satellite if ident is not None else None
+    if ident is not None:
+        return ident.satellite
+    return _SENSOR_SATELLITE.get(_landsat_sensor(item) or "")
+
+
+def _landsat_named(item: pystac.Item) -> str:
+    """How an item states its Landsat (``Landsat 5``; ``Landsat TM`` for one stating its
+    instruments alone), for messages."""
+    platform = re.sub(r"[^a-z0-9]", "", str(item.properties.get("platform") or "").lower())
+    if re.fullmatch(r"landsat\d{1,2}", platform) or landsat_id(str(item.id)) is not None:
+        return f"Landsat {_landsat_satellite(item)}"
+    stated = ", ".join(str(i) for i in item.properties.get("instruments") or [])
+    return f"Landsat {_landsat_sensor(item)} (instruments: {stated})"
 
 
 def _numbering(item: pystac.Item | None, product: str | None) -> str | None:
@@ -1629,9 +1723,9 @@ def _check_band(var: str, key: str, asset: pystac.Asset, product: str | None,
         words, known = band_words_in(low), _common_words(common)
         wrong = bool(words and known and not words & known)
     if wrong:
-        satellite = _landsat_satellite(item) if item is not None and product in (
-            "landsat-l1", "landsat-l2") else None
-        of = (f" of Landsat {satellite} (band numbers differ between sensors: band 4 is "
+        satellite = _landsat_named(item) if item is not None and product in (
+            "landsat-l1", "landsat-l2") and _landsat_satellite(item) is not None else None
+        of = (f" of {satellite} (band numbers differ between sensors: band 4 is "
               "red on Landsat 8/9, near infrared on Landsat 4-7: a catalogue of both "
               "takes a source for each)") if satellite else ""
         shown = " ".join(x for x in (name, f"({common})" if common else "") if x)
