@@ -54,7 +54,7 @@ from prospect.ingest.masked import (
     read_masked_band,
     warn_lossy_stated,
 )
-from prospect.ingest.products import _unit_word, band_coefficients, product_limits
+from prospect.ingest.products import _unit_word, band_coefficients, dn_formula, product_limits
 from prospect.ingest.rasters import (
     _overlaps,
     _res_in_grid_units,
@@ -398,8 +398,8 @@ def _part(scene: StacScene, var: str, info: RasterInfo, source: RasterSource,
     if cal.unstated is not None and (source.scale, source.offset) == (1.0, 0.0):
         a, b = cal.unstated
         raise DataError(
-            f"item {scene.item_id!r}: the {var!r} asset holds the product's DNs (value = "
-            f"{a:g} x DN + {b:g}), but neither the item's raster:bands nor source "
+            f"item {scene.item_id!r}: the {var!r} asset holds the product's DNs ("
+            f"{dn_formula(a, b)}), but neither the item's raster:bands nor source "
             f"{source.name!r} gives a scale, so the DNs would be read as values; give "
             f"'scale: {a:g}' and 'offset: {b:g}' in the source (or items that state "
             "raster:bands scale and offset)")

@@ -138,17 +138,32 @@ def _processing(ident: LandsatId) -> str:
 
 
 def landsat_id(text: str) -> LandsatId | None:
-    """The Landsat product id or pre-collection scene id inside ``text`` (a file name), if any."""
+    """The Landsat product id or pre-collection scene id inside ``text`` (a file name), if
+    any: one whose acquisition day is a day of the calendar.
+
+    A day that is none is no id (``None``): a product id of ``20210230`` stopped the job
+    with "internal error: ValueError: day is out of range for month", and a scene id's day
+    366 of a common year (or day 000) was read as the next year's 1 January (the last
+    year's 31 December), a look put on another date of a time series without a word.
+    """
     m = _PRODUCT_ID.search(text)
     if m:
+        try:
+            date = dt.datetime.strptime(m.group(6), "%Y%m%d").date()
+        except ValueError:
+            return None
         return LandsatId(text=m.group(0), satellite=int(m.group(2)), path=int(m.group(4)),
-                         row=int(m.group(5)),
-                         date=dt.datetime.strptime(m.group(6), "%Y%m%d").date(),
+                         row=int(m.group(5)), date=date,
                          level=m.group(3), sensor=m.group(1)[1],
                          processing=f"{m.group(7)} {m.group(8)} {m.group(9)}")
     m = _SCENE_ID.search(text)
     if m:
-        day = dt.date(int(m.group(5)), 1, 1) + dt.timedelta(days=int(m.group(6)) - 1)
+        try:
+            day = dt.datetime.strptime(f"{m.group(5)}{m.group(6)}", "%Y%j").date()
+        except ValueError:
+            return None
+        if day.year != int(m.group(5)):  # %j takes 366 of a common year into the next
+            return None
         return LandsatId(text=m.group(0), satellite=int(m.group(2)), path=int(m.group(3)),
                          row=int(m.group(4)), date=day, level=None, sensor=m.group(1)[1])
     return None

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from prospect.config.sources import RasterSource
 
 __all__ = ["NamedProduct", "ProductMetadata", "band_coefficients", "check_same_quantity",
+           "dn_formula",
            "file_acquisition", "file_acquisition_days", "hls_file_date",
            "mixed_products_message", "named_product", "other_product", "product_limits",
            "read_product_metadata", "scene_date_conflict"]
@@ -81,6 +82,24 @@ class ProductMetadata(Protocol):
     def describe(self) -> str:
         """The product id and level, for messages."""
         ...
+
+
+def dn_formula(scale: float, offset: float) -> str:
+    """``value = 2.75e-05 x DN - 0.2``: a band's calibration as messages write it, the
+    offset's sign as the operator (it was ``x DN + -0.2``), no ``+ 0`` without one.
+
+    Parameters
+    ----------
+    scale, offset
+        ``value = scale * DN + offset``.
+
+    Returns
+    -------
+    str
+        The formula.
+    """
+    return f"value = {scale:g} x DN" + (
+        f" {'-' if offset < 0 else '+'} {abs(offset):g}" if offset else "")
 
 
 def read_product_metadata(path: Path | str) -> ProductMetadata:
@@ -438,7 +457,7 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
         return s * cal.scale, s * cal.offset + o
     keys = [k for k, g in (("scale", given_scale), ("offset", given_offset)) if g]
     _refuse(source, var, file, stated_by, ignore,
-            f"value = {cal.scale:g} x DN + {cal.offset:g}"
+            dn_formula(cal.scale, cal.offset)
             + (f" ({cal.quantity.replace('_', ' ')})" if cal.quantity else ""), keys, (s, o))
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -466,7 +485,7 @@ def _unstated(source: RasterSource, var: str, file: str, stated_by: str, ignore:
     """
     a, b = product
     s, o = source.scale, source.offset
-    what = f"value = {a:g} x DN + {b:g}" + (
+    what = dn_formula(a, b) + (
         f" ({cal.quantity.replace('_', ' ')})" if cal.quantity else "")
     if s == 1.0:
         raise DataError(
@@ -526,8 +545,8 @@ def _relabel(source: RasterSource, var: str, file: str, stated_by: str,
     what = cal.quantity.replace("_", " ") if cal.quantity else "its values"
     raise ConfigError(
         f"source {source.name!r}, band {var!r}: the config's {given} restates (or leaves) "
-        f"the calibration {stated_by} already applies to {Path(file).name} (value = "
-        f"{cal.scale:g} x DN + {cal.offset:g}: {what} in units {cal.units!r}), so it is "
+        f"the calibration {stated_by} already applies to {Path(file).name} ("
+        f"{dn_formula(cal.scale, cal.offset)}: {what} in units {cal.units!r}), so it is "
         f"applied once and the values stay in {cal.units!r}, but 'units: {source.units}' "
         f"would label them otherwise; remove 'units:' (or state {cal.units!r}), or to "
         "change the units give only the conversion (e.g. 'scale: 100' with 'units: \"%\"')")
@@ -865,9 +884,7 @@ def mixed_products_message(source: str, var: str, first: tuple[str, NamedProduct
     file's asked for the first one back, without saying why. ``first`` and ``second``:
     a file of each product and what its name states."""
     def said(named: NamedProduct) -> str:
-        b = named.offset or 0.0
-        return f"value = {named.scale:g} x DN" + (
-            f" {'-' if b < 0 else '+'} {abs(b):g}" if b else "")
+        return dn_formula(named.scale, named.offset or 0.0)
 
     (f1, n1), (f2, n2) = first, second
     return (f"source {source!r}, band {var!r}: its files are of products of other "

@@ -1982,11 +1982,13 @@ def _with_mtl(href: str, item: pystac.Item, product: str | None, assets: dict[st
                 saturate=cal.saturate if cal.saturate is not None else own.saturate)
         elif not (math.isclose(cal.scale, own.scale, rel_tol=1e-4)
                   and math.isclose(cal.offset, own.offset, rel_tol=1e-4, abs_tol=1e-6)):
+            from prospect.ingest.products import dn_formula
+
             raise DataError(
                 f"{href}: item {item.id!r}, asset {key!r}: the item's raster:bands give "
-                f"value = {cal.scale:g} x DN + "
-                f"{cal.offset:g}, but its own MTL asset {path} ({mtl.describe()}) gives "
-                f"{own.scale:g} x DN + {own.offset:g} ({own.quantity.replace('_', ' ')}) "
+                f"{dn_formula(cal.scale, cal.offset)}, but its own MTL asset {path} "
+                f"({mtl.describe()}) gives {dn_formula(own.scale, own.offset)} "
+                f"({own.quantity.replace('_', ' ')}) "
                 "for this band: the item describes other DNs than the product's (another "
                 "scene's or product's coefficients, or another sun elevation); fix the "
                 "item's raster:bands, or leave them out and the MTL's apply")

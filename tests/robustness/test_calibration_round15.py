@@ -96,7 +96,7 @@ def test_espa_scale_applied_on_top_of_the_xml_is_refused(espa, extra):
     grid = _grid(espa["red"])
     with pytest.raises(ConfigError, match=rf"source 'l8', band 'red': its metadata file "
                        rf".*{L8}\.xml already calibrates {L8}_sr_band4\.tif \(value = 0\.0001 "
-                       r"x DN \+ 0 \(surface reflectance\)\).*applied twice; remove .*"
+                       r"x DN \(surface reflectance\)\).*applied twice; remove .*"
                        r"drop 'metadata:'"):
         plan_raster(_espa_source(espa, **extra), grid)
 
@@ -203,7 +203,7 @@ def test_level2_mtl_and_a_config_scale(l2, extra, ok):
     if not ok:
         with pytest.raises(ConfigError, match=r"source 'c2', band 'B4': its metadata file "
                            r".*_MTL\.txt already calibrates .*SR_B4\.TIF \(value = 2\.75e-05 "
-                           r"x DN \+ -0\.2 \(surface reflectance\)\)"):
+                           r"x DN - 0\.2 \(surface reflectance\)\)"):
             plan_raster(src, grid)
         return
     (layer,) = plan_raster(src, grid)
@@ -271,7 +271,7 @@ def test_sentinel2_mtd_and_a_config_offset(s2, extra, ok):
     if not ok:
         with pytest.raises(ConfigError, match=r"source 's2', band 'B04': its metadata file "
                            r".*MTD_MSIL2A\.xml already calibrates T31UFT_\S+_B04_10m\.tif "
-                           r"\(value = 0\.0001 x DN \+ -0\.1"):
+                           r"\(value = 0\.0001 x DN - 0\.1"):
             plan_raster(src, grid)
         return
     (layer,) = plan_raster(src, grid)

@@ -346,7 +346,7 @@ def test_a_level2_item_without_its_scale_is_refused_unless_the_config_gives_it(
     item = _item(scene, "l2", props={"landsat:correction": "L2SP", "platform": "landsat-8"},
                  assets={"red": UNSCALED, "nir": UNSCALED})
     with pytest.raises(DataError, match=r"item 'l2': the 'red' asset holds the product's DNs "
-                       r"\(value = 2\.75e-05 x DN \+ -0\.2\).*'scale: 2\.75e-05' and "
+                       r"\(value = 2\.75e-05 x DN - 0\.2\).*'scale: 2\.75e-05' and "
                        r"'offset: -0\.2'"):
         _stac_source([item], grid, tmp_path / "items.json")
     layers = _stac_source([item], grid, tmp_path / "given.json", scale=2.75e-5,
@@ -359,7 +359,7 @@ def test_a_sentinel2_item_without_its_scale_is_refused(scene, grid, tmp_path):
     item = {**_item(scene, "s2", props={"s2:processing_baseline": "05.00",
                                         "platform": "sentinel-2a"},
                     assets={"red": UNSCALED, "nir": UNSCALED}), "collection": "sentinel-2-l2a"}
-    with pytest.raises(DataError, match=r"value = 0\.0001 x DN \+ -0\.1\).*'scale: 0\.0001'"):
+    with pytest.raises(DataError, match=r"value = 0\.0001 x DN - 0\.1\).*'scale: 0\.0001'"):
         _stac_source([item], grid, tmp_path / "items.json")
 
 

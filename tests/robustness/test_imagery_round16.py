@@ -241,8 +241,8 @@ def test_a_level2_item_given_only_the_scale_keeps_the_products_offset(scene, gri
 
 def test_a_level2_item_given_another_scale_is_refused(scene, grid, tmp_path):
     # before: 'scale: 0.0001' (ESPA's) gave 1e-4 x DN: reflectance 3.6 x too high
-    with pytest.raises(ConfigError, match=r"item 'l2' defines the DNs .*2\.75e-05 x DN \+ "
-                                          r"-0\.2.*'scale: 0\.0001' is another.*give "
+    with pytest.raises(ConfigError, match=r"item 'l2' defines the DNs .*2\.75e-05 x DN - "
+                                          r"0\.2.*'scale: 0\.0001' is another.*give "
                                           r"'scale: 2\.75e-05'"):
         _plan(plan_composite, {"name": "l2", "stac": _landsat_l2_item(scene, tmp_path),
                                "assets": {"red": "red"}, "scale": 0.0001,
@@ -252,7 +252,7 @@ def test_a_level2_item_given_another_scale_is_refused(scene, grid, tmp_path):
 def test_a_plain_stac_source_of_product_dns_without_a_scale_is_refused(scene, grid, tmp_path):
     # before: a mosaic of the item (not a composite) read the DNs as values: 7 000-15 000
     with pytest.raises(DataError, match=r"holds the product's DNs \(value = 2\.75e-05 x DN "
-                                        r"\+ -0\.2 \(surface reflectance\)\).*give 'scale: "
+                                        r"- 0\.2 \(surface reflectance\)\).*give 'scale: "
                                         r"2\.75e-05' and 'offset: -0\.2'"):
         _plan(plan_raster, {"name": "l2", "stac": _landsat_l2_item(scene, tmp_path),
                             "assets": {"red": "red"}}, grid)

@@ -458,9 +458,9 @@ def test_an_item_stating_another_sun_than_its_mtl_is_refused(l1, tmp_path):
     stac = _l1_mtl_item(l1, tmp_path, {"scale": 2e-5, "offset": -0.1},
                         **{"view:sun_elevation": 30.0})
     with pytest.raises(DataError, match=rf"item '{L1_ID}', asset 'red': the item's "
-                       r"raster:bands give value = 4e-05 x DN \+ -0\.2, but its own MTL asset "
-                       rf".*{L1_ID}_MTL\.txt \({L1_ID} \(L1TP\)\) gives 3\.0\d*e-05 x DN \+ "
-                       r"-0\.15\d* \(toa reflectance\) for this band"):
+                       r"raster:bands give value = 4e-05 x DN - 0\.2, but its own MTL asset "
+                       rf".*{L1_ID}_MTL\.txt \({L1_ID} \(L1TP\)\) gives value = 3\.0\d*e-05 "
+                       r"x DN - 0\.15\d* \(toa reflectance\) for this band"):
         _l1_composite(stac, _l1_grid(l1["red"]))
 
 

@@ -66,3 +66,48 @@ def test_a_threshold_quantile_given_as_a_percentile_names_its_ordinal(
     config = {"source": "wells", "value_column": "li", "threshold_quantile": given}
     with pytest.raises(ValidationError, match=needle):
         LabelsConfig.model_validate(config)
+
+
+# -- Landsat ids whose day is no day of the calendar -----------------------------------------
+
+@pytest.mark.parametrize("name", [
+    "LC80900802021366LGN00_B4.TIF",  # day 366 of 2021 (a common year): was 2022-01-01
+    "LC80900802021000LGN00_B4.TIF",  # day 000: was 2020-12-31
+    "LC08_L2SP_199024_20210230_20210301_02_T1_SR_B4.TIF",  # 30 February: a ValueError
+])
+def test_a_landsat_id_of_a_day_not_in_the_calendar_is_no_id(name: str) -> None:
+    """Round 39's imagery "found and left": a pre-Collection scene id's day of the year was
+    added to 1 January without a check (366 of a common year read as the next year's 1
+    January: a look put on another date of a time series), and a product id's impossible
+    date stopped the job with "internal error: ValueError: day is out of range for
+    month". Such a name is no Landsat id: the file is read by what else says its date."""
+    from prospect.ingest.landsat import landsat_id
+
+    assert landsat_id(name) is None
+
+
+@pytest.mark.parametrize(("name", "day"), [
+    ("LC80900802020366LGN00_B4.TIF", "2020-12-31"),  # a leap year's day 366
+    ("LC80900802021061LGN00_B4.TIF", "2021-03-02"),
+    ("LC08_L2SP_199024_20210228_20210301_02_T1_SR_B4.TIF", "2021-02-28"),
+])
+def test_control_a_landsat_id_of_a_calendar_day_keeps_its_date(name: str, day: str) -> None:
+    """Control: ids of real days read as before."""
+    from prospect.ingest.landsat import landsat_id
+
+    found = landsat_id(name)
+    assert found is not None and found.date.isoformat() == day
+
+
+@pytest.mark.parametrize(("scale", "offset", "text"), [
+    (2.75e-05, -0.2, "value = 2.75e-05 x DN - 0.2"),
+    (0.00341802, 149.0, "value = 0.00341802 x DN + 149"),
+    (0.0001, 0.0, "value = 0.0001 x DN"),
+])
+def test_a_calibration_is_written_with_its_offsets_sign(scale: float, offset: float,
+                                                        text: str) -> None:
+    """Messages wrote Collection 2's calibration "value = 2.75e-05 x DN + -0.2" (round 39's
+    imagery "found and left"): one formula for every message, the sign as the operator."""
+    from prospect.ingest.products import dn_formula
+
+    assert dn_formula(scale, offset) == text
