@@ -49,6 +49,7 @@ from tiles.wms import (
     exception_mode,
     exception_xml,
     geographic_crs,
+    layer_names,
     legend_size,
     negotiate_version,
     north_first,
@@ -223,10 +224,20 @@ async def _capabilities(svc: TileService, request: Request, version: str) -> Res
 
 
 async def _legend_graphic(svc: TileService, request: Request, q: dict[str, str]) -> Response:
-    if not q.get("LAYER"):  # it said "layer names are letters, digits, ..."
+    name = q.get("LAYER", "")
+    if not name and q.get("LAYERS"):
+        # GetMap's LAYERS= as some legend helpers send it (GetLegendGraphic's is LAYER=):
+        # one layer named so is that layer; it was refused as "missing LAYER"
+        given = layer_names(q, "LAYERS")
+        if len(given) != 1:
+            raise ApiError(400, f"GetLegendGraphic draws the legend of one layer, and LAYERS "
+                                f"names {len(given)}: ask one legend per layer with "
+                                "LAYER=name", locator="LAYER")
+        name = given[0]
+    if not name:  # it said "layer names are letters, digits, ..."
         raise ApiError(400, "missing LAYER: GetLegendGraphic draws the legend of one layer "
                             "(LAYER=name; GetCapabilities lists them)", locator="LAYER")
-    [layer] = _layers(svc, request, [q.get("LAYER", "")], "LAYER")
+    [layer] = _layers(svc, request, [name], "LAYER")
     # it answered a PNG to any FORMAT; the media type is compared without case
     offered_format(q.get("FORMAT", "image/png"), ("image/png",), name="FORMAT")
     if q.get("STYLE", "default") not in ("", "default"):

@@ -111,3 +111,28 @@ def test_a_calibration_is_written_with_its_offsets_sign(scale: float, offset: fl
     from prospect.ingest.products import dn_formula
 
     assert dn_formula(scale, offset) == text
+
+
+# -- GetLegendGraphic asked with GetMap's LAYERS= ------------------------------------------
+
+_LEGEND = {"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetLegendGraphic",
+           "FORMAT": "image/png"}
+
+
+def test_a_legend_asked_with_layers_of_one_layer_is_that_layers_legend(
+        served: Any) -> None:  # noqa: F811
+    """``LAYERS=ramp`` (GetMap's parameter, as some legend helpers copy it) was refused as
+    "missing LAYER" (round 39's delivery "found and left"); one layer named so is it."""
+    own = served.get("/wms", params={**_LEGEND, "LAYER": "ramp"})
+    assert own.status_code == 200 and own.content.startswith(PNG)
+    other = served.get("/wms", params={**_LEGEND, "LAYERS": "ramp"})
+    assert other.status_code == 200, other.text
+    assert other.content == own.content
+
+
+def test_a_legend_asked_with_layers_of_two_says_one_legend_per_layer(
+        served: Any) -> None:  # noqa: F811
+    """``LAYERS=ramp,private``: one legend is drawn per layer; said, naming LAYER=."""
+    r = served.get("/wms", params={**_LEGEND, "LAYERS": "ramp,private"})
+    assert r.status_code == 400
+    assert "LAYERS names 2" in r.text and "LAYER=name" in r.text
