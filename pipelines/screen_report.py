@@ -246,7 +246,11 @@ def _write_screen_report(staging: Path, facts: dict[str, Any], cube: Path) -> No
             "variance).", "",
             f"![variogram]({files['variogram']})", "",
             "### Leave-one-out cross-validation", "",
-            "Each point predicted from all the others (variogram kept as fitted to all).", "",
+            "Each point predicted from all the others (variogram kept as fitted to all)."
+            + (f" The {s['below_limit_left_out']} point(s) below a detection limit (read as "
+               "half the limit) are predicted from, but left out of the errors: their "
+               "value is a substitute, not a measurement."
+               if s.get("below_limit_left_out") else ""), "",
             f"| method | RMSE ({s['units']}) | MAE | mean error | MSDR | within 2 sd |",
             "|---|---|---|---|---|---|",
             f"| ordinary kriging | {_fmt(k['rmse'])} | {_fmt(k['mae'])} | "

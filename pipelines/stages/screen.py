@@ -88,7 +88,9 @@ def _same_place(layer: KrigingLayer, grid: Any) -> float:
 def check_surface(source: PointSource, layer: KrigingLayer,
                   grid: Any = None) -> dict[str, Any]:
     """Variogram curves and leave-one-out errors (kriging and IDW) of one kriged surface
-    (its lags and range in :func:`lag_units`)."""
+    (its lags and range in :func:`lag_units`); the points whose value is half a detection
+    limit (:attr:`~prospect.ingest.surfaces.KrigingLayer.halved`) are predicted from and
+    plotted, their errors left out of the summaries (``below_limit_left_out``)."""
     model = layer.model
     xy = np.column_stack([model.X_ORIG, model.Y_ORIG]).astype("f8")
     z = np.asarray(model.Z, dtype="f8")
@@ -100,13 +102,19 @@ def check_surface(source: PointSource, layer: KrigingLayer,
                           neighbours=source.neighbours, same_place=same_place)
     idw = loo_idw(xy, z, power=source.idw_power, neighbours=source.neighbours,
                   same_place=same_place)
-    ks, ids = kriging.summary(), idw.summary()
+    # a value below a detection limit (read as half the limit) is a neighbour of the
+    # others, but its error is the prediction's distance from a substitute, not from the
+    # ground: it is left out of the errors (the check of a table with many '<5' scored the
+    # surface by how near it came to 2.5 there)
+    halved = np.asarray(layer.halved, bool) if len(layer.halved) == len(z) else None
+    ks, ids = kriging.summary(halved), idw.summary(halved)
     return {
         "variable": layer.name, "source": source.name, "column": layer.settings["column"],
         "units": layer.units, "points": len(z), "variogram": source.variogram,
         "parameters": params, "parameter_names": list(_PARAM_NAMES.get(source.variogram, ())),
         "lag_units": lag_units(layer, grid),
         "coincident_points_averaged": layer.settings.get("coincident_points_averaged", 0),
+        "below_limit_left_out": int(halved.sum()) if halved is not None else 0,
         "curves": variogram_curves(model), "kriging": ks, "idw": ids,
         "idw_power": source.idw_power, "neighbours": source.neighbours,
         "kriging_beats_idw": ks["rmse"] < ids["rmse"],
@@ -281,7 +289,9 @@ def run(ctx: RunContext) -> StageResult:
     for s in facts["surfaces"]:
         result.notes.append(
             f"{s['variable']}: leave-one-out RMSE kriging {s['kriging']['rmse']:.3g} vs IDW "
-            f"{s['idw']['rmse']:.3g} {s['units']} over {s['points']} points")
+            f"{s['idw']['rmse']:.3g} {s['units']} over {s['kriging']['n']} points"
+            + (f" ({s['below_limit_left_out']} below a detection limit, read as half the "
+               "limit, left out of the errors)" if s.get("below_limit_left_out") else ""))
     if "economics" in facts:
         e = facts["economics"]
         result.notes.append(

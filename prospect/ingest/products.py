@@ -883,8 +883,8 @@ def mixed_products_message(source: str, var: str, first: tuple[str, NamedProduct
     refusal of one file asked for its product's scale and, that scale given, the other
     file's asked for the first one back, without saying why. ``first`` and ``second``:
     a file of each product and what its name states."""
-    def said(named: NamedProduct) -> str:
-        return dn_formula(named.scale, named.offset or 0.0)
+    def said(named: NamedProduct) -> str:  # products of no scale are not compared here
+        return dn_formula(named.scale or 1.0, named.offset or 0.0)
 
     (f1, n1), (f2, n2) = first, second
     return (f"source {source!r}, band {var!r}: its files are of products of other "

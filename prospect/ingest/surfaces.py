@@ -40,7 +40,7 @@ from prospect.registry.units import same_units
 __all__ = [
     "DistanceToPointLayer", "IdwLayer", "KrigingLayer", "around_region", "column_units",
     "ground_frame", "ground_note", "idw_estimate", "kriging_estimate", "limit_settings",
-    "plan_points", "surface_points", "to_ground", "variable_name",
+    "place_labels", "plan_points", "surface_points", "to_ground", "variable_name",
 ]
 
 
@@ -423,6 +423,11 @@ class KrigingLayer(Layer):
     ground: str | None = None
     """:func:`ground_frame` of a region in degrees (the model's points and variogram in
     its metres), else ``None``."""
+    halved: tuple[bool, ...] = dataclasses.field(default=(), compare=False)
+    """Per point of the model (in its order), True where its value is half a detection
+    limit (:attr:`~prospect.io.points.PointTable.halved`; a place whose every record is),
+    for the screen stage's leave-one-out check, which leaves their errors out; empty where
+    none is."""
 
     def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         """Kriging on the chunk's cell centres with the ``neighbours`` closest points."""
@@ -792,6 +797,26 @@ def _places(xy: np.ndarray, grid: RegionGrid) -> np.ndarray:
     return np.unique(label[:n], return_inverse=True)[1].ravel()
 
 
+def place_labels(xy: np.ndarray, grid: RegionGrid) -> np.ndarray:
+    """Each point's place as a label: points within :data:`SAME_PLACE_M` of each other on
+    the ground share one (:func:`_places`); what kriging merges
+    (:func:`~prospect.geostats.merge_coincident`'s ``places``).
+
+    Parameters
+    ----------
+    xy
+        Points in ``grid``'s CRS.
+    grid
+        The region.
+
+    Returns
+    -------
+    numpy.ndarray
+        An integer label per point.
+    """
+    return _places(xy, grid)
+
+
 def _warn_conflicting(path: str, column: str, xy: np.ndarray, z: np.ndarray,
                       grid: RegionGrid) -> None:
     """Warn of places that hold two or more records of ``column`` with different values
@@ -1066,7 +1091,13 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
 
             _refuse_beyond_float32(path, col, cz)
             # two values at one place make the kriging system singular: average them
-            kxy, kz, merged = merge_coincident(cxy, cz)
+            # (and records within a metre of each other: one place, as the warning says)
+            places = place_labels(cxy, grid)
+            kxy, kz, merged = merge_coincident(cxy, cz, places=places)
+            # the places whose every value is half a limit (their check errors are none)
+            at_half = merge_coincident(cxy, halved[ok].astype("f8"), places=places)[1] >= 1.0 \
+                if halved.any() else np.zeros(0, bool)
+            kept_half = tuple(bool(h) for h in at_half)
             _refuse_unfittable(path, col, len(kz))
             if len(kz) < 3 or np.ptp(kz) == 0:
                 raise DataError(
@@ -1089,12 +1120,13 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
                 name=variable_name(source.name, col), units=unit, kind="continuous", inputs=files,
                 long_name=f"{col} of {source.name}, ordinary kriging", settings=settings,
                 model=model, neighbours=source.neighbours, variance=False, ground=ground,
+                halved=kept_half,
             ))
             out.append(KrigingLayer(
                 name=f"{variable_name(source.name, col)}_variance",
                 units=f"({unit})2" if unit else "", kind="uncertainty",
                 inputs=files, long_name=f"kriging variance of {col} of {source.name}",
                 settings=settings, model=model, neighbours=source.neighbours, variance=True,
-                ground=ground,
+                ground=ground, halved=kept_half,
             ))
     return out

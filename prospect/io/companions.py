@@ -483,6 +483,31 @@ def _element_named(column: str, values: np.ndarray, measured: np.ndarray, unit: 
     return element if 0 < negative * 2 < int(measured.sum()) else None
 
 
+def element_named(column: str, values: np.ndarray, measured: np.ndarray,
+                  unit: str | None) -> str | None:
+    """What a surface's column is a grade of where its name alone says so (``Li``,
+    ``lithium``, ``grade``; no unit stated; fewer than half its measured values
+    negative), as :func:`limited_values` reads its negative values; else ``None``.
+
+    Parameters
+    ----------
+    column
+        The column's name.
+    values
+        Its values as numbers (NaN where missing).
+    measured
+        True for each value read (kept and finite).
+    unit
+        The unit stated for it, if any (a column with one is a concentration by it).
+
+    Returns
+    -------
+    str or None
+        ``'a grade of lithium (as the column's name says)'``, or ``None``.
+    """
+    return _element_named(column, values, measured, stated_concentration(column, unit), True)
+
+
 def _refuse_numeric_codes(series: pd.Series, name: str, column: str, keep: np.ndarray,
                           path: Path) -> None:
     """Refuse a qualifier column ``flags`` names without codes whose cells are numbers

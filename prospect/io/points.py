@@ -90,6 +90,7 @@ from prospect.io.companions import (
     Limited,
     Qualifier,
     companion_names,
+    element_named,
     is_concentration,
     limited_values,
     qualifier_column,
@@ -1450,9 +1451,13 @@ def column_values_and_limits(
     bracketed = re.search(r"[(\[]\s*([^()\[\]]+?)\s*[)\]]\s*$", column)  # 'T (°C)'
     stated = unit or (frame.attrs.get("units") or {}).get(column) or (
         bracketed.group(1) if bracketed else None)
-    if concentration is not None or above_as_limit:  # (a label's grade, in any unit)
+    # a surface's column named by its element alone ('li'): a concentration too, whose
+    # negative fill (a well's -999) is no grade of -999 (its '-5' is minus a limit)
+    named = element_named(column, read_values, keep & np.isfinite(read_values), unit) \
+        if below_as_half and concentration is None and not above_as_limit else None
+    if concentration is not None or above_as_limit or named is not None:
         values = _negative_fills_missing(values, keep, path, column, numbers, what,
-                                         concentration)
+                                         concentration, named=named)
     elif stated is not None and (least := least_possible(stated)) is not None:
         values = _negative_fills_missing(values, keep, path, column, numbers, what,
                                          stated, least=least)
@@ -1576,7 +1581,7 @@ def least_possible(unit: str) -> float | None:
 
 def _negative_fills_missing(values: np.ndarray, keep: np.ndarray, path: Path, column: str,
                             numbers: np.ndarray, what: str, unit: str | None,
-                            least: float = 0.0) -> np.ndarray:
+                            least: float = 0.0, named: str | None = None) -> np.ndarray:
     """``values`` with a negative common fill (:data:`POINT_FILLS`: ``-9999``, ``-999``)
     of a concentration column, of a label's grade column (``unit`` ``None``: ``Li``,
     ``grade``, a heat flow), or below ``least`` (a temperature's absolute zero) read as
@@ -1585,7 +1590,10 @@ def _negative_fills_missing(values: np.ndarray, keep: np.ndarray, path: Path, co
     data. It was read as a measurement of -9999 (a warning only where two rows held it): a
     label's barren record, a quantile's lowest grade, a surface interpolated through -9999;
     under a grade column whose header names no unit, a label's too, and a well's
-    temperature of -999 degC went into the temperature surface."""
+    temperature of -999 degC went into the temperature surface. ``named``: what a
+    surface's column named by its element alone is a grade of
+    (:func:`~prospect.io.companions.element_named`), said in the warning (a well's -999
+    under ``li`` was kriged as lithium of -999)."""
     hit = np.zeros(len(values), bool)
     for fill in (f for f in POINT_FILLS if f < least and f < 0):
         hit |= keep & np.isclose(values, fill, rtol=1e-6, atol=0)
@@ -1597,6 +1605,8 @@ def _negative_fills_missing(values: np.ndarray, keep: np.ndarray, path: Path, co
         never = f"a temperature in {unit} never is (below absolute zero, {least:g} {unit})"
     elif unit is not None:
         never = f"a concentration in {unit} never is (nor is it minus a detection limit)"
+    elif named is not None:
+        never = f"{named} never is (nor is it minus a detection limit)"
     else:
         never = "no grade is (the labels' grade column, model.labels.value_column)"
     warnings.warn(DataWarning(
@@ -3472,6 +3482,120 @@ def _warn_repeated(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Path,
         "twice), or tell the records apart (a sample number, a depth)"), stacklevel=3)
 
 
+_QC_COLUMNS = frozenset((
+    "type", "sampletype", "samptype", "smptype", "stype", "sampleclass", "samplecategory",
+    "samplekind", "qc", "qctype", "qccode", "qcflag", "qcstatus", "qaqc", "qaqctype",
+    "qaqccode", "qaqcflag", "controltype", "checktype", "monstertype", "typemonster",
+    "typeechantillon", "tipomuestra", "probentyp", "probenart",
+))
+"""Plain names (:func:`_plain`) of a column saying what each record of a geochemistry or
+assay table is: a sample of the ground, or a laboratory's quality-control record
+(``SampleType``, ``QC_Type``, ``QAQC``; Dutch ``monstertype``, French ``type
+d'échantillon``, Spanish ``tipo de muestra``, German ``Probentyp``)."""
+
+_QC_CELL = re.compile(
+    r"\s*(?:(?:field|lab(?:oratory)?|pulp|coarse|crush(?:er)?|prep(?:aration)?|certified|"
+    r"method|reagent|trip|equipment|rinsate)[\s_-]*)?"
+    r"(?:dup(?:licate)?s?|rep(?:eat|licate)?|blank|blk|std|standard|crm|srm|"
+    r"reference\s+(?:material|standard)|check(?:\s+sample)?|qa/?qc|qc)"
+    r"(?:\b.*)?", re.IGNORECASE)
+"""A cell naming a quality-control record (a certified standard ``STD``, ``CRM``,
+``Standard OREAS 45e``; a ``BLANK``, ``BLK``, ``field blank``; a ``DUP``, ``field
+duplicate``, ``pulp dup``, ``repeat``, ``replicate``; a ``check`` sample). A
+sample's own word (``sample``, ``routine``, ``original``, ``primary``) is none."""
+
+
+_QC_FLAG_COLUMNS = frozenset(("qc", "isqc", "qcflag", "qaqc", "isqaqc", "qaqcflag", "qcsample",
+                              "control", "iscontrol"))
+"""Plain names of a column saying by yes or no (``Y``/``N``, ``TRUE``/``FALSE``, 1/0)
+whether each record is a laboratory's quality-control record."""
+
+_QC_YES = frozenset(("y", "yes", "true", "1", "1.0", "x", "qc", "ja", "j", "oui", "si", "sí"))
+_QC_NO = frozenset(("n", "no", "false", "0", "0.0", "nee", "non", "nein", "-"))
+
+
+def quality_control_records(gdf: pd.DataFrame, path: Path, numbers: np.ndarray, what: str,
+                            keep: np.ndarray | None = None, *, left_out: str = "the surfaces"
+                            ) -> np.ndarray:
+    """Which records a sample-type column says are quality-control records (left out,
+    warned of once).
+
+    A geochemistry or assay table as laboratories deliver it keeps its standards, blanks
+    and duplicates beside the samples, told apart by a type column (``SampleType``:
+    ``SAMPLE``, ``STD``, ``BLANK``, ``DUP``), each at the coordinates of the batch's sample
+    or of none. Read as samples, a certified standard's 950 mg/L was kriged as a well's
+    lithium and its grade labelled an occurrence, a blank's 0.1 a barren place, without a
+    word. The one check of the point reader (:func:`read_points`) and the labels
+    (:func:`prospect.models.labels.read_occurrences`).
+
+    Parameters
+    ----------
+    gdf
+        The records as read.
+    path
+        The table (for messages).
+    numbers, what
+        Each record's number as the file counts it, and what it counts (``line``).
+    keep
+        The records still read (those without coordinates are not said); all if ``None``.
+    left_out
+        What the records are left out of (for the message).
+
+    Returns
+    -------
+    numpy.ndarray
+        True for each record whose type cell names a quality-control record
+        (:data:`_QC_CELL`).
+
+    Raises
+    ------
+    DataError
+        Every record (with coordinates) is a quality-control record.
+    """
+    out = np.zeros(len(gdf), bool)
+    geometry = getattr(gdf, "_geometry_column_name", None)
+    named = [c for c in gdf.columns if c != geometry and isinstance(c, str)]
+    columns = [c for c in named if _plain(c) in _QC_COLUMNS
+               and not pd.api.types.is_numeric_dtype(gdf[c].dtype)]
+    flags = [c for c in named if _plain(c) in _QC_FLAG_COLUMNS]  # (a yes/no of QC)
+    if not (columns or flags) or not len(gdf):
+        return out
+    cells: dict[str, np.ndarray] = {}
+    for column in columns:
+        cells[column] = np.array([isinstance(c, str) and bool(_QC_CELL.fullmatch(c))
+                                  for c in gdf[column].tolist()])
+    for column in flags:
+        read = [str(c).strip().casefold() for c in gdf[column].tolist()]
+        if set(read) <= _QC_YES | _QC_NO | {"", "nan", "none"}:  # (else: codes, above)
+            cells[column] = np.isin(read, sorted(_QC_YES))
+    for hit_at in cells.values():
+        out |= hit_at
+    rows = np.ones(len(gdf), bool) if keep is None else np.asarray(keep, bool)
+    hit = out & rows
+    if not hit.any():
+        return out
+    columns = [c for c, h in cells.items() if (h & rows).any()]
+    where = " or ".join(repr(c) for c in columns)
+    said = Counter(str(c).strip() for column in columns
+                   for c, b in zip(gdf[column].tolist(), hit & cells[column], strict=True)
+                   if b)
+    words = ", ".join(f"{w!r} ({n})" for w, n in sorted(said.items(), key=lambda i: -i[1])[:5])
+    at = np.flatnonzero(hit)
+    lines = (f"{what}{'s' if at.size > 1 else ''} "
+             f"{', '.join(str(int(numbers[i])) for i in at[:5])}{', ...' if at.size > 5 else ''}")
+    if hit.sum() == rows.sum():
+        raise DataError(
+            f"{path}: every record's {where} names a quality-control record ({words}; "
+            f"{lines}): no sample is left to read; give the table of the samples, or write "
+            f"the samples' type as a sample's (e.g. 'SAMPLE')")
+    warnings.warn(DataWarning(
+        f"{path}: {at.size} of {int(rows.sum())} record(s) are quality-control records by "
+        f"their {where} ({words}; {lines}): a standard's, blank's or duplicate's value is no "
+        f"sample of its place, so they are left out of {left_out}; to read one as a sample, "
+        f"write its type as a sample's (e.g. 'SAMPLE')"), stacklevel=3)
+    return out
+
+
 _ID_NAMES = frozenset((
     "id", "sample", "sampleid", "samplenumber", "samplenr", "sampleno", "samplecode",
     "samplename", "labid", "labno", "labnumber", "well", "wellid", "wellname", "wellno",
@@ -4680,6 +4804,7 @@ def read_points(
                f"{'s' if len(again) == 1 else ''} the header (tables joined one after "
                "another?): check that no rows of either table are missing" if again else "")),
             stacklevel=2)
+    keep = keep & ~quality_control_records(gdf, path, np.asarray(numbers), what, keep)
     gdf = _single_points(gdf, keep)
     _warn_repeated(gdf, keep, path, np.asarray(numbers), what)
     warn_ids_at_several_places(gdf, keep, path, np.asarray(numbers), what)

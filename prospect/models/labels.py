@@ -30,6 +30,7 @@ from prospect.io.points import (
     gpx_points_meant,
     metres_hint,
     no_numbers_hint,
+    quality_control_records,
     read_features,
     record_numbers,
     refuse_swapped_axes,
@@ -97,6 +98,10 @@ class Occurrences:
     barren
         Records left out because their status column says they are barren (``Barren``,
         ``Drilled - no mineralization``: :func:`barren_records`).
+    quality_control
+        Records left out because their sample-type column says they are a laboratory's
+        standards, blanks or duplicates
+        (:func:`prospect.io.points.quality_control_records`).
     limit
         Per point, the detection limit its grade is below (``<5``, ``-5`` in a
         concentration unit, under its row's limit in a detection-limit column, or twice
@@ -137,6 +142,7 @@ class Occurrences:
     duplicates: list[dict[str, Any]] = field(default_factory=list)
     other_commodity: int = 0
     barren: int = 0
+    quality_control: int = 0
     limit: np.ndarray | None = None
     numbers: np.ndarray | None = None
     what: str = "line"
@@ -777,12 +783,20 @@ _STATUS_COLUMN = re.compile(
 :func:`_plain_name`."""
 
 _BARREN = re.compile(
-    r"\b(?:barren|sterile|steriel|st[eé]ril[e]?|est[eé]ril|taub|unmineral\w*|"
-    r"non-?mineral\w*|dry\s+hole|no\s+(?:significant\s+|economic\s+)?(?:mineral\w*|ore|"
-    r"values?|occurrence)|not\s+mineral\w*|negative)\b", re.IGNORECASE)
+    r"\b(?:barren|sterile|steriel|st[eé]ril[e]?|est[eé]ril|taub|unmineral\w*|unvererzt|"
+    r"non-?mineral\w*|non[-\s]?(?:deposit|occurrence)|dry\s+(?:hole|well)|"
+    r"no\s+(?:significant\s+|economic\s+)?(?:mineral\w*|ore|values?|occurrence|results?|"
+    r"assays?|intersections?|intercepts?)|not?\s+(?:an?\s+)?(?:deposit|occurrence)|"
+    r"not\s+mineral\w*|negative|ns[rai]|geen\s+(?:mineralisatie|erts)|"
+    r"pas\s+de\s+min[ée]rali[sz]ation|non\s+min[ée]rali[sz][ée]e?|"
+    r"sin\s+mineralizaci[oó]n|keine\s+(?:vererzung|mineralisation|mineralisierung)|"
+    r"nicht\s+vererzt)\b|\A\s*(?:absent|dry|nil)\s*\Z", re.IGNORECASE)
 """Words of a status cell saying a site holds nothing (``Barren``, ``Drilled - no
-mineralization``, ``not mineralised``, ``dry hole``, ``negative``; Dutch ``steriel``,
-French ``stérile``, Spanish ``estéril``, German ``taub``)."""
+mineralization``, ``not mineralised``, ``dry hole``, ``negative``, ``Not a deposit``,
+``Non-deposit``, a drilling database's ``NSR``/``NSA``/``NSI`` and ``No significant
+results``, a cell of ``absent``, ``dry`` or ``nil`` alone; Dutch ``steriel``, ``geen
+mineralisatie``, French ``stérile``, ``pas de minéralisation``, Spanish ``estéril``, ``sin
+mineralización``, German ``taub``, ``keine Vererzung``)."""
 
 
 def _plain_name(name: Any) -> str:
@@ -939,7 +953,10 @@ def read_occurrences(
     _warn_ratio(path, value_column, mineral)
     other_commodity = _other_commodity(gdf, path, mineral, value_column, numbers, what)
     barren = barren_records(gdf, path, value_column, numbers, what)
-    other_commodity = other_commodity | barren  # (both left out of the labels, each said)
+    control = quality_control_records(gdf, path, np.asarray(numbers), what,
+                                      has_geometry(gdf.geometry), left_out="the labels")
+    barren = barren | control  # (a standard's grade is no occurrence's, a blank's no barren's)
+    other_commodity = other_commodity | barren  # (all left out of the labels, each said)
     gdf["_fid"] = np.arange(len(gdf))
     gdf["_same_as"] = repeated_records(gdf, ignore=("_value", "_limit", "_floor", "_fid",
                                                     "_same_as"))
@@ -1068,7 +1085,8 @@ def read_occurrences(
         polygon=np.arange(total) >= n_point if len(polys) else None,
         duplicate=duplicate, duplicates=duplicates,
         other_commodity=int((placed & other_commodity & ~barren).sum()),
-        barren=int((placed & barren).sum()),
+        barren=int((placed & barren & ~control).sum()),
+        quality_control=int((placed & control).sum()),
         limit=np.concatenate(limits), numbers=np.asarray(numbers)[fid_all], what=what,
         floor=np.concatenate(floors), no_numbers=no_numbers, unit=unit, crs_hint=crs_hint,
     )

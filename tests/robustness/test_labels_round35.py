@@ -360,7 +360,8 @@ def test_the_check_of_a_surface_leaves_out_a_site_written_again(tmp_path: Path) 
     predicted from its twin, 0.5 m away, and so exactly (IDW and kriging), the errors
     of the report too good (IDW RMSE 8.7 for 15.6, kriging 8.4 for 13.2); now each point
     is predicted without the records at its place, and no prediction is its twin's
-    value."""
+    value. (Since round 39 the twins, within a metre, are one place of the kriged model:
+    12 points.)"""
     from pipelines.stages.screen import check_surface
     from prospect.ingest.surfaces import KrigingLayer
 
@@ -379,7 +380,7 @@ def test_the_check_of_a_surface_leaves_out_a_site_written_again(tmp_path: Path) 
     assert error is None and layers, error
     surface = next(la for la in layers if isinstance(la, KrigingLayer) and not la.variance)
     check = check_surface(src, surface, DUTCH)
-    assert check["points"] == 18, check["points"]
+    assert check["points"] == 12, check["points"]
     loo = check["loo"]
     for method in ("idw", "kriging"):
         assert not np.isclose(loo[method], loo["observed"]).any(), (method, loo)
