@@ -313,8 +313,8 @@ PROSPECT_VARIABLES = ("PROSPECT_CACHE_DIR", "PROSPECT_CLUSTER_DIR", "PROSPECT_CO
                       "PROSPECT_MAX_SOURCES", "PROSPECT_REGISTRY",
                       "PROSPECT_REMOTE_VRT_SOURCES", "PROSPECT_TASK_TIMEOUT")
 """The ``PROSPECT_*`` variables a command reads (those of ``cluster/prospect-job.sbatch``,
-``PROSPECT_VENV``, ``PROSPECT_SCHEDULER_FILE`` and ``PROSPECT_DASK_INTERFACE``, are the
-batch script's)."""
+``PROSPECT_VENV``, ``PROSPECT_SCHEDULER_FILE``, ``PROSPECT_DASK_INTERFACE`` and
+``PROSPECT_BATCH_STEP_MEMORY``, are the batch script's)."""
 
 
 def misspelt_variables(environ: Any) -> list[str]:

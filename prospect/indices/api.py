@@ -304,8 +304,8 @@ def list_indices(*, sensor: str | None = None, domain: str | None = None,
         known = sorted({e.domain.lower() for e in catalogue} | {t for e in catalogue
                                                                 for t in e.tags})
         if d not in known:
-            raise ConfigError(f"no index has the domain or tag {domain!r}; known: "
-                              f"{', '.join(known)}")
+            raise ConfigError(f"no index has the domain or tag {domain!r}; "
+                              f"{_domain_meant(d, known)}known: {', '.join(known)}")
         entries = [e for e in entries if e.domain.lower() == d or d in e.tags]
     if source is not None:
         sources = sorted({e.source for e in catalogue})
@@ -313,3 +313,19 @@ def list_indices(*, sensor: str | None = None, domain: str | None = None,
             raise ConfigError(f"unknown index source {source!r}; known: {', '.join(sources)}")
         entries = [e for e in entries if e.source == source]
     return entries
+
+
+def _domain_meant(domain: str, known: Sequence[str]) -> str:
+    """``"did you mean 'mineral'? "`` for a domain or tag written in the plural, misspelt
+    or several at once (``minerals``, ``clays``, ``alteration,vegetation``); ``""`` where
+    none is meant. ``--domain minerals`` listed the 31 domains without the one meant."""
+    import difflib
+    import re
+
+    parts = [p for p in re.split(r"[\s,;+/|]+", domain) if p]
+    if len(parts) > 1 and all(p in known for p in parts):
+        return (f"one domain or tag at a time: did you mean {parts[0]!r}? (then "
+                f"{', '.join(repr(p) for p in parts[1:])} in another listing); ")
+    singular = [w for w in (domain[:-1], domain[:-2]) if domain.endswith("s") and w in known]
+    near = singular or difflib.get_close_matches(domain, known, n=1, cutoff=0.75)
+    return f"did you mean {near[0]!r}? " if near else ""

@@ -6,6 +6,7 @@ Shipped mappings live in ``configs/sensors/<name>.yaml`` (see
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from prospect.config.job import config_dir
 from prospect.errors import ConfigError
 
 __all__ = ["band_variables", "band_words", "is_sensor", "list_sensors", "load_sensor",
-           "sensors_with", "wavelengths"]
+           "sensor_meant", "sensors_with", "wavelengths"]
 
 
 def _sensor_dir() -> Path:
@@ -59,10 +60,98 @@ def load_sensor(name_or_path: str | Path) -> SensorConfig:
         path = _sensor_dir() / f"{key}.yaml"
     if not path.is_file():
         raise ConfigError(
-            f"unknown sensor {text!r}; shipped sensors: {', '.join(list_sensors())} "
-            f"(aliases: {', '.join(sorted(_aliases()))}); or give a path to a sensor YAML"
+            f"unknown sensor {text!r}; {sensor_meant(text)}shipped sensors: "
+            f"{', '.join(list_sensors())} (aliases: {', '.join(sorted(_aliases()))}); "
+            "or give a path to a sensor YAML"
         )
     return _load_path(path)
+
+
+def _squeezed(text: str) -> str:
+    """``text`` in lower case without spaces, ``-``, ``_``, ``.`` or ``/``: ``landsat8``
+    for ``Landsat 8``, ``sentinel2l2a`` for ``Sentinel-2 L2A``."""
+    return re.sub(r"[\s_\-./]+", "", text.lower())
+
+
+_SCENE_ID = re.compile(r"^l([cote])0?([4-9])(?![0-9])")
+"""A Landsat product id's sensor and satellite (``LC09``, ``LE07``, ``LT5``): C OLI and
+TIRS, O OLI, T TM (TIRS alone on Landsat 8 and 9), E ETM+."""
+
+_LANDSAT_SHIPPED = {"4": "landsat5", "5": "landsat5", "7": "landsat7", "8": "landsat8",
+                    "9": "landsat8"}
+"""The shipped sensor of each Landsat satellite (TM on 4 and 5; OLI on 8 and 9)."""
+
+_PLATFORM_ID = re.compile(r"^s([12])[a-d](?![0-9])|^ast(?=l1|l2|0[0-9]|$)")
+"""A Sentinel satellite written as its unit (``S2A``, ``S1B``) or ASTER as its products'
+prefix (``AST_L1T``, ``AST_07XT``)."""
+
+
+def sensor_meant(text: str) -> str:
+    """``"did you mean 'landsat8' (Landsat 8/9 OLI-TIRS)? ...; "`` for a sensor written
+    as users write it that names no shipped sensor or alias as written; ``""`` when none
+    is meant.
+
+    ``Landsat 8`` (a space), ``landsat_8``, ``Sentinel-2 L2A`` (a product level),
+    ``Landsat 9 OLI`` (an instrument), ``LC09`` (a Landsat product id's sensor and
+    satellite), ``S2A`` or ``sentinal2`` were "unknown sensor" and a list of 27 names and
+    aliases, none of them said to be the one meant. A name whose digits differ from the
+    shipped one's (``sentinel3``, ``landsat99``) is another satellite: nothing is meant.
+
+    Parameters
+    ----------
+    text
+        The sensor as written (a config's ``sensor:`` or ``--sensor``).
+    """
+    import difflib
+
+    written = _squeezed(text)
+    if not written:
+        return ""
+    keys = {_squeezed(name): name for name in list_sensors()}
+    keys.update({_squeezed(alias): name for alias, name in _aliases().items()})
+    why = ""
+    meant = keys.get(written)
+    if meant is not None:
+        why = "a sensor is given by its name or an alias as listed, without spaces or '_'"
+    elif (scene := _SCENE_ID.match(written)) is not None:
+        instrument, satellite = scene.groups()
+        meant = _LANDSAT_SHIPPED.get(satellite) if instrument != "m" else None
+        why = (f"{_written_span(text, 0, scene.end())!r} is a Landsat product id's sensor "
+               f"and satellite (Landsat {satellite})")
+    elif (unit := _PLATFORM_ID.match(written)) is not None:
+        meant = f"sentinel{unit.group(1)}" if unit.group(1) else "aster"
+        meant = meant if meant in list_sensors() else None
+        why = "a sensor is named by its mission, not by one satellite or product"
+    else:
+        for key in sorted(keys, key=len, reverse=True):
+            rest = written[len(key):]
+            if written.startswith(key) and rest[:1].isalpha():
+                meant = keys[key]
+                why = "a sensor is named by its mission, not by one satellite or product" \
+                    if re.fullmatch(r"[a-d]", rest) and key[-1:].isdigit() else \
+                    ("a sensor is named without its product level or instrument "
+                     f"({_written_span(text, len(key), len(written))!r})")
+                break
+        else:
+            digits = re.sub(r"\D", "", written)
+            close = [key for key in difflib.get_close_matches(written, keys, n=3,
+                                                              cutoff=0.75)
+                     if re.sub(r"\D", "", key) == digits]
+            if close:
+                meant = keys[close[0]]
+    if meant is None:
+        return ""
+    title = _load_path(_sensor_dir() / f"{meant}.yaml").title
+    return f"did you mean {meant!r}{', ' + title if title else ''}?{' ' + why if why else ''}; "
+
+
+def _written_span(text: str, start: int, end: int) -> str:
+    """The part of ``text`` as written that holds characters ``start`` to ``end`` of its
+    :func:`_squeezed` form (``'L2A'`` of ``'Sentinel-2 L2A'``, 9 to 12)."""
+    kept = [i for i, char in enumerate(text) if _squeezed(char)]
+    if end <= start or end > len(kept):
+        return text.strip()
+    return text[kept[start]:kept[end - 1] + 1]
 
 
 def is_sensor(sensor: str | None, name: str) -> bool:

@@ -155,7 +155,45 @@ def parse_formula(formula: str, *, name: str = "formula") -> Expr:
             f"parser (at most {_MAX_DEPTH} levels are allowed); write it without repeated "
             "signs or chained powers"
         ) from None
-    return _convert(tree.body, formula, name, 0, lead)
+    expr = _convert(tree.body, formula, name, 0, lead)
+    _refuse_doubled_signs(text, formula, name)
+    return expr
+
+
+_DOUBLED_SIGN = re.compile(r"--|\+-|-\+")
+"""Two signs written together: Python reads ``N -- R`` as ``N - (-R)``, a sum."""
+
+
+def _refuse_doubled_signs(text: str, formula: str, name: str) -> None:
+    """Refuse two signs written together (``N -- R``, ``N +- R``): Python reads them as a
+    sign of the operand, so ``N -- R`` (LaTeX's en dash, a key pressed twice) computed
+    ``N + R`` and ``N +- R`` (a ``±``) computed ``N - R``, without a word. ``N - -R``,
+    written apart, and ``N - (-R)`` are taken as written."""
+    found = _DOUBLED_SIGN.search(text)
+    if found is None:
+        return
+    pair = found.group()
+    reads = "a plus (minus minus)" if pair == "--" else "a minus"
+    fix = ("write - for a difference (LaTeX's '--' is an en dash, a minus in a formula), "
+           "or -(-x) where the double sign is meant" if pair == "--" else
+           "write - for a difference; a formula is one number per cell, without a '±'")
+    raise FormulaError(
+        f"index {name!r}: {pair!r} at column {found.start() + 1} of formula "
+        f"{_shown(formula)} reads as {reads}, not as written; {fix}")
+
+
+def _implied_product(node: ast.Call, formula: str, lead: int) -> str:
+    """The fix for a bracket written after a number, a bracket or a band (``2(N + R)``,
+    ``(N - R)(N + R)``, ``N(R)``), which Python reads as a call of what stands before it:
+    the product with ``*``; ``""`` where the call's text is not on one line."""
+    start = node.col_offset + lead
+    end = (node.end_col_offset or 0) + lead
+    after = (node.func.end_col_offset or 0) + lead
+    bracket = formula.find("(", after, end)
+    if bracket < 0 or getattr(node, "end_lineno", 1) != 1:
+        return ""
+    product = f"{formula[start:bracket].rstrip()} * {formula[bracket:end]}"
+    return f"a product is written with '*': write {' '.join(product.split())}"
 
 
 def _syntax_where(text: str, exc: SyntaxError, lead: int) -> str:
@@ -356,9 +394,20 @@ def _convert(node: ast.AST, formula: str, name: str, depth: int, lead: int = 0) 
         return BinOp(op, _convert(node.left, formula, name, depth + 1, lead),
                      _convert(node.right, formula, name, depth + 1, lead))
     if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name | ast.Attribute):
+            # '2(N + R)', '(N - R)(N + R)': "function '2' is not allowed", of no function
+            product = _implied_product(node, formula, lead)
+            after = (node.func.end_col_offset or 0) + lead
+            bracket = formula.find("(", after)
+            raise _refuse(node.func, formula, name, "a bracket after", lead=lead,
+                          column=bracket + 1 if bracket >= 0 else None,
+                          hint=product or "a product is written with '*'")
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            raise _refuse(node.func, formula, name, "function", lead=lead,
-                          hint=_function_fix(node.func))
+            fix = _function_fix(node.func)
+            if not fix and isinstance(node.func, ast.Name) and not node.keywords:
+                product = _implied_product(node, formula, lead)  # 'N(R)': a band
+                fix = f"if {node.func.id!r} is a band, {product}" if product else ""
+            raise _refuse(node.func, formula, name, "function", lead=lead, hint=fix)
         if node.keywords:
             raise _refuse(node, formula, name, "keyword argument in", lead=lead)
         arity = FUNCTIONS[node.func.id]

@@ -278,10 +278,7 @@ def _constant_values(entries: Sequence[IndexEntry],
     names = {e.name for e in entries}
     for key, v in (constants or {}).items():
         if isinstance(v, Mapping) and key not in names:
-            raise ConfigError(
-                f"indices.constants.{key}: constants for index {key!r}, which is not "
-                f"computed (indices: {', '.join(sorted(names))})"
-            )
+            raise ConfigError(_constants_of_no_index(key, names))
     check_constants(constants or {}, {c: tuple(e.name for e in entries if c in e.constants)
                                       for c in constant_defaults()})
     for key, v in (constants or {}).items():
@@ -290,6 +287,30 @@ def _constant_values(entries: Sequence[IndexEntry],
         else:
             glob[key] = v if isinstance(v, str) else float(v)
     return glob, per
+
+
+def _constants_of_no_index(key: str, names: set[str] | Sequence[str]) -> str:
+    """The message for constants given under ``key``, no index the job computes.
+
+    ``constants: {savi: {L: 0.5}}`` beside ``names: [SAVI]`` loaded and planned, ran
+    ingest, then stopped the indices stage with "constants for index 'savi', which is not
+    computed (indices: SAVI)", without the config file or that index names are
+    case-sensitive.
+    """
+    computed = sorted(names)
+    cased = [n for n in computed if n.lower() == str(key).lower()]
+    if cased:
+        hint = (f"index names are case-sensitive: did you mean {cased[0]!r}? write its "
+                f"constants under {cased[0]}:")
+    elif key in load_catalogue():
+        hint = (f"{key} is a catalogue index this job does not compute: list it in "
+                "indices.names, or remove its constants")
+    else:
+        near = difflib.get_close_matches(str(key), computed, n=1)
+        hint = (f"did you mean {near[0]!r}? " if near else "") + \
+            "remove the key, or list the index in indices.names"
+    return (f"indices.constants.{key}: constants for index {key!r}, which this job does "
+            f"not compute (its indices: {', '.join(computed) or 'none'}); {hint}")
 
 
 def _renamed(name: str) -> str:
@@ -462,7 +483,8 @@ def plan_indices(
             _refuse_constants_for_bands(entry, band_map, values, given)
         planned.append(_plan_one(entry, sensor_cfg, band_map,
                                  {**values, **per_index.get(entry.name, {})}, known_bands,
-                                 refuse_undefined=refuse_undefined))
+                                 refuse_undefined=refuse_undefined,
+                                 indices={**catalogue, **{e.name: e for e in entries}}))
         for _, variable in planned[-1].bands:
             inputs.setdefault(variable)
     return IndexPlan(indices=tuple(planned), inputs=tuple(inputs), sensor=sensor_cfg.name)
@@ -559,6 +581,10 @@ def check_job_constants(names: Sequence[str], custom: Mapping[str, str],
     check_constant_keys(entries, constants, band_variables(sensor_cfg, dict(bands or {})))
     known = {*constant_defaults(), *wavelengths(sensor_cfg),
              *(c for e in catalogue.values() for c in e.constants)}
+    computed = [*names, *custom]
+    for key, value in constants.items():
+        if isinstance(value, Mapping) and key not in computed:
+            raise ConfigError(_constants_of_no_index(key, computed))
     read = {n for e in entries for n in _uses(e)}
     for key, value in constants.items():
         if isinstance(value, Mapping) or key not in known or key in read:
@@ -692,9 +718,39 @@ def _lacking_band(entry: IndexEntry, band: str, sensor: SensorConfig,
             f"holds that band of another instrument, map it with indices.bands.{band}")
 
 
+def _index_read_as_band(entry: IndexEntry, name: str,
+                        indices: Mapping[str, IndexEntry]) -> str | None:
+    """The message for a formula that reads another index (``E: "D * 2"`` beside ``D: "N -
+    R"``, or ``NDVI * 2``) by its name, as though it were a band; ``None`` where ``name``
+    names no index.
+
+    It was "needs band 'D', which sensor 'sentinel2' does not map; map it with
+    indices.bands.D: <cube variable>": a fix that maps some layer under the index's name,
+    so the formula reads that layer, not the index.
+    """
+    other = indices.get(name)
+    if other is None:  # 'ndvi * 2': the index in another case
+        folded = [e for n, e in indices.items() if n.lower() == name.lower()]
+        other = folded[0] if len(folded) == 1 else None
+    if other is None or other.name == entry.name:
+        return None
+    whose = ("another index of this job" if other.source == "custom"
+             else "a catalogue index")
+    inlined = _text(substitute(entry.expr, {name: other.expr}))
+    said = repr(name) if other.name == name else f"{name!r} ({other.name} in another case)"
+    where = (f"indices.custom.{entry.name}" if entry.source == "custom"
+             else f"the formula of {entry.name}")
+    return (f"index {entry.name!r} ({entry.formula}) reads {said}, {whose} "
+            f"({other.formula}), as a band: a formula reads bands and constants, not other "
+            f"indices; write {other.name}'s formula in its place in {where}: {inlined} "
+            f"(or, where a source makes a layer of that name, map it with indices.bands."
+            f"{name}: <cube variable>)")
+
+
 def _plan_one(entry: IndexEntry, sensor: SensorConfig, band_map: Mapping[str, str],
               values: Mapping[str, float | str | None], known_bands: set[str], *,
-              refuse_undefined: bool = False) -> PlannedIndex:
+              refuse_undefined: bool = False,
+              indices: Mapping[str, IndexEntry] | None = None) -> PlannedIndex:
     expr = entry.expr
     from_data = values.get("sigma") == SIGMA_FROM_DATA
     kernel_terms = [n for n in variables(expr) if is_kernel_term(n) and n not in values]
@@ -733,6 +789,9 @@ def _plan_one(entry: IndexEntry, sensor: SensorConfig, band_map: Mapping[str, st
                         f"in a formula: write {c})")
             if not hint and band_words(n):
                 raise ConfigError(_lacking_band(entry, n, sensor, band_map))
+            reads_index = None if hint else _index_read_as_band(entry, n, indices or {})
+            if reads_index:
+                raise ConfigError(reads_index)
             raise ConfigError(
                 f"index {entry.name!r} ({entry.formula}) needs band {n!r}{hint}, which sensor "
                 f"{sensor.name!r} does not map; map it with indices.bands.{n}: <cube variable>"

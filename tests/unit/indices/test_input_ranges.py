@@ -63,7 +63,8 @@ def test_constants_per_index_leave_other_indices_alone() -> None:
     glob = compute_indices(cube, ["EVI"], sensor="sentinel2", constants={"L": 0.5},
                            backend="reference")
     assert not np.allclose(glob["EVI"].values, out["EVI"].values)
-    with pytest.raises(ConfigError, match="constants for index 'NDWI', which is not computed"):
+    with pytest.raises(ConfigError,
+                       match="constants for index 'NDWI', which this job does not compute"):
         compute_indices(cube, ["SAVI"], sensor="sentinel2", constants={"NDWI": {"L": 0.5}})
     cfg = IndicesConfig.model_validate({"names": ["SAVI", "EVI", "kNDVI"],
                                         "constants": {"SAVI": {"L": 0.5}, "g": 2.5,
