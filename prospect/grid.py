@@ -51,17 +51,30 @@ def parse_crs(value: object) -> CRS:
         return CRS.from_user_input(value)
     except ProjCRSError as exc:
         raise CRSError(
-            f"unknown CRS {value!r}; {_spelled_code(value)}give an EPSG code such as "
-            "'EPSG:32619' or WKT") from exc
+            f"unknown CRS {value!r}; {_spelled_code(value)}give an EPSG code ('EPSG:28992' "
+            "is RD New, 'EPSG:326NN' WGS 84 / UTM zone NN north) or WKT") from exc
 
 
 def _spelled_code(value: object) -> str:
     """``did you mean 'EPSG:28992'? `` for an authority code PROJ knows written with
-    spaces (``EPSG 28992``, ``EPSG : 28992``), else ``""``."""
-    meant = _CODE_SPELLED.match(value) if isinstance(value, str) else None
+    spaces or none (``EPSG 28992``, ``EPSG : 28992``, ``EPSG28992``) or its letters
+    swapped (``ESPG:28992``), and for a UTM zone named without its datum (``UTM zone
+    48N``, ``UTM48N``: WGS 84's, said so); else ``""``."""
+    if not isinstance(value, str):
+        return ""
+    utm = _UTM_NAMED.match(value)
+    if utm is not None:
+        zone, hemisphere = int(utm.group(1)), utm.group(2).upper()
+        if not 1 <= zone <= 60:
+            return ""
+        code = f"EPSG:{32600 + zone if hemisphere == 'N' else 32700 + zone}"
+        return (f"did you mean '{code}' (WGS 84 / UTM zone {zone}{hemisphere}; a UTM zone "
+                "on another datum, e.g. ETRS89's or a national one, has its own code)? ")
+    meant = _CODE_SPELLED.match(value)
     if meant is None:
         return ""
-    code = f"{meant.group(1).upper()}:{meant.group(2)}"
+    authority = meant.group(1).upper()
+    code = f"{'ESRI' if authority == 'ESRI' else 'EPSG'}:{meant.group(2)}"
     try:
         CRS.from_user_input(code)
     except ProjCRSError:
@@ -73,9 +86,15 @@ _WMS_CODE = re.compile(r"^\s*CRS\s*:\s*(84|83|27)\s*$", re.IGNORECASE)
 """WMS 1.3's names for lon/lat WGS 84, NAD83 and NAD27 (``CRS:84``), which GDAL reads and
 PROJ knows as ``OGC:CRS84``, ``OGC:CRS83`` and ``OGC:CRS27``."""
 
-_CODE_SPELLED = re.compile(r"^\s*(EPSG|ESRI)\s*(?:[: ]\s*)+(\d+)\s*$", re.IGNORECASE)
-"""An authority code written with spaces (``EPSG 28992``, ``EPSG : 28992``): not read by
-PROJ, and nearly right."""
+_CODE_SPELLED = re.compile(r"^\s*(EPSG|ESPG|EPGS|ESRI)\s*(?:[:_ ]\s*)*(\d+)\s*$",
+                           re.IGNORECASE)
+"""An authority code written with spaces, an underscore or nothing between (``EPSG
+28992``, ``EPSG : 28992``, ``EPSG28992``, ``EPSG_28992``) or ``EPSG`` with two letters
+swapped (``ESPG:28992``): not read by PROJ, and nearly right."""
+
+_UTM_NAMED = re.compile(r"^\s*UTM\s*(?:zone\s*)?(\d{1,2})\s*([NS])\s*$", re.IGNORECASE)
+"""A UTM zone named without its datum (``UTM zone 48N``, ``UTM 31N``, ``UTM48N``): PROJ
+reads it as no CRS; ``WGS 84 / UTM zone 48N`` it reads."""
 
 
 def check_transformable(src: object, dst: object, *, where: str) -> None:

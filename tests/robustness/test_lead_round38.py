@@ -136,3 +136,33 @@ def test_a_legend_asked_with_layers_of_two_says_one_legend_per_layer(
     r = served.get("/wms", params={**_LEGEND, "LAYERS": "ramp,private"})
     assert r.status_code == 400
     assert "LAYERS names 2" in r.text and "LAYER=name" in r.text
+
+
+# -- a CRS written as people write it ------------------------------------------------------
+
+@pytest.mark.parametrize(("given", "meant"), [
+    ("UTM zone 48N", "EPSG:32648"), ("UTM48N", "EPSG:32648"), ("utm 31 n", "EPSG:32631"),
+    ("UTM zone 19S", "EPSG:32719"), ("EPSG32648", "EPSG:32648"),
+    ("ESPG:28992", "EPSG:28992"), ("EPSG_28992", "EPSG:28992"),
+])
+def test_a_crs_named_without_its_code_is_told_the_code(given: str, meant: str) -> None:
+    """Round 39's faults hand-over: ``crs: "UTM zone 48N"`` (Vietnam's zone as a survey
+    report names it) was "unknown CRS ...; give an EPSG code such as 'EPSG:32619'", a zone
+    29 zones away offered as the example, and ``EPSG32648``/``ESPG:32648`` got the same
+    line. Each now says the code meant (the UTM zone's datum said: WGS 84's)."""
+    from prospect.errors import CRSError
+    from prospect.grid import parse_crs
+
+    with pytest.raises(CRSError, match=rf"did you mean '{meant}'") as caught:
+        parse_crs(given)
+    assert "32619" not in str(caught.value)
+
+
+def test_control_a_utm_zone_out_of_range_is_told_no_code() -> None:
+    """Control: zone 61 is none; told the general line, no code meant."""
+    from prospect.errors import CRSError
+    from prospect.grid import parse_crs
+
+    with pytest.raises(CRSError) as caught:
+        parse_crs("UTM zone 61N")
+    assert "did you mean" not in str(caught.value)
