@@ -260,7 +260,20 @@ class ModelConfig(StrictModel):
         dupes = repeated(self.features)
         if dupes:  # a column twice: its importance split in two, without a word
             raise ValueError(f"model.features must be unique; repeated: {dupes}")
+        outputs = [name for name in self.features if name in MODEL_OUTPUTS]
+        if outputs:  # trained on its own last map, which the score stage then overwrote
+            raise ValueError(
+                f"model.features: {', '.join(repr(n) for n in outputs)} "
+                f"{'is a map' if len(outputs) == 1 else 'are maps'} the score stage writes "
+                "into the job's cube (the last run's model's output, drawn from these very "
+                "labels), not evidence: a model trained on it leaks the labels into every "
+                "skill figure, and each run would then replace the feature it was trained "
+                f"on; leave {'it' if len(outputs) == 1 else 'them'} out of model.features")
         return self
+
+
+MODEL_OUTPUTS = ("probability", "uncertainty")
+"""The variables the score stage writes into the job's cube (never features)."""
 
 
 _SET_BY_PROSPECT: dict[str, str] = {

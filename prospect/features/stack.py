@@ -170,6 +170,14 @@ def make_spec(
         )
     if not chosen:
         raise DataError("no feature variables: the cube has no data variables besides outputs")
+    outputs = [v for v in chosen if v in _OUTPUT_NAMES
+               or ds[v].attrs.get("prospect_kind") in _OUTPUT_NAMES]
+    if outputs:  # a model's own map read back as evidence (model.features checks the names)
+        raise ConfigError(
+            f"feature variable(s) {outputs} are a model's map (prospect_kind probability or "
+            "uncertainty: the score stage's output, drawn from the labels), not evidence: a "
+            "model trained on one leaks the labels into every skill figure; leave them out "
+            "of model.features")
     _check_plain_layers(ds, chosen)
     categorical = [v for v in chosen if _is_categorical(ds[v])]
     if focal_radii:

@@ -8,7 +8,36 @@ import numpy as np
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _check_sample_weight
 
-__all__ = ["check_binary_target", "check_weights"]
+__all__ = ["SEED_RANGE", "check_binary_target", "check_weights", "derived_seed"]
+
+SEED_RANGE = 2**32
+"""How many seeds numpy and scikit-learn take (``random_state`` 0 to 2^32 - 1), the range
+``model.seed`` is checked against."""
+
+
+def derived_seed(seed: int, k: int) -> int:
+    """The ``k``-th seed derived from ``seed`` (``seed + k``), wrapped into numpy's range.
+
+    The estimator seeds of the seed spread (``model.seed`` + 0 .. ``cv.seeds`` - 1) went
+    past 2^32 - 1 for a ``model.seed`` near the top of the range the config accepts
+    (``4294967295``): the
+    train stage stopped after reading the features with "model.params: The
+    'random_state' parameter of RandomForestClassifier must be an int in the range [0,
+    4294967295] ... Got 4294967296", of a parameter the user never set.
+
+    Parameters
+    ----------
+    seed
+        The base seed, 0 to 2^32 - 1.
+    k
+        Its offset (0: ``seed`` itself).
+
+    Returns
+    -------
+    int
+        ``(seed + k) mod 2^32``.
+    """
+    return (int(seed) + int(k)) % SEED_RANGE
 
 
 def check_binary_target(y: Any) -> np.ndarray:

@@ -59,10 +59,12 @@ def compare_to_baseline(
     """The model's out-of-fold skill against the nearest-positive baseline on the same rows.
 
     Both are scored on the rows both have a score for, with the same metrics; ``beats``
-    says whether the model's ROC AUC is higher and above chance (0.5), and ``verdict``
-    says so in words. ``area_rows`` flags the rows that sample the area (background
-    cells), the area axis of the capture figures (see
-    :func:`~prospect.models.metrics.classification_metrics`).
+    says whether the model's ROC AUC is higher and above chance (0.5),
+    ``behind_on_pr_auc`` whether it beats it so while its PR AUC is lower,
+    ``ahead_on_pr_auc`` whether it does not (but is above chance) while its PR AUC is
+    higher, and ``verdict`` says so in words (both figures where they disagree).
+    ``area_rows`` flags the rows that sample the area (background cells), the area axis of
+    the capture figures (see :func:`~prospect.models.metrics.classification_metrics`).
     """
     base = nearest_positive_oof(coords, y, splits)
     model_oof = np.asarray(model_oof, "f8")
@@ -77,7 +79,12 @@ def compare_to_baseline(
     skilled = bool(np.isfinite(auc_m) and auc_m > 0.5)
     beats = bool(skilled and np.isfinite(auc_b) and auc_m > auc_b)
     roc, pr = _pair(auc_m, auc_b), _pair(pr_m, pr_b)
+    prs = bool(np.isfinite(pr_m) and np.isfinite(pr_b))
+    behind_pr = bool(beats and prs and pr_m < pr_b)
+    ahead_pr = bool(skilled and not beats and prs and pr_m > pr_b)
     verdict = _not_compared(mm, int(both.sum())) if not np.isfinite(auc_m) else (
+        _roc_only(roc, pr) + _below_chance(auc_b)
+        if behind_pr else
         f"The model beats the distance-to-nearest-occurrence baseline on spatial blocks: "
         f"ROC AUC {roc} (PR AUC {pr})." + _below_chance(auc_b)
         if beats else
@@ -86,11 +93,35 @@ def compare_to_baseline(
         f"{auc_b:.3f} (PR AUC {pr})."
         if not skilled else
         f"The model does NOT beat the distance-to-nearest-occurrence baseline on spatial "
+        f"blocks by ROC AUC: ROC AUC {roc}, though its PR AUC is higher ({pr}): at the top "
+        "of the ranking (the few cells a survey visits first) the model finds occurrences "
+        "more often than closeness to the known occurrences does, over the whole ranking "
+        "less often; judge the model by both."
+        if ahead_pr else
+        f"The model does NOT beat the distance-to-nearest-occurrence baseline on spatial "
         f"blocks: ROC AUC {roc} (PR AUC {pr}); "
         "ranking cells by closeness to the known occurrences does as well as the model or "
         "better.")
     return {"name": "distance to the nearest training-fold occurrence", "rows": int(both.sum()),
-            "baseline": mb, "model": mm, "beats": beats, "verdict": verdict}
+            "baseline": mb, "model": mm, "beats": beats, "behind_on_pr_auc": behind_pr,
+            "ahead_on_pr_auc": ahead_pr, "verdict": verdict}
+
+
+def _roc_only(roc: str, pr: str) -> str:
+    """The verdict of a model ahead of the baseline on ROC AUC but behind it on PR AUC.
+
+    "The model beats the distance-to-nearest-occurrence baseline on spatial blocks: ROC
+    AUC 0.639 vs 0.590 (PR AUC 0.175 vs 0.190)" read as a test passed, though on PR AUC,
+    which weighs the top of the ranking (the few cells a survey visits first, where rare
+    occurrences must be found), ranking by closeness to the known occurrences did better.
+    ``beats`` stays true (it is the ROC AUC's); the words say both.
+    """
+    return (f"The model beats the distance-to-nearest-occurrence baseline on spatial blocks "
+            f"by ROC AUC only: ROC AUC {roc}, but PR AUC {pr}: at the top of the ranking "
+            "(the few cells a survey visits first, which PR AUC weighs where occurrences are "
+            "rare) ranking cells by closeness to the known occurrences finds them more "
+            "often than the model; judge the model by both before preferring it to the map "
+            "of known sites.")
 
 
 def _below_chance(auc: float) -> str:

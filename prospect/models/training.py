@@ -1218,7 +1218,10 @@ def seed_estimators(cfg: ModelConfig, make: Callable[[ModelConfig], BaseEstimato
     """The estimators of the seed spread: ``cfg.cv.seeds`` estimator seeds from
     ``cfg.seed`` (one when the estimator draws nothing at random)."""
     n = 1 if cfg.estimator == "weights_of_evidence" else cfg.cv.seeds
-    return {cfg.seed + k: make(cfg.model_copy(update={"seed": cfg.seed + k})) for k in range(n)}
+    from prospect.models._validation import derived_seed
+
+    seeds = [derived_seed(cfg.seed, k) for k in range(n)]  # 2^32 - 1 + 1 wraps to 0
+    return {seed: make(cfg.model_copy(update={"seed": seed})) for seed in seeds}
 
 
 def seed_spread(results: dict[int, CVResult]) -> dict[str, Any]:

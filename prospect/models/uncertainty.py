@@ -22,8 +22,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["PROBABILITY_ROUNDING", "CalibratedModel", "ProbabilisticClassifier",
-           "checked_probabilities", "predict_with_uncertainty", "uncertainty_meaning",
-           "zero_spread_meaning"]
+           "checked_probabilities", "flat_calibration", "predict_with_uncertainty",
+           "uncertainty_meaning", "zero_spread_meaning"]
 
 
 @runtime_checkable
@@ -162,6 +162,11 @@ def uncertainty_meaning(model: Any) -> tuple[str, int | None]:
         # read "in the units of the score, mapped through ..., in probability units"
         for units in _SPREAD_UNITS:
             inner = inner.removesuffix(units)
+        flat = flat_calibration(model)
+        if flat is not None:  # "0: every member gives the cell the same score" was said
+            return (f"{inner}, mapped through the {model.method} calibration curve, which is "
+                    f"flat (every raw probability maps to {flat:.4g}: {FLAT_CURVE}), so it "
+                    "is 0 at every cell, in probability units", n)
         return (f"{inner}, mapped through the {model.method} calibration curve (half the "
                 "distance between the calibrated probabilities of the score minus and plus "
                 "that spread), in probability units", n)
@@ -200,6 +205,29 @@ def uncertainty_meaning(model: Any) -> tuple[str, int | None]:
     return f"none: {name} has no members to spread (NaN)", None
 
 
+FLAT_CURVE = ("the out-of-fold probabilities it was fitted on did not rank the positives "
+              "above the background")
+"""Why a calibration curve is flat (:func:`flat_calibration`), as the train stage's warning
+says it."""
+
+
+def flat_calibration(model: Any) -> float | None:
+    """The one value a :class:`CalibratedModel`'s curve maps every raw probability to, or
+    ``None`` (a curve that rises somewhere, or no calibrated model).
+
+    A sigmoid fitted without a rising slope, or an isotonic curve of one step, is flat:
+    the calibrated map is one value and the members' spread mapped through it is 0 at
+    every cell, which ``model score`` and ``score.md`` said as "every member gives the cell
+    the same score" (agreement) on 100 % of the cells.
+    """
+    if not isinstance(model, CalibratedModel) or getattr(model, "sigmoid_", None) is not None:
+        return None
+    table = np.asarray(getattr(model, "y_", ()), dtype="f8")
+    if table.size == 0 or np.ptp(table) > 0:
+        return None
+    return float(table[0])
+
+
 def zero_spread_meaning(meaning: str) -> str:
     """What the uncertainty map's 0 at a cell means, for the map :func:`uncertainty_meaning`
     described as ``meaning`` (the map's ``prospect_uncertainty``).
@@ -222,6 +250,12 @@ def zero_spread_meaning(meaning: str) -> str:
         The sentence, without its closing full stop.
     """
     tail = ("not certainty of the score, and the model's error there is unknown, not nil")
+    if "calibration curve, which is flat" in meaning:
+        return ("there the calibration curve is flat (it maps every raw probability to one "
+                f"value: {FLAT_CURVE}), so the members' spread mapped through it is 0 "
+                "whatever they give: 0 is no spread in calibrated probability, not agreement "
+                f"of the members, {tail}; train with model.calibration: none to keep the "
+                "model's ranking and its spread")
     if "isotonic calibration curve" in meaning:
         return ("there the members' spread about the score, mapped through the isotonic "
                 "calibration curve (a step function), falls within one of its flat steps, "
@@ -411,9 +445,15 @@ def _calibration_map(method: str, scores: np.ndarray, positive: np.ndarray
     ``y_thresholds_``), which linear interpolation with the ends held (``np.interp``)
     turns into :meth:`~sklearn.isotonic.IsotonicRegression.predict` exactly. Sigmoid:
     Platt's slope and intercept on the logit of the score, and the map tabled at
-    :data:`CALIBRATION_GRID`; a slope that does not rise keeps no sigmoid, its map the
-    table's one highest value (flat: the scores do not rank the positives higher), and
-    scores of one value (no slope can be fitted to them) map to the share of positives.
+    :data:`CALIBRATION_GRID`; a slope that does not rise keeps no sigmoid and, as scores
+    of one value (no slope can be fitted to them), maps every score to the share of
+    positives (flat: the scores do not rank the positives higher; the rising curve
+    closest to a falling one, as isotonic regression finds it).
+
+    A falling sigmoid's flat map was its highest value, the calibrated probability of a
+    raw 0: out-of-fold scores that ranked the positives below the background (a fifth of
+    the rows positive) gave every cell a calibrated probability of 1, where isotonic
+    regression on the same scores gave the share, 0.2.
 
     Both were a table at 201 evenly spaced raw probabilities, interpolated: off by up to
     0.10 from the isotonic fit (664 levels for its 17) and 1.6 times Platt's value below
@@ -436,10 +476,11 @@ def _calibration_map(method: str, scores: np.ndarray, positive: np.ndarray
             return CALIBRATION_GRID.copy(), np.full(CALIBRATION_GRID.size, share), None
         lr = LogisticRegression(C=1e6).fit(_logit(scores)[:, None], positive)
         slope, intercept = float(lr.coef_[0, 0]), float(lr.intercept_[0])
+        if not slope > 0.0:  # falling: flat, at the share (was the falling curve's top)
+            return (CALIBRATION_GRID.copy(),
+                    np.full(CALIBRATION_GRID.size, float(np.mean(positive))), None)
         values = lr.predict_proba(_logit(CALIBRATION_GRID)[:, None])[:, 1]
-        rising = slope > 0.0
-        return (CALIBRATION_GRID.copy(), np.maximum.accumulate(values),
-                (slope, intercept) if rising else None)
+        return CALIBRATION_GRID.copy(), np.maximum.accumulate(values), (slope, intercept)
     raise ValueError(f"unknown calibration method {method!r}")
 
 

@@ -380,6 +380,62 @@ class ModelRegistry:
                     f"--name {name} -r {self.url})")
         return None
 
+    def unversioned(self) -> list[str]:
+        """Why each folder at a model's name that holds no version folder at all (empty,
+        or a model's files put straight into it) is no model, one line each
+        (:meth:`_no_version_line`); folders of incomplete versions are
+        :meth:`incomplete`'s, model directories :meth:`copied_models`' and links
+        :meth:`linked_versions`'.
+
+        ``model list`` listed the other models without a word of them."""
+        out = []
+        for name in self._valid_children(self.root, check_name):
+            if (self.is_local and os.path.islink(self._join(name))) or \
+                    self._children(self._join(name)) or \
+                    self.fs.exists(self._join(name, CHECKSUMS_FILE)):
+                continue
+            line = self._no_version_line(name)
+            if line is not None:
+                out.append(line)
+        return out
+
+    def _no_version_line(self, name: str) -> str | None:
+        """Why model ``name``'s folder, which is there, holds no version of it (empty,
+        only incomplete versions, or other things than version folders), or ``None``
+        (no folder there).
+
+        ``mkdir reg/zn`` (a folder made for a model before its import, or left when its
+        versions were removed by hand), a version folder copied without its
+        ``checksums.json``, or a model's files put straight into ``reg/zn``: ``model
+        show zn`` and ``model score zn`` said "no model named 'zn'; models here: ..." of a
+        name whose folder the user can see, with nothing of what is wrong with it."""
+        place = self._join(name)
+        if not self.fs.isdir(place):
+            return None
+        publish = f"prospect model import FOLDER --name {name} -r {self.url}"
+        partial = sorted((v for v in self._valid_children(place, check_version)
+                          if not self._is_complete(name, v)),
+                         key=lambda v: (_version_key(v), v))
+        if partial:
+            return (f"{place}: model {name} holds no complete version: "
+                    f"{', '.join(partial[:5])}{' ...' if len(partial) > 5 else ''} "
+                    f"{'is' if len(partial) == 1 else 'are'} incomplete (no "
+                    f"{CHECKSUMS_FILE}: a copy or a publish that did not finish), so none is "
+                    f"a version; remove {'it' if len(partial) == 1 else 'them'} and publish "
+                    f"the model again ({publish})")
+        held = sorted(str(entry).rstrip("/").rsplit("/", 1)[-1]
+                      for entry in self.fs.ls(place, detail=False))
+        held = [entry for entry in held if not entry.startswith(".")]
+        if not held:
+            return (f"{place}: model {name}'s folder is empty (no version folder "
+                    f"<registry>/{name}/<version>/ in it: nothing was published under this "
+                    f"name, or its versions were removed), so it is no model; publish one "
+                    f"({publish}) or remove the empty folder")
+        return (f"{place}: model {name}'s folder holds no version folder "
+                f"(<registry>/{name}/<version>/), only {', '.join(held[:5])}"
+                f"{' ...' if len(held) > 5 else ''}, so it is no model; publish the model "
+                f"({publish}) and move these out of the registry")
+
     def _valid_children(self, path: str, check: Callable[[str], str]) -> list[str]:
         """The folders under ``path`` that ``check`` (:func:`check_name` or
         :func:`check_version`) accepts; others are not the registry's and are skipped."""
@@ -415,7 +471,7 @@ class ModelRegistry:
             if not self.exists():
                 raise ModelError(f"{self.url}: no model named {name!r}: nothing is at this "
                                  "registry location (no such folder); check the registry")
-            why = self._not_a_model(name)
+            why = self._not_a_model(name) or self._no_version_line(name)
             if why is not None:  # "no model named 'cu'; this folder holds ... one model"
                 raise ModelError(why)
             known = ", ".join(self.names()) or "none"
@@ -492,6 +548,9 @@ class ModelRegistry:
             raise ModelError(self._link_line(name, version, linked))
         if not self._is_complete(name, version):
             why = self._not_a_model(name)
+            if why is None and not self.versions(name) and \
+                    not self.fs.exists(self._join(name, version)):
+                why = self._no_version_line(name)  # "zn has no version '1'; versions: none"
             if why is not None:
                 raise ModelError(why)
             have = ", ".join(self.versions(name)) or "none"
