@@ -222,10 +222,12 @@ def surface_of(provenance: Mapping[str, Any], source: Any, grid: Any, *,
     kind: Method = "idw" if method == "idw" else (
         "kriging_variance" if _is_variance(name, source.name, str(column)) else "kriging")
     xy, values = xy[ok], values[ok]
-    if kind != "idw":  # kriging cannot take two values at one place: ingest averaged them
+    if kind != "idw":  # kriging cannot take two values at one place: ingest averaged them,
+        # and the records within a metre of each other (one place, as ingest's warning says)
         from prospect.geostats import merge_coincident
+        from prospect.ingest.surfaces import place_labels
 
-        xy, values, _ = merge_coincident(xy, values)
+        xy, values, _ = merge_coincident(xy, values, places=place_labels(xy, grid))
     return PointSurface(name=name, method=kind, xy=xy, z=values,
                         power=float(provenance.get("power", 2.0)),
                         neighbours=int(provenance.get("neighbours", 16)),

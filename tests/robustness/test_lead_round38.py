@@ -4,8 +4,10 @@ on the code before it (controls say so). All data here are SYNTHETIC.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from tests.robustness.test_serving_round38 import PNG, corpus, served  # noqa: F401
@@ -166,3 +168,37 @@ def test_control_a_utm_zone_out_of_range_is_told_no_code() -> None:
     with pytest.raises(CRSError) as caught:
         parse_crs("UTM zone 61N")
     assert "did you mean" not in str(caught.value)
+
+
+# -- the fold-aware rebuild merges the places ingest merged ---------------------------------
+
+def test_the_fold_aware_kriging_merges_a_well_written_twice_as_ingest_did(
+        tmp_path: Path) -> None:
+    """Round 39's labels hand-over: ingest now kriges records within a metre of each other
+    as one place (their mean); the fold-aware rebuild
+    (:func:`prospect.models.foldaware.surface_of`) still merged only exact coordinates, so
+    inside each fold it kriged the well written 3 cm apart (10 and 60) as two points: the
+    step ingest no longer makes, and surfaces per fold that were not the cube's."""
+    from prospect.models.foldaware import surface_of
+    from tests.robustness.test_labels_round39 import _utm_surface
+
+    layer, _ = _utm_surface(tmp_path, 0.03)
+    src, grid = _round39_source(tmp_path)
+    rebuilt = surface_of({"method": "ordinary kriging (pykrige)", "column": "li",
+                          "variogram": "exponential"}, src, grid, name="w_li")
+    assert len(rebuilt.z) == len(layer.model.Z) == 31
+    assert np.any(np.isclose(rebuilt.z, 35.0))
+
+
+def _round39_source(tmp_path: Path) -> tuple[Any, Any]:
+    """The points source and grid of ``test_labels_round39._utm_surface`` (its table is
+    ``u.csv`` in ``tmp_path``, written there by it)."""
+    from prospect.config.sources import PointSource
+    from prospect.grid import RegionGrid
+
+    grid = RegionGrid(name="utm", crs="EPSG:32631", resolution=100,
+                      bounds=(600000, 5750000, 610000, 5760000))
+    src = PointSource(kind="points", name="w", path=str(tmp_path / "u.csv"), x="x", y="y",
+                      crs="EPSG:32631", columns=["li"], interpolate=["kriging"],
+                      variogram="exponential")
+    return src, grid
