@@ -29,6 +29,8 @@ _UNIT_WORDS: dict[str, str] = {
     **dict.fromkeys(("metre", "metres", "meter", "meters"), "m"),
     **dict.fromkeys(("kilometre", "kilometres", "kilometer", "kilometers"), "km"),
     **dict.fromkeys(("l", "litre", "litres", "liter", "liters"), "L"),
+    **dict.fromkeys(("megalitre", "megalitres", "megaliter", "megaliters"), "ML"),
+    **dict.fromkeys(("gigalitre", "gigalitres", "gigaliter", "gigaliters"), "GL"),
     "ml": "mL", "ul": "uL", "percent": "%", "pct": "%", "ppm": "ppm", "ppb": "ppb",
     **dict.fromkeys(("nt", "nanotesla", "nanoteslas", "gamma", "gammas"), "nT"),
     **dict.fromkeys(("mgal", "mgals", "milligal", "milligals"), "mGal"),
@@ -40,6 +42,8 @@ _UNIT_WORDS: dict[str, str] = {
     **dict.fromkeys(("hfu", "heatflowunit", "heatflowunits"), "HFU"),
     **dict.fromkeys(("count", "counts", "cts"), "counts"),
     **dict.fromkeys(("gu", "g.u.", "gravityunit", "gravityunits"), "gu"),
+    **dict.fromkeys(("eo", "eotvos", "e\u00f6tv\u00f6s", "eotvoes", "eotvosunit",
+                     "eotvosunits"), "E"),
     **dict.fromkeys(("1", "-", "none", "dimensionless", "unitless"), ""),
 }
 """Unit words and symbols (lower case, spaces and ``_`` dropped) -> one spelling (``HFU``:
@@ -57,10 +61,12 @@ _COMPOUND_WORDS.update(dict.fromkeys(
 geophysics exports write it; a radiometric survey's ``cps``, counts per second) ->
 :func:`unit_key`'s key."""
 
-_CASED_WORDS: dict[str, str] = {"FT": "ft", "Ft": "ft"}
-"""Symbols written in capitals that name one unit only (a DEM's ``FT``, as older exports
-write feet), matched with their case: lower case they would take femtotesla's ``fT``
-for feet."""
+_CASED_WORDS: dict[str, str] = {"FT": "ft", "Ft": "ft", "ML": "ML", "Ml": "ML"}
+"""Symbols matched with their case before the lower-case words: capitals that name one
+unit only (a DEM's ``FT``, as older exports write feet: lower case they would take
+femtotesla's ``fT`` for feet), and a capital ``M`` that is mega, not milli (``ML`` and
+``Ml``, megalitres, as water allocations and the UK water industry's ``Ml/d`` write them:
+lower-cased they were ``mL``, millilitres, a factor of 10^9 apart)."""
 
 _MASS_RATIOS: dict[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]] = {
     (("kg", -1), ("mg", 1)): (("ppm", 1),),  # mg/kg
@@ -75,6 +81,14 @@ soil, till); ``mg/L`` is not (a water's ppm only at a density of 1)."""
 
 _SUPERSCRIPTS = str.maketrans("\u207b\u207a\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076"
                               "\u2077\u2078\u2079", "-+0123456789")
+_TEN_POWER = re.compile(
+    r"(?:(?<=\s)|^|(?=[\u00d7*]))(?:[x\u00d7*]\s*)?(?:10\s*(?:\^|\*\*)\s*(?P<a>[-+\u2212]?\d+)"
+    r"|10\s*(?P<b>[-+\u2212]\d+)|1[eE](?P<c>[-+]?\d+))(?=\s|$)")
+"""A power of ten written as a unit's scale: ``10^-3``, ``x10^-3``, ``× 10⁻³`` (the
+superscripts already read as ``10-3``), ``10**-5``, ``1e-3``, a word of its own."""
+_PERCENT_OF = re.compile(r"%([A-Z][a-z]?)|([A-Z][a-z]?)%")
+"""A share of an element written as one word (``%K``, ``K%``: a radiometric survey's
+potassium), read as ``% K``, as other exports write it."""
 _UNIT_FACTOR = re.compile(r"([A-Za-z%\u03c9\u2126]+)(?:\^|\*\*)?([-+]?\d+)?")
 
 
@@ -84,7 +98,9 @@ def unit_key(units: str) -> tuple[tuple[str, int], ...] | str:
     ``mW/m^2`` and ``mW·m⁻²`` are one key, and so are ``ppm``, ``mg/kg``, ``ug/g`` and
     ``g/t`` (``ppb``, ``ug/kg``, ``ng/g``: concentrations in solids); a unit this cannot
     take apart is its text, lower case and without spaces. Case is kept otherwise
-    (``mW`` is not ``MW``)."""
+    (``mW`` is not ``MW``; ``ML``, megalitres, is not ``mL``). A power of ten written as
+    the unit's scale (``10^-3 SI``, ``x10^-3 SI``, ``1e-3 SI``) is the factor ``10`` with
+    that power; a share of an element as one word (``%K``) is ``% K``."""
     text = units.strip().replace("\u00b5", "u").replace("\u03bc", "u")
     # the ohm as Greek capital omega or the ohm sign, also as a factor (``Ω·m``, ``kΩ·m``)
     text = text.replace("\u03a9", "ohm").replace("\u2126", "ohm")
@@ -97,15 +113,31 @@ def unit_key(units: str) -> tuple[tuple[str, int], ...] | str:
     if compound is not None:
         return compound
     powers: dict[str, int] = {}
+    # a power of ten written before or after the unit (a susceptibility's ``10^-3 SI``,
+    # ``x10^-3 SI``, ``SI x 10-3``, ``1e-3 SI``): a factor of its own, ``10`` to the power
+    head, slash, tail = text.partition("/")
+    scaled = _TEN_POWER.search(head)
+    if scaled is not None and _UNIT_FACTOR.search(_TEN_POWER.sub(" ", head)):
+        power = scaled.group("a") or scaled.group("b") or scaled.group("c")
+        powers["10"] = int(power.replace("\u2212", "-"))
+        text = _TEN_POWER.sub(" ", head) + slash + tail
     for i, part in enumerate(text.split("/")):
-        for factor in re.split(r"[\s*\u00b7.]+", part.strip()):
+        # a product's ``*``, ``.`` or ``·``, not a power's ``**`` (``W/m**2``)
+        for factor in re.split(r"(?:\s|(?<!\*)\*(?!\*)|[\u00b7.])+", part.strip()):
             if not factor:
                 continue
             m = _UNIT_FACTOR.fullmatch(factor)
             if m is None or (i and not part.strip()):
                 return re.sub(r"\s+", "", units).lower()
-            symbol = _UNIT_WORDS.get(m.group(1).lower(), m.group(1))
             power = int(m.group(2) or 1) * (-1 if i else 1)
+            element = _PERCENT_OF.fullmatch(m.group(1))
+            if element is not None:  # a radiometric survey's ``%K``: ``% K``, one key
+                name = element.group(1) or element.group(2)
+                for part_symbol in ("%", name):
+                    powers[part_symbol] = powers.get(part_symbol, 0) + power
+                continue
+            symbol = (_CASED_WORDS.get(m.group(1))
+                      or _UNIT_WORDS.get(m.group(1).lower(), m.group(1)))
             if symbol:
                 powers[symbol] = powers.get(symbol, 0) + power
     key = tuple(sorted((k, v) for k, v in powers.items() if v))
@@ -124,10 +156,15 @@ _BASES: dict[str, tuple[float, tuple[tuple[str, int], ...]]] = {
     "ohm": (1.0, (("ohm", 1),)), "L": (1e-3, (("m", 3),)), "K": (1.0, (("K", 1),)),
     "HFU": (4.1868e-2, (("W", 1), ("m", -2))), "gu": (1e-6, (("m", 1), ("s", -2))),
     "ft": (0.3048, (("m", 1),)), "ftUS": (1200 / 3937, (("m", 1),)),
+    "mho": (1.0, (("S", 1),)), "mhos": (1.0, (("S", 1),)),
+    "E": (1e-9, (("s", -2),)),
 }
 """Unit symbols a prefix may scale: the factor to SI and the SI dimensions (``Gal`` is
 cm/s2, a gravity survey's unit; ``ft`` the international foot and ``ftUS`` the US survey
-foot, a DEM's heights in North American data)."""
+foot, a DEM's heights in North American data; ``mho``, ohm spelt backwards, is the
+siemens of older electromagnetic surveys: their conductivity grids state ``mmho/m``, one
+unit with ``mS/m``; ``E``, the Eotvos, 1e-9 s-2, the unit of a gravity gradiometry
+survey's tensor grids, which state it ``E``, ``Eo`` or ``Eotvos``)."""
 
 _RATIOS = {"%": 1e-2, "wt%": 1e-2, "ppm": 1e-6, "ppb": 1e-9, "permil": 1e-3}
 """Dimensionless ratios, as parts of one."""
@@ -138,10 +175,14 @@ where they are a factor of a compound unit (a gradient's ``degC/km``, ``W/(m K)`
 
 
 def _in_si(key: tuple[tuple[str, int], ...]) -> tuple[float, tuple[tuple[str, int], ...]] | None:
-    """A :func:`unit_key` as a factor to SI and SI dimensions; ``None`` for a symbol not
-    known here (a temperature: its scales have offsets)."""
+    """A :func:`unit_key` as a factor to SI and SI dimensions; ``None`` for a temperature
+    alone (its scales have offsets). A symbol not known here is a dimension of its own
+    (``10^-3 SI`` is 0.001 ``SI``; ``SI`` is not ``uSI``, no prefix is taken off it)."""
     factor, dims = 1.0, dict[str, int]()
     for symbol, power in key:
+        if symbol == "10":  # a power of ten written as the unit's scale
+            factor *= 10.0 ** power
+            continue
         if symbol in _RATIOS:
             factor *= _RATIOS[symbol] ** power
             continue
@@ -158,7 +199,11 @@ def _in_si(key: tuple[tuple[str, int], ...]) -> tuple[float, tuple[tuple[str, in
                     dims[dim] = dims.get(dim, 0) + p * power
                 break
         else:
-            return None
+            if symbol in _DEGREES:  # a temperature: its scales have offsets
+                return None
+            # a unit not known here (a susceptibility's ``SI``, ``Bq``) is a dimension
+            # of its own: ``10^-3 SI`` is 0.001 ``SI``, and ``Bq/kg`` 0.001 ``Bq/g``
+            dims[symbol] = dims.get(symbol, 0) + power
     return factor, tuple(sorted((k, v) for k, v in dims.items() if v))
 
 

@@ -2002,13 +2002,7 @@ def _check_layer(path: Path | str, layer: str | None) -> _Source:
                         f"{_nearest(layer, layers)}")
     if layer is None and len(layers) > 1:
         kinds = _layer_kinds(src, layers)
-        merge = ""
-        if src.name.lower().endswith((".kml", ".kmz")) and \
-                sum(1 for k in kinds.values() if k and "point" in k) > 1:
-            merge = ("; to read the points of every folder as one layer, write them into "
-                     "one file first (ogr2ogr -f GPKG points.gpkg "
-                     f"'{Path(src.shown).name}' -where \"OGR_GEOMETRY='POINT'\" -nln points "
-                     "-append) and give that file")
+        merge = _kml_merge(src, kinds)
         shown = ", ".join(f"{n!r} ({kinds[n]})" if kinds.get(n) else repr(n)
                           for n in layers[:_LAYERS_DESCRIBED])
         more = f", ... ({len(layers)} in all)" if len(layers) > _LAYERS_DESCRIBED else ""
@@ -2018,6 +2012,34 @@ def _check_layer(path: Path | str, layer: str | None) -> _Source:
                         f"{folders}: {shown}{more}; name the one to read with 'layer:' in "
                         f"the config (e.g. layer: {_first_filled(layers, kinds)!r}){merge}")
     return src
+
+
+def _kml_merge(src: _Source, kinds: dict[str, str]) -> str:
+    """The command that joins a KML's folders into one layer, where two or more of them
+    hold points, polygons or lines (``""`` otherwise): a map drawn in Google Earth keeps
+    one folder per rock unit or per survey, and reading the one folder that ``layer:``
+    names reads a part of the map. The polygons' was missing: a geology map of a folder
+    per unit was told only to name one folder, half the map."""
+    import shlex
+
+    if not src.name.lower().endswith((".kml", ".kmz")):
+        return ""
+    name = Path(src.shown).name
+    if sum(1 for k in kinds.values() if k and "point" in k) > 1:
+        return ("; to read the points of every folder as one layer, write them into "
+                "one file first (ogr2ogr -f GPKG points.gpkg "
+                f"'{name}' -where \"OGR_GEOMETRY='POINT'\" -nln points "
+                "-append) and give that file")
+    for family, types, out, drawn in (
+            ("polygon", "'POLYGON','MULTIPOLYGON'", "units", "a folder per unit"),
+            ("line", "'LINESTRING','MULTILINESTRING'", "lines", "a folder per fault set")):
+        if sum(1 for k in kinds.values() if k and family in k) > 1:
+            return (f"; to read the {family}s of every folder as one layer (a map of "
+                    f"{drawn}), write them into one file first (ogr2ogr -f GPKG "
+                    f"{out}.gpkg {shlex.quote(name)} -where \"OGR_GEOMETRY IN ({types})\" "
+                    f"-nln {out} -append) and give that file: each {family} keeps its own "
+                    "attributes, not its folder's name")
+    return ""
 
 
 _LAYERS_DESCRIBED = 12
