@@ -161,13 +161,20 @@ def config_folder(path: Path | str) -> Path:
     return home_expanded(path).resolve().parent
 
 
-def home_expanded(path: Path | str) -> Path:
-    """``path`` with a leading ``~`` or ``~user`` made the home folder, as a shell does.
+def home_expanded(path: Path | str, base: Path | str | None = None) -> Path:
+    """``path`` with a leading ``~`` or ``~user`` made the home folder, as a shell does;
+    and, as a shell does, ``~name`` of no user on this machine left as written where a
+    file of that name is there (``~heat.tif``, as Word and LibreOffice name their lock
+    files and some exports their copies): it was refused as "the home folder of the user
+    'heat.tif'", though the file was beside the config.
 
     Parameters
     ----------
     path : Path or str
         A path as written in a config (or given for one).
+    base : Path or str, optional
+        The folder a relative ``path`` is taken from (the config's); the working folder
+        when ``None``.
 
     Returns
     -------
@@ -184,6 +191,8 @@ def home_expanded(path: Path | str) -> Path:
     try:
         return Path(path).expanduser()
     except RuntimeError:
+        if os.path.lexists(Path(base or ".") / path):  # a file so named: the shell's reading
+            return Path(path)
         head = str(path).replace("\\", "/").split("/", 1)[0]
         raise ConfigError(
             f"{str(path)!r} starts with {head!r}, the home folder of the user "
@@ -286,7 +295,7 @@ def _resolve_path(value: Path, info: ValidationInfo) -> Path:
         return value
     base = (info.context or {}).get("base_dir")
     written = str(value)
-    value = home_expanded(value)
+    value = home_expanded(value, base)
     if base is not None and not value.is_absolute():
         value = Path(base) / value
     too_long = path_too_long(value)

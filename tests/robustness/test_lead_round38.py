@@ -202,3 +202,31 @@ def _round39_source(tmp_path: Path) -> tuple[Any, Any]:
                       crs="EPSG:32631", columns=["li"], interpolate=["kriging"],
                       variogram="exponential")
     return src, grid
+
+
+# -- a file whose name starts with '~' -------------------------------------------------------
+
+def test_a_source_file_named_with_a_leading_tilde_is_read(sandbox: Any, cli: Any) -> None:
+    """Round 39's rasters hand-over: ``path: '~heat.tif'`` (a file so named beside the job:
+    an export's copy, an editor's lock-file pattern) was refused as "the home folder of the
+    user 'heat.tif', whom this machine does not know", though the file was there. A shell
+    leaves ``~name`` of no user as written; so does the config now, where the file is."""
+    import shutil
+
+    shutil.copy(sandbox.root / "heat.tif", sandbox.root / "~heat.tif")
+    sandbox.write_job(sources=[{"kind": "raster", "name": "heat", "path": "~heat.tif",
+                                "units": "1"}])
+    result = cli("plan", sandbox.job_path)
+    assert result.code == 0, result.err[-2000:]
+    assert "home folder" not in result.err
+
+
+def test_control_a_tilde_path_of_no_user_and_no_file_is_still_refused(
+        sandbox: Any, cli: Any) -> None:
+    """Control: ``~nobodyhere/heat.tif`` with no such file: refused as before, naming the
+    unknown user's home folder."""
+    sandbox.write_job(sources=[{"kind": "raster", "name": "heat",
+                                "path": "~nobodyhere/heat.tif", "units": "1"}])
+    result = cli("plan", sandbox.job_path)
+    assert result.code == 2, result.err[-2000:]
+    assert "the home folder of the user 'nobodyhere'" in " ".join(result.err.split())
