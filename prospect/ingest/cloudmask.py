@@ -173,6 +173,10 @@ def foreign_codes(kind: str, codes: np.ndarray, nodata: float | None = None) -> 
     if values.dtype.kind == "f":
         finite = values[np.isfinite(values)]
         if finite.size and (finite != np.round(finite)).any():
+            if finite.min() >= 0 and finite.max() <= 1:
+                return (f"it holds fractions 0-1 ({values.dtype}), as a cloud probability "
+                        f"layer does (s2cloudless), but a quality layer holds whole class "
+                        f"codes or bit flags; {_PROBABILITY_FIX}")
             return (f"it holds fractions ({values.dtype}), but a quality layer holds whole "
                     "class codes or bit flags (a reflectance band or a resampled layer?)")
     if kind == "qa_pixel":
@@ -188,7 +192,16 @@ def foreign_codes(kind: str, codes: np.ndarray, nodata: float | None = None) -> 
     shown = ", ".join(f"{v:g}" for v in found[:6].astype(float)) + (
         " ..." if found.size > 6 else "")
     hint = ""
-    if kind == "cfmask" and set(found.tolist()) <= {PYTHON_FMASK["water"]}:
+    if _probabilities(values, FILL_CODE[kind] if nodata is None or np.isnan(nodata)
+                      else nodata):
+        hint = (f"; values spread over 0-{float(found.max()):g} are a cloud probability "
+                f"layer's (percent: s2cloudless, Sentinel-2's MSK_CLDPRB), not classes: "
+                f"{_PROBABILITY_FIX}")
+    elif kind == "scl" and set(found.tolist()) == {255} and \
+            set(np.unique(values).tolist()) <= {0, 255}:
+        hint = ("; codes 0 and 255 alone are a binary cloud mask's (0 clear, 255 cloud), "
+                f"not classes: {_BINARY_FIX}")
+    elif kind == "cfmask" and set(found.tolist()) <= {PYTHON_FMASK["water"]}:
         hint = (f"; codes 0-5 with 5 are python-fmask's output ({_PYTHON_FMASK_WORDS}), "
                 f"not CFmask's: {PYTHON_FMASK_FIX['cfmask']}")
     return (f"it holds code(s) {shown}, which {kind} does not have (it has "
@@ -196,6 +209,36 @@ def foreign_codes(kind: str, codes: np.ndarray, nodata: float | None = None) -> 
 
 
 _PYTHON_FMASK_WORDS = "0 null, 1 clear, 2 cloud, 3 cloud shadow, 4 snow, 5 water"
+
+_PROBABILITY_FIX = (
+    "no kind reads a probability; name the product's scene classification (SCL, "
+    "'kind: scl') or quality band in cloud_mask.asset, or mask the bands by the "
+    "probability before ingest")
+"""How to go on from a cloud probability layer named as a quality layer."""
+
+_BINARY_FIX = (
+    "no kind reads a binary mask; name the product's scene classification (SCL, "
+    "'kind: scl') or quality band in cloud_mask.asset, or mask the bands by it before "
+    "ingest")
+"""How to go on from a binary cloud mask (0 clear, 1 or 255 cloud) named as a quality
+layer."""
+
+PROBABILITY_LEVELS = 16
+"""Fewest distinct whole values of 0-100 from which a layer read as classes is a cloud
+probability in percent (:func:`_probabilities`): SCL has 12 classes, CFmask 6."""
+
+
+def _probabilities(values: np.ndarray, fill: float) -> bool:
+    """True when a block of whole values (its ``fill`` aside) lies within 0-100 and takes
+    more distinct values than any class layer has (:data:`PROBABILITY_LEVELS`): a cloud
+    probability in percent (s2cloudless's, Sentinel-2's ``MSK_CLDPRB``), whose values
+    above 11 were told only as codes the kind "does not have"."""
+    held = values[values != fill]
+    if values.dtype.kind == "f":
+        held = held[np.isfinite(held)]
+    if held.size == 0 or held.min() < 0 or held.max() > 100:
+        return False
+    return int(np.unique(held).size) >= PROBABILITY_LEVELS
 
 FMASK_CLEAR_SHARE = 0.5
 """Share of a ``cfmask`` layer's sampled pixels (fill aside) of code 1 from which a layer
@@ -341,6 +384,14 @@ def foreign_share(kind: str, held: np.ndarray, nodata: float | None = None) -> s
     if share < DEFECTIVE_MIN or low < DEFECTIVE_SHARE:
         return None
     cloudy = float((finite == PYTHON_FMASK["cloud"]).mean())
+    if share == 1.0:
+        # codes 0 and 1 alone: a binary cloud mask's as well as a clear python-fmask's;
+        # python-fmask's conversion alone took a binary mask's clouds (1) as vegetation
+        return ("it holds codes 0 and 1 alone (every pixel in the region that is not 0 "
+                "is class 1, saturated or defective), as a binary cloud mask does (0 "
+                f"clear, 1 cloud: s2cloudless's, a thresholded probability): {_BINARY_FIX}; "
+                "if it is python-fmask's output instead (its 1 is clear land), "
+                f"{PYTHON_FMASK_FIX['scl']}")
     return (f"{share:.0%} of its pixels in the region are class 1 (saturated or "
             f"defective) and {low:.0%} classes 1-3 ({cloudy:.0%} class 2, dark area), "
             "and none holds a code above 5 (no water, cloud, cirrus or snow), "

@@ -174,11 +174,7 @@ def read_masked_band(info: RasterInfo, band: int, mask: SceneMask | None, grid: 
         wrong = foreign_name(mask.kind, mask.info.path) or foreign_codes(
             mask.kind, codes, mask.info.nodata[0])
         if wrong is not None:
-            raise DataError(
-                f"{mask.info.path}: not a {mask.kind} quality layer: {wrong}; name the "
-                "product's own quality layer in "
-                "cloud_mask.asset, or its encoding in cloud_mask.kind (scl, qa_pixel, "
-                "cfmask)")
+            raise _not_of_kind(None, mask.info.path, mask.kind, wrong)
         block[grow(any_within(dropped(mask.kind, codes, mask.drop), k), grow_px)] = np.nan
         # no quality known: dropped, not grown
         block[any_within(is_fill(mask.kind, codes), k)] = np.nan
@@ -353,9 +349,17 @@ def _not_of_kind(where: str | None, path: str, kind: str, why: str) -> DataError
     """The refusal of a quality layer that is not a ``kind`` layer, for ``why``
     (``where``: the source or item, or ``None`` where the caller names it)."""
     at = f"{where}: " if where else ""
-    return DataError(f"{at}{path}: not a {kind} quality layer: {why}; name the "
-                     "scene's own quality layer in cloud_mask.asset, or its encoding in "
-                     "cloud_mask.kind (scl, qa_pixel, cfmask)")
+    return DataError(f"{at}{path}: not a {kind} quality layer: {why}{_kind_advice(why)}")
+
+
+def _kind_advice(why: str) -> str:
+    """How to go on from a layer not of its kind: name the scene's own quality layer, or
+    its encoding; nothing where ``why`` already says so because no kind reads the layer
+    (a cloud probability: "its encoding in cloud_mask.kind" sent the user to try each)."""
+    if "no kind reads" in why:
+        return ""
+    return ("; name the scene's own quality layer in cloud_mask.asset, or its encoding in "
+            "cloud_mask.kind (scl, qa_pixel, cfmask)")
 
 
 def check_mask_name(kind: str, path: str, *, where: str) -> None:
@@ -697,9 +701,7 @@ def _sample_block(mask: SceneMask, grid: RegionGrid, xs: np.ndarray, ys: np.ndar
 def _not_its_kind(info: RasterInfo, kind: str, wrong: str) -> DataError:
     """The refusal of the quality layer ``info`` whose codes are not ``kind``'s
     (``wrong``: what they show)."""
-    return DataError(f"{info.path}: not a {kind} quality layer: {wrong}; name the "
-                     "product's own quality layer in cloud_mask.asset, or its encoding in "
-                     "cloud_mask.kind (scl, qa_pixel, cfmask)")
+    return _not_of_kind(None, info.path, kind, wrong)
 
 
 def _check_codes_under_values(mask: SceneMask, grid: RegionGrid, xs: np.ndarray,

@@ -1684,6 +1684,17 @@ def _common_words(common: str) -> frozenset[str]:
     return frozenset().union(*(t for t in tables if common in t))
 
 
+_NOT_NIR = frozenset({"nir09"})
+"""Common names beginning ``nir`` of no near-infrared band a variable ``nir`` takes:
+``nir09`` is Sentinel-2's water vapour band (B09, 945 nm, 60 m; Earth Search's asset
+``nir09``), which a variable ``nir`` took without a word (NDVI of water vapour)."""
+
+_LANDSAT_NIR = frozenset({"nir", "nir08"})
+"""The common names of Landsat's one near-infrared band (OLI's band 5, TM's band 4): STAC
+1.0 catalogues call it ``nir``, later ones ``nir08``; Sentinel-2 has both (B08 ``nir``,
+B8A ``nir08``), which differ."""
+
+
 def _check_band(var: str, key: str, asset: pystac.Asset, product: str | None,
                 item: pystac.Item | None = None) -> None:
     """Refuse a variable named as one band (``B04``, ``red``) given the asset of another
@@ -1702,7 +1713,9 @@ def _check_band(var: str, key: str, asset: pystac.Asset, product: str | None,
     low = var.lower()
     wrong = (wanted is not None and held is not None and wanted != held) or (
         low in COMMON_NAMES and common and low != common
-        and not (low in ("nir", "rededge") and common.startswith(low)))
+        and not (low in ("nir", "rededge") and common.startswith(low)
+                 and common not in _NOT_NIR)
+        and not (product in ("landsat-l1", "landsat-l2") and {low, common} <= _LANDSAT_NIR))
     if not wrong and item is not None and not common and wanted is None:
         # a variable named for a band (red, nir, swir16) given an asset whose eo:bands (or
         # key) names another band by number only: B08 is NIR, not red
