@@ -109,6 +109,9 @@ _OTHER_KEY_HEADERS = frozenset({
     "authorization", "api-key", "apikey", "x-apikey", "x-auth-token", "x-api-token",
     "x-access-token", "x-auth-key"})
 """Request headers other servers read a key from: none is read here."""
+OTHER_KEY_HEADERS = _OTHER_KEY_HEADERS
+"""The same, public: a browser page's CORS preflight may name them (:mod:`tiles.server`
+allows them, so that the page's request reaches the 401 saying where to send the key)."""
 _AUTH_SCHEMES = ("Bearer", "Basic", "Token", "ApiKey", "Key", "Digest")
 """``Authorization`` schemes named in a refusal (any other word there may be the key)."""
 

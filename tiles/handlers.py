@@ -10,7 +10,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import morecantile
 from starlette.concurrency import run_in_threadpool
@@ -323,7 +323,8 @@ _WMTS_OWN = frozenset({"SERVICE", "REQUEST", "VERSION", "LAYER", "STYLE", "FORMA
 """The parameters of a WMTS KVP GetTile (07-057r7 table 26) and the agency key."""
 
 
-def _wmts_dimensions(request: Request, *, binding: str) -> dict[str, str]:
+def _wmts_dimensions(request: Request, *, binding: str,
+                     own: Collection[str] = ("KEY",)) -> dict[str, str]:
     """The ``Warning`` header (:func:`tiles.http.ignored_dimensions`, the rule WMS's maps
     follow) naming the sample dimensions a WMTS GetTile asks for, which no layer here
     declares (the capabilities list no ``Dimension``): the tile is the layer as served.
@@ -332,8 +333,9 @@ def _wmts_dimensions(request: Request, *, binding: str) -> dict[str, str]:
     dimension (07-057r7 table 26: "the name of the parameter is the dimension identifier");
     the REST binding has none in its query, so any parameter there but the key is one
     asked for in a form this server cannot apply. ``Time=2020`` was dropped without a word.
+    ``own``: the REST query's parameters read (the key, and GeoServer's ``format``).
     """
-    own = _WMTS_OWN if binding == "kvp" else {"KEY"}
+    own = _WMTS_OWN if binding == "kvp" else own
     return ignored_dimensions([k for k in request.query_params if k.upper() not in own])
 
 
@@ -384,9 +386,14 @@ async def wmts_tile(svc: TileService, request: Request) -> Response:
     except ApiError as exc:
         exc.locator = exc.locator or "TileMatrixSet"
         raise
-    col, _, ext = p["tail"].partition(".")
+    col, dot, ext = p["tail"].partition(".")
     if not _INT.match(p["row"]):  # "7634@2x" drew a 512 px tile in a 256 px set
         raise ApiError(400, _FORMS["wmts"])
+    own = {"KEY"}
+    sent_format = _rest_format(request) if not dot else None
+    if sent_format is not None:  # GeoServer's template: was refused as not a tile URL
+        ext = _tile_format(sent_format[1], sent_format[0])
+        own.add("FORMAT")
     tail = f"{p['row']}{'@2x' if size == 512 else ''}.{ext}"
     level = matrix_level(p["z"], p["tms"])  # GeoWebCache's "EPSG:3857:14": level 14
     z, x, y, size, fmt = parse_tile(level, col, tail, svc.config, tms, form="wmts",
@@ -395,10 +402,37 @@ async def wmts_tile(svc: TileService, request: Request) -> Response:
     if redirect is not None:
         return redirect
     return await serve_tile(svc, request, layer, base, z, x, y, size, fmt,
-                            _wmts_dimensions(request, binding="rest"))
+                            _wmts_dimensions(request, binding="rest", own=own))
 
 
 _KVP_TILE_KEYS = ("LAYER", "TILEMATRIXSET", "TILEMATRIX", "TILEROW", "TILECOL")
+
+
+def _tile_format(sent: str, name: str) -> str:
+    """The tile extension (``png``, ``webp``) of a WMTS ``FORMAT`` media type ``sent`` in the
+    parameter ``name``, or a refusal naming both served.
+
+    A media type is compared without case (RFC 6838): image/PNG was refused; with
+    parameters (GeoServer's "image/png; mode=8bit") too; JPEG is refused saying why, and
+    other servers' names of a PNG (GeoServer's image/png8) are read as the PNG they are.
+    """
+    asked = sent.partition(";")[0].strip().lower()
+    asked = MEDIA_TYPE_ALIASES.get(asked, asked)
+    fmt = {"image/png": "png", "image/webp": "webp"}.get(asked)
+    if fmt is None:
+        jpeg = asked in ("image/jpeg", "image/jpg")
+        raise ApiError(400, f"{name} must be image/png or image/webp, got {sent[:40]!r}"
+                            + (f" ({unserved_format('jpeg', 'PNG or WebP tiles')})"
+                               if jpeg else ""), locator=name)
+    return fmt
+
+
+def _rest_format(request: Request) -> tuple[str, str] | None:
+    """The ``(name, value)`` of the ``format`` query parameter (any case) of a WMTS REST tile
+    URL written without an extension, GeoServer's GeoWebCache template
+    (``.../{TileMatrix}/{TileRow}/{TileCol}?format=image/png``); ``None`` when none."""
+    return next(((k, v) for k, v in request.query_params.items() if k.upper() == "FORMAT"),
+                None)
 
 
 _OWS_CODES = {400: "InvalidParameterValue", 404: "InvalidParameterValue"}
@@ -492,15 +526,7 @@ async def _wmts_kvp(svc: TileService, request: Request) -> Response:
     # a media type is compared without case (RFC 6838): image/PNG was refused; with
     # parameters (GeoServer's "image/png; mode=8bit") too; JPEG is refused saying why
     # and other servers' names of a PNG (GeoServer's image/png8) as the PNG they are
-    asked = q.get("FORMAT", "image/png").partition(";")[0].strip().lower()
-    asked = MEDIA_TYPE_ALIASES.get(asked, asked)
-    fmt = {"image/png": "png", "image/webp": "webp"}.get(asked)
-    if fmt is None:
-        jpeg = asked in ("image/jpeg", "image/jpg")
-        raise ApiError(400, f"FORMAT must be image/png or image/webp, got "
-                            f"{q['FORMAT'][:40]!r}"
-                            + (f" ({unserved_format('jpeg', 'PNG or WebP tiles')})"
-                               if jpeg else ""), locator="FORMAT")
+    fmt = _tile_format(q.get("FORMAT", "image/png"), "FORMAT")
     base, size = split_matrix_set(q.get("TILEMATRIXSET", ""))
     try:
         tms = svc.tms_for(layer, base)

@@ -54,6 +54,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from prospect.config.tiles import ServeConfig
 from prospect.errors import ConfigError
 from tiles import handlers
+from tiles.auth import OTHER_KEY_HEADERS
 from tiles.downloads import cog_download, stac_item
 from tiles.http import (
     MAX_URL_LENGTH,
@@ -80,7 +81,10 @@ CORS_REQUEST_HEADERS = ("X-API-Key", "If-None-Match", "If-Modified-Since", "Rang
 """Request headers a page of another origin may send: the key, the conditional requests
 (``If-Match`` and ``If-Unmodified-Since`` are answered too: a 412 when the file changed), and
 ``Range`` and ``If-Range``, with which browser COG readers (geotiff.js in OpenLayers) and
-downloaders read ``/download``."""
+downloaders read ``/download``. The preflight also allows the headers other servers read a
+key from (:data:`tiles.auth.OTHER_KEY_HEADERS`: ``Authorization: Bearer``, ``apikey``): none is
+read, but a page sending one had its preflight refused, so its request never reached the 401
+that says to send the key in ``X-API-Key``; the page saw only a CORS failure."""
 
 CORS_EXPOSED = ("ETag", "Content-Range", "Accept-Ranges", "Content-Disposition",
                 "Retry-After", "Warning", "WWW-Authenticate")
@@ -343,7 +347,8 @@ def create_app(config: ServeConfig, *, config_path: str | Path | None = None) ->
         app.add_middleware(
             _Cors, refusal=_protocol_refusal, allow_origins=config.cors_origins,
             allow_methods=["GET", "HEAD"],
-            allow_headers=list(CORS_REQUEST_HEADERS), expose_headers=list(CORS_EXPOSED),
+            allow_headers=[*CORS_REQUEST_HEADERS, *sorted(OTHER_KEY_HEADERS)],
+            expose_headers=list(CORS_EXPOSED),
             max_age=3600,
         )
     return app

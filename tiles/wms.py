@@ -61,6 +61,8 @@ __all__ = [
     "offered_crs",
     "offered_format",
     "parse_map_request",
+    "pixel_count",
+    "pixel_position",
     "query_params",
     "request_version",
     "served_version",
@@ -836,13 +838,52 @@ def _check_area(crs: str, box: Sequence[float], *, text: str) -> None:
                        locator="BBOX")
 
 
+_WHOLE_DECIMAL = re.compile(r"([0-9]{1,9})\.0*")
+"""A whole number written as a decimal (``64.0``, ``256.``): JavaScript clients that size a
+map by arithmetic (OpenLayers' and Leaflet's WMS plugins at a device pixel ratio) write so."""
+_FRACTION = re.compile(r"[0-9]{1,9}\.[0-9]+")
+
+
+def pixel_count(text: str) -> int | None:
+    """``text`` as a whole number of pixels: ASCII digits (:func:`tiles.http.url_integer`), or
+    a whole number written as a decimal (``64.0``); ``None`` otherwise (``64.5``, ``1e2``).
+
+    ``WIDTH=64.0`` was refused "must be an integer", though it names 64 pixels exactly.
+    """
+    value = url_integer(text)
+    if value is None and (whole := _WHOLE_DECIMAL.fullmatch(text)) is not None:
+        value = int(whole.group(1))
+    return value
+
+
+def pixel_position(text: str) -> int | None:
+    """``text`` as the pixel a GetFeatureInfo ``I``/``J`` (``X``/``Y``) falls in: a whole
+    number (:func:`pixel_count`), or a position within a pixel (``123.6``, as Leaflet's
+    container points are at fractional zooms) read as that pixel (123); ``None`` otherwise.
+
+    A fractional position was refused "must be integer pixel positions", the click lost.
+    """
+    value = pixel_count(text)
+    if value is None and _FRACTION.fullmatch(text):
+        value = int(text.split(".", 1)[0])
+    return value
+
+
+def _fraction_hint(text: str) -> str:
+    """How to write a fractional pixel count (``64.5``) as the whole number meant."""
+    if not _FRACTION.fullmatch(text):
+        return ""
+    low = int(float(text))
+    return f"; a map is a whole number of pixels: round it ({low} or {low + 1})"
+
+
 def _int(q: dict[str, str], name: str, hi: int) -> int:
     text = q.get(name, "")
-    value = url_integer(text)
+    value = pixel_count(text)
     if value is None or not 1 <= value <= hi:
         limit = f" (Max{name.title()} in the capabilities)" if hi == MAX_SIZE else ""
-        raise ApiError(400, f"{name} must be an integer 1..{hi}{limit}, got {text[:16]!r}",
-                       locator=name)
+        raise ApiError(400, f"{name} must be an integer 1..{hi}{limit}, got {text[:16]!r}"
+                            f"{_fraction_hint(text)}", locator=name)
     return value
 
 
@@ -864,18 +905,30 @@ def _check_styles(q: dict[str, str], names: list[str]) -> None:
                        locator="STYLES")
 
 
+_BOOLEAN_SPELLINGS = {"1": "TRUE", "0": "FALSE"}
+"""``TRANSPARENT`` as JavaScript clients write it (``transparent: 1`` in a Leaflet WMS
+layer's options becomes ``TRANSPARENT=1``): it was refused, every tile a 400, though the
+meaning is plain. Words other than TRUE and FALSE (``yes``) are still refused."""
+
+
 def _background(q: dict[str, str]) -> tuple[bool, tuple[int, int, int]]:
-    """``TRANSPARENT`` (TRUE or FALSE, any case; FALSE when left out, as WMS 1.1.1 and 1.3.0
-    both say) and ``BGCOLOR`` (``0xRRGGBB``)."""
+    """``TRANSPARENT`` (TRUE or FALSE, any case, or ``1``/``0``; FALSE when left out, as
+    WMS 1.1.1 and 1.3.0 both say) and ``BGCOLOR`` (``0xRRGGBB``, or CSS's ``#RRGGBB``: web
+    clients' layer options written as CSS colours were refused, every map a 400)."""
     transparent = q.get("TRANSPARENT", "FALSE")
+    transparent = _BOOLEAN_SPELLINGS.get(transparent.upper(), transparent)
     if transparent.upper() not in ("TRUE", "FALSE"):
         raise ApiError(400, f"TRANSPARENT must be TRUE or FALSE, got {transparent[:16]!r}",
                        locator="TRANSPARENT")
     colour = q.get("BGCOLOR", "0xFFFFFF")
-    if not re.fullmatch(r"0[xX][0-9A-Fa-f]{6}", colour):
+    written = re.fullmatch(r"(?:0[xX]|#)([0-9A-Fa-f]{6})", colour)
+    if written is None:
+        bare = re.fullmatch(r"[0-9A-Fa-f]{6}", colour)
         raise ApiError(400, "BGCOLOR must be a colour written 0xRRGGBB (e.g. 0xFFFFFF for "
-                            f"white), got {colour[:16]!r}", locator="BGCOLOR")
-    rgb = int(colour[2:], 16)
+                            f"white), got {colour[:16]!r}"
+                            + (f": write BGCOLOR=0x{colour}" if bare else ""),
+                       locator="BGCOLOR")
+    rgb = int(written.group(1), 16)
     return transparent.upper() == "TRUE", (rgb >> 16, (rgb >> 8) & 0xFF, rgb & 0xFF)
 
 
@@ -894,10 +947,11 @@ def legend_size(q: Mapping[str, str], *, what: str = "GetLegendGraphic {}"
         if text is None:
             size.append(default)
             continue
-        value = url_integer(text)
+        value = pixel_count(text)
         if value is None or not 1 <= value <= MAX_LEGEND_SIZE:
             raise ApiError(400, f"{what.format(name)} must be an integer 1.."
-                                f"{MAX_LEGEND_SIZE} (pixels), got {text[:16]!r}; leave it "
+                                f"{MAX_LEGEND_SIZE} (pixels), got {text[:16]!r}"
+                                f"{_fraction_hint(text)}; leave it "
                                 f"out for the legend's own size ({LEGEND_SIZE[0]} x "
                                 f"{LEGEND_SIZE[1]})", locator=name)
         size.append(value)

@@ -55,6 +55,7 @@ from tiles.wms import (
     north_first,
     offered_format,
     parse_map_request,
+    pixel_position,
     query_params,
     served_version,
 )
@@ -427,7 +428,7 @@ async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -
                                 f"two pixels; WMS {m.version} reads {a} and {b} (1.3.0 names "
                                 "the pixel I and J, 1.1.1 X and Y): give the ones of your "
                                 "VERSION", code="InvalidPoint", locator=theirs)
-    i, j = url_integer(q.get(a, "")), url_integer(q.get(b, ""))
+    i, j = pixel_position(q.get(a, "")), pixel_position(q.get(b, ""))
     if i is None or j is None:  # int() took "1_0" as 10 and " 5" as 5
         raise ApiError(400, f"{a} and {b} must be integer pixel positions (0 or more), got "
                             f"{a}={q.get(a, '')[:16]!r}, {b}={q.get(b, '')[:16]!r}",
