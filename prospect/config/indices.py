@@ -166,6 +166,32 @@ class IndicesConfig(StrictModel):
     allow_out_of_range: bool = False
     overwrite: bool = True
 
+    @model_validator(mode="before")
+    @classmethod
+    def _custom_not_listed(cls, data: Any) -> Any:
+        """Refuse a custom formula's name listed in ``names`` (``custom: {X: N - R}``,
+        ``names: [X]``): ``names`` takes catalogue indices only, so the index defined two
+        lines above was "unknown index 'X' in indices.names; see 'prospect indices
+        --list'", a list without it. Custom indices are computed without being listed."""
+        if not isinstance(data, dict):
+            return data
+        names, custom = data.get("names"), data.get("custom")
+        if not isinstance(names, list) or not isinstance(custom, dict):
+            return data
+        from prospect.indices.catalogue import load_catalogue
+
+        catalogue = load_catalogue()
+        keys = {k.lower(): k for k in custom if isinstance(k, str)}
+        for name in names:
+            if not isinstance(name, str) or name in catalogue or name.lower() not in keys:
+                continue
+            key = keys[name.lower()]
+            raise ValueError(
+                f"indices.names lists {name!r}, the custom formula indices.custom.{key}: "
+                "names takes catalogue indices only, and custom ones are computed without "
+                f"being listed; remove {name!r} from indices.names")
+        return data
+
     @model_validator(mode="after")
     def _computes_something(self) -> IndicesConfig:
         if not (self.names or self.custom):

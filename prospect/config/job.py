@@ -311,6 +311,11 @@ class OutputsConfig(StrictModel):
     @field_validator("cube")
     @classmethod
     def _zarr_suffix(cls, value: str) -> str:
+        stem, dot, suffix = value.rpartition(".")
+        if dot and stem and suffix != "zarr" and suffix.lower() == "zarr":
+            # 'CUBE.ZARR', 'cube.Zarr': "a name ending in .zarr" said of one that does
+            raise ValueError(f"the cube's suffix is written {dot + suffix!r}, but it must be "
+                             f"'.zarr' in lower case: name the cube {stem + '.zarr'!r}")
         if not value.endswith(".zarr") or value == ".zarr":
             raise ValueError(f"name the cube like 'cube.zarr' (a name ending in .zarr), "
                              f"not {value!r}")
