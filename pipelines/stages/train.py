@@ -28,7 +28,7 @@ from prospect.features import build_stack
 from prospect.io.cube import cube_grid, is_synthetic, open_cube
 from prospect.io.files import file_sha256, write_json, write_text
 from prospect.models import fit_fold, make_estimator, pool_folds, uses_area_weights
-from prospect.models.baselines import compare_to_baseline
+from prospect.models.baselines import baseline_metrics, compare_to_baseline
 from prospect.models.cv import (
     adjacent_positives,
     blocks_below_range,
@@ -44,7 +44,6 @@ from prospect.models.summary import (
     input_schema,
     model_card,
     model_warnings,
-    round_figure,
     sample_size_warnings,
     scale_facts,
     separation_warnings,
@@ -173,9 +172,7 @@ def run(ctx: RunContext) -> StageResult:
     facts["baseline"] = compare_to_baseline(ts.coords, ts.y, schemes["spatial_block"],
                                             results["spatial_block"].oof,
                                             area_rows=ts.background)
-    facts["metrics"]["cv_spatial_baseline_roc_auc"] = round_figure(
-        facts["baseline"]["baseline"]["roc_auc"])
-    facts["metrics"]["cv_spatial_beats_baseline"] = facts["baseline"]["beats"]
+    facts["metrics"].update(baseline_metrics(facts["baseline"]))
     ctx.console.print(f"  {facts['baseline']['verdict']}")
     doubts = sample_size_warnings(int((ts.y > 0).sum()), names, cfg.estimator) + \
         cv_warnings(facts["metrics"]) + model_warnings(final, names) + \

@@ -15,8 +15,9 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from prospect.models.metrics import classification_metrics
+from prospect.models.summary import round_figure
 
-__all__ = ["compare_to_baseline", "nearest_positive_oof"]
+__all__ = ["baseline_metrics", "compare_to_baseline", "nearest_positive_oof"]
 
 
 def nearest_positive_oof(
@@ -62,7 +63,9 @@ def compare_to_baseline(
     says whether the model's ROC AUC is higher and above chance (0.5),
     ``behind_on_pr_auc`` whether it beats it so while its PR AUC is lower,
     ``ahead_on_pr_auc`` whether it does not (but is above chance) while its PR AUC is
-    higher, and ``verdict`` says so in words (both figures where they disagree).
+    higher, ``beats_on_pr_auc`` whether the model, above chance, has the higher PR AUC
+    (the top of the ranking's verdict, beside ``beats``), and ``verdict`` says so in words
+    (both figures where they disagree).
     ``area_rows`` flags the rows that sample the area (background cells), the area axis of
     the capture figures (see :func:`~prospect.models.metrics.classification_metrics`).
     """
@@ -104,7 +107,36 @@ def compare_to_baseline(
         "better.")
     return {"name": "distance to the nearest training-fold occurrence", "rows": int(both.sum()),
             "baseline": mb, "model": mm, "beats": beats, "behind_on_pr_auc": behind_pr,
-            "ahead_on_pr_auc": ahead_pr, "verdict": verdict}
+            "ahead_on_pr_auc": ahead_pr,
+            "beats_on_pr_auc": bool(skilled and prs and pr_m > pr_b), "verdict": verdict}
+
+
+def baseline_metrics(record: dict[str, Any]) -> dict[str, Any]:
+    """The headline figures of :func:`compare_to_baseline`'s ``record`` for ``metrics.json``.
+
+    ``cv_spatial_beats_baseline`` is the ROC AUC's verdict (as it always was);
+    ``cv_spatial_beats_baseline_pr_auc`` is the PR AUC's, beside the baseline's own
+    ``cv_spatial_baseline_pr_auc``: a model ahead over the whole ranking but behind at its
+    top (where rare occurrences must be found) read as a plain ``true`` to a script or a
+    CI gate that reads the metrics alone, though the verdict in words said otherwise.
+
+    Parameters
+    ----------
+    record
+        The comparison :func:`compare_to_baseline` returns.
+
+    Returns
+    -------
+    dict
+        ``cv_spatial_baseline_roc_auc``, ``cv_spatial_baseline_pr_auc`` (rounded; ``None``
+        where undefined), ``cv_spatial_beats_baseline`` and
+        ``cv_spatial_beats_baseline_pr_auc``.
+    """
+    base = record["baseline"]
+    return {"cv_spatial_baseline_roc_auc": round_figure(base.get("roc_auc")),
+            "cv_spatial_baseline_pr_auc": round_figure(base.get("pr_auc")),
+            "cv_spatial_beats_baseline": bool(record["beats"]),
+            "cv_spatial_beats_baseline_pr_auc": bool(record.get("beats_on_pr_auc", False))}
 
 
 def _roc_only(roc: str, pr: str) -> str:

@@ -371,6 +371,22 @@ def _below_limits(path: Any, column: str | None, occ: Occurrences, keep: np.ndar
     return counts
 
 
+def _left_out(occ: Occurrences) -> str:
+    """``', and 13 left out before: 13 laboratory quality-control records (standards, blanks,
+    duplicates)'``: the records the labels set aside before counting, for the message that
+    says too few positives remain (the file's rows read as fewer records with no reason).
+    ``''`` where none was."""
+    parts = [f"{n} {what}" for n, what in (
+        (occ.quality_control, "laboratory quality-control record(s) (standards, blanks, "
+                              "duplicates)"),
+        (occ.barren, "barren record(s)"),
+        (occ.other_commodity, "record(s) of other commodities")) if n]
+    if not parts:
+        return ""
+    total = occ.quality_control + occ.barren + occ.other_commodity
+    return f", and {total} left out before: " + ", ".join(parts)
+
+
 def _highest_grade(occ: Occurrences, column: str | None) -> str:
     """``' (the highest grade is 1.2 %)'``: beside a threshold no record reaches, the
     figure that shows a threshold given in another unit (3000, meant in ppm, over a
@@ -587,6 +603,8 @@ def build_training_set(
                               "records_of_other_commodities": occ.other_commodity,
                               "records_barren": occ.barren,
                               "grade_threshold": threshold}
+    if occ.quality_control:  # only where some were left out: earlier cards keep their bytes
+        counts["records_quality_control"] = occ.quality_control
     if labels.n_positive < 2:
         seen = labels.counts
         graded = "" if threshold is None else \
@@ -595,7 +613,8 @@ def build_training_set(
         raise DataError(
             f"{source.path}: {labels.n_positive} positive cell(s) on the grid of region "
             f"{grid.name!r} ({seen['records']} record(s), {seen['outside_grid']} outside the "
-            f"region, {seen['merged_into_shared_cell']} sharing a cell with another{graded}); "
+            f"region, {seen['merged_into_shared_cell']} sharing a cell with another{graded}"
+            f"{_left_out(occ)}); "
             "training needs at least 2: "
             + ("lower the threshold, " if threshold is not None else "")
             + "add occurrences, or check the coordinate columns and the crs of the source"
