@@ -1410,8 +1410,10 @@ def column_values_and_limits(
     # an empty cell, or ArcGIS's spelling of one ('<Null>'): missing without a word
     empty = (text == "") | text.str.fullmatch(r"<\s*null\s*>", case=False)
     bad = ~np.isfinite(values) & (series.notna() & ~empty).to_numpy() & keep
-    if below_as_half:  # (its limit is read: said with the others below a limit)
-        bad &= ~np.isfinite(_cell_limits(series, path, column, frame.attrs, unit))
+    if below_as_half:  # (its limit is read: said with the others below a limit; a limit
+        # written with a unit is read in the unit the table states, as it is below)
+        stated_unit = unit or (frame.attrs.get("units") or {}).get(column)
+        bad &= ~np.isfinite(_cell_limits(series, path, column, frame.attrs, stated_unit))
     if bad.any():
         at = bad.nonzero()[0]
         warnings.warn(DataWarning(
@@ -1660,6 +1662,23 @@ _BELOW_CELL = re.compile(r"\s*(?:<=?|≤|&lt;=?)\s*(\S.*?)\s*")
 """A value below a detection limit written with its limit (``<5``, ``< 0,5``, ``≤ 2 ppm``)."""
 
 
+_NOT_DETECTED_CELL = re.compile(
+    r"\s*(?:n\.?\s?d\.?|bdl|b\.d\.l\.?|<\s*dl|<\s*lod|below\s+(?:dl|lod|detection(?:\s+limit)?))"
+    r"\s*(?:<=?|≤|&lt;=?|\(|\[|:|=)?\s*(\d[^()\[\]]*?)\s*[)\]]?\s*", re.IGNORECASE)
+"""A value below a detection limit written with a word for "not detected" and its limit
+(``ND<5``, ``ND(5)``, ``n.d. <5``, ``BDL (0.5)``, ``<DL 5``): read as ``<5``."""
+
+_BELOW_QUALIFIER = r"(?<=\d)\s*(?:UJ|U)$"
+"""A laboratory's not-detected qualifier after a limit's number (``<5U``, ``<5 UJ``)."""
+
+
+def _below_written(cell: str) -> str:
+    """``cell`` with a "not detected" word and its limit (:data:`_NOT_DETECTED_CELL`)
+    written as ``<limit``; any other cell as it is."""
+    m = _NOT_DETECTED_CELL.fullmatch(cell)
+    return f"<{m.group(1)}" if m else cell
+
+
 def _cell_limits(series: pd.Series, path: Path, column: str, attrs: dict[str, Any],
                  unit: str | None) -> np.ndarray:
     """The limit of each cell written below one (``<5``, ``< 0,5``), in the table's
@@ -1673,8 +1692,9 @@ def _cell_limits(series: pd.Series, path: Path, column: str, attrs: dict[str, An
     out = np.full(len(series), np.nan)
     if pd.api.types.is_numeric_dtype(series.dtype):
         return out
-    text = series.map(lambda c: c if isinstance(c, str) else "")
+    text = series.map(lambda c: _below_written(c) if isinstance(c, str) else "")
     rest = text.map(lambda c: m.group(1) if (m := _BELOW_CELL.fullmatch(c)) else "")
+    rest = rest.str.replace(_BELOW_QUALIFIER, "", regex=True)
     found = (rest != "").to_numpy(bool)
     if not found.any():
         return out
@@ -3510,6 +3530,37 @@ _QC_FLAG_COLUMNS = frozenset(("qc", "isqc", "qcflag", "qaqc", "isqaqc", "qaqcfla
 """Plain names of a column saying by yes or no (``Y``/``N``, ``TRUE``/``FALSE``, 1/0)
 whether each record is a laboratory's quality-control record."""
 
+_QC_ID_TOKEN = re.compile(
+    r"(?:std|crm|srm|blk|dup|fdup|pdup|cdup|oreas(?:\d+[a-z]?)?|gbm\d+[a-z0-9]*|amis\d{3,4})\d*",
+    re.IGNORECASE)
+"""A part of a sample ID (split at ``-``, ``_``, ``/``, ``.``, ``#`` and spaces) that only a
+laboratory's quality-control record carries: ``STD``, ``CRM``, ``BLK``, ``DUP`` (``FDUP``,
+``PDUP``), a certified standard's own name (``OREAS45e``, ``GBM908-10``, ``AMIS0341``).
+Words a place may be named by (``Standard``, ``Blank``, ``Check``) are none."""
+
+_QC_ID_BLANK = re.compile(r"\s*blank(?:[\s_#-]*\d+)?\s*", re.IGNORECASE)
+"""A sample ID that is a blank's alone (``BLANK``, ``Blank-2``, ``BLANK_01``)."""
+
+_QC_ID_COLUMNS = frozenset((
+    "id", "sample", "sampleid", "samplenumber", "samplenr", "sampleno", "samplecode",
+    "samplename", "sampid", "smpid", "labid", "labno", "labnumber", "labcode", "site",
+    "siteid", "sitecode", "sitename", "station", "stationid", "name", "code", "monster",
+    "monsternummer", "monsterid", "monstercode"))
+"""Plain names of a column naming each sample, whose IDs may be all that tells a
+laboratory's quality-control record (``STD-OREAS45e``, ``W3-DUP``, ``BLK-01``) from a
+sample where the table has no type column."""
+
+
+def _qc_by_id(cell: Any) -> bool:
+    """Whether a sample ID is unambiguously a quality-control record's
+    (:data:`_QC_ID_TOKEN`, :data:`_QC_ID_BLANK`)."""
+    if not isinstance(cell, str) or not cell.strip():
+        return False
+    if _QC_ID_BLANK.fullmatch(cell):
+        return True
+    return any(_QC_ID_TOKEN.fullmatch(t) for t in re.split(r"[\s_/.#-]+", cell.strip()) if t)
+
+
 _QC_YES = frozenset(("y", "yes", "true", "1", "1.0", "x", "qc", "ja", "j", "oui", "si", "sí"))
 _QC_NO = frozenset(("n", "no", "false", "0", "0.0", "nee", "non", "nein", "-"))
 
@@ -3558,9 +3609,15 @@ def quality_control_records(gdf: pd.DataFrame, path: Path, numbers: np.ndarray, 
     columns = [c for c in named if _plain(c) in _QC_COLUMNS
                and not pd.api.types.is_numeric_dtype(gdf[c].dtype)]
     flags = [c for c in named if _plain(c) in _QC_FLAG_COLUMNS]  # (a yes/no of QC)
-    if not (columns or flags) or not len(gdf):
-        return out
     cells: dict[str, np.ndarray] = {}
+    by_id = not (columns or flags)
+    if by_id:  # (no type column: the IDs alone, where they say so unambiguously)
+        for column in named:
+            if _plain(column) in _QC_ID_COLUMNS \
+                    and not pd.api.types.is_numeric_dtype(gdf[column].dtype):
+                cells[column] = np.array([_qc_by_id(c) for c in gdf[column].tolist()])
+    if not (columns or flags or cells) or not len(gdf):
+        return out
     for column in columns:
         cells[column] = np.array([isinstance(c, str) and bool(_QC_CELL.fullmatch(c))
                                   for c in gdf[column].tolist()])
@@ -3576,6 +3633,11 @@ def quality_control_records(gdf: pd.DataFrame, path: Path, numbers: np.ndarray, 
         return out
     columns = [c for c, h in cells.items() if (h & rows).any()]
     where = " or ".join(repr(c) for c in columns)
+    fix = "write the samples' type as a sample's (e.g. 'SAMPLE')"
+    if by_id:
+        where = f"sample ID{'s' if len(columns) > 1 else ''} in {where}"
+        fix = ("add a type column (e.g. 'sample_type') writing each sample 'SAMPLE' and "
+               "each quality-control record 'STD', 'BLANK' or 'DUP'")
     said = Counter(str(c).strip() for column in columns
                    for c, b in zip(gdf[column].tolist(), hit & cells[column], strict=True)
                    if b)
@@ -3586,13 +3648,14 @@ def quality_control_records(gdf: pd.DataFrame, path: Path, numbers: np.ndarray, 
     if hit.sum() == rows.sum():
         raise DataError(
             f"{path}: every record's {where} names a quality-control record ({words}; "
-            f"{lines}): no sample is left to read; give the table of the samples, or write "
-            f"the samples' type as a sample's (e.g. 'SAMPLE')")
+            f"{lines}): no sample is left to read; give the table of the samples, or {fix}")
     warnings.warn(DataWarning(
         f"{path}: {at.size} of {int(rows.sum())} record(s) are quality-control records by "
         f"their {where} ({words}; {lines}): a standard's, blank's or duplicate's value is no "
         f"sample of its place, so they are left out of {left_out}; to read one as a sample, "
-        f"write its type as a sample's (e.g. 'SAMPLE')"), stacklevel=3)
+        + ("add a type column (e.g. 'sample_type') writing it 'SAMPLE' (and the others 'STD', "
+           "'BLANK' or 'DUP')" if by_id else "write its type as a sample's (e.g. 'SAMPLE')")),
+        stacklevel=3)
     return out
 
 
