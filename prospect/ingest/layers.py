@@ -28,10 +28,20 @@ _UNIT_WORDS: dict[str, str] = {
                      "degreesfahrenheit"), "degF"),
     **dict.fromkeys(("metre", "metres", "meter", "meters"), "m"),
     **dict.fromkeys(("kilometre", "kilometres", "kilometer", "kilometers"), "km"),
+    **dict.fromkeys(("centimetre", "centimetres", "centimeter", "centimeters"), "cm"),
+    **dict.fromkeys(("millimetre", "millimetres", "millimeter", "millimeters"), "mm"),
+    **dict.fromkeys(("micrometre", "micrometres", "micrometer", "micrometers", "micron",
+                     "microns"), "um"),
+    **dict.fromkeys(("sec", "secs", "second", "seconds"), "s"),
+    **dict.fromkeys(("min", "mins", "minute", "minutes"), "min"),
+    **dict.fromkeys(("hr", "hrs", "hour", "hours"), "h"),
+    **dict.fromkeys(("day", "days"), "d"),
+    **dict.fromkeys(("yr", "yrs", "year", "years"), "yr"),
     **dict.fromkeys(("l", "litre", "litres", "liter", "liters"), "L"),
     **dict.fromkeys(("megalitre", "megalitres", "megaliter", "megaliters"), "ML"),
     **dict.fromkeys(("gigalitre", "gigalitres", "gigaliter", "gigaliters"), "GL"),
     "ml": "mL", "ul": "uL", "percent": "%", "pct": "%", "ppm": "ppm", "ppb": "ppb",
+    "partspermillion": "ppm", "partsperbillion": "ppb",
     **dict.fromkeys(("nt", "nanotesla", "nanoteslas", "gamma", "gammas"), "nT"),
     **dict.fromkeys(("mgal", "mgals", "milligal", "milligals"), "mGal"),
     **dict.fromkeys(("ugal", "ugals", "microgal", "microgals"), "uGal"),
@@ -46,7 +56,9 @@ _UNIT_WORDS: dict[str, str] = {
                      "eotvosunits"), "E"),
     **dict.fromkeys(("1", "-", "none", "dimensionless", "unitless"), ""),
 }
-"""Unit words and symbols (lower case, spaces and ``_`` dropped) -> one spelling (``HFU``:
+"""Unit words and symbols (lower case, spaces and ``_`` dropped) -> one spelling (lengths
+and times as words or abbreviations: ``millimetres`` is ``mm``, ``day`` ``d``, ``hr``
+``h``, ``year`` ``yr``, as rainfall, uplift and flow grids write them; ``HFU``:
 the heat-flow unit of older surveys, 1 ucal/cm2/s; ``gu``: the gravity unit, 1 um/s2;
 ``NT`` and ``mgal`` as upper- or lower-case exports (Geosoft, older survey grids) write
 ``nT`` and ``mGal``: no other unit is spelt so)."""
@@ -105,6 +117,12 @@ def unit_key(units: str) -> tuple[tuple[str, int], ...] | str:
     # the ohm as Greek capital omega or the ohm sign, also as a factor (``Ω·m``, ``kΩ·m``)
     text = text.replace("\u03a9", "ohm").replace("\u2126", "ohm")
     text = text.replace("(", " ").replace(")", " ")  # W/(m K): a denominator's factors
+    # ``per`` as a word divides, as UDUNITS-2 reads it (``megalitres per day``, ``mm per
+    # year``); a unit written as one phrase with it is looked up first (``parts per
+    # million``, ``counts per second``)
+    if _UNIT_WORDS.get(re.sub(r"[\s_]+", "", text).lower()) is None and \
+            _COMPOUND_WORDS.get(re.sub(r"[\s_]+", "", text).lower()) is None:
+        text = re.sub(r"\s+per\s+", "/", text, flags=re.IGNORECASE)
     text = re.sub(r"[\u00b0\u00ba]\s*([CFcf])\b", r"deg\1", text).translate(_SUPERSCRIPTS)
     word = _CASED_WORDS.get(text) or _UNIT_WORDS.get(re.sub(r"[\s_]+", "", text).lower())
     if word is not None:
@@ -122,12 +140,14 @@ def unit_key(units: str) -> tuple[tuple[str, int], ...] | str:
         powers["10"] = int(power.replace("\u2212", "-"))
         text = _TEN_POWER.sub(" ", head) + slash + tail
     for i, part in enumerate(text.split("/")):
+        if i and not part.strip():  # ``mW //m2``, ``mW/``: a denominator missing
+            return re.sub(r"\s+", "", units).lower()
         # a product's ``*``, ``.`` or ``·``, not a power's ``**`` (``W/m**2``)
         for factor in re.split(r"(?:\s|(?<!\*)\*(?!\*)|[\u00b7.])+", part.strip()):
             if not factor:
                 continue
             m = _UNIT_FACTOR.fullmatch(factor)
-            if m is None or (i and not part.strip()):
+            if m is None:
                 return re.sub(r"\s+", "", units).lower()
             power = int(m.group(2) or 1) * (-1 if i else 1)
             element = _PERCENT_OF.fullmatch(m.group(1))
@@ -169,6 +189,10 @@ survey's tensor grids, which state it ``E``, ``Eo`` or ``Eotvos``)."""
 _RATIOS = {"%": 1e-2, "wt%": 1e-2, "ppm": 1e-6, "ppb": 1e-9, "permil": 1e-3}
 """Dimensionless ratios, as parts of one."""
 
+_TIMES = {"min": 60.0, "h": 3600.0, "d": 86400.0, "yr": 31557600.0}
+"""Times other than the second, in seconds (``yr`` the Julian year), taken as written: no
+prefix scales them (``md`` is a millidarcy, ``pH`` no picohour)."""
+
 _DEGREES = {"degC": 1.0, "degF": 5.0 / 9.0}
 """Degrees of a temperature scale with an offset, as kelvins of a difference: their size
 where they are a factor of a compound unit (a gradient's ``degC/km``, ``W/(m K)``)."""
@@ -185,6 +209,10 @@ def _in_si(key: tuple[tuple[str, int], ...]) -> tuple[float, tuple[tuple[str, in
             continue
         if symbol in _RATIOS:
             factor *= _RATIOS[symbol] ** power
+            continue
+        if symbol in _TIMES:
+            factor *= _TIMES[symbol] ** power
+            dims["s"] = dims.get("s", 0) + power
             continue
         if symbol in _DEGREES and len(key) > 1:  # a temperature difference: no offset
             factor *= _DEGREES[symbol] ** power

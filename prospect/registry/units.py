@@ -320,11 +320,38 @@ def same_units(a: object, b: object) -> bool:
     # ``K/km`` under ``units: degC/km`` was refused by the model trained on the other
     from prospect.ingest.layers import unit_factor, unit_key
 
-    if not sa or not sb or sa.casefold() == sb.casefold():
-        return False  # no units is not ``1``; a symbol's case is this module's (``MGal``)
+    if not sa or not sb:
+        return False  # no units is not ``1``
     ka, kb = unit_key(sa), unit_key(sb)
+    if sa.casefold() == sb.casefold():
+        # spellings that differ only in case are one unit where ingest reads them as one
+        # and no symbol's first letter (a prefix: ``MGal``, ``mGal``) is in another case:
+        # a model trained on ``ML/d`` refused a cube in ``Ml/d``, both megalitres a day
+        return bool(ka) and not isinstance(ka, str) and ka == kb and \
+            not _prefix_case_differs(sa, sb)
     return (bool(ka) and not isinstance(ka, str) and ka == kb) or \
         unit_factor(sa, sb) == 1.0
+
+
+_SYMBOL = re.compile(r"[^\s/.*·()0-9^+-]+")
+_SI_PREFIXES = frozenset("yzafpnuµmcdhkMGTPEZY")
+
+
+def _prefix_case_differs(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` (equal but for case) differ in the case of a letter that
+    may be a prefix: a symbol's first letter, an SI prefix in either case, before a unit a
+    prefix scales or alone (``MGal`` and ``mGal``, ``M`` and ``m``; not ``ML`` and ``Ml``,
+    ``PERCENT`` and ``percent``, ``DegC`` and ``degC``)."""
+    from prospect.ingest.layers import _BASES
+
+    bases = {base.casefold() for base in _BASES}
+    for m in _SYMBOL.finditer(a):
+        first, rest = a[m.start()], m.group()[1:]
+        if first != b[m.start()] and (
+                first.lower() in _SI_PREFIXES or first.upper() in _SI_PREFIXES) and (
+                not rest or rest.casefold() in bases):
+            return True
+    return False
 
 
 def _as_difference(c: Canonical) -> Canonical:
