@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
+import rioxarray  # noqa: F401  (registers the .rio accessor schema_differences reads)
 import xarray as xr
 from pyproj import CRS
 from pyproj.exceptions import CRSError as ProjCRSError

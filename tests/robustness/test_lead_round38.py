@@ -230,3 +230,24 @@ def test_control_a_tilde_path_of_no_user_and_no_file_is_still_refused(
     result = cli("plan", sandbox.job_path)
     assert result.code == 2, result.err[-2000:]
     assert "the home folder of the user 'nobodyhere'" in " ".join(result.err.split())
+
+
+# -- a model's schema compared in a process that has not read a cube -------------------------
+
+def test_schema_differences_in_a_fresh_process_reads_the_cubes_grid() -> None:
+    """Round 40's rasters hand-over: :func:`prospect.registry.schema.schema_differences`
+    read ``cube.rio`` without importing rioxarray, so in a process that had not imported
+    it yet (a script of a researcher reusing a model, or ``test_models_round18.py`` run on
+    its own) it was ``AttributeError: 'Dataset' object has no attribute 'rio'``."""
+    import subprocess
+    import sys
+
+    code = ("import xarray as xr, numpy as np\n"
+            "from prospect.registry.schema import schema_differences\n"
+            "ds = xr.Dataset({'layer': xr.DataArray(np.ones((2, 2), 'f4'), dims=('y', 'x'),"
+            " attrs={'units': 'm'})})\n"
+            "print(schema_differences(ds, {'variables': [{'name': 'layer', 'units': 'm'}]}))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
