@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from .conftest import REPO, Sandbox, assert_clean_error
+from .test_faults_round37 import _worker_memory  # the script's memory block, run by bash
 
 # -- 1. the demo's --seed outside the range its model takes ------------------------------
 
@@ -280,20 +281,6 @@ def test_control_the_batch_scripts_scheduler_gets_its_interface_or_none(
 # -- 5. the SLURM batch step's memory beside the first node's workers ---------------------
 
 
-def _worker_memory(env: dict[str, str]) -> str:
-    """The ``--memory-limit`` the batch script gives each dask worker under the SLURM
-    variables ``env``: its own lines from ``threads=`` to the memory block's last ``fi``,
-    run by bash as the script runs them (``set -euo pipefail``)."""
-    lines = SBATCH.read_text().splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("threads="))
-    auto = next(i for i in range(start, len(lines)) if lines[i].strip() == "memory=auto")
-    end = next(i for i in range(auto, len(lines)) if lines[i] == "fi")
-    block = "\n".join(["set -euo pipefail", *lines[start:end + 1], 'echo "$memory"'])
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
-    run = subprocess.run(["bash", "-c", block], env={**clean, **env}, capture_output=True,
-                         text=True, timeout=30)
-    assert run.returncode == 0 and not run.stderr, run.stderr
-    return run.stdout.strip()
 
 
 @pytest.mark.parametrize(("env", "node", "on_first", "wanted"), [

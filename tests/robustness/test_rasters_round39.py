@@ -31,6 +31,7 @@ import xarray as xr
 from rasterio.transform import from_origin
 
 from .conftest import Sandbox, assert_clean_error
+from .test_rasters_round38 import _cube, _schema  # one layer's cube and schema
 
 GRID = np.arange(1600, dtype="float32").reshape(40, 40)
 """A SYNTHETIC 40 x 40 grid on the sandbox's region (10 m cells)."""
@@ -182,15 +183,6 @@ def test_a_susceptibility_in_thousandths_ingested_as_si_is_told_the_factor(
         text[-3000:]
 
 
-def _cube(units: str) -> xr.Dataset:
-    da = xr.DataArray(np.ones((2, 2), "f4"), dims=("y", "x"),
-                      attrs={"units": units, "prospect_kind": "continuous"})
-    return xr.Dataset({"layer": da})
-
-
-def _schema(units: str) -> dict[str, Any]:
-    return {"variables": [{"name": "layer", "units": units, "dtype": "float32",
-                           "prospect_kind": "continuous"}], "feature_order": ["layer"]}
 
 
 @pytest.mark.parametrize(("cube_units", "model_units"), [

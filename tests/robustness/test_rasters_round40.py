@@ -34,22 +34,12 @@ import xarray as xr
 from rasterio.transform import from_origin
 
 from .conftest import Sandbox
+from .test_rasters_round38 import _cube, _schema  # one layer's cube and schema
 
 GRID = np.arange(1600, dtype="float32").reshape(40, 40)
 """A SYNTHETIC 40 x 40 grid on the sandbox's region (10 m cells)."""
 
 
-def _cube(units: str) -> xr.Dataset:
-    """A SYNTHETIC 2 x 2 cube of one continuous layer in ``units``."""
-    da = xr.DataArray(np.ones((2, 2), "f4"), dims=("y", "x"),
-                      attrs={"units": units, "prospect_kind": "continuous"})
-    return xr.Dataset({"layer": da})
-
-
-def _schema(units: str) -> dict[str, Any]:
-    """A model's schema of the one layer, trained in ``units``."""
-    return {"variables": [{"name": "layer", "units": units, "dtype": "float32",
-                           "prospect_kind": "continuous"}], "feature_order": ["layer"]}
 
 
 # --- units that differ only in case ----------------------------------------------------
