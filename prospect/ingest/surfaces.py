@@ -744,12 +744,7 @@ def _drop_far_outside(table: PointTable, grid: RegionGrid, source: PointSource) 
         f"{word}{'s' if at.size > 1 else ''} {shown}), where they would take part {where} "
         f"and shape the region's values: dropped{hint}; check their coordinates, or cut "
         "the table to the region and its surroundings"), stacklevel=3)
-    keep = ~drop
-    return PointTable(
-        x=table.x[keep], y=table.y[keep], values={c: v[keep] for c, v in table.values.items()},
-        crs=table.crs, path=table.path, source_crs=table.source_crs,
-        lines=None if table.lines is None else table.lines[keep], units=table.units,
-        units_where=table.units_where, halved={c: h[keep] for c, h in table.halved.items()})
+    return table.take(~drop)
 
 
 def limit_settings(table: PointTable, column: str, ok: np.ndarray) -> dict[str, Any]:

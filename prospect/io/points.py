@@ -72,7 +72,7 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +158,16 @@ class PointTable:
 
     def __len__(self) -> int:
         return int(self.x.size)
+
+    def take(self, keep: np.ndarray) -> PointTable:
+        """The points ``keep`` (a mask or indices) with every per-point field cut alike:
+        coordinates, values, lines and half-limit flags (a field rebuilt by hand and
+        left out was the whole column's, misaligned)."""
+        return replace(
+            self, x=self.x[keep], y=self.y[keep],
+            values={c: v[keep] for c, v in self.values.items()},
+            lines=None if self.lines is None else self.lines[keep],
+            halved={c: h[keep] for c, h in self.halved.items()})
 
 
 def valid_in_crs(xs: np.ndarray, ys: np.ndarray, crs: Any) -> np.ndarray:
