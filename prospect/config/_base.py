@@ -690,6 +690,13 @@ def _int_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
             "number a config takes; write the number meant (in decimal)") from None
 
 
+def underflows_to_zero(text: str, number: float) -> bool:
+    """Whether ``text``, a number as written, is no zero but reads as ``number`` 0.0: a
+    digit other than 0 before its exponent (``1e-400``, ``2.5E-330``), too small for a
+    float64."""
+    return number == 0.0 and re.search("[1-9]", re.split("[eE]", text)[0]) is not None
+
+
 def _float_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
     """A YAML float, refusing YAML 1.1's base-60 form (``1:30.5`` is 90.5)."""
     text = str(node.value)
@@ -698,7 +705,14 @@ def _float_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
             f"value {text!r} at line {node.start_mark.line + 1} is read by YAML 1.1 as a "
             f"base-60 number ({loader.construct_yaml_float(node)}), not as written; quote it "
             "if it is text, or write the number in decimal")
-    return float(loader.construct_yaml_float(node))
+    number = float(loader.construct_yaml_float(node))
+    if underflows_to_zero(text, number):
+        # '1.0e-400' is 0.0 to Python: a tolerance or a nodata value taken as zero
+        raise _Refused(
+            f"value {text!r} at line {node.start_mark.line + 1} is below the smallest "
+            "number a config holds (about 5e-324) and reads as 0, not as written; write 0.0 "
+            "where zero is meant, or a value of at least 1e-300")
+    return number
 
 
 def _timestamp_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
@@ -1201,6 +1215,42 @@ _KEY_AND_VALUE = re.compile(
 """A block mapping's line, ``key: value`` (in a list item too): indent, key, value."""
 
 
+def _reserved_start_hint(text: str, mark: Any) -> str:
+    """How to write a value YAML cannot start: one opening with '`' (Markdown's code
+    quotes, copied from a README), '@' (a handle, ``@latest``) or '%' (a Windows variable,
+    ``%DATA%/x.tif``), characters YAML reserves.
+
+    PyYAML's "found character '`' that cannot start any token" named the character alone:
+    neither that the value must be quoted nor, for a Windows variable, that a config does
+    not expand it.
+    """
+    if mark is None:
+        return ""
+    lines = text.splitlines()
+    if not 0 <= mark.line < len(lines):
+        return ""
+    line = lines[mark.line]
+    value = line[mark.column:].split(" #")[0].strip()
+    if not value or value[0] not in "`@%":
+        return ""
+    head = line[:mark.column].rstrip()
+    key = head[:-1].strip().removeprefix("- ").strip() if head.endswith(":") else ""
+    where = f"{key}: " if key else ""
+    variable = re.match(r"%(\w+)%", value)
+    if variable:
+        return (f"; line {mark.line + 1}: %{variable.group(1)}% is a Windows environment "
+                "variable, which a config does not expand: write the path itself (a "
+                "relative path is taken from the config file's folder)")
+    quoted = "'" + value.replace("'", "''") + "'"
+    if value.startswith("`"):
+        bare = value.strip("`")
+        return (f"; line {mark.line + 1}: YAML does not take Markdown's backticks as quotes: "
+                f"write {where}{bare} without them (or {where}{quoted} if they are part of "
+                "the text)")
+    return (f"; line {mark.line + 1}: YAML reserves {value[0]!r} at the start of a value: "
+            f"quote the value, {where}{quoted}")
+
+
 def _colon_in_value_hint(text: str, mark: Any) -> str:
     """How to write a value holding ``': '``, which YAML reads as a second key on the
     line (``description: Lithium: brine survey``, a note, a title with a subtitle): the
@@ -1272,6 +1322,8 @@ def load_yaml(path: Path) -> dict[str, Any]:
             hint = _colon_in_value_hint(text, mark)
         if not hint and problem.startswith("found undefined alias"):
             hint = _undefined_alias_hint(text, problem)
+        if not hint and problem.endswith("that cannot start any token"):
+            hint = _reserved_start_hint(text, mark)
         raise ConfigError(f"{path}: not valid YAML{where}: {problem}{hint}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: {_not_utf8(exc)}") from None
@@ -1577,6 +1629,10 @@ def number_text_hint(value: Any) -> str:
     number = float(value.strip().replace("_", ""))
     if number in (float("inf"), float("-inf")):
         return ""
+    if underflows_to_zero(value.strip(), number):  # '1e-400': no '0' to write
+        return (f"YAML reads {value.strip()} as text, and as a number it is below the "
+                "smallest one a config holds (about 5e-324), read as 0; write 0.0 where "
+                "zero is meant, or a value of at least 1.0e-300")
     mantissa, exponent = f"{number:e}".split("e")
     mantissa = mantissa.rstrip("0")
     exp_form = f"{mantissa}{'0' if mantissa.endswith('.') else ''}e{int(exponent):+d}"

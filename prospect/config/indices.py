@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -255,6 +256,34 @@ class IndicesConfig(StrictModel):
             check_job_constants(self.names, self.custom, self.constants, sensor=self.sensor,
                                 bands=self.bands)  # ConfigError: a ValueError
         return self
+
+    @field_validator("nodata", mode="before")
+    @classmethod
+    def _nodata_as_written(cls, value: Any) -> Any:
+        """Refuse a no-data value written as a number that reads as another: ``1e400``
+        (YAML 1.1's text, no dot) was taken as infinity, ``1e-400`` as 0, so every cell
+        of value 0 was no data; ``.inf`` and ``-.inf`` are taken as written."""
+        if not isinstance(value, str):
+            return value
+        from prospect.config._base import underflows_to_zero
+
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return value
+        if math.isinf(number) and "inf" not in value.lower():
+            raise ValueError(
+                f"{value.strip()} is beyond the largest number a config holds (about "
+                "1.8e308) and reads as infinity, not as written; give the bands' fill value "
+                f"(gdalinfo's 'NoData Value'), or write {'-' if number < 0 else ''}.inf "
+                "where infinity is meant")
+        if underflows_to_zero(value.strip(), number):
+            raise ValueError(
+                f"{value.strip()} is below the smallest number a config holds (about "
+                "5e-324) and reads as 0, so every cell of value 0 would be no data; give "
+                "the bands' fill value (gdalinfo's 'NoData Value'), or write 0.0 where zero "
+                "is meant")
+        return value
 
     @field_validator("sensor")
     @classmethod

@@ -17,6 +17,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from prospect.config._base import underflows_to_zero
 from prospect.errors import ConfigError
 from prospect.indices.catalogue import is_wavelength_term
 
@@ -118,6 +119,11 @@ def _not_a_number(value: object) -> str:
             return f"{value!r} is text, not a number"
         if not math.isfinite(meant):
             return f"{value} is not a finite number; give a number"
+        if underflows_to_zero(value.strip(), meant):  # '1e-400': "write it as 0.0"
+            return (f"{value!r} is text (an exponent without a dot, which YAML reads as "
+                    "text), and as a number it is below the smallest one a config holds "
+                    "(about 5e-324), read as 0; write 0.0 where zero is meant, or a value "
+                    "of at least 1.0e-300")
         mantissa, e, exponent = repr(meant).partition("e")
         if e and "." not in mantissa:  # YAML 1.1 reads 2e-10 as text, 2.0e-10 as a number
             mantissa += ".0"

@@ -209,6 +209,12 @@ def _syntax_where(text: str, exc: SyntaxError, lead: int) -> str:
                 "parenthesis is missing")
     before, after = text[:column - 1].rstrip(), text[column - 1:].strip()
     hint = ""
+    dotted = re.search(r"(?<![\w.])[A-Za-z_]\w*(?:\.\w+)+", text)
+    if dotted and re.search(r"\.\d", dotted.group()):  # 'nir.2': a band named with a dot
+        name = dotted.group()
+        return (f"{reason}: a formula cannot read {name!r} as one name (a name in a formula "
+                "is letters, digits and '_'): where it names a band, write "
+                f"{name.replace('.', '_')} here and in indices.bands")
     if "decimal literal" in reason:  # '2N': a number and a name run together
         run = re.search(r"(?<![\w.])(\d+\.?\d*(?:[eE][-+]?\d+)?)([A-Za-z_]\w*)", text)
         if run:
@@ -354,6 +360,17 @@ def _function_fix(node: ast.AST) -> str:
     return f"did you mean {near[0]}()?" if near else ""
 
 
+def _written_nonzero(node: ast.AST, formula: str, lead: int) -> bool:
+    """True when the literal ``node`` is written with a digit other than 0 before its
+    exponent (``1e-400``, ``0.5e-330``): a number too small for float64, not a zero."""
+    offset = getattr(node, "col_offset", None)
+    end = getattr(node, "end_col_offset", None)
+    if offset is None or end is None or getattr(node, "end_lineno", 1) != 1:
+        return False
+    mantissa = re.split("[eE]", formula[offset + lead:end + lead])[0]
+    return re.search("[1-9]", mantissa) is not None
+
+
 def _convert(node: ast.AST, formula: str, name: str, depth: int, lead: int = 0) -> Expr:
     if depth > _MAX_DEPTH:
         raise FormulaError(f"index {name!r}: formula {_shown(formula)} is nested too deeply "
@@ -371,6 +388,13 @@ def _convert(node: ast.AST, formula: str, name: str, depth: int, lead: int = 0) 
                           lead=lead) from None
         if not math.isfinite(number):
             raise _refuse(node, formula, name, "non-finite constant", lead=lead)
+        if number == 0.0 and _written_nonzero(node, formula, lead):
+            # '1e-400' is 0.0 to Python: 'N * 1e-400' was 0 in every cell, 'N / 1e-400'
+            # "divides by 0" of a constant written as no zero
+            raise _refuse(node, formula, name, "constant", lead=lead,
+                          hint="it is below float64's smallest number (about 5e-324) and "
+                          "reads as 0: write 0 where zero is meant, or a constant of at "
+                          "least 1e-300 (scale the formula's other terms instead)")
         return Const(number)
     if isinstance(node, ast.Name):
         return Var(node.id)
@@ -426,9 +450,28 @@ def _convert(node: ast.AST, formula: str, name: str, depth: int, lead: int = 0) 
                       column=comma + 1 if comma >= 0 else None,
                       hint="write decimals with a point (1.5, not 1,5); a formula is one "
                       "expression, without commas outside a function's arguments")
-    raise _refuse(node, formula, name, "expression", lead=lead,
-                  hint=_CHOICE_FIX if isinstance(node, ast.Compare | ast.IfExp | ast.BoolOp)
-                  else "")
+    hint = _CHOICE_FIX if isinstance(node, ast.Compare | ast.IfExp | ast.BoolOp) else ""
+    dotted = _dotted_name(node)
+    constant = {"pi": repr(math.pi), "e": repr(math.e)}.get(dotted.rpartition(".")[2])
+    if constant and dotted.partition(".")[0] in ("np", "numpy", "math"):  # 'np.pi * N'
+        hint = f"write the number, {constant}"
+    elif dotted:  # 'red.edge / R': a band named with a dot, read as an attribute
+        hint = (f"a formula reads {dotted!r} as an attribute, not as one name (a name in a "
+                "formula is letters, digits and '_'): where it names a band, write "
+                f"{dotted.replace('.', '_')} here and in indices.bands; a product is written "
+                "with '*'")
+    raise _refuse(node, formula, name, "expression", lead=lead, hint=hint)
+
+
+def _dotted_name(node: ast.AST) -> str:
+    """``a.b.c`` for an attribute chain over a name (``red.edge``); ``""`` otherwise."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not parts or not isinstance(node, ast.Name):
+        return ""
+    return ".".join([node.id, *reversed(parts)])
 
 
 _CHOICE_FIX = ("an index is one number per cell, without comparisons or conditions: for a "

@@ -8,6 +8,7 @@ sub-expressions, and renames common bands (``N``) to the cube variables that hol
 
 from __future__ import annotations
 
+import ast
 import difflib
 import json
 import math
@@ -663,6 +664,37 @@ def _band_key(name: str) -> str:
     return re.sub(r"(?<=[A-Za-z])0+(?=\d)", "", name).upper()
 
 
+def _name_split_by_formula(name: str, key: str, entries: Sequence[IndexEntry]) -> str:
+    """The message for a key of ``indices.bands`` or ``indices.constants`` that is no name
+    a formula can hold (``SWIR-1``, ``red.edge``, ``swir 1``) and that a formula writes;
+    ``""`` for any other key.
+
+    ``bands: {SWIR-1: swir}`` with ``custom: {X: "SWIR-1 / R"}`` was "no index uses
+    'SWIR-1'", of a band the next line uses: a formula reads ``SWIR-1`` as ``SWIR`` minus
+    1, so the name can never be read, and nothing said why or what to write.
+    """
+    if name.isidentifier():
+        return ""
+    writing = [e for e in entries if e.source == "custom" and name in e.formula]
+    if not writing:
+        return ""
+    entry = writing[0]
+    fixed = re.sub(r"\W", "_", name)
+    if not fixed.isidentifier():
+        fixed = f"_{fixed}"
+    read = " as more than one name"
+    try:
+        tree = ast.parse(name, mode="eval").body
+    except SyntaxError:
+        tree = None
+    if isinstance(tree, ast.BinOp):  # SWIR-1: SWIR - 1
+        read = f" as {ast.unparse(tree)}"
+    return (f"indices.{key}.{name}: index {entry.name!r} ({entry.formula}) writes {name!r}, "
+            f"which a formula reads{read}, not as one name (a "
+            "name in a formula is letters, digits and '_'); rename it "
+            f"{fixed} in indices.{key} and in the formula")
+
+
 def _refuse_unused_names(entries: Sequence[IndexEntry], bands: Mapping[str, str],
                          glob: Mapping[str, float | str], known_constants: set[str], *,
                          sensor_bands: Mapping[str, str] | None = None) -> None:
@@ -686,6 +718,9 @@ def _refuse_unused_names(entries: Sequence[IndexEntry], bands: Mapping[str, str]
                     or a == _SPELLED_BANDS.get(name.upper())] or \
                 difflib.get_close_matches(name, allowed, n=1)
             hint = f"did you mean {near[0]!r}? " if near else ""
+            split = _name_split_by_formula(name, key, entries)
+            if split:
+                raise ConfigError(split)
             held = [(c, v) for c, v in (sensor_bands or {}).items()
                     if key == "bands" and _band_key(v) == _band_key(name)]
             if held:  # 'B8' or 'b08' for Sentinel-2's B08: the sensor's own band name
