@@ -33,7 +33,7 @@ from prospect.errors import ConfigError
 __all__ = ["ALWAYS_DROP", "CFMASK", "DEFAULT_DROP", "FILL_CODE", "PYTHON_FMASK",
            "QA_PIXEL_BITS", "SCL", "drop_names", "dropped", "foreign_codes",
            "foreign_name", "foreign_share", "foreign_table", "grow", "is_fill", "kind_fits_product",
-           "name_kind", "python_fmask_colours"]
+           "name_kind", "own_fill", "python_fmask_colours"]
 
 SCL: dict[str, int] = {
     "no_data": 0, "saturated_or_defective": 1, "dark_area": 2, "cloud_shadow": 3,
@@ -148,28 +148,75 @@ A quality layer is warped onto a band's pixels with this code as its no data
 its fill, never as a class: CFmask's and SCL's 0 is "clear" and "no data" respectively."""
 
 
-def is_fill(kind: str, codes: np.ndarray) -> np.ndarray:
+def is_fill(kind: str, codes: np.ndarray, nodata: float | None = None) -> np.ndarray:
     """True where a block of a ``kind`` quality layer is its fill (no data: the product
     has no pixel there, or the layer's file does not reach it). Such pixels are dropped
-    whatever ``drop`` lists: the quality of a pixel without one is unknown."""
+    whatever ``drop`` lists: the quality of a pixel without one is unknown.
+
+    ``nodata`` is the layer's file's own: a ``qa_pixel`` layer warped or clipped with
+    ``-dstnodata 0`` (nodata 0) writes 0, no flag at all, where it has no data, and its
+    fill bit is not set there: those pixels read as neither cloud nor anything else and
+    were kept as values. 0 is no QA_PIXEL value (every pixel it classifies sets its clear
+    bit or a cloud bit, :func:`_qa_pixel_contradiction`), so it is fill where the file
+    says so. An ``scl`` layer's file nodata other than 0 (255: :func:`own_fill`) is its
+    fill too."""
     values = np.asarray(codes)
     if kind == "qa_pixel":  # bit 0 is the fill flag
-        return (values.astype(np.uint32) & np.uint32(1 << QA_PIXEL_BITS["fill"])) != 0
+        fill = (values.astype(np.uint32) & np.uint32(1 << QA_PIXEL_BITS["fill"])) != 0
+        if nodata == 0:
+            fill |= values == 0
+        return fill
+    if kind == "scl" and _foreign_fill(kind, nodata):  # an SCL's own fill (own_fill)
+        return (values == FILL_CODE[kind]) | (values == nodata)
     return values == FILL_CODE[kind]
 
 
-def foreign_codes(kind: str, codes: np.ndarray, nodata: float | None = None) -> str | None:
+def _foreign_fill(kind: str, nodata: float | None) -> bool:
+    """True when a ``kind`` layer's file states a ``nodata`` that is neither its kind's
+    fill (:data:`FILL_CODE`) nor 0."""
+    return nodata is not None and not (np.isnan(nodata) or nodata in (FILL_CODE[kind], 0))
+
+
+def own_fill(kind: str, codes: np.ndarray, nodata: float | None) -> bool:
+    """True when ``codes`` (a sample of a whole layer) are an SCL layer's whose file
+    marks no data by another value than SCL's 0 (``nodata`` 255: an SCL clipped or
+    warped with ``-dstnodata 255``, as tools writing 8-bit layers do): every other value
+    is an SCL class and some are classes CFmask does not have (5-11), so the layer is no
+    CFmask file (nodata 255, codes 0-4) read as SCL. Such a layer was refused by its
+    nodata with the advice to try another kind, none of which reads it."""
+    if kind != "scl" or not _foreign_fill(kind, nodata):
+        return False
+    values = np.asarray(codes)
+    held = values[values != nodata]
+    beyond = max(v for k, v in CFMASK.items() if k != "fill")
+    return bool(held.size) and bool(np.isin(held, list(SCL.values())).all()) and \
+        bool((held > beyond).any())
+
+
+def foreign_codes(kind: str, codes: np.ndarray, nodata: float | None = None, *,
+                  fill_checked: bool = False) -> str | None:
     """``None`` when ``codes`` can be a block of a ``kind`` quality layer whose file
     states ``nodata``, else what is wrong with them (for a message naming the file).
 
     A quality layer's own fill is its kind's (:data:`FILL_CODE`), or 0 (a layer warped
     with ``-dstnodata 0``; no data reads as 0 either way): a CFmask file (nodata 255) read
-    as SCL, whose codes 0-4 are all SCL classes too, is told by its nodata.
+    as SCL, whose codes 0-4 are all SCL classes too, is told by its nodata, unless
+    ``codes`` show an SCL layer with a fill of its own (:func:`own_fill`), or
+    ``fill_checked`` says a sample of the whole layer did (a block of a region read after
+    planning, which may hold codes 0-4 alone).
     """
-    if nodata is not None and not (np.isnan(nodata) or nodata in (FILL_CODE[kind], 0)):
+    values = np.asarray(codes)
+    if kind == "scl" and _foreign_fill(kind, nodata) and (
+            fill_checked or own_fill(kind, values, nodata)):
+        values = values[values != nodata]  # its own fill (is_fill): no class
+    elif nodata is not None and _foreign_fill(kind, nodata):
+        # a cloud probability written with its own fill (s2cloudless's 255) was told only
+        # by its nodata, with the advice to try each kind, none of which reads it
+        probability = _probability_of(values, nodata)
+        if probability is not None:
+            return f"its nodata is {nodata:g} and {probability}"
         return (f"its nodata is {nodata:g}, but {kind} marks no data as {FILL_CODE[kind]} "
                 "(SCL 0, QA_PIXEL 1, CFmask 255)")
-    values = np.asarray(codes)
     if values.dtype.kind == "f":
         finite = values[np.isfinite(values)]
         if finite.size and (finite != np.round(finite)).any():
@@ -183,7 +230,7 @@ def foreign_codes(kind: str, codes: np.ndarray, nodata: float | None = None) -> 
         if values.dtype.itemsize == 1:
             return (f"it is 8-bit ({values.dtype}), but QA_PIXEL flags are 16-bit "
                     "(SCL and CFmask layers are 8-bit)")
-        return _qa_pixel_contradiction(values)
+        return _qa_pixel_contradiction(values, nodata)
     allowed = np.array(sorted(SCL.values()) if kind == "scl" else sorted(CFMASK.values()))
     bad = values[~np.isin(values, allowed)]
     if bad.size == 0:
@@ -239,6 +286,28 @@ def _probabilities(values: np.ndarray, fill: float) -> bool:
     if held.size == 0 or held.min() < 0 or held.max() > 100:
         return False
     return int(np.unique(held).size) >= PROBABILITY_LEVELS
+
+def _probability_of(values: np.ndarray, fill: float) -> str | None:
+    """What shows a block of a layer whose file states the foreign no data ``fill`` to be
+    a cloud probability (whole percent 0-100 of :data:`PROBABILITY_LEVELS` or more
+    values, or fractions 0-1; its ``fill`` aside), else ``None``."""
+    held = values[values != fill] if values.size else values
+    if held.dtype.kind == "f":
+        held = held[np.isfinite(held)]
+    if held.size == 0 or held.min() < 0:
+        return None
+    if held.dtype.kind == "f" and (held != np.round(held)).any():
+        if held.max() <= 1:
+            return (f"it holds fractions 0-1 ({values.dtype}), as a cloud probability "
+                    f"layer does (s2cloudless), not class codes or bit flags; "
+                    f"{_PROBABILITY_FIX}")
+        return None
+    if not _probabilities(held, fill):
+        return None
+    return (f"its values spread over 0-{float(held.max()):g}, a cloud probability layer's "
+            f"(percent: s2cloudless, Sentinel-2's MSK_CLDPRB), not classes: "
+            f"{_PROBABILITY_FIX}")
+
 
 FMASK_CLEAR_SHARE = 0.5
 """Share of a ``cfmask`` layer's sampled pixels (fill aside) of code 1 from which a layer
@@ -434,15 +503,20 @@ QA_PIXEL_CONTRADICTION_SHARE = 0.01
 block is not QA_PIXEL (none does in a real one)."""
 
 
-def _qa_pixel_contradiction(values: np.ndarray) -> str | None:
-    """Why ``values`` cannot be Collection 2 ``QA_PIXEL`` flags, or ``None``.
+def _qa_pixel_contradiction(values: np.ndarray, nodata: float | None = None) -> str | None:
+    """Why ``values`` (of a file whose no data is ``nodata``) cannot be Collection 2
+    ``QA_PIXEL`` flags, or ``None``.
 
     USGS defines bit 6 (clear) as set only when neither bit 1 (dilated cloud) nor bit 3
     (cloud) is, on every pixel that is not fill (bit 0), for Landsat 4-9 alike: a pixel
-    both clear and cloud is no QA_PIXEL value. Other 16-bit layers read as flags have
-    such pixels on a large share: a reflectance band, ESPA's Collection 1 ``pixel_qa``
-    (clear land 322: its bit 1 is "clear", its bit 6 a confidence bit); each dropped and
-    kept pixels at random.
+    both clear and cloud is no QA_PIXEL value, and neither is one that sets none of
+    them. Other 16-bit layers read as flags have such pixels on a large share: a
+    reflectance band, ESPA's Collection 1 ``pixel_qa`` (clear land 322: its bit 1 is
+    "clear", its bit 6 a confidence bit); each dropped and kept pixels at random.
+    Collection 2's ``QA_RADSAT`` (0 where no band is saturated, renamed or under another
+    asset key) set no class flag (bits 1-7) on nearly every pixel: read as QA_PIXEL, it
+    kept every cloud as a value. A 0 of a file whose nodata is 0 is its fill
+    (:func:`is_fill`), not counted.
     """
     v = values[np.isfinite(values)] if values.dtype.kind == "f" else values.ravel()
     if v.size == 0:
@@ -459,12 +533,36 @@ def _qa_pixel_contradiction(values: np.ndarray) -> str | None:
     wrong = real & cloudy & clear
     share = wrong.sum() / real.sum()
     if share <= QA_PIXEL_CONTRADICTION_SHARE:
-        return _snow_and_water(bits, real)
+        return _no_class(bits, real & ~((bits == 0) & (nodata == 0))) or \
+            _snow_and_water(bits, real)
     example = int(bits[wrong][0])
     return (f"{share:.0%} of its pixels have contradictory flags (e.g. {example}: "
             "clear, bit 6, and cloud, bit 1 or 3, at once, which QA_PIXEL never sets), "
             "so it is not Collection 2 QA_PIXEL (a Collection 1 BQA, ESPA pixel_qa or a "
             "band?)")
+
+
+QA_PIXEL_CLASS_BITS = 0b11111110
+"""QA_PIXEL's class flags (bits 1-7: dilated cloud, cirrus, cloud, cloud shadow, snow,
+clear, water), one of which (clear, or a cloud bit) every pixel it classifies sets."""
+
+
+def _no_class(bits: np.ndarray, real: np.ndarray) -> str | None:
+    """Why flags ``bits`` (``real``: not fill) cannot be Collection 2 ``QA_PIXEL``, from
+    pixels setting none of its class flags (:data:`QA_PIXEL_CLASS_BITS`; neither clear
+    nor cloud, which USGS never writes), or ``None``."""
+    if not real.any():
+        return None
+    none = real & ((bits & np.uint32(QA_PIXEL_CLASS_BITS)) == 0)
+    share = none.sum() / real.sum()
+    if share <= QA_PIXEL_CONTRADICTION_SHARE:
+        return None
+    example = int(bits[none][0])
+    return (f"{share:.0%} of its pixels set none of QA_PIXEL's class flags (e.g. "
+            f"{example}: neither clear, bit 6, nor cloud, bits 1 and 3, which QA_PIXEL "
+            "always sets one of), so it is not Collection 2 QA_PIXEL (a QA_RADSAT "
+            "saturation layer, or a layer whose 0 is no data: set its nodata to 0, e.g. "
+            "gdal_edit.py -a_nodata 0 FILE)")
 
 
 def _snow_and_water(bits: np.ndarray, real: np.ndarray) -> str | None:

@@ -172,12 +172,12 @@ def read_masked_band(info: RasterInfo, band: int, mask: SceneMask | None, grid: 
                               (block.shape[0] * k, block.shape[1] * k),
                               nodata=FILL_CODE[mask.kind], token=mask.token)
         wrong = foreign_name(mask.kind, mask.info.path) or foreign_codes(
-            mask.kind, codes, mask.info.nodata[0])
+            mask.kind, codes, mask.info.nodata[0], fill_checked=True)
         if wrong is not None:
             raise _not_of_kind(None, mask.info.path, mask.kind, wrong)
         block[grow(any_within(dropped(mask.kind, codes, mask.drop), k), grow_px)] = np.nan
         # no quality known: dropped, not grown
-        block[any_within(is_fill(mask.kind, codes), k)] = np.nan
+        block[any_within(is_fill(mask.kind, codes, mask.info.nodata[0]), k)] = np.nan
     if scale != 1.0 or offset != 0.0:  # in place: the block is this call's own
         block *= np.float32(scale)
         block += np.float32(offset)
@@ -362,6 +362,27 @@ def _kind_advice(why: str) -> str:
             "cloud_mask.kind (scl, qa_pixel, cfmask)")
 
 
+LAYER_SAMPLE = 64
+"""Most pixels per side of the decimated read of a quality layer by :func:`_layer_sample`."""
+
+
+def _layer_sample(info: RasterInfo) -> np.ndarray:
+    """Band 1 of the quality layer ``info`` read decimated (nearest, overviews where the
+    file has them) to at most :data:`LAYER_SAMPLE` pixels a side, for a refusal that
+    can say what the layer holds; empty when the file cannot be read (the refusal then
+    names what its header shows)."""
+    import rasterio
+    from rasterio.enums import Resampling
+    from rasterio.errors import RasterioError
+
+    try:
+        with rasterio.open(info.path) as src:
+            shape = (min(src.height, LAYER_SAMPLE), min(src.width, LAYER_SAMPLE))
+            return np.asarray(src.read(1, out_shape=shape, resampling=Resampling.nearest))
+    except (RasterioError, OSError, ValueError):
+        return np.empty(0, dtype=info.band_dtype(1))
+
+
 def check_mask_name(kind: str, path: str, *, where: str) -> None:
     """Refuse a quality layer whose file name shows a layer that no kind reads
     (:func:`~prospect.ingest.cloudmask.name_kind`), before its header is read: a
@@ -420,7 +441,11 @@ def check_scene_mask(mask: SceneMask, bands: Mapping[str, RasterInfo], grid: Reg
     if mask.info.lossy:  # codes, as a categorical source's: no value read tells its class
         raise DataError(f"{where}: {_lossy_layer(path, mask.kind, mask.info.lossy)}")
     wrong = foreign_codes(mask.kind, np.empty(0, dtype=mask.info.band_dtype(1)),
-                          mask.info.nodata[0]) or foreign_name(mask.kind, path) or \
+                          mask.info.nodata[0])
+    if wrong is not None:  # told by its nodata alone: what do its values show? (an SCL
+        # of fill 255 read, a cloud probability told as one)
+        wrong = foreign_codes(mask.kind, _layer_sample(mask.info), mask.info.nodata[0])
+    wrong = wrong or foreign_name(mask.kind, path) or \
         foreign_table(mask.kind, mask.info.classes[0] if mask.info.classes else (),
                       nodata=mask.info.nodata[0],
                       coded=mask.info.codes[0] if mask.info.codes else None)
@@ -690,8 +715,9 @@ def _sample_block(mask: SceneMask, grid: RegionGrid, xs: np.ndarray, ys: np.ndar
     if got is None:
         return None
     block, inside, ri, ci, step, _ = got
-    held = block[~is_fill(mask.kind, block)] if block.dtype.kind in "iu" else block.ravel()
-    wrong = (foreign_codes(mask.kind, held, info.nodata[0])
+    held = (block[~is_fill(mask.kind, block, info.nodata[0])] if block.dtype.kind in "iu"
+            else block.ravel())
+    wrong = (foreign_codes(mask.kind, held, info.nodata[0], fill_checked=True)
              or foreign_share(mask.kind, held, info.nodata[0])) if held.size else None
     if wrong is not None:  # the whole block read, not only the lattice's points
         raise _not_its_kind(info, mask.kind, wrong)
@@ -729,7 +755,7 @@ def _check_codes_under_values(mask: SceneMask, grid: RegionGrid, xs: np.ndarray,
         return
     block, inside, ri, ci, _ = got
     codes = block[ri, ci][valid[inside]]
-    held = codes[~is_fill(mask.kind, codes)] if codes.dtype.kind in "iu" else codes
+    held = codes[~is_fill(mask.kind, codes, nodata)] if codes.dtype.kind in "iu" else codes
     wrong = foreign_share(mask.kind, held, nodata) if held.size else None
     if wrong is not None:
         raise _not_its_kind(mask.info, mask.kind,
@@ -881,7 +907,7 @@ def sample_clear(mask: SceneMask, grid: RegionGrid, xs: np.ndarray, ys: np.ndarr
         return clear  # the layer's fill everywhere: nothing clear
     block, inside, ri, ci, step = got
     bad = grow(dropped(mask.kind, block, mask.drop), buffer_pixels(mask) / step)
-    bad = bad | is_fill(mask.kind, block)
+    bad = bad | is_fill(mask.kind, block, mask.info.nodata[0])
     clear[inside] = ~bad[ri, ci]
     return clear
 
@@ -914,8 +940,8 @@ def _any_clear(mask: SceneMask, grid: RegionGrid, rows: int) -> bool:
             n = min(rows, r1 - r)
             a, b = max(r - m, 0), min(r + n + m, src.height)
             codes = src.read(1, window=Window(e0, a, e1 - e0, b - a))
-            bad = grow(dropped(mask.kind, codes, mask.drop), grow_px) | is_fill(mask.kind,
-                                                                                codes)
+            bad = grow(dropped(mask.kind, codes, mask.drop), grow_px) | is_fill(
+                mask.kind, codes, mask.info.nodata[0])
             if (~bad[r - a:r - a + n, c0 - e0:c1 - e0]).any():
                 return True
     return False
