@@ -328,16 +328,23 @@ def write_report(directory: Path, facts: dict[str, Any]) -> Path:
     return directory / "report.md"
 
 
+def _title(facts: Mapping[str, Any]) -> str:
+    """``mineral (job)`` on one line, for a report's heading: a line break in either
+    (a name written as a YAML block) ended the heading there."""
+    mineral, job = (markdown_cell(facts.get(k)).strip() for k in ("mineral", "job"))
+    return f"{mineral} ({job})"
+
+
 def _write_report(staging: Path, facts: dict[str, Any]) -> None:
     files = _plots(staging, facts)
-    lines = [f"# Prospectivity model report: {facts.get('mineral')} ({facts.get('job')})", ""]
+    lines = [f"# Prospectivity model report: {_title(facts)}", ""]
     if facts.get("synthetic"):
         lines += ["> **SYNTHETIC DATA**: this run used synthetic inputs; the figures say "
                   "nothing about any real deposit.", ""]
     region = facts.get("region", {})
     lines += [
         f"- Estimator: `{facts.get('estimator')}`; deposit type: "
-        f"{facts.get('deposit_type') or 'n/a'}",
+        f"{markdown_cell(facts.get('deposit_type') or '').strip() or 'n/a'}",
         f"- Region: {region.get('name')} ({region.get('crs')}, {region.get('resolution')} "
         f"{_units(region)} per cell, {region.get('shape')} cells)",
         f"- Config hash: `{facts.get('config_hash')}`",
@@ -656,7 +663,7 @@ def write_score_report(directory: Path, *, quicklooks: dict[str, str],
         Title, synthetic flag, grid, metrics and output paths.
     """
     directory = Path(directory)
-    lines = [f"# Prospectivity map: {facts.get('mineral')} ({facts.get('job')})", ""]
+    lines = [f"# Prospectivity map: {_title(facts)}", ""]
     if facts.get("synthetic"):
         lines += ["> **SYNTHETIC DATA**: a map of synthetic inputs.", ""]
     grid = facts.get("region", {})

@@ -300,7 +300,8 @@ def score(
             refused.enter_context(nothing_left_when_refused(cog.parent))
         share, zero = _write_scores(out, grid, maps, attrs, synthetic=synthetic,
                               scheduler=scheduler, workers=workers,
-                              nothing_scored=lambda: _no_scored_cells(cube, ds, model.schema),
+                              nothing_scored=lambda: _no_scored_cells(
+                                  cube, ds, model.schema, model.estimator),
                               cog=cog, cog_tags={"model": f"{name}/{version}",
                                                  "synthetic": synthetic})
     if cog is not None:
@@ -362,20 +363,35 @@ def _name_calibrated_scale(maps: Any, model: Any) -> None:
                                      prospect_scale=scale)
 
 
-def _no_scored_cells(cube: Path, ds: Any, schema: dict[str, Any]) -> Exception:
+def _no_scored_cells(cube: Path, ds: Any, schema: dict[str, Any],
+                     estimator: Any) -> Exception:
     """The error for a map without a single scored cell, naming the model's variables
     that hold no data in ``cube`` (a cell is scored only where all of them are set; for
-    weights of evidence, where one of them is)."""
+    a model that scores missing evidence, weights of evidence, where one of them is).
+
+    A value that is not finite is no data, as the map takes it
+    (:func:`~prospect.models.predict.predict_block`): a layer of infinities only was said
+    to hold data ("no cell has data in all of the model's variables at once"), and a
+    random forest was told of weights of evidence's rule beside its own.
+    """
+    import numpy as np
+
     from prospect.errors import DataError
+    from prospect.models.predict import scores_missing_evidence
     from prospect.registry import model_feature_spec
 
     variables = list(model_feature_spec(schema, ds).variables)
-    empty = [v for v in variables if not bool(ds[v].notnull().any().compute())]
-    why = (f"variable(s) {', '.join(repr(v) for v in empty)} hold no data" if empty else
+    empty = [v for v in variables if not bool(np.isfinite(ds[v]).any())]
+    any_layer = scores_missing_evidence(estimator)
+    shown = ", ".join(variables[:20]) + (f" and {len(variables) - 20} more"
+                                         if len(variables) > 20 else "")
+    why = (f"variable(s) {', '.join(repr(v) for v in empty)} hold no data (no finite "
+           "value)" if empty else
            "no cell has data in all of the model's variables at once")
-    return DataError(f"{cube}: no cell could be scored: {why}; every cell needs all of "
-                     f"{', '.join(variables[:20])} (weights of evidence: one of them); "
-                     "rebuild the cube with them (nothing was written)")
+    needs = (f"a cell needs one of {shown} (the model scores missing evidence)"
+             if any_layer else f"every cell needs all of {shown}")
+    return DataError(f"{cube}: no cell could be scored: {why}; {needs}; rebuild the cube "
+                     "with them (nothing was written)")
 
 
 def _check_cube_path(cube: Path, option: str) -> None:

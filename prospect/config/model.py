@@ -339,6 +339,23 @@ def _check_sizes_listed(model: ModelConfig) -> None:
                           "unlabelled rows in (0, 1] or a whole number of rows >= 1")
 
 
+def _check_unit_cell(model: ModelConfig) -> None:
+    """Weights of evidence's ``unit_cell_area``, an area: a positive number. ``0`` was
+    taken as no value (the cell area, without a word) and ``-2500`` refused at train, after
+    ingest, as "larger than a cell"."""
+    from prospect.errors import ConfigError
+
+    unit = model.params.get("unit_cell_area")
+    if model.estimator != "weights_of_evidence" or unit is None or isinstance(unit, bool) \
+            or not isinstance(unit, int | float):
+        return  # absent, or not a number: the type check's
+    if not (math.isfinite(unit) and unit > 0):
+        raise ConfigError(
+            f"model.params.unit_cell_area = {unit!r}: the area of Bonham-Carter's unit cell "
+            "(CRS units², each deposit occupying one) must be a positive number, e.g. 2500 "
+            "for 50 x 50 metres; leave it out for the grid's cell")
+
+
 def _check_class_weight(model: ModelConfig) -> None:
     """``class_weight`` as a mapping of the two classes, 0 (background and negatives) and 1
     (positives), to positive weights, or a named scheme: another class
@@ -482,6 +499,7 @@ def check_params(model: ModelConfig) -> None:
             inner is not None:
         clf = inner  # bagged for its uncertainty: the params are the inner estimator's
     _check_sizes_listed(model)
+    _check_unit_cell(model)
     if "class_weight" in model.params:
         _check_class_weight(model)
     _check_combination(model, clf)

@@ -319,11 +319,15 @@ def model_warnings(final: BaseEstimator, names: list[str]) -> list[str]:
     lines = [_barren_line(b) for b in model.barren_classes(names)]
     lines += [_saturated_line(b) for b in model.saturated_classes(names)]
     lines += [_empty_groups_line(e) for e in model.empty_groups(names)]
-    outside = model.thresholds_outside(names)
+    absent = model.layers_without_evidence(names)
+    lines += [_no_evidence_line(a, model.n_deposits_) for a in absent]
+    told = {a["feature"] for a in absent}  # no cut-off or type helps these: said so
+    outside = [t for t in model.thresholds_outside(names) if t["feature"] not in told]
     left_out = model.layers_left_out(names)
     lines += [_threshold_outside_line(t) for t in outside]
-    out = [n for n in left_out if n not in {t["feature"] for t in outside}]
-    if outside and not out and len(left_out) == len(names):
+    told |= {t["feature"] for t in outside}
+    out = [n for n in left_out if n not in told]
+    if told and not out and len(left_out) == len(names):
         lines[-1] += "; no layer is left: the map is the prior, one value in every cell"
     if out:
         every = len(left_out) == len(names)
@@ -337,6 +341,30 @@ def model_warnings(final: BaseEstimator, names: list[str]) -> list[str]:
             + "; set model.params.evidence.<layer>.type (categorical classes) or .threshold, "
             "or check the layer against the occurrences (a layer drawn from them leaks)")
     return lines
+
+
+def _no_evidence_line(found: Mapping[str, Any], deposits: float) -> str:
+    """The line of a weights-of-evidence layer left out for a reason no type, cut-off or
+    grouping changes (:meth:`~prospect.models.woe.WeightsOfEvidenceClassifier.
+    layers_without_evidence`): it names the layer's extent or values, not those settings."""
+    name, reason = found["feature"], found["reason"]
+    if reason == "no_data":
+        where = "has no data at any training cell (nodata everywhere): it has nothing to weigh"
+        fix = "check the layer's extent and nodata"
+    elif reason == "no_deposit":
+        where = (f"has data at none of the {deposits:g} deposit(s): every one lies on its "
+                 f"gaps (nodata), and its {found['area_known']:.6g} unit cells with data "
+                 "hold none, so N(D) = 0 where it has evidence")
+        fix = ("check its extent and nodata against the occurrences (metrics.json: "
+               "labels.positives_on_gaps)")
+    else:
+        where = (f"holds one value ({found['value']:g}) at every training cell where it has "
+                 "data: its only pattern is the whole area, which is no evidence")
+        fix = "check the layer"
+    return (f"weights of evidence: layer {name!r} {where}; none of its weights is defined, "
+            "whatever its type, cut-off or groups (Bonham-Carter 1994 weighs each layer "
+            "where it has data), and it adds nothing to the posterior; "
+            f"{fix}, or leave it out of model.features")
 
 
 def _empty_groups_line(found: Mapping[str, Any]) -> str:

@@ -77,6 +77,31 @@ def _applied(weight: float, sd: float, defined: bool) -> tuple[float, float]:
     return (weight, sd * sd) if defined else (0.0, 0.0)
 
 
+def _as_gaps(X: np.ndarray) -> np.ndarray:
+    """``X`` with its infinities as NaN: no evidence, as everywhere else in Prospect."""
+    inf = np.isinf(X)
+    return np.where(inf, np.nan, X) if inf.any() else X
+
+
+def _evidence_rows(model: BaseEstimator, X: Any, y: Any = None) -> Any:
+    """``X`` (and ``y``) checked as scikit-learn checks them, with a cell holding an
+    infinity taken as a gap (NaN).
+
+    Prospect takes a non-finite value as no data everywhere (the training rows' gaps,
+    :func:`~prospect.models.predict.predict_block`'s cells to score), and weights of
+    evidence weighs a gap as missing evidence; but an infinity (a band ratio over a zero
+    band, a layer from another tool) reached scikit-learn's check, which refuses it: a
+    train stopped in a traceback ("Input X contains infinity"), and ``model score`` of a
+    cube holding one infinite cell wrote nothing, where other estimators leave such cells
+    unscored.
+    """
+    if y is None:
+        X = validate_data(model, X, reset=False, ensure_all_finite=False, dtype="float64")
+        return _as_gaps(X)
+    X, y = validate_data(model, X, y, ensure_all_finite=False, dtype="float64")
+    return _as_gaps(X), y
+
+
 class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
     """Weights-of-evidence prospectivity model (Bonham-Carter, 1994).
 
@@ -226,9 +251,17 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         n_points
             Occurrence points in each row's cell (used with ``count="points"``).
         """
-        X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype="float64")
+        X, y = _evidence_rows(self, X, y)
         self.classes_ = check_binary_target(y)
         w = check_weights(sample_weight, X)
+        for key in ("cell_area", "unit_cell_area"):
+            value = getattr(self, key)
+            if value is not None and not (isinstance(value, int | float)
+                                          and not isinstance(value, bool)
+                                          and math.isfinite(value) and value > 0):
+                # 0 was taken as no value (the cell) and a negative area gave negative
+                # counts: an area is a positive number
+                raise ValueError(f"{key} = {value!r}: an area, a positive number")
         scale = self.cell_area / (self.unit_cell_area or self.cell_area)
         area = w * scale
         deposits = self._deposits(y, w, n_points)
@@ -384,7 +417,7 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
     def posterior_logit(self, X: Any) -> np.ndarray:
         """Posterior logit: prior logit plus the weights that apply in each row."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype="float64")
+        X = _evidence_rows(self, X)
         total, _ = self._weights(X)
         return self.prior_logit_ + total
 
@@ -408,7 +441,7 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         many correlated layers and P near 1 the approximation exceeded 1.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype="float64")
+        X = _evidence_rows(self, X)
         total, var = self._weights(X)
         logit = self.prior_logit_ + total
         p = _expit(logit)
@@ -439,7 +472,7 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
             The rows' posterior logits, when already computed.
         """
         check_is_fitted(self)
-        X = np.asarray(X, dtype="float64")
+        X = _as_gaps(np.asarray(X, dtype="float64"))
         states = self._states(X)
         if logit is None:
             logit = self.prior_logit_ + self._weights(X)[0]
@@ -471,6 +504,62 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
             self._names(len(self.evidence_))
         return [names[j] for j, ev in enumerate(self.evidence_)
                 if not np.asarray(ev["defined"], bool).any()]
+
+    def layers_without_evidence(self, feature_names: list[str] | None = None
+                                ) -> list[dict[str, Any]]:
+        """Layers left out for a reason no type, cut-off or grouping can change: no data at
+        any training cell, every deposit on the layer's gaps (nodata), or one value at
+        every cell where it has data.
+
+        Each weight is counted over the cells where its layer has data (Bonham-Carter
+        1994, ch. 9; :func:`_known_totals`). A layer holding no deposit there has
+        ``N(D) = 0``, and a layer of one value has no pattern but the whole area: neither
+        can have a defined weight. A survey that covers none of the known occurrences (a
+        new block over unexplored ground, a layer clipped to another extent) was told to
+        "set model.params.evidence.<layer>.type ... or .threshold", which cannot help.
+        Returns, per such layer, its name, ``reason`` (``no_data``, ``no_deposit`` or
+        ``one_value``), the unit cells where it has data (``area_known``) and, for
+        ``one_value``, the ``value``.
+        """
+        check_is_fitted(self)
+        names = list(feature_names) if feature_names is not None else \
+            self._names(len(self.evidence_))
+        tol = max(1e-9, 1e-12 * abs(float(getattr(self, "area_total_", 0.0))))
+        out = []
+        for name, ev in zip(names, self.evidence_, strict=True):
+            if np.asarray(ev["defined"], bool).any():
+                continue
+            table = list(ev.get("table") or [])
+            value = math.nan
+            if ev["kind"] == "categorical":
+                area = float(sum(r["area"] for r in table))
+                deposits = float(sum(r["deposits"] for r in table))
+                if len(table) == 1 and not ev.get("groups"):
+                    value = float(table[0]["class"])
+            elif ev["kind"] in ("ascending", "descending"):
+                # the pattern at the last (ascending) or first (descending) cut-off is
+                # every cell with data: the layer's own N(T) and N(D)
+                area = float(ev.get("area_known", max((r["area"] for r in table),
+                                                      default=0.0)))
+                deposits = float(max((r["deposits"] for r in table), default=0.0))
+                low, high = ev.get("value_range", (math.nan, math.nan))
+                if low == high:
+                    value = float(low)
+            else:  # "empty": no data at any training cell
+                area, deposits = 0.0, 0.0
+            if not area > tol:
+                reason = "no_data"
+            elif deposits <= tol:
+                reason = "no_deposit"
+            elif math.isfinite(value):
+                reason = "one_value"
+            else:
+                continue
+            found: dict[str, Any] = {"feature": name, "reason": reason, "area_known": area}
+            if reason == "one_value":
+                found["value"] = value
+            out.append(found)
+        return out
 
     def empty_groups(self, feature_names: list[str] | None = None) -> list[dict[str, Any]]:
         """Categorical layers with a group (``evidence.<layer>.groups``) none of whose
@@ -659,7 +748,7 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
           chance alone; the Holm verdict controls that.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype="float64")
+        X = _evidence_rows(self, X)
         y = np.asarray(y)
         w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, "f8")
         area = w * self.cell_area / (self.unit_cell_area or self.cell_area)

@@ -220,9 +220,11 @@ def estimator_label(card: Mapping[str, Any]) -> str:
 
 def card_markdown(card: Mapping[str, Any]) -> str:
     """Render a completed card as Markdown."""
-    title = f"{card.get('mineral') or 'unknown mineral'}"
-    if card.get("deposit_type"):
-        title += f" ({card['deposit_type']})"
+    # one line: a deposit type written as a YAML block (``deposit_type: >``, which ends in
+    # a line break) ended the heading inside its brackets, the rest a paragraph below it
+    title = markdown_cell(card.get("mineral") or "unknown mineral").strip()
+    if str(card.get("deposit_type") or "").strip():
+        title += f" ({markdown_cell(card['deposit_type']).strip()})"
     lines = [f"# Model card: {title}", ""]
     if card.get("synthetic"):
         lines += ["> **Synthetic**: trained on synthetic data; not for real decisions.", ""]
