@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +43,9 @@ _UNIT_WORDS: dict[str, str] = {
     **dict.fromkeys(("gigalitre", "gigalitres", "gigaliter", "gigaliters"), "GL"),
     "ml": "mL", "ul": "uL", "percent": "%", "pct": "%", "ppm": "ppm", "ppb": "ppb",
     "partspermillion": "ppm", "partsperbillion": "ppb",
-    **dict.fromkeys(("nt", "nanotesla", "nanoteslas", "gamma", "gammas"), "nT"),
+    **dict.fromkeys(("nt", "nanotesla", "nanoteslas", "ntesla", "nteslas", "gamma",
+                     "gammas"), "nT"),
+    **dict.fromkeys(("tonne", "tonnes"), "t"),
     **dict.fromkeys(("mgal", "mgals", "milligal", "milligals"), "mGal"),
     **dict.fromkeys(("ugal", "ugals", "microgal", "microgals"), "uGal"),
     **dict.fromkeys(("foot", "feet"), "ft"),
@@ -55,13 +58,56 @@ _UNIT_WORDS: dict[str, str] = {
     **dict.fromkeys(("eo", "eotvos", "e\u00f6tv\u00f6s", "eotvoes", "eotvosunit",
                      "eotvosunits"), "E"),
     **dict.fromkeys(("1", "-", "none", "dimensionless", "unitless"), ""),
+    **dict.fromkeys(("permil", "permill", "permille", "\u2030"), "permil"),
+    **dict.fromkeys(("deg", "degs", "degree", "degrees", "\u00b0", "\u00ba", "arcdeg"),
+                    "deg"),
+    **dict.fromkeys(("rad", "rads", "radian", "radians"), "rad"),
 }
 """Unit words and symbols (lower case, spaces and ``_`` dropped) -> one spelling (lengths
 and times as words or abbreviations: ``millimetres`` is ``mm``, ``day`` ``d``, ``hr``
 ``h``, ``year`` ``yr``, as rainfall, uplift and flow grids write them; ``HFU``:
 the heat-flow unit of older surveys, 1 ucal/cm2/s; ``gu``: the gravity unit, 1 um/s2;
 ``NT`` and ``mgal`` as upper- or lower-case exports (Geosoft, older survey grids) write
-``nT`` and ``mGal``: no other unit is spelt so)."""
+``nT`` and ``mGal``: no other unit is spelt so; ``nTesla``, as magnetic survey exports
+spell the nanotesla; an angle's ``degrees``, ``°`` and ``radians``, a slope's, an
+aspect's or an IP phase's, as ``deg`` and ``rad``)."""
+
+_PREFIX_WORDS: dict[str, str] = {"pico": "p", "nano": "n", "micro": "u", "milli": "m",
+                                 "centi": "c", "deci": "d", "kilo": "k", "mega": "M",
+                                 "giga": "G"}
+"""SI prefixes as words, before a unit's name of :data:`_NAMED_UNITS` (``microsiemens``,
+``millivolts``)."""
+
+_NAMED_UNITS: dict[str, str] = {
+    **dict.fromkeys(("siemens", "mho", "mhos"), "S"),
+    **dict.fromkeys(("volt", "volts"), "V"),
+    **dict.fromkeys(("watt", "watts"), "W"),
+    **dict.fromkeys(("ampere", "amperes", "amp", "amps"), "A"),
+    **dict.fromkeys(("pascal", "pascals"), "Pa"),
+    **dict.fromkeys(("hertz",), "Hz"),
+    **dict.fromkeys(("second", "seconds"), "s"),
+    **dict.fromkeys(("gram", "grams", "gramme", "grammes"), "g"),
+    **dict.fromkeys(("tesla", "teslas"), "T"),
+    **dict.fromkeys(("litre", "litres", "liter", "liters"), "L"),
+    **dict.fromkeys(("metre", "metres", "meter", "meters"), "m"),
+    **dict.fromkeys(("ohm", "ohms"), "ohm"),
+}
+"""Units' names (lower case) a prefix's word may scale, and their symbols: a water's
+conductivity in ``microsiemens/cm`` is ``uS/cm``, an IP survey's chargeability in
+``millivolts per volt`` ``mV/V``. Alone they are the unit (``siemens`` is ``S``)."""
+
+
+def _named_unit(word: str) -> str | None:
+    """``word`` (a unit's name, perhaps after an SI prefix's word: ``millisiemens``) as a
+    symbol (``mS``); ``None`` where it is no such name."""
+    lower = word.lower()
+    if lower in _NAMED_UNITS:
+        return _NAMED_UNITS[lower]
+    for prefix, symbol in _PREFIX_WORDS.items():
+        if lower.startswith(prefix) and lower[len(prefix):] in _NAMED_UNITS:
+            return symbol + _NAMED_UNITS[lower[len(prefix):]]
+    return None
+
 
 _COMPOUND_WORDS: dict[str, tuple[tuple[str, int], ...]] = dict.fromkeys(
     ("ohm-m", "ohmm", "ohm-metre", "ohm-metres", "ohm-meter", "ohm-meters", "ohmmetre",
@@ -69,16 +115,32 @@ _COMPOUND_WORDS: dict[str, tuple[tuple[str, int], ...]] = dict.fromkeys(
 _COMPOUND_WORDS.update(dict.fromkeys(
     ("cps", "c/s", "countspersecond", "countpersecond", "countspersec"),
     (("counts", 1), ("s", -1))))
+_COMPOUND_WORDS.update(dict.fromkeys(
+    ("lps", "l/s", "litrespersecond", "literspersecond", "litrepersecond",
+     "literpersecond"), (("L", 1), ("s", -1))))
+_COMPOUND_WORDS.update(dict.fromkeys(
+    ("cumec", "cumecs"), (("m", 3), ("s", -1))))
 """Spellings of a product of units written as one word (resistivity's ``ohm-m``, as
-geophysics exports write it; a radiometric survey's ``cps``, counts per second) ->
-:func:`unit_key`'s key."""
+geophysics exports write it; a radiometric survey's ``cps``, counts per second; a spring,
+bore or stream flow's ``lps``, litres per second, and ``cumecs``, cubic metres per second,
+as hydrology exports write them) -> :func:`unit_key`'s key. A one-word spelling is also
+read as a factor of a longer string (``lps/km2``, a specific discharge)."""
 
-_CASED_WORDS: dict[str, str] = {"FT": "ft", "Ft": "ft", "ML": "ML", "Ml": "ML"}
+_COMPOUND_WORDS.update(dict.fromkeys(("cc", "ccm"), (("cm", 3),)))
+"""The cubic centimetre as density logs and core tables write it (``g/cc``)."""
+
+_PER_ANNUM = frozenset({"a", "y", "annum"})
+"""Symbols of the year in a denominator (``mm/a``, ``mm a-1``, per annum, as geodesy and
+uplift-rate grids write it; ``mm/y``): ``yr``. Alone or as a numerator's factor ``a`` is
+the are (100 m2) and stays as written."""
+
+_CASED_WORDS: dict[str, str] = {"FT": "ft", "Ft": "ft", "ML": "ML", "Ml": "ML", "gm": "g"}
 """Symbols matched with their case before the lower-case words: capitals that name one
 unit only (a DEM's ``FT``, as older exports write feet: lower case they would take
 femtotesla's ``fT`` for feet), and a capital ``M`` that is mega, not milli (``ML`` and
 ``Ml``, megalitres, as water allocations and the UK water industry's ``Ml/d`` write them:
-lower-cased they were ``mL``, millilitres, a factor of 10^9 apart)."""
+lower-cased they were ``mL``, millilitres, a factor of 10^9 apart), and a density log's
+``gm`` (``gm/cc``), the gram, in lower case only (``Gm`` stays a gigametre)."""
 
 _MASS_RATIOS: dict[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]] = {
     (("kg", -1), ("mg", 1)): (("ppm", 1),),  # mg/kg
@@ -156,8 +218,20 @@ def unit_key(units: str) -> tuple[tuple[str, int], ...] | str:
                 for part_symbol in ("%", name):
                     powers[part_symbol] = powers.get(part_symbol, 0) + power
                 continue
+            compound = _COMPOUND_WORDS.get(m.group(1).lower()) \
+                if m.group(1).lower() not in _UNIT_WORDS else None
+            if compound is not None:  # a one-word product as a factor: ``lps/km2``
+                for part_symbol, part_power in compound:
+                    powers[part_symbol] = powers.get(part_symbol, 0) + part_power * power
+                continue
             symbol = (_CASED_WORDS.get(m.group(1))
-                      or _UNIT_WORDS.get(m.group(1).lower(), m.group(1)))
+                      or _UNIT_WORDS.get(m.group(1).lower())
+                      or (_named_unit(m.group(1)) if len(m.group(1)) > 3 else None)
+                      or m.group(1))
+            if m.group(1).lower() in _UNIT_WORDS and not _UNIT_WORDS[m.group(1).lower()]:
+                symbol = ""  # ``1``, ``none``: no unit
+            if power < 0 and symbol.lower() in _PER_ANNUM:  # ``mm/a``: per annum
+                symbol = "yr"
             if symbol:
                 powers[symbol] = powers.get(symbol, 0) + power
     key = tuple(sorted((k, v) for k, v in powers.items() if v))
@@ -178,13 +252,25 @@ _BASES: dict[str, tuple[float, tuple[tuple[str, int], ...]]] = {
     "ft": (0.3048, (("m", 1),)), "ftUS": (1200 / 3937, (("m", 1),)),
     "mho": (1.0, (("S", 1),)), "mhos": (1.0, (("S", 1),)),
     "E": (1e-9, (("s", -2),)),
+    "t": (1e3, (("kg", 1),)),
+    "rad": (1.0, (("rad", 1),)), "deg": (math.pi / 180.0, (("rad", 1),)),
+    "cgs": (4.0 * math.pi, (("SI", 1),)),
 }
 """Unit symbols a prefix may scale: the factor to SI and the SI dimensions (``Gal`` is
 cm/s2, a gravity survey's unit; ``ft`` the international foot and ``ftUS`` the US survey
 foot, a DEM's heights in North American data; ``mho``, ohm spelt backwards, is the
 siemens of older electromagnetic surveys: their conductivity grids state ``mmho/m``, one
 unit with ``mS/m``; ``E``, the Eotvos, 1e-9 s-2, the unit of a gravity gradiometry
-survey's tensor grids, which state it ``E``, ``Eo`` or ``Eotvos``)."""
+survey's tensor grids, which state it ``E``, ``Eo`` or ``Eotvos``; ``t``, the tonne, a
+density's ``t/m3``, one unit with ``g/cm3``, scaled only by the prefixes of
+:data:`_TONNE_PREFIXES`; ``rad`` and ``deg``, a plane angle, a dimension of its own: a
+slope in ``%`` is a tangent, no factor from an angle; ``cgs``, a volume magnetic
+susceptibility in cgs (emu) units, 4 pi times the same in ``SI``, as older surveys' grids
+state it: ``10^-6 cgs``)."""
+
+_TONNE_PREFIXES = frozenset({"", "k", "M", "G"})
+"""The prefixes the tonne takes (``kt``, ``Mt``): ``mt`` is how US exports write a metric
+ton, not a millitonne, so a small prefix leaves it a unit of its own."""
 
 _RATIOS = {"%": 1e-2, "wt%": 1e-2, "ppm": 1e-6, "ppb": 1e-9, "permil": 1e-3}
 """Dimensionless ratios, as parts of one."""
@@ -220,7 +306,8 @@ def _in_si(key: tuple[tuple[str, int], ...]) -> tuple[float, tuple[tuple[str, in
             continue
         for prefix, scale in sorted(_PREFIXES.items(), key=lambda kv: -len(kv[0])):
             base = symbol[len(prefix):] if symbol.startswith(prefix) else None
-            if base in _BASES and (prefix or base == symbol):
+            if base in _BASES and (prefix or base == symbol) and (
+                    base != "t" or prefix in _TONNE_PREFIXES):
                 to_si, base_dims = _BASES[base]
                 factor *= (scale * to_si) ** power
                 for dim, p in base_dims:

@@ -473,10 +473,22 @@ def units_hint(have: object, want: object) -> str:
     for pair, words in _PAIR_HINTS:
         if kinds == pair:
             return words
+    factor: float | None = None
     if ca is not None and cb is not None:
         (fa, sa), (fb, sb) = _prefixed(ca), _prefixed(cb)
         if sa == sb and not math.isclose(fa, fb, rel_tol=1e-9):
-            return (f"one quantity scaled by a factor of {fa / fb:g}: the cube's values "
-                    "are not the model's numbers; convert the layer (or its source's "
-                    "scale) and ingest again, nothing is converted here")
+            factor = fa / fb
+    if factor is None:
+        # the units ingest converts (its unit_factor: ``lps`` and ``m3/s``, ``rad`` and
+        # ``degrees``, ``microsiemens/cm`` and ``mS/m``), as its warnings give the factor
+        from prospect.ingest.layers import unit_factor
+
+        found = unit_factor(str(have), str(want)) if str(have).strip() and \
+            str(want).strip() else None
+        if found is not None and not math.isclose(found, 1.0, rel_tol=1e-9):
+            factor = found
+    if factor is not None:
+        return (f"one quantity scaled by a factor of {factor:g}: the cube's values "
+                "are not the model's numbers; convert the layer (or its source's "
+                "scale) and ingest again, nothing is converted here")
     return ""
