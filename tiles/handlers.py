@@ -63,10 +63,16 @@ __all__ = [
 # any run of digits is a number (the URL's length bounds it): one of nine digits or more was
 # refused as "not a non-negative integer" where it is a tile past the matrix or the zooms
 _INT = re.compile(r"^[0-9]{1,64}$")
-# the extension and "@2x" in any letter case (".PNG", "@2X"): sent to the tile's one URL
-_TILE_TAIL = re.compile(r"^([0-9]{1,64})(@2x)?\.(png|webp)$", re.IGNORECASE)
-_OTHER_TAIL = re.compile(r"^[0-9]{1,64}(?:@2x)?\.([A-Za-z0-9]{1,16})$", re.IGNORECASE)
+# the extension and "@2x" in any letter case (".PNG", "@2X"): sent to the tile's one URL;
+# "@1x" (TiTiler's and MapLibre templates' scale 1) too: the tile without a suffix
+_TILE_TAIL = re.compile(r"^([0-9]{1,64})(@[12]x)?\.(png|webp)$", re.IGNORECASE)
+_OTHER_TAIL = re.compile(r"^[0-9]{1,64}(?:@[12]x)?\.([A-Za-z0-9]{1,16})$", re.IGNORECASE)
 """A tile URL asking for another format (``.jpg``, ``.pbf``): refused saying so."""
+_SCALED_TAIL = re.compile(r"^[0-9]{1,64}@([0-9]{1,3}(?:\.[0-9]{1,3})?)x\.[A-Za-z0-9]{1,16}$",
+                          re.IGNORECASE)
+"""A tile URL at a device pixel ratio other than 1 or 2 (``{y}@3x.png``, TiTiler's scales 3
+and 4, a phone's ``@1.5x``): it was told the URL form only, as if the suffix were no
+part of it."""
 
 
 _FORMS = {
@@ -117,7 +123,8 @@ def _canonical_tile(svc: TileService, request: Request, layer: Layer,
         # the coordinates as decoded (checked digits: "%31%34" is 14) and written without
         # leading zeros; the rest of the path as sent
         canonical = [_PADDED.sub("", part) for part in request.url.path.rsplit("/", 3)[1:]]
-        canonical[-1] = canonical[-1].lower()  # ".PNG", "@2X": the extension as served
+        # ".PNG", "@2X": the extension as served; "@1x": the tile's URL has no suffix
+        canonical[-1] = re.sub(r"@1x(?=\.)", "", canonical[-1].lower())
         raw = (request.scope.get("raw_path") or request.url.path.encode()).decode("latin-1")
         if raw.count("/") != request.url.path.count("/"):  # an encoded "/": as decoded
             raw = request.url.path
@@ -162,6 +169,12 @@ def parse_tile(
         if other and _INT.match(z_text) and _INT.match(x_text):
             raise ApiError(400, f"{unserved_format(other.group(1), 'PNG or WebP tiles')}; "
                                 f"{_FORMS[form]}")
+        scaled = _SCALED_TAIL.match(tail) if form == "xyz" else None
+        if scaled and _INT.match(z_text) and _INT.match(x_text):
+            raise ApiError(400, f"tiles at scale @{scaled.group(1)}x are not drawn here, "
+                                "only 256 px ({y}.png) and 512 px ones ({y}@2x.png): ask "
+                                f"{tail.split('@')[0]}@2x.png in its place, which map "
+                                "clients show at any pixel ratio")
         raise ApiError(400, _FORMS[form])
     z, x, y = int(z_text), int(x_text), int(m.group(1))
     xyz = form == "xyz"
@@ -184,7 +197,7 @@ def parse_tile(
                             f"TileMatrix {z}, TileCol is 0..{width - 1} and TileRow "
                             f"0..{height - 1}", code="TileOutOfRange",
                        locator="TILEROW" if y >= height else "TILECOL")
-    return z, x, y, 512 if m.group(2) else 256, m.group(3).lower()
+    return z, x, y, 512 if (m.group(2) or "").lower() == "@2x" else 256, m.group(3).lower()
 
 
 def float_param(request: Request, name: str, lo: float, hi: float) -> float:

@@ -911,22 +911,47 @@ layer's options becomes ``TRANSPARENT=1``): it was refused, every tile a 400, th
 meaning is plain. Words other than TRUE and FALSE (``yes``) are still refused."""
 
 
+def _css_name_hex(name: str) -> str | None:
+    """The ``RRGGBB`` digits of a CSS colour name (``white``, ``navy``; any case), or None."""
+    from PIL import ImageColor
+
+    hex_digits = ImageColor.colormap.get(name.strip().lower())
+    return hex_digits[1:].upper() if isinstance(hex_digits, str) else None
+
+
+def _colour_fix(colour: str) -> str:
+    """What to write for a ``BGCOLOR`` in a form not read: the value in ``0xRRGGBB`` where
+    its meaning is plain (a CSS name, six bare digits, CSS's ``#RRGGBBAA``), else ''."""
+    named = _css_name_hex(colour)
+    if named is not None:  # a page's CSS colour name: its value, not a guess
+        return f": write BGCOLOR=0x{named} (CSS's {colour.strip().lower()!r})"
+    if re.fullmatch(r"[0-9A-Fa-f]{6}", colour):
+        return f": write BGCOLOR=0x{colour}"
+    alpha = re.fullmatch(r"#([0-9A-Fa-f]{6})[0-9A-Fa-f]{2}", colour)
+    if alpha is not None:  # CSS's alpha digits: WMS has TRANSPARENT for that
+        return (f": a background has no alpha here; write BGCOLOR=0x{alpha.group(1)}, or "
+                "TRANSPARENT=TRUE for a transparent map")
+    return ""
+
+
 def _background(q: dict[str, str]) -> tuple[bool, tuple[int, int, int]]:
     """``TRANSPARENT`` (TRUE or FALSE, any case, or ``1``/``0``; FALSE when left out, as
-    WMS 1.1.1 and 1.3.0 both say) and ``BGCOLOR`` (``0xRRGGBB``, or CSS's ``#RRGGBB``: web
-    clients' layer options written as CSS colours were refused, every map a 400)."""
+    WMS 1.1.1 and 1.3.0 both say) and ``BGCOLOR`` (``0xRRGGBB``, or CSS's ``#RRGGBB`` and
+    ``#RGB``: web clients' layer options written as CSS colours were refused, every map a
+    400). A CSS colour name (``white``) is refused, naming its ``0xRRGGBB``."""
     transparent = q.get("TRANSPARENT", "FALSE")
     transparent = _BOOLEAN_SPELLINGS.get(transparent.upper(), transparent)
     if transparent.upper() not in ("TRUE", "FALSE"):
         raise ApiError(400, f"TRANSPARENT must be TRUE or FALSE, got {transparent[:16]!r}",
                        locator="TRANSPARENT")
     colour = q.get("BGCOLOR", "0xFFFFFF")
+    short = re.fullmatch(r"#([0-9A-Fa-f]{3})", colour)  # CSS's #fff: #ffffff, as pages read it
+    if short is not None:
+        colour = "#" + "".join(digit * 2 for digit in short.group(1))
     written = re.fullmatch(r"(?:0[xX]|#)([0-9A-Fa-f]{6})", colour)
     if written is None:
-        bare = re.fullmatch(r"[0-9A-Fa-f]{6}", colour)
         raise ApiError(400, "BGCOLOR must be a colour written 0xRRGGBB (e.g. 0xFFFFFF for "
-                            f"white), got {colour[:16]!r}"
-                            + (f": write BGCOLOR=0x{colour}" if bare else ""),
+                            f"white), got {colour[:16]!r}" + _colour_fix(colour[:40]),
                        locator="BGCOLOR")
     rgb = int(written.group(1), 16)
     return transparent.upper() == "TRUE", (rgb >> 16, (rgb >> 8) & 0xFF, rgb & 0xFF)

@@ -148,9 +148,11 @@ def _check_key_entry(agency: str, digest: str, layers: list[str], expires: str |
         first = exc.errors()[0]
         where = _KEY_OPTIONS.get(str(first["loc"][0]), str(first["loc"][0])) \
             if first["loc"] else "serve-key"
-        hint = " (ISO 8601, e.g. 2027-06-30)" if where == "--expires" else ""
+        message = str(first["msg"]).removeprefix("Value error, ")
+        hint = " (ISO 8601, e.g. 2027-06-30)" \
+            if where == "--expires" and "ISO 8601" not in message else ""
         raise ConfigError(f"serve-key: {where} {str(first.get('input'))[:60]!r}: "
-                          f"{first['msg']}{hint}") from None
+                          f"{message}{hint}") from None
     when = entry.expires
     if when is not None:
         when = when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)

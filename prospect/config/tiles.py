@@ -545,6 +545,99 @@ class AgencyKeyConfig(StrictModel):
             return value.lower()
         return f"{_NOT_A_DIGEST}{len(value)} characters)" if isinstance(value, str) else value
 
+    @field_validator("requests_per_minute", mode="before")
+    @classmethod
+    def _rate_with_its_unit(cls, value: Any) -> Any:
+        """``requests_per_minute`` written as rate limiters write a rate: ``60/min``,
+        ``60/minute``, ``1/s``, ``3600 per hour`` (flask-limiter's and slowapi's strings,
+        nginx's ``60r/m``). Each was "Input should be a valid integer, unable to parse
+        string as an integer", naming neither the unit nor what to write. A rate in whole
+        requests per minute is read as that number; another is refused, naming the
+        nearest."""
+        import re
+
+        if not isinstance(value, str):
+            return value
+        rate = re.fullmatch(r"\s*(\d+)\s*r?\s*(?:/|per\s)\s*(s|sec|second|m|min|minute|h|hr|"
+                            r"hour|d|day)s?\s*", value, re.IGNORECASE)
+        if rate is None:
+            return value
+        count, unit = int(rate[1]), rate[2].lower()
+        per_minute = {"s": count * 60.0, "h": count / 60.0,
+                      "d": count / 1440.0}.get(unit[0], float(count))
+        if per_minute.is_integer():  # 0/min: refused by the field's bounds, as 0 is
+            return int(per_minute)
+        nearest = max(1, round(per_minute))
+        raise ValueError(f"requests_per_minute {value.strip()[:30]!r} is {per_minute:.4g} "
+                         "requests a minute, and the limit is a whole number of requests per "
+                         f"minute: write requests_per_minute: {nearest} (the nearest)")
+
+    @field_validator("expires", mode="before")
+    @classmethod
+    def _expiry_as_written(cls, value: Any) -> Any:
+        """``expires`` as a date or time in ISO 8601, its basic form included.
+
+        A number was read as a Unix time: ``expires: 20270630`` (ISO 8601's basic form of
+        2027-06-30, as ``date +%Y%m%d`` and many agencies' systems write it; quoted too)
+        became 1970-08-23, so the key was refused on every request from the start, and
+        ``serve-key --expires 20270630`` said "that is in the past". Eight digits that make
+        a date are that date; another number is refused, naming the date it would be as a
+        Unix time. ``20270630T120000Z`` was told "the unit is no part of the value" and
+        ``2027/06/30`` pydantic's "invalid date separator": each now names the ISO 8601
+        form to write.
+        """
+        import re
+        from datetime import UTC
+        from datetime import date as _date
+
+        if isinstance(value, bool) or value is None or isinstance(value, _date):
+            return value
+        text = str(value).strip() if isinstance(value, int | float | str) else None
+        if text is None:
+            return value
+        if re.fullmatch(r"\d{8}", text):  # ISO 8601 basic: YYYYMMDD
+            try:
+                return datetime.strptime(text, "%Y%m%d")
+            except ValueError:
+                pass  # no such day: refused below as a number
+        elif isinstance(value, str) and not re.fullmatch(r"[+-]?\d+(\.\d*)?", text):
+            from pydantic import TypeAdapter, ValidationError
+
+            try:  # what pydantic reads (RFC 3339 and ISO 8601's extended form) as before
+                return TypeAdapter(datetime).validate_python(text)
+            except ValidationError:
+                pass
+            try:
+                return datetime.fromisoformat(text)  # the basic form too: 20270630T1200Z
+            except ValueError:
+                pass
+        ymd = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", text)
+        dmy = re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", text)
+        fix = "write it YYYY-MM-DD (e.g. 2027-06-30, or 2027-06-30T12:00Z with a time)"
+        if ymd is not None:
+            parts: tuple[int, int, int] | None = (int(ymd[1]), int(ymd[2]), int(ymd[3]))
+        elif dmy is not None and int(dmy[1]) > 12:  # day first, and no month 13 or above
+            parts = (int(dmy[3]), int(dmy[2]), int(dmy[1]))
+        else:
+            parts = None
+        what = "is not a date or time as ISO 8601 writes them"
+        if parts is not None:
+            try:
+                fix = f"write {_date(*parts).isoformat()} (YYYY-MM-DD)"
+            except ValueError:
+                what = "names no day of the calendar"
+        elif dmy is not None:
+            what = "is no ISO 8601 date, and its day and month cannot be told apart"
+        if isinstance(value, int | float) or re.fullmatch(r"[+-]?\d+(\.\d*)?", text):
+            try:
+                unix = datetime.fromtimestamp(float(text), tz=UTC)
+                as_unix = f" (as a Unix time it would be {unix:%Y-%m-%dT%H:%MZ})"
+            except (ValueError, OverflowError, OSError):
+                as_unix = ""
+            raise ValueError(f"expires {text[:30]!r} is a number, not a date{as_unix}; "
+                             "the expiry is a date in ISO 8601: " + fix)
+        raise ValueError(f"expires {text[:40]!r} {what}; {fix}")
+
 
 class ServeConfig(StrictModel):
     """The tile server: its layers, zoom limits, caching and agency keys."""
