@@ -1371,8 +1371,13 @@ def column_values_and_limits(
     line or feature number); a common fill (:data:`POINT_FILLS`) on two or more kept rows
     that is not declared is a warning naming it and ``nodata:``. ``strict=False`` (a
     label's grade, which training checks) reads a column without any number as all NaN;
-    its cells that are not numbers (``'150 mg/L'``, ``'<20'``) are NaN with the warning
-    too: a label without a grade is never a positive.
+    its cells that are not numbers (``'150 mg/L'``) are NaN with the warning too: a label
+    without a grade is never a positive; a grade below a limit read (``'<20'``) is left
+    out of that warning (the labels say it as a negative or undecided), as a surface's
+    value below one is (said as half its limit). A cell written in a unit the column
+    cannot read it in is said with the fix (:func:`_other_unit_fix`); one in another size
+    of the column's unit (``<5 µg/L``, ``800 µg/L`` among mg/L) is converted
+    (:func:`_cell_factor`).
 
     Columns beside it that say how to read it (:mod:`prospect.io.companions`): a value
     its qualifier column (``flag``, or one found by name) or its detection-limit column
@@ -1420,12 +1425,19 @@ def column_values_and_limits(
     # an empty cell, or ArcGIS's spelling of one ('<Null>'): missing without a word
     empty = (text == "") | text.str.fullmatch(r"<\s*null\s*>", case=False)
     bad = ~np.isfinite(values) & (series.notna() & ~empty).to_numpy() & keep
-    if below_as_half:  # (its limit is read: said with the others below a limit; a limit
-        # written with a unit is read in the unit the table states, as it is below)
-        stated_unit = unit or (frame.attrs.get("units") or {}).get(column)
+    stated_unit = unit or (frame.attrs.get("units") or {}).get(column)
+    if below_as_half or not strict:  # (its limit is read: said with the others below a
+        # limit, a surface's as half of it, a label's grade by the labels as a negative or
+        # undecided; a limit written with a unit is read in the unit the table states, as
+        # it is below)
         bad &= ~np.isfinite(_cell_limits(series, path, column, frame.attrs, stated_unit))
     if bad.any():
         at = bad.nonzero()[0]
+        other, other_unit = _cells_in_other_units(series, bad, column, stated_unit)
+        kinds = [_other_unit_fix(column, stated_unit, text[other], other_unit)
+                 ] if other_unit is not None else []
+        if (bad & ~other).any():
+            kinds.append(_what_cells_are(text[bad & ~other], label=not strict)[2:])
         warnings.warn(DataWarning(
             f"{path}: {len(at)} of {int(keep.sum())} value(s) in column {column!r} are not "
             f"finite numbers and are read as missing ({_listed(numbers, at, what)}; e.g. "
@@ -1434,7 +1446,7 @@ def column_values_and_limits(
                "threshold grades the labels (without one, every record is a positive, "
                "whatever its grade; with one, a grade below a detection limit at or under "
                "it is a negative)")
-            + _what_cells_are(text[bad], label=not strict)), stacklevel=3)
+            + "; " + "; ".join(kinds)), stacklevel=3)
     values = np.where(bad, np.nan, values)
     _warn_overflow(frame, column, keep, path, numbers, what)
     if nodata:
@@ -1500,7 +1512,9 @@ def column_values_and_limits(
         _warn_zero_spike(values, keep, path, column, numbers, what)
     _refuse_depths_of_both_signs(values, keep, path, column, numbers, what)
     if below_as_half:  # (after the checks above, which read the measured values alone)
-        values = _halved_limits(values, limit, written, keep, path, column, numbers, what)
+        values = _halved_limits(values, limit, written, keep, path, column, numbers, what,
+                                as_written=pd.Series(frame[column]).reset_index(drop=True),
+                                unit=unit)
     above = limited.above if limited.above is not None else np.zeros(len(values), bool)
     return Limited(values[keep], limit[keep], above[keep])
 
@@ -1524,11 +1538,15 @@ HALF_LIMIT_NOTE = ("half the detection limit (values below a limit; the common "
 
 def _halved_limits(values: np.ndarray, limit: np.ndarray, written: np.ndarray,
                    keep: np.ndarray, path: Path, column: str, numbers: np.ndarray,
-                   what: str) -> np.ndarray:
+                   what: str, as_written: pd.Series | None = None,
+                   unit: str | None = None) -> np.ndarray:
     """``values`` with each kept value below a known detection limit (``limit``; a cell
     written ``<5``: ``written``) read as half that limit, with a warning of the cells so
     written (those of a companion column or a negative concentration are said by
-    :func:`~prospect.io.companions.limited_values`).
+    :func:`~prospect.io.companions.limited_values`), its example the first cell as the
+    table writes it (``as_written``: ``'ND(5)'``, ``'<5 µg/L'``; it was shown as ``'<5'``,
+    whatever was written, so the user could not find it), and half of a limit converted
+    from its cell's unit into the column's (``unit``) said in the column's unit.
 
     A surface's value below a detection limit was left out of it: where low values cluster
     (the samples below the limit lie together), the surface there was interpolated from
@@ -1540,10 +1558,20 @@ def _halved_limits(values: np.ndarray, limit: np.ndarray, written: np.ndarray,
     if cells.any():
         at = cells.nonzero()[0]
         first = float(written[at[0]])
+        cell = as_written.iloc[int(at[0])] if as_written is not None else None
+        shown = (repr(cell.strip()) if isinstance(cell, str) and cell.strip()
+                 else f"'<{_text(first)}'")
+        # (a limit converted from its cell's unit, '<5 µg/L', is said in the column's)
+        m = _BELOW_CELL.fullmatch(_below_written(cell.strip())) \
+            if isinstance(cell, str) else None
+        said = _cell_unit(re.sub(_BELOW_QUALIFIER, "", m.group(1))) if m else None
+        stated = stated_concentration(column, unit)
+        factor = _cell_factor(said[1], stated) if said is not None else None
+        half = _text(first / 2) + (f" {stated}" if factor not in (None, 1.0) else "")
         warnings.warn(DataWarning(
             f"{path}: {len(at)} of {int(keep.sum())} value(s) in column {column!r} are below "
-            f"a detection limit ({_listed(numbers, at, what)}; e.g. '<{_text(first)}'): each "
-            f"is read as half its limit ({_text(first / 2)}), the common substitution in "
+            f"a detection limit ({_listed(numbers, at, what)}; e.g. {shown}): each "
+            f"is read as half its limit ({half}), the common substitution in "
             "geochemistry (left out, they would lift the surface where low values cluster); "
             "to use other values, give them as numbers in their cells"), stacklevel=4)
     return np.where(halved, limit / 2, values)
@@ -1689,16 +1717,66 @@ def _below_written(cell: str) -> str:
     return f"<{m.group(1)}" if m else cell
 
 
+def _cell_factor(said: str, column_unit: str | None) -> float | None:
+    """The factor that turns a number a cell writes in the unit ``said`` (``5 µg/L``)
+    into the unit its column states (``column_unit``: ``units:``, a header's, a row of
+    units'): 1 for the same unit, the conversion for another size of the same quantity
+    (µg/L in a column of mg/L: 0.001; ppb under ``Li_ppm``: 0.001; g/L: 1000), else
+    ``None`` (no unit stated, or one of another quantity: mg/L under ppm)."""
+    from prospect.ingest.layers import unit_factor, unit_key
+
+    if column_unit is None:
+        return None
+    if unit_key(said) == unit_key(column_unit):
+        return 1.0
+    return unit_factor(said, column_unit)
+
+
+def _cells_in_other_units(series: pd.Series, keep: np.ndarray, column: str,
+                          unit: str | None) -> tuple[np.ndarray, str | None]:
+    """Which kept cells (a value, ``30 mg/L``, or a limit, ``<5.0 mg/L``, ``ND(5 mg/L)``)
+    write a concentration unit that cannot be read in the column's (``unit``, else its
+    header's): none stated, or one of another quantity; and those units (``mg/L or
+    ppm``), ``None`` where there is none."""
+    column_unit = stated_concentration(column, unit)
+    hit = np.zeros(len(series), bool)
+    units: list[str] = []
+    for i, cell in enumerate(series):
+        if not (keep[i] and isinstance(cell, str)):
+            continue
+        text = _below_written(cell.strip())
+        m = _BELOW_CELL.fullmatch(text)
+        said = _cell_unit(re.sub(_BELOW_QUALIFIER, "", m.group(1)) if m else text)
+        if said is not None and _cell_factor(said[1], column_unit) is None:
+            hit[i] = True
+            units += [said[1]] if said[1] not in units else []
+    return hit, " or ".join(units) if units else None
+
+
+def _other_unit_fix(column: str, unit: str | None, cells: pd.Series, said: str) -> str:
+    """What a value column's cells written in a unit it cannot read them in are
+    (:func:`_cells_in_other_units`), and the fix, for :func:`_what_cells_are`."""
+    stated = stated_concentration(column, unit)
+    n, first, one = len(cells), cells.iloc[0], said.split(" or ")[0]
+    if stated is None:
+        return (f"{n} are written in {said}, a unit the column does not state ({first!r}): "
+                f"state the column's unit ('units: {{{column}: {one}}}' in the points "
+                f"source, or a header such as '{column} [{one}]') and they are read, "
+                "or write numbers only (units belong in the header)")
+    return (f"{n} are written in {said}, which is no size of the column's {stated} "
+            f"({first!r}): convert them to {stated} and write numbers only (units belong in "
+            "the header)")
+
+
 def _cell_limits(series: pd.Series, path: Path, column: str, attrs: dict[str, Any],
                  unit: str | None) -> np.ndarray:
     """The limit of each cell written below one (``<5``, ``< 0,5``), in the table's
     notation, NaN elsewhere. A limit written with a unit (``<5 ppm``) counts where the
-    unit is the column's (``unit``, else its header's); with another, or none known, it
-    is NaN. A limit the value may equal (``<=30``, ``≤ 30``) is given as the next float
-    above it, so that ``limit <= threshold`` holds where the value is below the
-    threshold for certain."""
-    from prospect.ingest.layers import unit_key
-
+    unit is the column's (``unit``, else its header's), or another size of its quantity,
+    converted (``<5 µg/L`` in a column of mg/L: 0.005; it was missing, said as "give them
+    as numbers"); with another quantity's, or none known, it is NaN. A limit the value
+    may equal (``<=30``, ``≤ 30``) is given as the next float above it, so that
+    ``limit <= threshold`` holds where the value is below the threshold for certain."""
     out = np.full(len(series), np.nan)
     if pd.api.types.is_numeric_dtype(series.dtype):
         return out
@@ -1710,12 +1788,14 @@ def _cell_limits(series: pd.Series, path: Path, column: str, attrs: dict[str, An
         return out
     column_unit = stated_concentration(column, unit)
     bare = rest.copy()
+    scale = np.ones(len(series))
     for i in np.flatnonzero(found):
         said = _cell_unit(str(rest.iloc[i]))
         if said is not None:
-            same = column_unit is not None and unit_key(said[1]) == unit_key(column_unit)
-            bare.iloc[i] = said[0] if same else ""
-    read = _numbers(bare.where(found, ""), path, column, attrs)
+            factor = _cell_factor(said[1], column_unit)
+            bare.iloc[i] = said[0] if factor is not None else ""
+            scale[i] = factor or 1.0
+    read = _numbers(bare.where(found, ""), path, column, attrs) * scale
     inclusive = text.str.match(r"\s*(?:<=|≤|&lt;=)").fillna(False).to_numpy(bool)
     read = np.where(inclusive, np.nextafter(read, np.inf), read)
     return np.where(found & np.isfinite(read) & (read > 0), read, np.nan)
@@ -1920,7 +2000,8 @@ def _unit_text(series: pd.Series, frame: pd.DataFrame, column: str, keep: np.nda
     if not read:
         return series
     if (filled & ~limit & ~hit).any():
-        return _header_unit_cells(series, column, read, path, numbers, what, unit)
+        return _header_unit_cells(series, column, read, path, numbers, what, unit,
+                                  frame.attrs)
     kinds: dict[Any, list[int]] = {}
     for i, (_, unit) in read.items():
         kinds.setdefault(unit_key(unit), []).append(i)
@@ -1941,32 +2022,53 @@ def _unit_text(series: pd.Series, frame: pd.DataFrame, column: str, keep: np.nda
 
 def _header_unit_cells(series: pd.Series, column: str, read: dict[int, tuple[str, str]],
                        path: Path, numbers: np.ndarray, what: str,
-                       unit: str | None) -> pd.Series:
+                       unit: str | None, attrs: dict[str, Any] | None = None) -> pd.Series:
     """``series`` with its cells written with a unit (``read``: row -> number, unit) among
     plain numbers read as their numbers where each names the unit the column states
     (``unit``, else its header's: :func:`~prospect.io.companions.stated_concentration`),
-    with one warning naming them; unchanged (those cells missing, said as "not finite
-    numbers") where the column states no unit or a cell names another.
+    or converted to it where a cell names another size of its quantity (``800 µg/L``
+    under ``li [mg/L]``: 0.8; :func:`_cell_factor`), with one warning naming each kind;
+    the others unchanged (missing, said as "not finite numbers" with the fix) where the
+    column states no unit or a cell names one of another quantity.
 
     A well's ``30 ppm`` under ``Li_ppm`` among plain numbers (a value typed in by hand
     into an export) was read as missing, and the well left out of the surface, though
-    the header says the plain numbers are ppm too (a limit ``<5 ppm`` there was read)."""
-    from prospect.ingest.layers import unit_key
-
+    the header says the plain numbers are ppm too (a limit ``<5 ppm`` there was read); so
+    was a well's ``800 µg/L`` among mg/L, a number of a known size, "write numbers only"."""
     stated = stated_concentration(column, unit)
-    if stated is None or any(unit_key(u) != unit_key(stated) for _, u in read.values()):
+    factors = {i: f for i, (_, u) in read.items()
+               if (f := _cell_factor(u, stated)) is not None}
+    if stated is None or not factors:
         return series
-    at = np.asarray(sorted(read))
-    first = int(at[0])
-    warnings.warn(DataWarning(
-        f"{path}: {at.size} value(s) in column {column!r} among plain numbers are written "
-        f"with the unit the column states, {stated} ({_listed(numbers, at, what)}; e.g. "
-        f"{_shown(series.iloc[first])}): each is read as its number; write numbers alone "
-        "in the cells (the unit belongs in the header)"), stacklevel=4)
+    bare = pd.Series([read[i][0] if i in factors else None for i in range(len(series))],
+                     index=series.index, dtype=object)
+    for kind, rows in (("same", [i for i in sorted(factors) if factors[i] == 1.0]),
+                       ("other", [i for i in sorted(factors) if factors[i] != 1.0])):
+        if not rows:
+            continue
+        at = np.asarray(rows)
+        first = int(at[0])
+        if kind == "same":
+            warnings.warn(DataWarning(
+                f"{path}: {at.size} value(s) in column {column!r} among plain numbers are "
+                f"written with the unit the column states, {stated} "
+                f"({_listed(numbers, at, what)}; e.g. {_shown(series.iloc[first])}): each is "
+                "read as its number; write numbers alone in the cells (the unit belongs in "
+                "the header)"), stacklevel=4)
+            continue
+        number = _numbers(pd.Series([read[i][0] for i in rows]), path, column, attrs)
+        converted = number * np.asarray([factors[i] for i in rows])
+        for i, v in zip(rows, converted, strict=True):
+            bare.iloc[i] = float(v) if np.isfinite(v) else None
+        warnings.warn(DataWarning(
+            f"{path}: {at.size} value(s) in column {column!r} among plain numbers are "
+            f"written in another unit than the column's {stated} "
+            f"({_listed(numbers, at, what)}; e.g. {_shown(series.iloc[first])}, read as "
+            f"{_text(float(converted[0]))} {stated}): each is converted to {stated}; write "
+            f"numbers alone in the cells, all in {stated} (the unit belongs in the header)"),
+            stacklevel=4)
     hit = np.zeros(len(series), bool)
-    hit[at] = True
-    bare = pd.Series([read[i][0] if i in read else None for i in range(len(series))],
-                     index=series.index)
+    hit[list(factors)] = True
     return series.where(~hit, bare)
 
 
@@ -3695,6 +3797,14 @@ samples it holds. Read as a group of records at several places (as the USGS lith
 database's ``Site_ID`` beside ``Ftr_ID``), such a column was not checked: a collar copied
 onto a wrong row of an assay table went without a word."""
 
+_SITE_NAMES = frozenset(("site", "sitename", "samplesite", "samplingsite"))
+"""Plain names of a column naming each record's sampling site (``site``, ``Site Name``), as
+a water-chemistry or hand-kept well table writes it: checked as the :data:`_ID_NAMES` are
+(a site given again 10 km off, its coordinates copied onto the wrong row, was a sample of
+its own without a word), except that a site's records within :data:`_COLLAR_REACH_M` of
+its first are at one place (a spring sampled again, its place surveyed again), and a site
+beside a column naming each record (``sample_id``) is a group of samples, not checked."""
+
 
 def warn_ids_at_several_places(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Path,
                                numbers: np.ndarray, what: str) -> None:
@@ -3708,16 +3818,18 @@ def warn_ids_at_several_places(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Pa
     samples) is no ID column;
     records repeating an ID at one place (samples of one well at several depths) are
     the surfaces' "two or more records at one place" warning."""
-    names = [c for c in gdf.columns if c != gdf.geometry.name and _plain(str(c)) in _ID_NAMES]
+    names = [c for c in gdf.columns if c != gdf.geometry.name
+             and _plain(str(c)) in _ID_NAMES | _SITE_NAMES]
     rows = np.flatnonzero(keep)
     if rows.size < 3:
         return
     geoms = gdf.geometry.iloc[rows].to_numpy()
     for name in names:  # (a site's features' own IDs beside its Site_ID: the site a group)
         hole = _plain(str(name)) in _HOLE_NAMES  # (a hole's samples lie at its collar)
+        site = _plain(str(name)) in _SITE_NAMES  # (a site's, near its first: one place)
         group = _other_record_ids(gdf, name, rows)
         if (hole or not group) and _warn_id_at_places(
-                gdf, name, rows, geoms, path, numbers, what, hole=hole, group=group):
+                gdf, name, rows, geoms, path, numbers, what, hole=hole, group=group or site):
             return
 
 
