@@ -50,9 +50,12 @@ __all__ = [
     "StagePlan",
     "another_config_note",
     "count_layers",
+    "differences_without_a_time_axis",
+    "features_of_a_time_axis",
     "files_here",
     "format_bytes",
     "later_variables",
+    "made_twice",
     "plan_job",
     "refuse_bounds_in_extent_order",
     "refuse_foreign_manifest",
@@ -62,6 +65,9 @@ __all__ = [
     "refuse_too_many_folds",
     "refuse_unmade_variables",
     "refuse_unsafe_output_folder",
+    "tiles_of_a_time_axis",
+    "tiles_without_a_model",
+    "time_axis_variables",
     "unmade_bands",
     "warn_labels_of_another_commodity",
 ]
@@ -1096,6 +1102,18 @@ def refuse_unmade_variables(job: JobConfig, ingested: list[str],
         raise ConfigError(f"{where}sources: two sources make variables {twins[0]!r} and "
                           f"{twins[1]!r}, which differ only in case; {_CASE_FOLDERS}: "
                           "rename a source or its bands")
+    twice_later = made_twice(job)
+    if twice_later:
+        first_name, first, name, later = twice_later
+        also = f"so does {first}" if first_name == name else \
+            f"{first} one named {first_name!r}, which differs only in case (a disk that " \
+            "ignores case holds the two as one)"
+        dropped = " (and the model leaves a variable of its outputs' names out of its " \
+            "features)" if later.startswith("model") else ""
+        raise ConfigError(
+            f"{where}{later} makes a variable {name!r}, and {also}: the later stage "
+            f"would replace the other's in the cube without a word{dropped}; "
+            f"{_rename_hint(first, later)}")
     made = later_variables(job)
     clash = sorted(set(made) & set(ingested))
     if clash:
@@ -1114,6 +1132,10 @@ def refuse_unmade_variables(job: JobConfig, ingested: list[str],
     unread = unmade_bands(job, ingested)
     if unread:
         raise ConfigError(f"{where}indices: {unread}")
+    unscored = tiles_without_a_model(job, ingested) or tiles_of_a_time_axis(job) or \
+        differences_without_a_time_axis(job, ingested) or features_of_a_time_axis(job)
+    if unscored:
+        raise ConfigError(f"{where}{unscored}")
     unmade = unmade_layers(job, ingested)
     if unmade:
         raise ConfigError(
@@ -1127,6 +1149,151 @@ def refuse_unmade_variables(job: JobConfig, ingested: list[str],
             f"ingest makes {sorted(ingested)}, and the indices, change and economics "
             "stages their layers: fix the names, or leave 'features' out to use every "
             "variable")
+
+
+def tiles_without_a_model(job: JobConfig, ingested: Iterable[str] = (),
+                          example: str | None = None) -> str:
+    """Why ``job``'s tiles cannot be made, where its ``tiles`` section names no ``layers``
+    (so it tiles the model's probability and uncertainty maps) and it has no ``model``
+    section; ``""`` otherwise. ``ingested``: the ingest stage's variables, where known;
+    ``example``: a variable to name in the fix (the first of ``ingested`` by default).
+
+    ``tiles: {max_zoom: 13}`` in a job of survey layers was "tiles.layers: no stage of
+    this job makes the variable(s) ['probability', 'uncertainty'] ...: fix 'variable'",
+    of a key the user did not write, and ``prospect tiles`` ran the stage and failed with
+    "run the score stage first", a stage the job cannot run.
+    """
+    if job.tiles is None or job.model is not None or "layers" in job.tiles.model_fields_set:
+        return ""
+    names = sorted(ingested)
+    example = example or (names[0] if names else "<a cube variable>")
+    made = f" (ingest makes {names}, the indices stage its indices)" if names else ""
+    return ("tiles: the section names no 'layers', so it tiles the model's probability "
+            "and uncertainty maps, and the job has no 'model' section; list the cube "
+            f"variables to tile, e.g. layers: [{{variable: {example}}}]{made}, or add a "
+            "model")
+
+
+def time_axis_variables(job: JobConfig) -> dict[str, str]:
+    """The cube variables of ``job`` that have a time axis, each with what it is in words:
+    the bands stacked over ``timeseries.dates``, and the indices reading one of them;
+    empty without a time series."""
+    ts = job.timeseries
+    if ts is None:
+        return {}
+    stacked = set(ts.dates[0].bands)
+    timed = {band: "a band stacked over timeseries.dates" for band in sorted(stacked)}
+    cfg = job.indices
+    if cfg is not None and (cfg.names or cfg.custom):
+        from prospect.indices.bands import load_sensor
+        from prospect.indices.plan import plan_indices
+
+        try:
+            planned = plan_indices(cfg.names, sensor=load_sensor(cfg.sensor),
+                                   custom=dict(cfg.custom), bands=dict(cfg.bands),
+                                   constants=dict(cfg.constants)).indices
+        except ProspectError:  # the indices stage names what is wrong with the section
+            planned = ()
+        for index in planned:
+            read = sorted({var for _, var in index.bands if var in stacked})
+            if read:
+                timed[index.name] = (f"an index of the band{'s' if len(read) > 1 else ''} "
+                                     f"{', '.join(read)} stacked over timeseries.dates")
+    return timed
+
+
+def tiles_of_a_time_axis(job: JobConfig) -> str:
+    """Why a tile layer of ``job`` cannot show its variable, one of a time axis (a band
+    stacked over ``timeseries.dates``, or an index reading one:
+    :func:`time_axis_variables`), where one does; ``""`` otherwise.
+
+    A tile layer is one map, and the tiles of ``NDVI`` of a job whose NDVI is computed on
+    bands stacked over 1990 and 2014 (the Wageningen job, ``variable: NDVI`` beside its
+    ``NDVI_change``) were made of the first date's alone (the reader's first band), titled
+    ``NDVI``, with its value range taken over both dates, and the run said nothing.
+    """
+    ts = job.timeseries
+    if ts is None or job.tiles is None:
+        return ""
+    timed = time_axis_variables(job)
+    dates = [str(d.date) for d in ts.dates]
+    for i, layer in enumerate(job.tiles.layers):
+        name = layer.variable
+        if name not in timed:
+            continue
+        change = f"tile {name}_change" + ("" if name in ts.difference else
+                                          f" (list {name} in timeseries.difference)")
+        own = [d.bands[name] for d in ts.dates] if name in ts.dates[0].bands else []
+        either = f", or one date's own variable ({', '.join(own)})" if own else ""
+        return (f"tiles.layers[{i}].variable: {name!r} is {timed[name]}, one map per date "
+                f"({', '.join(dates)}), and a tile layer shows one map: its tiles would "
+                f"show {dates[0]} alone; {change}{either}")
+    return ""
+
+
+def features_of_a_time_axis(job: JobConfig) -> str:
+    """Why a ``model.features`` (or ``model.focal.variables``) name of ``job`` cannot be a
+    feature: it has a time axis (:func:`time_axis_variables`), one map per date, and a
+    feature is one value per cell; ``""`` otherwise.
+
+    The train stage refused it (``prospect.features.stack._check_plain_layers``), after
+    the whole ingest and the indices had run over the region, in a line naming no config
+    file, exit 1; ``prospect plan`` said nothing.
+    """
+    ts, model = job.timeseries, job.model
+    if ts is None or model is None:
+        return ""
+    timed = time_axis_variables(job)
+    focal = model.focal.variables if model.focal is not None else None
+    for key, names in (("model.features", model.features), ("model.focal.variables", focal)):
+        for name in names or ():
+            if name not in timed:
+                continue
+            change = f"{name}_change" + ("" if name in ts.difference else
+                                         f" (list {name} in timeseries.difference)")
+            own = [d.bands[name] for d in ts.dates] if name in ts.dates[0].bands else []
+            either = f", one date's own variable ({', '.join(own)})" if own else ""
+            dates = ", ".join(str(d.date) for d in ts.dates)
+            return (f"{key}: {name!r} is {timed[name]}, one map per date ({dates}), and a "
+                    f"feature is one value per cell; name its change {change}{either}, or "
+                    f"leave it out of {key}")
+    return ""
+
+
+def differences_without_a_time_axis(job: JobConfig, ingested: Iterable[str] = ()) -> str:
+    """Why a ``timeseries.difference`` name of ``job`` has no change to compute: no stage
+    makes it, or it has no time axis (:func:`time_axis_variables`); ``""`` otherwise.
+    ``ingested``: the ingest stage's variables, where known.
+
+    ``difference: [heat]`` (a source: one map, not one per date) and ``difference:
+    [NDVI]`` without NDVI in ``indices.names`` planned without a word, and the screen
+    stage found them after the whole ingest and the indices (hours on a real region), in
+    a line naming no config file, exit 1.
+    """
+    ts = job.timeseries
+    if ts is None or not ts.difference:
+        return ""
+    timed = time_axis_variables(job)
+    listed = ", ".join(timed)
+    later = set(later_variables(job))
+    for name in ts.difference:
+        if name in timed:
+            continue
+        folded = [t for t in timed if t.lower() == name.lower()]
+        if folded:
+            fix = f"write {folded[0]!r} (names are case-sensitive)"
+        else:
+            fix = (f"difference a variable with a time axis ({listed}: the bands stacked "
+                   "over timeseries.dates and the indices reading them), or compute the "
+                   "index on the stacked bands (indices.names or indices.custom, with "
+                   "indices.bands naming them)")
+        if name in set(ingested) or name in later:
+            what = (f"{name!r} has no time axis: the job makes it once, not once per date "
+                    "of timeseries.dates, so it has no change")
+        else:
+            what = f"no stage of this job makes a variable {name!r}"
+        return f"timeseries.difference: {what}; {fix}"
+    return ""
 
 
 def unmade_bands(job: JobConfig, ingested: list[str]) -> str:
@@ -1328,16 +1495,60 @@ def later_variables(job: JobConfig) -> dict[str, str]:
     ``probability`` was left out of the features (a model output, by name) and then
     overwritten by the score stage; a band named ``NDVI`` by the index; a source named
     ``NDVI_change`` by the change layer; a time-series band named like a source's variable
-    stopped ``prospect plan`` with ``internal error: ValueError``.
+    stopped ``prospect plan`` with ``internal error: ValueError``. Where two keys make one
+    name (:func:`made_twice`), the later stage's key is given.
     """
+    return dict(_later_makers(job))
+
+
+def made_twice(job: JobConfig) -> tuple[str, str, str, str] | None:
+    """A variable two of the stages after ingest make: ``(first name, its key, later
+    name, its key)`` (the keys as :func:`later_variables` gives them; the names differ
+    only in case, or not at all), or ``None``. Names that differ only in case count as one
+    (:data:`_CASE_FOLDERS`).
+
+    A custom index named ``probability`` in a job with a model was computed, left out of
+    the features (a model output, by name) and replaced by the score's map; a catalogue
+    index listed in ``indices.names`` and a time-series band of its name (per-date NDVI
+    files stacked as ``NDVI``) made one variable, the index replacing the stacked one; a
+    custom index ``NDVI_change`` the change layer of ``timeseries.difference: [NDVI]``.
+    :func:`later_variables` kept the last maker, and ``prospect plan`` and ``run`` said
+    nothing.
+    """
+    seen: dict[str, tuple[str, str]] = {}
+    for name, key in _later_makers(job):
+        first = seen.setdefault(name.lower(), (name, key))
+        if _stage_of(first[1]) != _stage_of(key):  # the indices' own twins: theirs
+            return first[0], first[1], name, key
+    return None
+
+
+def _stage_of(key: str) -> str:
+    """The stage a key of :func:`_later_makers` stands for (every index: ``indices``)."""
+    return "indices" if key.startswith("indices") else key
+
+
+def _rename_hint(first: str, later: str) -> str:
+    """What to rename where ``first`` and ``later`` (keys of :func:`made_twice`) make one
+    variable: the custom index, if one is, else the time-series band, else either."""
+    for key in (first, later):
+        if key.startswith("indices.custom."):
+            return f"give the custom index another name ({key})"
+    if first.startswith("timeseries.dates"):
+        return "rename the band in every entry of timeseries.dates"
+    return "rename one of them"
+
+
+def _later_makers(job: JobConfig) -> list[tuple[str, str]]:
+    """``(variable, key that makes it)`` for each variable of the stages after ingest, in
+    the order the stages run (a variable two keys make is listed twice)."""
     from pipelines.stages.tiles import SCORE_OUTPUTS
 
-    made: dict[str, str] = {}
+    made: list[tuple[str, str]] = []
     ts = job.timeseries
     if ts is not None:
-        made.update({b: "timeseries.dates (a band stacked over the dates)"
-                     for b in ts.dates[0].bands})
-        made.update({f"{n}_change": "timeseries.difference" for n in ts.difference})
+        made += [(b, "timeseries.dates (a band stacked over the dates)")
+                 for b in ts.dates[0].bands]
     cfg = job.indices
     if cfg is not None and (cfg.names or cfg.custom):
         from prospect.indices.bands import load_sensor
@@ -1349,13 +1560,16 @@ def later_variables(job: JobConfig) -> dict[str, str]:
                                  constants=dict(cfg.constants)).names
         except ProspectError:  # the indices stage names what is wrong with the section
             names = []
-        made.update({n: "indices" for n in names})
+        made += [(n, f"indices.custom.{n}" if n in cfg.custom else "indices")
+                 for n in names]
+    if ts is not None:  # the screen stage's, after the indices it may difference
+        made += [(f"{n}_change", "timeseries.difference") for n in ts.difference]
     if job.economics is not None:
         from prospect.screening import ECONOMIC_OUTPUTS
 
-        made.update({n: "economics" for n in ECONOMIC_OUTPUTS.values()})
+        made += [(n, "economics") for n in ECONOMIC_OUTPUTS.values()]
     if job.model is not None:
-        made.update({n: "model (the score stage)" for n in SCORE_OUTPUTS})
+        made += [(n, "model (the score stage)") for n in SCORE_OUTPUTS]
     return made
 
 

@@ -410,6 +410,10 @@ WHAT_A_STAGE_NEEDS = {
               "configs/jobs/meuse-zinc.yaml"),
     "score": ("no 'model' section", "add one (mineral, estimator, labels), as in "
               "configs/jobs/meuse-zinc.yaml, and run 'prospect train' first"),
+    "tiles": ("no 'tiles' section, nor a 'model' section whose probability and uncertainty "
+              "maps it would tile by default",
+              "add one naming the cube variables to tile, e.g. tiles: {layers: [{variable: "
+              "<a cube variable>}]}"),
 }
 """What a job lacks when a stage asked for by name has nothing to do, and the fix."""
 
@@ -420,17 +424,43 @@ def refuse_idle_stages(job: JobConfig, stages: Sequence[str], *,
 
     ``prospect indices`` on a job without indices used to exit 0 with an empty summary,
     which reads as success; ``prospect run`` runs only the stages the job configures, but
-    a job without sources has nothing to put in a cube.
+    a job without sources has nothing to put in a cube. ``prospect tiles`` on a job with
+    neither a ``tiles`` nor a ``model`` section (to see its ingested or index layers)
+    started the stage, left an empty ``tiles/`` folder and failed with "no
+    score/probability.tif ...; run the score stage first", a stage the job cannot run.
     """
-    has = set(default_stages(job)) | {"tiles"}  # tiles default to the scored layers
+    has = set(default_stages(job))
+    if job.model is not None:
+        has.add("tiles")  # without a section, tiles default to the scored layers
     if not job.sources:
         has.discard("ingest")
     idle = [s for s in stages if s not in has and s in WHAT_A_STAGE_NEEDS]
     if idle:
         lacks, fix = WHAT_A_STAGE_NEEDS[idle[0]]
+        if idle[0] == "tiles":
+            fix = fix.replace("<a cube variable>", _first_variable(job))
         where = f"{source}: " if source is not None else ""
         raise ConfigError(f"{where}'prospect {idle[0]}' has nothing to do: the job has "
                           f"{lacks}; {fix}")
+    if "tiles" in stages:
+        from pipelines.plan import tiles_of_a_time_axis, tiles_without_a_model
+
+        unscored = tiles_without_a_model(job, example=_first_variable(job)) or \
+            tiles_of_a_time_axis(job)
+        if unscored:
+            where = f"{source}: " if source is not None else ""
+            raise ConfigError(f"{where}{unscored}")
+
+
+def _first_variable(job: JobConfig) -> str:
+    """A cube variable of ``job`` to name in an example: the first raster or vector
+    source's (its first band's, for a source of bands), or a placeholder."""
+    for source in job.sources:
+        if source.kind not in ("raster", "vector"):
+            continue
+        bands = getattr(source, "bands", None)
+        return str(next(iter(bands))) if isinstance(bands, dict) and bands else source.name
+    return "<a cube variable>"
 
 
 def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,

@@ -277,8 +277,8 @@ def test_a_job_resumed_under_the_same_release_says_nothing_of_versions(
 def test_a_config_edited_after_a_stage_failed_keeps_the_finished_stages(
     ran: Sandbox, tmp_path: Path, cli: Any, scheduler: str
 ) -> None:
-    """A stage that failed (here ``prospect tiles`` before any score: "no ... probability
-    ...; run the score stage first") or was stopped is recorded without a settings hash,
+    """A stage that failed (here ``prospect tiles`` of a layer no stage made: "no ...
+    'absent' ...") or was stopped is recorded without a settings hash,
     and one such record made every finished stage count for nothing once the config
     changed at all: the next run said "config changed; earlier stages discarded", dropped
     the manifest's records and its history of runs, and ran each stage again (ingest
@@ -287,7 +287,10 @@ def test_a_config_edited_after_a_stage_failed_keeps_the_finished_stages(
     the model). Now only the finished stages' records decide whether the manifest is
     judged stage by stage, and ingest, whose settings did not change, is kept."""
     out = _copy(ran, tmp_path)
-    failed = cli("tiles", ran.job_path, "-o", out, "--scheduler", scheduler)
+    tiled = ran.root / "job-tiled.yaml"  # round 42: a job without a model or a tiles
+    # section is refused by 'prospect tiles' before any stage, so a layer is named here
+    tiled.write_text(json.dumps(ran.job(tiles={"layers": [{"variable": "absent"}]})))
+    failed = cli("tiles", tiled, "-o", out, "--scheduler", scheduler)
     assert failed.code == 1, failed.err[-3000:]
     assert _manifest(out)["stages"]["tiles"]["status"] == "failed"
     edited = ran.root / "job-described.yaml"  # a description written, nothing else

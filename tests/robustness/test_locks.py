@@ -35,7 +35,7 @@ def _holder(out) -> subprocess.Popen[str]:
 def test_second_job_on_the_same_out_is_refused_at_once(sandbox: Sandbox, cli,
                                                        command: str) -> None:
     if command in ("indices", "tiles"):
-        sandbox.write_job(indices={"names": ["NDVI"]}, tiles={})
+        sandbox.write_job(indices={"names": ["NDVI"]}, tiles={"layers": [{"variable": "heat"}]})
     holder = _holder(sandbox.out)
     try:
         start = time.monotonic()
