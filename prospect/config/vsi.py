@@ -173,6 +173,12 @@ def gdal_name(written: str, base: Path | None) -> str:
             raise ValueError(
                 f"the archive {archive} holds no file {member!r}; its files: "
                 f"{_shown(members)}")
+    if kind == "vsizip":  # a password-protected zip, or one of bzip2: GDAL reads neither
+        from prospect.io.files import zip_unreadable
+
+        unreadable = zip_unreadable(archive, [member] if member else None)
+        if unreadable is not None:
+            raise ValueError(unreadable)
     absolute = str(archive.resolve() if not archive.is_absolute() else archive)
     return f"/{kind}/{absolute}" + (f"/{member}" if member else "")
 

@@ -62,6 +62,10 @@ _UNIT_WORDS: dict[str, str] = {
     **dict.fromkeys(("deg", "degs", "degree", "degrees", "\u00b0", "\u00ba", "arcdeg"),
                     "deg"),
     **dict.fromkeys(("rad", "rads", "radian", "radians"), "rad"),
+    **dict.fromkeys(("gallon", "gallons", "gals", "usgal", "usgallon", "usgallons"), "gal"),
+    **dict.fromkeys(("inch", "inches"), "in"),
+    **dict.fromkeys(("mile", "miles"), "mi"),
+    **dict.fromkeys(("lb", "lbs", "pound", "pounds"), "lb"),
 }
 """Unit words and symbols (lower case, spaces and ``_`` dropped) -> one spelling (lengths
 and times as words or abbreviations: ``millimetres`` is ``mm``, ``day`` ``d``, ``hr``
@@ -70,7 +74,9 @@ the heat-flow unit of older surveys, 1 ucal/cm2/s; ``gu``: the gravity unit, 1 u
 ``NT`` and ``mgal`` as upper- or lower-case exports (Geosoft, older survey grids) write
 ``nT`` and ``mGal``: no other unit is spelt so; ``nTesla``, as magnetic survey exports
 spell the nanotesla; an angle's ``degrees``, ``°`` and ``radians``, a slope's, an
-aspect's or an IP phase's, as ``deg`` and ``rad``)."""
+aspect's or an IP phase's, as ``deg`` and ``rad``; US customary units as US water-use,
+precipitation and density exports write them: ``gallons`` as ``gal``, ``inches`` as
+``in``, ``miles`` as ``mi``, ``pounds`` and ``lbs`` as ``lb``)."""
 
 _PREFIX_WORDS: dict[str, str] = {"pico": "p", "nano": "n", "micro": "u", "milli": "m",
                                  "centi": "c", "deci": "d", "kilo": "k", "mega": "M",
@@ -126,6 +132,15 @@ bore or stream flow's ``lps``, litres per second, and ``cumecs``, cubic metres p
 as hydrology exports write them) -> :func:`unit_key`'s key. A one-word spelling is also
 read as a factor of a longer string (``lps/km2``, a specific discharge)."""
 
+_COMPOUND_WORDS.update(dict.fromkeys(("gpm",), (("gal", 1), ("min", -1))))
+_COMPOUND_WORDS.update(dict.fromkeys(("gph",), (("gal", 1), ("h", -1))))
+_COMPOUND_WORDS.update(dict.fromkeys(("gpd",), (("gal", 1), ("d", -1))))
+_COMPOUND_WORDS.update(dict.fromkeys(("mgd",), (("Mgal", 1), ("d", -1))))
+_COMPOUND_WORDS.update(dict.fromkeys(("cfs", "cusec", "cusecs"), (("ft", 3), ("s", -1))))
+"""US water use's and streamflow's one-word rates: gallons a minute, an hour or a day
+(``gpm``, ``gph``, ``gpd``), million gallons a day (``MGD``, as utilities write it; USGS
+writes ``Mgal/d``), cubic feet a second (``cfs``, ``cusecs``)."""
+
 _COMPOUND_WORDS.update(dict.fromkeys(("cc", "ccm"), (("cm", 3),)))
 """The cubic centimetre as density logs and core tables write it (``g/cc``)."""
 
@@ -134,13 +149,21 @@ _PER_ANNUM = frozenset({"a", "y", "annum"})
 uplift-rate grids write it; ``mm/y``): ``yr``. Alone or as a numerator's factor ``a`` is
 the are (100 m2) and stays as written."""
 
-_CASED_WORDS: dict[str, str] = {"FT": "ft", "Ft": "ft", "ML": "ML", "Ml": "ML", "gm": "g"}
+_CASED_WORDS: dict[str, str] = {"FT": "ft", "Ft": "ft", "ML": "ML", "Ml": "ML", "gm": "g",
+                                 "Mgal": "Mgal"}
 """Symbols matched with their case before the lower-case words: capitals that name one
 unit only (a DEM's ``FT``, as older exports write feet: lower case they would take
 femtotesla's ``fT`` for feet), and a capital ``M`` that is mega, not milli (``ML`` and
 ``Ml``, megalitres, as water allocations and the UK water industry's ``Ml/d`` write them:
 lower-cased they were ``mL``, millilitres, a factor of 10^9 apart), and a density log's
-``gm`` (``gm/cc``), the gram, in lower case only (``Gm`` stays a gigametre)."""
+``gm`` (``gm/cc``), the gram, in lower case only (``Gm`` stays a gigametre), and
+``Mgal``, million US gallons, as USGS water-use data write it (``Mgal/d``): lower-cased
+it was ``mgal``, the milligal of gravity (``mgal``, ``MGAL`` and ``mGal`` stay that)."""
+
+_SYSTEM_WORDS = frozenset({"unit", "units"})
+"""The word that may follow a system of units' name (``SI units``, ``10^-6 cgs units``,
+as susceptibility grids state it): the system alone. It is dropped only after another
+factor (``units`` alone stays as written)."""
 
 _MASS_RATIOS: dict[tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]] = {
     (("kg", -1), ("mg", 1)): (("ppm", 1),),  # mg/kg
@@ -205,9 +228,11 @@ def unit_key(units: str) -> tuple[tuple[str, int], ...] | str:
         if i and not part.strip():  # ``mW //m2``, ``mW/``: a denominator missing
             return re.sub(r"\s+", "", units).lower()
         # a product's ``*``, ``.`` or ``·``, not a power's ``**`` (``W/m**2``)
-        for factor in re.split(r"(?:\s|(?<!\*)\*(?!\*)|[\u00b7.])+", part.strip()):
-            if not factor:
-                continue
+        factors = [f for f in re.split(r"(?:\s|(?<!\*)\*(?!\*)|[\u00b7.])+", part.strip())
+                   if f]
+        if not i and len(factors) > 1 and factors[-1].lower() in _SYSTEM_WORDS:
+            factors.pop()  # ``SI units``: the system's name, then the word
+        for factor in factors:
             m = _UNIT_FACTOR.fullmatch(factor)
             if m is None:
                 return re.sub(r"\s+", "", units).lower()
@@ -255,6 +280,8 @@ _BASES: dict[str, tuple[float, tuple[tuple[str, int], ...]]] = {
     "t": (1e3, (("kg", 1),)),
     "rad": (1.0, (("rad", 1),)), "deg": (math.pi / 180.0, (("rad", 1),)),
     "cgs": (4.0 * math.pi, (("SI", 1),)),
+    "gal": (3.785411784e-3, (("m", 3),)), "in": (0.0254, (("m", 1),)),
+    "mi": (1609.344, (("m", 1),)), "lb": (0.45359237, (("kg", 1),)),
 }
 """Unit symbols a prefix may scale: the factor to SI and the SI dimensions (``Gal`` is
 cm/s2, a gravity survey's unit; ``ft`` the international foot and ``ftUS`` the US survey
@@ -263,14 +290,22 @@ siemens of older electromagnetic surveys: their conductivity grids state ``mmho/
 unit with ``mS/m``; ``E``, the Eotvos, 1e-9 s-2, the unit of a gravity gradiometry
 survey's tensor grids, which state it ``E``, ``Eo`` or ``Eotvos``; ``t``, the tonne, a
 density's ``t/m3``, one unit with ``g/cm3``, scaled only by the prefixes of
-:data:`_TONNE_PREFIXES`; ``rad`` and ``deg``, a plane angle, a dimension of its own: a
+:data:`_FEW_PREFIXES`; ``rad`` and ``deg``, a plane angle, a dimension of its own: a
 slope in ``%`` is a tangent, no factor from an angle; ``cgs``, a volume magnetic
 susceptibility in cgs (emu) units, 4 pi times the same in ``SI``, as older surveys' grids
-state it: ``10^-6 cgs``)."""
+state it: ``10^-6 cgs``; US customary units, each scaled only by the prefixes of
+:data:`_FEW_PREFIXES`: ``gal``, the US gallon (``Mgal/d``, ``gpm``, as US water use
+states its rates), ``in``, the inch (a precipitation grid's ``in/yr``), ``mi``, the
+mile, ``lb``, the pound (``lb/ft3``))."""
 
-_TONNE_PREFIXES = frozenset({"", "k", "M", "G"})
-"""The prefixes the tonne takes (``kt``, ``Mt``): ``mt`` is how US exports write a metric
-ton, not a millitonne, so a small prefix leaves it a unit of its own."""
+_FEW_PREFIXES: dict[str, frozenset[str]] = {
+    "t": frozenset({"", "k", "M", "G"}), "gal": frozenset({"", "k", "M"}),
+    "in": frozenset({""}), "mi": frozenset({""}), "lb": frozenset({""}),
+}
+"""The prefixes some units take: the tonne (``kt``, ``Mt``: ``mt`` is how US exports
+write a metric ton, not a millitonne, so a small prefix leaves it a unit of its own), the
+gallon (``kgal``, ``Mgal``: ``mgal`` is the milligal), and no prefix on the inch, the mile
+and the pound (``min`` is the minute)."""
 
 _RATIOS = {"%": 1e-2, "wt%": 1e-2, "ppm": 1e-6, "ppb": 1e-9, "permil": 1e-3}
 """Dimensionless ratios, as parts of one."""
@@ -307,7 +342,7 @@ def _in_si(key: tuple[tuple[str, int], ...]) -> tuple[float, tuple[tuple[str, in
         for prefix, scale in sorted(_PREFIXES.items(), key=lambda kv: -len(kv[0])):
             base = symbol[len(prefix):] if symbol.startswith(prefix) else None
             if base in _BASES and (prefix or base == symbol) and (
-                    base != "t" or prefix in _TONNE_PREFIXES):
+                    prefix in _FEW_PREFIXES.get(base, _PREFIXES)):
                 to_si, base_dims = _BASES[base]
                 factor *= (scale * to_si) ** power
                 for dim, p in base_dims:

@@ -459,11 +459,13 @@ def _warn_inverted_scale(path: str, band: int, info: RasterInfo, source: RasterS
 
 _SCALED_TO = ("m", "km", "cm", "mm", "nT", "mGal", "um/s2", "m/s2", "mW/m2", "W/m2",
               "ppm", "ppb", "%", "mS/m", "S/m", "ohm m", "s", "ms", "degrees", "m3/s",
-              "kg/m3", "mm/yr")
+              "kg/m3", "mm/yr", "L/s", "ML/d")
 """Units a config's ``scale:`` may convert a band's stated units into (a DEM's ``ft`` by
 0.3048 into ``m``, a gravity grid's ``mGal`` by 10 into ``um/s2``, a slope's ``rad`` by
 57.2957795 into ``degrees``, a flow's ``lps`` by 0.001 into ``m3/s``, a density's
-``g/cc`` by 1000 into ``kg/m3``, an uplift rate's ``m/a`` by 1000 into ``mm/yr``)."""
+``g/cc`` by 1000 into ``kg/m3``, an uplift rate's ``m/a`` by 1000 into ``mm/yr``, a
+precipitation's ``in/yr`` by 25.4 into ``mm/yr``, a well's ``gpm`` by 0.0630901964 into
+``L/s``, a water use's ``Mgal/d`` by 3.785411784 into ``ML/d``)."""
 
 
 def _scaled_units(path: str, band: int, info: RasterInfo, source: RasterSource,

@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import stat
 import threading
@@ -52,6 +53,7 @@ __all__ = [
     "write_bytes",
     "write_json",
     "write_text",
+    "zip_unreadable",
 ]
 
 
@@ -157,6 +159,80 @@ _ARCHIVE_PREFIXES = {".zip": "/vsizip/", ".tar": "/vsitar/", ".tgz": "/vsitar/",
 """The GDAL virtual file name prefix that reads inside an archive of each ending."""
 
 
+_GDAL_UNZIPS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, 9})
+"""The zip compression methods GDAL's ``/vsizip/`` unpacks: stored, deflate and
+Deflate64 (9, as Windows zips its large files)."""
+
+_ZIP_METHODS = {1: "shrink", 6: "implode", zipfile.ZIP_BZIP2: "bzip2",
+                zipfile.ZIP_LZMA: "LZMA", 93: "Zstandard", 95: "xz", 98: "PPMd"}
+"""Names of other zip compression methods (a zip made with ``zip -Z bzip2``, or by 7-Zip
+with LZMA), for the message."""
+_UNZIP_METHODS = frozenset({1, 6, zipfile.ZIP_BZIP2})
+"""The methods among them Info-ZIP's ``unzip`` unpacks (7-Zip's ``7z x`` the others)."""
+
+
+def zip_unreadable(archive: Path | str, members: list[str] | None = None) -> str | None:
+    """Why GDAL cannot read ``members`` of the local zip ``archive`` (every file in it
+    where ``None``; a named member with the files beside it that share its name, a
+    Shapefile's ``.dbf`` and ``.prj``, and a named folder's files, a FileGDB's): they
+    are encrypted (a password-protected zip, as licensed survey data is shipped, WinZip's
+    AES too) or compressed by a method ``/vsizip/`` does not unpack (bzip2, LZMA).
+    ``None`` where GDAL can read them, or ``archive`` is no zip that can be listed (other
+    checks name that).
+
+    GDAL said "decompression failed with z_err = -3" or "cpl_unzOpenCurrentFile()
+    failed" ("corrupt?"), Python's own reader an internal error ("File 'geo.dbf' is
+    encrypted, password required for extraction").
+
+    Parameters
+    ----------
+    archive : Path or str
+        A zip file on this machine.
+    members : list of str, optional
+        The files of it that are to be read (as the archive lists them).
+
+    Returns
+    -------
+    str or None
+        The reason and the fix, one line, to follow ``"<path>: "``.
+    """
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            infos = [i for i in zf.infolist() if not i.is_dir()]
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile, NotImplementedError):
+        return None
+    # each file asked for (a Shapefile named by its .shp) with the files it is read with
+    asked = {i.filename: [i] for i in infos} if members is None else {
+        m: [i for i in infos if i.filename == m
+            or i.filename.rsplit(".", 1)[0] == m.rsplit(".", 1)[0]
+            or i.filename.startswith(m.rstrip("/") + "/")] for m in members if m}
+    name = Path(archive).name
+    locked = [m for m, parts in asked.items() if any(i.flag_bits & 0x1 for i in parts)]
+    if locked:
+        return (f"{_few(locked)} in the zip {name} {'is' if len(locked) == 1 else 'are'} "
+                "encrypted (a password-protected zip), which GDAL cannot read; unzip it "
+                f"with its password (unzip {shlex.quote(name)} asks for it) and give the "
+                "file inside as 'path:'")
+    packed = {m: next(i.compress_type for i in parts if i.compress_type not in _GDAL_UNZIPS)
+              for m, parts in asked.items()
+              if any(i.compress_type not in _GDAL_UNZIPS for i in parts)}
+    if packed:
+        first = next(iter(packed.values()))
+        method = _ZIP_METHODS.get(first, f"method {first}")
+        tool = "unzip" if first in _UNZIP_METHODS else "7z x"
+        return (f"{_few(list(packed))} in the zip {name} "
+                f"{'is' if len(packed) == 1 else 'are'} compressed with {method}, which "
+                f"GDAL cannot unpack from a zip (only deflate); unpack it ({tool} "
+                f"{shlex.quote(name)}) and give the file inside as 'path:', or zip it again "
+                "with deflate (zip's default)")
+    return None
+
+
+def _few(names: list[str]) -> str:
+    """``names`` for a message: three at most, then how many."""
+    return ", ".join(names[:3]) + (f" (and {len(names) - 3} more)" if len(names) > 3 else "")
+
+
 def _file_as_folder(path: Path, what: str) -> str:
     """Why ``path``, one of whose folders is a file (``ENOTDIR``), cannot be read, with
     the fix: an archive (``data.zip/heat.tif``: the zip taken for the folder it unpacks
@@ -178,6 +254,10 @@ def _file_as_folder(path: Path, what: str) -> str:
                    if name.endswith(ending)), None)
     if prefix is None and zipfile.is_zipfile(base):
         prefix = "/vsizip/"
+    if prefix == "/vsizip/":  # a zip GDAL cannot read inside: say so, not /vsizip/
+        why = zip_unreadable(base, [inside])
+        if why is not None:
+            return why
     if prefix is not None:  # the path as written is not known here: an example of it
         return (f"{base.name!r} is an archive, not a folder; put {prefix} in front of the "
                 f"path to read inside it ({prefix}{base.name}/{inside} for an archive "

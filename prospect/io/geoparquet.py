@@ -36,6 +36,7 @@ import pandas as pd
 import shapely
 
 from prospect.errors import CRSError, DataError, DataWarning, InputFileError
+from prospect.io.files import zip_unreadable
 
 __all__ = ["PARQUET_SUFFIXES", "geo_metadata", "is_parquet", "other_geometry_hint",
            "parquet_info", "parquet_parts", "plain_parquet_fix", "read_parquet", "wkb_hint"]
@@ -81,6 +82,8 @@ def _member_bytes(archive: str, member: str, _version: tuple[int, int]) -> bytes
                     f"{archive}: {member} unpacks to {info.file_size / 2**30:.1f} GiB, more "
                     f"than {UNPACKED_BYTES_MAX // 2**30} GiB read in memory: extract it and "
                     "give the file itself")
+            if (why := zip_unreadable(archive, [member])) is not None:
+                raise InputFileError(f"{archive}: {why}")  # encrypted, or of bzip2
             with zf.open(info) as fh:
                 return fh.read()
     except KeyError:
@@ -398,8 +401,11 @@ def _crs(meta: dict[str, Any], path: Path | str, name: str | None = None) -> Any
         return CRS.from_json_dict(said) if isinstance(said, dict) else \
             CRS.from_user_input(said)
     except (ProjError, TypeError, ValueError) as exc:
+        from prospect.io.vector import crs_example  # (vector reads GeoParquet through here)
+
         raise CRSError(f"{path}: its GeoParquet 'crs' is no CRS PROJ reads ({exc}); give the "
-                       "CRS in the source config (e.g. crs: 'EPSG:28992')") from None
+                       f"CRS with 'crs:' in the source config {crs_example(meta.get('bbox'))}"
+                       ) from None
 
 
 def _covering(meta: dict[str, Any]) -> dict[str, tuple[str, str]] | None:

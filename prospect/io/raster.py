@@ -39,7 +39,7 @@ from prospect.errors import (
     InputFileError,
 )
 from prospect.grid import RegionGrid, check_transformable, parse_crs
-from prospect.io.files import scratch_dir, staged_file, why_unreadable
+from prospect.io.files import scratch_dir, staged_file, why_unreadable, zip_unreadable
 
 if TYPE_CHECKING:  # xarray, zarr and rio-cogeo only for writing, imported there
     import xarray as xr
@@ -317,9 +317,12 @@ def grid_from_raster(
         _refuse_point_table(path, gdal_reason(exc))
         raise InputFileError(f"{path}: cannot read as a raster: {exc}") from None
     if file_crs is None and crs is None:
+        from prospect.io.vector import crs_example
+
         raise CRSError(
-            f"{path}: the raster has no CRS; give one in the config (e.g. crs: 'EPSG:28992')"
-        )
+            f"{path}: the raster has no CRS; give one in the config " + crs_example(
+                _grid_bounds({"transform": tuple(transform)[:6], "width": shape[1],
+                              "height": shape[0]})))
     use_crs = crs or file_crs.to_string()
     try:
         return RegionGrid.from_transform(
@@ -1580,7 +1583,8 @@ def _open_bytes(name: Path | str) -> Any:
             with zipfile.ZipFile(where) as archive:
                 return archive.open(member)  # keeps the file open
         return open(where, "rb")
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile,
+            RuntimeError, NotImplementedError):  # encrypted, or of bzip2 (zip_unreadable)
         return None
 
 
@@ -3809,6 +3813,16 @@ def _refuse_partial_prj(src: Any, path: Path | str) -> None:
             f"write {prj.name} as WKT (gdalsrsinfo -o wkt_esri EPSG:<code> > {prj.name})")
 
 
+def _grid_bounds(info: dict[str, Any]) -> tuple[float, float, float, float]:
+    """West, south, east and north of a grid's corners (its ``transform``, ``width`` and
+    ``height``), in its own numbers (a rotated grid's four corners)."""
+    a, b, c, d, e, f = info["transform"]
+    w, h = info["width"], info["height"]
+    xs = [c + a * col + b * row for col, row in ((0, 0), (w, 0), (0, h), (w, h))]
+    ys = [f + d * col + e * row for col, row in ((0, 0), (w, 0), (0, h), (w, h))]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
 def _why_no_crs(src: Any, path: Path | str) -> str:
     """Why a raster GDAL opens has no CRS, for the error: a format that keeps it in a
     ``.prj`` beside the file (named), a grid placed by a world file (which holds none),
@@ -4170,6 +4184,9 @@ def _refuse_archive(path: Path | str) -> None:
                 members = [n for n in zf.namelist() if not n.endswith("/")]
         except (zipfile.BadZipFile, OSError):
             members = []
+        unreadable = zip_unreadable(path)
+        if unreadable is not None:  # "unzip it or read it in place" could not help
+            raise InputFileError(f"{path}: {unreadable}")
         inner = _zip_in_zip(f"/vsizip/{path}", members)
         raise InputFileError(
             f"{path}: a zip archive ({_members_text(members)}), not a raster; unzip it first "
@@ -5847,9 +5864,11 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     elif beside is not None:
         use_crs = beside
     else:
+        from prospect.io.vector import crs_example
+
         raise CRSError(
             f"{path}: the raster has no CRS GDAL can read ({no_crs}); give it with 'crs:' in "
-            "the source config, e.g. crs: 'EPSG:28992'"
+            f"the source config {crs_example(_grid_bounds(info))}"
         )
     epsg = use_crs.to_epsg() if crs is not None else _unique_epsg(use_crs)
     return RasterInfo(path=name, crs=f"EPSG:{epsg}" if epsg else use_crs.to_wkt(), **info)

@@ -37,7 +37,7 @@ from shapely.errors import GEOSException
 
 from prospect.errors import CRSError, DataError, InputFileError
 from prospect.grid import parse_crs
-from prospect.io.files import why_unreadable
+from prospect.io.files import why_unreadable, zip_unreadable
 from prospect.io.geoparquet import (
     PARQUET_SUFFIXES,
     geo_metadata,
@@ -473,8 +473,12 @@ def zip_members(archive: Path) -> tuple[str, ...]:
     except OSError as exc:
         raise InputFileError(f"{archive}: cannot read the archive ({exc.strerror or exc})"
                              ) from None
-    return tuple(n for n in names if not n.endswith("/") and not n.startswith("__MACOSX/")
-                 and not n.rsplit("/", 1)[-1].startswith("._"))
+    members = tuple(n for n in names if not n.endswith("/") and not n.startswith("__MACOSX/")
+                    and not n.rsplit("/", 1)[-1].startswith("._"))
+    unreadable = zip_unreadable(archive, zip_datasets(members) or list(members))
+    if unreadable is not None:  # a password-protected zip: an internal error, or "corrupt?"
+        raise InputFileError(f"{archive}: {unreadable}")
+    return members
 
 
 def zip_datasets(members: tuple[str, ...]) -> list[str]:
@@ -595,8 +599,8 @@ def _kmz_schema_document(archive: Path) -> str | None:
                     if _SCHEMA_DATA in tail + chunk:
                         return kmls[0]
                     tail = chunk[-len(_SCHEMA_DATA):]
-    except (zipfile.BadZipFile, OSError, KeyError):
-        return None
+    except (zipfile.BadZipFile, OSError, KeyError, RuntimeError, NotImplementedError):
+        return None  # an encrypted KMZ: the reader names it (files.zip_unreadable)
     return None
 
 
@@ -744,8 +748,8 @@ def _part_head(src: _Source, shp: str, suffix: str, size: int) -> tuple[bytes, i
             return None
         with part.open("rb") as fh:
             return fh.read(size), part.stat().st_size
-    except (OSError, zipfile.BadZipFile, KeyError):
-        return None
+    except (OSError, zipfile.BadZipFile, KeyError, RuntimeError, NotImplementedError):
+        return None  # an encrypted part: zip_members names it
 
 
 def _check_records(src: _Source, shp: str) -> None:
@@ -931,9 +935,10 @@ def undefined_srs(crs: Any) -> str:
     return name if name in UNDEFINED_SRS else ""
 
 
-def _no_crs(src: _Source, undefined: str = "") -> CRSError:
+def _no_crs(src: _Source, undefined: str = "", bounds: Any = None) -> CRSError:
     """The error for a vector file without a CRS (a Shapefile's missing ``.prj`` named; a
-    GeoPackage layer's undefined system named with its ``srs_id``)."""
+    GeoPackage layer's undefined system named with its ``srs_id``), with the CRS to give
+    as where its coordinates (``bounds``) lie says (:func:`crs_example`)."""
     why = ""
     if undefined:
         why = (f" (the layer's spatial reference is GDAL's {undefined!r}: srs_id "
@@ -948,8 +953,8 @@ def _no_crs(src: _Source, undefined: str = "") -> CRSError:
             text = head[0].decode("utf-8", errors="replace").strip() if head else ""
             why = f" (its {Path(shp).with_suffix('.prj').name} is no CRS GDAL reads: " \
                 f"{text[:40]!r})"
-    return CRSError(f"{src.shown}: the vector file has no CRS{why}; give it in the source "
-                    "config (e.g. crs: 'EPSG:28992')")
+    return CRSError(f"{src.shown}: the vector file has no CRS{why}; give it with 'crs:' in "
+                    f"the source config {crs_example(bounds)}")
 
 
 def _nearest(name: str, names: list[str]) -> str:
@@ -2261,7 +2266,7 @@ def layer_crs(path: Path | str, *, layer: str | None = None, crs: str | None = N
         return parse_crs(crs).to_wkt()
     info = _info(src, layer)
     if info.get("crs") is None:
-        raise _no_crs(src, info.get("undefined_srs", ""))
+        raise _no_crs(src, info.get("undefined_srs", ""), info.get("total_bounds"))
     refuse_partial_prj(path)
     return parse_crs(info["crs"]).to_wkt()
 
@@ -2319,6 +2324,42 @@ def metre_crs_example(bounds: tuple[float, float, float, float]) -> str:
         return (f"{' or '.join(fits[:3])} if the data lie there, else the code of the CRS "
                 f"they are in ({utm})")
     return f"the code of the CRS they are in ({utm}, or a national grid's)"
+
+
+def crs_example(bounds: Any) -> str:
+    """The CRS to offer a file that states none, by where its coordinates lie, in
+    parentheses: ``"(crs: 'EPSG:4326' if its coordinates, x -69 to -68.99, y 12.2 to
+    12.21, are longitude/latitude on WGS 84)"`` for numbers that can be degrees, else the
+    national grids and UTM zones of :func:`metre_crs_example`; a plain example where
+    ``bounds`` are not known.
+
+    A file without a CRS was offered ``crs: 'EPSG:28992'`` (the Dutch national grid)
+    whatever its coordinates: a NetCDF in degrees was told "WGS 84 is crs: 'EPSG:4326'"
+    and "e.g. crs: 'EPSG:28992'" in one line, and a Shapefile without a ``.prj`` in UTM
+    metres off Venezuela the Netherlands' grid.
+
+    Parameters
+    ----------
+    bounds : sequence of float, optional
+        The file's west, south, east and north, in its own numbers.
+
+    Returns
+    -------
+    str
+        Words to follow "give it with 'crs:' in the source config".
+    """
+    try:
+        west, south, east, north = (float(b) for b in bounds)
+    except (TypeError, ValueError):
+        west = south = east = north = math.nan
+    if not all(math.isfinite(v) for v in (west, south, east, north)):
+        return "(e.g. crs: 'EPSG:32719' for WGS 84 / UTM zone 19 south)"
+    where = f"x {west:.10g} to {east:.10g}, y {south:.10g} to {north:.10g}"
+    if max(abs(west), abs(east)) <= 360 and max(abs(south), abs(north)) <= 90:
+        return (f"(crs: 'EPSG:4326' if its coordinates, {where}, are longitude/latitude on "
+                "WGS 84)")
+    return (f"(its coordinates, {where}, are projected: "
+            f"{metre_crs_example((west, south, east, north))})")
 
 
 _CRS_MEMBER = re.compile(rb'"crs"\s*:\s*(\{(?:[^{}]|\{[^{}]*\})*\})')
@@ -2677,7 +2718,8 @@ def read_vector(
     check_columns(gdf, columns or [], path, layer=layer)
     if gdf.crs is None:
         if crs is None:
-            raise _no_crs(src, gdf.attrs.get("undefined_srs", ""))
+            raise _no_crs(src, gdf.attrs.get("undefined_srs", ""),
+                          gdf.total_bounds if len(gdf) else None)
         gdf = gdf.set_crs(parse_crs(crs).to_wkt(), allow_override=True)
     elif crs is None:
         refuse_partial_prj(path)
