@@ -768,6 +768,14 @@ def import_model(
     fingerprint = reg.fingerprint(name, new)
     console.print(Text(f"imported {source} as {name}/{new} in {reg.url}; "
                        f"fingerprint {fingerprint}"), soft_wrap=True)
+    latest = reg.latest(name)
+    if latest != new:  # --version 1.0 beside 1.1: kept, but not what score takes
+        console.print(Text(
+            f"note: {name}/{new} sorts before {name}/{latest}, the latest version, so "
+            f"'prospect model score {name}' and 'model show {name}' without --version keep "
+            f"taking {latest}; give --version {new} to use this one, or import it again "
+            f"under a label that sorts after {latest!r} to make it the latest"),
+            soft_wrap=True)
     same = _same_model(reg, name, new, fingerprint)
     if same:  # imported twice: two versions of one model, said nowhere
         console.print(Text(f"note: {name}/{new} is the same model as "

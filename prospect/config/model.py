@@ -124,6 +124,11 @@ class CVConfig(StrictModel):
             raise ValueError(f"cv.block_size must be positive or 'auto', got {self.block_size}")
         if self.buffer != "auto" and not self.buffer >= 0:
             raise ValueError(f"cv.buffer must be >= 0 or 'auto', got {self.buffer}")
+        from prospect.models.metrics import replicates_problem
+
+        problem = replicates_problem(self.bootstrap)  # 1..39 gave a "95 %" interval
+        if problem:
+            raise ValueError(f"cv.bootstrap = {self.bootstrap}: {problem}")
         return self
 
 
@@ -469,7 +474,7 @@ def check_params(model: ModelConfig) -> None:
         A :class:`~prospect.errors.ConfigError` naming ``model.params``, the key and value.
     """
     from prospect.errors import ConfigError
-    from prospect.models.factory import make_estimator
+    from prospect.models.factory import _classifier, make_estimator
 
     for where, value in _leaves(model.params, "model.params"):
         hint = number_text_hint(value)
@@ -488,6 +493,10 @@ def check_params(model: ModelConfig) -> None:
                   default=0)
     names = [f"column{j}" for j in range(columns)] + [str(k) for k in keys
                                                        if not isinstance(k, int)]
+    bare = type(_classifier(model.estimator, 0, 1.0, ()))
+    own = bare.__module__.startswith("prospect.")
+    if own:  # the types of their __init__ first: 'ci_draws: 1.5' is no whole number
+        _check_annotated(model, bare)
     try:
         pipeline = make_estimator(model, n_features=max(1, len(names)),
                                   feature_names=names or None)
@@ -505,18 +514,18 @@ def check_params(model: ModelConfig) -> None:
     _check_combination(model, clf)
     defaults = type(clf)().get_params(deep=False)
     constraints = getattr(clf, "_parameter_constraints", None)
-    if constraints is None:  # Prospect's own estimators: the types of their __init__
-        _check_annotated(model, type(clf))
+    # Prospect's own estimators (their types checked above): numbers >= 0, and booleans
+    # by their defaults (their _parameter_constraints rule the sizes of the fit alone)
     for key, value in model.params.items():
         default = defaults.get(key)
-        takes_bool = "boolean" in constraints.get(key, ()) if constraints is not None else \
-            isinstance(default, bool) or default is None
+        takes_bool = "boolean" in constraints.get(key, ()) if not own and \
+            constraints is not None else isinstance(default, bool) or default is None
         if isinstance(value, bool) and not takes_bool:
             raise ConfigError(
                 f"model.params.{key} = {str(value).lower()}: {model.estimator} takes no "
                 "true/false here (YAML reads yes/no/on/off as true/false); give a value "
                 f"such as {default!r}")
-        if constraints is None and isinstance(default, int | float) and \
+        if own and isinstance(default, int | float) and \
                 not isinstance(default, bool) and (
                     isinstance(value, bool) or not isinstance(value, int | float)
                     or (isinstance(default, int) and not isinstance(value, int))

@@ -296,7 +296,10 @@ def make_estimator(
         if hasattr(clf, "_parameter_constraints"):  # scikit-learn's own checks, before a fit
             clf._validate_params()
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"model.params: {exc}") from None
+        said = str(exc)  # 'key = value: why' (Prospect's own estimators) names its key
+        where = "model.params." if said.partition(" = ")[0] in config.params else \
+            "model.params: "
+        raise ConfigError(f"{where}{said}") from None
     _check_sizes(config.params)
     _check_members(config.estimator, clf)
     if feature_names is not None:  # the layers are known (train; not the config's check)

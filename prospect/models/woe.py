@@ -31,12 +31,15 @@ the cells, and counts a record repeating another exactly once.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal
+from numbers import Integral
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from scipy import stats
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils._param_validation import Interval, InvalidParameterError, Options
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from prospect.errors import ModelError
@@ -83,7 +86,7 @@ def _as_gaps(X: np.ndarray) -> np.ndarray:
     return np.where(inf, np.nan, X) if inf.any() else X
 
 
-def _evidence_rows(model: BaseEstimator, X: Any, y: Any = None) -> Any:
+def _evidence_rows(model: BaseEstimator, X: Any, y: Any = "no_validation") -> Any:
     """``X`` (and ``y``) checked as scikit-learn checks them, with a cell holding an
     infinity taken as a gap (NaN).
 
@@ -93,13 +96,20 @@ def _evidence_rows(model: BaseEstimator, X: Any, y: Any = None) -> Any:
     band, a layer from another tool) reached scikit-learn's check, which refuses it: a
     train stopped in a traceback ("Input X contains infinity"), and ``model score`` of a
     cube holding one infinite cell wrote nothing, where other estimators leave such cells
-    unscored.
+    unscored. ``y`` left out: rows to score (``X`` alone is returned); ``fit``'s ``y`` of
+    ``None`` is scikit-learn's refusal ("requires y to be passed"), where it was
+    "too many values to unpack" (an internal error).
     """
-    if y is None:
+    if isinstance(y, str) and y == "no_validation":
         X = validate_data(model, X, reset=False, ensure_all_finite=False, dtype="float64")
         return _as_gaps(X)
     X, y = validate_data(model, X, y, ensure_all_finite=False, dtype="float64")
     return _as_gaps(X), y
+
+
+CI_MIN_DRAWS = 20
+"""The fewest Monte Carlo draws whose p-value ``(1 + k) / (R + 1)`` can fall below 0.05
+(``R = 19`` gives 0.05 at best, never below)."""
 
 
 class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
@@ -121,7 +131,7 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         Names of the columns, for the keys of ``evidence`` and the tables.
     n_thresholds
         Candidate thresholds per continuous column (weighted quantiles of the training
-        rows); every one is kept in the cumulative table.
+        rows); every one is kept in the cumulative table. At least 2.
     cell_area
         Area of one row's cell (e.g. m^2).
     unit_cell_area
@@ -139,7 +149,8 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         Confidence level for ``significant`` (2 is about 97.5 % one-sided).
     ci_draws
         Draws ``R`` of the Monte Carlo (parametric-bootstrap) conditional-independence test
-        in :meth:`conditional_independence` (0: not run).
+        in :meth:`conditional_independence` (0: not run; else at least 20, the fewest
+        whose p-value can fall below 0.05).
     random_state
         Seed of those draws (the run's seed in the pipeline), so the p-value is reproducible.
 
@@ -158,6 +169,32 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
     """A cell where a layer has no data is scored (W = 0 for that layer, its missing-data
     variance in :meth:`predict_proba_std`), as Bonham-Carter (1994) and ArcSDM do; read by
     :func:`prospect.models.predict.scores_missing_evidence`."""
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "n_thresholds": [Interval(Integral, 2, None, closed="left")],
+        "ci_draws": [Interval(Integral, CI_MIN_DRAWS, None, closed="left"),
+                     Options(Integral, {0})],
+    }
+    """scikit-learn's parameter rules for the sizes of the fit (the other parameters are
+    checked by their types in the config and by :func:`check_evidence`, ``cell_area`` and
+    ``unit_cell_area`` by :meth:`fit`). ``n_thresholds: 0`` and ``ci_draws: 3`` passed the
+    config: the first left one cut-off, at the least value (the whole area: no weight),
+    the second a Monte Carlo p-value that can never fall below 0.05."""
+
+    _parameter_notes: ClassVar[dict[str, str]] = {
+        "n_thresholds": (
+            "the cut-offs tried on a continuous layer are the n_thresholds + 1 quantiles of "
+            "its area, from its least value (a pattern of the whole area) to its greatest "
+            "(the cells at the top alone), so 0 or 1 tries no cut-off between them; give a "
+            "whole number of at least 2, e.g. 20 (the default)"),
+        "ci_draws": (
+            "the Monte Carlo p-value of the conditional-independence test is at least "
+            "1 / (ci_draws + 1), so with 1 to 19 draws it can never fall below 0.05 and the "
+            "card would say 'CI not rejected at 5 %' whatever the layers; give 0 (no Monte "
+            f"Carlo test) or a whole number of at least {CI_MIN_DRAWS}, e.g. 999 (the "
+            "default)"),
+    }
+    """Why each rule of :attr:`_parameter_constraints` holds, said with its refusal."""
 
     def __init__(
         self, *, categorical_features: list[int] | None = None,
@@ -183,6 +220,25 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         self.min_studentized_contrast = min_studentized_contrast
         self.ci_draws = ci_draws
         self.random_state = random_state
+
+    def _validate_params(self) -> None:
+        """scikit-learn's check of :attr:`_parameter_constraints`, its refusal said as
+        ``key = value: why; what to give`` (:attr:`_parameter_notes`).
+
+        Raises
+        ------
+        sklearn.utils._param_validation.InvalidParameterError
+            A ``ValueError``, naming the parameter and its value.
+        """
+        try:
+            super()._validate_params()
+        except InvalidParameterError as exc:
+            found = re.match(r"The '(\w+)' parameter", str(exc))
+            key = found.group(1) if found else ""
+            if key not in self._parameter_notes:
+                raise
+            raise InvalidParameterError(
+                f"{key} = {getattr(self, key)!r}: {self._parameter_notes[key]}") from None
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -251,6 +307,7 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         n_points
             Occurrence points in each row's cell (used with ``count="points"``).
         """
+        self._validate_params()
         X, y = _evidence_rows(self, X, y)
         self.classes_ = check_binary_target(y)
         w = check_weights(sample_weight, X)
@@ -769,9 +826,8 @@ class WeightsOfEvidenceClassifier(ClassifierMixin, BaseEstimator):
         predicted = float((area_k * p_k).sum())
         sd_t = float(math.sqrt(((area_k**2) * s2p_k).sum()))
         z = (predicted - observed) / sd_t if sd_t > 0 else math.nan
+        self._validate_params()  # ci_draws: 0, or enough for p < 0.05 to be possible
         draws = int(self.ci_draws)
-        if draws < 0:
-            raise ValueError(f"ci_draws must be 0 (no Monte Carlo test) or more, not {draws}")
         mc: dict[str, Any] = {"agterberg_cheng_mc_p": math.nan,
                               "agterberg_cheng_mc_z_sd": math.nan}
         if draws and math.isfinite(z):

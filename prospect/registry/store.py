@@ -148,10 +148,17 @@ def markdown_disagreement(card: dict[str, Any], data: bytes) -> str | None:
     return f"card.md does not say what card.json says ({said})"
 
 
-_PRE_RELEASE = {"dev": 0, "a": 1, "alpha": 1, "b": 2, "beta": 2, "c": 3, "rc": 3,
-                "pre": 3, "preview": 3}
-"""Words that mark a version before its release (PEP 440, semantic versioning), by rank:
-``1.0-dev < 1.0-a1 < 1.0-b1 < 1.0-rc1 < 1.0``."""
+_PRE_RELEASE = {"dev": 0, "a": 1, "alpha": 1, "b": 2, "beta": 2, "milestone": 3,
+                "c": 4, "rc": 4, "cr": 4, "pre": 4, "preview": 4, "snapshot": 5}
+"""Words that mark a version before its release (PEP 440, semantic versioning, Maven), by
+rank: ``1.0-dev < 1.0-a1 < 1.0-b1 < 1.0-M1 < 1.0-rc1 < 1.0-SNAPSHOT < 1.0``. Maven's
+``SNAPSHOT`` (the build before a release) sorted after ``1.0`` as an unknown word, so it
+was the latest, and ``model score`` took it; so did a milestone ``1.0-M1`` (``M`` followed
+by its number: :data:`_MILESTONE`)."""
+
+_MILESTONE = re.compile(r"[mM]\d+")
+"""A Maven milestone's part, ``M1`` (``m`` alone, or before another word, is no
+pre-release: ``30m``)."""
 
 
 def _is_name(name: str) -> bool:
@@ -172,7 +179,8 @@ def _version_key(version: str) -> tuple[Any, ...]:
     number) and of other characters (a word, in any case). The number in ``v10`` was read
     as part of the word ``"v10"``, and ``"v10" < "v9"`` as text, so the latest of ``v1``
     to ``v10`` was ``v9``: ``prospect model score li`` scored with the older model without
-    a word; ``1.0-rc1`` was the latest beside ``1.0``. Labels that differ only in their
+    a word; ``1.0-rc1`` was the latest beside ``1.0``, and so was ``1.0-SNAPSHOT``
+    (:data:`_PRE_RELEASE`). Labels that differ only in their
     separators or leading zeros (``1.0`` and ``1_0``, ``1`` and ``01``) keep one key (they
     are refused as lookalikes when published), and so does a leading ``v`` (``v3`` is
     ``3``).
@@ -184,6 +192,8 @@ def _version_key(version: str) -> tuple[Any, ...]:
                 key.append((2, int(run), ""))
             elif run.casefold() in _PRE_RELEASE:
                 key.append((0, _PRE_RELEASE[run.casefold()], ""))
+            elif run in ("m", "M") and _MILESTONE.fullmatch(part):  # Maven's 1.0-M1
+                key.append((0, _PRE_RELEASE["milestone"], ""))
             else:
                 key.append((2, -1, run.casefold()))
     key.append((1, 0, ""))  # the end: after a pre-release word, before any further part

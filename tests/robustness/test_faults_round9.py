@@ -160,7 +160,7 @@ def _train_job(scene: Any, tmp_path: Path) -> Path:
         full.pop(key, None)
     full["model"].update(uncertainty_members=2, permutation_repeats=0, partial_dependence=0,
                          params={"n_estimators": 20})
-    full["model"]["cv"].update(n_splits=2, seeds=1, bootstrap=10)
+    full["model"]["cv"].update(n_splits=2, seeds=1, bootstrap=0)
     job = tmp_path / "job.yaml"
     job.write_text(yaml.safe_dump(full))
     return job
