@@ -32,7 +32,6 @@ from tiles.http import (
     unreadable,
     url_number,
 )
-from tiles.legend import LEGEND_SIZE
 from tiles.service import (
     Layer,
     TileService,
@@ -372,9 +371,112 @@ async def tile(svc: TileService, request: Request) -> Response:
                                     advertised=lambda: svc.meta(layer).zooms(tms_name))
     redirect = _canonical_tile(svc, request, layer,
                                names=[layer.name, tms_name] if "tms" in p else [layer.name])
+    if redirect is None:
+        redirect = _sized_tile(svc, request, layer, y, size, fmt)
     if redirect is not None:
         return redirect
-    return await serve_tile(svc, request, layer, tms_name, z, x, y, size, fmt)
+    flipped = _flipped_row(svc, layer, z, x, y) if tms_name == DEFAULT_TMS else None
+    return await serve_tile(svc, request, layer, tms_name, z, x, y, size, fmt, flipped)
+
+
+def _flipped_row(svc: TileService, layer: Layer, z: int, x: int, y: int
+                 ) -> dict[str, str] | None:
+    """The ``Warning`` header of a Web Mercator tile whose row lies outside ``layer``
+    where the same row counted from the south (TMS's order: ``2**z - 1 - y``) lies within
+    it; ``None`` for any other tile. Said once per layer in the server log too.
+
+    A client set to TMS rows (Leaflet's ``tms: true``, QGIS's ``{-y}``, GDAL's TMS
+    minidriver; as GeoServer's and MapProxy's TMS endpoints ask) over these XYZ tiles asks
+    the rows of the other hemisphere's mirror place: every tile was the blank tile of
+    another place, 200, and the map stayed empty without a word to its user or to the
+    server's operator. The tile is still the one asked (a map may pan there); the header
+    and the log say what was probably meant.
+    """
+    from tiles.grids import overlaps_x, unwrapped_lon
+
+    bounds = svc.meta(layer).bounds
+    south, north = bounds[1], bounds[3]
+    west, low, east, high = WEB.bounds(morecantile.Tile(x, y, z))
+    if not overlaps_x((west, east), unwrapped_lon(bounds), (-180.0, 180.0)):
+        return None
+    row = matrix_shape(DEFAULT_TMS, z)[1] - 1 - y
+    _, flip_low, _, flip_high = WEB.bounds(morecantile.Tile(x, row, z))
+    if (low < north and south < high) or not (flip_low < north and south < flip_high):
+        return None
+    text = (f"tile {z}/{x}/{y} lies outside layer {layer.name!r}, where {z}/{x}/{row} (its "
+            "row counted from the south, as TMS counts) is inside it: these tiles count "
+            "rows from the north (XYZ); a client set to TMS rows (Leaflet's tms: true, "
+            "QGIS's {-y}) draws nothing: set tms: false, write {y}")
+    svc.say_once(f"tms:{layer.name}", f"layer {layer.name!r}: a client may be set to TMS "
+                                      f"rows: {text}")
+    return {"Warning": f'299 prospect "{text}"'}
+
+
+TILE_SIZE_PARAMS = ("tilesize", "tile_size")
+"""Query parameters (names in any case) in which a client asks a tile's size in pixels:
+TiTiler's ``?tilesize=512`` and Terracotta's ``?tile_size=[512,512]``, as their users
+write tile URLs and TileJSON links."""
+
+
+def _side(text: str) -> str:
+    """The side of a square tile size as sent: ``512``, or Terracotta's ``[512,512]`` (a
+    JSON list of width and height) as ``512``; another text as it stands."""
+    text = text.strip()
+    if text.startswith("[") and text.endswith("]"):
+        sides = {part.strip() for part in text[1:-1].split(",")}
+        if len(sides) == 1 and text.count(",") == 1:
+            return sides.pop()
+    return text
+
+
+def asked_tile_size(request: Request, where: str) -> int | None:
+    """The tile size (256 or 512 pixels) ``request`` asks by query (:data:`TILE_SIZE_PARAMS`),
+    ``None`` where it asks none, or a 400 refusal naming the sizes drawn; ``where`` says
+    what the 512 px one is (``{y}@2x.png``)."""
+    sent = [(k, v) for k, v in request.query_params.multi_items()
+            if k.lower() in TILE_SIZE_PARAMS]
+    if not sent:
+        return None
+    sizes = {_side(v) for _, v in sent}
+    name, text = sent[0]
+    if len(sizes) == 1 and _side(text) in ("256", "512"):
+        return int(_side(text))
+    raise ApiError(400, f"query parameter {name[:16]!r} must be 256 or 512 (pixels: the "
+                        f"sizes of the square tiles drawn), got "
+                        f"{'/'.join(sorted(v.strip() for _, v in sent))[:32]!r}; the 512 px "
+                        f"tile is {where}, which map clients show at any size",
+                   locator=name[:16])
+
+
+def _sized_tile(svc: TileService, request: Request, layer: Layer, y: int, size: int,
+                fmt: str) -> Response | None:
+    """A ``301`` to the URL of the tile ``?tilesize=`` asks (:func:`asked_tile_size`):
+    ``{y}@2x.png`` for 512, ``{y}.png`` for 256, the rest of the query kept; ``None``
+    where the query asks no size.
+
+    ``/tiles/p/8/131/84.png?tilesize=512`` (TiTiler's way to ask a 512 px tile, as a map
+    set up for TiTiler asks it) was answered a 256 px tile, the parameter ignored: a map
+    that laid 512 px tiles stretched each to twice its pixels (blurred, at half the detail
+    asked, without a word). Each tile has one URL, so a
+    size is sent to its tile's; a size other than 256 or 512, or 256 on an ``@2x`` URL
+    (two sizes asked), is refused."""
+    asked = asked_tile_size(request, f"{y}@2x.{fmt}")
+    if asked is None:
+        return None
+    if size == 512 and asked == 256:
+        raise ApiError(400, f"tile {y}@2x.{fmt} is 512 px, but ?tilesize=256 asks 256 px: "
+                            f"ask {y}.{fmt} for a 256 px tile, or leave tilesize out",
+                       locator="tilesize")
+    head, _, _ = request.url.path.rpartition("/")
+    kept = [(k, v) for k, v in request.query_params.multi_items()
+            if k.lower() not in TILE_SIZE_PARAMS]
+    from urllib.parse import urlencode
+
+    location = f"{head}/{y}{'@2x' if asked == 512 else ''}.{fmt}" + (
+        f"?{urlencode(kept)}" if kept else "")
+    return Response(status_code=301, headers={
+        "Location": svc.redirect_url(location),
+        **svc.cache_headers(request, public=layer.config.public)})
 
 
 async def wmts_tile(svc: TileService, request: Request) -> Response:
@@ -558,7 +660,8 @@ async def _wmts_kvp(svc: TileService, request: Request) -> Response:
 
 
 async def tilejson_doc(svc: TileService, request: Request) -> Response:
-    """``/tilejson/{layer}.json[?tms=NAME]``: TileJSON 3.0.0 with absolute links."""
+    """``/tilejson/{layer}.json[?tms=NAME][&tilesize=512]``: TileJSON 3.0.0 with absolute
+    links (of 512 px tiles, ``{y}@2x.png``, with ``tilesize=512``)."""
     name = request.path_params["name"]
     stem = file_name(name, "json", "TileJSON URLs are /tilejson/{layer}.json",
                      served="TileJSON (JSON)")
@@ -568,12 +671,17 @@ async def tilejson_doc(svc: TileService, request: Request) -> Response:
     if redirect is not None:
         return redirect
     svc.tms_for(layer, tms)
+    # ?tilesize=512 (TiTiler's): the document of 512 px tiles; it was ignored, "tileSize":
+    # 256 and 256 px tiles to a map that asked 512 (stretched to twice their pixels)
+    size = asked_tile_size(request, "{y}@2x.png") or 256
     base, suffix = svc.base_url(request), _suffix(svc, request)
     part = "" if tms == DEFAULT_TMS else f"/{tms}"
+    scale = "@2x" if size == 512 else ""
     doc = tilejson(
         layer.config, svc.meta(layer),
-        tiles_url=f"{base}/tiles/{layer.name}{part}/{{z}}/{{x}}/{{y}}.png{suffix}",
-        legend_url=f"{base}/legend/{layer.name}.png{suffix}", tile_matrix_set=tms,
+        tiles_url=f"{base}/tiles/{layer.name}{part}/{{z}}/{{x}}/{{y}}{scale}.png{suffix}",
+        legend_url=f"{base}/legend/{layer.name}{scale}.png{suffix}", tile_matrix_set=tms,
+        tile_size=size,
     )
     body = _json(doc)
     etag = svc.etag(layer, "tilejson", hashlib.sha256(body).hexdigest())
@@ -614,40 +722,81 @@ async def wmts_capabilities(svc: TileService, request: Request, binding: str = "
     return svc.respond(request, visible, etag, body, "application/xml", listing=True)
 
 
-async def legend(svc: TileService, request: Request) -> Response:
-    """``/legend/{layer}.png``: the legend image, ``?width=&height=`` pixels (names in any
-    case, as GetLegendGraphic's ``WIDTH`` and ``HEIGHT``; each left out is the default's).
-    Both were ignored: ``/legend/ramp.png?width=100&height=40`` answered the 320 x 84
-    legend, which a page that sized its legend box by them showed squeezed or cut."""
-    from tiles.wms import legend_size
+_LEGEND_SCALE = re.compile(r"^(?P<stem>.*)@(?P<scale>[0-9]{1,3}(?:\.[0-9]{1,3})?)x$",
+                           re.IGNORECASE)
+"""A legend URL's stem at a pixel density (``ramp@2x``, as Leaflet, MapLibre and TiTiler
+write a high-density image's name)."""
 
+
+async def legend(svc: TileService, request: Request) -> Response:
+    """``/legend/{layer}.png`` (or ``{layer}@2x.png``, the same legend at twice the
+    pixels): the legend image, ``?width=&height=`` pixels at 1x (names in any case, as
+    GetLegendGraphic's ``WIDTH`` and ``HEIGHT``; each left out is the default's).
+    Both were ignored: ``/legend/ramp.png?width=100&height=40`` answered the 320 x 84
+    legend, which a page that sized its legend box by them showed squeezed or cut.
+
+    ``ramp@2x.png`` (a page asking a legend for a high-density screen, as it asks its
+    tiles) was refused as a layer name of characters not allowed, "got 'ramp@2x'": the
+    client was told its layer name was wrong. It is drawn at 2x; ``@1x`` is sent to the
+    legend's one URL, another scale is refused naming the two drawn."""
     name = request.path_params["name"]
-    stem = file_name(name, "png", "legend URLs are /legend/{layer}.png", served="PNG")
+    stem = file_name(name, "png", "legend URLs are /legend/{layer}.png (or "
+                     "/legend/{layer}@2x.png)", served="PNG")
+    scaled = _LEGEND_SCALE.match(stem)
+    stem = scaled.group("stem") if scaled else stem
     layer = svc.layer_for(request, svc.readable_spelling(request, stem))
-    redirect = svc.respelled(request, layer, name, f"{layer.name}.png")
+    scale = 1
+    if scaled:
+        density = scaled.group("scale")
+        if density not in ("1", "2"):
+            raise ApiError(400, f"legends at scale @{density}x are not drawn here, only at "
+                                f"1x (/legend/{layer.name}.png) and 2x (/legend/"
+                                f"{layer.name}@2x.png): ask the @2x legend in its place, "
+                                "which a page shows at any pixel ratio")
+        scale = int(density)
+    redirect = svc.respelled(request, layer, name,
+                             f"{layer.name}{'@2x' if scale == 2 else ''}.png")
     if redirect is not None:
         return redirect
     asked = {k.upper(): v for k, v in request.query_params.items()
              if k.upper() in ("WIDTH", "HEIGHT")}
-    if asked:
-        default = svc.legend_size(layer)  # a class map's own height where none is asked
-        size = legend_size({"WIDTH": str(default[0]), "HEIGHT": str(default[1])} | asked,
-                           what="/legend/{layer}.png?{}=".replace("{layer}", layer.name))
-        if size != default:
-            return await legend_for(svc, request, layer, size)
-    body = await run_in_threadpool(svc.legend, layer)
-    return svc.respond(request, layer, svc.etag(layer, "legend"), body, "image/png")
+    return await legend_for(svc, request, layer, asked_legend_size(
+        svc, layer, asked, what="/legend/{layer}.png?{}=".replace("{layer}", layer.name)),
+        scale)
+
+
+def asked_legend_size(svc: TileService, layer: Layer, asked: dict[str, str], *,
+                      what: str = "GetLegendGraphic {}") -> tuple[int, int] | None:
+    """The legend size ``asked`` (``WIDTH`` and ``HEIGHT`` as sent, each left out the
+    layer's own: :meth:`TileService.legend_size`), or ``None`` where none is asked; a 400
+    refusal of a size that is none (``what`` names the parameter, :func:`tiles.wms.
+    legend_size`)."""
+    from tiles.wms import legend_size
+
+    if not asked:
+        return None
+    default = svc.legend_size(layer)  # a class map's own height where none is asked
+    return legend_size({"WIDTH": str(default[0]), "HEIGHT": str(default[1])} | asked,
+                       what=what)
 
 
 async def legend_for(svc: TileService, request: Request, layer: Layer,
-                     size: tuple[int, int] = LEGEND_SIZE) -> Response:
-    """The legend of an already checked layer, ``size`` (width, height) pixels: the
-    default one cached, another drawn a few at a time as WMS maps are."""
-    if size == LEGEND_SIZE:
-        body = await run_in_threadpool(svc.legend, layer)
-        return svc.respond(request, layer, svc.etag(layer, "legend"), body, "image/png")
-    body = await svc.draw(svc.legend, layer, size)
-    return svc.respond(request, layer, svc.etag(layer, "legend", *size), body, "image/png")
+                     size: tuple[int, int] | None = None, scale: int = 1) -> Response:
+    """The legend of an already checked layer, ``size`` (width, height) pixels at ``scale``
+    (2: twice the pixels, the same legend): the default one (``None``, or the layer's own
+    size) cached, another drawn a few at a time as WMS maps are.
+
+    A class map's legend is as tall as its classes; one asked at 320 x 84 (a ramp's size,
+    the size every other legend here has) was answered that taller default, as if no size
+    had been asked, and a client's legend box showed it squeezed."""
+    density = () if scale == 1 else (f"@{scale}x",)
+    if size is None or size == svc.legend_size(layer):
+        body = await run_in_threadpool(svc.legend, layer, None, scale)
+        return svc.respond(request, layer, svc.etag(layer, "legend", *density), body,
+                           "image/png")
+    body = await svc.draw(svc.legend, layer, size, scale)
+    return svc.respond(request, layer, svc.etag(layer, "legend", *size, *density), body,
+                       "image/png")
 
 
 async def point(svc: TileService, request: Request) -> Response:

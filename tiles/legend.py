@@ -32,7 +32,7 @@ MAX_LEGEND_SIZE = 2048
 def legend_png(layer: TileLayerConfig, *, title: str | None = None,
                width: int = LEGEND_SIZE[0], height: int | None = None,
                units: str | None = None, clamped: tuple[bool, bool] = (False, False),
-               classes: Mapping[int, str] | None = None) -> bytes:
+               classes: Mapping[int, str] | None = None, scale: int = 1) -> bytes:
     """A PNG legend: horizontal colour bar from ``vmin`` to ``vmax`` with ticks and title,
     or, for a class map, one swatch per class with its code and name.
 
@@ -45,7 +45,10 @@ def legend_png(layer: TileLayerConfig, *, title: str | None = None,
     ``classes`` (``{code: name}``: :func:`tiles.metadata.layer_classes`) draws a class
     map's legend (:func:`_class_legend`): a ramp over codes 0-2 named no class.
     ``height`` unset is :data:`LEGEND_SIZE`'s, or for a class map the height that names
-    every class (:func:`class_legend_height`).
+    every class (:func:`class_legend_height`). ``scale`` (1 or 2) draws the same legend
+    at that pixel density: ``width * scale`` by ``height * scale`` pixels, text, ticks and
+    swatches as large on a high-density screen (``/legend/{layer}@2x.png``) as the 1x
+    legend's on another.
     """
     import matplotlib
 
@@ -60,7 +63,7 @@ def legend_png(layer: TileLayerConfig, *, title: str | None = None,
     dpi = 100
     fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
     if classes:
-        return _class_legend(fig, layer, classes, text)
+        return _class_legend(fig, layer, classes, text, scale)
     ax = fig.add_axes((0.05, 0.45, 0.9, 0.25))
     lut = colormap_lut(layer.colormap) / 255.0
     gradient = np.linspace(0, 1, 256)[None, :]
@@ -70,7 +73,7 @@ def legend_png(layer: TileLayerConfig, *, title: str | None = None,
     )
     ax.set_yticks([])
     _colour_bar_layout(fig, ax, text, layer.vmin, layer.vmax, clamped)
-    return _png(fig)
+    return _png(fig, scale)
 
 
 def legend_title(layer: TileLayerConfig, title: str | None = None,
@@ -287,11 +290,12 @@ def _plain(text: str) -> str:
     return text.replace("$", r"\$")
 
 
-def _png(fig: Figure) -> bytes:
-    """``fig`` as PNG bytes, its background slightly transparent."""
+def _png(fig: Figure, scale: int = 1) -> bytes:
+    """``fig`` as PNG bytes at ``scale`` times its pixels (its layout is made at 1x), its
+    background slightly transparent."""
     fig.patch.set_alpha(0.85)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=fig.dpi)
+    fig.savefig(buf, format="png", dpi=fig.dpi * scale)
     return buf.getvalue()
 
 
@@ -377,7 +381,7 @@ def _shortened(text: str, chars: int) -> str:
 
 
 def _class_legend(fig: Figure, layer: TileLayerConfig, classes: Mapping[int, str],
-                  title: str) -> bytes:
+                  title: str, scale: int = 1) -> bytes:
     """A class map's legend on ``fig``: a swatch in each class's tile colour, named
     ``code name`` (e.g. ``2 above``), in columns under ``title``. Classes that do not fit
     the size asked (a GetLegendGraphic's WIDTH and HEIGHT) end in a line saying how many
@@ -424,5 +428,5 @@ def _class_legend(fig: Figure, layer: TileLayerConfig, classes: Mapping[int, str
         elif box.height > height and lines:  # one row does not fit below the title
             lines = []
         else:
-            return _png(fig)
+            return _png(fig, scale)
         drawn.remove()

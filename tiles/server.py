@@ -6,14 +6,14 @@ Endpoints (``{layer}`` is a configured layer *name*; paths and URLs are never ac
 ``GET /health``                                            liveness, no data, no key
 ``GET /layers``                                            layers the caller may read
 ``GET /tiles/{layer}/{z}/{x}/{y}.png`` (``.webp``, ``@2x``)  XYZ tile, 256 px (512 px ``@2x``)
-``GET /tilejson/{layer}.json``                             TileJSON 3.0.0
+``GET /tilejson/{layer}.json``                             TileJSON 3.0.0 (``?tilesize=512``)
 ``GET /tiles/{layer}/{tms}/{z}/{x}/{y}.png``                tile in a national grid
 ``GET /wmts/1.0.0/WMTSCapabilities.xml``                   OGC WMTS GetCapabilities (REST)
 ``GET /wmts/1.0.0/{layer}/default/{tms}/{z}/{row}/{col}.png`` WMTS REST tile
 ``GET /wmts?SERVICE=WMTS&REQUEST=...``                     WMTS KVP (GetCapabilities, GetTile)
 ``GET /wms?SERVICE=WMS&REQUEST=...``                       WMS 1.3.0 and 1.1.1 (GetCapabilities,
                                                            GetMap, GetFeatureInfo, GetLegendGraphic)
-``GET /legend/{layer}.png``                                legend image
+``GET /legend/{layer}.png`` (``@2x``)                      legend image (640 x 168 ``@2x``)
 ``GET /download/{layer}.tif``                              the layer's COG (range requests)
 ``GET /stac/{layer}.json``                                 STAC item of that COG
 ``GET /point/{layer}?lon=..&lat=..``                       the value at a WGS 84 point

@@ -209,6 +209,8 @@ class TileService:
         self._meta: dict[tuple[str, str], LayerMeta] = {}
         self._grid_gaps: dict[tuple[str, str, str], str | None] = {}
         self._config_digest = config_hash(config)[:12]
+        self._said: set[str] = set()
+        """Keys of the warnings :meth:`say_once` wrote to the server log."""
 
     # -- keys: reload, rate limits, access log --------------------------------------
     def _key_files_stamp(self) -> tuple[Any, ...]:
@@ -401,7 +403,7 @@ class TileService:
                 continue
             if classes:  # a class map: nearest, coloured over its codes, named in legends
                 layer.config = class_layer(layer.config, classes, layer_colours(source.tags))
-                self._legends.pop(layer.name, None)
+                self._forget_legends(layer.name)
             cfg = layer.config
             try:
                 if source.variable is not None and source.cells > RANGE_CHECK_CUBE_CELLS:
@@ -432,10 +434,10 @@ class TileService:
             layer.config, stretched = colour_layer(cfg, sample)
             self._clamped[layer.name] = clamped_ends(values, layer.config.vmin,
                                                      layer.config.vmax)
-            self._legends.pop(layer.name, None)
+            self._forget_legends(layer.name)
             if stretched:
                 self._meta = {k: v for k, v in self._meta.items() if k[0] != layer.name}
-                self._legends.pop(layer.name, None)
+                self._forget_legends(layer.name)
                 found.append((False, (
                     f"layer {cfg.name!r}: colour range {layer.config.vmin:g} to "
                     f"{layer.config.vmax:g} "
@@ -753,21 +755,38 @@ class TileService:
         return LEGEND_SIZE[0], class_legend_height(
             len(classes), LEGEND_SIZE[0], legend_title(layer.config, meta.label, meta.units))
 
-    def legend(self, layer: Layer, size: tuple[int, int] = LEGEND_SIZE) -> bytes:
-        """Legend PNG of ``layer``, ``size`` (width, height) pixels; the default size (the
-        one every LegendURL names) is rendered once, another (a GetLegendGraphic's WIDTH
-        and HEIGHT) each time it is asked: a cache of every size a client names would
-        grow without bound."""
+    def say_once(self, key: str, text: str) -> None:
+        """Write warning ``text`` to the server log, the first time ``key`` is said only (a
+        client's setting seen in its every request: one line, not one per tile)."""
+        if key not in self._said:
+            self._said.add(key)
+            self.log.warning(text)
+
+    def _forget_legends(self, name: str) -> None:
+        """Drop layer ``name``'s cached legends, at every scale."""
+        for key in (name, f"{name}@2x"):
+            self._legends.pop(key, None)
+
+    def legend(self, layer: Layer, size: tuple[int, int] | None = None, scale: int = 1
+               ) -> bytes:
+        """Legend PNG of ``layer``, ``size`` (width, height) pixels at ``scale`` (1, or 2:
+        ``/legend/{layer}@2x.png``, twice the pixels of the same legend). ``None`` is the
+        default size (the one every LegendURL names, :meth:`legend_size`: a class map's as
+        tall as its classes), rendered once at each scale; another (a GetLegendGraphic's
+        WIDTH and HEIGHT) is drawn at exactly that size each time it is asked: a cache of
+        every size a client names would grow without bound."""
         def render() -> bytes:
             return legend_png(layer.config, title=self.meta(layer).label,
-                              units=self.meta(layer).units, width=size[0],
+                              units=self.meta(layer).units,
+                              width=LEGEND_SIZE[0] if size is None else size[0],
                               # the default size: a class map's legend as tall as its classes
-                              height=None if size == LEGEND_SIZE else size[1],
+                              height=None if size is None else size[1],
                               clamped=self._clamped.get(layer.name, (False, False)),
-                              classes=self.classes(layer))
+                              classes=self.classes(layer), scale=scale)
 
-        if size != LEGEND_SIZE:
+        if size is not None:
             return render()
-        if layer.name not in self._legends:
-            self._legends[layer.name] = render()
-        return self._legends[layer.name]
+        cached = layer.name if scale == 1 else f"{layer.name}@{scale}x"
+        if cached not in self._legends:
+            self._legends[cached] = render()
+        return self._legends[cached]

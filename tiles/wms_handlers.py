@@ -26,7 +26,7 @@ from starlette.responses import Response
 
 from prospect.canonical import jsonable
 from tiles.colormap import ImageFormat, encode_image, render_rgba
-from tiles.handlers import legend_for
+from tiles.handlers import asked_legend_size, legend_for
 from tiles.http import (
     ApiError,
     ignored_dimensions,
@@ -50,7 +50,6 @@ from tiles.wms import (
     exception_xml,
     geographic_crs,
     layer_names,
-    legend_size,
     negotiate_version,
     north_first,
     offered_format,
@@ -244,7 +243,8 @@ async def _legend_graphic(svc: TileService, request: Request, q: dict[str, str])
     if q.get("STYLE", "default") not in ("", "default"):
         raise ApiError(400, f"unknown STYLE {q['STYLE'][:40]!r}; every layer's only style is "
                             "'default'", code="StyleNotDefined", locator="STYLE")
-    return await legend_for(svc, request, layer, legend_size(q))
+    asked = {k: v for k, v in q.items() if k in ("WIDTH", "HEIGHT")}
+    return await legend_for(svc, request, layer, asked_legend_size(svc, layer, asked))
 
 
 def _render_map(svc: TileService, layers: list[Layer], m: MapRequest) -> bytes:
