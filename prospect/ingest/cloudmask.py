@@ -31,7 +31,7 @@ import numpy as np
 from prospect.errors import ConfigError
 
 __all__ = ["ALWAYS_DROP", "CFMASK", "DEFAULT_DROP", "FILL_CODE", "PYTHON_FMASK",
-           "QA_PIXEL_BITS", "SCL", "drop_names", "dropped", "foreign_codes",
+           "QA_PIXEL_BITS", "SCL", "coded_layer", "drop_names", "dropped", "foreign_codes",
            "foreign_name", "foreign_share", "foreign_table", "grow", "is_fill", "kind_fits_product",
            "name_kind", "own_fill", "python_fmask_colours"]
 
@@ -227,6 +227,13 @@ def foreign_codes(kind: str, codes: np.ndarray, nodata: float | None = None, *,
             return (f"it holds fractions ({values.dtype}), but a quality layer holds whole "
                     "class codes or bit flags (a reflectance band or a resampled layer?)")
     if kind == "qa_pixel":
+        # a cloud probability in percent (s2cloudless's uint8, or written as uint16) was
+        # told as "8-bit" or as "contradictory flags (a Collection 1 BQA...?)", with the
+        # advice to try each kind, none of which reads it (round 42)
+        probability = _probability_of(
+            values, FILL_CODE[kind] if nodata is None or np.isnan(nodata) else nodata)
+        if probability is not None:
+            return probability
         if values.dtype.itemsize == 1:
             return (f"it is 8-bit ({values.dtype}), but QA_PIXEL flags are 16-bit "
                     "(SCL and CFmask layers are 8-bit)")
@@ -674,6 +681,50 @@ def foreign_name(kind: str, path: str) -> str | None:
     own, what = named
     return (f"its name shows {what}" + (f", which kind {own!r} reads, not {kind!r}"
                                         if own is not None else ""))
+
+
+_CODED_LAYERS: tuple[tuple[re.Pattern[str], str | None, str], ...] = tuple(
+    (re.compile(rf"(?:^|_)(?:{names})$", re.IGNORECASE), kind, what)
+    for names, kind, what in (
+        (r"SCL(?:_\d{2}m)?", "scl", "Sentinel-2's scene classification (SCL: class codes)"),
+        (r"QA_PIXEL", "qa_pixel", "Landsat Collection 2's QA_PIXEL (bit flags)"),
+        (r"cfmask", "cfmask", "ESPA's CFmask (class codes)"),
+        (r"QA_RADSAT|radsat_qa", None, "Landsat's saturation layer (QA_RADSAT: bit flags)"),
+        (r"SR_QA_AEROSOL|sr_aerosol", None,
+         "Landsat 8-9's aerosol quality layer (SR_QA_AEROSOL: bit flags)"),
+        (r"SR_CLOUD_QA|sr_cloud_qa", None, "Landsat 4-7's SR_CLOUD_QA (bit flags)"),
+        (r"cfmask_conf", None, "ESPA's CFmask confidence (class codes)"),
+        (r"pixel_qa", None, "ESPA's pixel_qa (bit flags)"),
+        (r"BQA", None, "Landsat Collection 1's quality band (BQA: bit flags)"),
+        (r"MSK_CLASSI_B00", None, "Sentinel-2 Level-1C's cloud flags (MSK_CLASSI)"),
+        (r"MSK_QUALIT_B\d[\dA]", None, "Sentinel-2's pixel quality flags (MSK_QUALIT)"),
+        (r"GM_B\d{1,2}(?:_VCID_[12])?", None, "a Landsat 7 scan-line gap mask (0/1 flags)"),
+    ))
+"""Quality layers of class codes or bit flags by their product file names: the
+``cloud_mask.kind`` that reads each (``None``: none does) and what it is, for
+:func:`coded_layer` (layers of values, ``ST_QA``, cloud probabilities, ``AOT``, are not
+among them: a median of them is a value)."""
+
+
+def coded_layer(path: str) -> tuple[str | None, str] | None:
+    """``(kind, what)`` where the name of the file ``path`` shows a quality layer of
+    class codes or bit flags (Sentinel-2's ``SCL``, Landsat's ``QA_PIXEL``,
+    ``QA_RADSAT``, ``SR_QA_AEROSOL``, ``SR_CLOUD_QA`` or Collection 1 ``BQA``, ESPA's
+    ``cfmask`` or ``pixel_qa``, HLS's ``Fmask``...): the ``cloud_mask.kind`` that reads
+    it (``None`` where none does) and what it is; else ``None`` (a band, or a layer of
+    values such as ``ST_QA`` or a cloud probability).
+
+    Such a layer named as a band of a composite had its codes reduced as numbers: the
+    median of SCL's 4 (vegetation) and 8 (cloud) is 6 (water), of two QA_PIXEL words
+    flags of neither scene, without a word."""
+    name = PurePosixPath(str(path).rstrip("/")).name
+    if _HLS_FMASK.search(name):
+        return None, "HLS's Fmask (bit flags)"
+    stem = name.split(".")[0]
+    for pattern, kind, what in _CODED_LAYERS:
+        if pattern.search(stem):
+            return kind, what
+    return None
 
 
 def grow(mask: np.ndarray, pixels: float) -> np.ndarray:

@@ -546,15 +546,23 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
         overpasses there.
     ConfigError
         ``cloud_mask.kind`` is not the quality layer of an item's product (SCL read as
-        ``QA_PIXEL`` bits drops and keeps pixels at random).
+        ``QA_PIXEL`` bits drops and keeps pixels at random), or the source reads
+        ``values: categorical`` (class codes reduced as numbers).
     """
     assert source.stac is not None and source.assets is not None
     assert source.composite is not None
+    if source.values == "categorical":
+        # every method reduces numbers: the median of classes 20 and 40 was class 30
+        raise ConfigError(
+            f"source {source.name!r}: 'values: categorical' with 'composite:': a median, "
+            "percentile or geomedian of class codes is no class of any item (classes 20 "
+            "and 40 give 30); remove 'composite:' to take one item's class per cell with "
+            "'mosaic:' (first_valid, most_recent or least_cloudy)")
     comp, cm, remote = source.composite, source.cloud_mask, source.remote
     drop = drop_names(cm.kind, cm.drop) if cm is not None else ()
     scenes = read_stac_scenes(source.stac, dict(source.assets),
                               mask_asset=cm.asset if cm is not None else None,
-                              timeout_s=remote.timeout_s)
+                              timeout_s=remote.timeout_s, reduced=True)
     check_day_and_night(f"source {source.name!r}", scenes, comp.method)
     if cm is not None:
         for scene in scenes:

@@ -405,6 +405,7 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
         ``units:`` (:func:`level1_band`).
     """
     check_not_gap_mask(file, f"source {source.name!r}, band {var!r}: ")
+    _check_not_coded(source, var, file)
     held = named_band(file)
     if held is not None:  # a band's file read by its name alone: its number is the sensor's
         check_band_word(var, f"source {source.name!r}: {file}", *held)
@@ -460,6 +461,36 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
             dn_formula(cal.scale, cal.offset)
             + (f" ({cal.quantity.replace('_', ' ')})" if cal.quantity else ""), keys, (s, o))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _check_not_coded(source: RasterSource, var: str, file: str) -> None:
+    """Refuse a quality layer of class codes or bit flags (an SCL, a QA_PIXEL, a
+    QA_RADSAT, an HLS Fmask...: :func:`~prospect.ingest.cloudmask.coded_layer`, by its
+    file name) given as a band of continuous values: its codes were read as numbers,
+    resampled between classes (SCL's 4, vegetation, and 8, cloud, averaged to 6, water)
+    and modelled as amounts, exit 0. A source of ``values: categorical`` reads it as the
+    class map it is.
+
+    Raises
+    ------
+    DataError
+        Naming the source, the variable, the file, what it is and how to read it.
+    """
+    from prospect.ingest.cloudmask import coded_layer
+
+    if getattr(source, "values", "continuous") == "categorical":
+        return
+    coded = coded_layer(file)
+    if coded is None:
+        return
+    kind, what = coded
+    mask = (f"; or, to drop its cloudy pixels, name its key in cloud_mask.asset with "
+            f"'kind: {kind}'" if kind is not None else "")
+    raise DataError(
+        f"source {source.name!r}, band {var!r}: {Path(file).name} is {what}, by its name, "
+        "but the source reads continuous values: its codes would be resampled and modelled "
+        "as amounts (SCL's 4, vegetation, and 8, cloud, averaged to 6, water); read it in a "
+        f"source of its own with 'values: categorical'{mask}")
 
 
 def _unstated(source: RasterSource, var: str, file: str, stated_by: str, ignore: str,

@@ -585,6 +585,82 @@ def _in_future(item: pystac.Item) -> str | None:
             "year mistyped?) or leave the item out")
 
 
+def _named_days(name: str) -> tuple[str, tuple[dt.date, ...]] | None:
+    """The acquisition a product name states (a band file's, or an item id: a Landsat
+    product or scene id, a Sentinel-2 band file name, ESA product id or Earth Search id,
+    an HLS granule id, an ASTER granule id) and the UTC days its scene can be of (a
+    Sentinel-2 or HLS S30 tile sensed after midnight is named by its datatake's start,
+    the day before), else ``None``."""
+    from prospect.ingest.products import file_acquisition_days
+
+    found = file_acquisition_days(name)
+    if found is not None:
+        return found
+    named = _pass_of_name(name)
+    if named is None:
+        return None
+    day = dt.date.fromisoformat(named[1])
+    if named[0].startswith(("sentinel-2", "hls-s30")):
+        return name, (day, day + dt.timedelta(days=1))
+    return name, (day,)
+
+
+def _item_named_days(item: pystac.Item, files: Iterable[str]
+                     ) -> tuple[str, tuple[dt.date, ...]] | None:
+    """The acquisition the item's id, else the first of its ``files`` whose product name
+    states one, names (:func:`_named_days`), or ``None``."""
+    for name in (str(item.id), *(PurePosixPath(str(f).replace("\\", "/").split("?")[0]).name
+                                 for f in files if f)):
+        named = _named_days(name)
+        if named is not None:
+            return named
+    return None
+
+
+def _check_named_days(href: str, dated: list[tuple[pystac.Item, StacScene]]) -> None:
+    """Refuse items dated on one UTC day whose ids or files name acquisitions of other
+    days than each other (:func:`_item_named_days`): a catalogue dated when it was
+    written, not by its scenes (``rio stac`` without ``--datetime`` dates each item
+    now).
+
+    Read by their dates, three scenes of three months were one overpass where the items
+    state their platform (the first scene in every cell: a "median" of one look, count
+    1), and without one a composite dated by the catalogue's day, a ``most_recent``
+    mosaic ordered by it, without a word. Items whose names state no acquisition, or
+    one day each (a scene re-dated alone), are not compared. A mosaic of a range (no
+    ``datetime``) is not compared.
+
+    Raises
+    ------
+    DataError
+        Naming two such items, their day and the days their products name.
+    """
+    by_day: dict[dt.date, list[tuple[pystac.Item, str, tuple[dt.date, ...]]]] = {}
+    for item, scene in dated:
+        if scene.date is None or item.datetime is None:
+            continue
+        named = _item_named_days(item, [*scene.bands.values(), scene.mask or ""])
+        if named is not None:
+            by_day.setdefault(scene.date, []).append((item, *named))
+    for day, group in by_day.items():
+        for n, (item, ident, days) in enumerate(group):
+            other = next(((o, i, d) for o, i, d in group[:n] if not set(d) & set(days)),
+                         None)
+            if other is None:
+                continue
+            if day in days:  # name the one dated otherwise than its product
+                item, ident, days, other = other[0], other[1], other[2], (item, ident, days)
+            stamp = _utc(item.datetime).isoformat() if item.datetime is not None else ""
+            raise DataError(
+                f"{href}: item {item.id!r} is dated {day.isoformat()} (its datetime "
+                f"{stamp}), as is item {other[0].id!r}, but "
+                f"{ident} was acquired on {days[0].isoformat()} and {other[1]} on "
+                f"{other[2][0].isoformat()}: scenes of other days dated one day are read as "
+                "one overpass and dated wrong (rio stac without --datetime dates each item "
+                "when it is written); give each item its acquisition time, e.g. rio stac "
+                f"--datetime {days[0].isoformat()}")
+
+
 def _utc(when: dt.datetime) -> dt.datetime:
     """``when`` in UTC (a time without an offset is UTC, as STAC states)."""
     return when.astimezone(dt.UTC) if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
@@ -1208,7 +1284,8 @@ def _on_footprint(grid: AssetGrid, item_crs: str | None, bbox: Any) -> bool:
 
 
 def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | None = None,
-                     timeout_s: float = STAC_TIMEOUT_S) -> list[StacScene]:
+                     timeout_s: float = STAC_TIMEOUT_S,
+                     reduced: bool = False) -> list[StacScene]:
     """Every item under ``href`` with the files of the requested ``assets``.
 
     Parameters
@@ -1223,12 +1300,17 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
         Asset key of a quality layer every item must have (a cloud mask).
     timeout_s
         Seconds a remote STAC document may take to answer.
+    reduced
+        The assets' values are reduced across items (a composite's median): a quality
+        layer of class codes or bit flags among ``assets`` is refused
+        (:func:`_check_not_coded`); a mosaic picks one item's codes and may read one.
 
     Raises
     ------
     DataError
         No items, an item lacks one of the asset keys, a malformed value in an item, an
-        item acquired in the future, or items of Level-1 and Level-2 products together.
+        item acquired in the future, items of Level-1 and Level-2 products together, or
+        (``reduced``) a quality layer of codes or flags named as a band.
     InputFileError
         The STAC document cannot be read (or a remote one does not answer in time).
 
@@ -1278,8 +1360,9 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
         why = _aster_swir(item, own)
         if why is not None:
             raise DataError(f"{href}: item {item.id!r}: {why}")
-        scenes.append(_scene(href, item, own, own_mask))
+        scenes.append(_scene(href, item, own, own_mask, reduced=reduced))
         read.append(item)
+    dated = list(zip(read, scenes, strict=True))
     try:
         scenes = _join_midnight(read, _join_passes(read, scenes))
     except DataError as exc:
@@ -1300,6 +1383,7 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
             "would have counted the scene twice (search one collection, or remove the "
             "repeats)"), stacklevel=2)
     _check_levels(href, scenes)
+    _check_named_days(href, dated)
     _warn_unsaturated(href, scenes)
     _warn_spans(href, scenes)
     _warn_offset_applied(href, items, scenes, assets, keys_of)
@@ -1747,6 +1831,70 @@ def _check_band(var: str, key: str, asset: pystac.Asset, product: str | None,
             "map each variable to the asset of its own band (bands in the wrong order)")
 
 
+_CODED_UNITS = frozenset({"bit index", "bit_index", "bitfield", "bitfields", "bit field",
+                          "bit fields", "flags", "class", "classes"})
+"""``raster:bands`` ``unit`` values that say an asset holds flags or class codes
+(Planetary Computer's Landsat ``qa_pixel``, ``qa_radsat``, ``qa_aerosol``: "bit index")."""
+
+
+def _coded_asset(asset: pystac.Asset, href: str) -> tuple[str | None, str] | None:
+    """``(kind, what)`` where the asset is a quality layer of class codes or bit flags:
+    by its file name (:func:`~prospect.ingest.cloudmask.coded_layer`, with the
+    ``cloud_mask.kind`` that reads it), its ``classification:classes`` or
+    ``classification:bitfields``, or a ``raster:bands`` unit of "bit index" (kind
+    ``None``); else ``None``."""
+    from prospect.ingest.cloudmask import coded_layer
+
+    file = href.split("?")[0]
+    named = coded_layer(file)
+    if named is not None:
+        return named[0], f"{named[1]}, by its file name {PurePosixPath(file).name}"
+    wheres = [asset.extra_fields,
+              *(b for key in ("raster:bands", "bands")
+                if isinstance(bands := asset.extra_fields.get(key), list)
+                for b in bands if isinstance(b, dict))]
+    for where in wheres:
+        for field_ in ("classification:bitfields", "classification:classes"):
+            if where.get(field_):
+                kind = "bit flags" if field_.endswith("bitfields") else "class codes"
+                return None, f"a layer of {kind}, as its {field_} states"
+        unit = where.get("unit")
+        if isinstance(unit, str) and unit.strip().lower() in _CODED_UNITS:
+            return None, f"a layer of flags or class codes, as its unit {unit!r} states"
+    return None
+
+
+def _check_not_coded(var: str, key: str, asset: pystac.Asset, href: str,
+                     mask_asset: str | None) -> None:
+    """Refuse a quality layer of class codes or bit flags (an SCL, a QA_PIXEL, a
+    QA_RADSAT...) named as a band of a composite: every method reduces its codes as
+    numbers (the median of SCL's 4, vegetation, and 8, cloud, is 6, water; of two
+    QA_PIXEL words, flags of neither scene) and the cube held them as a continuous band,
+    exit 0.
+
+    Raises
+    ------
+    DataError
+        Naming the variable, what the asset is and what to do instead.
+    """
+    coded = _coded_asset(asset, href)
+    if coded is None:
+        return
+    kind, what = coded
+    if key == mask_asset:
+        instead = f"it is the cloud_mask.asset already: remove {var!r} from assets"
+    elif kind is not None:
+        instead = (f"to drop its cloudy pixels, name it in cloud_mask.asset with 'kind: "
+                   f"{kind}', and remove {var!r} from assets")
+    else:
+        instead = (f"remove {var!r} from assets (a composite reduces numbers; read a class "
+                   "map as a source of its own with 'values: categorical')")
+    raise DataError(
+        f"the config names asset {key!r} {var!r}, a band of the composite, but it is "
+        f"{what}: a median of codes is no class of any scene (SCL's 4, vegetation, and 8, "
+        f"cloud, give 6, water); {instead}")
+
+
 def _asset_href(doc: str, asset: pystac.Asset) -> str:
     """The asset's file: a relative href of an item without a self link (an item
     collection's features) is relative to the document holding it, as in a catalog; it
@@ -1765,7 +1913,7 @@ def _asset_href(doc: str, asset: pystac.Asset) -> str:
 
 
 def _scene(href: str, item: pystac.Item, assets: dict[str, str],
-           mask_asset: str | None) -> StacScene:
+           mask_asset: str | None, *, reduced: bool = False) -> StacScene:
     """One item as a :class:`StacScene` (see :func:`read_stac_scenes`)."""
     wanted = [*assets.values(), *([mask_asset] if mask_asset else [])]
     missing = [key for key in wanted if key not in item.assets]
@@ -1798,6 +1946,9 @@ def _scene(href: str, item: pystac.Item, assets: dict[str, str],
         product = _product(item)
         for var, key in assets.items():
             try:
+                if reduced:
+                    _check_not_coded(var, key, item.assets[key],
+                                     _asset_href(href, item.assets[key]), mask_asset)
                 _check_band(var, key, item.assets[key], product, item)
                 calibration[var] = asset_calibration(item, item.assets[key], key)
             except DataError as exc:

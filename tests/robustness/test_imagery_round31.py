@@ -204,6 +204,9 @@ def test_two_dates_of_one_tile_without_a_platform_stay_two_looks(tmp_path: Path)
         "T31UFT_20210311T104021_B04_10m",
     ]
     items = json.loads(_pass_items(tmp_path, names).read_text())["features"]
+    # each item dated by its datatake (round 42: items of one day naming other days'
+    # acquisitions are refused as a catalogue dated when it was written)
+    items[1]["properties"]["datetime"] = "2021-03-06T10:40:19Z"
     out = _composite(_collection(tmp_path, items), "b", scale=0.0001, offset=0.0)
     count = out["st_count"][0]
     assert (count[:, :6] == 2).all() and (count[:, OVERLAP] == 3).all()
