@@ -49,7 +49,7 @@ from prospect.errors import DataError, DataWarning
 
 __all__ = ["Limited", "Qualifier", "below_limits", "companion_names", "concentration_unit",
            "is_concentration", "limited_values", "qualifier_column", "refuse_mixed_rows",
-           "related_columns", "stated_concentration"]
+           "related_columns", "row_units", "stated_concentration"]
 
 _SPLIT = re.compile(r"[\s_.\-()\[\]/,:;]+")
 QUALIFIER_WORDS = frozenset({"q", "qual", "qualifier", "qualif", "flag", "flg", "f", "t",
@@ -547,14 +547,51 @@ def _names_a_unit(cell: str) -> bool:
     return is_concentration(cell) or reads_as_unit(cell)
 
 
-def refuse_mixed_rows(frame: pd.DataFrame, column: str, keep: np.ndarray, path: Path,
-                      *, unit_key: Callable[[str], str] | None = None) -> None:
-    """Refuse a value column whose rows are not one quantity: a unit column naming several
-    units (mg/L on some rows, µg/L on others), or an analyte column naming several analytes
-    (a long lab table: ``sample, element, value``). Each was interpolated as one surface."""
+def row_units(frame: pd.DataFrame, column: str, keep: np.ndarray,
+              *, unit_key: Callable[[str], str] | None = None
+              ) -> tuple[str, list[str]] | None:
+    """The unit column beside ``column`` that names several units row by row (``mg/L`` on
+    some, ``µg/L`` on others) and each row's unit (``""`` where a row is not kept or names
+    none); ``None`` where no unit column names several.
+
+    Parameters
+    ----------
+    frame
+        The table.
+    column
+        The value column.
+    keep
+        Which rows are records.
+    unit_key
+        What makes two spellings one unit (``mg/l`` and ``mg/L``); case and spaces alone
+        by default.
+    """
     names = [str(c) for c in frame.columns]
     key = unit_key or (lambda u: u.replace(" ", "").casefold())
     for name in _unit_columns(column, names):
+        cells = [str(c).strip() if k and _code(c) else ""
+                 for c, k in zip(frame[name], keep, strict=True)]
+        filled = [c for c in cells if c]
+        if len(_words(name)) == 1 and not all(map(_names_a_unit, filled)):
+            continue  # a sample's geological unit (Qal, Tv), not a unit of measure
+        if len({key(u) for u in filled}) > 1:
+            return name, cells
+    return None
+
+
+def refuse_mixed_rows(frame: pd.DataFrame, column: str, keep: np.ndarray, path: Path,
+                      *, unit_key: Callable[[str], str] | None = None,
+                      converted: str | None = None) -> None:
+    """Refuse a value column whose rows are not one quantity: a unit column naming several
+    units (mg/L on some rows, mg/kg on others) the reader has not converted (``converted``:
+    the unit column whose sizes of one unit it read, :func:`row_units`), or an analyte
+    column naming several analytes (a long lab table: ``sample, element, value``). Each
+    was interpolated as one surface."""
+    names = [str(c) for c in frame.columns]
+    key = unit_key or (lambda u: u.replace(" ", "").casefold())
+    for name in _unit_columns(column, names):
+        if name == converted:
+            continue
         cells = [str(c).strip() for c, k in zip(frame[name], keep, strict=True)
                  if k and _code(c)]
         if len(_words(name)) == 1 and not all(map(_names_a_unit, cells)):

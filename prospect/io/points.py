@@ -96,6 +96,7 @@ from prospect.io.companions import (
     qualifier_column,
     refuse_mixed_rows,
     related_columns,
+    row_units,
     stated_concentration,
 )
 from prospect.io.files import why_unreadable
@@ -246,7 +247,7 @@ def read_table(path: Path | str, *, decimal: str | None = None,
         frame.attrs["lines"] = frame.attrs["lines"] + skipped
     frame.columns = [str(c).strip() for c in frame.columns]
     frame.attrs["repeated_columns"] = sorted(n for n, k in Counter(header).items() if k > 1)
-    return _without_units_row(frame, path)
+    return _without_summary_rows(_without_units_row(frame, path), path)
 
 
 COMPRESSED = {".gz": "gzip", ".bz2": "bz2", ".xz": "lzma"}
@@ -518,6 +519,79 @@ def _without_units_row(frame: pd.DataFrame, path: Path, what: str = "line") -> p
     out.attrs["units_where"] = {c: w for c, w in (frame.attrs.get("units_where") or {}).items()
                                 if c not in stated}
     out.attrs["lines"] = lines[1:]
+    return out
+
+
+_SUMMARY_WORD = re.compile(
+    r"\s*(?:grand\s+|sub-?)?(?:total|totals|sum|mean|average|avg\.?|median|min\.?|minimum"
+    r"|max\.?|maximum|st\.?\s*dev\.?|std\.?|standard\s+deviation|count|"
+    r"totaal|gemiddelde|gemiddeld|mediaan|summe|gesamt|mittelwert|durchschnitt|"
+    r"moyenne|somme|promedio|suma|totale)\s*[:=]?\s*", re.IGNORECASE)
+"""A summary row's word (``Total``, ``Mean``, ``Average:``, ``Std dev``, ``Gemiddelde``,
+``Moyenne``), as a spreadsheet's user writes it beside formulas under the records (not
+words that name places too: ``Media``, ``Som``)."""
+_ANY_NUMBER = re.compile(r"\s*[-+\u2212]?[\d.,\s'\u00a0\u202f\u2009]*\d[\d.,\s'\u00a0\u202f"
+                          r"\u2009]*(?:[eE][-+]?\d+)?\s*")
+"""A cell of a number in any notation (``1.234,5``, ``1 250``, ``-5.2e-3``)."""
+
+
+def _without_summary_rows(frame: pd.DataFrame, path: Path, what: str = "line"
+                          ) -> pd.DataFrame:
+    """The table without the summary rows under its records (``Total``, ``Mean``,
+    ``Max``: :data:`_SUMMARY_WORD`), with a warning naming them. ``what`` names a
+    record's place (a text table's ``line``, a sheet's ``row``).
+
+    A spreadsheet's user sums or averages each column under the records before the
+    export (``Mean`` with ``=AVERAGE(B2:B11)`` filled right across x, y and the grades);
+    the row was read as a record: a well at the wells' mean place with their mean value
+    kriged, or an occurrence labelled there, without a word (one without coordinates
+    was "a row without usable coordinates", its word unsaid). A row is a summary where
+    it is among the last rows (below the last record; footnotes of no number may follow
+    it), one of its cells is such a word and every other is empty, a number or a
+    spreadsheet's error (``#DIV/0!``); a site named ``Max`` among the records, or a last
+    record with a name beside its word, stays a record."""
+    if len(frame) < 3:
+        return frame
+    summary: dict[int, str] = {}  # row -> its word
+    at = len(frame)
+    while at > 1:
+        at -= 1
+        word, numbers, other = None, 0, 0
+        for cell in frame.iloc[at]:
+            if cell is None or isinstance(cell, bool) or (
+                    isinstance(cell, float) and np.isnan(cell)):
+                continue
+            text = str(cell).strip()
+            if _is_number_cell(cell) or _ANY_NUMBER.fullmatch(text):
+                numbers += 1
+            elif not text or _SPREADSHEET_ERROR.match(text):
+                continue
+            elif word is None and _SUMMARY_WORD.fullmatch(text):
+                word = text
+            else:
+                other += 1
+        if word is not None and not other:
+            summary[at] = word
+        elif numbers:  # (a footnote below them, 'Source: lab X', holds no number)
+            break
+    if not summary or len(summary) > len(frame) - 2:
+        return frame
+    lines = frame.attrs.get("lines")
+    lines = np.asarray(lines) if lines is not None else np.arange(len(frame)) + 2
+    rows = sorted(summary)
+    dropped = [int(lines[i]) for i in rows]
+    said = ", ".join(repr(summary[i]) for i in rows)
+    where = (f"{what} {dropped[0]} is a summary row ({said}), not a record"
+             if len(dropped) == 1 else
+             f"{what}s {', '.join(map(str, dropped))} are summary rows ({said}), not records")
+    warnings.warn(DataWarning(
+        f"{path}: {where}: left out (a {what} of a sum or mean would be a sample at the "
+        "mean place); delete such rows below the records before the export"), stacklevel=3)
+    kept = np.ones(len(frame), bool)
+    kept[rows] = False
+    out = frame.iloc[kept].reset_index(drop=True)
+    out.attrs = dict(frame.attrs)
+    out.attrs["lines"] = lines[kept]
     return out
 
 
@@ -1404,7 +1478,15 @@ def column_values_and_limits(
             f"{column!r}; columns are {[c for c in frame.columns if c != 'geometry'][:30]}")
     from prospect.ingest.layers import unit_key
 
-    refuse_mixed_rows(frame, column, keep, path, unit_key=lambda u: str(unit_key(u)))
+    series, converted = _row_units_converted(series, frame, column, keep, path, numbers,
+                                             what)
+    as_written = pd.Series(frame[column]).reset_index(drop=True)
+    if converted is not None:  # (a limit is shown with its row's unit: '<5 µg/L')
+        text = series.map(lambda c: isinstance(c, str)).to_numpy(bool)
+        as_written = pd.Series(np.where(text, series.to_numpy(object),
+                                        as_written.to_numpy(object)), dtype=object)
+    refuse_mixed_rows(frame, column, keep, path, unit_key=lambda u: str(unit_key(u)),
+                      converted=converted)
     series = _noted_text(series, keep, path, column, numbers, what)
     series = _qualified_text(series, keep, path, column, numbers, what)
     series = _percent_text(series, frame, column, keep, path, numbers, what)
@@ -1513,8 +1595,7 @@ def column_values_and_limits(
     _refuse_depths_of_both_signs(values, keep, path, column, numbers, what)
     if below_as_half:  # (after the checks above, which read the measured values alone)
         values = _halved_limits(values, limit, written, keep, path, column, numbers, what,
-                                as_written=pd.Series(frame[column]).reset_index(drop=True),
-                                unit=unit)
+                                as_written=as_written, unit=unit)
     above = limited.above if limited.above is not None else np.zeros(len(values), bool)
     return Limited(values[keep], limit[keep], above[keep])
 
@@ -1923,6 +2004,75 @@ UNIT_COLUMN_WHERE = "in its unit column"
 (``attrs["units_where"]``): a statement of the unit, as a row of units is, not the cells'."""
 
 
+def _row_units_converted(series: pd.Series, frame: pd.DataFrame, column: str,
+                         keep: np.ndarray, path: Path, numbers: np.ndarray,
+                         what: str) -> tuple[pd.Series, str | None]:
+    """``series`` whose unit column names several sizes of one concentration unit row by
+    row (``mg/L`` on most, ``µg/L`` on one: :func:`~prospect.io.companions.row_units`) as
+    numbers of the unit most rows name: a value converted (:func:`_cell_factor`), a limit
+    written with its row's unit (``<5`` -> ``<5 µg/L``, read in the column's unit as such
+    a cell is), the unit recorded as stated by the unit column (:func:`_cell_units`) and
+    the conversion said in one warning; and the unit column's name. ``(series, None)``
+    where no unit column names several units, where they are no sizes of one (``mg/L``
+    and ``mg/kg``) or where a detection-limit column beside the values states limits in
+    each row's unit too: :func:`~prospect.io.companions.refuse_mixed_rows` refuses those.
+
+    A lab's export listing each value's unit (``mg/L`` on most rows, ``µg/L`` where a
+    value was small) was refused ("in different units row by row ... convert the values
+    to one unit"), though each row states its size."""
+    from prospect.ingest.layers import unit_key
+
+    found = row_units(frame, column, keep, unit_key=lambda u: str(unit_key(u)))
+    if found is None:
+        return series, None
+    name, cells = found
+    if companion_names(column, [str(c) for c in frame.columns])[1]:
+        return series, None
+    filled = [c for c in cells if c]
+    if not all(map(is_concentration, filled)):
+        return series, None
+    counts = Counter(unit_key(c) for c in filled)
+    target = max(filled, key=lambda c: (counts[unit_key(c)], -filled.index(c)))
+    factors = [_cell_factor(c, target) if c else 1.0 for c in cells]
+    if any(f is None for f in factors):
+        return series, None
+    out = series.astype(object).copy()
+    other: dict[int, str] = {}  # row -> how it is read
+    for i, (cell, factor) in enumerate(zip(series, factors, strict=True)):
+        if not keep[i] or factor is None or factor == 1.0 or isinstance(cell, bool) or (
+                not isinstance(cell, str) and pd.isna(cell)):
+            continue
+        if isinstance(cell, str):
+            text = cell.strip()
+            m = _BELOW_CELL.fullmatch(_below_written(text))
+            limit = re.sub(_BELOW_QUALIFIER, "", m.group(1)).strip() if m else ""
+            if m and _cell_unit(limit) is None:  # '<5', 'ND(5)', '<5 U' on a µg/L row
+                out.iloc[i] = f"<{limit} {cells[i]}"
+                other[i] = f"{_shown(cell)} in {cells[i]}"
+                continue
+            if not text or _NO_VALUE.fullmatch(text) or _LIMIT.fullmatch(text):
+                continue  # no number to convert ('ND', '-', 'n/a')
+        value = float(_numbers(pd.Series([cell], dtype=object), path, column,
+                               frame.attrs)[0])
+        if not np.isfinite(value):
+            # ('25000 J', '1.2e3 (dup)': read later in the column's unit): refused as before
+            return series, None
+        out.iloc[i] = value * factor
+        shown = _shown(cell) if isinstance(cell, str) else repr(_text(value))
+        other[i] = f"{shown} in {cells[i]}, read as {_text(value * factor)} {target}"
+    _cell_units(frame, column, target, f"{UNIT_COLUMN_WHERE} {name!r}")
+    shown = ", ".join(f"{u!r} on {n}" for u, n in Counter(filled).most_common(4))
+    if other:
+        at = np.asarray(sorted(other))
+        example = other[int(at[0])]
+        warnings.warn(DataWarning(
+            f"{path}: column {column!r} is in different units row by row (column "
+            f"{name!r}: {shown}), sizes of one unit: {at.size} value(s) of another than "
+            f"{target}, the unit of most rows ({_listed(numbers, at, what)}; e.g. "
+            f"{example}), are each converted to {target}"), stacklevel=4)
+    return out, name
+
+
 def _unit_column_units(frame: pd.DataFrame, column: str, keep: np.ndarray) -> None:
     """Record the one concentration unit a unit column beside ``column`` names on every kept
     row (``Li_unit``: ``ppb``) as ``column``'s units, stated ``in its unit column`` (unless
@@ -1974,8 +2124,9 @@ def _unit_text(series: pd.Series, frame: pd.DataFrame, column: str, keep: np.nda
     (``1.2 ppm``, ``350 mg/l``, as a lab's export writes them), its unit recorded as the
     column's (:func:`_cell_units`; a header or ``units:`` naming another is warned of).
     Such a column was refused ("numbers with a unit: write numbers only"), or read as
-    missing, where a mature tool reads it. Cells of several units (``1.2 ppm`` and
-    ``350 ppb``: a number each of another size) are refused naming both and their lines;
+    missing, where a mature tool reads it. Cells of several sizes of one unit (``1.2 ppm``
+    and ``350 ppb``) are converted to one (:func:`_sizes_converted`); of several
+    quantities (``mg/L`` and ``ppm``), refused naming both and their lines;
     a column with some plain numbers keeps them and counts its unit cells as missing,
     unless each unit cell writes the unit the column states (``unit``, the config's
     ``units:``, else its header's: ``30 ppm`` under ``Li_ppm``), the plain numbers' unit:
@@ -1999,13 +2150,20 @@ def _unit_text(series: pd.Series, frame: pd.DataFrame, column: str, keep: np.nda
     hit[list(read)] = True
     if not read:
         return series
+    # the unit the table states (a row of units, a unit column of one unit) counts as the
+    # config's: '55 mg/L' under a row of units saying mg/L was missing, "write numbers only"
+    stated = unit or (frame.attrs.get("units") or {}).get(column)
     if (filled & ~limit & ~hit).any():
-        return _header_unit_cells(series, column, read, path, numbers, what, unit,
+        return _header_unit_cells(series, column, read, path, numbers, what, stated,
                                   frame.attrs)
     kinds: dict[Any, list[int]] = {}
-    for i, (_, unit) in read.items():
-        kinds.setdefault(unit_key(unit), []).append(i)
+    for i, (_, said) in read.items():
+        kinds.setdefault(unit_key(said), []).append(i)
     if len(kinds) > 1:
+        converted = _sizes_converted(series, frame, column, read, path, numbers, what,
+                                     stated)
+        if converted is not None:
+            return converted
         shown = "; ".join(f"{read[at[0]][1]!r} ({_listed(numbers, np.asarray(at), what)})"
                           for at in kinds.values())
         raise DataError(
@@ -2018,6 +2176,54 @@ def _unit_text(series: pd.Series, frame: pd.DataFrame, column: str, keep: np.nda
     bare = pd.Series([read[i][0] if i in read else None for i in range(len(text))],
                      index=series.index)
     return series.where(~hit, bare)
+
+
+def _sizes_converted(series: pd.Series, frame: pd.DataFrame, column: str,
+                     read: dict[int, tuple[str, str]], path: Path, numbers: np.ndarray,
+                     what: str, stated: str | None) -> pd.Series | None:
+    """``series`` whose every filled cell (limits aside) is a number written with a unit
+    (``read``: row -> number, unit), in several sizes of one (``30 ppm`` beside
+    ``25000 ppb``; ``mg/L`` beside ``µg/L``), as numbers of one unit: the one the column
+    states (``stated``: ``units:``, a row of units, else its header's) where every cell
+    converts to it, else the unit most cells write (:func:`_cell_factor`). The unit is
+    recorded as the column's (:func:`_cell_units`) and the converted cells are said, one
+    warning. ``None`` where no such unit takes them all (``mg/L`` beside ``ppm``: a
+    water's and a rock's), which the caller refuses.
+
+    A lab export's column of ``1.2 ppm`` cells with one ``350 ppb`` was refused ("convert
+    them to one unit"), though every cell states its size, as a cell among plain numbers
+    of a stated unit is converted."""
+    from prospect.ingest.layers import unit_key
+
+    counts = Counter(unit_key(u) for _, u in read.values())
+    by_count = sorted(read, key=lambda i: (-counts[unit_key(read[i][1])], i))
+    header = stated_concentration(column, stated)
+    candidates = ([header] if header else []) + [read[by_count[0]][1]]
+    for target in candidates:
+        factors = {i: _cell_factor(u, target) for i, (_, u) in read.items()}
+        if all(f is not None for f in factors.values()):
+            break
+    else:
+        return None
+    rows = sorted(read)
+    values = _numbers(pd.Series([read[i][0] for i in rows], dtype=object), path, column,
+                      frame.attrs) * np.asarray([factors[i] for i in rows], dtype="f8")
+    out = series.astype(object).copy()
+    for i, v in zip(rows, values, strict=True):
+        out.iloc[i] = float(v) if np.isfinite(v) else series.iloc[i]
+    home = next((i for i in rows if factors[i] == 1.0), rows[0])
+    _cell_units(frame, column, target, f"in its cells ({_shown(series.iloc[home])})")
+    other = [i for i in rows if factors[i] != 1.0]
+    if other:
+        at = np.asarray(other)
+        first = rows.index(other[0])
+        warnings.warn(DataWarning(
+            f"{path}: {at.size} value(s) in column {column!r} are written in another size "
+            f"of the unit its other cells write, {target} ({_listed(numbers, at, what)}; "
+            f"e.g. {_shown(series.iloc[other[0]])}, read as {_text(float(values[first]))} "
+            f"{target}): each is converted to {target}; write the numbers alone in the "
+            f"cells, all in one unit (the unit belongs in the header)"), stacklevel=5)
+    return out
 
 
 def _header_unit_cells(series: pd.Series, column: str, read: dict[int, tuple[str, str]],
@@ -3484,7 +3690,8 @@ def read_features(
             _cells_notation(frame, decimal, path)
             _percent_units(frame)
             refuse_uncomputed(frame, path, [x, y, *columns])
-            frame = _without_units_row(frame, path, "row")
+            frame = _without_summary_rows(_without_units_row(frame, path, "row"), path,
+                                          "row")
         missing = [c for c in (x, y, *columns) if c not in frame.columns]
         wkt = _wkt_column(frame) if x in missing and y in missing else None
         if wkt is not None:  # the geometries as text, as GDAL's CSV driver reads them

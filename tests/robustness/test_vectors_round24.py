@@ -134,14 +134,23 @@ def test_detection_limits_among_numbers_with_a_unit_stay_missing(tmp_path: Path)
     assert any("1 are detection limits ('<0.5 ppm')" in s for s in said), said
 
 
-def test_a_column_of_numbers_in_several_units_is_refused(tmp_path: Path) -> None:
-    """Before: "numbers with a unit: write numbers only". Now the units of another size are
-    named with their lines (``1.2 ppm`` beside ``350 ppb`` is no column of one unit)."""
+def test_a_column_of_numbers_in_several_units_is_converted(tmp_path: Path) -> None:
+    """Before: "numbers with a unit: write numbers only"; round 24 refused it naming the
+    units of another size with their lines. Round 42: every cell states its size, so
+    ``350 ppb`` beside ``1.2 ppm`` is converted to ppm (0.35), said with its line; cells of
+    two quantities (``mg/L`` beside ``ppm``) are still refused, naming both."""
     path = _table(tmp_path / "lab.csv", "li", ["1.2 ppm", "350 ppb", "4 ppm"])
+    table, said, error = _caught(lambda: read_points(path, columns=["li"],
+                                                     to_crs="EPSG:4326"))
+    assert error is None, error
+    np.testing.assert_allclose(table.values["li"], [1.2, 0.35, 4])
+    assert table.units == {"li": "ppm"}
+    assert any("another size" in s and "(line 3;" in s for s in said), said
+    path = _table(tmp_path / "lab2.csv", "li", ["1.2 ppm", "350 mg/L", "4 ppm"])
     _, _, error = _caught(lambda: read_points(path, columns=["li"], to_crs="EPSG:4326"))
     assert isinstance(error, DataError)
     text = " ".join(str(error).split())
-    assert "different units ('ppm' (lines 2, 4); 'ppb' (line 3))" in text, text
+    assert "different units ('ppm' (lines 2, 4); 'mg/L' (line 3))" in text, text
 
 
 def test_one_cell_with_a_unit_among_plain_numbers_stays_missing(tmp_path: Path) -> None:
