@@ -33,8 +33,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import os
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,9 @@ __all__ = [
     "StagePlan",
     "another_config_note",
     "count_layers",
+    "cube_room_note",
     "differences_without_a_time_axis",
+    "disk_room_note",
     "features_of_a_time_axis",
     "files_here",
     "format_bytes",
@@ -61,6 +64,7 @@ __all__ = [
     "refuse_foreign_manifest",
     "refuse_foreign_zarr",
     "refuse_outputs_as_inputs",
+    "refuse_run_stops",
     "refuse_shared_output_folder",
     "refuse_too_many_folds",
     "refuse_unmade_variables",
@@ -329,8 +333,36 @@ def _run_would_stop(source: Any, exc: BaseException, grid: RegionGrid,
         hint = ""
     kind = DataError if isinstance(exc, DataError) else InputFileError
     return kind(f"{text}{'; ' + hint if hint else ''} (source {source.name!r}"
-                f"{' at ' + where if where else ''}: a run of this job stops at ingest on "
+                f"{' at ' + where if where else ''}: {RUN_STOPS} on "
                 "it; fix the file or the config and plan again)")
+
+
+RUN_STOPS = "a run of this job stops at ingest"
+"""The words of a plan's warning (:func:`_run_would_stop`) of a source whose files are here
+and read, but which a run's ingest stops on (none in the region, a band count the config
+contradicts): ``prospect plan --strict`` exits 1 on it (:func:`refuse_run_stops`)."""
+
+
+def refuse_run_stops(warned: Sequence[str]) -> None:
+    """Refuse, as ``prospect plan --strict``, a plan that warned (``warned``: its warning
+    texts) of a source a run's ingest stops on.
+
+    ``plan --strict`` exits 1 "as a run would stop at ingest" when local files are
+    missing, but exited 0 after warning "none of its files overlap the region ... a run
+    of this job stops at ingest on it" (or a band count, a ``variable:`` the file has
+    not): a script that gates a batch job on it started a run that failed at once.
+
+    Raises
+    ------
+    DataError
+        The first such warning, how many more there are, and that ``--strict`` refused.
+    """
+    stops = [text for text in warned if f"{RUN_STOPS} on it" in text]
+    if not stops:
+        return
+    more = (f"; and {len(stops) - 1} more source(s) a run stops on (the warnings above)"
+            if len(stops) > 1 else "")
+    raise DataError(f"{stops[0]}{more} (plan --strict: exit 1, as the run's ingest would)")
 
 
 def _file_extents(source: Any) -> list[tuple[str, tuple[float, float, float, float]]]:
@@ -1661,3 +1693,86 @@ def format_bytes(n: float) -> str:
     units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
     i = 0 if n <= 0 else min(len(units) - 1, int(math.log(n, 1024)))
     return f"{n / 1024 ** i:.1f} {units[i]}" if i else f"{int(n)} B"
+
+
+def _free_bytes(path: Path) -> tuple[Path, int] | None:
+    """The nearest existing folder at or above ``path`` and the bytes an unprivileged
+    user may still write on its disk; ``None`` where none can be asked."""
+    folder: Path | None = Path(path).expanduser().absolute()
+    while folder is not None and not folder.exists():
+        folder = folder.parent if folder.parent != folder else None
+    if folder is None:
+        return None
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return None
+    return folder, st.f_bavail * st.f_frsize
+
+
+def _bytes_under(path: Path) -> int:
+    """Bytes the files under ``path`` take (0 where there are none)."""
+    total = 0
+    if not path.is_dir():
+        return 0
+    for file in path.rglob("*"):
+        with contextlib.suppress(OSError):
+            if file.is_file() and not file.is_symlink():
+                total += file.stat().st_size
+    return total
+
+
+CUBE_BEST_RATIO = 2.0
+"""The most zstd typically shrinks a cube of imagery (:func:`plan_job`'s note: 1.3-2x)."""
+
+
+def disk_room_note(job: JobConfig, plan: JobPlan, out_dir: Path) -> str:
+    """Why the cube a run of ``plan`` writes under ``out_dir`` would not fit the disk
+    holding it, or ``""`` where it would (or its disk cannot be asked).
+
+    ``prospect plan job.yaml -o out`` said "cube on disk: 58.2 GiB" beside a disk of
+    2 GiB free without a word: the run computed for hours and stopped at the full disk.
+
+    Parameters
+    ----------
+    job
+        The job planned.
+    plan
+        Its plan (:func:`plan_job`), whose ``cube_bytes`` is the uncompressed cube.
+    out_dir
+        The ``-o`` a run would be given (it need not exist yet).
+
+    Returns
+    -------
+    str
+        The one-line warning (:func:`cube_room_note`), or ``""``.
+    """
+    return cube_room_note(out_dir, Path(out_dir).expanduser() / job.outputs.cube,
+                          plan.cube_bytes)
+
+
+def cube_room_note(out_dir: Path, cube: Path | None, cube_bytes: float) -> str:
+    """Why ``cube_bytes`` (uncompressed float32) of the cube ``cube`` would not fit the
+    disk holding ``out_dir``, or ``""`` where they would (or the disk cannot be asked).
+
+    The bytes are shrunk by the most zstd typically shrinks imagery
+    (:data:`CUBE_BEST_RATIO`), and what ``cube`` already holds there is counted as written
+    (a resumed run's; ``None``: ``cube_bytes`` are those still to write); cells without
+    data shrink far more, so this warns, never refuses.
+    """
+    room = _free_bytes(out_dir)
+    if room is None:
+        return ""
+    folder, free = room
+    if cube_bytes / CUBE_BEST_RATIO <= free:  # room for all of it: the cube is not walked
+        return ""
+    there = _bytes_under(cube) if cube is not None else 0
+    if cube_bytes / CUBE_BEST_RATIO - there <= free:
+        return ""
+    written = f"; {format_bytes(there)} of it written already" if there else ""
+    return (f"{out_dir}: the cube takes {format_bytes(cube_bytes)} uncompressed "
+            f"(about {format_bytes(cube_bytes / CUBE_BEST_RATIO)} where zstd shrinks it "
+            f"as it does imagery{written}), but the disk holding {folder} has "
+            f"{format_bytes(free)} free: a run is likely to stop on a full disk (unless "
+            "most cells hold no data); free space, give -o on a larger disk, or plan a "
+            "coarser resolution or smaller bounds")

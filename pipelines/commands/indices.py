@@ -61,6 +61,15 @@ def _list(sensor: str | None, domain: str | None, as_json: bool) -> None:
     Console(width=200).print(table)
 
 
+def _engine_args(scheduler: str | None, workers: int | None, cluster: str | None,
+                 force: bool) -> list[str]:
+    """The engine options given, as they are written on the command line."""
+    return [arg for arg, there in ((f"--scheduler {scheduler}", scheduler is not None),
+                                   (f"--workers {workers}", workers is not None),
+                                   (f"--cluster {cluster}", cluster is not None),
+                                   ("--force", force)) if there]
+
+
 def indices(
     config: Annotated[Path | None, typer.Argument(
         help="Job config (YAML); not needed with --list.", callback=config_file)] = None,
@@ -84,6 +93,17 @@ def indices(
     if list_:
         given = [what for what, there in ((f"the job config {config}", config is not None),
                                           ("--out", out is not None)) if there]
+        engine = [opt for opt, there in (("--scheduler", scheduler is not None),
+                                         ("--workers", workers is not None),
+                                         ("--cluster", cluster is not None),
+                                         ("--force", force)) if there]
+        if engine and not given:  # 'indices --list --force' listed as if they were not
+            raise ConfigError(
+                f"{' and '.join(engine)} {'applies' if len(engine) == 1 else 'apply'} to "
+                "computing a job's indices, not to --list, which reads the catalogue alone: "
+                f"drop {' and '.join(engine)} to list it, or give a job config and --out to "
+                "compute (prospect indices job.yaml -o out/ "
+                f"{' '.join(_engine_args(scheduler, workers, cluster, force))})")
         if given:  # the listing is the whole catalogue's: the job's indices were not shown
             raise ConfigError(
                 f"--list lists the whole catalogue and takes no job: {' and '.join(given)} "

@@ -45,16 +45,19 @@ def plan(
         callback=names_output_folder)] = None,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Exit 1, as a run would stop at ingest, when a source's local "
-        "files are not there (without it they are counted from the config); exit 75, as "
+        "files are not there (without it they are counted from the config) or are there "
+        "and a run stops on them (none in the region...); exit 75, as "
         "a run would be refused, while another job runs in -o.")] = False,
 ) -> None:
     """Plan a job without computing it: chunk and task counts, cube size, memory per worker.
 
     A source whose files are not there yet is counted from the config and the plan exits
-    0 (a job planned before its data are fetched); ``--strict`` exits 1 then, as the
-    run's ingest would, after the plan is printed, so that a script can tell from the exit
-    code whether the job can run. Another job at work in ``-o`` is said in a warning (a
-    run there now is refused); ``--strict`` exits 75 then, as the run would.
+    0 (a job planned before its data are fetched); ``--strict`` exits 1 then, and where
+    files here are ones a run's ingest stops on (none overlaps the region, a band count
+    the config contradicts), as the run's ingest would, after the plan is printed, so
+    that a script can tell from the exit code whether the job can run. Another job at
+    work in ``-o`` is said in a warning (a run there now is refused); ``--strict`` exits
+    75 then, as the run would.
     """
     from pipelines.plan import plan_job, refuse_too_many_folds
     from prospect.config import load_job, load_region, resolve_grid
@@ -75,7 +78,7 @@ def plan(
     holder = _held_by(out) if out is not None else None
     # what the headers tell while planning (fills, units...): one 'warning:' line each on
     # stderr, as a run prints them, not Python's warning with a library path
-    with warning_lines(Console(stderr=True, highlight=False)):
+    with warning_lines(Console(stderr=True, highlight=False)) as warned:
         bounds: tuple[float, float, float, float] | None
         if region is not None:
             shipped = load_region(region)
@@ -95,6 +98,12 @@ def plan(
         # outside it: counted from the config, as before)
         p = plan_job(job, grid, workers=workers, threads_per_worker=threads, out_dir=out,
                      job_path=config, refuse_unreadable=region is None)
+        if out is not None:  # a cube that cannot fit the disk of -o: said before the run
+            from pipelines.plan import disk_room_note
+
+            room = disk_room_note(job, p, out)
+            if room:
+                warnings.warn(room, DataWarning, stacklevel=1)
     too_many = _workers_warning(workers)
     if too_many:
         Console(stderr=True, highlight=False).print(Text(f"warning: {too_many}"),
@@ -118,10 +127,11 @@ def plan(
             "read there (the manifest, saved STAC items) is that job's as it stands: wait "
             "for it to finish, or give another -o"), soft_wrap=True)
     if strict:  # after the plan: what can be counted is said, then why the job cannot run
-        from pipelines.plan import refuse_missing_files
+        from pipelines.plan import refuse_missing_files, refuse_run_stops
         from prospect.errors import OutputBusyError
 
         refuse_missing_files(job, config)  # for good: before a wait that would not help
+        refuse_run_stops(warned)  # files here that a run's ingest stops on: for good too
         if holder is not None:
             raise OutputBusyError(f"{out}: in use by {holder}, so a run of this job there "
                                   "now is refused (plan --strict; exit 75, as the run's): "

@@ -24,6 +24,8 @@ from rich.progress import Progress
 from pipelines.context import RunContext, StageResult
 from pipelines.executor import StageExecutor
 from pipelines.plan import (
+    FLOAT32,
+    cube_room_note,
     refuse_bounds_in_extent_order,
     refuse_too_many_folds,
     refuse_unmade_variables,
@@ -437,6 +439,11 @@ def run(ctx: RunContext) -> StageResult:
             checksums()
         todo = sorted((la for la in layers if la.name not in published
                        or published[la.name] != la.fingerprint(grid)), key=lambda la: -la.cost)
+        # a cube far past the disk's free space: said before hours of work end on a full disk
+        room = cube_room_note(ctx.out_dir, None, float(len(todo)) * grid.shape[0]
+                              * grid.shape[1] * FLOAT32)
+        if room:
+            warnings.warn(room, DataWarning, stacklevel=1)
         lost: dict[str, dict[str, str]] = {}
         said: dict[tuple[str, str], int] = {}
         with progress_bar(ctx.console, unit="chunks") as progress:
