@@ -37,7 +37,7 @@ from tiles.service import (
     TileService,
     case_hint,
     file_name,
-    spelled,
+    matrix_set_spelled,
     unserved_format,
 )
 from tiles.source import LayerDataError
@@ -355,9 +355,10 @@ async def tile(svc: TileService, request: Request) -> Response:
     """``/tiles/{layer}/{z}/{x}/{y}.png`` (Web Mercator) or ``/tiles/{layer}/{tms}/...``."""
     p = request.path_params
     layer = svc.layer_for(request, svc.readable_spelling(request, p["layer"]))
-    tms_name = spelled(p.get("tms", DEFAULT_TMS), svc.matrix_sets(layer))
+    tms_name = matrix_set_spelled(p.get("tms", DEFAULT_TMS), svc.matrix_sets(layer))
     asked = request.query_params.get("tms")
-    named = spelled(asked, svc.matrix_sets(layer)) if asked is not None else tms_name
+    named = (matrix_set_spelled(asked, svc.matrix_sets(layer)) if asked is not None
+             else tms_name)
     if named != tms_name:
         # /tilejson/{layer}.json reads ?tms=; a tile URL written so was served in Web
         # Mercator at the national grid's numbers (a blank tile or another place's, 200)
@@ -666,7 +667,8 @@ async def tilejson_doc(svc: TileService, request: Request) -> Response:
     stem = file_name(name, "json", "TileJSON URLs are /tilejson/{layer}.json",
                      served="TileJSON (JSON)")
     layer = svc.layer_for(request, svc.readable_spelling(request, stem))
-    tms = spelled(request.query_params.get("tms", DEFAULT_TMS), svc.matrix_sets(layer))
+    tms = matrix_set_spelled(request.query_params.get("tms", DEFAULT_TMS),
+                             svc.matrix_sets(layer))
     redirect = svc.respelled(request, layer, name, f"{layer.name}.json", {"tms": tms})
     if redirect is not None:
         return redirect
@@ -889,6 +891,7 @@ async def viewer(svc: TileService, request: Request) -> Response:
             config=layer.config,
             tiles=f"{base}/tiles/{layer.name}/{{z}}/{{x}}/{{y}}.png{suffix}",
             legend=f"{base}/legend/{layer.name}.png{suffix}",
+            legend_2x=f"{base}/legend/{layer.name}@2x.png{suffix}",
             point=f"{base}/point/{layer.name}{suffix}",
             bounds=meta.bounds, min_zoom=meta.min_zoom, max_zoom=meta.max_zoom,
             title=meta.title, attribution=meta.attribution, synthetic=meta.synthetic,

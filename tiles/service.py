@@ -77,7 +77,7 @@ from tiles.metadata import (
 from tiles.source import LayerDataError, LayerSource, cog_source, cube_source
 
 __all__ = ["MAP_SLOTS", "Layer", "TileService", "build_layers", "case_hint", "file_name",
-           "spelled", "unserved_format"]
+           "matrix_set_spelled", "spelled", "unserved_format"]
 
 T = TypeVar("T")
 
@@ -139,6 +139,23 @@ def spelled(name: str, choices: list[str]) -> str:
         return name
     near = [c for c in choices if c.lower() == name.lower()]
     return near[0] if len(near) == 1 else name
+
+
+def matrix_set_spelled(name: str, sets: list[str]) -> str:
+    """The one of ``sets`` (a layer's tile matrix sets) that an XYZ or TileJSON URL means
+    by ``name``: itself, its spelling in another letter case (:func:`spelled`), or, for
+    another server's name of Web Mercator (``GoogleMapsCompatible``, ``EPSG:3857``,
+    ``EPSG:900913``: :data:`tiles.wmts.MATRIX_SET_ALIASES`, in any case),
+    ``WebMercatorQuad`` where the layer is served in it; else ``name``.
+
+    WMTS read those names as Web Mercator, while ``/tiles/{layer}/GoogleMapsCompatible/
+    ...`` and ``/tilejson/{layer}.json?tms=GoogleMapsCompatible`` (a URL template written
+    for ArcGIS Server or MapProxy) were 404 "not served in tile matrix set"."""
+    from tiles.wmts import MATRIX_SET_ALIASES
+
+    aliases = {k.casefold(): v for k, v in MATRIX_SET_ALIASES.items()}
+    meant = aliases.get(name.casefold())
+    return meant if meant in sets else spelled(name, sets)
 
 
 OTHER_FORMATS = {

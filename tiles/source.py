@@ -281,6 +281,7 @@ class LayerSource:
                         f"{self.variable}/zarr.json is missing from the cube: {fix}"
                     )
                 da = ds[self.variable]
+                _check_one_map(self.path, str(self.variable), da, ds, fix)
                 if da.rio.crs is None:
                     da = da.rio.write_crs(ds["spatial_ref"].attrs.get("crs_wkt"))
                 self._arrays["dataarray"] = da
@@ -1258,13 +1259,82 @@ def _check_one_band(path: Path, count: int) -> None:
             "that file")
 
 
+def _axis_labels(coord: Any) -> list[str]:
+    """The labels of a cube axis' coordinate, dates as days (``2020-01-01``)."""
+    values = np.asarray(coord.values)
+    if np.issubdtype(values.dtype, np.datetime64):
+        return [str(v) for v in np.datetime_as_string(values, unit="D")]
+    return [str(v) for v in values.tolist()]
+
+
+def _check_one_map(path: Path, variable: str, da: Any, ds: Any, fix: str) -> None:
+    """Refuse a cube variable of more than one map (an axis besides ``y`` and ``x`` of more
+    than one step: a band stacked over a job's ``timeseries.dates``, or an index computed on
+    one, dims ``(time, y, x)``), naming its dates and what to serve instead.
+
+    A tile layer is one map: the reader returned one band per date and the tiles, the
+    pyramid, ``/point`` and the legend's range were the first date's alone (or its range
+    over all dates), served under the variable's name without a word.
+    """
+    extra = [d for d in da.dims if d not in ("y", "x") and da.sizes[d] > 1]
+    if not extra:
+        return
+    axis = str(extra[0])
+    labels = _axis_labels(da[axis]) if axis in da.coords else [
+        str(i) for i in range(da.sizes[axis])]
+    shown = ", ".join(labels[:6]) + (", ..." if len(labels) > 6 else "")
+    what = "dates" if axis == "time" else f"steps of {axis!r}"
+    change = f"{variable}_change"
+    if change in ds.data_vars:
+        instead = f"give variable: {change} (its change over the dates) in the serve config"
+    elif axis == "time":
+        instead = (f"give variable: {change} (its change) in the serve config, after listing "
+                   f"{variable} in the job's timeseries.difference and rerunning the job")
+    else:
+        instead = f"write the map wanted to a variable of its own and give that; {fix}"
+    raise LayerVariableError(
+        f"{path} variable {variable!r} has {len(labels)} maps along {axis!r} ({what}: "
+        f"{shown}), and a layer shows one map: its tiles would show {labels[0]} alone; "
+        f"{instead}")
+
+
 def cube_source(path: str | Path, variable: str) -> LayerSource:
     """A layer read from variable ``variable`` of a zarr cube."""
     path = Path(path)
     if not path.is_dir():
         raise InputFileError(f"{path}: zarr cube not found; "
                              + _written_otherwise(path, "run the pipeline or fix the path"))
+    _check_not_inside_cube(path)
     return LayerSource(path=path, variable=variable)
+
+
+def _zarr_node(folder: Path) -> str | None:
+    """``"group"`` or ``"array"``: what the zarr v3 metadata in ``folder`` says it is;
+    ``None`` where it holds none (or none readable)."""
+    import json
+
+    try:
+        kind = json.loads((folder / "zarr.json").read_text(encoding="utf-8")).get("node_type")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return kind if kind in ("group", "array") else None
+
+
+def _check_not_inside_cube(path: Path, *, depth: int = 4) -> None:
+    """Refuse a layer's ``cube`` that is a folder inside a cube (a variable's folder,
+    ``out/cube.zarr/probability``, or one of its chunk folders: what a file browser shows
+    when the variable is opened), naming the cube and the variable to give.
+
+    It was "cannot open cube: Consolidated metadata requested with 'use_consolidated=True'
+    but not found in ''", zarr's words, naming neither the cube nor the fix."""
+    if _zarr_node(path) == "group":
+        return
+    for up in list(path.parents)[:depth]:
+        if _zarr_node(up) == "group":
+            inner = path.relative_to(up).parts[0]
+            raise InputFileError(
+                f"{path} is the folder of variable {inner!r} inside the zarr cube {up}, "
+                f"not a cube; give cube: {up} and variable: {inner} in the serve config")
 
 
 def _written_otherwise(path: Path, otherwise: str) -> str:

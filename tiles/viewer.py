@@ -41,6 +41,9 @@ class ViewerLayer:
     classes: dict[int, str] | None = None
     """A class map's ``{code: name}`` (:func:`tiles.metadata.layer_classes`): a click
     reads the code and its name."""
+    legend_2x: str | None = None
+    """The legend drawn at twice its pixels (``legend@2x.png``), the image a screen of
+    two device pixels a CSS pixel shows (the ``<img>``'s ``srcset``); ``None``: none."""
 
     def as_json(self) -> dict[str, Any]:
         """The entry in the page's embedded config."""
@@ -50,7 +53,8 @@ class ViewerLayer:
             "units": c.units if self.units is None else self.units,
             "attribution": self.attribution, "synthetic": self.synthetic,
             "vmin": c.vmin, "vmax": c.vmax, "colormap": c.colormap, "tiles": self.tiles,
-            "legend": self.legend, "point": self.point, "bounds": list(self.bounds),
+            "legend": self.legend, "legend2x": self.legend_2x, "point": self.point,
+            "bounds": list(self.bounds),
             "minzoom": self.min_zoom, "maxzoom": self.max_zoom,
         } | ({"classes": {str(k): v for k, v in self.classes.items()}} if self.classes else {})
 

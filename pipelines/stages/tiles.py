@@ -4,7 +4,8 @@ For each layer of the job's ``tiles:`` section (default: probability and uncerta
 renders ``out/tiles/<layer>/{z}/{x}/{y}.png`` from ``out/score/<variable>.tif`` (or, when
 that COG is absent, from the cube variable) at the zooms that suit the data (its
 resolution and extent, narrowed by the job's ``min_zoom``/``max_zoom``), then writes
-``legend.png`` and ``tilejson.json`` beside the tiles and ``out/tiles/<layer>.pmtiles``
+``legend.png`` (and ``legend@2x.png``, for high-density screens) and ``tilejson.json``
+beside the tiles and ``out/tiles/<layer>.pmtiles``
 (and ``.mbtiles`` with ``archive_formats: [pmtiles, mbtiles]``, for desktop GIS; their
 zooms and centre are what the pyramid holds), and
 ``out/viewer/``: a Leaflet page (shipped offline in ``viewer/static``) that opens from
@@ -27,7 +28,7 @@ import os
 import warnings
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any, get_args
 
@@ -301,13 +302,19 @@ def _render_layer(
     if result.tiles_written == 0:
         raise StageError(_no_tile_message(name, where, source, data))
     meta = meta.narrowed(z for z, n in result.per_zoom.items() if n)
-    write_bytes(layer_dir / "legend.png", legend_png(
-        layer, title=meta.label, units=meta.units,
-        clamped=clamped_ends(data, layer.vmin, layer.vmax), classes=classes))
+    clamped = clamped_ends(data, layer.vmin, layer.vmax)
+    for scale, legend_name in ((1, "legend.png"), (2, "legend@2x.png")):
+        # @2x: the legend a high-density screen shows sharp (the viewer's srcset, and
+        # TileJSON's legend of 512 px tiles), as the tile server draws /legend/{layer}@2x.png
+        write_bytes(layer_dir / legend_name, legend_png(
+            layer, title=meta.label, units=meta.units, clamped=clamped, classes=classes,
+            scale=scale))
     root = f"{cfg.public_url}/{name}/" if cfg.public_url else ""  # absolute when published
+    # 512 px tiles are a high-density screen's: their legend the @2x one, as the server's
+    legend_file = "legend@2x.png" if cfg.tile_size == 512 else "legend.png"
     doc = tilejson(
         layer, meta, tiles_url=f"{root}{{z}}/{{x}}/{{y}}.{cfg.format}", tile_size=cfg.tile_size,
-        legend_url=f"{root}legend.png",
+        legend_url=f"{root}{legend_file}",
     )
     write_json(layer_dir / "tilejson.json", doc, indent=2, newline=False)
     for grid in cfg.tile_matrix_sets:  # national grids: zooms from the data's resolution
@@ -324,7 +331,7 @@ def _render_layer(
         national = national.narrowed((z for z, n in written.per_zoom.items() if n), grid)
         write_json(layer_dir / f"tilejson-{grid}.json", tilejson(
             layer, national, tiles_url=f"{root}{grid}/{{z}}/{{x}}/{{y}}.{cfg.format}",
-            tile_size=cfg.tile_size, legend_url=f"{root}legend.png", tile_matrix_set=grid,
+            tile_size=cfg.tile_size, legend_url=f"{root}{legend_file}", tile_matrix_set=grid,
         ), indent=2, newline=False)
     for kind in _archives(cfg):
         with _archive_named(staging, name, kind):
@@ -338,7 +345,8 @@ def _render_layer(
                               metadata=doc)
     viewer_layer = ViewerLayer(
         config=layer, tiles=f"../tiles/{name}/{{z}}/{{x}}/{{y}}.{cfg.format}",
-        legend=f"../tiles/{name}/legend.png", bounds=meta.bounds,
+        legend=f"../tiles/{name}/legend.png", legend_2x=f"../tiles/{name}/legend@2x.png",
+        bounds=meta.bounds,
         min_zoom=meta.min_zoom, max_zoom=meta.max_zoom, title=meta.title,
         attribution=meta.attribution, synthetic=meta.synthetic, units=meta.units,
         classes=classes,
@@ -478,7 +486,22 @@ def run(ctx: RunContext) -> StageResult:
     old_gdal = _old_gdal_warning(cfg)
     if old_gdal:
         warnings.warn(DataWarning(f"tiles: {old_gdal}"), stacklevel=1)
-    tiles_dir = ctx.stage_dir("tiles")
+    tiles_dir = ctx.out_dir / "tiles"
+    made = not tiles_dir.exists()
+    try:
+        return _run(ctx, cfg, ctx.stage_dir("tiles"))
+    except BaseException:
+        # a first run that fails (a layer no stage made, a stop) published nothing: the
+        # empty tiles/ it made was left, a folder of no layers that a later look (or a
+        # static server) took for the tiles of a run
+        if made:
+            with suppress(OSError):  # not empty: another run's, or published
+                tiles_dir.rmdir()
+        raise
+
+
+def _run(ctx: RunContext, cfg: TilesConfig, tiles_dir: Path) -> StageResult:
+    """:func:`run`'s body, into ``tiles_dir`` (made)."""
     result = StageResult(name="tiles")
     viewer_layers, grids = [], {}
     # On a cluster every layer's pyramid jobs are submitted at once (a layer of a small

@@ -61,6 +61,8 @@
       if (!l) { return; }
       var img = document.createElement("img");
       img.src = l.legend; img.alt = "legend: " + l.title; img.dataset.layer = l.name;
+      // a high-density screen draws the legend drawn at twice the pixels, at the same size
+      if (l.legend2x) { img.srcset = l.legend + " 1x, " + l.legend2x + " 2x"; }
       legend.appendChild(img);
     });
   }
