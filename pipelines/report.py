@@ -138,6 +138,11 @@ def _resampled(ci: dict[str, Any]) -> str:
     """What the bootstrap resampled: whole spatial CV blocks (rows of a block are not
     independent), or rows (metrics of runs before the block bootstrap)."""
     if ci.get("unit") == "spatial_block":
+        apart = ci.get("n_units_positives_only")
+        if apart:  # every block holds a positive: those without a negative drawn apart
+            return (f" of the {ci.get('n_units')} spatial CV blocks, each resampled whole, "
+                    f"the {apart} holding positives only among themselves and those holding "
+                    "both classes among themselves")
         return (f" of the {ci.get('n_units')} spatial CV blocks, each resampled whole, those "
                 "holding a positive among themselves")
     return ", rows resampled independently" if ci else ""

@@ -280,8 +280,10 @@ def spread_ratio(seen: Mapping[str, Any], sample: np.ndarray
     tuple or None
         ``(ratio, words, the cube's "lo to hi", the training's "lo to hi")``, the words
         naming the spread (``"5-95 %"``, ``"1-99 %"``, ``"min-max"``); ``None`` when no
-        spread is above 0 at the training cells, or the sample's is 0 (a layer of one
-        value in the cube).
+        spread is above 0 at the training cells. A ratio of 0: the cube's layer holds one
+        value over that spread where the training cells spread (a fill written as a
+        value, a blank raster, a grid far coarser than the region); it was ``None``, and
+        a layer of one value inside the training range was scored without a word.
     """
     for lo, hi, q_lo, q_hi, words in SPREADS:
         if lo not in seen or hi not in seen:
@@ -290,7 +292,7 @@ def spread_ratio(seen: Mapping[str, Any], sample: np.ndarray
         if not t_hi > t_lo:
             continue
         c_lo, c_hi = (float(v) for v in np.quantile(sample, [q_lo, q_hi]))
-        if not c_hi > c_lo:
+        if not c_hi >= c_lo:  # NaN
             return None
         return (c_hi - c_lo) / (t_hi - t_lo), words, f"{c_lo:.4g} to {c_hi:.4g}", \
             f"{t_lo:.4g} to {t_hi:.4g}"
@@ -314,7 +316,15 @@ def value_lines(name: str, seen: Mapping[str, Any], sample: np.ndarray) -> list[
     spread = spread_ratio(seen, sample)
     if spread is not None:
         ratio, words, cube_range, training_range = spread
-        if ratio >= SPREAD_FACTOR or ratio <= 1.0 / SPREAD_FACTOR:
+        if ratio == 0.0:  # one value where training had a spread: no evidence at all
+            reasons.append(f"it holds one value ({float(np.quantile(sample, 0.5)):.4g}) "
+                           f"over its {words} spread, where the training cells spread "
+                           f"{training_range}: there it tells no cell from another (a "
+                           "fill written as a value, a blank or wrong raster, a grid far "
+                           "coarser than the region, or a region without the evidence the "
+                           "model learnt from)")
+            have, had, which = cube_range, training_range, words
+        elif ratio >= SPREAD_FACTOR or ratio <= 1.0 / SPREAD_FACTOR:
             named = "" if words == "5-95 %" else f"{words} "  # the 5-95 % said as before
             reasons.append(f"its {named}spread is {ratio:.3g} x the training {named}spread")
             have, had, which = cube_range, training_range, words
