@@ -99,7 +99,7 @@ from prospect.io.companions import (
     row_units,
     stated_concentration,
 )
-from prospect.io.files import why_unreadable
+from prospect.io.files import why_unreadable, zip_unreadable
 from prospect.io.geoparquet import is_parquet, read_parquet, wkb_hint
 from prospect.io.vector import (
     check_columns,
@@ -303,7 +303,12 @@ def _zipped_table(path: Path, layer: str | None) -> str | None:
     try:
         members = zip_members(path)
     except InputFileError:
-        return None  # the vector reader names a damaged archive
+        # GDAL cannot read it (encrypted, bzip2): Python's reader reads a table, or names
+        # why not (a table in a password-protected zip was "holds no text table", damaged)
+        listed = _zip_names(path)
+        if listed is None:
+            return None  # the vector reader names a damaged archive
+        members = listed
     if zip_datasets(members):
         return None
     tables = [m for m in members if Path(m).suffix.lower() in TEXT_SUFFIXES | {".asc"}]
@@ -322,6 +327,20 @@ def _zipped_table(path: Path, layer: str | None) -> str | None:
             f"{', ...' if len(tables) > 6 else ''}); name the one to read with 'layer:' "
             "(its file name), or extract it and give the table itself")
     return tables[0]
+
+
+def _zip_names(path: Path) -> tuple[str, ...] | None:
+    """The files of a zip as :func:`~prospect.io.vector.zip_members` lists them, whether
+    GDAL can unpack them or not; ``None`` where the zip cannot be listed."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile, NotImplementedError):
+        return None
+    return tuple(n for n in names if not n.endswith("/") and not n.startswith("__MACOSX/")
+                 and not n.rsplit("/", 1)[-1].startswith("._"))
 
 
 def _vsi_table(name: str) -> tuple[Path, str | None] | None:
@@ -368,10 +387,17 @@ def _table_bytes(path: Path, member: str | None) -> tuple[bytes, Path]:
         elif suffix == ".zip":
             name = member or _zipped_table(path, None)
             if name is None:
-                raise InputFileError(f"{path}: the archive holds no text table")
+                raise InputFileError(f"{path}: the archive holds no text table; give the "
+                                     "table itself, or a zip holding it")
             inner = Path(name)
-            with zipfile.ZipFile(path) as archive, archive.open(name) as fh:
-                raw = fh.read(UNPACKED_BYTES_MAX + 1)
+            try:
+                with zipfile.ZipFile(path) as archive, archive.open(name) as fh:
+                    raw = fh.read(UNPACKED_BYTES_MAX + 1)
+            except (RuntimeError, NotImplementedError) as exc:
+                # a password-protected zip (zipfile's RuntimeError, an internal error), or
+                # one packed by a method zipfile cannot unpack (called damaged)
+                why = zip_unreadable(path, [name])
+                raise InputFileError(f"{path}: {why or exc}") from None
         else:
             raw = path.read_bytes()
             if not raw.startswith(b"\x1f\x8b"):
@@ -380,7 +406,10 @@ def _table_bytes(path: Path, member: str | None) -> tuple[bytes, Path]:
             suffix, inner = ".gz", path
             with gzip.open(io.BytesIO(raw), "rb") as fh:
                 raw = fh.read(UNPACKED_BYTES_MAX + 1)
-    except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile, KeyError) as exc:
+    except InputFileError:
+        raise
+    except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile, KeyError, RuntimeError,
+            NotImplementedError) as exc:
         what = {".zip": "zip archive"}.get(suffix, f"{COMPRESSED.get(suffix, '')} file")
         raise InputFileError(
             f"{path}: cannot unpack the table ({getattr(exc, 'strerror', None) or exc}): "
@@ -526,10 +555,14 @@ _SUMMARY_WORD = re.compile(
     r"\s*(?:grand\s+|sub-?)?(?:total|totals|sum|mean|average|avg\.?|median|min\.?|minimum"
     r"|max\.?|maximum|st\.?\s*dev\.?|std\.?|standard\s+deviation|count|"
     r"totaal|gemiddelde|gemiddeld|mediaan|summe|gesamt|mittelwert|durchschnitt|"
-    r"moyenne|somme|promedio|suma|totale)\s*[:=]?\s*", re.IGNORECASE)
+    r"moyenne|somme|promedio|suma|totale)\s*[:=]?\s*"
+    r"(?:(?:values?|of\s+(?:all|the|\d+)\b.*|\(\s*(?:n\s*=\s*\d+|\d+\s+\w+|all\b.*)\s*\)"
+    r"|n\s*=\s*\d+)\s*)?", re.IGNORECASE)
 """A summary row's word (``Total``, ``Mean``, ``Average:``, ``Std dev``, ``Gemiddelde``,
 ``Moyenne``), as a spreadsheet's user writes it beside formulas under the records (not
-words that name places too: ``Media``, ``Som``)."""
+words that name places too: ``Media``, ``Som``), alone or with what it sums (``Mean of 10
+wells``, ``Average (n=10)``, ``Mean of all samples``, ``Total (10 wells)``: such a row was
+a well at the wells' mean place, round 43), not with a name (``Max Creek`` is a site)."""
 _ANY_NUMBER = re.compile(r"\s*[-+\u2212]?[\d.,\s'\u00a0\u202f\u2009]*\d[\d.,\s'\u00a0\u202f"
                           r"\u2009]*(?:[eE][-+]?\d+)?\s*")
 """A cell of a number in any notation (``1.234,5``, ``1 250``, ``-5.2e-3``)."""
@@ -1286,12 +1319,16 @@ def coarse_degrees(xs: np.ndarray, ys: np.ndarray, crs: Any, cell_m: float
     whole minutes when it lies within half its last written decimal of one (``51.0833``:
     5' converted and cut to 4 decimals). A place rounded so is known only to half the
     step (0.01 degree: +-557 m), and such a point may fall in another cell than the one
-    it was measured in."""
+    it was measured in. Coordinates that are no degrees (beyond 360 or 90: metres) are on
+    no step."""
     none = np.full(len(xs), np.inf)
     if crs is None or not getattr(crs, "is_geographic", False) or not cell_m > 0:
         return none, 0.0, ""
     xs, ys = np.asarray(xs, "f8"), np.asarray(ys, "f8")
-    finite = np.isfinite(xs) & np.isfinite(ys)
+    # (metres read as degrees, RD New's 155000, 463000, are no place, refused or dropped
+    # as such: their whole numbers were "rounded to whole degrees, +-55.7 km" too)
+    with np.errstate(invalid="ignore"):
+        finite = np.isfinite(xs) & np.isfinite(ys) & (np.abs(xs) <= 360) & (np.abs(ys) <= 90)
     step = np.full(len(xs), np.inf)
     names: dict[float, str] = {}
     for value, name, decimal in COARSE_STEPS:
@@ -1478,8 +1515,9 @@ def column_values_and_limits(
             f"{column!r}; columns are {[c for c in frame.columns if c != 'geometry'][:30]}")
     from prospect.ingest.layers import unit_key
 
-    series, converted = _row_units_converted(series, frame, column, keep, path, numbers,
-                                             what)
+    series, converted, factors = _row_units_converted(series, frame, column, keep, path,
+                                                      numbers, what)
+    limit_columns = companion_names(column, [str(c) for c in frame.columns])[1]
     as_written = pd.Series(frame[column]).reset_index(drop=True)
     if converted is not None:  # (a limit is shown with its row's unit: '<5 µg/L')
         text = series.map(lambda c: isinstance(c, str)).to_numpy(bool)
@@ -1549,7 +1587,8 @@ def column_values_and_limits(
     limited = limited_values(
         frame, column, values, keep, path, lambda at: _listed(numbers, at, what), flag=flag,
         read=lambda name: _numbers(pd.Series(frame[name]).reset_index(drop=True), path,
-                                   name, frame.attrs),
+                                   name, frame.attrs) * (
+            factors if factors is not None and name in limit_columns else 1.0),
         fills=POINT_FILLS, unit=unit, above_as_limit=above_as_limit,
         below_as_half=below_as_half)
     values, limit = limited.values, limited.limit
@@ -2006,36 +2045,36 @@ UNIT_COLUMN_WHERE = "in its unit column"
 
 def _row_units_converted(series: pd.Series, frame: pd.DataFrame, column: str,
                          keep: np.ndarray, path: Path, numbers: np.ndarray,
-                         what: str) -> tuple[pd.Series, str | None]:
+                         what: str) -> tuple[pd.Series, str | None, np.ndarray | None]:
     """``series`` whose unit column names several sizes of one concentration unit row by
     row (``mg/L`` on most, ``µg/L`` on one: :func:`~prospect.io.companions.row_units`) as
     numbers of the unit most rows name: a value converted (:func:`_cell_factor`), a limit
     written with its row's unit (``<5`` -> ``<5 µg/L``, read in the column's unit as such
     a cell is), the unit recorded as stated by the unit column (:func:`_cell_units`) and
-    the conversion said in one warning; and the unit column's name. ``(series, None)``
-    where no unit column names several units, where they are no sizes of one (``mg/L``
-    and ``mg/kg``) or where a detection-limit column beside the values states limits in
-    each row's unit too: :func:`~prospect.io.companions.refuse_mixed_rows` refuses those.
+    the conversion said in one warning; the unit column's name; and each row's factor to
+    that unit, by which a detection-limit column beside the values (``li_dl``, written in
+    each row's unit as the value is) is read too. ``(series, None, None)`` where no unit
+    column names several units, or where they are no sizes of one (``mg/L`` and
+    ``mg/kg``): :func:`~prospect.io.companions.refuse_mixed_rows` refuses those.
 
     A lab's export listing each value's unit (``mg/L`` on most rows, ``µg/L`` where a
     value was small) was refused ("in different units row by row ... convert the values
-    to one unit"), though each row states its size."""
+    to one unit"), though each row states its size; with a detection-limit column beside
+    it (``li, li_dl, unit``, as labs export them) it still was (round 43)."""
     from prospect.ingest.layers import unit_key
 
     found = row_units(frame, column, keep, unit_key=lambda u: str(unit_key(u)))
     if found is None:
-        return series, None
+        return series, None, None
     name, cells = found
-    if companion_names(column, [str(c) for c in frame.columns])[1]:
-        return series, None
     filled = [c for c in cells if c]
     if not all(map(is_concentration, filled)):
-        return series, None
+        return series, None, None
     counts = Counter(unit_key(c) for c in filled)
     target = max(filled, key=lambda c: (counts[unit_key(c)], -filled.index(c)))
     factors = [_cell_factor(c, target) if c else 1.0 for c in cells]
     if any(f is None for f in factors):
-        return series, None
+        return series, None, None
     out = series.astype(object).copy()
     other: dict[int, str] = {}  # row -> how it is read
     for i, (cell, factor) in enumerate(zip(series, factors, strict=True)):
@@ -2056,7 +2095,7 @@ def _row_units_converted(series: pd.Series, frame: pd.DataFrame, column: str,
                                frame.attrs)[0])
         if not np.isfinite(value):
             # ('25000 J', '1.2e3 (dup)': read later in the column's unit): refused as before
-            return series, None
+            return series, None, None
         out.iloc[i] = value * factor
         shown = _shown(cell) if isinstance(cell, str) else repr(_text(value))
         other[i] = f"{shown} in {cells[i]}, read as {_text(value * factor)} {target}"
@@ -2070,7 +2109,7 @@ def _row_units_converted(series: pd.Series, frame: pd.DataFrame, column: str,
             f"{name!r}: {shown}), sizes of one unit: {at.size} value(s) of another than "
             f"{target}, the unit of most rows ({_listed(numbers, at, what)}; e.g. "
             f"{example}), are each converted to {target}"), stacklevel=4)
-    return out, name
+    return out, name, np.asarray(factors, dtype="f8")
 
 
 def _unit_column_units(frame: pd.DataFrame, column: str, keep: np.ndarray) -> None:
