@@ -38,6 +38,11 @@ _UNIT_WORDS: dict[str, str] = {
     **dict.fromkeys(("hr", "hrs", "hour", "hours"), "h"),
     **dict.fromkeys(("day", "days"), "d"),
     **dict.fromkeys(("yr", "yrs", "year", "years"), "yr"),
+    **dict.fromkeys(("wk", "wks", "week", "weeks"), "wk"),
+    **dict.fromkeys(("month", "months", "mth", "mths"), "month"),
+    **dict.fromkeys(("myr", "myrs", "megayear", "megayears", "megaannum", "megaanna"), "Myr"),
+    **dict.fromkeys(("kyr", "kyrs", "kiloyear", "kiloyears", "kiloannum", "kiloanna"), "kyr"),
+    **dict.fromkeys(("gyr", "gyrs", "gigayear", "gigayears", "gigaannum", "gigaanna"), "Gyr"),
     **dict.fromkeys(("l", "litre", "litres", "liter", "liters"), "L"),
     **dict.fromkeys(("megalitre", "megalitres", "megaliter", "megaliters"), "ML"),
     **dict.fromkeys(("gigalitre", "gigalitres", "gigaliter", "gigaliters"), "GL"),
@@ -66,6 +71,11 @@ _UNIT_WORDS: dict[str, str] = {
     **dict.fromkeys(("inch", "inches"), "in"),
     **dict.fromkeys(("mile", "miles"), "mi"),
     **dict.fromkeys(("lb", "lbs", "pound", "pounds"), "lb"),
+    **dict.fromkeys(("acre", "acres"), "acre"),
+    **dict.fromkeys(("ha", "hectare", "hectares"), "ha"),
+    **dict.fromkeys(("ton", "tons", "shortton", "shorttons", "uston", "ustons"), "ton"),
+    **dict.fromkeys(("oz", "ozs", "ozt", "ounce", "ounces", "troyoz", "troyounce",
+                     "troyounces", "oztroy"), "ozt"),
 }
 """Unit words and symbols (lower case, spaces and ``_`` dropped) -> one spelling (lengths
 and times as words or abbreviations: ``millimetres`` is ``mm``, ``day`` ``d``, ``hr``
@@ -76,7 +86,13 @@ the heat-flow unit of older surveys, 1 ucal/cm2/s; ``gu``: the gravity unit, 1 u
 spell the nanotesla; an angle's ``degrees``, ``°`` and ``radians``, a slope's, an
 aspect's or an IP phase's, as ``deg`` and ``rad``; US customary units as US water-use,
 precipitation and density exports write them: ``gallons`` as ``gal``, ``inches`` as
-``in``, ``miles`` as ``mi``, ``pounds`` and ``lbs`` as ``lb``)."""
+``in``, ``miles`` as ``mi``, ``pounds`` and ``lbs`` as ``lb``; a climate grid's
+``month`` (``mm/month``, a twelfth of the year) and ``week``; geological time as age and
+rate grids write it: ``Myr``, ``kyr``, ``Gyr`` (and ``Ma``, ``ka``, :data:`_CASED_WORDS`);
+areas as land and water
+records write them: ``acres`` as ``acre``, ``hectares`` as ``ha``; gold and silver grades
+as North American assays write them: the ounce is the troy ounce, ``ozt``, and ``ton``
+the US short ton, 2000 lb (a metric tonne is ``t``))."""
 
 _PREFIX_WORDS: dict[str, str] = {"pico": "p", "nano": "n", "micro": "u", "milli": "m",
                                  "centi": "c", "deci": "d", "kilo": "k", "mega": "M",
@@ -141,6 +157,25 @@ _COMPOUND_WORDS.update(dict.fromkeys(("cfs", "cusec", "cusecs"), (("ft", 3), ("s
 (``gpm``, ``gph``, ``gpd``), million gallons a day (``MGD``, as utilities write it; USGS
 writes ``Mgal/d``), cubic feet a second (``cfs``, ``cusecs``)."""
 
+_COMPOUND_WORDS.update(dict.fromkeys(
+    ("af", "acft", "acreft", "acrefoot", "acrefeet"), (("acre", 1), ("ft", 1))))
+_COMPOUND_WORDS.update(dict.fromkeys(("kaf", "taf"), (("10", 3), ("acre", 1), ("ft", 1))))
+_COMPOUND_WORDS.update(dict.fromkeys(("maf",), (("10", 6), ("acre", 1), ("ft", 1))))
+"""US water volumes: the acre-foot (``AF``, ``acre-ft``, ``ac-ft``, ``acre-feet``, as US
+water rights, storage and recharge grids state them: ``AF/yr``), an acre of water a foot
+deep, 1233.48 m3; ``KAF``/``TAF`` thousand and ``MAF`` million acre-feet (western US
+reservoirs and basins)."""
+
+_COMPOUND_WORDS.update(dict.fromkeys(("opt", "ozpt", "ozperton"), (("ozt", 1), ("ton", -1))))
+_COMPOUND_WORDS.update(dict.fromkeys(("gpt",), (("ppm", 1),)))
+"""A gold or silver grade in troy ounces per short ton (``opt``, as North American assays
+and grade grids write it; ``oz/ton``): 34.2857 g/t; in grams per tonne as one word
+(``gpt``), ``g/t``, a part per million."""
+
+_ACRE_FOOT = re.compile(r"\b(?:acre|ac)[-\s]*(?:ft|feet|foot)\b", re.IGNORECASE)
+"""The acre-foot written with a hyphen or a space (``acre-ft/yr``, ``ac-ft``), read as
+the one word ``acft`` before a unit is taken apart."""
+
 _COMPOUND_WORDS.update(dict.fromkeys(("cc", "ccm"), (("cm", 3),)))
 """The cubic centimetre as density logs and core tables write it (``g/cc``)."""
 
@@ -150,7 +185,7 @@ uplift-rate grids write it; ``mm/y``): ``yr``. Alone or as a numerator's factor 
 the are (100 m2) and stays as written."""
 
 _CASED_WORDS: dict[str, str] = {"FT": "ft", "Ft": "ft", "ML": "ML", "Ml": "ML", "gm": "g",
-                                 "Mgal": "Mgal"}
+                                 "Mgal": "Mgal", "Ma": "Myr", "ka": "kyr", "mt": "t"}
 """Symbols matched with their case before the lower-case words: capitals that name one
 unit only (a DEM's ``FT``, as older exports write feet: lower case they would take
 femtotesla's ``fT`` for feet), and a capital ``M`` that is mega, not milli (``ML`` and
@@ -158,7 +193,11 @@ femtotesla's ``fT`` for feet), and a capital ``M`` that is mega, not milli (``ML
 lower-cased they were ``mL``, millilitres, a factor of 10^9 apart), and a density log's
 ``gm`` (``gm/cc``), the gram, in lower case only (``Gm`` stays a gigametre), and
 ``Mgal``, million US gallons, as USGS water-use data write it (``Mgal/d``): lower-cased
-it was ``mgal``, the milligal of gravity (``mgal``, ``MGAL`` and ``mGal`` stay that)."""
+it was ``mgal``, the milligal of gravity (``mgal``, ``MGAL`` and ``mGal`` stay that), and
+geological time's mega- and kilo-annum, ``Ma`` and ``ka`` (an age grid's, an uplift
+rate's ``m/Ma``), ``Myr`` and ``kyr``, in this case only (``mA`` stays the milliampere;
+``Ga``, gallium as a grade's element, is not the giga-annum), and a grade's ``g/mt``,
+the metric ton as US exports write it, in lower case only (``Mt`` stays the megatonne)."""
 
 _SYSTEM_WORDS = frozenset({"unit", "units"})
 """The word that may follow a system of units' name (``SI units``, ``10^-6 cgs units``,
@@ -202,6 +241,7 @@ def unit_key(units: str) -> tuple[tuple[str, int], ...] | str:
     # the ohm as Greek capital omega or the ohm sign, also as a factor (``Ω·m``, ``kΩ·m``)
     text = text.replace("\u03a9", "ohm").replace("\u2126", "ohm")
     text = text.replace("(", " ").replace(")", " ")  # W/(m K): a denominator's factors
+    text = _ACRE_FOOT.sub("acft", text)  # ``acre-ft/yr``: the acre-foot, one word
     # ``per`` as a word divides, as UDUNITS-2 reads it (``megalitres per day``, ``mm per
     # year``); a unit written as one phrase with it is looked up first (``parts per
     # million``, ``counts per second``)
@@ -282,6 +322,9 @@ _BASES: dict[str, tuple[float, tuple[tuple[str, int], ...]]] = {
     "cgs": (4.0 * math.pi, (("SI", 1),)),
     "gal": (3.785411784e-3, (("m", 3),)), "in": (0.0254, (("m", 1),)),
     "mi": (1609.344, (("m", 1),)), "lb": (0.45359237, (("kg", 1),)),
+    "acre": (4046.8564224, (("m", 2),)), "ha": (1e4, (("m", 2),)),
+    "ton": (907.18474, (("kg", 1),)), "ozt": (31.1034768e-3, (("kg", 1),)),
+    "Gy": (1.0, (("Gy", 1),)), "Sv": (1.0, (("Sv", 1),)), "Bq": (1.0, (("Bq", 1),)),
 }
 """Unit symbols a prefix may scale: the factor to SI and the SI dimensions (``Gal`` is
 cm/s2, a gravity survey's unit; ``ft`` the international foot and ``ftUS`` the US survey
@@ -296,11 +339,17 @@ susceptibility in cgs (emu) units, 4 pi times the same in ``SI``, as older surve
 state it: ``10^-6 cgs``; US customary units, each scaled only by the prefixes of
 :data:`_FEW_PREFIXES`: ``gal``, the US gallon (``Mgal/d``, ``gpm``, as US water use
 states its rates), ``in``, the inch (a precipitation grid's ``in/yr``), ``mi``, the
-mile, ``lb``, the pound (``lb/ft3``))."""
+mile, ``lb``, the pound (``lb/ft3``); ``acre`` and ``ha``, areas (an acre-foot is
+``acre ft``); ``ton``, the short ton, and ``ozt``, the troy ounce, a gold grade's
+``opt``, troy ounces per short ton, 34.2857 ``g/t``; none of these four takes a
+prefix); ``Gy``, ``Sv`` and ``Bq``, a radiometric survey's dose rate (``nGy/h``) and
+an activity (``Bq/kg``, a fallout map's ``kBq/m2``), each with every prefix."""
 
 _FEW_PREFIXES: dict[str, frozenset[str]] = {
     "t": frozenset({"", "k", "M", "G"}), "gal": frozenset({"", "k", "M"}),
     "in": frozenset({""}), "mi": frozenset({""}), "lb": frozenset({""}),
+    "acre": frozenset({""}), "ha": frozenset({""}), "ton": frozenset({""}),
+    "ozt": frozenset({""}),
 }
 """The prefixes some units take: the tonne (``kt``, ``Mt``: ``mt`` is how US exports
 write a metric ton, not a millitonne, so a small prefix leaves it a unit of its own), the
@@ -310,9 +359,13 @@ and the pound (``min`` is the minute)."""
 _RATIOS = {"%": 1e-2, "wt%": 1e-2, "ppm": 1e-6, "ppb": 1e-9, "permil": 1e-3}
 """Dimensionless ratios, as parts of one."""
 
-_TIMES = {"min": 60.0, "h": 3600.0, "d": 86400.0, "yr": 31557600.0}
-"""Times other than the second, in seconds (``yr`` the Julian year), taken as written: no
-prefix scales them (``md`` is a millidarcy, ``pH`` no picohour)."""
+_TIMES = {"min": 60.0, "h": 3600.0, "d": 86400.0, "yr": 31557600.0, "wk": 604800.0,
+          "month": 31557600.0 / 12, "kyr": 31557600.0e3, "Myr": 31557600.0e6,
+          "Gyr": 31557600.0e9}
+"""Times other than the second, in seconds (``yr`` the Julian year, ``month`` a twelfth of
+it, as monthly climate grids mean it; ``kyr``, ``Myr``, ``Gyr`` geological time's
+thousand, million and billion years), taken as written: no other prefix scales them
+(``md`` is a millidarcy, ``pH`` no picohour)."""
 
 _DEGREES = {"degC": 1.0, "degF": 5.0 / 9.0}
 """Degrees of a temperature scale with an offset, as kelvins of a difference: their size

@@ -459,13 +459,15 @@ def _warn_inverted_scale(path: str, band: int, info: RasterInfo, source: RasterS
 
 _SCALED_TO = ("m", "km", "cm", "mm", "nT", "mGal", "um/s2", "m/s2", "mW/m2", "W/m2",
               "ppm", "ppb", "%", "mS/m", "S/m", "ohm m", "s", "ms", "degrees", "m3/s",
-              "kg/m3", "mm/yr", "L/s", "ML/d")
+              "kg/m3", "mm/yr", "L/s", "ML/d", "m2", "ha", "m3", "ML")
 """Units a config's ``scale:`` may convert a band's stated units into (a DEM's ``ft`` by
 0.3048 into ``m``, a gravity grid's ``mGal`` by 10 into ``um/s2``, a slope's ``rad`` by
 57.2957795 into ``degrees``, a flow's ``lps`` by 0.001 into ``m3/s``, a density's
 ``g/cc`` by 1000 into ``kg/m3``, an uplift rate's ``m/a`` by 1000 into ``mm/yr``, a
 precipitation's ``in/yr`` by 25.4 into ``mm/yr``, a well's ``gpm`` by 0.0630901964 into
-``L/s``, a water use's ``Mgal/d`` by 3.785411784 into ``ML/d``)."""
+``L/s``, a water use's ``Mgal/d`` by 3.785411784 into ``ML/d``, a gold grade's ``opt`` by
+34.2857142857 into ``ppm`` (g/t), an area's ``acres`` by 0.40468564224 into ``ha``, a
+water volume's ``acre-ft`` by 1233.48183755 into ``m3``)."""
 
 
 def _scaled_units(path: str, band: int, info: RasterInfo, source: RasterSource,

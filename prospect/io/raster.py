@@ -1243,20 +1243,37 @@ def _refuse_variable(path: Path | str, variable: str) -> None:
 def _coordinates(src: Any, path: Path | str) -> str | None:
     """How a NetCDF/HDF dataset GDAL gives no geotransform places its cells anyway, if it
     does: ``"geolocation"`` (2-D longitude/latitude arrays: a curvilinear or swath grid),
+    ``"unmarked:<x>:<y>"`` (evenly spaced 1-D projected coordinate variables ``<x>`` and
+    ``<y>`` without the CF ``axis`` or ``standard_name`` attribute GDAL's netCDF driver
+    places a projected grid by: xarray writes none for a plain array's ``x``/``y``),
     ``"uneven"`` (1-D coordinate variables GDAL does not take as a grid: not evenly
     spaced), else ``None``."""
     if src.driver not in _CF_DRIVERS:
         return None
     if src.tags(ns="GEOLOCATION"):
         return "geolocation"
-    if not _axis_variables(src):
+    axes = _axis_variables(src)
+    if not axes:
         return None
     coords = _read_axes(src, path) if src.driver == "netCDF" else {"x": None, "y": None}
     x, y = coords["x"], coords["y"]
     if x is not None and y is not None and _even(x) and _even(y) and \
             (x.size, y.size) == (src.height, src.width) and x.size != y.size:
         return "transposed"  # GDAL places no grid for (x, y) storage of another shape
+    if x is not None and y is not None and _even(x) and _even(y) and \
+            (x.size, y.size) == (src.width, src.height) and not _cf_axes(src, axes):
+        return f"unmarked:{axes['x']}:{axes['y']}"
     return "uneven"
+
+
+def _cf_axes(src: Any, axes: dict[str, str]) -> bool:
+    """Whether both of a NetCDF dataset's 1-D coordinate variables ``axes`` (axis -> name)
+    carry a CF ``axis`` or ``standard_name`` attribute (GDAL's ``name#attribute``
+    metadata), by which GDAL's netCDF driver places a projected grid: ``units: m`` or a
+    ``long_name`` alone does not, nor a variable's name ``x``/``y``."""
+    tags = src.tags()
+    return all(any(f"{name}#{attr}" in tags for attr in ("axis", "standard_name"))
+               for name in axes.values())
 
 
 _AXIS_NAMES = {
@@ -1323,6 +1340,15 @@ def _misplaced(src: Any, path: Path | str) -> str | None:
             coords[axis] = values * ratio  # GDAL converted them to the CRS's unit
         elif not _off_grid(values, *grid, rows=axis == "y"):
             return f"units:{axis}:{unit}"  # GDAL placed the cells by the numbers
+    wrapped = coords["x"]
+    if wrapped is not None and _off_grid(wrapped, *x_axis, rows=False):
+        # an ``axis: X`` coordinate without units GDAL reads as longitudes, moved by 360
+        # into -180..180 (eastings of 500005 m read as 499645), though its geotransform
+        # is the coordinates' own: a grid it places rightly was "not evenly spaced"
+        centres = x_axis[2] + x_axis[1] * (np.arange(wrapped.size) + 0.5)
+        turns = round(float(np.median(centres - wrapped)) / 360.0)
+        if turns and not _off_grid(wrapped + 360.0 * turns, *x_axis, rows=False):
+            coords["x"] = wrapped + 360.0 * turns
     wrong = [axis for axis, grid, rows in (("x", x_axis, False), ("y", y_axis, True))
              if coords[axis] is not None and _off_grid(coords[axis], *grid, rows=rows)]
     if not wrong:
@@ -1481,6 +1507,17 @@ def _refuse_ungridded(path: Path | str, *, gcps: int, rpcs: bool,
             "region's CRS> in.nc gridded.tif)")
     if coordinates == "transposed":
         raise DataError(_TRANSPOSED.format(path=path))
+    if coordinates is not None and coordinates.startswith("unmarked:"):
+        _, x, y = coordinates.split(":", 2)
+        raise DataError(
+            f"{path}: its coordinate variables {x!r} and {y!r} are evenly spaced, but GDAL "
+            "places no grid by them: they carry no CF 'axis' or 'standard_name' attribute "
+            "(xarray writes none for a plain array); add them (ncatted -a "
+            f"standard_name,{x},o,c,projection_x_coordinate -a "
+            f"standard_name,{y},o,c,projection_y_coordinate {Path(str(path)).name}, or "
+            f"set ds[{x!r}].attrs['standard_name'] = 'projection_x_coordinate' and "
+            f"ds[{y!r}].attrs['standard_name'] = 'projection_y_coordinate' before writing "
+            "it) and give the file again")
     if coordinates == "uneven":
         raise DataError(f"{path}: its x/y coordinate variables are not evenly spaced, so "
                         f"GDAL places no grid {_UNEVEN}; {_REGRID}")
