@@ -74,7 +74,13 @@ from tiles.metadata import (
     unstated_fill_warning,
     value_sample,
 )
-from tiles.source import LayerDataError, LayerSource, cog_source, cube_source
+from tiles.source import (
+    LayerDataError,
+    LayerSource,
+    LayerVariableError,
+    cog_source,
+    cube_source,
+)
 
 __all__ = ["MAP_SLOTS", "Layer", "TileService", "build_layers", "case_hint", "file_name",
            "matrix_set_spelled", "spelled", "unserved_format"]
@@ -119,7 +125,17 @@ def build_layers(config: ServeConfig) -> dict[str, Layer]:
         else:
             assert cfg.cube is not None
             source = cube_source(cfg.cube, cfg.variable)
-        _ = source.lonlat_bounds  # opens the data now: a bad path fails at start-up
+        try:
+            _ = source.lonlat_bounds  # opens the data now: a bad path fails at start-up
+        except LayerVariableError as exc:
+            if cfg.cube is None or "variable" in cfg.model_fields_set:
+                raise
+            # a cube layer without 'variable:' reads 'probability'; a cube of other
+            # variables was "cube has no variable 'probability'", a name never written
+            raise LayerVariableError(
+                f"{exc}; layer {cfg.name!r} gives no 'variable:', so it reads "
+                f"{cfg.variable!r} (a score map's): add 'variable:' to the layer") from None
+        layers[cfg.name] = Layer(cfg, source)
         layers[cfg.name] = Layer(cfg, source)
     return layers
 
