@@ -302,7 +302,9 @@ def _unit_word(units: str) -> str:
 
 
 _UNIT_ALIASES = {"kelvin": "k", "degrees kelvin": "k", "degk": "k", "percent": "%",
-                 "pct": "%", "celsius": "degc", "°c": "degc", "deg c": "degc"}
+                 "pct": "%", "celsius": "degc", "°c": "degc", "deg c": "degc",
+                 "degree_celsius": "degc", "degrees_celsius": "degc",
+                 "degree celsius": "degc", "degrees celsius": "degc", "deg_c": "degc"}
 """Spellings of one unit (a config that restates the product's units is not a change)."""
 
 _DIMENSIONAL = re.compile(r"\b(?:m?w|k|kelvin|deg ?[cf]|sr|um|nm|cm|mm)\b|[µμ]m|m-?\^?-?2\b|/m2")
@@ -322,11 +324,25 @@ def _check_dimension(source: RasterSource, var: str, file: str, what: str,
     Level-1 band's unit conversion coefficient, given to the source for a Level-1T band
     beside it) multiplied it: reflectance 0.2 went in as "radiance" 13.5, exit 0.
 
+    The reverse too: ``units: "1"`` (or ``"%"``) on a physical quantity (a Collection 2
+    ``ST_B10`` in K, its ``scale: 2.75e-5, offset: -0.2`` the ``SR_B*`` bands' of the
+    same source) took the scale as a change of units and read 44000 as 2.2 "unitless",
+    exit 0.
+
     Raises
     ------
     ConfigError
         Naming the band, its file, the product and the units.
     """
+    if "units" in source.model_fields_set and _unit_word(source.units) in ("1", "%") \
+            and _DIMENSIONAL.search(_unit_word(units)):
+        raise ConfigError(
+            f"source {source.name!r}, band {var!r}: {Path(file).name} is {what}, in "
+            f"{units!r}, but the config's 'units: {source.units}' labels it unitless (a "
+            "reflectance), which no 'scale:' or 'offset:' makes of it; remove 'units:' "
+            "(and a 'scale:' that is not the product's), or, where the source also holds "
+            "bands of another product (reflectance bands beside a thermal band), put "
+            "each product in a source of its own with its own 'scale:' and 'units:'")
     if not units.strip() or _unit_word(units) != "1" or not _DIMENSIONAL.search(
             _unit_word(source.units)):  # unitless as stated, not for want of a unit
         return
@@ -445,6 +461,12 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
         if _other_units(source, cal):
             _relabel(source, var, file, stated_by, cal)
         return cal.scale, cal.offset
+    if given_scale and math.isclose(s, cal.scale, rel_tol=1e-6) and given_offset and \
+            "units" in source.model_fields_set:
+        if _whole_offset(o, cal.offset, cal.units, source.units):
+            return cal.scale, o  # the product's formula in the new units ('offset: -124.15')
+        if _zero_shift(o, cal.units, source.units):
+            return cal.scale, cal.offset + o  # the product's, and the zero's shift
     converts = ("units" in source.model_fields_set
                 and _unit_word(source.units) != _unit_word(cal.units)
                 and not (given_scale and (abs(s) < DN_FACTOR
@@ -526,6 +548,14 @@ def _unstated(source: RasterSource, var: str, file: str, stated_by: str, ignore:
             + (f" and 'offset: {b:g}'" if b else "") + " in the source (or items that "
             "state raster:bands scale and offset)")
     same = math.isclose(s, a, rel_tol=1e-6)
+    shift = ZERO_SHIFTS.get((_unit_word(cal.units), _unit_word(source.units)))
+    if same and o != 0.0 and shift is not None and "units" in source.model_fields_set:
+        # the product's scale and a temperature's other zero: the whole offset of the
+        # product's guide ('offset: -124.15', 149 - 273.15) or the shift alone (-273.15)
+        if _whole_offset(o, b, cal.units, source.units):
+            return s * cal.scale, o
+        if _zero_shift(o, cal.units, source.units):
+            return s * cal.scale, b + o
     if same and _other_units(source, cal):
         _relabel(source, var, file, stated_by, dataclasses.replace(cal, scale=a, offset=b))
     item = stated_by.split(" (")[0]
@@ -554,6 +584,32 @@ def _unstated(source: RasterSource, var: str, file: str, stated_by: str, ignore:
             "source: each item's own offset applies (a composite of baselines before "
             "and after 04.00 gets each its own)")
     return s * cal.scale, expected
+
+
+ZERO_SHIFTS = {("k", "degc"): -273.15, ("degc", "k"): 273.15}
+"""The shift of a temperature's zero from the product's units to a config's (as
+:func:`_unit_word` spells them): 0 K is -273.15 degC."""
+
+
+def _whole_offset(offset: float, product_offset: float, product_units: str,
+                  units: str) -> bool:
+    """Whether a config's ``offset:`` under other ``units:`` is the whole offset, the
+    product's (at the config's scale) and the shift of the units' zero together, as a
+    product's guide writes the conversion: USGS's Collection 2 ``ST_B10`` in degrees
+    Celsius is ``0.00341802 x DN + 149.0 - 273.15``, so ``scale: 0.00341802, offset:
+    -124.15, units: degC``. It was taken for the shift alone and the product's 149 added
+    once more: a surface of 26.2 degC read 175.2 degC, exit 0. A shift alone (``offset:
+    -273.15``) is not whole (the product's own offset is 0, or it is another number)."""
+    shift = ZERO_SHIFTS.get((_unit_word(product_units), _unit_word(units)))
+    return (shift is not None and product_offset != 0.0
+            and math.isclose(offset, product_offset + shift, rel_tol=1e-6, abs_tol=1e-6))
+
+
+def _zero_shift(offset: float, product_units: str, units: str) -> bool:
+    """Whether ``offset`` is the shift of a temperature's zero from the product's units to
+    a config's (``offset: -273.15`` from K to degC: :data:`ZERO_SHIFTS`)."""
+    shift = ZERO_SHIFTS.get((_unit_word(product_units), _unit_word(units)))
+    return shift is not None and math.isclose(offset, shift, rel_tol=1e-6)
 
 
 def _other_units(source: RasterSource, cal: BandCalibration) -> bool:
@@ -726,6 +782,10 @@ class NamedProduct:
     baseline)."""
     dn_offset: float = 0.0
     """The offset in DN (Sentinel-2 from baseline 04.00: -1000), for messages."""
+    offset_unknown: bool = False
+    """Whether the offset (:attr:`offset` ``None``) must be stated: a Sentinel-2 product
+    of Sen2Cor run by its user (``N9999``), whose DNs carry the -1000 offset or not by the
+    Sen2Cor version, so a config's ``scale:`` without ``offset:`` tells nothing of it."""
     dtype: str | None = None
     """The data type the product writes its DNs in, where a file of that type without a
     ``scale:`` is read at the product's documented scale (ESPA's ``int16``: the name and
@@ -952,6 +1012,7 @@ def named_product(file: str) -> NamedProduct | None:
     DNs (no linear quantity), ``AST_09``/``AST_09XT`` DNs (a scale of each band's own
     that the name does not state: :data:`ASTER_L2_UNSCALED`) or a Sentinel-2 true colour
     image (``TCI``: a clipped 8-bit preview, :data:`S2_TCI_WHY`)."""
+    from prospect.ingest.sentinel2 import USER_BASELINE_WHY, user_baseline
     from prospect.ingest.stac import (
         LANDSAT_L2_CLIP,
         LANDSAT_L2_COEFFICIENTS,
@@ -1002,6 +1063,11 @@ def named_product(file: str) -> NamedProduct | None:
             baseline = int(safe.group(2)) + int(safe.group(3)) / 100
             said = f"baseline {baseline:05.2f} (its .SAFE folder's N{safe.group(2)}" \
                    f"{safe.group(3)})"
+            if user_baseline(baseline):  # Sen2Cor's own: with or without the offset
+                return NamedProduct(
+                    f"a Sentinel-2 {level} band file ({said}, {USER_BASELINE_WHY})",
+                    quantity, "1", S2_REFLECTANCE_SCALE, None,
+                    saturate=SENTINEL2_SATURATED, offset_unknown=True)
             _check_safe_date(text, said, baseline, dated[1] if dated else None)
         elif dated is not None and dated[1] >= S2_BASELINE_04_START:
             baseline, said = 4.0, f"acquired {dated[1]}, so of baseline 04.00 or later"
@@ -1180,9 +1246,13 @@ def _by_name(source: RasterSource, var: str, file: str, named: NamedProduct,
         # a factor on the DNs ('scale: 0.00275' for percent), the product's offset at it,
         # and a shift of the units' zero if given ('offset: -273.15' for degrees C)
         at = (b or 0.0) * s / a
+        if _whole_offset(o, at, named.units, source.units):
+            return s, o  # the product's offset and the shift in one ('offset: -124.15')
         return s, at + (0.0 if math.isclose(o, at, rel_tol=1e-6, abs_tol=1e-9) else o)
     what = f"value = {a:g} x DN" + (f" {'-' if b < 0 else '+'} {abs(b):g}" if b else
                                     " + its baseline's offset" if b is None else "")
+    if s == 1.0 and converts and b and _zero_shift(o, named.units, source.units):
+        return a, b + o  # the product's calibration and a temperature's other zero
     if s == 1.0 and named.dtype is not None and converts:
         return s, o  # the DNs, labelled what the config says they are ('units: DN')
     if s == 1.0 and named.dtype is not None and o == 0.0 and (
@@ -1194,6 +1264,8 @@ def _by_name(source: RasterSource, var: str, file: str, named: NamedProduct,
             f"no values ({what}), but no metadata and no 'scale:' calibrate it, so the DNs "
             f"would be read as {named.quantity.replace('_', ' ')}; give 'scale: {a:g}'"
             + (f" and 'offset: {b:g}'" if b else
+               " and 'offset: -0.1' where its MTD_MSIL2A.xml lists BOA_ADD_OFFSET -1000, "
+               "'offset: 0' where it lists none," if named.offset_unknown else
                " and, from processing baseline 04.00 on, 'offset: -0.1'" if b is None
                else "") + " in the source"
             + (", or the product's metadata file with 'metadata:'" if named.in_metadata
@@ -1204,6 +1276,13 @@ def _by_name(source: RasterSource, var: str, file: str, named: NamedProduct,
             f"the config's 'scale: {s:g}' is another product's, so every value would be "
             f"{s / a:.3g} times wrong; give 'scale: {a:g}' (to change the units, state the "
             f"new 'units:' as well, e.g. 'scale: {a * 100:g}' with 'units: \"%\"')")
+    if b is None and named.offset_unknown and "offset" not in source.model_fields_set:
+        raise DataError(
+            f"source {source.name!r}, band {var!r}: {name} is {named.what}, so its offset "
+            f"cannot be told and 'scale: {s:g}' alone would read it as none; give "
+            f"'offset: {-0.1 * s / a:g}' where the product's MTD_MSIL2A.xml lists "
+            "BOA_ADD_OFFSET -1000, 'offset: 0' where it lists none, or that XML as "
+            "'metadata:'")
     if b is None:  # the offset cannot be told from the name: the config's holds
         return s, o
     expected = b * s / a  # the product's offset at the config's scale

@@ -30,8 +30,8 @@ from prospect.ingest.landsat import (
     landsat_id,
 )
 
-__all__ = ["Sentinel2Metadata", "read_sentinel2", "s2_band_key", "s2_file_date",
-           "tile_extent"]
+__all__ = ["USER_BASELINE_WHY", "Sentinel2Metadata", "read_sentinel2", "s2_band_key",
+           "s2_file_date", "tile_extent", "user_baseline"]
 
 S2_QUANTIFICATION = 10000.0
 """ESA's ``QUANTIFICATION_VALUE`` (L1C) and ``BOA_QUANTIFICATION_VALUE`` (L2A), every
@@ -41,6 +41,23 @@ S2_ADD_OFFSETS = (-1000.0, 0.0)
 04.00 on: -1000 (every band so far), 0 where a band carries none."""
 _URI = re.compile(r"(S2[ABCD])_MSI(L1C|L2A)_(\d{8}T\d{6})_N(\d{4})_R\d{3}_T(\w{5})_")
 _BAND_FILE = re.compile(r"T(\w{5})_(\d{8}T\d{6})_(B\d[\dA])")
+
+
+def user_baseline(baseline: float) -> bool:
+    """Whether ``baseline`` is no ESA processing baseline but the ``99.xx`` Sen2Cor writes
+    when a user runs it (``N9999`` in the product's name; Sen2Cor 3: 99.33).
+
+    Such a baseline says nothing of the DN offset: Sen2Cor from 2.10 on shifts DNs by
+    +1000 and lists ``BOA_ADD_OFFSET`` -1000 in ``MTD_MSIL2A.xml``, as ESA's baselines
+    from 04.00 on do; Sen2Cor 2.8 and 2.9 shift none and list none.
+    """
+    return 99.0 <= baseline < 100.0
+
+
+USER_BASELINE_WHY = (
+    "no ESA baseline but the one Sen2Cor writes when a user runs it, whose DNs carry "
+    "+1000 from Sen2Cor 2.10 on and not before (reflectance 0.1 apart)")
+"""Why a :func:`user_baseline` tells no DN offset, for messages."""
 
 
 def s2_file_date(name: str) -> tuple[str, dt.date] | None:
@@ -156,7 +173,10 @@ class Sentinel2Metadata:
                             "name bands B01..B12, B8A")
         offset = 0.0
         name = f"{'BOA' if self.level == 'L2A' else 'RADIO'}_ADD_OFFSET"
-        if self.baseline >= 4.0:
+        if self.baseline >= 4.0 and key not in self.offsets and not self.offsets \
+                and user_baseline(self.baseline):
+            pass  # Sen2Cor run by its user before 2.10 lists no offset: its DNs carry none
+        elif self.baseline >= 4.0:
             if key not in self.offsets:
                 raise DataError(
                     f"{self.path}: processing baseline {self.baseline:05.2f} but no "
@@ -186,7 +206,7 @@ class Sentinel2Metadata:
         and later) under the same tile and datatake, so the tile check passes, but the
         reprocessed product's DNs carry the -1000 offset and the first processing's do
         not; a band of one with the XML of the other read every reflectance 0.1 off,
-        without a word. A locally processed product (Sen2Cor's ``N9999``) states no
+        without a word. A locally processed product (Sen2Cor's ``N9999``, ``N9933``) states no
         ESA baseline and is not compared.
 
         Raises
@@ -195,7 +215,7 @@ class Sentinel2Metadata:
             Naming both baselines and the fix.
         """
         safe = _SAFE_BASELINE.search(str(file).replace("\\", "/"))
-        if safe is None or safe.group(1) == "9999":
+        if safe is None or user_baseline(int(safe.group(1)) / 100):
             return
         held = int(safe.group(1)) / 100
         if (held >= 4.0) == (self.baseline >= 4.0):

@@ -674,9 +674,21 @@ def _s2_offset_dn(item: pystac.Item) -> float:
     ------
     DataError
         The item states no baseline: the offset cannot be told (not from the date either:
-        a reprocessed 05.xx product of 2018 has it, a harmonised product of 2023 not).
+        a reprocessed 05.xx product of 2018 has it, a harmonised product of 2023 not); or
+        it states Sen2Cor's 99.xx, a user's own processing, which tells no offset either
+        (:func:`prospect.ingest.sentinel2.user_baseline`: it was taken as 04.00's -1000,
+        reflectance 0.1 low for Sen2Cor 2.8 and 2.9 products).
     """
+    from prospect.ingest.sentinel2 import USER_BASELINE_WHY, user_baseline
+
     baseline = _baseline(item)
+    if baseline is not None and user_baseline(baseline):
+        field = _stated_baselines(item)[0][0]
+        raise DataError(
+            f"a Sentinel-2 band without a raster:bands offset in an item of processing "
+            f"baseline {baseline:05.2f} ({field}): {USER_BASELINE_WHY}, so its "
+            "reflectance cannot be told; state the raster:bands offset, -0.1 where the "
+            "product's MTD_MSIL2A.xml lists BOA_ADD_OFFSET -1000, 0 where it lists none")
     if baseline is not None:
         return S2_ADD_OFFSET_DN if baseline >= 4.0 else 0.0
     when = _item_date(item)
