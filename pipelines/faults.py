@@ -38,6 +38,7 @@ __all__ = [
     "children_spared",
     "debugging",
     "disk_fault_within",
+    "disk_of",
     "error_ahead",
     "gdal_disk_fault",
     "hangup_proof_tracker",
@@ -775,20 +776,29 @@ def check_name_room(out_dir: Path, names: dict[str, str]) -> None:
             "system takes; point -o to a folder nearer the root (a shorter path)")
 
 
+def disk_of(path: str | Path) -> tuple[Path, os.statvfs_result] | None:
+    """The nearest existing folder at or above ``path`` and its file system's
+    ``statvfs``; ``None`` where there is none or it cannot be asked."""
+    folder: Path | None = Path(path).expanduser().absolute() if path else None
+    while folder is not None and not folder.exists():
+        folder = folder.parent if folder.parent != folder else None
+    if folder is None:
+        return None
+    try:
+        return folder, os.statvfs(folder)
+    except OSError:
+        return None
+
+
 def _out_of_inodes(path: str) -> bool:
     """Whether the file system holding ``path`` (or its nearest existing folder) has
     (almost) no free inodes left while more than 1 % of its space is free: "No space left
     on device" then means too many files, and "free space" is no fix (``df -h`` shows
     plenty)."""
-    folder = Path(path) if path else None
-    while folder is not None and not folder.exists():
-        folder = folder.parent if folder.parent != folder else None
-    if folder is None:
+    disk = disk_of(path)
+    if disk is None:
         return False
-    try:
-        st = os.statvfs(folder)
-    except OSError:
-        return False
+    st = disk[1]
     # a few inodes are freed again by the time this is asked (the failed write's own
     # temporary files removed): "few" is under 64, or 0.1 % of the file system's
     few = max(64, st.f_files // 1000)

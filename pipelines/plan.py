@@ -33,7 +33,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-import os
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -1206,6 +1205,22 @@ def tiles_without_a_model(job: JobConfig, ingested: Iterable[str] = (),
             "model")
 
 
+def _planned_indices(job: JobConfig) -> Any | None:
+    """The plan of ``job``'s indices section (:func:`prospect.indices.plan.plan_indices`);
+    ``None`` without one, or where it is wrong (the indices stage names what is wrong)."""
+    cfg = job.indices
+    if cfg is None or not (cfg.names or cfg.custom):
+        return None
+    from prospect.indices.bands import load_sensor
+    from prospect.indices.plan import plan_indices
+
+    try:
+        return plan_indices(cfg.names, sensor=load_sensor(cfg.sensor), custom=dict(cfg.custom),
+                            bands=dict(cfg.bands), constants=dict(cfg.constants))
+    except ProspectError:
+        return None
+
+
 def time_axis_variables(job: JobConfig) -> dict[str, str]:
     """The cube variables of ``job`` that have a time axis, each with what it is in words:
     the bands stacked over ``timeseries.dates``, and the indices reading one of them;
@@ -1215,18 +1230,9 @@ def time_axis_variables(job: JobConfig) -> dict[str, str]:
         return {}
     stacked = set(ts.dates[0].bands)
     timed = {band: "a band stacked over timeseries.dates" for band in sorted(stacked)}
-    cfg = job.indices
-    if cfg is not None and (cfg.names or cfg.custom):
-        from prospect.indices.bands import load_sensor
-        from prospect.indices.plan import plan_indices
-
-        try:
-            planned = plan_indices(cfg.names, sensor=load_sensor(cfg.sensor),
-                                   custom=dict(cfg.custom), bands=dict(cfg.bands),
-                                   constants=dict(cfg.constants)).indices
-        except ProspectError:  # the indices stage names what is wrong with the section
-            planned = ()
-        for index in planned:
+    plan = _planned_indices(job)
+    if plan is not None:
+        for index in plan.indices:
             read = sorted({var for _, var in index.bands if var in stacked})
             if read:
                 timed[index.name] = (f"an index of the band{'s' if len(read) > 1 else ''} "
@@ -1343,14 +1349,11 @@ def unmade_bands(job: JobConfig, ingested: list[str]) -> str:
         return ""  # a job of no sources computes its indices on a cube made elsewhere
     from prospect.indices.api import missing_bands
     from prospect.indices.bands import load_sensor
-    from prospect.indices.plan import plan_indices
 
-    try:
-        sensor = load_sensor(cfg.sensor)
-        planned = plan_indices(cfg.names, sensor=sensor, custom=dict(cfg.custom),
-                               bands=dict(cfg.bands), constants=dict(cfg.constants))
-    except ProspectError:  # the indices stage names what is wrong with the section
+    planned = _planned_indices(job)
+    if planned is None:
         return ""
+    sensor = load_sensor(cfg.sensor)
     stacked = list(job.timeseries.dates[0].bands) if job.timeseries is not None else []
     made = sorted({*ingested, *stacked})
     first = next((v for v in planned.inputs if v not in made), None)
@@ -1581,19 +1584,10 @@ def _later_makers(job: JobConfig) -> list[tuple[str, str]]:
     if ts is not None:
         made += [(b, "timeseries.dates (a band stacked over the dates)")
                  for b in ts.dates[0].bands]
-    cfg = job.indices
-    if cfg is not None and (cfg.names or cfg.custom):
-        from prospect.indices.bands import load_sensor
-        from prospect.indices.plan import plan_indices
-
-        try:
-            names = plan_indices(cfg.names, sensor=load_sensor(cfg.sensor),
-                                 custom=dict(cfg.custom), bands=dict(cfg.bands),
-                                 constants=dict(cfg.constants)).names
-        except ProspectError:  # the indices stage names what is wrong with the section
-            names = []
+    cfg, plan = job.indices, _planned_indices(job)
+    if cfg is not None and plan is not None:
         made += [(n, f"indices.custom.{n}" if n in cfg.custom else "indices")
-                 for n in names]
+                 for n in plan.names]
     if ts is not None:  # the screen stage's, after the indices it may difference
         made += [(f"{n}_change", "timeseries.difference") for n in ts.difference]
     if job.economics is not None:
@@ -1698,15 +1692,12 @@ def format_bytes(n: float) -> str:
 def _free_bytes(path: Path) -> tuple[Path, int] | None:
     """The nearest existing folder at or above ``path`` and the bytes an unprivileged
     user may still write on its disk; ``None`` where none can be asked."""
-    folder: Path | None = Path(path).expanduser().absolute()
-    while folder is not None and not folder.exists():
-        folder = folder.parent if folder.parent != folder else None
-    if folder is None:
+    from pipelines.faults import disk_of
+
+    disk = disk_of(path)
+    if disk is None:
         return None
-    try:
-        st = os.statvfs(folder)
-    except OSError:
-        return None
+    folder, st = disk
     return folder, st.f_bavail * st.f_frsize
 
 
