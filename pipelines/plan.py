@@ -1259,14 +1259,23 @@ def tiles_of_a_time_axis(job: JobConfig) -> str:
         name = layer.variable
         if name not in timed:
             continue
-        change = f"tile {name}_change" + ("" if name in ts.difference else
-                                          f" (list {name} in timeseries.difference)")
-        own = [d.bands[name] for d in ts.dates] if name in ts.dates[0].bands else []
+        change, own = _one_map_instead(ts, name)
+        change = f"tile {change}"
         either = f", or one date's own variable ({', '.join(own)})" if own else ""
         return (f"tiles.layers[{i}].variable: {name!r} is {timed[name]}, one map per date "
                 f"({', '.join(dates)}), and a tile layer shows one map: its tiles would "
                 f"show {dates[0]} alone; {change}{either}")
     return ""
+
+
+def _one_map_instead(ts: Any, name: str) -> tuple[str, list[str]]:
+    """What stands for ``name``, a variable of a time axis, where one map is needed: its
+    change layer (and how to make it where ``timeseries.difference`` lacks it), and each
+    date's own variable where ``name`` is a band stacked over the dates."""
+    change = f"{name}_change" + ("" if name in ts.difference else
+                                 f" (list {name} in timeseries.difference)")
+    own = [d.bands[name] for d in ts.dates] if name in ts.dates[0].bands else []
+    return change, own
 
 
 def features_of_a_time_axis(job: JobConfig) -> str:
@@ -1287,9 +1296,7 @@ def features_of_a_time_axis(job: JobConfig) -> str:
         for name in names or ():
             if name not in timed:
                 continue
-            change = f"{name}_change" + ("" if name in ts.difference else
-                                         f" (list {name} in timeseries.difference)")
-            own = [d.bands[name] for d in ts.dates] if name in ts.dates[0].bands else []
+            change, own = _one_map_instead(ts, name)
             either = f", one date's own variable ({', '.join(own)})" if own else ""
             dates = ", ".join(str(d.date) for d in ts.dates)
             return (f"{key}: {name!r} is {timed[name]}, one map per date ({dates}), and a "
