@@ -31,28 +31,18 @@ from typing import Any
 
 import numpy as np
 import pytest
-import rasterio
 import rioxarray  # noqa: F401  (the cube's .rio accessor, as the model check reads it)
 import xarray as xr
-from rasterio.transform import from_origin
 
 from .conftest import Sandbox
 from .test_rasters_round38 import _cube, _schema  # one layer's cube and schema
-
-GRID = np.arange(1600, dtype="float32").reshape(40, 40)
-"""A SYNTHETIC 40 x 40 grid on the sandbox's region (10 m cells)."""
+from .test_rasters_round42 import GRID, _grid  # a SYNTHETIC grid stating its units
 
 
 def _ingest(box: Sandbox, cli: Any, scheduler: str, stated: str, units: str) -> str:
     """Ingest a SYNTHETIC grid whose band states ``stated`` as ``units: units``; what the
     run printed (it must succeed, with the grid's values as they are)."""
-    path = box.root / "grid.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=40, height=40, count=1,
-                       dtype="float32", crs="EPSG:32619",
-                       transform=from_origin(500000, 1350400, 10, 10)) as dst:
-        dst.write(GRID, 1)
-        dst.units = (stated,)
-    box.write_job(sources=[{"kind": "raster", "name": "layer", "path": path.name,
+    box.write_job(sources=[{"kind": "raster", "name": "layer", "path": _grid(box, stated),
                             "units": units}])
     result = cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler)
     assert result.code == 0, result.err[-3000:]
@@ -197,14 +187,8 @@ def test_a_scale_that_converts_a_stated_unit_records_the_converted_unit(
     ``units:`` was recorded as ``1`` (no unit) with "gives no 'units:'; the cube records
     '1'", as a DEM in ``ft`` under ``scale: 0.3048`` is not (it records ``m``). Now the
     one unit the scale converts into is recorded, without a word."""
-    path = sandbox.root / "grid.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=40, height=40, count=1,
-                       dtype="float32", crs="EPSG:32619",
-                       transform=from_origin(500000, 1350400, 10, 10)) as dst:
-        dst.write(GRID, 1)
-        dst.units = (stated,)
-    sandbox.write_job(sources=[{"kind": "raster", "name": "layer", "path": path.name,
-                                "scale": scale}])
+    sandbox.write_job(sources=[{"kind": "raster", "name": "layer",
+                                "path": _grid(sandbox, stated), "scale": scale}])
     result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
     assert result.code == 0, result.err[-3000:]
     text = " ".join((result.out + result.err).split())
