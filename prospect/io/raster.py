@@ -415,7 +415,8 @@ def write_cog(
     if resampling is None:
         classes = da.attrs.get("prospect_kind") == "categorical" or "flag_values" in da.attrs
         resampling = "mode" if classes else "average"
-    with scratch_dir(path, "tmp") as tmp_dir, staged_file(path) as staged:
+    with _write_named(path), scratch_dir(path, "tmp") as tmp_dir, \
+            staged_file(path) as staged:
         raw = tmp_dir / "raw.tif"
         dtype = np.dtype(da.dtype).name
         with rasterio.open(
@@ -449,6 +450,24 @@ def write_cog(
         )
         os.replace(cog, staged)
     return path
+
+
+@contextlib.contextmanager
+def _write_named(path: Path) -> Iterator[None]:
+    """A failed GDAL write of ``path`` in GDAL's words, naming ``path``.
+
+    rasterio says only "Write failed. See previous exception for details." and chains
+    GDAL's reason (``CPLE_*``); on a dask worker the chain may not reach the job, which
+    printed that sentence alone (no file, no cause). The error stays a
+    :class:`RasterioIOError` (an :class:`OSError` without an errno, so the callers' disk
+    probes still run) with its cause chained.
+    """
+    try:
+        yield
+    except RasterioIOError as exc:
+        if "previous exception" not in str(exc):
+            raise
+        raise RasterioIOError(f"{path}: write failed: {gdal_reason(exc)}") from exc
 
 
 SAMPLE_CELLS = 65536
