@@ -46,6 +46,59 @@ __all__ = [
 
 _HEADER_UNITS = re.compile(r"[(\[]\s*([^()\[\]]+?)\s*[)\]]\s*$")
 """Units written at the end of a header: ``Li (mg/L)``, ``heat flow [mW/m2]``."""
+_UNIT_WORDS = {"ft": "ft", "feet": "ft", "foot": "ft", "m": "m", "metres": "m", "meters": "m",
+               "metre": "m", "meter": "m", "km": "km", "degc": "degC", "degf": "degF",
+               "celsius": "degC", "fahrenheit": "degF", "psi": "psi", "bar": "bar",
+               "kpa": "kPa", "mpa": "MPa"}
+"""A header's last word that is a unit of a depth, temperature or pressure surface
+(``depth_ft``, ``top_m``, ``BHT_degF``, ``pressure_psi``), in the cube's spelling."""
+_TEMPERATURE_LETTERS = {"c": "degC", "f": "degF"}
+"""``temp_F``, ``BHT_C``: a letter that is a unit after a temperature's word alone."""
+_TEMPERATURE_WORDS = frozenset({"t", "temp", "temperature", "bht", "tmax"})
+_DATUM_WORDS = frozenset({"bgl", "bsl", "asl", "amsl", "msl", "kb", "tvd", "tvdss", "ss",
+                          "gl"})
+"""A depth's datum after its unit (``depth_m_bgl``, ``top_ft_kb``): the unit is before it."""
+_HEADER_SPLIT = re.compile(r"[\s_.\-()\[\]/,:;]+")
+
+
+def header_unit_word(column: str) -> str | None:
+    """The unit a point column's header names as its last word, beyond a concentration
+    (:func:`prospect.io.companions.concentration_unit`): a depth's, temperature's or
+    pressure's (``depth_ft`` -> ``ft``, ``depth_m_bgl`` -> ``m``, ``temp_F`` -> ``degF``),
+    or ``None``.
+
+    A surface of ``depth_ft`` recorded no units in the cube (only a concentration's word
+    was read from a header), so feet from one source and metres from another were
+    two surfaces of nothing said (round 44).
+
+    Parameters
+    ----------
+    column : str
+        The column's header.
+
+    Returns
+    -------
+    str or None
+        The unit in the cube's spelling, or ``None`` where the header names none.
+    """
+    words = [w for w in _HEADER_SPLIT.split(column.casefold()) if w]
+    if len(words) < 2:
+        return None
+    at = len(words) - 1
+    if words[at] in _DATUM_WORDS and at > 1:
+        at -= 1
+    word = words[at]
+    if word in _UNIT_WORDS:
+        return _UNIT_WORDS[word]
+    if word in _TEMPERATURE_LETTERS and any(w in _TEMPERATURE_WORDS for w in words[:at]):
+        return _TEMPERATURE_LETTERS[word]
+    return None
+
+
+def _named_unit(column: str) -> str | None:
+    """The unit a header's last words name: a concentration's, else a depth's,
+    temperature's or pressure's (:func:`header_unit_word`)."""
+    return concentration_unit(column) or header_unit_word(column)
 
 
 def _differ(a: str, b: str) -> bool:
@@ -73,7 +126,7 @@ def column_units(source: PointSource, column: str, table_units: str | None = Non
     header = found.group(1) if found else None
     stated = source.units.get(column)
     if stated is None and table_units and table_where.startswith("in its cells"):
-        named = header if header is not None else concentration_unit(column)
+        named = header if header is not None else _named_unit(column)
         if named is not None and _differ(named, table_units):
             warnings.warn(DataWarning(
                 f"source {source.name!r}: column {column!r} states {named} in its header "
@@ -82,16 +135,16 @@ def column_units(source: PointSource, column: str, table_units: str | None = Non
                 "'units:'"), stacklevel=2)
         return table_units
     if stated is None and header is None:
-        word = concentration_unit(column)  # Li_ppm over a row of 'ppb': one is wrong
+        word = _named_unit(column)  # Li_ppm over a row of 'ppb': one is wrong
         if word is not None and table_units and _differ(word, table_units):
             warnings.warn(DataWarning(
                 f"source {source.name!r}: column {column!r} states {word} in its header but "
                 f"{table_units} {table_where}; the surface records "
                 f"{table_units!r}: correct the table, or give the units in 'units:'"),
                 stacklevel=2)
-        return table_units or ""
+        return table_units or word or ""
     if header is None:  # a unit word ending the header: Li2O_pct, Li_ppm_511 (warned only)
-        header = concentration_unit(column)
+        header = _named_unit(column)
     recorded = stated if stated is not None else str(header)
     said = "'units' gives" if stated is not None else "its header states"
     for where, unit in (("in its header", header if stated is not None else None),

@@ -65,6 +65,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import functools
 import io
 import re
 import unicodedata
@@ -563,6 +564,18 @@ _SUMMARY_WORD = re.compile(
 words that name places too: ``Media``, ``Som``), alone or with what it sums (``Mean of 10
 wells``, ``Average (n=10)``, ``Mean of all samples``, ``Total (10 wells)``: such a row was
 a well at the wells' mean place, round 43), not with a name (``Max Creek`` is a site)."""
+_SUBTOTAL_WORD = re.compile(
+    r"\s*(?:sub[-\s]?totals?|zwischensumme|teilsumme|subtotaal|sous-total|subtotale)"
+    r"(?:\s*[:=]|\b)(?:\s*[-:=(\[]?\s*[\w .,/#=()\[\]-]*)?", re.IGNORECASE)
+"""A subtotal row's word with the group it sums (``Subtotal block A``, ``Sub-total (survey
+2)``, ``SUBTOTAL:``, ``Zwischensumme Feld 3``): a spreadsheet's user sums each survey's or
+block's wells under them (Excel's Data > Subtotal writes ``A Total`` or ``Subtotal``
+rows between the groups), so such a row stands among the records, not only below the
+last; a word no site is named (round 44)."""
+_GROUP_TOTAL = re.compile(r"\s*[\w.#/-]+(?:\s+[\w.#/-]+){0,3}\s+(?:total|average)\s*",
+                          re.IGNORECASE)
+"""Excel's Data > Subtotal row, the group's value and the function (``A Total``,
+``Survey 2 Average``): a subtotal where the row holds no other word."""
 _ANY_NUMBER = re.compile(r"\s*[-+\u2212]?[\d.,\s'\u00a0\u202f\u2009]*\d[\d.,\s'\u00a0\u202f"
                           r"\u2009]*(?:[eE][-+]?\d+)?\s*")
 """A cell of a number in any notation (``1.234,5``, ``1 250``, ``-5.2e-3``)."""
@@ -582,7 +595,9 @@ def _without_summary_rows(frame: pd.DataFrame, path: Path, what: str = "line"
     it is among the last rows (below the last record; footnotes of no number may follow
     it), one of its cells is such a word and every other is empty, a number or a
     spreadsheet's error (``#DIV/0!``); a site named ``Max`` among the records, or a last
-    record with a name beside its word, stays a record."""
+    record with a name beside its word, stays a record. A subtotal row
+    (:func:`_subtotal_rows`: ``Subtotal block A``, Excel's ``A Total``) is one wherever
+    it stands among the records."""
     if len(frame) < 3:
         return frame
     summary: dict[int, str] = {}  # row -> its word
@@ -607,6 +622,7 @@ def _without_summary_rows(frame: pd.DataFrame, path: Path, what: str = "line"
             summary[at] = word
         elif numbers:  # (a footnote below them, 'Source: lab X', holds no number)
             break
+    summary.update(_subtotal_rows(frame, summary))
     if not summary or len(summary) > len(frame) - 2:
         return frame
     lines = frame.attrs.get("lines")
@@ -619,13 +635,54 @@ def _without_summary_rows(frame: pd.DataFrame, path: Path, what: str = "line"
              f"{what}s {', '.join(map(str, dropped))} are summary rows ({said}), not records")
     warnings.warn(DataWarning(
         f"{path}: {where}: left out (a {what} of a sum or mean would be a sample at the "
-        "mean place); delete such rows below the records before the export"), stacklevel=3)
+        "mean place); delete such rows before the export"), stacklevel=3)
     kept = np.ones(len(frame), bool)
     kept[rows] = False
     out = frame.iloc[kept].reset_index(drop=True)
     out.attrs = dict(frame.attrs)
     out.attrs["lines"] = lines[kept]
     return out
+
+
+def _subtotal_rows(frame: pd.DataFrame, known: dict[int, str]) -> dict[int, str]:
+    """The rows among the records of ``frame`` that are subtotals (:data:`_SUBTOTAL_WORD`,
+    ``Subtotal block A`` under each block's wells) with their word, past the rows in
+    ``known``. Such a row holds the word, numbers (the group's sums or means, filled
+    across the coordinates too), empty cells or a spreadsheet's errors, and at most one
+    other word (the group's name in a column of its own, ``A`` under ``block``); it was
+    read as a record, a well at the group's mean place, without a word (round 44: only
+    rows below the last record were looked at)."""
+    found: dict[int, str] = {}
+    marked = np.zeros(len(frame), bool)  # (the rows holding such a word: few or none)
+    for j in range(frame.shape[1]):
+        column = frame.iloc[:, j]
+        if not (pd.api.types.is_numeric_dtype(column.dtype)
+                or pd.api.types.is_datetime64_any_dtype(column.dtype)):
+            text = column.astype(str)
+            marked |= (text.str.fullmatch(_SUBTOTAL_WORD) | text.str.fullmatch(_GROUP_TOTAL)
+                       ).to_numpy(bool, na_value=False)
+    for at in np.flatnonzero(marked).tolist():
+        if at in known:
+            continue
+        word, group, other = None, None, 0
+        for cell in frame.iloc[at]:
+            if cell is None or isinstance(cell, bool) or _is_number_cell(cell) or (
+                    isinstance(cell, float) and np.isnan(cell)):
+                continue
+            text = str(cell).strip()
+            if not text or _ANY_NUMBER.fullmatch(text) or _SPREADSHEET_ERROR.match(text):
+                continue
+            if word is None and _SUBTOTAL_WORD.fullmatch(text):
+                word = text
+            elif group is None and _GROUP_TOTAL.fullmatch(text):
+                group = text
+            else:
+                other += 1
+        if word is not None and other + (group is not None) <= 1:
+            found[at] = word
+        elif word is None and group is not None and not other:
+            found[at] = group
+    return found
 
 
 _SEP_LINE = re.compile(r"\s*sep=(.)\s*")
@@ -3468,11 +3525,106 @@ def warn_swapped_rows(xs: np.ndarray, ys: np.ndarray, crs: Any, gx: np.ndarray,
         stacklevel=3)
 
 
-def metres_hint(xs: np.ndarray, ys: np.ndarray, crs: Any, target: Any) -> str:
+def region_lonlat(grid: Any) -> tuple[float, float, float, float] | None:
+    """The west, south, east and north of ``grid`` (a :class:`~prospect.grid.RegionGrid`)
+    in longitude/latitude, or ``None`` where it has none (no grid, or bounds PROJ cannot
+    carry to WGS 84)."""
+    bounds = getattr(grid, "bounds", None)
+    crs = getattr(grid, "crs_obj", None)
+    if bounds is None or crs is None:
+        return None
+    with contextlib.suppress(Exception):
+        if crs.is_geographic:
+            w, s, e, n = (float(b) for b in bounds)
+        else:
+            w, s, e, n = (float(b) for b in Transformer.from_crs(
+                crs, "EPSG:4326", always_xy=True).transform_bounds(*bounds))
+        if np.all(np.isfinite([w, s, e, n])) and w < e and s < n:
+            return w, s, e, n
+    return None
+
+
+@functools.lru_cache(maxsize=16)
+def _projected_crs_over(west: float, south: float, east: float, north: float
+                        ) -> tuple[tuple[int, str, float], ...]:
+    """EPSG's projected CRSs (not deprecated) whose area of use holds the box, with the
+    size of that area in square degrees (national grids are the smallest)."""
+    from pyproj.aoi import AreaOfInterest
+    from pyproj.database import query_crs_info
+    from pyproj.enums import PJType
+
+    found: dict[int, tuple[int, str, float]] = {}
+    for info in query_crs_info(auth_name="EPSG", pj_types=PJType.PROJECTED_CRS,
+                               area_of_interest=AreaOfInterest(west, south, east, north),
+                               contains=True, allow_deprecated=False):
+        with contextlib.suppress(ValueError):
+            code = int(info.code)
+            area = info.area_of_use
+            size = ((area.east - area.west) % 360 or 360) * (area.north - area.south) \
+                if area is not None else 1e9
+            if code not in found or size < found[code][2]:
+                found[code] = (code, info.name, size)
+    return tuple(found.values())
+
+
+def crs_where_they_fall(xs: np.ndarray, ys: np.ndarray,
+                        near: tuple[float, float, float, float]) -> list[tuple[int, str]]:
+    """The projected CRSs in which most of the metres ``xs``, ``ys`` fall on the region
+    ``near`` (west, south, east, north in degrees, with a margin of half its size and
+    0.1 degree), the smallest area of use first, at most three: RD New for x 155 000,
+    y 463 000 and a Dutch region; VN-2000 / UTM 48N and its kin for Hanoi's.
+
+    A table of metres under ``lon``/``lat`` for a region in degrees was told to set "the
+    EPSG code of their UTM zone or national grid" alone (round 43); the CRS that places
+    them on the region is the one the user has to find (round 44)."""
+    from pyproj import CRS
+
+    west, south, east, north = near
+    if not (np.isfinite(near).all() and west < east and south < north):
+        return []
+    finite = np.isfinite(xs) & np.isfinite(ys)
+    px, py = np.asarray(xs, "f8")[finite], np.asarray(ys, "f8")[finite]
+    if px.size > 200:  # (a sample of them says where they fall)
+        pick = np.linspace(0, px.size - 1, 200).astype(int)
+        px, py = px[pick], py[pick]
+    if not px.size:
+        return []
+    mx, my = (east - west) / 2 + 0.1, (north - south) / 2 + 0.1
+    hits: list[tuple[float, float, int, str]] = []  # (-share exactly on it, area, code, name)
+    for code, name, size in _projected_crs_over(round(west, 4), round(south, 4),
+                                                round(east, 4), round(north, 4)):
+        with contextlib.suppress(Exception), np.errstate(all="ignore"):
+            crs = CRS.from_epsg(code)
+            lon, lat = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True
+                                            ).transform(px, py)
+            lon, lat = np.asarray(lon, "f8"), np.asarray(lat, "f8")
+            inside = ((lon >= west - mx) & (lon <= east + mx) & (lat >= south - my)
+                      & (lat <= north + my))
+            if inside.mean() >= 0.5:
+                exact = ((lon >= west) & (lon <= east) & (lat >= south) & (lat <= north))
+                hits.append((-float(exact.mean()), size, code, name))
+    # one projection on several datums (UTM zone 11N on WGS 84, NAD83, its HARN, NAD27:
+    # metres a few hundred apart) is one answer: WGS 84's where it is among them
+    groups: dict[str, list[tuple[float, float, int, str]]] = {}
+    for hit in sorted(hits):
+        groups.setdefault(hit[3].split(" / ", 1)[-1].casefold(), []).append(hit)
+    chosen = []
+    for group in groups.values():
+        best = next((h for h in group if h[3].startswith("WGS 84 /")), group[0])
+        others = [f"EPSG:{h[2]}" for h in group if h is not best][:2]
+        name = best[3] + (f"; on another datum {', '.join(others)}" if others else "")
+        chosen.append((group[0][0], group[0][1], best[2], name))
+    return [(code, name) for _, _, code, name in sorted(chosen)[:3]]
+
+
+def metres_hint(xs: np.ndarray, ys: np.ndarray, crs: Any, target: Any,
+                near: tuple[float, float, float, float] | None = None) -> str:
     """Why coordinates read as degrees are no place: they are metres of a projected CRS
     (x up to 151 000), with the CRS to set when they lie in the area the target CRS is
-    made for read in it (the region's own, RD New); ``""`` otherwise. A table of RD New
-    coordinates read in the default WGS 84 was "no row's coordinates are valid" alone."""
+    made for read in it (the region's own, RD New), else the CRSs that place them on the
+    region ``near`` (its west, south, east and north in degrees:
+    :func:`crs_where_they_fall`); ``""`` otherwise. A table of RD New coordinates read in
+    the default WGS 84 was "no row's coordinates are valid" alone."""
     if not getattr(crs, "is_geographic", False):
         return ""
     finite = np.isfinite(xs) & np.isfinite(ys)
@@ -3498,6 +3650,13 @@ def metres_hint(xs: np.ndarray, ys: np.ndarray, crs: Any, target: Any) -> str:
                         f"{int(swapped.sum())} of {px.size} lie in the area it is made for (the "
                         f"column given as x holds northings); set 'crs: \"EPSG:{epsg}\"' in "
                         "the points source and swap its 'x' and 'y' if that is their CRS")
+    fits = crs_where_they_fall(px, py, near) if near is not None else []
+    if fits:
+        named = " or ".join(f"EPSG:{code} ({name})" for code, name in fits)
+        first = fits[0][0]
+        return (f"{said}: read in {named}, they lie on the region; set "
+                f"'crs: \"EPSG:{first}\"' in the points source (or the code of the CRS "
+                "they are in)")
     return (f"{said}: set 'crs:' in the points source to the CRS they are in (e.g. the "
             "EPSG code of their UTM zone or national grid)")
 
@@ -5288,7 +5447,8 @@ def read_points(
                  f"{xs[0]:g}, {ys[0]:g}); check the coordinate columns and {said}"
                  if text else f"{path}: no feature's coordinates are valid in "
                  f"{gdf.crs.name} (e.g. {xs[0]:g}, {ys[0]:g}); check {said}")
-                + (_grouped_degrees_hint(gdf, x, y) or metres_hint(xs, ys, gdf.crs, target)))
+                + (_grouped_degrees_hint(gdf, x, y)
+                   or metres_hint(xs, ys, gdf.crs, target, region_lonlat(grid))))
         warnings.warn(DataWarning(
             f"{path}: {len(rows)} of {len(keep)} row(s) with {coords} outside what "
             f"{gdf.crs.name} allows dropped ({what}{'s' if len(rows) > 1 else ''} "

@@ -34,6 +34,7 @@ from prospect.io.points import (
     read_features,
     record_numbers,
     refuse_swapped_axes,
+    region_lonlat,
     repeated_records,
     valid_in_crs,
     warn_coarse_coordinates,
@@ -993,7 +994,8 @@ def read_occurrences(
     invalid = ~valid_in_crs(coords[:, 0], coords[:, 1], gdf.crs)
     np.logical_or.at(bad, at, invalid)
     if bad.any():  # (they were left out without a word; all: "no usable geometries")
-        hint = metres_hint(coords[:, 0], coords[:, 1], gdf.crs, grid.crs_obj)
+        hint = metres_hint(coords[:, 0], coords[:, 1], gdf.crs, grid.crs_obj,
+                           region_lonlat(grid))
         at_bad = gdf["_fid"].to_numpy()[bad]
         message = (f"{path}: {int(bad.sum())} of {len(gdf)} occurrence record(s) have "
                    f"coordinates outside what {gdf.crs.name} allows ({what}"
