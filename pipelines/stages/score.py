@@ -237,7 +237,8 @@ def run(ctx: RunContext) -> StageResult:
     # The cube's evidence against the training evidence (a few chunks read in this
     # process) is read while the cluster scores, not before: it was serial work.
     with ThreadPoolExecutor(1, thread_name_prefix="input-check") as pool:
-        compared = pool.submit(input_comparison, ds, loaded.schema)
+        compared = pool.submit(input_comparison, ds, loaded.schema,
+                               estimator=loaded.estimator)
         maps = score_model(loaded.estimator, loaded.schema, ds, provenance=provenance,
                            mineral=cfg.mineral, synthetic=synthetic,
                            check_inputs=False)

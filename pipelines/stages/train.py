@@ -35,7 +35,7 @@ from prospect.models.cv import (
     classes_unseen_in_folds,
 )
 from prospect.models.evaluate import CVResult, oof_table
-from prospect.models.factory import check_row_draws
+from prospect.models.factory import check_row_draws, class_groups
 from prospect.models.summary import (
     convergence_warnings,
     cv_warnings,
@@ -140,7 +140,8 @@ def run(ctx: RunContext) -> StageResult:
                                 units=grid.units)
     cv["block_size_below_range"] = {k: v for k, v in ranged.items() if k != "warning"}
     unseen = classes_unseen_in_folds(ts.X, ts.y, schemes["spatial_block"],
-                                     categorical=spec.categorical_indices(), names=names)
+                                     categorical=spec.categorical_indices(), names=names,
+                                     groups=class_groups(cfg, names, spec.categorical_indices()))
     cv["classes_unseen_in_training"] = {k: v for k, v in unseen.items() if k != "warning"}
     fold_X = fold_matrices(ts, schemes, surfaces, cv=cv, resolution=grid.resolution)
     # the final model's rows read the surfaces without their own cell's points, as each

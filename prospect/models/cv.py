@@ -598,7 +598,9 @@ def blocks_below_range(coords: np.ndarray, y: np.ndarray, cv: dict[str, Any], *,
 
 def classes_unseen_in_folds(X: np.ndarray, y: np.ndarray,
                             folds: list[tuple[np.ndarray, np.ndarray]], *,
-                            categorical: list[int], names: list[str]) -> dict[str, Any]:
+                            categorical: list[int], names: list[str],
+                            groups: dict[int, dict[str, list[float]]] | None = None
+                            ) -> dict[str, Any]:
     """Test rows of a class that the fold's training rows never hold, over the folds.
 
     Spatial blocks put a mapped unit that lies in one block (a small intrusion, say) in
@@ -618,6 +620,14 @@ def classes_unseen_in_folds(X: np.ndarray, y: np.ndarray,
         The categorical columns.
     names
         The names of the columns.
+    groups
+        Weights of evidence's class groups per categorical column (``model.params.evidence.
+        <layer>.groups``: ``{group: [codes]}``, the codes no group names forming group
+        "other"). Such a model weighs a group, not a class: a class the fold's training
+        rows never hold is scored with its group's weight wherever the group is seen, so
+        the groups are compared, and named, instead of the classes. Each class was
+        compared: a rare class grouped with like ones, as the warning advised, was still
+        said to be scored "as no class it knows" (weight 0).
 
     Returns
     -------
@@ -627,13 +637,19 @@ def classes_unseen_in_folds(X: np.ndarray, y: np.ndarray,
         ``{"folds": [...], "rows", "positives"}``) and ``warning`` (a line when such rows
         hold a positive or are 1 % of the rows or more, else ``None``).
     """
+    from prospect.models.woe_tables import group_codes
+
     X, y = np.asarray(X, "f8"), np.asarray(y)
+    grouped = {j: g for j, g in (groups or {}).items() if g}
+    labels = {j: [*g, "other"] for j, g in grouped.items()}
+    columns = {j: group_codes(X[:, j], grouped[j]) if j in grouped else X[:, j]
+               for j in categorical}
     found: dict[str, dict[float, dict[str, Any]]] = {}
     rows = positives = 0
     for k, (train, test) in enumerate(folds):
         for j in categorical:
-            seen = np.unique(X[train, j][np.isfinite(X[train, j])])
-            codes = X[test, j]
+            seen = np.unique(columns[j][train][np.isfinite(columns[j][train])])
+            codes = columns[j][test]
             new = np.isfinite(codes) & ~np.isin(codes, seen)
             if not new.any():
                 continue
@@ -642,15 +658,18 @@ def classes_unseen_in_folds(X: np.ndarray, y: np.ndarray,
             for code in np.unique(codes[new]):
                 at = new & (codes == code)
                 entry = found.setdefault(names[j], {}).setdefault(
-                    float(code), {"folds": [], "rows": 0, "positives": 0})
+                    float(code), {"folds": [], "rows": 0, "positives": 0,
+                                  **({"group": labels[j][int(code) - 1]} if j in labels
+                                     else {})})
                 entry["folds"].append(k)
                 entry["rows"] += int(at.sum())
                 entry["positives"] += int((y[test][at] == 1).sum())
     warning = None
     if positives or rows >= 0.01 * len(y):  # a few background cells of a rare unit: not said
         listed = "; ".join(
-            f"{name}: " + ", ".join(f"class {c:g} ({e['rows']} rows, {e['positives']} "
-                                    f"positive(s), fold {', '.join(map(str, e['folds']))})"
+            f"{name}: " + ", ".join(f"{_class_words(c, e)} ({e['rows']} rows, "
+                                    f"{e['positives']} positive(s), fold "
+                                    f"{', '.join(map(str, e['folds']))})"
                                     for c, e in sorted(classes.items())[:5])
             + (f" and {len(classes) - 5} more" if len(classes) > 5 else "")
             for name, classes in found.items())
@@ -663,6 +682,12 @@ def classes_unseen_in_folds(X: np.ndarray, y: np.ndarray,
             "classes with like ones, or use larger blocks (model.cv.block_size) so that "
             "each class lies in several folds")
     return {"rows": rows, "positives": positives,
-            "classes": {name: {f"{c:g}": e for c, e in classes.items()}
+            "classes": {name: {(str(e["group"]) if "group" in e else f"{c:g}"): e
+                               for c, e in classes.items()}
                         for name, classes in found.items()},
             "warning": warning}
+
+
+def _class_words(code: float, entry: dict[str, Any]) -> str:
+    """``class 7``, or ``class group 'granites'`` for weights of evidence's groups."""
+    return f"class group {entry['group']!r}" if "group" in entry else f"class {code:g}"

@@ -33,13 +33,44 @@ from prospect.models.pu import BaggingPUClassifier
 from prospect.models.woe import WeightsOfEvidenceClassifier
 from prospect.models.woe_tables import check_evidence
 
-__all__ = ["ESTIMATORS", "check_row_draws", "fits_missing_evidence", "make_estimator",
-           "uses_area_weights"]
+__all__ = ["ESTIMATORS", "check_row_draws", "class_groups", "fits_missing_evidence",
+           "make_estimator", "uses_area_weights"]
 
 ESTIMATORS: tuple[str, ...] = (
     "random_forest", "extra_trees", "hist_gradient_boosting", "logistic_regression", "mlp",
     "weights_of_evidence", "bagging_pu",
 )
+
+
+def class_groups(config: ModelConfig, feature_names: Sequence[str],
+                 categorical: Sequence[int]) -> dict[int, dict[str, list[float]]]:
+    """Weights of evidence's class groups per categorical column
+    (``model.params.evidence.<layer>.groups``), ``{}`` for any other estimator.
+
+    Parameters
+    ----------
+    config
+        The model config.
+    feature_names
+        The names of the model's columns.
+    categorical
+        The categorical columns.
+
+    Raises
+    ------
+    ConfigError
+        An evidence entry :func:`~prospect.models.woe_tables.check_evidence` refuses.
+    """
+    if config.estimator != "weights_of_evidence":
+        return {}
+    try:
+        evidence = check_evidence(config.params.get("evidence"),
+                                  feature_names=list(feature_names),
+                                  categorical=list(categorical), where="model.params.evidence")
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return {j: dict(spec["groups"]) for j, spec in evidence.items()
+            if spec.get("groups") and j in set(categorical)}
 
 
 def _classifier(name: str, seed: int, cell_area: float, categorical: Sequence[int]) -> Any:

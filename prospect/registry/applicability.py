@@ -13,7 +13,10 @@ its chunks (its spread a factor of :data:`SPREAD_FACTOR` or more off, or most of
 the training range), the share of sampled cells outside the training range of any of
 those layers at once (:func:`extrapolation`, from :data:`EXTRAPOLATED_SHARE`), and the
 codes of each categorical layer (its code table first; codes the model never saw are
-counted over every cell: a one-hot encoder scores them as "none of the known classes").
+counted over every cell, and said with what the model's map holds there,
+:func:`unseen_code_treatment`: a one-hot encoder scores them as "none of the known
+classes", a target encoder as the training rows' mean, weights of evidence with no weight
+or as their class group).
 A variable made from the same inputs with the same settings on the same grid as at
 training (the same ``prospect_fingerprint``, :func:`same_evidence`: the usual
 train-then-score job) is the training evidence itself and is not read. Schemas saved
@@ -22,7 +25,8 @@ before the record was kept are not compared.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -36,6 +40,7 @@ __all__ = [
     "OUTSIDE_SHARE",
     "SPREADS",
     "SPREAD_FACTOR",
+    "UNSEEN_AS_NONE",
     "extrapolation",
     "extrapolation_lines",
     "input_comparison",
@@ -44,6 +49,7 @@ __all__ = [
     "spread_ratio",
     "training_values",
     "unseen_code_lines",
+    "unseen_code_treatment",
     "value_lines",
 ]
 
@@ -109,12 +115,6 @@ def _code(value: float) -> int | float:
     return int(value) if float(value).is_integer() else float(value)
 
 
-def _load(da: xr.DataArray) -> np.ndarray:
-    """The values of ``da``, read in this process (off the cluster: a few chunks, so the
-    score stage's tasks stay those ``prospect plan`` counts)."""
-    return np.asarray(da.compute(scheduler="synchronous").values)
-
-
 def _windows(da: xr.DataArray) -> list[dict[str, slice]]:
     """:data:`SAMPLE_CHUNKS` chunk windows of ``da``'s last two dimensions, spread over the
     grid (every chunk of a small cube)."""
@@ -137,7 +137,7 @@ def _strided(da: xr.DataArray) -> list[np.ndarray]:
     import dask
 
     blocks = dask.compute(*(da.isel(window).data for window in _windows(da)),
-                          scheduler="synchronous")  # in this process (see _load)
+                          scheduler="synchronous")  # in this process (see _blocks)
     out = []
     for b in blocks:
         block = np.asarray(b).reshape(-1, np.shape(b)[-1])
@@ -249,10 +249,30 @@ def _unseen(da: xr.DataArray, known: Sequence[float]) -> dict[float, int]:
     table = da.attrs.get("flag_values")
     if table is not None and np.isin(np.asarray(table, dtype="f8"), ref).all():
         return {}
-    values = _as_values(da, _load(da)).ravel()
-    new = values[np.isfinite(values) & ~np.isin(values, ref)]
-    codes, counts = np.unique(new, return_counts=True)
-    return {float(c): int(n) for c, n in zip(codes, counts, strict=True)}
+    found: dict[float, int] = {}
+    for block in _blocks(da):  # band by band: memory of one band, not of the layer
+        values = _as_values(da, block).ravel()
+        new = values[np.isfinite(values) & ~np.isin(values, ref)]
+        codes, counts = np.unique(new, return_counts=True)
+        for c, n in zip(codes, counts, strict=True):
+            found[float(c)] = found.get(float(c), 0) + int(n)
+    return dict(sorted(found.items()))
+
+
+def _blocks(da: xr.DataArray) -> Iterator[np.ndarray]:
+    """The rows of chunks of ``da`` one at a time, read in this process (off the
+    cluster, so the score stage's tasks stay those ``prospect plan`` counts).
+
+    The whole layer was read as one array, and copied as float64 twice more, to count its
+    codes: a geology map of 20 000 x 20 000 cells held 1.6 GB as float32 and took about
+    5 GB of the job's process at once (a laptop's memory) beside the scoring.
+    """
+    data = da.data
+    if not hasattr(data, "blocks"):  # a numpy-backed layer: already in memory
+        yield np.asarray(data)
+        return
+    for row in range(data.numblocks[0]):  # a band of the grid: memory of one band
+        yield np.asarray(data.blocks[row].compute(scheduler="synchronous"))
 
 
 SPREADS: tuple[tuple[str, str, float, float, str], ...] = (
@@ -342,10 +362,128 @@ def value_lines(name: str, seen: Mapping[str, Any], sample: np.ndarray) -> list[
             "model's (schema.json), or retrain the model on this evidence"]
 
 
-def unseen_code_lines(name: str, unseen: Mapping[float, int], known: Sequence[Any]
-                      ) -> list[str]:
+UNSEEN_AS_NONE = "they are scored as none of the known classes, which no training cell was"
+"""What a one-hot encoded model (Prospect's default) makes of a code it never saw: every
+class column 0."""
+
+
+def _final_step(estimator: Any) -> tuple[Any, Any]:
+    """``(encoder step or None, last estimator)`` of a fitted model, through a
+    :class:`~prospect.models.uncertainty.CalibratedModel` and a pipeline."""
+    from prospect.models.uncertainty import CalibratedModel
+
+    model = estimator
+    for _ in range(8):  # a calibrated pipeline, not a cycle
+        if isinstance(model, CalibratedModel):
+            model = getattr(model, "model_", None) or model.model
+        else:
+            break
+    steps = getattr(model, "steps", None)
+    if not isinstance(steps, list) or not steps:
+        return None, model
+    from sklearn.preprocessing import OneHotEncoder, TargetEncoder
+
+    encoder = next((step for _name, step in steps[:-1]  # Prospect's "encode", or any
+                    if hasattr(step, "transformers_")
+                    or isinstance(step, OneHotEncoder | TargetEncoder)), None)
+    return encoder, steps[-1][1]
+
+
+def _encoder_of(encoder: Any, column: int) -> Any:
+    """The fitted transformer of ``encoder`` (a column transformer, or an encoder of
+    every column) that takes input ``column``, or ``None``."""
+    if not hasattr(encoder, "transformers_"):
+        return encoder
+    for _name, transformer, columns in getattr(encoder, "transformers_", None) or []:
+        try:
+            if column in [int(c) for c in columns]:
+                return transformer
+        except (TypeError, ValueError):  # columns named, not numbered: not Prospect's
+            return None
+    return None
+
+
+def unseen_code_treatment(estimator: Any, column: int, codes: Sequence[float]) -> str:
+    """What the map of ``estimator`` holds where its categorical input ``column`` holds
+    ``codes`` it was never fitted on, in words (the end of :func:`unseen_code_lines`).
+
+    Every such code was said to be "scored as none of the known classes", the one-hot
+    encoder's reading; the other models read them otherwise, and the warning told a user
+    something else than their map held: a target encoder scores a new unit as the
+    training rows' mean (as prospective as the average training cell); weights of
+    evidence gives it no weight (the layer's evidence missing there); weights of evidence
+    with class ``groups`` scores it as the group that holds it, the "other" group (the
+    classes no group names) unless a group names the code, with that group's weight; a
+    model without an encoder reads codes as numbers.
+
+    Parameters
+    ----------
+    estimator
+        The fitted model (a Prospect pipeline, calibrated or not, or any classifier).
+    column
+        The categorical variable's column in the model's input.
+    codes
+        The codes the model never saw.
+    """
+    from sklearn.preprocessing import OneHotEncoder, TargetEncoder
+
+    from prospect.models.woe import WeightsOfEvidenceClassifier
+    from prospect.models.woe_tables import group_codes
+
+    encoder, model = _final_step(estimator)
+    if isinstance(model, WeightsOfEvidenceClassifier):
+        evidence = list(getattr(model, "evidence_", None) or [])
+        ev = evidence[column] if 0 <= column < len(evidence) else None
+        groups = ev.get("groups") if isinstance(ev, Mapping) else None
+        if not groups:
+            return ("weights of evidence gives them no weight for this layer, as a cell "
+                    "without its evidence (the posterior there rests on the prior and the "
+                    "other layers, and the uncertainty holds this layer's missing-data "
+                    "variance)")
+        labels = [*groups, "other"]
+        number = group_codes(np.asarray(codes, "f8"), groups)
+        by_group: dict[str, list[str]] = {}
+        for code, k in zip(codes, number, strict=True):
+            by_group.setdefault(labels[int(k) - 1], []).append(str(_code(code)))
+        said = "; ".join(
+            f"{', '.join(members)} as group {group!r}"
+            + (", the classes no group names" if group == "other" else "")
+            for group, members in by_group.items())
+        return (f"weights of evidence scores them with the weight of the class group "
+                f"holding them ({said}), as though they were its units, which no training "
+                "cell showed")
+    found = None if encoder is None else _encoder_of(encoder, column)
+    if encoder is None or found == "passthrough":
+        return ("the model holds no encoder of class codes, so it reads them as numbers, "
+                "between or beyond the codes it was fitted on")
+    if isinstance(found, TargetEncoder):
+        mean = float(np.ravel(getattr(found, "target_mean_", np.nan))[0])
+        return (f"the target encoder encodes them as the training rows' mean ({mean:.3g}, "
+                "the share of positives over every class), so the map scores each as a "
+                "unit as prospective as the average training row, which no training cell "
+                "showed")
+    if isinstance(found, OneHotEncoder):
+        how = getattr(found, "handle_unknown", "ignore")
+        if how == "error":  # a model fitted elsewhere: scikit-learn refuses such a code
+            return ("its one-hot encoder refuses codes it never saw (handle_unknown: "
+                    "'error'), so scoring stops on them")
+        rare = getattr(found, "infrequent_categories_", None) or []
+        if how == "infrequent_if_exist" and any(c is not None and len(c) for c in rare):
+            return ("its one-hot encoder scores them as its infrequent classes "
+                    "(handle_unknown: 'infrequent_if_exist'), as though they were those "
+                    "units, which no training cell showed")
+        return UNSEEN_AS_NONE
+    if found is None:
+        return UNSEEN_AS_NONE
+    return (f"its {type(found).__name__} encodes them as it does codes it never saw, "
+            "which no training cell showed")
+
+
+def unseen_code_lines(name: str, unseen: Mapping[float, int], known: Sequence[Any], *,
+                      scored_as: str = UNSEEN_AS_NONE) -> list[str]:
     """The warning for categorical variable ``name`` holding codes the model never saw
-    (``unseen``: code -> cells), or ``[]``."""
+    (``unseen``: code -> cells), or ``[]``; ``scored_as`` says what the map holds there
+    (:func:`unseen_code_treatment`)."""
     if not unseen:
         return []
     codes = sorted(unseen)
@@ -355,9 +493,8 @@ def unseen_code_lines(name: str, unseen: Mapping[float, int], known: Sequence[An
     return [f"variable {name!r}: {cells} cell(s) hold {len(codes)} code(s) the model never "
             f"saw in training: {listed}{more} (trained on codes "
             f"{', '.join(str(c) for c in list(known)[:20])}"
-            f"{', ...' if len(known) > 20 else ''}); they are scored as none of the known "
-            "classes, which no training cell was: read the map there as unsupported, or "
-            "retrain with occurrences and background on those units"]
+            f"{', ...' if len(known) > 20 else ''}); {scored_as}: read the map there as "
+            "unsupported, or retrain with occurrences and background on those units"]
 
 
 def same_evidence(da: xr.DataArray, spec: Mapping[str, Any]) -> bool:
@@ -369,14 +506,30 @@ def same_evidence(da: xr.DataArray, spec: Mapping[str, Any]) -> bool:
     return bool(recorded) and str(da.attrs.get("prospect_fingerprint") or "") == recorded
 
 
-def input_warnings(cube: xr.Dataset, schema: Mapping[str, Any]) -> list[str]:
+def input_warnings(cube: xr.Dataset, schema: Mapping[str, Any], *,
+                   estimator: Any = None) -> list[str]:
     """Each way ``cube``'s evidence is unlike the model's training evidence, in words
     (the ``lines`` of :func:`input_comparison`)."""
-    lines: list[str] = input_comparison(cube, schema)["lines"]
+    lines: list[str] = input_comparison(cube, schema, estimator=estimator)["lines"]
     return lines
 
 
-def input_comparison(cube: xr.Dataset, schema: Mapping[str, Any]) -> dict[str, Any]:
+def _columns(schema: Mapping[str, Any]) -> list[str]:
+    """The model's input columns in order (the feature spec's names, else
+    ``feature_order``)."""
+    spec = schema.get("feature_spec")
+    if isinstance(spec, Mapping):
+        from prospect.features import FeatureSpec
+
+        try:
+            return FeatureSpec.from_dict(dict(spec)).names()
+        except (KeyError, TypeError, ValueError):
+            return []
+    return [str(n) for n in schema.get("feature_order") or []]
+
+
+def input_comparison(cube: xr.Dataset, schema: Mapping[str, Any], *,
+                     estimator: Any = None) -> dict[str, Any]:
     """Each way ``cube``'s evidence is unlike the model's training evidence, in words.
 
     Read in this process, not on the cluster: :data:`SAMPLE_CHUNKS` chunks of each
@@ -390,6 +543,9 @@ def input_comparison(cube: xr.Dataset, schema: Mapping[str, Any]) -> dict[str, A
         The cube to score (already checked against ``schema``).
     schema
         The model's input schema; variables without a ``training`` record are skipped.
+    estimator
+        The fitted model, to say what its map holds at codes it never saw
+        (:func:`unseen_code_treatment`); without it, a one-hot encoder's reading.
 
     Returns
     -------
@@ -403,6 +559,7 @@ def input_comparison(cube: xr.Dataset, schema: Mapping[str, Any]) -> dict[str, A
     codes: list[str] = []
     samples: dict[str, np.ndarray] = {}
     records: dict[str, Mapping[str, Any]] = {}
+    columns = _columns(schema) if estimator is not None else []
     for spec in schema.get("variables") or []:
         seen = spec.get("training") if isinstance(spec, Mapping) else None
         name = spec.get("name") if isinstance(spec, Mapping) else None
@@ -411,8 +568,15 @@ def input_comparison(cube: xr.Dataset, schema: Mapping[str, Any]) -> dict[str, A
             continue
         known = seen.get("codes")
         if isinstance(known, list):
-            codes += unseen_code_lines(name, _unseen(cube[name], [float(c) for c in known]),
-                                       known)
+            unseen = _unseen(cube[name], [float(c) for c in known])
+            scored_as = UNSEEN_AS_NONE
+            if unseen and estimator is not None and name in columns:
+                # a model fitted elsewhere, of a layout not read: the usual words
+                with contextlib.suppress(AttributeError, IndexError, KeyError, TypeError,
+                                         ValueError):
+                    scored_as = unseen_code_treatment(estimator, columns.index(name),
+                                                      sorted(unseen))
+            codes += unseen_code_lines(name, unseen, known, scored_as=scored_as)
         else:
             parts = _strided(cube[name])
             sample = np.concatenate(parts) if parts else np.empty(0)

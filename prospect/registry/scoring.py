@@ -290,7 +290,7 @@ def score_model(
             f" ({', '.join(spec.names()[:10])}{', ...' if len(spec.names()) > 10 else ''}); "
             "the schema is another model's: use the schema the model was saved with"
         )
-    for line in input_warnings(cube, schema) if check_inputs else []:  # was silent
+    for line in input_warnings(cube, schema, estimator=estimator) if check_inputs else []:
         warnings.warn(DataWarning(line), stacklevel=2)
     stack = build_stack(cube, spec)
     note = (provenance or {}).get("version_warning")
