@@ -152,6 +152,10 @@ def layer_meta(
     tags = source.tags
     title = (cfg.title or tags.get("long_name") or tags.get("title")
              or cfg.layer_name.replace("_", " ").capitalize())
+    if source.date is not None and not cfg.title and source.date not in title:
+        # one date of a variable stacked over dates: each date's layer titled alike (the
+        # variable's long_name) could not be told apart in a client's layer list
+        title = f"{title} ({source.date})"
     is_synthetic = cfg.synthetic if cfg.synthetic is not None else (synthetic or source.synthetic)
     ranges = {}
     for name in matrix_sets:

@@ -315,21 +315,22 @@ def _write_tiles(
     return meta.z, written, empty, nbytes
 
 
-_WORKER_SOURCES: dict[tuple[str, str | None, Path], LayerSource] = {}
+_WORKER_SOURCES: dict[tuple[str, str | None, str | None, Path], LayerSource] = {}
 
 
 def _job_in_worker(
-    job: _Job, path: str, variable: str | None, root: Path, kwargs: dict[str, Any]
+    job: _Job, path: str, variable: str | None, date: str | None, root: Path,
+    kwargs: dict[str, Any]
 ) -> list[tuple[int, int, int, int]]:
     """Pool or cluster task: render one job with this process's own open source.
 
     A source stays open for the jobs of one pyramid (one staging folder ``root``) only: a
     long-lived worker must not read an old, replaced COG through a handle it kept.
     """
-    key = (path, variable, root)
+    key = (path, variable, date, root)
     if key not in _WORKER_SOURCES:
         _WORKER_SOURCES.clear()
-        _WORKER_SOURCES[key] = LayerSource(path=Path(path), variable=variable)
+        _WORKER_SOURCES[key] = LayerSource(path=Path(path), variable=variable, date=date)
     return _render_job(job, _WORKER_SOURCES[key], root, **kwargs)
 
 
@@ -459,7 +460,7 @@ def write_pyramid(
     with staged_dir(out_dir) as staging:
         if isinstance(executor, Executor):
             futures = [executor.submit(_job_in_worker, j, str(source.path), source.variable,
-                                       staging, kwargs) for j in jobs]
+                                       source.date, staging, kwargs) for j in jobs]
             for done, fut in enumerate(_completed(futures), start=1):
                 record(done, fut.result())
         elif n_workers == 1:
@@ -472,7 +473,8 @@ def write_pyramid(
                                for j in jobs]
                 else:
                     futures = [pool.submit(_job_in_worker, j, str(source.path),
-                                           source.variable, staging, kwargs) for j in jobs]
+                                           source.variable, source.date, staging, kwargs)
+                               for j in jobs]
                 for done, fut in enumerate(as_completed(futures), start=1):
                     record(done, fut.result())
     return result

@@ -124,7 +124,8 @@ def build_layers(config: ServeConfig) -> dict[str, Layer]:
             source = cog_source(cfg.cog)
         else:
             assert cfg.cube is not None
-            source = cube_source(cfg.cube, cfg.variable)
+            source = cube_source(cfg.cube, cfg.variable,
+                                 None if cfg.date is None else cfg.date.isoformat())
         try:
             _ = source.lonlat_bounds  # opens the data now: a bad path fails at start-up
         except LayerVariableError as exc:
@@ -135,7 +136,6 @@ def build_layers(config: ServeConfig) -> dict[str, Layer]:
             raise LayerVariableError(
                 f"{exc}; layer {cfg.name!r} gives no 'variable:', so it reads "
                 f"{cfg.variable!r} (a score map's): add 'variable:' to the layer") from None
-        layers[cfg.name] = Layer(cfg, source)
         layers[cfg.name] = Layer(cfg, source)
     return layers
 

@@ -136,6 +136,10 @@ class LayerSource:
         The COG file or the cube directory.
     variable
         Cube variable (``None`` for a COG).
+    date
+        For a cube variable with a time axis (a band stacked over a job's
+        ``timeseries.dates``), the day (``YYYY-MM-DD``) of the one map served; ``None``
+        for a variable of one map.
     recheck_s
         Seconds between two full looks at the files when the publish marker is unchanged
         (0: every call).
@@ -143,6 +147,7 @@ class LayerSource:
 
     path: Path
     variable: str | None = None
+    date: str | None = None
     recheck_s: float = 1.0
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -169,6 +174,7 @@ class LayerSource:
         """A digest of the path, variable and every file's size, mtime and inode."""
         h = hashlib.sha256(str(self.path.resolve()).encode())
         h.update((self.variable or "").encode())
+        h.update((self.date or "").encode())
         try:
             for p in self._files():
                 st = p.stat()
@@ -280,10 +286,14 @@ class LayerSource:
                         f"{self.path} variable {self.variable!r}: its folder "
                         f"{self.variable}/zarr.json is missing from the cube: {fix}"
                     )
-                da = ds[self.variable]
+                da, written = _map_axes(self.path, str(self.variable), ds[self.variable])
+                if self.date is not None:
+                    da = _pick_date(self.path, str(self.variable), da, self.date)
                 _check_one_map(self.path, str(self.variable), da, ds, fix)
+                _check_map_order(self.path, str(self.variable), da, written)
                 if da.rio.crs is None:
                     da = da.rio.write_crs(ds["spatial_ref"].attrs.get("crs_wkt"))
+                da = _longitudes_east_of_180(self.path, str(self.variable), da)
                 self._arrays["dataarray"] = da
                 self._arrays["cube_attrs"] = dict(ds.attrs)
             return self._arrays["dataarray"]
@@ -1267,6 +1277,88 @@ def _axis_labels(coord: Any) -> list[str]:
     return [str(v) for v in values.tolist()]
 
 
+SPATIAL_DIM_NAMES: tuple[tuple[str, str], ...] = (
+    ("y", "x"), ("lat", "lon"), ("latitude", "longitude"), ("lat", "long"),
+    ("Lat", "Lon"), ("Latitude", "Longitude"), ("LAT", "LON"), ("LATITUDE", "LONGITUDE"),
+    ("northing", "easting"), ("Y", "X"))
+"""The names a cube variable's map axes are read under, ``(rows, columns)``: Prospect's
+cubes write ``y`` and ``x``; a zarr written from a CF NetCDF (``xarray.open_dataset(...)
+.to_zarr``) names them ``lat`` and ``lon`` or ``latitude`` and ``longitude``."""
+
+
+def _map_axes(path: Path, variable: str, da: Any) -> tuple[Any, tuple[str, str]]:
+    """Cube variable ``da`` with its map axes named ``y`` and ``x``, whatever of
+    :data:`SPATIAL_DIM_NAMES` it was written with, and their names as written ``(rows,
+    columns)``; refused, naming its dims, where it has no such pair.
+
+    A zarr written from a CF NetCDF (dims ``lat``, ``lon``) was refused as "100 maps along
+    'lat' (steps of 'lat': 52.995, ...): its tiles would show 52.995 alone", its rows
+    taken for dates; one written ``(lon, lat)`` the same."""
+    dims = [str(d) for d in da.dims]
+    for rows, cols in SPATIAL_DIM_NAMES:
+        if rows not in dims or cols not in dims:
+            continue
+        if (rows, cols) != ("y", "x") and ("y" in dims or "x" in dims):
+            break  # both y/x and lat/lon axes: not one map's axes; refused below
+        return (da if rows == "y" else da.rename({rows: "y", cols: "x"})), (rows, cols)
+    raise LayerVariableError(
+        f"{path} variable {variable!r} has dims ({', '.join(dims)}), and a layer reads a "
+        "map of rows and columns named y and x (or lat and lon): write the variable with "
+        "its map axes named y and x (xarray: da.rename({...: 'y', ...: 'x'})) and a CRS "
+        "(rioxarray: da.rio.write_crs(...)), and give that cube")
+
+
+def _check_map_order(path: Path, variable: str, da: Any, written: tuple[str, str]) -> None:
+    """Refuse cube variable ``da`` (its map axes named ``y``, ``x`` by :func:`_map_axes`,
+    ``written`` their names in the cube; one map left) whose map axes are not its last two
+    dims, rows then columns (written ``(lon, lat)`` or ``(x, y)``), saying how to write it.
+
+    xarray's lazy reader (no dask: a window read per tile) indexed such a variable
+    wrongly ("index 50 is out of bounds for axis 0 with size 1"); it is refused rather than
+    read into memory whole."""
+    rows, cols = written
+    dims = [str(d) for d in da.dims]
+    if dims[-2:] == ["y", "x"]:
+        return
+    named = [{"y": rows, "x": cols}.get(d, d) for d in dims]
+    order = [*(d for d in named if d not in (rows, cols)), rows, cols]
+    raise LayerVariableError(
+        f"{path} variable {variable!r} is stored with dims ({', '.join(named)}), and a layer "
+        f"reads its map as rows ({rows}) then columns ({cols}), the last two dims: write "
+        f"the variable again as ({', '.join(order)}) (xarray: "
+        f"da.transpose({', '.join(map(repr, order))})) and give that cube")
+
+
+def _longitudes_east_of_180(path: Path, variable: str, da: Any) -> Any:
+    """Cube variable ``da`` in degrees of longitude with columns past 180 (0-360 degrees, as
+    global CF NetCDFs and the zarrs written from them store them) moved to -180..180,
+    which the tiles, the capabilities and ``/point`` read; ``da`` itself otherwise.
+
+    Such a layer (columns 200.005-200.995, Hawaii) was refused at start-up as "cannot open
+    layer data (InvalidGeographicBounds: Invalid geographic bounds: (200.0, 20.0, 201.0,
+    21.0) ...); check the path in the config and that the score stage has run": neither
+    was at fault. A variable whose columns run across 180 (170-190) is refused saying how
+    to write it (360 taken from some of its columns would split its map in two)."""
+    crs = da.rio.crs
+    if crs is None or not crs.is_geographic:
+        return da
+    xs = np.asarray(da["x"].values, dtype="f8")
+    if xs.size == 0 or not np.all(np.isfinite(xs)):
+        return da
+    _, _, east, _ = da.rio.bounds(recalc=True)
+    if east <= 180.0 + 1e-9:
+        return da
+    west_edge = float(np.min(xs)) - abs(float(da.rio.resolution(recalc=True)[0])) / 2
+    if west_edge >= 180.0 - 1e-9 and east <= 360.0 + 1e-9:
+        da = da.assign_coords(x=da["x"] - 360.0)
+        return da.rio.write_transform(da.rio.transform(recalc=True))
+    raise LayerVariableError(
+        f"{path} variable {variable!r} has longitudes {west_edge:g} to {east:g} degrees, "
+        "across 180 in 0-360 degrees, and a layer in degrees reads -180 to 180: write "
+        "the variable in a projected CRS of the area (rioxarray: da.rio.reproject(...), "
+        "e.g. to its UTM zone), which is served across 180, and give that cube")
+
+
 def _check_one_map(path: Path, variable: str, da: Any, ds: Any, fix: str) -> None:
     """Refuse a cube variable of more than one map (an axis besides ``y`` and ``x`` of more
     than one step: a band stacked over a job's ``timeseries.dates``, or an index computed on
@@ -1285,11 +1377,15 @@ def _check_one_map(path: Path, variable: str, da: Any, ds: Any, fix: str) -> Non
     shown = ", ".join(labels[:6]) + (", ..." if len(labels) > 6 else "")
     what = "dates" if axis == "time" else f"steps of {axis!r}"
     change = f"{variable}_change"
+    one_date = (f"; or give date: {labels[-1]} (one of its dates) beside variable: {variable} "
+                "in the serve config to serve that date's map")
     if change in ds.data_vars:
-        instead = f"give variable: {change} (its change over the dates) in the serve config"
+        instead = (f"give variable: {change} (its change over the dates) in the serve config"
+                   + one_date)
     elif axis == "time":
         instead = (f"give variable: {change} (its change) in the serve config, after listing "
-                   f"{variable} in the job's timeseries.difference and rerunning the job")
+                   f"{variable} in the job's timeseries.difference and rerunning the job"
+                   + one_date)
     else:
         instead = f"write the map wanted to a variable of its own and give that; {fix}"
     raise LayerVariableError(
@@ -1298,14 +1394,46 @@ def _check_one_map(path: Path, variable: str, da: Any, ds: Any, fix: str) -> Non
         f"{instead}")
 
 
-def cube_source(path: str | Path, variable: str) -> LayerSource:
-    """A layer read from variable ``variable`` of a zarr cube."""
+def _pick_date(path: Path, variable: str, da: Any, date: str) -> Any:
+    """The map of cube variable ``da`` dated ``date`` (``YYYY-MM-DD``), its time axis
+    dropped: a serve layer's ``date:``, one date of a band stacked over a job's
+    ``timeseries.dates`` (its axis ``time``, or another of dates). Refused, naming the
+    variable's dates, where it has no time axis or no map of that day (or more than
+    one)."""
+    dims = [str(d) for d in da.dims]
+    dated = [d for d in dims if d in da.coords and (
+        d == "time" or np.issubdtype(np.asarray(da[d].values).dtype, np.datetime64))]
+    axis = "time" if "time" in dated else dated[0] if len(dated) == 1 else None
+    if axis is None:
+        raise LayerVariableError(
+            f"{path} variable {variable!r} has no time axis (dims {', '.join(dims)}): it is "
+            f"one map, and date: {date} picks one date of a variable stacked over dates; "
+            "remove date: from the layer in the serve config (or give the variable stacked "
+            "over the job's timeseries.dates)")
+    labels = _axis_labels(da[axis])
+    at = [i for i, label in enumerate(labels) if label == date]
+    shown = ", ".join(labels[:12]) + (", ..." if len(labels) > 12 else "")
+    if not at:
+        raise LayerVariableError(
+            f"{path} variable {variable!r} has no map dated {date} (its dates: {shown}); "
+            "give one of those as date: in the serve config")
+    if len(at) > 1:
+        raise LayerVariableError(
+            f"{path} variable {variable!r} has {len(at)} maps dated {date} (its dates: "
+            f"{shown}), and date: picks one map by its day; write the scenes of that day "
+            "to one date in the job's timeseries.dates and rerun the job")
+    return da.isel({axis: at[0]}, drop=True)
+
+
+def cube_source(path: str | Path, variable: str, date: str | None = None) -> LayerSource:
+    """A layer read from variable ``variable`` of a zarr cube (at day ``date``,
+    ``YYYY-MM-DD``, of a variable with a time axis)."""
     path = Path(path)
     if not path.is_dir():
         raise InputFileError(f"{path}: zarr cube not found; "
                              + _written_otherwise(path, "run the pipeline or fix the path"))
     _check_not_inside_cube(path)
-    return LayerSource(path=path, variable=variable)
+    return LayerSource(path=path, variable=variable, date=date)
 
 
 def _zarr_node(folder: Path) -> str | None:

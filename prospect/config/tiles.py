@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+from datetime import date as Date
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -319,13 +320,24 @@ class ServeLayerConfig(TileLayerConfig):
     """A served layer: a rendered layer plus where its data live.
 
     Exactly one of ``cog`` (a GeoTIFF/COG path) or ``cube`` (a zarr cube path, read at
-    ``variable``) is given. Requests name the layer, never the path.
+    ``variable``) is given. Requests name the layer, never the path. ``date``
+    (``YYYY-MM-DD``) picks one map of a cube variable with a time axis (a band stacked
+    over a job's ``timeseries.dates``), checked against the cube's dates at start-up.
     """
 
     name: str = Field(pattern=LAYER_NAME)
     variable: PlainName = "probability"
     cog: ConfigPath | None = None
     cube: ConfigPath | None = None
+    date: Date | None = None
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _calendar_date(cls, value: Any) -> Any:
+        # the form a job's timeseries.dates takes: YYYY-MM-DD, quoted or not
+        from prospect.config.timeseries import calendar_date
+
+        return None if value is None else calendar_date(value)
 
     @model_validator(mode="before")
     @classmethod
@@ -365,6 +377,11 @@ class ServeLayerConfig(TileLayerConfig):
                 f"layer {self.name!r}: give exactly one of 'cog' (a GeoTIFF path) or "
                 "'cube' (a zarr cube path, read at 'variable')"
             )
+        if self.date is not None and self.cube is None:
+            raise ValueError(
+                f"layer {self.name!r}: 'date: {self.date}' picks one date of a cube variable "
+                "with a time axis, and a COG is one map: remove 'date:', or give 'cube:' and "
+                "'variable:' of the variable stacked over the job's timeseries.dates")
         return self
 
 
