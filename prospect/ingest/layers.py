@@ -17,7 +17,8 @@ from prospect.grid import ChunkWindow, RegionGrid
 from prospect.io.files import file_sha256
 from prospect.redact import redact_tree
 
-__all__ = ["Layer", "distance_units", "provenance_json", "unit_factor", "unit_key"]
+__all__ = ["Layer", "distance_units", "provenance_json", "unit_factor", "unit_key",
+           "unit_shift"]
 
 
 _UNIT_WORDS: dict[str, str] = {
@@ -222,6 +223,22 @@ _TEN_POWER = re.compile(
     r"|10\s*(?P<b>[-+\u2212]\d+)|1[eE](?P<c>[-+]?\d+))(?=\s|$)")
 """A power of ten written as a unit's scale: ``10^-3``, ``x10^-3``, ``× 10⁻³`` (the
 superscripts already read as ``10-3``), ``10**-5``, ``1e-3``, a word of its own."""
+HEIGHT_ABOVE_DATUM = re.compile(
+    r"(?P<unit>m|metres?|meters?|ft|feet|foot|ftus)\.?(?:(?=[\s(\[])|(?=(?:aod|odn|asl|amsl|"
+    r"msl|ahd|nap|nn|nhn)\b))\s*(?:above\s+|a\.?\s*|\u00fc\.?\s*)?[(\[]?\s*"
+    r"(?P<datum>odn|aod|nn|nhn|dhhn\s*\d*|navd\s*88|ngvd\s*29|egm\s*\d+|msl|amsl|ahd|nap|"
+    r"lat|cd|asl|ngf|ign\s*69|nzvd\s*2016|cgvd\s*\d+|evrf\s*\d*|s\.?\s*l\.?|"
+    r"m\.?\s*s\.?\s*l\.?|(?:mean\s+)?sea\s+level)\s*[)\]]?", re.IGNORECASE)
+"""A height unit followed by its vertical datum's name (a DEM's band: ``m ODN`` and
+``mAOD`` in Britain, ``m NN``/``m ü. NHN`` in Germany, ``ft NAVD88`` in the US, ``m
+EGM96``, ``m (MSL)``, ``m AHD``, ``m NAP``): the datum is a CRS's, not a unit's, so the
+unit is the length alone (:func:`unit_key`, and the model check's
+:func:`prospect.registry.units.canonical_units`)."""
+_GLOSSED = re.compile(r"(?P<unit>[^()\[\]]*[^\s()\[\]/*^.\u00b7])\s*"
+                      r"[(\[]\s*(?P<gloss>[^()\[\]]+?)\s*[)\]]")
+"""A unit followed by its name or symbol in brackets, as survey grids and NetCDF files
+label a band (``m (metres)``, ``nT (nanotesla)``, ``K (kelvin)``, ``metres [m]``); not a
+denominator's brackets (``W/(m K)``: the unit before them ends in ``/``)."""
 _PERCENT_OF = re.compile(r"%([A-Z][a-z]?)|([A-Z][a-z]?)%")
 """A share of an element written as one word (``%K``, ``K%``: a radiometric survey's
 potassium), read as ``% K``, as other exports write it."""
@@ -236,7 +253,18 @@ def unit_key(units: str) -> tuple[tuple[str, int], ...] | str:
     take apart is its text, lower case and without spaces. Case is kept otherwise
     (``mW`` is not ``MW``; ``ML``, megalitres, is not ``mL``). A power of ten written as
     the unit's scale (``10^-3 SI``, ``x10^-3 SI``, ``1e-3 SI``) is the factor ``10`` with
-    that power; a share of an element as one word (``%K``) is ``% K``."""
+    that power; a share of an element as one word (``%K``) is ``% K``. A unit followed
+    by its own name or symbol in brackets (``m (metres)``, ``K (kelvin)``) is that unit,
+    not its square; a height above a datum (``m ODN``, ``ft NAVD88``:
+    :data:`HEIGHT_ABOVE_DATUM`) is its length."""
+    height = HEIGHT_ABOVE_DATUM.fullmatch(units.strip())
+    if height is not None:  # ``m ODN``, ``ft NAVD88``: the length
+        return unit_key(height["unit"])
+    glossed = _GLOSSED.fullmatch(units.strip())
+    if glossed is not None:
+        unit, gloss = unit_key(glossed["unit"]), unit_key(glossed["gloss"])
+        if not isinstance(unit, str) and unit and unit == gloss:
+            return unit
     text = units.strip().replace("\u00b5", "u").replace("\u03bc", "u")
     # the ohm as Greek capital omega or the ohm sign, also as a factor (``Ω·m``, ``kΩ·m``)
     text = text.replace("\u03a9", "ohm").replace("\u2126", "ohm")
@@ -248,6 +276,10 @@ def unit_key(units: str) -> tuple[tuple[str, int], ...] | str:
     if _UNIT_WORDS.get(re.sub(r"[\s_]+", "", text).lower()) is None and \
             _COMPOUND_WORDS.get(re.sub(r"[\s_]+", "", text).lower()) is None:
         text = re.sub(r"\s+per\s+", "/", text, flags=re.IGNORECASE)
+    # the degree Celsius and Fahrenheit as one character (``℃``, ``℉``, as East Asian
+    # grids write them), and kelvin with a degree sign (``°K``, as before 1968)
+    text = text.replace("\u2103", "degC").replace("\u2109", "degF")
+    text = re.sub(r"[\u00b0\u00ba]\s*K\b", "K", text)
     text = re.sub(r"[\u00b0\u00ba]\s*([CFcf])\b", r"deg\1", text).translate(_SUPERSCRIPTS)
     word = _CASED_WORDS.get(text) or _UNIT_WORDS.get(re.sub(r"[\s_]+", "", text).lower())
     if word is not None:
@@ -422,6 +454,29 @@ def unit_factor(stated: str, wanted: str) -> float | None:
     if sa is None or sb is None or sa[1] != sb[1]:
         return None
     return float(f"{sa[0] / sb[0]:.12g}")
+
+
+_TO_KELVIN = {"K": (1.0, 0.0), "degC": (1.0, 273.15), "degF": (5.0 / 9.0, 273.15 - 160.0 / 9.0)}
+"""Temperature scales as the scale and offset that turn their values into kelvins (a
+temperature, not a difference: K = °C + 273.15, K = (°F - 32) x 5/9 + 273.15)."""
+
+
+def unit_shift(stated: str, wanted: str) -> tuple[float, float] | None:
+    """The ``(scale, offset)`` that turn temperatures in ``stated`` units into ``wanted``
+    units (``K`` -> ``degC``: ``(1, -273.15)``; ``degF`` -> ``degC``: ``(0.5556,
+    -17.7778)``), as a source's ``scale:`` and ``offset:`` apply them (value x scale +
+    offset), where both are one of the temperature scales kelvin, degrees Celsius and
+    degrees Fahrenheit in other spellings; else ``None`` (one scale, or no temperature:
+    :func:`unit_factor` has no offset, so it knows no temperature alone)."""
+    a, b = unit_key(stated), unit_key(wanted)
+    if isinstance(a, str) or isinstance(b, str) or a == b or len(a) != 1 or len(b) != 1 or \
+            a[0][1] != 1 or b[0][1] != 1:
+        return None
+    into, out = _TO_KELVIN.get(a[0][0]), _TO_KELVIN.get(b[0][0])
+    if into is None or out is None:
+        return None
+    return (float(f"{into[0] / out[0]:.12g}"),
+            float(f"{(into[1] - out[1]) / out[0]:.12g}"))
 
 
 _CRS_UNIT_SYMBOLS = {"metre": "m", "meter": "m", "foot": "ft", "US survey foot": "ftUS",

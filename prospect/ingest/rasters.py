@@ -32,7 +32,7 @@ from prospect.indices.bands import load_sensor
 from prospect.ingest.cloudmask import drop_names
 from prospect.ingest.fills import stands_apart
 from prospect.ingest.landsat import BandCalibration, Saturation, landsat_id, slc_off_fill
-from prospect.ingest.layers import Layer, unit_factor, unit_key
+from prospect.ingest.layers import Layer, unit_factor, unit_key, unit_shift
 from prospect.ingest.masked import (
     SceneMask,
     check_clear_cover,
@@ -370,15 +370,37 @@ def _one_unit(a: str, b: str) -> bool:
     return unit_key(a) == unit_key(b) or unit_factor(a, b) == 1.0 or same_units(a, b)
 
 
+def _shift_keys(shift: tuple[float, float]) -> str:
+    """A temperature conversion (:func:`unit_shift`) as the source keys that make it:
+    ``'offset: -273.15'``, or ``'scale: 0.555555555556' and 'offset: -17.7777777778'``."""
+    scale, offset = shift
+    keys = f"'offset: {offset:.12g}'"
+    return keys if scale == 1.0 else f"'scale: {scale:.12g}' and {keys}"
+
+
+def _shift_formula(stated: str, wanted: str, shift: tuple[float, float]) -> str:
+    """A temperature conversion as a formula: ``degC = K - 273.15``, ``degC = degF x
+    0.555555555556 - 17.7777777778``."""
+    scale, offset = shift
+    times = "" if scale == 1.0 else f" x {scale:.12g}"
+    sign = "-" if offset < 0 else "+"
+    return f"{wanted} = {stated}{times} {sign} {abs(offset):.12g}"
+
+
 def _warn_other_units(path: str, band: int, source: RasterSource, stated: str) -> None:
     """Warn when a file states other units for a band than the config's ``units`` (the
     cube records the config's, and no value is converted); spellings of one unit (``K``
-    and ``kelvin``, ``mW/m2`` and ``mW m-2``) are the same."""
+    and ``kelvin``, ``mW/m2`` and ``mW m-2``) are the same. The warning gives the
+    ``scale:`` that converts one size into the other, or for two temperature scales
+    (``K``, ``degC``, ``degF``) the ``scale:`` and ``offset:`` (:func:`unit_shift`)."""
     if _one_unit(stated, source.units):
         return
     factor = unit_factor(stated, source.units)
+    shift = unit_shift(stated, source.units)
     convert = (f"'scale: {factor:.12g}' to convert them to {source.units} (1 {stated} = "
                f"{factor:.12g} {source.units})" if factor is not None else
+               f"{_shift_keys(shift)} to convert them to {source.units} "
+               f"({_shift_formula(stated, source.units, shift)})" if shift is not None else
                "'scale:' and 'offset:' to convert them")
     warnings.warn(DataWarning(
         f"{path}: band {band} states its units as {stated!r}, but source {source.name!r} "
@@ -398,11 +420,14 @@ def _check_sheet_units(source: RasterSource, var: str, path: str, stated: str,
     if _one_unit(first[1], stated):
         return
     factor = unit_factor(stated, first[1])
+    shift = unit_shift(stated, first[1])  # a sheet in K beside one in degC
+    calc = (f"A*{factor:.12g}" if factor is not None else None if shift is None else
+            f"A{'' if shift[0] == 1.0 else f'*{shift[0]:.12g}'}{shift[1]:+.12g}")
     token = re.sub(r"[^\w.-]+", "_", first[1])  # 'US survey foot' -> US_survey_foot
     made = shlex.quote(f"{Path(path).stem}_{token}.tif")
-    convert = (f"gdal_calc.py -A {shlex.quote(Path(path).name)} --calc \"A*{factor:.12g}\" "
+    convert = (f"gdal_calc.py -A {shlex.quote(Path(path).name)} --calc \"{calc}\" "
                f"--outfile {made}, then gdal_edit.py -units {shlex.quote(first[1])} on it"
-               if factor is not None else
+               if calc is not None else
                "convert one of them to the other's units")
     raise DataError(
         f"source {source.name!r}: its files of {var!r} state other units: {first[0]} "
@@ -438,12 +463,17 @@ def _warn_inverted_scale(path: str, band: int, info: RasterInfo, source: RasterS
 
     Only where the stated units are those of the values read: a float band, or one the
     file calibrates itself (an integer band of packed 0.01 mGal may state ``mGal`` and
-    rightly be given ``scale: 0.1``)."""
-    factor = unit_factor(stated, source.units)
-    if factor is None or factor == 1.0 or source.offset != 0.0 or source.scale == 1.0:
-        return
+    rightly be given ``scale: 0.1``). Two temperature scales are checked by their
+    ``scale:`` and ``offset:`` (:func:`_warn_wrong_shift`)."""
     if np.dtype(info.band_dtype(band)).kind not in "fc" and \
             info.coefficients(band) == (1.0, 0.0):
+        return
+    shift = unit_shift(stated, source.units)
+    if shift is not None:
+        _warn_wrong_shift(path, band, source, stated, shift)
+        return
+    factor = unit_factor(stated, source.units)
+    if factor is None or factor == 1.0 or source.offset != 0.0 or source.scale == 1.0:
         return
     if not math.isclose(source.scale * factor, 1.0, rel_tol=1e-6):
         return
@@ -455,6 +485,29 @@ def _warn_inverted_scale(path: str, band: int, info: RasterInfo, source: RasterS
         f"= {factor:.12g} {source.units}: the scale is the inverse, which makes every "
         f"value {how}; set 'scale: {factor:.12g}' (or fix the file's units if they are "
         "not what the band holds)"), stacklevel=3)
+
+
+def _warn_wrong_shift(path: str, band: int, source: RasterSource, stated: str,
+                      shift: tuple[float, float]) -> None:
+    """Warn when the config's ``scale:`` and ``offset:`` convert a band's temperatures in
+    ``stated`` into the config's ``units`` otherwise than ``shift`` (:func:`unit_shift`):
+    ``offset: 273.15`` (the sign the other way round) for a grid in ``K`` under ``units:
+    degC`` made 20 °C read 566.3, and ``scale: 1.8`` with ``offset: 32`` (°C to °F) for one
+    in ``degF``, without a word."""
+    if _same_shift(shift, source):
+        return
+    back = unit_shift("degC", stated)
+    sample = 20.0 if back is None else 20.0 * back[0] + back[1]  # 20 °C, as stated
+    right = sample * shift[0] + shift[1]
+    got = sample * source.scale + source.offset
+    how = (f"'scale: {source.scale:.12g}' and " if source.scale != 1.0 else "") + \
+        f"'offset: {source.offset:.12g}'"
+    warnings.warn(DataWarning(
+        f"{path}: band {band} states its units as {stated!r}, and source {source.name!r} "
+        f"converts them to {source.units} with {how}, but "
+        f"{_shift_formula(stated, source.units, shift)}: {sample:.6g} {stated} is read as "
+        f"{got:.6g} {source.units}, not {right:.6g}; set {_shift_keys(shift)} (or fix the "
+        "file's units if they are not what the band holds)"), stacklevel=3)
 
 
 _SCALED_TO = ("m", "km", "cm", "mm", "nT", "mGal", "um/s2", "m/s2", "mW/m2", "W/m2",
@@ -470,6 +523,18 @@ precipitation's ``in/yr`` by 25.4 into ``mm/yr``, a well's ``gpm`` by 0.06309019
 water volume's ``acre-ft`` by 1233.48183755 into ``m3``)."""
 
 
+_TEMPERATURES = ("K", "degC", "degF")
+"""The temperature scales a config's ``scale:`` and ``offset:`` may convert a band's into
+(a land surface temperature's ``K`` by ``offset: -273.15`` into ``degC``)."""
+
+
+def _same_shift(shift: tuple[float, float], source: RasterSource) -> bool:
+    """Whether a source's ``scale:`` and ``offset:`` are the temperature conversion
+    ``shift`` (to the digits a config writes: ``offset: -17.78``)."""
+    return math.isclose(source.scale, shift[0], rel_tol=1e-3) and \
+        math.isclose(source.offset, shift[1], rel_tol=1e-3, abs_tol=0.01)
+
+
 def _scaled_units(path: str, band: int, info: RasterInfo, source: RasterSource,
                   stated: str, told: set[str]) -> str | None:
     """The units of a band that states its units where the config converts its values
@@ -478,12 +543,19 @@ def _scaled_units(path: str, band: int, info: RasterInfo, source: RasterSource,
     ``m``). It was recorded as ``1`` without a word: a DEM in metres, or a gravity grid in
     um/s2, labelled dimensionless. Where no one unit is so found (an integer band of packed
     values, whose stated unit may be the unpacked values', or a scale that is no unit's
-    factor) the cube records ``1`` as before, and this warns, asking for ``units:``."""
+    factor) the cube records ``1`` as before, and this warns, asking for ``units:``.
+    A temperature converted to another scale (a grid stating ``K`` under ``offset:
+    -273.15``) is in that scale (``degC``: :data:`_TEMPERATURES`)."""
     values_stated = np.dtype(info.band_dtype(band)).kind in "fc" or \
         info.coefficients(band) != (1.0, 0.0)
     if values_stated and source.offset == 0.0:
         found = [u for u in _SCALED_TO if (f := unit_factor(stated, u)) is not None
                  and math.isclose(f, source.scale, rel_tol=1e-6)]
+        if len(found) == 1:
+            return found[0]
+    if values_stated:  # a temperature converted to another scale: 'offset: -273.15'
+        found = [u for u in _TEMPERATURES if (shift := unit_shift(stated, u)) is not None
+                 and _same_shift(shift, source)]
         if len(found) == 1:
             return found[0]
     if stated not in told:

@@ -237,6 +237,11 @@ def canonical_units(units: object) -> Canonical | None:
     if not text or len(text) > _LONGEST:
         return None
     text = _SPELLINGS.get(" ".join(text.split()).casefold(), text)
+    from prospect.ingest.layers import HEIGHT_ABOVE_DATUM
+
+    height = HEIGHT_ABOVE_DATUM.fullmatch(text)
+    if height is not None:  # a height above a named datum (``m ODN``, ``ft NAVD88``)
+        text = height["unit"]
     try:
         factor, powers = _parse(text)
     except (ValueError, ArithmeticError, RecursionError):  # _Unreadable is a ValueError
