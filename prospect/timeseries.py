@@ -83,10 +83,15 @@ def _named_quantity(path: str) -> str | None:
 
 def _collection(path: str) -> str | None:
     """The Landsat collection of a band file by its name (``Collection 2``, or
-    ``pre-collection`` for a scene id), or ``None`` where the name is no Landsat id."""
+    ``pre-collection`` for a scene id; a U.S. ARD tile's too:
+    :func:`~prospect.ingest.products.ard_tile`), or ``None`` where the name is no Landsat
+    id."""
+    from prospect.ingest.products import ard_tile
+
     ident = landsat_id(PurePosixPath(path).name)
     if ident is None:
-        return None
+        tile = ard_tile(path)
+        return f"Collection {tile.collection}" if tile is not None else None
     if not ident.processing:
         return "pre-collection"
     return f"Collection {int(ident.processing.split()[1])}"

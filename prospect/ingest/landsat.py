@@ -299,19 +299,25 @@ def slc_off_fill(path: str, source: str, *, sensor: str | None = None,
     any other file.
 
     The scene is Landsat 7 when its file name says so (a Collection product id or a
-    pre-collection scene id, a Level-1, Collection 2 Level-2 or ESPA band), or, for a name
+    pre-collection scene id, a Level-1, Collection 2 Level-2 or ESPA band, or a U.S. ARD
+    tile's band: :func:`~prospect.ingest.products.ard_tile`), or, for a name
     that does not tell, when the config's ``sensor`` is Landsat 7 (``landsat7`` or an
     alias); its date is the name's, else the config's ``date``. A name of
     another satellite wins over the config's sensor. ``source`` names the source for the
     message. The caller asks only when no nodata is declared anywhere (the config, the
     file, the product's metadata)."""
     from prospect.indices.bands import is_sensor
+    from prospect.ingest.products import ard_tile
 
     name = Path(str(path)).name
     ident = landsat_id(name)
     level = file_level(name)
+    tile = ard_tile(name)
     if ident is not None and level in ("L1", "L2", "ESPA"):
         satellite, when, how = ident.satellite, ident.date, ""
+    elif tile is not None:  # a U.S. ARD tile: Collection 1's fill is ESPA's
+        satellite, when, how = tile.satellite, tile.date, ""
+        level = "ESPA" if tile.collection == 1 else "L2"
     elif ident is None and is_sensor(sensor, "landsat7") and date is not None:
         satellite, when, how = 7, date, f" (sensor {sensor!r} and the scene's date)"
     else:

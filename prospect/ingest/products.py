@@ -440,6 +440,8 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
             "they are")
     if cal is not None and cal.unstated is None and (cal.scale, cal.offset) == (1.0, 0.0):
         cal = None  # states a fill or units only: no calibration
+    if cal is not None and cal.unstated is None:
+        _check_named_scale(source, var, file, stated_by, cal)
     if cal is None:  # nothing states it: the file's name may name a product that does
         named = named_product(file)
         if named is not None:
@@ -483,6 +485,42 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
             dn_formula(cal.scale, cal.offset)
             + (f" ({cal.quantity.replace('_', ' ')})" if cal.quantity else ""), keys, (s, o))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _check_named_scale(source: RasterSource, var: str, file: str, stated_by: str,
+                       cal: BandCalibration) -> None:
+    """Refuse a stated calibration (a STAC item's ``raster:bands``, a file's scale tag)
+    whose scale is not that of the product the band file's name states
+    (:func:`named_product`), in the product's own units.
+
+    Collection 2 Level-2's 2.75e-5 and -0.2 stated over a Collection 1 surface
+    reflectance file (ESPA's ``..._01_T1_sr_band4.tif``, a Collection 1 ARD tile's
+    ``..._C01_V01_SRB4.tif``: 1e-4, no offset) read DN 3000 as -0.12, not 0.3; 1e-4 over
+    a Collection 2 ARD tile's ``SR_B4`` read 2.0 for 0.35, without a word: the stated
+    pair was checked against the product the item's id or collection names, never
+    against its file's. A stated pair in other units than the product's (``unit: "%"``,
+    a temperature in degC) is a change of units, not compared.
+
+    Raises
+    ------
+    DataError
+        Naming the file, its product, both pairs and the fix.
+    """
+    named = named_product(file)
+    if named is None or named.scale is None or named.offset_unknown:
+        return
+    if cal.units and _unit_word(cal.units) != _unit_word(named.units):
+        return  # another unit's pair (reflectance in %): a conversion, not a misstatement
+    if math.isclose(cal.scale, named.scale, rel_tol=1e-4):
+        return
+    where = stated_by.split(" (")[0]
+    raise DataError(
+        f"source {source.name!r}, band {var!r}: {where} states scale {cal.scale:g} and "
+        f"offset {cal.offset:g}, but {Path(file).name} is {named.what} "
+        f"({dn_formula(named.scale, named.offset or 0.0)}), so every value would be "
+        f"{cal.scale / named.scale:.3g} times the product's (the pair of another "
+        "product or collection); state the product's scale and offset there, or leave "
+        "them out (the file's name states its product's)")
 
 
 def _check_not_coded(source: RasterSource, var: str, file: str) -> None:
@@ -708,6 +746,13 @@ def named_band(file: str) -> tuple[frozenset[str], str, str, str] | None:
             return None
         return words, f"band {int(m.group(1))}", f"Landsat {ident.satellite}", \
             LANDSAT_NUMBERING
+    tile = ard_tile(name)
+    if tile is not None:
+        number = re.search(r"(\d{1,2})$", tile.layer) if tile.layer != "ST" else None
+        words = band_words(tile.satellite, int(number.group(1)), tile.sensor
+                           ) if number else None
+        return (words, f"band {int(number.group(1))}", f"Landsat {tile.satellite}",
+                LANDSAT_NUMBERING) if number and words else None
     if _ASTER.search(name):
         found = _ASTER_NAMED_BAND.findall(stem)  # the band is named last
         key = found[-1].upper() if found else ""
@@ -867,6 +912,76 @@ _HLS_GRANULE = re.compile(r"^(HLS\.(?:L30|S30)\.T\d{2}[A-Z]{3}\.(\d{4})(\d{3})T\
 item names it alone (``HLS.S30.T31UFT.2022075T104021.v2.0``)."""
 
 
+_ARD = re.compile(
+    r"^(L[CETO](0[4-9])_(?:CU|AK|HI)_\d{6}_(\d{8})_\d{8}_(?:(02)|C(01)_V\d{2}))_"
+    r"(SR_B\d{1,2}|ST_B\d{1,2}|SRB\d{1,2}|TAB\d{1,2}|BTB\d{1,2}|ST)$", re.IGNORECASE)
+"""A Landsat U.S. Analysis Ready Data tile's band file (USGS ARD, CONUS/Alaska/Hawaii
+tiles of Landsat 4-9): ``LC08_CU_003008_20200101_20210504_02_SR_B4`` (Collection 2:
+``SR_B*``, ``ST_B*``) or ``LC08_CU_003008_20200101_20200110_C01_V01_SRB4`` (Collection 1:
+``SRB*`` surface and ``TAB*`` top-of-atmosphere reflectance, ``BTB*`` brightness
+temperature, ``ST`` surface temperature). Its tile (``003008``, horizontal and vertical)
+is no WRS path/row, so :func:`~prospect.ingest.landsat.landsat_id` reads no product id in
+it."""
+
+
+@dataclass(frozen=True)
+class ArdTile:
+    """What a Landsat ARD tile's band file name says (:data:`_ARD`)."""
+
+    ident: str
+    """The tile's id up to its collection (``LC08_CU_003008_20200101_20210504_02``)."""
+    satellite: int
+    sensor: str
+    date: dt.date
+    collection: int
+    layer: str
+    """The product layer, upper case (``SR_B4``, ``SRB4``, ``TAB4``, ``BTB10``, ``ST``)."""
+
+
+def ard_tile(file: str) -> ArdTile | None:
+    """What a Landsat U.S. ARD band file's name says (:data:`_ARD`), or ``None`` (another
+    name, or an acquisition day the calendar has not)."""
+    stem = PurePosixPath(str(file).replace("\\", "/")).name.split(".")[0]
+    m = _ARD.match(stem)
+    if m is None:
+        return None
+    try:
+        day = dt.datetime.strptime(m.group(3), "%Y%m%d").date()
+    except ValueError:
+        return None
+    return ArdTile(m.group(1), int(m.group(2)), m.group(1)[1].upper(), day,
+                   int(m.group(4) or m.group(5)), m.group(6).upper())
+
+
+def _ard_product(tile: ArdTile) -> NamedProduct:
+    """What an ARD tile's layer holds and how its DNs read: Collection 2's as Collection 2
+    Level-2's (2.75e-5 x DN - 0.2; 0.00341802 x DN + 149 K), Collection 1's as ESPA's
+    (LEDAPS/LaSRC: reflectance 1e-4 x DN, int16, fill -9999; temperature 0.1 K)."""
+    from prospect.ingest.stac import LANDSAT_L2_CLIP, LANDSAT_L2_COEFFICIENTS
+
+    what = f"a Landsat Collection {tile.collection} U.S. ARD tile's {tile.layer} file of"
+    if tile.collection == 2:
+        if tile.layer.startswith("SR_"):
+            return NamedProduct(what + " surface reflectance", "surface_reflectance",
+                                "1", *LANDSAT_L2_COEFFICIENTS["surface reflectance"],
+                                valid_range=LANDSAT_L2_CLIP)
+        return NamedProduct(what + " surface temperature", "surface_temperature", "K",
+                            *LANDSAT_L2_COEFFICIENTS["surface temperature (K)"],
+                            valid_range=LANDSAT_L2_CLIP)
+    if tile.layer.startswith(("SRB", "TAB")):
+        kind = "sr" if tile.layer.startswith("SR") else "toa"
+        return NamedProduct(
+            what + f" {'surface' if kind == 'sr' else 'top-of-atmosphere'} reflectance",
+            f"{'surface' if kind == 'sr' else 'toa'}_reflectance", "1", 1e-4,
+            dtype="int16", valid_range=ESPA_VALID_RANGE[kind], saturate=ESPA_SATURATE)
+    if tile.layer.startswith("BTB"):
+        return NamedProduct(what + " brightness temperature", "brightness_temperature",
+                            "K", 0.1, dtype="int16", valid_range=ESPA_VALID_RANGE["bt"],
+                            saturate=ESPA_SATURATE)
+    return NamedProduct(what + " surface temperature", "surface_temperature", "K", 0.1,
+                        dtype="int16")
+
+
 def hls_file_date(name: str) -> tuple[str, dt.date] | None:
     """``(granule id, acquisition date)`` an HLS v2.0 file's name states
     (``HLS.S30.T31UFT.2022060T104021.v2.0.B04.tif``: year and day of the year), or
@@ -894,6 +1009,9 @@ def file_acquisition(path: str) -> tuple[str, dt.date] | None:
     day = aster_date(name)
     if day is not None:
         return f"{name} (an ASTER granule)", day
+    tile = ard_tile(name)
+    if tile is not None:
+        return f"{tile.ident} (a Landsat ARD tile)", tile.date
     return hls_file_date(name) or s2_file_date(name)
 
 
@@ -1042,6 +1160,9 @@ def named_product(file: str) -> NamedProduct | None:
         what, quantity, units, scale = C2_L2_AUX[m.group(1).upper()]
         return NamedProduct(f"the Landsat Collection 2 Level-2 {m.group(1).upper()} layer "
                             f"({what})", quantity, units, scale, in_metadata=False)
+    tile = ard_tile(name)
+    if tile is not None:  # its XML is no metadata file read here: the name's scale holds
+        return dataclasses.replace(_ard_product(tile), in_metadata=False)
     m = _ESPA.search(stem)
     if m is not None and ident is not None:
         kind = m.group(1).lower()
