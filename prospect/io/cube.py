@@ -317,7 +317,7 @@ def open_cube(path: Path, *, chunks: Any = "auto-grid") -> xr.Dataset:
     """
     path = Path(path)
     if not (path / "zarr.json").is_file():
-        raise InputFileError(f"{path}: not a zarr v3 cube (no zarr.json); run 'prospect ingest'")
+        raise InputFileError(_not_a_cube(path))
     try:
         # each chunk task reads its zarr array itself (inline_array) rather than
         # depending on one task per variable that holds the array and must be sent along
@@ -329,8 +329,25 @@ def open_cube(path: Path, *, chunks: Any = "auto-grid") -> xr.Dataset:
     except Exception as exc:  # zarr raises many kinds for corrupt stores
         raise InputFileError(f"{path}: cannot open cube: {exc}") from exc
     if "spatial_ref" not in ds.coords:
-        raise InputFileError(f"{path}: zarr store has no 'spatial_ref' grid mapping; not a cube")
+        raise InputFileError(
+            f"{path}: zarr store has no 'spatial_ref' grid mapping (its CRS and cell "
+            "positions), so it is not a cube; give it one with rioxarray, "
+            f"xr.open_zarr('{path}').rio.write_crs('EPSG:<code>').to_zarr('cube3.zarr', "
+            "zarr_format=3), or run 'prospect ingest' on its sources")
     return ds
+
+
+def _not_a_cube(path: Path) -> str:
+    """Why ``path`` (no ``zarr.json``) is not a cube, and what to do: a zarr v2 store
+    (``.zgroup``/``.zmetadata``, as xarray wrote by default before zarr 3) was told only
+    "not a zarr v3 cube", not how to make it one."""
+    if any((path / name).is_file() for name in (".zgroup", ".zmetadata", ".zattrs")):
+        return (f"{path}: a zarr v2 store (.zgroup, no zarr.json); cubes are zarr v3: "
+                f"rewrite it with xarray, xr.open_zarr('{path}').drop_encoding()"
+                ".to_zarr('cube3.zarr', zarr_format=3) (with .rio.write_crs('EPSG:<code>') "
+                "before .to_zarr where it has no 'spatial_ref'), or run 'prospect ingest' "
+                "on its sources")
+    return f"{path}: not a zarr v3 cube (no zarr.json); run 'prospect ingest'"
 
 
 def cube_grid(ds: xr.Dataset) -> RegionGrid:
