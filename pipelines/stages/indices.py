@@ -19,6 +19,7 @@ import hashlib
 import json
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -67,6 +68,25 @@ def _fingerprint(var: xr.DataArray, cube: xr.Dataset) -> str:
         inputs[band] = str(attrs.get("prospect_fingerprint") or attrs.get("provenance", ""))
     text = json.dumps({"index": prov, "inputs": inputs}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+SENSOR_INPUT = "indices.sensor"
+"""The label of a sensor YAML among the stage's input files (no source or band is named
+with a dot, so it meets none of theirs)."""
+
+
+def _sensor_input(sensor: str) -> dict[str, str]:
+    """The job's sensor YAML as an input file of the stage (``{}`` for a shipped sensor).
+
+    The band mapping it holds makes the indices' values, but it was no input: a sensor
+    file fixed after a run (red and near infrared swapped back) left the stage "finished",
+    skipped by the rerun, and every index kept the values of the mapping it was fixed
+    from, without a word. As an input, its SHA-256 is recorded and a changed file reruns
+    the stage (the manifest's "input ... changed").
+    """
+    if Path(sensor).suffix.lower() not in (".yaml", ".yml") or not Path(sensor).is_file():
+        return {}
+    return {SENSOR_INPUT: str(Path(sensor).resolve())}
 
 
 def _index_chunk(*blocks: np.ndarray, plan: IndexPlan, backend: str, nodata: float | None,
@@ -485,6 +505,7 @@ def run(ctx: RunContext) -> StageResult:
     bands = {b for n in out.data_vars
              for b in read_provenance(out[n].attrs["provenance"])["bands"].values()}
     result.inputs = {band: f"{ctx.cube_path}/{band}" for band in sorted(bands)}
+    result.inputs.update(_sensor_input(cfg.sensor))
     result.metrics = {
         "indices": len(todo), "indices_unchanged": len(unchanged), "backend": backend,
         "chunks_per_index": n_chunks, "sensor": cfg.sensor,

@@ -37,8 +37,27 @@ def _aliases() -> dict[str, str]:
     return out
 
 
-@cache
 def _load_path(path: Path) -> SensorConfig:
+    """The sensor mapping in the YAML file at ``path``, read again when the file changed.
+
+    Kept by the file's identity and last change (its device, inode, size and modification
+    time), not by its path alone: a sensor file fixed in an open Python session (a
+    notebook, ``compute_indices(ds, ["NDVI"], sensor="my-sensor.yaml")`` run again after
+    swapping ``R`` and ``N``) was the first reading's, so the same wrong NDVI came back
+    without a word, and a file made invalid was still taken. A file that cannot be stat'ed
+    is read each time (and refused by :func:`~prospect.config._base.load_yaml`).
+    """
+    try:
+        st = path.stat()
+    except OSError:
+        return validate_mapping(SensorConfig, load_yaml(path), source=str(path))
+    return _load_version(path, (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
+                                st.st_ctime_ns))
+
+
+@cache
+def _load_version(path: Path, version: tuple[int, ...]) -> SensorConfig:
+    """The mapping of ``path`` as it was at ``version`` (:func:`_load_path`)."""
     return validate_mapping(SensorConfig, load_yaml(path), source=str(path))
 
 
