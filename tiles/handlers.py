@@ -336,7 +336,8 @@ _WMTS_OWN = frozenset({"SERVICE", "REQUEST", "VERSION", "LAYER", "STYLE", "FORMA
 
 
 def _wmts_dimensions(request: Request, *, binding: str,
-                     own: Collection[str] = ("KEY",)) -> dict[str, str]:
+                     own: Collection[str] = ("KEY",),
+                     applied: Collection[str] = ()) -> dict[str, str]:
     """The ``Warning`` header (:func:`tiles.http.ignored_dimensions`, the rule WMS's maps
     follow) naming the sample dimensions a WMTS GetTile asks for, which no layer here
     declares (the capabilities list no ``Dimension``): the tile is the layer as served.
@@ -345,10 +346,13 @@ def _wmts_dimensions(request: Request, *, binding: str,
     dimension (07-057r7 table 26: "the name of the parameter is the dimension identifier");
     the REST binding has none in its query, so any parameter there but the key is one
     asked for in a form this server cannot apply. ``Time=2020`` was dropped without a word.
-    ``own``: the REST query's parameters read (the key, and GeoServer's ``format``).
+    ``own``: the REST query's parameters read (the key, and GeoServer's ``format``);
+    ``applied``: the dimensions the layer declares and the tile was drawn at (``TIME`` of a
+    layer of one date, :meth:`tiles.service.TileService.applied_time`).
     """
     own = _WMTS_OWN if binding == "kvp" else own
-    return ignored_dimensions([k for k in request.query_params if k.upper() not in own])
+    return ignored_dimensions([k for k in request.query_params
+                               if k.upper() not in own and k.upper() not in applied])
 
 
 async def tile(svc: TileService, request: Request) -> Response:
@@ -656,8 +660,13 @@ async def _wmts_kvp(svc: TileService, request: Request) -> Response:
     redirect = _canonical_tile(svc, request, layer, kvp=True)
     if redirect is not None:
         return redirect
+    # TIME (any case: a KVP parameter's name is read without case) on a layer of one date
+    # is its declared dimension: its date served, another refused (it was ignored)
+    applied = svc.applied_time(request, [layer], q.get("TIME"), param="TIME",
+                               code="InvalidParameterValue")
     return await serve_tile(svc, request, layer, base, z, x, y, size, fmt,
-                            _wmts_dimensions(request, binding="kvp"))
+                            _wmts_dimensions(request, binding="kvp",
+                                             applied=("TIME",) if applied else ()))
 
 
 async def tilejson_doc(svc: TileService, request: Request) -> Response:
@@ -713,7 +722,7 @@ async def wmts_capabilities(svc: TileService, request: Request, binding: str = "
         meta = svc.meta(layer)
         return WmtsLayer(
             layer.name, meta.label, meta.bounds, meta.matrix_sets, abstract=meta.description,
-            legend_url=f"{base}/legend/{layer.name}.png{suffix}",
+            legend_url=f"{base}/legend/{layer.name}.png{suffix}", date=layer.source.date,
         )
 
     layers = svc.each_readable(visible, describe)

@@ -230,7 +230,9 @@ def precondition_refusal(headers: Mapping[str, str], etag: str,
 def ignored_dimensions(names: Sequence[str]) -> dict[str, str]:
     """A ``Warning`` header (``299``, RFC 7234 5.5) naming the dimension parameters of a
     request (``TIME``, ``ELEVATION``, ``DIM_*`` in WMS; any sample dimension in WMTS) that
-    no layer here declares, so were not applied; ``{}`` when there are none.
+    the layers asked do not declare, so were not applied (only a layer of one date declares
+    one, ``time``: :meth:`tiles.service.TileService.applied_time`); ``{}`` when there are
+    none.
 
     WMS (1.3.0 6.8.1 and annex C) and WMTS (07-057r7 7.2.4.7) draw a layer without a
     dimension it does not declare, as MapServer and GeoServer do; the header says so, so a
@@ -241,9 +243,9 @@ def ignored_dimensions(names: Sequence[str]) -> dict[str, str]:
     if not names:
         return {}
     listed = ", ".join(n[:40] for n in names[:4]) + (", ..." if len(names) > 4 else "")
-    return {"Warning": f'299 prospect "{listed} ignored: no layer here declares that '
-                       'dimension (GetCapabilities lists none); the map is the layer as '
-                       'served"'}
+    return {"Warning": f'299 prospect "{listed} ignored: the layers asked declare no such '
+                       'dimension (GetCapabilities lists each layer\'s); the map is the '
+                       'layer as served"'}
 
 
 def unmodified_since(if_modified_since: str | None, last_modified: str | None) -> bool:

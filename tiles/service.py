@@ -60,6 +60,7 @@ from tiles.legend import (
 )
 from tiles.metadata import (
     LayerMeta,
+    ValueSample,
     blended_overview_warning,
     clamped_ends,
     class_layer,
@@ -88,6 +89,10 @@ __all__ = ["MAP_SLOTS", "Layer", "TileService", "build_layers", "case_hint", "fi
 T = TypeVar("T")
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+RANGE_DATES_SAMPLED = 12
+"""Most dates of a cube variable over dates whose maps the colour range of its layers of
+one date is taken from (:meth:`TileService._over_dates`), besides the dates served."""
+
 RANGE_CHECK_CUBE_CELLS = 2**24
 """Largest cube variable whose colour range :meth:`TileService.colour_ranges` checks: a
 cube has no overviews, so its 128 x 128 sample decodes every chunk (a COG's comes from
@@ -114,6 +119,30 @@ class Layer:
     def name(self) -> str:
         """Layer name in URLs."""
         return self.config.name
+
+
+_TIME_OF_DAY = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})(?:T\d{2}(?::\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
+"""An ISO 8601 day, or a time on it (``2020-06-01T00:00:00Z``, as QGIS and OpenLayers
+send a WMS/WMTS ``TIME``): group 1 is the day."""
+
+
+def _day_of(text: str) -> str | None:
+    """The day (``YYYY-MM-DD``) of ISO 8601 time ``text``, or ``None``."""
+    found = _TIME_OF_DAY.match(text.strip())
+    return found.group(1) if found else None
+
+
+def _time_holds(text: str, date: str) -> bool:
+    """Whether WMS/WMTS ``TIME`` value ``text`` asks for day ``date``: that day (or a time
+    on it), or a range ``start/end[/period]`` whose days hold it (WMS 1.3.0 annex C.3)."""
+    parts = text.split("/")
+    if len(parts) == 1:
+        return _day_of(text) == date
+    if len(parts) in (2, 3):
+        start, end = _day_of(parts[0]), _day_of(parts[1])
+        return start is not None and end is not None and start <= date <= end
+    return False
 
 
 def build_layers(config: ServeConfig) -> dict[str, Layer]:
@@ -405,8 +434,23 @@ class TileService:
                 layer.config, layer.source, attribution=cfg.attribution, licence=cfg.licence,
                 zoom_limits=(cfg.min_zoom, cfg.max_zoom), matrix_sets=self.matrix_sets(layer),
             )
+            date = layer.source.date
+            if date is not None and date not in found.title and self._title_shared(layer):
+                found = replace(found, title=f"{found.title.rstrip()} ({date})")
             self._meta[key] = found
         return found
+
+    def _title_shared(self, layer: Layer) -> bool:
+        """Whether the ``title:`` set on ``layer`` (a layer of one date) is another
+        layer's too (compared without case or surrounding spaces): each date of a variable
+        given one ``title: NDVI`` (the layers' config copied, the name and date changed)
+        was listed as "NDVI" twice in the viewer's layer switcher, both capabilities and
+        ``/layers``, the dates told apart nowhere; such a title is followed by the layer's
+        date, as one left out is (:func:`tiles.metadata.layer_meta`)."""
+        own = (layer.config.title or "").strip().casefold()
+        return bool(own) and any(
+            (other.config.title or "").strip().casefold() == own
+            for other in self.layers.values() if other.name != layer.name)
 
     def colour_ranges(self, where: str) -> list[tuple[bool, str]]:
         """Check each layer's colour range against its value sample; ``where`` names the
@@ -428,6 +472,7 @@ class TileService:
         requests. Call before serving: metadata and legends made before keep the old range.
         """
         found: list[tuple[bool, str]] = []
+        dated_samples: dict[tuple[Path, str, str], ValueSample] = {}
         for layer in self.layers.values():
             source = layer.source
             try:
@@ -464,6 +509,10 @@ class TileService:
                 found.append((True, fill))
             if classes:  # sampled for the warning above only: coloured over its codes
                 continue
+            # one date of a variable over dates: the range of all its dates, so a colour
+            # means one value on every date's layer (each took its own date's range)
+            sample, over = self._over_dates(source, sample, dated_samples)
+            values = sample.values
             layer.config, stretched = colour_layer(cfg, sample)
             self._clamped[layer.name] = clamped_ends(values, layer.config.vmin,
                                                      layer.config.vmax)
@@ -476,7 +525,7 @@ class TileService:
                     f"{layer.config.vmax:g} "
                     f"{self.meta(layer).units}".rstrip()
                     + " (" + range_origin(values, layer.config.vmin, layer.config.vmax
-                                          ).removeprefix("the ")
+                                          ).removeprefix("the ") + over
                     + "; 0 to 1 would leave most of it outside); set "
                     f"vmin and vmax in {where} to choose another")))
                 continue
@@ -485,6 +534,46 @@ class TileService:
             if text:
                 found.append((True, text))
         return found
+
+    def _over_dates(self, source: LayerSource, sample: ValueSample,
+                    cache: dict[tuple[Path, str, str], ValueSample]
+                    ) -> tuple[ValueSample, str]:
+        """The sample a layer of one date (a serve layer's ``date:``) takes its colour
+        range from: its variable's values on the cube's dates (each date's
+        :func:`tiles.metadata.value_sample`, read once for all the layers of that variable
+        in ``cache``), and the words a note adds (`` over its 3 dates, ...``). Each date's
+        layer was stretched to its own date's values, so one colour read 9 on one date and
+        17 on the next, and a change over the dates could not be seen by comparing them.
+
+        Of a variable of more than :data:`RANGE_DATES_SAMPLED` dates, that many spread over
+        them and every date served as a layer: the same dates, so the same range, for each
+        of its layers, and a start-up that does not read every map of a long series. Any
+        other layer: ``sample`` itself and ``""``."""
+        dates = source.dates
+        if len(dates) < 2 or source.variable is None:
+            return sample, ""
+        picked = dates
+        if len(dates) > RANGE_DATES_SAMPLED:
+            spread = {dates[round(i * (len(dates) - 1) / (RANGE_DATES_SAMPLED - 1))]
+                      for i in range(RANGE_DATES_SAMPLED)}
+            served = {la.source.date for la in self.layers.values()
+                      if la.source.path == source.path
+                      and la.source.variable == source.variable}
+            picked = [d for d in dates if d in spread or d in served]
+        parts = []
+        for day in picked:
+            key = (source.path, source.variable, day)
+            if day == source.date:
+                cache.setdefault(key, sample)
+            elif key not in cache:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    cache[key] = value_sample(cube_source(source.path, source.variable, day))
+            parts.append(np.asarray(cache[key].values).ravel())
+        which = (f"its {len(dates)} dates" if len(picked) == len(dates)
+                 else f"{len(picked)} of its {len(dates)} dates")
+        return (ValueSample(sample.bounds, np.concatenate(parts)),
+                f" over {which}, {dates[0]} to {dates[-1]}")
 
     def each_readable(self, layers: list[Layer], describe: Callable[[Layer], Any]) -> list[Any]:
         """``describe(layer)`` for each of ``layers`` whose data can be read now.
@@ -636,6 +725,46 @@ class TileService:
             return ""
         return (f" (did you mean {layer.name!r}? a layer's name is written alone, without a "
                 "workspace prefix, file extension or spaces)")
+
+    def applied_time(self, request: Request, layers: list[Layer], asked: str | None, *,
+                     param: str = "TIME", code: str = "InvalidDimensionValue") -> bool:
+        """Whether the ``TIME`` value ``asked`` of a WMS or WMTS request (``None``: not
+        sent) is applied to ``layers``: each layer of one date (a serve layer's ``date:``)
+        declares a ``time`` dimension of that one date in the capabilities, and ``TIME=``
+        its date (a day, a time on that day, or a ``start/end`` range holding it) is its
+        map. Any other value is a 400 ``code`` (WMS 1.3.0 annex C: ``InvalidDimensionValue``)
+        naming the layer's date and the layers (the caller may read) of the date asked:
+        the map of 2021 was served for ``TIME=2020-06-01`` with a ``Warning`` header alone,
+        which no map client shows. ``False`` where no layer has a date (the value is
+        ignored with a Warning, as before) or ``asked`` is ``None``."""
+        dated = [la for la in layers if la.source.date is not None]
+        if asked is None or not dated:
+            return False
+        text = asked.strip()
+        if not text:  # TIME= sent empty, as some clients do: the default, each layer's date
+            return len(dated) == len(layers)
+        for layer in dated:
+            date = str(layer.source.date)
+            if _time_holds(text, date):
+                continue
+            day = _day_of(text.split("/")[0]) if text else None
+            others = [la.name for la in self.layers.values()
+                      if day is not None and la.source.date == day
+                      and la.source.variable == layer.source.variable
+                      and la.source.path == layer.source.path
+                      and self.keys.check(self.key_of(request), la.name).allowed]
+            where = (f"; the map of {day} is layer {others[0]!r}" if others else
+                     "; its other dates are served as layers of their own (GetCapabilities "
+                     "lists each with its date)")
+            what = (f"{param}={text[:40]!r} lists several times, and a layer is one map"
+                    if "," in text else
+                    f"{param}={text[:40]!r} is not one of its dates" if day is not None
+                    or "/" in text else
+                    f"{param}={text[:40]!r} is not a date (ISO 8601: YYYY-MM-DD)")
+            raise ApiError(400, f"layer {layer.name!r} is the map of {date}, the one value "
+                                f"of its time dimension, and {what}: ask {param}={date} or "
+                                f"leave {param} out{where}", code=code, locator=param)
+        return len(dated) == len(layers)
 
     def visible(self, request: Request) -> list[Layer]:
         """Layers the caller may read; a bad or revoked key raises."""

@@ -246,6 +246,18 @@ class LayerSource:
             rows, cols = self._cube_variable().shape[-2:]
             return int(rows) * int(cols)
 
+    @property
+    def dates(self) -> list[str]:
+        """The days (``YYYY-MM-DD``) of every map of the variable this layer picks one date
+        of (its ``date`` among them), in the cube's order; ``[]`` for a layer of no
+        ``date``. The dates of one variable are drawn in one colour range
+        (:meth:`tiles.service.TileService.colour_ranges`)."""
+        if self.date is None:
+            return []
+        with self._reading():
+            self._cube_variable()
+            return list(self._arrays.get("dates", []))
+
     def stores_chunks(self) -> bool:
         """Whether a cube variable stores a chunk file (a COG: always True). The cube
         writes no chunk whose every cell is its fill value, the variable's no data (zarr's
@@ -288,7 +300,10 @@ class LayerSource:
                     )
                 da, written = _map_axes(self.path, str(self.variable), ds[self.variable])
                 if self.date is not None:
+                    axis = _date_axis(da)
+                    dates = [] if axis is None else _axis_labels(da[axis])
                     da = _pick_date(self.path, str(self.variable), da, self.date)
+                    self._arrays["dates"] = dates
                 _check_one_map(self.path, str(self.variable), da, ds, fix)
                 _check_map_order(self.path, str(self.variable), da, written)
                 if da.rio.crs is None:
@@ -1394,6 +1409,15 @@ def _check_one_map(path: Path, variable: str, da: Any, ds: Any, fix: str) -> Non
         f"{instead}")
 
 
+def _date_axis(da: Any) -> str | None:
+    """The axis of dates of cube variable ``da``: ``time``, or its one other axis of
+    datetimes; ``None`` where it has none (or several besides ``time``)."""
+    dims = [str(d) for d in da.dims]
+    dated = [d for d in dims if d in da.coords and (
+        d == "time" or np.issubdtype(np.asarray(da[d].values).dtype, np.datetime64))]
+    return "time" if "time" in dated else dated[0] if len(dated) == 1 else None
+
+
 def _pick_date(path: Path, variable: str, da: Any, date: str) -> Any:
     """The map of cube variable ``da`` dated ``date`` (``YYYY-MM-DD``), its time axis
     dropped: a serve layer's ``date:``, one date of a band stacked over a job's
@@ -1401,9 +1425,7 @@ def _pick_date(path: Path, variable: str, da: Any, date: str) -> Any:
     variable's dates, where it has no time axis or no map of that day (or more than
     one)."""
     dims = [str(d) for d in da.dims]
-    dated = [d for d in dims if d in da.coords and (
-        d == "time" or np.issubdtype(np.asarray(da[d].values).dtype, np.datetime64))]
-    axis = "time" if "time" in dated else dated[0] if len(dated) == 1 else None
+    axis = _date_axis(da)
     if axis is None:
         raise LayerVariableError(
             f"{path} variable {variable!r} has no time axis (dims {', '.join(dims)}): it is "

@@ -129,6 +129,26 @@ class WmsLayer:
     legend_size: tuple[int, int] = (320, 84)
     """Width and height of the legend at ``legend_url`` (a class map's is as tall as its
     classes need: :func:`tiles.legend.class_legend_height`)."""
+    date: str | None = None
+    """The day (``YYYY-MM-DD``) of a layer of one date of a cube variable over dates (a
+    serve layer's ``date:``): declared as the one value and default of its ``time``
+    dimension (:func:`_time_dimension`), which GetMap and GetFeatureInfo check ``TIME``
+    against."""
+
+
+def _time_dimension(layer: WmsLayer, version: str) -> str:
+    """The ``time`` dimension of a layer of one date (WMS 1.3.0 annex C.2: a
+    ``Dimension`` holding its extent; 1.1.1 annex C: a ``Dimension`` declaring it and an
+    ``Extent`` holding its values), or ``""``. A time-aware client (QGIS's temporal
+    controller) placed such a layer at no date, and its ``TIME=`` was ignored."""
+    if layer.date is None:
+        return ""
+    day = escape(layer.date)
+    if version == "1.1.1":
+        return ('<Dimension name="time" units="ISO8601"/>'
+                f'<Extent name="time" default="{day}" nearestValue="0">{day}</Extent>')
+    return (f'<Dimension name="time" units="ISO8601" default="{day}" nearestValue="0">'
+            f"{day}</Dimension>")
 
 
 @dataclass(frozen=True)
@@ -443,6 +463,7 @@ def _layer_xml(layer: WmsLayer) -> str:
         + _geographic_bbox(w, s, e, n)
         + "".join(f"<BoundingBox {_bbox_attrs(c, box)}/>" for c in crs_list
                   if (box := _crs_bounds(layer, c)) is not None)
+        + _time_dimension(layer, "1.3.0")
         + attribution
         + "<Style><Name>default</Name><Title>default</Title>"
         f'<LegendURL width="{layer.legend_size[0]}" height="{layer.legend_size[1]}">'
@@ -552,7 +573,7 @@ def _layer_xml_111(layer: WmsLayer) -> str:
         + (f"<Abstract>{escape(layer.abstract)}</Abstract>" if layer.abstract else "")
         + "".join(f"<SRS>{escape(c)}</SRS>" for c in srs_list)
         + f'<LatLonBoundingBox minx="{w!r}" miny="{s!r}" maxx="{e!r}" maxy="{n!r}"/>'
-        + boxes + attribution
+        + boxes + _time_dimension(layer, "1.1.1") + attribution
         + "<Style><Name>default</Name><Title>default</Title>"
         f'<LegendURL width="{layer.legend_size[0]}" height="{layer.legend_size[1]}">'
         "<Format>image/png</Format>"

@@ -205,7 +205,7 @@ async def _capabilities(svc: TileService, request: Request, version: str) -> Res
         return WmsLayer(
             name=layer.name, title=meta.label, bounds=meta.bounds, crs=meta.crs,
             native_bounds=native, abstract=meta.description, attribution=meta.attribution,
-            legend_size=svc.legend_size(layer),
+            legend_size=svc.legend_size(layer), date=layer.source.date,
             legend_url=(f"{base}/wms?{sep}SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic"
                         f"&FORMAT=image/png&LAYER={layer.name}"),
         )
@@ -287,11 +287,12 @@ def _layers(svc: TileService, request: Request, names: list[str], key: str) -> l
 async def _get_map(svc: TileService, request: Request, q: dict[str, str]) -> Response:
     m = parse_map_request(q)
     layers = _layers(svc, request, m.layers, "LAYERS")
+    applied = svc.applied_time(request, layers, q.get("TIME"))
     body = await svc.draw(_render_map, svc, layers, m)  # a few at once: memory
     etag = svc.etag(layers[0], "wms", *m.layers[1:], m.crs, m.bbox, m.width, m.height, m.fmt,
                     m.transparent, m.bgcolor, *(la.source.token for la in layers[1:]))
     # the x/y BBOX, so a 1.1.1 and a 1.3.0 request for one map share the ETag
-    warnings = [w for w in (_ignored_dimensions(q).get("Warning"),
+    warnings = [w for w in (_ignored_dimensions(q, applied).get("Warning"),
                             _swapped_axes(svc, layers, m)) if w]
     return svc.respond(request, layers, etag, body, m.fmt,
                        {"Warning": ", ".join(warnings)} if warnings else None)
@@ -324,13 +325,15 @@ def _swapped_axes(svc: TileService, layers: list[Layer], m: MapRequest) -> str |
             f"{hit[0]!r}: in WMS {m.version} with {m.crs} the BBOX is in {order} order\"")
 
 
-def _ignored_dimensions(q: dict[str, str]) -> dict[str, str]:
+def _ignored_dimensions(q: dict[str, str], time_applied: bool = False) -> dict[str, str]:
     """The ``Warning`` header (:func:`tiles.http.ignored_dimensions`) naming the dimension
     parameters of request ``q`` (WMS's: TIME, ELEVATION and DIM_*, 1.3.0 annex C; 1.1.1
     annex C), which no layer here declares: the map (or the value) is the layer as served,
-    as WMS 6.8.1 has a server answer."""
-    return ignored_dimensions([k for k in q if k in ("TIME", "ELEVATION")
-                               or k.startswith("DIM_")])
+    as WMS 6.8.1 has a server answer. ``time_applied``: every layer asked declares the
+    ``time`` dimension and TIME was its date (:meth:`tiles.service.TileService.
+    applied_time`), so TIME is not named."""
+    return ignored_dimensions([k for k in q if (k == "TIME" and not time_applied)
+                               or k == "ELEVATION" or k.startswith("DIM_")])
 
 
 def _shown(value: Any, name: str | None = None, units: str = "") -> str:
@@ -415,6 +418,7 @@ def _gml(features: list[dict[str, Any]]) -> str:
 async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -> Response:
     m = parse_map_request(q, layer_key="QUERY_LAYERS")
     layers = _layers(svc, request, m.layers, "QUERY_LAYERS")
+    applied = svc.applied_time(request, layers, q.get("TIME"))
     a, b = ("X", "Y") if m.version == "1.1.1" else ("I", "J")  # 1.1.1 names them X and Y
     other_a, other_b = ("I", "J") if m.version == "1.1.1" else ("X", "Y")
     if a not in q and b not in q and (other_a in q or other_b in q):  # "got I=''"
@@ -492,4 +496,5 @@ async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -
     # one's ETag, and a client's conditional request got 304 with the old value
     etag = svc.etag(layers[0], "wmsinfo", m.layers, m.crs, m.bbox, m.width, m.height, i, j,
                     fmt, *(la.source.token for la in layers[1:]))
-    return svc.respond(request, layers, etag, body.encode(), fmt, _ignored_dimensions(q))
+    return svc.respond(request, layers, etag, body.encode(), fmt,
+                       _ignored_dimensions(q, applied))

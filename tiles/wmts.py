@@ -45,6 +45,10 @@ class WmtsLayer:
     abstract: str = ""
     legend_url: str | None = None
     keywords: tuple[str, ...] = ()
+    date: str | None = None
+    """The day (``YYYY-MM-DD``) of a layer of one date of a cube variable (a serve layer's
+    ``date:``): in the KVP binding the one value and default of its ``time`` dimension,
+    which GetTile checks ``TIME`` against."""
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,18 @@ def _operation(name: str, href: str, encodings: Sequence[str]) -> str:
     )
 
 
+def _time_dimension(layer: WmtsLayer, binding: str) -> str:
+    """The ``time`` ``Dimension`` (07-057r7 table 9) of a layer of one date in the KVP
+    binding, its date the one ``Value`` and the ``Default``; ``""`` for another layer, or
+    in the REST binding, whose ``ResourceURL`` templates would have to hold a ``{Time}``
+    the tile URLs here do not take."""
+    if layer.date is None or binding != "kvp":
+        return ""
+    day = escape(layer.date)
+    return ("<Dimension><ows:Identifier>time</ows:Identifier><ows:UOM>ISO8601</ows:UOM>"
+            f"<Default>{day}</Default><Value>{day}</Value></Dimension>")
+
+
 def _layer_xml(layer: WmtsLayer, *, base_url: str, q: str, binding: str,
                matrix_sets: list[str]) -> str:
     # OWS 1.1's WGS84BoundingBox is a lower and an upper corner: across 180 the whole row.
@@ -246,6 +262,7 @@ def _layer_xml(layer: WmtsLayer, *, base_url: str, q: str, binding: str,
         '<Style isDefault="true"><ows:Title>default</ows:Title>'
         f"<ows:Identifier>default</ows:Identifier>{legend}</Style>"
         + "".join(f"<Format>{fmt}</Format>" for fmt in FORMATS)
+        + _time_dimension(layer, binding)
         + "".join(links) + "".join(resources)
         + "</Layer>"
     )
