@@ -302,8 +302,9 @@ def score(
                               scheduler=scheduler, workers=workers,
                               nothing_scored=lambda: _no_scored_cells(
                                   cube, ds, model.schema, model.estimator),
-                              cog=cog, cog_tags={"model": f"{name}/{version}",
-                                                 "synthetic": synthetic})
+                              cog=cog, cog_tags=_cog_tags(maps, f"{name}/{version}",
+                                                          mineral=model.card.get("mineral"),
+                                                          synthetic=synthetic))
     if cog is not None:
         console.print(Text(f"wrote {cog}"))
     console.print(Text(f"scored {cube} with {name}/{version} -> {out} "
@@ -317,6 +318,27 @@ def score(
         console.print(Text(f"uncertainty: 0 on {zero_share_words(zero)} % of the cells with a "
                            f"value (uncertainty_zero_share): {why}"), soft_wrap=True)
     _say_coverage(console, model, ds, grid, share)
+
+
+def _cog_tags(maps: Any, model: str, *, mineral: Any, synthetic: bool) -> dict[str, Any]:
+    """The ``--cog`` GeoTIFF's tags: the model, ``synthetic`` and, as the job's score
+    stage tags its COGs, what the map is (``prospect_kind``, ``mineral``,
+    ``prospect_scale``, ``long_name``).
+
+    Only the model and ``synthetic`` were written: a partner reading the tags of a map
+    from a model trained at one prevalence (1 positive per 10 background cells) found no
+    word that it is a relative prospectivity, or a probability at the training base rate,
+    not the chance of a deposit (the band's description alone said it).
+    """
+    attrs = maps["probability"].attrs
+    tags: dict[str, Any] = {"model": model, "synthetic": synthetic,
+                            "prospect_kind": "probability"}
+    for key, tag in (("prospect_scale", "prospect_scale"), ("long_name", "long_name")):
+        if attrs.get(key):
+            tags[tag] = str(attrs[key])
+    if mineral:
+        tags["mineral"] = str(mineral)
+    return tags
 
 
 def _warn_not_compared(schema: dict[str, Any], ds: Any) -> None:

@@ -26,6 +26,7 @@ from pipelines.report import write_quicklook, write_score_report
 from prospect.config.model import ModelConfig
 from prospect.errors import DataWarning, ProspectError, StageError
 from prospect.features import build_stack
+from prospect.features.stack import FILL_MAGNITUDE, fill_counts
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.io.cube import (
     PartialVariable,
@@ -501,8 +502,11 @@ def coverage(estimator: Any, schema: dict[str, Any], cube: xr.Dataset, *, finite
     layers = dataclasses.replace(spec, focal_variables=(), focal_radii=())
     lazy = unscored_counts(build_stack(cube, layers), estimator, base=layers.base_indices())
     keys = [k for k, v in lazy.items() if v is not None]
-    counts = dict(zip(keys, dask.compute(*(lazy[k] for k in keys), scheduler="threads"),
-                      strict=True))
+    fills = fill_counts(cube, names)  # read with the counts: the same chunks, once
+    computed = dask.compute(*(lazy[k] for k in keys), fills, scheduler="threads")
+    counts = dict(zip(keys, computed[:-1], strict=True))
+    filled = {k: (int(n), float(lo), float(hi)) for k, (n, lo, hi) in computed[-1].items()
+              if int(n)}
     unscored, outside = int(counts["unscored"]), int(counts["no_layer"])
     missing = dict(zip(names, (int(n) for n in counts["missing"]), strict=True))
     metrics: dict[str, Any] = {"unscored_cells": unscored}
@@ -525,7 +529,32 @@ def coverage(estimator: Any, schema: dict[str, Any], cube: xr.Dataset, *, finite
                 f"weights of evidence scored cells without a layer: {_per_layer(without)} "
                 "cells (W = 0 there: the prior's contribution only, as Bonham-Carter 1994 "
                 "and ArcSDM; the missing-data variance is in the uncertainty map)")
+    if filled:
+        metrics["fill_cells_by_layer"] = {k: n for k, (n, _, _) in filled.items()}
+        lines += fill_lines(filled, woe=woe)
     return lines, metrics
+
+
+def fill_lines(filled: dict[str, tuple[int, float, float]], *, woe: bool) -> list[str]:
+    """One line per layer holding a fill no one declared (``{name: (cells, lowest,
+    highest)}`` of :func:`prospect.features.stack.fill_counts`): how many cells, the
+    value, what the map made of them and how to declare it.
+
+    Such a cell (one 3.4e38, float32's largest, in a cube of another tool) was scored as
+    a value far beyond the training range: probability 1 (or 0) there without a word.
+    """
+    out = []
+    for name, (cells, lo, hi) in sorted(filled.items()):
+        values = " and ".join(f"{v:.7g}" for v in (lo, hi) if v)
+        made = ("scored without it (W = 0 there, as a cell without its evidence)" if woe
+                else "left unscored (NaN)")
+        out.append(
+            f"variable {name!r}: {cells} cell(s) hold {values}, a fill (a magnitude of "
+            f"{FILL_MAGNITUDE:g} or more; no measurement) not declared as the layer's "
+            f"nodata: taken as no data and {made}, not as evidence far beyond the training "
+            f"range; declare it as the source's nodata (nodata: {lo or hi:.7g}) and "
+            "ingest again")
+    return out
 
 
 def _per_layer(counts: dict[str, int], most: int = 8) -> str:

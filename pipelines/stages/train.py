@@ -141,7 +141,8 @@ def run(ctx: RunContext) -> StageResult:
     cv["block_size_below_range"] = {k: v for k, v in ranged.items() if k != "warning"}
     unseen = classes_unseen_in_folds(ts.X, ts.y, schemes["spatial_block"],
                                      categorical=spec.categorical_indices(), names=names,
-                                     groups=class_groups(cfg, names, spec.categorical_indices()))
+                                     groups=class_groups(cfg, names, spec.categorical_indices()),
+                                     estimator=cfg.estimator, encoding=cfg.categorical)
     cv["classes_unseen_in_training"] = {k: v for k, v in unseen.items() if k != "warning"}
     fold_X = fold_matrices(ts, schemes, surfaces, cv=cv, resolution=grid.resolution)
     # the final model's rows read the surfaces without their own cell's points, as each

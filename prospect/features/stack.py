@@ -5,7 +5,8 @@ categorical (class codes), and the focal statistics derived from them. It is sto
 trained model so that scoring rebuilds exactly the same features. :func:`build_stack`
 turns a spec and an opened cube into a ``(feature, y, x)`` float32 dask array: categorical
 codes stay codes (the declared fill value, else a negative code, becomes NaN; an integer
-layer of values loses its declared fill too); encoding
+layer of values loses its declared fill too; a value of :data:`FILL_MAGNITUDE` or more
+in magnitude, a fill no one declared, becomes NaN as well); encoding
 them (one-hot or target encoding) is the model pipeline's job, fitted inside each CV fold.
 """
 
@@ -24,11 +25,13 @@ from prospect.features.focal import focal_stats
 from prospect.provenance import read_provenance
 
 __all__ = [
+    "FILL_MAGNITUDE",
     "OUTPUT_KINDS",
     "FeatureSpec",
     "build_stack",
     "default_feature_variables",
     "distance_units",
+    "fill_counts",
     "make_spec",
     "sample_cells",
     "valid_mask",
@@ -39,6 +42,18 @@ OUTPUT_KINDS = ("probability", "uncertainty", "mask", "screening")
 mask and screening layers derived from other surfaces."""
 
 _OUTPUT_NAMES = ("probability", "uncertainty")
+
+FILL_MAGNITUDE = 1e30
+"""A cell of this magnitude or more is a fill, not a measurement: +-1e30 (many gridding
+and modelling codes), -1e32 (Geosoft's dummy), 9.97e36 (netCDF's default), 1.70141e38
+(Surfer's blank), +-3.4e38 (float32's largest, ArcGIS's) -- the large ones of
+:data:`prospect.ingest.fills.COMMON_FILLS`. No layer a model reads holds such a value. One
+cell of it, not declared as nodata (a cube of another tool; a mosaic's seam), was a value
+far beyond the training range, scored to probability 1 or 0 without a word: too few cells
+for the extrapolated share (:data:`prospect.registry.applicability.EXTRAPOLATED_SHARE`),
+and missed by its sample. The stack holds NaN there (no data: unscored, or scored without
+that layer by weights of evidence), and the score stage counts them per layer
+(:func:`fill_counts`)."""
 
 
 def _is_categorical(da_: xr.DataArray) -> bool:
@@ -305,6 +320,8 @@ def _layer(ds: xr.Dataset, name: str, categorical: bool) -> Any:
     data = ds[name].data
     if not isinstance(data, da.Array):
         data = da.from_array(np.asarray(data))
+    if np.issubdtype(data.dtype, np.floating):  # an undeclared fill: no data (see above)
+        data = da.where(abs(data) >= FILL_MAGNITUDE, np.nan, data)
     fill = ds[name].encoding.get("_FillValue", ds[name].attrs.get("_FillValue"))
     integer = np.issubdtype(data.dtype, np.integer)
     if categorical and fill is None:
@@ -357,6 +374,24 @@ def build_stack(ds: xr.Dataset, spec: FeatureSpec) -> xr.DataArray:
         data, dims=("feature", "y", "x"),
         coords={"feature": spec.names(), "y": ds.y, "x": ds.x}, name="features",
     )
+
+
+def fill_counts(ds: xr.Dataset, names: Sequence[str]) -> dict[str, tuple[Any, Any, Any]]:
+    """Lazy counts of the cells of each floating-point layer ``names`` of ``ds`` holding a
+    fill (:data:`FILL_MAGNITUDE` or more in magnitude), with the least and greatest such
+    value (0 where none): ``{name: (cells, lowest, highest)}`` (dask scalars; compute
+    them together). :func:`build_stack` takes those cells as no data."""
+    out: dict[str, tuple[Any, Any, Any]] = {}
+    for name in names:
+        data = ds[name].data
+        if not isinstance(data, da.Array):
+            data = da.from_array(np.asarray(data))
+        if not np.issubdtype(data.dtype, np.floating):
+            continue
+        big = abs(data) >= FILL_MAGNITUDE
+        held = da.where(big, data, 0.0)
+        out[name] = (big.sum(dtype=np.int64), held.min(), held.max())
+    return out
 
 
 def valid_mask(stack: xr.DataArray, spec: FeatureSpec) -> xr.DataArray:

@@ -21,7 +21,7 @@ __all__ = [
     "SpatialBlockCV", "adjacent_positives", "assign_blocks", "auto_block_size",
     "block_size_hint", "blocks_below_range", "classes_unseen_in_folds", "floor_2_figures",
     "group_blocks", "label_variogram", "largest_block_size",
-    "random_folds", "refuse_unfilled_folds",
+    "random_folds", "refuse_unfilled_folds", "unseen_class_words",
 ]
 
 
@@ -599,7 +599,8 @@ def blocks_below_range(coords: np.ndarray, y: np.ndarray, cv: dict[str, Any], *,
 def classes_unseen_in_folds(X: np.ndarray, y: np.ndarray,
                             folds: list[tuple[np.ndarray, np.ndarray]], *,
                             categorical: list[int], names: list[str],
-                            groups: dict[int, dict[str, list[float]]] | None = None
+                            groups: dict[int, dict[str, list[float]]] | None = None,
+                            estimator: str | None = None, encoding: str = "onehot"
                             ) -> dict[str, Any]:
     """Test rows of a class that the fold's training rows never hold, over the folds.
 
@@ -628,6 +629,11 @@ def classes_unseen_in_folds(X: np.ndarray, y: np.ndarray,
         the groups are compared, and named, instead of the classes. Each class was
         compared: a rare class grouped with like ones, as the warning advised, was still
         said to be scored "as no class it knows" (weight 0).
+    estimator, encoding
+        The configured estimator (``model.estimator``) and, for any other than weights of
+        evidence, its encoding of classes (``model.categorical``): the warning says what
+        that model makes of a class it never saw, and the remedy its config offers
+        (:func:`unseen_class_words`). ``None``: every encoder's reading, as before.
 
     Returns
     -------
@@ -673,19 +679,50 @@ def classes_unseen_in_folds(X: np.ndarray, y: np.ndarray,
                                     for c, e in sorted(classes.items())[:5])
             + (f" and {len(classes) - 5} more" if len(classes) > 5 else "")
             for name, classes in found.items())
+        scored, remedy = unseen_class_words(estimator, encoding, list(found))
         warning = (
             f"spatial CV: {rows} test rows ({positives} positive) hold a class their fold's "
             f"training rows never do ({listed}): that fold's model scores them as no class "
-            "it knows (one-hot: no class column set; target encoding: the mean; weights of "
-            "evidence: weight 0), so the spatial figures include a class the model could "
-            "not learn, which the final model did see (Roberts et al. 2017); group rare "
-            "classes with like ones, or use larger blocks (model.cv.block_size) so that "
-            "each class lies in several folds")
+            f"it knows ({scored}), so the spatial figures include a class the model could "
+            f"not learn, which the final model did see (Roberts et al. 2017); {remedy}, or "
+            "use larger blocks (model.cv.block_size) so that each class lies in several "
+            "folds")
     return {"rows": rows, "positives": positives,
             "classes": {name: {(str(e["group"]) if "group" in e else f"{c:g}"): e
                                for c, e in classes.items()}
                         for name, classes in found.items()},
             "warning": warning}
+
+
+def unseen_class_words(estimator: str | None, encoding: str,
+                       layers: list[str]) -> tuple[str, str]:
+    """What a fold's model of ``estimator`` (``model.estimator``; ``encoding``, its
+    ``model.categorical``) makes of a class its training rows never held, and the remedy
+    its config offers, for :func:`classes_unseen_in_folds`'s warning.
+
+    The warning listed every encoder's reading at once ("one-hot: ...; target encoding:
+    the mean; weights of evidence: weight 0") whatever the job's model was, and told a
+    random forest's user to "group rare classes with like ones", which only weights of
+    evidence's ``model.params.evidence.<layer>.groups`` does.
+
+    Returns
+    -------
+    tuple of str
+        ``(treatment, remedy)``. ``estimator`` ``None``: every encoder's reading, as
+        before.
+    """
+    if estimator is None:
+        return ("one-hot: no class column set; target encoding: the mean; weights of "
+                "evidence: weight 0", "group rare classes with like ones")
+    named = ", ".join(f"model.params.evidence.{n}.groups" for n in layers[:3])
+    if estimator == "weights_of_evidence":
+        return ("weights of evidence: weight 0 for that layer, as a cell without its "
+                "evidence", f"group rare classes with like ones ({named})")
+    treatment = ("target encoding: the training rows' mean share of positives"
+                 if encoding == "target" else "one-hot encoding: no class column set")
+    return (f"{treatment}, for {estimator}",
+            "recode rare classes into like ones in the geology layer's code table (only "
+            "weights of evidence groups classes in its config)")
 
 
 def _class_words(code: float, entry: dict[str, Any]) -> str:

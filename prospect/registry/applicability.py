@@ -12,7 +12,8 @@ before scoring, in the job's process: the values of each continuous layer on a s
 its chunks (its spread a factor of :data:`SPREAD_FACTOR` or more off, or most of it outside
 the training range), the share of sampled cells outside the training range of any of
 those layers at once (:func:`extrapolation`, from :data:`EXTRAPOLATED_SHARE`), and the
-codes of each categorical layer (its code table first; codes the model never saw are
+codes of each categorical layer (the code table of a layer Prospect wrote first, another
+tool's layer whatever its table says; codes the model never saw are
 counted over every cell, and said with what the model's map holds there,
 :func:`unseen_code_treatment`: a one-hot encoder scores them as "none of the known
 classes", a target encoder as the training rows' mean, weights of evidence with no weight
@@ -32,6 +33,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from prospect.features.stack import FILL_MAGNITUDE
 from prospect.models.metrics import percent
 
 __all__ = [
@@ -148,7 +150,8 @@ def _strided(da: xr.DataArray) -> list[np.ndarray]:
 
 def _as_values(da: xr.DataArray, block: Any) -> np.ndarray:
     """``block`` of ``da`` as float64 values, its declared fill (``_FillValue`` of an
-    integer layer, as the feature stack reads it) NaN.
+    integer layer, as the feature stack reads it) and an undeclared one of
+    :data:`~prospect.features.stack.FILL_MAGNITUDE` or more NaN.
 
     An integer layer warped onto a model's grid (``prospect score --reproject``) holds its
     fill outside the cube: read as values, the fill of an int16 layer (-32768) was
@@ -156,6 +159,8 @@ def _as_values(da: xr.DataArray, block: Any) -> np.ndarray:
     never saw, on every reprojected score.
     """
     values = np.asarray(block, dtype="f8")
+    if np.issubdtype(da.dtype, np.floating):  # an undeclared fill, as the stack takes it
+        values = np.where(np.abs(values) >= FILL_MAGNITUDE, np.nan, values)
     fill = da.attrs.get("_FillValue", da.encoding.get("_FillValue"))
     if fill is None or not np.issubdtype(da.dtype, np.integer):
         return values
@@ -242,13 +247,28 @@ def extrapolation_lines(found: Mapping[str, Any]) -> list[str]:
             "unlike any training cell)"]
 
 
+def _table_is_whole(da: xr.DataArray) -> bool:
+    """Whether ``da``'s code table (``flag_values``) lists every code its cells hold: a
+    layer a Prospect stage wrote (``prospect_fingerprint``; its geology ingest maps each
+    unit to a code of its table, :mod:`prospect.ingest.geology`).
+
+    A cube of another tool states a CF legend its data need not keep to (a unit mapped
+    after the legend was written, a neighbouring survey's code): trusting it, a code the
+    model never saw was scored without the unseen-code warning.
+    """
+    return bool(da.attrs.get("prospect_fingerprint"))
+
+
 def _unseen(da: xr.DataArray, known: Sequence[float]) -> dict[float, int]:
-    """``{code: cells}`` of the codes of ``da`` not in ``known``. A layer whose code table
-    (``flag_values``) holds no other code is not read."""
+    """``{code: cells}`` of the codes of ``da`` not in ``known``. A layer Prospect wrote
+    whose code table (``flag_values``) holds no other code is not read
+    (:func:`_table_is_whole`); another tool's layer is read whatever its table says."""
     ref = np.asarray(known, dtype="f8")
     table = da.attrs.get("flag_values")
-    if table is not None and np.isin(np.asarray(table, dtype="f8"), ref).all():
-        return {}
+    if table is not None and _table_is_whole(da):
+        with contextlib.suppress(TypeError, ValueError):  # a table of words: read it
+            if np.isin(np.asarray(table, dtype="f8"), ref).all():
+                return {}
     found: dict[float, int] = {}
     for block in _blocks(da):  # band by band: memory of one band, not of the layer
         values = _as_values(da, block).ravel()
