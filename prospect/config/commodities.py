@@ -346,7 +346,9 @@ def symbols_named(text: str) -> set[str]:
     tungsten and lithium, ``'Ge in sphalerite'`` germanium, ``'Cu Zn Pb'`` copper, zinc
     and lead. Symbols that are English words or units (:data:`_NOT_A_SYMBOL`: ``In``,
     ``As``, ``Be``...) and single letters (``W``, ``I``) count only where every word of
-    ``text`` is a symbol (``'Sn W'``, ``'Au As'``); lower-case words never (``in``).
+    ``text`` is a symbol (``'Sn W'``, ``'Au As'``); lower-case words never (``in``). A
+    text of two or more words in capitals, each a symbol (``'CU AU'``, ``'SN W'``), names
+    theirs.
 
     Parameters
     ----------
@@ -357,6 +359,10 @@ def symbols_named(text: str) -> set[str]:
     every = bool(words) and all(w in _SYMBOLS or w in _GROUP_SYMBOLS or
                                 _formula_commodity(w)[0] for w in words)
     out: set[str] = set()
+    if len(words) > 1 and all(w.isupper() and w.capitalize() in _SYMBOLS for w in words):
+        # a text in capitals of symbols alone ('CU AU', 'PB ZN AG', 'SN W': an old
+        # survey's export) named nothing, so a lithium model kept such records
+        return {c for c in map(commodity_name, words) if c is not None}
     for word in words:
         formula, found = _formula_commodity(word)
         if formula:

@@ -576,6 +576,35 @@ _GROUP_TOTAL = re.compile(r"\s*[\w.#/-]+(?:\s+[\w.#/-]+){0,3}\s+(?:total|average
                           re.IGNORECASE)
 """Excel's Data > Subtotal row, the group's value and the function (``A Total``,
 ``Survey 2 Average``): a subtotal where the row holds no other word."""
+_GROUP_FUNCTION = re.compile(
+    r"\s*(.*?\S)\s+(?:count(?:\s+num(?:ber)?s)?|max|min|product|std\s?devp?|varp?)\s*",
+    re.IGNORECASE)
+"""Excel's Data > Subtotal row of another function than a sum or mean (``A Count``,
+``Survey 2 Max``, ``A Min``, ``A StdDev``): a subtotal where the group's value (``A``) is
+the same column's cell in a row just above it (a site named ``Max Creek`` or ``Mount
+Max`` is none), and the row holds no other word. Such a row (its maxima filled across
+lon, lat and the grade) was a well at the group's far corner (round 44's "found and
+left": ``Max`` and ``Min`` name places too)."""
+_GROUP_ABOVE = 3
+"""How many rows above a ``<group> Max`` row its group's value is looked for (Excel writes
+one subtotal row per function, ``A Max`` above ``A Total``)."""
+
+
+def _group_function_rows(text: pd.Series) -> np.ndarray:
+    """Which cells of one text column are Excel's subtotal label of a function
+    (:data:`_GROUP_FUNCTION`) whose group value is the column's cell in one of the
+    :data:`_GROUP_ABOVE` rows above."""
+    group = text.str.extract(_GROUP_FUNCTION.pattern, flags=re.IGNORECASE, expand=False)
+    if not isinstance(group, pd.Series):
+        group = group.iloc[:, 0]
+    hit = np.zeros(len(text), bool)
+    stripped = text.str.strip()
+    for at in np.flatnonzero(group.notna().to_numpy(bool)).tolist():
+        above = stripped.iloc[max(0, at - _GROUP_ABOVE):at].tolist()
+        hit[at] = group.iloc[at] in above
+    return hit
+
+
 _ANY_NUMBER = re.compile(r"\s*[-+\u2212]?[\d.,\s'\u00a0\u202f\u2009]*\d[\d.,\s'\u00a0\u202f"
                           r"\u2009]*(?:[eE][-+]?\d+)?\s*")
 """A cell of a number in any notation (``1.234,5``, ``1 250``, ``-5.2e-3``)."""
@@ -654,18 +683,20 @@ def _subtotal_rows(frame: pd.DataFrame, known: dict[int, str]) -> dict[int, str]
     rows below the last record were looked at)."""
     found: dict[int, str] = {}
     marked = np.zeros(len(frame), bool)  # (the rows holding such a word: few or none)
+    functions = np.zeros(frame.shape, bool)  # (cells of Excel's 'A Max', 'A Count')
     for j in range(frame.shape[1]):
         column = frame.iloc[:, j]
         if not (pd.api.types.is_numeric_dtype(column.dtype)
                 or pd.api.types.is_datetime64_any_dtype(column.dtype)):
             text = column.astype(str)
+            functions[:, j] = _group_function_rows(text)
             marked |= (text.str.fullmatch(_SUBTOTAL_WORD) | text.str.fullmatch(_GROUP_TOTAL)
-                       ).to_numpy(bool, na_value=False)
+                       ).to_numpy(bool, na_value=False) | functions[:, j]
     for at in np.flatnonzero(marked).tolist():
         if at in known:
             continue
         word, group, other = None, None, 0
-        for cell in frame.iloc[at]:
+        for j, cell in enumerate(frame.iloc[at]):
             if cell is None or isinstance(cell, bool) or _is_number_cell(cell) or (
                     isinstance(cell, float) and np.isnan(cell)):
                 continue
@@ -674,7 +705,7 @@ def _subtotal_rows(frame: pd.DataFrame, known: dict[int, str]) -> dict[int, str]
                 continue
             if word is None and _SUBTOTAL_WORD.fullmatch(text):
                 word = text
-            elif group is None and _GROUP_TOTAL.fullmatch(text):
+            elif group is None and (_GROUP_TOTAL.fullmatch(text) or functions[at, j]):
                 group = text
             else:
                 other += 1
@@ -1878,10 +1909,31 @@ _BELOW_CELL = re.compile(r"\s*(?:<=?|≤|&lt;=?)\s*(\S.*?)\s*")
 
 
 _NOT_DETECTED_CELL = re.compile(
-    r"\s*(?:n\.?\s?d\.?|bdl|b\.d\.l\.?|<\s*dl|<\s*lod|below\s+(?:dl|lod|detection(?:\s+limit)?))"
-    r"\s*(?:<=?|≤|&lt;=?|\(|\[|:|=)?\s*(\d[^()\[\]]*?)\s*[)\]]?\s*", re.IGNORECASE)
+    r"\s*(?:n\.?\s?d\.?|bdl|b\.d\.l\.?|<\s*dl|<\s*lod|below\s+(?:dl|lod|detection(?:\s+limit)?)"
+    r"|(?-i:[NL])(?=\s*[(\[]?\s*\.?\d))"
+    r"\s*(?:<=?|≤|&lt;=?|\(|\[|:|=)?\s*(\.?\d[^()\[\]]*?)\s*[)\]]?\s*", re.IGNORECASE)
 """A value below a detection limit written with a word for "not detected" and its limit
-(``ND<5``, ``ND(5)``, ``n.d. <5``, ``BDL (0.5)``, ``<DL 5``): read as ``<5``."""
+(``ND<5``, ``ND(5)``, ``n.d. <5``, ``BDL (0.5)``, ``<DL 5``), or with the USGS
+spectrographic qualifiers ``N`` (not detected) and ``L`` (detected below the limit of
+determination) before it (``N(0.5)``, ``L(10)``, ``N.5``, ``L 10``; these were read as
+missing, "write numbers only"): read as ``<5``."""
+
+_ABOVE_QUALIFIED = re.compile(r"\s*G\s*(?:\(\s*(\.?\d[\d.,' ]*?)\s*\)|(\.?\d[\d.,' ]*?))\s*")
+"""A value above the upper limit of determination written with the USGS qualifier ``G``
+(``G(10000)``, ``G5000``): read as ``>10000``."""
+
+
+def above_written(cell: str) -> str:
+    """``cell`` with the USGS qualifier ``G`` and its limit (:data:`_ABOVE_QUALIFIED`:
+    ``G(10000)``) written as ``>10000``; any other cell as it is.
+
+    Parameters
+    ----------
+    cell
+        One cell of a value column, as written.
+    """
+    m = _ABOVE_QUALIFIED.fullmatch(cell)
+    return f">{m.group(1) or m.group(2)}" if m else cell
 
 _BELOW_QUALIFIER = r"(?<=\d)\s*(?:UJ|U)$"
 """A laboratory's not-detected qualifier after a limit's number (``<5U``, ``<5 UJ``)."""
@@ -2526,7 +2578,8 @@ _ABOVE_CELL = re.compile(r"\s*[>≥]=?\s*[\d.,].*")
 half of it (a value below detection's usual stand-in) would be far off."""
 _LIMIT = re.compile(
     rf"\s*(?:{_LIMIT_SIGN}+.*|n\.?d\.?|b\.?d\.?l\.?|<\s*(?:dl|lod|loq|ld|mdl|lld|d\.l\.)"
-    r"|lod|loq|below\s+(?:the\s+)?detection(?:\s+limit)?|not\s+detected|tr(?:ace)?\.?)\s*",
+    r"|lod|loq|below\s+(?:the\s+)?detection(?:\s+limit)?|not\s+detected|tr(?:ace)?\.?"
+    r"|(?-i:[NL]))\s*",
     re.IGNORECASE)
 _SHEET_ERROR = re.compile(
     r"\s*(?:#(?:N/?A|VALUE!|DIV/0!|REF!|NAME\?|NUM!|NULL!|SPILL!|CALC!|FIELD!|BLOCKED!|"
@@ -2747,7 +2800,8 @@ def _what_cells_are(cells: pd.Series, *, label: bool = False) -> str:
     said = []
     left = np.ones(len(cells), bool)
     for pattern, what, fix in kinds:
-        hit = left & cells.map(lambda c, p=pattern: p.fullmatch(c) is not None).to_numpy(bool)
+        hit = left & cells.map(lambda c, p=pattern: p.fullmatch(
+            above_written(c) if p is _ABOVE_CELL else c) is not None).to_numpy(bool)
         if hit.any():
             said.append(f"{int(hit.sum())} {what} ({cells[hit].iloc[0]!r}): {fix}")
             left &= ~hit

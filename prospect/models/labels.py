@@ -624,6 +624,80 @@ _ORE_MINERALS: dict[str, str] = {
 }
 """Ore minerals a commodity cell may name instead of their commodity."""
 
+_DATABASE_NAMES: dict[str, str] = {
+    "potassium": "potash", "fluorine": "fluorspar", "lithia": "lithium", "salt": "halite",
+    "silica": "silica sand", "lignite": "coal", "anthracite": "coal",
+    "columbium": "niobium", "rare earth": "rare earths", "rare earth element": "rare earths",
+    "rare earth oxide": "rare earths", "rare earth oxides": "rare earths",
+}
+"""Names mineral databases give listed commodities in a commodity cell where the element
+or rock is not the commodity's listed name (MRDS's ``Potassium`` for potash, ``Fluorine``
+for fluorspar, ``Salt``, ``Silica``, ``Lignite``; older tables' ``Columbium`` for niobium,
+``Rare Earth`` or ``Rare-earth`` for rare earths): a potash model refused an MRDS table of
+``Potassium`` records as naming no potash, a niobium or rare-earth model one of
+``Columbium`` or ``Rare Earth`` records; lignite was no coal. Read in commodity cells only
+(``model.mineral`` is checked against the listed names)."""
+
+_RARE_EARTH = re.compile(r"(?<![^\W\d_])rare[\s_-]*earth", re.IGNORECASE)
+"""Rare earths in a cell's words (``Rare Earth``, ``rare-earth pegmatite``)."""
+
+_ADJECTIVES: dict[str, str] = {
+    "auriferous": "gold", "argentiferous": "silver", "argentian": "silver",
+    "cupriferous": "copper", "cuprian": "copper", "stanniferous": "tin", "stannian": "tin",
+    "plumbiferous": "lead", "ferriferous": "iron", "ferruginous": "iron",
+    "manganiferous": "manganese", "manganoan": "manganese", "nickeliferous": "nickel",
+    "cobaltiferous": "cobalt", "cobaltoan": "cobalt", "zinciferous": "zinc",
+    "zincian": "zinc", "titaniferous": "titanium", "vanadiferous": "vanadium",
+    "uraniferous": "uranium", "thoriferous": "thorium", "lithian": "lithium",
+    "lithiferous": "lithium", "tungstiferous": "tungsten", "wolframiferous": "tungsten",
+    "molybdeniferous": "molybdenum", "chromiferous": "chromium", "bismuthiferous": "bismuth",
+    "beryllian": "beryllium", "cesian": "caesium", "caesian": "caesium",
+    "rubidian": "rubidium", "tantalian": "tantalum", "niobian": "niobium",
+    "germaniferous": "germanium", "boriferous": "boron", "baritic": "baryte",
+    "fluoritic": "fluorspar", "phosphatic": "phosphate rock",
+}
+"""A metal written as the adjective of its ore (``Argentiferous galena``: silver-bearing
+lead ore, read as lead alone and left out of a silver model; ``Vanadiferous magnetite``,
+``Lithian mica``: no commodity known)."""
+
+_OTHER_COMMODITIES: dict[str, str] = {
+    "gravel": "sand and gravel", "aggregate": "sand and gravel",
+    "aggregates": "sand and gravel", "stone": "stone", "marble": "stone",
+    "granite": "stone", "slate": "stone", "sandstone": "stone", "basalt": "stone",
+    "limestone": "limestone", "dolomite": "dolomite", "lime": "lime", "cement": "cement",
+    "clay": "clay", "clays": "clay", "bentonite": "clay", "oil": "oil and gas",
+    "petroleum": "oil and gas", "gas": "oil and gas", "bitumen": "oil and gas",
+    "peat": "peat", "geothermal": "geothermal", "gemstone": "gemstones",
+    "gemstones": "gemstones", "gem": "gemstones", "gems": "gemstones", "mica": "mica",
+    "talc": "talc", "soapstone": "talc", "asbestos": "asbestos",
+    "vermiculite": "vermiculite", "perlite": "perlite", "pumice": "pumice",
+    "diatomite": "diatomite", "zeolite": "zeolites", "zeolites": "zeolites",
+    "sodium": "soda ash", "soda": "soda ash", "trona": "soda ash", "garnet": "garnet",
+    "kyanite": "kyanite", "wollastonite": "wollastonite", "olivine": "olivine",
+}
+"""Commodities Prospect does not list (no model prospects for them) that mineral databases
+record, as whole words of a commodity cell: MRDS's ``Sand and Gravel, Construction``,
+``Stone, Crushed/Broken``, ``Clay``, ``Petroleum``, ``Gas, Natural``, ``Geothermal``
+named no commodity known, so its records were kept as occurrences of any model's mineral,
+and a county's extract where they were most records was not read as naming commodities
+at all (every record a positive, without a word). ``sand`` alone is not one (``mineral
+sands`` are titanium's and zirconium's)."""
+
+
+def _word_commodity(word: str) -> str | None:
+    """The commodity one lower-case word of a commodity cell names, listed or not (a
+    plural ``s`` dropped past three letters, so ``gas`` is no gallium)."""
+    from prospect.config.commodities import commodity_name
+
+    for each in (word, word[:-1] if len(word) > 3 and word.endswith("s") else None):
+        if each is None:
+            continue
+        found = (commodity_name(each) or _ORE_MINERALS.get(each) or _DATABASE_NAMES.get(each)
+                 or _ADJECTIVES.get(each) or _OTHER_COMMODITIES.get(each))
+        if found is not None:
+            return found
+    return None
+
 
 _SYMBOL_CHAIN = re.compile(r"(?<![\w-])[A-Z][a-z]?(?:-[A-Z][a-z]?)+(?![\w-])")
 """Chemical symbols in symbol case joined by hyphens (``Sn-W``, ``Li-B``, ``Cu-Au-Ag``)."""
@@ -652,18 +726,22 @@ def _commodities(cell: Any) -> set[str]:
         part = part.strip()
         if not part or not_determined(part):
             continue
-        whole = commodity_name(part) or _ORE_MINERALS.get(part.lower())
+        whole = (commodity_name(part) or _ORE_MINERALS.get(part.lower())
+                 or _DATABASE_NAMES.get(" ".join(re.split(r"[\s_-]+", part.lower()))))
         if whole is not None:
             out.add(whole)
             continue
         named: set[str] = set()  # (this part's: 'W-Sn, Li-Ta' lost its Li-Ta after W-Sn)
         # names of three letters too ('tin-tungsten' was tungsten alone, so a tin model left
         # it out as another commodity's); no symbols of two: 'of', 'as'
+        # and commodities Prospect does not list ('Sand and Gravel', 'Petroleum', 'Clay':
+        # kept as occurrences of any model's mineral) and metals written as adjectives
         for word in re.findall(r"[^\W\d_]{3,}", part.lower()):
-            found = commodity_name(word) or _ORE_MINERALS.get(word) or (
-                commodity_name(word[:-1]) if len(word) > 3 and word.endswith("s") else None)
+            found = _word_commodity(word)
             if found is not None:
                 named.add(found)
+        if _RARE_EARTH.search(part):
+            named.add("rare earths")
         if "-" in part and not named:  # symbols joined by hyphens (MRDS's 'Li-Be-Ta')
             named.update(c for c in map(commodity_name, part.split("-")) if c is not None)
         # symbols in symbol case joined by hyphens, one letter too ('Sn-W greisen' was tin
@@ -1359,7 +1437,10 @@ def _above_limits_as_limits(frame: pd.DataFrame, column: str, path: Path,
     none = np.zeros(len(frame), bool)
     if pd.api.types.is_numeric_dtype(cells.dtype):
         return frame, none
-    text = cells.map(lambda c: c if isinstance(c, str) else "")
+    from prospect.io.points import above_written
+
+    # the USGS qualifier's 'G(10000)' too (it was missing, "write numbers only")
+    text = cells.map(lambda c: above_written(c) if isinstance(c, str) else "")
     found = text.str.extract(_ABOVE_LIMIT.pattern, expand=False)
     hit = text.str.fullmatch(_ABOVE_LIMIT.pattern).fillna(False).to_numpy(bool)
     if not hit.any():
@@ -1369,7 +1450,7 @@ def _above_limits_as_limits(frame: pd.DataFrame, column: str, path: Path,
     warnings.warn(DataWarning(
         f"{path}: {len(at)} grade(s) in column {column!r} are above an upper limit of "
         f"determination ({what}{'s' if len(at) > 1 else ''} {shown}; e.g. "
-        f"{text.iloc[int(at[0])].strip()!r}): each is read as its limit, the least it is, "
+        f"{str(cells.iloc[int(at[0])]).strip()!r}): each is read as its limit, the least it is, "
         "so it is a positive wherever the threshold (model.labels.threshold) is at most "
         "the limit (and undecided, left out, where it is above: it may lie either side); "
         "give the re-assayed grades to tell them apart"), stacklevel=5)

@@ -157,15 +157,17 @@ def test_a_commodity_cell_naming_the_mineral_keeps_its_record(
 
 
 def test_control_cells_of_other_commodities_are_left_out(tmp_path: Path) -> None:
-    """Control: ``Cu-Au porphyry``, ``gas`` (no commodity known: kept, said), ``Type-A``
-    in a tin model: the copper-gold record left out as before."""
+    """Control: ``Cu-Au porphyry``, ``gas`` (no gallium: oil and gas since round 45, left
+    out), ``Type-A`` (no commodity known: kept, said) in a tin model: the copper-gold
+    record left out as before."""
     cells = ["Cu-Au porphyry", "gas", "Type-A"] + ["tin"] * 5
     labels, said, error = _labels(tmp_path / "occ.csv", _table("commodity", cells),
                                   mineral="tin")
     assert error is None and labels is not None, error
-    assert labels.n_positive == 7, (labels.counts, said)
+    assert labels.n_positive == 6, (labels.counts, said)
     left = [s for s in said if OTHER in s]
-    assert len(left) == 1 and "1 of 8" in left[0] and "'gas'" in left[0], left
+    assert len(left) == 1 and "2 of 8" in left[0] and "oil and gas 1" in left[0], left
+    assert "gallium" not in left[0] and "'Type-A'" in left[0], left
 
 
 MRDS = [("Lithium", "", ""), ("Copper", "Gold", ""), ("Gold", "Silver", ""),
