@@ -612,7 +612,16 @@ _LAYER_NAMES: tuple[tuple[re.Pattern[str], str | None, str], ...] = (
      "the pixel_qa flags of the ESPA Collection 1 product, whose bits are not Collection "
      "2's QA_PIXEL flags (bit 1 is clear, bit 5 cloud; no kind reads them); use the "
      "scene's Collection 2 product"),
+    (re.compile(r"(?:^|_)PIXELQA$", re.IGNORECASE), None,
+     "the PIXELQA flags of a Landsat Collection 1 ARD tile (ESPA's pixel_qa bits, not "
+     "Collection 2's QA_PIXEL flags: bit 1 is clear, bit 5 cloud; no kind reads them); "
+     "use the tile's Collection 2 ARD product and its QA_PIXEL"),
+    (re.compile(r"(?:^|_)(?:LINEAGEQA|QA_LINEAGE)$", re.IGNORECASE), None,
+     "the lineage layer of a Landsat ARD tile (which scene each pixel was taken from: "
+     "scene indices, not cloud classes or flags); use the tile's QA_PIXEL (Collection 2) "
+     "with 'kind: qa_pixel'"),
     (re.compile(r"(?:^|_)(?:cfmask_conf|QA_RADSAT|radsat_qa|SR_QA_AEROSOL|sr_aerosol|"
+                r"RADSATQA|SRAEROSOLQA|SRCLOUDQA|"
                 r"SR_CLOUD_QA|sr_cloud_qa|ST_QA|MSK_CLDPRB(?:_\d{2}m)?|CLD_\d{2}m|"
                 r"MSK_SNWPRB(?:_\d{2}m)?|SNW_\d{2}m|AOT_\d{2}m|WVP_\d{2}m|"
                 r"MSK_QUALIT_B\d[\dA])$", re.IGNORECASE),
@@ -672,15 +681,15 @@ def foreign_name(kind: str, path: str) -> str | None:
     1 ``pixel_qa`` or a cloud-probability or saturation layer read as any kind
     (:func:`name_kind`)."""
     stem = PurePosixPath(str(path)).name.split(".")[0]
+    named = name_kind(path)  # what the name shows first: a Collection 1 pixel_qa is no BQA
+    if named is not None and named[0] != kind:
+        own, what = named
+        return (f"its name shows {what}" + (f", which kind {own!r} reads, not {kind!r}"
+                                            if own is not None else ""))
     if kind == "qa_pixel" and (stem.upper().endswith("BQA") or _COLLECTION_1.search(stem)):
         return ("it is a Landsat Collection 1 quality band (BQA), whose bits are not "
                 "Collection 2's QA_PIXEL flags; use the scene's Collection 2 product")
-    named = name_kind(path)
-    if named is None or named[0] == kind:
-        return None
-    own, what = named
-    return (f"its name shows {what}" + (f", which kind {own!r} reads, not {kind!r}"
-                                        if own is not None else ""))
+    return None
 
 
 _CODED_LAYERS: tuple[tuple[re.Pattern[str], str | None, str], ...] = tuple(
@@ -689,12 +698,16 @@ _CODED_LAYERS: tuple[tuple[re.Pattern[str], str | None, str], ...] = tuple(
         (r"SCL(?:_\d{2}m)?", "scl", "Sentinel-2's scene classification (SCL: class codes)"),
         (r"QA_PIXEL", "qa_pixel", "Landsat Collection 2's QA_PIXEL (bit flags)"),
         (r"cfmask", "cfmask", "ESPA's CFmask (class codes)"),
-        (r"QA_RADSAT|radsat_qa", None, "Landsat's saturation layer (QA_RADSAT: bit flags)"),
-        (r"SR_QA_AEROSOL|sr_aerosol", None,
+        (r"QA_RADSAT|radsat_qa|RADSATQA", None,
+         "Landsat's saturation layer (QA_RADSAT: bit flags)"),
+        (r"SR_QA_AEROSOL|sr_aerosol|SRAEROSOLQA", None,
          "Landsat 8-9's aerosol quality layer (SR_QA_AEROSOL: bit flags)"),
-        (r"SR_CLOUD_QA|sr_cloud_qa", None, "Landsat 4-7's SR_CLOUD_QA (bit flags)"),
+        (r"SR_CLOUD_QA|sr_cloud_qa|SRCLOUDQA", None, "Landsat 4-7's SR_CLOUD_QA (bit flags)"),
         (r"cfmask_conf", None, "ESPA's CFmask confidence (class codes)"),
         (r"pixel_qa", None, "ESPA's pixel_qa (bit flags)"),
+        (r"PIXELQA", None, "a Landsat Collection 1 ARD tile's PIXELQA (bit flags)"),
+        (r"QA_LINEAGE|LINEAGEQA", None,
+         "a Landsat ARD tile's lineage layer (QA_LINEAGE: scene indices)"),
         (r"BQA", None, "Landsat Collection 1's quality band (BQA: bit flags)"),
         (r"MSK_CLASSI_B00", None, "Sentinel-2 Level-1C's cloud flags (MSK_CLASSI)"),
         (r"MSK_QUALIT_B\d[\dA]", None, "Sentinel-2's pixel quality flags (MSK_QUALIT)"),

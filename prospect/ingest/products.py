@@ -41,6 +41,7 @@ from prospect.ingest.landsat import (
     landsat_id,
     read_mtl,
 )
+from prospect.ingest.layers import unit_shift
 from prospect.ingest.sentinel2 import S2_WORDS, read_sentinel2, s2_file_date
 
 if TYPE_CHECKING:
@@ -463,12 +464,10 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
         if _other_units(source, cal):
             _relabel(source, var, file, stated_by, cal)
         return cal.scale, cal.offset
-    if given_scale and math.isclose(s, cal.scale, rel_tol=1e-6) and given_offset and \
-            "units" in source.model_fields_set:
-        if _whole_offset(o, cal.offset, cal.units, source.units):
-            return cal.scale, o  # the product's formula in the new units ('offset: -124.15')
-        if _zero_shift(o, cal.units, source.units):
-            return cal.scale, cal.offset + o  # the product's, and the zero's shift
+    converted = _temperature_scale(source, var, file, f"calibrated by {stated_by}",
+                                   cal.scale, cal.offset, cal.units)
+    if converted is not None:  # a temperature in another scale, in one of its forms
+        return converted
     converts = ("units" in source.model_fields_set
                 and _unit_word(source.units) != _unit_word(cal.units)
                 and not (given_scale and (abs(s) < DN_FACTOR
@@ -586,14 +585,10 @@ def _unstated(source: RasterSource, var: str, file: str, stated_by: str, ignore:
             + (f" and 'offset: {b:g}'" if b else "") + " in the source (or items that "
             "state raster:bands scale and offset)")
     same = math.isclose(s, a, rel_tol=1e-6)
-    shift = ZERO_SHIFTS.get((_unit_word(cal.units), _unit_word(source.units)))
-    if same and o != 0.0 and shift is not None and "units" in source.model_fields_set:
-        # the product's scale and a temperature's other zero: the whole offset of the
-        # product's guide ('offset: -124.15', 149 - 273.15) or the shift alone (-273.15)
-        if _whole_offset(o, b, cal.units, source.units):
-            return s * cal.scale, o
-        if _zero_shift(o, cal.units, source.units):
-            return s * cal.scale, b + o
+    converted = _temperature_scale(source, var, file,
+                                   f"defined by {stated_by.split(' (')[0]}", a, b, cal.units)
+    if converted is not None:  # a temperature in another scale, in one of its forms
+        return converted[0] * cal.scale, converted[1]
     if same and _other_units(source, cal):
         _relabel(source, var, file, stated_by, dataclasses.replace(cal, scale=a, offset=b))
     item = stated_by.split(" (")[0]
@@ -624,30 +619,89 @@ def _unstated(source: RasterSource, var: str, file: str, stated_by: str, ignore:
     return s * cal.scale, expected
 
 
-ZERO_SHIFTS = {("k", "degc"): -273.15, ("degc", "k"): 273.15}
-"""The shift of a temperature's zero from the product's units to a config's (as
-:func:`_unit_word` spells them): 0 K is -273.15 degC."""
+def _whole_offset(scale: float, offset: float, product_scale: float, product_offset: float,
+                  product_units: str, units: str) -> bool:
+    """Whether a config's ``scale:`` and ``offset:`` under other ``units:`` are the whole
+    formula, the product's calibration and the change of temperature scale in one
+    (:func:`~prospect.ingest.layers.unit_shift`'s ``(k, c)``: ``scale = product scale x
+    k``, ``offset = product offset x k + c``), as a product's guide writes the conversion:
+    USGS's Collection 2 ``ST_B10`` in degrees Celsius is ``0.00341802 x DN + 149.0 -
+    273.15``, so ``scale: 0.00341802, offset: -124.15, units: degC``; in degrees
+    Fahrenheit ``scale: 0.00615244, offset: -191.47, units: degF``.
+
+    The degC offset was taken for the shift alone and the product's 149 added once more (a
+    surface of 26.2 degC read 175.2 degC); the degF pair, whose scale is not the product's,
+    was taken for a factor on the product's values (79.2 degF read 347.4, or -189.6 over
+    an item stating ``raster:bands`` in kelvin), exit 0: only K <-> degC had a zero. A
+    shift alone (``offset: -273.15``) is not whole unless the product's own offset is 0,
+    where the two are one."""
+    pair = unit_shift(product_units, units) if product_units and units else None
+    if pair is None:
+        return False
+    k, c = pair
+    return (math.isclose(scale, product_scale * k, rel_tol=1e-4)
+            and math.isclose(offset, product_offset * k + c, rel_tol=1e-4, abs_tol=0.01))
 
 
-def _whole_offset(offset: float, product_offset: float, product_units: str,
-                  units: str) -> bool:
-    """Whether a config's ``offset:`` under other ``units:`` is the whole offset, the
-    product's (at the config's scale) and the shift of the units' zero together, as a
-    product's guide writes the conversion: USGS's Collection 2 ``ST_B10`` in degrees
-    Celsius is ``0.00341802 x DN + 149.0 - 273.15``, so ``scale: 0.00341802, offset:
-    -124.15, units: degC``. It was taken for the shift alone and the product's 149 added
-    once more: a surface of 26.2 degC read 175.2 degC, exit 0. A shift alone (``offset:
-    -273.15``) is not whole (the product's own offset is 0, or it is another number)."""
-    shift = ZERO_SHIFTS.get((_unit_word(product_units), _unit_word(units)))
-    return (shift is not None and product_offset != 0.0
-            and math.isclose(offset, product_offset + shift, rel_tol=1e-6, abs_tol=1e-6))
+def _temperature_scale(source: RasterSource, var: str, file: str, what: str,
+                       product_scale: float, product_offset: float,
+                       product_units: str) -> tuple[float, float] | None:
+    """``(scale, offset)`` from DNs to a temperature the config reads in another scale than
+    the product's (``units: degC`` or ``degF`` on a product in ``K``...), where its
+    ``scale:`` and ``offset:`` are one of the conversion's forms: the whole formula
+    (:func:`_whole_offset`), the conversion alone after the product's calibration
+    (:func:`~prospect.ingest.layers.unit_shift`'s pair: ``scale: 1.8, offset: -459.67``
+    from K to degF), or the zero's shift alone (``offset: -273.15``, with or without the
+    product's scale); ``None`` where the units are not two temperature scales, or no
+    ``scale:`` or ``offset:`` is given.
+
+    Any other pair was applied as a change of units without a word: ``scale: 1.8,
+    offset: 32`` (degC to degF) on a product in K read 79.2 degF as 570.9, ``offset:
+    273.15`` (the sign the other way round) read 26.2 degC as 572.5, ``offset: 32, units:
+    degF`` over an item stating ``raster:bands`` in K 331.4, exit 0.
+
+    Raises
+    ------
+    ConfigError
+        A pair that is none of these forms, naming the band's file, both scales and the
+        pairs to give.
+    """
+    s, o = source.scale, source.offset
+    if "units" not in source.model_fields_set or (s, o) == (1.0, 0.0) or not product_units:
+        return None
+    pair = unit_shift(product_units, source.units)
+    if pair is None:
+        return None
+    k, c = pair
+    a, b = product_scale, product_offset
+    if _whole_offset(s, o, a, b, product_units, source.units):
+        return s, o  # the product's formula in the new units ('offset: -124.15')
+    if math.isclose(s, k, rel_tol=1e-3) and math.isclose(o, c, rel_tol=1e-3, abs_tol=0.01):
+        return s * a, s * b + o  # the conversion after the product's, to the config's digits
+    if k == 1.0 and math.isclose(s, a, rel_tol=1e-6) and \
+            math.isclose(o, c, rel_tol=1e-3, abs_tol=0.01):
+        return a, b + o  # the product's, and the zero's shift
+    given = " and ".join(f"'{key}: {v:g}'" for key, v, g in (
+        ("scale", s, s != 1.0), ("offset", o, o != 0.0)) if g)
+    raise ConfigError(
+        f"source {source.name!r}, band {var!r}: {Path(file).name} is {what} in "
+        f"{product_units!r} ({dn_formula(a, b)}), and {source.units} = {product_units}"
+        + ("" if k == 1.0 else f" x {k:.6g}") + f" {'-' if c < 0 else '+'} {abs(c):.6g}, "
+        f"but the config's {given} under "
+        f"'units: {source.units}' is no such conversion, so every value would be read "
+        "wrong; give " + ("" if k == 1.0 else f"'scale: {k:.6g}' and ")
+        + f"'offset: {c:.6g}' (the conversion, after the product's calibration), or "
+        f"'scale: {a * k:.6g}' and 'offset: {b * k + c:.6g}' "
+        f"(the product's formula in {source.units}), or leave 'units:' out to read "
+        f"{product_units}")
 
 
 def _zero_shift(offset: float, product_units: str, units: str) -> bool:
     """Whether ``offset`` is the shift of a temperature's zero from the product's units to
-    a config's (``offset: -273.15`` from K to degC: :data:`ZERO_SHIFTS`)."""
-    shift = ZERO_SHIFTS.get((_unit_word(product_units), _unit_word(units)))
-    return shift is not None and math.isclose(offset, shift, rel_tol=1e-6)
+    a config's, alone (``offset: -273.15`` from K to degC; between scales of one degree's
+    size only: degrees Fahrenheit need a factor as well, :func:`_whole_offset`)."""
+    pair = unit_shift(product_units, units) if product_units and units else None
+    return pair is not None and pair[0] == 1.0 and math.isclose(offset, pair[1], rel_tol=1e-6)
 
 
 def _other_units(source: RasterSource, cal: BandCalibration) -> bool:
@@ -1361,13 +1415,17 @@ def _by_name(source: RasterSource, var: str, file: str, named: NamedProduct,
             o == 0.0 or math.isclose(o, (b or 0.0), rel_tol=1e-6, abs_tol=1e-9)):
         _relabel(source, var, file, f"its name ({named.what})",
                  BandCalibration(a, b or 0.0, named.quantity, named.units))
+    converted = _temperature_scale(source, var, file, named.what, a, b or 0.0, named.units) \
+        if converts else None
+    if converted is not None:  # a temperature in another scale, in one of its forms
+        return converted
     if converts and s != 1.0:  # a change of units of the product's quantity, said
         if abs(s) >= 1.0:  # a factor on the product's values ('scale: 100' for percent)
             return s * a, s * (b or 0.0) + o
         # a factor on the DNs ('scale: 0.00275' for percent), the product's offset at it,
         # and a shift of the units' zero if given ('offset: -273.15' for degrees C)
         at = (b or 0.0) * s / a
-        if _whole_offset(o, at, named.units, source.units):
+        if _whole_offset(s, o, a, b or 0.0, named.units, source.units):
             return s, o  # the product's offset and the shift in one ('offset: -124.15')
         return s, at + (0.0 if math.isclose(o, at, rel_tol=1e-6, abs_tol=1e-9) else o)
     what = f"value = {a:g} x DN" + (f" {'-' if b < 0 else '+'} {abs(b):g}" if b else

@@ -732,10 +732,13 @@ def _product(item: pystac.Item, *, by_id: bool = True) -> str | None:
     correction = str(props.get("landsat:correction") or "").upper()
     if "hls" in collection:
         return None  # Harmonized Landsat Sentinel-2: NASA's own product, not ESA's or USGS's
-    if correction.startswith("L2") or "c2-l2" in collection or "c2l2" in collection:
+    if correction.startswith("L2") or "c2-l2" in collection or "c2l2" in collection or \
+            _LANDSAT_ARD_L2.search(collection):
         return "landsat-l2"
     if correction.startswith("L1") or "c2-l1" in collection or "c2l1" in collection:
         return "landsat-l1"
+    if by_id and _LANDSAT_ARD_L2_ID.match(str(item.id)):
+        return "landsat-l2"  # LC08_CU_003009_20190718_20190801_02_SR: a Collection 2 ARD tile's
     ident = landsat_id(str(item.id)) if by_id else None  # LC08_L2SP_..._02_T1: USGS's
     if ident is not None and ident.level is not None and \
             str(item.id).upper().startswith(ident.text.upper()):
@@ -755,6 +758,20 @@ def _product(item: pystac.Item, *, by_id: bool = True) -> str | None:
         return "sentinel-2"
     return None
 
+
+_LANDSAT_ARD_L2 = re.compile(r"c2[-_]?ard[-_](?:sr|st)\b")
+"""USGS's STAC collections of Landsat Collection 2 U.S. ARD surface reflectance and
+temperature (``landsat-c2ard-sr``, ``landsat-c2ard-st``), whose DNs are Collection 2
+Level-2's (2.75e-5 x DN - 0.2; 0.00341802 x DN + 149 K). They were of no product: an item
+whose file is not named as the product's (a copy renamed ``red.tif``) went in as DNs
+(20000 labelled reflectance) without a ``scale:``, and with ``scale: 2.75e-5`` alone lost
+its -0.2 (0.55 for 0.35), exit 0; their ``raster:bands`` were not checked. The
+top-of-atmosphere and brightness temperature tiles (``-ta``, ``-bt``) are not these."""
+
+_LANDSAT_ARD_L2_ID = re.compile(r"^L[CEOT]0\d_(?:CU|AK|HI)_\d{6}_\d{8}_\d{8}_02_(?:SR|ST)$",
+                                re.IGNORECASE)
+"""A Collection 2 U.S. ARD tile's surface reflectance or temperature item id in USGS's
+STAC (``LC08_CU_003009_20190718_20190801_02_SR``)."""
 
 _LANDSAT_L2_NAME = re.compile(r"^(?:SR|ST)_B\d{1,2}$", re.IGNORECASE)
 """A band's name in Landsat Collection 2 Level-2 alone (``SR_B4``, ``ST_B10``)."""
