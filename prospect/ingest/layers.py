@@ -17,8 +17,8 @@ from prospect.grid import ChunkWindow, RegionGrid
 from prospect.io.files import file_sha256
 from prospect.redact import redact_tree
 
-__all__ = ["Layer", "distance_units", "provenance_json", "unit_factor", "unit_key",
-           "unit_shift"]
+__all__ = ["Layer", "distance_units", "height_datum", "provenance_json", "unit_factor",
+           "unit_key", "unit_shift"]
 
 
 _UNIT_WORDS: dict[str, str] = {
@@ -225,15 +225,62 @@ _TEN_POWER = re.compile(
 superscripts already read as ``10-3``), ``10**-5``, ``1e-3``, a word of its own."""
 HEIGHT_ABOVE_DATUM = re.compile(
     r"(?P<unit>m|metres?|meters?|ft|feet|foot|ftus)\.?(?:(?=[\s(\[])|(?=(?:aod|odn|asl|amsl|"
-    r"msl|ahd|nap|nn|nhn)\b))\s*(?:above\s+|a\.?\s*|\u00fc\.?\s*)?[(\[]?\s*"
+    r"msl|ahd|nap|nn|nhn|hae)\b)|(?=a\.\s*(?:m\.?\s*)?s\.?\s*l\b)|(?=m\.\s*s\.?\s*l\b))"
+    r"\s*(?:above\s+(?:the\s+)?|a\.?\s*|\u00fc\.?\s*)?[(\[]?\s*"
     r"(?P<datum>odn|aod|nn|nhn|dhhn\s*\d*|navd\s*88|ngvd\s*29|egm\s*\d+|msl|amsl|ahd|nap|"
+    r"hae|ellipsoid(?:al)?|wgs\s*-?\s*84|grs\s*-?\s*80|"
     r"lat|cd|asl|ngf|ign\s*69|nzvd\s*2016|cgvd\s*\d+|evrf\s*\d*|s\.?\s*l\.?|"
     r"m\.?\s*s\.?\s*l\.?|(?:mean\s+)?sea\s+level)\s*[)\]]?", re.IGNORECASE)
 """A height unit followed by its vertical datum's name (a DEM's band: ``m ODN`` and
 ``mAOD`` in Britain, ``m NN``/``m ü. NHN`` in Germany, ``ft NAVD88`` in the US, ``m
-EGM96``, ``m (MSL)``, ``m AHD``, ``m NAP``): the datum is a CRS's, not a unit's, so the
-unit is the length alone (:func:`unit_key`, and the model check's
+EGM96``, ``m (MSL)``, ``m AHD``, ``m NAP``; with dots and no space, ``m.a.s.l.`` and
+``m.a.m.s.l.``, as spreadsheets and older survey exports write it; above the ellipsoid,
+``m HAE``, ``m ellipsoidal``, ``m WGS84``, as LiDAR and GNSS surveys write it): the datum is a
+CRS's, not a unit's, so the unit is the length alone (:func:`unit_key`, and the model check's
 :func:`prospect.registry.units.canonical_units`)."""
+_SEA_LEVEL = frozenset({"asl", "amsl", "msl", "sl", "sealevel", "meansealevel"})
+"""Datums named only as "sea level" (``m a.s.l.``, ``m MSL``): no realisation is said,
+so they are taken for any named one."""
+_DATUM_NAMES: dict[str, str] = {
+    "aod": "ODN", "odn": "ODN", "nhn": "DHHN92", "dhhn92": "DHHN92", "dhhn": "DHHN92",
+    "nn": "NN", "dhhn85": "NN", "dhhn2016": "DHHN2016", "navd88": "NAVD88",
+    "ngvd29": "NGVD29", "ahd": "AHD", "nap": "NAP", "lat": "LAT", "cd": "CD", "ngf": "NGF",
+    "ign69": "IGN69", "nzvd2016": "NZVD2016",
+}
+"""A datum's name in :data:`HEIGHT_ABOVE_DATUM` (lower case, no spaces or dots) -> one
+spelling (Ordnance Datum Newlyn is also written ``AOD``, above ordnance datum; Germany's
+``NHN`` heights are DHHN92's); others (``EGM96``, ``CGVD2013``, ``EVRF2007``) are
+written in capitals."""
+VERTICAL_DATUM_EPSG: dict[str, int] = {
+    "ODN": 5701, "NAVD88": 5703, "NAP": 5709, "AHD": 5711, "EGM96": 5773,
+    "EGM2008": 3855, "DHHN92": 5783, "NN": 5784, "DHHN2016": 7837, "IGN69": 5720,
+    "NZVD2016": 7839, "CGVD2013": 6647, "CGVD28": 5713, "EVRF2007": 5621, "EVRF2000": 5730,
+}
+"""EPSG codes of the vertical CRSs of :func:`height_datum`'s datums (the heights'
+``gdalwarp -s_srs``/``-t_srs`` after a ``+``)."""
+
+
+def height_datum(units: str) -> str | None:
+    """The vertical datum a height's units name (``m ODN`` and ``mAOD``: ``ODN``; ``ft
+    NAVD88``: ``NAVD88``; ``m EGM96``: ``EGM96``), in one spelling; ``None`` where none
+    is named or only "sea level" (``m a.s.l.``, ``m MSL``).
+
+    Parameters
+    ----------
+    units
+        A band's units string.
+    """
+    height = HEIGHT_ABOVE_DATUM.fullmatch(units.strip())
+    if height is None:
+        return None
+    name = re.sub(r"[\s.-]+", "", height["datum"]).lower()
+    if name in _SEA_LEVEL or name in ("wgs84", "grs80"):
+        return None  # no realisation; WGS 84's heights may be EGM96's (SRTM's, loosely)
+    if name in ("hae", "ellipsoid", "ellipsoidal"):
+        return "ellipsoid"
+    return _DATUM_NAMES.get(name, name.upper())
+
+
 _GLOSSED = re.compile(r"(?P<unit>[^()\[\]]*[^\s()\[\]/*^.\u00b7])\s*"
                       r"[(\[]\s*(?P<gloss>[^()\[\]]+?)\s*[)\]]")
 """A unit followed by its name or symbol in brackets, as survey grids and NetCDF files
@@ -259,7 +306,7 @@ def unit_key(units: str) -> tuple[tuple[str, int], ...] | str:
     :data:`HEIGHT_ABOVE_DATUM`) is its length."""
     height = HEIGHT_ABOVE_DATUM.fullmatch(units.strip())
     if height is not None:  # ``m ODN``, ``ft NAVD88``: the length
-        return unit_key(height["unit"])
+        return unit_key(height["unit"].lower())  # ``M.A.S.L.``: metres, not mega
     glossed = _GLOSSED.fullmatch(units.strip())
     if glossed is not None:
         unit, gloss = unit_key(glossed["unit"]), unit_key(glossed["gloss"])
@@ -280,6 +327,10 @@ def unit_key(units: str) -> tuple[tuple[str, int], ...] | str:
     # grids write them), and kelvin with a degree sign (``°K``, as before 1968)
     text = text.replace("\u2103", "degC").replace("\u2109", "degF")
     text = re.sub(r"[\u00b0\u00ba]\s*K\b", "K", text)
+    # the degree as a spreadsheet types it where no ``°`` is at hand: an abbreviation's
+    # dot (``deg. C``, ``Deg.F``) or a small letter o (``oC``, ``o F``, ``W/m/oC``)
+    text = re.sub(r"\b[Dd][Ee][Gg]\.\s*([CFcf])\b", r"deg\1", text)
+    text = re.sub(r"(?<![A-Za-z])o\s?([CF])\b", r"deg\1", text)
     text = re.sub(r"[\u00b0\u00ba]\s*([CFcf])\b", r"deg\1", text).translate(_SUPERSCRIPTS)
     word = _CASED_WORDS.get(text) or _UNIT_WORDS.get(re.sub(r"[\s_]+", "", text).lower())
     if word is not None:

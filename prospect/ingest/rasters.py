@@ -32,7 +32,14 @@ from prospect.indices.bands import load_sensor
 from prospect.ingest.cloudmask import drop_names
 from prospect.ingest.fills import stands_apart
 from prospect.ingest.landsat import BandCalibration, Saturation, landsat_id, slc_off_fill
-from prospect.ingest.layers import Layer, unit_factor, unit_key, unit_shift
+from prospect.ingest.layers import (
+    VERTICAL_DATUM_EPSG,
+    Layer,
+    height_datum,
+    unit_factor,
+    unit_key,
+    unit_shift,
+)
 from prospect.ingest.masked import (
     SceneMask,
     check_clear_cover,
@@ -434,6 +441,73 @@ def _check_sheet_units(source: RasterSource, var: str, path: str, stated: str,
         f"{first[1]!r}, {path} {stated!r}; one layer holds one unit, and no value is "
         f"converted, so the cube would mix them under one label; {convert}, or ingest "
         "them as sources of their own")
+
+
+def _sheet_datum(stated: str, crs: str) -> tuple[str, str, int | None] | None:
+    """The vertical datum of a file's heights: the one its band's units name (``m ODN``:
+    :func:`height_datum`), else its compound CRS's vertical CRS (``EPSG:32619+5773``); as
+    (the datum, what says it, the vertical CRS's EPSG code if known), or ``None``."""
+    datum = height_datum(stated) if stated else None
+    if datum is not None:
+        return datum, repr(stated), VERTICAL_DATUM_EPSG.get(datum)
+    if "COMPOUNDCRS" not in crs.upper() and "COMPD_CS" not in crs.upper():
+        return None
+    try:
+        from pyproj import CRS
+
+        vertical = CRS.from_user_input(crs).sub_crs_list[1]
+        code = vertical.to_epsg()
+    except Exception:  # not read: the horizontal CRS's checks say why
+        return None
+    names = {epsg: name for name, epsg in VERTICAL_DATUM_EPSG.items()}
+    name = names.get(code) if code is not None else None
+    if name is None:  # ``NAVD88 height (ftUS)``: NAVD88
+        name = re.sub(r"\s+height\b.*$", "", vertical.name).strip() or vertical.name
+    return name, f"vertical CRS {vertical.name!r}", code
+
+
+def _check_sheet_datums(source: RasterSource, var: str, path: str, stated: str, crs: str,
+                        seen: dict[str, tuple[str, str, str, int | None]]) -> None:
+    """Refuse the files of one variable (a DEM mosaic's sheets) whose heights are above
+    two vertical datums, as their units say (``m ODN`` beside ``m EGM96``, ``m HAE`` beside
+    ``m EGM96``) or their compound CRSs (``+5703``, NAVD88, beside ``+5773``, EGM96): one
+    unit, so :func:`_check_sheet_units` and the config's ``units:`` took them for one
+    layer, and a place's heights differ between datums (by a metre between geoids, tens of
+    metres above the ellipsoid): the mosaic stepped at the seam, exit 0, without a word.
+    A datum named only as sea level (``m a.s.l.``) is any datum. ``seen`` holds the first
+    file saying a datum of each variable: (file, what says it, the datum, its EPSG)."""
+    found = _sheet_datum(stated, crs)
+    if found is None:
+        return
+    datum, said, have = found
+    first = seen.setdefault(var, (path, said, datum, have))
+    if first[2] == datum:
+        return
+    want = first[3]
+    horizontal: int | None = None
+    try:
+        from pyproj import CRS
+
+        parsed = CRS.from_user_input(crs)
+        horizontal = (parsed.sub_crs_list[0] if parsed.is_compound else parsed).to_epsg()
+    except Exception:  # no code to give: the command is said in words
+        horizontal = None
+    name = Path(path).name
+    made = shlex.quote(f"{Path(path).stem}_{first[2]}.tif")
+    units = first[1][1:-1] if height_datum(first[1][1:-1]) else ""  # the units said it
+    relabel = f", then gdal_edit.py -units {shlex.quote(units)} on it" if units else ""
+    command = (f"gdalwarp -s_srs EPSG:{horizontal}+{have} -t_srs EPSG:{horizontal}+{want} "
+               f"{shlex.quote(name)} {made}{relabel}"
+               if None not in (have, want, horizontal) else
+               f"transform {name}'s heights to "
+               f"{'the ellipsoid' if first[2] == 'ellipsoid' else first[2]} (gdalwarp with "
+               "-s_srs and -t_srs naming the two vertical CRSs)")
+    raise DataError(
+        f"source {source.name!r}: its files of {var!r} hold heights above other vertical "
+        f"datums: {first[0]} {first[1]} ({first[2]}), {path} {said} ({datum}); a "
+        "place's height differs between datums and no value is converted, so the layer "
+        f"would step at the sheets' seams; {command}, or ingest them as sources of their "
+        "own")
 
 
 def _warn_unstated_sheets(source: RasterSource, var: str, said: tuple[str, str],
@@ -1679,6 +1753,7 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
     told: set[str] = set()  # units files stated that were warned of (once each: a mosaic)
     told_nodata: set[tuple[str, str]] = set()  # fills that disagreed, warned of once
     sheet_units: dict[str, tuple[str, str]] = {}  # variable -> (file, the units it states)
+    sheet_datums: dict[str, tuple[str, str, str, int | None]] = {}  # variable -> datum's
     said_by: dict[str, tuple[str, str]] = {}  # variable -> (file, the unit it gave)
     unstated: dict[str, list[str]] = {}  # variable -> its files that state no unit
     quantities: dict[str, str] = {}
@@ -1752,6 +1827,8 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
             unit = source.units
             said = False  # whether the unit is the file's (its band's, CRS's, product's)
             stated = info.band_units(band)  # the file's own (a NetCDF's 'units')
+            # heights above two datums (their units', their CRSs'): one unit, not one layer
+            _check_sheet_datums(source, var, path, stated, info.crs, sheet_datums)
             if stated and (source.scale, source.offset) == (1.0, 0.0):
                 if "units" not in source.model_fields_set:
                     unit, said = stated, True

@@ -72,9 +72,10 @@ _SPELLINGS: dict[str, str] = {
                      "ωm", "ω-m", "ω.m"), "ohm m"),
     **dict.fromkeys(("deg c", "degrees c", "degree c", "° c", "degrees celsius",
                      "degree celsius", "deg celsius", "degrees centigrade",
-                     "degree centigrade", "centigrade"), "degC"),
+                     "degree centigrade", "centigrade", "deg. c", "deg.c"), "degC"),
     **dict.fromkeys(("degrees kelvin", "degree kelvin", "deg k"), "K"),
-    **dict.fromkeys(("degrees fahrenheit", "degree fahrenheit", "deg f"), "degF"),
+    **dict.fromkeys(("degrees fahrenheit", "degree fahrenheit", "deg f", "deg. f", "deg.f"),
+                    "degF"),
     # thermal conductivity as logging and laboratory tables write it (W/m.K is read
     # W/(m K), as ingest reads it, not UDUNITS-2's (W/m) K, which measures nothing)
     **dict.fromkeys(("w/mk", "w/m.k", "w/m·k", "w/m k", "w/m-k", "w/m*k", "w m-1 k-1",
@@ -241,7 +242,8 @@ def canonical_units(units: object) -> Canonical | None:
 
     height = HEIGHT_ABOVE_DATUM.fullmatch(text)
     if height is not None:  # a height above a named datum (``m ODN``, ``ft NAVD88``)
-        text = height["unit"]
+        unit = height["unit"].lower()  # ``M.A.S.L.``: metres, not mega
+        text = "ftUS" if unit == "ftus" else unit
     try:
         factor, powers = _parse(text)
     except (ValueError, ArithmeticError, RecursionError):  # _Unreadable is a ValueError
@@ -252,9 +254,11 @@ def canonical_units(units: object) -> Canonical | None:
 
 
 _EXPORT_CASES: dict[str, str] = {"NT": "nT", "MGAL": "mGal", "MGALS": "mGal",
-                                 "UGAL": "µGal", "FT": "ft", "Ft": "ft"}
+                                 "UGAL": "µGal", "FT": "ft", "Ft": "ft",
+                                 "oC": "degC", "o C": "degC", "oF": "degF", "o F": "degF"}
 """Whole units strings in capitals as survey exports write them (Geosoft grids' ``NT``
-and ``MGAL``, a DEM's ``FT``), which no other unit is spelt as; ingest reads them as
+and ``MGAL``, a DEM's ``FT``; a spreadsheet's ``oC``, the degree as a small letter
+o), which no other unit is spelt as; ingest reads them as
 their unit (:func:`prospect.ingest.layers.unit_key`) and records them as written."""
 
 _EXPORT_WORDS: dict[str, str] = {
