@@ -382,8 +382,10 @@ _DEPOSIT_TYPES: dict[str, frozenset[str]] = {
     "NYF": frozenset({"niobium", "yttrium", "fluorspar"}),  # niobium-yttrium-fluorine
     "IOCG": frozenset({"iron", "copper", "gold"}),  # iron oxide-copper-gold
     "MVT": frozenset({"lead", "zinc"}),  # Mississippi Valley type
+    "HMS": frozenset({"titanium", "zirconium"}),  # heavy mineral sands: ilmenite, zircon
 }
-"""Deposit types named by the commodities of their acronym (``LCT pegmatite``)."""
+"""Deposit types named by the commodities of their acronym (``LCT pegmatite``; ``HMS``,
+heavy mineral sands, named nothing and was kept as an occurrence of any mineral)."""
 
 
 def deposit_types_named(text: str) -> set[str]:
@@ -391,7 +393,7 @@ def deposit_types_named(text: str) -> set[str]:
     ``'LCT pegmatite'`` is lithium, caesium and tantalum (it named no commodity, and was
     kept as an occurrence of any model's mineral, a tungsten one's too), ``'NYF'``
     niobium, yttrium and fluorspar, ``'IOCG'`` iron, copper and gold, ``'MVT'`` lead and
-    zinc.
+    zinc, ``'HMS'`` (heavy mineral sands) titanium and zirconium.
 
     Parameters
     ----------

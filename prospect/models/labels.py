@@ -98,7 +98,8 @@ class Occurrences:
         than the model's (:func:`read_occurrences`'s ``mineral``).
     barren
         Records left out because their status column says they are barren (``Barren``,
-        ``Drilled - no mineralization``: :func:`barren_records`).
+        ``Drilled - no mineralization``: :func:`barren_records`) or processing sites
+        (MRDS's ``Plant``, ``Smelter``).
     quality_control
         Records left out because their sample-type column says they are a laboratory's
         standards, blanks or duplicates
@@ -699,6 +700,17 @@ def _word_commodity(word: str) -> str | None:
     return None
 
 
+_MINERAL_SANDS = re.compile(
+    r"(?<![^\W\d_])(?:heavy[\s_-]+)?minerals?[\s_-]+sands?(?![^\W\d_])", re.IGNORECASE)
+"""Heavy mineral sands in a cell's words (``Heavy mineral sands``, ``Mineral sand``): the
+ilmenite, rutile and zircon of beach placers, titanium and zirconium. They named no
+commodity, so such records were kept as occurrences of any model's mineral."""
+
+_COLUMBIUM = re.compile(r"(?<![^\W\d_])Cb(?![^\W\d_])")
+"""``Cb``, columbium's symbol (niobium's, in older US tables: ``Cb-Ta`` for columbite-
+tantalite), read as ``Nb``: ``Cb-Ta`` was tantalum alone, left out of a niobium model as
+another commodity's, and ``Cb`` named nothing."""
+
 _SYMBOL_CHAIN = re.compile(r"(?<![\w-])[A-Z][a-z]?(?:-[A-Z][a-z]?)+(?![\w-])")
 """Chemical symbols in symbol case joined by hyphens (``Sn-W``, ``Li-B``, ``Cu-Au-Ag``)."""
 
@@ -723,7 +735,7 @@ def _commodities(cell: Any) -> set[str]:
         return set()
     out: set[str] = set()
     for part in re.split(r"[;,/&+|]|\band\b", str(cell)):
-        part = part.strip()
+        part = _COLUMBIUM.sub("Nb", part.strip())
         if not part or not_determined(part):
             continue
         whole = (commodity_name(part) or _ORE_MINERALS.get(part.lower())
@@ -742,6 +754,8 @@ def _commodities(cell: Any) -> set[str]:
                 named.add(found)
         if _RARE_EARTH.search(part):
             named.add("rare earths")
+        if _MINERAL_SANDS.search(part):
+            named.update(("titanium", "zirconium"))
         if "-" in part and not named:  # symbols joined by hyphens (MRDS's 'Li-Be-Ta')
             named.update(c for c in map(commodity_name, part.split("-")) if c is not None)
         # symbols in symbol case joined by hyphens, one letter too ('Sn-W greisen' was tin
@@ -810,6 +824,15 @@ def _other_commodity(gdf: pd.DataFrame, path: Path, mineral: str | None,
     named = [_commodities(c) for c in cells_of]
     counts = Counter(c for cells in named for c in cells)
     meant = commodity_name(mineral) if mineral else None
+    # MRDS's commod3 lists a deposit's trace commodities: a copper mine naming lithium
+    # only there was a lithium positive, without a word; read beside a major column only
+    trace = [c for c in found if _TRACE_COLUMN.fullmatch(_plain_name(c))]
+    major = [c for c in found if c not in trace]
+    if trace and major:
+        majors = [set().union(*(_commodities(c) for c in row))
+                  for row in zip(*(gdf[c].tolist() for c in major), strict=True)]
+    else:
+        trace, majors = [], named
     shown = ", ".join(f"{c} {n}" for c, n in counts.most_common(6)) + (
         ", ..." if len(counts) > 6 else "")
     if meant is None:
@@ -828,6 +851,8 @@ def _other_commodity(gdf: pd.DataFrame, path: Path, mineral: str | None,
                         for part in re.split(r"[;,/&+|]|\band\b", str(c))
                         if _commodities(part) & kin}, key=str.lower)
     out = np.array([bool(cells) and not cells & kin for cells in named])
+    only_trace = np.array([bool(cells & kin) and not first & kin
+                           for cells, first in zip(named, majors, strict=True)])
     # a cell naming no commodity known ('LCT pegmatite') may be of the mineral: kept, said
     unnamed = sorted({str(c).strip() for c, cells in zip(cells_of, named, strict=True)
                       if not cells and isinstance(c, str) and c.strip()})
@@ -836,6 +861,28 @@ def _other_commodity(gdf: pd.DataFrame, path: Path, mineral: str | None,
             f"{path}: no record's {column} names {meant} (it names {shown or 'nothing known'}"
             f"): the table holds occurrences of other commodities; give a table of {meant} "
             "occurrences, or set model.mineral to the commodity of these")
+    traced = " or ".join(map(repr, trace))
+    keep = (f"to label them too, rename {traced} (e.g. to 'other_commodities') so that it "
+            "is read as the deposits' own commodities")
+    if only_trace.any() and not any(first & kin for first in majors):
+        raise DataError(
+            f"{path}: every record naming {meant} names it only as a trace commodity in "
+            f"{traced} ({only_trace.sum()} record(s); the deposits' major and minor "
+            f"commodities in {', '.join(map(repr, major))} are others): no {meant} "
+            f"occurrence is left to train on; give a table of {meant} occurrences, or "
+            f"{keep}")
+    if only_trace.any():
+        at = np.flatnonzero(only_trace)
+        firsts = Counter(c for i in at for c in majors[i])
+        warnings.warn(DataWarning(
+            f"{path}: {at.size} of {len(gdf)} record(s) name {meant} only as a trace "
+            f"commodity in {traced} (their major and minor commodities in "
+            f"{', '.join(map(repr, major))}: "
+            f"{', '.join(f'{c} {n}' for c, n in firsts.most_common(4)) or 'none known'}; "
+            f"{what}{'s' if at.size > 1 else ''} "
+            f"{', '.join(str(int(numbers[i])) for i in at[:5])}"
+            f"{', ...' if at.size > 5 else ''}) and are left out of the labels; {keep}"),
+            stacklevel=3)
     if out.any():
         at = np.flatnonzero(out)
         others = Counter(c for i in at for c in named[i])
@@ -850,8 +897,25 @@ def _other_commodity(gdf: pd.DataFrame, path: Path, mineral: str | None,
                if unnamed else "")
             + "; to label them too, set model.mineral to their commodity or give a table "
             "without them"), stacklevel=3)
-    return out
+    elif unnamed:  # (said above only beside records left out: kept without a word)
+        at = np.flatnonzero([not cells and isinstance(c, str) and bool(c.strip())
+                             for c, cells in zip(cells_of, named, strict=True)])
+        warnings.warn(DataWarning(
+            f"{path}: {at.size} of {len(gdf)} record(s) name no commodity known in "
+            f"{columns} ({', '.join(map(repr, unnamed[:4]))}{', ...' if len(unnamed) > 4 else ''}"
+            f"; {what}{'s' if at.size > 1 else ''} "
+            f"{', '.join(str(int(numbers[i])) for i in at[:5])}{', ...' if at.size > 5 else ''}"
+            f") and are kept as {meant} occurrences beside the records naming {meant}; if "
+            f"they are not {meant}'s, write their commodity in the cell or give a table "
+            "without them"), stacklevel=3)
+    return out | only_trace
 
+
+_TRACE_COLUMN = re.compile(
+    r"(?:commod(?:ity|ities|s)?_?3|(?:trace|tertiary|third)_?\w*)")
+"""Names of a commodity column listing each deposit's trace commodities (USGS MRDS's
+``commod3``, ``tertiary_commodity``, ``third_commodity``), read in :func:`_plain_name`
+beside a column of its major ones."""
 
 _STATUS_COLUMN = re.compile(
     r"(?:(?:dev(?:elopment)?|deposit|occurrence|occ|site|prospect|exploration|mine|mineral|"
@@ -876,6 +940,17 @@ mineralization``, ``not mineralised``, ``dry hole``, ``negative``, ``Not a depos
 results``, a cell of ``absent``, ``dry`` or ``nil`` alone; Dutch ``steriel``, ``geen
 mineralisatie``, French ``stérile``, ``pas de minéralisation``, Spanish ``estéril``, ``sin
 mineralización``, German ``taub``, ``keine Vererzung``)."""
+
+
+_PROCESSING = re.compile(
+    r"\A\s*(?:(?:ore|mineral|processing|treatment|beneficiation|concentrat\w*|flotation|"
+    r"leach(?:ing)?|refining|smelting|milling)\s+)?(?:plant|smelter|refinery|mill|"
+    r"concentrator|processing(?:\s+(?:facility|site))?|roaster)s?\s*\Z",
+    re.IGNORECASE)
+"""A status cell saying a site is where ore was treated, not found: USGS MRDS's ``dev_stat``
+of ``Plant``, and ``Smelter``, ``Refinery``, ``Mill``, ``Processing plant``,
+``Concentrator`` (a whole cell: ``Past producer``, ``Plant site`` of a deposit's own
+name stay deposits; tailings, at the mine, are not read here)."""
 
 
 def _plain_name(name: Any) -> str:
@@ -920,11 +995,17 @@ def barren_records(gdf: pd.DataFrame, path: Path, value_column: str | None,
     columns = [c for c in gdf.columns if isinstance(c, str) and
                _STATUS_COLUMN.fullmatch(_plain_name(c))
                and not pd.api.types.is_numeric_dtype(gdf[c].dtype)]
+    plants = np.zeros(len(gdf), bool)
     for column in columns:
         cells = gdf[column].tolist()
         out |= np.array([isinstance(c, str) and bool(_BARREN.search(c)) for c in cells])
+        plants |= np.array([isinstance(c, str) and bool(_PROCESSING.fullmatch(c))
+                            for c in cells])
+    plants &= ~out
+    if plants.any():
+        _warn_processing_sites(gdf, path, columns, plants, out, numbers, what)
     if not out.any():
-        return out
+        return plants
     said = sorted({str(c).strip() for column in columns for c, b in
                    zip(gdf[column].tolist(), out, strict=True) if b}, key=str.lower)
     where = " or ".join(repr(c) for c in columns)
@@ -943,7 +1024,38 @@ def barren_records(gdf: pd.DataFrame, path: Path, value_column: str | None,
         f"{'s' if at.size > 1 else ''} {', '.join(str(int(numbers[i])) for i in at[:5])}"
         f"{', ...' if at.size > 5 else ''}) and are left out of the positives; {fix}"),
         stacklevel=3)
-    return out
+    return out | plants
+
+
+def _warn_processing_sites(gdf: pd.DataFrame, path: Path, columns: list[str],
+                           plants: np.ndarray, barren: np.ndarray, numbers: np.ndarray,
+                           what: str) -> None:
+    """Warn of the records a status column says are plants, smelters or mills
+    (:data:`_PROCESSING`): left out of the positives, as they mark where ore was treated,
+    not where it lies (an MRDS extract's ``dev_stat`` ``Plant`` records were occurrences,
+    without a word).
+
+    Raises
+    ------
+    DataError
+        Every record is a plant or barren: no occurrence is left to train on.
+    """
+    where = " or ".join(repr(c) for c in columns)
+    said = sorted({str(c).strip() for column in columns for c, b in
+                   zip(gdf[column].tolist(), plants, strict=True) if b}, key=str.lower)
+    at = np.flatnonzero(plants)
+    if (plants | barren).all():
+        raise DataError(
+            f"{path}: every record's {where} says it is a processing site "
+            f"({', '.join(map(repr, said[:4]))}) or barren: no occurrence is left to train "
+            "on; give the table of the deposits and occurrences")
+    warnings.warn(DataWarning(
+        f"{path}: {at.size} of {len(gdf)} record(s) are processing sites by their {where} "
+        f"({', '.join(map(repr, said[:4]))}{', ...' if len(said) > 4 else ''}; {what}"
+        f"{'s' if at.size > 1 else ''} {', '.join(str(int(numbers[i])) for i in at[:5])}"
+        f"{', ...' if at.size > 5 else ''}) and are left out of the positives: ore is "
+        "treated there, not found; to keep one, write the deposit's own status (e.g. "
+        "'Past Producer') in its cell"), stacklevel=4)
 
 
 def read_occurrences(
