@@ -379,7 +379,7 @@ def _left_out(occ: Occurrences) -> str:
     parts = [f"{n} {what}" for n, what in (
         (occ.quality_control, "laboratory quality-control record(s) (standards, blanks, "
                               "duplicates)"),
-        (occ.barren, "barren record(s)"),
+        (occ.barren, "barren or processing-site record(s)"),
         (occ.other_commodity, "record(s) of other commodities")) if n]
     if not parts:
         return ""

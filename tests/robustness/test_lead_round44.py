@@ -92,3 +92,30 @@ def test_control_a_folder_of_no_zarr_keeps_its_words(tmp_path: Path) -> None:
     (tmp_path / "cube.zarr").mkdir()
     with pytest.raises(InputFileError, match=r"not a zarr v3 cube \(no zarr.json\); run "):
         open_cube(tmp_path / "cube.zarr")
+
+
+# -- a table of processing sites (round 46's labels hand-over) -----------------------------
+
+def test_too_few_positives_beside_processing_sites_names_them(tmp_path: Path) -> None:
+    """An MRDS extract of six plants and smelters and one prospect: round 46 leaves the
+    processing sites out of the positives, but the train stage's "too few positives"
+    error called them "barren record(s)"; now it names them as processing sites."""
+    from prospect.config.model import ModelConfig
+    from prospect.config.sources import PointSource
+    from prospect.errors import DataError
+    from prospect.models.training import build_training_set
+
+    from .test_labels_round35 import NEVADA, _table
+
+    path = tmp_path / "occ.csv"
+    path.write_text(_table("dev_stat", ["Plant", "Smelter", "Prospect", "Plant", "Refinery",
+                                        "Mill", "Plant"]), "utf-8")
+    source = PointSource(kind="points", name="occ", path=str(path), x="lon", y="lat",
+                         crs="EPSG:4326")
+    cfg = ModelConfig(mineral="lithium", features=["heat"], labels={"source": "occ"})
+    with pytest.warns(Warning), pytest.raises(DataError) as caught:
+        build_training_set(None, None, grid=NEVADA, source=source,
+                           cfg=cfg)
+    text = str(caught.value)
+    assert "1 positive cell(s)" in text and "6 barren or processing-site record(s)" in text, \
+        text
