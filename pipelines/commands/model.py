@@ -568,9 +568,19 @@ def _check_new_file(path: Path, option: str, *, cube: Path | None = None,
     model file), and a file written inside a zarr store is litter in it."""
     if path.is_dir():  # before anything is written: `--cog` came after the cube, left
         # in place with exit 74 (the atomic writer's word), and a run again "already exists"
+        name = _FILE_NAMES.get(option, "map.tif")
+        model, store = _inside_model(path / name), _inside_cube(path / name)
+        if model is not None or store is not None:  # a file in it is refused too: the
+            # suggestion "such as <model>/probability.tif" was refused by the next run
+            what = f"the model directory {model}" if model is not None else \
+                f"the cube {store}"
+            raise OutputWriteError(
+                f"{path}: a folder is where a file is to be written ({option}), and a file "
+                f"in it would lie inside {what}, which holds only its own files; give "
+                f"{option} a file name outside it (such as {Path.cwd() / name})")
         raise OutputWriteError(
             f"{path}: a folder is where a file is to be written ({option}); give a file "
-            f"name (such as {path / _FILE_NAMES.get(option, 'map.tif')}), or move the folder")
+            f"name (such as {path / name}), or move the folder")
     _refuse_inside_model(path, option)
     if path.exists() or path.is_symlink():
         raise InputFileError(f"{path}: already exists; {option} writes a new file, choose "

@@ -39,6 +39,7 @@ from prospect.models.factory import check_row_draws, class_groups
 from prospect.models.summary import (
     convergence_warnings,
     cv_warnings,
+    fill_warnings,
     flat_warnings,
     importance_warnings,
     input_schema,
@@ -176,7 +177,8 @@ def run(ctx: RunContext) -> StageResult:
                                             area_rows=ts.background)
     facts["metrics"].update(baseline_metrics(facts["baseline"]))
     ctx.console.print(f"  {facts['baseline']['verdict']}")
-    doubts = sample_size_warnings(int((ts.y > 0).sum()), names, cfg.estimator) + \
+    doubts = fill_warnings(ts.X, names, spec.categorical_indices()) + \
+        sample_size_warnings(int((ts.y > 0).sum()), names, cfg.estimator) + \
         cv_warnings(facts["metrics"]) + model_warnings(final, names) + \
         spread_warnings(final, ts.X) + flat_warnings(final, ts.X) + \
         convergence_warnings(final) + \

@@ -41,6 +41,7 @@ __all__ = [
     "exclusion_facts",
     "feature_encoding",
     "feature_facts",
+    "fill_warnings",
     "finite",
     "flat_warnings",
     "headline",
@@ -499,6 +500,58 @@ def convergence_warnings(final: BaseEstimator) -> list[str]:
             "(scikit-learn's ConvergenceWarning): the weights, and so the map, are not yet "
             f"the fit the data give; raise model.params.max_iter (e.g. {limit * 5}), or "
             "check the layers' scales and the penalty (C, alpha)"]
+
+
+def fill_warnings(X: np.ndarray, names: list[str],
+                  categorical: list[int] | tuple[int, ...] = ()) -> list[str]:
+    """A line per continuous feature whose training rows hold a common fill value not
+    declared as its layer's nodata (-9999, -32768, 65535: :func:`~prospect.registry.
+    applicability.fills_far_outside`) far outside the other rows' values.
+
+    A fill of 1e30 or more is no data in the feature stack; one below that (-9999 on a few
+    cells of a layer of 0..1) entered training as evidence without a word: the model
+    fitted it (a logistic regression's slope, a tree's split) and the training range
+    recorded for scoring (the schema's ``training``) held it, so a cube with the same fill
+    was compared as inside the range.
+
+    Parameters
+    ----------
+    X
+        The training rows; column ``i`` is ``names[i]``.
+    names
+        The feature names.
+    categorical
+        Indices of class-code columns (not checked: a code is no measurement).
+    """
+    from prospect.registry.applicability import fills_far_outside
+
+    lines = []
+    for j, name in enumerate(names):
+        if j in categorical or j >= X.shape[1]:
+            continue
+        col = np.asarray(X[:, j], dtype="f8")
+        col = col[np.isfinite(col)]
+        if col.size < 2:
+            continue
+        # the other rows' range: without every value that could be a fill
+        candidates = fills_far_outside({"min": float(np.median(col)),
+                                        "max": float(np.median(col))}, col)
+        rest = col[~np.isin(col, list(candidates))]
+        if rest.size < 2 or not float(rest.max()) > float(rest.min()):
+            continue
+        found = fills_far_outside({"min": float(rest.min()), "max": float(rest.max())},
+                                  col)
+        if not found:
+            continue
+        said = ", ".join(f"{v:.10g} ({n} row(s))" for v, n in found.items())
+        first = next(iter(found))
+        lines.append(f"train: feature {name!r}: {sum(found.values())} of the {col.size} "
+                     f"training rows hold {said}, a common fill value far outside the other "
+                     f"rows' values ({float(rest.min()):.4g} to {float(rest.max()):.4g}), "
+                     "not declared as the layer's nodata: the model learnt it as evidence, "
+                     "and scoring takes it as inside the training range; declare it as the "
+                     f"source's nodata (nodata: {first:.10g}), ingest again and retrain")
+    return lines
 
 
 def flat_warnings(final: BaseEstimator, X: np.ndarray) -> list[str]:

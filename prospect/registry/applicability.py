@@ -11,7 +11,9 @@ one) in the schema entry's ``training``. :func:`input_warnings` compares a cube 
 before scoring, in the job's process: the values of each continuous layer on a sample of
 its chunks (its spread a factor of :data:`SPREAD_FACTOR` or more off, or most of it outside
 the training range), the share of sampled cells outside the training range of any of
-those layers at once (:func:`extrapolation`, from :data:`EXTRAPOLATED_SHARE`), and the
+those layers at once (:func:`extrapolation`, from :data:`EXTRAPOLATED_SHARE`), a common fill
+value far outside a layer's training range on any sampled cell (:func:`fill_value_lines`),
+and the
 codes of each categorical layer (the code table of a layer Prospect wrote first, another
 tool's layer whatever its table says; codes the model never saw are
 counted over every cell, and said with what the model's map holds there,
@@ -45,6 +47,8 @@ __all__ = [
     "UNSEEN_AS_NONE",
     "extrapolation",
     "extrapolation_lines",
+    "fill_value_lines",
+    "fills_far_outside",
     "input_comparison",
     "input_warnings",
     "same_evidence",
@@ -339,6 +343,71 @@ def spread_ratio(seen: Mapping[str, Any], sample: np.ndarray
     return None
 
 
+def fills_far_outside(seen: Mapping[str, Any], sample: np.ndarray, dtype: Any = "f8"
+                      ) -> dict[float, int]:
+    """The common fills (:data:`prospect.ingest.fills.COMMON_FILLS` but 0 and -1, or the
+    integer ``dtype``'s limits) that ``sample`` holds outside the training range by more
+    than that range's own width, with how many sampled cells hold each."""
+    from prospect.ingest.fills import COMMON_FILLS
+
+    if not {"min", "max"} <= set(seen) or sample.size == 0:
+        return {}
+    lo, hi = float(seen["min"]), float(seen["max"])
+    width = max(hi - lo, 1e-12 * max(abs(lo), abs(hi), 1.0))
+    far = sample[(sample < lo - width) | (sample > hi + width)]
+    if far.size == 0:
+        return {}
+    fills = [f for f in COMMON_FILLS if f not in (0.0, -1.0) and abs(f) < FILL_MAGNITUDE]
+    if np.issubdtype(np.dtype(dtype), np.integer):
+        info = np.iinfo(np.dtype(dtype))
+        fills += [float(info.min), float(info.max)]
+    values, counts = np.unique(far, return_counts=True)
+    return {float(v): int(c) for v, c in zip(values, counts, strict=True)
+            if any(np.isclose(v, f, rtol=1e-6, atol=0.0) for f in fills)}
+
+
+def fill_value_lines(name: str, seen: Mapping[str, Any], sample: np.ndarray,
+                     dtype: Any = "f8") -> list[str]:
+    """The warning for continuous variable ``name`` whose cube ``sample`` holds a common
+    fill value not declared as its nodata (-9999, -32768, 65535, the integer type's
+    limit) far outside its training range ``seen``, or ``[]``.
+
+    Such a value below :data:`~prospect.features.stack.FILL_MAGNITUDE` is scored as
+    evidence (a fill of 1e30 or more is taken as no data): on a few cells it stayed below
+    :data:`EXTRAPOLATED_SHARE` and the spread checks, and the map held a probability
+    there, of evidence far beyond any training cell, without a word.
+
+    Parameters
+    ----------
+    name
+        The cube variable.
+    seen
+        Its training record (:func:`training_values`: ``min``, ``max``).
+    sample
+        The cube's sampled values of it (finite).
+    dtype
+        The layer's data type (an integer type's limits are fills too).
+
+    Returns
+    -------
+    list of str
+        One line naming each such value, how many sampled cells hold it, the training
+        range and the nodata to declare.
+    """
+    found = fills_far_outside(seen, sample, dtype)
+    if not found:
+        return []
+    said = ", ".join(f"{v:.10g} ({n} cell(s))" for v, n in found.items())
+    first = next(iter(found))
+    return [f"variable {name!r}: {sum(found.values())} of the {sample.size} sampled cells "
+            f"hold {said}, a common fill value far outside the training range "
+            f"{float(seen['min']):.4g} to {float(seen['max']):.4g}, not declared as the "
+            "layer's nodata: the map scores those cells as evidence far beyond any "
+            "training cell, not as no data; if it marks no data, declare it as the "
+            f"source's nodata (nodata: {first:.10g}) and ingest again, else retrain on "
+            "evidence that spans it"]
+
+
 def value_lines(name: str, seen: Mapping[str, Any], sample: np.ndarray) -> list[str]:
     """The warning for continuous variable ``name`` whose cube ``sample`` does not look
     like its training values ``seen`` (:func:`training_values`), or ``[]``."""
@@ -600,8 +669,13 @@ def input_comparison(cube: xr.Dataset, schema: Mapping[str, Any], *,
         else:
             parts = _strided(cube[name])
             sample = np.concatenate(parts) if parts else np.empty(0)
-            said = value_lines(name, seen, sample[np.isfinite(sample)])
-            values += said
+            valued = sample[np.isfinite(sample)]
+            fills = fill_value_lines(name, seen, valued, cube[name].dtype)
+            if fills:  # its spread compared without them: said as fills, not as units
+                far = list(fills_far_outside(seen, valued, cube[name].dtype))
+                valued = valued[~np.isin(valued, far)]
+            said = value_lines(name, seen, valued)
+            values += said + fills
             if not said:  # a layer in other units is said as such, not as extrapolation
                 samples[name], records[name] = sample, seen
     found = None
