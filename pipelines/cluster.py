@@ -125,9 +125,20 @@ _INSTALL_HINT = "install the cluster extra: pip install 'prospect[cluster]'"
 
 
 def cluster_dir() -> Path:
-    """Folder of the deployment settings: ``$PROSPECT_CLUSTER_DIR`` or the repo's ``cluster/``."""
-    env = os.environ.get("PROSPECT_CLUSTER_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "cluster"
+    """Folder of the deployment settings: ``$PROSPECT_CLUSTER_DIR`` or the repo's ``cluster/``.
+
+    A leading ``~`` is the home folder, as ``PROSPECT_CONFIG_DIR``'s is (a value quoted
+    in a shell or set in a batch script's ``--export`` is not expanded): ``~/clusters``
+    was read as a folder ``~`` in the working one, "~/clusters/jobqueue.yaml: cannot read
+    the dask-jobqueue settings (No such file or directory)" of a file that was there; a
+    blank value is unset, as for every ``PROSPECT_*`` variable.
+    """
+    from prospect.config._base import home_expanded
+
+    env = os.environ.get("PROSPECT_CLUSTER_DIR", "")
+    if env.strip():
+        return home_expanded(env.strip())
+    return Path(__file__).resolve().parents[1] / "cluster"
 
 
 def jobqueue_settings(
@@ -1652,6 +1663,23 @@ def _default_scheduler_restored() -> Iterator[None]:
                 dask.config.config[key] = value
 
 
+SCHEDULER_FILES: dict[str, str] = {}
+"""The scheduler file each ``--scheduler`` address of this process was read from, as the
+user gave it (:func:`pipelines.commands._common.scheduler_file_address` fills it)."""
+
+
+def _from_file(error: StageError, address: str) -> StageError:
+    """``error`` (a scheduler not reached at ``address``) naming the scheduler file the
+    address was read from, where it was: a stale file (its scheduler ended, or another
+    job's) was refused with an address the user never typed."""
+    file = SCHEDULER_FILES.get(address)
+    if file is None:
+        return error
+    return StageError(str(error).replace(
+        f"at {address}:", f"at {address} (read from the scheduler file {file}, which a "
+        "scheduler that has ended leaves behind):", 1))
+
+
 def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
              threads_per_worker: int, memory_limit: str) -> Iterator[Client]:
     """The body of :func:`dask_client` (a generator it delegates to)."""
@@ -1662,7 +1690,7 @@ def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
         _check_port(scheduler)
         refused = _refused_here(scheduler)
         if refused is not None:  # said at once, not after dask's connect timeout
-            raise refused
+            raise _from_file(refused, scheduler)
         unreached: StageError | None = None
         try:
             _check_greeting(scheduler)  # distributed would wait for ever on a silent one
@@ -1679,8 +1707,8 @@ def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
                     "check the address: a scheduler listens on 8786 by default (8787 is "
                     "its dashboard) and 'dask scheduler' prints it as 'Scheduler at:'; one "
                     "started with --protocol ws is reached as ws://host:port")
-            unreached = StageError(f"cannot reach the dask scheduler at {scheduler}: {why}; "
-                                   f"{hint}")
+            unreached = _from_file(StageError(
+                f"cannot reach the dask scheduler at {scheduler}: {why}; {hint}"), scheduler)
         if unreached is not None:
             _collect_half_made_client()
             raise unreached
@@ -2821,7 +2849,7 @@ def task_timeout() -> float | None:
     from prospect.env import positive_limit
 
     seconds = positive_limit(TASK_TIMEOUT_VAR, 0, "seconds one cluster task may run before "
-                             "the job calls it hung (0: unset, derived)", ConfigError)
+                             "the job calls it hung", ConfigError)
     return float(seconds) if seconds else None
 
 

@@ -6,7 +6,9 @@ but a whole number from 1 to 2^53 is refused naming the variable, its value, the
 and how to unset it (a limit of -5 cells read "over the limit of -5", a limit of 0
 refused every job for its size, a timeout of 10^400 seconds was ``internal error:
 OverflowError``); ``PROSPECT_MAX_BLOCK_BYTES`` also takes a size with a unit as dask's
-memory settings do (``1 GB``, ``256MiB``). ``PROSPECT_DEBUG`` is ``1`` (tracebacks and
+memory settings do (``1 GB``, ``256MiB``), and ``PROSPECT_TASK_TIMEOUT`` a duration with a
+unit as dask's timeouts do (``10m``, ``1h``, ``600s``: it was refused as "no whole number
+above 0" without a word of its unit, seconds). ``PROSPECT_DEBUG`` is ``1`` (tracebacks and
 libraries' raw lines) or ``0``/unset; any other value is said once and taken as ``0``.
 The command line checks them all before a command runs (:func:`check_environment`), so a
 bad value is named as the environment's, not as the config key whose check read it.
@@ -42,23 +44,55 @@ def _shown(name: str, value: str) -> str:
     return f"{name}={value[:24] + '...' + value[-8:]!r} ({len(value)} characters)"
 
 
-_BYTE_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6,
-               "g": 10**9, "gb": 10**9, "t": 10**12, "tb": 10**12, "ki": 2**10,
-               "kib": 2**10, "mi": 2**20, "mib": 2**20, "gi": 2**30, "gib": 2**30,
-               "ti": 2**40, "tib": 2**40}
+_BYTE_UNITS: dict[str, float] = {
+    "": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9,
+    "t": 10**12, "tb": 10**12, "ki": 2**10, "kib": 2**10, "mi": 2**20, "mib": 2**20,
+    "gi": 2**30, "gib": 2**30, "ti": 2**40, "tib": 2**40}
 """Units of a size in bytes as dask's ``parse_bytes`` reads them (``kB``, ``MB``, ``GB``
 decimal; ``KiB``, ``MiB``, ``GiB`` binary), case aside."""
 
 
+_SECOND_UNITS: dict[str, float] = {
+    "": 1, "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "ms": 0.001,
+    "millisecond": 0.001, "milliseconds": 0.001, "m": 60, "min": 60, "mins": 60, "minute": 60,
+    "minutes": 60, "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600, "d": 86400,
+    "day": 86400, "days": 86400, "w": 604800, "week": 604800, "weeks": 604800}
+"""Units of a duration in seconds as dask's ``parse_timedelta`` reads them (``600s``,
+``10m``, ``1h``, ``2 days``; ``min``, ``sec`` and ``hr`` too), case aside."""
+
+
+def _units(name: str) -> dict[str, float] | None:
+    """The units ``$name`` may be written in (``None``: a bare whole number only)."""
+    if name.endswith("_BYTES"):
+        return _BYTE_UNITS
+    if name.endswith("_TIMEOUT"):
+        return _SECOND_UNITS
+    return None
+
+
+def _accepted(name: str) -> str:
+    """What ``$name`` takes, for a refusal: ``a whole number above 0``, with its unit and
+    the forms with a unit for a size or a duration."""
+    if name.endswith("_BYTES"):
+        return "a whole number of bytes above 0 or a size with a unit (1 GB, 256MiB)"
+    if name.endswith("_TIMEOUT"):
+        return "a whole number of seconds above 0 or a duration with a unit (600, 10m, 1h)"
+    return "a whole number above 0"
+
+
 def _as_written(name: str, value: str) -> str:
-    """``value`` as a whole number's text: a ``*_BYTES`` variable's size with a unit
-    (``1 GB``, ``256MiB``, as dask's memory settings take it) in bytes; other text as it
-    is, ``_`` aside."""
+    """``value`` as a number's text: a ``*_BYTES`` variable's size with a unit (``1 GB``,
+    ``256MiB``, as dask's memory settings take it) in bytes, a ``*_TIMEOUT`` variable's
+    duration with a unit (``10m``, ``1h``, as dask's timeouts take it) in seconds; other
+    text as it is, ``_`` aside."""
     text = value.strip().replace("_", "")
-    sized = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([A-Za-z]+)", text)
-    if name.endswith("_BYTES") and sized and sized.group(2).lower() in _BYTE_UNITS:
-        number = float(sized.group(1)) * _BYTE_UNITS[sized.group(2).lower()]
-        return str(int(number)) if number == int(number) else text
+    units = _units(name)
+    sized = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+)\s*([A-Za-z]+)", text)
+    if units is not None and sized and sized.group(2).lower() in units:
+        number = float(sized.group(1)) * units[sized.group(2).lower()]
+        if number == float("inf"):
+            return text
+        return str(int(number)) if number == int(number) else repr(number)
     return text
 
 
@@ -109,8 +143,9 @@ def positive_limit(name: str, default: int, what: str, error: type[ProspectError
     problem = _limit_problem(name, value)
     if problem:
         usual = f"default {default}" if default > 0 else "unset by default"
-        raise error(f"{_shown(name, value)} {problem}; set it to the most {what} ({usual}), "
-                    "or unset it")
+        form = f" as {_accepted(name)}" if _units(name) else ""
+        raise error(f"{_shown(name, value)} {problem}; set it to the most {what}{form} "
+                    f"({usual}), or unset it")
     return int(_as_written(name, value))
 
 
@@ -146,7 +181,7 @@ def check_environment() -> list[str]:
         problem = _limit_problem(name, value)
         if problem:
             raise ConfigError(f"environment variable {_shown(name, value)} {problem}; set "
-                              "it to a whole number above 0, or unset it for the default")
+                              f"it to {_accepted(name)}, or unset it for the default")
     notes = [debug_value_note(), cache_dir_note()]
     return [note for note in notes if note]
 

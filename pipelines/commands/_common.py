@@ -582,12 +582,20 @@ def scheduler_address(value: str) -> str:
     of the address; so did a path after the port (``tcp://host:8786/``, copied as a
     URL: "invalid literal for int() with base 10: '8786/'"). Each is a usage error now,
     at once.
+
+    A scheduler file (``dask scheduler --scheduler-file ~/sched.json``, as
+    ``cluster/README.md`` starts one) given as the address was "a scheduler's address has
+    no path ('/home/me/sched.json'); give tcp://" or "no host and port": it is read now,
+    as ``dask worker --scheduler-file`` reads it, and its ``address`` used
+    (:func:`scheduler_file_address`).
     """
     text = value.strip()
     fix = "give the scheduler's address as tcp://host:8786 (what 'dask scheduler' prints)"
     if not text:
         raise typer.BadParameter(f"an empty address; {fix}, or leave --scheduler out for a "
                                  "local cluster")
+    if _names_a_file(text):
+        return scheduler_address(scheduler_file_address(text))
     if any(ch.isspace() for ch in text):
         raise typer.BadParameter(f"{value!r}: an address holds no spaces; {fix}")
     scheme, sep, rest = text.partition("://")
@@ -617,6 +625,75 @@ def scheduler_address(value: str) -> str:
     if port and not port.isdigit():
         raise typer.BadParameter(f"{value!r}: the port {port!r} is no number; {fix}")
     return text
+
+
+def _names_a_file(text: str) -> bool:
+    """Whether a ``--scheduler`` value without a scheme is a file's path rather than a
+    ``host:port``: a path from the root, the home folder or here, a ``.json`` (or
+    ``.yaml``) name, a path of folders, or a file that is there; never a ``host:port``
+    with a path after it (``127.0.0.1:8786/status``, refused as a URL's path)."""
+    if "://" in text:
+        return False
+    if text.startswith(("/", "~", "./", "../")) or "\\" in text:
+        return True
+    if ":" in text.split("/", 1)[0]:
+        return False
+    return text.lower().endswith((".json", ".yaml", ".yml")) or "/" in text \
+        or os.path.isfile(text)
+
+
+def scheduler_file_address(path: str) -> str:
+    """The scheduler's address a dask scheduler file holds (``dask scheduler
+    --scheduler-file PATH`` writes one: JSON with its ``address``), read as
+    ``Client(scheduler_file=PATH)`` reads it.
+
+    Parameters
+    ----------
+    path
+        The file as the user gave it (``~`` is the home folder, as a quoted one is not
+        expanded by the shell).
+
+    Returns
+    -------
+    str
+        The address in the file (``tcp://10.0.0.5:8786``).
+
+    Raises
+    ------
+    typer.BadParameter
+        No such file, or a file that is no scheduler file, named with how to fix it.
+    """
+    fix = ("give the file 'dask scheduler --scheduler-file' wrote, or the address it "
+           "prints as tcp://host:8786")
+    where = Path(path).expanduser()
+    try:
+        text = where.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise typer.BadParameter(
+            f"{path!r} is no address, and no scheduler file is there (the scheduler is not "
+            f"started yet, or wrote it elsewhere); {fix}") from None
+    except IsADirectoryError:
+        raise typer.BadParameter(f"{path!r} is a folder, not a scheduler's address or "
+                                 f"scheduler file; {fix}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        why = getattr(exc, "strerror", None) or exc
+        raise typer.BadParameter(f"scheduler file {path!r} cannot be read ({why}); "
+                                 f"{fix}") from None
+    try:
+        info = json.loads(text) if text.strip() else None
+    except ValueError:
+        info = None
+    address = info.get("address") if isinstance(info, dict) else None
+    if not isinstance(address, str) or not address.strip():
+        empty = " (it is empty: the scheduler may be writing it still)" \
+            if not text.strip() else ""
+        raise typer.BadParameter(
+            f"{path!r} is no dask scheduler file: no JSON with the scheduler's 'address'"
+            f"{empty}; {fix}")
+    from pipelines.cluster import SCHEDULER_FILES
+
+    SCHEDULER_FILES[address.strip()] = path  # said where the scheduler is not reached
+    return address.strip()
 
 
 MAX_WORKERS = 1_000_000
@@ -651,7 +728,8 @@ threads_at_most = _at_most(MAX_THREADS, "threads per worker")
 
 SchedulerOpt = Annotated[
     str | None,
-    typer.Option("--scheduler", help="Address of a running dask scheduler (tcp://host:8786).",
+    typer.Option("--scheduler", help="Address of a running dask scheduler (tcp://host:8786), "
+                 "or the file 'dask scheduler --scheduler-file' wrote.",
                  parser=scheduler_address),
 ]
 WorkersOpt = Annotated[
