@@ -585,6 +585,8 @@ the same column's cell in a row just above it (a site named ``Max Creek`` or ``M
 Max`` is none), and the row holds no other word. Such a row (its maxima filled across
 lon, lat and the grade) was a well at the group's far corner (round 44's "found and
 left": ``Max`` and ``Min`` name places too)."""
+_LABEL_CHARS = 120
+"""The longest cell read as a subtotal's label (a group's value and a function's name)."""
 _GROUP_ABOVE = 3
 """How many rows above a ``<group> Max`` row its group's value is looked for (Excel writes
 one subtotal row per function, ``A Max`` above ``A Total``)."""
@@ -594,7 +596,11 @@ def _group_function_rows(text: pd.Series) -> np.ndarray:
     """Which cells of one text column are Excel's subtotal label of a function
     (:data:`_GROUP_FUNCTION`) whose group value is the column's cell in one of the
     :data:`_GROUP_ABOVE` rows above."""
-    group = text.str.extract(_GROUP_FUNCTION.pattern, flags=re.IGNORECASE, expand=False)
+    # the whole cell, and only a label's length: searched anywhere in every cell, a long
+    # text cell (a WKT geometry of 140 kB) took minutes
+    short = text.where(text.str.len() <= _LABEL_CHARS)
+    group = short.str.extract(f"^(?:{_GROUP_FUNCTION.pattern})$", flags=re.IGNORECASE,
+                              expand=False)
     if not isinstance(group, pd.Series):
         group = group.iloc[:, 0]
     hit = np.zeros(len(text), bool)
