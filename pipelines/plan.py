@@ -1241,30 +1241,46 @@ def time_axis_variables(job: JobConfig) -> dict[str, str]:
 
 
 def tiles_of_a_time_axis(job: JobConfig) -> str:
-    """Why a tile layer of ``job`` cannot show its variable, one of a time axis (a band
-    stacked over ``timeseries.dates``, or an index reading one:
-    :func:`time_axis_variables`), where one does; ``""`` otherwise.
+    """Why a tile layer of ``job`` cannot show its variable, ``""`` where each can.
+
+    A layer of a variable with a time axis (a band stacked over ``timeseries.dates``, or an
+    index reading one: :func:`time_axis_variables`) shows one map, so it names one of the
+    dates by ``date:``. A layer's ``date:`` that is not one of ``timeseries.dates``, or is
+    given on a variable of one map (or in a job without a time series), is refused naming
+    the dates to pick or the key to remove.
 
     A tile layer is one map, and the tiles of ``NDVI`` of a job whose NDVI is computed on
     bands stacked over 1990 and 2014 (the Wageningen job, ``variable: NDVI`` beside its
     ``NDVI_change``) were made of the first date's alone (the reader's first band), titled
-    ``NDVI``, with its value range taken over both dates, and the run said nothing.
+    ``NDVI``, with its value range taken over both dates, and the run said nothing; a
+    job's layer could not take ``date:`` (only a serve layer could: "unknown key").
     """
-    ts = job.timeseries
-    if ts is None or job.tiles is None:
+    if job.tiles is None:
         return ""
-    timed = time_axis_variables(job)
-    dates = [str(d.date) for d in ts.dates]
+    ts = job.timeseries
+    timed = time_axis_variables(job) if ts is not None else {}
+    dates = [str(d.date) for d in ts.dates] if ts is not None else []
     for i, layer in enumerate(job.tiles.layers):
-        name = layer.variable
-        if name not in timed:
+        name, day = layer.variable, layer.date
+        key = f"tiles.layers[{i}]"
+        if day is not None and name not in timed:
+            stacked = (f"; a variable with a time axis here: {', '.join(sorted(timed))}"
+                       if timed else "; the job has no timeseries section")
+            return (f"{key}.date: {day} picks one date of a variable with a time axis, and "
+                    f"{name!r} has none (the job makes it once, one map): remove date: from "
+                    f"the layer{stacked}")
+        if day is not None and str(day) not in dates:
+            return (f"{key}.date: {day} is not one of timeseries.dates ({', '.join(dates)}), "
+                    f"the dates {name!r} has a map of; give one of those as date:")
+        if day is not None or ts is None or name not in timed:
             continue
         change, own = _one_map_instead(ts, name)
         change = f"tile {change}"
         either = f", or one date's own variable ({', '.join(own)})" if own else ""
-        return (f"tiles.layers[{i}].variable: {name!r} is {timed[name]}, one map per date "
+        return (f"{key}.variable: {name!r} is {timed[name]}, one map per date "
                 f"({', '.join(dates)}), and a tile layer shows one map: its tiles would "
-                f"show {dates[0]} alone; {change}{either}")
+                f"show {dates[0]} alone; give date: (one of {', '.join(dates)}) beside "
+                f"variable: {name} for that date's map, or {change}{either}")
     return ""
 
 

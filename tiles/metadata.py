@@ -154,8 +154,12 @@ def layer_meta(
              or cfg.layer_name.replace("_", " ").capitalize())
     if source.date is not None and not cfg.title and source.date not in title:
         # one date of a variable stacked over dates: each date's layer titled alike (the
-        # variable's long_name) could not be told apart in a client's layer list
-        title = f"{title} ({source.date})"
+        # variable's long_name) could not be told apart in a client's layer list; the
+        # long_name the time series gives its stack ("N on 2 dates") said a map of one
+        # date held them all: "N on 2 dates (2020-01-01)"
+        stacked = re.fullmatch(r"(.+) on \d+ dates", title)
+        title = (f"{stacked.group(1)} on {source.date}" if stacked
+                 else f"{title} ({source.date})")
     is_synthetic = cfg.synthetic if cfg.synthetic is not None else (synthetic or source.synthetic)
     ranges = {}
     for name in matrix_sets:
@@ -455,6 +459,73 @@ def blended_overview_warning(name: str, source: LayerSource,
             "slowly, and a GIS that reads those overviews draws classes that are not there; "
             "write it again with overviews by mode: gdal_translate -of COG -co "
             f"OVERVIEWS=IGNORE_EXISTING -co OVERVIEW_RESAMPLING=MODE {source.path} new.tif")
+
+
+RANGE_DATES_SAMPLED = 12
+"""Most dates of a cube variable over dates whose maps the colour range of its layers of
+one date is taken from (:func:`sample_over_dates`), besides the dates shown as layers."""
+
+
+def sample_over_dates(source: LayerSource, sample: ValueSample,
+                      cache: dict[tuple[Any, str, str], ValueSample],
+                      shown: Iterable[str] = ()) -> tuple[ValueSample, str]:
+    """The sample a layer of one date (a serve or tile layer's ``date:``) takes its colour
+    range from, and the words a note adds (`` over its 3 dates, 2019-06-01 to ...``).
+
+    Its variable's values on the cube's dates (each date's :func:`value_sample`, read once
+    for all the layers of that variable in ``cache``): each date's layer was stretched to
+    its own date's values, so one colour read 9 on one date and 17 on the next, and a
+    change over the dates could not be seen by comparing them. Of a variable of more than
+    :data:`RANGE_DATES_SAMPLED` dates, that many spread over them and every date in
+    ``shown`` (the dates of that variable shown as layers): the same dates, so the same
+    range, for each of its layers. Any other layer: ``sample`` itself and ``""``. The
+    tiles stage and ``prospect serve`` both call it, so their colours agree.
+
+    Parameters
+    ----------
+    source : LayerSource
+        The layer's data: one date of a cube variable (``source.date``), or any other.
+    sample : ValueSample
+        ``source``'s own :func:`value_sample`.
+    cache : dict
+        Samples already read, by ``(cube path, variable, date)``; filled in.
+    shown : iterable of str
+        Dates of the variable shown as layers beside ``source``'s.
+
+    Returns
+    -------
+    tuple of (ValueSample, str)
+        The sample over the dates, and the note's words (``""`` for a layer of one map).
+    """
+    import warnings
+
+    import numpy as np
+
+    from tiles.source import cube_source
+
+    dates = source.dates
+    if len(dates) < 2 or source.variable is None:
+        return sample, ""
+    picked = dates
+    if len(dates) > RANGE_DATES_SAMPLED:
+        spread = {dates[round(i * (len(dates) - 1) / (RANGE_DATES_SAMPLED - 1))]
+                  for i in range(RANGE_DATES_SAMPLED)}
+        served = set(shown) | {source.date}
+        picked = [d for d in dates if d in spread or d in served]
+    parts = []
+    for day in picked:
+        key = (source.path, source.variable, day)
+        if day == source.date:
+            cache.setdefault(key, sample)
+        elif key not in cache:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                cache[key] = value_sample(cube_source(source.path, source.variable, day))
+        parts.append(np.asarray(cache[key].values).ravel())
+    which = (f"its {len(dates)} dates" if len(picked) == len(dates)
+             else f"{len(picked)} of its {len(dates)} dates")
+    return (ValueSample(sample.bounds, np.concatenate(parts)),
+            f" over {which}, {dates[0]} to {dates[-1]}")
 
 
 def colour_layer(layer: LayerT, sample: ValueSample,

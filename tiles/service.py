@@ -72,6 +72,7 @@ from tiles.metadata import (
     no_data_warning,
     range_origin,
     range_warning,
+    sample_over_dates,
     unstated_fill_warning,
     value_sample,
 )
@@ -89,9 +90,6 @@ __all__ = ["MAP_SLOTS", "Layer", "TileService", "build_layers", "case_hint", "fi
 T = TypeVar("T")
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-RANGE_DATES_SAMPLED = 12
-"""Most dates of a cube variable over dates whose maps the colour range of its layers of
-one date is taken from (:meth:`TileService._over_dates`), besides the dates served."""
 
 RANGE_CHECK_CUBE_CELLS = 2**24
 """Largest cube variable whose colour range :meth:`TileService.colour_ranges` checks: a
@@ -511,10 +509,13 @@ class TileService:
                 continue
             # one date of a variable over dates: the range of all its dates, so a colour
             # means one value on every date's layer (each took its own date's range)
+            own = values
             sample, over = self._over_dates(source, sample, dated_samples)
             values = sample.values
             layer.config, stretched = colour_layer(cfg, sample)
-            self._clamped[layer.name] = clamped_ends(values, layer.config.vmin,
+            # the legend's "<=" / ">=" ends say whether this layer's own map reaches past
+            # them: of the dates' values, a date wholly inside the range was marked too
+            self._clamped[layer.name] = clamped_ends(own, layer.config.vmin,
                                                      layer.config.vmax)
             self._forget_legends(layer.name)
             if stretched:
@@ -545,35 +546,15 @@ class TileService:
         layer was stretched to its own date's values, so one colour read 9 on one date and
         17 on the next, and a change over the dates could not be seen by comparing them.
 
-        Of a variable of more than :data:`RANGE_DATES_SAMPLED` dates, that many spread over
-        them and every date served as a layer: the same dates, so the same range, for each
-        of its layers, and a start-up that does not read every map of a long series. Any
-        other layer: ``sample`` itself and ``""``."""
-        dates = source.dates
-        if len(dates) < 2 or source.variable is None:
-            return sample, ""
-        picked = dates
-        if len(dates) > RANGE_DATES_SAMPLED:
-            spread = {dates[round(i * (len(dates) - 1) / (RANGE_DATES_SAMPLED - 1))]
-                      for i in range(RANGE_DATES_SAMPLED)}
-            served = {la.source.date for la in self.layers.values()
-                      if la.source.path == source.path
-                      and la.source.variable == source.variable}
-            picked = [d for d in dates if d in spread or d in served]
-        parts = []
-        for day in picked:
-            key = (source.path, source.variable, day)
-            if day == source.date:
-                cache.setdefault(key, sample)
-            elif key not in cache:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    cache[key] = value_sample(cube_source(source.path, source.variable, day))
-            parts.append(np.asarray(cache[key].values).ravel())
-        which = (f"its {len(dates)} dates" if len(picked) == len(dates)
-                 else f"{len(picked)} of its {len(dates)} dates")
-        return (ValueSample(sample.bounds, np.concatenate(parts)),
-                f" over {which}, {dates[0]} to {dates[-1]}")
+        Of a variable of more than :data:`tiles.metadata.RANGE_DATES_SAMPLED` dates, that
+        many spread over them and every date served as a layer: the same dates, so the same
+        range, for each of its layers, and a start-up that does not read every map of a
+        long series (:func:`tiles.metadata.sample_over_dates`, as the tiles stage takes
+        it). Any other layer: ``sample`` itself and ``""``."""
+        served = [la.source.date for la in self.layers.values()
+                  if la.source.path == source.path and la.source.variable == source.variable
+                  and la.source.date is not None]
+        return sample_over_dates(source, sample, cache, served)
 
     def each_readable(self, layers: list[Layer], describe: Callable[[Layer], Any]) -> list[Any]:
         """``describe(layer)`` for each of ``layers`` whose data can be read now.

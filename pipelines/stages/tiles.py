@@ -63,6 +63,7 @@ from tiles.metadata import (
     no_data_warning,
     range_origin,
     range_warning,
+    sample_over_dates,
     unstated_fill_warning,
     value_sample,
 )
@@ -76,16 +77,20 @@ VALUE_GRID_MAX = VALUE_SAMPLE_MAX
 """Most cells along a side of the static viewer's click-value grid (data cells up to it)."""
 
 
-def layer_source(ctx: RunContext, variable: str) -> tuple[LayerSource, str]:
-    """The COG ``score/<variable>.tif`` if present, else the cube variable."""
+def layer_source(ctx: RunContext, variable: str,
+                 date: str | None = None) -> tuple[LayerSource, str]:
+    """The COG ``score/<variable>.tif`` if present, else the cube variable; with a
+    ``date`` (``YYYY-MM-DD``, a layer's ``date:``), that date's map of the cube variable
+    stacked over the job's ``timeseries.dates`` (a score COG is one map, never dated)."""
     cog = ctx.out_dir / "score" / f"{variable}.tif"
-    if cog.is_file():
+    if date is None and cog.is_file():
         return cog_source(cog), str(cog)
     if ctx.cube_path.is_dir():
         from prospect.io.cube import open_cube
 
         if variable in open_cube(ctx.cube_path).data_vars:
-            return cube_source(ctx.cube_path, variable), f"{ctx.cube_path}:{variable}"
+            where = f"{ctx.cube_path}:{variable}" + ("" if date is None else f" at {date}")
+            return cube_source(ctx.cube_path, variable, date), where
     raise StageError(
         f"tiles: no {cog} and no variable {variable!r} in {ctx.cube_path}; run the score "
         "stage first, or fix 'tiles.layers[].variable' in the job config"
@@ -156,6 +161,24 @@ def honest_layer(ctx: RunContext, layer: TileLayerConfig) -> TileLayerConfig:
         return layer.model_copy(update={"title": "Relative prospectivity (score, not a "
                                                  "probability)"})
     return layer
+
+
+def dated_titles(layers: list[TileLayerConfig]) -> list[TileLayerConfig]:
+    """``layers`` with each layer of one ``date`` whose ``title:`` another layer has too
+    (compared without case or surrounding spaces) titled with its date after it, as
+    ``prospect serve`` titles it (:meth:`tiles.service.TileService.meta`).
+
+    The dates of a variable given one ``title: NDVI`` (a layer block copied, its date
+    changed) were "NDVI" twice in the viewer's layer switcher, the legends, TileJSON and
+    the archives' metadata, the dates told apart nowhere. A title of its own is kept."""
+    def shared(layer: TileLayerConfig) -> bool:
+        own = (layer.title or "").strip().casefold()
+        return bool(own) and any((o.title or "").strip().casefold() == own
+                                 for o in layers if o is not layer)
+
+    return [la.model_copy(update={"title": f"{(la.title or '').rstrip()} ({la.date})"})
+            if la.date is not None and str(la.date) not in (la.title or "") and shared(la)
+            else la for la in layers]
 
 
 def value_grid(source: LayerSource, *, max_cells: int = VALUE_GRID_MAX,
@@ -255,7 +278,8 @@ def _render_layer(
     ``staging/layer``, its archives as ``staging/layer.pmtiles`` and ``layer.mbtiles``):
     :func:`_publish` puts
     them in place once every layer is rendered."""
-    source, where = layer_source(ctx, layer.variable)
+    source, where = layer_source(
+        ctx, layer.variable, None if layer.date is None else layer.date.isoformat())
     name = layer.layer_name
     layer_dir = staging / "layer"
     sample = value_sample(source)  # one sample: the colour range, as `prospect serve`'s
@@ -274,8 +298,14 @@ def _render_layer(
     fill = unstated_fill_warning(name, source, data, then="run the tiles stage again")
     if fill:  # -9999 of a grid exported without its nodata value, drawn as values
         said.append(fill)
+    # one date of a variable over dates: the colour range of all its dates, so a colour
+    # means one value on every date's layer (each took its own date's 2-98 %), as
+    # `prospect serve` draws it; a class map is coloured by its codes
+    shown = [str(la.date) for la in cfg.layers
+             if la.variable == layer.variable and la.date is not None]
+    ranged, over = (sample, "") if classes else sample_over_dates(source, sample, {}, shown)
     # a class map with a colour table is drawn in its own colours, as QGIS draws it
-    layer, stretched = colour_layer(layer, sample, classes, layer_colours(source.tags))
+    layer, stretched = colour_layer(layer, ranged, classes, layer_colours(source.tags))
     # The zooms follow the data (resolution and extent); the job's range only narrows them,
     # and every document states what the pyramid holds (tiles.metadata).
     meta = layer_meta(layer, source, synthetic=ctx.job.synthetic,
@@ -357,8 +387,9 @@ def _render_layer(
     unit = f" {meta.units}" if meta.units else ""
     metrics["range_note"] = (
         f"layer {name!r}: colour range {layer.vmin:g} to {layer.vmax:g}{unit}, "
-        f"{range_origin(data, layer.vmin, layer.vmax)}: vmin and vmax are not set in "
-        "tiles.layers, and the default 0 to 1 would show one colour" if stretched else None)
+        f"{range_origin(ranged.values, layer.vmin, layer.vmax)}{over}: vmin and vmax are "
+        "not set in tiles.layers, and the default 0 to 1 would show one colour"
+        if stretched else None)
     return viewer_layer, metrics, values, where
 
 
@@ -506,7 +537,7 @@ def _run(ctx: RunContext, cfg: TilesConfig, tiles_dir: Path) -> StageResult:
     viewer_layers, grids = [], {}
     # On a cluster every layer's pyramid jobs are submitted at once (a layer of a small
     # region is a single job); without one, the layers take turns on the thread pool.
-    layers = [honest_layer(ctx, la) for la in cfg.layers]
+    layers = dated_titles([honest_layer(ctx, la) for la in cfg.layers])
     parallel = ctx.executor.parallel(len(layers))
     viewer_dir = ctx.out_dir / "viewer"
     with ExitStack() as stack:  # every layer and the viewer staged whole, then published

@@ -83,6 +83,11 @@ class TileLayerConfig(StrictModel):
         licence from the server or job.
     synthetic
         Label the layer synthetic; unset, taken from the data's ``synthetic`` tag.
+    date
+        One date (``YYYY-MM-DD``) of a variable with a time axis (a band stacked over a
+        job's ``timeseries.dates``, or an index of one): the layer is that date's map. A
+        job's plan checks it against ``timeseries.dates``, a server against the cube's
+        dates. Its layer name defaults to ``<variable>_<date>``.
     """
 
     variable: PlainName
@@ -99,6 +104,7 @@ class TileLayerConfig(StrictModel):
     role: Literal["value", "uncertainty"] = "value"
     resampling: Literal["nearest", "bilinear"] = "bilinear"
     public: bool = False
+    date: Date | None = None
     _colour_stops: tuple[float, ...] | None = PrivateAttr(default=None)
     _class_colours: tuple[tuple[int, tuple[int, int, int, int]], ...] | None = PrivateAttr(
         default=None)
@@ -107,6 +113,14 @@ class TileLayerConfig(StrictModel):
     @classmethod
     def _colormap_known(cls, value: str) -> str:
         return _check_colormap(value)
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _calendar_date(cls, value: Any) -> Any:
+        # the form a job's timeseries.dates takes: YYYY-MM-DD, quoted or not
+        from prospect.config.timeseries import calendar_date
+
+        return None if value is None else calendar_date(value)
 
     @property
     def colour_stops(self) -> tuple[float, ...] | None:
@@ -159,8 +173,12 @@ class TileLayerConfig(StrictModel):
 
     @property
     def layer_name(self) -> str:
-        """The name used in URLs: ``name`` or else ``variable``."""
-        return self.name or self.variable
+        """The name used in URLs (and a job's ``tiles/`` folder): ``name``, else
+        ``variable``, with ``_<date>`` after it for a layer of one ``date``: the dates of
+        one variable were otherwise one folder, archive and viewer entry."""
+        if self.name:
+            return self.name
+        return self.variable if self.date is None else f"{self.variable}_{self.date}"
 
     @property
     def label(self) -> str:
@@ -329,15 +347,6 @@ class ServeLayerConfig(TileLayerConfig):
     variable: PlainName = "probability"
     cog: ConfigPath | None = None
     cube: ConfigPath | None = None
-    date: Date | None = None
-
-    @field_validator("date", mode="before")
-    @classmethod
-    def _calendar_date(cls, value: Any) -> Any:
-        # the form a job's timeseries.dates takes: YYYY-MM-DD, quoted or not
-        from prospect.config.timeseries import calendar_date
-
-        return None if value is None else calendar_date(value)
 
     @model_validator(mode="before")
     @classmethod
