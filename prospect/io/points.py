@@ -1916,17 +1916,25 @@ _BELOW_CELL = re.compile(r"\s*(?:<=?|≤|&lt;=?)\s*(\S.*?)\s*")
 
 _NOT_DETECTED_CELL = re.compile(
     r"\s*(?:n\.?\s?d\.?|bdl|b\.d\.l\.?|<\s*dl|<\s*lod|below\s+(?:dl|lod|detection(?:\s+limit)?)"
-    r"|(?-i:[NL])(?=\s*[(\[]?\s*\.?\d))"
-    r"\s*(?:<=?|≤|&lt;=?|\(|\[|:|=)?\s*(\.?\d[^()\[\]]*?)\s*[)\]]?\s*", re.IGNORECASE)
+    r"|[NL](?=\s*[(\[]?\s*\.?\d))"
+    r"\s*(?:<=?|≤|&lt;=?|\(|\[|:|=)?\s*(\.?\d[^()\[\]]*?)\s*[)\]]?\s*"
+    r"|\s*(\.?\d[\d.,']*?)(?-i:[NLn])\s*", re.IGNORECASE)
 """A value below a detection limit written with a word for "not detected" and its limit
 (``ND<5``, ``ND(5)``, ``n.d. <5``, ``BDL (0.5)``, ``<DL 5``), or with the USGS
 spectrographic qualifiers ``N`` (not detected) and ``L`` (detected below the limit of
-determination) before it (``N(0.5)``, ``L(10)``, ``N.5``, ``L 10``; these were read as
-missing, "write numbers only"): read as ``<5``."""
+determination) before it (``N(0.5)``, ``L(10)``, ``N.5``, ``L 10``, and in lower case as
+hand-typed sheets write them: ``n0.5``, ``l(10)``) or right after it (``0.5N``, ``10L``,
+``0.5n``). After a space a letter is no USGS qualifier: ``12 N`` is EPA's inorganic
+qualifier of a detected value (spike recovery out of limits), ``10 L`` litres, and a
+lower-case ``l`` after the number is litres: none is read so. Each was read as missing,
+"write numbers only": read as ``<5``."""
 
-_ABOVE_QUALIFIED = re.compile(r"\s*G\s*(?:\(\s*(\.?\d[\d.,' ]*?)\s*\)|(\.?\d[\d.,' ]*?))\s*")
+_ABOVE_QUALIFIED = re.compile(
+    r"\s*[Gg]\s*(?:\(\s*(\.?\d[\d.,' ]*?)\s*\)|(\.?\d[\d.,' ]*?))\s*"
+    r"|\s*(\.?\d[\d.,']*?)G\s*")
 """A value above the upper limit of determination written with the USGS qualifier ``G``
-(``G(10000)``, ``G5000``): read as ``>10000``."""
+before it (``G(10000)``, ``G5000``, ``g(10000)``) or right after it (``10000G``; a
+lower-case ``g`` after the number is grams, not read so): read as ``>10000``."""
 
 
 def above_written(cell: str) -> str:
@@ -1939,7 +1947,7 @@ def above_written(cell: str) -> str:
         One cell of a value column, as written.
     """
     m = _ABOVE_QUALIFIED.fullmatch(cell)
-    return f">{m.group(1) or m.group(2)}" if m else cell
+    return f">{m.group(1) or m.group(2) or m.group(3)}" if m else cell
 
 _BELOW_QUALIFIER = r"(?<=\d)\s*(?:UJ|U)$"
 """A laboratory's not-detected qualifier after a limit's number (``<5U``, ``<5 UJ``)."""
@@ -1949,7 +1957,7 @@ def _below_written(cell: str) -> str:
     """``cell`` with a "not detected" word and its limit (:data:`_NOT_DETECTED_CELL`)
     written as ``<limit``; any other cell as it is."""
     m = _NOT_DETECTED_CELL.fullmatch(cell)
-    return f"<{m.group(1)}" if m else cell
+    return f"<{m.group(1) or m.group(2)}" if m else cell
 
 
 def _cell_factor(said: str, column_unit: str | None) -> float | None:

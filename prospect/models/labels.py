@@ -597,11 +597,13 @@ def sample_background(
 
 _COMMODITY_COLUMN = re.compile(
     r"(?:(?:main|primary|principal|major|minor|secondary|first|second|third|other|"
-    r"associated|by_?products?|accessory|tertiary)_?)?"
+    r"associated|by_?products?|accessory|tertiary|trace)_?)?"
     r"(?:commod(?:ity|ities|s)?|commodit(?:y|ies)_?(?:name|type|list)?|minerals?|metals?)"
     r"_?\d?", re.IGNORECASE)
 """Names of a column saying each occurrence's commodity (USGS MRDS ``commod1``, the USGS
-lithium database's ``Commodity``, ``main_commodity``, ``Minerals``)."""
+lithium database's ``Commodity``, ``main_commodity``, ``Minerals``), or its trace
+commodities (``trace_commodities``: read as :data:`_TRACE_COLUMN` says; it was no
+commodity column, so a table with no other made every record a positive)."""
 
 _ORE_MINERALS: dict[str, str] = {
     "spodumene": "lithium", "lepidolite": "lithium", "petalite": "lithium",
@@ -828,13 +830,23 @@ def _other_commodity(gdf: pd.DataFrame, path: Path, mineral: str | None,
     # only there was a lithium positive, without a word; read beside a major column only
     trace = [c for c in found if _TRACE_COLUMN.fullmatch(_plain_name(c))]
     major = [c for c in found if c not in trace]
+    shown = ", ".join(f"{c} {n}" for c, n in counts.most_common(6)) + (
+        ", ..." if len(counts) > 6 else "")
+    if trace and not major and meant is not None:
+        # (read as the deposits' own, a copper mine with lithium traces was a positive;
+        # not read at all, every copper and gold record was one, without a word)
+        raise DataError(
+            f"{path}: the table's only commodity {columns} "
+            f"list{'s' if len(found) == 1 else ''} each deposit's trace commodities "
+            f"({shown} records), not its own, so no record can be labelled an "
+            f"occurrence of {meant} by {'it' if len(found) == 1 else 'them'}; add a column "
+            f"of the deposits' major commodities (e.g. 'commodity'), or, if {column} gives "
+            "the deposits' own commodities, rename it (e.g. to 'commodities')")
     if trace and major:
         majors = [set().union(*(_commodities(c) for c in row))
                   for row in zip(*(gdf[c].tolist() for c in major), strict=True)]
     else:
         trace, majors = [], named
-    shown = ", ".join(f"{c} {n}" for c, n in counts.most_common(6)) + (
-        ", ..." if len(counts) > 6 else "")
     if meant is None:
         if len(counts) > 1 and any(len(cells) and not cells & {counts.most_common(1)[0][0]}
                                    for cells in named):
