@@ -392,7 +392,9 @@ def _no_scored_cells(cube: Path, ds: Any, schema: dict[str, Any],
     a model that scores missing evidence, weights of evidence, where one of them is).
 
     A value that is not finite is no data, as the map takes it
-    (:func:`~prospect.models.predict.predict_block`): a layer of infinities only was said
+    (:func:`~prospect.models.predict.predict_block`), and so is a common fill far outside
+    the training range (:func:`~prospect.registry.applicability.mask_far_fills`): a layer
+    of -9999 only was said to hold data. A layer of infinities only was said
     to hold data ("no cell has data in all of the model's variables at once"), and a
     random forest was told of weights of evidence's rule beside its own.
     """
@@ -401,15 +403,20 @@ def _no_scored_cells(cube: Path, ds: Any, schema: dict[str, Any],
     from prospect.errors import DataError
     from prospect.models.predict import scores_missing_evidence
     from prospect.registry import model_feature_spec
+    from prospect.registry.applicability import mask_far_fills
 
     variables = list(model_feature_spec(schema, ds).variables)
-    empty = [v for v in variables if not bool(np.isfinite(ds[v]).any())]
+    masked = mask_far_fills(ds, schema)  # as the map takes them (a layer of -9999 only)
+    empty = [v for v in variables if not bool(np.isfinite(masked[v]).any())]
+    filled = [v for v in empty if bool(np.isfinite(ds[v]).any())]
     any_layer = scores_missing_evidence(estimator)
     shown = ", ".join(variables[:20]) + (f" and {len(variables) - 20} more"
                                          if len(variables) > 20 else "")
     why = (f"variable(s) {', '.join(repr(v) for v in empty)} hold no data (no finite "
-           "value)" if empty else
-           "no cell has data in all of the model's variables at once")
+           "value" + (f"; {', '.join(repr(v) for v in filled)} only a common fill value "
+                      "far outside the model's training range, not declared as its nodata: "
+                      "declare it as the source's nodata" if filled else "") + ")"
+           if empty else "no cell has data in all of the model's variables at once")
     needs = (f"a cell needs one of {shown} (the model scores missing evidence)"
              if any_layer else f"every cell needs all of {shown}")
     return DataError(f"{cube}: no cell could be scored: {why}; {needs}; rebuild the cube "

@@ -41,7 +41,12 @@ from prospect.io.raster import write_cog
 from prospect.models.metrics import percent, top_capture_binned
 from prospect.models.predict import scores_missing_evidence, unscored_counts
 from prospect.models.training import labels_source, read_labels
-from prospect.registry.applicability import input_comparison, same_evidence
+from prospect.registry.applicability import (
+    far_fill_masks,
+    input_comparison,
+    mask_far_fills,
+    same_evidence,
+)
 from prospect.registry.scoring import OUTPUTS, model_feature_spec, output_scale, score_model
 
 __all__ = ["coverage", "not_compared_lines", "publish_maps", "run", "stac_item"]
@@ -495,6 +500,9 @@ def coverage(estimator: Any, schema: dict[str, Any], cube: xr.Dataset, *, finite
     woe = scores_missing_evidence(estimator)
     if finite >= size and not woe:
         return [], {"unscored_cells": 0}
+    far = {k: (m.sum(), cube[k].where(m).min(), cube[k].where(m).max())
+           for k, m in far_fill_masks(cube, schema).items()}  # counted on every chunk
+    cube = mask_far_fills(cube, schema)  # as the map took them: no data
     spec = model_feature_spec(schema, cube)
     names = [spec.names()[i] for i in spec.base_indices()]
     # the cube's own layers only: focal statistics are computed from them, and were
@@ -503,9 +511,11 @@ def coverage(estimator: Any, schema: dict[str, Any], cube: xr.Dataset, *, finite
     lazy = unscored_counts(build_stack(cube, layers), estimator, base=layers.base_indices())
     keys = [k for k, v in lazy.items() if v is not None]
     fills = fill_counts(cube, names)  # read with the counts: the same chunks, once
-    computed = dask.compute(*(lazy[k] for k in keys), fills, scheduler="threads")
-    counts = dict(zip(keys, computed[:-1], strict=True))
-    filled = {k: (int(n), float(lo), float(hi)) for k, (n, lo, hi) in computed[-1].items()
+    computed = dask.compute(*(lazy[k] for k in keys), fills, far, scheduler="threads")
+    counts = dict(zip(keys, computed[:-2], strict=True))
+    filled = {k: (int(n), float(lo), float(hi)) for k, (n, lo, hi) in computed[-2].items()
+              if int(n)}
+    common = {k: (int(n), float(lo), float(hi)) for k, (n, lo, hi) in computed[-1].items()
               if int(n)}
     unscored, outside = int(counts["unscored"]), int(counts["no_layer"])
     missing = dict(zip(names, (int(n) for n in counts["missing"]), strict=True))
@@ -532,7 +542,33 @@ def coverage(estimator: Any, schema: dict[str, Any], cube: xr.Dataset, *, finite
     if filled:
         metrics["fill_cells_by_layer"] = {k: n for k, (n, _, _) in filled.items()}
         lines += fill_lines(filled, woe=woe)
+    if common:
+        metrics["common_fill_cells_by_layer"] = {k: n for k, (n, _, _) in common.items()}
+        lines += common_fill_lines(common, woe=woe)
     return lines, metrics
+
+
+def common_fill_lines(filled: dict[str, tuple[int, float, float]], *, woe: bool
+                      ) -> list[str]:
+    """One line per layer holding a common fill (-9999, -32768, 65535 ...) far outside the
+    model's training range on some cells of the whole cube (``{name: (cells, lowest,
+    highest)}``, :func:`prospect.registry.applicability.far_fill_masks`).
+
+    The comparison with the training evidence reads a sample of a few chunks: such a
+    fill on a few cells of another chunk was scored as evidence far beyond the training
+    range (probability 0 or 1 there) without a word.
+    """
+    out = []
+    made = ("scored without it (W = 0 there, as a cell without its evidence)" if woe
+            else "left unscored (NaN)")
+    for name, (cells, lo, hi) in sorted(filled.items()):
+        values = f"{lo:.10g}" if lo == hi else f"{lo:.10g} to {hi:.10g}"
+        out.append(
+            f"variable {name!r}: {cells} cell(s) of the cube hold {values}, a common fill "
+            "value far outside the model's training range, not declared as the layer's "
+            f"nodata: taken as no data and {made}; declare it as the source's nodata "
+            f"(nodata: {lo:.10g}) and ingest again")
+    return out
 
 
 def fill_lines(filled: dict[str, tuple[int, float, float]], *, woe: bool) -> list[str]:

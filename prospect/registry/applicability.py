@@ -47,10 +47,12 @@ __all__ = [
     "UNSEEN_AS_NONE",
     "extrapolation",
     "extrapolation_lines",
+    "far_fill_masks",
     "fill_value_lines",
     "fills_far_outside",
     "input_comparison",
     "input_warnings",
+    "mask_far_fills",
     "same_evidence",
     "spread_ratio",
     "training_values",
@@ -343,24 +345,94 @@ def spread_ratio(seen: Mapping[str, Any], sample: np.ndarray
     return None
 
 
+def _far_fills(seen: Mapping[str, Any], dtype: Any) -> tuple[float, float, list[float]]:
+    """The bounds beyond which a value is far outside the training range ``seen`` (by
+    more than the range's own width), and the common fills (:data:`prospect.ingest.fills.
+    COMMON_FILLS` but 0 and -1, below :data:`~prospect.features.stack.FILL_MAGNITUDE`, and
+    the integer ``dtype``'s limits) that are taken as no data there."""
+    from prospect.ingest.fills import COMMON_FILLS
+
+    lo, hi = float(seen["min"]), float(seen["max"])
+    width = max(hi - lo, 1e-12 * max(abs(lo), abs(hi), 1.0))
+    fills = [f for f in COMMON_FILLS if f not in (0.0, -1.0) and abs(f) < FILL_MAGNITUDE]
+    if np.issubdtype(np.dtype(dtype), np.integer):
+        info = np.iinfo(np.dtype(dtype))
+        fills += [float(info.min), float(info.max)]
+    return lo - width, hi + width, fills
+
+
+def far_fill_masks(cube: xr.Dataset, schema: Mapping[str, Any]) -> dict[str, xr.DataArray]:
+    """Per continuous layer of ``cube`` with a training record in ``schema`` (``min``,
+    ``max``), the lazy mask of its cells holding a common fill far outside that range
+    (:func:`fills_far_outside`, cell by cell); layers with no such fill possible are left
+    out."""
+    masks: dict[str, xr.DataArray] = {}
+    for spec in schema.get("variables") or []:
+        seen = spec.get("training") if isinstance(spec, Mapping) else None
+        name = spec.get("name") if isinstance(spec, Mapping) else None
+        if not isinstance(seen, Mapping) or not {"min", "max"} <= set(seen) \
+                or "codes" in seen or not isinstance(name, str) or name not in cube.data_vars:
+            continue
+        da = cube[name]
+        if not np.issubdtype(da.dtype, np.number):
+            continue
+        try:
+            lo, hi, fills = _far_fills(seen, da.dtype)
+        except (TypeError, ValueError):  # a record not of numbers: nothing to compare
+            continue
+        fills = [f for f in fills if f < lo or f > hi]
+        if np.issubdtype(da.dtype, np.integer):  # only the values the type can hold
+            info = np.iinfo(da.dtype)
+            fills = [f for f in fills if info.min <= f <= info.max and float(f).is_integer()]
+        if fills:
+            masks[name] = da.isin(np.asarray(fills, dtype="f8").astype(da.dtype))
+    return masks
+
+
+def mask_far_fills(cube: xr.Dataset, schema: Mapping[str, Any]) -> xr.Dataset:
+    """``cube`` with every cell of a continuous layer that holds a common fill far outside
+    the model's training range of that layer (:func:`far_fill_masks`) set to NaN: taken
+    as no data, lazily, on every chunk.
+
+    Such a cell (-9999, -32768 or 65535 that no one declared as the layer's nodata) was
+    scored as evidence far beyond any training cell (a probability of 0 or 1 there), and
+    only the :data:`SAMPLE_CHUNKS` chunks that :func:`input_comparison` reads were looked
+    at: a few such cells in another chunk were scored without a word. A map leaves them
+    unscored (NaN; weights of evidence scores them without that layer), and
+    :func:`pipelines.stages.score.coverage` counts them on every chunk.
+
+    Parameters
+    ----------
+    cube
+        The cube to score.
+    schema
+        The model's input schema; variables without a continuous ``training`` record
+        (``min``, ``max``) are kept as they are.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``cube``, those layers masked (the same object when none is).
+    """
+    masked = {}
+    for name, fill in far_fill_masks(cube, schema).items():
+        masked[name] = cube[name].where(~fill)
+        masked[name].attrs = cube[name].attrs
+    return cube.assign(masked) if masked else cube
+
+
 def fills_far_outside(seen: Mapping[str, Any], sample: np.ndarray, dtype: Any = "f8"
                       ) -> dict[float, int]:
     """The common fills (:data:`prospect.ingest.fills.COMMON_FILLS` but 0 and -1, or the
     integer ``dtype``'s limits) that ``sample`` holds outside the training range by more
     than that range's own width, with how many sampled cells hold each."""
-    from prospect.ingest.fills import COMMON_FILLS
 
     if not {"min", "max"} <= set(seen) or sample.size == 0:
         return {}
-    lo, hi = float(seen["min"]), float(seen["max"])
-    width = max(hi - lo, 1e-12 * max(abs(lo), abs(hi), 1.0))
-    far = sample[(sample < lo - width) | (sample > hi + width)]
+    lo, hi, fills = _far_fills(seen, dtype)
+    far = sample[(sample < lo) | (sample > hi)]
     if far.size == 0:
         return {}
-    fills = [f for f in COMMON_FILLS if f not in (0.0, -1.0) and abs(f) < FILL_MAGNITUDE]
-    if np.issubdtype(np.dtype(dtype), np.integer):
-        info = np.iinfo(np.dtype(dtype))
-        fills += [float(info.min), float(info.max)]
     values, counts = np.unique(far, return_counts=True)
     return {float(v): int(c) for v, c in zip(values, counts, strict=True)
             if any(np.isclose(v, f, rtol=1e-6, atol=0.0) for f in fills)}
@@ -372,10 +444,11 @@ def fill_value_lines(name: str, seen: Mapping[str, Any], sample: np.ndarray,
     fill value not declared as its nodata (-9999, -32768, 65535, the integer type's
     limit) far outside its training range ``seen``, or ``[]``.
 
-    Such a value below :data:`~prospect.features.stack.FILL_MAGNITUDE` is scored as
+    Such a value below :data:`~prospect.features.stack.FILL_MAGNITUDE` was scored as
     evidence (a fill of 1e30 or more is taken as no data): on a few cells it stayed below
     :data:`EXTRAPOLATED_SHARE` and the spread checks, and the map held a probability
-    there, of evidence far beyond any training cell, without a word.
+    there, of evidence far beyond any training cell, without a word. The map now takes it
+    as no data (:func:`mask_far_fills`).
 
     Parameters
     ----------
@@ -402,10 +475,10 @@ def fill_value_lines(name: str, seen: Mapping[str, Any], sample: np.ndarray,
     return [f"variable {name!r}: {sum(found.values())} of the {sample.size} sampled cells "
             f"hold {said}, a common fill value far outside the training range "
             f"{float(seen['min']):.4g} to {float(seen['max']):.4g}, not declared as the "
-            "layer's nodata: the map scores those cells as evidence far beyond any "
-            "training cell, not as no data; if it marks no data, declare it as the "
-            f"source's nodata (nodata: {first:.10g}) and ingest again, else retrain on "
-            "evidence that spans it"]
+            "layer's nodata: the map takes such cells as no data (left unscored, or scored "
+            "without the layer by weights of evidence), not as evidence far beyond any "
+            f"training cell; declare it as the source's nodata (nodata: {first:.10g}) and "
+            "ingest again, or, if it is a measurement, retrain on evidence that spans it"]
 
 
 def value_lines(name: str, seen: Mapping[str, Any], sample: np.ndarray) -> list[str]:

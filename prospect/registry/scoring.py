@@ -26,7 +26,7 @@ from prospect.models.uncertainty import (
     uncertainty_meaning,
 )
 from prospect.provenance import provenance_attr, synthetic_attr
-from prospect.registry.applicability import input_warnings
+from prospect.registry.applicability import input_warnings, mask_far_fills
 from prospect.registry.consistency import n_features_in
 
 __all__ = ["OUTPUTS", "POSTERIOR_SCALE", "class_problem", "model_feature_spec", "output_scale",
@@ -292,7 +292,8 @@ def score_model(
         )
     for line in input_warnings(cube, schema, estimator=estimator) if check_inputs else []:
         warnings.warn(DataWarning(line), stacklevel=2)
-    stack = build_stack(cube, spec)
+    # a common fill far outside a layer's training range is no data, on every chunk
+    stack = build_stack(mask_far_fills(cube, schema), spec)
     note = (provenance or {}).get("version_warning")
     probe_model(estimator, stack, base=spec.base_indices(),  # not after chunks are spent
                 version_note=note if isinstance(note, str) else None)
