@@ -485,7 +485,10 @@ def _sized_tile(svc: TileService, request: Request, layer: Layer, y: int, size: 
 
 
 async def wmts_tile(svc: TileService, request: Request) -> Response:
-    """WMTS REST ``/wmts/1.0.0/{layer}/{style}/{TileMatrixSet}/{z}/{row}/{col}.png``.
+    """WMTS REST ``/wmts/1.0.0/{layer}/{style}/{TileMatrixSet}/{z}/{row}/{col}.png``, and
+    ``/wmts/1.0.0/{layer}/{style}/{Time}/{TileMatrixSet}/...`` of a layer of one date (its
+    capabilities' template: the ``time`` dimension, :func:`tiles.wmts._time_dimension`;
+    its date served, another refused as the KVP binding's ``TIME=`` is).
 
     Refusals are OWS ExceptionReports at the KVP binding's statuses
     (:func:`wmts_refusal`), with the resource's part at fault as ``locator``."""
@@ -500,6 +503,14 @@ async def wmts_tile(svc: TileService, request: Request) -> Response:
                             f"{case_hint(p['style'], ['default'])}; the only style is "
                             "'default'",
                        locator="Style")
+    if "time" in p and layer.source.date is None:
+        raise ApiError(400, f"layer {layer.name!r} is one map and has no time dimension, "
+                            f"and the tile URL gives a time {p['time'][:40]!r} before the "
+                            "tile matrix set: drop that segment (the URL template in "
+                            "WMTSCapabilities.xml)", locator="Time")
+    if "time" in p:
+        svc.applied_time(request, [layer], p["time"], param="Time",
+                         code="InvalidParameterValue")
     base, size = split_matrix_set(p["tms"])
     try:
         tms = svc.tms_for(layer, base)

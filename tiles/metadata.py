@@ -512,18 +512,29 @@ def sample_over_dates(source: LayerSource, sample: ValueSample,
                   for i in range(RANGE_DATES_SAMPLED)}
         served = set(shown) | {source.date}
         picked = [d for d in dates if d in spread or d in served]
-    parts = []
+    from tiles.source import LayerVariableError
+
+    parts, several = [], []
     for day in picked:
         key = (source.path, source.variable, day)
         if day == source.date:
             cache.setdefault(key, sample)
         elif key not in cache:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                cache[key] = value_sample(cube_source(source.path, source.variable, day))
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    cache[key] = value_sample(cube_source(source.path, source.variable, day))
+            except LayerVariableError:
+                # a day of several times of day (a cube of another tool): no one map of
+                # that day to sample; the layer's own date, and the others, still are
+                several.append(day)
+                continue
         parts.append(np.asarray(cache[key].values).ravel())
-    which = (f"its {len(dates)} dates" if len(picked) == len(dates)
-             else f"{len(picked)} of its {len(dates)} dates")
+    which = (f"its {len(dates)} dates" if len(parts) == len(dates)
+             else f"{len(parts)} of its {len(dates)} dates")
+    if several:
+        which += (f" (not {', '.join(several[:3])}{', ...' if len(several) > 3 else ''}: "
+                  "several times of day, no one map of the day)")
     return (ValueSample(sample.bounds, np.concatenate(parts)),
             f" over {which}, {dates[0]} to {dates[-1]}")
 

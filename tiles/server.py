@@ -10,6 +10,7 @@ Endpoints (``{layer}`` is a configured layer *name*; paths and URLs are never ac
 ``GET /tiles/{layer}/{tms}/{z}/{x}/{y}.png``                tile in a national grid
 ``GET /wmts/1.0.0/WMTSCapabilities.xml``                   OGC WMTS GetCapabilities (REST)
 ``GET /wmts/1.0.0/{layer}/default/{tms}/{z}/{row}/{col}.png`` WMTS REST tile
+``GET /wmts/1.0.0/{layer}/default/{time}/{tms}/...``        the same, of a layer of one date
 ``GET /wmts?SERVICE=WMTS&REQUEST=...``                     WMTS KVP (GetCapabilities, GetTile)
 ``GET /wms?SERVICE=WMS&REQUEST=...``                       WMS 1.3.0 and 1.1.1 (GetCapabilities,
                                                            GetMap, GetFeatureInfo, GetLegendGraphic)
@@ -321,6 +322,8 @@ def create_app(config: ServeConfig, *, config_path: str | Path | None = None) ->
         Route("/wmts/1.0.0/WMTSCapabilities.xml",
               _bind(svc, h.wmts_capabilities, refuse=h.wmts_refusal)),
         Route("/wmts/1.0.0/{layer}/{style}/{tms}/{z}/{row}/{tail}",
+              _bind(svc, h.wmts_tile, refuse=h.wmts_refusal)),
+        Route("/wmts/1.0.0/{layer}/{style}/{time}/{tms}/{z}/{row}/{tail}",
               _bind(svc, h.wmts_tile, refuse=h.wmts_refusal)),
         Route("/wmts", _bind(svc, h.wmts_kvp, own_refusals=True)),
         Route("/wms", _bind(svc, wms, own_refusals=True)),

@@ -737,7 +737,10 @@ class TileService:
             where = (f"; the map of {day} is layer {others[0]!r}" if others else
                      "; its other dates are served as layers of their own (GetCapabilities "
                      "lists each with its date)")
-            what = (f"{param}={text[:40]!r} lists several times, and a layer is one map"
+            what = (f"{param}={text[:40]!r} asks for the newest map, which a layer of one "
+                    "date does not declare (its time dimension has no current)"
+                    if text.lower() == "current" else
+                    f"{param}={text[:40]!r} lists several times, and a layer is one map"
                     if "," in text else
                     f"{param}={text[:40]!r} is not one of its dates" if day is not None
                     or "/" in text else

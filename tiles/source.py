@@ -301,7 +301,8 @@ class LayerSource:
                 da, written = _map_axes(self.path, str(self.variable), ds[self.variable])
                 if self.date is not None:
                     axis = _date_axis(da)
-                    dates = [] if axis is None else _axis_labels(da[axis])
+                    # a day of several times of day (a cube of another tool) listed once
+                    dates = [] if axis is None else list(dict.fromkeys(_axis_labels(da[axis])))
                     da = _pick_date(self.path, str(self.variable), da, self.date)
                     self._arrays["dates"] = dates
                 _check_one_map(self.path, str(self.variable), da, ds, fix)
@@ -1284,6 +1285,19 @@ def _check_one_band(path: Path, count: int) -> None:
             "that file")
 
 
+def _times_of_day(values: list[Any]) -> str:
+    """The times of day (``10:30``, or with seconds where any has them) of the datetimes
+    ``values`` of one day, for a message: a cube of another tool stacks a day's scenes at
+    their acquisition times, and its days alone read alike."""
+    stamps = [str(v) for v in np.datetime_as_string(np.asarray(values, "datetime64[s]"),
+                                                   unit="s")]
+    clock = [s.split("T")[1] for s in stamps]
+    if all(c.endswith(":00") for c in clock):
+        clock = [c[:-3] for c in clock]
+    shown = ", ".join(clock[:8]) + (", ..." if len(clock) > 8 else "")
+    return f"at {shown}"
+
+
 def _axis_labels(coord: Any) -> list[str]:
     """The labels of a cube axis' coordinate, dates as days (``2020-01-01``)."""
     values = np.asarray(coord.values)
@@ -1434,16 +1448,19 @@ def _pick_date(path: Path, variable: str, da: Any, date: str) -> Any:
             "over the job's timeseries.dates)")
     labels = _axis_labels(da[axis])
     at = [i for i, label in enumerate(labels) if label == date]
-    shown = ", ".join(labels[:12]) + (", ..." if len(labels) > 12 else "")
+    days = list(dict.fromkeys(labels))  # a day of several times of day named once
+    shown = ", ".join(days[:12]) + (", ..." if len(days) > 12 else "")
     if not at:
         raise LayerVariableError(
             f"{path} variable {variable!r} has no map dated {date} (its dates: {shown}); "
             "give one of those as date: in the serve config")
     if len(at) > 1:
+        times = _times_of_day([da[axis].values[i] for i in at])
         raise LayerVariableError(
-            f"{path} variable {variable!r} has {len(at)} maps dated {date} (its dates: "
-            f"{shown}), and date: picks one map by its day; write the scenes of that day "
-            "to one date in the job's timeseries.dates and rerun the job")
+            f"{path} variable {variable!r} has {len(at)} maps dated {date} ({times}), and "
+            "date: picks one map by its day: write one map per day along its "
+            f"{axis!r} axis (e.g. xarray's .resample({axis}='1D').median()), or the map of "
+            "one time to a cube of its own, and serve that")
     return da.isel({axis: at[0]}, drop=True)
 
 

@@ -212,12 +212,14 @@ def _operation(name: str, href: str, encodings: Sequence[str]) -> str:
     )
 
 
-def _time_dimension(layer: WmtsLayer, binding: str) -> str:
-    """The ``time`` ``Dimension`` (07-057r7 table 9) of a layer of one date in the KVP
-    binding, its date the one ``Value`` and the ``Default``; ``""`` for another layer, or
-    in the REST binding, whose ``ResourceURL`` templates would have to hold a ``{Time}``
-    the tile URLs here do not take."""
-    if layer.date is None or binding != "kvp":
+def _time_dimension(layer: WmtsLayer) -> str:
+    """The ``time`` ``Dimension`` (07-057r7 table 9) of a layer of one date, its date the
+    one ``Value`` and the ``Default``; ``""`` for another layer. In the REST binding its
+    ``ResourceURL`` templates hold a ``{Time}`` segment (:func:`_layer_xml`; 07-057r7
+    10.2.1: each dimension's identifier in braces), which the server's tile route takes:
+    the REST capabilities declared no time, so a time-aware client placed the layer at no
+    date and its ``{Time}`` had nowhere to go."""
+    if layer.date is None:
         return ""
     day = escape(layer.date)
     return ("<Dimension><ows:Identifier>time</ows:Identifier><ows:UOM>ISO8601</ows:UOM>"
@@ -245,8 +247,10 @@ def _layer_xml(layer: WmtsLayer, *, base_url: str, q: str, binding: str,
         )
     if binding == "rest":
         for fmt in FORMATS:
-            template = (f"{base_url}/wmts/1.0.0/{layer.name}/{{Style}}/{{TileMatrixSet}}/"
-                        f"{{TileMatrix}}/{{TileRow}}/{{TileCol}}.{_EXT[fmt]}{q}")
+            time = "" if layer.date is None else "{Time}/"
+            template = (f"{base_url}/wmts/1.0.0/{layer.name}/{{Style}}/{time}"
+                        f"{{TileMatrixSet}}/{{TileMatrix}}/{{TileRow}}/{{TileCol}}."
+                        f"{_EXT[fmt]}{q}")
             resources.append(f'<ResourceURL format="{fmt}" resourceType="tile" '
                              f"template={quoteattr(template)}/>")
     return (
@@ -262,7 +266,7 @@ def _layer_xml(layer: WmtsLayer, *, base_url: str, q: str, binding: str,
         '<Style isDefault="true"><ows:Title>default</ows:Title>'
         f"<ows:Identifier>default</ows:Identifier>{legend}</Style>"
         + "".join(f"<Format>{fmt}</Format>" for fmt in FORMATS)
-        + _time_dimension(layer, binding)
+        + _time_dimension(layer)
         + "".join(links) + "".join(resources)
         + "</Layer>"
     )
