@@ -743,6 +743,17 @@ class Manifest:
             moved = self.files_changed(earlier)
             if moved:  # its input: the model it scored, the COG it drew
                 return False, f"{moved} (made by the {earlier} stage, an input of it)"
+            # its input: the cube variables the earlier stage made, as last recorded. A
+            # stage that reads the cube without writing it (train, tiles) records no cube
+            # inventory of its own: a chunk rewritten in place after it ran was skipped as
+            # "config and inputs unchanged", the model trained on the data before it. (A
+            # cube its own inventory lists is checked below, against that inventory.)
+            read = {cube: variables for cube, variables
+                    in self.latest_record(made_by=[earlier]).items()
+                    if cube not in (rec.get("verify") or {})}
+            rewritten, _ = verify.check(self.path.parent, read) if read else (None, [])
+            if rewritten:
+                return False, f"{rewritten} (made by the {earlier} stage, an input of it)"
         for label, out in rec.get("outputs", {}).items():
             if isinstance(out, str) and not verify.resolve(self.path.parent, out).exists():
                 return False, f"output {label} ({out}) is missing"
