@@ -968,10 +968,12 @@ item names it alone (``HLS.S30.T31UFT.2022075T104021.v2.0``)."""
 
 _ARD = re.compile(
     r"^(L[CETO](0[4-9])_(?:CU|AK|HI)_\d{6}_(\d{8})_\d{8}_(?:(02)|C(01)_V\d{2}))_"
-    r"(SR_B\d{1,2}|ST_B\d{1,2}|SRB\d{1,2}|TAB\d{1,2}|BTB\d{1,2}|ST)$", re.IGNORECASE)
+    r"(SR_B\d{1,2}|ST_B\d{1,2}|TOA_B\d{1,2}|BT_B\d{1,2}|SRB\d{1,2}|TAB\d{1,2}|BTB\d{1,2}|ST)$",
+    re.IGNORECASE)
 """A Landsat U.S. Analysis Ready Data tile's band file (USGS ARD, CONUS/Alaska/Hawaii
 tiles of Landsat 4-9): ``LC08_CU_003008_20200101_20210504_02_SR_B4`` (Collection 2:
-``SR_B*``, ``ST_B*``) or ``LC08_CU_003008_20200101_20200110_C01_V01_SRB4`` (Collection 1:
+``SR_B*``, ``ST_B*``, and the top-of-atmosphere reflectance and brightness temperature
+tiles' ``TOA_B*``, ``BT_B*``) or ``LC08_CU_003008_20200101_20200110_C01_V01_SRB4`` (Collection 1:
 ``SRB*`` surface and ``TAB*`` top-of-atmosphere reflectance, ``BTB*`` brightness
 temperature, ``ST`` surface temperature). Its tile (``003008``, horizontal and vertical)
 is no WRS path/row, so :func:`~prospect.ingest.landsat.landsat_id` reads no product id in
@@ -1009,8 +1011,12 @@ def ard_tile(file: str) -> ArdTile | None:
 
 def _ard_product(tile: ArdTile) -> NamedProduct:
     """What an ARD tile's layer holds and how its DNs read: Collection 2's as Collection 2
-    Level-2's (2.75e-5 x DN - 0.2; 0.00341802 x DN + 149 K), Collection 1's as ESPA's
-    (LEDAPS/LaSRC: reflectance 1e-4 x DN, int16, fill -9999; temperature 0.1 K)."""
+    Level-2's (2.75e-5 x DN - 0.2; 0.00341802 x DN + 149 K), its top-of-atmosphere
+    reflectance (``TOA_B*``) and brightness temperature (``BT_B*``) scaled as its surface
+    reflectance and temperature are (USGS's Collection 2 ARD format; before, they were of
+    no product: DN 20000 went in as reflectance 20000 without a ``scale:``, and
+    ``scale: 2.75e-5`` alone lost the -0.2, 0.55 for 0.35, exit 0), Collection 1's as
+    ESPA's (LEDAPS/LaSRC: reflectance 1e-4 x DN, int16, fill -9999; temperature 0.1 K)."""
     from prospect.ingest.stac import LANDSAT_L2_CLIP, LANDSAT_L2_COEFFICIENTS
 
     what = f"a Landsat Collection {tile.collection} U.S. ARD tile's {tile.layer} file of"
@@ -1018,6 +1024,14 @@ def _ard_product(tile: ArdTile) -> NamedProduct:
         if tile.layer.startswith("SR_"):
             return NamedProduct(what + " surface reflectance", "surface_reflectance",
                                 "1", *LANDSAT_L2_COEFFICIENTS["surface reflectance"],
+                                valid_range=LANDSAT_L2_CLIP)
+        if tile.layer.startswith("TOA_"):
+            return NamedProduct(what + " top-of-atmosphere reflectance", "toa_reflectance",
+                                "1", *LANDSAT_L2_COEFFICIENTS["surface reflectance"],
+                                valid_range=LANDSAT_L2_CLIP)
+        if tile.layer.startswith("BT_"):
+            return NamedProduct(what + " brightness temperature", "brightness_temperature",
+                                "K", *LANDSAT_L2_COEFFICIENTS["surface temperature (K)"],
                                 valid_range=LANDSAT_L2_CLIP)
         return NamedProduct(what + " surface temperature", "surface_temperature", "K",
                             *LANDSAT_L2_COEFFICIENTS["surface temperature (K)"],
@@ -1136,6 +1150,15 @@ HLS_SCALE = 1e-4
 HLS_THERMAL_SCALE = 0.01
 """HLS v2.0 L30 thermal bands B10/B11: brightness temperature in degrees Celsius, DN x
 0.01 (HLS User Guide v2.0), not reflectance."""
+HLS_FILL = -9999.0
+"""HLS v2.0's fill DN of every reflectance and thermal band (``int16``, HLS User Guide
+v2.0)."""
+HLS_VALID_RANGE = (HLS_FILL, 32767.0)
+"""The DNs of an HLS band file that are measurements, exclusive at both ends: above its
+fill (-9999) and below ``int16``'s top. An HLS file whose nodata tag was lost (a copy
+clipped or converted by a tool that drops it, ``gdal_translate -a_nodata none``) read its
+fill as reflectance -0.9999 (or -99.99 degC) and averaged it into every composite, median
+and aggregate it touched, exit 0: the product's name was known but not its fill."""
 
 
 def mixed_products_message(source: str, var: str, first: tuple[str, NamedProduct],
@@ -1271,9 +1294,10 @@ def named_product(file: str) -> NamedProduct | None:
         if kind == "L30" and band in ("B10", "B11"):
             return NamedProduct(f"an HLS {kind} thermal band file (brightness temperature "
                                 "in degrees Celsius)", "brightness_temperature", "degC",
-                                HLS_THERMAL_SCALE)
+                                HLS_THERMAL_SCALE, valid_range=HLS_VALID_RANGE)
         return NamedProduct(f"an HLS {kind} surface reflectance file",
-                            "surface_reflectance", "1", HLS_SCALE)
+                            "surface_reflectance", "1", HLS_SCALE,
+                            valid_range=HLS_VALID_RANGE)
     m = _ASTER.search(name)
     if m is not None:
         code = m.group(1).upper()

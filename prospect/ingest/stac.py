@@ -759,19 +759,37 @@ def _product(item: pystac.Item, *, by_id: bool = True) -> str | None:
     return None
 
 
-_LANDSAT_ARD_L2 = re.compile(r"c2[-_]?ard[-_](?:sr|st)\b")
+_LANDSAT_ARD_L2 = re.compile(r"c2[-_]?ard[-_](?:sr|st|ta|bt)\b")
 """USGS's STAC collections of Landsat Collection 2 U.S. ARD surface reflectance and
-temperature (``landsat-c2ard-sr``, ``landsat-c2ard-st``), whose DNs are Collection 2
-Level-2's (2.75e-5 x DN - 0.2; 0.00341802 x DN + 149 K). They were of no product: an item
-whose file is not named as the product's (a copy renamed ``red.tif``) went in as DNs
-(20000 labelled reflectance) without a ``scale:``, and with ``scale: 2.75e-5`` alone lost
-its -0.2 (0.55 for 0.35), exit 0; their ``raster:bands`` were not checked. The
-top-of-atmosphere and brightness temperature tiles (``-ta``, ``-bt``) are not these."""
+temperature (``landsat-c2ard-sr``, ``landsat-c2ard-st``) and top-of-atmosphere reflectance
+and brightness temperature (``landsat-c2ard-ta``, ``landsat-c2ard-bt``), whose DNs are all
+scaled as Collection 2 Level-2's (2.75e-5 x DN - 0.2; 0.00341802 x DN + 149 K). They were
+of no product: an item whose file is not named as the product's (a copy renamed
+``red.tif``) went in as DNs (20000 labelled reflectance) without a ``scale:``, and with
+``scale: 2.75e-5`` alone lost its -0.2 (0.55 for 0.35), exit 0; their ``raster:bands``
+were not checked. The ``-ta``/``-bt`` tiles are of the top of the atmosphere
+(:data:`_LANDSAT_ARD_TOA`): :func:`_level` says so, so they go into no median beside
+surface reflectance."""
 
-_LANDSAT_ARD_L2_ID = re.compile(r"^L[CEOT]0\d_(?:CU|AK|HI)_\d{6}_\d{8}_\d{8}_02_(?:SR|ST)$",
-                                re.IGNORECASE)
-"""A Collection 2 U.S. ARD tile's surface reflectance or temperature item id in USGS's
-STAC (``LC08_CU_003009_20190718_20190801_02_SR``)."""
+_LANDSAT_ARD_L2_ID = re.compile(
+    r"^L[CEOT]0\d_(?:CU|AK|HI)_\d{6}_\d{8}_\d{8}_02_(?:SR|ST|TA|BT)$", re.IGNORECASE)
+"""A Collection 2 U.S. ARD tile's item id in USGS's STAC
+(``LC08_CU_003009_20190718_20190801_02_SR``; ``_ST``, ``_TA``, ``_BT``)."""
+
+_LANDSAT_ARD_TOA = (re.compile(r"c2[-_]?ard[-_](?:ta|bt)\b"),
+                    re.compile(r"_02_(?:TA|BT)$", re.IGNORECASE))
+"""A Collection 2 ARD top-of-atmosphere reflectance or brightness temperature item, by
+its collection or its USGS id: scaled as Level-2's DNs are, but of the top of the
+atmosphere, not the surface."""
+
+
+def _ard_toa(item: pystac.Item) -> bool:
+    """Whether ``item`` is of a Collection 2 ARD top-of-atmosphere tile
+    (:data:`_LANDSAT_ARD_TOA`)."""
+    collection = str(item.collection_id or item.properties.get("collection") or "").lower()
+    return bool(_LANDSAT_ARD_TOA[0].search(collection)) or (
+        bool(_LANDSAT_ARD_L2_ID.match(str(item.id)))
+        and bool(_LANDSAT_ARD_TOA[1].search(str(item.id))))
 
 _LANDSAT_L2_NAME = re.compile(r"^(?:SR|ST)_B\d{1,2}$", re.IGNORECASE)
 """A band's name in Landsat Collection 2 Level-2 alone (``SR_B4``, ``ST_B10``)."""
@@ -901,7 +919,8 @@ def _quantity(item: pystac.Item, asset: pystac.Asset, product: str | None, units
     if not calibrated or not spectral or product not in ("landsat-l2", "sentinel-2"):
         return "", units
     if product == "landsat-l2" and _is_thermal(asset, key):
-        return "surface_temperature", units or "K"
+        return ("brightness_temperature" if _ard_toa(item) else "surface_temperature",
+                units or "K")
     level = _level(item, product)
     quantity = {"L2": "surface_reflectance", "L1": "toa_reflectance"}.get(level or "", "")
     return quantity, units or "1"
@@ -1070,7 +1089,12 @@ def _check_s2_baseline_offset(item: pystac.Item, offset: float) -> None:
 
 
 def _level(item: pystac.Item, product: str | None) -> str | None:
-    """``L1`` (top of atmosphere) or ``L2`` (surface) when the item says which, else None."""
+    """``L1`` (top of atmosphere) or ``L2`` (surface) when the item says which, else None.
+
+    A Collection 2 ARD top-of-atmosphere tile (``landsat-c2ard-ta``, :func:`_ard_toa`),
+    whose DNs are scaled as Level-2's, is ``L1``: of the top of the atmosphere."""
+    if product == "landsat-l2" and _ard_toa(item):
+        return "L1"
     if product in ("landsat-l1", "landsat-l2"):
         return product[-2:].upper()
     if product != "sentinel-2":
@@ -1124,7 +1148,10 @@ def _check_levels(href: str, scenes: list[StacScene]) -> None:
         n1 = sum(s.level == "L1" for s in scenes)
         raise DataError(
             f"{href}: {n1} of {len(scenes)} STAC items are Level-1 (top of atmosphere), "
-            f"e.g. {l1.item_id!r} ({l1.product}), and the others Level-2 (surface), e.g. "
+            f"e.g. {l1.item_id!r} ("
+            + ("a Collection 2 ARD top-of-atmosphere tile" if l1.product == "landsat-l2"
+               else str(l1.product))
+            + "), and the others Level-2 (surface), e.g. "
             f"{l2.item_id!r} ({l2.product}): one source holds one product level; search "
             "one collection (landsat-c2-l2, sentinel-2-l2a), or make two sources")
 

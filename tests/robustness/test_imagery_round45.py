@@ -320,7 +320,8 @@ def test_an_ard_temperature_item_given_the_products_scale_alone_reads_its_offset
 def test_an_ard_item_stating_its_pair_and_a_toa_tile_read_as_before(tmp_path: Path) -> None:
     """control: an ARD item stating ``raster:bands`` 2.75e-5 and -0.2 reads 0.35; an item
     of the top-of-atmosphere collection (``landsat-c2ard-ta``, not surface reflectance)
-    given ``scale: 2.75e-5`` reads as before, the scale alone (0.55)."""
+    given ``scale: 2.75e-5`` reads 0.35 too since round 46 (its DNs are scaled as the
+    surface reflectance's; it read 0.55 here before, the -0.2 lost)."""
     item = _ard_item(tmp_path, "landsat-c2ard-sr", "red", "red.tif", 20000, scale=2.75e-5,
                      offset=-0.2)
     out = _composite(tmp_path, [item], {"red": "red"})
@@ -329,4 +330,4 @@ def test_an_ard_item_stating_its_pair_and_a_toa_tile_read_as_before(tmp_path: Pa
                 _file(tmp_path / "toa.tif", 20000), NO_SCALE)
     toa["collection"] = "landsat-c2ard-ta"
     out = _composite(tmp_path, [toa], {"red": "red"}, scale=2.75e-5)
-    assert out["red"] == pytest.approx(0.55, abs=1e-5)
+    assert out["red"] == pytest.approx(0.35, abs=1e-5)
