@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 
 
-@pytest.fixture(scope="module")
-def reuse(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A registry holding ``logit`` (a SYNTHETIC logistic regression on ``a`` and ``geo``)
-    and a maker of SYNTHETIC cubes on its grid."""
+def published_logit(root: Path, seed: int, side: int) -> dict[str, Any]:
+    """A registry under ``root`` holding ``logit`` (a SYNTHETIC logistic regression on
+    ``a`` and ``geo``, rows drawn with ``seed``) and a maker of SYNTHETIC cubes of ``side``
+    x ``side`` cells (16 x 16 chunks) on its grid; round 47 builds its own the same way."""
     import xarray as xr
 
     from prospect.config.model import ModelConfig
@@ -33,15 +33,15 @@ def reuse(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     from prospect.registry.schema import schema_from_cube
     from prospect.testing import float_layer
 
-    root = tmp_path_factory.mktemp("r46reuse")
-    rng = np.random.default_rng(46)
+    rng = np.random.default_rng(seed)
     n = 600
     geo = rng.integers(1, 4, n).astype(float)
     a = rng.random(n)
     X = np.column_stack([a, geo])
     y = (rng.random(n) < np.where(geo == 3, 0.4, 0.05) + 0.3 * a).astype(int)
-    grid = RegionGrid("EPSG:32619", 100.0, (560000.0, 1330000.0, 561600.0, 1331600.0),
-                      chunks=(16, 16), name="r46reuse")
+    grid = RegionGrid("EPSG:32619", 100.0,
+                      (560000.0, 1330000.0, 560000.0 + 100 * side, 1330000.0 + 100 * side),
+                      chunks=(16, 16), name=f"r{seed}reuse")
 
     def make_cube(path: Path, a_cells: np.ndarray) -> Path:
         """A SYNTHETIC cube of ``a`` (as given, no nodata declared) and ``geo`` (1-3) as
@@ -73,6 +73,12 @@ def reuse(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                               "limitations": ["SYNTHETIC model"]})
     registry.publish(folder, "logit", version="1")
     return {"reg": root / "reg", "grid": grid, "make_cube": make_cube, "rng": rng}
+
+
+@pytest.fixture(scope="module")
+def reuse(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """:func:`published_logit` of 16 x 16 cells."""
+    return published_logit(tmp_path_factory.mktemp("r46reuse"), 46, 16)
 
 
 def _score(cli: Any, found: dict[str, Any], cube: Path, out: Path) -> str:

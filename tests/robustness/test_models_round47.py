@@ -22,59 +22,11 @@ import pytest
 
 @pytest.fixture(scope="module")
 def reuse(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A registry holding ``logit`` (a SYNTHETIC logistic regression on ``a`` and ``geo``)
-    and a maker of SYNTHETIC 64 x 64 cubes on its grid."""
-    import xarray as xr
+    """A registry holding ``logit`` (round 46's SYNTHETIC logistic regression on ``a`` and
+    ``geo``) and a maker of SYNTHETIC 64 x 64 cubes on its grid."""
+    from .test_models_round46 import published_logit
 
-    from prospect.config.model import ModelConfig
-    from prospect.grid import RegionGrid
-    from prospect.io.cube import add_variables, create_cube, open_cube
-    from prospect.models.factory import make_estimator
-    from prospect.registry import ModelRegistry, save_model
-    from prospect.registry.applicability import training_values
-    from prospect.registry.schema import schema_from_cube
-    from prospect.testing import float_layer
-
-    root = tmp_path_factory.mktemp("r47reuse")
-    rng = np.random.default_rng(47)
-    n = 600
-    geo = rng.integers(1, 4, n).astype(float)
-    a = rng.random(n)
-    X = np.column_stack([a, geo])
-    y = (rng.random(n) < np.where(geo == 3, 0.4, 0.05) + 0.3 * a).astype(int)
-    grid = RegionGrid("EPSG:32619", 100.0, (560000.0, 1330000.0, 566400.0, 1336400.0),
-                      chunks=(16, 16), name="r47reuse")
-
-    def make_cube(path: Path, a_cells: np.ndarray) -> Path:
-        """A SYNTHETIC cube of ``a`` (as given, no nodata declared) and ``geo`` (1-3) as
-        another tool writes one."""
-        create_cube(path, grid, attrs={"synthetic": True})
-        like = open_cube(path)
-        codes = rng.integers(1, 4, grid.shape).astype("f4")
-        layer = float_layer(codes, name="geo", units="1", long_name="geology unit code",
-                            provenance={"source": "synthetic"}, like=like)
-        layer.attrs["prospect_kind"] = "categorical"
-        add_variables(path, xr.Dataset({
-            "a": float_layer(a_cells, name="a", units="1", long_name="a",
-                             provenance={"source": "synthetic"}, like=like),
-            "geo": layer}))
-        return path
-
-    first = make_cube(root / "schema.zarr", rng.random(grid.shape))
-    schema = schema_from_cube(open_cube(first), ["a", "geo"])
-    seen = training_values(X, ["a", "geo"], ["geo"])
-    for spec in schema["variables"]:
-        spec["training"] = seen[spec["name"]]
-    registry = ModelRegistry(str(root / "reg"))
-    cfg = ModelConfig(estimator="logistic_regression", mineral="lithium",
-                      labels={"source": "wells"})
-    model = make_estimator(cfg, n_features=2, categorical=[1], cell_area=1e4,
-                           feature_names=["a", "geo"]).fit(X, y)
-    folder = save_model(model, root / "logit", schema=schema,
-                        card={"mineral": "lithium", "synthetic": True,
-                              "limitations": ["SYNTHETIC model"]})
-    registry.publish(folder, "logit", version="1")
-    return {"reg": root / "reg", "grid": grid, "make_cube": make_cube, "rng": rng}
+    return published_logit(tmp_path_factory.mktemp("r47reuse"), 47, 64)
 
 
 def _score(cli: Any, found: dict[str, Any], tmp_path: Path, value: float,
