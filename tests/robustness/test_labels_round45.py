@@ -194,14 +194,21 @@ def test_usgs_qualified_grades_label_as_limits(tmp_path) -> None:
     (``records_without_grade`` 3), the richest sample never a positive; now
     ``G(10000)`` is a positive at its limit and ``N(0.5)``, ``L(10)`` negatives below
     their limits, as ``>10000``, ``<0.5``, ``<10`` are."""
-    cells = ["5", "G(10000)", "30", "N(0.5)", "40", "L(10)", "25", "8"]
+    assert_qualified_limits(tmp_path, ["5", "G(10000)", "30", "N(0.5)", "40", "L(10)", "25",
+                                       "8"], upper="G(10000)")
+
+
+def assert_qualified_limits(tmp_path, cells: list[str], *, upper: str) -> None:
+    """``cells`` (grades 5, 30, 40, 25, 8 among an upper limit and two lower ones), read
+    with threshold 20: no grade missing, the two lower limits negatives, four positives,
+    ``upper`` said as an upper limit (round 47's qualifiers after the number too)."""
     labels, said, error = _labels(tmp_path / "occ.csv", _table("li_ppm", cells),
                                   value_column="li_ppm", threshold=20)
     assert error is None and labels is not None, error
     assert labels.counts["records_without_grade"] == 0, labels.counts
     assert labels.counts["records_below_limit_as_negative"] == 2, labels.counts
     assert labels.n_positive == 4, labels.counts
-    assert any("above an upper limit" in s and "'G(10000)'" in s for s in said), said
+    assert any("above an upper limit" in s and f"'{upper}'" in s for s in said), said
 
 
 def test_control_plain_limits_and_words_beside_the_qualifiers_read_as_before(tmp_path) -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from .test_labels_round35 import WELLS, _labels, _table
 from .test_labels_round36 import _plan
+from .test_labels_round45 import assert_qualified_limits
 
 
 def _surface(tmp_path, cell: str, at: int = 0):
@@ -63,14 +64,8 @@ def test_qualifiers_after_the_number_label_as_limits(tmp_path) -> None:
     richest sample never a positive; now ``10000G`` is a positive at its limit and
     ``0.5N``, ``10L`` negatives below their limits, as ``G(10000)``, ``N(0.5)``, ``L(10)``
     are."""
-    cells = ["5", "10000G", "30", "0.5N", "40", "10L", "25", "8"]
-    labels, said, error = _labels(tmp_path / "occ.csv", _table("li_ppm", cells),
-                                  value_column="li_ppm", threshold=20)
-    assert error is None and labels is not None, error
-    assert labels.counts["records_without_grade"] == 0, labels.counts
-    assert labels.counts["records_below_limit_as_negative"] == 2, labels.counts
-    assert labels.n_positive == 4, labels.counts
-    assert any("above an upper limit" in s and "'10000G'" in s for s in said), said
+    assert_qualified_limits(tmp_path, ["5", "10000G", "30", "0.5N", "40", "10L", "25", "8"],
+                            upper="10000G")
 
 
 def test_control_units_and_words_ending_in_the_letters_are_no_qualifiers(tmp_path) -> None:
