@@ -258,6 +258,9 @@ VERTICAL_DATUM_EPSG: dict[str, int] = {
 }
 """EPSG codes of the vertical CRSs of :func:`height_datum`'s datums (the heights'
 ``gdalwarp -s_srs``/``-t_srs`` after a ``+``)."""
+NAMED_DATUMS: frozenset[str] = frozenset(VERTICAL_DATUM_EPSG) | frozenset(
+    _DATUM_NAMES.values()) | frozenset({"ellipsoid"})
+"""The vertical datums :func:`height_datum` names in one spelling (not "sea level")."""
 
 
 def height_datum(units: str) -> str | None:
@@ -505,6 +508,30 @@ def unit_factor(stated: str, wanted: str) -> float | None:
     if sa is None or sb is None or sa[1] != sb[1]:
         return None
     return float(f"{sa[0] / sb[0]:.12g}")
+
+
+def glossed_sizes(units: str) -> tuple[str, str, float] | None:
+    """A unit glossed in brackets with another size of the same quantity (a heat-flow
+    grid's ``mW/m2 (HFU)``, 1 HFU = 41.868 mW/m2; a gravity grid's ``mGal (g.u.)``; a
+    DEM's ``m (ft)``): as (the unit, the gloss, the factor from the gloss to the unit);
+    ``None`` for one unit glossed with its own name (``m (metres)``, ``nT
+    (nanotesla)``), a gloss that is no unit (``mGal (Bouguer)``) or no gloss. Which of
+    the two the values hold such a label does not say.
+
+    Parameters
+    ----------
+    units
+        A band's units string.
+    """
+    text = units.strip()
+    glossed = _GLOSSED.fullmatch(text)
+    if glossed is None or HEIGHT_ABOVE_DATUM.fullmatch(text) is not None:
+        return None
+    unit, gloss = glossed["unit"].strip(), glossed["gloss"].strip()
+    factor = unit_factor(gloss, unit)
+    if factor is None or math.isclose(factor, 1.0):
+        return None
+    return unit, gloss, factor
 
 
 _TO_KELVIN = {"K": (1.0, 0.0), "degC": (1.0, 273.15), "degF": (5.0 / 9.0, 273.15 - 160.0 / 9.0)}

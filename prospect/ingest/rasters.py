@@ -33,8 +33,11 @@ from prospect.ingest.cloudmask import drop_names
 from prospect.ingest.fills import stands_apart
 from prospect.ingest.landsat import BandCalibration, Saturation, landsat_id, slc_off_fill
 from prospect.ingest.layers import (
+    HEIGHT_ABOVE_DATUM,
+    NAMED_DATUMS,
     VERTICAL_DATUM_EPSG,
     Layer,
+    glossed_sizes,
     height_datum,
     unit_factor,
     unit_key,
@@ -402,6 +405,18 @@ def _warn_other_units(path: str, band: int, source: RasterSource, stated: str) -
     (``K``, ``degC``, ``degF``) the ``scale:`` and ``offset:`` (:func:`unit_shift`)."""
     if _one_unit(stated, source.units):
         return
+    glossed = glossed_sizes(stated)
+    if glossed is not None and any(_one_unit(part, source.units) for part in glossed[:2]):
+        return  # ``mW/m2 (HFU)`` under ``units: HFU``: the config says which of the two
+    if glossed is not None:
+        unit, gloss, size = glossed
+        warnings.warn(DataWarning(
+            f"{path}: band {band} states its units as {stated!r}, two sizes of one "
+            f"quantity ({_sizes(unit, gloss, size)}), but source {source.name!r} says "
+            f"'units: {source.units}'; the cube records {source.units!r} and no value is "
+            f"converted: set 'units: {unit}' or 'units: {gloss}', whichever the values "
+            "hold, else fix the file's units"), stacklevel=3)
+        return
     factor = unit_factor(stated, source.units)
     shift = unit_shift(stated, source.units)
     convert = (f"'scale: {factor:.12g}' to convert them to {source.units} (1 {stated} = "
@@ -414,6 +429,31 @@ def _warn_other_units(path: str, band: int, source: RasterSource, stated: str) -
         f"says 'units: {source.units}'; the cube records {source.units!r} and no value is "
         f"converted: if the file is right, set 'units: {stated}' (or {convert}), else "
         "fix the file's units"), stacklevel=3)
+
+
+def _sizes(unit: str, gloss: str, factor: float) -> str:
+    """How two sizes of one quantity compare, the larger first: ``1 HFU = 41.868
+    mW/m2`` (``factor`` turns values in ``gloss`` into ``unit``)."""
+    return (f"1 {gloss} = {factor:.12g} {unit}" if factor >= 1.0 else
+            f"1 {unit} = {1.0 / factor:.12g} {gloss}")
+
+
+def _check_glossed(path: str, band: int, source: RasterSource, stated: str) -> None:
+    """Refuse a band whose units name two sizes of one quantity (``mW/m2 (HFU)``, 1 HFU =
+    41.868 mW/m2: :func:`glossed_sizes`) where the config gives no ``units``: the cube
+    recorded the label whole, a unit no model or conversion knows, and which of the two
+    the values hold (a factor of 41.868 apart) was said nowhere. The config's ``units:``
+    says which."""
+    glossed = glossed_sizes(stated)
+    if glossed is None:
+        return
+    unit, gloss, factor = glossed
+    raise DataError(
+        f"{path}: band {band} states its units as {stated!r}, two sizes of one quantity "
+        f"({_sizes(unit, gloss, factor)}), and which the values hold is not said; set "
+        f"'units: {unit}' or 'units: {gloss}' in source {source.name!r}, whichever the "
+        f"values hold (or fix the file: gdal_edit.py -units {shlex.quote(unit)} "
+        f"{shlex.quote(Path(path).name)})")
 
 
 def _check_sheet_units(source: RasterSource, var: str, path: str, stated: str,
@@ -450,6 +490,13 @@ def _sheet_datum(stated: str, crs: str) -> tuple[str, str, int | None] | None:
     datum = height_datum(stated) if stated else None
     if datum is not None:
         return datum, repr(stated), VERTICAL_DATUM_EPSG.get(datum)
+    return _crs_datum(crs)
+
+
+def _crs_datum(crs: str) -> tuple[str, str, int | None] | None:
+    """The vertical datum of a compound CRS (``EPSG:32619+5773``: EGM96), as (the datum,
+    what says it, the vertical CRS's EPSG code if known), or ``None`` for a CRS of no
+    vertical part."""
     if "COMPOUNDCRS" not in crs.upper() and "COMPD_CS" not in crs.upper():
         return None
     try:
@@ -476,6 +523,7 @@ def _check_sheet_datums(source: RasterSource, var: str, path: str, stated: str, 
     metres above the ellipsoid): the mosaic stepped at the seam, exit 0, without a word.
     A datum named only as sea level (``m a.s.l.``) is any datum. ``seen`` holds the first
     file saying a datum of each variable: (file, what says it, the datum, its EPSG)."""
+    _check_file_datum(source, path, stated, crs)
     found = _sheet_datum(stated, crs)
     if found is None:
         return
@@ -508,6 +556,44 @@ def _check_sheet_datums(source: RasterSource, var: str, path: str, stated: str, 
         "place's height differs between datums and no value is converted, so the layer "
         f"would step at the sheets' seams; {command}, or ingest them as sources of their "
         "own")
+
+
+def _check_file_datum(source: RasterSource, path: str, stated: str, crs: str) -> None:
+    """Refuse one file whose band's units name one vertical datum (``m ODN``) and whose
+    compound CRS another (``EPSG:32619+5773``, EGM96): its heights were read as the units
+    said (the CRS's datum never compared), so the layer was above a datum the file itself
+    contradicts, without a word. Only datums both known by name are compared (a CRS's
+    ``MSL height`` or a unit's ``m a.s.l.`` is any datum)."""
+    said = height_datum(stated) if stated else None
+    found = _crs_datum(crs) if said is not None else None
+    if said is None or found is None:
+        return
+    datum, vertical, _ = found
+    if datum == said or datum not in NAMED_DATUMS or said not in NAMED_DATUMS:
+        return
+    name = Path(path).name
+    horizontal: int | None = None
+    try:
+        from pyproj import CRS
+
+        parsed = CRS.from_user_input(crs)
+        horizontal = (parsed.sub_crs_list[0] if parsed.is_compound else parsed).to_epsg()
+    except Exception:  # no code to give: the command is said in words
+        horizontal = None
+    height = HEIGHT_ABOVE_DATUM.fullmatch(stated.strip())
+    length = height["unit"] if height is not None else "m"
+    unit_fix = f"gdal_edit.py -units {shlex.quote(f'{length} {datum}')} {shlex.quote(name)}"
+    metres = length.lower() in ("m", "metre", "metres", "meter", "meters")
+    want = VERTICAL_DATUM_EPSG.get(said) if metres else None  # the codes are metres'
+    crs_fix = (f"gdal_edit.py -a_srs EPSG:{horizontal}+{want} {shlex.quote(name)}"
+               if horizontal is not None and want is not None else
+               f"give {name} the compound CRS of {said} heights in {length} (gdal_edit.py "
+               "-a_srs)")
+    raise DataError(
+        f"{path}: its band's units {stated!r} say heights above {said}, but its compound "
+        f"CRS's {vertical} is above {datum} (source {source.name!r}); a place's height differs "
+        "between datums, so one of the two is wrong and which the values are above is "
+        f"not known; if the CRS is right, {unit_fix}; if the units are right, {crs_fix}")
 
 
 def _warn_unstated_sheets(source: RasterSource, var: str, said: tuple[str, str],
@@ -1831,6 +1917,7 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
             _check_sheet_datums(source, var, path, stated, info.crs, sheet_datums)
             if stated and (source.scale, source.offset) == (1.0, 0.0):
                 if "units" not in source.model_fields_set:
+                    _check_glossed(path, band, source, stated)  # ``mW/m2 (HFU)``: which?
                     unit, said = stated, True
                     _check_sheet_units(source, var, path, stated, sheet_units)
                 elif stated not in told:
