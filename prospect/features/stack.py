@@ -316,12 +316,25 @@ def _stack_blocks(*blocks: np.ndarray) -> np.ndarray:
     return np.stack([np.asarray(b, dtype="f4") for b in blocks])
 
 
+def _without_huge(block: np.ndarray) -> np.ndarray:
+    """``block`` with its cells of :data:`FILL_MAGNITUDE` or more in magnitude NaN; the
+    block itself (no copy) where it holds none, as almost every block does (a ``where``
+    of ``abs`` made two temporaries the size of each block of every layer: the country
+    run's workers went past their planned memory)."""
+    huge = (block >= FILL_MAGNITUDE) | (block <= -FILL_MAGNITUDE)
+    if not huge.any():
+        return block
+    out = block.copy()
+    out[huge] = np.nan
+    return out
+
+
 def _layer(ds: xr.Dataset, name: str, categorical: bool) -> Any:
     data = ds[name].data
     if not isinstance(data, da.Array):
         data = da.from_array(np.asarray(data))
     if np.issubdtype(data.dtype, np.floating):  # an undeclared fill: no data (see above)
-        data = da.where(abs(data) >= FILL_MAGNITUDE, np.nan, data)
+        data = data.map_blocks(_without_huge, dtype=data.dtype)
     fill = ds[name].encoding.get("_FillValue", ds[name].attrs.get("_FillValue"))
     integer = np.issubdtype(data.dtype, np.integer)
     if categorical and fill is None:

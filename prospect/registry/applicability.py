@@ -361,11 +361,13 @@ def _far_fills(seen: Mapping[str, Any], dtype: Any) -> tuple[float, float, list[
     return lo - width, hi + width, fills
 
 
-def far_fill_values(cube: xr.Dataset, schema: Mapping[str, Any]) -> dict[str, np.ndarray]:
+def far_fill_values(cube: xr.Dataset, schema: Mapping[str, Any]
+                    ) -> dict[str, tuple[np.ndarray, float, float]]:
     """Per continuous layer of ``cube`` with a training record in ``schema`` (``min``,
     ``max``), the common fills far outside that range (:func:`fills_far_outside`) its type
-    can hold, in its dtype; layers with no such fill possible are left out."""
-    found: dict[str, np.ndarray] = {}
+    can hold, in its dtype, with the bounds they lie beyond; layers with no such fill
+    possible are left out."""
+    found: dict[str, tuple[np.ndarray, float, float]] = {}
     for spec in schema.get("variables") or []:
         seen = spec.get("training") if isinstance(spec, Mapping) else None
         name = spec.get("name") if isinstance(spec, Mapping) else None
@@ -384,7 +386,7 @@ def far_fill_values(cube: xr.Dataset, schema: Mapping[str, Any]) -> dict[str, np
             info = np.iinfo(da.dtype)
             fills = [f for f in fills if info.min <= f <= info.max and float(f).is_integer()]
         if fills:
-            found[name] = np.asarray(fills, "f8").astype(da.dtype)
+            found[name] = (np.asarray(fills, "f8").astype(da.dtype), lo, hi)
     return found
 
 
@@ -393,13 +395,22 @@ def far_fill_masks(cube: xr.Dataset, schema: Mapping[str, Any]) -> dict[str, xr.
     those fills (cell by cell)."""
     return {name: xr.apply_ufunc(np.isin, cube[name], kwargs={"test_elements": values},
                                  dask="parallelized", output_dtypes=[bool])
-            for name, values in far_fill_values(cube, schema).items()}
+            for name, (values, _, _) in far_fill_values(cube, schema).items()}
 
 
-def _without(block: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``block`` as floats with its cells holding one of ``values`` NaN."""
-    out = block.astype(np.result_type(block.dtype, np.float32), copy=True)
-    out[np.isin(block, values)] = np.nan
+def _without(block: np.ndarray, values: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """``block`` as floats with its cells holding one of ``values`` (all outside ``lo`` to
+    ``hi``) NaN. Only the cells outside ``lo`` to ``hi`` are compared with ``values``, and
+    a float block holding none is returned as it is: an ``isin`` and a copy of every block
+    of every layer made the score stage half as fast on two workers."""
+    dtype = np.result_type(block.dtype, np.float32)
+    out = block if block.dtype == dtype else block.astype(dtype)
+    far = np.flatnonzero((block < lo) | (block > hi))
+    if far.size:
+        hit = far[np.isin(block.reshape(-1)[far], values)]
+        if hit.size:
+            out = np.array(out, copy=True) if out is block else out
+            out.reshape(-1)[hit] = np.nan
     return out
 
 
@@ -431,11 +442,11 @@ def mask_far_fills(cube: xr.Dataset, schema: Mapping[str, Any]) -> xr.Dataset:
         ``cube``, those layers masked (the same object when none is).
     """
     masked = {}
-    for name, values in far_fill_values(cube, schema).items():
+    for name, (values, lo, hi) in far_fill_values(cube, schema).items():
         da = cube[name]
         dtype = np.result_type(da.dtype, np.float32)
-        data = da.data.map_blocks(_without, values=values, dtype=dtype) \
-            if hasattr(da.data, "map_blocks") else _without(np.asarray(da.data), values)
+        data = da.data.map_blocks(_without, values=values, lo=lo, hi=hi, dtype=dtype) \
+            if hasattr(da.data, "map_blocks") else _without(np.asarray(da.data), values, lo, hi)
         masked[name] = da.copy(data=data)
     return cube.assign(masked) if masked else cube
 
