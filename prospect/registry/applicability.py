@@ -393,9 +393,20 @@ def far_fill_values(cube: xr.Dataset, schema: Mapping[str, Any]
 def far_fill_masks(cube: xr.Dataset, schema: Mapping[str, Any]) -> dict[str, xr.DataArray]:
     """Per layer of :func:`far_fill_values`, the lazy mask of its cells holding one of
     those fills (cell by cell)."""
-    return {name: xr.apply_ufunc(np.isin, cube[name], kwargs={"test_elements": values},
+    return {name: xr.apply_ufunc(_far_mask, cube[name],
+                                 kwargs={"values": values, "lo": lo, "hi": hi},
                                  dask="parallelized", output_dtypes=[bool])
-            for name, (values, _, _) in far_fill_values(cube, schema).items()}
+            for name, (values, lo, hi) in far_fill_values(cube, schema).items()}
+
+
+def _far_mask(block: np.ndarray, values: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Which cells of ``block`` hold one of ``values`` (all outside ``lo`` to ``hi``): only
+    the cells outside those bounds are compared with them."""
+    mask = (block < lo) | (block > hi)
+    far = np.flatnonzero(mask)
+    if far.size:
+        mask.reshape(-1)[far] = np.isin(block.reshape(-1)[far], values)
+    return mask
 
 
 def _without(block: np.ndarray, values: np.ndarray, lo: float, hi: float) -> np.ndarray:
