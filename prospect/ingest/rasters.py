@@ -532,14 +532,7 @@ def _check_sheet_datums(source: RasterSource, var: str, path: str, stated: str, 
     if first[2] == datum:
         return
     want = first[3]
-    horizontal: int | None = None
-    try:
-        from pyproj import CRS
-
-        parsed = CRS.from_user_input(crs)
-        horizontal = (parsed.sub_crs_list[0] if parsed.is_compound else parsed).to_epsg()
-    except Exception:  # no code to give: the command is said in words
-        horizontal = None
+    horizontal = _horizontal_epsg(crs)
     name = Path(path).name
     made = shlex.quote(f"{Path(path).stem}_{first[2]}.tif")
     units = first[1][1:-1] if height_datum(first[1][1:-1]) else ""  # the units said it
@@ -558,6 +551,18 @@ def _check_sheet_datums(source: RasterSource, var: str, path: str, stated: str, 
         "own")
 
 
+def _horizontal_epsg(crs: str) -> int | None:
+    """The EPSG code of ``crs``'s horizontal part (the first of a compound CRS), or
+    ``None`` where it has none (the fix's command is then said in words)."""
+    try:
+        from pyproj import CRS
+
+        parsed = CRS.from_user_input(crs)
+        return (parsed.sub_crs_list[0] if parsed.is_compound else parsed).to_epsg()
+    except Exception:  # no code to give
+        return None
+
+
 def _check_file_datum(source: RasterSource, path: str, stated: str, crs: str) -> None:
     """Refuse one file whose band's units name one vertical datum (``m ODN``) and whose
     compound CRS another (``EPSG:32619+5773``, EGM96): its heights were read as the units
@@ -572,14 +577,7 @@ def _check_file_datum(source: RasterSource, path: str, stated: str, crs: str) ->
     if datum == said or datum not in NAMED_DATUMS or said not in NAMED_DATUMS:
         return
     name = Path(path).name
-    horizontal: int | None = None
-    try:
-        from pyproj import CRS
-
-        parsed = CRS.from_user_input(crs)
-        horizontal = (parsed.sub_crs_list[0] if parsed.is_compound else parsed).to_epsg()
-    except Exception:  # no code to give: the command is said in words
-        horizontal = None
+    horizontal = _horizontal_epsg(crs)
     height = HEIGHT_ABOVE_DATUM.fullmatch(stated.strip())
     length = height["unit"] if height is not None else "m"
     unit_fix = f"gdal_edit.py -units {shlex.quote(f'{length} {datum}')} {shlex.quote(name)}"
