@@ -173,18 +173,9 @@ def test_sheets_in_compound_crss_of_two_vertical_datums_are_refused(tmp_path: Pa
     """Before: a DEM mosaic of a sheet whose compound CRS is NAVD88's (``EPSG:32619+5703``)
     beside one of EGM96's (``+5773``), their bands stating no unit, was planned as one
     layer without a word. Now it is refused with the ``gdalwarp`` between the two."""
-    from rasterio.crs import CRS
-
     from prospect.errors import DataError
 
-    scenes = []
-    for name, code, left in (("w.tif", 5703, 500000), ("e.tif", 5773, 500200)):
-        with rasterio.open(tmp_path / name, "w", driver="GTiff", width=20, height=40,
-                           count=1, dtype="float32",
-                           crs=CRS.from_user_input(f"EPSG:32619+{code}"),
-                           transform=from_origin(left, 1350400, 10, 10)) as dst:
-            dst.write(np.full((40, 20), 120.0, "float32"), 1)
-        scenes.append({"path": str(tmp_path / name)})
+    scenes = _compound_sheets(tmp_path, 5703, 5773)
     with pytest.raises(DataError, match="hold heights above other vertical datums") as caught:
         _plan(scenes=scenes)
     text = " ".join(str(caught.value).split())
@@ -192,6 +183,22 @@ def test_sheets_in_compound_crss_of_two_vertical_datums_are_refused(tmp_path: Pa
     assert "e.tif vertical CRS 'EGM96 height' (EGM96)" in text, text
     assert "gdalwarp -s_srs EPSG:32619+5773 -t_srs EPSG:32619+5703 e.tif e_NAVD88.tif, " \
         "or ingest them as sources of their own" in text, text
+
+
+def _compound_sheets(tmp_path: Path, west: int, east: int) -> list[dict[str, str]]:
+    """Two SYNTHETIC 120 m DEM sheets side by side, ``w.tif`` and ``e.tif``, in the
+    compound CRSs UTM 19N + EPSG ``west`` and ``east`` (vertical CRS codes)."""
+    from rasterio.crs import CRS
+
+    scenes = []
+    for name, code, left in (("w.tif", west, 500000), ("e.tif", east, 500200)):
+        with rasterio.open(tmp_path / name, "w", driver="GTiff", width=20, height=40,
+                           count=1, dtype="float32",
+                           crs=CRS.from_user_input(f"EPSG:32619+{code}"),
+                           transform=from_origin(left, 1350400, 10, 10)) as dst:
+            dst.write(np.full((40, 20), 120.0, "float32"), 1)
+        scenes.append({"path": str(tmp_path / name)})
+    return scenes
 
 
 @pytest.mark.parametrize(("west", "east"), [
@@ -212,18 +219,9 @@ def test_control_sheets_of_one_datum_in_feet_and_metres_are_told_their_units(
     """Control: sheets of one datum whose compound CRSs measure heights in metres and in
     US survey feet (NAVD88, ``+5703`` and ``+6360``) are refused for their units, as
     before (round 33), not for their datums."""
-    from rasterio.crs import CRS
-
     from prospect.errors import DataError
 
-    scenes = []
-    for name, code, left in (("w.tif", 5703, 500000), ("e.tif", 6360, 500200)):
-        with rasterio.open(tmp_path / name, "w", driver="GTiff", width=20, height=40,
-                           count=1, dtype="float32",
-                           crs=CRS.from_user_input(f"EPSG:32619+{code}"),
-                           transform=from_origin(left, 1350400, 10, 10)) as dst:
-            dst.write(np.full((40, 20), 120.0, "float32"), 1)
-        scenes.append({"path": str(tmp_path / name)})
+    scenes = _compound_sheets(tmp_path, 5703, 6360)
     with pytest.raises(DataError, match="state other units") as caught:
         _plan(scenes=scenes)
     assert "vertical datums" not in str(caught.value)
