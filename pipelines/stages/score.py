@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import dask
+import dask.array as da
 import numpy as np
 import xarray as xr
 
@@ -25,8 +25,7 @@ from pipelines.progress import compute, track
 from pipelines.report import write_quicklook, write_score_report
 from prospect.config.model import ModelConfig
 from prospect.errors import DataWarning, ProspectError, StageError
-from prospect.features import build_stack
-from prospect.features.stack import FILL_MAGNITUDE, fill_counts
+from prospect.features.stack import FILL_MAGNITUDE, fill_stats, stack_layers
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.io.cube import (
     PartialVariable,
@@ -39,10 +38,11 @@ from prospect.io.cube import (
 from prospect.io.files import write_json
 from prospect.io.raster import write_cog
 from prospect.models.metrics import percent, top_capture_binned
-from prospect.models.predict import scores_missing_evidence, unscored_counts
+from prospect.models.predict import scores_missing_evidence, unscored_block
 from prospect.models.training import labels_source, read_labels
 from prospect.registry.applicability import (
-    far_fill_masks,
+    far_fill_stats,
+    far_fill_values,
     input_comparison,
     mask_far_fills,
     same_evidence,
@@ -189,12 +189,10 @@ def map_writes(maps: xr.Dataset, grid: RegionGrid, parts: list[PartialVariable])
     """The lazy writes of every map of ``maps`` into ``parts`` (one per map, in order): one
     task per chunk, which writes each map's block of that chunk, so every chunk of the
     maps is predicted once, in the task that stores it (``prospect plan`` counts these)."""
-    import dask.array as dsa
-
     blocks = [maps[name].data.rechunk(grid.chunks) for name in maps.data_vars]
     ny, nx = grid.chunk_counts
-    return dsa.map_blocks(_write_blocks, *blocks, parts=parts, grid=grid, dtype=np.int8,
-                          chunks=((1,) * ny, (1,) * nx), meta=np.array((), np.int8))
+    return da.map_blocks(_write_blocks, *blocks, parts=parts, grid=grid, dtype=np.int8,
+                         chunks=((1,) * ny, (1,) * nx), meta=np.array((), np.int8))
 
 
 def publish_maps(ctx: RunContext, maps: xr.Dataset) -> None:
@@ -500,25 +498,10 @@ def coverage(estimator: Any, schema: dict[str, Any], cube: xr.Dataset, *, finite
     woe = scores_missing_evidence(estimator)
     if finite >= size and not woe:
         return [], {"unscored_cells": 0}
-    far = {k: (m.sum(), cube[k].where(m).min(), cube[k].where(m).max())
-           for k, m in far_fill_masks(cube, schema).items()}  # counted on every chunk
-    cube = mask_far_fills(cube, schema)  # as the map took them: no data
-    spec = model_feature_spec(schema, cube)
-    names = [spec.names()[i] for i in spec.base_indices()]
-    # the cube's own layers only: focal statistics are computed from them, and were
-    # computed again here (the read took twice the two-worker map's time in bench_scale)
-    layers = dataclasses.replace(spec, focal_variables=(), focal_radii=())
-    lazy = unscored_counts(build_stack(cube, layers), estimator, base=layers.base_indices())
-    keys = [k for k, v in lazy.items() if v is not None]
-    fills = fill_counts(cube, names)  # read with the counts: the same chunks, once
-    computed = dask.compute(*(lazy[k] for k in keys), fills, far, scheduler="threads")
-    counts = dict(zip(keys, computed[:-2], strict=True))
-    filled = {k: (int(n), float(lo), float(hi)) for k, (n, lo, hi) in computed[-2].items()
-              if int(n)}
-    common = {k: (int(n), float(lo), float(hi)) for k, (n, lo, hi) in computed[-1].items()
-              if int(n)}
+    counts, filled, common = _coverage_counts(schema, cube, woe=woe)
+    names = list(counts["missing"])
     unscored, outside = int(counts["unscored"]), int(counts["no_layer"])
-    missing = dict(zip(names, (int(n) for n in counts["missing"]), strict=True))
+    missing = counts["missing"]
     metrics: dict[str, Any] = {"unscored_cells": unscored}
     lines = []
     if unscored:
@@ -532,7 +515,7 @@ def coverage(estimator: Any, schema: dict[str, Any], cube: xr.Dataset, *, finite
                if outside and len(names) > 1 else "")
             + f" ({rule}); check those layers' extent and nodata")
     if woe:
-        without = dict(zip(names, (int(n) for n in counts["scored_without"]), strict=True))
+        without = counts["scored_without"]
         metrics["scored_without_layer"] = {k: n for k, n in without.items() if n}
         if any(without.values()):
             lines.append(
@@ -548,11 +531,96 @@ def coverage(estimator: Any, schema: dict[str, Any], cube: xr.Dataset, *, finite
     return lines, metrics
 
 
+def _coverage_counts(schema: dict[str, Any], cube: xr.Dataset, *, woe: bool
+                     ) -> tuple[dict[str, Any], dict[str, tuple[int, float, float]],
+                                         dict[str, tuple[int, float, float]]]:
+    """:func:`coverage`'s counts, in one pass over the cube's chunks: the unscored cells
+    (``{"unscored", "no_layer", "missing": {layer: cells}, "scored_without": {layer:
+    cells}}``), and per layer holding some, the fills no one declared
+    (:func:`fill_lines`) and the common fills far outside the training range
+    (:func:`common_fill_lines`), each ``{name: (cells, lowest, highest)}``.
+
+    One task per chunk reads every layer once and returns a short vector of counts
+    (:func:`_chunk_counts`), summed here: the unscored counts, the fill counts and the
+    far-fill counts were three reductions per layer (sums, a ``where`` and a least and
+    greatest value each), three times the work of the counts alone, the same on one worker
+    and two, in this process after the map.
+    """
+    far = far_fill_values(cube, schema)
+    masked = mask_far_fills(cube, schema)  # as the map took them: no data
+    spec = model_feature_spec(schema, masked)
+    names = [spec.names()[i] for i in spec.base_indices()]
+    # the cube's own layers only, as the map read them: focal statistics are computed
+    # from them, and were computed again here (the read took twice the two-worker map's
+    # time in bench_scale); not stacked (a copy of every layer of every chunk)
+    layers = stack_layers(masked, dataclasses.replace(spec, focal_variables=(),
+                                                      focal_radii=()))
+    chunks = layers[0].chunks
+    read = names + [k for k in far if k not in names]  # the cube's own values, unmasked
+    floats = [k for k in names if np.issubdtype(cube[k].dtype, np.floating)]
+    plan = {"n_layers": len(layers), "any_layer": woe,
+            "far": {read.index(k): v for k, v in far.items()},
+            "floats": [read.index(k) for k in floats]}
+    args: list[Any] = []
+    for data in layers + [cube[k].data for k in read]:
+        data = data.rechunk(chunks) if isinstance(data, da.Array) \
+            else da.from_array(np.asarray(data), chunks=chunks)
+        args += [data, "yx"]
+    n = len(names)
+    width = 2 + 2 * n + 3 * len(far) + 3 * len(floats)
+    per_chunk = da.blockwise(_chunk_counts, "yxc", *args, new_axes={"c": width},
+                             adjust_chunks={"y": 1, "x": 1}, dtype="f8", concatenate=True,
+                             plan=plan, meta=np.empty((0, 0, 0), "f8"))
+    rows = np.asarray(per_chunk.compute(scheduler="threads")).reshape(-1, width)
+    total = rows.sum(axis=0)
+    counts = {"unscored": int(total[0]), "no_layer": int(total[1]),
+              "missing": dict(zip(names, map(int, total[2:2 + n]), strict=True)),
+              "scored_without": dict(zip(names, map(int, total[2 + n:2 + 2 * n]),
+                                         strict=True))}
+    at = 2 + 2 * n
+
+    def layer_stats(keys: list[str]) -> dict[str, tuple[int, float, float]]:
+        nonlocal at
+        out = {}
+        for k in keys:
+            cells = int(total[at])
+            lo, hi = rows[:, at + 1].min(), rows[:, at + 2].max()
+            at += 3
+            if cells:
+                out[k] = (cells, float(lo), float(hi))
+        return out
+
+    common = layer_stats(list(far))
+    return counts, layer_stats(floats), common
+
+
+def _chunk_counts(*blocks: np.ndarray, plan: dict[str, Any]) -> np.ndarray:
+    """One chunk's counts for :func:`_coverage_counts`, as a ``(1, 1, width)`` block: the
+    unscored counts of the model's layers as the map read them (the first
+    ``plan["n_layers"]`` blocks: :func:`prospect.models.predict.unscored_block`), then
+    ``[cells, lowest, highest]`` per layer of ``plan["far"]`` (common fills far outside
+    the training range, in the cube's own values, the other blocks:
+    :func:`prospect.registry.applicability.far_fill_stats`) and per floating-point layer
+    of ``plan["floats"]`` (fills of 1e30 or more, once the far fills are no data:
+    :func:`prospect.features.stack.fill_stats`)."""
+    n = plan["n_layers"]
+    present = np.empty((n, *blocks[0].shape), dtype=bool)
+    for i in range(n):
+        np.isfinite(blocks[i], out=present[i])
+    parts = [unscored_block(present, any_layer=plan["any_layer"]).astype("f8")]
+    raw = list(blocks[n:])
+    for i, (values, lo, hi) in plan["far"].items():
+        raw[i], found = far_fill_stats(raw[i], values, lo, hi)
+        parts.append(found)
+    parts += [fill_stats(raw[i]) for i in plan["floats"]]
+    return np.concatenate(parts)[None, None, :]
+
+
 def common_fill_lines(filled: dict[str, tuple[int, float, float]], *, woe: bool
                       ) -> list[str]:
     """One line per layer holding a common fill (-9999, -32768, 65535 ...) far outside the
     model's training range on some cells of the whole cube (``{name: (cells, lowest,
-    highest)}``, :func:`prospect.registry.applicability.far_fill_masks`).
+    highest)}``, :func:`prospect.registry.applicability.far_fill_stats`).
 
     The comparison with the training evidence reads a sample of a few chunks: such a
     fill on a few cells of another chunk was scored as evidence far beyond the training
@@ -573,7 +641,7 @@ def common_fill_lines(filled: dict[str, tuple[int, float, float]], *, woe: bool
 
 def fill_lines(filled: dict[str, tuple[int, float, float]], *, woe: bool) -> list[str]:
     """One line per layer holding a fill no one declared (``{name: (cells, lowest,
-    highest)}`` of :func:`prospect.features.stack.fill_counts`): how many cells, the
+    highest)}`` of :func:`prospect.features.stack.fill_stats`): how many cells, the
     value, what the map made of them and how to declare it.
 
     Such a cell (one 3.4e38, float32's largest, in a cube of another tool) was scored as

@@ -31,9 +31,10 @@ __all__ = [
     "build_stack",
     "default_feature_variables",
     "distance_units",
-    "fill_counts",
+    "fill_stats",
     "make_spec",
     "sample_cells",
+    "stack_layers",
     "valid_mask",
 ]
 
@@ -53,7 +54,7 @@ far beyond the training range, scored to probability 1 or 0 without a word: too 
 for the extrapolated share (:data:`prospect.registry.applicability.EXTRAPOLATED_SHARE`),
 and missed by its sample. The stack holds NaN there (no data: unscored, or scored without
 that layer by weights of evidence), and the score stage counts them per layer
-(:func:`fill_counts`)."""
+(:func:`fill_stats`)."""
 
 
 def _is_categorical(da_: xr.DataArray) -> bool:
@@ -348,6 +349,17 @@ def _layer(ds: xr.Dataset, name: str, categorical: bool) -> Any:
     return data.astype("f4")
 
 
+def stack_layers(ds: xr.Dataset, spec: FeatureSpec) -> list[da.Array]:
+    """The cube variables of ``spec`` as :func:`build_stack` stacks them, one lazy float32
+    ``(y, x)`` array each, on the first one's chunks: fills of :data:`FILL_MAGNITUDE` or
+    more, a declared fill of a categorical or integer layer (or a categorical layer's
+    negative codes where none is declared) NaN. Only ``spec.variables``: no focal
+    statistics."""
+    layers = [_layer(ds, v, v in spec.categorical) for v in spec.variables]
+    chunks = layers[0].chunks
+    return [layer.rechunk(chunks) for layer in layers]
+
+
 def build_stack(ds: xr.Dataset, spec: FeatureSpec) -> xr.DataArray:
     """The ``(feature, y, x)`` float32 stack of ``spec`` on cube ``ds``, lazily.
 
@@ -369,9 +381,7 @@ def build_stack(ds: xr.Dataset, spec: FeatureSpec) -> xr.DataArray:
         )
     _check_plain_layers(ds, spec.variables)
     _check_focal_resolution(ds, spec)
-    layers = [_layer(ds, v, v in spec.categorical) for v in spec.variables]
-    chunks = layers[0].chunks
-    layers = [layer.rechunk(chunks) for layer in layers]
+    layers = stack_layers(ds, spec)
     _check_focal_radii(ds, spec)  # a registry model's radii on another cube too
     for var in spec.focal_variables:
         base = layers[spec.variables.index(var)]
@@ -389,22 +399,21 @@ def build_stack(ds: xr.Dataset, spec: FeatureSpec) -> xr.DataArray:
     )
 
 
-def fill_counts(ds: xr.Dataset, names: Sequence[str]) -> dict[str, tuple[Any, Any, Any]]:
-    """Lazy counts of the cells of each floating-point layer ``names`` of ``ds`` holding a
-    fill (:data:`FILL_MAGNITUDE` or more in magnitude), with the least and greatest such
-    value (0 where none): ``{name: (cells, lowest, highest)}`` (dask scalars; compute
-    them together). :func:`build_stack` takes those cells as no data."""
-    out: dict[str, tuple[Any, Any, Any]] = {}
-    for name in names:
-        data = ds[name].data
-        if not isinstance(data, da.Array):
-            data = da.from_array(np.asarray(data))
-        if not np.issubdtype(data.dtype, np.floating):
-            continue
-        big = abs(data) >= FILL_MAGNITUDE
-        held = da.where(big, data, 0.0)
-        out[name] = (big.sum(dtype=np.int64), held.min(), held.max())
-    return out
+def fill_stats(block: np.ndarray) -> np.ndarray:
+    """How many cells of ``block`` (a floating-point layer's) hold a fill
+    (:data:`FILL_MAGNITUDE` or more in magnitude), with the least and greatest value of the
+    block with its other cells 0: ``[cells, lowest, highest]`` (0 where none; the blocks'
+    least and greatest over a layer are the layer's). :func:`build_stack` takes those
+    cells as no data."""
+    huge = (block >= FILL_MAGNITUDE) | (block <= -FILL_MAGNITUDE)
+    cells = np.count_nonzero(huge)
+    if not cells:
+        return np.zeros(3)
+    held = block[huge]
+    lo, hi = float(held.min()), float(held.max())
+    if cells < block.size:  # the other cells count as 0
+        lo, hi = min(lo, 0.0), max(hi, 0.0)
+    return np.array([cells, lo, hi])
 
 
 def valid_mask(stack: xr.DataArray, spec: FeatureSpec) -> xr.DataArray:

@@ -59,7 +59,7 @@ if TYPE_CHECKING:  # the names below, for type checkers; at run time each module
         predict_block,
         predict_map,
         scores_missing_evidence,
-        unscored_counts,
+        unscored_block,
     )
     from prospect.models.pu import BaggingPUClassifier
     from prospect.models.uncertainty import CalibratedModel, predict_with_uncertainty
@@ -106,7 +106,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "predict_block",
         "predict_map",
         "scores_missing_evidence",
-        "unscored_counts",
+        "unscored_block",
     ),
     "prospect.models.pu": ("BaggingPUClassifier",),
     "prospect.models.uncertainty": ("CalibratedModel", "predict_with_uncertainty"),
@@ -156,6 +156,6 @@ __all__ = [
     "snap_points",
     "success_rate_area",
     "top_area_capture",
-    "unscored_counts",
+    "unscored_block",
     "uses_area_weights",
 ]

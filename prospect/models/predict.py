@@ -5,7 +5,7 @@ cube variable is missing get NaN, the others the model's probability and uncerta
 (:func:`~prospect.models.uncertainty.predict_with_uncertainty`). A model that scores
 missing evidence (weights of evidence: W = 0 for a layer without data, its missing-data
 variance in the uncertainty; Bonham-Carter 1994, as ArcSDM) scores every row where at least
-one cube variable has data (:func:`scores_missing_evidence`); :func:`unscored_counts` says
+one cube variable has data (:func:`scores_missing_evidence`); :func:`unscored_block` counts
 how many cells were left unscored, or scored without a layer, per layer. The model travels to the
 workers once (one delayed object), and memory is bounded by the chunk size.
 """
@@ -27,7 +27,7 @@ from prospect.models.uncertainty import (
     predict_with_uncertainty,
 )
 
-__all__ = ["predict_block", "predict_map", "scores_missing_evidence", "unscored_counts"]
+__all__ = ["predict_block", "predict_map", "scores_missing_evidence", "unscored_block"]
 
 
 def scores_missing_evidence(model: Any) -> bool:
@@ -157,30 +157,25 @@ def _plane(out: da.Array, i: int) -> da.Array:
                         concatenate=None, meta=np.array((), out.dtype))
 
 
-def unscored_counts(stack: xr.DataArray, model: Any, *, base: Sequence[int]) -> dict[str, Any]:
-    """Lazy counts of the cells the map leaves unscored, and why, per layer.
+def unscored_block(present: np.ndarray, *, any_layer: bool) -> np.ndarray:
+    """The counts of the cells a map leaves unscored, and why, over one block: ``present``
+    is ``(layers, y, x)``, True where each of the model's cube layers has data.
 
-    Returns dask scalars and arrays (compute them together): ``unscored`` (cells without a
-    score), ``no_layer`` (of those, cells where none of the ``base`` layers has data: outside
-    every layer's extent), ``missing`` (per ``base`` layer, the unscored cells it has no
-    data at) and, for a model that :func:`scores_missing_evidence`, ``scored_without``
-    (per layer, the cells scored without it: W = 0 there, its missing-data variance in the
-    uncertainty).
+    Returns one int64 vector: ``[unscored, no_layer, missing..., scored_without...]``:
+    the cells without a score, those of them where no layer has data (outside every
+    layer's extent), per layer the unscored cells it has no data at and, for a model that
+    :func:`scores_missing_evidence` (``any_layer``), per layer the cells scored without it
+    (W = 0 there, its missing-data variance in the uncertainty; zeros for other models).
+    Blocks' vectors add up to the map's (the score stage sums them over its chunks, read
+    once with its other counts: :func:`pipelines.stages.score.coverage`).
     """
-    data = stack.data
-    if not isinstance(data, da.Array):
-        data = da.from_array(np.asarray(data), chunks=(-1, 512, 512))
-    if not base:
-        zero = da.zeros((), dtype=np.int64)
-        return {"unscored": zero, "no_layer": zero, "missing": da.zeros(0, dtype=np.int64),
-                "scored_without": None}
-    present = da.isfinite(data[list(base)])
-    any_layer = scores_missing_evidence(model)
+    n = present.shape[0]
+    if not n:
+        return np.zeros(2, dtype=np.int64)
     ok = present.any(axis=0) if any_layer else present.all(axis=0)
     gap = ~present
-    return {
-        "unscored": (~ok).sum(dtype=np.int64),
-        "no_layer": gap.all(axis=0).sum(dtype=np.int64),
-        "missing": (gap & ~ok).sum(axis=(1, 2), dtype=np.int64),
-        "scored_without": (gap & ok).sum(axis=(1, 2), dtype=np.int64) if any_layer else None,
-    }
+    missing = (gap & ~ok).sum(axis=(1, 2), dtype=np.int64)
+    without = (gap & ok).sum(axis=(1, 2), dtype=np.int64) if any_layer \
+        else np.zeros(n, dtype=np.int64)
+    head = [np.count_nonzero(~ok), np.count_nonzero(gap.all(axis=0))]
+    return np.concatenate([np.asarray(head, dtype=np.int64), missing, without])

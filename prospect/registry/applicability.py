@@ -47,7 +47,7 @@ __all__ = [
     "UNSEEN_AS_NONE",
     "extrapolation",
     "extrapolation_lines",
-    "far_fill_masks",
+    "far_fill_stats",
     "fill_value_lines",
     "fills_far_outside",
     "input_comparison",
@@ -390,13 +390,21 @@ def far_fill_values(cube: xr.Dataset, schema: Mapping[str, Any]
     return found
 
 
-def far_fill_masks(cube: xr.Dataset, schema: Mapping[str, Any]) -> dict[str, xr.DataArray]:
-    """Per layer of :func:`far_fill_values`, the lazy mask of its cells holding one of
-    those fills (cell by cell)."""
-    return {name: xr.apply_ufunc(_far_mask, cube[name],
-                                 kwargs={"values": values, "lo": lo, "hi": hi},
-                                 dask="parallelized", output_dtypes=[bool])
-            for name, (values, lo, hi) in far_fill_values(cube, schema).items()}
+def far_fill_stats(block: np.ndarray, values: np.ndarray, lo: float, hi: float
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """``block`` as the map takes it (:func:`mask_far_fills`: its cells holding one of
+    ``values``, all outside ``lo`` to ``hi``, NaN), and how many such cells it holds with
+    their least and greatest value: ``[cells, lowest, highest]`` (``inf``, ``-inf`` where
+    none; the blocks' least and greatest over a layer are the layer's)."""
+    mask = _far_mask(block, values, lo, hi)
+    cells = np.count_nonzero(mask)
+    dtype = np.result_type(block.dtype, np.float32)
+    if not cells:
+        return block.astype(dtype, copy=False), np.array([0.0, np.inf, -np.inf])
+    held = block[mask]
+    out = block.astype(dtype, copy=True)
+    out[mask] = np.nan
+    return out, np.array([cells, float(held.min()), float(held.max())])
 
 
 def _far_mask(block: np.ndarray, values: np.ndarray, lo: float, hi: float) -> np.ndarray:
