@@ -273,25 +273,51 @@ def _check_one_level(source: str, var: str, quantity: str | None, file: str,
     stack). A Sentinel-2 Level-2A ``B04_10m`` (surface reflectance) beside a Level-1C
     ``B08`` (top-of-atmosphere) in one source, or a Landsat ``SR_B4`` beside a Level-1
     ``B5``, made an NDVI of neither, without a word (each variable recorded its own
-    quantity, the source none).
+    quantity, the source none). A Landsat Level-1 band file read without its MTL holds
+    no quantity but its name states its level (:func:`_level_by_name`): beside a
+    ``SR_B4`` (or ESPA ``sr_band4``) its DNs were read at the surface reflectance's
+    ``scale:`` (0.55 for a DN of 20000) and went into one index with it, exit 0.
 
     Raises
     ------
     DataError
         Naming both variables, their files and levels.
     """
-    if quantity not in _REFLECTANCE_LEVELS:
+    level = _level_by_name(quantity, file)
+    if level is None:
         return
     for other, (held, where) in seen.items():
-        if held in _REFLECTANCE_LEVELS and held != quantity:
+        theirs = _level_by_name(held, where)
+        if theirs is not None and theirs != level:
             raise DataError(
                 f"source {source!r}: variable {var!r} ({file}) holds "
-                f"{_quantity_words(quantity)} ({_REFLECTANCE_LEVELS[quantity]}), but "
-                f"variable {other!r} ({where}) holds {_quantity_words(held)} "
-                f"({_REFLECTANCE_LEVELS[held]}): an index of the two (e.g. an NDVI of a "
+                f"{_level_words(quantity, file, level)}, but "
+                f"variable {other!r} ({where}) holds {_level_words(held, where, theirs)}: "
+                "an index of the two (e.g. an NDVI of a "
                 "surface-reflectance red and a top-of-atmosphere nir) is of neither; give "
                 "every band of the source from one product level (all Level-2A/Level-2, "
                 "or all Level-1C/Level-1), or put each level in a source of its own")
+
+
+def _level_by_name(quantity: str | None, file: str) -> str | None:
+    """The reflectance level (a key of :data:`_REFLECTANCE_LEVELS`) of a band that holds
+    ``quantity``, or, where no metadata made it one, whose file's name states a Landsat
+    Level-1 reflective band (:func:`level1_band`: top-of-atmosphere once its MTL
+    calibrates it); else ``None`` (no reflectance, or a level nothing states)."""
+    if quantity in _REFLECTANCE_LEVELS:
+        return quantity
+    named = level1_band(file) if quantity is None else None
+    return "toa_reflectance" if named is not None and not named[1] else None
+
+
+def _level_words(quantity: str | None, file: str, level: str) -> str:
+    """What a band of ``level`` holds, for :func:`_check_one_level`'s refusal."""
+    if quantity is not None:
+        return f"{_quantity_words(quantity)} ({_REFLECTANCE_LEVELS[level]})"
+    named = level1_band(file)
+    what = named[0] if named is not None else "a Level-1 band file"
+    return (f"the DNs of {what} (Level-1: top-of-atmosphere reflectance once its MTL "
+            "calibrates them, read here without it)")
 
 
 def _unit_word(units: str) -> str:
@@ -482,7 +508,8 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
     keys = [k for k, g in (("scale", given_scale), ("offset", given_offset)) if g]
     _refuse(source, var, file, stated_by, ignore,
             dn_formula(cal.scale, cal.offset)
-            + (f" ({cal.quantity.replace('_', ' ')})" if cal.quantity else ""), keys, (s, o))
+            + (f" ({cal.quantity.replace('_', ' ')})" if cal.quantity else ""), keys, (s, o),
+            cal.units)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -600,13 +627,13 @@ def _unstated(source: RasterSource, var: str, file: str, stated_by: str, ignore:
             f"source {source.name!r}, band {var!r}: {item} defines the DNs of "
             f"{Path(file).name} ({what}), but the config's 'scale: {s:g}' is another, so "
             f"every value would be {s / a:g} times the product's; give 'scale: {a:g}' (to "
-            "change the units, state the new 'units:' as well, e.g. 'scale: "
-            f"{a * 100:g}' with 'units: \"%\"')")
+            "change the units, state the new 'units:' as well, e.g. "
+            f"{_conversion_example(cal.units, a, b)})")
     expected = b * s / a  # the product's offset at the config's scale
     if o != 0.0 and not math.isclose(o, expected, rel_tol=1e-6, abs_tol=1e-9):
         if cal.offset != 0:  # the item states its DN offset (a Sentinel-2 baseline's)
             _refuse(source, var, file, stated_by, ignore, f"an offset of {cal.offset:g} DN, "
-                    f"{expected:g} at scale {s:g}", ["offset"], (s, o))
+                    f"{expected:g} at scale {s:g}", ["offset"], (s, o), cal.units)
         why = ("it has no DN offset (its processing baseline predates 04.00, or "
                "its product has none)" if b == 0 else
                f"the product's offset at scale {s:g} is {expected:g}")
@@ -712,6 +739,36 @@ def _other_units(source: RasterSource, cal: BandCalibration) -> bool:
             and _unit_word(source.units) != _unit_word(cal.units))
 
 
+def _conversion_example(units: str, scale: float | None = None, offset: float = 0.0) -> str:
+    """A change of units of a quantity in ``units``, as a refusal's hint gives it: percent
+    for a reflectance (``'scale: 100' with 'units: "%"'``), degrees Celsius for a
+    temperature in kelvin (kelvin for one in degrees Celsius).
+
+    A Landsat ``ST_B10`` or ``BT_B10`` given another product's scale was told "e.g.
+    'scale: 0.341802' with 'units: "%"'": a temperature in percent, which the next run
+    refused as a unitless scale on kelvin.
+
+    Parameters
+    ----------
+    units
+        The quantity's units (the product's, its metadata's).
+    scale, offset
+        The product's DN calibration where the DNs are still to be calibrated (the example
+        is then the product's whole formula in the new units); ``None``: the values are
+        calibrated, and the example is the conversion alone.
+    """
+    for target in ("degC", "K"):
+        pair = unit_shift(units, target) if units else None
+        if pair is None:
+            continue
+        k, c = pair
+        if scale is not None:
+            return f"'scale: {scale * k:g}' and 'offset: {offset * k + c:g}' with 'units: {target}'"
+        return (f"'offset: {c:g}'" if k == 1.0 else f"'scale: {k:g}' and 'offset: {c:g}'") \
+            + f" with 'units: {target}'"
+    return f"'scale: {100.0 if scale is None else scale * 100:g}' with 'units: \"%\"'"
+
+
 def _relabel(source: RasterSource, var: str, file: str, stated_by: str,
              cal: BandCalibration) -> None:
     """Raise the :class:`ConfigError` of a config that restates the product's own
@@ -728,12 +785,14 @@ def _relabel(source: RasterSource, var: str, file: str, stated_by: str,
         f"{dn_formula(cal.scale, cal.offset)}: {what} in units {cal.units!r}), so it is "
         f"applied once and the values stay in {cal.units!r}, but 'units: {source.units}' "
         f"would label them otherwise; remove 'units:' (or state {cal.units!r}), or to "
-        "change the units give only the conversion (e.g. 'scale: 100' with 'units: \"%\"')")
+        f"change the units give only the conversion (e.g. {_conversion_example(cal.units)})")
 
 
 def _refuse(source: RasterSource, var: str, file: str, stated_by: str, ignore: str,
-            applies: str, keys: list[str], config: tuple[float, float]) -> None:
-    """Raise the :class:`ConfigError` of a calibration the config would apply twice."""
+            applies: str, keys: list[str], config: tuple[float, float],
+            units: str = "1") -> None:
+    """Raise the :class:`ConfigError` of a calibration the config would apply twice
+    (``units``: the calibrated quantity's, for the hint's change of units)."""
     given = " and ".join(f"'{k}: {v:g}'" for k, v in zip(("scale", "offset"), config, strict=True)
                          if k in keys)
     raise ConfigError(
@@ -743,7 +802,7 @@ def _refuse(source: RasterSource, var: str, file: str, stated_by: str, ignore: s
         f"from source {source.name!r} (the metadata's calibration applies)"
         + (f", or {ignore}" if ignore else "")
         + "; to change the units of the product's quantity, state the new 'units:' as well"
-        " (e.g. 'scale: 100' with 'units: \"%\"')")
+        f" (e.g. {_conversion_example(units)})")
 
 
 # --- products whose file names define their DNs --------------------------------------------
@@ -1389,6 +1448,77 @@ def _file_dtype(file: str) -> str | None:
         return None
 
 
+_CALIBRATED_SPANS = {"1": (-2.0, 2.0), "k": (-100.0, 400.0)}
+"""The values a band file of a product of integer DNs in those units holds once another
+tool has calibrated it: reflectance within -2..2 (the DNs of no scene are all that small:
+Collection 2's 0..2 are below its clip, ESPA's and Sentinel-2's reflectance 0.0002), a
+temperature in kelvin or degrees Celsius within -100..400 (150 K or less as any product's
+DNs). A floating-point file whose sampled values all lie there holds no DNs."""
+
+
+def _sampled_span(file: str) -> tuple[str, float, float] | None:
+    """``(dtype, lowest, highest)`` of the valid values of ``file``'s first band, read at
+    most 256 x 256 (an overview or a decimated read: bounded whatever the scene's size),
+    its nodata and the common fills beyond either span of :data:`_CALIBRATED_SPANS` left
+    out, for a floating-point file; ``None`` for an integer one, one without a valid
+    value, or one that cannot be read (the band's own read names the fault)."""
+    import numpy as np
+    import rasterio
+
+    try:
+        with rasterio.open(file) as src:
+            dtype = str(src.dtypes[0])
+            if not dtype.startswith("float"):
+                return None
+            shape = (min(src.height, 256), min(src.width, 256))
+            data = src.read(1, out_shape=shape, masked=True)
+    except Exception:  # the band's own read reports it
+        return None
+    from prospect.ingest.fills import COMMON_FILLS
+
+    values = np.asarray(data.compressed(), dtype="float64")
+    # an untagged fill (-9999 around a clipped copy) is no value of either kind
+    values = values[np.isfinite(values) & ~np.isin(
+        values, [f for f in COMMON_FILLS if abs(f) > 400.0])]
+    return (dtype, float(values.min()), float(values.max())) if values.size else None
+
+
+def _check_not_calibrated(source: RasterSource, var: str, file: str,
+                          named: NamedProduct) -> None:
+    """Refuse a floating-point band file named as a product of integer DNs whose values are
+    that product's quantity already (:data:`_CALIBRATED_SPANS`): a copy another tool has
+    calibrated (``SR_B4`` as float32 reflectance 0..1, ``ST_B10`` in degrees Celsius).
+
+    Before, the product's calibration was applied to them again: with its ``scale:`` and
+    ``offset:`` a reflectance of 0.35 read as a DN 0.35, below the product's clip, so every
+    cell went in as no data (exit 0, "check its source's nodata value, CRS and bounds");
+    without, the refusal asked for the product's scale, which did that.
+
+    Raises
+    ------
+    DataError
+        Naming the file, its data type and values, and how to read them.
+    """
+    span = _CALIBRATED_SPANS.get(_unit_word(named.units))
+    if span is None or named.scale is None:
+        return
+    sampled = _sampled_span(file)
+    if sampled is None:
+        return
+    dtype, lo, hi = sampled
+    if lo < span[0] or hi > span[1]:
+        return  # DNs written as floating point (a resampled copy): read as DNs
+    quantity = named.quantity.replace("_", " ")
+    raise DataError(
+        f"source {source.name!r}, band {var!r}: {Path(file).name} is named as {named.what}, "
+        f"whose DNs are integers ({dn_formula(named.scale, named.offset or 0.0)}), but it "
+        f"holds {dtype} values from {lo:.4g} to {hi:.4g}: {quantity} that another tool has "
+        "already calibrated, which the product's calibration and DN limits would read as "
+        "no data or calibrate twice; give the file a name of its own (not the product's, "
+        "e.g. 'red_reflectance.tif') to read its values as they are, with no 'scale:' or "
+        "'offset:' and 'units:' of what they hold, or use the product's own file")
+
+
 def _by_name(source: RasterSource, var: str, file: str, named: NamedProduct,
              dtype: str | None = None) -> tuple[float, float]:
     """``(scale, offset)`` of a band file that no metadata calibrates but whose name states
@@ -1421,6 +1551,8 @@ def _by_name(source: RasterSource, var: str, file: str, named: NamedProduct,
     s, o = source.scale, source.offset
     converts = ("units" in source.model_fields_set
                 and _unit_word(source.units) != _unit_word(named.units))
+    if (dtype or "float").startswith("float"):  # a copy of values, not the product's DNs?
+        _check_not_calibrated(source, var, file, named)
     if named.scale is None:  # DNs that no one pair makes a quantity
         if "units" in source.model_fields_set and _unit_word(source.units) != "1":
             return s, o  # what the DNs are made, said with 'units:'
@@ -1478,7 +1610,7 @@ def _by_name(source: RasterSource, var: str, file: str, named: NamedProduct,
             f"source {source.name!r}, band {var!r}: {name} is {named.what} ({what}), but "
             f"the config's 'scale: {s:g}' is another product's, so every value would be "
             f"{s / a:.3g} times wrong; give 'scale: {a:g}' (to change the units, state the "
-            f"new 'units:' as well, e.g. 'scale: {a * 100:g}' with 'units: \"%\"')")
+            f"new 'units:' as well, e.g. {_conversion_example(named.units, a, b or 0.0)})")
     if b is None and named.offset_unknown and "offset" not in source.model_fields_set:
         raise DataError(
             f"source {source.name!r}, band {var!r}: {name} is {named.what}, so its offset "
