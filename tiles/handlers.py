@@ -380,8 +380,11 @@ async def tile(svc: TileService, request: Request) -> Response:
         redirect = _sized_tile(svc, request, layer, y, size, fmt)
     if redirect is not None:
         return redirect
+    timed = svc.query_time(request, layer)  # ?time= of a date's layer: its date or a 400
     flipped = _flipped_row(svc, layer, z, x, y) if tms_name == DEFAULT_TMS else None
-    return await serve_tile(svc, request, layer, tms_name, z, x, y, size, fmt, flipped)
+    warnings = [w for w in (timed.get("Warning"), (flipped or {}).get("Warning")) if w]
+    return await serve_tile(svc, request, layer, tms_name, z, x, y, size, fmt,
+                            {"Warning": ", ".join(warnings)} if warnings else None)
 
 
 def _flipped_row(svc: TileService, layer: Layer, z: int, x: int, y: int
@@ -830,6 +833,7 @@ async def point(svc: TileService, request: Request) -> Response:
     if redirect is not None:
         return redirect
     _check_point_query(request)
+    timed = svc.query_time(request, layer)  # ?time= of a date's layer: its date or a 400
     lon = float_param(request, "lon", -180.0, 180.0)
     # the whole globe: a layer north of Web Mercator's 85.06 degrees (an Arctic survey,
     # served by WMS in EPSG:4326) was refused a value at every one of its cells
@@ -849,7 +853,7 @@ async def point(svc: TileService, request: Request) -> Response:
                        "lon= (east) and lat= (north)")
     body = _json(doc)
     return svc.respond(request, layer, svc.etag(layer, "point", lon, lat), body,
-                       "application/json")
+                       "application/json", timed)
 
 
 _POINT_AXES = {"x": "lon", "lng": "lon", "long": "lon", "longitude": "lon", "lon": "lon",

@@ -9,6 +9,7 @@ the configured public URL or the address the server listens on, never from the r
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import logging
 import os
@@ -50,7 +51,7 @@ from tiles.grids import (
     tile_matrix_set,
     tms_for_crs,
 )
-from tiles.http import ApiError, conditional_response
+from tiles.http import ApiError, conditional_response, ignored_dimensions
 from tiles.legend import (
     LEGEND_SIZE,
     class_legend_height,
@@ -120,27 +121,83 @@ class Layer:
 
 
 _TIME_OF_DAY = re.compile(
-    r"^(\d{4}-\d{2}-\d{2})(?:T\d{2}(?::\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
+    r"^(\d{4}-\d{2}-\d{2})(?:T(\d{2}(?::\d{2}(?::\d{2}(?:\.\d+)?)?)?)"
+    r"(Z|[+ -]\d{2}(?::?\d{2})?)?)?$")
 """An ISO 8601 day, or a time on it (``2020-06-01T00:00:00Z``, as QGIS and OpenLayers
-send a WMS/WMTS ``TIME``): group 1 is the day."""
+send a WMS/WMTS ``TIME``): group 1 is the day, 2 the time, 3 the zone (``Z``, an offset,
+or an offset whose ``+`` a URL's query read as a space)."""
+
+_REDUCED = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
+"""An ISO 8601 date of reduced precision (WMS 1.3.0 annex D): a year, or a year and month."""
+
+
+def _utc_days(text: str) -> tuple[dt.date, dt.date] | None:
+    """The first and last day, in UTC, of ISO 8601 time ``text``: a day; a time on it
+    (a time with an offset on its UTC day, as a layer's date is its scenes' day in UTC and
+    a config's ``date:`` is read, :func:`prospect.config.timeseries.calendar_date`); a year
+    or a month (reduced precision, WMS 1.3.0 annex D: ``2021-06`` is June 2021). ``None``
+    where it is none of these."""
+    text = text.strip()
+    reduced = _REDUCED.match(text)
+    if reduced is not None:
+        year, month = int(reduced.group(1)), reduced.group(2)
+        if month is None:
+            return dt.date(year, 1, 1), dt.date(year, 12, 31)
+        if not 1 <= int(month) <= 12:
+            return None
+        first = dt.date(year, int(month), 1)
+        following = dt.date(year + first.month // 12, first.month % 12 + 1, 1)
+        return first, following - dt.timedelta(days=1)
+    found = _TIME_OF_DAY.match(text)
+    if found is None:
+        return None
+    try:
+        day = dt.date.fromisoformat(found.group(1))
+        zone = found.group(3)
+        if zone is not None and zone != "Z":
+            sign = -1 if zone[0] == "-" else 1
+            hours, minutes = int(zone[1:3]), int(zone[3:].lstrip(":") or 0)
+            hour, _, rest = (found.group(2) or "0").partition(":")
+            local = dt.datetime.combine(day, dt.time(int(hour), int(rest[:2] or 0)))
+            day = (local - sign * dt.timedelta(hours=hours, minutes=minutes)).date()
+    except ValueError:  # 2021-02-30, T25
+        return None
+    return day, day
 
 
 def _day_of(text: str) -> str | None:
-    """The day (``YYYY-MM-DD``) of ISO 8601 time ``text``, or ``None``."""
-    found = _TIME_OF_DAY.match(text.strip())
-    return found.group(1) if found else None
+    """The UTC day (``YYYY-MM-DD``) of ISO 8601 time ``text`` naming one day, or ``None``."""
+    days = _utc_days(text)
+    return days[0].isoformat() if days is not None and days[0] == days[1] else None
 
 
 def _time_holds(text: str, date: str) -> bool:
     """Whether WMS/WMTS ``TIME`` value ``text`` asks for day ``date``: that day (or a time
-    on it), or a range ``start/end[/period]`` whose days hold it (WMS 1.3.0 annex C.3)."""
+    on it in UTC), the month or year holding it, or a range ``start/end[/period]`` whose
+    days hold it (WMS 1.3.0 annex C.3)."""
     parts = text.split("/")
-    if len(parts) == 1:
-        return _day_of(text) == date
-    if len(parts) in (2, 3):
-        start, end = _day_of(parts[0]), _day_of(parts[1])
-        return start is not None and end is not None and start <= date <= end
-    return False
+    if len(parts) not in (1, 2, 3):
+        return False
+    start, end = _utc_days(parts[0]), _utc_days(parts[1 if len(parts) > 1 else 0])
+    return (start is not None and end is not None
+            and start[0].isoformat() <= date <= end[1].isoformat())
+
+
+def _utc_note(text: str) -> str:
+    """Where ``text`` is a time whose offset puts it on another day in UTC than it writes,
+    a note saying so (`` (a time at offset -05:00, on 2021-06-02 in UTC: ...)``); else
+    ``""``."""
+    found = _TIME_OF_DAY.match(text.strip())
+    day = _day_of(text)
+    if found is None or day is None or day == found.group(1):
+        return ""
+    return (f" (a time at offset {found.group(3).replace(' ', '+')}, on {day} in UTC: a "
+            "layer's date is its scenes' day in UTC)")
+
+
+QUERY_TIMES = ("time", "date", "datetime")
+"""Query parameters (in any case) naming a time on URLs outside WMS and WMTS
+(:meth:`TileService.query_time`)."""
 
 
 def build_layers(config: ServeConfig) -> dict[str, Layer]:
@@ -713,7 +770,11 @@ class TileService:
         sent) is applied to ``layers``: each layer of one date (a serve layer's ``date:``)
         declares a ``time`` dimension of that one date in the capabilities, and ``TIME=``
         its date (a day, a time on that day, or a ``start/end`` range holding it) is its
-        map. Any other value is a 400 ``code`` (WMS 1.3.0 annex C: ``InvalidDimensionValue``)
+        map, as are its month or year (``2021-06``, ``2021``: ISO 8601's reduced
+        precision, WMS 1.3.0 annex D), a range holding them, and the keyword ``default``.
+        A time with an offset is read on its day in UTC, the day a layer's date names
+        (``2021-06-01T23:00:00-05:00`` is 2021-06-02: it was 2021-06-01's map). Any other
+        value is a 400 ``code`` (WMS 1.3.0 annex C: ``InvalidDimensionValue``)
         naming the layer's date and the layers (the caller may read) of the date asked:
         the map of 2021 was served for ``TIME=2020-06-01`` with a ``Warning`` header alone,
         which no map client shows. ``False`` where no layer has a date (the value is
@@ -722,33 +783,58 @@ class TileService:
         if asked is None or not dated:
             return False
         text = asked.strip()
-        if not text:  # TIME= sent empty, as some clients do: the default, each layer's date
+        if not text or text.lower() == "default":
+            # TIME= sent empty, as some clients do, or its keyword 'default' (NASA GIBS's
+            # templates, copied into Leaflet and OpenLayers): each layer's date
             return len(dated) == len(layers)
         for layer in dated:
             date = str(layer.source.date)
             if _time_holds(text, date):
                 continue
-            day = _day_of(text.split("/")[0]) if text else None
-            others = [la.name for la in self.layers.values()
-                      if day is not None and la.source.date == day
+            others = [la for la in self.layers.values()
+                      if la.source.date is not None and la is not layer
+                      and _time_holds(text, str(la.source.date))
                       and la.source.variable == layer.source.variable
                       and la.source.path == layer.source.path
                       and self.keys.check(self.key_of(request), la.name).allowed]
-            where = (f"; the map of {day} is layer {others[0]!r}" if others else
+            where = (f"; the map of {others[0].source.date} is layer {others[0].name!r}"
+                     if others else
                      "; its other dates are served as layers of their own (GetCapabilities "
                      "lists each with its date)")
+            ends = text.split("/")
             what = (f"{param}={text[:40]!r} asks for the newest map, which a layer of one "
                     "date does not declare (its time dimension has no current)"
                     if text.lower() == "current" else
                     f"{param}={text[:40]!r} lists several times, and a layer is one map"
                     if "," in text else
-                    f"{param}={text[:40]!r} is not one of its dates" if day is not None
-                    or "/" in text else
-                    f"{param}={text[:40]!r} is not a date (ISO 8601: YYYY-MM-DD)")
+                    f"{param}={text[:40]!r}{_utc_note(text)} is not one of its dates"
+                    if len(ends) <= 3 and all(_utc_days(end) is not None for end in ends[:2])
+                    else f"{param}={text[:40]!r} is not a date (ISO 8601: YYYY-MM-DD, a time "
+                    "on it, YYYY-MM or YYYY, or a range start/end of them)")
             raise ApiError(400, f"layer {layer.name!r} is the map of {date}, the one value "
                                 f"of its time dimension, and {what}: ask {param}={date} or "
                                 f"leave {param} out{where}", code=code, locator=param)
         return len(dated) == len(layers)
+
+    def query_time(self, request: Request, layer: Layer) -> dict[str, str]:
+        """Apply a time asked in the query of a URL of ``layer`` outside WMS and WMTS
+        (XYZ tiles, ``/point``): ``time=``, ``date=`` or ``datetime=`` (:data:`QUERY_TIMES`,
+        as Leaflet's TimeDimension and TiTiler write it), by :meth:`applied_time`'s rule:
+        on a layer of one date its date is the layer, another date a 400 naming the layer
+        of that date; on a layer of one map the ``Warning`` of
+        :func:`tiles.http.ignored_dimensions`. ``/point/x2021?...&time=2020-06-01`` was
+        2021's value and ``/tiles/x2021/...png?time=2020-06-01`` 2021's tile, without a
+        word. Returns the headers to add (``{}`` where none)."""
+        asked = [(k, v) for k, v in request.query_params.multi_items()
+                 if k.lower() in QUERY_TIMES]
+        if not asked:
+            return {}
+        if layer.source.date is None:
+            return ignored_dimensions([k for k, _ in asked])
+        for key, value in asked:
+            self.applied_time(request, [layer], value, param=key,
+                              code="InvalidParameterValue")
+        return {}
 
     def visible(self, request: Request) -> list[Layer]:
         """Layers the caller may read; a bad or revoked key raises."""

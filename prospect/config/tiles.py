@@ -165,6 +165,18 @@ class TileLayerConfig(StrictModel):
     @model_validator(mode="after")
     def _range_ordered(self) -> TileLayerConfig:
         if not self.vmax > self.vmin:
+            given = {"vmin", "vmax"} & self.model_fields_set
+            if len(given) == 1:
+                # one end given: "vmax (1.0) must be greater than vmin (5.0)" named a vmax
+                # the config never wrote (its default), and not that it can be given
+                end, other = ("vmin", "vmax") if "vmin" in given else ("vmax", "vmin")
+                value, default = getattr(self, end), getattr(self, other)
+                side, edge = ("above", "top") if end == "vmin" else ("below", "bottom")
+                raise ValueError(
+                    f"{end} {value:g} is given without {other}, whose default {default:g} "
+                    f"is not {side} it: give {other} too (the {edge} of the layer's values), "
+                    "or leave both out (0 to 1, or the 2-98 % of its data where most of it "
+                    "lies outside 0 to 1)")
             raise ValueError(f"vmax ({self.vmax}) must be greater than vmin ({self.vmin})")
         if not math.isfinite(self.vmax - self.vmin):  # every value drawn in one colour
             raise ValueError(f"the range vmin {self.vmin:g} .. vmax {self.vmax:g} is wider "

@@ -327,6 +327,9 @@ def open_cube(path: Path, *, chunks: Any = "auto-grid") -> xr.Dataset:
             inline_array=True,
         )
     except Exception as exc:  # zarr raises many kinds for corrupt stores
+        calendar = _other_calendar(path)
+        if calendar is not None:
+            raise InputFileError(f"{path}: cannot open cube: {calendar}") from exc
         raise InputFileError(f"{path}: cannot open cube: {exc}") from exc
     if "spatial_ref" not in ds.coords:
         raise InputFileError(
@@ -335,6 +338,36 @@ def open_cube(path: Path, *, chunks: Any = "auto-grid") -> xr.Dataset:
             f"xr.open_zarr('{path}').rio.write_crs('EPSG:<code>').to_zarr('cube3.zarr', "
             "zarr_format=3), or run 'prospect ingest' on its sources")
     return ds
+
+
+STANDARD_CALENDARS = ("standard", "gregorian", "proleptic_gregorian")
+"""CF calendars whose dates numpy and pandas hold (``datetime64``); a cube's are read in them."""
+
+
+def _other_calendar(path: Path) -> str | None:
+    """Why a store that did not open cannot, where an axis of it is dated in a CF calendar
+    other than the standard one (``noleap``, ``360_day``, ``all_leap``: as climate models
+    and the NetCDFs of CMIP and CORDEX date their steps), and how to write it so; ``None``
+    where none is. xarray's "unable to decode time units ... Try opening your dataset with
+    decode_times=False or installing cftime" was said, an option no command takes."""
+    try:
+        with xr.open_dataset(zarr_store(path, read_only=True), engine="zarr",
+                             consolidated=True, zarr_format=3, chunks=None,
+                             decode_times=False) as raw:
+            found = [(str(name), str(var.attrs["calendar"]))
+                     for name, var in raw.variables.items()
+                     if str(var.attrs.get("calendar", "standard")).lower()
+                     not in STANDARD_CALENDARS]
+    except Exception:  # not readable even so: the caller says why it did not open
+        return None
+    if not found:
+        return None
+    name, calendar = found[0]
+    return (f"its axis {name!r} is dated in the {calendar!r} calendar (as climate models "
+            "date their steps), and a cube's dates are read in the standard calendar: "
+            "write the store again with its dates in it (xarray with cftime: "
+            f"ds.convert_calendar('standard', dim={name!r}, align_on='date')"
+            ".to_zarr(..., zarr_format=3))")
 
 
 def _not_a_cube(path: Path) -> str:
