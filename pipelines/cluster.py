@@ -1670,14 +1670,31 @@ user gave it (:func:`pipelines.commands._common.scheduler_file_address` fills it
 
 def _from_file(error: StageError, address: str) -> StageError:
     """``error`` (a scheduler not reached at ``address``) naming the scheduler file the
-    address was read from, where it was: a stale file (its scheduler ended, or another
-    job's) was refused with an address the user never typed."""
+    address was read from, where it was, and how old it is: a stale file (its scheduler
+    ended, or another job's) was refused with an address the user never typed."""
     file = SCHEDULER_FILES.get(address)
     if file is None:
         return error
+    age = _file_age(Path(file).expanduser())
     return StageError(str(error).replace(
-        f"at {address}:", f"at {address} (read from the scheduler file {file}, which a "
-        "scheduler that has ended leaves behind):", 1))
+        f"at {address}:", f"at {address} (read from the scheduler file {file}"
+        f"{', written ' + age + ' ago' if age else ''}, which a scheduler that has ended "
+        "leaves behind):", 1))
+
+
+def _file_age(path: Path) -> str:
+    """How long ago the file at ``path`` was last written, in words (``26 h``, ``3 min``,
+    ``12 s``); ``""`` when it cannot be told."""
+    try:
+        seconds = time.time() - path.stat().st_mtime
+    except OSError:
+        return ""
+    if seconds < 0:
+        return ""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= 2 * size:
+            return f"{int(seconds // size)} {unit}"
+    return f"{int(seconds)} s"
 
 
 def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
@@ -1702,6 +1719,11 @@ def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
                 why, hint = "it answers, but not as a dask scheduler", (
                     "check the port: a scheduler listens on 8786 by default (8787 is its "
                     "dashboard)")
+            elif isinstance(exc, _NoAnswer):
+                why, hint = str(exc), (
+                    "check that the scheduler's host is up and reachable from here (a "
+                    "batch job's scheduler ends with its job), or drop --scheduler to use "
+                    "a local cluster")
             elif isinstance(exc, _NoGreeting):
                 why, hint = str(exc), (
                     "check the address: a scheduler listens on 8786 by default (8787 is "
@@ -2034,6 +2056,16 @@ class _NoGreeting(OSError):
     """A server at a ``tcp://`` scheduler address took the connection and said nothing."""
 
 
+CONNECT_WAIT = 10.0
+"""Seconds a ``tcp://`` scheduler address has to take the connection (dask's own connect
+timeout, as the client is given it)."""
+
+
+class _NoAnswer(OSError):
+    """Nothing at a ``tcp://`` scheduler address answered the connection within
+    :data:`CONNECT_WAIT` seconds (no refusal either: a host that is down, a firewall)."""
+
+
 def _check_greeting(address: str) -> None:
     """Raise :class:`_NoGreeting` when the server at the ``tcp://`` ``address`` takes the
     connection but sends nothing within :data:`HANDSHAKE_WAIT` seconds.
@@ -2043,8 +2075,11 @@ def _check_greeting(address: str) -> None:
     8787, a scheduler started with ``--protocol ws``) held ``prospect --scheduler
     tcp://host:8787`` for ever, without a word. A dask scheduler sends its handshake as
     soon as it accepts; the connection is closed once its first byte is read (the
-    scheduler logs that only at debug level). Anything else (no connection, another
-    scheme) is left to the client, which says what it meets.
+    scheduler logs that only at debug level). A connection nothing answers within
+    :data:`CONNECT_WAIT` seconds raises :class:`_NoAnswer` (a stale scheduler file's host
+    that is down: the client then waited out its own 10 s again, 20 s before a line
+    saying only "Timed out trying to connect ... after 10 s"). Anything else (a refused
+    connection, another scheme) is left to the client, which says what it meets.
     """
     import socket
 
@@ -2053,7 +2088,13 @@ def _check_greeting(address: str) -> None:
     if scheme.lower() != "tcp" or not port.isdigit():
         return
     try:
-        sock = socket.create_connection((host.strip("[]"), int(port)), timeout=10)
+        sock = socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_WAIT)
+    except TimeoutError:
+        # said now: the client waited out its own connect timeout again (20 s in all)
+        raise _NoAnswer(
+            f"nothing answered on {host}:{port} within {CONNECT_WAIT:g} s, not even a "
+            "refusal, as a host that is down (or a scheduler's node given back, or a "
+            "firewall that drops the connection) does") from None
     except OSError:
         return  # the client says why (refused, unreachable, no such host)
     with sock:

@@ -841,6 +841,13 @@ class Manifest:
                     kept[cube][var] = entry
         return kept
 
+    def inventories(self) -> list[dict[str, Any]]:
+        """Every stage record's cube inventory (``verify``), for
+        :func:`pipelines.verify.inventory` to take the content digest of a variable no
+        stage wrote since from."""
+        return [record["verify"] for record in self.data["stages"].values()
+                if isinstance(record, dict) and isinstance(record.get("verify"), dict)]
+
     def latest_record(self, *, made_by: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The newest record of each cube variable stages ``made_by`` made: the entry of
         the last finished stage to list it (every finished stage lists the whole cube).
@@ -1020,7 +1027,8 @@ class Manifest:
         stages, inputs = dict(self.data["stages"]), dict(self.data["inputs"])
         files = self.record_inputs(result.inputs)
         if inventory is None:
-            inventory = verify.inventory(self.path.parent, result.outputs)
+            inventory = verify.inventory(self.path.parent, result.outputs,
+                                         known=self.inventories())
         self._owners(result, inventory)
         seq = 1 + max((s.get("seq", 0) for s in self.data["stages"].values()), default=0)
         self.data["stages"][result.name] = {

@@ -524,7 +524,8 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
                 _drop_unmade(ctx, manifest, name, makes=result.variables, made=made_vars)
                 _drop_unmade_files(ctx, manifest, name, made_before, result.outputs)
                 manifest.removal_done(name)  # written with the stage's record
-                inventory = verify.inventory(ctx.out_dir, result.outputs)
+                inventory = verify.inventory(ctx.out_dir, result.outputs,
+                                             known=manifest.inventories())
                 _empty_variables(inventory, result, warned_empty, ctx.out_dir)
             except KeyboardInterrupt as exc:
                 if watch.stalled is not None and isinstance(exc, Interrupted):

@@ -5,8 +5,9 @@ which chunk files each data variable has (their count, a digest of their names a
 total size: a chunk that is all fill value is legitimately absent, so "every chunk
 exists" means every chunk the stage wrote) and a digest of its parsed ``zarr.json``.
 Before a rerun skips the stage, :func:`check` compares: a deleted or truncated chunk
-file, a truncated ``zarr.json`` (a variable's, a coordinate's or the cube's own) or a
-variable's ``zarr.json`` edited into other valid metadata makes the stage run again, and
+file, a truncated ``zarr.json`` (a variable's, a coordinate's or the cube's own), a
+variable's ``zarr.json`` edited into other valid metadata or a chunk rewritten at its own
+size (its bytes, read when the files' times changed) makes the stage run again, and
 :func:`repair` first removes the damaged variables so that the stage recomputes them
 instead of taking them as up to date, and writes the cube's own metadata again from the
 job when that is what was damaged. Paths are relative to the output directory, so a
@@ -106,12 +107,32 @@ def _walk_stats(top: Path, rel: str = ".") -> Iterator[tuple[str, os.stat_result
 
 def _chunk_keys(array: Path) -> tuple[list[str], int]:
     """The array's chunk files (sorted keys) and their total size in bytes."""
-    keys: list[str] = []
-    size = 0
-    for key, n in _walk_sizes(array / "c", "c"):
-        keys.append(key)
-        size += n
-    return sorted(keys), size
+    keys, size, _ = _chunk_stats(array)
+    return keys, size
+
+
+def _chunk_stats(array: Path) -> tuple[list[str], int, str]:
+    """The array's chunk files (sorted keys), their total size in bytes and the digest of
+    each one's name, size, mtime and change time (:func:`_stamp_digest`)."""
+    stats = sorted(_walk_stats(array / "c", "c"))
+    return ([key for key, _ in stats], sum(st.st_size for _, st in stats),
+            _stamp_digest(stats))
+
+
+_CONTENTS_READ: dict[tuple[str, str], str] = {}
+"""The :func:`_content_digest` of each variable's chunk files this process read, by the
+variable's real path and its chunk files' stamps (:func:`_chunk_stats`): a cube copied
+elsewhere (new change times) has its bytes read once per run, not once per stage
+checked."""
+
+
+def _chunk_content(array: Path, keys: list[str], stamps: str) -> str:
+    """:func:`_content_digest` of ``array``'s chunk files ``keys`` as they are at
+    ``stamps`` (kept in :data:`_CONTENTS_READ`)."""
+    where = (os.path.realpath(array), stamps)
+    if where not in _CONTENTS_READ:
+        _CONTENTS_READ[where] = _content_digest(array, keys)
+    return _CONTENTS_READ[where]
 
 
 def _digest(keys: list[str]) -> str:
@@ -142,26 +163,47 @@ def _data_arrays(cube: Path) -> list[Path]:
     return arrays
 
 
-def inventory(out_dir: Path, outputs: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def inventory(out_dir: Path, outputs: Mapping[str, Any],
+              known: Iterable[Mapping[str, Any]] = ()) -> dict[str, dict[str, Any]]:
     """Chunk files of every data variable of every cube among ``outputs`` (paths in ``out_dir``).
 
     Returns ``{cube (relative): {variable: {"chunks": n, "keys": digest, "bytes": size,
-    "meta": digest}}}``; ``meta`` is :func:`_meta_digest` of the variable's ``zarr.json``.
+    "meta": digest, "stamps": digest, "content": digest}}}``; ``meta`` is
+    :func:`_meta_digest` of the variable's ``zarr.json``, ``stamps`` the digest of its
+    chunk files' names, sizes, mtimes and change times and ``content`` the one of their
+    bytes (:func:`_content_digest`).
+
+    A chunk rewritten in place at the same size (another tool's script writing the
+    variable again, two chunks' data swapped) kept the names and the total size the
+    record held, so a rerun skipped the stages that read it, the model trained on the
+    data before; only ``--force``'s decoding pass looked, and found nothing to decode
+    wrong. The bytes are read here once per variable written: ``known`` (earlier
+    inventories, the manifest's records) gives the ``content`` of a variable whose
+    ``stamps`` are the same, so a variable no stage wrote again is not read again.
     """
     out_dir = Path(out_dir)
+    contents = {(cube, name, entry.get("stamps")): entry.get("content")
+                for record in known for cube, variables in (record or {}).items()
+                if isinstance(variables, dict)
+                for name, entry in variables.items()
+                if isinstance(entry, dict) and isinstance(entry.get("content"), str)}
     found: dict[str, dict[str, Any]] = {}
     for value in outputs.values():
         if not isinstance(value, str):
             continue
         cube = _cube_of(resolve(out_dir, value))
-        if cube is None or str(relative_to(out_dir, str(cube))) in found:
+        rel = str(relative_to(out_dir, str(cube))) if cube is not None else ""
+        if cube is None or rel in found:
             continue
         variables = {}
         for array in _data_arrays(cube):
-            keys, size = _chunk_keys(array)
+            keys, size, stamps = _chunk_stats(array)
+            content = contents.get((rel, array.name, stamps)) or \
+                _chunk_content(array, keys, stamps)
             variables[array.name] = {"chunks": len(keys), "keys": _digest(keys), "bytes": size,
-                                     "meta": _meta_digest(array)}
-        found[str(relative_to(out_dir, str(cube)))] = variables
+                                     "meta": _meta_digest(array), "stamps": stamps,
+                                     "content": content}
+        found[rel] = variables
     return found
 
 
@@ -464,9 +506,11 @@ def inspect(out_dir: Path, record: Mapping[str, Any] | None, *, deep: bool = Fal
     """Why a finished stage's cubes are no longer whole, and what to repair.
 
     A variable is damaged when its metadata does not parse, its chunk files' names or
-    total size differ from the record, or the record says a read found it damaged
-    (``damaged``, see :func:`mark_damaged`). ``deep`` also decodes every chunk file (a
-    chunk changed in place keeps its name and size; ``--force`` looks this deep).
+    total size differ from the record, the record says a read found it damaged
+    (``damaged``, see :func:`mark_damaged`), or its chunk files' stamps differ from the
+    record and their bytes from the recorded ``content`` (a chunk rewritten in place at
+    its size; a copy with new times but the same bytes is whole). ``deep`` also decodes
+    every chunk file (``--force`` looks this deep).
     """
     from prospect.io.cube import GRID_ARRAYS, damaged_array_chunks
 
@@ -498,7 +542,8 @@ def inspect(out_dir: Path, record: Mapping[str, Any] | None, *, deep: bool = Fal
                 problem = (f"cube variable {name!r}: {array / 'zarr.json'} is missing, "
                            "truncated or corrupt")
             else:
-                keys, size = _chunk_keys(array)
+                keys, size, stamps = _chunk_stats(array)
+                content = expected.get("content")
                 if _digest(keys) != expected.get("keys"):
                     lost = int(expected.get("chunks", 0)) - len(keys)
                     problem = (f"cube variable {name!r}: {lost} chunk file(s) missing" if lost > 0
@@ -512,6 +557,11 @@ def inspect(out_dir: Path, record: Mapping[str, Any] | None, *, deep: bool = Fal
                                "codecs or attributes such as scale_factor or units)")
                 elif expected.get("damaged"):
                     problem = f"cube variable {name!r}: {expected['damaged']}"
+                elif isinstance(content, str) and stamps != expected.get("stamps") and \
+                        _chunk_content(array, keys, stamps) != content:  # older: no content
+                    problem = (f"cube variable {name!r}: its chunk files were rewritten "
+                               "since it was written (the same files and total size, other "
+                               "bytes)")
                 elif deep and (bad := damaged_array_chunks(array)) is not None:
                     problem = (f"cube variable {name!r}: chunk file(s) {', '.join(bad[0])} "
                                f"changed on disk since they were written ({bad[1]})")

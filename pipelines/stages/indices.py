@@ -19,7 +19,6 @@ import hashlib
 import json
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,7 +29,7 @@ from pipelines.progress import compute
 from prospect.errors import ConfigError, StageError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.indices import compute_indices
-from prospect.indices.bands import load_sensor
+from prospect.indices.bands import load_sensor, sensor_file
 from prospect.indices.blocks import compute_arrays, compute_dask, mask_outside_ranges
 from prospect.indices.plan import IndexPlan, PlannedIndex, check_distinct_case, plan_indices
 from prospect.indices.ranges import (
@@ -76,17 +75,19 @@ with a dot, so it meets none of theirs)."""
 
 
 def _sensor_input(sensor: str) -> dict[str, str]:
-    """The job's sensor YAML as an input file of the stage (``{}`` for a shipped sensor).
+    """The file of the job's sensor as an input file of the stage: a YAML path, or the
+    sensors folder's file of a shipped name or alias (``{}`` where there is none).
 
     The band mapping it holds makes the indices' values, but it was no input: a sensor
     file fixed after a run (red and near infrared swapped back) left the stage "finished",
     skipped by the rerun, and every index kept the values of the mapping it was fixed
-    from, without a word. As an input, its SHA-256 is recorded and a changed file reruns
-    the stage (the manifest's "input ... changed").
+    from, without a word. So did a sensor named by its name or alias
+    (``indices.sensor: mysat``) whose file in ``$PROSPECT_CONFIG_DIR/sensors`` (a site's
+    own mappings) was fixed. As an input, its SHA-256 is recorded and a changed file
+    reruns the stage (the manifest's "input ... changed").
     """
-    if Path(sensor).suffix.lower() not in (".yaml", ".yml") or not Path(sensor).is_file():
-        return {}
-    return {SENSOR_INPUT: str(Path(sensor).resolve())}
+    path = sensor_file(sensor)
+    return {SENSOR_INPUT: str(path)} if path is not None and path.is_file() else {}
 
 
 def _index_chunk(*blocks: np.ndarray, plan: IndexPlan, backend: str, nodata: float | None,

@@ -16,7 +16,7 @@ from prospect.config.job import config_dir
 from prospect.errors import ConfigError
 
 __all__ = ["band_variables", "band_words", "is_sensor", "list_sensors", "load_sensor",
-           "sensor_meant", "sensors_with", "wavelengths"]
+           "sensor_file", "sensor_meant", "sensors_with", "wavelengths"]
 
 
 def _sensor_dir() -> Path:
@@ -28,31 +28,56 @@ def list_sensors() -> list[str]:
     return sorted(p.stem for p in _sensor_dir().glob("*.yaml"))
 
 
-@cache
 def _aliases() -> dict[str, str]:
+    """Alias (lower case) -> shipped sensor name, of the sensor files in the sensors
+    folder as they are now.
+
+    Kept by the folder and each file's version (:func:`_version`), not once per process:
+    a ``$PROSPECT_CONFIG_DIR`` sensor given an alias, or an alias moved to another sensor
+    (a site's ``l8`` from its own mapping to the shipped one), in an open session (a
+    notebook, a ``prospect serve``) went on naming the first reading's sensor: the old
+    band mapping's values, without a word, or "unknown sensor" of the alias just written.
+    So did a ``$PROSPECT_CONFIG_DIR`` changed in the session.
+    """
+    files = sorted(_sensor_dir().glob("*.yaml"))
+    return _aliases_of(tuple((path, _version(path)) for path in files))
+
+
+@cache
+def _aliases_of(files: tuple[tuple[Path, tuple[int, ...] | None], ...]) -> dict[str, str]:
+    """The aliases of the sensor ``files`` (each with its :func:`_version`), for
+    :func:`_aliases`."""
     out: dict[str, str] = {}
-    for name in list_sensors():
-        for alias in _load_path(_sensor_dir() / f"{name}.yaml").aliases:
-            out[alias.lower()] = name
+    for path, _ in files:
+        for alias in _load_path(path).aliases:
+            out[alias.lower()] = path.stem
     return out
+
+
+def _version(path: Path) -> tuple[int, ...] | None:
+    """The identity and last change of the file at ``path`` (its device, inode, size,
+    modification and change times); ``None`` when it cannot be stat'ed."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _load_path(path: Path) -> SensorConfig:
     """The sensor mapping in the YAML file at ``path``, read again when the file changed.
 
-    Kept by the file's identity and last change (its device, inode, size and modification
-    time), not by its path alone: a sensor file fixed in an open Python session (a
-    notebook, ``compute_indices(ds, ["NDVI"], sensor="my-sensor.yaml")`` run again after
-    swapping ``R`` and ``N``) was the first reading's, so the same wrong NDVI came back
-    without a word, and a file made invalid was still taken. A file that cannot be stat'ed
-    is read each time (and refused by :func:`~prospect.config._base.load_yaml`).
+    Kept by the file's identity and last change (:func:`_version`), not by its path
+    alone: a sensor file fixed in an open Python session (a notebook,
+    ``compute_indices(ds, ["NDVI"], sensor="my-sensor.yaml")`` run again after swapping
+    ``R`` and ``N``) was the first reading's, so the same wrong NDVI came back without a
+    word, and a file made invalid was still taken. A file that cannot be stat'ed is read
+    each time (and refused by :func:`~prospect.config._base.load_yaml`).
     """
-    try:
-        st = path.stat()
-    except OSError:
+    version = _version(path)
+    if version is None:
         return validate_mapping(SensorConfig, load_yaml(path), source=str(path))
-    return _load_version(path, (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
-                                st.st_ctime_ns))
+    return _load_version(path, version)
 
 
 @cache
@@ -70,20 +95,33 @@ def load_sensor(name_or_path: str | Path) -> SensorConfig:
         When the sensor is unknown; the message lists the shipped sensors.
     """
     text = str(name_or_path)
-    if Path(text).suffix.lower() in (".yaml", ".yml"):  # S2.YAML from a Windows share too
-        return _load_path(Path(text).resolve())
-    key = text.lower()
-    path = _sensor_dir() / f"{key}.yaml"
-    if not path.is_file():
-        key = _aliases().get(key, key)
-        path = _sensor_dir() / f"{key}.yaml"
-    if not path.is_file():
+    path = sensor_file(text)
+    if path is None:
         raise ConfigError(
             f"unknown sensor {text!r}; {sensor_meant(text)}shipped sensors: "
             f"{', '.join(list_sensors())} (aliases: {', '.join(sorted(_aliases()))}); "
             "or give a path to a sensor YAML"
         )
     return _load_path(path)
+
+
+def sensor_file(name_or_path: str | Path) -> Path | None:
+    """The YAML file :func:`load_sensor` reads a sensor from: a shipped name or alias in
+    the sensors folder (``$PROSPECT_CONFIG_DIR/sensors`` where set), or a YAML path as
+    given (made absolute); ``None`` for a name that is no shipped sensor or alias.
+
+    A job's indices are made from the mapping this file holds, whichever way the sensor
+    is named, so a run records the file as an input of its indices stage.
+    """
+    text = str(name_or_path)
+    if Path(text).suffix.lower() in (".yaml", ".yml"):  # S2.YAML from a Windows share too
+        return Path(text).resolve()
+    key = text.lower()
+    path = _sensor_dir() / f"{key}.yaml"
+    if not path.is_file():
+        key = _aliases().get(key, key)
+        path = _sensor_dir() / f"{key}.yaml"
+    return path if path.is_file() else None
 
 
 def _squeezed(text: str) -> str:
