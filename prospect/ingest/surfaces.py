@@ -56,8 +56,13 @@ _TEMPERATURE_LETTERS = {"c": "degC", "f": "degF"}
 """``temp_F``, ``BHT_C``: a letter that is a unit after a temperature's word alone."""
 _TEMPERATURE_WORDS = frozenset({"t", "temp", "temperature", "bht", "tmax"})
 _DATUM_WORDS = frozenset({"bgl", "bsl", "asl", "amsl", "msl", "kb", "tvd", "tvdss", "ss",
-                          "gl"})
-"""A depth's datum after its unit (``depth_m_bgl``, ``top_ft_kb``): the unit is before it."""
+                          "gl", "nap", "mv", "nn", "nhn", "ahd", "odn", "aod", "ngf", "rt",
+                          "df", "md"})
+"""A depth's datum after its unit (``depth_m_bgl``, ``top_ft_kb``): the unit is before it.
+The national datums of the regions' and surveys' tables too (Dutch ``top_m_NAP``, ``m_mv``
+below ground level, German ``Tiefe_m_NN``, British ``m_OD``'s ``odn``/``aod``, French
+``ngf``, Australian ``ahd``) and a log's ``rt``, ``df``, ``md``: a Dutch well table's
+``top_m_nap`` surface recorded no units (round 48)."""
 _HEADER_SPLIT = re.compile(r"[\s_.\-()\[\]/,:;]+")
 
 

@@ -552,18 +552,35 @@ def _without_units_row(frame: pd.DataFrame, path: Path, what: str = "line") -> p
     return out
 
 
+_RECORDS = (r"(?:wells?|samples?|sites?|records?|holes?|boreholes?|bores?|points?|analys[ie]s|"
+            r"stations?|values|putten|bronnen|boringen|monsters|puits|[ée]chantillons|"
+            r"pozos|muestras|brunnen|bohrungen|proben)\b")
+"""Words of what a summary row sums (``wells``, ``samples``, Dutch ``putten``, French
+``puits``), after its word (``Total wells: 10``) or in its brackets (``Mean (all
+wells)``)."""
 _SUMMARY_WORD = re.compile(
     r"\s*(?:grand\s+|sub-?)?(?:total|totals|sum|mean|average|avg\.?|median|min\.?|minimum"
     r"|max\.?|maximum|st\.?\s*dev\.?|std\.?|standard\s+deviation|count|"
     r"totaal|gemiddelde|gemiddeld|mediaan|summe|gesamt|mittelwert|durchschnitt|"
-    r"moyenne|somme|promedio|suma|totale)\s*[:=]?\s*"
-    r"(?:(?:values?|of\s+(?:all|the|\d+)\b.*|\(\s*(?:n\s*=\s*\d+|\d+\s+\w+|all\b.*)\s*\)"
-    r"|n\s*=\s*\d+)\s*)?", re.IGNORECASE)
+    r"moyenne|somme|promedio|suma|totale|averages|means|sums|medians|maxima|minima)"
+    r"\s*[:=]?\s*(?:values?\b\s*[:=]?\s*)?"
+    r"(?:(?:of|over|for|van|voor|von|des|aller|de\s+(?:los|las|les|tous|toutes|todos|"
+    r"todas))\s+.*"
+    r"|\(\s*(?:n\s*=\s*\d+|\d+(?:\s+\w+)?|all\b.*|[^()]*" + _RECORDS + r"[^()]*)\s*\)"
+    r"|(?:all|alle|the)\s+" + _RECORDS + r".*"
+    r"|" + _RECORDS + r"(?<=s)\s*[:=]\s*\d+\s*"
+    r"|(?:±|\+/-|\+-)\s*(?:1\s*)?(?:sd|s\.d\.|std|st\.?\s*dev\.?|stdev|σ|se)\.?"
+    r"|n\s*=\s*\d+)?\s*", re.IGNORECASE)
 """A summary row's word (``Total``, ``Mean``, ``Average:``, ``Std dev``, ``Gemiddelde``,
 ``Moyenne``), as a spreadsheet's user writes it beside formulas under the records (not
 words that name places too: ``Media``, ``Som``), alone or with what it sums (``Mean of 10
 wells``, ``Average (n=10)``, ``Mean of all samples``, ``Total (10 wells)``: such a row was
-a well at the wells' mean place, round 43), not with a name (``Max Creek`` is a site)."""
+a well at the wells' mean place, round 43), in any words of what it sums (``Mean of
+wells``, ``Mean value of all wells``, ``Sum of wells 1-10``, ``Total wells: 10``, ``Mean
+(10)``, ``Averages``, ``Mean ± SD``, ``Gemiddelde van alle putten``, ``Moyenne des puits``:
+still read as a well there, round 48), not with a name (``Max Creek``, ``Mean Creek`` are
+sites, and so are ``Total well 3`` and ``Max Wells``: a word after it follows ``of``, or
+``all``, or is a plural of what it sums, :data:`_RECORDS`, before its count)."""
 _SUBTOTAL_WORD = re.compile(
     r"\s*(?:sub[-\s]?totals?|zwischensumme|teilsumme|subtotaal|sous-total|subtotale)"
     r"(?:\s*[:=]|\b)(?:\s*[-:=(\[]?\s*[\w .,/#=()\[\]-]*)?", re.IGNORECASE)
@@ -2896,26 +2913,37 @@ def _plain(name: str) -> str:
 
 
 _EXTRAS = ("wgs84", "etrs89", "approx", "decimal", "degrees", "deg", "dec", "dd", "utm", "rd",
-           "coord", "coordinate", "gps", "wgs", "84", "m")
-"""Words around a coordinate column's name (``LON_DD``, ``X_RD``, ``dec_lat``)."""
+           "coord", "coordinate", "coordinaat", "coordonnee", "coordenada", "koordinate", "gps",
+           "wgs", "84", "m")
+"""Words around a coordinate column's name (``LON_DD``, ``X_RD``, ``dec_lat``, Dutch
+``X-coördinaat``, French ``X coordonnée``)."""
 _X_NAMES = frozenset((
     "lon", "long", "lng", "longitude", "longitud", "longitudine", "lengtegraad", "langengrad",
     "laengengrad", "kinhdo", "x", "easting", "east", "est", "este", "e", "rechtswert", "rw",
-    "xcoord", "ostwert"))
+    "xcoord", "ostwert", "oost", "oostwaarde"))
 _Y_NAMES = frozenset((
     "lat", "latitude", "latitud", "latitudine", "breedtegraad", "breitengrad", "vido", "y",
-    "northing", "north", "nord", "norte", "n", "hochwert", "hw", "ycoord", "nordwert"))
+    "northing", "north", "nord", "norte", "n", "hochwert", "hw", "ycoord", "nordwert", "noord",
+    "noordwaarde"))
 _PROJECTED = frozenset(("x", "y", "easting", "east", "est", "este", "e", "rechtswert", "rw",
                         "xcoord", "ycoord", "ostwert", "northing", "north", "nord", "norte",
-                        "n", "hochwert", "hw", "nordwert"))
+                        "n", "hochwert", "hw", "nordwert", "oost", "oostwaarde", "noord",
+                        "noordwaarde"))
+"""Coordinate words (:func:`_coordinate_word`) of a projected CRS's eastings and northings
+(Dutch tables' ``X-coördinaat``, ``Oost``/``Noord`` and ``X_RD``, whose hint had no word
+of ``crs:``, or no hint at all)."""
 
 
-def _coordinate_kind(name: str) -> str | None:
-    """``"x"`` or ``"y"`` for a column name that says it holds coordinates (``Longitude``,
-    ``Rechtswert``, ``X_RD``, ``vĩ độ``...), else ``None``."""
+def _coordinate_word(name: str) -> str:
+    """A column name's plain word (:func:`_plain`) without the words around a coordinate's
+    (:data:`_EXTRAS`, a datum, a trailing number): ``X_RD`` -> ``x``, ``LONGITUDE_NAD83``
+    -> ``longitude``; a coordinate's word is kept whole (``Noord``, ``Nord``: not ``noo``
+    without an ``rd``)."""
     plain = _plain(name)
     for _ in range(3):
         for extra in _EXTRAS:
+            if plain in _X_NAMES or plain in _Y_NAMES:
+                return plain
             if plain != extra and plain.startswith(extra):
                 plain = plain[len(extra):]
             if plain != extra and plain.endswith(extra):
@@ -2923,6 +2951,13 @@ def _coordinate_kind(name: str) -> str | None:
     plain = plain.rstrip("0123456789") or plain  # 'Lat83', 'LONGITUDE_NAD83'
     for datum in ("nad", "wgs", "etrs", "ed"):
         plain = plain.removesuffix(datum) if plain != datum else plain
+    return plain
+
+
+def _coordinate_kind(name: str) -> str | None:
+    """``"x"`` or ``"y"`` for a column name that says it holds coordinates (``Longitude``,
+    ``Rechtswert``, ``X_RD``, ``vĩ độ``, ``X-coördinaat``, ``Noord``...), else ``None``."""
+    plain = _coordinate_word(name)
     return "x" if plain in _X_NAMES else "y" if plain in _Y_NAMES else None
 
 
@@ -2942,6 +2977,7 @@ def _coordinates_meant(columns: list[str], missing: list[str]) -> str:
     keys = ", ".join(f"{k}: " + " or ".join(map(repr, found[k][:3]))
                      for k in ("x", "y") if k in found)
     projected = any(_plain(c).rstrip("0123456789") in _PROJECTED
+                    or _coordinate_word(c) in _PROJECTED
                     for names in found.values() for c in names)
     return (f"; its coordinates look like {keys}: set "
             f"{'them' if len(found) > 1 else 'it'} in the points source"

@@ -595,15 +595,36 @@ def sample_background(
     return divmod(candidates[:want], grid.width)
 
 
+_COLUMN_RANKS = (r"main|primary|principal|major|minor|secondary|first|second|third|other|"
+                 r"associated|by_?products?|accessory|tertiary|trace")
 _COMMODITY_COLUMN = re.compile(
-    r"(?:(?:main|primary|principal|major|minor|secondary|first|second|third|other|"
-    r"associated|by_?products?|accessory|tertiary|trace)_?)?"
-    r"(?:commod(?:ity|ities|s)?|commodit(?:y|ies)_?(?:name|type|list)?|minerals?|metals?)"
-    r"_?\d?", re.IGNORECASE)
+    rf"(?:(?:{_COLUMN_RANKS}|ore|mineral|haupt|neben)_?)?"
+    r"(?:commod(?:ity|ities|s)?|commodit(?:y|ies)_?(?:name|type|list|group)?|minerals?|metals?|"
+    r"substances?|subst|sustancias?|subst[aâ]ncias?|rohstoffe?|grondstof(?:fen)?|"
+    r"delfstof(?:fen)?|kho[aáà]ng_s[aảạ]n)"
+    rf"(?:_(?:{_COLUMN_RANKS}|princ|sec|names?))?_?\d?", re.IGNORECASE)
 """Names of a column saying each occurrence's commodity (USGS MRDS ``commod1``, the USGS
-lithium database's ``Commodity``, ``main_commodity``, ``Minerals``), or its trace
-commodities (``trace_commodities``: read as :data:`_TRACE_COLUMN` says; it was no
-commodity column, so a table with no other made every record a positive)."""
+lithium database's ``Commodity``, ``main_commodity``, ``Minerals``, ``Ore minerals``), or
+its trace commodities (``trace_commodities``: read as :data:`_TRACE_COLUMN` says; it was no
+commodity column, so a table with no other made every record a positive). Read in
+:func:`_plain_name`, as the status and trace columns are: a spreadsheet's ``Main
+Commodity``, ``Trace Commodities`` or ``COMMOD 1`` was matched as written, so no commodity
+column was read and every copper and gold deposit was a lithium positive, without a word;
+so were headers of a rank after the word (``Commodities (main)``, ``commodity_trace``) and
+in the partners' and surveys' languages (French ``Substances``, BRGM's ``SUBST_PRINC``,
+German ``Rohstoff``, Dutch ``Grondstof`` or ``Delfstof``, Spanish ``Sustancia``,
+Portuguese ``Substância``, Vietnamese ``Khoáng sản``), whose cells round 33 reads."""
+
+_DBF_NAME_CHARS = 10
+"""The most characters of a Shapefile's (``.dbf``) field name: longer names are cut there."""
+_TRUNCATED_COMMODITY = re.compile(
+    rf"(?:(?:{_COLUMN_RANKS}|ore|mineral)_?)?co(?:m(?:m(?:o(?:d(?:i(?:t(?:i(?:e)?)?)?)?)?)?)?)?",
+    re.IGNORECASE)
+"""A commodity column's name as a Shapefile cuts it to :data:`_DBF_NAME_CHARS` characters
+(``main_commodity`` -> ``main_commo``, ``commodities`` -> ``commoditie``,
+``trace_commodities`` -> ``trace_comm``, ``primary_commodity`` -> ``primary_co``): such a
+column was no commodity column, so every copper and gold deposit of an MRDS or survey
+Shapefile was a lithium positive, without a word. Read only in a name of that length."""
 
 _ORE_MINERALS: dict[str, str] = {
     "spodumene": "lithium", "lepidolite": "lithium", "petalite": "lithium",
@@ -717,6 +738,43 @@ _SYMBOL_CHAIN = re.compile(r"(?<![\w-])[A-Z][a-z]?(?:-[A-Z][a-z]?)+(?![\w-])")
 """Chemical symbols in symbol case joined by hyphens (``Sn-W``, ``Li-B``, ``Cu-Au-Ag``)."""
 
 
+_TRACE_MARK = r"(?:tr\.?|traces?|minor\s+traces?)"
+_CELL_TRACE = re.compile(
+    rf"\(\s*{_TRACE_MARK}(?:\s+of)?\s+([^()]+?)\s*\)"
+    rf"|\(\s*([^()]+?)\s+{_TRACE_MARK}\s*\)"
+    rf"|([^;,/&+|()]+?)\s*\(\s*(?:as\s+|in\s+)?{_TRACE_MARK}\s*\)"
+    rf"|(?:(?<=[;,/&+|])|^)\s*{_TRACE_MARK}(?:\s+of)?\s+([^;,/&+|()]+)",
+    re.IGNORECASE)
+"""A commodity cell's mention of a trace commodity (``'Cu, Au (tr. Li)'``, ``'Cu (Li
+traces)'``, ``'Cu; Li (trace)'``, ``'Cu, Au, traces of Li'``, ``'trace Li'``): read as the
+deposit's own, so a copper mine with lithium traces was a lithium positive, without a
+word (round 46 reads a trace column, ``commod3``, so; a trace written in the cell was
+not)."""
+
+_NEGATED = re.compile(
+    r"(?<![^\W\d_])(?:no|not|without|geen|kein|keine|sans)\s+([^\W\d_][\w-]*)"
+    r"|(?<![^\W\d_])([^\W\d_][\w-]*)\s+(?:absent|not\s+(?:found|present|detected))"
+    r"(?![^\W\d_])", re.IGNORECASE)
+"""A commodity a cell says is not there (``'Cu (no Li)'``, ``'not Li'``, ``'Li absent'``,
+``'without Sn'``, Dutch ``'geen Li'``): it was read as named, so a record saying it holds
+no lithium was a lithium positive."""
+
+
+def _own_and_trace(cell: Any) -> tuple[set[str], set[str]]:
+    """The commodities a commodity cell names as the deposit's own, and those it names only
+    as traces (:data:`_CELL_TRACE`), each as :func:`_commodities` reads them."""
+    if not isinstance(cell, str) or not _CELL_TRACE.search(cell):
+        return _commodities(cell), set()
+    traces: list[str] = []
+
+    def taken(match: re.Match[str]) -> str:
+        traces.append(next(g for g in match.groups() if g))
+        return " "
+
+    own = _commodities(_CELL_TRACE.sub(taken, _NEGATED.sub(" ", cell)))
+    return own, _commodities("; ".join(traces)) - own
+
+
 def _commodities(cell: Any) -> set[str]:
     """The commodities a commodity cell names (``'lithium; bromine'``, ``'Li, B'``,
     ``'LITHIUM '``, ``'spodumene'``, ``'lithium carbonate'``), in their listed names, and
@@ -736,7 +794,7 @@ def _commodities(cell: Any) -> set[str]:
     if cell is None or (isinstance(cell, float) and np.isnan(cell)) or not_determined(str(cell)):
         return set()
     out: set[str] = set()
-    for part in re.split(r"[;,/&+|]|\band\b", str(cell)):
+    for part in re.split(r"[;,/&+|]|\band\b", _NEGATED.sub(" ", str(cell))):
         part = _COLUMBIUM.sub("Nb", part.strip())
         if not part or not_determined(part):
             continue
@@ -782,7 +840,11 @@ def commodity_columns(frame: pd.DataFrame) -> list[str]:
     tertiary commodities), or ``main_commodity`` beside ``other_commodities``."""
     found = []
     for name in frame.columns:
-        if not isinstance(name, str) or not _COMMODITY_COLUMN.fullmatch(name.strip(" *")):
+        if not isinstance(name, str):
+            continue
+        plain = _plain_name(name)
+        cut = len(name) == _DBF_NAME_CHARS and bool(_TRUNCATED_COMMODITY.fullmatch(plain))
+        if not (_COMMODITY_COLUMN.fullmatch(plain) or cut):
             continue
         cells = frame[name]
         if pd.api.types.is_numeric_dtype(cells.dtype):
@@ -842,11 +904,14 @@ def _other_commodity(gdf: pd.DataFrame, path: Path, mineral: str | None,
             f"occurrence of {meant} by {'it' if len(found) == 1 else 'them'}; add a column "
             f"of the deposits' major commodities (e.g. 'commodity'), or, if {column} gives "
             "the deposits' own commodities, rename it (e.g. to 'commodities')")
-    if trace and major:
-        majors = [set().union(*(_commodities(c) for c in row))
-                  for row in zip(*(gdf[c].tolist() for c in major), strict=True)]
-    else:
-        trace, majors = [], named
+    if not (trace and major):
+        trace, major = [], found
+    # a trace written in a cell ('Cu, Au (tr. Li)') is read as a trace column is (each
+    # cell once: a national MRDS extract repeats a few hundred of them)
+    own = {cell: _own_and_trace(cell)[0] for c in major for cell in
+           {v for v in gdf[c].tolist() if isinstance(v, str)}}
+    majors = [set().union(*(own.get(c, set()) for c in row))
+              for row in zip(*(gdf[c].tolist() for c in major), strict=True)]
     if meant is None:
         if len(counts) > 1 and any(len(cells) and not cells & {counts.most_common(1)[0][0]}
                                    for cells in named):
@@ -858,13 +923,13 @@ def _other_commodity(gdf: pd.DataFrame, path: Path, mineral: str | None,
                 stacklevel=3)
         return out
     kin = {meant}.union(*(g for g in related if meant in g))
-    spellings = sorted({part.strip() for c, cells in zip(cells_of, named, strict=True)
-                        if cells & kin
-                        for part in re.split(r"[;,/&+|]|\band\b", str(c))
-                        if _commodities(part) & kin}, key=str.lower)
     out = np.array([bool(cells) and not cells & kin for cells in named])
     only_trace = np.array([bool(cells & kin) and not first & kin
                            for cells, first in zip(named, majors, strict=True)])
+    spellings = sorted({part.strip() for c, first in zip(cells_of, majors, strict=True)
+                        if first & kin
+                        for part in re.split(r"[;,/&+|]|\band\b", str(c))
+                        if _commodities(part) & kin}, key=str.lower)
     # a cell naming no commodity known ('LCT pegmatite') may be of the mineral: kept, said
     unnamed = sorted({str(c).strip() for c, cells in zip(cells_of, named, strict=True)
                       if not cells and isinstance(c, str) and c.strip()})
@@ -873,9 +938,17 @@ def _other_commodity(gdf: pd.DataFrame, path: Path, mineral: str | None,
             f"{path}: no record's {column} names {meant} (it names {shown or 'nothing known'}"
             f"): the table holds occurrences of other commodities; give a table of {meant} "
             "occurrences, or set model.mineral to the commodity of these")
-    traced = " or ".join(map(repr, trace))
-    keep = (f"to label them too, rename {traced} (e.g. to 'other_commodities') so that it "
-            "is read as the deposits' own commodities")
+    marked = sorted({str(v).strip() for i in np.flatnonzero(only_trace) for v in
+                     (gdf[c].iloc[i] for c in major)
+                     if isinstance(v, str) and _own_and_trace(v)[1] & kin}, key=str.lower)
+    traced = " or ".join([repr(c) for c in trace] + (
+        [f"their cells ({', '.join(map(repr, marked[:3]))}"
+         f"{', ...' if len(marked) > 3 else ''})"] if marked else []))
+    keep = "to label them too, " + " and ".join(
+        ([f"rename {' or '.join(map(repr, trace))} (e.g. to 'other_commodities') so that it "
+          "is read as the deposits' own commodities"] if trace else [])
+        + ([f"write {meant} in its cell without the trace mark (e.g. 'Cu, Au, Li')"]
+           if marked else []))
     if only_trace.any() and not any(first & kin for first in majors):
         raise DataError(
             f"{path}: every record naming {meant} names it only as a trace commodity in "
@@ -924,18 +997,29 @@ def _other_commodity(gdf: pd.DataFrame, path: Path, mineral: str | None,
 
 
 _TRACE_COLUMN = re.compile(
-    r"(?:commod(?:ity|ities|s)?_?3|(?:trace|tertiary|third)_?\w*)")
+    r"(?:commod(?:ity|ities|s)?_?3|(?:trace|tertiary|third)_?\w*"
+    r"|[^\W_]\w*_(?:trace|tertiary|third))")
 """Names of a commodity column listing each deposit's trace commodities (USGS MRDS's
-``commod3``, ``tertiary_commodity``, ``third_commodity``), read in :func:`_plain_name`
-beside a column of its major ones."""
+``commod3``, ``tertiary_commodity``, ``third_commodity``, ``Commodities (trace)``), read in
+:func:`_plain_name` beside a column of its major ones."""
 
+_STATUS_PREFIX = (r"dev(?:elopment)?|deposit|occurrence|occ|site|prospect|exploration|mine|"
+                  r"mineral|mineralis?z?ation|drill(?:ing)?|hole|result|economic")
 _STATUS_COLUMN = re.compile(
-    r"(?:(?:dev(?:elopment)?|deposit|occurrence|occ|site|prospect|exploration|mine|mineral|"
-    r"mineralis?z?ation|drill(?:ing)?|hole|result|economic)_?)?(?:stat(?:us|e)?|result|outcome)",
-    re.IGNORECASE)
+    rf"(?:(?:{_STATUS_PREFIX})_?)?(?:stat(?:us|e)?|result|outcome)"
+    r"|statut|r[ée]sultat|estado|resultado|situa[cç][aã]o|toestand|resultaat|zustand|"
+    r"ergebnis|tr[aạ]ng_th[aá]i", re.IGNORECASE)
 """Names of a column saying each occurrence's status (USGS MRDS ``dev_stat``, ``Status``,
 ``Deposit status``, ``development_status``, a drilling table's ``result``), read in
-:func:`_plain_name`."""
+:func:`_plain_name`; and in the partners' and surveys' languages, whose barren words
+:data:`_BARREN` reads (French ``Statut``, ``Résultat``, Spanish and Portuguese ``Estado``,
+``Resultado``, ``Situação``, Dutch ``Toestand``, ``Resultaat``, German ``Zustand``,
+``Ergebnis``, Vietnamese ``Trạng thái``: their ``Stérile``, ``Steriel``, ``Taub`` sites were
+positives, without a word)."""
+_TRUNCATED_STATUS = re.compile(rf"(?:{_STATUS_PREFIX})_?st(?:a(?:t(?:u)?)?)?", re.IGNORECASE)
+"""A status column's name as a Shapefile cuts it to :data:`_DBF_NAME_CHARS` characters
+(``deposit_status`` -> ``deposit_st``, ``mineral_status`` -> ``mineral_st``): its barren
+sites were positives, without a word. Read only in a name of that length."""
 
 _BARREN = re.compile(
     r"\b(?:barren|sterile|steriel|st[eé]ril[e]?|est[eé]ril|taub|unmineral\w*|unvererzt|"
@@ -944,14 +1028,17 @@ _BARREN = re.compile(
     r"assays?|intersections?|intercepts?)|not?\s+(?:an?\s+)?(?:deposit|occurrence)|"
     r"not\s+mineral\w*|negative|ns[rai]|geen\s+(?:mineralisatie|erts)|"
     r"pas\s+de\s+min[ée]rali[sz]ation|non\s+min[ée]rali[sz][ée]e?|"
-    r"sin\s+mineralizaci[oó]n|keine\s+(?:vererzung|mineralisation|mineralisierung)|"
+    r"sin\s+mineralizaci[oó]n|sem\s+mineraliza[cç][aã]o|"
+    r"kh[oô]ng\s+(?:c[oó]\s+)?(?:kho[aá]ng\s+h(?:[oó]a|o[aá])|qu[aặ]ng)|"
+    r"keine\s+(?:vererzung|mineralisation|mineralisierung)|"
     r"nicht\s+vererzt)\b|\A\s*(?:absent|dry|nil)\s*\Z", re.IGNORECASE)
 """Words of a status cell saying a site holds nothing (``Barren``, ``Drilled - no
 mineralization``, ``not mineralised``, ``dry hole``, ``negative``, ``Not a deposit``,
 ``Non-deposit``, a drilling database's ``NSR``/``NSA``/``NSI`` and ``No significant
 results``, a cell of ``absent``, ``dry`` or ``nil`` alone; Dutch ``steriel``, ``geen
 mineralisatie``, French ``stérile``, ``pas de minéralisation``, Spanish ``estéril``, ``sin
-mineralización``, German ``taub``, ``keine Vererzung``)."""
+mineralización``, Portuguese ``sem mineralização``, Vietnamese ``không khoáng hóa``,
+``không quặng``, German ``taub``, ``keine Vererzung``)."""
 
 
 _PROCESSING = re.compile(
@@ -966,8 +1053,8 @@ name stay deposits; tailings, at the mine, are not read here)."""
 
 
 def _plain_name(name: Any) -> str:
-    """A column name in lower case with its spaces, dots and hyphens as ``_``."""
-    return re.sub(r"[\s.\-/]+", "_", str(name).strip(" *")).strip("_").lower()
+    """A column name in lower case with its spaces, dots, hyphens and brackets as ``_``."""
+    return re.sub(r"[\s.\-/()\[\]]+", "_", str(name).strip(" *")).strip("_").lower()
 
 
 def barren_records(gdf: pd.DataFrame, path: Path, value_column: str | None,
@@ -1004,8 +1091,9 @@ def barren_records(gdf: pd.DataFrame, path: Path, value_column: str | None,
     out = np.zeros(len(gdf), bool)
     if value_column is not None or not len(gdf):
         return out
-    columns = [c for c in gdf.columns if isinstance(c, str) and
-               _STATUS_COLUMN.fullmatch(_plain_name(c))
+    columns = [c for c in gdf.columns if isinstance(c, str) and (
+               _STATUS_COLUMN.fullmatch(_plain_name(c)) or (
+                   len(c) == _DBF_NAME_CHARS and _TRUNCATED_STATUS.fullmatch(_plain_name(c))))
                and not pd.api.types.is_numeric_dtype(gdf[c].dtype)]
     plants = np.zeros(len(gdf), bool)
     for column in columns:
