@@ -622,7 +622,10 @@ def _warn_inverted_scale(path: str, band: int, info: RasterInfo, source: RasterS
     Only where the stated units are those of the values read: a float band, or one the
     file calibrates itself (an integer band of packed 0.01 mGal may state ``mGal`` and
     rightly be given ``scale: 0.1``). Two temperature scales are checked by their
-    ``scale:`` and ``offset:`` (:func:`_warn_wrong_shift`)."""
+    ``scale:`` and ``offset:`` (:func:`_warn_wrong_shift`). A label glossed with another
+    size (``mW/m2 (HFU)``) is checked by either size (:func:`_stated_sizes`): ``scale:
+    0.0238845896627`` for it under ``units: mW/m2`` made every value 1 753 times too small,
+    without a word."""
     if np.dtype(info.band_dtype(band)).kind not in "fc" and \
             info.coefficients(band) == (1.0, 0.0):
         return
@@ -630,16 +633,22 @@ def _warn_inverted_scale(path: str, band: int, info: RasterInfo, source: RasterS
     if shift is not None:
         _warn_wrong_shift(path, band, source, stated, shift)
         return
-    factor = unit_factor(stated, source.units)
-    if factor is None or factor == 1.0 or source.offset != 0.0 or source.scale == 1.0:
+    if source.offset != 0.0 or source.scale == 1.0:
         return
-    if not math.isclose(source.scale * factor, 1.0, rel_tol=1e-6):
+    factors = {size: unit_factor(size, source.units) for size in _stated_sizes(stated)}
+    if any(f is not None and math.isclose(source.scale, f, rel_tol=1e-6)
+           for f in factors.values()):
+        return  # the scale converts one of a glossed label's sizes the right way
+    inverse = [(size, f) for size, f in factors.items() if f is not None and f != 1.0
+               and math.isclose(source.scale * f, 1.0, rel_tol=1e-6)]
+    if not inverse:
         return
+    size, factor = inverse[0]
     off = factor * factor
     how = (f"{off:.6g} times too small" if off > 1 else f"{1 / off:.6g} times too large")
     warnings.warn(DataWarning(
         f"{path}: band {band} states its units as {stated!r}, and source {source.name!r} "
-        f"converts them to {source.units} with 'scale: {source.scale:.12g}', but 1 {stated} "
+        f"converts them to {source.units} with 'scale: {source.scale:.12g}', but 1 {size} "
         f"= {factor:.12g} {source.units}: the scale is the inverse, which makes every "
         f"value {how}; set 'scale: {factor:.12g}' (or fix the file's units if they are "
         "not what the band holds)"), stacklevel=3)
@@ -693,6 +702,15 @@ def _same_shift(shift: tuple[float, float], source: RasterSource) -> bool:
         math.isclose(source.offset, shift[1], rel_tol=1e-3, abs_tol=0.01)
 
 
+def _stated_sizes(stated: str) -> tuple[str, ...]:
+    """The units a band's stated label may hold its values in: the label itself, or for
+    one glossed with another size of its quantity (``mW/m2 (HFU)``:
+    :func:`glossed_sizes`) the two sizes it names, either of which a config's ``scale:``
+    may convert (the whole label is no unit a factor is known of)."""
+    glossed = glossed_sizes(stated)
+    return (stated,) if glossed is None else glossed[:2]
+
+
 def _scaled_units(path: str, band: int, info: RasterInfo, source: RasterSource,
                   stated: str, told: set[str]) -> str | None:
     """The units of a band that states its units where the config converts its values
@@ -703,12 +721,18 @@ def _scaled_units(path: str, band: int, info: RasterInfo, source: RasterSource,
     values, whose stated unit may be the unpacked values', or a scale that is no unit's
     factor) the cube records ``1`` as before, and this warns, asking for ``units:``.
     A temperature converted to another scale (a grid stating ``K`` under ``offset:
-    -273.15``) is in that scale (``degC``: :data:`_TEMPERATURES`)."""
+    -273.15``) is in that scale (``degC``: :data:`_TEMPERATURES`). A label glossed with
+    another size (``mW/m2 (HFU)`` under ``scale: 41.868``) is looked up by either size
+    (:func:`_stated_sizes`): it was recorded as ``1``, told to set ``units:`` to the
+    label that says neither."""
     values_stated = np.dtype(info.band_dtype(band)).kind in "fc" or \
         info.coefficients(band) != (1.0, 0.0)
+    sizes = _stated_sizes(stated)
     if values_stated and source.offset == 0.0:
-        found = [u for u in _SCALED_TO if (f := unit_factor(stated, u)) is not None
-                 and math.isclose(f, source.scale, rel_tol=1e-6)]
+        found = list(dict.fromkeys(
+            u for size in sizes for u in _SCALED_TO
+            if (f := unit_factor(size, u)) is not None
+            and math.isclose(f, source.scale, rel_tol=1e-6)))
         if len(found) == 1:
             return found[0]
     if values_stated:  # a temperature converted to another scale: 'offset: -273.15'
@@ -724,7 +748,10 @@ def _scaled_units(path: str, band: int, info: RasterInfo, source: RasterSource,
             f"{path}: band {band} states its units as {stated!r}, and source "
             f"{source.name!r} converts its values with {how} but gives no 'units:'; the "
             f"cube records '1' (no unit): set 'units:' to the unit of the converted values "
-            f"(or 'units: {stated}' if the scale unpacks values stated in {stated})"),
+            + (f"(or 'units: {stated}' if the scale unpacks values stated in {stated})"
+               if len(sizes) == 1 else
+               f"(or 'units: {sizes[0]}' or 'units: {sizes[1]}' if the scale unpacks "
+               "values stated in one of the two sizes the label names)")),
             stacklevel=3)
     return None
 
@@ -844,10 +871,27 @@ def check_nodata(source: RasterSource, info: RasterInfo, band: int, *,
         f"source {source.name!r}: nodata {_said(source.nodata)} cannot occur in {info.path} "
         f"(band {band} is {held}), so it would mark no pixel; "
         + _nodata_as_stored(source, info, band)
+        + _nodata_as_infinity(source.nodata, dtype)
         + "give the value the file uses for no data"
         + (f" (the file states {stated:g})" if stated is not None else
            ", or leave 'nodata' out")
     )
+
+
+def _nodata_as_infinity(nodata: float, dtype: str) -> str:
+    """What to say of a config ``nodata`` a float band holds only as an infinity
+    (``-1e39`` in a float32 band): a writer that casts it to the band's type fills the
+    cells with ``-inf``, and GDAL reads such a file's own nodata so; ``""`` otherwise."""
+    if np.dtype(dtype).kind != "f" or not math.isfinite(nodata):
+        return ""
+    with np.errstate(over="ignore"):
+        held = float(np.array(float(nodata)).astype(dtype))
+    if math.isfinite(held):
+        return ""
+    infinity = "-.inf" if held < 0 else ".inf"
+    return (f"a {dtype} band holds {nodata:g} only as {held:g} (a writer that casts it "
+            f"fills the cells so): if its fill cells read {held:g}, set 'nodata: "
+            f"{infinity}'; else ")
 
 
 def _said(value: float) -> str:

@@ -1007,7 +1007,13 @@ def value_fits(value: float, dtype: str, nbits: int | None = None) -> bool:
         return bool(lo <= float(value) <= hi)
     if kind == "f" and np.isfinite(value) and not _half(dtype, nbits):
         # as Python floats: a float32 comparison cast 1e308 and printed numpy's overflow
-        return abs(float(value)) <= float(np.finfo(dtype).max)
+        if abs(float(value)) <= float(np.finfo(dtype).max):
+            return True
+        # past the largest float by less than half its step, the value is written as it
+        # (numpy's float32 lowest printed short, -3.4028235e+38, is -3.4028234663852886e+38
+        # in a float32 band): it was refused as a nodata that "cannot occur"
+        with np.errstate(over="ignore"):
+            return bool(np.isfinite(np.array(float(value)).astype(dtype)))
     return True  # a half float holds any value as one of its own (+-inf beyond 65504)
 
 
@@ -2256,8 +2262,10 @@ def _refuse_nodata_words(src: Any, path: Path | str) -> None:
             if text is not None and text.strip():
                 stated.append((f"{aux.name}'s NoDataValue of band {band.get('band', '1')}",
                                text))
+                _refuse_stale_hex(path, aux, band)
     for where, text in stated:
         if _WHOLE_NUMBER.fullmatch(text):
+            _refuse_nodata_read_as_zero(src, path, where, text)
             continue
         if _LEADING_NUMBER.match(text):
             _refuse_nodata_read_in_part(path, where, text, aux)
@@ -2271,13 +2279,102 @@ def _refuse_nodata_words(src: Any, path: Path | str) -> None:
                if aux is not None and where.startswith(aux.name) else ""))
 
 
+def _refuse_stale_hex(path: Path | str, aux: Path, band: Any) -> None:
+    """Refuse an ``.aux.xml`` ``<NoDataValue>`` whose ``le_hex_equiv`` attribute (the
+    value's bytes, which GDAL writes beside the text and reads instead of it) is another
+    number than the text: a nodata corrected by hand in the text (``-32768``) kept GDAL's
+    old one (``-9999``), and the cells of the value meant were ingested as values, exit
+    0, without a word.
+
+    Parameters
+    ----------
+    path
+        The raster.
+    aux
+        Its ``.aux.xml``.
+    band
+        The ``PAMRasterBand`` element.
+
+    Raises
+    ------
+    DataError
+        Naming the file, the band, both values and the fix.
+    """
+    import struct
+
+    element = band.find("NoDataValue")
+    hexed = element.get("le_hex_equiv") if element is not None else None
+    text = (element.text or "").strip() if element is not None else ""
+    if not hexed or not _WHOLE_NUMBER.fullmatch(text):
+        return
+    try:
+        held = struct.unpack("<d", bytes.fromhex(hexed.strip()))[0]
+        said = float(text.split("(")[0]) if "#" not in text else math.nan
+    except (ValueError, struct.error):
+        return
+    if held == said or (math.isnan(held) and math.isnan(said)) or \
+            math.isclose(held, said, rel_tol=1e-9):  # the text GDAL writes, to its digits
+        return
+    raise DataError(
+        f"{path}: {aux.name}'s NoDataValue of band {band.get('band', '1')} states {text}, "
+        f"but its le_hex_equiv attribute ({hexed.strip()}) is {held:g}, which GDAL reads "
+        f"instead: nodata would be {held:g} and the cells of {text} kept as data (a value "
+        "corrected by hand in the text alone); remove the le_hex_equiv attribute from "
+        f"{aux.name}, or correct it to the value meant")
+
+
+def _refuse_nodata_read_as_zero(src: Any, path: Path | str, where: str, text: str) -> None:
+    """Refuse a nodata stated as NaN or an infinity with a space or line break after the
+    word (a GeoTIFF's ``GDAL_NODATA`` tag ``'nan '``; a VRT's or an ``.aux.xml``'s
+    ``<NoDataValue>`` pretty-printed on a line of its own; a hand edit): GDAL reads the
+    word alone (``nan``) as NaN, but such a text as nodata 0, so every cell of 0 (a count
+    or concentration of 0, class 0) was dropped as no data, exit 0, without a word.
+
+    Parameters
+    ----------
+    src
+        The open dataset (its band types and the nodata GDAL reads).
+    path, where, text
+        The file, where its nodata is stated (:func:`_refuse_nodata_words`), and the text.
+
+    Raises
+    ------
+    DataError
+        Naming the file, where the nodata is stated, the text, what GDAL reads and the fix.
+    """
+    word = text.strip()
+    try:
+        value = float(word.lower().split("(")[0])
+    except ValueError:  # Windows' ``1.#QNAN``: GDAL reads it whole
+        return
+    if math.isfinite(value) or text == text.rstrip() or 0.0 not in src.nodatavals:
+        return
+    dtype = src.dtypes[list(src.nodatavals).index(0.0)]
+    name = "nan" if math.isnan(value) else "inf" if value > 0 else "-inf"
+    what = "NaN" if name == "nan" else "an infinity"
+    if np.dtype(dtype).kind != "f":
+        fix = (f"its {dtype} band holds no {'NaN' if name == 'nan' else 'infinity'}: "
+               "state the nodata the file was written with (gdal_translate -a_nodata "
+               "<value>, or -a_nodata none where it has none)")
+    elif where.startswith("its GDAL_NODATA tag"):
+        fix = f"state it as the word alone (gdal_translate -a_nodata {name})"
+    else:
+        fix = f"write the word alone, with nothing around it (<NoDataValue>{name}</NoDataValue>)"
+    raise DataError(
+        f"{path}: {where} states {text[:40]!r}, {what} with a space or line break after "
+        "the word, which GDAL reads as nodata 0: every cell of 0 would be dropped as no "
+        f"data; {fix}")
+
+
 def _refuse_nodata_read_in_part(path: Path | str, where: str, text: str,
-                                 aux: Path | None, what: str = "nodata") -> None:
+                                 aux: Path | None, what: str = "nodata",
+                                 fix: str | None = None) -> None:
     """Refuse a nodata (or ``what``: scale, offset) text of which GDAL's ``atof`` reads
     only a first part: ``-9999,5`` (a decimal comma: read -9999), ``0x10`` (hexadecimal:
     read 0), ``-9999 m``, ``1_000``. The cells of the value meant were kept as data and
     those of the part read (0: a concentration below detection) dropped as no data; an
-    offset of ``100,5`` applied as 100, exit 0, without a word."""
+    offset of ``100,5`` applied as 100, exit 0, without a word. ``fix``: how to state it
+    where no GDAL command does (a VRT source's ``<ScaleRatio>``)."""
     found = _ATOF_PREFIX.match(text)
     read = found.group(0).strip() if found else "0"
     if found is None or not re.search(r"\d", read):
@@ -2287,7 +2384,8 @@ def _refuse_nodata_read_in_part(path: Path | str, where: str, text: str,
             if re.fullmatch(r"[-+]?\d+,\d+", stated) else "")
     effect = (f"nodata would be {float(read):g} and the cells of {stated!r} kept as data"
               if what == "nodata" else f"the {what} applied would be {float(read):g}")
-    fix = ("state the nodata as one number (gdal_translate -a_nodata <value>)"
+    fix = (fix if fix is not None else
+           "state the nodata as one number (gdal_translate -a_nodata <value>)"
            if what == "nodata" else
            f"state the {what} as one number (gdal_edit.py -{what} <value>)")
     element = {"nodata": "NoDataValue", "scale": "Scale", "offset": "Offset"}[what]
@@ -2302,7 +2400,9 @@ def _refuse_coefficient_texts(src: Any, path: Path | str) -> None:
     """Refuse a scale or offset text GDAL reads only in part: an ``.aux.xml``'s, a VRT
     band's or a GeoTIFF's ``GDAL_METADATA`` tag's offset ``100,5`` (a decimal comma) was
     applied as 100, exit 0, without a word, and ``<Scale>0,5`` read as scale 0 was
-    refused as a file that "states scale 0" (not as the comma it is)."""
+    refused as a file that "states scale 0" (not as the comma it is). A VRT source's own
+    ``<ScaleRatio>`` and ``<ScaleOffset>`` too: ``<ScaleRatio>0,1`` (a ComplexSource that
+    unpacks a file's DN) made every cell 0, exit 0, without a word."""
     import xml.etree.ElementTree as ET
 
     files: list[tuple[Path, str, Path | None]] = []
@@ -2333,13 +2433,25 @@ def _refuse_coefficient_texts(src: Any, path: Path | str) -> None:
         except (ET.ParseError, OSError):
             continue
         for band in root.iter(tag):
-            for key in ("Scale", "Offset"):
-                text = band.findtext(key)
+            said: list[tuple[Any, str]] = [(band, "Scale"), (band, "Offset")]
+            if named is None:  # a VRT source's own, read by GDAL's ``CPLAtof`` too
+                said += [(source, key) for source in band
+                         for key in ("ScaleRatio", "ScaleOffset")]
+            for element, key in said:
+                text = element.findtext(key)
                 if text is None or not text.strip() or _WHOLE_NUMBER.fullmatch(text):
                     continue
-                where = (f"{named.name}'s {key} of band {band.get('band', '1')}"
-                         if named is not None else
-                         f"its <{key}> of band {band.get('band', '1')}")
+                number = band.get("band", "1")
+                if element is not band:
+                    where = (f"its <{key}> of band {number}'s source "
+                             f"{element.findtext('SourceFilename') or '(unnamed)'}")
+                    role = "scale" if key == "ScaleRatio" else "offset"
+                    _refuse_nodata_read_in_part(
+                        path, where, text, None, role,
+                        fix=f"state it as one number in {Path(path).name}'s <{key}>")
+                    continue
+                where = (f"{named.name}'s {key} of band {number}" if named is not None
+                         else f"its <{key}> of band {number}")
                 _refuse_nodata_read_in_part(path, where, text, named, key.lower())
 
 
@@ -3431,6 +3543,52 @@ def _refuse_unapplied_packing(src: Any, path: Path | str) -> None:
                 f"write it as a number (ncatted -O -a {key},{name},o,f,{number} in.nc)")
 
 
+def _refuse_cf_texts(src: Any, path: Path | str) -> None:
+    """Refuse a netCDF variable whose CF missing-data attribute is text GDAL and Prospect
+    read otherwise than it says (a string attribute a hand edit, ``ncatted ... o,c,...``,
+    or another writer leaves; CF has them numbers of the variable's type): a
+    ``_FillValue`` of ``"NaN"`` GDAL read as nodata 7.2e-39 (the text's bytes), a
+    ``valid_range`` of ``"0,10"`` GDAL does not apply, a ``missing_value``,
+    ``valid_min`` or ``valid_max`` of ``"-9999 m"`` or a word that is no number: each was
+    ignored, and the cells it marks missing (-9999 fills) ingested as values, exit 0,
+    without a word. A text that GDAL reads as the number it says (``"-9999"``) is left
+    as it is (:func:`_refuse_unapplied_packing` does so for ``scale_factor``).
+
+    Raises
+    ------
+    DataError
+        Naming the file, the variable, the attribute, its text and the ``ncatted`` line.
+    """
+    if src.driver != "netCDF":
+        return
+    for band in range(1, src.count + 1):
+        tags = src.tags(band)
+        own = src.nodatavals[band - 1] if band <= len(src.nodatavals) else None
+        for key in ("_FillValue", "missing_value", "valid_range", "valid_min", "valid_max"):
+            text = tags.get(key)
+            if text is None:
+                continue
+            stated = _cf_numbers(text)
+            if stated is None:
+                why, number = "text that is no number, which GDAL does not apply", "<number>"
+            elif key == "valid_range" and not text.strip().startswith("{"):
+                why = "text, which GDAL does not apply (it applies a pair of numbers)"
+                number = ",".join(f"{v:g}" for v in stated)
+            elif key == "_FillValue" and len(stated) == 1 and math.isnan(stated[0]) and \
+                    own is not None and not math.isnan(own):
+                why, number = f"text, which GDAL reads as nodata {own:g}", "NaN"
+            else:
+                continue
+            name = _nc_variable(src, tags, "the variable")
+            kind = np.dtype(src.dtypes[band - 1])
+            ncatted = ("d" if kind.itemsize == 8 else "f") if kind.kind == "f" else \
+                _NCATTED_TYPES.get(f"{kind.kind}{kind.itemsize}", "<type>")
+            raise DataError(
+                f"{path}: variable {name!r} states {key} {str(text)[:40]!r}, {why}, so the "
+                "cells it marks as missing would be read as values; write it as a number of "
+                f"the variable's type (ncatted -O -a {key},{name},o,{ncatted},{number} in.nc)")
+
+
 _NCATTED_TYPES = {"i1": "b", "u1": "ub", "i2": "s", "u2": "us", "i4": "i", "u4": "ui",
                   "i8": "ll", "u8": "ull"}
 """Integer types as ``ncatted`` names them (its ``-a name,var,o,<type>,...``)."""
@@ -3956,7 +4114,9 @@ def _check_vrt_sources(path: Path) -> Any:
     (``relativeToVRT="0"`` with a relative path, as ``gdalbuildvrt`` writes one built in
     another folder): the layer would depend on where it is run (and on each worker's
     folder), and a same-named file there would be read instead without a word. A source
-    that is missing is named with where it was looked for. Returns the parsed XML (for
+    that is missing is named with where it was looked for, and one whose name ends in a
+    space or line break (GDAL keeps it: the file was "corrupt, truncated or not a raster")
+    is refused naming the file that is there. Returns the parsed XML (for
     :func:`_refuse_vrt_unmarked`), ``None`` where it was not parsed."""
     import xml.etree.ElementTree as ET
 
@@ -3973,6 +4133,13 @@ def _check_vrt_sources(path: Path) -> Any:
                 source.startswith(("NETCDF:", "HDF5:", "<")):
             continue
         relative = element.get("relativeToVRT", "0") == "1"
+        where = path.parent / source if relative else Path(source)
+        elsewhere = "" if where.exists() else _written_elsewhere(source)
+        if elsewhere:  # 'sub\dem.tif', 'C:\survey\dem.tif': a VRT built on Windows
+            raise InputFileError(
+                f"{path}: the VRT's source {source} is not found here (looked for "
+                f"{where}): {elsewhere}; fix the VRT's SourceFilename, or build the VRT "
+                "again on this machine (gdalbuildvrt)")
         if not relative and not Path(source).is_absolute():
             beside = path.parent / source
             found = f" ({beside} is there)" if beside.exists() else ""
@@ -3981,12 +4148,30 @@ def _check_vrt_sources(path: Path) -> Any:
                 f'(relativeToVRT="0"), not to the VRT{found}, so what is read would depend '
                 "on where it runs; rebuild the VRT in its own folder (gdalbuildvrt writes "
                 'relativeToVRT="1" there) or give the source as an absolute path')
-        where = path.parent / source if relative else Path(source)
         if not where.exists():
             raise InputFileError(
                 f"{path}: the VRT's source {source}: No such file or directory (looked for "
                 f"{where}); restore that file or fix the VRT's SourceFilename")
+        kept = (element.text or "").lstrip()  # GDAL drops what is before a name, not after
+        if kept != source and not (path.parent / kept if relative else Path(kept)).exists():
+            raise DataError(
+                f"{path}: its SourceFilename {kept!r} ends in a space or line break (an "
+                "XML editor's pretty-printing), which GDAL reads as part of the file's "
+                f"name, so it does not find {source} ({where} is there); write the name "
+                f'alone, with nothing around it (<SourceFilename relativeToVRT="'
+                f'{int(relative)}">{source}</SourceFilename>)')
     return root
+
+
+def _written_elsewhere(source: str) -> str:
+    """Why a VRT's missing source was named for another system (Windows' ``\\`` between
+    folders, a drive ``C:\\``, a share ``\\\\server``: the config's rule,
+    :func:`prospect.config._base.written_for_elsewhere`), ``""`` where it was not.
+    Such a source was "No such file or directory", and a drive path said to be "relative
+    to the folder Prospect runs in"."""
+    from prospect.config._base import written_for_elsewhere
+
+    return written_for_elsewhere(source, placeholders=False)
 
 
 def _refuse_vrt_source_band(root: Any, path: Path | str) -> None:
@@ -5807,6 +5992,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 info["unapplied"] = unapplied if any(unapplied) else ()
             if src.driver in _CF_DRIVERS:
                 _refuse_unapplied_packing(src, path)
+                _refuse_cf_texts(src, path)
                 _refuse_reversed_bounds(src, path)
                 nodata, unheld = _packed_fills(src, nodata, unheld)
                 info["nodata"], info["unheld_nodata"] = nodata, unheld
@@ -5889,6 +6075,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     _warn_heard(path, heard, moot=moot)
     _warn_stale_aux(path, files, info.get("companions", ()))
     _warn_two_grids(path, driver, info["transform"], files)
+    _warn_two_band_statements(path, driver, files)
     if info["transform"] == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0):
         _refuse_ungridded(path, gcps=len(gcps), rpcs=rpcs is not None,
                           coordinates=coordinates)
@@ -6091,6 +6278,77 @@ def _warn_two_grids(path: Path | str, driver: str, used: tuple[float, ...],
         f"if the grid of {other[1]} is right, write it into a copy (gdal_translate --config "
         f"GDAL_GEOREF_SOURCES {sources} {name} fixed.tif) and read the copy"),
         stacklevel=3)
+
+
+_AUX_BAND_KEYS = (("nodata", "NoDataValue", "-a_nodata"), ("scale", "Scale", "-scale"),
+                  ("offset", "Offset", "-offset"), ("units", "UnitType", "-units"))
+"""What an ``.aux.xml`` may state of a band over a GeoTIFF's own tags: (what, its element,
+``gdal_edit.py``'s option)."""
+
+
+def _band_statements(src: Any) -> list[dict[str, Any]]:
+    """Per band of the open ``src``: its nodata, scale, offset and units as GDAL reads
+    them (``None`` for no nodata or units)."""
+    return [{"nodata": src.nodatavals[i], "scale": float(src.scales[i]),
+             "offset": float(src.offsets[i]), "units": (src.units[i] or "").strip() or None}
+            for i in range(src.count)]
+
+
+def _warn_two_band_statements(path: Path | str, driver: str, files: list[str]) -> None:
+    """Warn when a local GeoTIFF's band nodata, scale, offset or units are stated twice
+    and the two disagree: its own tags (``GDAL_NODATA``, ``GDAL_METADATA``) and an
+    ``.aux.xml`` beside it. GDAL takes the ``.aux.xml``'s without a word, so a file whose
+    tags state nodata -9999 beside an ``.aux.xml`` of -32768 (another tool's, or another
+    version's) had its -9999 cells ingested as values, exit 0. As :func:`_warn_two_grids`
+    does for the grid; an ``.aux.xml`` stating what the tags leave unsaid is GDAL's way of
+    adding it, and says nothing."""
+    if driver != "GTiff" or not files or str(files[0]).startswith("/vsi") or \
+            "://" in str(files[0]):
+        return
+    aux = next((Path(f) for f in files[1:] if str(f).lower().endswith(".aux.xml")), None)
+    try:
+        text = aux.read_text(errors="replace") if aux is not None else ""
+    except OSError:
+        return
+    if aux is None or not any(f"<{element}" in text for _, element, _ in _AUX_BAND_KEYS):
+        return
+    try:
+        with rasterio.open(files[0]) as used:
+            taken = _band_statements(used)
+        with rasterio.Env(GDAL_PAM_ENABLED="NO"), rasterio.open(files[0]) as own:
+            tags = _band_statements(own)
+    except (RasterioIOError, rasterio.errors.RasterioError):
+        return
+    defaults = {"nodata": None, "scale": 1.0, "offset": 0.0, "units": None}
+    name = Path(str(files[0])).name
+    for band, (mine, theirs) in enumerate(zip(tags, taken, strict=True), start=1):
+        for what, element, option in _AUX_BAND_KEYS:
+            a, b = mine[what], theirs[what]
+            if a == defaults[what] or a == b or (isinstance(a, float) and isinstance(
+                    b, float) and math.isnan(a) and math.isnan(b)):
+                continue
+            shown = "none" if b is None else f"{b:g}" if isinstance(b, float) else repr(b)
+            said = f"{a:g}" if isinstance(a, float) else repr(a)
+            effect = (f"the cells of {said} are read as values" if what == "nodata" else
+                      f"the band is read with the {what} {shown}")
+            value = shlex.quote(str(b if not isinstance(b, float) else f"{b:g}"))
+            if f"<{element}" not in text:  # an <Offset> alone: GDAL's scale 1 comes with it
+                other = "Offset" if element == "Scale" else "Scale"
+                warnings.warn(DataWarning(
+                    f"{path}: band {band}'s {what} is stated twice and the two disagree: "
+                    f"{aux.name} states its <{other}> alone, which GDAL reads with the "
+                    f"{what} {shown}, the GeoTIFF's own tags {said}; GDAL takes "
+                    f"{aux.name}'s, so {effect}. If the tags' {what} is right, add "
+                    f"<{element}>{said}</{element}> to {aux.name}; else write it into the "
+                    f"file (gdal_edit.py {option} {value} {name})"), stacklevel=3)
+                continue
+            warnings.warn(DataWarning(
+                f"{path}: band {band}'s {what} {'are' if what == 'units' else 'is'} "
+                "stated twice and the two disagree: "
+                f"{aux.name} states {shown}, the GeoTIFF's own tags {said}; GDAL takes "
+                f"{aux.name}'s, so {effect}. If that is right, write it into the file "
+                f"(gdal_edit.py {option} {value} {name}) and remove the <{element}> from "
+                f"{aux.name}; else remove the <{element}> from {aux.name}"), stacklevel=3)
 
 
 def _age_text(seconds: float) -> str:
