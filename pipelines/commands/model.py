@@ -275,6 +275,8 @@ def score(
     _check_cube_path(cube, "-c/--cube")  # after the model's checks (a pin comes first)
     ds = open_cube(cube)
     if reproject:
+        with warning_lines(console):
+            _warn_fills_before_warp(ds, model.schema)
         ds = align_to_schema(ds, model.schema, resampling=resampling)
     check_schema(ds, model.schema)
     grid = cube_grid(ds)
@@ -339,6 +341,40 @@ def _cog_tags(maps: Any, model: str, *, mineral: Any, synthetic: bool) -> dict[s
     if mineral:
         tags["mineral"] = str(mineral)
     return tags
+
+
+def _warn_fills_before_warp(ds: Any, schema: dict[str, Any]) -> None:
+    """Warn of the cells of ``ds`` holding a common fill far outside the model's training
+    range (-9999 beside 0..1) that no one declared as the layer's nodata, which
+    ``--reproject`` takes as no data before the warp
+    (:func:`~prospect.registry.schema.align_to_schema`).
+
+    Averaged or interpolated onto the model's grid, such a fill became values no fill
+    check knows (-1874.6), scored as evidence far beyond any training cell: a probability
+    of 0 or 1 there, "100.0% of the cells scored" and not a word. The map's counts are of
+    the model's grid, where the fill no longer is; this says it of the cube given.
+    """
+    import warnings
+
+    import dask
+
+    from prospect.errors import DataWarning
+    from prospect.registry.applicability import far_fill_counts
+
+    (counts,) = dask.compute(far_fill_counts(ds, schema))
+    for name, per in counts.items():
+        held = {v: int(n) for v, n in per.items() if int(n)}
+        if not held:
+            continue
+        said = ", ".join(f"{v:.10g}" + (f" ({n} cell(s))" if len(held) > 1 else "")
+                         for v, n in held.items())
+        warnings.warn(DataWarning(
+            f"variable {name!r}: {sum(held.values())} cell(s) of the cube hold {said}, a "
+            "common fill value far outside the model's training range, not declared as the "
+            "layer's nodata: taken as no data before --reproject warps the cube to the "
+            "model's grid, not averaged or interpolated into the cells around it; declare "
+            f"it as the source's nodata (nodata: {next(iter(held)):.10g}) and ingest again"),
+            stacklevel=2)
 
 
 def _warn_not_compared(schema: dict[str, Any], ds: Any) -> None:

@@ -24,7 +24,6 @@ from pipelines.context import RunContext, StageResult
 from pipelines.progress import compute, track
 from prospect.config.model import ModelConfig
 from prospect.errors import DataWarning, StageError
-from prospect.features import build_stack
 from prospect.io.cube import cube_grid, is_synthetic, open_cube
 from prospect.io.files import file_sha256, write_json, write_text
 from prospect.models import fit_fold, make_estimator, pool_folds, uses_area_weights
@@ -54,7 +53,6 @@ from prospect.models.summary import (
 from prospect.models.training import (
     Folds,
     TrainingSet,
-    build_training_set,
     calibrate,
     cv_schemes,
     find_label_surfaces,
@@ -65,6 +63,7 @@ from prospect.models.training import (
     fold_surfaces,
     importance_repeats,
     labels_source,
+    read_training_set,
     refuse_subcell_blocks,
     resolve_cv,
     seed_estimators,
@@ -121,9 +120,10 @@ def run(ctx: RunContext) -> StageResult:
         ctx.console.print(f"  [yellow]{escape(f['variable'])}: {f['use']}[/yellow]")
     surfaces = fold_surfaces(spec, leaks, sources=ctx.job.sources, grid=grid) \
         if cfg.fold_aware_interpolation else {}
-    ts = build_training_set(build_stack(ds, spec), spec, grid=grid, source=source, cfg=cfg,
-                            compute=lambda lazy, what: compute(lazy, ctx, f"train: {what}"),
-                            rebuilt=[s.name for s in surfaces.values()])
+    # a common fill no one declared is taken as no data in the rows, as the map takes it
+    ts = read_training_set(ds, spec, grid=grid, source=source, cfg=cfg,
+                           compute=lambda lazy, what: compute(lazy, ctx, f"train: {what}"),
+                           rebuilt=[s.name for s in surfaces.values()])
 
     def make(c: ModelConfig) -> BaseEstimator:
         return make_estimator(c, n_features=len(names), categorical=spec.categorical_indices(),
@@ -177,7 +177,8 @@ def run(ctx: RunContext) -> StageResult:
                                             area_rows=ts.background)
     facts["metrics"].update(baseline_metrics(facts["baseline"]))
     ctx.console.print(f"  {facts['baseline']['verdict']}")
-    doubts = fill_warnings(ts.X, names, spec.categorical_indices()) + \
+    doubts = fill_warnings(ts.X, names, spec.categorical_indices(),
+                           taken=ts.counts.get("training_rows_on_fills")) + \
         sample_size_warnings(int((ts.y > 0).sum()), names, cfg.estimator) + \
         cv_warnings(facts["metrics"]) + model_warnings(final, names) + \
         spread_warnings(final, ts.X) + flat_warnings(final, ts.X) + \

@@ -503,16 +503,19 @@ def convergence_warnings(final: BaseEstimator) -> list[str]:
 
 
 def fill_warnings(X: np.ndarray, names: list[str],
-                  categorical: list[int] | tuple[int, ...] = ()) -> list[str]:
+                  categorical: list[int] | tuple[int, ...] = (), *,
+                  taken: Mapping[str, Any] | None = None) -> list[str]:
     """A line per continuous feature whose training rows hold a common fill value not
     declared as its layer's nodata (-9999, -32768, 65535: :func:`~prospect.registry.
-    applicability.fills_far_outside`) far outside the other rows' values.
+    applicability.fills_among`) far outside the other rows' values.
 
     A fill of 1e30 or more is no data in the feature stack; one below that (-9999 on a few
     cells of a layer of 0..1) entered training as evidence without a word: the model
     fitted it (a logistic regression's slope, a tree's split) and the training range
     recorded for scoring (the schema's ``training``) held it, so a cube with the same fill
-    was compared as inside the range.
+    was compared as inside the range. The train stage now takes such values as no data
+    (:func:`~prospect.models.training.read_training_set`), as the map does; ``taken`` is
+    its record of them, said first.
 
     Parameters
     ----------
@@ -522,36 +525,48 @@ def fill_warnings(X: np.ndarray, names: list[str],
         The feature names.
     categorical
         Indices of class-code columns (not checked: a code is no measurement).
+    taken
+        ``TrainingSet.counts["training_rows_on_fills"]``: per cube variable, the fills
+        taken as no data (``values``: value to rows), ``rows``, ``positives``, the other
+        rows' range (``min``, ``max``) and what became of the rows (``kept``).
     """
-    from prospect.registry.applicability import fills_far_outside
+    from prospect.registry.applicability import fills_among
 
-    lines = []
+    lines = [_taken_fill_line(name, f) for name, f in (taken or {}).items()]
     for j, name in enumerate(names):
         if j in categorical or j >= X.shape[1]:
             continue
-        col = np.asarray(X[:, j], dtype="f8")
-        col = col[np.isfinite(col)]
-        if col.size < 2:
-            continue
-        # the other rows' range: without every value that could be a fill
-        candidates = fills_far_outside({"min": float(np.median(col)),
-                                        "max": float(np.median(col))}, col)
-        rest = col[~np.isin(col, list(candidates))]
-        if rest.size < 2 or not float(rest.max()) > float(rest.min()):
-            continue
-        found = fills_far_outside({"min": float(rest.min()), "max": float(rest.max())},
-                                  col)
+        found, lo, hi = fills_among(X[:, j])
         if not found:
             continue
         said = ", ".join(f"{v:.10g} ({n} row(s))" for v, n in found.items())
         first = next(iter(found))
-        lines.append(f"train: feature {name!r}: {sum(found.values())} of the {col.size} "
+        lines.append(f"train: feature {name!r}: {sum(found.values())} of the "
+                     f"{int(np.isfinite(np.asarray(X[:, j], 'f8')).sum())} "
                      f"training rows hold {said}, a common fill value far outside the other "
-                     f"rows' values ({float(rest.min()):.4g} to {float(rest.max()):.4g}), "
+                     f"rows' values ({lo:.4g} to {hi:.4g}), "
                      "not declared as the layer's nodata: the model learnt it as evidence, "
                      "and scoring takes it as inside the training range; declare it as the "
                      f"source's nodata (nodata: {first:.10g}), ingest again and retrain")
     return lines
+
+
+def _taken_fill_line(name: str, found: Mapping[str, Any]) -> str:
+    """The line for cube variable ``name`` whose training rows held common fills, taken as
+    no data (:func:`fill_warnings`' ``taken``)."""
+    values = dict(found["values"])
+    said = ", ".join(f"{v} ({n} row(s))" for v, n in values.items()) if len(values) > 1 \
+        else next(iter(values))
+    kept = ("kept without that layer (weights of evidence: W = 0 there, as the map scores "
+            "such a cell)" if found.get("kept") else
+            "left out of training and of every skill figure (the map leaves such cells "
+            "unscored)")
+    return (f"training rows: cube variable {name!r} holds {said} at {found['rows']} of them "
+            f"({found['positives']} positive), a common fill value far outside the other "
+            f"rows' values ({float(found['min']):.4g} to {float(found['max']):.4g}), not "
+            "declared as the layer's nodata: taken as no data, as the map takes such cells, "
+            f"not learnt as evidence; those rows are {kept}; declare it as the source's "
+            f"nodata (nodata: {next(iter(values))}) and ingest again")
 
 
 def flat_warnings(final: BaseEstimator, X: np.ndarray) -> list[str]:

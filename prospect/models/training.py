@@ -14,6 +14,7 @@ Public functions::
     fit_matrix(ts, surfaces, resolution=) -> TrainingSet the final model is fitted on
     read_labels(source, grid, cfg) -> (LabelSet, Occurrences, threshold)
     build_training_set(stack, spec, grid=, source=, cfg=) -> TrainingSet
+    read_training_set(ds, spec, grid=, source=, cfg=) -> TrainingSet, fills as no data
     resolve_cv(ts, cfg, resolution=) -> block size (variogram range), buffer, facts
     cv_schemes(ts, cfg, cv=) -> {scheme: folds}
     seed_estimators(cfg, make) -> {seed: estimator}; seed_spread(results by seed)
@@ -95,6 +96,7 @@ __all__ = [
     "isotonic_too_few",
     "labels_source",
     "read_labels",
+    "read_training_set",
     "refuse_subcell_blocks",
     "resolve_cv",
     "seed_estimators",
@@ -726,6 +728,85 @@ def build_training_set(
                           else (y == 1).astype("f8"), coords, cfg, grid)
     return TrainingSet(X=X, y=y, rows=r, cols=c, coords=coords, weight=weight, counts=counts,
                        n_points=n_points, groups=groups, background=is_bg)
+
+
+def read_training_set(
+    ds: xr.Dataset, spec: FeatureSpec, *, grid: RegionGrid, source: PointSource,
+    cfg: ModelConfig, compute: ComputeFn | None = None, rebuilt: Sequence[str] = (),
+) -> TrainingSet:
+    """:func:`build_training_set` on the feature stack of cube ``ds``, with each common fill
+    value that its training rows hold far outside their other values taken as no data, as
+    the map takes it.
+
+    A fill no one declared as a layer's nodata (-9999, -32768 or 65535 on a few cells of a
+    layer of 0..1) was trained on as evidence: the model learnt it, and the training range
+    recorded in the input schema held it, while the map of a cube holding it far outside
+    the training range leaves such cells unscored
+    (:func:`prospect.registry.applicability.mask_far_fills`). The rows are read once; where
+    they hold such a fill (:func:`~prospect.registry.applicability.fills_among`, per
+    continuous cube variable), the cube is masked as the map masks it, against the other
+    rows' range, and the set is read again (focal statistics and the background draw
+    then see no data there too): those rows are left out (weights of evidence keeps them
+    without that layer, as it scores such a cell), and
+    ``counts["training_rows_on_fills"]`` records them (said before the second read, which
+    may find too few rows left, in :func:`prospect.models.summary.fill_warnings`' words).
+    The first read's warnings are said
+    only when it is the set returned; rows without such a fill give the same set as
+    :func:`build_training_set`.
+
+    Parameters
+    ----------
+    ds
+        The cube.
+    spec, grid, source, cfg, compute, rebuilt
+        As :func:`build_training_set` takes them.
+    """
+    from prospect.features import build_stack
+    from prospect.registry.applicability import fills_among, mask_far_fills
+
+    def read(cube: xr.Dataset) -> TrainingSet:
+        return build_training_set(build_stack(cube, spec), spec, grid=grid, source=source,
+                                  cfg=cfg, compute=compute, rebuilt=rebuilt)
+
+    said: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as said:  # the filters stay the caller's
+            ts = read(ds)
+    except BaseException:
+        _say_again(said)
+        raise
+    taken: dict[str, dict[str, Any]] = {}
+    for j, name in enumerate(spec.variables):
+        if name in spec.categorical:
+            continue
+        found, lo, hi = fills_among(ts.X[:, j], ds[name].dtype)
+        if found:
+            on = np.isin(np.asarray(ts.X[:, j], "f8"), list(found))
+            taken[name] = {"values": {f"{v:.10g}": n for v, n in found.items()},
+                           "rows": int(on.sum()), "positives": int((on & (ts.y == 1)).sum()),
+                           "min": lo, "max": hi,
+                           "kept": fits_missing_evidence(cfg.estimator)}
+    if not taken:
+        _say_again(said)
+        return ts
+    from prospect.models.summary import fill_warnings
+
+    # said before the second read: it may find too few rows left (the train stage says it
+    # again among its doubts, for the card; a run says each text once)
+    for line in fill_warnings(np.empty((0, 0)), [], taken=taken):
+        warnings.warn(DataWarning(line), stacklevel=2)
+    ts = read(mask_far_fills(ds, {"variables": [
+        {"name": name, "training": {"min": f["min"], "max": f["max"]}}
+        for name, f in taken.items()]}))
+    ts.counts["training_rows_on_fills"] = taken
+    return ts
+
+
+def _say_again(said: Sequence[warnings.WarningMessage]) -> None:
+    """Warn again each of the recorded warnings ``said`` (those the caller's filters let
+    through), where they were first said."""
+    for w in said:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
 
 
 EXCLUSION_SAMPLE = 20_000

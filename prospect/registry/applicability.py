@@ -47,8 +47,10 @@ __all__ = [
     "UNSEEN_AS_NONE",
     "extrapolation",
     "extrapolation_lines",
+    "far_fill_counts",
     "far_fill_stats",
     "fill_value_lines",
+    "fills_among",
     "fills_far_outside",
     "input_comparison",
     "input_warnings",
@@ -390,6 +392,24 @@ def far_fill_values(cube: xr.Dataset, schema: Mapping[str, Any]
     return found
 
 
+def far_fill_counts(cube: xr.Dataset, schema: Mapping[str, Any]
+                    ) -> dict[str, dict[float, Any]]:
+    """Lazy counts, per layer of :func:`far_fill_values`, of its cells holding each of
+    those fills: ``{name: {fill: cells}}`` (dask scalars; compute them together). Said
+    where the cube is warped before the map (:func:`~prospect.registry.schema.
+    align_to_schema` takes such cells as no data first): the map's own counts, on the
+    model's grid, no longer see them."""
+    import dask.array as dsa
+
+    out: dict[str, dict[float, Any]] = {}
+    for name, (values, _, _) in far_fill_values(cube, schema).items():
+        data = cube[name].data
+        if not isinstance(data, dsa.Array):
+            data = dsa.from_array(np.asarray(data))
+        out[name] = {float(v): (data == v).sum(dtype=np.int64) for v in values}
+    return out
+
+
 def far_fill_stats(block: np.ndarray, values: np.ndarray, lo: float, hi: float
                    ) -> tuple[np.ndarray, np.ndarray]:
     """``block`` as the map takes it (:func:`mask_far_fills`: its cells holding one of
@@ -485,6 +505,45 @@ def fills_far_outside(seen: Mapping[str, Any], sample: np.ndarray, dtype: Any = 
     values, counts = np.unique(far, return_counts=True)
     return {float(v): int(c) for v, c in zip(values, counts, strict=True)
             if any(np.isclose(v, f, rtol=1e-6, atol=0.0) for f in fills)}
+
+
+def fills_among(values: np.ndarray, dtype: Any = "f8"
+                ) -> tuple[dict[float, int], float, float]:
+    """The common fills (:func:`fills_far_outside`) that ``values`` hold far outside the
+    range of their other values, with that range (the values without any common fill).
+
+    The rule :func:`mask_far_fills` applies to a cube, taken on values with no training
+    range yet (a layer's training rows): every common fill they hold is set apart first
+    (even one held by most of them: a scene's margin), then kept as a fill only where it
+    lies further outside the other values than their own width (-9999 beside 0..1 is;
+    255 beside 0..300 is not).
+
+    Parameters
+    ----------
+    values
+        The values (NaN and infinities are no values).
+    dtype
+        The layer's data type (an integer type's limits are fills too).
+
+    Returns
+    -------
+    tuple
+        ``({fill: count}, least, greatest)`` of the other values; ``({}, nan, nan)`` where
+        fewer than 2 distinct other values leave no range to compare with.
+    """
+    col = np.asarray(values, dtype="f8").ravel()
+    col = col[np.isfinite(col)]
+    if col.size < 2:
+        return {}, float("nan"), float("nan")
+    _, _, fills = _far_fills({"min": 0.0, "max": 0.0}, dtype)
+    common = np.zeros(col.shape, dtype=bool)
+    for f in fills:  # as fills_far_outside matches them (np.isclose, rtol 1e-6)
+        common |= np.abs(col - f) <= 1e-6 * abs(f)
+    rest = col[~common]
+    if rest.size < 2 or not float(rest.max()) > float(rest.min()):
+        return {}, float("nan"), float("nan")
+    lo, hi = float(rest.min()), float(rest.max())
+    return fills_far_outside({"min": lo, "max": hi}, col, dtype), lo, hi
 
 
 def fill_value_lines(name: str, seen: Mapping[str, Any], sample: np.ndarray,

@@ -695,6 +695,9 @@ def align_to_schema(
     if resampling is not None and resampling not in Resampling.__members__:
         allowed = ", ".join(r.name for r in Resampling)
         raise ModelError(f"unknown resampling {resampling!r}; use one of {allowed}")
+    from prospect.registry.applicability import far_fill_values
+
+    far = far_fill_values(cube, schema)
     src = cube_grid(cube)
     made_crs, made_grid = _made_on(cube, have_crs)  # reprojected before, by another tool
     dst = target_grid(src, crs=str(want_crs), resolution=float(want_res))
@@ -712,6 +715,8 @@ def align_to_schema(
             override=resampling if kind == "continuous" else None,
         )
         da = _with_stated_fill(da, categorical=categorical)
+        if name in far:
+            da = _far_fills_as_nodata(da, *far[name])
         warped = reprojected_dataarray(da, src, dst, like, resampling=Resampling[method])
         warped.attrs["resampled_from"] = f"{_crs_label(have_crs)} at {src.resolution:g}"
         warped.attrs["resampling"] = method
@@ -724,6 +729,39 @@ def align_to_schema(
     aligned.attrs = {**cube.attrs}
     aligned.attrs.pop("grid", None)
     return aligned
+
+
+def _far_fills_as_nodata(da: xr.DataArray, values: np.ndarray, lo: float, hi: float
+                         ) -> xr.DataArray:
+    """``da`` with its cells holding one of the common fills ``values`` (all outside the
+    training range ``lo`` to ``hi``: :func:`~prospect.registry.applicability.
+    far_fill_values`) set to the warp's nodata: NaN, or an integer layer's stated
+    ``_FillValue``.
+
+    Such a fill (-9999 beside a training range of 0..1) no one declared is no data on the
+    model's grid (:func:`~prospect.registry.applicability.mask_far_fills`), but warped
+    first it was averaged or interpolated into the cells around it: values no fill check
+    knows (-1874.6), scored as evidence far beyond any training cell. Lazily, chunk by
+    chunk; a layer holding none keeps its values and type.
+    """
+    nodata = np.nan if np.issubdtype(da.dtype, np.floating) else da.attrs["_FillValue"]
+    if hasattr(da.data, "map_blocks"):
+        return da.copy(data=da.data.map_blocks(_fill_far, values=values, lo=lo, hi=hi,
+                                               nodata=nodata, dtype=da.dtype))
+    return da.copy(data=_fill_far(np.asarray(da.data), values, lo, hi, nodata))
+
+
+def _fill_far(block: np.ndarray, values: np.ndarray, lo: float, hi: float,
+              nodata: float) -> np.ndarray:
+    """``block`` with its cells outside ``lo`` to ``hi`` holding one of ``values`` set to
+    ``nodata`` (a copy only where some do)."""
+    far = np.flatnonzero((block < lo) | (block > hi))
+    if far.size:
+        hit = far[np.isin(block.reshape(-1)[far], values)]
+        if hit.size:
+            block = np.array(block, copy=True)
+            block.reshape(-1)[hit] = nodata
+    return block
 
 
 def _warp_fill(da: xr.DataArray, *, categorical: bool) -> int:
