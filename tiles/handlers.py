@@ -785,9 +785,11 @@ async def legend(svc: TileService, request: Request) -> Response:
         return redirect
     asked = {k.upper(): v for k, v in request.query_params.items()
              if k.upper() in ("WIDTH", "HEIGHT")}
-    return await legend_for(svc, request, layer, asked_legend_size(
-        svc, layer, asked, what="/legend/{layer}.png?{}=".replace("{layer}", layer.name)),
-        scale)
+    size = asked_legend_size(
+        svc, layer, asked, what="/legend/{layer}.png?{}=".replace("{layer}", layer.name))
+    # ?time= of a date's layer, as its tiles take it: its date or a 400 (it was ignored)
+    return await legend_for(svc, request, layer, size, scale,
+                            svc.query_time(request, layer) or None)
 
 
 def asked_legend_size(svc: TileService, layer: Layer, asked: dict[str, str], *,
@@ -806,10 +808,12 @@ def asked_legend_size(svc: TileService, layer: Layer, asked: dict[str, str], *,
 
 
 async def legend_for(svc: TileService, request: Request, layer: Layer,
-                     size: tuple[int, int] | None = None, scale: int = 1) -> Response:
+                     size: tuple[int, int] | None = None, scale: int = 1,
+                     extra: dict[str, str] | None = None) -> Response:
     """The legend of an already checked layer, ``size`` (width, height) pixels at ``scale``
     (2: twice the pixels, the same legend): the default one (``None``, or the layer's own
-    size) cached, another drawn a few at a time as WMS maps are.
+    size) cached, another drawn a few at a time as WMS maps are. ``extra``: headers to add
+    (the ``Warning`` of a time the layer does not declare).
 
     A class map's legend is as tall as its classes; one asked at 320 x 84 (a ramp's size,
     the size every other legend here has) was answered that taller default, as if no size
@@ -818,10 +822,10 @@ async def legend_for(svc: TileService, request: Request, layer: Layer,
     if size is None or size == svc.legend_size(layer):
         body = await run_in_threadpool(svc.legend, layer, None, scale)
         return svc.respond(request, layer, svc.etag(layer, "legend", *density), body,
-                           "image/png")
+                           "image/png", extra)
     body = await svc.draw(svc.legend, layer, size, scale)
     return svc.respond(request, layer, svc.etag(layer, "legend", *size, *density), body,
-                       "image/png")
+                       "image/png", extra)
 
 
 async def point(svc: TileService, request: Request) -> Response:

@@ -9,6 +9,7 @@ the configured public URL or the address the server listens on, never from the r
 from __future__ import annotations
 
 import asyncio
+import calendar
 import datetime as dt
 import hashlib
 import logging
@@ -131,13 +132,34 @@ _REDUCED = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
 """An ISO 8601 date of reduced precision (WMS 1.3.0 annex D): a year, or a year and month."""
 
 
+_BASIC = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})?(\d{2}(?:\.\d+)?)?"
+                    r"(Z|[+ -]\d{2}(?:\d{2})?)?)?$")
+"""A day, or a time on it, in ISO 8601's basic format (``20210601``, ``20210601T1030Z``:
+no separators, as ``date +%Y%m%d`` and many archives' file names write them)."""
+
+
+def _extended(text: str) -> str:
+    """ISO 8601 time ``text`` in the extended format (``20210601T1030Z`` is
+    ``2021-06-01T10:30Z``); any other text as it is. A year and month are never read in
+    the basic format (``202106`` is no ISO 8601 month)."""
+    text = text.strip()
+    found = _BASIC.match(text)
+    if found is None:
+        return text
+    year, month, day, hour, minute, second, zone = found.groups()
+    clock = ":".join(part for part in (hour, minute, second) if part is not None)
+    return (f"{year}-{month}-{day}" + (f"T{clock}" if hour is not None else "")
+            + (zone or ""))
+
+
 def _utc_days(text: str) -> tuple[dt.date, dt.date] | None:
     """The first and last day, in UTC, of ISO 8601 time ``text``: a day; a time on it
     (a time with an offset on its UTC day, as a layer's date is its scenes' day in UTC and
     a config's ``date:`` is read, :func:`prospect.config.timeseries.calendar_date`); a year
-    or a month (reduced precision, WMS 1.3.0 annex D: ``2021-06`` is June 2021). ``None``
+    or a month (reduced precision, WMS 1.3.0 annex D: ``2021-06`` is June 2021); a day or
+    time in the basic format (:func:`_extended`: ``20210601`` was "not a date"). ``None``
     where it is none of these."""
-    text = text.strip()
+    text = _extended(text)
     reduced = _REDUCED.match(text)
     if reduced is not None:
         year, month = int(reduced.group(1)), reduced.group(2)
@@ -160,8 +182,8 @@ def _utc_days(text: str) -> tuple[dt.date, dt.date] | None:
             hour, _, rest = (found.group(2) or "0").partition(":")
             local = dt.datetime.combine(day, dt.time(int(hour), int(rest[:2] or 0)))
             day = (local - sign * dt.timedelta(hours=hours, minutes=minutes)).date()
-    except ValueError:  # 2021-02-30, T25
-        return None
+    except (ValueError, OverflowError):  # 2021-02-30, T25; 9999-12-31T23:00-05:00 (in
+        return None                      # UTC past the last day a date holds)
     return day, day
 
 
@@ -171,23 +193,111 @@ def _day_of(text: str) -> str | None:
     return days[0].isoformat() if days is not None and days[0] == days[1] else None
 
 
+_DURATION = re.compile(
+    r"^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
+    r"(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+"""An ISO 8601 duration (``P1D``, ``P1M``, ``PT12H``, ``P1Y2M10DT2H30M``): groups 1-7 are
+its years, months, weeks, days, hours, minutes and seconds."""
+
+
+def _duration(text: str) -> tuple[int, dt.timedelta] | None:
+    """ISO 8601 duration ``text`` as its months (years and months, added on the calendar)
+    and the rest as a :class:`datetime.timedelta`; ``None`` where it is no duration."""
+    found = _DURATION.match(text)
+    if found is None:
+        return None
+    try:  # amounts past datetime's 10 000 years (P99999999999D) are no duration it holds
+        years, months, weeks, days, hours, minutes = (int(g or 0) for g in found.groups()[:6])
+        return years * 12 + months, dt.timedelta(weeks=weeks, days=days, hours=hours,
+                                                 minutes=minutes,
+                                                 seconds=float(found.group(7) or 0))
+    except (OverflowError, ValueError):
+        return None
+
+
+def _utc_instant(text: str, *, end: bool) -> dt.datetime | None:
+    """The UTC instant (naive) at which ISO 8601 time ``text`` starts (``end``: ends): a
+    time is its own instant; a day, month or year (:func:`_utc_days`) starts at its first
+    day's midnight and ends at the midnight after its last day. ``None`` where it is none
+    of these."""
+    days = _utc_days(text)
+    if days is None:
+        return None
+    found = _TIME_OF_DAY.match(_extended(text))
+    if found is None or found.group(2) is None:  # a day, month or year: its midnights
+        if end and days[1] == dt.date.max:  # 9999-12-31 ends after datetime's last day
+            return dt.datetime.max
+        return dt.datetime.combine(days[1] + dt.timedelta(days=1) if end else days[0],
+                                   dt.time())
+    try:
+        local = dt.datetime.fromisoformat(
+            f"{found.group(1)}T{found.group(2)}{(found.group(3) or '').replace(' ', '+')}")
+    except ValueError:  # T24:00 and the like
+        return None
+    if local.tzinfo is not None:
+        local = local.astimezone(dt.UTC).replace(tzinfo=None)
+    return local
+
+
+def _shifted(instant: dt.datetime, duration: tuple[int, dt.timedelta], sign: int
+             ) -> dt.datetime:
+    """``instant`` plus (``sign`` 1) or minus (-1) ``duration`` (:func:`_duration`): its
+    months on the calendar (the day kept, or the month's last where it has fewer, as
+    ISO 8601 and dateutil add them), then the rest; past the years datetime holds, its
+    first or last instant (``2021-06-01/P99999999Y`` holds every day from 2021-06-01)."""
+    months, rest = duration
+    try:
+        year, month = divmod(instant.year * 12 + instant.month - 1 + sign * months, 12)
+        last = calendar.monthrange(year, month + 1)[1]
+        moved = instant.replace(year=year, month=month + 1, day=min(instant.day, last))
+        return moved + sign * rest
+    except (ValueError, OverflowError):
+        return dt.datetime.max if sign > 0 else dt.datetime.min
+
+
+def _asked_days(text: str) -> tuple[dt.date, dt.date] | None:
+    """The first and last UTC day a WMS/WMTS ``TIME`` value ``text`` asks for, or ``None``
+    where it is no time: one time (:func:`_utc_days`); a range ``start/end[/period]`` (WMS
+    1.3.0 annex C.3: the period, a resolution, does not change the days); an ISO 8601
+    interval of a start and a duration or a duration and an end (``2021-06-01/P1D``, the
+    day, as OpenLayers' and ncWMS's time pickers write it; ``P1W/2021-06-03``); and a
+    range open to ``PRESENT`` (GeoServer's), today in UTC. The last two were "not a date"."""
+    parts = [part.strip() for part in text.strip().split("/")]
+    if len(parts) == 1:
+        return _utc_days(parts[0])
+    if len(parts) > 3:
+        return None
+    ahead, behind = _duration(parts[0]), _duration(parts[1])
+    if len(parts) == 2 and (ahead is None) != (behind is None):
+        if behind is not None:  # start/duration
+            start = _utc_instant(parts[0], end=False)
+            stop = None if start is None else _shifted(start, behind, 1)
+        else:  # duration/end
+            stop = _utc_instant(parts[1], end=True)
+            start = None if stop is None or ahead is None else _shifted(stop, ahead, -1)
+        if start is None or stop is None or stop < start:
+            return None
+        # the interval's last instant is before its end (2021-06-01/P1D is that one day)
+        return start.date(), max(start, stop - dt.timedelta(microseconds=1)).date()
+    first = _utc_days(parts[0])
+    today = dt.datetime.now(dt.UTC).date()
+    last = (today, today) if parts[1].upper() == "PRESENT" else _utc_days(parts[1])
+    return None if first is None or last is None else (first[0], last[1])
+
+
 def _time_holds(text: str, date: str) -> bool:
     """Whether WMS/WMTS ``TIME`` value ``text`` asks for day ``date``: that day (or a time
-    on it in UTC), the month or year holding it, or a range ``start/end[/period]`` whose
-    days hold it (WMS 1.3.0 annex C.3)."""
-    parts = text.split("/")
-    if len(parts) not in (1, 2, 3):
-        return False
-    start, end = _utc_days(parts[0]), _utc_days(parts[1 if len(parts) > 1 else 0])
-    return (start is not None and end is not None
-            and start[0].isoformat() <= date <= end[1].isoformat())
+    on it in UTC), the month or year holding it, or a range or interval whose days hold it
+    (:func:`_asked_days`)."""
+    days = _asked_days(text)
+    return days is not None and days[0].isoformat() <= date <= days[1].isoformat()
 
 
 def _utc_note(text: str) -> str:
     """Where ``text`` is a time whose offset puts it on another day in UTC than it writes,
     a note saying so (`` (a time at offset -05:00, on 2021-06-02 in UTC: ...)``); else
     ``""``."""
-    found = _TIME_OF_DAY.match(text.strip())
+    found = _TIME_OF_DAY.match(_extended(text))
     day = _day_of(text)
     if found is None or day is None or day == found.group(1):
         return ""
@@ -801,16 +911,16 @@ class TileService:
                      if others else
                      "; its other dates are served as layers of their own (GetCapabilities "
                      "lists each with its date)")
-            ends = text.split("/")
             what = (f"{param}={text[:40]!r} asks for the newest map, which a layer of one "
                     "date does not declare (its time dimension has no current)"
                     if text.lower() == "current" else
                     f"{param}={text[:40]!r} lists several times, and a layer is one map"
                     if "," in text else
                     f"{param}={text[:40]!r}{_utc_note(text)} is not one of its dates"
-                    if len(ends) <= 3 and all(_utc_days(end) is not None for end in ends[:2])
+                    if _asked_days(text) is not None
                     else f"{param}={text[:40]!r} is not a date (ISO 8601: YYYY-MM-DD, a time "
-                    "on it, YYYY-MM or YYYY, or a range start/end of them)")
+                    "on it, YYYY-MM or YYYY, a range start/end of them, an interval "
+                    "start/P1D or P1D/end, or start/PRESENT)")
             raise ApiError(400, f"layer {layer.name!r} is the map of {date}, the one value "
                                 f"of its time dimension, and {what}: ask {param}={date} or "
                                 f"leave {param} out{where}", code=code, locator=param)

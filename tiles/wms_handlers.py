@@ -244,7 +244,12 @@ async def _legend_graphic(svc: TileService, request: Request, q: dict[str, str])
         raise ApiError(400, f"unknown STYLE {q['STYLE'][:40]!r}; every layer's only style is "
                             "'default'", code="StyleNotDefined", locator="STYLE")
     asked = {k: v for k, v in q.items() if k in ("WIDTH", "HEIGHT")}
-    return await legend_for(svc, request, layer, asked_legend_size(svc, layer, asked))
+    size = asked_legend_size(svc, layer, asked)
+    # TIME on a date's layer is GetMap's: its date is its legend, another date a 400
+    # naming that date's layer; on a map of no date a Warning (it was ignored unsaid)
+    applied = svc.applied_time(request, [layer], q.get("TIME"))
+    return await legend_for(svc, request, layer, size, 1,
+                            _ignored_dimensions(q, applied) or None)
 
 
 def _render_map(svc: TileService, layers: list[Layer], m: MapRequest) -> bytes:
