@@ -779,6 +779,79 @@ def _heights_unit(source: RasterSource, vertical: str) -> bool:
         key[0][0] in _LENGTHS
 
 
+_ELEMENT_SYMBOLS = frozenset({
+    "H", "He", "Li", "Be", "B", "C", "N", "O", "F", "Ne", "Na", "Mg", "Al", "Si", "P", "S",
+    "Cl", "Ar", "K", "Ca", "Sc", "Ti", "V", "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Zn", "Ga",
+    "Ge", "As", "Se", "Br", "Kr", "Rb", "Sr", "Y", "Zr", "Nb", "Mo", "Tc", "Ru", "Rh",
+    "Pd", "Ag", "Cd", "In", "Sn", "Sb", "Te", "I", "Xe", "Cs", "Ba", "La", "Ce", "Pr",
+    "Nd", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Hf", "Ta",
+    "W", "Re", "Os", "Ir", "Pt", "Au", "Hg", "Tl", "Pb", "Bi", "Po", "At", "Rn", "Fr",
+    "Ra", "Ac", "Th", "Pa", "U", "Np", "Pu", "Am", "Cm", "Bk", "Cf", "Es", "Fm", "Md",
+    "No", "Lr", "Rf", "Db", "Sg", "Bh", "Hs", "Mt", "Ds", "Rg", "Cn", "Nh", "Fl", "Mc",
+    "Lv", "Ts", "Og"})
+"""Chemical element symbols: a band described ``Potassium (K)`` or ``Tungsten (W)``
+names its element, not kelvin or watts (:func:`_described_unit`)."""
+
+_DESCRIBED_UNIT = re.compile(r".*\S\s*[(\[]\s*(?P<unit>[^()\[\]]+?)\s*[)\]]\s*")
+"""A band description ending in a unit in brackets: ``Heat flow (mW/m2)``,
+``Bouguer anomaly [mGal]``."""
+
+
+_NO_UNIT_WORDS = frozenset(("none", "unitless", "dimensionless", "-", "n/a", "na", ""))
+"""Metadata texts that say a band has no unit (nothing to warn of)."""
+
+
+def _is_one(unit: str) -> bool:
+    """Whether ``unit`` reads as the unit ``1`` (no unit): ``1``, ``m/m``."""
+    from prospect.registry.units import canonical_units
+
+    return canonical_units(unit) == (1.0, ())
+
+
+def _described_unit(description: str) -> str:
+    """The unit a band's description names in brackets at its end (``Heat flow
+    (mW/m2)``: ``mW/m2``), where it reads as a unit of measure
+    (:func:`prospect.registry.units.reads_as_unit`) other than ``1`` and is no element
+    symbol (``Potassium (K)``); ``""`` otherwise. Descriptions also hold band and class
+    names (``Red (B4)``, ``Granite (Gr)``): those read as no unit."""
+    from prospect.registry.units import reads_as_unit
+
+    found = _DESCRIBED_UNIT.fullmatch(description or "")
+    unit = found["unit"] if found is not None else ""
+    if not unit or unit in _ELEMENT_SYMBOLS or not reads_as_unit(unit) or _is_one(unit):
+        return ""
+    return unit
+
+
+def _warn_described_unit(path: str, band: int, info: RasterInfo, source: RasterSource,
+                         told: set[str]) -> None:
+    """Warn when a band states no units but says one elsewhere, and the config gives no
+    ``units``: in a metadata item (``UNITS=mW/m2``, rasterio's ``update_tags(1,
+    units=...)``: :attr:`~prospect.io.raster.RasterInfo.tagged_units`) or in brackets at
+    the end of its description (``Heat flow (mW/m2)``, :func:`_described_unit`). The cube
+    recorded ``1`` (no unit), without a word, and a model or index downstream could not
+    tell heat flow from a count. Neither is taken for the unit (a description is a name;
+    GDAL and QGIS read a band's unit from its unit type alone): the warning says how to
+    state it."""
+    tagged = info.tagged_units[band - 1] if band <= len(info.tagged_units) else ""
+    described = info.descriptions[band - 1] if band <= len(info.descriptions) else ""
+    if tagged.lower() in _NO_UNIT_WORDS or _is_one(tagged):
+        tagged = ""
+    unit = tagged or _described_unit(described or "")
+    key = f"said\0{unit}"  # once per unit, as the other units warnings
+    if not unit or key in told:
+        return
+    told.add(key)
+    where = (f"a metadata item of it names {tagged!r} as its units, which GDAL does not "
+             "read as the band's unit" if tagged else
+             f"its description {described!r} names {unit!r}")
+    warnings.warn(DataWarning(
+        f"{path}: band {band} states no units, but {where}; source {source.name!r} gives "
+        f"no 'units:', so the cube records '1' (no unit): if the values are in {unit}, set "
+        f"'units: {unit}' in source {source.name!r} (or state it in the file: gdal_edit.py "
+        f"-units {shlex.quote(unit)} {shlex.quote(Path(path).name)})"), stacklevel=3)
+
+
 def _warn_other_heights(path: str, vertical: str, source: RasterSource) -> None:
     """Warn when a band that states no unit lies in a compound CRS whose heights are in
     another length than the config's ``units`` (a DEM in NAVD88 height (ftUS) configured
@@ -855,7 +928,7 @@ def check_nodata(source: RasterSource, info: RasterInfo, band: int, *,
             f"{dtype} band of {bits} bits (NBITS={bits}: values 0..{2**bits - 1}; GDAL "
             f"writes a larger value as {2**bits - 1})")
         warnings.warn(DataWarning(
-            f"{info.path}: band {band} is {dtype}, and the nodata it states ({unheld:g}) "
+            f"{info.path}: band {band} is {dtype}, and the nodata it states ({_said(unheld)}) "
             f"cannot occur in a {kind}, so no pixel is marked as no data; if the "
             f"file has a fill value, set 'nodata: <that value>' in source {source.name!r}"),
             stacklevel=2)
@@ -873,7 +946,7 @@ def check_nodata(source: RasterSource, info: RasterInfo, band: int, *,
         + _nodata_as_stored(source, info, band)
         + _nodata_as_infinity(source.nodata, dtype)
         + "give the value the file uses for no data"
-        + (f" (the file states {stated:g})" if stated is not None else
+        + (f" (the file states {_said(stated)})" if stated is not None else
            ", or leave 'nodata' out")
     )
 
@@ -889,15 +962,21 @@ def _nodata_as_infinity(nodata: float, dtype: str) -> str:
     if math.isfinite(held):
         return ""
     infinity = "-.inf" if held < 0 else ".inf"
-    return (f"a {dtype} band holds {nodata:g} only as {held:g} (a writer that casts it "
+    return (f"a {dtype} band holds {_said(nodata)} only as {held:g} (a writer that casts it "
             f"fills the cells so): if its fill cells read {held:g}, set 'nodata: "
             f"{infinity}'; else ")
 
 
 def _said(value: float) -> str:
     """A config's ``nodata`` as written: an exact whole number past 2**53 in full (``%g``
-    printed 2**64 and 2**64 - 1 both as 1.84467e+19), any other number as ``%g``."""
-    return str(value) if isinstance(value, int) else f"{value:g}"
+    printed 2**64 and 2**64 - 1 both as 1.84467e+19), a number that ``%g`` would print
+    as another one in the fewest digits that read back as it (``%g`` printed
+    -3.4028236e+38, past float32's lowest, as -3.40282e+38, which a float32 holds, and
+    -9999.5 in an int16 band as -9999.5 but -9999.0001 as -9999), any other as ``%g``."""
+    if isinstance(value, int):
+        return str(value)
+    short = f"{value:g}"
+    return short if not math.isfinite(value) or float(short) == value else repr(float(value))
 
 
 def _stored_of_scaled(source: RasterSource, info: RasterInfo, band: int
@@ -928,8 +1007,9 @@ def _nodata_as_stored(source: RasterSource, info: RasterInfo, band: int) -> str:
     if found is None:
         return ""
     whole, scale, offset, whose = found
+    assert source.nodata is not None  # a scaled nodata was found of it
     return (f"'nodata' is a number as the file stores it, before {whose} scale "
-            f"{scale:g} and offset {offset:g}, which store {source.nodata:g} as "
+            f"{scale:g} and offset {offset:g}, which store {_said(source.nodata)} as "
             f"{whole}: if that is the fill, set 'nodata: {whole}'; else ")
 
 
@@ -1981,6 +2061,8 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
             elif not stated and info.vertical_unit and info.vertical_unit not in told:
                 told.add(info.vertical_unit)
                 _warn_other_heights(path, info.vertical_unit, source)
+            elif not stated and "units" not in source.model_fields_set:
+                _warn_described_unit(path, band, info, source, told)
             quantity, valid_range, saturate = None, None, None
             cal = meta.calibrate(var, path) if meta is not None else (
                 scene.calibration or {}).get(var)

@@ -638,6 +638,11 @@ class RasterInfo:
     units: tuple[str, ...] = ()
     """Per band: the unit the file states (GDAL's unit type: a NetCDF's ``units``, a
     GeoTIFF's band metadata), ``""`` where none."""
+    tagged_units: tuple[str, ...] = ()
+    """Per band: a unit a metadata item of the band names (``UNITS=mW/m2``, ``unit=nT``:
+    ``rasterio``'s ``update_tags(1, units=...)``, which is not the band's unit, or of the
+    file where it has one band), which GDAL does not read as the band's unit; ``""``
+    where none, ``()`` for a file without any (:func:`_tagged_units`)."""
     vertical_unit: str = ""
     """The unit of the vertical axis of the file's compound CRS (``metre`` for RD + NAP,
     EPSG:7415), ``""`` where the CRS has none: the unit of heights a band may hold, never
@@ -2239,16 +2244,22 @@ def _refuse_nodata_words(src: Any, path: Path | str) -> None:
             stated.append((f"its GDAL_NODATA tag (TIFF tag {_GDAL_NODATA_TAG})", text))
     if src.driver == "VRT" and str(path).lower().endswith(".vrt") and \
             not str(path).startswith("/vsi") and "://" not in str(path):
-        try:
-            tree = ET.parse(str(path)).getroot()
-        except (ET.ParseError, OSError):
-            tree = None
-        for band in tree.iter("VRTRasterBand") if tree is not None else ():
-            for key in ("NoDataValue", "NODATA"):  # the band's, a ComplexSource's
-                for element in band.iter(key):
-                    if element.text and element.text.strip():
-                        stated.append((f"its <{key}> of band {band.get('band', '1')}",
-                                       element.text))
+        # the VRT's own, then each nested VRT's sources' (their skipped cells are skipped
+        # through any number of VRTs): ``inner.vrt's <NODATA> of band 1's source a.tif``
+        nested = [Path(name) for name in _vrt_sources(Path(path))
+                  if name.lower().endswith(".vrt")]
+        for vrt, whose, keys in ((Path(path), "its", ("NoDataValue", "NODATA")),
+                                 *((n, f"{n.name}'s", ("NODATA",)) for n in nested)):
+            try:
+                tree = ET.parse(str(vrt)).getroot()
+            except (ET.ParseError, OSError):
+                continue
+            for band in tree.iter("VRTRasterBand"):
+                for key in keys:  # the band's, a ComplexSource's
+                    for element in band.iter(key):
+                        if element.text and element.text.strip():
+                            stated.append((f"{whose} <{key}> of band {band.get('band', '1')}"
+                                           + _source_named(band, element), element.text))
     aux = next((Path(f) for f in (src.files or [])[1:]
                 if str(f).lower().endswith(".aux.xml") and not str(f).startswith("/vsi")),
                None)
@@ -2277,6 +2288,16 @@ def _refuse_nodata_words(src: Any, path: Path | str) -> None:
             "or -a_nodata none where it has none)"
             + (f", or correct the NoDataValue in {aux.name}"
                if aux is not None and where.startswith(aux.name) else ""))
+
+
+def _source_named(band: Any, element: Any) -> str:
+    """``"'s source <file>"`` where ``element`` (a ``<NODATA>``) is a source's of the
+    VRT band ``band``, naming that source's file as the VRT does; ``""`` otherwise."""
+    for child in band:
+        if child is not element and any(e is element for e in child.iter()):
+            name = (child.findtext("SourceFilename") or "").strip()
+            return f"'s source {name}" if name else ""
+    return ""
 
 
 def _refuse_stale_hex(path: Path | str, aux: Path, band: Any) -> None:
@@ -2347,11 +2368,19 @@ def _refuse_nodata_read_as_zero(src: Any, path: Path | str, where: str, text: st
         value = float(word.lower().split("(")[0])
     except ValueError:  # Windows' ``1.#QNAN``: GDAL reads it whole
         return
-    if math.isfinite(value) or text == text.rstrip() or 0.0 not in src.nodatavals:
+    source = "<NODATA>" in where  # a ComplexSource's: of its file's cells
+    if math.isfinite(value) or text == text.rstrip() or (
+            not source and 0.0 not in src.nodatavals):
         return
-    dtype = src.dtypes[list(src.nodatavals).index(0.0)]
+    dtype = "float64" if source else src.dtypes[list(src.nodatavals).index(0.0)]
     name = "nan" if math.isnan(value) else "inf" if value > 0 else "-inf"
     what = "NaN" if name == "nan" else "an infinity"
+    if source:
+        raise DataError(
+            f"{path}: {where} states {text[:40]!r}, {what} with a space or line break "
+            "after the word, which GDAL reads as the source's nodata 0: every cell of 0 "
+            "in that source would be dropped as no data; write the word alone, with "
+            f"nothing around it (<NODATA>{name}</NODATA>)")
     if np.dtype(dtype).kind != "f":
         fix = (f"its {dtype} band holds no {'NaN' if name == 'nan' else 'infinity'}: "
                "state the nodata the file was written with (gdal_translate -a_nodata "
@@ -4390,6 +4419,24 @@ def _own_units(src: Any, path: Path | str) -> tuple[str, ...]:
     return tuple(stated.get(i, "") for i in range(len(units)))
 
 
+def _tagged_units(src: Any) -> tuple[str, ...]:
+    """Per band: the unit a metadata item named ``units`` or ``unit`` (any case) of the
+    band states, or of the file where it has one band (:attr:`RasterInfo.tagged_units`);
+    ``()`` where no band has one. GDAL reads a band's unit from its unit type alone
+    (``gdal_edit.py -units``, rasterio's ``units``): such an item was read as no unit."""
+    def named(tags: dict[str, str]) -> str:
+        return next((str(v).strip() for k, v in tags.items()
+                     if k.strip().lower() in ("units", "unit") and str(v).strip()), "")
+
+    try:
+        found = [named(src.tags(band)) for band in range(1, src.count + 1)]
+        if src.count == 1 and not found[0]:
+            found = [named(src.tags())]
+    except Exception:  # metadata GDAL cannot list: none
+        return ()
+    return tuple(found) if any(found) else ()
+
+
 def _refuse_empty(path: Path | str) -> None:
     """Refuse a file of 0 bytes (a download or copy that stopped before it wrote
     anything, a full disk) by what it is: GDAL said "not recognized as being in a
@@ -5967,6 +6014,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 transform=tuple(src.transform)[:6], width=src.width, height=src.height,
                 count=src.count, dtype=src.dtypes[0] if src.count else "float32",
                 dtypes=tuple(src.dtypes), units=_own_units(src, path),
+                tagged_units=_tagged_units(src),
                 vertical_unit=_vertical_unit(src) or _prj_vertical_unit(src, path),
                 nodata=nodata, unheld_nodata=unheld, descriptions=tuple(src.descriptions),
                 scales=tuple(src.scales), offsets=tuple(src.offsets),
