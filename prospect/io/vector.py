@@ -1750,6 +1750,81 @@ def _read_across(src: _Source, layer: str | None, columns: list[str] | None,
     return gdf.reset_index(drop=True)
 
 
+def _turns(src: _Source, layer: str | None, crs: str | None,
+           bbox: tuple[float, float, float, float]) -> list[float]:
+    """The turns of the Earth (360 or -360 degrees) by which ``bbox`` (longitudes in
+    -180..180) meets the features of a lon/lat layer written past 180 or -180 (a geology
+    map or a fault layer in longitudes 0..360, as Pacific maps and climate models write
+    them, of a region west of Greenwich: the Caribbean); none for any other layer, or
+    where its extent is not known. ``crs``: the config's, over the file's."""
+    span = _lonlat_span(src, layer, crs, file_version(src.shown))
+    if span is None:
+        return []
+    lo, hi = span
+    west, _, east, _ = bbox
+    return [turn for turn in (360.0, -360.0)
+            if (hi > 180.0 if turn > 0 else lo < -180.0)
+            and west + turn <= hi and east + turn >= lo]
+
+
+@functools.lru_cache(maxsize=32)
+def _lonlat_span(src: _Source, layer: str | None, crs: str | None,
+                 _version: tuple[int, ...]) -> tuple[float, float] | None:
+    """The west and east ends of a lon/lat layer's extent where it lies past 180 or
+    -180 (:func:`_turns`); ``None`` for any other layer, or where they are not known
+    (read once per file version: each chunk's read asks)."""
+    info = _info(src, layer)
+    bounds = info.get("total_bounds")
+    stated = crs if crs is not None else info.get("crs")
+    if bounds is None or stated is None:
+        return None
+    lo, hi = float(bounds[0]), float(bounds[2])
+    if not (math.isfinite(lo) and math.isfinite(hi)) or (hi <= 180.0 and lo >= -180.0):
+        return None
+    try:
+        if not parse_crs(stated).is_geographic:
+            return None
+    except (CRSError, ValueError):
+        return None
+    return lo, hi
+
+
+def _read_turned(src: _Source, layer: str | None, columns: list[str] | None,
+                 bbox: tuple[float, float, float, float], turns: list[float]) -> Any:
+    """:func:`_read_box` of ``bbox`` and of ``bbox`` a turn of the Earth east or west
+    (:func:`_turns`), each feature once, in the order of the file; those read a turn away
+    are moved back by it (into -180..180, where the box is). A chunk of a region west of
+    Greenwich read from a map in longitudes 0..360 was "no feature of layer ... lies in
+    the region", or no unit in its cells, though the map covers it. A Shapefile whose
+    index is stale is scanned once, as :func:`_read_box` does."""
+    ids = {} if is_parquet(src.name) else {"fid_as_index": True}
+    whole = _read(src, layer, columns=columns, **ids) \
+        if src.shapefiles and _index_stale(src) else None
+
+    def meeting(box: tuple[float, float, float, float]) -> Any:
+        if whole is None:
+            return _read(src, layer, columns=columns, bbox=box, **ids)
+        envelopes = shapely.envelope(np.asarray(whole.geometry.to_numpy(), dtype=object))
+        part = whole[shapely.intersects(envelopes, shapely.box(*box))]
+        part.attrs = dict(whole.attrs)
+        return part
+
+    parts = [meeting(bbox)]
+    west, south, east, north = bbox
+    for turn in turns:
+        part = meeting((west + turn, south, east + turn, north))
+        if len(part):
+            moved = shapely.transform(part.geometry.to_numpy(),
+                                      lambda xy, turn=turn: xy - np.array([turn, 0.0]))
+            part = part.set_geometry(gpd.GeoSeries(moved, index=part.index, crs=part.crs,
+                                                   name=part.geometry.name))
+        parts.append(part)
+    gdf = pd.concat(parts)
+    gdf = gdf[~gdf.index.duplicated()].sort_index(kind="stable")
+    gdf.attrs = {key: value for part in parts for key, value in part.attrs.items()}
+    return gdf.reset_index(drop=True)
+
+
 def _read_box(src: _Source, layer: str | None, columns: list[str] | None,
               bbox: tuple[float, float, float, float]) -> Any:
     """:func:`_read` of the features meeting ``bbox``, in the order of the file (as a read
@@ -2698,9 +2773,14 @@ def read_vector(
     src = _check_layer(path, layer)
     path = Path(src.shown)
     try:
-        gdf = _read_across(src, layer, columns, bbox) if bbox is not None and \
-            bbox[0] > bbox[2] else _read_box(src, layer, columns, bbox) if bbox is not None \
-            else _read(src, layer, columns=columns)
+        if bbox is None:
+            gdf = _read(src, layer, columns=columns)
+        elif bbox[0] > bbox[2]:
+            gdf = _read_across(src, layer, columns, bbox)
+        else:  # (a lon/lat layer past 180 or -180 read a turn away too)
+            turns = _turns(src, layer, crs, bbox)
+            gdf = _read_turned(src, layer, columns, bbox, turns) if turns \
+                else _read_box(src, layer, columns, bbox)
     except ValueError as exc:
         if isinstance(exc, InputFileError | DataError | UnicodeDecodeError):
             raise
@@ -2895,7 +2975,7 @@ def reproject_geometry(geoms: Any, src: Any, dst: Any) -> Any:
     src_crs = src if isinstance(src, CRS) else parse_crs(src)
     dst_crs = dst if isinstance(dst, CRS) else parse_crs(dst)
     if src_crs == dst_crs:
-        return geoms
+        return _turned_back(geoms, dst_crs)
     step = _edge_step(src_crs)
     if step is not None:
         geoms = _edges_cut(geoms, step)
@@ -2905,7 +2985,7 @@ def reproject_geometry(geoms: Any, src: Any, dst: Any) -> Any:
         x, y = tr.transform(xy[:, 0], xy[:, 1])
         return np.column_stack([x, y])
 
-    return shapely.transform(geoms, moved)
+    return _turned_back(shapely.transform(geoms, moved), dst_crs)
 
 
 def reproject(gdf: gpd.GeoDataFrame, to_crs: Any) -> gpd.GeoDataFrame:
@@ -2926,7 +3006,7 @@ def reproject(gdf: gpd.GeoDataFrame, to_crs: Any) -> gpd.GeoDataFrame:
     """
     dst = parse_crs(to_crs) if not hasattr(to_crs, "to_wkt") else to_crs
     if gdf.crs is None or gdf.crs == dst:
-        return gdf.to_crs(dst.to_wkt())
+        return _within_a_turn(gdf.to_crs(dst.to_wkt()), dst)
     step = _edge_step(gdf.crs)
     if step is not None and len(gdf):
         geoms = gdf.geometry.to_numpy()
@@ -2934,7 +3014,50 @@ def reproject(gdf: gpd.GeoDataFrame, to_crs: Any) -> gpd.GeoDataFrame:
         if cut is not geoms:
             gdf = gdf.set_geometry(gpd.GeoSeries(cut, index=gdf.index, crs=gdf.crs,
                                                  name=gdf.geometry.name))
-    return gdf.to_crs(dst.to_wkt())
+    return _within_a_turn(gdf.to_crs(dst.to_wkt()), dst)
+
+
+def _within_a_turn(gdf: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
+    """``gdf`` (in ``crs``) with its geometries :func:`_turned_back`."""
+    if not crs.is_geographic or not len(gdf):
+        return gdf
+    geoms = gdf.geometry.to_numpy()
+    moved = _turned_back(geoms, crs)
+    if moved is geoms:
+        return gdf
+    attrs = dict(gdf.attrs)
+    gdf = gdf.set_geometry(gpd.GeoSeries(moved, index=gdf.index, crs=gdf.crs,
+                                         name=gdf.geometry.name))
+    gdf.attrs = attrs
+    return gdf
+
+
+def _turned_back(geoms: Any, crs: Any) -> Any:
+    """Geometries (one, or an array; ``None`` kept) in ``crs``, each wholly past 180 or
+    -180 of a lon/lat ``crs`` moved a turn of the Earth (360 degrees) back into -180..180;
+    ``geoms`` itself where none is, or in any other CRS (PROJ puts such longitudes in
+    place on a projection). A fault layer or a geology map in longitudes 0..360 over a
+    region in degrees west of Greenwich was measured 360 degrees from every cell
+    (contacts and faults), and its faults said to lie 360 degrees from the region."""
+    if not crs.is_geographic:
+        return geoms
+    arr = np.asarray(geoms, dtype=object)
+    if not arr.size:
+        return geoms
+    flat = arr.reshape(-1)
+    bounds = shapely.bounds(flat)
+    with np.errstate(invalid="ignore"):
+        turns = np.where(bounds[:, 0] > 180.0, -360.0,
+                         np.where(bounds[:, 2] < -180.0, 360.0, 0.0))
+    if not turns.any():
+        return geoms
+    moved = flat.copy()
+    for turn in (-360.0, 360.0):
+        pick = turns == turn
+        if pick.any():
+            moved[pick] = shapely.transform(
+                moved[pick], lambda xy, turn=turn: xy + np.array([turn, 0.0]))
+    return moved.reshape(arr.shape) if arr.ndim else moved[0]
 
 
 def check_columns(gdf: pd.DataFrame, columns: list[str], path: Path | str, *,
