@@ -439,7 +439,10 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
         DNs that no one pair makes values (``cal.dn_only``: a Landsat Level-1 item's band
         without its MTL) and neither a ``scale:`` nor other ``units:`` in the config; or
         a file whose product name states another band than the variable's name
-        (:func:`named_band`: a TM ``SR_B4``, NIR, named ``red``).
+        (:func:`named_band`: a TM ``SR_B4``, NIR, named ``red``); a file that its stated
+        or named product's calibration reads as DNs but that holds values another tool
+        calibrated (:func:`_check_stated_not_calibrated`) or rescaled
+        (:func:`_check_not_rescaled`).
 
     Warns
     -----
@@ -469,9 +472,17 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
         cal = None  # states a fill or units only: no calibration
     if cal is not None and cal.unstated is None:
         _check_named_scale(source, var, file, stated_by, cal)
+        if (dtype or "float").startswith("float"):  # a copy of values the metadata scales?
+            _check_stated_not_calibrated(source, var, file, stated_by, ignore, cal)
+        else:  # integers another tool rescaled (reflectance x 10000)?
+            _check_not_rescaled(source, var, file, stated_by, cal, dtype)
     if cal is None:  # nothing states it: the file's name may name a product that does
         named = named_product(file)
         if named is not None:
+            if named.scale is not None and named.offset is not None:
+                _check_not_rescaled(source, var, file, f"its name ({named.what})",
+                                    BandCalibration(named.scale, named.offset,
+                                                    named.quantity, named.units), dtype)
             return _by_name(source, var, file, named, dtype)
     if cal is None or not (given_scale or given_offset):
         if cal is None:
@@ -1517,6 +1528,141 @@ def _check_not_calibrated(source: RasterSource, var: str, file: str,
         "no data or calibrate twice; give the file a name of its own (not the product's, "
         "e.g. 'red_reflectance.tif') to read its values as they are, with no 'scale:' or "
         "'offset:' and 'units:' of what they hold, or use the product's own file")
+
+
+_COLDEST_SURFACE_K = 173.15
+"""No surface of the Earth is colder (-100 degC): a stated temperature calibration that
+makes every sampled value colder reads no DNs of a scene."""
+
+
+def _dn_pair(cal: BandCalibration, span: tuple[str, float, float]) -> bool:
+    """Whether ``cal`` turns DNs into its quantity (a product's pair), so that a file whose
+    sampled values ``span`` already lie in the quantity's calibrated span cannot be its
+    DNs: a reflectance scale of at most :data:`DN_FACTOR` (1e-4, 2.75e-5, ASTER's 1e-3; not
+    a percent's 0.01), or a temperature pair that makes the file's highest value colder
+    than any surface (Collection 2's 0.00341802 and 149 K, ESPA's 0.1 K; not HLS's 0.01
+    degC, whose cold scenes' DNs are -100..400)."""
+    word = _unit_word(cal.units)
+    if word == "1":
+        return 0 < abs(cal.scale) <= DN_FACTOR * (1 + 1e-9)
+    if word not in ("k", "degc"):
+        return False
+    highest = max(cal.scale * span[1], cal.scale * span[2]) + cal.offset
+    return highest + (273.15 if word == "degc" else 0.0) < _COLDEST_SURFACE_K
+
+
+def _check_stated_not_calibrated(source: RasterSource, var: str, file: str,
+                                 stated_by: str, ignore: str, cal: BandCalibration) -> None:
+    """Refuse a floating-point band file that a product's stated calibration (a STAC
+    item's ``raster:bands``, an MTL, the file's own scale/offset tags) reads as DNs, whose
+    values are that quantity already (:data:`_CALIBRATED_SPANS`, :func:`_dn_pair`): a copy
+    another tool calibrated, described by an item of the product (``rio stac`` of the
+    copy, a catalogue pointed at the copies) or keeping the product's scale tags.
+
+    Before, the stated pair was applied to the values again: reflectance 0.35 under
+    Collection 2's pair read as a DN below its clip, so the scene was no data (one scene:
+    "no value in region ... check its nodata", several: left out of the composite without
+    a word), and under ESPA's 1e-4 read 3.5e-5; a temperature in degrees Celsius 149 K.
+    :func:`_check_not_calibrated` looked only at files no metadata calibrates.
+
+    Raises
+    ------
+    DataError
+        Naming the file, what states the calibration, its values and how to read them.
+    """
+    named = named_product(file)
+    if not cal.quantity and named is not None and named.scale is not None and (
+            _unit_word(cal.units) == _unit_word(named.units) or not cal.units):
+        # the file's own tags calibrate it: its name states the quantity
+        cal = dataclasses.replace(cal, quantity=named.quantity, units=cal.units or named.units)
+    key = "k" if _unit_word(cal.units) == "degc" else _unit_word(cal.units)
+    bounds = _CALIBRATED_SPANS.get(key)
+    if bounds is None or not cal.quantity:
+        return  # no product's quantity: nothing tells a DN from a value
+    sampled = _sampled_span(file)
+    if sampled is None:
+        return
+    dtype, lo, hi = sampled
+    if lo < bounds[0] or hi > bounds[1] or not _dn_pair(cal, sampled):
+        return
+    quantity = cal.quantity.replace("_", " ")
+    where = stated_by.split(" (")[0]
+    how = ("describe it by an item of its own (not the product's id or collection) whose "
+           "raster:bands state no scale or offset" if where.startswith("item ") else
+           "drop 'metadata:'" if where.startswith("its metadata file") else
+           "unset the file's scale/offset (gdal_edit.py -scale 1 -offset 0)"
+           if where.startswith("the file's own") else ignore or "drop that calibration")
+    renamed = " and give the file a name of its own (not the product's)" if named \
+        is not None else ""
+    raise DataError(
+        f"source {source.name!r}, band {var!r}: {stated_by} reads {Path(file).name} as "
+        f"DNs ({dn_formula(cal.scale, cal.offset)}, {quantity}), but it holds {dtype} "
+        f"values from {lo:.4g} to {hi:.4g}: {quantity} that another tool has already "
+        "calibrated, which that calibration would read as no data or calibrate twice "
+        f"(to {cal.scale * lo + cal.offset:.4g}); to read its values as they are, {how}"
+        f"{renamed}, or point it at the product's own file")
+
+
+_NEGATIVE_SCENE = -0.05
+"""A calibrated reflectance that 90 % of a scene's sampled cells lie below is no scene's
+(dark water and shadow read a few hundredths either side of 0, clouds and snow higher)."""
+
+
+def _check_not_rescaled(source: RasterSource, var: str, file: str, stated_by: str,
+                        cal: BandCalibration, dtype: str | None) -> None:
+    """Refuse an integer band file named as a product (:func:`named_product`) but of
+    another data type than the ``uint16`` its DNs are (``int16``, ``uint8``, 32-bit),
+    whose values the product's reflectance pair (stated, or by its name) with a
+    negative offset (Collection 2's 2.75e-5 and -0.2, Sentinel-2's -0.1) reads below
+    :data:`_NEGATIVE_SCENE` over 90 % of its sampled cells: a copy another tool rescaled
+    (reflectance x 10000 as ``int16``, a byte-stretched preview), not the product's DNs.
+
+    Before, Collection 2's pair read an ``int16`` reflectance x 10000 of 0.35 (3500) as
+    -0.104 and a ``uint8`` preview's 90 as -0.198, exit 0, where the name or the item
+    states the product. The file is read at most 256 x 256, only for such data types.
+
+    Raises
+    ------
+    DataError
+        Naming the file, its data type, what reads it as DNs and how to read it.
+    """
+    import numpy as np
+
+    if named_product(file) is None:
+        return  # a file of the user's own name: its data type states no product's
+    dtype = dtype or _file_dtype(file)
+    if dtype is None or dtype.startswith("float") or dtype == "uint16" or not (
+            _unit_word(cal.units) == "1" and cal.quantity and 0 < cal.scale <= DN_FACTOR
+            and cal.offset < 0):
+        return
+    import rasterio
+
+    from prospect.ingest.fills import COMMON_FILLS
+
+    try:
+        with rasterio.open(file) as src:
+            shape = (min(src.height, 256), min(src.width, 256))
+            data = src.read(1, out_shape=shape, masked=True)
+    except Exception:  # the band's own read reports it
+        return
+    values = np.asarray(data.compressed(), dtype="float64")
+    drop = [f for f in (*COMMON_FILLS, cal.fill) if f is not None and f != 0.0]
+    values = values[~np.isin(values, drop) & (values != 0)]
+    if not values.size:
+        return
+    reads = cal.scale * values + cal.offset
+    if float(np.percentile(reads, 90)) >= _NEGATIVE_SCENE:
+        return
+    quantity = cal.quantity.replace("_", " ")
+    raise DataError(
+        f"source {source.name!r}, band {var!r}: {stated_by} reads {Path(file).name} as the "
+        f"DNs of {quantity} ({dn_formula(cal.scale, cal.offset)}), but it is {dtype} "
+        f"(the product's DNs are uint16) and 90 % of its values (from {values.min():g} to "
+        f"{values.max():g}) would read below {_NEGATIVE_SCENE:g}: values another tool "
+        "has rescaled (e.g. reflectance x 10000, or a stretched 8-bit preview), not the "
+        "product's DNs; use the product's own file, or give the copy a name of its own "
+        "(not the product's, described by no item of it) and the 'scale:' that makes its "
+        "values (e.g. 'scale: 0.0001' for reflectance x 10000)")
 
 
 def _by_name(source: RasterSource, var: str, file: str, named: NamedProduct,
