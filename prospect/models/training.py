@@ -743,16 +743,16 @@ def read_training_set(
     recorded in the input schema held it, while the map of a cube holding it far outside
     the training range leaves such cells unscored
     (:func:`prospect.registry.applicability.mask_far_fills`). The rows are read once; where
-    they hold such a fill (:func:`~prospect.registry.applicability.fills_among`, per
-    continuous cube variable), the cube is masked as the map masks it, against the other
-    rows' range, and the set is read again (focal statistics and the background draw
-    then see no data there too): those rows are left out (weights of evidence keeps them
-    without that layer, as it scores such a cell), and
+    they hold such a fill (:func:`~prospect.registry.applicability.fills_among`, per cube
+    variable: a categorical layer's 255 beside codes 1..12 too, unless its own code table
+    names it, :func:`~prospect.registry.applicability.named_codes`), the cube is masked as
+    the map masks it, against the other rows' range, and the set is read again (focal
+    statistics and the background draw then see no data there too): those rows are left out
+    (weights of evidence keeps them without that layer, as it scores such a cell), and
     ``counts["training_rows_on_fills"]`` records them (said before the second read, which
     may find too few rows left, in :func:`prospect.models.summary.fill_warnings`' words).
-    The first read's warnings are said
-    only when it is the set returned; rows without such a fill give the same set as
-    :func:`build_training_set`.
+    The first read's warnings are said only when it is the set returned; rows without such a
+    fill give the same set as :func:`build_training_set`.
 
     Parameters
     ----------
@@ -762,7 +762,7 @@ def read_training_set(
         As :func:`build_training_set` takes them.
     """
     from prospect.features import build_stack
-    from prospect.registry.applicability import fills_among, mask_far_fills
+    from prospect.registry.applicability import fills_among, mask_far_fills, named_codes
 
     def read(cube: xr.Dataset) -> TrainingSet:
         return build_training_set(build_stack(cube, spec), spec, grid=grid, source=source,
@@ -776,10 +776,11 @@ def read_training_set(
         _say_again(said)
         raise
     taken: dict[str, dict[str, Any]] = {}
-    for j, name in enumerate(spec.variables):
-        if name in spec.categorical:
-            continue
+    for j, name in enumerate(spec.variables):  # a class code of 255 beside 1..12 too
         found, lo, hi = fills_among(ts.X[:, j], ds[name].dtype)
+        if name in spec.categorical:  # a class its code table names is no fill
+            named = named_codes(ds[name])
+            found = {v: n for v, n in found.items() if v not in named}
         if found:
             on = np.isin(np.asarray(ts.X[:, j], "f8"), list(found))
             taken[name] = {"values": {f"{v:.10g}": n for v, n in found.items()},

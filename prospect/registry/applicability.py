@@ -23,7 +23,10 @@ or as their class group).
 A variable made from the same inputs with the same settings on the same grid as at
 training (the same ``prospect_fingerprint``, :func:`same_evidence`: the usual
 train-then-score job) is the training evidence itself and is not read. Schemas saved
-before the record was kept are not compared.
+before the record was kept are not compared. A record holding a common fill far outside
+its other values (a model trained before the train stage took such a fill as no data, a
+categorical layer's 255 among codes 1..12) is said, and read without it
+(:func:`recorded_fills`): its map takes that fill as no data.
 """
 
 from __future__ import annotations
@@ -55,12 +58,16 @@ __all__ = [
     "input_comparison",
     "input_warnings",
     "mask_far_fills",
+    "named_codes",
+    "recorded_fill_lines",
+    "recorded_fills",
     "same_evidence",
     "spread_ratio",
     "training_values",
     "unseen_code_lines",
     "unseen_code_treatment",
     "value_lines",
+    "without_recorded_fills",
 ]
 
 SPREAD_FACTOR = 10.0
@@ -347,43 +354,196 @@ def spread_ratio(seen: Mapping[str, Any], sample: np.ndarray
     return None
 
 
+def _common_fills() -> list[float]:
+    """:data:`prospect.ingest.fills.COMMON_FILLS` but 0 and -1, below
+    :data:`~prospect.features.stack.FILL_MAGNITUDE`: the fills taken as no data far
+    outside a range."""
+    from prospect.ingest.fills import COMMON_FILLS
+
+    return [f for f in COMMON_FILLS if f not in (0.0, -1.0) and abs(f) < FILL_MAGNITUDE]
+
+
+def _is_common_fill(value: float, fills: Sequence[float]) -> bool:
+    """Whether ``value`` is one of ``fills`` (as :func:`fills_far_outside` matches them)."""
+    return any(abs(value - f) <= 1e-6 * abs(f) for f in fills)
+
+
+def recorded_fills(seen: Mapping[str, Any]) -> dict[str, Any]:
+    """The common fills that a continuous training record ``seen``
+    (:func:`training_values`) holds at its ends, far outside its other recorded values,
+    with the range of those values; ``{}`` where there is none.
+
+    A model trained before the train stage took such a fill as no data
+    (:func:`fills_among`, round 48) learnt it as evidence, and its record kept it:
+    ``min`` -9999 beside quantiles of 0..1. Its map then scored the fill as inside the
+    training range. The rule is :func:`fills_among`'s, on the recorded values: an end
+    (``min`` or ``max``) that is a common fill lying further outside the other recorded
+    values than their own width. The quantiles equal to a fill are no values, and the
+    one next to them may be interpolated between the fill and the first value (30 rows of
+    -9999 in 600 make ``q05`` -499.9): it is no value either where it lies further
+    outside the others than their width. The median must be no fill (a record mostly of a
+    fill tells no range).
+
+    Parameters
+    ----------
+    seen
+        The training record of one continuous layer.
+
+    Returns
+    -------
+    dict
+        ``{"fills": [fill, ...], "lo": least, "hi": greatest, "kept": [key, ...]}``: the
+        fills, the range of the other recorded values and the keys of the record that
+        hold them; or ``{}``.
+    """
+    codes = seen.get("codes")
+    if isinstance(codes, list):  # a categorical layer's codes: fills_among's rule
+        try:
+            among, least, most = fills_among(np.asarray(codes, "f8"))
+        except (TypeError, ValueError):
+            return {}
+        return {"fills": sorted(among), "lo": least, "hi": most, "kept": []} if among else {}
+    keys = [k for k in ("min", *_QUANTILES, "max") if k in seen]
+    try:
+        record = {k: float(seen[k]) for k in keys}
+    except (TypeError, ValueError):
+        return {}
+    if "q50" not in record or not all(np.isfinite(list(record.values()))):
+        return {}
+    fills = _common_fills()
+    kept = [k for k in keys if not _is_common_fill(record[k], fills)]
+    if "q50" not in kept:
+        return {}
+    for side in (0, -1):  # one value next to a fill's may be interpolated towards it
+        if len(kept) > 2 and _is_common_fill(record[keys[side]], fills):
+            rest = [record[k] for k in kept if k != kept[side]]
+            width = max(rest) - min(rest)
+            if not min(rest) - width <= record[kept[side]] <= max(rest) + width:
+                kept.remove(kept[side])
+    values = [record[k] for k in kept]
+    if len(set(values)) < 2:
+        return {}
+    lo, hi = min(values), max(values)
+    width = hi - lo
+    found = sorted({record[k] for k in ("min", "max") if k in record
+                    and _is_common_fill(record[k], fills)
+                    and (record[k] < lo - width or record[k] > hi + width)})
+    return {"fills": found, "lo": lo, "hi": hi, "kept": kept} if found else {}
+
+
+def without_recorded_fills(seen: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``seen`` without the common fills it holds (:func:`recorded_fills`): its ``min``
+    and ``max`` the range of its other recorded values, the quantiles that held a fill
+    (or were interpolated towards one) left out; ``seen`` itself where it holds none.
+
+    A record that lost a quantile (a fill at 1 % of the rows or more) no longer tells
+    where the training values ended on that side: :func:`input_comparison` then compares
+    the cube's values with it no further than its fills."""
+    found = recorded_fills(seen)
+    if not found:
+        return seen
+    out = {k: v for k, v in seen.items() if k in found["kept"] or k not in
+           ("min", *_QUANTILES, "max")}
+    out["min"], out["max"] = found["lo"], found["hi"]
+    return out
+
+
+def _whole_record(seen: Mapping[str, Any]) -> bool:
+    """Whether the training record ``seen`` holds every quantile of
+    :func:`training_values`, so its range can be compared with (:func:`value_lines`,
+    :func:`extrapolation`)."""
+    return set(_QUANTILES) <= set(seen)
+
+
+def recorded_fill_lines(name: str, seen: Mapping[str, Any]) -> list[str]:
+    """The warning for variable ``name`` whose training record ``seen`` (a continuous
+    layer's range, a categorical layer's codes) holds a common fill
+    (:func:`recorded_fills`), or ``[]``: the model learnt that fill as evidence (or as a
+    class); its map takes such cells as no data."""
+    found = recorded_fills(seen)
+    if not found:
+        return []
+    said = " and ".join(f"{v:.10g}" for v in found["fills"])
+    kept = found["kept"]
+    other = "codes" if isinstance(seen.get("codes"), list) else "training values"
+    learnt = "a class" if other == "codes" else "evidence"
+    ends = (f"{found['lo']:.4g} to {found['hi']:.4g}" if not kept else  # name what is known
+            f"{kept[0]} {found['lo']:.4g} to {kept[-1]} {found['hi']:.4g}")
+    return [f"variable {name!r}: the model's training record holds {said}, a common fill "
+            f"value far outside its other {other} ({ends}), not declared as the layer's "
+            "nodata: the model was trained "
+            f"on cells of that fill as {learnt} (made before Prospect took such a fill as no "
+            "data in training), so its fit and skill figures count them; the map takes such "
+            "cells as no data (left unscored, or scored without the layer by weights of "
+            f"evidence), not as {learnt}; retrain the model (prospect train) with the fill "
+            f"declared as the source's nodata (nodata: {found['fills'][0]:.10g})"]
+
+
 def _far_fills(seen: Mapping[str, Any], dtype: Any) -> tuple[float, float, list[float]]:
     """The bounds beyond which a value is far outside the training range ``seen`` (by
     more than the range's own width), and the common fills (:data:`prospect.ingest.fills.
     COMMON_FILLS` but 0 and -1, below :data:`~prospect.features.stack.FILL_MAGNITUDE`, and
     the integer ``dtype``'s limits) that are taken as no data there."""
-    from prospect.ingest.fills import COMMON_FILLS
-
-    lo, hi = float(seen["min"]), float(seen["max"])
+    found = recorded_fills(seen)
+    if found:  # a model trained on such a fill: the range of its other values
+        lo, hi = found["lo"], found["hi"]
+    elif isinstance(seen.get("codes"), list):  # a categorical layer: its codes' range
+        codes = np.asarray(seen["codes"], "f8")
+        lo, hi = float(codes.min()), float(codes.max())
+    else:
+        lo, hi = float(seen["min"]), float(seen["max"])
     width = max(hi - lo, 1e-12 * max(abs(lo), abs(hi), 1.0))
-    fills = [f for f in COMMON_FILLS if f not in (0.0, -1.0) and abs(f) < FILL_MAGNITUDE]
+    fills = _common_fills()
     if np.issubdtype(np.dtype(dtype), np.integer):
         info = np.iinfo(np.dtype(dtype))
         fills += [float(info.min), float(info.max)]
     return lo - width, hi + width, fills
 
 
+def named_codes(da: xr.DataArray) -> set[float]:
+    """The codes that categorical layer ``da``'s own table names (its ``categories``, CF
+    ``flag_values``): classes, not fills, whatever their value."""
+    from prospect.registry.schema import code_table
+
+    named: set[float] = set()
+    for code in code_table(da.attrs) or {}:
+        with contextlib.suppress(ValueError):  # a code that is no number names no fill
+            named.add(float(code))
+    with contextlib.suppress(TypeError, ValueError):  # a table of words names no number
+        named |= {float(v) for v in np.asarray(da.attrs.get("flag_values", []), "f8").ravel()}
+    return named
+
+
 def far_fill_values(cube: xr.Dataset, schema: Mapping[str, Any]
                     ) -> dict[str, tuple[np.ndarray, float, float]]:
-    """Per continuous layer of ``cube`` with a training record in ``schema`` (``min``,
-    ``max``), the common fills far outside that range (:func:`fills_far_outside`) its type
-    can hold, in its dtype, with the bounds they lie beyond; layers with no such fill
-    possible are left out."""
+    """Per layer of ``cube`` with a training record in ``schema`` (``min``, ``max``; of a
+    categorical layer, its ``codes``), the common fills far outside that range
+    (:func:`fills_far_outside`) its type can hold, in its dtype, with the bounds they lie
+    beyond; layers with no such fill possible are left out.
+
+    A categorical layer's 255 or 65535 that no one declared as its nodata (a scene's
+    margin beside geology codes 1..12) was a class the model never saw, scored as none of
+    the known classes: it is no data, as a continuous layer's fill is, unless the cube's
+    code table names it (a class)."""
     found: dict[str, tuple[np.ndarray, float, float]] = {}
     for spec in schema.get("variables") or []:
         seen = spec.get("training") if isinstance(spec, Mapping) else None
         name = spec.get("name") if isinstance(spec, Mapping) else None
-        if not isinstance(seen, Mapping) or not {"min", "max"} <= set(seen) \
-                or "codes" in seen or not isinstance(name, str) or name not in cube.data_vars:
+        if not isinstance(seen, Mapping) or not isinstance(name, str) \
+                or name not in cube.data_vars or not ({"min", "max"} <= set(seen)
+                                                      or isinstance(seen.get("codes"), list)):
             continue
         da = cube[name]
         if not np.issubdtype(da.dtype, np.number):
             continue
         try:
             lo, hi, fills = _far_fills(seen, da.dtype)
-        except (TypeError, ValueError):  # a record not of numbers: nothing to compare
+        except (TypeError, ValueError):  # a record not of numbers (or no codes): nothing
             continue
         fills = [f for f in fills if f < lo or f > hi]
+        if isinstance(seen.get("codes"), list):  # a class the cube's table names: no fill
+            named = named_codes(da) | {0.0}  # an unsigned type's 0: a class, often
+            fills = [f for f in fills if f not in named]
         if np.issubdtype(da.dtype, np.integer):  # only the values the type can hold
             info = np.iinfo(da.dtype)
             fills = [f for f in fills if info.min <= f <= info.max and float(f).is_integer()]
@@ -827,6 +987,8 @@ def input_comparison(cube: xr.Dataset, schema: Mapping[str, Any], *,
     """
     values: list[str] = []
     codes: list[str] = []
+    recorded: list[str] = []
+    no_data = far_fill_values(cube, schema)  # the fills the map takes as no data
     samples: dict[str, np.ndarray] = {}
     records: dict[str, Mapping[str, Any]] = {}
     columns = _columns(schema) if estimator is not None else []
@@ -834,11 +996,18 @@ def input_comparison(cube: xr.Dataset, schema: Mapping[str, Any], *,
         seen = spec.get("training") if isinstance(spec, Mapping) else None
         name = spec.get("name") if isinstance(spec, Mapping) else None
         if not isinstance(seen, Mapping) or not isinstance(name, str) \
-                or name not in cube.data_vars or same_evidence(cube[name], spec):
+                or name not in cube.data_vars:
             continue
         known = seen.get("codes")
+        recorded += recorded_fill_lines(name, seen)  # said of the model, whatever the cube
+        if same_evidence(cube[name], spec):
+            continue
         if isinstance(known, list):
             unseen = _unseen(cube[name], [float(c) for c in known])
+            taken = no_data.get(name)
+            if taken is not None:  # no data in the map, counted as such after it
+                unseen = {c: n for c, n in unseen.items()
+                          if not bool(_far_mask(np.array([c]), *taken)[0])}
             scored_as = UNSEEN_AS_NONE
             if unseen and estimator is not None and name in columns:
                 # a model fitted elsewhere, of a layout not read: the usual words
@@ -848,10 +1017,16 @@ def input_comparison(cube: xr.Dataset, schema: Mapping[str, Any], *,
                                                       sorted(unseen))
             codes += unseen_code_lines(name, unseen, known, scored_as=scored_as)
         else:
+            record = without_recorded_fills(seen)  # the range the model learnt from
+            lost = record is not seen and not _whole_record(record)
+            seen = record
             parts = _strided(cube[name])
             sample = np.concatenate(parts) if parts else np.empty(0)
             valued = sample[np.isfinite(sample)]
             fills = fill_value_lines(name, seen, valued, cube[name].dtype)
+            if lost:  # a record that lost its end to a fill: no range to compare with
+                values += fills
+                continue
             if fills:  # its spread compared without them: said as fills, not as units
                 far = list(fills_far_outside(seen, valued, cube[name].dtype))
                 valued = valued[~np.isin(valued, far)]
@@ -863,4 +1038,4 @@ def input_comparison(cube: xr.Dataset, schema: Mapping[str, Any], *,
     if len({s.size for s in samples.values()}) == 1:  # one grid, one chunking: same cells
         found = extrapolation(samples, records)
         values += extrapolation_lines(found)
-    return {"lines": values + codes, "extrapolation": found}
+    return {"lines": recorded + values + codes, "extrapolation": found}
