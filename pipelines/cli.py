@@ -163,6 +163,47 @@ def _option_values(command: Any, args: list[str]) -> dict[str, list[str]]:
     return {option: values for option, values in given.items() if len(values) > 1}
 
 
+def _refuse_short_option_equals(command: Any, args: list[str]) -> None:
+    """A short option joined to its value by ``=`` (``-o=out``) is a command-line error.
+
+    Click reads ``-oVALUE`` as the short option's value, ``=`` included, as POSIX tools
+    do: ``prospect run job.yaml -o=out`` ran the job into a folder named ``=out`` (exit
+    0, the path printed with the ``=`` a reader passes over), and ``model score -c=cube.zarr``
+    looked for a cube ``=cube.zarr``. The ``=`` belongs to the long names only
+    (``--out=out``).
+
+    Parameters
+    ----------
+    command
+        The click command the arguments are for.
+    args
+        The command's own arguments (after its name), up to ``--``.
+
+    Raises
+    ------
+    click.UsageError
+        Naming the word and the two ways to write it.
+    """
+    for param in getattr(command, "params", ()):
+        if getattr(param, "param_type_name", "") != "option" or param.is_flag or \
+                param.count:
+            continue
+        names = [*param.opts, *param.secondary_opts]
+        longs = [n for n in names if n.startswith("--")]
+        for arg in args:
+            if arg == "--":
+                break
+            short = next((n for n in names if len(n) == 2 and arg.startswith(n + "=")), None)
+            if short is None:
+                continue
+            value = arg[3:] or "VALUE"
+            ways = f"{short} {value}" + (f" or {longs[0]}={value}" if longs else "")
+            raise ClickUsageError(
+                f"{arg!r}: a short option takes its value after a space, not after '=' "
+                f"(as written, {short}'s value would be {arg[2:]!r}, '=' included); write "
+                f"{ways}")
+
+
 def _refuse_options_as_values(args: list[str]) -> None:
     """An option's value that is another option's name, or a path that reads as an
     option, is a command-line error.
@@ -180,6 +221,7 @@ def _refuse_options_as_values(args: list[str]) -> None:
     known = {*HELP_OPTIONS, "--debug", "--version"}
     for param in getattr(command, "params", ()):
         known.update([*getattr(param, "opts", ()), *getattr(param, "secondary_opts", ())])
+    _refuse_short_option_equals(command, rest)
     for param, names, value in _option_uses(command, rest):
         option = "/".join(sorted(names, key=len))
         if value.split("=", 1)[0] in known:

@@ -191,10 +191,27 @@ def config_file(value: Path | None) -> Path | None:
         from prospect.io.files import name_written_otherwise
 
         # 'my%20job.yaml', 'job.yml', 'JOB.yaml' beside the file there
-        hint = _shell_hint(str(value)) or name_written_otherwise(value)
+        hint = _shell_hint(str(value)) or name_written_otherwise(value) or \
+            _ending_left_out(value)
         if hint:
             raise ConfigError(f"{value}: config file not found; {hint}")
     return value
+
+
+def _ending_left_out(path: Path) -> str:
+    """``"'job.yaml' is there: ..."`` where ``path`` (not there) is a YAML config's name
+    without its ending, as ``prospect plan job`` for ``job.yaml``; else ``""``.
+
+    It was "job: config file not found" alone, beside a listing that shows ``job.yaml``.
+    """
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return ""
+    found = [path.with_name(path.name + end) for end in (".yaml", ".yml", ".YAML", ".YML")]
+    there = [p for p in found if p.is_file()]
+    if not there:
+        return ""
+    return (f"{there[0].name!r} is there: a config is given by its file's whole name, "
+            f"with its ending; give {there[0]}")
 
 
 def _shell_hint(text: str, *, output: bool = False) -> str:

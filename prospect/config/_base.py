@@ -1972,6 +1972,8 @@ def _problem_line(err: Any, source: str, loc: str, value: Any, shown: str, msg: 
     shape = _shape_hint(err, value, model)
     if shape:
         return f"{source}: key '{loc}' {shape}"
+    if err["type"] in ("bool_parsing", "bool_type"):  # 'distance: 500', 'cross_zone: 2'
+        return f"{source}: key '{loc}' has bad value {shown}: {_switch_hint(value)}"
     if err["type"] == "string_pattern_mismatch":
         said = _pattern_hint(str((err.get("ctx") or {}).get("pattern", "")), value)
         if said:
@@ -1998,6 +2000,23 @@ def _problem_line(err: Any, source: str, loc: str, value: Any, shown: str, msg: 
     if hint and hint not in msg:  # a validator's own message may already say it
         msg += f"; {hint}"
     return f"{source}: key '{loc}' has bad value {shown}: {msg}"
+
+
+def _switch_hint(value: Any) -> str:
+    """What to write for a yes/no key given ``value``, which is no boolean.
+
+    ``distance: 500`` (a buffer distance meant), ``cross_zone: 2`` or ``distance: '1
+    km'`` were pydantic's "Input should be a valid boolean, unable to interpret input",
+    which says neither what the key takes nor what to write.
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        what = f"a number ({value})"
+    elif isinstance(value, str):
+        what = f"the text {value!r}"
+    else:
+        what = type(value).__name__
+    return (f"the key is a switch, true or false, not {what}: write true or false, or "
+            "leave the key out for its default")
 
 
 _LIST_SEPARATORS = re.compile(r"\s*[;x\u00d7*]\s*|\s+", re.IGNORECASE)
@@ -2121,6 +2140,12 @@ def _shape_hint(err: Any, value: Any, model: type[BaseModel] | None) -> str:
         what = "a mapping of keys" if isinstance(value, dict) else "a list of lists"
         return (f"is {what}, but it takes one value: write the value itself on the key's "
                 "line ('key: value')")
+    if kind == "tuple_type" and isinstance(value, str) and value.strip() and \
+            not value.endswith(_BOOL_TEXT) and not _NUMBER_TEXT.match(value.strip()):
+        # 'chunks: auto', dask's word for its own shape
+        return (f"has bad value {value!r}: a word, but the key takes a list of values in "
+                "brackets (e.g. [512, 512] for a key of two), or leave the key out for its "
+                "default (where it has one)")
     if kind in ("list_type", "tuple_type") and isinstance(value, int | float) and \
             not isinstance(value, bool):
         return (f"has bad value {value}: one number, but the key takes a list of values in "

@@ -854,6 +854,49 @@ def past_area_of_use(crs: str, lonlat: tuple[float, float, float, float]) -> str
             f"lon/lat {a_west:g},{a_south:g} .. {a_east:g},{a_north:g})")
 
 
+def swapped_into_area_of_use(crs: str, bounds: tuple[float, float, float, float]
+                             ) -> tuple[float, float, float, float] | None:
+    """``bounds`` with x and y swapped where those lie wholly inside ``crs``'s area of use
+    and ``bounds`` as given lie wholly outside it; ``None`` otherwise (or where the CRS
+    states no area, or PROJ cannot place either).
+
+    :func:`outside_area_of_use` allows :data:`AREA_OF_USE_SLACK_DEG` past the area
+    (national grids are used a little past their borders): RD New bounds written
+    ``[y, x]``, ``[300000, 0, 625000, 300000]`` for ``[0, 300000, 300000, 625000]``, lie
+    4.8 degrees past the Netherlands, in Germany and Belgium, and were taken: the job
+    planned the wrong ground, and a source of the whole Earth was read onto it.
+    """
+    area = parse_crs(crs).area_of_use
+    if area is None:
+        return None
+    a_west, a_south, a_east, a_north = area.bounds
+    if a_west > a_east:  # across the antimeridian: left to outside_area_of_use
+        return None
+    left, bottom, right, top = bounds
+    swapped = (bottom, left, top, right)
+    try:
+        to_ll = Transformer.from_crs(parse_crs(crs), "EPSG:4326", always_xy=True)
+        given = [float(v) for v in to_ll.transform_bounds(*bounds, densify_pts=21)]
+        other = [float(v) for v in to_ll.transform_bounds(*swapped, densify_pts=21)]
+    except ProjError:
+        return None
+    if not all(math.isfinite(v) for v in (*given, *other)):
+        return None
+    west, south, east, north = given
+    apart = east < a_west or west > a_east or north < a_south or south > a_north
+    w, s, e, n = other
+    slack = SWAPPED_SLACK_DEG  # a national region reaches a little past the stated area
+    inside = w >= a_west - slack and e <= a_east + slack and s >= a_south - slack and \
+        n <= a_north + slack
+    return swapped if apart and inside else None
+
+
+SWAPPED_SLACK_DEG = 1.0
+"""Degrees past its CRS's area of use that bounds read with x and y swapped may reach and
+still be taken as the bounds meant (:func:`swapped_into_area_of_use`): the shipped
+``netherlands`` region reaches 0.35 degrees past RD New's stated area."""
+
+
 TM_HALF_ZONE_DEG = 3.0
 """Degrees either side of its central meridian a transverse Mercator zone covers (UTM's
 6-degree zones; Gauss-Krueger and VN-2000's 3-degree zones are narrower)."""
@@ -1015,6 +1058,11 @@ def _placement_problem(crs: str, bounds: tuple[float, float, float, float],
             f"in the CRS's own units and axis order, or centre the projection on the "
             "region (+lon_0 in a PROJ string), or use the EPSG code of the area's UTM "
             "zone or national grid")
+    swapped = swapped_into_area_of_use(crs, bounds)
+    if swapped:  # said by the caller as x and y swapped, with this as what was read
+        return (
+            f"bounds {list(bounds)} lie at lon/lat {west:.3f},{south:.3f} .. "
+            f"{east:.3f},{north:.3f}, wholly outside the area {crs} is made for")
     over = utm_zone_overflow(crs, bounds)
     if over and not cross_zone:
         return (
