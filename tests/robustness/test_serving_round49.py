@@ -13,16 +13,15 @@ fix; all data here are SYNTHETIC.
 from __future__ import annotations
 
 import datetime as dt
-import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
 
 from tests.robustness.test_serving_round44 import DATES, _config, _cube
 from tests.robustness.test_serving_round45 import _get_map
+from tests.robustness.test_serving_round48 import _wms_refusal
 from tiles.testing import live_server
 
-OGC = "{http://www.opengis.net/ogc}"
 OWS = "{http://www.opengis.net/ows/1.1}"
 LEGEND = {
     "SERVICE": "WMS",
@@ -61,17 +60,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Any:
     )
     with live_server(config) as live, live.client() as client:
         yield client
-
-
-def _wms_refusal(r: Any) -> str:
-    """The text of a WMS 1.3.0 ``InvalidDimensionValue`` on ``TIME``."""
-    assert r.status_code == 400, (r.status_code, r.headers.get("warning"))
-    exc = ET.fromstring(r.content).find(f"{OGC}ServiceException")
-    assert exc is not None and exc.attrib["code"] == "InvalidDimensionValue", r.text
-    assert exc.attrib.get("locator") == "TIME"
-    text = exc.text or ""
-    assert "Traceback" not in text and "internal error" not in text, text
-    return text
 
 
 def _png(r: Any, *, warned: bool = False) -> None:
