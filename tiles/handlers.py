@@ -696,6 +696,10 @@ async def tilejson_doc(svc: TileService, request: Request) -> Response:
     if redirect is not None:
         return redirect
     svc.tms_for(layer, tms)
+    # ?time= of a date's layer, as its tiles and legend take it: its date or a 400 naming
+    # the layer of the date asked (a map asking 2020's TileJSON of 2021's layer was given
+    # 2021's tile URLs without a word, and drew 2021 as 2020)
+    timed = svc.query_time(request, layer)
     # ?tilesize=512 (TiTiler's): the document of 512 px tiles; it was ignored, "tileSize":
     # 256 and 256 px tiles to a map that asked 512 (stretched to twice their pixels)
     size = asked_tile_size(request, "{y}@2x.png") or 256
@@ -710,7 +714,7 @@ async def tilejson_doc(svc: TileService, request: Request) -> Response:
     )
     body = _json(doc)
     etag = svc.etag(layer, "tilejson", hashlib.sha256(body).hexdigest())
-    return svc.respond(request, layer, etag, body, "application/json")
+    return svc.respond(request, layer, etag, body, "application/json", timed or None)
 
 
 def wmts_service(cfg: ServeConfig) -> WmtsService:
