@@ -502,6 +502,13 @@ class Damage:
         self.reason = self.reason or problem
 
 
+def _changed_chunks(name: str, bad: tuple[list[str], str]) -> str:
+    """The problem of cube variable ``name`` whose chunk files ``bad`` (keys, why: of
+    :func:`prospect.io.cube.damaged_array_chunks`) no longer decode."""
+    return (f"cube variable {name!r}: chunk file(s) {', '.join(bad[0])} changed on disk "
+            f"since they were written ({bad[1]})")
+
+
 def inspect(out_dir: Path, record: Mapping[str, Any] | None, *, deep: bool = False) -> Damage:
     """Why a finished stage's cubes are no longer whole, and what to repair.
 
@@ -559,12 +566,15 @@ def inspect(out_dir: Path, record: Mapping[str, Any] | None, *, deep: bool = Fal
                     problem = f"cube variable {name!r}: {expected['damaged']}"
                 elif isinstance(content, str) and stamps != expected.get("stamps") and \
                         _chunk_content(array, keys, stamps) != content:  # older: no content
-                    problem = (f"cube variable {name!r}: its chunk files were rewritten "
+                    # chunks that no longer decode are named (a bad disk block, a partial
+                    # overwrite); others decode to other values (another tool's rewrite)
+                    bad = damaged_array_chunks(array)
+                    problem = (_changed_chunks(name, bad) if bad is not None else
+                               f"cube variable {name!r}: its chunk files were rewritten "
                                "since it was written (the same files and total size, other "
                                "bytes)")
                 elif deep and (bad := damaged_array_chunks(array)) is not None:
-                    problem = (f"cube variable {name!r}: chunk file(s) {', '.join(bad[0])} "
-                               f"changed on disk since they were written ({bad[1]})")
+                    problem = _changed_chunks(name, bad)
             if problem:
                 damage.note(problem)
                 damage.cubes.add(cube)
