@@ -69,7 +69,10 @@ def _file_unchanged(record: dict[str, Any], base: Path | None = None) -> bool:
     Its SHA-256 is read unless size, mtime and change time (ctime) are all as recorded:
     a file replaced by one of the same size keeps its mtime when the tool keeps it
     (``cp -p``, ``rsync -t``, ``touch -r``, an archive), but no tool sets ctime back.
-    Records without a ctime (older manifests) are judged on size and mtime.
+    Records without a ctime (older manifests) are judged on size and mtime. A file whose
+    bytes are read and found the same has its new stat fields taken into ``record`` (a
+    data folder copied, touched or restored from a backup: new change times for good), so
+    the next check does not read it again once the manifest is written.
     """
     if "version" in record:  # a file read over a network: the version its server states
         return _network_unchanged(record)
@@ -81,7 +84,10 @@ def _file_unchanged(record: dict[str, Any], base: Path | None = None) -> bool:
     if st.st_size == record.get("size") and st.st_mtime_ns == record.get("mtime_ns") and \
             st.st_ctime_ns == record.get("ctime_ns", st.st_ctime_ns):
         return True
-    return path.is_file() and file_sha256(path) == record.get("sha256")
+    if not (path.is_file() and file_sha256(path) == record.get("sha256")):
+        return False
+    record.update(size=st.st_size, mtime_ns=st.st_mtime_ns, ctime_ns=st.st_ctime_ns)
+    return True
 
 
 def _network_unchanged(record: dict[str, Any]) -> bool:
