@@ -1015,6 +1015,7 @@ def _where_hint(path: str, layer: str | None, crs: str | None, grid: RegionGrid)
         if not (np.isfinite(lon) and np.isfinite(lat)) or abs(lat) > 90:
             return (f"; its features lie at {where}, which places them nowhere on Earth: "
                     "check the layer's CRS ('crs:' in the source config, or its .prj)")
+        lon = (lon + 180.0) % 360.0 - 180.0  # a map in longitudes 0..360: 291.5 is 68.5 W
         r_west, r_south, r_east, r_north = grid.lonlat_bounds()
         km = Geod(ellps="WGS84").inv(lon, lat, (r_west + r_east) / 2,
                                      (r_south + r_north) / 2)[2] / 1000

@@ -22,7 +22,7 @@ import pytest
 
 from pipelines import manifest as manifest_module
 from pipelines import verify
-from tests.robustness.conftest import run_job
+from tests.robustness.conftest import assert_clean_error, run_job
 
 
 def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -34,13 +34,14 @@ def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         def wrapper(path: Any, *args: Any, **kwargs: Any) -> Any:
             reads.append(f"{name}:{path}")
             return original(path, *args, **kwargs)
+
         return wrapper
 
-    monkeypatch.setattr(verify, "_content_digest",
-                        counted("content", verify._content_digest))
+    monkeypatch.setattr(verify, "_content_digest", counted("content", verify._content_digest))
     monkeypatch.setattr(verify, "file_sha256", counted("sha256", verify.file_sha256))
-    monkeypatch.setattr(manifest_module, "file_sha256",
-                        counted("input", manifest_module.file_sha256))
+    monkeypatch.setattr(
+        manifest_module, "file_sha256", counted("input", manifest_module.file_sha256)
+    )
     return reads
 
 
@@ -57,8 +58,8 @@ def _touch(path: Path) -> None:
 
 
 def test_a_copied_output_folder_is_read_once_then_known_by_its_stamps(
-        job: tuple[dict[str, Any], Path], cli: Any, scheduler: str,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    job: tuple[dict[str, Any], Path], cli: Any, scheduler: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The copy's first rerun reads its bytes (new change times everywhere; the COGs
     copied without their mtimes, as ``cp -r`` does) and skips every stage; the second
     reads no byte of it."""
@@ -81,8 +82,8 @@ def test_a_copied_output_folder_is_read_once_then_known_by_its_stamps(
 
 
 def test_a_touched_source_file_is_hashed_once(
-        job: tuple[dict[str, Any], Path], cli: Any, scheduler: str,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    job: tuple[dict[str, Any], Path], cli: Any, scheduler: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A source file given a new change time (its bytes and mtime kept) is hashed by the
     next run, found the same, and not hashed by the run after it."""
     config, out = job
@@ -106,14 +107,20 @@ def test_a_touched_source_file_is_hashed_once(
 
 
 def test_control_a_chunk_rewritten_in_a_copy_is_still_found(
-        job: tuple[dict[str, Any], Path], cli: Any, scheduler: str) -> None:
+    job: tuple[dict[str, Any], Path], cli: Any, scheduler: str
+) -> None:
     """Control: once the copy's stamps are taken, a chunk rewritten at its own size
     (other bytes) is found by the next run, which recomputes it."""
     config, out = job
     assert run_job(cli, config, out, scheduler).code == 0
     (cube,) = out.glob("*.zarr")
-    chunk = next(p for var in sorted(cube.iterdir()) if (var / "c").is_dir()
-                 for p in sorted((var / "c").rglob("*")) if p.is_file())
+    chunk = next(
+        p
+        for var in sorted(cube.iterdir())
+        if (var / "c").is_dir()
+        for p in sorted((var / "c").rglob("*"))
+        if p.is_file()
+    )
     data = bytearray(chunk.read_bytes())
     data[-1] ^= 0xFF
     chunk.write_bytes(bytes(data))
@@ -122,3 +129,31 @@ def test_control_a_chunk_rewritten_in_a_copy_is_still_found(
     assert result.code == 0, result.err[-3000:]
     text = result.out + result.err
     assert "changed on disk" in text or "rewritten" in text, text[-3000:]
+
+
+@pytest.mark.parametrize("turn", [360.0, 0.0], ids=["0..360", "control -180..180"])
+def test_a_map_in_0_to_360_beside_the_region_is_placed_west_of_greenwich(
+    sandbox: Any, cli: Any, scheduler: str, turn: float
+) -> None:
+    """A SYNTHETIC geology map in longitudes 0..360 lying 0.5 to 1.5 degrees east of the tiny
+    region (69 W) is refused, as it misses the region, saying where it lies: it said
+    "about 12.25 N, 292 E" (a place in the Indian Ocean's longitudes, for a map in the
+    Caribbean); now "68 W", as the same map in -180..180 says (the control). The
+    distance was right either way."""
+    import geopandas as gpd
+    import shapely
+
+    mid = -68.0 + turn
+    frame = gpd.GeoDataFrame(
+        {"unit": ["A", "B"]},
+        crs="EPSG:4326",
+        geometry=[shapely.box(mid - 0.5, 12.0, mid, 12.5), shapely.box(mid, 12.0, mid + 0.5, 12.5)],
+    )
+    frame.to_file(sandbox.root / "geology.gpkg")
+    sandbox.write_job(
+        sources=[{"kind": "vector", "name": "geo", "path": "geology.gpkg", "attribute": "unit"}]
+    )
+    result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    line = assert_clean_error(result, 1, "geology.gpkg", "lies in the region")
+    assert "68 W" in line, line
+    assert " E)" not in line, line
