@@ -121,28 +121,56 @@ class Layer:
         return self.config.name
 
 
+_DAY = r"\d{4}-(?:\d{2}-\d{2}|W\d{2}-\d|\d{3})"
+"""An ISO 8601 day in the extended format: a calendar date (``2021-06-01``), a week date
+(``2021-W22-2``, the Tuesday of week 22) or an ordinal date (``2021-152``, its 152nd
+day)."""
+
 _TIME_OF_DAY = re.compile(
-    r"^(\d{4}-\d{2}-\d{2})(?:T(\d{2}(?::\d{2}(?::\d{2}(?:\.\d+)?)?)?)"
+    rf"^({_DAY})(?:T(\d{{2}}(?::\d{{2}}(?::\d{{2}}(?:[.,]\d+)?)?)?)"
     r"(Z|[+ -]\d{2}(?::?\d{2})?)?)?$")
-"""An ISO 8601 day, or a time on it (``2020-06-01T00:00:00Z``, as QGIS and OpenLayers
-send a WMS/WMTS ``TIME``): group 1 is the day, 2 the time, 3 the zone (``Z``, an offset,
-or an offset whose ``+`` a URL's query read as a space)."""
+"""An ISO 8601 day (:data:`_DAY`), or a time on it (``2020-06-01T00:00:00Z``, as QGIS and
+OpenLayers send a WMS/WMTS ``TIME``; a fraction of a second after a point or ISO 8601's
+comma): group 1 is the day, 2 the time, 3 the zone (``Z``, an offset, or an offset whose
+``+`` a URL's query read as a space)."""
 
-_REDUCED = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
-"""An ISO 8601 date of reduced precision (WMS 1.3.0 annex D): a year, or a year and month."""
+_REDUCED = re.compile(r"^(\d{4})(?:-(\d{2}|W\d{2}))?$")
+"""An ISO 8601 date of reduced precision (WMS 1.3.0 annex D): a year, a year and month, or
+a year and week (``2021-W22``, Monday 2021-05-31 to Sunday 2021-06-06)."""
 
 
-_BASIC = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})?(\d{2}(?:\.\d+)?)?"
+_BASIC = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})?(\d{2}(?:[.,]\d+)?)?"
                     r"(Z|[+ -]\d{2}(?:\d{2})?)?)?$")
 """A day, or a time on it, in ISO 8601's basic format (``20210601``, ``20210601T1030Z``:
 no separators, as ``date +%Y%m%d`` and many archives' file names write them)."""
 
+_BASIC_WEEK = re.compile(r"^(\d{4})W(\d{2})(\d)?$")
+"""A week or a week date in ISO 8601's basic format (``2021W22``, ``2021W222``)."""
+
+PRESENT = "PRESENT"
+"""GeoServer's and ncWMS's word for now in a ``TIME`` (any case): alone, or as either end
+of a range or interval."""
+
+
+_SEPARATOR = re.compile(rf"^({_DAY}|\d{{8}})[t ](?=\d)")
+"""A day and a time joined by RFC 3339's lower-case ``t`` or a space (``2021-06-01
+10:30:00+00:00``, as Python's ``str`` of a datetime, pandas and SQL write them)."""
+
 
 def _extended(text: str) -> str:
     """ISO 8601 time ``text`` in the extended format (``20210601T1030Z`` is
-    ``2021-06-01T10:30Z``); any other text as it is. A year and month are never read in
-    the basic format (``202106`` is no ISO 8601 month)."""
-    text = text.strip()
+    ``2021-06-01T10:30Z``, ``2021W222`` is ``2021-W22-2``), its day and time joined by
+    ``T`` and its zone ``Z`` where RFC 3339 writes them in lower case or joins them by a
+    space (``2021-06-01 10:30:00``, which was "not a date"); any other text as it is. A
+    year and month are never read in the basic format (``202106`` is no ISO 8601 month),
+    nor an ordinal date (``2021061`` is seven digits of no day said without doubt)."""
+    text = _SEPARATOR.sub(r"\1T", text.strip())
+    if "T" in text and text.endswith("z"):
+        text = text[:-1] + "Z"
+    week = _BASIC_WEEK.match(text)
+    if week is not None:
+        return f"{week.group(1)}-W{week.group(2)}" + (f"-{week.group(3)}" if week.group(3)
+                                                     else "")
     found = _BASIC.match(text)
     if found is None:
         return text
@@ -152,38 +180,66 @@ def _extended(text: str) -> str:
             + (zone or ""))
 
 
+def _calendar_day(text: str) -> dt.date:
+    """The day of ISO 8601 day ``text`` (:data:`_DAY`: a calendar, week or ordinal date);
+    :class:`ValueError` where there is none (``2021-02-30``, ``2021-W53-1``, ``2021-366``)."""
+    year, _, rest = text.partition("-")
+    if len(rest) == 3 and rest.isdigit():  # ordinal: datetime's fromisoformat reads none
+        day = dt.date(int(year), 1, 1) + dt.timedelta(days=int(rest) - 1)
+        if int(rest) < 1 or day.year != int(year):
+            raise ValueError(f"day {rest} of {year}")
+        return day
+    return dt.date.fromisoformat(text)  # a calendar date or a week date (Python >= 3.11)
+
+
+_MIDNIGHT_AFTER = re.compile(r"^24(?::00(?::00(?:[.,]0+)?)?)?$")
+"""ISO 8601's ``24:00``: the end of a day, the midnight the next day starts at."""
+
+
+def _instant(day: str, clock: str, zone: str | None) -> dt.datetime:
+    """The UTC instant (naive) of time ``clock`` on ISO 8601 day ``day`` (:data:`_DAY`) at
+    ``zone`` (``Z``, an offset, one whose ``+`` a query read as a space, or ``None``: UTC).
+    ``24:00`` is the next day's midnight (``2021-05-31T24:00Z`` is 2021-06-01, where it was
+    read on 2021-05-31). :class:`ValueError` or :class:`OverflowError` where there is none
+    (``T25``, a UTC day past the calendar)."""
+    date = _calendar_day(day)
+    if _MIDNIGHT_AFTER.match(clock):
+        date, clock = date + dt.timedelta(days=1), "00"
+    local = dt.datetime.fromisoformat(
+        f"{date.isoformat()}T{clock}{(zone or '').replace(' ', '+')}")
+    return local if local.tzinfo is None else local.astimezone(dt.UTC).replace(tzinfo=None)
+
+
 def _utc_days(text: str) -> tuple[dt.date, dt.date] | None:
-    """The first and last day, in UTC, of ISO 8601 time ``text``: a day; a time on it
-    (a time with an offset on its UTC day, as a layer's date is its scenes' day in UTC and
-    a config's ``date:`` is read, :func:`prospect.config.timeseries.calendar_date`); a year
-    or a month (reduced precision, WMS 1.3.0 annex D: ``2021-06`` is June 2021); a day or
-    time in the basic format (:func:`_extended`: ``20210601`` was "not a date"). ``None``
-    where it is none of these."""
+    """The first and last day, in UTC, of ISO 8601 time ``text``: a day (a calendar, week
+    or ordinal date, :data:`_DAY`); a time on it (a time with an offset on its UTC day, as
+    a layer's date is its scenes' day in UTC and a config's ``date:`` is read,
+    :func:`prospect.config.timeseries.calendar_date`; ``T24:00`` the next day's start); a
+    year, a month or a week (reduced precision, WMS 1.3.0 annex D: ``2021-06`` is June
+    2021); a day or time in the basic format (:func:`_extended`: ``20210601`` was "not a
+    date"); :data:`PRESENT`, today. ``None`` where it is none of these."""
     text = _extended(text)
-    reduced = _REDUCED.match(text)
-    if reduced is not None:
-        year, month = int(reduced.group(1)), reduced.group(2)
-        if month is None:
-            return dt.date(year, 1, 1), dt.date(year, 12, 31)
-        if not 1 <= int(month) <= 12:
+    if text.upper() == PRESENT:  # 'TIME=PRESENT' was "not a date"
+        today = dt.datetime.now(dt.UTC).date()
+        return today, today
+    try:  # 2021-02-30, T25, 2021-W53; 9999-12-31T23:00-05:00 (in UTC past the last day)
+        reduced = _REDUCED.match(text)
+        if reduced is not None:
+            year, part = int(reduced.group(1)), reduced.group(2)
+            if part is None:
+                return dt.date(year, 1, 1), dt.date(year, 12, 31)
+            if part.startswith("W"):
+                monday = dt.date.fromisocalendar(year, int(part[1:]), 1)
+                return monday, monday + dt.timedelta(days=6)
+            first = dt.date(year, int(part), 1)
+            return first, first.replace(day=calendar.monthrange(year, first.month)[1])
+        found = _TIME_OF_DAY.match(text)
+        if found is None:
             return None
-        first = dt.date(year, int(month), 1)
-        following = dt.date(year + first.month // 12, first.month % 12 + 1, 1)
-        return first, following - dt.timedelta(days=1)
-    found = _TIME_OF_DAY.match(text)
-    if found is None:
+        day = (_calendar_day(found.group(1)) if found.group(2) is None
+               else _instant(*found.groups()).date())
+    except (ValueError, OverflowError):
         return None
-    try:
-        day = dt.date.fromisoformat(found.group(1))
-        zone = found.group(3)
-        if zone is not None and zone != "Z":
-            sign = -1 if zone[0] == "-" else 1
-            hours, minutes = int(zone[1:3]), int(zone[3:].lstrip(":") or 0)
-            hour, _, rest = (found.group(2) or "0").partition(":")
-            local = dt.datetime.combine(day, dt.time(int(hour), int(rest[:2] or 0)))
-            day = (local - sign * dt.timedelta(hours=hours, minutes=minutes)).date()
-    except (ValueError, OverflowError):  # 2021-02-30, T25; 9999-12-31T23:00-05:00 (in
-        return None                      # UTC past the last day a date holds)
     return day, day
 
 
@@ -217,26 +273,24 @@ def _duration(text: str) -> tuple[int, dt.timedelta] | None:
 
 def _utc_instant(text: str, *, end: bool) -> dt.datetime | None:
     """The UTC instant (naive) at which ISO 8601 time ``text`` starts (``end``: ends): a
-    time is its own instant; a day, month or year (:func:`_utc_days`) starts at its first
-    day's midnight and ends at the midnight after its last day. ``None`` where it is none
-    of these."""
+    time is its own instant (:func:`_instant`), :data:`PRESENT` now; a day, week, month or
+    year (:func:`_utc_days`) starts at its first day's midnight and ends at the midnight
+    after its last day. ``None`` where it is none of these."""
+    if text.strip().upper() == PRESENT:  # 'P1M/PRESENT' (the last month) was "not a date"
+        return dt.datetime.now(dt.UTC).replace(tzinfo=None)
     days = _utc_days(text)
     if days is None:
         return None
     found = _TIME_OF_DAY.match(_extended(text))
-    if found is None or found.group(2) is None:  # a day, month or year: its midnights
+    if found is None or found.group(2) is None:  # a day, week, month or year: its midnights
         if end and days[1] == dt.date.max:  # 9999-12-31 ends after datetime's last day
             return dt.datetime.max
         return dt.datetime.combine(days[1] + dt.timedelta(days=1) if end else days[0],
                                    dt.time())
     try:
-        local = dt.datetime.fromisoformat(
-            f"{found.group(1)}T{found.group(2)}{(found.group(3) or '').replace(' ', '+')}")
-    except ValueError:  # T24:00 and the like
+        return _instant(*found.groups())
+    except (ValueError, OverflowError):  # checked by _utc_days: not met
         return None
-    if local.tzinfo is not None:
-        local = local.astimezone(dt.UTC).replace(tzinfo=None)
-    return local
 
 
 def _shifted(instant: dt.datetime, duration: tuple[int, dt.timedelta], sign: int
@@ -255,18 +309,26 @@ def _shifted(instant: dt.datetime, duration: tuple[int, dt.timedelta], sign: int
         return dt.datetime.max if sign > 0 else dt.datetime.min
 
 
+OPEN_ENDS = ("..", "")
+"""An open end of a range (ISO 8601-2, OGC API's and STAC's ``datetime``:
+``2021-01-01T00:00:00Z/..``, ``../2021-12-31``, ``2021-01-01/``): every day on that side."""
+
+
 def _asked_days(text: str) -> tuple[dt.date, dt.date] | None:
     """The first and last UTC day a WMS/WMTS ``TIME`` value ``text`` asks for, or ``None``
     where it is no time: one time (:func:`_utc_days`); a range ``start/end[/period]`` (WMS
-    1.3.0 annex C.3: the period, a resolution, does not change the days); an ISO 8601
-    interval of a start and a duration or a duration and an end (``2021-06-01/P1D``, the
-    day, as OpenLayers' and ncWMS's time pickers write it; ``P1W/2021-06-03``); and a
-    range open to ``PRESENT`` (GeoServer's), today in UTC. The last two were "not a date"."""
+    1.3.0 annex C.3: the period, a resolution written as a duration, does not change the
+    days); an ISO 8601 interval of a start and a duration or a duration and an end
+    (``2021-06-01/P1D``, the day, as OpenLayers' and ncWMS's time pickers write it;
+    ``P1W/2021-06-03``); :data:`PRESENT` (GeoServer's now) alone or at either end
+    (``P1M/PRESENT``, the last month), today in UTC; a range open at one end
+    (:data:`OPEN_ENDS`: ``2021-01-01/..``, as OGC API's and STAC's ``datetime`` write it).
+    The last three were "not a date"."""
     parts = [part.strip() for part in text.strip().split("/")]
     if len(parts) == 1:
         return _utc_days(parts[0])
-    if len(parts) > 3:
-        return None
+    if len(parts) > 3 or (len(parts) == 3 and _duration(parts[2]) is None):
+        return None  # a period is a duration (2021-01-01/2021-12-31/xyz was the map)
     ahead, behind = _duration(parts[0]), _duration(parts[1])
     if len(parts) == 2 and (ahead is None) != (behind is None):
         if behind is not None:  # start/duration
@@ -279,10 +341,22 @@ def _asked_days(text: str) -> tuple[dt.date, dt.date] | None:
             return None
         # the interval's last instant is before its end (2021-06-01/P1D is that one day)
         return start.date(), max(start, stop - dt.timedelta(microseconds=1)).date()
-    first = _utc_days(parts[0])
-    today = dt.datetime.now(dt.UTC).date()
-    last = (today, today) if parts[1].upper() == "PRESENT" else _utc_days(parts[1])
+    opened = [len(parts) == 2 and part in OPEN_ENDS for part in parts[:2]]
+    if all(opened):
+        return None  # '../..' bounds nothing (STAC's and OGC API's datetime refuse it)
+    first = (dt.date.min, dt.date.min) if opened[0] else _utc_days(parts[0])
+    last = (dt.date.max, dt.date.max) if opened[1] else _utc_days(parts[1])
     return None if first is None or last is None else (first[0], last[1])
+
+
+def _period(text: str) -> str | None:
+    """The period of range ``text`` (``start/end/period``, WMS 1.3.0 annex C.3) where its
+    ends are times and it is no ISO 8601 duration (``2021-01-01/2021-12-31/xyz``, or
+    empty); else ``None``."""
+    parts = [part.strip() for part in text.strip().split("/")]
+    if len(parts) != 3 or _duration(parts[2]) is not None:
+        return None
+    return parts[2][:20] if _asked_days("/".join(parts[:2])) is not None else None
 
 
 def _time_holds(text: str, date: str) -> bool:
@@ -294,15 +368,25 @@ def _time_holds(text: str, date: str) -> bool:
 
 
 def _utc_note(text: str) -> str:
-    """Where ``text`` is a time whose offset puts it on another day in UTC than it writes,
-    a note saying so (`` (a time at offset -05:00, on 2021-06-02 in UTC: ...)``); else
-    ``""``."""
-    found = _TIME_OF_DAY.match(_extended(text))
+    """Where ``text`` is a time on another day in UTC than it writes, a note saying so
+    (`` (a time at offset -05:00, on 2021-06-02 in UTC: ...)``; ``24:00``, the next day's
+    start); where it writes its day otherwise than ``YYYY-MM-DD`` (a week or ordinal date,
+    :data:`PRESENT`), that day; else ``""``."""
     day = _day_of(text)
-    if found is None or day is None or day == found.group(1):
+    if day is None:
         return ""
-    return (f" (a time at offset {found.group(3).replace(' ', '+')}, on {day} in UTC: a "
-            "layer's date is its scenes' day in UTC)")
+    if text.strip().upper() == PRESENT:
+        return f" (now, on {day} in UTC)"
+    found = _TIME_OF_DAY.match(_extended(text))
+    if found is None:
+        return ""
+    written, _clock, zone = found.groups()
+    if day != _calendar_day(written).isoformat():
+        if zone is None or zone == "Z":
+            return f" (24:00, the start of {day})"
+        return (f" (a time at offset {zone.replace(' ', '+')}, on {day} in UTC: a "
+                "layer's date is its scenes' day in UTC)")
+    return "" if written == day else f" (the day {day})"
 
 
 QUERY_TIMES = ("time", "date", "datetime")
@@ -915,12 +999,17 @@ class TileService:
                     "date does not declare (its time dimension has no current)"
                     if text.lower() == "current" else
                     f"{param}={text[:40]!r} lists several times, and a layer is one map"
-                    if "," in text else
+                    if "," in text and _asked_days(text) is None else
+                    f"{param}={text[:40]!r} gives the period {_period(text)!r}, which is no "
+                    "ISO 8601 duration (start/end/period: the resolution, e.g. P1D, PT1H)"
+                    if _period(text) is not None else
                     f"{param}={text[:40]!r}{_utc_note(text)} is not one of its dates"
                     if _asked_days(text) is not None
                     else f"{param}={text[:40]!r} is not a date (ISO 8601: YYYY-MM-DD, a time "
                     "on it, YYYY-MM or YYYY, a range start/end of them, an interval "
-                    "start/P1D or P1D/end, or start/PRESENT)")
+                    "start/P1D or P1D/end, or start/PRESENT; a week YYYY-Www or day "
+                    "YYYY-Www-D, a day of the year YYYY-DDD, PRESENT alone, or a range open "
+                    "at one end, start/.. or ../end)")
             raise ApiError(400, f"layer {layer.name!r} is the map of {date}, the one value "
                                 f"of its time dimension, and {what}: ask {param}={date} or "
                                 f"leave {param} out{where}", code=code, locator=param)

@@ -297,7 +297,7 @@ async def _get_map(svc: TileService, request: Request, q: dict[str, str]) -> Res
     etag = svc.etag(layers[0], "wms", *m.layers[1:], m.crs, m.bbox, m.width, m.height, m.fmt,
                     m.transparent, m.bgcolor, *(la.source.token for la in layers[1:]))
     # the x/y BBOX, so a 1.1.1 and a 1.3.0 request for one map share the ETag
-    warnings = [w for w in (_ignored_dimensions(q, applied).get("Warning"),
+    warnings = [w for w in (_ignored_dimensions(q, applied, layers).get("Warning"),
                             _swapped_axes(svc, layers, m)) if w]
     return svc.respond(request, layers, etag, body, m.fmt,
                        {"Warning": ", ".join(warnings)} if warnings else None)
@@ -330,15 +330,30 @@ def _swapped_axes(svc: TileService, layers: list[Layer], m: MapRequest) -> str |
             f"{hit[0]!r}: in WMS {m.version} with {m.crs} the BBOX is in {order} order\"")
 
 
-def _ignored_dimensions(q: dict[str, str], time_applied: bool = False) -> dict[str, str]:
+def _ignored_dimensions(q: dict[str, str], time_applied: bool = False,
+                        layers: list[Layer] | None = None) -> dict[str, str]:
     """The ``Warning`` header (:func:`tiles.http.ignored_dimensions`) naming the dimension
     parameters of request ``q`` (WMS's: TIME, ELEVATION and DIM_*, 1.3.0 annex C; 1.1.1
     annex C), which no layer here declares: the map (or the value) is the layer as served,
     as WMS 6.8.1 has a server answer. ``time_applied``: every layer asked declares the
     ``time`` dimension and TIME was its date (:meth:`tiles.service.TileService.
-    applied_time`), so TIME is not named."""
-    return ignored_dimensions([k for k in q if (k == "TIME" and not time_applied)
-                               or k == "ELEVATION" or k.startswith("DIM_")])
+    applied_time`), so TIME is not named. Where some of ``layers`` (those asked) are of a
+    date and others not, TIME was applied to the first and ignored on the rest, and the
+    header says so by name: ``LAYERS=x2021,heat&TIME=2021-06-01`` was said to ask layers
+    that "declare no such dimension", x2021's date checked and applied."""
+    dated = [la.name for la in layers or [] if la.source.date is not None]
+    undated = [la.name for la in layers or [] if la.source.date is None]
+    mixed = "TIME" in q and not time_applied and bool(dated) and bool(undated)
+    found = ignored_dimensions([k for k in q if (k == "TIME" and not time_applied and not mixed)
+                                or k == "ELEVATION" or k.startswith("DIM_")])
+    if not mixed:
+        return found
+    named = ", ".join(repr(n) for n in undated[:4]) + (", ..." if len(undated) > 4 else "")
+    note = (f'299 prospect "TIME applied to the layers of a date '
+            f"({', '.join(repr(n) for n in dated[:4])}{', ...' if len(dated) > 4 else ''}) "
+            f"and ignored on {named}, which declare{'s' if len(undated) == 1 else ''} no "
+            "time dimension (GetCapabilities lists each layer's): drawn as served\"")
+    return {"Warning": ", ".join(w for w in (found.get("Warning"), note) if w)}
 
 
 def _shown(value: Any, name: str | None = None, units: str = "") -> str:
@@ -502,4 +517,4 @@ async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -
     etag = svc.etag(layers[0], "wmsinfo", m.layers, m.crs, m.bbox, m.width, m.height, i, j,
                     fmt, *(la.source.token for la in layers[1:]))
     return svc.respond(request, layers, etag, body.encode(), fmt,
-                       _ignored_dimensions(q, applied))
+                       _ignored_dimensions(q, applied, layers))

@@ -12,14 +12,17 @@ fix; all data here are SYNTHETIC.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.robustness.test_serving_round44 import DATES, _config, _cube
 from tests.robustness.test_serving_round45 import _get_map
-from tests.robustness.test_serving_round48 import _wms_refusal
+from tests.robustness.test_serving_round48 import KVP, _wms_refusal
 from tiles.testing import live_server
 
 OWS = "{http://www.opengis.net/ows/1.1}"
@@ -30,25 +33,12 @@ LEGEND = {
     "FORMAT": "image/png",
     "LAYER": "x2021",
 }
-KVP = {
-    "SERVICE": "WMTS",
-    "REQUEST": "GetTile",
-    "VERSION": "1.0.0",
-    "LAYER": "x2021",
-    "STYLE": "default",
-    "TILEMATRIXSET": "WebMercatorQuad",
-    "TILEMATRIX": 0,
-    "TILEROW": 0,
-    "TILECOL": 0,
-    "FORMAT": "image/png",
-}
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """``prospect serve`` of SYNTHETIC X at 2020-06-01 (x2020) and 2021-06-01 (x2021), and
-    ``heat`` (one map, no date)."""
-    root = tmp_path_factory.mktemp("round49time")
+@contextlib.contextmanager
+def time_server(root: Path) -> Iterator[Any]:
+    """An httpx client of ``prospect serve`` (in ``root``) of SYNTHETIC X at 2020-06-01
+    (x2020) and 2021-06-01 (x2021), and ``heat`` (one map, no date)."""
     _cube(root / "cube.zarr", DATES)
     config = _config(
         root,
@@ -59,6 +49,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Any:
         "  - {name: heat, cube: cube.zarr, variable: heat, public: true}\n",
     )
     with live_server(config) as live, live.client() as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """:func:`time_server`'s client."""
+    with time_server(tmp_path_factory.mktemp("round49time")) as client:
         yield client
 
 
