@@ -9,6 +9,7 @@ and types are verified (see :mod:`prospect.registry`).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import math
 import os
@@ -728,8 +729,29 @@ def _n_features(model: Any) -> int:
     return len(model.schema.get("feature_names") or model.feature_order)
 
 
-def _sample_inputs(model: Any, cube: Path | None, n: int, seed: int) -> Any:
-    """Rows to compare the export on: cells of ``cube`` (as the model sees them) or noise."""
+def _sample_inputs(model: Any, cube: Path | None, n: int, seed: int, *,
+                   reproject: bool = False) -> Any:
+    """Rows to compare the export on: cells of ``cube`` the map scores, or noise.
+
+    The cube's cells are taken as ``prospect model score`` takes them: the model's feature
+    stack (:func:`prospect.registry.scoring.model_feature_spec`) with a common fill far
+    outside a layer's training range as no data
+    (:func:`prospect.registry.applicability.mask_far_fills`), so no row the map leaves
+    unscored is compared. They are read from the cube's first rows (about ``4 * n``
+    cells, as before), then chunk by chunk, until ``n`` cells with every feature are
+    found or the cube ends: a region's first rows may all lie outside its outline (the
+    sea around an island) while the rest holds data. One chunk is in memory at a time,
+    besides the rows kept. With ``reproject`` the cube is first warped to the model's CRS
+    and resolution (:func:`prospect.registry.align_to_schema`), as ``model score
+    --reproject`` warps it.
+
+    Raises
+    ------
+    ModelError
+        No cell of the cube has every feature (after the fill mask).
+    SchemaMismatchError
+        The cube does not match the model's input schema.
+    """
     import numpy as np
 
     rng = np.random.default_rng(seed)
@@ -740,24 +762,47 @@ def _sample_inputs(model: Any, cube: Path | None, n: int, seed: int) -> Any:
         spec = model.schema.get("feature_spec") or {}
         categorical = [names.index(c) for c in spec.get("categorical", []) if c in names]
         return check_rows(model.estimator, len(names), categorical, n, seed=seed)
+    from prospect.features import build_stack
     from prospect.io.cube import open_cube
     from prospect.registry import check_schema
+    from prospect.registry.applicability import mask_far_fills
+    from prospect.registry.scoring import model_feature_spec
 
     ds = open_cube(cube)
-    check_schema(ds, model.schema)
-    rows = max(1, min(ds.sizes["y"], -(-n * 4 // ds.sizes["x"])))
-    spec_data = model.schema.get("feature_spec")
-    if spec_data:
-        from prospect.features import FeatureSpec, build_stack
+    if reproject:  # as 'model score --reproject' warps it (the fix check_schema names)
+        from prospect.registry import align_to_schema
 
-        stack = build_stack(ds, FeatureSpec.from_dict(dict(spec_data)))
-        block = np.asarray(stack.data[:, :rows, :].compute())
-    else:
-        block = np.stack([np.asarray(ds[f].data[:rows, :]) for f in model.feature_order])
-    X = block.reshape(block.shape[0], -1).T.astype("float32")
-    X = X[np.all(np.isfinite(X), axis=1)]
+        with warning_lines(Console(stderr=True)):
+            _warn_fills_before_warp(ds, model.schema)
+        ds = align_to_schema(ds, model.schema)
+    check_schema(ds, model.schema)
+    stack = build_stack(mask_far_fills(ds, model.schema), model_feature_spec(model.schema, ds))
+    ny, nx = int(ds.sizes["y"]), int(ds.sizes["x"])
+    rows = max(1, min(ny, -(-n * 4 // nx)))
+    windows = [(slice(0, rows), slice(0, nx))]  # the first rows, then chunk by chunk
+    y_edges = np.cumsum((0, *stack.data.chunks[1])).tolist()
+    x_edges = np.cumsum((0, *stack.data.chunks[2])).tolist()
+    windows += [(slice(max(y0, rows), y1), slice(x0, x1))
+                for y0, y1 in itertools.pairwise(y_edges) if y1 > rows
+                for x0, x1 in itertools.pairwise(x_edges)]
+    found: list[Any] = []
+    kept = 0
+    for ys, xs in windows:
+        if kept >= n:
+            break
+        block = np.asarray(stack.data[:, ys, xs].compute())
+        X = block.reshape(block.shape[0], -1).T.astype("float32")
+        X = X[np.all(np.isfinite(X), axis=1)]
+        found.append(X)
+        kept += len(X)
+    X = np.concatenate(found)
     if len(X) == 0:
-        raise ModelError(f"{cube}: no cell with all features present to check the export")
+        raise ModelError(
+            f"{cube}: no cell with all features present to check the export (of "
+            f"{ny * nx} cells, none has a value in every one of the model's layers, a "
+            "common fill far outside a layer's training range taken as no data, as the "
+            "map takes it); give a cube that holds data, or leave out --cube to check on "
+            "random inputs")
     return X[rng.choice(len(X), size=min(n, len(X)), replace=False)]
 
 
@@ -774,6 +819,9 @@ def export(
         parser=in_path)] = None,
     samples: Annotated[int, typer.Option(min=1, max=MAX_EXPORT_SAMPLES,
                                          help="Rows compared.")] = 2000,
+    reproject: Annotated[bool, typer.Option(
+        "--reproject", help="Reproject/resample the --cube to the model's CRS and "
+        "resolution (as 'model score --reproject') instead of refusing a mismatch.")] = False,
     atol: Annotated[float, typer.Option(help="Largest allowed difference.")] = 1e-4,
     trust: TrustOpt = None,
     registry: RegistryOpt = None,
@@ -793,6 +841,9 @@ def export(
                          f"name it {out.with_suffix('.onnx').name}")
     if cube is not None:
         _check_cube_path(cube, "--cube")
+    elif reproject:
+        raise ModelError("--reproject warps the cube whose cells check the export, and no "
+                         "--cube was given; give --cube CUBE, or leave out --reproject")
     reg = _registry(registry)
     version = reg.resolve(name, version)
     with warning_lines(Console(stderr=True)):
@@ -805,7 +856,7 @@ def export(
         "config_hash": str(model.card.get("config_hash")),
         "synthetic": attr_text(bool(model.card.get("synthetic"))),
     }
-    X = _sample_inputs(model, cube, samples, seed=0)
+    X = _sample_inputs(model, cube, samples, seed=0, reproject=reproject)
     out.parent.mkdir(parents=True, exist_ok=True)
     with staged_file(out) as staged:  # published only once onnxruntime agrees
         export_onnx(model.estimator, staged, n_features=_n_features(model), metadata=meta)

@@ -250,9 +250,16 @@ def folder_kind(directory: Path) -> str | None:
 
 
 def _archive_kind(path: Path) -> str | None:
-    """``path`` described as an archive of a model directory (zip or tar, whose member
-    names end in ``checksums.json``), else ``None``. Only the archive's list of names is
-    read, nothing is unpacked or loaded."""
+    """``path`` described as an archive, with the fix, else ``None``. Only the archive's
+    list of names is read, nothing is unpacked or loaded.
+
+    A zip or tar whose member names end in ``checksums.json`` is an archive of a model
+    directory. One holding a model's other files (``model.skops``, ``card.json``,
+    ``card.md``) but no ``checksums.json`` is said as such; so is any other tar (gzipped
+    too): it was "a gzip (joblib compressed pickle?) file" whose loading "runs arbitrary
+    code", the fix to re-save the model. A zip of none of them is ``None`` (a skops file
+    is a zip; the caller names it, or a bare zip file).
+    """
     import tarfile
     import zipfile
 
@@ -269,11 +276,22 @@ def _archive_kind(path: Path) -> str | None:
         return None
     # a zip made on Windows may name members with backslashes (``m\\checksums.json``)
     # or in capitals (``M/CHECKSUMS.JSON``): both were "a bare zip file"
-    if not any(n.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1].casefold()
-               == CHECKSUMS_FILE for n in names):
+    held = {n.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1].casefold() for n in names}
+    if CHECKSUMS_FILE in held:
+        return (f"a {kind} archive of a model directory; unpack it (and check what it "
+                "holds: Prospect does not unpack archives), then give the unpacked model "
+                "folder")
+    # a skops file is itself a zip holding a schema.json: only the model's own files
+    files = sorted(held & {MODEL_FILE, CARD_JSON, CARD_MD})
+    if not files and kind == "zip":
         return None
-    return (f"a {kind} archive of a model directory; unpack it (and check what it holds: "
-            "Prospect does not unpack archives), then give the unpacked model folder")
+    shown = ", ".join(repr(n) for n in names[:5]) + (", ..." if len(names) > 5 else "")
+    return (f"a {kind} archive ({len(names)} member(s): {shown}) holding no model directory"
+            + (f" (it has {', '.join(files)} but no {CHECKSUMS_FILE})" if files else
+               f" (no {CHECKSUMS_FILE} under any name)")
+            + "; Prospect does not unpack archives: give a model directory as "
+            "prospect.registry.save_model or a job's model/ writes it (model.skops, "
+            f"card.json, schema.json and {CHECKSUMS_FILE})")
 
 
 def _refuse_plain_file(path: Path) -> None:

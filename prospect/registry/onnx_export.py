@@ -237,11 +237,17 @@ def check_rows(estimator: Any, n_features: int, categorical: Sequence[int], n: i
     A fraction in a code column is no input a cube holds, and the two runtimes part ways on
     it (the ONNX encoder casts 1.39 to code 1, scikit-learn calls it unknown), so noise
     there failed every model with a categorical feature.
+
+    The code columns are ``categorical`` and every column the estimator's own one-hot
+    encoder was fitted on: a model saved outside the train stage (a plain input schema,
+    no ``feature_spec`` naming its categorical columns) still encodes its code columns,
+    and noise there refused it as "does not convert to ONNX faithfully".
     """
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, int(n_features))).astype("float32")
     known = _encoder_categories(estimator)
-    for col in categorical:
+    given = [int(c) for c in categorical]
+    for col in given + [c for c in sorted(known) if c not in given and c < int(n_features)]:
         codes = known.get(int(col))
         if codes is None or codes.size == 0:
             codes = np.arange(10, dtype="f8")
