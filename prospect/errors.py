@@ -114,6 +114,21 @@ class SchemaMismatchError(ModelError):
     """A cube does not match what a model expects (variables, units, CRS, resolution...)."""
 
 
+class ModelVersionError(ModelError):
+    """A model saved with another major version of scikit-learn, or a newer Prospect, than
+    this environment runs (refused unless the caller allows it).
+
+    Attributes
+    ----------
+    library, saved, running
+        The library and its versions: the one the model was saved with, the one running.
+    """
+
+    def __init__(self, message: str, *, library: str, saved: str, running: str) -> None:
+        super().__init__(message)
+        self.library, self.saved, self.running = library, saved, running
+
+
 class SecurityError(ProspectError, PermissionError):
     """Refused for safety: untrusted types, pickle payloads, path traversal, bad checksums."""
 

@@ -208,9 +208,36 @@ def publish_maps(ctx: RunContext, maps: xr.Dataset) -> None:
         compute(map_writes(maps, grid, parts), ctx, f"score: {grid.n_chunks} block(s)")
 
 
+def _load_job_model(ctx: RunContext, model_dir: Path) -> Any:
+    """The job's trained model (:func:`prospect.registry.load_model`).
+
+    One saved with another major version of scikit-learn (the environment upgraded since
+    ``prospect train``), or by a newer Prospect, is refused with the fixes a job has: its
+    refusal said "pass --allow-version-mismatch", an option of ``prospect model`` that
+    ``prospect run`` and ``prospect score`` do not take (click's "No such option").
+    """
+    from prospect.errors import ModelVersionError
+    from prospect.registry import load_model
+
+    try:
+        return load_model(model_dir)
+    except ModelVersionError as exc:
+        job = ctx.job_path or "JOB.yaml"
+        name = "Prospect" if exc.library == "prospect" else exc.library
+        raise ModelVersionError(
+            f"{model_dir}: the job's model was saved with {name} {exc.saved}, this "
+            f"environment runs {exc.running} (another major version or a newer release, "
+            "whose model this one may read wrongly); refused. To fix: train it again here "
+            f"('prospect train {job} -o {ctx.out_dir} --force', then 'prospect score'), or "
+            f"install {exc.library}=={exc.saved}; to score it anyway, import it into a "
+            "registry ('prospect model import') and use 'prospect model score "
+            "--allow-version-mismatch'",
+            library=exc.library, saved=exc.saved, running=exc.running) from None
+
+
 def run(ctx: RunContext) -> StageResult:
     """Score the cube with the trained model; see the module docstring."""
-    from prospect.registry import check_schema, load_model
+    from prospect.registry import check_schema
 
     cfg = ctx.job.model
     if cfg is None:
@@ -220,7 +247,7 @@ def run(ctx: RunContext) -> StageResult:
         raise StageError(f"{model_dir}: no trained model; run 'prospect train' on this job first")
     if not (ctx.cube_path / "zarr.json").is_file():
         raise StageError(f"{ctx.cube_path}: no cube; run 'prospect ingest' on this job first")
-    loaded = load_model(model_dir)
+    loaded = _load_job_model(ctx, model_dir)
     check_mineral(loaded.card, cfg.mineral, model_dir)
     ds = open_cube(ctx.cube_path)
     check_schema(ds, loaded.schema)

@@ -24,7 +24,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from prospect.errors import DataWarning, ModelError
+from prospect.errors import DataWarning, ModelVersionError
 
 __all__ = [
     "ModelVersionWarning",
@@ -129,7 +129,7 @@ def check_versions(card: Mapping[str, Any], label: str, *,
 
     Raises
     ------
-    ModelError
+    ModelVersionError
         A different major version of scikit-learn, unless ``allow_version_mismatch``.
     """
     mismatches = version_mismatches(card)
@@ -140,24 +140,26 @@ def check_versions(card: Mapping[str, Any], label: str, *,
 
 
 def refuse_major(label: str, mismatches: list[VersionMismatch], allowed: bool) -> None:
-    """Raise :class:`ModelError` for a scikit-learn major-version difference, or a model
-    of a newer Prospect, unless allowed."""
+    """Raise :class:`~prospect.errors.ModelVersionError` for a scikit-learn major-version
+    difference, or a model of a newer Prospect, unless allowed."""
     refused = [m for m in mismatches if m.refused]
     if not refused or allowed:
         return
     m = refused[0]
     if m.library == PROSPECT:
-        raise ModelError(
+        raise ModelVersionError(
             f"model {label}: saved with Prospect {m.saved}, running {m.running} (a newer "
             "release, whose model card and estimators this one may read wrongly); refused. "
             f"To fix: install prospect {m.saved} or later, or retrain the model with this "
             "one; to use it anyway, pass --allow-version-mismatch "
-            "(allow_version_mismatch=True)")
-    raise ModelError(
+            "(allow_version_mismatch=True)", library=m.library, saved=m.saved,
+            running=m.running)
+    raise ModelVersionError(
         f"model {label}: saved with scikit-learn {m.saved}, running {m.running} (another "
         "major version, whose estimators may be read wrongly); refused. To fix: install "
         f"scikit-learn=={m.saved} or retrain the model; to use it anyway, pass "
-        "--allow-version-mismatch (allow_version_mismatch=True)"
+        "--allow-version-mismatch (allow_version_mismatch=True)",
+        library=m.library, saved=m.saved, running=m.running,
     )
 
 

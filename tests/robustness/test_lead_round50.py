@@ -157,3 +157,32 @@ def test_a_map_in_0_to_360_beside_the_region_is_placed_west_of_greenwich(
     line = assert_clean_error(result, 1, "geology.gpkg", "lies in the region")
     assert "68 W" in line, line
     assert " E)" not in line, line
+
+
+def test_a_jobs_model_of_another_scikit_learn_gives_the_fixes_a_job_has(
+    job: tuple[dict[str, Any], Path], cli: Any, scheduler: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job's model saved with this scikit-learn, the environment then upgraded to
+    another major version (here: the version this environment reports, set to 99.0.0):
+    ``prospect score`` refused the model saying "pass --allow-version-mismatch", an option
+    ``prospect score`` and ``prospect run`` do not take. Now the refusal names the job's
+    own fix (train again with --force) and the command that has that option."""
+    from prospect.registry import compat
+
+    installed = compat._installed
+    monkeypatch.setattr(
+        compat,
+        "_installed",
+        lambda library: "99.0.0" if library == compat.SKLEARN else installed(library),
+    )
+    config, out = job
+    result = run_job(cli, config, out, scheduler, "score", "--force")
+    line = assert_clean_error(
+        result,
+        1,
+        "runs 99.0.0",
+        "prospect train",
+        "--force",
+        "prospect model score --allow-version-mismatch",
+    )
+    assert "pass --allow-version-mismatch" not in line, line
