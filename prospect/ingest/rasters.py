@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import math
 import re
@@ -139,6 +140,9 @@ class BandRef:
         out = {"file": self.info.path, "band": self.band, "scale": self.scale,
                "offset": self.offset, "nodata": self.nodata, "resampling": self.resampling,
                "source_crs": self.info.crs, "source_resolution": self.info.resolution}
+        unit = _crs_unit(self.info.crs)
+        if unit not in ("", "m"):  # metres as before; a foot or a degree said beside it
+            out["source_resolution_unit"] = unit
         if self.other_nodata is not None:
             out["other_nodata"] = self.other_nodata
         if self.quantity:
@@ -794,7 +798,20 @@ names its element, not kelvin or watts (:func:`_described_unit`)."""
 
 _DESCRIBED_UNIT = re.compile(r".*\S\s*[(\[]\s*(?P<unit>[^()\[\]]+?)\s*[)\]]\s*")
 """A band description ending in a unit in brackets: ``Heat flow (mW/m2)``,
-``Bouguer anomaly [mGal]``."""
+``Bouguer anomaly [mGal]``, ``Heat flow [mW m-2]``."""
+
+_DESCRIBED_AFTER = re.compile(r".*\S(?:\s*,\s*|\s+in\s+)(?P<unit>[^,()\[\]]*?[^\s,()\[\]])\s*")
+"""A band description ending in a unit after a comma or the word ``in``: ``Heat flow,
+mW/m2``, ``Heat flow in mW/m2``, ``Depth to basement, m``."""
+
+_DESCRIBED_BARE = re.compile(r".*\S\s+(?P<unit>[^\W\d_][^\s,()\[\]]*)\s*")
+"""A band description ending in a unit after a space alone (``Heat flow mW/m2``, ``Heat
+flow mW/m²``): taken only where the unit is written in symbols a word has not
+(:data:`_UNIT_MARKS`), as a name's last word (``Elevation min``, ``Gamma ray s``) is
+no unit."""
+
+_UNIT_MARKS = re.compile(r"[/\d²³¹⁰-⁹⁻·^%]")
+"""A character that marks a word as a unit written in symbols (``mW/m2``, ``g/cm³``)."""
 
 
 _NO_UNIT_WORDS = frozenset(("none", "unitless", "dimensionless", "-", "n/a", "na", ""))
@@ -809,32 +826,53 @@ def _is_one(unit: str) -> bool:
 
 
 def _described_unit(description: str) -> str:
-    """The unit a band's description names in brackets at its end (``Heat flow
-    (mW/m2)``: ``mW/m2``), where it reads as a unit of measure
-    (:func:`prospect.registry.units.reads_as_unit`) other than ``1`` and is no element
-    symbol (``Potassium (K)``); ``""`` otherwise. Descriptions also hold band and class
-    names (``Red (B4)``, ``Granite (Gr)``): those read as no unit."""
-    from prospect.registry.units import reads_as_unit
+    """The unit a band's description (or a netCDF variable's ``long_name``) names at its
+    end: in brackets (``Heat flow (mW/m2)``, ``Heat flow [mW m-2]``), after a comma or
+    the word ``in`` (``Heat flow, mW/m2``, ``Heat flow in mW/m2``) or, written in
+    symbols, after a space (``Heat flow mW/m²``), where it names a unit of measure
+    (:func:`_names_unit`); ``""`` otherwise. Descriptions also hold band and class
+    names (``Red (B4)``, ``Granite (Gr)``, ``Band 4, Red``): those read as no unit."""
+    for form in (_DESCRIBED_UNIT, _DESCRIBED_AFTER, _DESCRIBED_BARE):
+        found = form.fullmatch(description or "")
+        unit = found["unit"] if found is not None else ""
+        if form is _DESCRIBED_BARE and not _UNIT_MARKS.search(unit):
+            continue
+        if _names_unit(unit):
+            return unit
+    return ""
 
-    found = _DESCRIBED_UNIT.fullmatch(description or "")
-    unit = found["unit"] if found is not None else ""
-    if not unit or unit in _ELEMENT_SYMBOLS or not reads_as_unit(unit) or _is_one(unit):
-        return ""
-    return unit
+
+def _names_unit(unit: str) -> bool:
+    """Whether the end of a band's description (:func:`_described_unit`) names a unit
+    of measure: the grammar reads it and knows each symbol
+    (:func:`prospect.registry.units.reads_as_unit`), it has a symbol (``2020``, a
+    survey's year, has none) and is not ``1`` (``m/m``), a no-unit word (``N/A``, which
+    reads as newtons per ampere) nor an element symbol (``Potassium (K)``)."""
+    from prospect.registry.units import canonical_units, reads_as_unit
+
+    if not unit or unit in _ELEMENT_SYMBOLS or unit.lower() in _NO_UNIT_WORDS:
+        return False
+    read = canonical_units(unit)
+    return read is not None and bool(read[1]) and reads_as_unit(unit) and not _is_one(unit)
 
 
 def _warn_described_unit(path: str, band: int, info: RasterInfo, source: RasterSource,
                          told: set[str]) -> None:
     """Warn when a band states no units but says one elsewhere, and the config gives no
     ``units``: in a metadata item (``UNITS=mW/m2``, rasterio's ``update_tags(1,
-    units=...)``: :attr:`~prospect.io.raster.RasterInfo.tagged_units`) or in brackets at
-    the end of its description (``Heat flow (mW/m2)``, :func:`_described_unit`). The cube
+    units=...)``: :attr:`~prospect.io.raster.RasterInfo.tagged_units`) or at the end of
+    its description or netCDF ``long_name`` (``Heat flow (mW/m2)``, ``Heat flow in
+    mW/m2``: :func:`_described_unit`). The cube
     recorded ``1`` (no unit), without a word, and a model or index downstream could not
     tell heat flow from a count. Neither is taken for the unit (a description is a name;
     GDAL and QGIS read a band's unit from its unit type alone): the warning says how to
     state it."""
     tagged = info.tagged_units[band - 1] if band <= len(info.tagged_units) else ""
     described = info.descriptions[band - 1] if band <= len(info.descriptions) else ""
+    named, long_name = "description", band <= len(info.long_names) and bool(
+        info.long_names[band - 1]) and not _described_unit(described or "")
+    if long_name:  # a netCDF variable's CF long_name, which GDAL gives as no description
+        named, described = "long_name", info.long_names[band - 1]
     if tagged.lower() in _NO_UNIT_WORDS or _is_one(tagged):
         tagged = ""
     unit = tagged or _described_unit(described or "")
@@ -844,12 +882,15 @@ def _warn_described_unit(path: str, band: int, info: RasterInfo, source: RasterS
     told.add(key)
     where = (f"a metadata item of it names {tagged!r} as its units, which GDAL does not "
              "read as the band's unit" if tagged else
-             f"its description {described!r} names {unit!r}")
+             f"its {named} {described!r} names {unit!r}")
+    in_file = (f"give its variable the CF attribute units = \"{unit}\"" if long_name
+               and not tagged else f"gdal_edit.py -units {shlex.quote(unit)} "
+               f"{shlex.quote(Path(path).name)}")
     warnings.warn(DataWarning(
         f"{path}: band {band} states no units, but {where}; source {source.name!r} gives "
         f"no 'units:', so the cube records '1' (no unit): if the values are in {unit}, set "
-        f"'units: {unit}' in source {source.name!r} (or state it in the file: gdal_edit.py "
-        f"-units {shlex.quote(unit)} {shlex.quote(Path(path).name)})"), stacklevel=3)
+        f"'units: {unit}' in source {source.name!r} (or state it in the file: {in_file})"),
+        stacklevel=3)
 
 
 def _warn_other_heights(path: str, vertical: str, source: RasterSource) -> None:
@@ -1485,11 +1526,94 @@ def _same_crs(info: RasterInfo, grid: RegionGrid) -> bool:
         return False
 
 
+_SAME_DATUM_SHIFT_M = 0.01
+"""How far (metres; about 1e-7 degrees on a region in degrees) PROJ may move a point of
+the region from a file's CRS bound to WGS 84 (``+towgs84``) into the region's own CRS for
+the two to be read as one CRS (:func:`_region_crs`): two estimates of one datum's
+relation to WGS 84 differ by millimetres, two datums by metres."""
+
+
+def _unbound(crs: Any) -> Any:
+    """A pyproj CRS without its binding to WGS 84 (a PROJ string's ``+towgs84``): the
+    bound CRS's own CRS; any other as it is."""
+    return crs.source_crs if crs.is_bound and crs.source_crs is not None else crs
+
+
+def _region_crs(info: RasterInfo, grid: RegionGrid) -> RasterInfo:
+    """``info`` read in the region's CRS where one of the two is the other bound to WGS 84.
+
+    A file whose CRS is a PROJ string with ``+towgs84`` (RD New as GDAL long wrote it:
+    ``+proj=sterea ... +ellps=bessel +towgs84=565.417,...``) is a PROJ bound CRS: PROJ
+    took a region in EPSG:28992 through WGS 84 and back, by the file's parameters one
+    way and EPSG's transformation the other, and moved every cell by about 1e-5 of a
+    cell, so a grid on the region's own lattice was resampled (a continuous layer read
+    1.0000064 for 1, without a word); a region stated so, a file in EPSG:28992 alike.
+    Where the bound CRS's own CRS is identified as the other's (:meth:`pyproj.CRS.to_epsg`)
+    and PROJ moves no corner nor the centre of the region by more than
+    :data:`_SAME_DATUM_SHIFT_M`, the file is read in the region's CRS (no datum shift,
+    as gdalwarp reads two equal CRSs); a datum of its own (VN-2000's parameters on WGS
+    84's ellipsoid: 200 m) is still warped through WGS 84. Any other file, and one whose
+    CRS a STAC item states, is returned as it is.
+    """
+    if not info.crs or info.stated_crs or _same_crs(info, grid):
+        return info
+    from pyproj import Transformer
+
+    try:
+        crs = parse_crs(info.crs)
+        if not (crs.is_bound or grid.crs_obj.is_bound):
+            return info
+        code = _unbound(crs).to_epsg()
+        if code is None or code != _unbound(grid.crs_obj).to_epsg():
+            return info
+        left, bottom, right, top = grid.bounds
+        xs = [left, right, left, right, (left + right) / 2]
+        ys = [bottom, bottom, top, top, (bottom + top) / 2]
+        # the region's corners and centre, as the file's numbers, moved into the region's
+        gx, gy = Transformer.from_crs(crs, grid.crs_obj, always_xy=True).transform(xs, ys)
+    except Exception:  # a CRS PROJ cannot read or transform: read as it is
+        return info
+    axes = grid.crs_obj.axis_info
+    factor = axes[0].unit_conversion_factor if axes and not grid.crs_obj.is_geographic \
+        else 1.0
+    tolerance = (_SAME_DATUM_SHIFT_M / factor if not grid.crs_obj.is_geographic
+                 else _SAME_DATUM_SHIFT_M / 111_000)
+    moved = max(float(np.hypot(float(x) - a, float(y) - b))
+                for x, y, a, b in zip(gx, gy, xs, ys, strict=True))
+    if not np.isfinite(moved) or moved > tolerance:
+        return info
+    return dataclasses.replace(info, crs=grid.crs)
+
+
 def _grid_unit(grid: RegionGrid) -> str:
     """The unit of the region's CRS as the warnings write it (``m``, ``degrees``)."""
-    axes = grid.crs_obj.axis_info
+    return _axis_unit(grid.crs_obj)
+
+
+def _axis_unit(crs: Any) -> str:
+    """The unit of a pyproj CRS's first axis as the warnings write it (``m``,
+    ``degrees``, else PROJ's name: ``US survey foot``); ``""`` where it has none."""
+    axes = crs.axis_info
     return {"metre": "m", "degree": "degrees"}.get(axes[0].unit_name, axes[0].unit_name) \
         if axes else ""
+
+
+@functools.lru_cache(maxsize=256)
+def _crs_unit(crs: str) -> str:
+    """The unit a file's CRS measures its cells in (:func:`_axis_unit`), for the
+    provenance's ``source_resolution``: a 10 ft EPSG:2227 grid's 10 is ``US survey
+    foot``, a geographic file's cell size ``degrees``; ``""`` for a CRS PROJ cannot
+    read or none."""
+    if not crs:
+        return ""
+    try:
+        read = parse_crs(crs)
+        axes = read.axis_info
+        if axes and not read.is_geographic and axes[0].unit_conversion_factor == 1.0:
+            return "m"  # a metre by any name (an ESRI WKT's ``Meter``, ``meters``)
+        return _axis_unit(read)
+    except Exception:  # a CRS PROJ cannot read: no unit to say
+        return ""
 
 
 def _warn_off_grid(path: str, info: RasterInfo, grid: RegionGrid, resampling: str,
@@ -2106,7 +2230,7 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
                 # without its XML: a clipped 16000 went in as reflectance 1.6)
                 valid_range = valid_range if valid_range is not None else named.valid_range
                 saturate = saturate if saturate is not None else named.saturate
-            info = _wrapped_longitudes(info, grid)
+            info = _region_crs(_wrapped_longitudes(info, grid), grid)
             if not _overlaps(info, grid):  # refuses a CRS PROJ can only guess a shift of
                 continue
             any_overlap = True

@@ -643,6 +643,11 @@ class RasterInfo:
     ``rasterio``'s ``update_tags(1, units=...)``, which is not the band's unit, or of the
     file where it has one band), which GDAL does not read as the band's unit; ``""``
     where none, ``()`` for a file without any (:func:`_tagged_units`)."""
+    long_names: tuple[str, ...] = ()
+    """Per band: its ``long_name`` metadata item (a netCDF variable's CF ``long_name``,
+    which GDAL gives as no description), ``""`` where none, ``()`` for a file without
+    any (:func:`_long_names`): a name that may say the band's unit (``Heat flow in
+    mW/m2``)."""
     vertical_unit: str = ""
     """The unit of the vertical axis of the file's compound CRS (``metre`` for RD + NAP,
     EPSG:7415), ``""`` where the CRS has none: the unit of heights a band may hold, never
@@ -2229,37 +2234,42 @@ _ATOF_PREFIX = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?", re.IGNOR
 
 def _refuse_nodata_words(src: Any, path: Path | str) -> None:
     """Refuse a file whose nodata GDAL reads from a text that is no number: a GeoTIFF's
-    ``GDAL_NODATA`` tag, a VRT's ``NoDataValue`` (or a source's ``NODATA``) or an
-    ``.aux.xml``'s ``NoDataValue`` stating ``None``, ``NA``, ``none`` or ``null`` (a
-    Python writer's ``str(None)``, R's missing value, a hand edit). GDAL reads such a
+    ``GDAL_NODATA`` tag, a VRT's ``NoDataValue`` (or a source's ``NODATA``; a nested
+    VRT's as well) or an ``.aux.xml``'s ``NoDataValue`` stating ``None``, ``NA``,
+    ``none`` or ``null`` (a Python writer's ``str(None)``, R's missing value, a hand
+    edit). GDAL reads such a
     text with C's ``atof``, as 0: every cell of 0 (a concentration below detection, a
     heat flow of 0, class 0) was dropped as no data, exit 0, without a word. An ENVI or
     ``.hdr`` header's are refused by :func:`_refuse_header_words`."""
     import xml.etree.ElementTree as ET
 
-    stated: list[tuple[str, str]] = []
+    stated: list[tuple[str, str, str | None]] = []  # where, text, a nested VRT band's type
     if src.driver in ("GTiff", "COG"):
         text = _tiff_tag_text(path, _GDAL_NODATA_TAG)
         if text and text.strip():
-            stated.append((f"its GDAL_NODATA tag (TIFF tag {_GDAL_NODATA_TAG})", text))
+            stated.append((f"its GDAL_NODATA tag (TIFF tag {_GDAL_NODATA_TAG})", text, None))
     if src.driver == "VRT" and str(path).lower().endswith(".vrt") and \
             not str(path).startswith("/vsi") and "://" not in str(path):
-        # the VRT's own, then each nested VRT's sources' (their skipped cells are skipped
-        # through any number of VRTs): ``inner.vrt's <NODATA> of band 1's source a.tif``
+        # the VRT's own, then each nested VRT's, its bands' and its sources' (their
+        # skipped cells are skipped through any number of VRTs, and an outer
+        # ComplexSource's <UseMaskBand> drops the cells of a nested band's nodata):
+        # ``inner.vrt's <NODATA> of band 1's source a.tif``
         nested = [Path(name) for name in _vrt_sources(Path(path))
                   if name.lower().endswith(".vrt")]
-        for vrt, whose, keys in ((Path(path), "its", ("NoDataValue", "NODATA")),
-                                 *((n, f"{n.name}'s", ("NODATA",)) for n in nested)):
+        for vrt, whose in ((Path(path), "its"), *((n, f"{n.name}'s") for n in nested)):
             try:
                 tree = ET.parse(str(vrt)).getroot()
             except (ET.ParseError, OSError):
                 continue
             for band in tree.iter("VRTRasterBand"):
-                for key in keys:  # the band's, a ComplexSource's
+                for key in ("NoDataValue", "NODATA"):  # the band's, a ComplexSource's
                     for element in band.iter(key):
                         if element.text and element.text.strip():
+                            own = None if whose == "its" or key == "NODATA" else \
+                                _VRT_TYPES.get(band.get("dataType", ""), "float32")
                             stated.append((f"{whose} <{key}> of band {band.get('band', '1')}"
-                                           + _source_named(band, element), element.text))
+                                           + _source_named(band, element), element.text,
+                                           own))
     aux = next((Path(f) for f in (src.files or [])[1:]
                 if str(f).lower().endswith(".aux.xml") and not str(f).startswith("/vsi")),
                None)
@@ -2272,11 +2282,11 @@ def _refuse_nodata_words(src: Any, path: Path | str) -> None:
             text = band.findtext("NoDataValue")
             if text is not None and text.strip():
                 stated.append((f"{aux.name}'s NoDataValue of band {band.get('band', '1')}",
-                               text))
+                               text, None))
                 _refuse_stale_hex(path, aux, band)
-    for where, text in stated:
+    for where, text, nested_type in stated:
         if _WHOLE_NUMBER.fullmatch(text):
-            _refuse_nodata_read_as_zero(src, path, where, text)
+            _refuse_nodata_read_as_zero(src, path, where, text, nested_type=nested_type)
             continue
         if _LEADING_NUMBER.match(text):
             _refuse_nodata_read_in_part(path, where, text, aux)
@@ -2344,7 +2354,14 @@ def _refuse_stale_hex(path: Path | str, aux: Path, band: Any) -> None:
         f"{aux.name}, or correct it to the value meant")
 
 
-def _refuse_nodata_read_as_zero(src: Any, path: Path | str, where: str, text: str) -> None:
+_VRT_TYPES = {"Byte": "uint8", "Int8": "int8", "UInt16": "uint16", "Int16": "int16",
+              "UInt32": "uint32", "Int32": "int32", "UInt64": "uint64", "Int64": "int64",
+              "Float32": "float32", "Float64": "float64"}
+"""A VRT band's ``dataType`` as numpy names it."""
+
+
+def _refuse_nodata_read_as_zero(src: Any, path: Path | str, where: str, text: str, *,
+                                nested_type: str | None = None) -> None:
     """Refuse a nodata stated as NaN or an infinity with a space or line break after the
     word (a GeoTIFF's ``GDAL_NODATA`` tag ``'nan '``; a VRT's or an ``.aux.xml``'s
     ``<NoDataValue>`` pretty-printed on a line of its own; a hand edit): GDAL reads the
@@ -2357,6 +2374,10 @@ def _refuse_nodata_read_as_zero(src: Any, path: Path | str, where: str, text: st
         The open dataset (its band types and the nodata GDAL reads).
     path, where, text
         The file, where its nodata is stated (:func:`_refuse_nodata_words`), and the text.
+    nested_type
+        The type of a nested VRT's band whose own ``<NoDataValue>`` ``text`` is (GDAL
+        reads that VRT's nodata as 0 whatever the outer VRT states); ``None`` for the
+        file's own nodata.
 
     Raises
     ------
@@ -2370,9 +2391,10 @@ def _refuse_nodata_read_as_zero(src: Any, path: Path | str, where: str, text: st
         return
     source = "<NODATA>" in where  # a ComplexSource's: of its file's cells
     if math.isfinite(value) or text == text.rstrip() or (
-            not source and 0.0 not in src.nodatavals):
+            not source and nested_type is None and 0.0 not in src.nodatavals):
         return
-    dtype = "float64" if source else src.dtypes[list(src.nodatavals).index(0.0)]
+    dtype = "float64" if source else nested_type if nested_type is not None else \
+        src.dtypes[list(src.nodatavals).index(0.0)]
     name = "nan" if math.isnan(value) else "inf" if value > 0 else "-inf"
     what = "NaN" if name == "nan" else "an infinity"
     if source:
@@ -4437,6 +4459,19 @@ def _tagged_units(src: Any) -> tuple[str, ...]:
     return tuple(found) if any(found) else ()
 
 
+def _long_names(src: Any) -> tuple[str, ...]:
+    """Per band: the text of its metadata item ``long_name`` (any case; a netCDF
+    variable's CF ``long_name``), ``""`` where none; ``()`` where no band has one
+    (:attr:`RasterInfo.long_names`)."""
+    try:
+        found = [next((str(v).strip() for k, v in src.tags(band).items()
+                       if k.strip().lower() == "long_name"), "")
+                 for band in range(1, src.count + 1)]
+    except Exception:  # metadata GDAL cannot list: none
+        return ()
+    return tuple(found) if any(found) else ()
+
+
 def _refuse_empty(path: Path | str) -> None:
     """Refuse a file of 0 bytes (a download or copy that stopped before it wrote
     anything, a full disk) by what it is: GDAL said "not recognized as being in a
@@ -6014,7 +6049,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 transform=tuple(src.transform)[:6], width=src.width, height=src.height,
                 count=src.count, dtype=src.dtypes[0] if src.count else "float32",
                 dtypes=tuple(src.dtypes), units=_own_units(src, path),
-                tagged_units=_tagged_units(src),
+                tagged_units=_tagged_units(src), long_names=_long_names(src),
                 vertical_unit=_vertical_unit(src) or _prj_vertical_unit(src, path),
                 nodata=nodata, unheld_nodata=unheld, descriptions=tuple(src.descriptions),
                 scales=tuple(src.scales), offsets=tuple(src.offsets),

@@ -32,7 +32,7 @@ _ALIASES: dict[str, str] = {
     "l": "L", "litre": "L", "liter": "L", "litres": "L", "liters": "L", "ltr": "L",
     "%": "percent", "pct": "percent",
     "°C": "degC", "℃": "degC", "deg_C": "degC", "degree_C": "degC", "degree_Celsius": "degC",
-    "degrees_Celsius": "degC", "celsius": "degC", "Celsius": "degC",
+    "degrees_Celsius": "degC", "celsius": "degC", "Celsius": "degC", "°F": "degF",
     "degree_Kelvin": "K", "kelvin": "K", "Kelvin": "K",
     "metre": "m", "meter": "m", "metres": "m", "meters": "m",
     "second": "s", "seconds": "s", "sec": "s",
@@ -220,6 +220,13 @@ def _product(tokens: list[tuple[str, str]], pos: int) -> tuple[float, dict[str, 
     return factor, powers, pos
 
 
+_DEGREE_SIGNS = str.maketrans({"\u00ba": "\u00b0", "\u02da": "\u00b0", "\u1d52": "\u00b0"})
+"""Characters written for the degree sign where none is at hand: the masculine ordinal
+``º`` (a Spanish or Portuguese keyboard's), the ring above ``˚`` (a Mac's option-k) and
+the modifier letter ``ᵒ``. ``˚C`` was unreadable, so a band stating it beside a config's
+``°C`` was warned of as other units, and a cube of it refused by a model of ``°C``."""
+
+
 def canonical_units(units: object) -> Canonical | None:
     """The canonical form of a units string; ``None`` when the grammar does not read it.
 
@@ -234,7 +241,7 @@ def canonical_units(units: object) -> Canonical | None:
         ``(factor, ((symbol, power), ...))`` with the symbols sorted and powers of 0
         dropped; ``None`` for an empty string or one outside UDUNITS-2's product grammar.
     """
-    text = str(units).strip()
+    text = str(units).strip().translate(_DEGREE_SIGNS)
     if not text or len(text) > _LONGEST:
         return None
     text = _SPELLINGS.get(" ".join(text.split()).casefold(), text)
