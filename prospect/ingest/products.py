@@ -27,7 +27,7 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from prospect.errors import ConfigError, DataError, DataWarning, InputFileError
 from prospect.ingest.espa import read_espa
@@ -474,8 +474,8 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
         _check_named_scale(source, var, file, stated_by, cal)
         if (dtype or "float").startswith("float"):  # a copy of values the metadata scales?
             _check_stated_not_calibrated(source, var, file, stated_by, ignore, cal)
-        else:  # integers another tool rescaled (reflectance x 10000)?
-            _check_not_rescaled(source, var, file, stated_by, cal, dtype)
+        # values another tool rescaled (reflectance x 10000, or in percent)?
+        _check_not_rescaled(source, var, file, stated_by, cal, dtype)
     if cal is None:  # nothing states it: the file's name may name a product that does
         named = named_product(file)
         if named is not None:
@@ -488,6 +488,13 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
         if cal is None:
             if not (given_scale or given_offset):
                 _warn_level1_dns(source, var, file)
+            elif o < 0 and (dtype or "float").startswith("float"):  # a DN pair over values?
+                # (a negative offset: every value would read about it; a scale alone may
+                # change units of a small quantity, ppm to a fraction)
+                _check_stated_not_calibrated(
+                    source, var, file, "the source's 'scale:'/'offset:'",
+                    "remove 'scale:' and 'offset:' from the source",
+                    BandCalibration(s, o, "", source.units))
             return s, o
         if cal.unstated is None:
             if _other_units(source, cal):
@@ -1464,14 +1471,26 @@ _CALIBRATED_SPANS = {"1": (-2.0, 2.0), "k": (-100.0, 400.0)}
 tool has calibrated it: reflectance within -2..2 (the DNs of no scene are all that small:
 Collection 2's 0..2 are below its clip, ESPA's and Sentinel-2's reflectance 0.0002), a
 temperature in kelvin or degrees Celsius within -100..400 (150 K or less as any product's
-DNs). A floating-point file whose sampled values all lie there holds no DNs."""
+DNs). A floating-point file whose sampled values all lie there holds no DNs; for a
+product of DNs in degrees Celsius (HLS's 0.01 x DN), whose cold scenes' DNs lie there
+too, only where they are not all whole numbers (:func:`_calibrated_degc`)."""
 
 
-def _sampled_span(file: str) -> tuple[str, float, float] | None:
-    """``(dtype, lowest, highest)`` of the valid values of ``file``'s first band, read at
-    most 256 x 256 (an overview or a decimated read: bounded whatever the scene's size),
-    its nodata and the common fills beyond either span of :data:`_CALIBRATED_SPANS` left
-    out, for a floating-point file; ``None`` for an integer one, one without a valid
+class _Span(NamedTuple):
+    """What :func:`_sampled_span` read: the data type, the lowest and highest valid
+    values, and whether every one of them is a whole number (as DNs are)."""
+
+    dtype: str
+    lo: float
+    hi: float
+    whole: bool
+
+
+def _sampled_span(file: str) -> _Span | None:
+    """``(dtype, lowest, highest, whole)`` of the valid values of ``file``'s first band,
+    read at most 256 x 256 (an overview or a decimated read: bounded whatever the scene's
+    size), its nodata and the common fills beyond either span of :data:`_CALIBRATED_SPANS`
+    left out, for a floating-point file; ``None`` for an integer one, one without a valid
     value, or one that cannot be read (the band's own read names the fault)."""
     import numpy as np
     import rasterio
@@ -1491,7 +1510,22 @@ def _sampled_span(file: str) -> tuple[str, float, float] | None:
     # an untagged fill (-9999 around a clipped copy) is no value of either kind
     values = values[np.isfinite(values) & ~np.isin(
         values, [f for f in COMMON_FILLS if abs(f) > 400.0])]
-    return (dtype, float(values.min()), float(values.max())) if values.size else None
+    if not values.size:
+        return None
+    return _Span(dtype, float(values.min()), float(values.max()),
+                 bool(np.all(values == np.round(values))))
+
+
+def _calibrated_degc(units: str, scale: float, sampled: _Span) -> bool:
+    """Whether ``sampled`` values read at ``scale`` in ``units`` are a temperature in
+    degrees Celsius of a product whose DNs are hundredths of a degree (HLS L30's B10/B11,
+    0.01 x DN) that another tool has already calibrated: values within
+    :data:`_CALIBRATED_SPANS` (-100..400: degrees Celsius or kelvin) that are not all
+    whole numbers, which a copy of the DNs is (a cold scene's DNs, -1..4 degC, lie in
+    that span too, so the span alone tells nothing)."""
+    lo, hi = _CALIBRATED_SPANS["k"]
+    return (_unit_word(units) == "degc" and 0 < abs(scale) <= 0.01 * (1 + 1e-9)
+            and lo <= sampled.lo and sampled.hi <= hi and not sampled.whole)
 
 
 def _check_not_calibrated(source: RasterSource, var: str, file: str,
@@ -1505,28 +1539,38 @@ def _check_not_calibrated(source: RasterSource, var: str, file: str,
     cell went in as no data (exit 0, "check its source's nodata value, CRS and bounds");
     without, the refusal asked for the product's scale, which did that.
 
+    An HLS L30 thermal band (``...v2.0.B10.tif``, 0.01 x DN in degrees Celsius) copied
+    in degrees Celsius (26.24) was not looked at (a cold scene's DNs lie in that span
+    too): the refusal asked for ``scale: 0.01``, which read it 0.2624 degC. Such values
+    are refused where they are not all whole numbers (:func:`_calibrated_degc`).
+
     Raises
     ------
     DataError
         Naming the file, its data type and values, and how to read them.
     """
-    span = _CALIBRATED_SPANS.get(_unit_word(named.units))
+    word = _unit_word(named.units)
+    span = _CALIBRATED_SPANS.get("k" if word == "degc" else word)
     if span is None or named.scale is None:
         return
     sampled = _sampled_span(file)
     if sampled is None:
         return
-    dtype, lo, hi = sampled
+    dtype, lo, hi, _ = sampled
     if lo < span[0] or hi > span[1]:
         return  # DNs written as floating point (a resampled copy): read as DNs
+    if word == "degc" and not _calibrated_degc(named.units, named.scale, sampled):
+        return  # HLS's DNs in hundredths of a degree, a cold scene's: whole numbers
     quantity = named.quantity.replace("_", " ")
+    why, example = (", not whole numbers as DNs are", "bt10_celsius.tif") \
+        if word == "degc" else ("", "red_reflectance.tif")
     raise DataError(
         f"source {source.name!r}, band {var!r}: {Path(file).name} is named as {named.what}, "
         f"whose DNs are integers ({dn_formula(named.scale, named.offset or 0.0)}), but it "
-        f"holds {dtype} values from {lo:.4g} to {hi:.4g}: {quantity} that another tool has "
-        "already calibrated, which the product's calibration and DN limits would read as "
-        "no data or calibrate twice; give the file a name of its own (not the product's, "
-        "e.g. 'red_reflectance.tif') to read its values as they are, with no 'scale:' or "
+        f"holds {dtype} values from {lo:.4g} to {hi:.4g}{why}: {quantity} that another "
+        "tool has already calibrated, which the product's calibration and DN limits would "
+        "read as no data or calibrate twice; give the file a name of its own (not the "
+        f"product's, e.g. {example!r}) to read its values as they are, with no 'scale:' or "
         "'offset:' and 'units:' of what they hold, or use the product's own file")
 
 
@@ -1535,18 +1579,21 @@ _COLDEST_SURFACE_K = 173.15
 makes every sampled value colder reads no DNs of a scene."""
 
 
-def _dn_pair(cal: BandCalibration, span: tuple[str, float, float]) -> bool:
+def _dn_pair(cal: BandCalibration, span: _Span) -> bool:
     """Whether ``cal`` turns DNs into its quantity (a product's pair), so that a file whose
     sampled values ``span`` already lie in the quantity's calibrated span cannot be its
     DNs: a reflectance scale of at most :data:`DN_FACTOR` (1e-4, 2.75e-5, ASTER's 1e-3; not
     a percent's 0.01), or a temperature pair that makes the file's highest value colder
-    than any surface (Collection 2's 0.00341802 and 149 K, ESPA's 0.1 K; not HLS's 0.01
-    degC, whose cold scenes' DNs are -100..400)."""
+    than any surface (Collection 2's 0.00341802 and 149 K, ESPA's 0.1 K), or HLS's 0.01
+    degC over values that are not all whole numbers (:func:`_calibrated_degc`: its cold
+    scenes' DNs are -100..400 too, but whole)."""
     word = _unit_word(cal.units)
     if word == "1":
         return 0 < abs(cal.scale) <= DN_FACTOR * (1 + 1e-9)
     if word not in ("k", "degc"):
         return False
+    if isinstance(span, _Span) and _calibrated_degc(cal.units, cal.scale, span):
+        return True  # HLS's 0.01 degC over values that are no whole numbers
     highest = max(cal.scale * span[1], cal.scale * span[2]) + cal.offset
     return highest + (273.15 if word == "degc" else 0.0) < _COLDEST_SURFACE_K
 
@@ -1565,6 +1612,15 @@ def _check_stated_not_calibrated(source: RasterSource, var: str, file: str,
     a word), and under ESPA's 1e-4 read 3.5e-5; a temperature in degrees Celsius 149 K.
     :func:`_check_not_calibrated` looked only at files no metadata calibrates.
 
+    A pair that names no quantity (an item of the user's own id stating Collection 2's
+    pair with no ``unit``, a ``red.tif`` keeping a scale tag of 2.75e-5 or 1e-4 and no
+    units, a plain source's own ``scale:`` and negative ``offset:`` over a file of no
+    product's name)
+    at a reflectance's DN scale, or HLS's 0.01 in degrees Celsius, is looked at too,
+    where the sampled values are not all whole numbers (as DNs, and copies of them,
+    are): a float32 reflectance of 0.5 read -0.19999 (or 5e-5), and an HLS thermal
+    band's copy in degrees Celsius (26.24) read 0.2624 degC, exit 0.
+
     Raises
     ------
     DataError
@@ -1577,15 +1633,29 @@ def _check_stated_not_calibrated(source: RasterSource, var: str, file: str,
         cal = dataclasses.replace(cal, quantity=named.quantity, units=cal.units or named.units)
     key = "k" if _unit_word(cal.units) == "degc" else _unit_word(cal.units)
     bounds = _CALIBRATED_SPANS.get(key)
-    if bounds is None or not cal.quantity:
+    # a pair of no quantity (an item of the user's own, a file's scale tag): at a
+    # reflectance's DN scale, no units stated, or HLS's hundredths of a degree Celsius,
+    # values that are not whole numbers are no DNs
+    unnamed = not cal.quantity and (
+        (key == "1" and _dn_pair(cal, _Span("", 0.0, 0.0, True)))
+        or (key == "k" and _unit_word(cal.units) == "degc"
+            and 0 < abs(cal.scale) <= 0.01 * (1 + 1e-9)))
+    if bounds is None or not (cal.quantity or unnamed):
         return  # no product's quantity: nothing tells a DN from a value
     sampled = _sampled_span(file)
     if sampled is None:
         return
-    dtype, lo, hi = sampled
-    if lo < bounds[0] or hi > bounds[1] or not _dn_pair(cal, sampled):
+    dtype, lo, hi, whole = sampled
+    if lo < bounds[0] or hi > bounds[1] or not _dn_pair(cal, sampled) or (
+            unnamed and whole):
         return
-    quantity = cal.quantity.replace("_", " ")
+    quantity = cal.quantity.replace("_", " ") or (
+        "reflectance" if key == "1" else "temperature")
+    why = (", not whole numbers as DNs are" if unnamed or _calibrated_degc(
+        cal.units, cal.scale, sampled) else "")
+    pair = f"{dn_formula(cal.scale, cal.offset)}, " + (
+        quantity if cal.quantity else "a reflectance's DN scale, no quantity stated"
+        if key == "1" else f"in {cal.units}")
     where = stated_by.split(" (")[0]
     how = ("describe it by an item of its own (not the product's id or collection) whose "
            "raster:bands state no scale or offset" if where.startswith("item ") else
@@ -1596,8 +1666,8 @@ def _check_stated_not_calibrated(source: RasterSource, var: str, file: str,
         is not None else ""
     raise DataError(
         f"source {source.name!r}, band {var!r}: {stated_by} reads {Path(file).name} as "
-        f"DNs ({dn_formula(cal.scale, cal.offset)}, {quantity}), but it holds {dtype} "
-        f"values from {lo:.4g} to {hi:.4g}: {quantity} that another tool has already "
+        f"DNs ({pair}), but it holds {dtype} values from {lo:.4g} to {hi:.4g}{why}: "
+        f"{quantity} that another tool has already "
         "calibrated, which that calibration would read as no data or calibrate twice "
         f"(to {cal.scale * lo + cal.offset:.4g}); to read its values as they are, {how}"
         f"{renamed}, or point it at the product's own file")
@@ -1621,6 +1691,12 @@ def _check_not_rescaled(source: RasterSource, var: str, file: str, stated_by: st
     -0.104 and a ``uint8`` preview's 90 as -0.198, exit 0, where the name or the item
     states the product. The file is read at most 256 x 256, only for such data types.
 
+    A floating-point file (whose DNs may be a float copy of the product's, read as
+    before) is looked at too: a float32 ``SR_B4`` of reflectance in percent (35.27) or x
+    10000 (3500.0) read -0.199 (-0.104), exit 0, for Collection 2 and Sentinel-2 names
+    and items alike. Values all within reflectance's span are left to the checks of
+    calibrated copies (:func:`_check_stated_not_calibrated`, :func:`_check_not_calibrated`).
+
     Raises
     ------
     DataError
@@ -1631,10 +1707,11 @@ def _check_not_rescaled(source: RasterSource, var: str, file: str, stated_by: st
     if named_product(file) is None:
         return  # a file of the user's own name: its data type states no product's
     dtype = dtype or _file_dtype(file)
-    if dtype is None or dtype.startswith("float") or dtype == "uint16" or not (
+    if dtype is None or dtype == "uint16" or not (
             _unit_word(cal.units) == "1" and cal.quantity and 0 < cal.scale <= DN_FACTOR
             and cal.offset < 0):
         return
+    floating = dtype.startswith("float")
     import rasterio
 
     from prospect.ingest.fills import COMMON_FILLS
@@ -1647,22 +1724,28 @@ def _check_not_rescaled(source: RasterSource, var: str, file: str, stated_by: st
         return
     values = np.asarray(data.compressed(), dtype="float64")
     drop = [f for f in (*COMMON_FILLS, cal.fill) if f is not None and f != 0.0]
-    values = values[~np.isin(values, drop) & (values != 0)]
+    values = values[np.isfinite(values) & ~np.isin(values, drop) & (values != 0)]
     if not values.size:
         return
+    span = _CALIBRATED_SPANS["1"]
+    if floating and span[0] <= values.min() and values.max() <= span[1]:
+        return  # reflectance already: the calibrated copies' checks tell those
     reads = cal.scale * values + cal.offset
     if float(np.percentile(reads, 90)) >= _NEGATIVE_SCENE:
         return
     quantity = cal.quantity.replace("_", " ")
+    held = (f"90 % of its {dtype} values" if floating else
+            f"it is {dtype} (the product's DNs are uint16) and 90 % of its values")
     raise DataError(
         f"source {source.name!r}, band {var!r}: {stated_by} reads {Path(file).name} as the "
-        f"DNs of {quantity} ({dn_formula(cal.scale, cal.offset)}), but it is {dtype} "
-        f"(the product's DNs are uint16) and 90 % of its values (from {values.min():g} to "
-        f"{values.max():g}) would read below {_NEGATIVE_SCENE:g}: values another tool "
-        "has rescaled (e.g. reflectance x 10000, or a stretched 8-bit preview), not the "
-        "product's DNs; use the product's own file, or give the copy a name of its own "
-        "(not the product's, described by no item of it) and the 'scale:' that makes its "
-        "values (e.g. 'scale: 0.0001' for reflectance x 10000)")
+        f"DNs of {quantity} ({dn_formula(cal.scale, cal.offset)}), but {held} (from "
+        f"{values.min():.6g} to {values.max():.6g}) would read below {_NEGATIVE_SCENE:g}: "
+        "values another tool has rescaled (e.g. reflectance x 10000"
+        + (" or in percent" if floating else ", or a stretched 8-bit preview")
+        + "), not the product's DNs; use the product's own file, or give the copy a name "
+        "of its own (not the product's, described by no item of it) and the 'scale:' "
+        "that makes its values (e.g. 'scale: 0.0001' for reflectance x 10000"
+        + (", 'scale: 0.01' for percent" if floating else "") + ")")
 
 
 def _by_name(source: RasterSource, var: str, file: str, named: NamedProduct,

@@ -30,8 +30,8 @@ from prospect.ingest.landsat import (
     landsat_id,
 )
 
-__all__ = ["USER_BASELINE_WHY", "Sentinel2Metadata", "read_sentinel2", "s2_band_key",
-           "s2_file_date", "tile_extent", "user_baseline"]
+__all__ = ["USER_BASELINE_WHY", "Sentinel2Metadata", "named_level", "read_sentinel2",
+           "s2_band_key", "s2_file_date", "tile_extent", "user_baseline"]
 
 S2_QUANTIFICATION = 10000.0
 """ESA's ``QUANTIFICATION_VALUE`` (L1C) and ``BOA_QUANTIFICATION_VALUE`` (L2A), every
@@ -235,9 +235,9 @@ _SAFE_BASELINE = re.compile(r"S2[A-D]_MSI(?:L1C|L2A)_\d{8}T\d{6}_N(\d{4})_", re.
 (``N0500``: 05.00)."""
 _LEVEL_IN_PATH = re.compile(r"MSI(L1C|L2A)", re.IGNORECASE)
 _L2A_BAND_NAME = re.compile(r"_B\d[\dA]_\d{2}m$")
+"""An L2A band file's name ends in its resolution (``..._B04_10m``); L1C's do not."""
 _L1C_BAND_NAME = re.compile(r"(?:^|_)T\d{2}[A-Z]{3}_\d{8}T\d{6}_B\d[\dA]$")
 """An L1C granule's band file (``T31UFT_20220301T104021_B04``): no resolution suffix."""
-"""An L2A band file's name ends in its resolution (``..._B04_10m``); L1C's do not."""
 
 
 _MGRS_BANDS = "CDEFGHJKLMNPQRSTUVWX"
@@ -293,6 +293,21 @@ def _file_level(file: str) -> str | None:
         return "L2A"
     m = _LEVEL_IN_PATH.search(str(file))
     return m.group(1).upper() if m else None
+
+
+def named_level(file: str) -> str | None:
+    """``L1C`` or ``L2A`` as :func:`_file_level` tells, or ``L1C`` for a band file named
+    as an L1C granule names its bands (``T31UFT_20220301T104021_B04``: no resolution
+    suffix, :data:`_L1C_BAND_NAME`) outside any ``.SAFE`` folder, else ``None``.
+
+    A plain source reads such a name as top-of-atmosphere reflectance
+    (:func:`~prospect.ingest.products.named_product`); a STAC item of the user's own
+    (no collection, product type or ESA id) listing it was of no level, so its scene went
+    into one median with Level-2A scenes without a word."""
+    level = _file_level(file)
+    if level is None and _L1C_BAND_NAME.search(Path(file).name.split(".")[0]):
+        return "L1C"
+    return level
 
 
 def _strip(tag: str) -> str:

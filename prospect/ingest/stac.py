@@ -45,6 +45,7 @@ from prospect.ingest.landsat import (
     BandCalibration,
     Saturation,
     daytime_sine,
+    file_level,
     landsat_id,
     radsat_bits,
 )
@@ -1097,6 +1098,8 @@ def _level(item: pystac.Item, product: str | None) -> str | None:
         return "L1"
     if product in ("landsat-l1", "landsat-l2"):
         return product[-2:].upper()
+    if product is None:  # no field names a product: its band files' names may
+        return _level_of_files(item, None)
     if product != "sentinel-2":
         return None
     props = item.properties
@@ -1113,20 +1116,42 @@ def _level(item: pystac.Item, product: str | None) -> str | None:
 
 
 def _level_of_files(item: pystac.Item, uri: Any) -> str | None:
-    """``L1`` or ``L2`` where the item's ``s2:product_uri`` or its assets' files (their
-    ``.SAFE`` folder, an L2A band file's ``_10m``) tell one level, else ``None``.
+    """``L1`` or ``L2`` where the item's ``s2:product_uri`` or its assets' files tell one
+    level (:func:`_named_file_level`), else ``None``.
 
     A user's own catalogue (rio-stac, ids of its own, no collection or product type) of
     band files in their ``.SAFE`` folders said no level, so an L1C item (top of
-    atmosphere) beside L2A ones (surface) went into one median without a word."""
+    atmosphere) beside L2A ones (surface) went into one median without a word; so did
+    an L1C granule's ``T31UDQ_20210301T104021_B04.jp2`` copied out of its folder, and,
+    in items stating no product, a Landsat ``LC08_L1TP_..._B4.TIF`` beside an
+    ``LC08_L2SP_..._SR_B4.TIF`` (each at its item's pair: a median of the two, count 2),
+    which a plain source reads as of two levels."""
     from prospect.ingest.sentinel2 import _file_level
 
-    found = {_file_level(str(asset.href)) for asset in item.assets.values()
+    found = {_named_file_level(str(asset.href)) for asset in item.assets.values()
              if asset.href and "data" in (asset.roles or ["data"])}
     if uri:
-        found.add(_file_level(str(uri)))
+        found.add({"L1C": "L1", "L2A": "L2"}.get(_file_level(str(uri)) or ""))
     levels = {level for level in found if level is not None}
-    return {"L1C": "L1", "L2A": "L2"}.get(levels.pop()) if len(levels) == 1 else None
+    return levels.pop() if len(levels) == 1 else None
+
+
+def _named_file_level(href: str) -> str | None:
+    """``L1`` (top of atmosphere) or ``L2`` (surface) as a band file's name or product
+    folder states it: a Sentinel-2 ``.SAFE`` folder or band name
+    (:func:`~prospect.ingest.sentinel2.named_level`: ``_B04_10m`` L2A, ``_B04`` L1C), a
+    Landsat Collection 2 name (``_SR_B4``/``_ST_B10`` Level-2, ``LC08_L1TP_..._B4``
+    Level-1) or ESPA's (``sr_band4`` surface, ``toa_band4`` top of atmosphere); else
+    ``None``."""
+    from prospect.ingest.sentinel2 import named_level
+
+    s2 = named_level(href)
+    if s2 is not None:
+        return {"L1C": "L1", "L2A": "L2"}[s2]
+    level = file_level(href)
+    if level == "ESPA":
+        return "L1" if re.search(r"_toa_band\d", PurePosixPath(href).name, re.I) else "L2"
+    return level if level in ("L1", "L2") else None
 
 
 def _check_levels(href: str, scenes: list[StacScene]) -> None:
@@ -1146,13 +1171,15 @@ def _check_levels(href: str, scenes: list[StacScene]) -> None:
     if len(first) > 1:
         l1, l2 = first["L1"], first["L2"]
         n1 = sum(s.level == "L1" for s in scenes)
+        named = "by its band files' names"  # items that state no product
         raise DataError(
             f"{href}: {n1} of {len(scenes)} STAC items are Level-1 (top of atmosphere), "
             f"e.g. {l1.item_id!r} ("
             + ("a Collection 2 ARD top-of-atmosphere tile" if l1.product == "landsat-l2"
-               else str(l1.product))
+               else str(l1.product or named))
             + "), and the others Level-2 (surface), e.g. "
-            f"{l2.item_id!r} ({l2.product}): one source holds one product level; search "
+            f"{l2.item_id!r} ({l2.product or named}): one source holds "
+            "one product level; search "
             "one collection (landsat-c2-l2, sentinel-2-l2a), or make two sources")
 
 
