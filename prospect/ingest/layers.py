@@ -28,7 +28,7 @@ _UNIT_WORDS: dict[str, str] = {
                      "degreescelsius", "centigrade"), "degC"),
     **dict.fromkeys(("degf", "fahrenheit", "degreef", "degreesf", "degreefahrenheit",
                      "degreesfahrenheit"), "degF"),
-    **dict.fromkeys(("metre", "metres", "meter", "meters"), "m"),
+    **dict.fromkeys(("metre", "metres", "meter", "meters", "mtr", "mtrs"), "m"),
     **dict.fromkeys(("kilometre", "kilometres", "kilometer", "kilometers"), "km"),
     **dict.fromkeys(("centimetre", "centimetres", "centimeter", "centimeters"), "cm"),
     **dict.fromkeys(("millimetre", "millimetres", "millimeter", "millimeters"), "mm"),
@@ -238,6 +238,27 @@ EGM96``, ``m (MSL)``, ``m AHD``, ``m NAP``; with dots and no space, ``m.a.s.l.``
 ``m HAE``, ``m ellipsoidal``, ``m WGS84``, as LiDAR and GNSS surveys write it): the datum is a
 CRS's, not a unit's, so the unit is the length alone (:func:`unit_key`, and the model check's
 :func:`prospect.registry.units.canonical_units`)."""
+_DEPTH_REFERENCE = (
+    r"r?kb|rt|df|gl|bgl|bsl|bsf|bml|bkb|brt|bdf|md|md\s*(?:r?kb|rt|df|gl)|tvd|"
+    r"tvd\s*(?:ss|r?kb|rt|df|gl)|ss|sub\s*-?\s*sea|mv|maaiveld|gok|nap|nn|nhn|msl|"
+    r"b\.\s*g\.\s*l\.?|b\.\s*s\.\s*l\.?|g\.\s*l\.?|"
+    r"(?:the\s+)?(?:ground(?:\s+level|\s+surface)?|surface|sea\s*level|sea\s*floor|"
+    r"seabed|mud\s*line|kelly\s*bushing|rotary\s*table|derrick\s*floor|collar)")
+DEPTH_BELOW_REFERENCE = re.compile(
+    r"(?P<unit>m|metres?|meters?|ft|feet|foot|ftus)\.?"
+    r"(?:\s*[-+]\s*|\s*(?:below|under|beneath|from|re|rel(?:\.|ative)?(?:\s+to)?|onder|"
+    r"unter|u\.|t\.\s*o\.\s*v\.?|sous|bajo)\s+|\s+|\s*[-+]?\s*(?=[(\[])"
+    r"|(?=(?:bgl|bsl|bsf|r?kb|tvd|nap|gok|b\.)))"
+    rf"[(\[]?\s*(?:{_DEPTH_REFERENCE})\s*[)\]]?", re.IGNORECASE)
+"""A length followed by the reference a depth is measured from (a well log's ``ft KB``,
+``m RT``, ``m MD``, ``ft TVDSS``, ``m TVD SS``; a borehole's ``m bgl``, ``mbgl``, ``m
+b.g.l.``, ``m below ground level``; Dutch ``m -NAP``, ``m t.o.v. NAP``, ``m-mv`` (below
+ground level), ``m onder maaiveld``; German ``m u. GOK``): the reference is where the
+depth is counted from, not a factor of its unit, so the unit is the length alone
+(:func:`unit_key`). ``TD (ft KB)`` was ``KB`` times ``ft`` and ``mbgl`` a unit of its own,
+so such a surface was of other units than a ``ft`` or ``m`` one (round 50). Written
+glued to the length (``mbgl``, ``ftKB``, ``mTVD``) only for ``kb`` and references of
+three letters or more (``mgl`` may be a concentration, ``mmd`` a rate)."""
 _SEA_LEVEL = frozenset({"asl", "amsl", "msl", "sl", "sealevel", "meansealevel"})
 """Datums named only as "sea level" (``m a.s.l.``, ``m MSL``): no realisation is said,
 so they are taken for any named one."""
@@ -306,9 +327,11 @@ def unit_key(units: str) -> tuple[tuple[str, int], ...] | str:
     that power; a share of an element as one word (``%K``) is ``% K``. A unit followed
     by its own name or symbol in brackets (``m (metres)``, ``K (kelvin)``) is that unit,
     not its square; a height above a datum (``m ODN``, ``ft NAVD88``:
-    :data:`HEIGHT_ABOVE_DATUM`) is its length."""
-    height = HEIGHT_ABOVE_DATUM.fullmatch(units.strip())
-    if height is not None:  # ``m ODN``, ``ft NAVD88``: the length
+    :data:`HEIGHT_ABOVE_DATUM`) and a depth below a reference (``ft KB``, ``m TVDSS``,
+    ``mbgl``: :data:`DEPTH_BELOW_REFERENCE`) are their length."""
+    height = HEIGHT_ABOVE_DATUM.fullmatch(units.strip()) or \
+        DEPTH_BELOW_REFERENCE.fullmatch(units.strip())
+    if height is not None:  # ``m ODN``, ``ft NAVD88``, ``ft KB``, ``mbgl``: the length
         return unit_key(height["unit"].lower())  # ``M.A.S.L.``: metres, not mega
     glossed = _GLOSSED.fullmatch(units.strip())
     if glossed is not None:

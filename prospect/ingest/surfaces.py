@@ -54,7 +54,8 @@ _UNIT_WORDS = {"ft": "ft", "feet": "ft", "foot": "ft", "m": "m", "metres": "m", 
 (``depth_ft``, ``top_m``, ``BHT_degF``, ``pressure_psi``), in the cube's spelling."""
 _TEMPERATURE_LETTERS = {"c": "degC", "f": "degF"}
 """``temp_F``, ``BHT_C``: a letter that is a unit after a temperature's word alone."""
-_TEMPERATURE_WORDS = frozenset({"t", "temp", "temperature", "bht", "tmax"})
+_TEMPERATURE_WORDS = frozenset({"t", "temp", "temperature", "bht", "tmax", "temperatuur",
+                                "temperatur", "température", "temperatura"})
 _DATUM_WORDS = frozenset({"bgl", "bsl", "asl", "amsl", "msl", "kb", "tvd", "tvdss", "ss",
                           "gl", "nap", "mv", "nn", "nhn", "ahd", "odn", "aod", "ngf", "rt",
                           "df", "md"})
@@ -64,6 +65,19 @@ below ground level, German ``Tiefe_m_NN``, British ``m_OD``'s ``odn``/``aod``, F
 ``ngf``, Australian ``ahd``) and a log's ``rt``, ``df``, ``md``: a Dutch well table's
 ``top_m_nap`` surface recorded no units (round 48)."""
 _HEADER_SPLIT = re.compile(r"[\s_.\-()\[\]/,:;]+")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+"""Where a header written in camel case (``DepthFt``, ``TD_ftKB``, ``TopMD``) starts a
+word: a unit glued on so was read as no unit (round 50)."""
+_QUANTITY_WORDS = (r"depth|diepte|tiefe|profondeur|top|base|bottom|td|tvd|md|elev|elevation|"
+                   r"height|hoogte|thickness|dikte|mächtigkeit|temp|temperature|bht|tmax|"
+                   r"pressure|druk")
+_GLUED_UNIT = re.compile(
+    rf"(?:{_QUANTITY_WORDS})(ft|feet|m|km|metres|meters|degc|degf|c|f|psi|bar|kpa|mpa)")
+"""A quantity's word with its unit glued on in one case (``depthft``, ``DEPTHM``,
+``TEMPC``): read as the two words."""
+_GLUED_DATUM = re.compile(r"(ft|m)(bgl|bsl|asl|amsl|msl|kb|rkb|tvd|tvdss|nap|ahd|odn|aod)")
+"""A length with its depth's datum glued on (``depth_mbgl``, ``TD_ftkb``, ``top_mNAP``):
+the length (:data:`_DATUM_WORDS`)."""
 
 
 def header_unit_word(column: str) -> str | None:
@@ -86,7 +100,11 @@ def header_unit_word(column: str) -> str | None:
     str or None
         The unit in the cube's spelling, or ``None`` where the header names none.
     """
-    words = [w for w in _HEADER_SPLIT.split(column.casefold()) if w]
+    words = [w for w in _HEADER_SPLIT.split(_CAMEL.sub("_", column).casefold()) if w]
+    if words:  # 'depthft', 'DEPTHM', 'depth_mbgl': the unit glued on (round 50)
+        glued = _GLUED_UNIT.fullmatch(words[-1]) or _GLUED_DATUM.fullmatch(words[-1])
+        if glued is not None and not (len(words) == 1 and glued.re is _GLUED_DATUM):
+            words[-1:] = [words[-1][:glued.start(1)] or "_", glued.group(1)]
     if len(words) < 2:
         return None
     at = len(words) - 1
@@ -98,6 +116,23 @@ def header_unit_word(column: str) -> str | None:
     if word in _TEMPERATURE_LETTERS and any(w in _TEMPERATURE_WORDS for w in words[:at]):
         return _TEMPERATURE_LETTERS[word]
     return None
+
+
+def _bracket_units(column: str) -> str | None:
+    """The units a header states in brackets at its end (``Li (mg/L)`` -> ``mg/L``), a
+    temperature's letter read as its degree (``Temp (F)``, ``BHT (C)``, ``Temperatuur
+    [C]`` -> ``degF``, ``degC``, as ``temp_F`` is: recorded ``F`` and ``C``, UDUNITS-2's
+    farad and coulomb, such a surface was of other units than a ``degF`` one; round 50);
+    ``None`` where there are none."""
+    found = _HEADER_UNITS.search(column)
+    if found is None:
+        return None
+    unit = found.group(1)
+    before = [w for w in _HEADER_SPLIT.split(_CAMEL.sub("_", column[:found.start()]).casefold())
+              if w]
+    if unit.casefold() in _TEMPERATURE_LETTERS and any(w in _TEMPERATURE_WORDS for w in before):
+        return _TEMPERATURE_LETTERS[unit.casefold()]
+    return unit
 
 
 def _named_unit(column: str) -> str | None:
@@ -127,8 +162,7 @@ def column_units(source: PointSource, column: str, table_units: str | None = Non
     numbers are written in: ``Li (ppm)`` over cells of ``1.2%`` is recorded ``%``; it
     was ppm), else the header's.
     """
-    found = _HEADER_UNITS.search(column)
-    header = found.group(1) if found else None
+    header = _bracket_units(column)
     stated = source.units.get(column)
     if stated is None and table_units and table_where.startswith("in its cells"):
         named = header if header is not None else _named_unit(column)

@@ -57,7 +57,12 @@ QUALIFIER_WORDS = frozenset({"q", "qual", "qualifier", "qualif", "flag", "flg", 
 """Last words of a qualifier column's name (``Li_ppm_Q``, ``Li_qual``, ``Zr_511P_T``)."""
 LIMIT_WORDS = frozenset({"dl", "lod", "mdl", "lld", "detlim", "rl", "lor"})
 """Last words of a detection-limit column's name (``Li_DL``, ``Li_ppm_LOD``)."""
-UNIT_WORDS = frozenset({"unit", "units", "uom"})
+UNIT_WORDS = frozenset({"unit", "units", "uom", "eenheid", "einheit", "unité", "unite",
+                        "unidad", "unidade"})
+"""A unit column's last word (``Li_unit``, ``UOM``), in the partners' languages too
+(Dutch ``eenheid``, German ``Einheit``, French ``unité``, Spanish ``unidad``, Portuguese
+``unidade``): a Dutch table's ``eenheid`` of ``mg/L`` and ``mg/kg`` row by row was not
+read, one surface mixing them without a word (round 50)."""
 ANALYTE_NAMES = frozenset({"element", "analyte", "parameter", "param", "determinand",
                            "constituent", "characteristic", "characteristicname",
                            "analyte_name", "element_name", "parameter_name", "species"})

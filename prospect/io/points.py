@@ -123,8 +123,9 @@ __all__ = ["HALF_LIMIT_NOTE", "POINT_FILLS", "PointTable", "ascii_grid_header", 
            "is_text_table", "least_possible", "metres_hint", "no_numbers_hint",
            "raster_kind", "read_features", "read_points", "read_table", "refuse_swapped_axes",
            "repeated_records", "source_options", "swapped_axes_fix", "swapped_into_region",
-           "turned_into_region", "valid_in_crs", "warn_coarse_coordinates", "warn_coarse_vertices",
-           "warn_ids_at_several_places", "warn_swapped_rows"]
+           "turned_into_region", "valid_in_crs", "warn_bottom_hole_places",
+           "warn_coarse_coordinates", "warn_coarse_vertices", "warn_ids_at_several_places",
+           "warn_swapped_rows"]
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".dat", ".xyz", ".prn", ".gslib", ".gsl"}
 """Text tables: CSV and TSV, and the names survey software gives them (a logger's or a
@@ -1640,6 +1641,7 @@ def column_values_and_limits(
     series = _qualified_text(series, keep, path, column, numbers, what)
     series = _percent_text(series, frame, column, keep, path, numbers, what)
     series = _unit_text(series, frame, column, keep, path, numbers, what, unit)
+    series = _measure_cells(series, frame, column, keep, path, numbers, what, unit)
     _unit_column_units(frame, column, keep)
     refuse_uncomputed(frame, path, [column])
     plain = (frame.attrs.get("percent_mixed") or {}).get(column)
@@ -1931,8 +1933,23 @@ _BELOW_CELL = re.compile(r"\s*(?:<=?|≤|&lt;=?)\s*(\S.*?)\s*")
 """A value below a detection limit written with its limit (``<5``, ``< 0,5``, ``≤ 2 ppm``)."""
 
 
+_PARTNER_LIMIT_WORDS = (
+    r"<\s*(?:ld|lq|loq|ng|bg|dg|rg|d\.\s?g\.?|n\.\s?g\.?|b\.\s?g\.?|l\.\s?[dq]\.?)"
+    r"|n\.\s?n\.?|o\.\s?d\.\s?g\.?|u\.\s?d\.\s?[nb]\.?|onder\s+(?:de\s+)?detectiegrens"
+    r"|unter\s+(?:der\s+)?(?:nachweis|bestimmungs)grenze"
+    r"|sous\s+(?:la\s+)?limite\s+de\s+(?:d[ée]tection|quantification)"
+    r"|(?:bajo|debajo\s+del?|abaixo\s+do)\s+(?:el\s+)?l[ií]mite(?:\s+de\s+detec[cç][ãai][oó]n?)?")
+"""Words for "not detected" in the partners' and their laboratories' languages: French,
+Spanish and Portuguese ``<LD``, ``<LQ`` (limites de détection, de quantification), German
+``n.n.`` (nicht nachweisbar), ``<NG``, ``<BG`` (Nachweis-, Bestimmungsgrenze), ``u.d.N.``,
+Dutch ``o.d.g.`` (onder detectiegrens), ``<DG``, ``<RG`` (rapportagegrens), and the words
+written out. With its limit (``n.n. <0,1``, ``<NG 0,1``, ``o.d.g. (0,1)``) each was read as
+missing, "write numbers only", so a well below a limit under the threshold was no negative
+and a surface lost it (round 50); alone, a detection limit without its number."""
+
 _NOT_DETECTED_CELL = re.compile(
     r"\s*(?:n\.?\s?d\.?|bdl|b\.d\.l\.?|<\s*dl|<\s*lod|below\s+(?:dl|lod|detection(?:\s+limit)?)"
+    rf"|{_PARTNER_LIMIT_WORDS}"
     r"|[NL](?=\s*[(\[]?\s*\.?\d))"
     r"\s*(?:<=?|≤|&lt;=?|\(|\[|:|=)?\s*(\.?\d[^()\[\]]*?)\s*[)\]]?\s*"
     r"|\s*(\.?\d[\d.,']*?)(?-i:[NLn])\s*", re.IGNORECASE)
@@ -1941,7 +1958,8 @@ _NOT_DETECTED_CELL = re.compile(
 spectrographic qualifiers ``N`` (not detected) and ``L`` (detected below the limit of
 determination) before it (``N(0.5)``, ``L(10)``, ``N.5``, ``L 10``, and in lower case as
 hand-typed sheets write them: ``n0.5``, ``l(10)``) or right after it (``0.5N``, ``10L``,
-``0.5n``). After a space a letter is no USGS qualifier: ``12 N`` is EPA's inorganic
+``0.5n``), and in the partners' languages (:data:`_PARTNER_LIMIT_WORDS`: ``n.n. <0,1``,
+``<NG 0,1``). After a space a letter is no USGS qualifier: ``12 N`` is EPA's inorganic
 qualifier of a detected value (spike recovery out of limits), ``10 L`` litres, and a
 lower-case ``l`` after the number is litres: none is read so. Each was read as missing,
 "write numbers only": read as ``<5``."""
@@ -2457,6 +2475,111 @@ def _header_unit_cells(series: pd.Series, column: str, read: dict[int, tuple[str
     return series.where(~hit, bare)
 
 
+_MEASURE_TEXT = re.compile(r"\s*([-+\u2212]?(?:\d[\d.,']*)?\d(?:[eE][-+]?\d+)?)\s*"
+                           r"((?:[A-Za-z\u00b0\u00ba\u2103\u2109][A-Za-z. +-]*?)?[A-Za-z.])\s*")
+"""A number written with a length's or temperature's unit after it (``3281 ft``, ``1000
+m``, ``1234 m MD``, ``65 °C``, ``149 degF``)."""
+_TEMPERATURE_SCALE: dict[Any, float] = {(("degC", 1),): 1.0, (("K", 1),): 1.0,
+                                        (("degF", 1),): 5 / 9}
+"""Kelvin per degree of a temperature unit (:data:`_ABSOLUTE_ZERO` gives its zero)."""
+_LENGTH_METRES: dict[Any, float] = {(("m", 1),): 1.0, (("ft", 1),): 0.3048,
+                                    (("km", 1),): 1000.0}
+"""Metres per length unit (:func:`~prospect.ingest.layers.unit_key`)."""
+
+
+def _measure_unit(column: str, unit: str | None, attrs: Mapping[str, Any]) -> Any:
+    """The length or temperature unit (its :func:`~prospect.ingest.layers.unit_key`) a
+    value column states: ``units:`` (``unit``), a row of units, else its header's last
+    words or bracket (``depth_m``, ``Depth (ft KB)``, ``DepthFt``, ``temp_F``,
+    ``BHT (°C)``); ``None`` for any other or none."""
+    from prospect.ingest.layers import unit_key
+
+    named = [unit, (attrs.get("units") or {}).get(column)]
+    found = re.search(r"[(\[]\s*([^()\[\]]+?)\s*[)\]]\s*$", column)
+    words = [w for w in re.split(r"[\s_.\-()\[\]/,:;]+",
+                                 re.sub(r"(?<=[a-z])(?=[A-Z])", " ", column)) if w]
+    if not any(named):
+        named += [found.group(1) if found else None]
+        if len(words) > 1:
+            named += [words[-1], " ".join(words[-2:])]
+            if words[-1].casefold() in ("c", "f") and re.fullmatch(
+                    r"t|temp|temperatur[ea]?|temperatuur|température|bht|tmax",
+                    words[-2].casefold()):
+                named += [f"deg{words[-1].upper()}"]
+    for each in named:
+        if each:
+            key = unit_key(str(each))
+            if key in _LENGTH_METRES or key in _TEMPERATURE_SCALE:
+                return key
+    return None
+
+
+def _measure_cells(series: pd.Series, frame: pd.DataFrame, column: str, keep: np.ndarray,
+                   path: Path, numbers: np.ndarray, what: str,
+                   unit: str | None = None) -> pd.Series:
+    """``series`` with its cells written with a length's or temperature's unit among plain
+    numbers read in the unit the column states (:func:`_measure_unit`): the number where
+    the cell's unit is the column's (``1200 m`` under ``depth_m``), converted where it is
+    another length or temperature (``3281 ft`` under ``depth_m``: 1000.05; ``65 °C``
+    under ``temp_F``: 149), one warning each. Such a cell was read as missing, "write
+    numbers only", though it states its size as a concentration's ``800 µg/L`` under ``li
+    [mg/L]`` does (:func:`_header_unit_cells`), and a well typed in by hand in feet was
+    left out of a depth surface in metres (round 50). Cells of another quantity, and
+    columns stating no such unit, are left as they are."""
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return series
+    from prospect.ingest.layers import unit_key
+
+    target = _measure_unit(column, unit, frame.attrs)
+    if target is None:
+        return series
+    length = target in _LENGTH_METRES
+    read: dict[int, tuple[float, str]] = {}
+    for i, cell in enumerate(series):
+        if not (keep[i] and isinstance(cell, str)):
+            continue
+        m = _MEASURE_TEXT.fullmatch(cell)
+        if m is None:
+            continue
+        key = unit_key(m.group(2).strip())
+        if key not in (_LENGTH_METRES if length else _TEMPERATURE_SCALE):
+            continue
+        value = float(_numbers(pd.Series([m.group(1)], dtype=object), path, column,
+                               frame.attrs)[0])
+        if not np.isfinite(value):
+            continue
+        if length:
+            value = value * _LENGTH_METRES[key] / _LENGTH_METRES[target]
+        else:
+            kelvin = (value - _ABSOLUTE_ZERO[key]) * _TEMPERATURE_SCALE[key]
+            value = kelvin / _TEMPERATURE_SCALE[target] + _ABSOLUTE_ZERO[target]
+        read[i] = (value, "same" if key == target else "other")
+    if not read:
+        return series
+    shown = target[0][0]
+    for kind in ("same", "other"):
+        rows = [i for i in sorted(read) if read[i][1] == kind]
+        if not rows:
+            continue
+        at = np.asarray(rows)
+        first = rows[0]
+        how = (f"written with the unit the column states, {shown}" if kind == "same" else
+               f"written in another {'length' if length else 'temperature'} than the "
+               f"column's {shown}")
+        read_as = "" if kind == "same" else f", read as {read[first][0]:.6g} {shown}"
+        done = ("each is read as its number" if kind == "same" else
+                f"each is converted to {shown}")
+        warnings.warn(DataWarning(
+            f"{path}: {at.size} value(s) in column {column!r} among plain numbers are "
+            f"{how} ({_listed(numbers, at, what)}; e.g. {_shown(series.iloc[first])}"
+            f"{read_as}): {done}; write numbers alone in the cells, all in {shown} (the "
+            "unit belongs in the header)"), stacklevel=4)
+    out = series.astype(object).copy()
+    for i, (value, _) in read.items():
+        out.iloc[i] = value
+    return out
+
+
 def _warn_overflow(frame: pd.DataFrame, column: str, keep: np.ndarray, path: Path,
                    numbers: np.ndarray, what: str) -> None:
     """Warn of a Shapefile's values written as asterisks (:func:`vector.dbf_overflows`),
@@ -2610,7 +2733,7 @@ half of it (a value below detection's usual stand-in) would be far off."""
 _LIMIT = re.compile(
     rf"\s*(?:{_LIMIT_SIGN}+.*|n\.?d\.?|b\.?d\.?l\.?|<\s*(?:dl|lod|loq|ld|mdl|lld|d\.l\.)"
     r"|lod|loq|below\s+(?:the\s+)?detection(?:\s+limit)?|not\s+detected|tr(?:ace)?\.?"
-    r"|(?-i:[NL]))\s*",
+    rf"|{_PARTNER_LIMIT_WORDS}|(?-i:[NL]))\s*",
     re.IGNORECASE)
 _SHEET_ERROR = re.compile(
     r"\s*(?:#(?:N/?A|VALUE!|DIV/0!|REF!|NAME\?|NUM!|NULL!|SPILL!|CALC!|FIELD!|BLOCKED!|"
@@ -4280,6 +4403,12 @@ def quality_control_records(gdf: pd.DataFrame, path: Path, numbers: np.ndarray, 
     return out
 
 
+_PARTNER_WELL_NAMES = (
+    "boorgat", "boorgatnaam", "boorgatcode", "boornummer", "boring", "boringnummer", "put",
+    "putnaam", "putnummer", "bohrung", "bohrungsname", "bohrloch", "brunnen", "puits",
+    "forage", "sondage", "pozo", "sondeo", "poco", "furo", "gieng", "lokhoan")
+"""Plain names of a well's or borehole's name column in the partners' and surveys'
+languages (:data:`_ID_NAMES`, :data:`_HOLE_NAMES`)."""
 _ID_NAMES = frozenset((
     "id", "sample", "sampleid", "samplenumber", "samplenr", "sampleno", "samplecode",
     "samplename", "labid", "labno", "labnumber", "well", "wellid", "wellname", "wellno",
@@ -4287,17 +4416,22 @@ _ID_NAMES = frozenset((
     "monsterid", "putcode", "putid", "nitgcode", "boreholeid",
     "holeid", "bhid", "drillhole", "drillholeid", "collarid", "apinumber", "apino",
     "boreholename", "boreholenr", "dhid", "holeno", "holenumber", "holename", "borehole",
-    "boreholeno",
+    "boreholeno", *_PARTNER_WELL_NAMES,
 ))
 """Plain names (:func:`_plain`) of a column naming each sample, well or station once: a
 drill-hole table's ``HoleID``, ``BHID`` or ``DHID`` (Leapfrog's, Datamine's, Vulcan's),
-``Hole_No`` and ``Borehole``, and a well's ``API_Number`` among them."""
+``Hole_No`` and ``Borehole``, and a well's ``API_Number`` among them; a well's or
+borehole's name in the partners' and surveys' languages too (Dutch NLOG's and DINO's
+``Boorgat``, ``Boornummer``, ``Putnaam``; German ``Bohrung``, ``Brunnen``; French
+``Puits``, ``Forage``; Spanish ``Pozo``, ``Sondeo``; Portuguese ``Poço``; Vietnamese
+``Giếng``, ``Lỗ khoan``): a Dutch well table naming one well at two places was two
+wells, without a word (round 50)."""
 
 _HOLE_NAMES = frozenset((
     "well", "wellid", "wellname", "wellno", "uwi", "api", "apinumber", "apino", "boreholeid",
     "boreholename", "boreholenr", "holeid", "bhid", "drillhole", "drillholeid", "collarid",
     "putcode", "putid", "nitgcode", "dhid", "holeno", "holenumber", "holename", "borehole",
-    "boreholeno",
+    "boreholeno", *_PARTNER_WELL_NAMES,
 ))
 """Plain names of the :data:`_ID_NAMES` that name a well or drill hole: its records (each
 sample with an ID of its own beside, as an assay table's ``SampleID`` beside ``HoleID``)
@@ -4340,6 +4474,90 @@ def warn_ids_at_several_places(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Pa
         if (hole or not group) and _warn_id_at_places(
                 gdf, name, rows, geoms, path, numbers, what, hole=hole, group=group or site):
             return
+
+
+_BOTTOM_HOLE_WORDS = ("bottomhole", "bottom", "bhl", "bh", "td", "totaldepth", "target",
+                      "reservoir", "eindpunt", "einde", "eind", "doel", "endteufe", "ende",
+                      "end", "toe", "fond")
+"""Words before or after a coordinate's (:func:`_coordinate_kind`) in the plain name of a
+column giving a well's bottom-hole place (``X_BH``, ``BH_Lat``, ``Bottom hole X``,
+``X_TD``, ``Target easting``, Dutch ``X-eindpunt``, German ``Endteufe_Rechtswert``)."""
+BOTTOM_HOLE_REACH_M = (100.0, 20_000.0)
+"""How far from its collar a well's bottom is said (:func:`warn_bottom_hole_places`), in
+metres: beyond a collar surveyed again (:data:`_COLLAR_REACH_M`), within the farthest a
+deviated well reaches sideways (extended-reach wells about 15 km); farther, the columns
+are read as something else (another CRS's coordinates)."""
+
+
+def _bottom_hole_columns(names: list[str], x: str, y: str) -> tuple[str, str] | None:
+    """The pair of columns among ``names`` giving each well's bottom-hole place
+    (:data:`_BOTTOM_HOLE_WORDS` around a coordinate's word), other than ``x`` and ``y``;
+    ``None`` unless there is exactly one of each axis."""
+    found: dict[str, list[str]] = {"x": [], "y": []}
+    for name in names:
+        if name in (x, y) or not isinstance(name, str):
+            continue
+        plain = _plain(name)
+        for word in _BOTTOM_HOLE_WORDS:
+            rest = (plain[len(word):] if plain.startswith(word) else
+                    plain[:-len(word)] if plain.endswith(word) else None)
+            kind = _coordinate_kind(rest) if rest else None
+            if kind is not None:
+                found[kind].append(name)
+                break
+    return (found["x"][0], found["y"][0]) if len(found["x"]) == len(found["y"]) == 1 \
+        else None
+
+
+def warn_bottom_hole_places(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Path,
+                            numbers: np.ndarray, what: str, *, x: str, y: str) -> None:
+    """Warn of a well table whose columns give each well's bottom-hole place (``X_BH``,
+    ``Y_BH``; Dutch ``X-eindpunt``) beside the ``x``/``y`` it is read at (its collar), where
+    wells end :data:`BOTTOM_HOLE_REACH_M` from their collars: a deviated geothermal well's
+    brine, sampled in the reservoir kilometres away, was placed (kriged, labelled) at the
+    collar without a word (round 50). The one check of both readers (:func:`read_points`
+    and :func:`prospect.models.labels.read_occurrences`).
+
+    Parameters
+    ----------
+    gdf
+        The records as read, at ``x``/``y`` in the table's CRS.
+    keep
+        The records read.
+    path
+        The table (for messages).
+    numbers, what
+        Each record's number as the file counts it, and what it counts (``line``).
+    x, y
+        The coordinate columns read (a vector file's geometry: none).
+    """
+    pair = _bottom_hole_columns([str(c) for c in gdf.columns if c != gdf.geometry.name], x, y)
+    if pair is None or not keep.any():
+        return
+    bx = _numbers(pd.Series(gdf[pair[0]]).reset_index(drop=True), path, pair[0], gdf.attrs)
+    by = _numbers(pd.Series(gdf[pair[1]]).reset_index(drop=True), path, pair[1], gdf.attrs)
+    geoms = gdf.geometry.to_numpy()
+    cx, cy = shapely.get_x(geoms), shapely.get_y(geoms)
+    dx, dy = bx - cx, by - cy
+    if gdf.crs is not None and gdf.crs.is_geographic:
+        dx = _one_turn(dx) * 111_320.0 * np.cos(np.radians(cy))
+        dy = dy * 110_574.0
+    with np.errstate(invalid="ignore"):
+        reach = np.hypot(dx, dy)
+        near, far = BOTTOM_HOLE_REACH_M
+        hit = keep & np.isfinite(reach) & (reach > near) & (reach <= far)
+    if not hit.any() or (keep & np.isfinite(reach) & (reach > far)).any():
+        return
+    at = hit.nonzero()[0]
+    most = int(at[np.argmax(reach[at])])
+    warnings.warn(DataWarning(
+        f"{path}: {at.size} of {int(keep.sum())} well(s) end away from the place they are "
+        f"read at: columns {pair[0]!r}/{pair[1]!r} give each well's bottom-hole place, up "
+        f"to {reach[most] / 1000:.3g} km from its {x!r}/{y!r} ({_listed(numbers, at, what)}; "
+        f"the farthest on {what} {int(numbers[most])}), and each record is placed at "
+        f"{x!r}/{y!r}, its collar: a value sampled in the reservoir belongs at its bottom "
+        f"hole; set 'x: {pair[0]}' and 'y: {pair[1]}' in the points source to place them "
+        "there, or keep the collars if the values are of the collars"), stacklevel=3)
 
 
 def _warn_id_at_places(gdf: gpd.GeoDataFrame, name: str, rows: np.ndarray, geoms: np.ndarray,
@@ -4397,11 +4615,16 @@ def _one_turn(lon: np.ndarray) -> np.ndarray:
 
 
 _DEPTH_NAME = re.compile(
-    r"(?:md|tvd[a-z]{0,4}|[a-z]*depth[a-z]*|diepte[a-z]*|tiefe[a-z]*|profondeur[a-z]*"
-    r"|from|mfrom)(?:m|ft)?")
+    r"(?:md|tvd[a-z]{0,4}|[a-z]*depth[a-z]*|[a-z]*diepte[a-z]*|[a-z]*tiefe[a-z]*"
+    r"|[a-z]*teufe[a-z]*|[a-z]*profondeur[a-z]*|profundidade?|from|mfrom|van|von|desde)"
+    r"(?:m|ft)?")
 """Plain names (:func:`_plain`) of a column giving each sample's depth down its well:
 ``MD``, ``TVD``, ``TVDSS``, ``Depth (m)``, ``sample_depth``, ``diepte``, and a drill-hole
-interval's ``From`` (``From_m``, ``mFrom``)."""
+interval's ``From`` (``From_m``, ``mFrom``); in the partners' words with what comes
+before (Dutch ``AH diepte``, along hole, and ``Monsterdiepte``, German ``Teufe``, a
+mine's and driller's depth, ``Probentiefe``; Spanish and Portuguese ``Profundidad(e)``)
+and an interval's ``Van``, ``Von``, ``Desde``: a deviated well's samples under a Dutch
+or German well name were "given at two or more places" (round 50)."""
 
 
 _COLLAR_REACH_M = 100.0
@@ -5502,6 +5725,8 @@ def read_points(
     gdf = _single_points(gdf, keep)
     _warn_repeated(gdf, keep, path, np.asarray(numbers), what)
     warn_ids_at_several_places(gdf, keep, path, np.asarray(numbers), what)
+    if text:
+        warn_bottom_hole_places(gdf, keep, path, np.asarray(numbers), what, x=x, y=y)
     kinds = sorted(set(gdf.geom_type[keep]))
     if kinds and kinds != ["Point"]:
         other = keep & (gdf.geom_type != "Point").to_numpy()

@@ -37,6 +37,7 @@ from prospect.io.points import (
     region_lonlat,
     repeated_records,
     valid_in_crs,
+    warn_bottom_hole_places,
     warn_coarse_coordinates,
     warn_coarse_vertices,
     warn_ids_at_several_places,
@@ -760,19 +761,48 @@ _NEGATED = re.compile(
 no lithium was a lithium positive."""
 
 
+_DOUBT_WORDS = (r"possible|possibly|probable|probably|potential|suspected|presumed|"
+                r"unconfirmed|uncertain|unverified|questionable|doubtful|speculative|"
+                r"mogelijk|waarschijnlijk|onzeker|vermutet|fraglich|m[oö]glich|posible|"
+                r"dudoso|incierto|incertain")
+_DOUBTED = re.compile(
+    rf"(?<![^\W\d_])(?:{_DOUBT_WORDS})\s+([^\W\d_][\w-]*)"
+    rf"|([^;,/&+|()]+?)\s*\(\s*(?:{_DOUBT_WORDS}|\?+)\s*\)"
+    rf"|([^;,/&+|()?]+?)\s*[-\u2013:]\s*(?:{_DOUBT_WORDS})(?![^\W\d_])"
+    r"|([^\W\d_][\w-]*)\s*\?+|\?+\s*([^\W\d_][\w-]*)", re.IGNORECASE)
+"""A commodity a cell says is not certain (``'Li?'``, ``'?Li'``, ``'possible Li'``,
+``'probable lithium'``, ``'Li (possible)'``, ``'Li (?)'``, ``'Li - unconfirmed'``,
+``'suspected Li'``; Dutch ``'mogelijk Li'``, German ``'Li (vermutet)'``, Spanish ``'posible
+litio'`` too): it was read as named, so a copper mine where lithium was only suspected was
+a lithium positive, a label from a doubt (round 50). :func:`_own_and_trace` leaves it out
+of the deposit's own commodities; :func:`_other_commodity` leaves such records out of the
+labels."""
+
+
 def _own_and_trace(cell: Any) -> tuple[set[str], set[str]]:
     """The commodities a commodity cell names as the deposit's own, and those it names only
-    as traces (:data:`_CELL_TRACE`), each as :func:`_commodities` reads them."""
-    if not isinstance(cell, str) or not _CELL_TRACE.search(cell):
+    as traces (:data:`_CELL_TRACE`) or with a doubt (:data:`_DOUBTED`), each as
+    :func:`_commodities` reads them."""
+    if not isinstance(cell, str) or not (_CELL_TRACE.search(cell) or _DOUBTED.search(cell)):
         return _commodities(cell), set()
-    traces: list[str] = []
+    others: list[str] = []
 
     def taken(match: re.Match[str]) -> str:
-        traces.append(next(g for g in match.groups() if g))
+        others.append(next(g for g in match.groups() if g))
         return " "
 
-    own = _commodities(_CELL_TRACE.sub(taken, _NEGATED.sub(" ", cell)))
-    return own, _commodities("; ".join(traces)) - own
+    own = _commodities(_CELL_TRACE.sub(taken, _DOUBTED.sub(taken, _NEGATED.sub(" ", cell))))
+    return own, _commodities("; ".join(others)) - own
+
+
+def _doubted(cell: Any) -> set[str]:
+    """The commodities a commodity cell names only with a doubt (:data:`_DOUBTED`:
+    ``'Cu, Li?'`` -> lithium)."""
+    if not isinstance(cell, str) or not _DOUBTED.search(cell):
+        return set()
+    found = [next(g for g in m.groups() if g) for m in _DOUBTED.finditer(
+        _NEGATED.sub(" ", cell))]
+    return _commodities("; ".join(found)) - _own_and_trace(cell)[0]
 
 
 def _commodities(cell: Any) -> set[str]:
@@ -938,6 +968,17 @@ def _other_commodity(gdf: pd.DataFrame, path: Path, mineral: str | None,
             f"{path}: no record's {column} names {meant} (it names {shown or 'nothing known'}"
             f"): the table holds occurrences of other commodities; give a table of {meant} "
             "occurrences, or set model.mineral to the commodity of these")
+    # a cell naming the mineral only with a doubt ('Li?', 'possible Li'): no positive
+    doubt = {cell: _doubted(cell) & kin for c in major for cell in
+             {v for v in gdf[c].tolist() if isinstance(v, str)}}
+    only_doubt = only_trace & np.array(
+        [any(doubt.get(v) for v in row) for row in zip(*(gdf[c].tolist() for c in major),
+                                                        strict=True)], dtype=bool)
+    only_trace &= ~only_doubt
+    if only_doubt.any():
+        _warn_doubted(gdf, path, major, only_doubt, doubt, meant,
+                      refuse=not any(first & kin for first in majors), numbers=numbers,
+                      what=what)
     marked = sorted({str(v).strip() for i in np.flatnonzero(only_trace) for v in
                      (gdf[c].iloc[i] for c in major)
                      if isinstance(v, str) and _own_and_trace(v)[1] & kin}, key=str.lower)
@@ -993,7 +1034,41 @@ def _other_commodity(gdf: pd.DataFrame, path: Path, mineral: str | None,
             f") and are kept as {meant} occurrences beside the records naming {meant}; if "
             f"they are not {meant}'s, write their commodity in the cell or give a table "
             "without them"), stacklevel=3)
-    return out | only_trace
+    return out | only_trace | only_doubt
+
+
+def _warn_doubted(gdf: pd.DataFrame, path: Path, major: list[str], rows: np.ndarray,
+                  doubt: dict[str, set[str]], meant: str, *, refuse: bool,
+                  numbers: np.ndarray, what: str) -> None:
+    """Say the records (``rows``) whose commodity cells name ``meant`` only with a doubt
+    (:data:`_DOUBTED`: ``'Li?'``, ``'possible Li'``), left out of the labels, naming the
+    cells and the lines; refuse the table where no other record names it (``refuse``).
+
+    Raises
+    ------
+    DataError
+        Every record naming ``meant`` names it only with a doubt.
+    """
+    at = np.flatnonzero(rows)
+    cells = sorted({str(v).strip() for i in at for v in (gdf[c].iloc[i] for c in major)
+                    if isinstance(v, str) and doubt.get(v)}, key=str.lower)
+    shown = ", ".join(map(repr, cells[:4])) + (", ..." if len(cells) > 4 else "")
+    lines = (f"{what}{'s' if at.size > 1 else ''} "
+             f"{', '.join(str(int(numbers[i])) for i in at[:5])}"
+             f"{', ...' if at.size > 5 else ''}")
+    where = " or ".join(map(repr, major))
+    fix = (f"write {meant} in its cell without the doubt (e.g. 'Li' for 'Li?') once it is "
+           "confirmed")
+    if refuse:
+        raise DataError(
+            f"{path}: every record naming {meant} names it only with a doubt in {where} "
+            f"({at.size} record(s): {shown}; {lines}): no {meant} occurrence is "
+            f"left to train on; give a table of confirmed {meant} occurrences, or {fix}")
+    warnings.warn(DataWarning(
+        f"{path}: {at.size} of {len(gdf)} record(s) name {meant} only with a doubt in "
+        f"{where} ({shown}; {lines}) and are left out of the labels, neither occurrences "
+        f"nor barren sites: a suspected {meant} deposit is no label; to label them, {fix}"),
+        stacklevel=4)
 
 
 _TRACE_COLUMN = re.compile(
@@ -1006,7 +1081,7 @@ _TRACE_COLUMN = re.compile(
 _STATUS_PREFIX = (r"dev(?:elopment)?|deposit|occurrence|occ|site|prospect|exploration|mine|"
                   r"mineral|mineralis?z?ation|drill(?:ing)?|hole|result|economic")
 _STATUS_COLUMN = re.compile(
-    rf"(?:(?:{_STATUS_PREFIX})_?)?(?:stat(?:us|e)?|result|outcome)"
+    rf"(?:(?:{_STATUS_PREFIX})_?)?(?:stat(?:us|e)?|result|outcome)|(?:{_STATUS_PREFIX})_?stage"
     r"|statut|r[ée]sultat|estado|resultado|situa[cç][aã]o|toestand|resultaat|zustand|"
     r"ergebnis|tr[aạ]ng_th[aá]i", re.IGNORECASE)
 """Names of a column saying each occurrence's status (USGS MRDS ``dev_stat``, ``Status``,
@@ -1015,11 +1090,15 @@ _STATUS_COLUMN = re.compile(
 :data:`_BARREN` reads (French ``Statut``, ``Résultat``, Spanish and Portuguese ``Estado``,
 ``Resultado``, ``Situação``, Dutch ``Toestand``, ``Resultaat``, German ``Zustand``,
 ``Ergebnis``, Vietnamese ``Trạng thái``: their ``Stérile``, ``Steriel``, ``Taub`` sites were
-positives, without a word)."""
-_TRUNCATED_STATUS = re.compile(rf"(?:{_STATUS_PREFIX})_?st(?:a(?:t(?:u)?)?)?", re.IGNORECASE)
+positives, without a word); a stage after its word (``development_stage``, ``Deposit
+stage``, ``dev_stage``: a stage alone may be a well's or a rock's) too (round 50)."""
+_TRUNCATED_STATUS = re.compile(rf"(?:{_STATUS_PREFIX})_?st(?:a(?:t(?:u)?)?)?|developmen",
+                               re.IGNORECASE)
 """A status column's name as a Shapefile cuts it to :data:`_DBF_NAME_CHARS` characters
-(``deposit_status`` -> ``deposit_st``, ``mineral_status`` -> ``mineral_st``): its barren
-sites were positives, without a word. Read only in a name of that length."""
+(``deposit_status`` and ``deposit_stage`` -> ``deposit_st``, ``mineral_status`` ->
+``mineral_st``; ``development_status`` and ``development_stage`` -> ``developmen``, read
+since round 50): its barren sites were
+positives, without a word. Read only in a name of that length."""
 
 _BARREN = re.compile(
     r"\b(?:barren|sterile|steriel|st[eé]ril[e]?|est[eé]ril|taub|unmineral\w*|unvererzt|"
@@ -1271,6 +1350,9 @@ def read_occurrences(
     # reader's surfaces said so); one check for both
     warn_ids_at_several_places(gdf, np.ones(len(gdf), dtype=bool), path,
                                np.asarray(numbers)[gdf["_fid"].to_numpy()], what)
+    if what != "feature":  # (a table's: a deviated well's reservoir beside its collar)
+        warn_bottom_hole_places(gdf, np.ones(len(gdf), dtype=bool), path,
+                                np.asarray(numbers)[gdf["_fid"].to_numpy()], what, x=x, y=y)
     places = _one_place_each(gdf.geometry)
     if len(gdf):  # a table's columns, multi-points and polygons too: placed as read
         refuse_swapped_axes(shapely.get_x(places), shapely.get_y(places), gdf.crs,
