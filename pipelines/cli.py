@@ -423,6 +423,159 @@ def _refuse_removed_working_folder(args: list[str]) -> None:
             "run the command again") from None
 
 
+def _options_ahead(command: Any, words: list[str]) -> list[str] | None:
+    """The options of ``command`` that ``words`` (written before the command's name) are,
+    each with its value: ``words`` as they are when every one is such an option or its
+    value, ``None`` when a word is not (a root option, another command's, a stray word)."""
+    options: dict[str, Any] = {}
+    for param in getattr(command, "params", ()):
+        if getattr(param, "param_type_name", "") == "option":
+            options.update({n: param for n in (*param.opts, *param.secondary_opts)})
+    i = 0
+    while i < len(words):
+        word = words[i]
+        name = word.split("=", 1)[0] if word.startswith("--") else word[:2]
+        param = options.get(name)
+        if param is None or not word.startswith("-") or word in HELP_OPTIONS:
+            return None
+        takes_value = not (param.is_flag or param.count)
+        if takes_value and word == name:  # -o VALUE, --out VALUE: the next word is its
+            if i + 1 >= len(words):
+                return None
+            i += 1
+        elif not takes_value and word != name:
+            return None  # a flag written with a value or glued to another letter
+        i += 1
+    return words
+
+
+def _refuse_options_before_command(args: list[str]) -> None:
+    """A command's option written before the command's name is a command-line error that
+    says where it goes.
+
+    ``prospect -o out plan job.yaml`` (as ``git -C dir status`` takes its options) was
+    click's "No such option: -o" beside a usage line: the option exists, after the
+    command, and nothing said so. Options before the command are the root's only
+    (``--version``, ``--help``, ``--debug``); a word that is an option of the command named
+    after it, with its value, is refused with the command line as it is meant. Any other
+    word before the command is left to click.
+
+    Raises
+    ------
+    click.UsageError
+        Naming the option, the command it belongs to and the line to write.
+    """
+    if not args or not args[0].startswith("-") or args[0] in HELP_OPTIONS or \
+            args[0] == "--version":
+        return
+    root = click_command()
+    for at, word in enumerate(args):
+        if word == "--":
+            return
+        if word not in getattr(root, "commands", {}):
+            continue
+        command, path, rest = _command_at(args[at:])
+        if hasattr(command, "commands"):
+            return  # a group named without its command: said by its own check
+        ahead = _options_ahead(command, args[:at])
+        if ahead is None:
+            continue  # the word is an option's value ('-o plan'): the command is further
+        import shlex
+
+        named = " ".join(["prospect", *path])
+        line = shlex.join(["prospect", *path, *rest, *ahead])
+        raise ClickUsageError(
+            f"{ahead[0].split('=', 1)[0]!r} is written before the command: it is an option "
+            f"of '{named}', given after the command's name; write {line}")
+
+
+def _positional_words(command: Any, args: list[str]) -> list[str] | None:
+    """The words of ``args`` (a command's own arguments) that are no option or option's
+    value; ``None`` where a word is an option ``command`` has not (click names it)."""
+    options: dict[str, Any] = {}
+    for param in getattr(command, "params", ()):
+        if getattr(param, "param_type_name", "") == "option":
+            options.update({n: param for n in (*param.opts, *param.secondary_opts)})
+    words: list[str] = []
+    i = 0
+    while i < len(args):
+        word = args[i]
+        if word == "--":
+            return words + args[i + 1:]
+        if word.startswith("-") and len(word) > 1:
+            name = word.split("=", 1)[0] if word.startswith("--") else word[:2]
+            param = options.get(name)
+            if param is None and word not in HELP_OPTIONS:
+                return None
+            if param is not None and not (param.is_flag or param.count) and word == name:
+                i += 1  # its value
+        else:
+            words.append(word)
+        i += 1
+    return words
+
+
+def _refuse_extra_arguments(args: list[str]) -> None:
+    """Words past a command's arguments that are an output folder without its ``-o``, or
+    more config files, are command-line errors that say what to write.
+
+    ``prospect run job.yaml out`` (the output folder without ``-o``) and ``prospect plan
+    *.yaml`` (a shell pattern: every job's file) were click's "Got unexpected extra
+    argument(s) (out)" beside the usage line, which says neither that ``-o`` gives the
+    folder nor that a command takes one config. Any other extra word is left to click.
+
+    Raises
+    ------
+    click.UsageError
+        Naming the words and the command line meant (or the loop to write).
+    """
+    import shlex
+
+    command, path, rest = _command_at(args)
+    if hasattr(command, "commands") or any(a in HELP_OPTIONS for a in rest):
+        return
+    taken = [p for p in getattr(command, "params", ())
+             if getattr(p, "param_type_name", "") == "argument"]
+    if any(p.nargs < 0 for p in taken):
+        return  # a command that takes any number of words
+    words = _positional_words(command, rest)
+    if words is None or len(words) <= sum(p.nargs for p in taken):
+        return
+    extra = words[sum(p.nargs for p in taken):]
+    named = " ".join(["prospect", *path])
+    what = ("its " + " and ".join(p.name or "argument" for p in taken)) if taken else \
+        "no argument"
+    outs = [p for p in getattr(command, "params", ())
+            if "--out" in getattr(p, "opts", ()) and getattr(p, "param_type_name", "") ==
+            "option"]
+    given_out = any(w == o or w.startswith(o + "=") or (len(o) == 2 and w.startswith(o))
+                    for w in rest for p in outs for o in (*p.opts, *p.secondary_opts))
+    configs = [w for w in extra if w.lower().endswith((".yaml", ".yml"))
+               and os.path.isfile(w)]
+    if outs and len(configs) == len(extra) and taken and taken[0].name == "config":
+        files = shlex.join([words[0], *extra])
+        out = next((v for _, names, v in _option_uses(command, rest) if "--out" in names),
+                   "out")
+        each = f' -o {shlex.quote(out)}/"$(basename "$f" .yaml)"' if given_out else ""
+        raise ClickUsageError(
+            f"'{named}' takes one config, and was given {len(extra) + 1} (a shell pattern "
+            "such as *.yaml gives every file it matches); give one config per command"
+            + (", each job its own output folder" if given_out else "")
+            + f", e.g. for f in {files}; do {named} \"$f\"{each}; done")
+    at = len(rest) - 1 - rest[::-1].index(extra[0]) if extra[0] in rest else 0
+    after_flag = at > 0 and any(
+        rest[at - 1] in (*p.opts, *p.secondary_opts) and (p.is_flag or p.count)
+        for p in getattr(command, "params", ()) if getattr(p, "param_type_name", "") ==
+        "option")
+    if outs and not given_out and len(extra) == 1 and not after_flag and \
+            extra[0].lower() not in ("true", "false", "yes", "no", "on", "off", "1", "0"):
+        line = shlex.join(["prospect", *path, *[w for w in rest if w != extra[0]],
+                           "-o", extra[0]])
+        raise ClickUsageError(
+            f"{extra[0]!r} is one word more than '{named}' takes ({what}): the "
+            f"output is given with -o; write {line}")
+
+
 def _refuse_repeated_options(args: list[str]) -> None:
     """A single-valued option given twice with different values is a command-line error.
 
@@ -819,7 +972,9 @@ def _main(argv: list[str] | None, err: Console, closed: threading.Event) -> int:
             _register()  # the command modules' imports: a stop here is one line too
             _refuse_windows_line_ends(args)
             _refuse_removed_working_folder(args)
+            _refuse_options_before_command(args)
             _refuse_missing_command(args)
+            _refuse_extra_arguments(args)
             _refuse_repeated_options(args)
             _refuse_options_as_values(args)
             _check_environment(args, err)

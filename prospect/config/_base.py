@@ -10,7 +10,7 @@ import os
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, NamedTuple, TypeVar, Union, get_args, get_origin
@@ -1515,24 +1515,45 @@ def _sibling_kind_holding(key: str, model: type[BaseModel], place: Sequence[Any]
             f"(kind: {written}): set {others} if the {noun} is one, or remove '{key}'")
 
 
-def _suggestion(key: Any, model: type[BaseModel] | None, loc: Sequence[Any]) -> str:
-    """``"did you mean 'x'?"`` for a misspelt key, or the keys allowed there."""
+SAME_KEY_TWICE_RATIO = 0.8
+"""How alike (:func:`difflib.get_close_matches`' ratio) an unknown key must be to a key
+written beside it to be said as that key written twice (``sorces`` beside ``sources``:
+0.92); ``version`` and ``region`` (0.62) are two words."""
+
+
+def _suggestion(key: Any, model: type[BaseModel] | None, loc: Sequence[Any],
+                beside: Collection[str] = ()) -> str:
+    """``"did you mean 'x'?"`` for a misspelt key, or the keys allowed there.
+
+    A key written beside it (``beside``) is what it means only where it is nearly the
+    same (:data:`SAME_KEY_TWICE_RATIO`): ``version: 2`` at the top of a job that has its
+    ``region:`` was "did you mean 'region'?", a second region.
+    """
     if model is None or not isinstance(key, str):
         return "remove it or check its spelling"
     keys = allowed_keys(model, loc)
+    near = [k for k in keys if k not in beside]
     if key.lower().rstrip("s") in _INCLUDE_KEYS and key not in keys:
         return ("a config cannot include, import or extend another config; write the "
                 "values in this file: a shipped region by name or a region file "
                 "(region: regions/area.yaml), {base: <region>, ...} to change a shipped "
                 "region, and values repeated with an anchor under a top-level 'x-' key "
                 "(see configs/README.md)")
-    close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6) or \
-        difflib.get_close_matches(key.lower(), [k.lower() for k in keys], n=1, cutoff=0.6)
+    lowered = {k.lower(): k for k in near}
+    close = difflib.get_close_matches(key, near, n=1, cutoff=0.6) or \
+        [lowered[k] for k in difflib.get_close_matches(key.lower(), list(lowered), n=1,
+                                                       cutoff=0.6)]
+    # a key written beside it only where one letter or two are off ('sorces' beside
+    # 'sources': the same section twice), and said so
+    twice = [] if close else difflib.get_close_matches(
+        key, [k for k in keys if k in beside], n=1, cutoff=SAME_KEY_TWICE_RATIO)
+    also = f"; '{twice[0]}' is written too: keep one" if twice else ""
+    close = close or twice
     home = _home_of_key(key, model, loc) if key not in keys else ""
     if home:
-        return home + (f", or did you mean '{close[0]}'?" if close else "")
+        return home + (f", or did you mean '{close[0]}'?{also}" if close else "")
     if close:
-        return f"did you mean '{close[0]}'?"
+        return f"did you mean '{close[0]}'?{also}"
     if keys:
         shown = ", ".join(keys[:25]) + (", ..." if len(keys) > 25 else "")
         return f"remove it; keys allowed here: {shown}"
@@ -1720,7 +1741,8 @@ def format_validation_error(exc: ValidationError, source: str,
         msg = err["msg"].removeprefix("Value error, ")
         written, msg = _as_written(value, place.written if exact and place else None, msg)
         shown = written if written is not None else repr(value)
-        line = _problem_line(err, where, loc, value, shown, msg, model)
+        line = _problem_line(err, where, loc, value, shown, msg, model,
+                             _keys_beside(data, err["loc"]))
         if err["type"] == "extra_forbidden":
             line = _anchor_home(line, err["loc"], place if exact else None)
         lines.append(line)
@@ -1929,9 +1951,24 @@ def _pattern_hint(pattern: str, value: Any) -> str:
     return said
 
 
+def _keys_beside(data: Any, loc: Sequence[Any]) -> frozenset[str]:
+    """The keys written in the mapping of ``data`` (what was validated) that holds the key
+    at ``loc``; empty where it is not found (no data given). A union member's tag or a
+    validator's name in ``loc`` names no level of ``data`` and is passed over."""
+    node = data
+    for part in loc[:-1]:
+        listed = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if listed or (isinstance(node, dict) and part in node):
+            node = node[part]
+    if not isinstance(node, dict):
+        return frozenset()
+    return frozenset(k for k in node if isinstance(k, str))
+
+
 def _problem_line(err: Any, source: str, loc: str, value: Any, shown: str, msg: str,
-                  model: type[BaseModel] | None) -> str:
-    """The line of one pydantic error (see :func:`format_validation_error`)."""
+                  model: type[BaseModel] | None, beside: Collection[str] = ()) -> str:
+    """The line of one pydantic error (see :func:`format_validation_error`); ``beside``:
+    the keys written beside the key, none of which an unknown key is said to mean."""
     whole = shown
     if len(shown) > 80:
         shown = shown[:77] + "..."
@@ -1958,7 +1995,7 @@ def _problem_line(err: Any, source: str, loc: str, value: Any, shown: str, msg: 
     if err["type"] == "extra_forbidden":
         key = err["loc"][-1] if err["loc"] else None
         copied = copied_characters(key) if isinstance(key, str) else ""
-        hint = copied or _suggestion(key, model, err["loc"])
+        hint = copied or _suggestion(key, model, err["loc"], beside)
         return f"{source}: unknown key '{loc}' ({hint})"
     if err["type"] == "missing":
         return f"{source}: missing required key '{loc}'"

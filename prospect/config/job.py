@@ -183,9 +183,11 @@ def _refuse_other_kinds(data: dict[str, Any], path: Path) -> None:
 
     ``region: job.yaml`` (the job itself, or another job) was "missing required key 'crs'
     ... unknown key 'region' (did you mean 'resolution'?)"; a region file with ``base:``
-    (as a job's region may have) "unknown key 'base'", though the job form takes it.
+    (as a job's region may have) "unknown key 'base'", though the job form takes it;
+    one with ``reference:`` likewise (:func:`_refuse_reference`).
     """
     if "crs" in data:
+        _refuse_reference(data, path)
         return
     other = kind_of_config(data)
     if other in ("sensor", "serve", "manifest"):
@@ -207,6 +209,19 @@ def _refuse_other_kinds(data: dict[str, Any], path: Path) -> None:
             f"{path}: a region file cannot name a base region ('base: {data['base']}'); "
             "write its crs, resolution and bounds (as in configs/regions/), or put "
             "{base: ..., bounds: ...} in the job's 'region:' itself")
+    _refuse_reference(data, path)
+
+
+def _refuse_reference(data: dict[str, Any], path: Path) -> None:
+    """Refuse a region file that takes its grid from a reference raster, as a job's region
+    may (round 50): it was "missing required key 'crs'", 'resolution' and 'bounds' (or
+    two of them beside a ``crs:`` for a raster without one), not a word of the key."""
+    if "reference" in data and "bounds" not in data:
+        raise ConfigError(
+            f"{path}: a region file cannot take its grid from a reference raster "
+            f"('reference: {data['reference']}'); write its crs, resolution and bounds (as "
+            "in configs/regions/), or put {reference: ...} in the job's 'region:' itself "
+            "(a relative path there is read from the job config's folder)")
 
 
 class ReferenceRegion(StrictModel):

@@ -23,7 +23,9 @@ from prospect.grid import RegionGrid, datum_guessed, parse_crs
 
 __all__ = ["EXTENT_ORDER_RATIO", "MAX_CHUNKS", "METRES_PER_LENGTH", "RegionConfig",
            "bounds_in_other_units", "bounds_written_in", "check_chunk_count",
-           "check_grid_crs", "extent_order", "files_in_extent_order", "resolution_text",
+           "check_grid_crs", "extent_order", "files_in_extent_order",
+           "kilometres_into_area_of_use", "latitude_first_fix", "latitude_first_points",
+           "resolution_text",
            "resolution_with_unit", "snapped_bounds_note",
            "snapped_off_the_earth",
            "unstated_area_reach", "utm_epsg", "utm_zone_overflow"]
@@ -607,6 +609,70 @@ def _axes_swapped(own: CRS, bounds: tuple[float, float, float, float],
     return ""
 
 
+def latitude_first_fix(grid: RegionGrid,
+                       extent: tuple[float, float, float, float]) -> str:
+    """The region's own fix, ``"if the region's bounds are the ones written latitude
+    first ..., write region.bounds ... as [...]; if the file's are: "``, to put before a
+    file's fix where a file of longitudes and latitudes lies in ``grid`` (a region in a
+    geographic CRS) only with its axes swapped; ``""`` where the region is projected or its
+    bounds swapped do not cover ``extent`` (the file's, as read, in the grid's CRS).
+
+    In longitude and latitude the two readings are one: a file written ``lat, lon`` lies
+    in a region as given exactly when the file as written lies in the region's bounds
+    swapped. A region written ``[south, west, north, east]`` (Bonaire as ``[12.0, -68.45,
+    12.35, -68.15]``, read as Antarctica), with a GeoJSON or well table in longitude,
+    latitude order, was told only to rewrite the file (``ogr2ogr ... axisswap``, or
+    ``x: 'lat'`` and ``y: 'lon'``): done, the file was read onto the wrong ground, and the
+    job ran on it.
+    """
+    try:
+        geographic = grid.crs_obj.is_geographic
+    except (CRSError, ProjError):
+        return ""
+    left, bottom, right, top = grid.bounds
+    if not geographic or max(abs(left), abs(right)) > 90:
+        return ""  # a longitude past 90 is no latitude
+    x0, y0, x1, y1 = extent
+    if x1 < bottom or x0 > top or y1 < left or y0 > right:
+        return ""
+    swapped = ", ".join(f"{v:.12g}" for v in (bottom, left, top, right))
+    given = ", ".join(f"{v:.12g}" for v in grid.bounds)
+    return (f"if the region's bounds are the ones written latitude first ([{given}] as "
+            "[south, west, north, east]), write region.bounds [west, south, east, north] "
+            f"as [{swapped}]; if the file's are: ")
+
+
+def latitude_first_points(grid: RegionGrid, xs: Any, ys: Any) -> str:
+    """``"; the region's bounds look written latitude first ..."`` where points (``xs``,
+    ``ys``: in ``grid``'s CRS, a geographic one), none of which lies in the region, lie in
+    its bounds swapped; ``""`` otherwise.
+
+    A well table in UTM metres, with a region written ``[south, west, north, east]``
+    (Bonaire as ``[12.0, -68.45, 12.35, -68.15]``), was "none of its points lies in the
+    region; check the coordinate columns (x, y) and crs (EPSG:32619)": the columns and
+    their CRS were right, and the region's bounds were not named.
+    """
+    import numpy as np
+
+    try:
+        geographic = grid.crs_obj.is_geographic
+    except (CRSError, ProjError):
+        return ""
+    left, bottom, right, top = grid.bounds
+    if not geographic or max(abs(left), abs(right)) > 90:
+        return ""  # a longitude past 90 is no latitude
+    x, y = np.asarray(xs, dtype="f8"), np.asarray(ys, dtype="f8")
+    with np.errstate(invalid="ignore"):
+        there = int(((x >= bottom) & (x <= top) & (y >= left) & (y <= right)).sum())
+    if not there:
+        return ""
+    swapped = ", ".join(f"{v:.12g}" for v in (bottom, left, top, right))
+    given = ", ".join(f"{v:.12g}" for v in grid.bounds)
+    return (f"; the region's bounds look written latitude first ([{given}] as [south, "
+            f"west, north, east]): as [west, south, east, north], [{swapped}], they hold "
+            f"{there} of the points; write region.bounds so")
+
+
 EXTENT_ORDER_RATIO = 100.0
 """How many times larger a region's area must be read as written than read as an extent
 (:func:`extent_order`) before its bounds are said to be an extent's: a wide region whose
@@ -891,6 +957,48 @@ def swapped_into_area_of_use(crs: str, bounds: tuple[float, float, float, float]
     return swapped if apart and inside else None
 
 
+def kilometres_into_area_of_use(crs: str, bounds: tuple[float, float, float, float]
+                                ) -> tuple[float, float, float, float] | None:
+    """``bounds`` times 1000 where those lie wholly inside the area of use of ``crs`` (a
+    projected CRS in metres) and ``bounds`` as given lie wholly outside it: bounds written
+    in kilometres; ``None`` otherwise (or where the CRS is in other units, states no area,
+    or PROJ cannot place either).
+
+    RD New bounds in kilometres, ``[13, 306, 278, 619]`` for the Netherlands' ``[13000,
+    306000, 278000, 619000]``, lie 2.8 degrees south of the Netherlands, in France, inside
+    the :data:`AREA_OF_USE_SLACK_DEG` a national grid is allowed past its border: a region
+    of 265 x 313 m planned there, and every source was "none of its files overlap". In a
+    UTM zone (``[550, 1330, 590, 1370]`` for Bonaire's ``[550000, 1330000, ...]``) they
+    lie 4.5 degrees from the zone's meridian, at the equator, and were "extends 1.48
+    degrees past the UTM zone ... set 'cross_zone: true'", a fix that kept them.
+    """
+    parsed = parse_crs(crs)
+    area = parsed.area_of_use
+    if area is None or not parsed.is_projected or not parsed.axis_info or \
+            any(axis.unit_name not in ("metre", "meter") for axis in parsed.axis_info[:2]):
+        return None
+    a_west, a_south, a_east, a_north = area.bounds
+    if a_west > a_east:  # across the antimeridian: left to outside_area_of_use
+        return None
+    left, bottom, right, top = (float(v) * 1000.0 for v in bounds)
+    scaled = (left, bottom, right, top)
+    try:
+        to_ll = Transformer.from_crs(parsed, "EPSG:4326", always_xy=True)
+        given = [float(v) for v in to_ll.transform_bounds(*bounds, densify_pts=21)]
+        meant = [float(v) for v in to_ll.transform_bounds(*scaled, densify_pts=21)]
+    except ProjError:
+        return None
+    if not all(math.isfinite(v) for v in (*given, *meant)):
+        return None
+    west, south, east, north = given
+    apart = east < a_west or west > a_east or north < a_south or south > a_north
+    w, s, e, n = meant
+    slack = SWAPPED_SLACK_DEG  # a national region reaches a little past the stated area
+    inside = w >= a_west - slack and e <= a_east + slack and s >= a_south - slack and \
+        n <= a_north + slack
+    return scaled if apart and inside else None
+
+
 SWAPPED_SLACK_DEG = 1.0
 """Degrees past its CRS's area of use that bounds read with x and y swapped may reach and
 still be taken as the bounds meant (:func:`swapped_into_area_of_use`): the shipped
@@ -1016,6 +1124,15 @@ def _placement_problem(crs: str, bounds: tuple[float, float, float, float],
     other = bounds_in_other_units(crs, bounds, resolution)
     if other:
         return other
+    metres = kilometres_into_area_of_use(crs, bounds)
+    if metres:  # before where they lie: "far from", "past the UTM zone" kept the numbers
+        shown = ", ".join(f"{v:.12g}" for v in metres)
+        return (
+            f"bounds {list(bounds)} look written in kilometres, but {crs} is in metres: "
+            f"read as metres they make a region of {bounds[2] - bounds[0]:g} x "
+            f"{bounds[3] - bounds[1]:g} m outside the area {crs} is made for; in metres, "
+            f"[{shown}], they lie in it: write them so (and the resolution in metres: "
+            f"{resolution:g} is read as {resolution_text(crs, resolution)})")
     # where the bounds lie, then the zone, then the grid's size: bounds from another
     # CRS were "35 degrees past the UTM zone ... set 'cross_zone: true'" (which led to
     # the next refusal), a region across zones with small chunks "too many chunks"
@@ -1151,7 +1268,9 @@ class RegionConfig(StrictModel):
                                               self.cross_zone)
             except (ProjError, ArithmeticError, ValueError):
                 fits = False
-            if fits:
+            # kilometres that lie in the area as metres are said as such: their swap
+            # lies as near as they do, within the slack, and was offered as the fix
+            if fits and kilometres_into_area_of_use(self.crs, self.bounds) is None:
                 # northing and easting written the other way round (it was "extends 4.77
                 # degrees past the UTM zone ... set 'cross_zone: true'"): said first
                 problem = (f"bounds {list(self.bounds)} look written with x and y swapped: "

@@ -622,8 +622,12 @@ def _swapped_hint(table: PointTable, grid: RegionGrid, source: PointSource,
                         "and south latitudes are negative (give them with '-', or set the "
                         "sign in the table)")
         return ""
+    from prospect.config.region import latitude_first_fix
+
+    extent = (float(np.nanmin(table.x)), float(np.nanmin(table.y)),
+              float(np.nanmax(table.x)), float(np.nanmax(table.y)))  # (round 50)
     return (f"; with longitude and latitude swapped, {swapped} would: "
-            f"{_swap_fix(source, crs)}")
+            f"{latitude_first_fix(grid, extent)}{_swap_fix(source, crs)}")
 
 
 def _outside_hint(table: PointTable, grid: RegionGrid, source: PointSource) -> str:
@@ -644,6 +648,13 @@ def _outside_hint(table: PointTable, grid: RegionGrid, source: PointSource) -> s
     swapped = _swapped_hint(table, grid, source, table.source_crs).removeprefix("; ") \
         if table.source_crs else ""
     swapped += "; " if swapped else ""
+    if not swapped:  # a file in metres holding the region's bounds swapped (round 50):
+        # "if that [CRS] is wrong, give the right one" blamed the file's right .prj
+        from prospect.config.region import latitude_first_points
+
+        region = latitude_first_points(grid, table.x, table.y).removeprefix("; ")
+        if region:
+            return region
     if "crs" in source.model_fields_set:
         return (f"{swapped}check 'crs: {source.crs}' in the source, which overrides the "
                 "file's own CRS")
@@ -666,9 +677,12 @@ def _other_crs_hint(table: PointTable, grid: RegionGrid, crs: str | None) -> str
     """``'; read in EPSG:28992 (...), 10 of 10 would lie in region ...'`` where the
     table's points (in the region's CRS) lie in the region read in another projected CRS
     than the stated ``crs`` (:func:`prospect.io.points.crs_meant`, as the vector branch
-    asks); ``''`` otherwise (no CRS stated, or none fits)."""
+    asks), or in the region's bounds swapped (a region in degrees written latitude first:
+    :func:`prospect.config.region.latitude_first_points`); ``''`` otherwise (no CRS
+    stated, or none fits)."""
     from pyproj import Transformer
 
+    from prospect.config.region import latitude_first_points
     from prospect.grid import parse_crs
     from prospect.io.points import crs_meant
 
@@ -678,7 +692,8 @@ def _other_crs_hint(table: PointTable, grid: RegionGrid, crs: str | None) -> str
     with np.errstate(all="ignore"):
         xs, ys = Transformer.from_crs(grid.crs_obj, stated, always_xy=True).transform(
             table.x, table.y)
-    return crs_meant(np.asarray(xs, "f8"), np.asarray(ys, "f8"), stated, grid)
+    return crs_meant(np.asarray(xs, "f8"), np.asarray(ys, "f8"), stated, grid) or \
+        latitude_first_points(grid, table.x, table.y)  # the region's bounds (round 50)
 
 
 FAR_SIDES = 2.0

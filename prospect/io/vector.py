@@ -2534,8 +2534,11 @@ def _swapped_hint(path: Path | str, layer: str | None, crs: Any,
         return ""
     if as_read.intersects(box) or not swapped.intersects(box):
         return ""
+    from prospect.config.region import latitude_first_fix
+
     return (f"; its coordinates look swapped (x {west:.6g} to {east:.6g}, y {south:.6g} to "
             f"{north:.6g}: read as y, x they lie in the region): "
+            + latitude_first_fix(region, as_read.bounds)  # or the region's (round 50)
             + swapped_axes_fix(path, layer=layer, crs=crs))
 
 
