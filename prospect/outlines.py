@@ -268,9 +268,18 @@ def _fold(name: str) -> str:
 
 def _warn_read(path: Path, gdf: Any) -> None:
     """Data warnings of what the reader repaired: rings it closed, UTF-8 text it re-read,
-    invalid polygons it made valid (a hole outside its polygon is land)."""
-    from prospect.io.vector import gdal_said_message, recoded_message, repaired_message
+    invalid polygons it made valid (a hole outside its polygon is land), 3D surfaces it
+    read as their footprints."""
+    from prospect.io.vector import (
+        gdal_said_message,
+        recoded_message,
+        repaired_message,
+        surfaces_message,
+    )
 
+    if gdf.attrs.get("surfaces"):  # (3D surfaces read as their footprints in plan)
+        warnings.warn(DataWarning(surfaces_message(path, None, gdf.attrs["surfaces"])),
+                      stacklevel=3)
     repaired = repaired_message(path, gdf, "outline")
     if repaired:
         warnings.warn(DataWarning(repaired), stacklevel=3)

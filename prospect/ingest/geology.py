@@ -45,6 +45,7 @@ from prospect.io.vector import (
     layer_fields,
     layer_info,
     list_layers,
+    meant_crs_fix,
     near_column,
     no_geometry_message,
     not_lonlat_hint,
@@ -58,6 +59,7 @@ from prospect.io.vector import (
     reproject_geometry,
     retyped_message,
     stale_index_message,
+    surfaces_message,
     unit_name,
 )
 
@@ -985,8 +987,10 @@ def _where_hint(path: str, layer: str | None, crs: str | None, grid: RegionGrid)
     """Where a layer that lies nowhere in the region lies instead, for its refusal: under
     the CRS the file states, where the config's ``crs:`` replaces it and the features lie
     in the region then ("remove 'crs:'"); else the layer's extent, the place it is at and
-    how far from the region (a Shapefile without ``.prj`` given another CRS's ``crs:``);
-    ``""`` when that cannot be told. Either was "no feature ... lies in the region" alone."""
+    how far from the region (a Shapefile without ``.prj`` given another CRS's ``crs:``),
+    with the CRS to give where WGS 84 or the region's CRS places them in it
+    (:func:`~prospect.io.vector.meant_crs_fix`); ``""`` when that cannot be told. Either
+    was "no feature ... lies in the region" alone."""
     from pyproj import Geod
 
     try:
@@ -1019,12 +1023,13 @@ def _where_hint(path: str, layer: str | None, crs: str | None, grid: RegionGrid)
         r_west, r_south, r_east, r_north = grid.lonlat_bounds()
         km = Geod(ellps="WGS84").inv(lon, lat, (r_west + r_east) / 2,
                                      (r_south + r_north) / 2)[2] / 1000
+        fix = meant_crs_fix(path, said, crs, bounds, grid)  # (lon/lat, the region's CRS)
     except Exception:  # the refusal stands on its own
         return ""
     return (f"; its features lie at {where} (about {abs(lat):.4g} {'N' if lat >= 0 else 'S'}, "
             f"{abs(lon):.4g} {'E' if lon >= 0 else 'W'}), {km:,.0f} km from the region's "
-            "centre: check the layer's CRS ('crs:' in the source config, or its .prj) and "
-            "the region's bounds")
+            "centre: " + (fix or "check the layer's CRS ('crs:' in the source config, or "
+                          "its .prj) and the region's bounds"))
 
 
 def _warn_gaps(path: str, grid: RegionGrid, region: tuple[np.ndarray, list[str]] | None
@@ -1115,11 +1120,18 @@ def _warn_faults_away(path: str, source: VectorSource, grid: RegionGrid, gdf: An
         return
     nearest = f" (the nearest is {far:,.0f} {distance_units(grid)} from it)" \
         if np.isfinite(far) else ""
+    try:  # (WGS 84 or the region's CRS places it in the region: say so)
+        fix = meant_crs_fix(path, src_crs, source.crs, geoms.total_bounds, grid,
+                            layer=layer)
+    except Exception:  # the warning stands without it
+        fix = ""
     warnings.warn(DataWarning(
         f"{path}: none of the {len(geoms)} feature(s) of the faults layer {layer!r} lies in "
         f"the region {grid.name!r}{nearest}: {source.name}_dist_fault measures every cell "
-        "to faults outside the region; check that the layer covers the region and its CRS "
-        "('crs:' in the source config, or the file's), or leave 'faults_layer' out"),
+        "to faults outside the region; " + (
+            f"{fix}, or leave 'faults_layer' out" if fix else "check that the layer covers "
+            "the region and its CRS ('crs:' in the source config, or the file's), or leave "
+            "'faults_layer' out")),
         stacklevel=4)
 
 
@@ -1140,6 +1152,7 @@ def _check_faults(path: str, source: VectorSource, grid: RegionGrid) -> int:
     # a line of no length is a point in disguise
     gdf = read_vector(path, layer=layer, columns=[], crs=source.crs, collapsed_as_lines=True)
     _warn_closed(path, gdf.attrs)
+    _warn_surfaces(path, layer, gdf.attrs)
     _warn_collapsed(path, layer, gdf.attrs.get("collapsed", []))
     _warn_gdal(path, layer, gdf.attrs.get("gdal", {}))
     _check_present(path, layer, gdf, "the distances to a fault", what="the faults layer")
@@ -1268,6 +1281,14 @@ def _warn_closed(path: str, noted: dict[str, Any]) -> None:
             "check those features, or rewrite the file with ogr2ogr"), stacklevel=3)
 
 
+def _warn_surfaces(path: str, layer: str | None, noted: dict[str, Any]) -> None:
+    """Warn of 3D surfaces (PolyhedralSurface, TIN: an ESRI multipatch) the reader took
+    as their footprints in plan; ``noted``: the read's ``attrs``."""
+    surfaces = noted.get("surfaces", 0)
+    if surfaces:
+        warnings.warn(DataWarning(surfaces_message(path, layer, surfaces)), stacklevel=3)
+
+
 def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
     """Layers of a vector source: ``<name>`` codes, ``<name>_dist_contact``, ``<name>_dist_fault``.
 
@@ -1345,6 +1366,7 @@ def _plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
         if source.attribute is not None or source.distance_to_contacts else None
     noted = whole.attrs if whole is not None else inside.attrs
     _warn_closed(path, noted)
+    _warn_surfaces(path, source.layer, noted)
     _warn_gdal(path, source.layer, noted.get("gdal", {}))
     if whole is not None and whole.total and len(whole.absent) == whole.total:
         raise DataError(_all_absent(path, source.layer, whole.total, "layer"))

@@ -25,6 +25,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import math
+import struct
 import warnings
 import zipfile
 from pathlib import Path
@@ -38,8 +40,9 @@ import shapely
 from prospect.errors import CRSError, DataError, DataWarning, InputFileError
 from prospect.io.files import zip_unreadable
 
-__all__ = ["PARQUET_SUFFIXES", "geo_metadata", "is_parquet", "other_geometry_hint",
-           "parquet_info", "parquet_parts", "plain_parquet_fix", "read_parquet", "wkb_hint"]
+__all__ = ["PARQUET_SUFFIXES", "geo_metadata", "is_parquet", "linear_geometry",
+           "other_geometry_hint", "parquet_info", "parquet_parts", "plain_parquet_fix",
+           "read_parquet", "wkb_hint"]
 
 PARQUET_SUFFIXES = (".parquet", ".geoparquet", ".pq")
 """Names of (Geo)Parquet files."""
@@ -525,7 +528,9 @@ def read_parquet(path: Path | str, *, columns: list[str] | None = None,
 
     ``columns`` limits the attributes (each must exist); ``bbox`` (in the file's CRS) keeps
     the rows whose geometry meets it (by the covering box column when the file has one).
-    A geometry that is no WKB is refused naming its row (rows numbered from 1).
+    A geometry that is no WKB is refused naming its row (rows numbered from 1); curves
+    are made straight and a 3D surface (PolyhedralSurface, TIN) is read as its footprint
+    in plan (:func:`linear_geometry`), their count in ``gdf.attrs["surfaces"]``.
 
     Raises
     ------
@@ -566,7 +571,8 @@ def read_parquet(path: Path | str, *, columns: list[str] | None = None,
     frame.columns = [str(c) for c in frame.columns]
     if primary is None:
         return frame
-    geoms = _geometries(table.column(primary), meta, path, primary)
+    surfaces: list[int] = []
+    geoms = _geometries(table.column(primary), meta, path, primary, surfaces)
     if box is not None:
         _check_covering(table, box, geoms, path)
     crs = _crs(meta, path, primary)
@@ -577,6 +583,8 @@ def read_parquet(path: Path | str, *, columns: list[str] | None = None,
     if bbox is not None:
         meets = shapely.intersects(geoms, shapely.box(*bbox))
         gdf = gdf[np.asarray(meets, bool)]
+    if surfaces:  # (for the caller's warning: read as their footprints)
+        gdf.attrs["surfaces"] = int(np.isin(gdf.index, surfaces).sum())
     return gdf
 
 
@@ -637,8 +645,13 @@ def _exact_integers(table: Any, frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _geometries(column: Any, meta: dict[str, Any], path: Path | str, name: str) -> np.ndarray:
-    """Shapely geometries of a geometry column (WKB, or a GeoArrow encoding)."""
+def _geometries(column: Any, meta: dict[str, Any], path: Path | str, name: str,
+                surfaces: list[int] | None = None) -> np.ndarray:
+    """Shapely geometries of a geometry column (WKB, or a GeoArrow encoding). Curves are
+    made straight and a 3D surface (a PolyhedralSurface or TIN) is its footprint in plan
+    (:func:`linear_geometry`: GEOS refused the one, "Nonlinear geometry types are not
+    currently supported" an internal error, and the other, "no WKB geometry"), a
+    surface's row (from 0) added to ``surfaces``."""
     encoding = str(meta.get("encoding", "")).lower()
     if encoding == "wkb":
         values = column.to_pylist()
@@ -648,7 +661,18 @@ def _geometries(column: Any, meta: dict[str, Any], path: Path | str, name: str) 
                 continue
             try:
                 out[i] = shapely.from_wkb(value)
-            except (shapely.errors.GEOSException, TypeError, ValueError) as exc:
+                if shapely.get_type_id(out[i]) != 7:  # (a collection may hold a curve)
+                    continue
+                exc: Exception | None = None
+            except (shapely.errors.GEOSException, TypeError, ValueError,
+                    NotImplementedError) as error:
+                exc = error
+            linear = linear_geometry(value) if isinstance(value, bytes) else None
+            if linear is not None:
+                out[i] = linear[0]
+                if linear[1] and surfaces is not None:
+                    surfaces.append(i)
+            elif exc is not None:
                 raise InputFileError(
                     f"{path}: row {i + 1} of geometry column {name!r} is no WKB geometry "
                     f"({exc}): write the file again") from None
@@ -663,6 +687,156 @@ def _geometries(column: Any, meta: dict[str, Any], path: Path | str, name: str) 
             f"{path}: geometry column {name!r} is not the GeoArrow {encoding!r} the "
             f"metadata says ({str(exc).splitlines()[0][:120]}); write the file again") \
             from None
+
+
+_SURFACES = (15, 16, 17)
+"""WKB types of 3D surfaces GEOS cannot read (``Unknown WKB type 15``): PolyhedralSurface
+(15), TIN (16), Triangle (17). GDAL reads an ESRI multipatch (a Shapefile's or a file
+geodatabase's 3D feature) and a GeoPackage's or FlatGeobuf's 3D surface as these."""
+_CURVES = (8, 9, 10, 11, 12)
+"""WKB types of curves GEOS reads but cannot work on ("Nonlinear geometry types are not
+currently supported"): CircularString, CompoundCurve, CurvePolygon, MultiCurve,
+MultiSurface. GDAL makes a layer's curves straight, but not one inside a
+GeometryCollection; a GeoParquet file's are read as written."""
+ARC_STEP_DEGREES = 4.0
+"""The angle of each straight segment a circular arc is read as (GDAL's default)."""
+
+
+def _arc(p0: tuple[float, ...], p1: tuple[float, ...], p2: tuple[float, ...]
+         ) -> list[tuple[float, ...]]:
+    """The points of the circular arc from ``p0`` through ``p1`` to ``p2`` (a whole circle
+    where ``p2`` is ``p0``), a segment for each :data:`ARC_STEP_DEGREES` or less; a Z is
+    interpolated along it. Three points on a line are that line."""
+    (x0, y0), (x1, y1), (x2, y2) = p0[:2], p1[:2], p2[:2]
+    if (x0, y0) == (x2, y2):  # a whole circle: its centre is halfway to the point across
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        sweep = 2 * math.pi
+    else:
+        d = 2 * (x0 * (y1 - y2) + x1 * (y2 - y0) + x2 * (y0 - y1))
+        if abs(d) < 1e-12 * max(1.0, abs(x0) + abs(y0)) ** 2:
+            return [p0, p1, p2]
+        s0, s1, s2 = x0 * x0 + y0 * y0, x1 * x1 + y1 * y1, x2 * x2 + y2 * y2
+        cx = (s0 * (y1 - y2) + s1 * (y2 - y0) + s2 * (y0 - y1)) / d
+        cy = (s0 * (x2 - x1) + s1 * (x0 - x2) + s2 * (x1 - x0)) / d
+        a0, a1, a2 = (math.atan2(y - cy, x - cx) for x, y in ((x0, y0), (x1, y1), (x2, y2)))
+        to2, to1 = (a2 - a0) % (2 * math.pi), (a1 - a0) % (2 * math.pi)
+        sweep = to2 if to1 <= to2 else to2 - 2 * math.pi
+    radius = math.hypot(x0 - cx, y0 - cy)
+    start = math.atan2(y0 - cy, x0 - cx)
+    n = max(2, math.ceil(abs(math.degrees(sweep)) / ARC_STEP_DEGREES))
+    out = [p0]
+    for k in range(1, n):
+        t = k / n
+        a = start + sweep * t
+        point: tuple[float, ...] = (cx + radius * math.cos(a), cy + radius * math.sin(a))
+        if len(p0) > 2:
+            point += (p0[2] + (p2[2] - p0[2]) * t,)
+        out.append(point)
+    out.append(p2)
+    return out
+
+
+def _points(data: bytes, at: int, order: str, dims: int, keep: int
+            ) -> tuple[list[tuple[float, ...]], int]:
+    """The ``count``-prefixed points at ``at`` (their first ``keep`` ordinates) and the
+    offset after them."""
+    count = struct.unpack_from(order + "I", data, at)[0]
+    values = struct.unpack_from(f"{order}{count * dims}d", data, at + 4)
+    return ([tuple(values[i:i + keep]) for i in range(0, count * dims, dims)],
+            at + 4 + 8 * count * dims)
+
+
+def _line(geom: Any) -> list[tuple[float, ...]]:
+    return [tuple(c) for c in shapely.get_coordinates(geom, include_z=geom.has_z)]
+
+
+def _parse_wkb(data: bytes, at: int, seen: set[int]) -> tuple[Any, int]:
+    """The geometry of the WKB at byte ``at`` (ISO or EWKB, either byte order), curves
+    made straight (:func:`_arc`) and surfaces made MultiPolygons of their faces, M values
+    dropped; the offset after it. Each type met is added to ``seen``."""
+    order = "<" if data[at] == 1 else ">"
+    code = struct.unpack_from(order + "I", data, at + 1)[0]
+    base = code & 0x0FFFFFFF
+    kind, iso = base % 1000, base // 1000
+    if kind > 17 or iso > 3 or kind in (13, 14):
+        raise ValueError(f"unknown WKB geometry type {code}")
+    has_z = bool(code & 0x80000000) or iso in (1, 3)
+    dims = 2 + has_z + (bool(code & 0x40000000) or iso in (2, 3))
+    keep = 3 if has_z else 2
+    at += 9 if code & 0x20000000 else 5
+    seen.add(kind)
+    if kind == 1:
+        values = struct.unpack_from(f"{order}{dims}d", data, at)[:keep]
+        return (shapely.Point() if all(map(math.isnan, values)) else shapely.Point(values),
+                at + 8 * dims)
+    if kind in (2, 8):
+        points, at = _points(data, at, order, dims, keep)
+        if kind == 8 and len(points) >= 3:
+            points = [p for i in range(0, len(points) - 2, 2)
+                      for p in _arc(*points[i:i + 3])[(1 if i else 0):]]
+        return shapely.LineString(points), at
+    if kind in (3, 17):
+        rings = struct.unpack_from(order + "I", data, at)[0]
+        at += 4
+        shells = []
+        for _ in range(rings):
+            ring, at = _points(data, at, order, dims, keep)
+            shells.append(ring)
+        return (shapely.Polygon(shells[0], shells[1:]) if shells else shapely.Polygon()), at
+    count = struct.unpack_from(order + "I", data, at)[0]
+    at += 4
+    parts = []
+    for _ in range(count):
+        part, at = _parse_wkb(data, at, seen)
+        parts.append(part)
+    if kind == 9:  # CompoundCurve: its pieces end to end
+        points = [p for i, part in enumerate(parts) for p in _line(part)[(1 if i else 0):]]
+        return shapely.LineString(points), at
+    if kind == 10:  # CurvePolygon: rings of any curve
+        rings = [_line(part) for part in parts]
+        return (shapely.Polygon(rings[0], rings[1:]) if rings else shapely.Polygon()), at
+    if kind == 4:
+        return shapely.MultiPoint(parts), at
+    if kind in (5, 11):
+        return shapely.MultiLineString(parts), at
+    if kind in (6, 12, 15, 16):
+        return shapely.MultiPolygon(parts), at
+    return shapely.GeometryCollection(parts), at
+
+
+def linear_geometry(value: bytes) -> tuple[Any, bool] | None:
+    """A geometry GEOS can work on for WKB that holds curves or 3D surfaces, and whether
+    it held a surface; ``None`` for WKB of neither (or no WKB).
+
+    Curves (:data:`_CURVES`, at any depth) are made straight, a segment per
+    :data:`ARC_STEP_DEGREES` of arc, as GDAL makes a layer's. A 3D surface
+    (:data:`_SURFACES`: a multipatch) is its footprint in plan: the union of its faces
+    that have an area in plan (a polygon or multipolygon), or, where none has (a vertical
+    surface), the lines its faces trace."""
+    seen: set[int] = set()
+    try:
+        geom, _ = _parse_wkb(bytes(value), 0, seen)
+    except (struct.error, ValueError, IndexError, TypeError,
+            shapely.errors.GEOSException):
+        return None
+    if not seen & {*_SURFACES, *_CURVES}:
+        return None
+    if not seen & set(_SURFACES):
+        return geom, False
+    parts = shapely.get_parts(geom)
+    while any(p.geom_type.startswith("Multi") or p.geom_type == "GeometryCollection"
+              for p in parts):
+        parts = shapely.get_parts(parts)
+    faces = [shapely.make_valid(shapely.force_2d(p)) for p in parts
+             if p.geom_type == "Polygon" and not p.is_empty]
+    areas = [f for f in faces if shapely.area(f) > 0]
+    if areas:
+        whole = shapely.union_all(areas)
+        polygonal = [p for p in shapely.get_parts(whole)
+                     if p.geom_type in ("Polygon", "MultiPolygon")]
+        return (shapely.union_all(polygonal) if polygonal else whole), True
+    return shapely.line_merge(shapely.union_all(
+        [shapely.boundary(shapely.force_2d(p)) for p in parts if not p.is_empty])), True
 
 
 def _check_covering(table: Any, box: dict[str, tuple[str, str]], geoms: np.ndarray,

@@ -42,6 +42,7 @@ from prospect.io.geoparquet import (
     PARQUET_SUFFIXES,
     geo_metadata,
     is_parquet,
+    linear_geometry,
     parquet_info,
     parquet_parts,
     plain_parquet_fix,
@@ -69,6 +70,7 @@ __all__ = [
     "layer_crs",
     "layer_fields",
     "list_layers",
+    "meant_crs_fix",
     "near_column",
     "no_geometry_message",
     "not_lonlat_hint",
@@ -84,6 +86,7 @@ __all__ = [
     "retyped_message",
     "source_name",
     "stale_index_message",
+    "surfaces_message",
     "text_coordinates",
     "text_coordinates_said",
     "undefined_srs",
@@ -296,6 +299,17 @@ class _Ogr:
         """``pyogrio.read_dataframe``."""
         with _no_gfs_left(str(name)), _over_network(str(name)):
             return pyogrio.read_dataframe(name, **_gml_options(str(name), kwargs))
+
+    @staticmethod
+    def read_wkb(name: str, **kwargs: Any) -> tuple[dict[str, Any], Any, Any]:
+        """``pyogrio.raw.read`` of the geometries alone: the layer's metadata, its
+        features' ids and their WKB (``None`` for a feature without a geometry), in file
+        order."""
+        with _no_gfs_left(str(name)), _over_network(str(name)):
+            meta, fids, wkb, _ = pyogrio.raw.read(
+                name, **_gml_options(str(name), {**kwargs, "columns": [],
+                                                 "return_fids": True}))
+            return meta, fids, wkb
 
     @staticmethod
     def read_arrow(name: str, **kwargs: Any) -> Any:
@@ -1374,10 +1388,17 @@ def _decoded(df: Any, codec: str, src: _Source) -> Any:
 def recoded_message(path: Path | str, example: str) -> str:
     """The data warning for a Shapefile's text read against its ``.cpg``: UTF-8 read as
     UTF-8 (``example`` is its text as the code page read it), or Western European text
-    read as Windows-1252 where the ``.cpg`` names another script's code page."""
-    path = Path(path)
+    read as Windows-1252 where the ``.cpg`` names another script's code page.
+
+    A GDAL name (``/vsizip//abs/geo.zip/geo.shp``) is read and named as written: made a
+    ``Path``, its ``//`` became one ``/``, the zip was not found, and a ``.cpg`` in it was
+    said to be missing, under a name the user never wrote (round 50)."""
+    shown = str(path)
+    if not shown.startswith("/vsi"):
+        shown = str(Path(shown))
+    path = Path(shown)
     try:
-        src: _Source | None = _source(path)
+        src: _Source | None = _source(shown)
     except (InputFileError, DataError):  # (a zip of several Shapefiles: its first)
         src = None
     cpg = _cpg(src) if src is not None else None
@@ -1404,13 +1425,13 @@ def recoded_message(path: Path | str, example: str) -> str:
                      f" and its .dbf's language driver 0x{ldid:02X} names "
                      + ("the writer's Windows code page, which the file does not say"
                         if ldid == 0x57 else "a Western European code page"))
-        return (f"{path}: its attribute text is Vietnamese (Windows-1258) but {said}, so "
+        return (f"{shown}: its attribute text is Vietnamese (Windows-1258) but {said}, so "
                 f"GDAL read it as {read_as} ({example!r} for {vietnamese!r}); it is "
                 f"read as Windows-1258: write 1258 in {target} to say so (or 1252 if the "
                 "text is Western European)")
     if not _mojibake(example) and codec:
         good = example.encode(codec, errors="ignore").decode("cp1252", errors="replace")
-        return (f"{path}: its attribute text is Western European (Windows-1252) but {said}, "
+        return (f"{shown}: its attribute text is Western European (Windows-1252) but {said}, "
                 f"a code page of another script, in which every word with an accent mixes "
                 f"scripts ({example!r} for {good!r}); it is read as Windows-1252: write 1252 "
                 f"in {target} to say so")
@@ -1418,7 +1439,7 @@ def recoded_message(path: Path | str, example: str) -> str:
         good = example.encode("latin-1").decode("utf-8")
     except UnicodeError:
         good = example.encode("cp1252", errors="ignore").decode("utf-8", errors="replace")
-    return (f"{path}: its attribute text is UTF-8 but {said}, so GDAL read it in a "
+    return (f"{shown}: its attribute text is UTF-8 but {said}, so GDAL read it in a "
             f"single-byte code page ({example!r} for {good!r}); it is read as UTF-8: write "
             f"UTF-8 in {target} to say so")
 
@@ -1588,12 +1609,15 @@ def _read(src: _Source, layer: str | None, **kwargs: Any) -> Any:
                 df = _ogr.read_dataframe(src.name, layer=layer, encoding=encoding,
                                             **kwargs)
                 closed = 0
-            except GEOSException:
-                df = _ogr.read_dataframe(src.name, layer=layer, encoding=encoding,
-                                            on_invalid="fix", **kwargs)
-                lost = _ogr.read_dataframe(src.name, layer=layer, encoding=encoding,
-                                              on_invalid="ignore", **kwargs)
-                closed = int(lost.geometry.isna().sum() - df.geometry.isna().sum())
+            except GEOSException as exc:
+                if "Unknown WKB type" in str(exc):  # a 3D surface: read as its footprint
+                    df, closed = _read_surfaces(src, layer, encoding, kwargs)
+                else:
+                    df = _ogr.read_dataframe(src.name, layer=layer, encoding=encoding,
+                                                on_invalid="fix", **kwargs)
+                    lost = _ogr.read_dataframe(src.name, layer=layer, encoding=encoding,
+                                                  on_invalid="ignore", **kwargs)
+                    closed = int(lost.geometry.isna().sum() - df.geometry.isna().sum())
                 said = said[:len(said) // 3]  # the same messages, three reads
     except (DataSourceError, DataLayerError) as exc:
         raise InputFileError(f"{path}: cannot read layer {repr(layer) if layer else '(first)'}: "
@@ -1604,6 +1628,7 @@ def _read(src: _Source, layer: str | None, **kwargs: Any) -> Any:
         raise InputFileError(f"{path}: a geometry of layer {layer or '(first)'} cannot be "
                              f"read ({exc}); repair the file (e.g. ogr2ogr -makevalid)"
                              ) from None
+    df = _straightened(df)
     if cut:
         df = _decoded(df, cut, src)
     if stored:
@@ -1628,6 +1653,76 @@ def _read(src: _Source, layer: str | None, **kwargs: Any) -> Any:
     if said:
         df.attrs["gdal"] = _tally(said)
     return df
+
+
+def _straightened(df: Any) -> Any:
+    """``df`` with the curves inside its GeometryCollections made straight
+    (:func:`prospect.io.geoparquet.linear_geometry`): GDAL makes a layer's curves straight,
+    but not a CurvePolygon or CircularString inside a collection, which GEOS reads and
+    cannot work on ("Nonlinear geometry types are not currently supported", an internal
+    error, or a bare ``GEOSException``, at the first look at its coordinates)."""
+    if not isinstance(df, gpd.GeoDataFrame) or "geometry" not in df.columns or not len(df):
+        return df
+    geoms = np.asarray(df.geometry.to_numpy(), dtype=object)
+    rows = np.flatnonzero(shapely.get_type_id(geoms) == 7)
+    changed = {}
+    for i in rows:
+        linear = linear_geometry(shapely.to_wkb(geoms[i]))
+        if linear is not None:
+            changed[i] = linear[0]
+    if not changed:
+        return df
+    geoms = geoms.copy()
+    for i, geom in changed.items():
+        geoms[i] = geom
+    attrs = dict(df.attrs)
+    df = df.set_geometry(gpd.GeoSeries(geoms, index=df.index, crs=df.crs))
+    df.attrs.update(attrs)
+    return df
+
+
+_NOT_ROW_OPTIONS = ("columns", "fid_as_index", "on_invalid", "use_arrow",
+                    "arrow_to_pandas_kwargs", "read_geometry", "datetime_as_string",
+                    "mixed_offsets_as_utc")
+"""``pyogrio.read_dataframe`` options that do not choose which features are read."""
+
+
+def _read_surfaces(src: _Source, layer: str | None, encoding: str | None,
+                   kwargs: dict[str, Any]) -> tuple[Any, int]:
+    """The read of :func:`_read` of a layer holding 3D surfaces GEOS cannot read (a
+    PolyhedralSurface or TIN: an ESRI multipatch as GDAL reads it, a GeoPackage's 3D
+    surface; pyogrio raised ``GEOSException: Unknown WKB type 15``, an internal error,
+    and the repairing read gave each such feature no geometry, "null or empty", its unit
+    no code): the attributes as pyogrio reads them, each surface as its footprint in plan
+    (:func:`prospect.io.geoparquet.linear_geometry`, their count in
+    ``df.attrs["surfaces"]``), the other geometries as the repairing read gives them.
+
+    Returns the frame and the number of rings closed (as :func:`_read` counts them)."""
+    rows = {k: v for k, v in kwargs.items() if k not in _NOT_ROW_OPTIONS}
+    meta, fids, wkb = _ogr.read_wkb(src.name, layer=layer, encoding=encoding, **rows)
+    if kwargs.get("columns") == []:  # (no attribute asked: pyogrio reads none)
+        df = pd.DataFrame(index=pd.Index(fids, name="fid") if kwargs.get("fid_as_index")
+                          else pd.RangeIndex(len(wkb)))
+    else:
+        df = _ogr.read_dataframe(src.name, layer=layer, encoding=encoding,
+                                 **{**kwargs, "read_geometry": False})
+    geoms = np.empty(len(wkb), dtype=object)
+    surfaces = closed = 0
+    for i, value in enumerate(wkb):
+        if value is None:
+            continue
+        linear = linear_geometry(value)
+        if linear is not None:
+            geoms[i], surfaces = linear[0], surfaces + int(linear[1])
+            continue
+        geoms[i] = shapely.from_wkb(value, on_invalid="fix")
+        closed += int(geoms[i] is not None and
+                      shapely.from_wkb(value, on_invalid="ignore") is None)
+    gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, index=df.index),
+                           crs=meta.get("crs"))
+    if surfaces:
+        gdf.attrs["surfaces"] = surfaces
+    return gdf, closed
 
 
 def _booleans_kept(name: str, layer: str | None, df: Any, encoding: str | None) -> Any:
@@ -2500,14 +2595,80 @@ def not_lonlat_hint(path: Path | str, *, layer: str | None = None,
         return ""
     if said is None or not said.is_geographic or bounds is None:
         return ""
-    west, south, east, north = (float(b) for b in bounds)
+    west, south, east, north = bounds = tuple(float(b) for b in bounds)
     if max(abs(west), abs(east)) <= 360 and max(abs(south), abs(north)) <= 90:
         return _swapped_hint(path, layer, said, (west, south, east, north), region)
     return (f"; its coordinates (x {west:.10g} to {east:.10g}, y {south:.10g} to "
             f"{north:.10g}) are no longitude/latitude, yet the layer's CRS is {said.name!r} "
             f"({_lonlat_why(path) if crs is None else 'the crs: of the source config'}): "
             "give the CRS they are in with 'crs:' in the source config (e.g. crs: "
-            f"{metre_crs_example((west, south, east, north))})")
+            f"{_region_crs_example(bounds, region) or metre_crs_example(bounds)})")
+
+
+def _region_crs_example(bounds: Any, region: Any) -> str:
+    """The region's CRS, offered to a layer said to be in longitude/latitude whose metres
+    lie in the region read in it (a GeoJSON without a ``crs`` member of UTM coordinates:
+    it was offered the form ``EPSG:326NN`` of any UTM zone), or ``""``."""
+    if region is None or region.crs_obj.is_geographic or \
+            not _lies_in(region.crs_obj, bounds, region):
+        return ""
+    return f"{region.crs}, the region's CRS ({region.crs_obj.name}), in which they lie in it"
+
+
+def _lies_in(crs: Any, bounds: Any, region: Any) -> bool:
+    """Whether ``bounds`` (west, south, east, north) read in ``crs`` meet ``region``."""
+    from pyproj import Transformer
+
+    x0, y0, x1, y1 = (float(b) for b in bounds)
+    try:
+        with np.errstate(all="ignore"):
+            west, south, east, north = Transformer.from_crs(
+                crs, region.crs_obj, always_xy=True).transform_bounds(
+                    x0, y0, x1, y1, densify_pts=21)
+    except Exception:  # a CRS PROJ cannot use is named by the read proper
+        return False
+    r_west, r_south, r_east, r_north = region.bounds  # (a line's box may have no width)
+    return bool(np.all(np.isfinite([west, south, east, north])) and west <= r_east and
+                r_west <= east and south <= r_north and r_south <= north)
+
+
+def meant_crs_fix(path: Path | str, said: Any, crs: str | None, bounds: Any,
+                  region: Any, *, layer: str | None = None) -> str:
+    """How to fix a layer said to be in the projected CRS ``said`` (the file's, or the
+    config's ``crs``) that lies outside ``region`` as read, where its ``bounds`` (west,
+    south, east, north) read as WGS 84 longitude/latitude or in the region's own CRS lie
+    in it (a Shapefile whose ``.prj`` was copied from another map, a GeoJSON whose 2008
+    ``crs`` member names another UTM zone, or the south zone for the north), for a
+    refusal's hint: ``"they look like longitude/latitude ...: give crs: EPSG:4326 ..."``;
+    ``""`` when neither holds them. The refusal said where they lie as read, "check the
+    layer's CRS", and no word of the CRS they are in (round 50). ``layer``: a layer of
+    the file beside the one the config's ``crs:`` is meant for (a faults layer), told to
+    be written again with that CRS rather than the config to say it."""
+    said = parse_crs(said) if isinstance(said, str) else said
+    if region is None or said is None or said.is_geographic or \
+            _lies_in(said, bounds, region):
+        return ""
+    west, south, east, north = (float(b) for b in bounds)
+    if max(abs(west), abs(east)) <= 180 and max(abs(south), abs(north)) <= 90 and \
+            _lies_in("EPSG:4326", bounds, region):
+        looks, code = ("they look like longitude/latitude and lie in the region read so",
+                       "EPSG:4326")
+    elif parse_crs(region.crs) != said and _lies_in(region.crs_obj, bounds, region):
+        looks, code = (f"read in the region's CRS ({region.crs_obj.name}) they lie in it",
+                       str(region.crs))
+    else:
+        return ""
+    stated = ("the crs: of the source config" if crs is not None else "as the file states "
+              "it" + (" in its .prj" if str(path).lower().endswith(".shp") else ""))
+    fix = (f"write crs: {code} in the source config in place of its crs:" if crs
+           is not None else f"give crs: {code} in the source config (or write the file "
+           "again with its right CRS)")
+    if layer is not None:
+        if crs is not None:
+            return ""  # (the config's crs: is the units' too)
+        fix = (f"write the layer {layer!r} again in that CRS (e.g. QGIS's Assign "
+               f"Projection, or ogr2ogr -a_srs {code})")
+    return f"{looks}, not in {said.name!r} ({stated}): {fix}"
 
 
 def _swapped_hint(path: Path | str, layer: str | None, crs: Any,
@@ -2715,6 +2876,16 @@ def read_units(path: Path | str, column: str | None, *, layer: str | None = None
     if column not in df.columns:
         raise _no_column(src, path, layer, column)
     return Units([unit_name(v) for v in df[column].tolist()], absent, len(df), dict(df.attrs))
+
+
+def surfaces_message(path: Path | str, layer: str | None, count: int) -> str:
+    """The data warning for ``count`` features of a layer that are 3D surfaces, read as
+    their footprints in plan (``gdf.attrs["surfaces"]`` of :func:`read_vector`)."""
+    return (f"{path}: {count} feature(s) of layer {repr(layer) if layer else '(first)'} are "
+            "3D surfaces (PolyhedralSurface or TIN, as GDAL reads an ESRI multipatch); each "
+            "is read as its footprint in plan (the union of its faces, or the trace of a "
+            "vertical one): check that this is the outline meant, or give the 2D polygons "
+            "or lines of the map")
 
 
 def no_geometry_message(path: Path | str, layer: str | None, numbers: list[int], total: int,
