@@ -932,29 +932,8 @@ def swapped_into_area_of_use(crs: str, bounds: tuple[float, float, float, float]
     4.8 degrees past the Netherlands, in Germany and Belgium, and were taken: the job
     planned the wrong ground, and a source of the whole Earth was read onto it.
     """
-    area = parse_crs(crs).area_of_use
-    if area is None:
-        return None
-    a_west, a_south, a_east, a_north = area.bounds
-    if a_west > a_east:  # across the antimeridian: left to outside_area_of_use
-        return None
     left, bottom, right, top = bounds
-    swapped = (bottom, left, top, right)
-    try:
-        to_ll = Transformer.from_crs(parse_crs(crs), "EPSG:4326", always_xy=True)
-        given = [float(v) for v in to_ll.transform_bounds(*bounds, densify_pts=21)]
-        other = [float(v) for v in to_ll.transform_bounds(*swapped, densify_pts=21)]
-    except ProjError:
-        return None
-    if not all(math.isfinite(v) for v in (*given, *other)):
-        return None
-    west, south, east, north = given
-    apart = east < a_west or west > a_east or north < a_south or south > a_north
-    w, s, e, n = other
-    slack = SWAPPED_SLACK_DEG  # a national region reaches a little past the stated area
-    inside = w >= a_west - slack and e <= a_east + slack and s >= a_south - slack and \
-        n <= a_north + slack
-    return swapped if apart and inside else None
+    return _meant_in_area(parse_crs(crs), bounds, (bottom, left, top, right))
 
 
 def kilometres_into_area_of_use(crs: str, bounds: tuple[float, float, float, float]
@@ -973,30 +952,41 @@ def kilometres_into_area_of_use(crs: str, bounds: tuple[float, float, float, flo
     degrees past the UTM zone ... set 'cross_zone: true'", a fix that kept them.
     """
     parsed = parse_crs(crs)
-    area = parsed.area_of_use
-    if area is None or not parsed.is_projected or not parsed.axis_info or \
+    if not parsed.is_projected or not parsed.axis_info or \
             any(axis.unit_name not in ("metre", "meter") for axis in parsed.axis_info[:2]):
+        return None
+    left, bottom, right, top = (float(v) * 1000.0 for v in bounds)
+    return _meant_in_area(parsed, bounds, (left, bottom, right, top))
+
+
+def _meant_in_area(crs: CRS, given: tuple[float, float, float, float],
+                   meant: tuple[float, float, float, float]
+                   ) -> tuple[float, float, float, float] | None:
+    """``meant`` where it lies wholly inside the area of use of ``crs`` (a parsed CRS;
+    :data:`SWAPPED_SLACK_DEG` past it) and ``given`` wholly outside it; ``None`` otherwise,
+    or where the CRS states no area, its area crosses the antimeridian (left to
+    :func:`outside_area_of_use`) or PROJ cannot place either."""
+    area = crs.area_of_use
+    if area is None:
         return None
     a_west, a_south, a_east, a_north = area.bounds
     if a_west > a_east:  # across the antimeridian: left to outside_area_of_use
         return None
-    left, bottom, right, top = (float(v) * 1000.0 for v in bounds)
-    scaled = (left, bottom, right, top)
     try:
-        to_ll = Transformer.from_crs(parsed, "EPSG:4326", always_xy=True)
-        given = [float(v) for v in to_ll.transform_bounds(*bounds, densify_pts=21)]
-        meant = [float(v) for v in to_ll.transform_bounds(*scaled, densify_pts=21)]
+        to_ll = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+        as_given = [float(v) for v in to_ll.transform_bounds(*given, densify_pts=21)]
+        as_meant = [float(v) for v in to_ll.transform_bounds(*meant, densify_pts=21)]
     except ProjError:
         return None
-    if not all(math.isfinite(v) for v in (*given, *meant)):
+    if not all(math.isfinite(v) for v in (*as_given, *as_meant)):
         return None
-    west, south, east, north = given
+    west, south, east, north = as_given
     apart = east < a_west or west > a_east or north < a_south or south > a_north
-    w, s, e, n = meant
+    w, s, e, n = as_meant
     slack = SWAPPED_SLACK_DEG  # a national region reaches a little past the stated area
     inside = w >= a_west - slack and e <= a_east + slack and s >= a_south - slack and \
         n <= a_north + slack
-    return scaled if apart and inside else None
+    return meant if apart and inside else None
 
 
 SWAPPED_SLACK_DEG = 1.0
