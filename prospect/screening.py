@@ -49,6 +49,7 @@ __all__ = [
     "LITHIUM_COMPOUNDS",
     "MASS_FRACTION_UNITS",
     "OTHER_SPELLINGS",
+    "PREFIXED_FACTORS",
     "EconomicLayer",
     "confidence_level",
     "confidence_text",
@@ -256,6 +257,46 @@ def _lookup(units: str, table: Mapping[Canonical, tuple[str, float | None]],
     return name, factor
 
 
+PREFIXED_FACTORS = (1e-9, 1e3)
+"""Least and most mg/L per unit of a lithium concentration per volume read at an SI
+prefix of its own (:func:`_other_prefix`): from pg/mL to g/L; ``Mg/L`` (megagrams, 10^9
+mg/L) stays refused."""
+
+
+def _other_prefix(units: str) -> tuple[str, float] | None:
+    """(``units`` as written, factor to mg/L) of a mass or an amount of lithium per volume
+    at SI prefixes :data:`CONCENTRATION_UNITS` does not list (``ng/L``, ``mg/mL`` (g/L),
+    ``kg/m3``, ``mg/dL``, ``nmol/L``, ``ug/cm3``), from the prefixes themselves
+    (:func:`prospect.registry.units.canonical_units`: g/m3 is mg/L, mol/m3 is 6.941 mg/L
+    of lithium), within :data:`PREFIXED_FACTORS`; ``None`` for other units (mass
+    fractions need the brine's density: :data:`MASS_FRACTION_UNITS`). Each was refused as
+    "not a lithium concentration", which it is (round 50)."""
+    from prospect.registry.units import _prefixed
+
+    named = _AS_LITHIUM.sub(" ", units).strip() or units
+    form = canonical_units(named)
+    if form is None:
+        return None
+    scale, symbols = _prefixed(form)
+    per = dict(symbols)
+    if per.get("L") == -1 and "m" not in per:  # per litre: 1000 per cubic metre
+        del per["L"]
+        scale *= 1e3
+    elif per.get("m") == -3:
+        del per["m"]
+    else:
+        return None
+    if per == {"g": 1}:  # g/m3 is mg/L
+        factor = scale
+    elif per == {"mol": 1}:  # mol/m3 is mmol/L
+        factor = scale * LI_MG_PER_MMOL
+    else:
+        return None
+    factor = float(f"{factor:.12g}")  # (ug/cm3: 0.9999999999999999 is 1)
+    low, high = PREFIXED_FACTORS
+    return (units.strip(), factor) if low <= factor <= high else None
+
+
 def is_mass_fraction(units: str) -> bool:
     """Whether ``units`` (a name :func:`to_mg_per_l` gives) is a mass fraction, which the
     brine density converts to mg/L."""
@@ -287,7 +328,7 @@ def _variance_units(units: str, density: float) -> tuple[str, float] | None:
     hit = _lookup(units, _SQUARED, density)
     inner = re.fullmatch(r"\((.*)\)\s*(?:\^|\*\*)?2", units.strip())
     if hit is None and inner is not None:  # the square of units written otherwise
-        hit = _lookup(inner.group(1), _PLAIN, density)
+        hit = _lookup(inner.group(1), _PLAIN, density) or _other_prefix(inner.group(1))
     return hit
 
 
@@ -414,7 +455,7 @@ class EconomicLayer(Layer):
 def _concentration_units(name: str, attrs: Any, density: float) -> tuple[str, float]:
     """(units name, factor to mg/L) of the concentration variable; DataError if not one."""
     units = str(attrs.get("units", ""))
-    hit = to_mg_per_l(units, density)
+    hit = to_mg_per_l(units, density) or _other_prefix(units)
     if hit is None:
         raise DataError(f"economics: concentration {name!r} has units {units!r}, not a lithium "
                         f"concentration; {_molality_hint(units)}"
@@ -428,6 +469,16 @@ def _variance_scale(name: str, attrs: Any, concentration: str, density: float) -
     units = str(attrs.get("units", ""))
     hit = _variance_units(units, density)
     if name == concentration or hit is None:
+        plain = name != concentration and bool(units.strip()) and (
+            to_mg_per_l(units, density) or _other_prefix(units)) is not None
+        if plain:  # a standard deviation's units: its square root was taken as the sd
+            raise DataError(
+                f"economics: variance {name!r} has units {units!r}, a concentration's, not "
+                "their square: a kriging standard deviation (as other tools write one "
+                "beside their surface) is no variance, and the screening takes the square "
+                "root of the variance as the standard deviation; give the variance (the "
+                f"standard deviation squared, in '({units})2') in economics.variance, or "
+                f"leave it out to use {concentration + '_variance'!r}")
         raise DataError(
             f"economics: variance {name!r} (units {units!r}) is not the kriging variance of "
             f"{concentration!r}; it needs units the square of a concentration, e.g. "
@@ -708,8 +759,10 @@ def _warn_low_flow(cfg: EconomicsConfig) -> None:
     above :data:`~prospect.config.economics.MAX_DOUBLET_FLOW_M3_PER_H`, a flow per day
     (1200 m3/day is 50 m3/h) screened them 24 times high."""
     flow = cfg.flow_m3_per_h
-    if cfg.flow_l_per_s is not None or cfg.flow_m3_per_day is not None or \
-            "flow_m3_per_h" not in cfg.model_fields_set:
+    if cfg.flow_l_per_s is not None or cfg.flow_m3_per_day is not None:
+        _warn_stated_flow(cfg)
+        return
+    if "flow_m3_per_h" not in cfg.model_fields_set:
         return
     if flow > MAX_DOUBLET_FLOW_M3_PER_H:
         warnings.warn(DataWarning(
@@ -729,6 +782,45 @@ def _warn_low_flow(cfg: EconomicsConfig) -> None:
         f"{flow * 3.6:g} m3/h, every tonnage 3.6 times higher), give it as 'flow_l_per_s: "
         f"{flow:g}' instead; if the doublet's flow is that low, the screening stands"),
         stacklevel=3)
+
+
+_STATED_FLOW_MEANT: dict[tuple[str, bool], tuple[str, float, str]] = {
+    ("flow_l_per_s", True): ("flow_m3_per_h", 1 / 3.6, "3.6 times lower"),
+    ("flow_m3_per_day", False): ("flow_m3_per_h", 24.0, "24 times higher"),
+}
+"""(key given, above the range) -> the key the figure fits, the factor of every tonnage
+from the key given to it, and those words: a figure in m3/h under ``flow_l_per_s`` (500,
+1800 m3/h) or under ``flow_m3_per_day`` (150, 6.25 m3/h)."""
+
+
+def _warn_stated_flow(cfg: EconomicsConfig) -> None:
+    """Warn of a flow given in L/s or m3/day (``flow_l_per_s``, ``flow_m3_per_day``) that
+    is outside a doublet's ordinary range in m3/h where the figure reads as one in m3/h
+    (:data:`_STATED_FLOW_MEANT`), as :func:`_warn_low_flow` warns of one given in m3/h
+    that reads as another unit's: ``flow_m3_per_day: 150`` (150 m3/h under the per-day
+    key) screened every tonnage at 6.25 m3/h, 24 times low, and ``flow_l_per_s: 500``
+    (500 m3/h) at 1800 m3/h, 3.6 times high, without a word. A small flow stated in L/s
+    (20 L/s) stays silent (round 28)."""
+    flow = cfg.flow_m3_per_h
+    high = flow > MAX_DOUBLET_FLOW_M3_PER_H
+    if not high and flow >= MIN_DOUBLET_FLOW_M3_PER_H:
+        return
+    key, unit = (("flow_l_per_s", "L/s") if cfg.flow_l_per_s is not None
+                 else ("flow_m3_per_day", "m3/day"))
+    given = cfg.flow_l_per_s if cfg.flow_l_per_s is not None else cfg.flow_m3_per_day
+    meant = _STATED_FLOW_MEANT.get((key, high))
+    if given is None or meant is None:
+        return
+    where = (f"above the 50-{MAX_DOUBLET_FLOW_M3_PER_H:g} m3/h that geothermal doublets "
+             "produce (the most productive about 150 L/s, 540 m3/h)" if high else
+             f"under the {MIN_DOUBLET_FLOW_M3_PER_H:g}-400 m3/h that geothermal doublets "
+             "produce (the Dutch ones)")
+    warnings.warn(DataWarning(
+        f"economics: {key} {given:g} {unit} is {flow:.4g} m3/h, {where}, and every tonnage "
+        f"is screened at {flow:.4g} m3/h; if the figure is in m3/h ({given:g} m3/h, every "
+        f"tonnage {meant[2]}), give it as '{meant[0]}: {given:g}' instead; if the "
+        f"doublet's flow is that {'high' if high else 'low'}, the screening stands"),
+        stacklevel=4)
 
 
 def plan_economics(cfg: EconomicsConfig, cube: Path, grid: RegionGrid) -> list[EconomicLayer]:

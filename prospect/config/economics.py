@@ -17,9 +17,12 @@ __all__ = [
     "MAX_DOUBLET_FLOW_M3_PER_H",
     "MAX_FLOW_M3_PER_H",
     "MAX_LITHIUM_MG_PER_L",
+    "MIN_CUTOFF_T_LCE_PER_YEAR",
     "MIN_DOUBLET_FLOW_M3_PER_H",
     "MIN_DOUBLET_HOURS_PER_YEAR",
+    "MIN_FLOW_M3_PER_H",
     "MIN_HOURS_PER_YEAR",
+    "OTHER_UNIT_KEYS",
     "STATED_UNITS",
     "EconomicsConfig",
 ]
@@ -32,6 +35,18 @@ MAX_FLOW_M3_PER_H = 2000.0
 """Largest brine flow accepted per doublet, m3/h. Geothermal doublets produce about 50-500
 m3/h; ``flow_m3_per_h: 3600`` (150 m3/h written per day) multiplied every tonnage by 24
 without a word."""
+
+MIN_FLOW_M3_PER_H = 1.0
+"""Least brine flow accepted per doublet, m3/h (0.28 L/s; doublets produce about 50-500
+m3/h, 0.014-0.14 m3/s). ``flow_m3_per_h: 0.042`` (151 m3/h written in m3/s, as engineers
+give a well's rate) was refused as a cut-off "in kg" out of every brine's reach, the flow
+not named (round 50)."""
+
+MIN_CUTOFF_T_LCE_PER_YEAR = 1.0
+"""Least economic cut-off accepted, t LCE per doublet and year: no extraction plant is
+built for less than a tonne a year. ``cutoff_t_lce_per_year: 0.5`` (500 t written in
+kilotonnes, as market studies give production) needed 0.1 mg/L, which nearly every
+geothermal water holds, and classed the whole region "above" without a word (round 50)."""
 
 MIN_DOUBLET_FLOW_M3_PER_H = 100.0
 """Least brine flow of a geothermal doublet's ordinary range, m3/h (Dutch doublets produce
@@ -48,6 +63,24 @@ STATED_UNITS: dict[str, tuple[str, Fraction, str]] = {
 the unit: a flow in L/s (x 3.6 is m3/h) or in m3/day (/ 24, as production logs and
 water permits give it) and a cut-off in tonnes of lithium (x 5.323 is t LCE) were in
 range under the m3/h and t LCE keys and could not be told apart."""
+
+OTHER_UNIT_KEYS: dict[str, tuple[str, float, str]] = {
+    "flow_m3_per_s": ("flow_m3_per_h", 3600.0, "m3/s"),
+    "flow_m3_per_min": ("flow_m3_per_h", 60.0, "m3/min"),
+    "flow_l_per_min": ("flow_m3_per_h", 0.06, "L/min"),
+    "flow_l_per_h": ("flow_m3_per_h", 0.001, "L/h"),
+    "flow_bbl_per_day": ("flow_m3_per_h", 0.158987294928 / 24, "bbl/day"),
+    "flow_gpm": ("flow_m3_per_h", 0.003785411784 * 60, "US gal/min"),
+    "cutoff_kt_lce_per_year": ("cutoff_t_lce_per_year", 1000.0, "kt LCE/yr"),
+    "cutoff_kg_lce_per_year": ("cutoff_t_lce_per_year", 0.001, "kg LCE/yr"),
+    "cutoff_kt_li_per_year": ("cutoff_t_li_per_year", 1000.0, "kt Li/yr"),
+}
+"""Keys a job may write for a flow or a cut-off in a unit the screening has no key of ->
+the key of the unit to give it in, the factor to that unit and the unit: each was
+"unknown key (did you mean 'flow_m3_per_h'?)", and the figure moved under that key as
+written was 3600 times low (m3/s), 60 times off (L/min) or 1000 times off (kt) (round
+50). Refused naming the key to write and the figure in its unit
+(:meth:`EconomicsConfig._in_other_units`)."""
 
 MAX_DOUBLET_FLOW_M3_PER_H = 600.0
 """Most brine flow of a geothermal doublet's ordinary range, m3/h (the most productive
@@ -77,6 +110,28 @@ CONFIDENCE_Z_RANGE = (1.0, 6.0)
 percentage) left every cell "uncertain"."""
 
 
+def _stated_flow_in_range(key: str, number: float, target: str, converted: float,
+                          unit: str) -> None:
+    """Refuse a flow given under a key of another unit (:data:`STATED_UNITS`) that is no
+    doublet's in m3/h, naming that key: ``flow_l_per_s: 3600`` was refused as
+    "12960 m3/h" at ``flow_m3_per_h``, a key the job does not hold, with "in L/s times
+    3.6 is m3/h" for the fix.
+
+    Raises
+    ------
+    ValueError
+        The converted flow is outside :data:`MIN_FLOW_M3_PER_H` to
+        :data:`MAX_FLOW_M3_PER_H`.
+    """
+    if target != "flow_m3_per_h" or MIN_FLOW_M3_PER_H <= converted <= MAX_FLOW_M3_PER_H:
+        return
+    raise ValueError(
+        f"{key} {number:g} ({unit}) is {converted:g} m3/h, no doublet's brine flow "
+        f"(doublets produce about 50-500 m3/h; from {MIN_FLOW_M3_PER_H:g} to "
+        f"{MAX_FLOW_M3_PER_H:g} accepted): give the figure under the key of its unit, "
+        "flow_m3_per_h (m3/h), flow_l_per_s (L/s) or flow_m3_per_day (m3/day)")
+
+
 class EconomicsConfig(StrictModel):
     """Turn a lithium concentration surface into t LCE/yr per doublet (see prospect.economics).
 
@@ -94,7 +149,7 @@ class EconomicsConfig(StrictModel):
         mg/kg (a warning when such a surface is screened without it); a surface per litre
         needs none.
     flow_m3_per_h
-        Brine flow per doublet, m3/h (at most 2000). Default 150 m3/h: the production
+        Brine flow per doublet, m3/h (1 to 2000). Default 150 m3/h: the production
         tested at the Den Haag Zuidwest doublet (2010), a Dutch geothermal well of ordinary
         size.
     flow_l_per_s
@@ -108,9 +163,10 @@ class EconomicsConfig(StrictModel):
         Share of the dissolved lithium the extraction recovers (0.8: an assumption for
         direct lithium extraction; set your process's figure).
     cutoff_t_lce_per_year
-        Economic cut-off per doublet (t LCE/yr); an assumption to set per study. One that
-        needs more than :data:`MAX_LITHIUM_MG_PER_L` mg/L at the flow, hours and recovery
-        given is refused (a cut-off in kg).
+        Economic cut-off per doublet (t LCE/yr, at least 1: a figure in kilotonnes is
+        refused); an assumption to set per study. One that needs more than
+        :data:`MAX_LITHIUM_MG_PER_L` mg/L at the flow, hours and recovery given is
+        refused (a cut-off in kg).
     cutoff_t_li_per_year
         The cut-off in tonnes of lithium instead (x 5.323 gives ``cutoff_t_lce_per_year``,
         which it sets).
@@ -133,6 +189,32 @@ class EconomicsConfig(StrictModel):
                                           exclude_if=lambda v: v is None)
     cutoff_t_li_per_year: float | None = Field(default=None, gt=0,
                                                exclude_if=lambda v: v is None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _in_other_units(cls, data: Any) -> Any:
+        """Refuse a flow or a cut-off under a key of a unit the screening has no key of
+        (:data:`OTHER_UNIT_KEYS`), naming the key of its quantity and the figure in its
+        unit: ``flow_m3_per_s: 0.042`` is ``flow_m3_per_h: 151.2``."""
+        if not isinstance(data, dict):
+            return data
+        for key, value in data.items():
+            other = OTHER_UNIT_KEYS.get(str(key).lower())
+            if other is None:
+                continue
+            target, factor, unit = other
+            try:
+                number = float(value) if not isinstance(value, bool) else math.nan
+            except (TypeError, ValueError):
+                number = math.nan
+            figure = (f": {number:g} {unit} is {target}: {number * factor:.6g}"
+                      if math.isfinite(number) else "")
+            same = [k for k, (t, _, _) in STATED_UNITS.items() if t == target]
+            keys = " or ".join([target, *same])
+            raise ValueError(
+                f"{key} is no key of the screening, which takes this figure under {keys}; "
+                f"give it converted{figure}")
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -162,6 +244,7 @@ class EconomicsConfig(StrictModel):
                 raise ValueError(
                     f"give either {key} ({unit}) or {target}, not both: {key} {number:g} is "
                     f"{converted:g} in {target}'s unit, and {target} is {given!r}")
+            _stated_flow_in_range(key, number, target, converted, unit)
             out[target] = converted
         return out
 
@@ -177,6 +260,12 @@ class EconomicsConfig(StrictModel):
     @field_validator("flow_m3_per_h")
     @classmethod
     def _flow_in_m3_per_h(cls, value: float) -> float:
+        if value < MIN_FLOW_M3_PER_H:
+            raise ValueError(
+                f"{value:g} m3/h is no doublet's brine flow (doublets produce about 50-500 "
+                f"m3/h; at least {MIN_FLOW_M3_PER_H:g}): a flow in m3/s times 3600 is m3/h "
+                f"({value:g} m3/s is {value * 3600:g} m3/h), one in L/s is given as "
+                "flow_l_per_s")
         if value > MAX_FLOW_M3_PER_H:
             raise ValueError(
                 f"{value:g} m3/h is no doublet's brine flow (doublets produce about 50-500 "
@@ -233,6 +322,26 @@ class EconomicsConfig(StrictModel):
                 "99.9999999 %): confidence_z is a z, not a percentage: 95 % is 1.645, 99 % "
                 "is 2.326")
         return value
+
+    @model_validator(mode="after")
+    def _cutoff_a_plants(self) -> EconomicsConfig:
+        """A cut-off under :data:`MIN_CUTOFF_T_LCE_PER_YEAR` is refused: one in kilotonnes
+        (``0.5`` for 500 t) made nearly every cell "above" without a word."""
+        cutoff = self.cutoff_t_lce_per_year
+        if cutoff >= MIN_CUTOFF_T_LCE_PER_YEAR:
+            return self
+        li = self.cutoff_t_li_per_year
+        key, given = (("cutoff_t_li_per_year", li) if li is not None
+                      else ("cutoff_t_lce_per_year", cutoff))
+        said = f" ({cutoff:.4g} t LCE)" if li is not None else ""
+        factor = lce_factor(flow_m3_per_h=self.flow_m3_per_h,
+                            hours_per_year=self.hours_per_year, recovery=self.recovery)
+        raise ValueError(
+            f"{key} {given:g}{said} is under {MIN_CUTOFF_T_LCE_PER_YEAR:g} t of lithium "
+            "carbonate equivalent a year per doublet, less than any extraction plant is "
+            f"built for, and every cell of {cutoff / factor:.3g} mg/L or more would be "
+            f"'above' it: the cut-off is in tonnes a year (a figure in kilotonnes times "
+            f"1000 is t: {given:g} kt is {given * 1000:g} t)")
 
     @model_validator(mode="after")
     def _cutoff_within_reach(self) -> EconomicsConfig:

@@ -584,8 +584,38 @@ FlagEntry = Annotated[
 """A ``flags`` value: the qualifier column's name, or it with its codes."""
 
 
+FITTED_VARIOGRAM_KEYS = frozenset({"sill", "psill", "partial_sill", "range", "nugget",
+                                   "nlags", "slope", "exponent", "lags"})
+"""Keys of a points source that name a parameter of the kriging variogram, which pykrige
+fits to the points (with those starting ``variogram_`` or ``anisotropy``): a
+geostatistician's ``variogram_parameters: {sill: 10, range: 5000, nugget: 1}`` was
+"unknown key (did you mean 'variogram'?)", a model's name, and ``anisotropy_angle: 30``
+or ``nugget: 1`` "remove it" with the keys allowed, neither saying that the parameters
+are fitted and where they are stated (round 50)."""
+
+
 class PointSource(StrictModel):
     """A point table (wells, samples): CSV with lon/lat or x/y columns, or a vector file."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _variogram_is_fitted(cls, data: Any) -> Any:
+        """Refuse variogram parameters given as keys (:data:`FITTED_VARIOGRAM_KEYS`),
+        saying that pykrige fits them and the screen report states them."""
+        if not isinstance(data, dict):
+            return data
+        given = [key for key in data if isinstance(key, str) and (
+            key.lower() in FITTED_VARIOGRAM_KEYS
+            or key.lower().startswith(("variogram_", "anisotropy")))]
+        if given:
+            raise ValueError(
+                f"{', '.join(map(repr, given))}: the kriging variogram's parameters (sill, "
+                "range, nugget, anisotropy) are not given in a job: pykrige fits them to the "
+                "points, isotropically, and the screen stage's report states the fitted "
+                "values and plots the variogram; choose the model with 'variogram:' "
+                "(linear, power, gaussian, spherical or exponential) and remove "
+                f"{'these keys' if len(given) > 1 else 'the key'}")
+        return data
 
     kind: Literal["points"] = "points"
     name: Name
