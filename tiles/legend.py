@@ -32,7 +32,8 @@ MAX_LEGEND_SIZE = 2048
 def legend_png(layer: TileLayerConfig, *, title: str | None = None,
                width: int = LEGEND_SIZE[0], height: int | None = None,
                units: str | None = None, clamped: tuple[bool, bool] = (False, False),
-               classes: Mapping[int, str] | None = None, scale: int = 1) -> bytes:
+               classes: Mapping[int, str] | None = None, scale: int = 1,
+               resizable: bool = True) -> bytes:
     """A PNG legend: horizontal colour bar from ``vmin`` to ``vmax`` with ticks and title,
     or, for a class map, one swatch per class with its code and name.
 
@@ -48,7 +49,10 @@ def legend_png(layer: TileLayerConfig, *, title: str | None = None,
     every class (:func:`class_legend_height`). ``scale`` (1 or 2) draws the same legend
     at that pixel density: ``width * scale`` by ``height * scale`` pixels, text, ticks and
     swatches as large on a high-density screen (``/legend/{layer}@2x.png``) as the 1x
-    legend's on another.
+    legend's on another. ``resizable`` says a client may ask the legend at another size
+    (the server's GetLegendGraphic and ``/legend`` URLs): a class legend that leaves
+    classes out then names the size that holds them; a file's (the tiles stage's
+    ``legend.png``, ``resizable=False``) says where each cell's class is read instead.
     """
     import matplotlib
 
@@ -63,7 +67,7 @@ def legend_png(layer: TileLayerConfig, *, title: str | None = None,
     dpi = 100
     fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
     if classes:
-        return _class_legend(fig, layer, classes, text, scale)
+        return _class_legend(fig, layer, classes, text, scale, resizable)
     ax = fig.add_axes((0.05, 0.45, 0.9, 0.25))
     lut = colormap_lut(layer.colormap) / 255.0
     gradient = np.linspace(0, 1, 256)[None, :]
@@ -357,12 +361,17 @@ def _full_height(count: int, width: int, extra: int = 0) -> int:
 
 
 def _more_classes(left_out: int, count: int, width: int, columns: int | None = None,
-                  extra: int = 0) -> str:
+                  extra: int = 0, *, resizable: bool = True) -> str:
     """The last line of a class legend naming ``left_out`` of ``count`` classes fewer:
     the GetLegendGraphic size that names them all, where one within
     :data:`MAX_LEGEND_SIZE` does (taller, or wider with more columns), else where each
     cell's class is read. ``columns``: those the legend is drawn in, where fewer than
-    ``width`` holds (long names)."""
+    ``width`` holds (long names). Not ``resizable`` (a legend file, which no size asked
+    of makes whole: the tiles stage's ``legend.png`` said ``(WIDTH=2048, HEIGHT=436)``,
+    a request's parameters, to a partner holding the file), where each cell's class is
+    read."""
+    if not resizable:
+        return f"+{left_out} more (click a cell in the viewer for its class)"
     taller = _full_height(count, width, extra) if columns is None else max(
         LEGEND_SIZE[1], CLASS_TITLE_PX + extra + CLASS_ROW_PX * math.ceil(count / columns))
     if taller <= MAX_LEGEND_SIZE:
@@ -381,7 +390,7 @@ def _shortened(text: str, chars: int) -> str:
 
 
 def _class_legend(fig: Figure, layer: TileLayerConfig, classes: Mapping[int, str],
-                  title: str, scale: int = 1) -> bytes:
+                  title: str, scale: int = 1, resizable: bool = True) -> bytes:
     """A class map's legend on ``fig``: a swatch in each class's tile colour, named
     ``code name`` (e.g. ``2 above``), in columns under ``title``. Classes that do not fit
     the size asked (a GetLegendGraphic's WIDTH and HEIGHT) end in a line saying how many
@@ -409,7 +418,8 @@ def _class_legend(fig: Figure, layer: TileLayerConfig, classes: Mapping[int, str
                    for code, c in zip(shown, colours, strict=True)]
         if len(shown) < len(codes):
             handles.append(Patch(facecolor="none", edgecolor="none", label=textwrap.fill(
-                _more_classes(len(codes) - len(shown), len(codes), width, columns, extra),
+                _more_classes(len(codes) - len(shown), len(codes), width, columns, extra,
+                              resizable=resizable),
                 chars)))
         drawn = fig.legend(handles=handles, loc="center", ncol=min(columns, len(handles)),
                            fontsize=8, title=_plain("\n".join(lines)) or None, title_fontsize=9,

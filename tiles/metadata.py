@@ -34,7 +34,7 @@ __all__ = ["VALUE_SAMPLE_MAX", "LayerMeta", "ValueSample", "blended_overview_war
            "center_zoom", "clamped_ends",
            "class_layer", "colour_layer", "layer_classes", "layer_colours",
            "layer_meta", "many_classes_warning", "middle_lon", "no_data_warning",
-           "one_value_range", "range_origin", "unstated_fill_warning",
+           "one_value_range", "range_origin", "units_warning", "unstated_fill_warning",
            "value_sample", "zoom_range"]
 
 VALUE_SAMPLE_MAX = 1024
@@ -684,6 +684,33 @@ def many_classes_warning(name: str, classes: Mapping[int, str] | None) -> str | 
             "/point or GetFeatureInfo gives is the cell's own); merge classes, or split "
             f"the map into layers of at most {N_COLOURS} classes each (gdal_calc.py), so "
             "that each class has a colour of its own")
+
+
+def units_warning(name: str, units: str, tags: Mapping[str, str], *,
+                  where: str = "tiles.layers") -> str | None:
+    """Why layer ``name``'s ``units`` (the config's) mislabel its values, or ``None``: the
+    data state units of their own (``tags``' ``units``: the cube variable's attribute, the
+    COG's tag) that are another unit (:func:`prospect.registry.units.same_units`), both
+    read as units (:func:`~prospect.registry.units.reads_as_unit`). Nothing is converted:
+    heat flow in mW/m2 given ``units: W/m2`` had its legend, TileJSON, archives and the
+    viewer's click values read 1000 times their value, a probability given ``units: %``
+    0.7 %, without a word. Spellings of one unit (``mW m-2``, ``mW/m²``) and data of no
+    units (or of units no grammar reads) say nothing."""
+    from prospect.registry.units import reads_as_unit, same_units, units_hint
+
+    data_units = str(tags.get("units", "")).strip()
+    given = units.strip()
+    if not given or not data_units or same_units(given, data_units) or not (
+            reads_as_unit(given) and reads_as_unit(data_units)):
+        return None
+    hint = units_hint(data_units, given)
+    why = f" ({hint.split(':')[0]})" if hint else ""
+    return (f"layer {name!r}: units {given!r} in {where} are not the units its data state "
+            f"({data_units!r}){why}, and nothing is converted, so its legend, TileJSON, "
+            f"archives and click values label its values (in {data_units}) as {given}; "
+            f"remove units from {where} (the data's are used) or give units: "
+            f"{data_units}; where the data's units are wrong, fix the source's units: (or "
+            "convert it with its scale:) and run the stages again")
 
 
 def range_warning(name: str, values: Any, vmin: float, vmax: float, units: str = "",

@@ -75,6 +75,7 @@ from tiles.metadata import (
     range_origin,
     range_warning,
     sample_over_dates,
+    units_warning,
     unstated_fill_warning,
     value_sample,
 )
@@ -635,13 +636,16 @@ class TileService:
         zoom 2 without a word, where the tiles stage refuses it saying why; and per class
         map whose COG's overviews average its codes (:func:`tiles.metadata.
         blended_overview_warning`) or whose classes outnumber a tile's colours
-        (:func:`tiles.metadata.many_classes_warning`)."""
+        (:func:`tiles.metadata.many_classes_warning`), and per layer whose configured
+        units are not its data's (:func:`tiles.metadata.units_warning`)."""
         found = []
         for layer in self.layers.values():
             try:
                 bounds = layer.source.lonlat_bounds
                 blended = blended_overview_warning(layer.name, layer.source,
                                                    self.classes(layer))
+                mislabel = units_warning(layer.name, layer.config.units, layer.source.tags,
+                                         where="the serve config's layer")
             except LayerDataError:  # an unreadable layer is left to its own requests
                 continue
             if blended:  # a class map whose overviews average its codes
@@ -649,6 +653,8 @@ class TileService:
             many = many_classes_warning(layer.name, self.classes(layer))
             if many:  # more classes than a palette's colours
                 found.append(many)
+            if mislabel:  # a legend of another unit than the data's
+                found.append(mislabel)
             if beyond_web_mercator(bounds):
                 found.append(
                     f"layer {layer.name!r} lies at latitudes {bounds[1]:.4f} to "

@@ -457,6 +457,8 @@ class LayerSource:
             da = self._cube_variable()
             found.update(self._arrays.get("cube_attrs", {}))
             found.update(da.attrs)
+            if not CLASS_TAGS & set(found) and found.get("prospect_kind") == "categorical":
+                found.update(_cube_coded_classes(da))
         texts = {str(k): _tag_text(v) for k, v in found.items()}
         return {k: v for k, v in texts.items() if v is not None}
 
@@ -1576,6 +1578,32 @@ def _coded_classes(ds: Any, *, max_cells: int = CODED_READ_MAX) -> dict[str, str
     data = ds.read(1, out_shape=shape, resampling=Resampling.nearest, masked=True)
     codes = np.unique(np.ma.compressed(data))
     return {"categories": json.dumps({str(int(c)): "" for c in codes})} if codes.size else {}
+
+
+def _cube_coded_classes(da: Any, *, max_cells: int = CODED_READ_MAX) -> dict[str, str]:
+    """``{"categories": JSON}`` of the codes a cube's categorical variable ``da`` holds
+    (``prospect_kind: categorical`` without a code table: a raster source of
+    ``values: categorical`` whose files name no classes), each unnamed (``""``), found in
+    one read of every cell a step of at most ``max_cells`` along a side lands on, no data
+    left out; empty where that read holds no data, or a value that is no whole number.
+
+    Such a variable was tiled and served as values: read bilinear (codes averaged into
+    codes of no class), coloured over its codes' 2-98 % in a ramp, its legend a ramp."""
+    import json
+
+    y_dim, x_dim = da.rio.y_dim, da.rio.x_dim
+    step = max(1, math.ceil(max(da.sizes[y_dim], da.sizes[x_dim]) / max_cells))
+    data = np.asarray(da.isel({y_dim: slice(None, None, step),
+                               x_dim: slice(None, None, step)}).values)
+    if np.issubdtype(data.dtype, np.integer):  # codes past 2^53 read as they are
+        codes = np.unique(data)
+    else:
+        codes = np.unique(data[np.isfinite(data)])
+        if not np.array_equal(codes, np.round(codes)):
+            return {}
+    if not codes.size:
+        return {}
+    return {"categories": json.dumps({str(int(c)): "" for c in codes})}
 
 
 def _table_colours(ds: Any, tags: dict[str, Any]) -> dict[str, str]:

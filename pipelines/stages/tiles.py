@@ -64,6 +64,7 @@ from tiles.metadata import (
     range_origin,
     range_warning,
     sample_over_dates,
+    units_warning,
     unstated_fill_warning,
     value_sample,
 )
@@ -295,6 +296,9 @@ def _render_layer(
     many = many_classes_warning(name, classes)  # more classes than a palette's colours
     if many:
         said.append(many)
+    mislabel = units_warning(name, layer.units, source.tags)  # legend of another unit
+    if mislabel:
+        said.append(mislabel)
     fill = unstated_fill_warning(name, source, data, then="run the tiles stage again")
     if fill:  # -9999 of a grid exported without its nodata value, drawn as values
         said.append(fill)
@@ -338,7 +342,7 @@ def _render_layer(
         # TileJSON's legend of 512 px tiles), as the tile server draws /legend/{layer}@2x.png
         write_bytes(layer_dir / legend_name, legend_png(
             layer, title=meta.label, units=meta.units, clamped=clamped, classes=classes,
-            scale=scale))
+            scale=scale, resizable=False))  # a file: no size is asked of it
     root = f"{cfg.public_url}/{name}/" if cfg.public_url else ""  # absolute when published
     # 512 px tiles are a high-density screen's: their legend the @2x one, as the server's
     legend_file = "legend@2x.png" if cfg.tile_size == 512 else "legend.png"
