@@ -243,6 +243,8 @@ class IndicesConfig(StrictModel):
                 if str(exc).startswith(("indices.bands.", "indices.constants.")) and \
                         "no index uses" in str(exc):
                     raise
+                if "wherever its bands hold data" in str(exc):
+                    raise  # WDRVI with 'alpha: 0': -1 in every cell, found after ingest
         return self
 
     @model_validator(mode="after")
@@ -359,6 +361,36 @@ class SensorConfig(StrictModel):
     aliases: list[str] = Field(default_factory=list)
     bands: dict[str, SensorBand]
 
+    @field_validator("bands", mode="before")
+    @classmethod
+    def _bands_by_common_names(cls, value: Any) -> Any:
+        """Refuse a band keyed by its name in words or in another case (``nir:``, ``red:``,
+        ``n:``) and a band given as its variable alone (``R: red``, the form of a job's
+        ``indices.bands``). The first loaded as a band no index reads: NDVI was told the
+        sensor "does not have" N (its bands: ``nir``...) and sent to another sensor; the
+        second was pydantic's "Input should be a valid dictionary or instance of
+        SensorBand", without the form meant."""
+        if not isinstance(value, dict):
+            return value
+        problems: list[str] = []
+        for common, band in value.items():
+            meant = _common_name_meant(str(common))
+            if meant:
+                held = band.get("variable", "...") if isinstance(band, dict) else "..."
+                problems.append(
+                    f"band {common!r} is not a common band name, and a formula reads the "
+                    f"common name ({meant}, {_band_ranges()[meant][2]}): write {meant}: "
+                    f"{{variable: {held}, ...}}")
+            if isinstance(band, str | int | float) and not isinstance(band, bool):
+                problems.append(
+                    f"band {common!r}: {band!r} alone is no band of a sensor file, which "
+                    "gives each common name its variable and wavelength: write "
+                    f"{meant or common}: {{variable: {band}, wavelength_nm: <nm>}} (the form "
+                    f"'{common}: {band}' is a job's indices.bands)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
     @field_validator("bands")
     @classmethod
     def _wavelengths_fit_names(cls, value: dict[str, SensorBand]) -> dict[str, SensorBand]:
@@ -390,6 +422,21 @@ def _band_ranges() -> dict[str, tuple[float, float, str]]:
     raw = json.loads(data.read_text(encoding="utf-8"))
     return {name: (float(b["min_wavelength"]), float(b["max_wavelength"]),
                    str(b.get("long_name") or name)) for name, b in raw.items()}
+
+
+def _common_name_meant(name: str) -> str:
+    """The common band name ``name`` writes in another case (``n``, ``Re1``) or in words
+    (``nir``, ``Red``, ``SWIR-1``); ``""`` where ``name`` is one, or none is meant (a
+    sensor's own band such as ``SW5`` or ``QA``)."""
+    from prospect.indices.plan import _SPELLED_BANDS
+
+    names = _band_ranges()
+    if name in names:
+        return ""
+    folded = {n.upper(): n for n in names}
+    squeezed = "".join(c for c in name.upper() if c.isalnum())
+    meant = folded.get(name.upper()) or _SPELLED_BANDS.get(squeezed, "")
+    return meant if meant in names else ""
 
 
 def _wavelength_problem(common: str, wavelength: float | None) -> str:

@@ -202,7 +202,25 @@ def _check_inputs(ds: xr.Dataset, plan: IndexPlan, sensor: SensorConfig) -> xr.D
                 f"{plan.inputs[0]!r} has {template.dims} {template.shape}; put the bands on "
                 f"one grid first"
             )
+    _refuse_coordinate_names(ds, plan, template)
     return template
+
+
+def _refuse_coordinate_names(ds: xr.Dataset, plan: IndexPlan, template: xr.DataArray) -> None:
+    """Refuse an index named like a dimension or coordinate of the bands (``x``, ``y``,
+    ``time``, ``spatial_ref``, a ``band`` coordinate): the index was dropped from the
+    result without a word (a custom ``x`` on bands without coordinates), or xarray's
+    "found in both data_vars and coords" came out as an internal error. A job's config
+    refuses the cube's own coordinate names when it loads
+    (:func:`prospect.config._base.check_not_reserved`); a dataset may hold others."""
+    taken = {str(n) for n in (*template.dims, *template.coords, *ds.coords)}
+    clash = [item.name for item in plan.indices if item.name in taken]
+    if clash:
+        raise ConfigError(
+            f"index name(s) {clash} are names of the dataset's dimensions or coordinates "
+            f"({', '.join(sorted(taken))}): an index of that name would replace or lose "
+            "them or be lost from the result; give the custom index another name "
+            f"(e.g. {clash[0]}_index)")
 
 
 def _warn_nodata_unheld(ds: xr.Dataset, plan: IndexPlan, nodata: float | None) -> None:

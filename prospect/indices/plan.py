@@ -54,8 +54,8 @@ from prospect.indices.formula import (
 )
 
 __all__ = ["IndexPlan", "PlannedIndex", "check_constant_keys", "check_distinct_case",
-           "check_index_names", "check_job_constants", "constant_powers", "fold_constants",
-           "plan_indices", "self_cancelling", "undefined_parts"]
+           "check_index_names", "check_job_constants", "constant_powers", "constant_value",
+           "fold_constants", "plan_indices", "self_cancelling", "undefined_parts"]
 
 _NAME_OK = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.")
 _STORE_FILES = frozenset({"zarr.json", ".zattrs", ".zgroup", ".zarray", ".zmetadata"})
@@ -219,6 +219,77 @@ def self_cancelling(expr: Expr) -> list[str]:
         return None
 
     return _parts_saying(expr, says)
+
+
+_SAMPLES = 96
+"""How many band values :func:`constant_value` tries a formula at."""
+
+
+def _sampled_bands(names: Sequence[str]) -> dict[str, np.ndarray]:
+    """For each band of ``names``, :data:`_SAMPLES` values spread over reflectance and
+    digital numbers, a quarter of them negative (magnitudes 1e-4..2e4 on a log scale), drawn
+    from a fixed seed: the same values for a formula on every run."""
+    rng = np.random.default_rng(20261206)
+    drawn: dict[str, np.ndarray] = {}
+    for name in names:
+        magnitude = 10.0 ** rng.uniform(-4.0, 4.3, _SAMPLES)
+        drawn[name] = np.where(rng.uniform(size=_SAMPLES) < 0.25, -magnitude, magnitude)
+    return drawn
+
+
+def _sampled(expr: Expr, env: Mapping[str, np.ndarray]) -> np.ndarray:
+    """``expr`` in float64 at the band values of ``env`` (IEEE's results, NaN-propagating
+    ``minimum``/``maximum`` as the backends compute them)."""
+    if isinstance(expr, Const):
+        return np.full(_SAMPLES, expr.value)
+    if isinstance(expr, Var):
+        return env[expr.name]
+    if isinstance(expr, Neg):
+        return -_sampled(expr.operand, env)
+    if isinstance(expr, BinOp):
+        a, b = _sampled(expr.left, env), _sampled(expr.right, env)
+        return (a + b if expr.op == "+" else a - b if expr.op == "-" else a * b
+                if expr.op == "*" else a / b if expr.op == "/" else np.power(a, b))
+    args = [_sampled(arg, env) for arg in expr.args]
+    if expr.func in ("minimum", "maximum"):
+        return np.minimum(*args) if expr.func == "minimum" else np.maximum(*args)
+    return getattr(np, expr.func)(args[0])
+
+
+def constant_value(expr: Expr) -> float | None:
+    """The one value ``expr`` (constants already put in) takes wherever its bands hold
+    data, or ``None`` where it follows the bands.
+
+    A formula such as ``N * 0``, ``0 / N``, ``(N + R) - (R + N)`` or WDRVI with
+    ``alpha: 0`` (``-R / R``) is one number in every cell with data: no power of 0
+    (:func:`constant_powers`) and no part minus itself (:func:`self_cancelling`) says so,
+    and it was computed and stored without a word. The formula is evaluated in float64
+    at :data:`_SAMPLES` values of each band (:func:`_sampled_bands`); it is constant when
+    its finite results (at least half of them) differ by no more than 1e-12 of their
+    largest magnitude.
+
+    Parameters
+    ----------
+    expr
+        A formula tree whose names are bands.
+
+    Returns
+    -------
+    float or None
+        The constant value (rounded to 12 significant digits), or ``None``.
+    """
+    names = variables(expr)
+    if not names:
+        return None
+    with np.errstate(all="ignore"):
+        values = np.asarray(_sampled(expr, _sampled_bands(names)), dtype="float64")
+    finite = values[np.isfinite(values)]
+    if finite.size < _SAMPLES // 2:
+        return None
+    spread = float(np.max(finite) - np.min(finite))
+    if spread > 1e-12 * float(np.max(np.abs(finite))):
+        return None
+    return float(f"{float(np.median(finite)):.12g}") + 0.0
 
 
 def _parts_saying(expr: Expr, says: Callable[[Expr], str | None]) -> list[str]:
@@ -864,6 +935,19 @@ def _plan_one(entry: IndexEntry, sensor: SensorConfig, band_map: Mapping[str, st
             f"index {entry.name!r} ({entry.formula}): {'; '.join(same)}, so that part "
             "does not follow the bands (a typo for another band?); fix the formula in "
             f"indices.custom.{entry.name}")
+    constant = constant_value(substitute(expr, renamed)) \
+        if (refuse_undefined or entry.source != "custom") else None
+    if constant is not None:  # 'N * 0', WDRVI with alpha 0: one number in every cell
+        given = ", ".join(f"{k} = {v:g}" for k, v in used_consts.items()
+                          if not isinstance(v, str))
+        raise ConfigError(
+            f"index {entry.name!r} ({entry.formula}) is {constant:g} wherever its bands hold "
+            "data, whatever their values" + (f" (with {given})" if given else "")
+            + ", so the index does not follow the bands; "
+            + (f"fix the formula in indices.custom.{entry.name} (a factor of 0, or a part "
+               "that cancels another?)" if entry.source == "custom" else
+               "give " + (" or ".join(f"indices.constants.{k}" for k in used_consts)
+                          or "indices.constants") + " another value"))
     undefined = undefined_parts(substitute(expr, renamed)) if refuse_undefined else []
     if undefined:
         raise ConfigError(
