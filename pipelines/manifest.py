@@ -738,6 +738,9 @@ class Manifest:
             if other and other.get("seq", 0) > seq:
                 return False, f"{earlier} was recomputed after it"
         inputs = rec.get("input_files", {})
+        located = self.located_changed(name, inputs)
+        if located:
+            return False, located
         remote = {label: frec for label, frec in inputs.items()
                   if isinstance(frec, dict) and "version" in frec}
         for label in _network_changed(remote):
@@ -772,6 +775,54 @@ class Manifest:
             return False, damaged
         return True, (f"finished in run {rec.get('run_id', '?')} at "
                       f"{rec.get('finished', '?')}{_made_by_other(rec.get('versions'))}")
+
+    def located_changed(self, name: str, inputs: dict[str, Any]) -> str | None:
+        """Why an input file of stage ``name`` that the config names by no path (a sensor
+        or an outline named by its name: :func:`pipelines.stages.located_inputs`) is
+        another file now than the one its record ``inputs`` was made from; ``None`` when
+        it is the same.
+
+        Such a file is found where the environment says (``$PROSPECT_CONFIG_DIR``, the
+        installed package), and the record named it by the path it had then: a run with
+        another ``$PROSPECT_CONFIG_DIR`` (a sensor of the same name with red and near
+        infrared the other way round, an outline of the same name around other land)
+        checked the first folder's file, unchanged, and kept what was made from it
+        without a word; a new clone or install at another path checked the old one's
+        file, or ran the stage again where the old one was gone. Each such record names
+        what it was found as (``located``: :meth:`record_inputs`); the file found as that
+        now is compared by its bytes: the same bytes at another path (a moved install)
+        are taken into ``inputs`` (written with the manifest's next write), other bytes
+        are a change. A record without ``located`` (an older version's) is judged as
+        before, and named ``located`` where its file is the one found now.
+        """
+        from pipelines.stages import located_inputs
+
+        found = located_inputs(name, self.job)
+        found_as = {os.path.realpath(path): key for key, path in found.items()}
+        for label, frec in list(inputs.items()):
+            if not isinstance(frec, dict) or not isinstance(frec.get("path"), str) or \
+                    "version" in frec:
+                continue
+            was = verify.resolve(self.path.parent, frec["path"])
+            key = frec.get("located")
+            if not isinstance(key, str):  # an older record: named once it is the file
+                if os.path.realpath(was) in found_as:  # found now, for the next change
+                    frec["located"] = found_as[os.path.realpath(was)]
+                continue
+            now = found.get(key)
+            if now is None or os.path.realpath(was) == os.path.realpath(now):
+                continue
+            digest = _sha256_or_none(now)
+            if digest is None or digest != frec.get("sha256"):
+                return (f"input {label} ({key}) is another file now: {now}, where it "
+                        f"was made from {frec['path']}")
+            moved = dict(_file_record(Path(now), digest), located=key,
+                         path=verify.relative_to(self.path.parent, now))
+            for table in (inputs, self.data["inputs"]):
+                entry = table.get(label)
+                if isinstance(entry, dict) and entry.get("path") == frec["path"]:
+                    table[label] = dict(moved)
+        return None
 
     def files_changed(self, name: str) -> str | None:
         """Why finished stage ``name``'s file outputs (a model folder, COGs, tiles) are no
@@ -816,9 +867,11 @@ class Manifest:
             elif later:
                 why = f"{later[0]} was recomputed after it"
             else:
-                why = next((f"its input {label} ({frec.get('path')}) changed"
-                            for label, frec in (rec.get("input_files") or {}).items()
-                            if not _file_unchanged(frec, self.path.parent)), None)
+                why = self.located_changed(earlier, rec.get("input_files") or {})
+                why = f"its {why}" if why else next(
+                    (f"its input {label} ({frec.get('path')}) changed"
+                     for label, frec in (rec.get("input_files") or {}).items()
+                     if not _file_unchanged(frec, self.path.parent)), None)
             if why:
                 lines.append(f"the {earlier} stage's outputs are out of date ({why}); {name} "
                              f"used them as they are: run 'prospect run' (or 'prospect "
@@ -992,12 +1045,17 @@ class Manifest:
             self.run.setdefault("reasons", {})[name] = reason
         self.write()
 
-    def record_inputs(self, files: dict[str, str]) -> dict[str, dict[str, Any]]:
+    def record_inputs(self, files: dict[str, str], *, located: dict[str, str] | None = None
+                      ) -> dict[str, dict[str, Any]]:
         """Record input files (label -> path) with their SHA-256, and each read over a
         network with the version its server states (:func:`_network_unchanged`); returns
-        the file records."""
+        the file records. ``located``: the files the config names by no path, found
+        where the environment says (what each is found as -> path:
+        :func:`pipelines.stages.located_inputs`); the record of each names it
+        (``located``), for :meth:`located_changed`."""
         from prospect.io.remote import is_network_name, network_version
 
+        found_as = {os.path.realpath(path): key for key, path in (located or {}).items()}
         out = {}
         for label, p in files.items():
             if is_network_name(p):  # a URL: the version its server states, where it does
@@ -1012,6 +1070,8 @@ class Manifest:
                     == path and _file_unchanged(known, self.path.parent)
                 rec = _file_record(path, known["sha256"] if same else None)
                 rec["path"] = verify.relative_to(self.path.parent, rec["path"])
+                if os.path.realpath(path) in found_as:
+                    rec["located"] = found_as[os.path.realpath(path)]
                 self.data["inputs"][label] = rec
                 out[label] = rec
         return out
@@ -1030,8 +1090,10 @@ class Manifest:
         fits (:meth:`_unrecorded`): it stayed ``running``, the run too, as if a job were
         still at work on it. The error is raised on either way.
         """
+        from pipelines.stages import located_inputs
+
         stages, inputs = dict(self.data["stages"]), dict(self.data["inputs"])
-        files = self.record_inputs(result.inputs)
+        files = self.record_inputs(result.inputs, located=located_inputs(result.name, self.job))
         if inventory is None:
             inventory = verify.inventory(self.path.parent, result.outputs,
                                          known=self.inventories())

@@ -19,7 +19,8 @@ import hashlib
 import json
 import time
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -49,8 +50,12 @@ from prospect.io.cube import (
     synthetic_attr,
 )
 
+if TYPE_CHECKING:
+    from prospect.config import JobConfig
+
 __all__ = ["UNDEFINED_SHARE", "chunk_counts", "counted_indices", "counted_layers",
-           "held_cells", "index_writes", "outside_cells", "run", "undefined_cells"]
+           "held_cells", "index_writes", "located_inputs", "outside_cells", "run",
+           "undefined_cells"]
 
 
 IndexCount = tuple[int, int, int, dict[str, int]]
@@ -88,6 +93,21 @@ def _sensor_input(sensor: str) -> dict[str, str]:
     """
     path = sensor_file(sensor)
     return {SENSOR_INPUT: str(path)} if path is not None and path.is_file() else {}
+
+
+def located_inputs(job: JobConfig) -> dict[str, str]:
+    """The sensor file the stage would read for ``job`` now, where the sensor is named by
+    its name or alias (found in ``$PROSPECT_CONFIG_DIR`` or the installed package, so
+    another folder or another install may hold another file), as
+    ``{"sensors/<name>": path}``; ``{}`` for a sensor given as a YAML path (the config
+    names it) or where the stage computes no index
+    (:func:`pipelines.stages.located_inputs`)."""
+    cfg = job.indices
+    if cfg is None or not (cfg.names or cfg.custom) or \
+            Path(cfg.sensor).suffix.lower() in (".yaml", ".yml"):
+        return {}
+    path = _sensor_input(cfg.sensor).get(SENSOR_INPUT)
+    return {f"sensors/{cfg.sensor}": path} if path else {}
 
 
 def _index_chunk(*blocks: np.ndarray, plan: IndexPlan, backend: str, nodata: float | None,

@@ -32,7 +32,7 @@ from pipelines.plan import (
     warn_labels_of_another_commodity,
 )
 from pipelines.progress import progress_bar
-from prospect.config import RasterSource, repeated
+from prospect.config import JobConfig, RasterSource, repeated
 from prospect.config.job import asked_bounds, shipped_region_name
 from prospect.config.region import snapped_bounds_note
 from prospect.errors import DataError, DataWarning
@@ -55,7 +55,7 @@ from prospect.io.files import file_sha256
 from prospect.io.raster import gdal_said, gdal_said_message, said_at_header
 from prospect.io.warp import close_warped_views
 
-__all__ = ["IngestPlan", "plan", "run"]
+__all__ = ["IngestPlan", "located_inputs", "plan", "run"]
 
 
 def _published_fingerprints(ctx: RunContext) -> dict[str, str]:
@@ -247,6 +247,21 @@ def _inputs(layers: Iterable[Layer]) -> dict[str, str]:
                 n += 1
             out[label] = path
     return out
+
+
+def located_inputs(job: JobConfig) -> dict[str, str]:
+    """The outline file of the job's mask where the mask names a shipped outline (or the
+    region's, by the region's name): found in ``$PROSPECT_CONFIG_DIR`` or the installed
+    package, so another folder or another install may hold another file, as
+    ``{"outlines/<name>": path}``; ``{}`` for a mask given as a file ('mask.path'), or
+    none (:func:`pipelines.stages.located_inputs`)."""
+    from prospect.outlines import outline_dir
+
+    mask = job.mask
+    name = None if mask is None or mask.path is not None else \
+        mask.outline or shipped_region_name(job)
+    path = outline_dir() / f"{name}.geojson" if name else None
+    return {f"outlines/{name}": str(path)} if path is not None and path.is_file() else {}
 
 
 STAC_DIR = "stac"
