@@ -121,11 +121,18 @@ class ModelVersionError(ModelError):
     Attributes
     ----------
     library, saved, running
-        The library and its versions: the one the model was saved with, the one running.
+        The library and its versions: the one the model was saved with, the one running
+        (``""`` where the raiser did not say).
     """
 
-    def __init__(self, message: str, *, library: str, saved: str, running: str) -> None:
-        super().__init__(message)
+    library: str = ""
+    saved: str = ""
+    running: str = ""
+
+    def __init__(self, *args: object, library: str = "", saved: str = "",
+                 running: str = "") -> None:
+        super().__init__(*args)
+        # in __dict__: they survive pickling (errors from workers), as DamagedFileError.path
         self.library, self.saved, self.running = library, saved, running
 
 
