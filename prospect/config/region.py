@@ -625,13 +625,10 @@ def latitude_first_fix(grid: RegionGrid,
     ``x: 'lat'`` and ``y: 'lon'``): done, the file was read onto the wrong ground, and the
     job ran on it.
     """
-    try:
-        geographic = grid.crs_obj.is_geographic
-    except (CRSError, ProjError):
+    bounds = _read_latitude_first(grid)
+    if bounds is None:
         return ""
-    left, bottom, right, top = grid.bounds
-    if not geographic or max(abs(left), abs(right)) > 90:
-        return ""  # a longitude past 90 is no latitude
+    left, bottom, right, top = bounds
     x0, y0, x1, y1 = extent
     if x1 < bottom or x0 > top or y1 < left or y0 > right:
         return ""
@@ -640,6 +637,20 @@ def latitude_first_fix(grid: RegionGrid,
     return (f"if the region's bounds are the ones written latitude first ([{given}] as "
             "[south, west, north, east]), write region.bounds [west, south, east, north] "
             f"as [{swapped}]; if the file's are: ")
+
+
+def _read_latitude_first(grid: RegionGrid) -> tuple[float, float, float, float] | None:
+    """``grid``'s bounds where they could be written latitude first: its CRS geographic
+    and its west and east within 90 degrees (a longitude past 90 is no latitude);
+    ``None`` otherwise."""
+    try:
+        geographic = grid.crs_obj.is_geographic
+    except (CRSError, ProjError):
+        return None
+    left, bottom, right, top = grid.bounds
+    if not geographic or max(abs(left), abs(right)) > 90:
+        return None
+    return left, bottom, right, top
 
 
 def latitude_first_points(grid: RegionGrid, xs: Any, ys: Any) -> str:
@@ -654,13 +665,10 @@ def latitude_first_points(grid: RegionGrid, xs: Any, ys: Any) -> str:
     """
     import numpy as np
 
-    try:
-        geographic = grid.crs_obj.is_geographic
-    except (CRSError, ProjError):
+    bounds = _read_latitude_first(grid)
+    if bounds is None:
         return ""
-    left, bottom, right, top = grid.bounds
-    if not geographic or max(abs(left), abs(right)) > 90:
-        return ""  # a longitude past 90 is no latitude
+    left, bottom, right, top = bounds
     x, y = np.asarray(xs, dtype="f8"), np.asarray(ys, dtype="f8")
     with np.errstate(invalid="ignore"):
         there = int(((x >= bottom) & (x <= top) & (y >= left) & (y <= right)).sum())
