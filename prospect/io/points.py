@@ -2482,9 +2482,9 @@ m``, ``1234 m MD``, ``65 °C``, ``149 degF``)."""
 _TEMPERATURE_SCALE: dict[Any, float] = {(("degC", 1),): 1.0, (("K", 1),): 1.0,
                                         (("degF", 1),): 5 / 9}
 """Kelvin per degree of a temperature unit (:data:`_ABSOLUTE_ZERO` gives its zero)."""
-_LENGTH_METRES: dict[Any, float] = {(("m", 1),): 1.0, (("ft", 1),): 0.3048,
-                                    (("km", 1),): 1000.0}
-"""Metres per length unit (:func:`~prospect.ingest.layers.unit_key`)."""
+_LENGTHS = frozenset({(("m", 1),), (("ft", 1),), (("km", 1),)})
+"""The length units (:func:`~prospect.ingest.layers.unit_key`) a depth or height cell is
+converted between (by :func:`~prospect.ingest.layers.unit_factor`)."""
 
 
 def _measure_unit(column: str, unit: str | None, attrs: Mapping[str, Any]) -> Any:
@@ -2509,7 +2509,7 @@ def _measure_unit(column: str, unit: str | None, attrs: Mapping[str, Any]) -> An
     for each in named:
         if each:
             key = unit_key(str(each))
-            if key in _LENGTH_METRES or key in _TEMPERATURE_SCALE:
+            if key in _LENGTHS or key in _TEMPERATURE_SCALE:
                 return key
     return None
 
@@ -2528,12 +2528,13 @@ def _measure_cells(series: pd.Series, frame: pd.DataFrame, column: str, keep: np
     columns stating no such unit, are left as they are."""
     if pd.api.types.is_numeric_dtype(series.dtype):
         return series
-    from prospect.ingest.layers import unit_key
+    from prospect.ingest.layers import unit_factor, unit_key
 
     target = _measure_unit(column, unit, frame.attrs)
     if target is None:
         return series
-    length = target in _LENGTH_METRES
+    length = target in _LENGTHS
+    shown = target[0][0]
     read: dict[int, tuple[float, str]] = {}
     for i, cell in enumerate(series):
         if not (keep[i] and isinstance(cell, str)):
@@ -2542,21 +2543,20 @@ def _measure_cells(series: pd.Series, frame: pd.DataFrame, column: str, keep: np
         if m is None:
             continue
         key = unit_key(m.group(2).strip())
-        if key not in (_LENGTH_METRES if length else _TEMPERATURE_SCALE):
+        if key not in (_LENGTHS if length else _TEMPERATURE_SCALE):
             continue
         value = float(_numbers(pd.Series([m.group(1)], dtype=object), path, column,
                                frame.attrs)[0])
         if not np.isfinite(value):
             continue
         if length:
-            value = value * _LENGTH_METRES[key] / _LENGTH_METRES[target]
+            value = value * (unit_factor(key[0][0], shown) or 1.0)  # None: the same unit
         else:
             kelvin = (value - _ABSOLUTE_ZERO[key]) * _TEMPERATURE_SCALE[key]
             value = kelvin / _TEMPERATURE_SCALE[target] + _ABSOLUTE_ZERO[target]
         read[i] = (value, "same" if key == target else "other")
     if not read:
         return series
-    shown = target[0][0]
     for kind in ("same", "other"):
         rows = [i for i in sorted(read) if read[i][1] == kind]
         if not rows:

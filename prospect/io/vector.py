@@ -1663,18 +1663,14 @@ def _straightened(df: Any) -> Any:
     error, or a bare ``GEOSException``, at the first look at its coordinates)."""
     if not isinstance(df, gpd.GeoDataFrame) or "geometry" not in df.columns or not len(df):
         return df
-    geoms = np.asarray(df.geometry.to_numpy(), dtype=object)
-    rows = np.flatnonzero(shapely.get_type_id(geoms) == 7)
-    changed = {}
-    for i in rows:
+    geoms = np.array(df.geometry.to_numpy(), dtype=object)  # a copy
+    changed = False
+    for i in np.flatnonzero(shapely.get_type_id(geoms) == 7):  # GeometryCollections
         linear = linear_geometry(shapely.to_wkb(geoms[i]))
         if linear is not None:
-            changed[i] = linear[0]
+            geoms[i], changed = linear[0], True
     if not changed:
         return df
-    geoms = geoms.copy()
-    for i, geom in changed.items():
-        geoms[i] = geom
     attrs = dict(df.attrs)
     df = df.set_geometry(gpd.GeoSeries(geoms, index=df.index, crs=df.crs))
     df.attrs.update(attrs)
