@@ -1166,12 +1166,118 @@ def portable_gdal_errors() -> None:
         setattr(base, "__reduce__", _reduce_cple)  # noqa: B010 - a class's, not mypy's
 
 
+_GDAL_HANDLER = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_int, ctypes.c_char_p)
+_GDAL_NO_MEMORY: deque[tuple[float, str]] = deque(maxlen=8)
+"""GDAL's and PROJ's latest words of a failed allocation in this process: (monotonic time,
+text)."""
+_GDAL_INSTALLED: dict[str, Any] = {}
+"""Each GDAL library's path -> the handler :func:`keep_gdal_memory_errors` gave it (kept
+alive here: GDAL holds only its address)."""
+_CPLE_OUT_OF_MEMORY = 2
+
+
+def _gdal_handler() -> tuple[Any, list[Any]]:
+    """A process-wide GDAL error handler that notes a failed allocation, then passes the
+    message on, unchanged, to the handler it replaced (put in the list it returns)."""
+    passed_on: list[Any] = []
+
+    @_GDAL_HANDLER
+    def said(err_class: int, err_no: int, message: bytes | None) -> None:
+        try:
+            text = (message or b"").decode("utf-8", errors="replace")
+            if err_no == _CPLE_OUT_OF_MEMORY or any(w in text for w in _NO_MEMORY_WORDS):
+                _GDAL_NO_MEMORY.append((time.monotonic(), text[:160]))
+        except Exception:  # never raise into C
+            pass
+        if passed_on:
+            passed_on[0](err_class, err_no, message)
+
+    return said, passed_on
+
+
+def keep_gdal_memory_errors() -> bool:
+    """Note, in this process, each message of GDAL (and PROJ, through GDAL) saying an
+    allocation failed, for :func:`out_of_memory_error`; every message still goes where it
+    went (the handler before is called with it).
+
+    Under an address-space limit (``ulimit -v``) PROJ's ``std::bad_alloc`` exporting the
+    grid's CRS reached Python as rasterio's ``CRSError: Cannot convert to WKT. OGR Error
+    code 6``, the allocation named only in GDAL's ``ERROR 1: PROJ: internal_proj_as_wkt:
+    std::bad_alloc`` on stderr: the job ended as "internal error" (exit 70), a CRS read as
+    broken. Every copy of GDAL loaded in this process gets the handler (rasterio's wheel
+    and pyogrio's bundle their own). Idempotent; ``False`` where no GDAL library could be
+    found (Linux only: the loaded libraries are read from ``/proc/self/maps``).
+    """
+    import rasterio  # noqa: F401 - loads GDAL
+
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            paths = {line.split()[-1] for line in maps
+                     if "libgdal" in line and line.rstrip().endswith(tuple("0123456789o"))}
+    except OSError:
+        return False
+    with _TIFF_LOCK:
+        for path in sorted(paths - set(_GDAL_INSTALLED)):
+            try:
+                setter = ctypes.CDLL(path).CPLSetErrorHandler
+            except (OSError, AttributeError):
+                continue
+            setter.argtypes = [_GDAL_HANDLER]
+            setter.restype = ctypes.c_void_p
+            handler, passed_on = _gdal_handler()
+            before = setter(handler)
+            if before:
+                passed_on.append(_GDAL_HANDLER(before))
+            _GDAL_INSTALLED[path] = handler
+        return bool(_GDAL_INSTALLED)
+
+
+def _gdal_said_no_memory(within: float = 60.0) -> str | None:
+    """GDAL's or PROJ's latest words of a failed allocation in this process in the last
+    ``within`` seconds (:func:`keep_gdal_memory_errors`); ``None`` where none."""
+    now = time.monotonic()
+    said = [text for when, text in list(_GDAL_NO_MEMORY) if now - when <= within]
+    return said[-1] if said else None
+
+
+def zarr_io_started() -> None:
+    """Start zarr's IO thread in this process now, at the job's (or the worker's) start.
+
+    zarr makes its event loop, and the thread that runs it, at its first read or write,
+    and records the loop before it starts the thread. Where the system refused that thread
+    (an address-space limit, ``ulimit -v``, or a process limit, ``ulimit -u``: "can't start
+    new thread"), every later zarr call waited for ever on a loop that never runs: a job
+    under a login node's ``ulimit -v`` hung until it was killed, and zarr's exit hook
+    printed a traceback ("cannot join thread before it is started"). Started here, while
+    the process is small, the thread is there for every later call; where even this
+    start is refused, the half-made loop is taken back (the next call tries again) and
+    the refusal is raised, to be said in one line (:func:`out_of_memory_error`).
+    """
+    from zarr.core import sync
+
+    loop, thread = getattr(sync, "loop", None), getattr(sync, "iothread", None)
+    if not (isinstance(loop, list) and isinstance(thread, list)):
+        return  # another zarr: it starts its own
+    try:
+        sync._get_loop()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            if thread[0] is not None and thread[0].ident is None:  # never started
+                loop[0].close()
+                loop[0] = thread[0] = None
+        raise
+
+
 def prepare_gdal() -> None:
-    """Set up GDAL in this process (the job's, or a worker's) for the job's fault handling:
-    libtiff's lines kept off the console (:func:`quiet_libtiff`) and GDAL's errors able to
-    cross between processes (:func:`portable_gdal_errors`)."""
+    """Set up this process (the job's, or a worker's) for the job's fault handling:
+    libtiff's lines kept off the console (:func:`quiet_libtiff`), GDAL's errors able to
+    cross between processes (:func:`portable_gdal_errors`), GDAL's failed allocations
+    noted (:func:`keep_gdal_memory_errors`) and zarr's IO thread started
+    (:func:`zarr_io_started`)."""
     quiet_libtiff()
     portable_gdal_errors()
+    keep_gdal_memory_errors()
+    zarr_io_started()
 
 
 _DISK_STRERRORS = {os.strerror(code): code
@@ -1317,6 +1423,9 @@ def _library_out_of_memory(exc: BaseException) -> str | None:
     text = str(exc)
     if type(exc).__name__ == "CPLE_OutOfMemoryError":
         return f"GDAL: {text[:120]}"
+    said = _gdal_said_no_memory()
+    if said is not None and type(exc).__module__.startswith(("rasterio", "pyproj")):
+        return f"GDAL: {said}"  # the allocation named only in GDAL's own message
     for words in _NO_MEMORY_WORDS:
         at = text.find(words)
         if at >= 0:  # the words and what names the library: the tail of a long message

@@ -943,7 +943,10 @@ def removed_later(cube: Path) -> Iterator[Path]:
         with _REMOVALS_LOCK:
             _REMOVALS[:] = [d for d in _REMOVALS if not d.is_set()]
             _REMOVALS.append(done)
-        thread.start()
+        try:
+            thread.start()
+        except RuntimeError:  # the system refused a thread (ulimit -v, -u): removed now,
+            _remove(folder, done)  # else the output lock waited for ever for its end
 
 
 def _remove(folder: Path, done: threading.Event) -> None:

@@ -320,15 +320,13 @@ def test_a_librarys_allocation_failure_is_said_as_out_of_memory(
     assert "out of memory" in line and "ulimit -v" in line and "PROJCRS" not in line, line
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "where a real RLIMIT_AS lands first is not deterministic: PROJ's WKT export can fail "
-    "as 'CRSError: Cannot convert to WKT. OGR Error code 6' (its std::bad_alloc only on "
-    "stderr), which is not yet read as out of memory (seen once in CI, round 26; left)"))
 def test_a_job_under_an_address_space_limit_ends_in_one_line(sandbox: Sandbox) -> None:
     """A real `ulimit -v 1300000` (RLIMIT_AS, as HPC login nodes and some batch systems set)
     under a whole job on the embedded cluster: whatever allocation fails first (a thread's
     stack, PROJ's, numpy's), the job ends in one line naming the memory, never "internal
-    error". SYNTHETIC raster."""
+    error". SYNTHETIC raster. (Marked xfail until round 51: PROJ's WKT export failing as
+    rasterio's "CRSError: Cannot convert to WKT", and a job that hung on zarr's IO thread
+    or a removal thread the system refused, which ran into the 300 s timeout in CI.)"""
     import resource
     import subprocess
     import sys
@@ -340,7 +338,7 @@ def test_a_job_under_an_address_space_limit_ends_in_one_line(sandbox: Sandbox) -
 
     env = {k: v for k, v in os.environ.items() if k != "PROSPECT_DEBUG"}
     proc = subprocess.run([*PROSPECT, "run", str(sandbox.job_path), "-o", str(sandbox.out),
-                           "--workers", "1"], capture_output=True, text=True, timeout=300,
+                           "--workers", "1"], capture_output=True, text=True, timeout=180,
                           cwd=REPO, env=env, preexec_fn=limit)
     text = proc.stdout + proc.stderr
     if proc.returncode == 0:
