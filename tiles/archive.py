@@ -15,6 +15,7 @@ import json
 import math
 import os
 import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from tiles.colormap import css_colour
 from tiles.grids import no_wrap_bounds, pixel_edge_bounds
 from tiles.metadata import LayerMeta, center_zoom, middle_lon
 
-__all__ = ["tilejson", "write_mbtiles", "write_pmtiles"]
+__all__ = ["class_table", "tilejson", "write_mbtiles", "write_pmtiles"]
 
 _TILE_TYPES = {"png": TileType.PNG, "webp": TileType.WEBP}
 
@@ -275,6 +276,7 @@ def _file_size_limit() -> int | None:
 def tilejson(
     layer: TileLayerConfig, meta: LayerMeta, *, tiles_url: str, tile_size: int = 256,
     legend_url: str | None = None, tile_matrix_set: str = "WebMercatorQuad",
+    classes: Mapping[int, str] | None = None,
 ) -> dict[str, Any]:
     """A TileJSON 3.0.0 document for one raster layer.
 
@@ -290,6 +292,14 @@ def tilejson(
     own colour table's colours, ``class_colours``: ``"#rrggbb"`` or ``"#rrggbbaa"`` by
     code); for a
     grid other than Web Mercator also ``tileMatrixSet`` and ``crs`` (as TiTiler does).
+
+    A class map's ``classes`` (code to name, :func:`tiles.metadata.layer_classes`) are
+    its ``prospect.classes``: by code, the class's ``name`` (``""`` for a code its data
+    name no class for) and the ``colour`` its tiles draw it in (``"#rrggbb"``, the
+    legend's swatch: :func:`tiles.legend.class_colours`). The document (and the PMTiles
+    and MBTiles metadata that keep it) held no class table: a partner given the archive
+    alone could tell the classes apart by colour but name none, and read its codes only
+    from the legend image.
     """
     lo, hi = meta.zooms(tile_matrix_set)
     # TileJSON's bounds never wrap: across 180 the whole row (the centre stays on the data)
@@ -328,12 +338,27 @@ def tilejson(
     if layer.class_colours:  # drawn in its colour table's colours, not the colormap's
         doc["prospect"]["class_colours"] = {
             str(code): css_colour(rgba) for code, rgba in layer.class_colours}
+    if classes:  # a class map: each code's name and colour, read without the legend
+        doc["prospect"]["classes"] = class_table(layer, classes)
     if tile_matrix_set != "WebMercatorQuad":
         doc["tileMatrixSet"] = tile_matrix_set
         doc["crs"] = tile_matrix_set_crs(tile_matrix_set)
     if legend_url is not None:
         doc["prospect"]["legend"] = legend_url
     return doc
+
+
+def class_table(layer: TileLayerConfig, classes: Mapping[int, str]
+                ) -> dict[str, dict[str, str]]:
+    """Class map ``layer``'s ``classes`` (code to name) as TileJSON's ``prospect.classes``:
+    by code (as text, in code order), ``{"name": ..., "colour": "#rrggbb"}``, the colour
+    its tiles draw the code in (:func:`tiles.legend.class_colours`)."""
+    from tiles.legend import class_colours
+
+    codes = sorted(classes)
+    colours = class_colours(layer, codes)
+    return {str(code): {"name": classes[code], "colour": css_colour(rgba)}
+            for code, rgba in zip(codes, colours, strict=True)}
 
 
 def tile_matrix_set_crs(name: str) -> str:

@@ -710,7 +710,7 @@ async def tilejson_doc(svc: TileService, request: Request) -> Response:
         layer.config, svc.meta(layer),
         tiles_url=f"{base}/tiles/{layer.name}{part}/{{z}}/{{x}}/{{y}}{scale}.png{suffix}",
         legend_url=f"{base}/legend/{layer.name}{scale}.png{suffix}", tile_matrix_set=tms,
-        tile_size=size,
+        tile_size=size, classes=svc.classes(layer),
     )
     body = _json(doc)
     etag = svc.etag(layer, "tilejson", hashlib.sha256(body).hexdigest())

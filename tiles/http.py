@@ -145,6 +145,30 @@ def url_integer(text: str) -> int | None:
     return int(text)
 
 
+def _entity_tags(header: str) -> list[tuple[bool, str]]:
+    """The entity tags of an ``If-None-Match`` or ``If-Match`` list, each as ``(weak,
+    opaque tag)``, the opaque tag in its quotes (RFC 9110 8.8.3).
+
+    A tag written without its quotes (``If-None-Match: 29d8...``, the ETag's value as a
+    user copies it from ``curl -I`` into ``curl -H``, or as a client that strips quotes
+    stores it; ``W/29d8...``) is read as the quoted tag it names: it was matched by no
+    representation, so every revalidation fetched the whole tile again (``If-None-Match``)
+    or a resumed download was refused (``If-Match``). A value holding a quote, a space or
+    a comma is no such tag and is kept as written (it matches nothing).
+    """
+    found: list[tuple[bool, str]] = []
+    for part in header.split(","):
+        tag = part.strip()
+        if not tag:
+            continue
+        weak = tag.startswith("W/")
+        tag = tag[2:] if weak else tag
+        if '"' not in tag and not any(c.isspace() for c in tag):
+            tag = f'"{tag}"'  # unquoted: the tag it names
+        found.append((weak, tag))
+    return found
+
+
 def _opaque(tag: str) -> str:
     tag = tag.strip()
     return tag[2:] if tag.startswith("W/") else tag
@@ -154,14 +178,14 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     """Does an ``If-None-Match`` header match ``etag`` (weak comparison, RFC 9110 13.1.2)?
 
     ``*`` matches anything; ``W/"x"`` and ``"x"`` match each other; lists are split on
-    commas.
+    commas; a tag sent without its quotes is the quoted one (:func:`_entity_tags`).
     """
     if not if_none_match:
         return False
     if if_none_match.strip() == "*":
         return True
     want = _opaque(etag)
-    return any(_opaque(tag) == want for tag in if_none_match.split(","))
+    return any(tag == want for _, tag in _entity_tags(if_none_match))
 
 
 def _http_date(text: str | None) -> datetime | None:
@@ -208,9 +232,8 @@ def precondition_refusal(headers: Mapping[str, str], etag: str,
     lowered = {k.lower(): v for k, v in headers.items()}
     if_match = lowered.get("if-match")
     if if_match is not None:
-        tags = [t.strip() for t in if_match.split(",") if t.strip()]
-        if if_match.strip() == "*" or any(
-                not t.startswith("W/") and t == etag.strip() for t in tags):
+        if if_match.strip() == "*" or any(  # a tag unquoted is the quoted one
+                not weak and tag == etag.strip() for weak, tag in _entity_tags(if_match)):
             return None
         return ApiError(412, f"If-Match {if_match[:80]!r} does not name the current "
                              f"version (ETag {etag}): it changed since your copy was made; "

@@ -346,8 +346,25 @@ def _asked_days(text: str) -> tuple[dt.date, dt.date] | None:
     if all(opened):
         return None  # '../..' bounds nothing (STAC's and OGC API's datetime refuse it)
     first = (dt.date.min, dt.date.min) if opened[0] else _utc_days(parts[0])
-    last = (dt.date.max, dt.date.max) if opened[1] else _utc_days(parts[1])
+    last = (dt.date.max, dt.date.max) if opened[1] else _end_days(parts[1])
     return None if first is None or last is None else (first[0], last[1])
+
+
+def _end_days(text: str) -> tuple[dt.date, dt.date] | None:
+    """:func:`_utc_days` of a range's end ``text``, where ``24:00`` ends the day it writes.
+
+    ISO 8601 writes ``24:00`` to end an interval at the end of a day
+    (``2021-06-01T00:00Z/2021-06-01T24:00Z`` is the day 2021-06-01): read as a time alone,
+    it is the next day's first instant, and the range held 2021-06-02's map too. At a
+    range's end it is the last instant before that midnight, in UTC."""
+    found = _TIME_OF_DAY.match(_extended(text))
+    if found is None or found.group(2) is None or not _MIDNIGHT_AFTER.match(found.group(2)):
+        return _utc_days(text)
+    try:
+        day = (_instant(*found.groups()) - dt.timedelta(microseconds=1)).date()
+    except (ValueError, OverflowError):
+        return None
+    return day, day
 
 
 def _period(text: str) -> str | None:

@@ -16,10 +16,34 @@ from typing import Any
 
 from prospect.config.tiles import TileLayerConfig
 
-__all__ = ["STATIC_DIR", "ViewerLayer", "copy_static", "viewer_html"]
+__all__ = ["STATIC_DIR", "ViewerLayer", "copy_static", "viewer_html", "viewer_note"]
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 """Leaflet (from npm, see ``tiles/viewer/package.json``) and the viewer's JS/CSS."""
+
+
+_URL_BREAKING = frozenset("#%?")
+"""Characters of a file path that a browser's address bar reads as URL syntax (a
+fragment, an escape, a query) where the path is pasted as written."""
+
+
+def viewer_note(index: Path) -> str:
+    """The tiles stage's note on where the static viewer ``index`` (its ``index.html``)
+    is opened: its path, and where the path holds a ``#``, ``%``, ``?``, white space or a
+    letter outside ASCII, the ``file://`` URL that opens it (:meth:`pathlib.Path.as_uri`:
+    each escaped).
+
+    A path such as ``/data/Lot #3/out/viewer/index.html`` pasted into a browser opened
+    ``/data/Lot `` (the rest a fragment: "file not found"), ``%20`` in a folder's name was
+    read as a space, and a space or an accented letter broke it as a link in a terminal.
+    """
+    shown = f"viewer: {index} (open it in a browser)"
+    text = str(index)
+    if not any(c in _URL_BREAKING or c.isspace() or not c.isascii() for c in text):
+        return shown
+    return (f"viewer: {index} (open it in a browser as {index.absolute().as_uri()}: "
+            "the path's '#', '%', '?', spaces or letters outside ASCII are escaped there, "
+            "as an address bar reads them otherwise)")
 
 
 @dataclass(frozen=True)

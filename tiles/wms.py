@@ -55,6 +55,7 @@ __all__ = [
     "exception_xml",
     "geographic_crs",
     "layer_names",
+    "legend_density",
     "legend_size",
     "negotiate_version",
     "north_first",
@@ -1002,6 +1003,75 @@ def legend_size(q: Mapping[str, str], *, what: str = "GetLegendGraphic {}"
                                 f"{LEGEND_SIZE[1]})", locator=name)
         size.append(value)
     return size[0], size[1]
+
+
+STANDARD_DPI = 0.0254 / 0.00028
+"""The dots per inch of OGC's standard rendering pixel (0.28 mm, WMS 1.3.0 7.2.4.6.9:
+about 90.7), the density of a legend drawn at 1x."""
+
+_DPI_PARAMETERS = ("LEGEND_OPTIONS", "DPI", "FORMAT_OPTIONS", "MAP_RESOLUTION")
+"""Where a GetLegendGraphic states its dots per inch: GeoServer's ``LEGEND_OPTIONS=dpi:180``
+and ``FORMAT_OPTIONS=dpi:180`` (options ``name:value`` split by ``;``), its ``DPI=180``
+vendor parameter (QGIS sends it too), and MapServer's and QGIS Server's
+``MAP_RESOLUTION=180``."""
+
+
+def _stated_dpi(name: str, text: str) -> str | None:
+    """The ``dpi`` value parameter ``name`` states in ``text`` (the parameter's own value,
+    or its ``dpi:`` option for the ``*_OPTIONS`` ones), or ``None`` where it states none."""
+    if not name.endswith("_OPTIONS"):
+        return text
+    for option in text.split(";"):
+        key, colon, value = option.partition(":")
+        if colon and key.strip().lower() == "dpi":
+            return value.strip()
+    return None
+
+
+def legend_density(q: Mapping[str, str]) -> tuple[int, str | None]:
+    """The density (1 or 2: :func:`tiles.legend.legend_png`'s ``scale``) a GetLegendGraphic
+    asks in dots per inch (:data:`_DPI_PARAMETERS`), and a ``Warning`` value where the dpi
+    asked is not one drawn (``None`` otherwise).
+
+    ``LEGEND_OPTIONS=dpi:180`` (GeoServer's, as a print or a high-density screen asks the
+    legend beside a map of that dpi), ``DPI=180`` and ``MAP_RESOLUTION=180`` were ignored:
+    the 1x legend, half the size the client laid out, text and swatches too small to read
+    in a print, without a word. Up to 1.5 times :data:`STANDARD_DPI` (136 dpi: 72, 90.7 and
+    96 are screens of 1x) it is the 1x legend; above, the 2x one (twice the pixels, the
+    same legend, as ``/legend/{layer}@2x.png``); past 2.7 times (245 dpi: a 300 dpi
+    print) the 2x legend too, its ``Warning`` saying so. A dpi that is no number above 0,
+    or two parameters asking different dpi, are a 400 naming the parameter.
+    """
+    asked: list[tuple[str, str, float]] = []
+    for name in _DPI_PARAMETERS:
+        text = q.get(name)
+        stated = None if text is None else _stated_dpi(name, text)
+        if stated is None:
+            continue
+        value = url_number(stated)
+        if value is None or not 0 < value < math.inf:
+            where = (f"{name}={text[:40]!r}" if stated == text
+                     else f"{name} dpi:{stated[:16]!r}")
+            raise ApiError(400, f"{where}: the legend's dots per inch must be a number above "
+                                "0 (e.g. 96, or 180 for a high-density screen or a print); "
+                                "leave it out for the 1x legend", locator=name)
+        asked.append((f"{name}={stated[:16]}" if stated == text else
+                      f"{name} dpi:{stated[:16]}", name, value))
+    if not asked:
+        return 1, None
+    if len({value for _, _, value in asked}) > 1:
+        given = " and ".join(said for said, _, _ in asked[:2])
+        raise ApiError(400, f"{given} ask the legend at different dots per inch: give "
+                            "one", locator=asked[1][1])
+    said, _, dpi = asked[0]
+    ratio = dpi / STANDARD_DPI
+    if ratio <= 1.5:
+        return 1, None
+    if ratio <= 2.7:
+        return 2, None
+    return 2, (f'299 prospect "{said}: legends are drawn at 1x '
+               f"({STANDARD_DPI:.1f} dpi) and 2x ({2 * STANDARD_DPI:.1f} dpi) only; this is "
+               'the 2x legend, scale it in the client"')
 
 
 def exception_canvas(q: dict[str, str], *, formats: Sequence[str] | None = None

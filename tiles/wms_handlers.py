@@ -50,6 +50,7 @@ from tiles.wms import (
     exception_xml,
     geographic_crs,
     layer_names,
+    legend_density,
     negotiate_version,
     north_first,
     offered_format,
@@ -248,8 +249,12 @@ async def _legend_graphic(svc: TileService, request: Request, q: dict[str, str])
     # TIME on a date's layer is GetMap's: its date is its legend, another date a 400
     # naming that date's layer; on a map of no date a Warning (it was ignored unsaid)
     applied = svc.applied_time(request, [layer], q.get("TIME"))
-    return await legend_for(svc, request, layer, size, 1,
-                            _ignored_dimensions(q, applied) or None)
+    # LEGEND_OPTIONS=dpi:180, DPI=, MAP_RESOLUTION= (a print's, a high-density screen's):
+    # the 2x legend (it was the 1x one without a word)
+    scale, beyond = legend_density(q)
+    warnings = [w for w in (_ignored_dimensions(q, applied).get("Warning"), beyond) if w]
+    return await legend_for(svc, request, layer, size, scale,
+                            {"Warning": ", ".join(warnings)} if warnings else None)
 
 
 def _render_map(svc: TileService, layers: list[Layer], m: MapRequest) -> bytes:

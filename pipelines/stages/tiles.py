@@ -70,7 +70,7 @@ from tiles.metadata import (
 )
 from tiles.pyramid import write_pyramid
 from tiles.source import LayerSource, cog_source, cube_source
-from tiles.viewer import ViewerLayer, copy_static, viewer_html
+from tiles.viewer import ViewerLayer, copy_static, viewer_html, viewer_note
 
 __all__ = ["VALUE_GRID_MAX", "run", "unmade_layers"]
 
@@ -348,7 +348,7 @@ def _render_layer(
     legend_file = "legend@2x.png" if cfg.tile_size == 512 else "legend.png"
     doc = tilejson(
         layer, meta, tiles_url=f"{root}{{z}}/{{x}}/{{y}}.{cfg.format}", tile_size=cfg.tile_size,
-        legend_url=f"{root}{legend_file}",
+        legend_url=f"{root}{legend_file}", classes=classes,
     )
     write_json(layer_dir / "tilejson.json", doc, indent=2, newline=False)
     for grid in cfg.tile_matrix_sets:  # national grids: zooms from the data's resolution
@@ -366,6 +366,7 @@ def _render_layer(
         write_json(layer_dir / f"tilejson-{grid}.json", tilejson(
             layer, national, tiles_url=f"{root}{grid}/{{z}}/{{x}}/{{y}}.{cfg.format}",
             tile_size=cfg.tile_size, legend_url=f"{root}{legend_file}", tile_matrix_set=grid,
+            classes=classes,
         ), indent=2, newline=False)
     for kind in _archives(cfg):
         with _archive_named(staging, name, kind):
@@ -594,7 +595,7 @@ def _run(ctx: RunContext, cfg: TilesConfig, tiles_dir: Path) -> StageResult:
     result.outputs["viewer_values"] = str(viewer_dir / "values.js")
     result.metrics["zooms"] = ", ".join(sorted({f"{v.min_zoom}-{v.max_zoom}"
                                                 for v in viewer_layers}))
-    result.notes.append(f"viewer: {viewer_dir / 'index.html'} (open it in a browser)")
+    result.notes.append(viewer_note(viewer_dir / "index.html"))  # a file:// URL if needed
     if not cfg.public_url:
         result.notes.append(relative_tilejson_note(tiles_dir))
     return result
