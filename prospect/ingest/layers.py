@@ -16,6 +16,7 @@ import numpy as np
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.io.files import file_sha256
 from prospect.redact import redact_tree
+from prospect.registry.units import _DEGREE_SIGNS
 
 __all__ = ["Layer", "distance_units", "height_datum", "provenance_json", "unit_factor",
            "unit_key", "unit_shift"]
@@ -338,7 +339,9 @@ def unit_key(units: str) -> tuple[tuple[str, int], ...] | str:
         unit, gloss = unit_key(glossed["unit"]), unit_key(glossed["gloss"])
         if not isinstance(unit, str) and unit and unit == gloss:
             return unit
-    text = units.strip().replace("\u00b5", "u").replace("\u03bc", "u")
+    # the degree sign's look-alikes (``˚C``, a Mac's ring above; ``ᵒC``; ``ºC``) as the
+    # degree sign, as :func:`prospect.registry.units.canonical_units` reads them
+    text = units.strip().translate(_DEGREE_SIGNS).replace("\u00b5", "u").replace("\u03bc", "u")
     # the ohm as Greek capital omega or the ohm sign, also as a factor (``Ω·m``, ``kΩ·m``)
     text = text.replace("\u03a9", "ohm").replace("\u2126", "ohm")
     text = text.replace("(", " ").replace(")", " ")  # W/(m K): a denominator's factors

@@ -804,14 +804,28 @@ _DESCRIBED_AFTER = re.compile(r".*\S(?:\s*,\s*|\s+in\s+)(?P<unit>[^,()\[\]]*?[^\
 """A band description ending in a unit after a comma or the word ``in``: ``Heat flow,
 mW/m2``, ``Heat flow in mW/m2``, ``Depth to basement, m``."""
 
-_DESCRIBED_BARE = re.compile(r".*\S\s+(?P<unit>[^\W\d_][^\s,()\[\]]*)\s*")
+_DESCRIBED_BARE = re.compile(r"(?P<name>.*?\S)\s+(?P<unit>(?:[^\W\d_][^\s,()\[\]]*\s+){0,3}"
+                             r"[^\W\d_][^\s,()\[\]]*)\s*")
 """A band description ending in a unit after a space alone (``Heat flow mW/m2``, ``Heat
-flow mW/m²``): taken only where the unit is written in symbols a word has not
+flow mW/m²``, ``Heat flow mW m-2``): its last one to four words, each beginning with a
+letter, taken only where the unit is written in symbols a word has not
 (:data:`_UNIT_MARKS`), as a name's last word (``Elevation min``, ``Gamma ray s``) is
-no unit."""
+no unit; the most words that name a unit are taken (``mW m-2``, not ``m-2``), none after
+a number (``2.67 g/cm3``, a Bouguer grid's reduction density, is a quantity)."""
 
-_UNIT_MARKS = re.compile(r"[/\d²³¹⁰-⁹⁻·^%]")
-"""A character that marks a word as a unit written in symbols (``mW/m2``, ``g/cm³``)."""
+_QUANTITY = re.compile(r"[-+]?(?:\d+[.,]?\d*|[.,]\d+)")
+"""A number written before a unit in a description (``2.67`` of ``2.67 g/cm3``)."""
+
+_DESCRIBED_WITHIN = re.compile(
+    r"(?<=\S)\s*[(\[]\s*(?P<bracketed>[^()\[\]]+?)\s*[)\]]"
+    r"|(?<=\S)(?:\s*,\s*|\s+in\s+)(?P<listed>[^,()\[\]]*?[^\s,()\[\]])\s*(?=,)")
+"""A unit within a band's description, words after it: in brackets (``Heat flow (mW/m2),
+kriged``, ``Depth (m) below surface``) or after the word ``in`` or a comma and before a
+comma (``Magnetics in nT, RTP``, ``Heat flow, mW/m2, kriged``)."""
+
+_UNIT_MARKS = re.compile(r"[/\d²³¹⁰-⁹⁻·^%\u00b5\u03bc]")
+"""A character that marks a word as a unit written in symbols (``mW/m2``, ``g/cm³``,
+``µGal``)."""
 
 
 _NO_UNIT_WORDS = frozenset(("none", "unitless", "dimensionless", "-", "n/a", "na", ""))
@@ -829,15 +843,27 @@ def _described_unit(description: str) -> str:
     """The unit a band's description (or a netCDF variable's ``long_name``) names at its
     end: in brackets (``Heat flow (mW/m2)``, ``Heat flow [mW m-2]``), after a comma or
     the word ``in`` (``Heat flow, mW/m2``, ``Heat flow in mW/m2``) or, written in
-    symbols, after a space (``Heat flow mW/m²``), where it names a unit of measure
-    (:func:`_names_unit`); ``""`` otherwise. Descriptions also hold band and class
-    names (``Red (B4)``, ``Granite (Gr)``, ``Band 4, Red``): those read as no unit."""
-    for form in (_DESCRIBED_UNIT, _DESCRIBED_AFTER, _DESCRIBED_BARE):
+    symbols, after a space (``Heat flow mW/m²``, ``Heat flow mW m-2``), else within it
+    (``Magnetics in nT, RTP``, ``Depth (m) below surface``: :data:`_DESCRIBED_WITHIN`),
+    where it names a unit of measure (:func:`_names_unit`); ``""`` otherwise.
+    Descriptions also hold band and class names (``Red (B4)``, ``Granite (Gr)``, ``Band
+    4, Red``): those read as no unit."""
+    for form in (_DESCRIBED_UNIT, _DESCRIBED_AFTER):
         found = form.fullmatch(description or "")
         unit = found["unit"] if found is not None else ""
-        if form is _DESCRIBED_BARE and not _UNIT_MARKS.search(unit):
-            continue
         if _names_unit(unit):
+            return unit
+    found = _DESCRIBED_BARE.fullmatch(description or "")
+    words = found["unit"].split() if found is not None else []
+    before = [*found["name"].split()[-1:], *words] if found is not None else []
+    for first in range(len(words)):  # the most words that name a unit: ``mW m-2``
+        unit = " ".join(words[first:])
+        if _UNIT_MARKS.search(unit) and _names_unit(unit) and \
+                not _QUANTITY.fullmatch(before[first]):
+            return unit
+    for within in reversed(list(_DESCRIBED_WITHIN.finditer(description or ""))):
+        unit = within["bracketed"] or within["listed"] or ""
+        if _names_unit(unit):  # the unit nearest the end: ``Heat flow (mW/m2), kriged``
             return unit
     return ""
 
@@ -847,13 +873,16 @@ def _names_unit(unit: str) -> bool:
     of measure: the grammar reads it and knows each symbol
     (:func:`prospect.registry.units.reads_as_unit`), it has a symbol (``2020``, a
     survey's year, has none) and is not ``1`` (``m/m``), a no-unit word (``N/A``, which
-    reads as newtons per ampere) nor an element symbol (``Potassium (K)``)."""
+    reads as newtons per ampere), an element symbol (``Potassium (K)``) nor a quantity (a
+    number other than a power of ten before it: a Bouguer grid's reduction density
+    ``2.67 g/cm3``; ``1e-3 SI`` is a unit)."""
     from prospect.registry.units import canonical_units, reads_as_unit
 
     if not unit or unit in _ELEMENT_SYMBOLS or unit.lower() in _NO_UNIT_WORDS:
         return False
     read = canonical_units(unit)
-    return read is not None and bool(read[1]) and reads_as_unit(unit) and not _is_one(unit)
+    return read is not None and bool(read[1]) and reads_as_unit(unit) and \
+        not _is_one(unit) and read[0] > 0 and math.log10(read[0]).is_integer()
 
 
 def _warn_described_unit(path: str, band: int, info: RasterInfo, source: RasterSource,

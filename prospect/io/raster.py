@@ -2256,6 +2256,10 @@ def _refuse_nodata_words(src: Any, path: Path | str) -> None:
         # ``inner.vrt's <NODATA> of band 1's source a.tif``
         nested = [Path(name) for name in _vrt_sources(Path(path))
                   if name.lower().endswith(".vrt")]
+        try:
+            outer = ET.parse(str(path)).getroot()
+        except (ET.ParseError, OSError):
+            outer = None
         for vrt, whose in ((Path(path), "its"), *((n, f"{n.name}'s") for n in nested)):
             try:
                 tree = ET.parse(str(vrt)).getroot()
@@ -2267,6 +2271,10 @@ def _refuse_nodata_words(src: Any, path: Path | str) -> None:
                         if element.text and element.text.strip():
                             own = None if whose == "its" or key == "NODATA" else \
                                 _VRT_TYPES.get(band.get("dataType", ""), "float32")
+                            if own is not None and outer is not None and \
+                                    _read_as_zero(element.text) and \
+                                    _nested_nodata_unused(outer, path, vrt):
+                                continue  # the outer sources state their own <NODATA>
                             stated.append((f"{whose} <{key}> of band {band.get('band', '1')}"
                                            + _source_named(band, element), element.text,
                                            own))
@@ -2308,6 +2316,80 @@ def _source_named(band: Any, element: Any) -> str:
             name = (child.findtext("SourceFilename") or "").strip()
             return f"'s source {name}" if name else ""
     return ""
+
+
+def _read_as_zero(text: str) -> bool:
+    """Whether GDAL reads the nodata ``text`` as 0 though it states no 0: a word
+    (``None``, ``NA``: C's ``atof``) or NaN or an infinity with a space or line break
+    after the word (``'nan '``)."""
+    if not _LEADING_NUMBER.match(text):
+        return True
+    try:
+        value = float(text.strip().lower().split("(")[0])
+    except ValueError:
+        return False
+    return not math.isfinite(value) and text != text.rstrip()
+
+
+def _nested_nodata_unused(outer: Any, path: Path | str, nested: Path | str) -> bool:
+    """Whether a nested VRT's own ``<NoDataValue>`` marks no cell the outer VRT at
+    ``path`` (its XML ``outer``) reads: every source of the outer VRT naming ``nested``
+    (one at least) is a ``ComplexSource`` stating its own ``<NODATA>`` without
+    ``<UseMaskBand>`` (so the nested band's mask is not read), and every band of the
+    nested VRT is covered whole by its sources (so GDAL fills no cell with that
+    nodata). A nested ``<NoDataValue>None</NoDataValue>``, which GDAL reads as 0, is then
+    no nodata of any cell: the source's cells of 0 are read as values through such an
+    outer source, and were refused as if dropped."""
+    import xml.etree.ElementTree as ET
+
+    want = Path(nested).resolve()
+    named = [child for band in outer.iter("VRTRasterBand") for child in band
+             if child.tag.endswith("Source") and child.find("SourceFilename") is not None
+             and Path(_vrt_source_name(path, child.find("SourceFilename"))).resolve() == want]
+    if not named or any(
+            (child.findtext("NODATA") or "").strip() == "" or
+            (child.findtext("UseMaskBand") or "").strip().lower() == "true" for child in named):
+        return False
+    try:
+        root = ET.parse(str(nested)).getroot()
+        width, height = int(root.get("rasterXSize", "0")), int(root.get("rasterYSize", "0"))
+    except (ET.ParseError, OSError, ValueError):
+        return False
+    for band in root.iter("VRTRasterBand"):
+        if band.get("subClass") or band.find("MaskBand") is not None:
+            return False
+        rects: list[tuple[float, float, float, float]] = []
+        for child in (c for c in band if c.tag.endswith("Source")):
+            dst = child.find("DstRect")
+            try:
+                rects.append((0.0, 0.0, float(width), float(height)) if dst is None else
+                             tuple(float(dst.get(k, "0")) for k in  # type: ignore[arg-type]
+                                   ("xOff", "yOff", "xSize", "ySize")))
+            except ValueError:
+                return False
+        if _uncovered(rects, width, height) != 0:
+            return False
+    return True
+
+
+def _misread_nested_nodata(path: Path | str, file: str, band: int) -> bool:
+    """Whether ``file``, a source of the local VRT at ``path``, is a local VRT whose band
+    ``band`` states its ``<NoDataValue>`` in a text GDAL reads as 0 though it states no
+    0 (:func:`_read_as_zero`)."""
+    import xml.etree.ElementTree as ET
+
+    if not file.lower().endswith(".vrt") or file.startswith("/vsi") or "://" in file or \
+            str(path).startswith("/vsi") or "://" in str(path):
+        return False
+    try:
+        root = ET.parse(file).getroot()
+    except (ET.ParseError, OSError):
+        return False
+    for element in root.iter("VRTRasterBand"):
+        if element.get("band", "1") == str(band):
+            text = element.findtext("NoDataValue")
+            return text is not None and bool(text.strip()) and _read_as_zero(text)
+    return False
 
 
 def _refuse_stale_hex(path: Path | str, aux: Path, band: Any) -> None:
@@ -3033,6 +3115,9 @@ def _refuse_vrt_unmarked(src: Any, path: Path | str, root: Any = None, *,
                         continue
                 except ValueError:
                     continue
+                if own == 0 and _misread_nested_nodata(path, file, sb) and \
+                        _nested_nodata_unused(root, path, file):
+                    continue  # a nested VRT's word GDAL reads as 0: no cell's nodata
                 raise DataError(
                     f"{where}: band {band}: its source {shown} skips its <NODATA> "
                     f"{skipped.strip()} cells, but that file states nodata {own:g}, whose "

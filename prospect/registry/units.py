@@ -453,8 +453,12 @@ def _prefixed(c: Canonical) -> tuple[float, tuple[tuple[str, int], ...]]:
 
 
 _OTHER_SYMBOLS = frozenset({*_ALIASES.values(), "ppm", "ppb", "ppt", "percent", "degF",
-                            "mGal", "Gal", "nT", "ft", "in", "t", "1", "API", "meq", "gamma"})
-"""Symbols other than :data:`_SI_BASES` (prefixed or not) that a table's unit names."""
+                            "mGal", "Gal", "nT", "ft", "in", "t", "1", "API", "meq", "gamma",
+                            "\u00b5Gal", "yr", "year", "cps"})
+"""Symbols other than :data:`_SI_BASES` (prefixed or not) that a table's unit names: also
+microgravity's ``µGal``, an InSAR or uplift rate's year (``mm/yr``) and a radiometric
+count rate's ``cps``, which were no unit to :func:`reads_as_unit` (a band described
+``Gravity µGal`` or ``LOS velocity mm/yr`` said nothing of its unit)."""
 
 
 def reads_as_unit(text: object) -> bool:
