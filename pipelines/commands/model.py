@@ -101,6 +101,9 @@ def in_path(value: str) -> Path:
 MAX_EXPORT_SAMPLES = 1_000_000
 """Most rows ``model export`` compares (about 70 MB of float32 for 17 features): a billion
 stopped in ``MemoryError`` after minutes."""
+EXPORT_SPREAD_CHUNKS = 16
+"""Chunks of ``model export --cube`` read first, evenly spread over the cube's grid, for
+the rows the export is checked on (:func:`_sample_inputs`)."""
 
 
 def _registry(url: str | None) -> Any:
@@ -730,20 +733,24 @@ def _n_features(model: Any) -> int:
 
 
 def _sample_inputs(model: Any, cube: Path | None, n: int, seed: int, *,
-                   reproject: bool = False) -> Any:
+                   reproject: bool = False, resampling: str | None = None) -> Any:
     """Rows to compare the export on: cells of ``cube`` the map scores, or noise.
 
     The cube's cells are taken as ``prospect model score`` takes them: the model's feature
     stack (:func:`prospect.registry.scoring.model_feature_spec`) with a common fill far
     outside a layer's training range as no data
     (:func:`prospect.registry.applicability.mask_far_fills`), so no row the map leaves
-    unscored is compared. They are read from the cube's first rows (about ``4 * n``
-    cells, as before), then chunk by chunk, until ``n`` cells with every feature are
-    found or the cube ends: a region's first rows may all lie outside its outline (the
-    sea around an island) while the rest holds data. One chunk is in memory at a time,
-    besides the rows kept. With ``reproject`` the cube is first warped to the model's CRS
-    and resolution (:func:`prospect.registry.align_to_schema`), as ``model score
-    --reproject`` warps it.
+    unscored is compared. They are drawn from cells spread over the whole cube: up to
+    :data:`EXPORT_SPREAD_CHUNKS` chunks evenly spread over the grid (every chunk of a
+    small cube), each giving up to ``4 * n / chunks`` of its cells with every feature on
+    a stride, then the other chunks in turn until ``n`` such cells are found or the
+    cube ends: a region's first rows may all lie outside its outline (the sea around an
+    island), and a check on its top edge alone (as before round 51) never met the
+    values found only elsewhere (a code the model never saw, in the south). One chunk
+    is in memory at a time, besides the rows kept. With ``reproject`` the cube is first
+    warped to the model's CRS and resolution (:func:`prospect.registry.align_to_schema`),
+    as ``model score --reproject`` warps it, with its ``resampling`` (``--resampling``;
+    ``None``: the default).
 
     Raises
     ------
@@ -774,25 +781,29 @@ def _sample_inputs(model: Any, cube: Path | None, n: int, seed: int, *,
 
         with warning_lines(Console(stderr=True)):
             _warn_fills_before_warp(ds, model.schema)
-        ds = align_to_schema(ds, model.schema)
+        ds = align_to_schema(ds, model.schema, resampling=resampling)
     check_schema(ds, model.schema)
     stack = build_stack(mask_far_fills(ds, model.schema), model_feature_spec(model.schema, ds))
     ny, nx = int(ds.sizes["y"]), int(ds.sizes["x"])
-    rows = max(1, min(ny, -(-n * 4 // nx)))
-    windows = [(slice(0, rows), slice(0, nx))]  # the first rows, then chunk by chunk
     y_edges = np.cumsum((0, *stack.data.chunks[1])).tolist()
     x_edges = np.cumsum((0, *stack.data.chunks[2])).tolist()
-    windows += [(slice(max(y0, rows), y1), slice(x0, x1))
-                for y0, y1 in itertools.pairwise(y_edges) if y1 > rows
-                for x0, x1 in itertools.pairwise(x_edges)]
+    chunks = [(slice(y0, y1), slice(x0, x1)) for y0, y1 in itertools.pairwise(y_edges)
+              for x0, x1 in itertools.pairwise(x_edges)]
+    # chunks spread over the grid first (every chunk of a small cube), then the others
+    pick = np.unique(np.linspace(0, len(chunks) - 1, min(EXPORT_SPREAD_CHUNKS, len(chunks)))
+                     .round().astype(int)).tolist()
+    spread = len(pick)
+    windows = [chunks[i] for i in pick] + [w for i, w in enumerate(chunks) if i not in pick]
+    per = -(-n * 4 // spread)  # rows kept of each chunk: its valid cells on a stride
     found: list[Any] = []
     kept = 0
-    for ys, xs in windows:
-        if kept >= n:
+    for k, (ys, xs) in enumerate(windows):
+        if kept >= n and k >= spread:
             break
         block = np.asarray(stack.data[:, ys, xs].compute())
         X = block.reshape(block.shape[0], -1).T.astype("float32")
         X = X[np.all(np.isfinite(X), axis=1)]
+        X = X[::max(1, -(-len(X) // per))]
         found.append(X)
         kept += len(X)
     X = np.concatenate(found)
@@ -822,6 +833,10 @@ def export(
     reproject: Annotated[bool, typer.Option(
         "--reproject", help="Reproject/resample the --cube to the model's CRS and "
         "resolution (as 'model score --reproject') instead of refusing a mismatch.")] = False,
+    resampling: Annotated[str | None, typer.Option(
+        help="GDAL resampling of continuous variables for --reproject, as 'model score "
+        "--resampling' (default: bilinear, or average when the model's cells are coarser; "
+        "categorical: nearest/mode).")] = None,
     atol: Annotated[float, typer.Option(help="Largest allowed difference.")] = 1e-4,
     trust: TrustOpt = None,
     registry: RegistryOpt = None,
@@ -844,6 +859,8 @@ def export(
     elif reproject:
         raise ModelError("--reproject warps the cube whose cells check the export, and no "
                          "--cube was given; give --cube CUBE, or leave out --reproject")
+    if resampling is not None:  # as 'model score' takes it: with --reproject only
+        _check_resampling(resampling, reproject=reproject)
     reg = _registry(registry)
     version = reg.resolve(name, version)
     with warning_lines(Console(stderr=True)):
@@ -856,7 +873,8 @@ def export(
         "config_hash": str(model.card.get("config_hash")),
         "synthetic": attr_text(bool(model.card.get("synthetic"))),
     }
-    X = _sample_inputs(model, cube, samples, seed=0, reproject=reproject)
+    X = _sample_inputs(model, cube, samples, seed=0, reproject=reproject,
+                       resampling=resampling)
     out.parent.mkdir(parents=True, exist_ok=True)
     with staged_file(out) as staged:  # published only once onnxruntime agrees
         export_onnx(model.estimator, staged, n_features=_n_features(model), metadata=meta)

@@ -777,7 +777,8 @@ def read_training_set(
         raise
     taken: dict[str, dict[str, Any]] = {}
     for j, name in enumerate(spec.variables):  # a class code of 255 beside 1..12 too
-        found, lo, hi = fills_among(ts.X[:, j], ds[name].dtype)
+        found, lo, hi = fills_among(ts.X[:, j], ds[name].dtype,
+                                    codes=name in spec.categorical)
         if name in spec.categorical:  # a class its code table names is no fill
             named = named_codes(ds[name])
             found = {v: n for v, n in found.items() if v not in named}
@@ -796,8 +797,9 @@ def read_training_set(
     # again among its doubts, for the card; a run says each text once)
     for line in fill_warnings(np.empty((0, 0)), [], taken=taken):
         warnings.warn(DataWarning(line), stacklevel=2)
-    ts = read(mask_far_fills(ds, {"variables": [
-        {"name": name, "training": {"min": f["min"], "max": f["max"]}}
+    ts = read(mask_far_fills(ds, {"variables": [  # a class code (0, a named one) is kept
+        {"name": name, "training": {"min": f["min"], "max": f["max"], **(
+            {"codes": [f["min"], f["max"]]} if name in spec.categorical else {})}}
         for name, f in taken.items()]}))
     ts.counts["training_rows_on_fills"] = taken
     return ts

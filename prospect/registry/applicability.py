@@ -381,8 +381,15 @@ def recorded_fills(seen: Mapping[str, Any]) -> dict[str, Any]:
     values than their own width. The quantiles equal to a fill are no values, and the
     one next to them may be interpolated between the fill and the first value (30 rows of
     -9999 in 600 make ``q05`` -499.9): it is no value either where it lies further
-    outside the others than their width. The median must be no fill (a record mostly of a
-    fill tells no range).
+    outside the others than their width. A record mostly of a fill (its median the fill:
+    a survey covering part of the region, its margin sampled as background) is read
+    alike, as :func:`fills_among` reads such rows: the values left (at least two distinct
+    ones, all on one side of the fill, none of them taken as interpolated: they are one
+    tail of the training values) tell the range; they do not tell where the
+    training values ended on the fill's side, so :func:`without_recorded_fills` leaves
+    the record without its quantiles there and it is compared no further than its fills.
+    A categorical record (``codes``) of one class code besides a fill (``[1, 255]``) is
+    read as :func:`fills_among` reads codes.
 
     Parameters
     ----------
@@ -399,7 +406,7 @@ def recorded_fills(seen: Mapping[str, Any]) -> dict[str, Any]:
     codes = seen.get("codes")
     if isinstance(codes, list):  # a categorical layer's codes: fills_among's rule
         try:
-            among, least, most = fills_among(np.asarray(codes, "f8"))
+            among, least, most = fills_among(np.asarray(codes, "f8"), codes=True)
         except (TypeError, ValueError):
             return {}
         return {"fills": sorted(among), "lo": least, "hi": most, "kept": []} if among else {}
@@ -412,10 +419,12 @@ def recorded_fills(seen: Mapping[str, Any]) -> dict[str, Any]:
         return {}
     fills = _common_fills()
     kept = [k for k in keys if not _is_common_fill(record[k], fills)]
-    if "q50" not in kept:
-        return {}
+    if "q50" not in kept and (len(kept) < 2 or keys.index(kept[-1]) - keys.index(kept[0])
+                              != len(kept) - 1):
+        return {}  # mostly a fill: the others must be a run of its keys, the fill at an end
     for side in (0, -1):  # one value next to a fill's may be interpolated towards it
-        if len(kept) > 2 and _is_common_fill(record[keys[side]], fills):
+        # (not told of a record mostly of a fill: its values left are one tail)
+        if len(kept) > 2 and "q50" in kept and _is_common_fill(record[keys[side]], fills):
             rest = [record[k] for k in kept if k != kept[side]]
             width = max(rest) - min(rest)
             if not min(rest) - width <= record[kept[side]] <= max(rest) + width:
@@ -469,6 +478,8 @@ def recorded_fill_lines(name: str, seen: Mapping[str, Any]) -> list[str]:
     learnt = "a class" if other == "codes" else "evidence"
     ends = (f"{found['lo']:.4g} to {found['hi']:.4g}" if not kept else  # name what is known
             f"{kept[0]} {found['lo']:.4g} to {kept[-1]} {found['hi']:.4g}")
+    if not kept and found["lo"] == found["hi"]:  # a layer of one class code besides it
+        ends = f"{found['lo']:.4g} only"
     return [f"variable {name!r}: the model's training record holds {said}, a common fill "
             f"value far outside its other {other} ({ends}), not declared as the layer's "
             "nodata: the model was trained "
@@ -660,7 +671,7 @@ def fills_far_outside(seen: Mapping[str, Any], sample: np.ndarray, dtype: Any = 
             if any(np.isclose(v, f, rtol=1e-6, atol=0.0) for f in fills)}
 
 
-def fills_among(values: np.ndarray, dtype: Any = "f8"
+def fills_among(values: np.ndarray, dtype: Any = "f8", *, codes: bool = False
                 ) -> tuple[dict[float, int], float, float]:
     """The common fills (:func:`fills_far_outside`) that ``values`` hold far outside the
     range of their other values, with that range (the values without any common fill).
@@ -677,26 +688,37 @@ def fills_among(values: np.ndarray, dtype: Any = "f8"
         The values (NaN and infinities are no values).
     dtype
         The layer's data type (an integer type's limits are fills too).
+    codes
+        Whether ``values`` are a categorical layer's class codes: one code besides a
+        common fill (``[1, 255]``: a layer of one unit in the scene, its margin 255) is
+        then range enough, the fill being no class of it; but not code 0 (``[0, 255]``
+        are an 8-bit mask's two states). An unsigned type's 0 is then a class, never a
+        fill, as the map takes it (:func:`far_fill_values`).
 
     Returns
     -------
     tuple
         ``({fill: count}, least, greatest)`` of the other values; ``({}, nan, nan)`` where
-        fewer than 2 distinct other values leave no range to compare with.
+        fewer than 2 distinct other values (of ``codes``, no nonzero one) leave no range
+        to compare with.
     """
     col = np.asarray(values, dtype="f8").ravel()
     col = col[np.isfinite(col)]
     if col.size < 2:
         return {}, float("nan"), float("nan")
     _, _, fills = _far_fills({"min": 0.0, "max": 0.0}, dtype)
+    if codes:  # an unsigned type's 0 is a class, as far_fill_values takes it in the map
+        fills = [f for f in fills if f != 0.0]
     common = np.zeros(col.shape, dtype=bool)
     for f in fills:  # as fills_far_outside matches them (np.isclose, rtol 1e-6)
         common |= np.abs(col - f) <= 1e-6 * abs(f)
     rest = col[~common]
-    if rest.size < 2 or not float(rest.max()) > float(rest.min()):
+    one_code = codes and rest.size > 0 and float(rest.max()) == float(rest.min()) != 0.0
+    if not one_code and (rest.size < 2 or not float(rest.max()) > float(rest.min())):
         return {}, float("nan"), float("nan")
     lo, hi = float(rest.min()), float(rest.max())
-    return fills_far_outside({"min": lo, "max": hi}, col, dtype), lo, hi
+    found = fills_far_outside({"min": lo, "max": hi}, col, dtype)
+    return ({v: n for v, n in found.items() if v != 0.0} if codes else found), lo, hi
 
 
 def fill_value_lines(name: str, seen: Mapping[str, Any], sample: np.ndarray,
