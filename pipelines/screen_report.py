@@ -222,6 +222,19 @@ def write_screen_report(directory: Path, facts: dict[str, Any], *, cube: Path) -
     return directory / "report.md"
 
 
+def _loo_words(surface: dict[str, Any]) -> str:
+    """What the leave-one-out check predicts each point from: its ``neighbours`` nearest
+    others, as the surface's moving window does (:func:`prospect.geostats.loo_kriging`);
+    the report said "from all the others" whatever ``neighbours`` was (round 51)."""
+    points, neighbours = surface.get("points"), surface.get("neighbours")
+    if not isinstance(points, int) or not isinstance(neighbours, int) \
+            or neighbours >= points - 1:
+        return "Each point predicted from all the others (variogram kept as fitted to all)."
+    return (f"Each point predicted from its {neighbours} nearest others of the "
+            f"{points - 1}, as the surface takes its {neighbours} nearest points per "
+            "estimate (variogram kept as fitted to all).")
+
+
 def _write_screen_report(staging: Path, facts: dict[str, Any], cube: Path) -> None:
     region = facts.get("region", {})
     lines = [f"# Surfaces and screening: {facts.get('job')}", ""]
@@ -246,7 +259,7 @@ def _write_screen_report(staging: Path, facts: dict[str, Any], cube: Path) -> No
             "variance).", "",
             f"![variogram]({files['variogram']})", "",
             "### Leave-one-out cross-validation", "",
-            "Each point predicted from all the others (variogram kept as fitted to all)."
+            _loo_words(s)
             + (f" The {s['below_limit_left_out']} point(s) below a detection limit (read as "
                "half the limit) are predicted from, but left out of the errors: their "
                "value is a substitute, not a measurement."

@@ -1,7 +1,8 @@
 """Checks of interpolated surfaces: the fitted variogram and leave-one-out cross-validation.
 
 Ordinary kriging is compared with inverse-distance weighting on the same points, each
-point predicted from all the others (leave-one-out). The kriging variogram is the one
+point predicted from its ``neighbours`` nearest others (leave-one-out, with the surface's
+moving window). The kriging variogram is the one
 fitted to all points and kept fixed across the folds, as is usual for kriging
 cross-validation (Isaaks & Srivastava 1989, ch. 15); the standardised errors
 ``(z* - z) / sigma_K`` then check the kriging variance: their mean square (MSDR) is near

@@ -35,6 +35,7 @@ __all__ = [
     "ConfigData",
     "ConfigLocation",
     "ConfigPath",
+    "KeyRefused",
     "Place",
     "PlainName",
     "PlainText",
@@ -921,6 +922,25 @@ class _Refused(Exception):
     """A config the loader refuses (the message says where and why)."""
 
 
+class KeyRefused(ValueError):
+    """A model validator's refusal of one key of the mapping it validates (a key of another
+    unit, a variogram's parameter): :func:`format_validation_error` names the line of
+    ``key`` in the file, not the mapping's (round 51: ``cutoff_mg_per_l`` and ``nugget``
+    were placed at the line of ``economics:`` or of the source's first key).
+
+    Parameters
+    ----------
+    key
+        The key refused, as written in the mapping.
+    message
+        The refusal.
+    """
+
+    def __init__(self, key: Any, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
 class Place(NamedTuple):
     """Where a value stands in its YAML file, and how it was written there."""
 
@@ -1666,6 +1686,17 @@ def number_text_hint(value: Any) -> str:
     return f"{value!r} is quoted text, not a number; write {plain} without quotes"
 
 
+def _written_loc(loc: Sequence[Any], places: dict[tuple[Any, ...], Place]
+                 ) -> tuple[Any, ...]:
+    """The parts of ``loc`` the file holds, as :func:`_place` walks them (a tagged
+    union's tag and a validator's name left out)."""
+    path: tuple[Any, ...] = ()
+    for part in loc:
+        if (*path, part) in places:
+            path = (*path, part)
+    return path
+
+
 def _place(loc: Sequence[Any], places: dict[tuple[Any, ...], Place]
            ) -> tuple[Place | None, bool]:
     """The place of the deepest key of ``loc`` written in the file, and whether that is
@@ -1736,6 +1767,9 @@ def format_validation_error(exc: ValidationError, source: str,
         loc = ".".join(str(p) for p in err["loc"]
                        if not str(p).startswith("function-after") and p not in _UNION_TAGS)
         place, exact = _place(err["loc"], places) if places else (None, False)
+        refused = (err.get("ctx") or {}).get("error")
+        if isinstance(refused, KeyRefused) and places:  # the key's own line
+            place = places.get((*_written_loc(err["loc"], places), refused.key), place)
         where = f"{source}:{place.line}" if place else source
         value = err.get("input")
         msg = err["msg"].removeprefix("Value error, ")

@@ -8,10 +8,11 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from prospect.config._base import PlainName, StrictModel
+from prospect.config._base import KeyRefused, PlainName, StrictModel
 from prospect.economics import LI_TO_LCE, lce_factor
 
 __all__ = [
+    "CONCENTRATION_CUTOFF_KEYS",
     "CONFIDENCE_Z_RANGE",
     "MAX_DENSITY_KG_PER_L",
     "MAX_DOUBLET_FLOW_M3_PER_H",
@@ -22,6 +23,7 @@ __all__ = [
     "MIN_DOUBLET_HOURS_PER_YEAR",
     "MIN_FLOW_M3_PER_H",
     "MIN_HOURS_PER_YEAR",
+    "MONEY_WORDS",
     "OTHER_UNIT_KEYS",
     "STATED_UNITS",
     "EconomicsConfig",
@@ -81,6 +83,24 @@ the key of the unit to give it in, the factor to that unit and the unit: each wa
 written was 3600 times low (m3/s), 60 times off (L/min) or 1000 times off (kt) (round
 50). Refused naming the key to write and the figure in its unit
 (:meth:`EconomicsConfig._in_other_units`)."""
+
+CONCENTRATION_CUTOFF_KEYS: dict[str, float] = {
+    "cutoff_mg_per_l": 1.0, "cutoff_mg_l": 1.0, "cutoff_ppm": 1.0, "cutoff_mg_per_kg": 1.0,
+    "cutoff_ug_per_l": 0.001, "cutoff_g_per_l": 1000.0, "cutoff_grade": 1.0,
+    "cutoff_concentration": 1.0, "cutoff_li_mg_per_l": 1.0, "cutoff_grade_mg_per_l": 1.0,
+}
+"""Keys of a cut-off given as a lithium concentration, as geochemists and resource
+statements give one -> the factor to mg/L (a grade or a ppm taken as mg/L, brines being
+about 1 kg/L): ``cutoff_mg_per_l: 100`` was "unknown key (did you mean
+'cutoff_t_li_per_year'?)", a key of tonnes, and 100 moved there was a cut-off of 532 t
+LCE, no concentration's (round 51). Refused naming the tonnes it makes at the job's flow,
+hours and recovery (:meth:`EconomicsConfig._cutoff_as_a_concentration`)."""
+
+MONEY_WORDS = ("price", "capex", "opex", "cost", "discount", "npv", "irr", "wacc", "royalt",
+               "revenue", "tax", "usd", "eur", "dollar", "payback", "interest")
+"""Words of an economic study's money keys (``price_usd_per_t``, ``discount_rate``,
+``capex_musd``): each was "unknown key; keys allowed here", not a word that the screening
+is a tonnage cut-off per doublet with no price, cost or discounting (round 51)."""
 
 MAX_DOUBLET_FLOW_M3_PER_H = 600.0
 """Most brine flow of a geothermal doublet's ordinary range, m3/h (the most productive
@@ -211,10 +231,69 @@ class EconomicsConfig(StrictModel):
                       if math.isfinite(number) else "")
             same = [k for k, (t, _, _) in STATED_UNITS.items() if t == target]
             keys = " or ".join([target, *same])
-            raise ValueError(
-                f"{key} is no key of the screening, which takes this figure under {keys}; "
-                f"give it converted{figure}")
+            raise KeyRefused(key, f"{key} is no key of the screening, which takes this figure "
+                             f"under {keys}; give it converted{figure}")
         return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cutoff_as_a_concentration(cls, data: Any) -> Any:
+        """Refuse a cut-off given as a lithium concentration
+        (:data:`CONCENTRATION_CUTOFF_KEYS`) naming the ``cutoff_t_lce_per_year`` it makes
+        at the flow, hours and recovery given (or their defaults), and a money key
+        (:data:`MONEY_WORDS`) saying that the screening has no price or cost: the cut-off
+        is the tonnage a doublet must produce a year to pay for itself."""
+        if not isinstance(data, dict):
+            return data
+        for key, value in data.items():
+            low = str(key).lower()
+            to_mg_per_l = CONCENTRATION_CUTOFF_KEYS.get(low)
+            if to_mg_per_l is not None:
+                raise KeyRefused(key, cls._concentration_cutoff(data, str(key), value,
+                                                                to_mg_per_l))
+            if str(key) not in cls.model_fields and any(w in low for w in MONEY_WORDS):
+                raise KeyRefused(key, (
+                    f"{key} is no key of the screening: it classes each cell by the tonnes "
+                    "of lithium carbonate equivalent (LCE) one doublet would produce a year "
+                    "against cutoff_t_lce_per_year, with no price, cost, tax or discounting; "
+                    "work the price and costs into the cut-off (the t LCE a year a doublet "
+                    "must produce to pay for itself) and give that as "
+                    "cutoff_t_lce_per_year"))
+        return data
+
+    @classmethod
+    def _concentration_cutoff(cls, data: dict[Any, Any], key: str, value: Any,
+                              to_mg_per_l: float) -> str:
+        """The refusal of a cut-off as a concentration, with the t LCE/yr it makes at
+        ``data``'s flow, hours and recovery where they are numbers (each field's default
+        where not given)."""
+        def number(name: str) -> float | None:
+            given = data.get(name)
+            if isinstance(given, bool) or not isinstance(given, int | float):
+                return None
+            return float(given) if math.isfinite(given) and given > 0 else None
+
+        flow = number("flow_m3_per_h")
+        for stated, (target, to_unit, _) in STATED_UNITS.items():
+            if flow is None and target == "flow_m3_per_h" and number(stated) is not None:
+                flow = float(number(stated) or 0.0) * float(to_unit)
+        defaults = cls.model_fields
+        flow = flow if flow is not None else float(defaults["flow_m3_per_h"].default)
+        hours = number("hours_per_year") or float(defaults["hours_per_year"].default)
+        recovery = number("recovery") or float(defaults["recovery"].default)
+        concentration = number(key)
+        figure = ""
+        if concentration is not None and recovery <= 1:
+            factor = lce_factor(flow_m3_per_h=flow, hours_per_year=hours, recovery=recovery)
+            mg_per_l = concentration * to_mg_per_l
+            figure = (f": {value!r} ({mg_per_l:g} mg/L) at {flow:g} m3/h, {hours:g} h/yr and "
+                      f"recovery {recovery:g} is cutoff_t_lce_per_year: "
+                      f"{mg_per_l * factor:.4g}")
+        return (f"{key} is no key of the screening: its cut-off is a tonnage, the t of "
+                "lithium carbonate equivalent one doublet produces a year "
+                "(cutoff_t_lce_per_year, or cutoff_t_li_per_year in t of lithium), not a "
+                "concentration; the concentration it needs follows from the flow, hours "
+                f"and recovery{figure}")
 
     @model_validator(mode="before")
     @classmethod

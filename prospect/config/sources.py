@@ -23,6 +23,7 @@ from pydantic import (
 from prospect.config._base import (
     ConfigLocation,
     ConfigPath,
+    KeyRefused,
     PlainText,
     RasterPath,
     StrictModel,
@@ -607,14 +608,14 @@ class PointSource(StrictModel):
         given = [key for key in data if isinstance(key, str) and (
             key.lower() in FITTED_VARIOGRAM_KEYS
             or key.lower().startswith(("variogram_", "anisotropy")))]
-        if given:
-            raise ValueError(
+        if given:  # at the first key's line (round 51), not the source's
+            raise KeyRefused(given[0], (
                 f"{', '.join(map(repr, given))}: the kriging variogram's parameters (sill, "
                 "range, nugget, anisotropy) are not given in a job: pykrige fits them to the "
                 "points, isotropically, and the screen stage's report states the fitted "
                 "values and plots the variogram; choose the model with 'variogram:' "
                 "(linear, power, gaussian, spherical or exponential) and remove "
-                f"{'these keys' if len(given) > 1 else 'the key'}")
+                f"{'these keys' if len(given) > 1 else 'the key'}"))
         return data
 
     kind: Literal["points"] = "points"

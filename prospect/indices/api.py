@@ -203,7 +203,29 @@ def _check_inputs(ds: xr.Dataset, plan: IndexPlan, sensor: SensorConfig) -> xr.D
                 f"one grid first"
             )
     _refuse_coordinate_names(ds, plan, template)
+    _refuse_band_names(ds, plan, sensor)
     return template
+
+
+def _refuse_band_names(ds: xr.Dataset, plan: IndexPlan, sensor: SensorConfig) -> None:
+    """Refuse a custom index named like a band variable of ``ds`` (one the indices read,
+    or one the sensor maps): ``custom={"B08": "N * 2"}`` was computed, and merging the
+    result into the bands (``ds.update(out)``, ``ds.assign(**out)``) replaced the band
+    B08 with the index without a word. A job's config refuses an index named like a cube
+    variable when it loads (round 25); the library did not (round 51). A catalogue index
+    named like a variable (``NDVI`` computed again on a cube holding it) is kept."""
+    from prospect.indices.bands import band_variables
+
+    bands = {*plan.inputs, *(v for v in band_variables(sensor).values() if v in ds.data_vars)}
+    clash = [item.name for item in plan.indices
+             if item.source == "custom" and item.name in bands]
+    if clash:
+        raise ConfigError(
+            f"custom index name(s) {clash} are names of band variables of the dataset "
+            f"(the bands of sensor {sensor.name!r} it holds: "
+            f"{', '.join(sorted(map(str, bands)))}): merged into the bands, the index "
+            "would replace the band; give the custom index another name (e.g. "
+            f"{clash[0]}_index)")
 
 
 def _refuse_coordinate_names(ds: xr.Dataset, plan: IndexPlan, template: xr.DataArray) -> None:

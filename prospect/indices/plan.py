@@ -256,7 +256,7 @@ def _sampled(expr: Expr, env: Mapping[str, np.ndarray]) -> np.ndarray:
     return getattr(np, expr.func)(args[0])
 
 
-def constant_value(expr: Expr) -> float | None:
+def constant_value(expr: Expr, *, positive: bool = False) -> float | None:
     """The one value ``expr`` (constants already put in) takes wherever its bands hold
     data, or ``None`` where it follows the bands.
 
@@ -272,6 +272,10 @@ def constant_value(expr: Expr) -> float | None:
     ----------
     expr
         A formula tree whose names are bands.
+    positive
+        Sample the bands at the magnitudes alone: the one value the formula takes
+        wherever its bands are positive, as reflectance and digital numbers are
+        (``abs(N) / N`` is 1 there, and -1 only on negative values no band holds).
 
     Returns
     -------
@@ -281,8 +285,11 @@ def constant_value(expr: Expr) -> float | None:
     names = variables(expr)
     if not names:
         return None
+    bands = _sampled_bands(names)
+    if positive:
+        bands = {name: np.abs(drawn) for name, drawn in bands.items()}
     with np.errstate(all="ignore"):
-        values = np.asarray(_sampled(expr, _sampled_bands(names)), dtype="float64")
+        values = np.asarray(_sampled(expr, bands), dtype="float64")
     finite = values[np.isfinite(values)]
     if finite.size < _SAMPLES // 2:
         return None
@@ -853,6 +860,43 @@ def _index_read_as_band(entry: IndexEntry, name: str,
             f"{name}: <cube variable>)")
 
 
+def _refuse_constant_through_mapping(entry: IndexEntry, resolved: Expr,
+                                     used_bands: Mapping[str, str],
+                                     sensor: SensorConfig) -> None:
+    """Refuse an index that is one number only because two of its bands are read from one
+    variable: Landsat 8's ``N`` and ``N2`` are both ``B5`` (OLI has one near-infrared
+    band), so ``(N - N2) / (N + N2)`` is 0 and ``N * R / (R * N2)`` 1 in every cell; the
+    formula was judged on its common names, and only a part minus or over itself was
+    warned of when the bands were read (round 17), another shape not at all.
+
+    Raises
+    ------
+    ConfigError
+        The resolved formula is constant (:func:`constant_value`) and two of its bands
+        share a variable.
+    """
+    shared: dict[str, list[str]] = {}
+    for common, variable in used_bands.items():
+        shared.setdefault(variable, []).append(common)
+    twice = {v: c for v, c in shared.items() if len(c) > 1}
+    if not twice:
+        return
+    constant = constant_value(resolved)
+    if constant is None:
+        return
+    mapped = "; ".join(f"{' and '.join(c)} all read its variable {v!r}"
+                       for v, c in twice.items())
+    names = [c for commons in twice.values() for c in commons[1:]]
+    raise ConfigError(
+        f"index {entry.name!r} ({entry.formula}) is {constant:g} wherever its bands hold "
+        f"data, whatever their values, on sensor {sensor.name!r}: {mapped}, so the index "
+        "does not follow the bands; "
+        + (f"fix the formula in indices.custom.{entry.name} (use one of them) or "
+           if entry.source == "custom" else "")
+        + "map " + " and ".join(f"indices.bands.{n}" for n in names)
+        + " to a variable of its own")
+
+
 def _plan_one(entry: IndexEntry, sensor: SensorConfig, band_map: Mapping[str, str],
               values: Mapping[str, float | str | None], known_bands: set[str], *,
               refuse_undefined: bool = False,
@@ -935,8 +979,8 @@ def _plan_one(entry: IndexEntry, sensor: SensorConfig, band_map: Mapping[str, st
             f"index {entry.name!r} ({entry.formula}): {'; '.join(same)}, so that part "
             "does not follow the bands (a typo for another band?); fix the formula in "
             f"indices.custom.{entry.name}")
-    constant = constant_value(substitute(expr, renamed)) \
-        if (refuse_undefined or entry.source != "custom") else None
+    judged = refuse_undefined or entry.source != "custom"
+    constant = constant_value(substitute(expr, renamed)) if judged else None
     if constant is not None:  # 'N * 0', WDRVI with alpha 0: one number in every cell
         given = ", ".join(f"{k} = {v:g}" for k, v in used_consts.items()
                           if not isinstance(v, str))
@@ -957,6 +1001,8 @@ def _plan_one(entry: IndexEntry, sensor: SensorConfig, band_map: Mapping[str, st
                else "check indices.constants"))
     renamed.update({common: Var(variable) for common, variable in used_bands.items()})
     resolved = fold_constants(substitute(expr, renamed))
+    if refuse_undefined:  # a job's: '(N - N2) / (N + N2)' on Landsat 8, N and N2 both B5
+        _refuse_constant_through_mapping(entry, resolved, used_bands, sensor)
     return PlannedIndex(
         name=entry.name, long_name=entry.long_name, formula=entry.formula, expr=resolved,
         bands=tuple(used_bands.items()), constants=tuple(used_consts.items()),

@@ -152,6 +152,7 @@ def check_input_kinds(ds: xr.Dataset, plan: IndexPlan, *,
                     "scale: 0.00341802 and offset: 149.0) or write the formula under "
                     "indices.custom")
     _warn_one_variable_twice(plan)
+    _warn_constant_on_positive(plan)
     check_aster_swir_dates(ds, plan)
     check_scene_bands(ds, plan)
     check_scene_dates(ds, plan)
@@ -204,10 +205,12 @@ def check_reflectance_levels(ds: xr.Dataset, plan: IndexPlan) -> None:
 def _warn_one_variable_twice(plan: IndexPlan) -> None:
     """A :class:`~prospect.errors.DataWarning` for an index two of whose bands are mapped
     to one variable so that a part of it is that variable minus or over itself
-    (``bands: {N: heat, R: heat}``: NDVI is 0 wherever ``heat`` holds data)."""
+    (``bands: {N: heat, R: heat}``: NDVI is 0 wherever ``heat`` holds data), or that is
+    one number through that mapping in another shape (``N * R / (R * N2)`` on Landsat 8,
+    :func:`~prospect.indices.plan.constant_value`)."""
     import warnings
 
-    from prospect.indices.plan import self_cancelling
+    from prospect.indices.plan import constant_value, self_cancelling
 
     for index in plan.indices:
         shared: dict[str, list[str]] = {}
@@ -215,6 +218,9 @@ def _warn_one_variable_twice(plan: IndexPlan) -> None:
             shared.setdefault(variable, []).append(common)
         twice = {v: c for v, c in shared.items() if len(c) > 1}
         parts = self_cancelling(index.expr) if twice else []
+        constant = constant_value(index.expr) if twice and not parts else None
+        if constant is not None:
+            parts = [f"the index is {constant:g} wherever its bands hold data"]
         if parts:
             mapped = "; ".join(f"{', '.join(c[:-1])} and {c[-1]} are all {v!r}"
                                for v, c in twice.items())
@@ -222,6 +228,35 @@ def _warn_one_variable_twice(plan: IndexPlan) -> None:
                 f"index {index.name!r} ({index.formula}): {mapped}, so "
                 f"{'; '.join(parts)}: the index does not follow the bands; map each band "
                 "to its own variable with indices.bands"), stacklevel=3)
+
+
+def _warn_constant_on_positive(plan: IndexPlan) -> None:
+    """A :class:`~prospect.errors.DataWarning` for an index that is one number wherever
+    its bands are positive (:func:`~prospect.indices.plan.constant_value` with
+    ``positive``), as reflectance and digital numbers are but for atmospheric
+    correction's slightly negative noise: ``abs(N) / N`` and ``maximum(N, 0) / N`` are 1
+    there, ``minimum(N, 0)`` 0. It was computed and stored without a word (round 50's
+    check samples negative values too). Such a formula follows the bands only where one
+    is negative, which a flag of those cells may mean (round 50 plans ``minimum(N, 0)``),
+    so it is said, not refused (round 51)."""
+    import warnings
+
+    from prospect.indices.plan import constant_value
+
+    for index in plan.indices:
+        if constant_value(index.expr) is not None:  # said by the plan or round 17's
+            continue
+        value = constant_value(index.expr, positive=True)
+        if value is None:
+            continue
+        warnings.warn(DataWarning(
+            f"index {index.name!r} ({index.formula}) is {value:g} wherever its bands are "
+            "positive, whatever their values, and takes another value only where a band "
+            "is negative (reflectance and digital numbers are not, but for atmospheric "
+            "correction's noise): a layer of one number on most scenes; "
+            + (f"check the formula in indices.custom.{index.name} (abs(), minimum() or "
+               "maximum() of a band at 0?)" if index.source == "custom"
+               else "check indices.constants")), stacklevel=3)
 
 
 _FILE_BAND = re.compile(r"(?:_sr_band|_toa_band|_bt_band|_band|_SR_B|_ST_B|_B)0*(8A|\d{1,2})"
@@ -719,7 +754,54 @@ def check_reflectance_ranges(ds: xr.Dataset, plan: IndexPlan, *, nodata: float |
         samples = list(dask.compute(*samples))
     from prospect.indices.blocks import host_array  # GPU samples: judged on the host
 
-    return judge_samples(users, [host_array(s) for s in samples], nodata=nodata)
+    hosted = [host_array(s) for s in samples]
+    _refuse_packed(ds, users, hosted, nodata)
+    return judge_samples(users, hosted, nodata=nodata)
+
+
+def _refuse_packed(ds: xr.Dataset, users: dict[str, tuple[str, list[str]]],
+                   samples: list[Any], nodata: float | None) -> None:
+    """Refuse a reflective band whose values are packed integers its own attributes say
+    how to scale (CF's ``scale_factor``/``add_offset``, as ``rioxarray.open_rasterio``
+    and ``xarray.open_dataset(mask_and_scale=False)`` leave them) and whose median,
+    scaled so, is reflectance: it was told "raw digital numbers or a missing scale" and
+    to give ``scale:`` in the ingest config, a job's key, when the band states its scale
+    (round 51).
+
+    Raises
+    ------
+    DataError
+        Naming the band, its attributes, the median they make and how to decode it.
+    """
+    lo, hi = REFLECTANCE_LIMITS
+    for (variable, (common, names)), sample in zip(users.items(), samples, strict=True):
+        attrs = ds[variable].attrs
+        scale, offset = attrs.get("scale_factor"), attrs.get("add_offset")
+        if radar_band(common) or (scale is None and offset is None):
+            continue
+        try:
+            factor, shift = float(1.0 if scale is None else scale), float(offset or 0.0)
+        except (TypeError, ValueError):
+            continue
+        fill = attrs.get("_FillValue", attrs.get("missing_value"))
+        try:
+            skip = nodata if nodata is not None else (None if fill is None else float(fill))
+        except (TypeError, ValueError):
+            skip = nodata
+        m = _median(sample, skip)
+        scaled = m * factor + shift
+        if math.isnan(m) or lo <= m <= hi or not lo <= scaled <= hi:
+            continue
+        stated = " and ".join(f"{k} {attrs[k]}" for k in ("scale_factor", "add_offset")
+                              if k in attrs)
+        masked = (f" (which also takes its _FillValue {fill} for no data)"
+                  if fill is not None and nodata is None else "")
+        raise DataError(
+            f"band {variable!r} ({common}, needed by {', '.join(names)}) holds packed "
+            f"values (median {m:.6g}) whose attributes state {stated}, not applied: so "
+            f"scaled its median is {scaled:.4g}, reflectance; decode the bands before the "
+            f"indices{masked}: xarray.decode_cf(ds), or open them with mask_and_scale=True "
+            "(rioxarray.open_rasterio(path, mask_and_scale=True))")
 
 
 def judge_samples(users: dict[str, tuple[str, list[str]]], samples: list[Any], *,
@@ -782,6 +864,21 @@ def _fills(arr: np.ndarray) -> list[tuple[float, float]]:
     return found
 
 
+def _apart(fills: list[tuple[float, float]], rest: np.ndarray) -> list[tuple[float, float]]:
+    """The ``fills`` that stand apart from the band's other cells ``rest``: farther below
+    their lowest or above their highest value than their interquartile range, as -9999 or
+    65535 beside digital numbers. The lowest or highest digital number of a band of them
+    (a sample's 12185 of 5000..12000, one cell in a hundred; a bright cloud's 23456 in two
+    cells) is beyond any reflectance too, and was named as "a fill not marked as no data"
+    with ``indices.nodata: 12185`` for the fix, which would take a value for no data
+    (round 51)."""
+    if not rest.size:
+        return fills
+    low, q1, q3, high = (float(q) for q in np.percentile(rest, [0, 25, 75, 100]))
+    spread = q3 - q1
+    return [(v, s) for v, s in fills if v < low - spread or v > high + spread]
+
+
 def _judge_fills(variable: str, common: str, names: list[str], sample: Any,
                  nodata: float | None, median: float) -> None:
     """Refuse a reflective band holding an unmarked fill that hid what it is or that the
@@ -813,6 +910,16 @@ def _judge_fills(variable: str, common: str, names: list[str], sample: Any,
     fix = (f"set indices.nodata: {fills[0][0]:g} (the band's fill, its GDAL nodata) or "
            "ingest the band with its nodata")
     others = float(np.median(rest))
+    if not lo <= others <= hi:
+        fills = _apart(fills, rest)
+        if not fills:  # a band of digital numbers: its own extremes are no fill
+            return
+        rest = arr[~np.isin(arr, [v for v, _ in fills])]
+        held = " and ".join(f"{value:g} ({100 * share:.3g} % of its sampled cells)"
+                            for value, share in fills)
+        fix = (f"set indices.nodata: {fills[0][0]:g} (the band's fill, its GDAL nodata) "
+               "or ingest the band with its nodata")
+        others = float(np.median(rest))
     if not lo <= others <= hi:
         raise DataError(
             f"band {variable!r} ({common}, needed by {', '.join(names)}) holds {held}, a "
