@@ -36,6 +36,7 @@ from prospect.io.vector import (
     Units,
     crs_replaced_message,
     dataset_files,
+    domains_message,
     field_named,
     file_version,
     gdal_said_message,
@@ -66,8 +67,11 @@ from prospect.io.vector import (
 __all__ = ["GeologyCodesLayer", "LineDistanceLayer", "as_drawn", "contact_lines", "plan_vector"]
 
 
-def _source_crs(path: str, layer: str | None, crs: str | None) -> str:
-    return layer_crs(path, layer=layer, crs=crs)
+def _source_crs(path: str, layer: str | None, crs: str | None,
+                grid: RegionGrid | None = None) -> str:
+    """The WKT of a layer's CRS (:func:`~prospect.io.vector.layer_crs`); ``grid``: the
+    region, offered as the CRS of a file that states none whose coordinates lie in it."""
+    return layer_crs(path, layer=layer, crs=crs, region=grid)
 
 
 def _states_crs(path: str, layer: str | None, crs: str | None) -> bool:
@@ -144,7 +148,7 @@ class GeologyCodesLayer(Layer):
     def _compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         src_crs = _source_crs(self.path, self.layer, self.crs)
         gdf = read_vector(self.path, layer=self.layer, columns=[self.attribute], crs=self.crs,
-                          bbox=_bbox_in(grid, window, src_crs))
+                          bbox=_bbox_in(grid, window, src_crs), domains=True)
         out = np.full(window.shape, -1, dtype=self.dtype)
         if gdf.empty:
             return out
@@ -236,7 +240,7 @@ def _lines_tree_cached(path: str, _version: tuple[int, ...], layer: str | None,
                        attribute: str | None, crs: str | None, grid_crs: str, contacts: bool,
                        gap: float, ground: str | None = None) -> _Lines | None:
     gdf = read_vector(path, layer=layer, columns=[attribute] if attribute else [], crs=crs,
-                      to_crs=grid_crs, collapsed_as_lines=not contacts)
+                      to_crs=grid_crs, collapsed_as_lines=not contacts, domains=True)
     geoms = gdf.geometry[has_geometry(gdf.geometry)]
     areas = None
     if contacts:
@@ -823,6 +827,36 @@ def _warn_twin_units(path: str, attribute: str, codes: tuple[str, ...]) -> None:
         "the file"), stacklevel=3)
 
 
+_C1 = re.compile("[\u0080-\u009f]")
+"""The C1 control characters, which no unit name holds: bytes 80 to 9F of a code page the
+file does not name, read as ISO-8859-1."""
+
+
+def _warn_control_characters(path: str, attribute: str, codes: tuple[str, ...]) -> None:
+    """Warn of unit names holding C1 control characters (``Gr\\x8as``): a Shapefile's
+    ``.dbf`` in a DOS code page (850 writes ``è`` as byte 8A) that its ``.cpg`` and
+    language driver do not name, read as ISO-8859-1 (Windows-1252's punctuation is read
+    as such: :func:`~prospect.io.vector.windows_read_as_latin1`). Such names went into
+    the code table and the legend with the control characters, without a word (round
+    51); the code page cannot be told from the bytes alone, so it is said, not guessed."""
+    odd = [u for u in codes if _C1.search(u)]
+    if not odd:
+        return
+    example = min(odd)
+    try:
+        dos = example.encode("latin-1").decode("cp850")
+    except UnicodeError:
+        dos = ""
+    reads = f" (DOS code page 850 reads {example!r} as {dos!r})" if dos else ""
+    cpg = f" in {path.rpartition('/')[2][:-4]}.cpg" if path.lower().endswith(".shp") else ""
+    warnings.warn(DataWarning(
+        f"{path}: {len(odd)} unit name(s) in {attribute!r} hold control characters "
+        f"({', '.join(ascii(u) for u in odd[:3])}{', ...' if len(odd) > 3 else ''}): the "
+        f"text is in a code page the file does not name, read as ISO-8859-1{reads}; name "
+        f"its code page{cpg} (e.g. 850 or 437 for DOS, 1252 for Windows) or save the "
+        "file as UTF-8"), stacklevel=3)
+
+
 _LINE_TYPES = {"LineString", "MultiLineString"}
 
 
@@ -886,7 +920,7 @@ def _warn_no_contacts(path: str, source: VectorSource, grid: RegionGrid,
         return
     gdf = read_vector(path, layer=source.layer, columns=[source.attribute]
                       if source.attribute else [], crs=source.crs,
-                      to_crs=grid.crs_obj.to_wkt())
+                      to_crs=grid.crs_obj.to_wkt(), domains=True)
     present = gdf[has_geometry(gdf.geometry)]
     if source.attribute is not None and source.attribute not in present.columns:
         return  # (named by the read of the units)
@@ -1104,7 +1138,7 @@ def _warn_faults_away(path: str, source: VectorSource, grid: RegionGrid, gdf: An
     geoms = gdf.geometry[has_geometry(gdf.geometry)]
     if geoms.empty:
         return
-    src_crs = _source_crs(path, layer, source.crs)
+    src_crs = _source_crs(path, layer, source.crs, grid)
     arr = np.asarray(geoms.to_numpy(), dtype=object)
     if any(shapely.intersects(arr, b).any() for b in _boxes(_bbox_in(grid, None, src_crs))):
         return
@@ -1343,7 +1377,7 @@ def _plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
         refuse_partial_prj(path)
     if source.attribute is None and not source.distance_to_contacts:
         return [_plan_faults(path, source, grid)]  # (no unit layer is read)
-    src_crs = _source_crs(path, source.layer, source.crs)
+    src_crs = _source_crs(path, source.layer, source.crs, grid)
     check_transformable(src_crs, grid.crs_obj, where=path)
     replaced = crs_replaced_message(path, layer=source.layer, crs=source.crs)
     if replaced:  # a config crs: that moves the map's own features elsewhere
@@ -1359,10 +1393,10 @@ def _plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
     unit_column = [source.attribute] if source.attribute is not None and field_named(
         layer_fields(path, layer=source.layer), source.attribute) is not None else []
     inside = read_vector(path, layer=source.layer, columns=unit_column, crs=source.crs,
-                         bbox=_bbox_in(grid, None, src_crs))
+                         bbox=_bbox_in(grid, None, src_crs), domains=True)
     # the codes and the contacts are of the whole layer: read it all (names, and which
     # features have a geometry)
-    whole = read_units(path, source.attribute, layer=source.layer) \
+    whole = read_units(path, source.attribute, layer=source.layer, domains=True) \
         if source.attribute is not None or source.distance_to_contacts else None
     noted = whole.attrs if whole is not None else inside.attrs
     _warn_closed(path, noted)
@@ -1370,6 +1404,9 @@ def _plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
     _warn_gdal(path, source.layer, noted.get("gdal", {}))
     if whole is not None and whole.total and len(whole.absent) == whole.total:
         raise DataError(_all_absent(path, source.layer, whole.total, "layer"))
+    coded = domains_message(path, source.layer, noted.get("domains", {}))
+    if coded:  # (codes of a unit column its domain does not name)
+        warnings.warn(DataWarning(coded), stacklevel=2)
     if inside.attrs.get("recoded"):
         warnings.warn(DataWarning(recoded_message(path, inside.attrs["recoded"])),
                       stacklevel=2)
@@ -1408,13 +1445,15 @@ def _plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
                 stacklevel=2)
         codes = tuple(sorted(set(names)))
         _warn_twin_units(path, source.attribute, codes)
+        _warn_control_characters(path, source.attribute, codes)
         _warn_overlaps(path, source.attribute, grid, inside)
         region = _region_units(source.attribute, grid, inside)
         _warn_cellless(path, source.attribute, grid, region)
         out.append(GeologyCodesLayer(
             name=source.name, units="1", long_name=f"{source.name} unit code ({source.attribute})",
             kind="categorical", inputs=dataset_files(path),
-            settings={**base, "attribute": source.attribute, "rule": "cell centre in polygon"},
+            settings={**base, "attribute": source.attribute, "rule": "cell centre in polygon",
+                      **_domain_setting(source.attribute, noted.get("domains", {}))},
             path=path, layer=source.layer, attribute=source.attribute, crs=source.crs,
             codes=codes, dtype="int16" if len(codes) <= np.iinfo(np.int16).max else "int32",
         ))
@@ -1438,6 +1477,14 @@ def _plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
         out.append(_fault_layer(path, source, grid, zones))
     _warn_degree_distances(source, grid)
     return out
+
+
+def _domain_setting(attribute: str, domains: dict[str, Any]) -> dict[str, str]:
+    """The coded-value domain whose names the unit codes were read as
+    (:func:`~prospect.io.vector.domains_message`), as the codes layer's ``domain``
+    setting (the codes themselves are not in the code table); none without one."""
+    found = domains.get(attribute)
+    return {"domain": f"{found[0]} (codes read as its names)"} if found else {}
 
 
 def _warn_degree_distances(source: VectorSource, grid: RegionGrid) -> None:
@@ -1504,7 +1551,7 @@ def _check_faults_crs(path: str, source: VectorSource, grid: RegionGrid) -> None
     without a word); a ``crs:`` that restates the units layer's own CRS corrects no
     ``.prj`` of the faults."""
     assert source.faults_layer is not None
-    check_transformable(_source_crs(path, source.faults_layer, source.crs), grid.crs_obj,
+    check_transformable(_source_crs(path, source.faults_layer, source.crs, grid), grid.crs_obj,
                         where=f"{path} (layer {source.faults_layer!r})")
     replaced = crs_replaced_message(
         path, layer=source.faults_layer, crs=source.crs,

@@ -698,6 +698,10 @@ _CURVES = (8, 9, 10, 11, 12)
 currently supported"): CircularString, CompoundCurve, CurvePolygon, MultiCurve,
 MultiSurface. GDAL makes a layer's curves straight, but not one inside a
 GeometryCollection; a GeoParquet file's are read as written."""
+_ONE_POINT_LINE = -2
+"""Marks, among the WKB types :func:`_parse_wkb` met, a LineString of one point (a
+digitising click GDAL and WKB writers keep as it is; GEOS refuses it: "point array must
+contain 0 or >1 elements"), read as the line of no length at that point."""
 ARC_STEP_DEGREES = 4.0
 """The angle of each straight segment a circular arc is read as (GDAL's default)."""
 
@@ -752,8 +756,9 @@ def _line(geom: Any) -> list[tuple[float, ...]]:
 
 def _parse_wkb(data: bytes, at: int, seen: set[int]) -> tuple[Any, int]:
     """The geometry of the WKB at byte ``at`` (ISO or EWKB, either byte order), curves
-    made straight (:func:`_arc`) and surfaces made MultiPolygons of their faces, M values
-    dropped; the offset after it. Each type met is added to ``seen``."""
+    made straight (:func:`_arc`), surfaces made MultiPolygons of their faces and a line
+    of one point the line of no length there, M values dropped; the offset after it.
+    Each type met is added to ``seen`` (:data:`_ONE_POINT_LINE` for such a line)."""
     order = "<" if data[at] == 1 else ">"
     code = struct.unpack_from(order + "I", data, at + 1)[0]
     base = code & 0x0FFFFFFF
@@ -771,6 +776,9 @@ def _parse_wkb(data: bytes, at: int, seen: set[int]) -> tuple[Any, int]:
                 at + 8 * dims)
     if kind in (2, 8):
         points, at = _points(data, at, order, dims, keep)
+        if kind == 2 and len(points) == 1:  # (a click: the line of no length there)
+            seen.add(_ONE_POINT_LINE)
+            points = points * 2
         if kind == 8 and len(points) >= 3:
             points = [p for i in range(0, len(points) - 2, 2)
                       for p in _arc(*points[i:i + 3])[(1 if i else 0):]]
@@ -805,8 +813,13 @@ def _parse_wkb(data: bytes, at: int, seen: set[int]) -> tuple[Any, int]:
 
 
 def linear_geometry(value: bytes) -> tuple[Any, bool] | None:
-    """A geometry GEOS can work on for WKB that holds curves or 3D surfaces, and whether
-    it held a surface; ``None`` for WKB of neither (or no WKB).
+    """A geometry GEOS can work on for WKB that holds curves, 3D surfaces or lines of one
+    point, and whether it held a surface; ``None`` for WKB of none of them (or no WKB).
+
+    A line of one point (:data:`_ONE_POINT_LINE`, at any depth) is the line of no length
+    at that point, which the readers of lines name and refuse as such (a fault of no
+    length): the repairing read gave it no geometry, "null or empty", and a GeoParquet
+    row of it was "no WKB geometry ... write the file again" (round 51).
 
     Curves (:data:`_CURVES`, at any depth) are made straight, a segment per
     :data:`ARC_STEP_DEGREES` of arc, as GDAL makes a layer's. A 3D surface
@@ -819,7 +832,7 @@ def linear_geometry(value: bytes) -> tuple[Any, bool] | None:
     except (struct.error, ValueError, IndexError, TypeError,
             shapely.errors.GEOSException):
         return None
-    if not seen & {*_SURFACES, *_CURVES}:
+    if not seen & {*_SURFACES, *_CURVES, _ONE_POINT_LINE}:
         return None
     if not seen & set(_SURFACES):
         return geom, False

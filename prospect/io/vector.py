@@ -58,6 +58,7 @@ __all__ = [
     "dataset_files",
     "dbf_overflows",
     "described_hint",
+    "domains_message",
     "field_named",
     "file_version",
     "gdal_messages",
@@ -949,10 +950,13 @@ def undefined_srs(crs: Any) -> str:
     return name if name in UNDEFINED_SRS else ""
 
 
-def _no_crs(src: _Source, undefined: str = "", bounds: Any = None) -> CRSError:
+def _no_crs(src: _Source, undefined: str = "", bounds: Any = None, region: Any = None
+            ) -> CRSError:
     """The error for a vector file without a CRS (a Shapefile's missing ``.prj`` named; a
     GeoPackage layer's undefined system named with its ``srs_id``), with the CRS to give
-    as where its coordinates (``bounds``) lie says (:func:`crs_example`)."""
+    as where its coordinates (``bounds``) lie says: the CRS of ``region`` (a
+    :class:`~prospect.grid.RegionGrid`) where they lie in it read so
+    (:func:`_in_region_example`), else :func:`crs_example`."""
     why = ""
     if undefined:
         why = (f" (the layer's spatial reference is GDAL's {undefined!r}: srs_id "
@@ -967,8 +971,28 @@ def _no_crs(src: _Source, undefined: str = "", bounds: Any = None) -> CRSError:
             text = head[0].decode("utf-8", errors="replace").strip() if head else ""
             why = f" (its {Path(shp).with_suffix('.prj').name} is no CRS GDAL reads: " \
                 f"{text[:40]!r})"
+    example = _in_region_example(bounds, region) or crs_example(bounds)
     return CRSError(f"{src.shown}: the vector file has no CRS{why}; give it with 'crs:' in "
-                    f"the source config {crs_example(bounds)}")
+                    f"the source config {example}")
+
+
+def _in_region_example(bounds: Any, region: Any) -> str:
+    """The region's CRS offered to a file that states none whose coordinates (``bounds``:
+    west, south, east, north) lie in the region read in it, in parentheses, or ``""``.
+    A FlatGeobuf of UTM metres written without a CRS was offered the form ``EPSG:326NN``
+    of any UTM zone, though the region's own CRS places it (round 51)."""
+    try:
+        west, south, east, north = (float(b) for b in bounds)
+    except (TypeError, ValueError):
+        return ""
+    if region is None or region.crs_obj.is_geographic or \
+            not all(math.isfinite(v) for v in (west, south, east, north)) or \
+            not _lies_in(region.crs_obj, (west, south, east, north), region):
+        return ""  # (numbers of degrees: :func:`crs_example` offers WGS 84)
+    return (f"(its coordinates, x {west:.10g} to {east:.10g}, y {south:.10g} to "
+            f"{north:.10g}, are projected and lie in the region read in the region's CRS: "
+            f"crs: '{region.crs}' ({region.crs_obj.name}) if they are in it, else "
+            f"{metre_crs_example((west, south, east, north))})")
 
 
 def _nearest(name: str, names: list[str]) -> str:
@@ -1095,6 +1119,48 @@ def utf8_read_as_code_page(path: Path | str | _Source, layer: str | None = None)
     if cpg is not None and _cpg_codec(cpg[1]) == "utf-8":
         return ""  # (read as UTF-8; bytes that are not are named by the read)
     return _utf8_in_code_page(src.name, file_version(src.shown), layer)
+
+
+_C1 = re.compile("[\u0080-\u009f]")
+"""The C1 control characters: no text holds them; Windows-1252's ``’ “ ” – … €`` (its
+bytes 80 to 9F) read as ISO-8859-1 are them."""
+
+
+@functools.lru_cache(maxsize=32)
+def _windows_in_latin1(name: str, _version: tuple[int, ...], layer: str | None) -> str:
+    texts = [t for t in _non_ascii_texts(name, layer) if _C1.search(t)]
+    if not texts:
+        return ""
+    for text in texts:
+        try:
+            fixed = text.encode("latin-1").decode("cp1252")
+        except UnicodeError:
+            return ""
+        # only Windows-1252's punctuation and signs there: its letters (Š, œ, Ž) are what
+        # a DOS code page's accented letters (850's 8A is è) read as, which it cannot tell
+        if any(unicodedata.category(fixed[m.start()])[0] not in "PS"
+               for m in _C1.finditer(text)):
+            return ""
+    return min(texts)
+
+
+def windows_read_as_latin1(path: Path | str | _Source, layer: str | None = None) -> str:
+    """A text of a Shapefile without a ``.cpg`` (or one of ISO-8859-1) that holds C1
+    control characters where Windows-1252 has punctuation (``d\x92Anvers`` for
+    ``d’Anvers``, ``\x96`` for ``–``), or ``""``. GDAL reads such a ``.dbf`` (its
+    language driver none or 0x57, "the current ANSI code page") as ISO-8859-1, so the
+    unit names of a map typed in Word or Excel went into the code table and the legend
+    with control characters, without a word (round 51). Decided once per file version."""
+    src = path if isinstance(path, _Source) else _source(path, layer)
+    if not src.shapefiles or (src.members is None and
+                              _sidecar(Path(src.shapefiles[0]), ".dbf") is None):
+        return ""
+    cpg = _cpg(src)
+    if cpg is not None and _cpg_codec(cpg[1]) != "iso8859-1":
+        return ""
+    if cpg is None and _ldid(src) not in _WESTERN_LDIDS:
+        return ""
+    return _windows_in_latin1(src.name, file_version(src.shown), layer)
 
 
 _SCRIPTS = ("CYRILLIC", "GREEK", "HEBREW", "ARABIC", "THAI")
@@ -1331,7 +1397,8 @@ def _encoding(src: _Source, layer: str | None) -> tuple[str | None, str, str]:
     example = vietnamese_read_as_western(src, layer)
     if example:
         return "ISO-8859-1", example, "cp1258"
-    example = western_read_as_other_code_page(src, layer)
+    example = western_read_as_other_code_page(src, layer) or \
+        windows_read_as_latin1(src, layer)
     return ("cp1252" if example else None), example, ""
 
 
@@ -1414,6 +1481,18 @@ def recoded_message(path: Path | str, example: str) -> str:
     if page:  # (a .dbf's language driver of another script, :func:`_ldid_code_page`)
         said += f" and its .dbf's language driver 0x{ldid or 0:02X} names code page {page}"
     codec = _cpg_codec(cpg[1] if cpg is not None else page or None)
+    tones = _CP1258_TONES.encode("cp1258").decode("latin-1")  # (a Vietnamese example's)
+    if _C1.search(example) and not _mojibake(example) and \
+            not any(c in tones for c in example):  # (:func:`windows_read_as_latin1`)
+        good = example.encode("latin-1").decode("cp1252", errors="replace")
+        if cpg is None:
+            said += (" and its .dbf names no code page" if not ldid else
+                     f" and its .dbf's language driver 0x{ldid:02X} names "
+                     + ("the writer's Windows code page, which the file does not say"
+                        if ldid == 0x57 else "a Western European code page"))
+        return (f"{shown}: its attribute text is Windows-1252 but {said}, so GDAL read it as "
+                f"ISO-8859-1, its punctuation as control characters ({example!r} for "
+                f"{good!r}); it is read as Windows-1252: write 1252 in {target} to say so")
     vietnamese = "" if _mojibake(example) else _vietnamese(example)
     if vietnamese:  # (:func:`vietnamese_read_as_western`)
         read_as = "Western European"
@@ -1556,6 +1635,141 @@ def retyped_message(path: Path | str, layer: str | None, retyped: dict[str, Any]
             "AS col, ...', or correct the values")
 
 
+@functools.lru_cache(maxsize=32)
+def _coded_domains(name: str, _version: tuple[int, ...], layer: str | None
+                   ) -> dict[str, tuple[str, dict[str, str]]]:
+    """The coded-value field domains of a GeoPackage layer's columns: column -> (domain
+    name, code -> name), from the GeoPackage schema extension's ``gpkg_data_columns`` and
+    its ``enum`` rows of ``gpkg_data_column_constraints`` (what GDAL writes for a field
+    domain of coded values, the "lookup table" of an ESRI map exported to a GeoPackage).
+    pyogrio reads the codes alone. A code without a name is left out (read as the code)."""
+    import sqlite3
+    from urllib.parse import quote
+
+    try:
+        with open(name, "rb") as fh:
+            if fh.read(16) != b"SQLite format 3\x00":
+                return {}
+        table = layer or str(_ogr.list_layers(name)[0][0])
+        con = sqlite3.connect(f"file:{quote(name)}?mode=ro", uri=True)
+    except Exception:  # (the read proper names what is wrong with the file)
+        return {}
+    try:
+        rows = con.execute(
+            "SELECT c.column_name, c.constraint_name, k.value, k.description "
+            "FROM gpkg_data_columns AS c JOIN gpkg_data_column_constraints AS k "
+            "ON k.constraint_name = c.constraint_name "
+            "WHERE lower(k.constraint_type) = 'enum' AND lower(c.table_name) = lower(?)",
+            (table,)).fetchall()
+    except sqlite3.Error:  # (no schema extension: no domains)
+        return {}
+    finally:
+        con.close()
+    out: dict[str, tuple[str, dict[str, str]]] = {}
+    for column, domain, code, described in rows:
+        named = unit_name(described)
+        if code is not None and named:
+            out.setdefault(str(column), (str(domain), {}))[1][unit_name(code)] = named
+    return out
+
+
+@functools.lru_cache(maxsize=32)
+def _gdb_domains(name: str, _version: tuple[int, ...], layer: str | None
+                 ) -> dict[str, tuple[str, dict[str, str]]]:
+    """The coded-value domains of a file geodatabase layer's columns, as
+    :func:`_coded_domains` gives a GeoPackage's: from the definitions (XML) of its
+    ``GDB_Items`` table, the layer's ``GPFieldInfoEx`` elements naming a ``DomainName``
+    and each ``GPCodedValueDomain2``'s ``CodedValue`` names and codes."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        table = layer or str(_ogr.list_layers(name)[0][0])
+        with gdal_messages():
+            items = _ogr.read_dataframe(name, layer="GDB_Items", read_geometry=False,
+                                        columns=["Name", "Definition"])
+    except Exception:  # (no catalogue: no domains; the read proper names what is wrong)
+        return {}
+
+    def local(tag: str) -> str:
+        return tag.rpartition("}")[2]
+
+    uses: dict[str, str] = {}
+    codes: dict[str, dict[str, str]] = {}
+    for item, text in zip(items["Name"], items["Definition"], strict=True):
+        if not isinstance(text, str) or "DomainName" not in text:
+            continue
+        try:
+            root = ET.fromstring(text)
+        except ET.ParseError:
+            continue
+        if local(root.tag) == "GPCodedValueDomain2":
+            named = {unit_name(v.findtext("Code")): unit_name(v.findtext("Name"))
+                     for v in root.iter() if local(v.tag) == "CodedValue"}
+            codes[str(root.findtext("DomainName"))] = {c: n for c, n in named.items()
+                                                        if c and n}
+        elif str(item).rpartition("\\")[2].lower() == table.lower():
+            for field in root.iter():
+                if local(field.tag) == "GPFieldInfoEx" and field.findtext("DomainName"):
+                    uses[str(field.findtext("Name"))] = str(field.findtext("DomainName"))
+    return {column: (domain, codes[domain]) for column, domain in uses.items()
+            if codes.get(domain)}
+
+
+def _named_codes(src: _Source, layer: str | None, df: Any) -> Any:
+    """``df`` with each column of a local GeoPackage or file geodatabase that has a
+    coded-value domain (:func:`_coded_domains`, :func:`_gdb_domains`) read as the codes'
+    names, as ``ogr2ogr -resolveDomains``, QGIS and ArcGIS show them (a unit column of
+    ``1``, ``2`` was a map of units named ``1`` and ``2``); a code the domain does not
+    name is kept as read. ``df.attrs["domains"]``: column -> (domain, codes named, codes
+    not named) for the caller's note."""
+    from prospect.io.remote import is_network_name
+
+    if src.shapefiles or is_network_name(src.name):
+        return df
+    local = Path(src.name)
+    if src.name.rstrip("/").lower().endswith(".gdb") and (local.is_dir() or
+                                                           src.archive is not None):
+        # (a zipped geodatabase too, as ESRI hands them out: GDAL reads its catalogue)
+        found = _gdb_domains(src.name, file_version(src.shown), _layer_named(src, layer))
+    elif src.archive is not None or src.name.startswith("/vsi"):
+        return df
+    elif local.is_file():
+        found = _coded_domains(src.name, file_version(src.name), _layer_named(src, layer))
+    else:
+        return df
+    used = {}
+    for column in df.columns:
+        if str(column) not in found or column == getattr(df, "_geometry_column_name", None):
+            continue
+        domain, names = found[str(column)]
+        values = df[column].tolist()
+        codes = [unit_name(v) for v in values]
+        df[column] = pd.Series([names.get(c, v) if c else v for c, v in
+                                zip(codes, values, strict=True)], index=df.index, dtype=object)
+        unnamed = sorted({c for c in codes if c and c not in names})
+        used[str(column)] = (domain, len(names), unnamed)
+    if used:
+        df.attrs["domains"] = used
+    return df
+
+
+def domains_message(path: Path | str, layer: str | None, domains: dict[str, Any]) -> str:
+    """The data warning for codes of a column that its coded-value domain does not name
+    (:func:`_named_codes`), which keep their codes as names; ``""`` when every code is
+    named."""
+    said = "; ".join(
+        f"{column!r} holds code(s) {', '.join(map(repr, unnamed[:5]))}"
+        f"{', ...' if len(unnamed) > 5 else ''} that its domain {domain!r} ({n} code(s)) "
+        "does not name"
+        for column, (domain, n, unnamed) in domains.items() if unnamed)
+    if not said:
+        return ""
+    return (f"{path}: in layer {layer or '(first)'}, {said}: the other codes are read as "
+            "the domain's names, these as the codes themselves: add them to the domain "
+            "(QGIS: Data Source Properties > Field Domains; ArcGIS: Domains) or correct "
+            "the features")
+
+
 def field_named(fields: list[str], name: str) -> str | None:
     """The field of ``fields`` that ``name`` names: as written, or written in another
     Unicode form (``unité`` typed with a composed ``é`` in a config, decomposed in a file
@@ -1610,7 +1824,8 @@ def _read(src: _Source, layer: str | None, **kwargs: Any) -> Any:
                                             **kwargs)
                 closed = 0
             except GEOSException as exc:
-                if "Unknown WKB type" in str(exc):  # a 3D surface: read as its footprint
+                if "Unknown WKB type" in str(exc) or _ONE_POINT in str(exc):
+                    # a 3D surface (read as its footprint), a line of one point
                     df, closed = _read_surfaces(src, layer, encoding, kwargs)
                 else:
                     df = _ogr.read_dataframe(src.name, layer=layer, encoding=encoding,
@@ -1683,15 +1898,23 @@ _NOT_ROW_OPTIONS = ("columns", "fid_as_index", "on_invalid", "use_arrow",
 """``pyogrio.read_dataframe`` options that do not choose which features are read."""
 
 
+_ONE_POINT = "point array must contain 0 or >1 elements"
+"""GEOS's refusal of a LineString of one point (read by
+:func:`prospect.io.geoparquet.linear_geometry` as the line of no length there)."""
+
+
 def _read_surfaces(src: _Source, layer: str | None, encoding: str | None,
                    kwargs: dict[str, Any]) -> tuple[Any, int]:
     """The read of :func:`_read` of a layer holding 3D surfaces GEOS cannot read (a
     PolyhedralSurface or TIN: an ESRI multipatch as GDAL reads it, a GeoPackage's 3D
     surface; pyogrio raised ``GEOSException: Unknown WKB type 15``, an internal error,
     and the repairing read gave each such feature no geometry, "null or empty", its unit
-    no code): the attributes as pyogrio reads them, each surface as its footprint in plan
-    (:func:`prospect.io.geoparquet.linear_geometry`, their count in
-    ``df.attrs["surfaces"]``), the other geometries as the repairing read gives them.
+    no code) or a line of one point (a digitising click: GEOS's "point array must
+    contain 0 or >1 elements", and the repairing read gave it no geometry): the
+    attributes as pyogrio reads them, each surface as its footprint in plan and each
+    click as the line of no length there (:func:`prospect.io.geoparquet.linear_geometry`,
+    the surfaces' count in ``df.attrs["surfaces"]``), the other geometries as the
+    repairing read gives them.
 
     Returns the frame and the number of rings closed (as :func:`_read` counts them)."""
     rows = {k: v for k, v in kwargs.items() if k not in _NOT_ROW_OPTIONS}
@@ -2425,16 +2648,39 @@ def refuse_partial_prj(path: Path | str) -> None:
             f"write {prj.name} as WKT (gdalsrsinfo -o wkt_esri EPSG:<code> > {prj.name})")
 
 
-def layer_crs(path: Path | str, *, layer: str | None = None, crs: str | None = None) -> str:
-    """WKT of a layer's CRS (``crs`` when given or when the file carries none)."""
+def layer_crs(path: Path | str, *, layer: str | None = None, crs: str | None = None,
+              region: Any = None) -> str:
+    """WKT of a layer's CRS (``crs`` when given or when the file carries none). ``region``
+    (a :class:`~prospect.grid.RegionGrid`): offered as the CRS of a file that states none
+    whose coordinates lie in it (:func:`_no_crs`)."""
     src = _check_layer(path, layer)
+    if region is not None and not is_parquet(src.name) and \
+            _info(src, layer).get("geometry_type", "") is None:
+        raise _no_geometries(src.shown, layer)
     if crs is not None:
         return parse_crs(crs).to_wkt()
     info = _info(src, layer)
     if info.get("crs") is None:
-        raise _no_crs(src, info.get("undefined_srs", ""), info.get("total_bounds"))
+        raise _no_crs(src, info.get("undefined_srs", ""), info.get("total_bounds"), region)
     refuse_partial_prj(path)
     return parse_crs(info["crs"]).to_wkt()
+
+
+def _no_geometries(path: Path | str, layer: str | None) -> DataError:
+    """The refusal of a layer that is a table of attributes only (a CSV or a spreadsheet of
+    the units' legend, a ``.dbf`` alone, a GeoPackage's attribute table) given as a map.
+    At planning it was "the vector file has no CRS; give it with 'crs:'", and with a
+    ``crs:`` given "cannot read layer (first): Cannot set spatial filter: no geometry
+    field present in layer" (round 51)."""
+    try:
+        layers = ", ".join(list_layers(path, layer))
+    except Exception:  # (the refusal stands on its own)
+        layers = "?"
+    return DataError(
+        f"{path}: layer {layer or '(first)'} holds no geometries (a table of attributes "
+        f"only; layers: {layers}); give the layer of the features with 'layer:', or a "
+        "layer with geometries (a legend or a spreadsheet of the units is no map: give "
+        "the map's own file, e.g. a GeoPackage or Shapefile of its polygons)")
 
 
 def layer_fields(path: Path | str, *, layer: str | None = None) -> list[str]:
@@ -2860,12 +3106,17 @@ class Units(NamedTuple):
     """What the reader noted (``closed``, ``recoded``, ``gdal``: see :func:`read_vector`)."""
 
 
-def read_units(path: Path | str, column: str | None, *, layer: str | None = None) -> Units:
+def read_units(path: Path | str, column: str | None, *, layer: str | None = None,
+               domains: bool = False) -> Units:
     """The unit name of each feature of a layer (none without ``column``), and which
     features have no geometry (no cell can take their unit, no contact is drawn from
-    them). The whole layer's geometries are read (their presence is all that is kept)."""
+    them). The whole layer's geometries are read (their presence is all that is kept).
+    ``domains``: a GeoPackage's codes of a coded-value domain read as their names
+    (:func:`_named_codes`)."""
     src = _check_layer(path, layer)
     df = _read(src, layer, columns=[column] if column else [])
+    if domains:
+        df = _named_codes(src, layer, df)
     absent = [int(i) + 1 for i in np.flatnonzero(~has_geometry(df.geometry))]
     if column is None:
         return Units([], absent, len(df), dict(df.attrs))
@@ -2899,6 +3150,7 @@ def read_vector(
     crs: str | None = None, to_crs: str | None = None,
     bbox: tuple[float, float, float, float] | None = None,
     keep: Callable[[gpd.GeoDataFrame], Any] | None = None, collapsed_as_lines: bool = False,
+    domains: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read a vector layer, optionally only features meeting ``bbox`` (in the file's CRS).
 
@@ -2921,6 +3173,9 @@ def read_vector(
     collapsed_as_lines
         Read a polygon of no area (every vertex on one line) as the lines it traces (a
         fault drawn as a polygon), not as empty (a unit's sliver: it takes no cell).
+    domains
+        Read a GeoPackage's columns that have a coded-value domain as the codes' names
+        (a unit column: :func:`_named_codes`), not as the codes.
 
     A ``.zip`` is read at the vector file inside it (a folder of Shapefiles: one per
     layer). Rings whose last point is not their first are closed (their count in
@@ -2958,12 +3213,11 @@ def read_vector(
     if not isinstance(gdf, gpd.GeoDataFrame) and is_parquet(src.name):
         raise DataError(plain_parquet_fix(src.name if src.archive is not None else path))
     if not isinstance(gdf, gpd.GeoDataFrame):  # pyogrio's frame of an attribute table
-        raise DataError(
-            f"{path}: layer {layer or '(first)'} holds no geometries (a table of attributes "
-            f"only; layers: {', '.join(list_layers(path, layer))}); give the layer of the "
-            "features with 'layer:', or a layer with geometries")
+        raise _no_geometries(path, layer)
     if not len(gdf):
         _refuse_network_link(path)
+    if domains:
+        gdf = _named_codes(src, layer, gdf)
     gdf = _without_overlays(gdf, path, layer)
     check_columns(gdf, columns or [], path, layer=layer)
     if gdf.crs is None:
