@@ -201,17 +201,66 @@ def _formula_commodity(token: str) -> tuple[bool, str | None]:
     commodity of its first element that is one (``LiCl``: lithium; ``CO2``: none)."""
     import re
 
+    if re.fullmatch(r"[A-Z0-9]+", token) and re.search(r"[A-Z]{2}", token) and \
+            re.search(r"\d", token):
+        return _capitals_formula_commodity(token)
     parts = re.findall(r"([A-Z][a-z]?)(\d*)", token)
     if len(parts) < 2 or "".join(a + b for a, b in parts) != token or \
             not all(a in _SYMBOLS for a, _ in parts) or \
             not re.search(r"\d|[a-z]", token):
         return False, None
-    for symbol, _ in parts:
+    return True, _first_commodity([a for a, _ in parts])
+
+
+def _first_commodity(symbols: list[str]) -> str | None:
+    """The commodity of a formula's first element that is one (not oxygen, carbon,
+    hydrogen, nitrogen, chlorine or fluorine)."""
+    for symbol in symbols:
         if symbol not in ("O", "C", "H", "N", "Cl", "F"):
             found = commodity_name(symbol)
             if found is not None:
-                return True, found
-    return True, None
+                return found
+    return None
+
+
+def _symbol_splits(text: str) -> list[list[str]]:
+    """Every way to read ``text``, capitals and digits (``NB2O5``), as element symbols
+    each followed by its count (``[['N', 'B', 'O'], ['Nb', 'O']]``)."""
+    import re
+
+    if not text:
+        return [[]]
+    out: list[list[str]] = []
+    for size in (1, 2):
+        symbol = text[:size].capitalize()
+        if len(text) < size or not text[:size].isalpha() or symbol not in _SYMBOLS:
+            continue
+        count = re.match(r"\d*", text[size:])
+        rest = text[size + (len(count.group()) if count else 0):]
+        out.extend([symbol, *tail] for tail in _symbol_splits(rest))
+    return out
+
+
+def _capitals_formula_commodity(token: str) -> tuple[bool, str | None]:
+    """:func:`_formula_commodity` of a formula written in capitals with a digit (``NB2O5``,
+    ``SNO2``, ``LI2O``, ``TA2O5``, ``SIO2``, as upper-case exports write them), read with
+    the fewest symbols of two or more elements (``Nb2O5``, ``SnO2``: an oxide's metal
+    written as one symbol, not two), a symbol ending in ``O`` (``Co``, ``Ho``, ``Po``)
+    taken only where the letter cannot be oxygen (``HCO3``, ``CACO3`` are carbonates, not
+    cobalt; ``MOO3`` is molybdenum's); where such readings name different commodities,
+    none. Read one letter a symbol, ``NB2O5`` was boron, ``SNO2`` sulphur, and ``LI2O``,
+    ``TA2O5``, ``MNO2`` no formula at all (round 51); ``CO2`` stays carbon dioxide
+    (``Co2`` is one element, no formula)."""
+    splits = [s for s in _symbol_splits(token) if len(s) >= 2]
+    if not splits:
+        return False, None
+
+    def weight(split: list[str]) -> tuple[int, int]:
+        return sum(len(a) == 2 and a[1] == "o" for a in split), len(split)
+
+    best = min(map(weight, splits))
+    found = {_first_commodity(s) for s in splits if weight(s) == best}
+    return True, found.pop() if len(found) == 1 else None
 
 
 _ELEMENT_NAMES: dict[str, str] = {name: symbol for name, symbol in _ELEMENTS.items()

@@ -1722,8 +1722,11 @@ def column_values_and_limits(
     if above_as_limit:  # a label's grades: a flag alone bounds its grade too
         limit = _flagged_limits(read_values, values, limit, keep, path, column, numbers,
                                 what)
-    written = _cell_limits(series, path, column, frame.attrs, unit)
+    other_decimal: list[int] = []
+    written = _cell_limits(series, path, column, frame.attrs, unit, other_decimal)
     limit = np.where(np.isnan(values) & np.isfinite(written), written, limit)
+    _warn_other_decimal(series, written, keep & np.isin(np.arange(len(series)), other_decimal),
+                        path, column, frame.attrs, numbers, what)
     for fill in (*POINT_FILLS, *NINES):
         hit = keep & np.isclose(values, fill, rtol=1e-6, atol=0)
         # a fill of 1e20 or more is no measurement even on one row (-1e30, float32's max),
@@ -1750,6 +1753,26 @@ def column_values_and_limits(
                                 as_written=as_written, unit=unit)
     above = limited.above if limited.above is not None else np.zeros(len(values), bool)
     return Limited(values[keep], limit[keep], above[keep])
+
+
+def _warn_other_decimal(series: pd.Series, written: np.ndarray, hit: np.ndarray, path: Path,
+                        column: str, attrs: dict[str, Any], numbers: np.ndarray,
+                        what: str) -> None:
+    """Say the detection limits (``hit``) a value column writes with the other decimal
+    separator than its table's (:func:`_other_decimal`: ``<0,1`` among numbers of decimal
+    points), read as the number they write (``written``)."""
+    if not hit.any():
+        return
+    at = hit.nonzero()[0]
+    first = int(at[0])
+    table = "points" if (attrs.get("decimal") or ".") == "." else "commas"
+    cells = "comma" if table == "points" else "point"
+    warnings.warn(DataWarning(
+        f"{path}: {len(at)} detection limit(s) in column {column!r} write their number with "
+        f"a decimal {cells} where the table writes decimal {table} "
+        f"({_listed(numbers, at, what)}; e.g. {str(series.iloc[first]).strip()!r}, read as "
+        f"below {_text(float(written[first]))}): each is read so, as it reads only one way; "
+        f"write them with decimal {table}, as the table's other numbers are"), stacklevel=4)
 
 
 def _lone_negative(values: np.ndarray, hit: np.ndarray, keep: np.ndarray) -> bool:
@@ -2046,15 +2069,49 @@ def _other_unit_fix(column: str, unit: str | None, cells: pd.Series, said: str) 
             "the header)")
 
 
+_OTHER_DECIMAL = {".": re.compile(r"\s*(\d*),(\d+)\s*"), ",": re.compile(r"\s*(\d*)\.(\d+)\s*")}
+"""A limit's number written with the other decimal separator than its table's notation
+(the key): ``0,1`` in a table of decimal points, ``0.1`` in one of decimal commas."""
+
+
+def _other_decimal(cell: str, decimal: str) -> float:
+    """The number a limit's cell writes with the other decimal separator than its table's
+    (``decimal``), where it reads only one way, NaN otherwise. ``0,1``, ``0,05``, ``1,5``,
+    ``0,100`` and ``1000,5`` are no thousands group (1 to 3 digits not starting with 0,
+    then three digits), so each is its decimal number; ``1,000`` reads either way and is
+    not read.
+
+    Parameters
+    ----------
+    cell
+        The limit's number as written, without its sign (``'0,1'``).
+    decimal
+        The table's decimal separator, ``'.'`` or ``','``.
+    """
+    m = _OTHER_DECIMAL[decimal if decimal == "," else "."].fullmatch(cell)
+    if m is None:
+        return np.nan
+    whole, part = m.groups()
+    if len(part) == 3 and whole and not whole.startswith("0") and len(whole) <= 3:
+        return np.nan  # '1,000': a thousands group, or one and a decimal
+    return float(f"{whole or 0}.{part}")
+
+
 def _cell_limits(series: pd.Series, path: Path, column: str, attrs: dict[str, Any],
-                 unit: str | None) -> np.ndarray:
+                 unit: str | None, other_decimal: list[int] | None = None) -> np.ndarray:
     """The limit of each cell written below one (``<5``, ``< 0,5``), in the table's
     notation, NaN elsewhere. A limit written with a unit (``<5 ppm``) counts where the
     unit is the column's (``unit``, else its header's), or another size of its quantity,
     converted (``<5 µg/L`` in a column of mg/L: 0.005; it was missing, said as "give them
     as numbers"); with another quantity's, or none known, it is NaN. A limit the value
     may equal (``<=30``, ``≤ 30``) is given as the next float above it, so that
-    ``limit <= threshold`` holds where the value is below the threshold for certain."""
+    ``limit <= threshold`` holds where the value is below the threshold for certain.
+
+    A limit whose number is written with the other decimal separator than the table's
+    and reads only one way (:func:`_other_decimal`: ``<0,1`` where the table's numbers,
+    exported as numbers, write decimal points, as a Dutch or German laboratory types its
+    limits) is that number; its row is added to ``other_decimal`` (to say it). Such a
+    limit was missing, said as "leave each as written with its limit", as it was."""
     out = np.full(len(series), np.nan)
     if pd.api.types.is_numeric_dtype(series.dtype):
         return out
@@ -2074,6 +2131,13 @@ def _cell_limits(series: pd.Series, path: Path, column: str, attrs: dict[str, An
             bare.iloc[i] = said[0] if factor is not None else ""
             scale[i] = factor or 1.0
     read = _numbers(bare.where(found, ""), path, column, attrs) * scale
+    decimal = attrs.get("decimal") or "."
+    other = bare.where(found, "").map(lambda c: _other_decimal(str(c), decimal)).to_numpy(
+        dtype="f8") * scale
+    other = np.where(np.isnan(read) & (other > 0), other, np.nan)
+    if other_decimal is not None:
+        other_decimal.extend(np.flatnonzero(np.isfinite(other)).tolist())
+    read = np.where(np.isfinite(other), other, read)
     inclusive = text.str.match(r"\s*(?:<=|≤|&lt;=)").fillna(False).to_numpy(bool)
     read = np.where(inclusive, np.nextafter(read, np.inf), read)
     return np.where(found & np.isfinite(read) & (read > 0), read, np.nan)
@@ -2915,6 +2979,22 @@ _RANGE = re.compile(r"\s*(?:~|≈|ca\.?|approx\.?|circa)\s*\d+(?:[.,]\d+)?\s*"
 """A range (``0.5-1.0``, ``2 to 3``) or an approximation (``~3``, ``ca. 3``)."""
 
 
+_NOT_ANALYSED = re.compile(
+    r"\s*(?:n\.?\s?[abmr]\.?|k\.\s?a\.?|i\.\s?s\.|n\.\s?s\.|n/[abdm]|n\.\s?a\.\s?p\.?|[-\u2013\u2014]{1,3}"
+    r"|not\s+(?:analy[sz]ed|determined|measured|sampled|reported|available|tested)"
+    r"|no\s+(?:data|analysis|sample)|insufficient\s+sample"
+    r"|nicht\s+(?:bestimmt|analysiert|gemessen|untersucht)|keine\s+(?:angabe|probe)"
+    r"|niet\s+(?:bepaald|geanalyseerd|gemeten|onderzocht)|geen\s+(?:monster|gegevens)"
+    r"|non\s+(?:analys|d[ée]termin|mesur)[ée]e?s?|no\s+(?:analizad|determinad|medid)[oa]s?)\s*",
+    re.IGNORECASE)
+"""A cell saying its sample was not analysed or its value not determined, with no value
+and no limit: Dutch ``n.b.`` (niet bepaald), German ``n.b.`` (nicht bestimmt), ``k.A.``
+(keine Angabe), ``n.a.``, ``n.m.``, ``n.r.``, ``n/a``, ``I.S.`` (insufficient sample),
+``N.S.`` (not sampled), a dash, and the words written out. Each is missing, as meant; it
+was said with "write numbers only (units belong in the header)", which no number fixes
+(``n.d.`` stays a detection limit)."""
+
+
 _LABEL_LIMITS = ("leave each as written with its limit ('<5'): under a threshold, a grade "
                  "below a limit at or under it is a negative, and one below a higher limit is "
                  "left out, undecided; do not put half the limit in its place (a made-up "
@@ -2939,6 +3019,9 @@ def _what_cells_are(cells: pd.Series, *, label: bool = False) -> str:
          "the re-assayed grades, or the limit itself where a lower bound will do"),
         (_LIMIT, "are detection limits", _LABEL_LIMITS if label else
          "give them as numbers (e.g. half the limit) or leave them empty"),
+        (_NOT_ANALYSED, "say the sample was not analysed or its value not determined",
+         "each has no value and is left out, as meant; leave such cells empty (notes on "
+         "why in a column of their own) to have them read without a word"),
         (_SHEET_ERROR, "are spreadsheet errors or formulas", "the sheet's formulas failed "
          "or were saved as text: fix them and export the values (not the formulas)"),
         (_SHEET_DATE, "look like dates", "a spreadsheet turned numbers such as 5.12 into "
@@ -4509,6 +4592,48 @@ def _bottom_hole_columns(names: list[str], x: str, y: str) -> tuple[str, str] | 
         else None
 
 
+_INCLINATION_NAME = re.compile(
+    r"(?:inclination|incl?|inclinatie|inclinaison|inclinaci[oó]n|inclina[cç][aã]o|neigung"
+    r"|deviation|deviationangle|holeangle|driftangle|boorhoek|hellingshoek)(?:deg|degrees)?")
+"""Plain names (:func:`_plain`) of a directional survey's inclination column (``Incl``,
+``Inclination (°)``, Dutch ``Inclinatie``, German ``Neigung``, a driller's ``Hole
+angle``)."""
+SURVEY_INCLINATION_DEG = 5.0
+"""Least inclination (degrees from vertical) for a survey station to say its well deviates:
+a vertical well drifts a few degrees."""
+
+
+def _warn_survey_path(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Path,
+                      numbers: np.ndarray, what: str, *, x: str, y: str) -> None:
+    """Warn of a well table giving its wells' paths by a directional survey (an inclination
+    column, :data:`_INCLINATION_NAME`, of :data:`SURVEY_INCLINATION_DEG` or more on some
+    records): Prospect places each record at ``x``/``y`` as told and computes no path, so a
+    deviated well's samples down the path were kriged or labelled at its collar, said at
+    most as several records at one place ("keep one depth per well") (round 51)."""
+    names = [str(c) for c in gdf.columns
+             if c != gdf.geometry.name and _INCLINATION_NAME.fullmatch(_plain(str(c)))]
+    if len(names) != 1 or not keep.any() or names[0] in (gdf.attrs.get("undecided") or {}):
+        return
+    angle = _numbers(pd.Series(gdf[names[0]]).reset_index(drop=True), path, names[0],
+                     gdf.attrs)
+    with np.errstate(invalid="ignore"):
+        valid = keep & np.isfinite(angle) & (angle >= 0) & (angle <= 180)
+        hit = valid & (angle >= SURVEY_INCLINATION_DEG) & (angle <= 90)
+    if not hit.any() or valid.sum() < keep.sum() / 2:  # (mostly no angles: another column)
+        return
+    at = hit.nonzero()[0]
+    most = int(at[np.argmax(angle[at])])
+    warnings.warn(DataWarning(
+        f"{path}: {at.size} of {int(keep.sum())} record(s) lie on deviated wells: column "
+        f"{names[0]!r} gives an inclination of {SURVEY_INCLINATION_DEG:g} degrees or more "
+        f"({_listed(numbers, at, what)}; up to {_text(float(angle[most]))} on {what} "
+        f"{int(numbers[most])}), a directional survey, but each record is placed at "
+        f"{x!r}/{y!r} as told: Prospect computes no well path, so a sample taken down a "
+        "deviated well is placed at its collar; compute each sample's place along the "
+        "path (e.g. by minimum curvature from the survey) and give it as the x and y "
+        "columns, or keep the collars if the values are of the collars"), stacklevel=4)
+
+
 def warn_bottom_hole_places(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Path,
                             numbers: np.ndarray, what: str, *, x: str, y: str) -> None:
     """Warn of a well table whose columns give each well's bottom-hole place (``X_BH``,
@@ -4531,6 +4656,7 @@ def warn_bottom_hole_places(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Path,
     x, y
         The coordinate columns read (a vector file's geometry: none).
     """
+    _warn_survey_path(gdf, keep, path, numbers, what, x=x, y=y)
     pair = _bottom_hole_columns([str(c) for c in gdf.columns if c != gdf.geometry.name], x, y)
     if pair is None or not keep.any():
         return
@@ -4627,6 +4753,18 @@ and an interval's ``Van``, ``Von``, ``Desde``: a deviated well's samples under a
 or German well name were "given at two or more places" (round 50)."""
 
 
+_TOP_NAME = re.compile(
+    r"(?:[a-z]*(?:formation|formatie|fm|horizon|marker|pick|schicht))?"
+    r"(?:top|base|bottom|bovenkant|onderkant|basis|oberkante|unterkante|toit|techo|topo)"
+    r"(?:md|tvd[a-z]{0,4}|depth|diepte|tiefe|teufe)?(?:m|ft)?")
+"""Plain names (:func:`_plain`) of a column giving a formation's top or base down a well
+(``Top (m)``, ``top_md``, ``Formation top``, ``Base (m NAP)``; Dutch ``Bovenkant``,
+``Onderkant``, German ``Oberkante``): a deviated well's tops, each listed at the place
+its path crosses the formation, were "given at two or more places" (round 51). Read by
+:func:`_down_a_well` alone: a top below a datum is often negative, so it is no depth
+:func:`_refuse_depths_of_both_signs` reads."""
+
+
 _COLLAR_REACH_M = 100.0
 """How far apart a well's or hole's records may lie at its top without a depth column, in
 metres: a collar surveyed again (a handheld GPS's metres, a well pad's few tens)."""
@@ -4656,12 +4794,14 @@ def _near_first(gdf: gpd.GeoDataFrame, ids: pd.Series, geoms: np.ndarray,
 def _down_a_well(gdf: gpd.GeoDataFrame, rows: np.ndarray, ids: pd.Series, geoms: np.ndarray,
                  several: list[str]) -> set[str]:
     """The IDs of ``several`` whose records are samples down one deviated well: each at a
-    depth of its own in a depth column (:data:`_DEPTH_NAME`), their places no farther from
+    depth of its own in a depth column (:data:`_DEPTH_NAME`) or a formation top's
+    (:data:`_TOP_NAME`), their places no farther from
     the first than the deepest of them (no well reaches farther sideways than its measured
     depth). A deviated well's samples, listed with their MD and TVD at the places they were
     taken, were "coordinates copied onto the wrong row"."""
     names = [c for c in gdf.columns
-             if c != gdf.geometry.name and _DEPTH_NAME.fullmatch(_plain(str(c)))]
+             if c != gdf.geometry.name and (_DEPTH_NAME.fullmatch(_plain(str(c)))
+                                            or _TOP_NAME.fullmatch(_plain(str(c))))]
     if not names or not several:
         return set()
     x, y = shapely.get_x(geoms), shapely.get_y(geoms)

@@ -763,20 +763,27 @@ no lithium was a lithium positive."""
 
 _DOUBT_WORDS = (r"possible|possibly|probable|probably|potential|suspected|presumed|"
                 r"unconfirmed|uncertain|unverified|questionable|doubtful|speculative|"
-                r"mogelijk|waarschijnlijk|onzeker|vermutet|fraglich|m[oö]glich|posible|"
+                r"unlikely|likely|maybe|perhaps|poss\.?|prob\.?|"
+                r"mogelijk|waarschijnlijk|vermoedelijk|onzeker|vermutet|vermutlich|"
+                r"wahrscheinlich|fraglich|m[oö]glich|posible|probablement|"
                 r"dudoso|incierto|incertain")
 _DOUBTED = re.compile(
     rf"(?<![^\W\d_])(?:{_DOUBT_WORDS})\s+([^\W\d_][\w-]*)"
     rf"|([^;,/&+|()]+?)\s*\(\s*(?:{_DOUBT_WORDS}|\?+)\s*\)"
     rf"|([^;,/&+|()?]+?)\s*[-\u2013:]\s*(?:{_DOUBT_WORDS})(?![^\W\d_])"
+    rf"|([^;,/&+|()?]+?)\s*(?:[,;]\s*|\s+)(?:{_DOUBT_WORDS})(?![^\W\d_])"
+    r"(?=\s*(?:$|[;,/&+|]))"
     r"|([^\W\d_][\w-]*)\s*\?+|\?+\s*([^\W\d_][\w-]*)", re.IGNORECASE)
 """A commodity a cell says is not certain (``'Li?'``, ``'?Li'``, ``'possible Li'``,
 ``'probable lithium'``, ``'Li (possible)'``, ``'Li (?)'``, ``'Li - unconfirmed'``,
 ``'suspected Li'``; Dutch ``'mogelijk Li'``, German ``'Li (vermutet)'``, Spanish ``'posible
 litio'`` too): it was read as named, so a copper mine where lithium was only suspected was
-a lithium positive, a label from a doubt (round 50). :func:`_own_and_trace` leaves it out
-of the deposit's own commodities; :func:`_other_commodity` leaves such records out of the
-labels."""
+a lithium positive, a label from a doubt (round 50). A doubt written after its commodity
+as a part of its own or a word after it (``'Li, possibly'``, ``'Cu, Li, poss.'``, ``'Li
+probable'``, ``'Lithium; maybe'``), and the short or other words for one (``poss.``,
+``prob.``, ``likely``, ``maybe``, Dutch ``vermoedelijk``, German ``wahrscheinlich``), were
+read as naming lithium (round 51). :func:`_own_and_trace` leaves it out of the deposit's
+own commodities; :func:`_other_commodity` leaves such records out of the labels."""
 
 
 def _own_and_trace(cell: Any) -> tuple[set[str], set[str]]:
@@ -1137,7 +1144,8 @@ def _plain_name(name: Any) -> str:
 
 
 def barren_records(gdf: pd.DataFrame, path: Path, value_column: str | None,
-                   numbers: np.ndarray, what: str) -> np.ndarray:
+                   numbers: np.ndarray, what: str,
+                   others: np.ndarray | None = None) -> np.ndarray:
     """Which records a status column says are barren (left out of the labels, warned of).
 
     An occurrence table without a ``value_column`` makes every record a positive; a
@@ -1156,6 +1164,9 @@ def barren_records(gdf: pd.DataFrame, path: Path, value_column: str | None,
         The labels' grade column, if any.
     numbers, what
         Each record's number as the file counts it, and what it counts (``line``).
+    others
+        The records left out of the labels otherwise (another commodity's), which no
+        barren record is said to contradict (:func:`_warn_barren_at_occurrences`).
 
     Returns
     -------
@@ -1203,7 +1214,41 @@ def barren_records(gdf: pd.DataFrame, path: Path, value_column: str | None,
         f"{'s' if at.size > 1 else ''} {', '.join(str(int(numbers[i])) for i in at[:5])}"
         f"{', ...' if at.size > 5 else ''}) and are left out of the positives; {fix}"),
         stacklevel=3)
+    kept = ~(out | plants) if others is None else ~(out | plants | np.asarray(others, bool))
+    _warn_barren_at_occurrences(gdf, path, out, kept, numbers, what)
     return out | plants
+
+
+def _warn_barren_at_occurrences(gdf: pd.DataFrame, path: Path, barren: np.ndarray,
+                                kept: np.ndarray, numbers: np.ndarray, what: str) -> None:
+    """Warn of barren records (``barren``) at the very place of a record kept as an
+    occurrence (``kept``): one site said both barren and a producer or prospect (a site
+    drilled again and found barren, or a row copied with another status), whose
+    occurrence stayed a positive and whose barren record was left out with the others,
+    without a word of the two (round 51). Points only, their places compared to nine
+    significant digits."""
+    geometry = getattr(gdf, "geometry", None)
+    if geometry is None or not barren.any() or not kept.any():
+        return
+    geoms = geometry.to_numpy()
+    points = np.asarray(shapely.get_type_id(geoms) == 0) & ~np.asarray(shapely.is_empty(geoms))
+    keys = [f"{x:.9g} {y:.9g}" for x, y in zip(shapely.get_x(geoms), shapely.get_y(geoms),
+                                                  strict=True)]
+    first: dict[str, int] = {}
+    for i in np.flatnonzero(kept & points).tolist():
+        first.setdefault(keys[i], i)
+    pairs = [(i, first[keys[i]]) for i in np.flatnonzero(barren & points).tolist()
+             if keys[i] in first]
+    if not pairs:
+        return
+    shown = ", ".join(f"{what} {int(numbers[i])} at {what} {int(numbers[j])}'s place"
+                      for i, j in pairs[:5]) + (", ..." if len(pairs) > 5 else "")
+    warnings.warn(DataWarning(
+        f"{path}: {len(pairs)} barren record(s) lie at the very place of an occurrence of "
+        f"the table ({shown}): one site said both barren and an occurrence; the occurrence "
+        "stays a positive and the barren record is left out; if the site was found barren "
+        "later, remove its occurrence record (or give it the barren status), else remove "
+        "the barren record"), stacklevel=4)
 
 
 def _warn_processing_sites(gdf: pd.DataFrame, path: Path, columns: list[str],
@@ -1322,7 +1367,7 @@ def read_occurrences(
             "as in the table")
     _warn_ratio(path, value_column, mineral)
     other_commodity = _other_commodity(gdf, path, mineral, value_column, numbers, what)
-    barren = barren_records(gdf, path, value_column, numbers, what)
+    barren = barren_records(gdf, path, value_column, numbers, what, others=other_commodity)
     control = quality_control_records(gdf, path, np.asarray(numbers), what,
                                       has_geometry(gdf.geometry), left_out="the labels")
     barren = barren | control  # (a standard's grade is no occurrence's, a blank's no barren's)

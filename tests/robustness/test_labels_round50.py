@@ -566,8 +566,9 @@ def test_a_partners_not_detected_word_alone_is_said_as_a_limit(tmp_path: Path, c
 
 
 def test_control_a_dutch_not_determined_cell_stays_no_limit(tmp_path: Path) -> None:
-    """Control: Dutch ``n.b.`` (niet bepaald, not determined: no limit) stays "write numbers
-    only", and ``<0,1`` a negative, as before."""
+    """Control: Dutch ``n.b.`` (niet bepaald, not determined: no limit) stays missing, no
+    detection limit (round 51 says it as not analysed, where it was "write numbers
+    only"), and ``<0,1`` a negative, as before."""
     labels, said, error = _labels(
         tmp_path / "occ.csv",
         _dutch_table("Li (mg/l)", ["<0,1", "n.b.", *GRADES[1:]]),
@@ -577,4 +578,5 @@ def test_control_a_dutch_not_determined_cell_stays_no_limit(tmp_path: Path) -> N
     assert error is None and labels is not None, error
     assert labels.counts["records_below_limit_as_negative"] == 1, labels.counts
     told = [s for s in said if "line 3" in s and "read as missing" in s]
-    assert len(told) == 1 and "write numbers only" in told[0], said
+    assert len(told) == 1 and "detection limit" not in told[0].split("negative);")[-1], said
+    assert labels.counts["records_without_grade"] == 1, labels.counts
