@@ -33,6 +33,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import os
+import stat
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -68,10 +70,12 @@ __all__ = [
     "refuse_too_many_folds",
     "refuse_unmade_variables",
     "refuse_unsafe_output_folder",
+    "stopped_on_unopenable_file",
     "tiles_of_a_time_axis",
     "tiles_without_a_model",
     "time_axis_variables",
     "unmade_bands",
+    "unopenable_files",
     "warn_labels_of_another_commodity",
 ]
 
@@ -252,6 +256,49 @@ def missing_files(source: Any) -> list[str]:
             getattr(source, "stac_search", None) is not None:
         return []
     return [local for local in local_files(source) if not Path(local).exists()]
+
+
+def unopenable_files(job: JobConfig) -> list[str]:
+    """The local files the job's sources and ``mask.path`` name that cannot be opened at
+    all: not there (a link to nothing too), or refused by the file system (no permission
+    to read it or reach it, a link loop, a FIFO or device). A folder is left to the
+    readers (a FileGDB is one); a STAC catalog's or search's items, a URL and a remote
+    GDAL name are not judged."""
+    named = [name for source in job.sources
+             if getattr(source, "stac", None) is None
+             and getattr(source, "stac_search", None) is None
+             for name in local_files(source)]
+    if job.mask is not None and job.mask.path is not None:
+        named += local_files(job.mask.path)
+    found = []
+    for name in dict.fromkeys(named):
+        try:
+            mode = os.stat(name).st_mode
+        except (OSError, ValueError):
+            found.append(name)
+            continue
+        if not stat.S_ISDIR(mode) and (not stat.S_ISREG(mode)
+                                       or not os.access(name, os.R_OK)):
+            found.append(name)
+    return found
+
+
+def stopped_on_unopenable_file(job: JobConfig, exc: BaseException) -> bool:
+    """Whether ``exc``, the refusal of the job's ingest plan, names a file of
+    :func:`unopenable_files`: a path to fix, which a new ``-o`` need not keep a record of.
+
+    A missing source file was found by the run's ingest after a new ``-o`` held a
+    ``manifest.json`` (ingest ``failed``) and the lock file, a folder that looked like a
+    run's (``prospect plan --strict`` said it first, and nothing was made). The runner
+    records no such refusal in a manifest it has not written yet, so the command leaves
+    ``-o`` as it was (:func:`pipelines.commands._common.nothing_left_when_refused`).
+    """
+    from prospect.errors import InputFileError
+
+    if not isinstance(exc, InputFileError):
+        return False
+    said = str(exc)
+    return any(name in said for name in unopenable_files(job))
 
 
 def _other_name(name: str) -> str:

@@ -274,14 +274,18 @@ def _plan_before_cluster(ctx: RunContext, stages: Sequence[str], *, force: bool)
     manifest = Manifest(ctx.out_dir, ctx.job, job_path=ctx.job_path)
     if not force and manifest.data["stages"].get("ingest", {}).get("status") == "done":
         return
+    from pipelines.plan import stopped_on_unopenable_file
     from pipelines.stages.ingest import plan
 
+    fresh = not os.path.lexists(manifest.path)  # a new -o: no record of this job there
     warned: list[str] = []
     try:
         with data_warnings() as warned:
             made = plan(ctx)
     except BaseException as exc:  # shown and recorded as the stage's own failure was
         ctx.console.rule("[bold]ingest")
+        if fresh and not warned and stopped_on_unopenable_file(ctx.job, exc):
+            raise  # a path to fix, nothing to keep: the command leaves a new -o as it was
         with contextlib.suppress(OSError):
             manifest.begin("ingest")
         _stage_stopped(ctx, manifest, "ingest", exc, [f"warning: {w}" for w in warned])

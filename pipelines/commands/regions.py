@@ -3,22 +3,34 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from pipelines.commands._common import examples, literal, refuse_listed, table_console
-from prospect.errors import DataError, InputFileError, ProspectError
+from prospect.errors import ConfigError, DataError, InputFileError, ProspectError
+
+NameArg = Annotated[str | None, typer.Argument(
+    help="Show this region only (a shipped name such as bonaire, or a region file), with "
+    "its bounds and its file.",
+    show_default=False)]
 
 
 def regions(
+    name: NameArg = None,
     outlines_from: Annotated[Path | None, typer.Option(
         "--outlines-from", help="rebuild configs/outlines from this Natural Earth file "
         "(e.g. ../shared/data/naturalearth_world_atlas/prospect_regions_countries_10m.geojson)",
     )] = None,
 ) -> None:
-    """List the shipped region configs with their CRS, resolution, size, chunks and land."""
+    """List the shipped region configs with their CRS, resolution, size, chunks and land.
+
+    With ``NAME``, that region alone, with its bounds and file: ``prospect regions
+    bonaire`` was click's "Got unexpected extra argument (bonaire)".
+    """
     from prospect.config import list_regions, load_region
     from prospect.config.job import config_dir
     from prospect.outlines import (
@@ -31,6 +43,7 @@ def regions(
         write_outline,
     )
 
+    listed = list_regions() if name is None else [_named(name, list_regions())]
     rebuilt: list[str] = []
     if outlines_from is not None:
         if outlines_from.is_dir():
@@ -38,42 +51,79 @@ def regions(
                 f"{outlines_from}: a folder, not an outline file; give the Natural Earth "
                 "file itself (--outlines-from .../prospect_regions_countries_10m.geojson)")
         source = read_outline(outlines_from)
-        clipped = {name: clip_to_grid(source, load_region(name).to_grid())
-                   for name in list_regions()}
-        rebuilt = [name for name, outline in clipped.items() if not outline.is_empty]
+        clipped = {each: clip_to_grid(source, load_region(each).to_grid())
+                   for each in list_regions()}
+        rebuilt = [each for each, outline in clipped.items() if not outline.is_empty]
         if not rebuilt:
             raise DataError(
                 f"{outlines_from}: none of its polygons reaches a shipped region "
                 f"({', '.join(clipped)}), so no outline was rebuilt (the old ones are "
                 "kept); give a file covering the regions, in longitude and latitude")
         outline_dir().mkdir(parents=True, exist_ok=True)
-        for name in rebuilt:
-            write_outline(outline_dir() / f"{name}.geojson", clipped[name], name=name)
-    shipped = set(list_outlines())
-    table = Table(title="Shipped regions")
+        for each in rebuilt:
+            write_outline(outline_dir() / f"{each}.geojson", clipped[each], name=each)
+    shipped = set(list_outlines()) & set(list_regions())
+    table = Table(title="Shipped regions" if set(listed) <= set(list_regions())
+                  else "Region file")
     for col in ("name", "title", "crs", "resolution", "cells (rows x cols)", "chunks",
                 "land (km2, Natural Earth)"):
         table.add_column(col, overflow="fold", no_wrap=col in ("name", "crs", "chunks"))
     refused: list[tuple[Path, str]] = []  # a copy of configs/ with a region being edited
-    for name in list_regions():
+    shown: list[tuple[str, Any]] = []
+    for region_name in listed:
         try:
-            region = load_region(name)
+            region = load_region(region_name)
         except ProspectError as exc:
-            refused.append((config_dir() / "regions" / f"{name}.yaml",
+            refused.append((config_dir() / "regions" / f"{region_name}.yaml",
                             str(exc).splitlines()[0]))
             continue
         grid = region.to_grid()
         land = "no outline"
-        if name in shipped:
-            area = to_grid_crs(clip_to_grid(load_outline(name), grid), grid).area
+        if region_name in shipped:
+            area = to_grid_crs(clip_to_grid(load_outline(region_name), grid), grid).area
             land = f"{area / 1e6:,.1f}"
-        table.add_row(*literal(name, region.title, grid.crs, f"{grid.resolution:g}",
+        table.add_row(*literal(region_name if region_name in list_regions() else region.name,
+                               region.title, grid.crs, f"{grid.resolution:g}",
                                f"{grid.height} x {grid.width}",
                                f"{grid.chunks[0]} x {grid.chunks[1]}", land))
-    table_console(120).print(table)  # names and CRSs whole, in a batch log too
+        shown.append((region_name, grid))
+    console = table_console(120)
+    console.print(table)  # names and CRSs whole, in a batch log too
+    if name is not None:
+        for region_name, grid in shown:
+            _print_detail(console, region_name, grid)
     if outlines_from is not None:
         _say_rebuilt(outlines_from, rebuilt, sorted(set(list_regions()) - set(rebuilt)))
     refuse_listed(refused, "region")
+
+
+def _named(name: str, shipped: list[str]) -> str:
+    """``name``, a shipped region's name or a region file, checked: ``BONAIRE``,
+    ``bonaire.yaml`` and ``bonair`` are refused naming the one meant, a file that is no
+    region file with its own error."""
+    from prospect.config.job import load_region
+
+    if name in shipped:
+        return name
+    try:
+        load_region(name)
+    except ProspectError as exc:
+        raise ConfigError(f"prospect regions {name}: {str(exc).splitlines()[0]}; list them "
+                          "all with prospect regions") from None
+    return name
+
+
+def _print_detail(console: Console, name: str, grid: Any) -> None:
+    """The bounds and file of one region (``name``: shipped, or a region file), under its
+    row."""
+    from prospect.config.job import config_dir, list_regions
+
+    file = config_dir() / "regions" / f"{name}.yaml" if name in list_regions() else \
+        Path(name).absolute()
+    bounds = ", ".join(f"{v:.12g}" for v in grid.bounds)
+    console.print(Text(f"{grid.name}: bounds [{bounds}] ({grid.crs}); lon/lat ["
+                       + ", ".join(f"{v:.4f}" for v in grid.lonlat_bounds())
+                       + f"]; file {file}"), highlight=False, soft_wrap=True)
 
 
 def _say_rebuilt(source: Path, rebuilt: list[str], kept: list[str]) -> None:

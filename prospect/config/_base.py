@@ -2152,6 +2152,35 @@ def _numbers_in_text(text: str) -> list[str]:
     return parts
 
 
+_CORNERS = {side: i for i, names in enumerate((
+    ("left", "west", "xmin", "minx", "x_min", "min_x", "w"),
+    ("bottom", "south", "ymin", "miny", "y_min", "min_y", "s"),
+    ("right", "east", "xmax", "maxx", "x_max", "max_x", "e"),
+    ("top", "north", "ymax", "maxy", "y_max", "max_y", "n"))) for side in names}
+"""Names a box's sides are written with, each to its place in ``[left, bottom, right,
+top]``."""
+
+
+def _corners_in_order(value: dict[Any, Any]) -> str:
+    """The numbers of a box written as a mapping of its sides (``{xmin: .., xmax: ..,
+    ymin: .., ymax: ..}``, ``{west: .., south: ..}``) as ``[left, bottom, right, top]``
+    text, with the names they were written under in that order; ``""`` where ``value`` is
+    no such mapping.
+
+    ``bounds: {xmin: 500000, xmax: 500400, ymin: 1350000, ymax: 1350400}`` was told to
+    "start each item with '- ', or write [a, b] on one line": the values copied in the
+    order written made an extent, ``[xmin, xmax, ymin, ymax]``, not the bounds meant.
+    """
+    places = {_CORNERS.get(str(k).strip().lower()): (k, v) for k, v in value.items()}
+    if len(value) != 4 or set(places) != {0, 1, 2, 3} or not all(
+            isinstance(v, int | float) and not isinstance(v, bool)
+            for _, v in places.values()):
+        return ""
+    numbers = ", ".join(f"{places[i][1]:.15g}" for i in range(4))
+    names = ", ".join(str(places[i][0]) for i in range(4))
+    return f"[{numbers}] (its {names})"
+
+
 def _shape_hint(err: Any, value: Any, model: type[BaseModel] | None) -> str:
     """What to write where a list was given for a section of keys, or a mapping for a list;
     ``""`` for any other error.
@@ -2171,8 +2200,11 @@ def _shape_hint(err: Any, value: Any, model: type[BaseModel] | None) -> str:
     if kind in ("list_type", "tuple_type") and isinstance(value, dict):
         items = all(isinstance(v, dict) for v in value.values()) and bool(value)
         first = next(iter(value), "name")
+        corners = _corners_in_order(value)
         how = (f"write each as a list item, its key as the item's name ('- name: {first}' "
                "and the item's keys indented under it)") if items else \
+            (f"write [left, bottom, right, top] in brackets, without names: {corners}") \
+            if corners else \
             "start each item with '- ' (one per line), or write [a, b] on one line"
         return f"is a mapping of keys, but it takes a list: {how}"
     if kind in ("list_type", "tuple_type") and isinstance(value, str) and \

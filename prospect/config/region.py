@@ -505,9 +505,21 @@ def bounds_in_other_units(crs: str, bounds: tuple[float, float, float, float],
                 "[west, south, east, north], or set 'crs' to the CRS they were written for")
     degree_like = all(abs(v) <= 180 for v in (left, right)) and \
         all(abs(v) <= 90 for v in (bottom, top))
+    unit = crs_obj.axis_info[0].unit_name if crs_obj.axis_info else "metre"
+    lonlat = (bottom, left, top, right)  # [south, west, north, east]: latitude first
+    if not (degree_like and _degrees_not_metres(crs_obj, bounds)) and \
+            all(abs(v) <= 90 for v in (left, right)) and \
+            all(abs(v) <= 180 for v in (bottom, top)) and \
+            _degrees_not_metres(crs_obj, bounds, lonlat=lonlat):
+        shown = ", ".join(f"{v:g}" for v in lonlat)
+        return (f"bounds {list(bounds)} look like latitudes and longitudes in degrees, "
+                f"written latitude first, but {crs} is in {unit}s (as degrees [west, "
+                f"south, east, north], [{shown}], they lie in the area {crs} is made for, "
+                f"as {unit}s far from it); give them in {crs}'s own units (and the "
+                f"resolution in {unit}s), or set 'crs' to a geographic CRS such as "
+                f"'EPSG:4326' and write the bounds [{shown}]")
     if degree_like and (right - left < resolution or top - bottom < resolution
                         or _degrees_not_metres(crs_obj, bounds)):
-        unit = crs_obj.axis_info[0].unit_name if crs_obj.axis_info else "metre"
         span = f"they span {right - left:g} x {top - bottom:g} {unit}s"
         why = f"{span}, under one cell of {resolution:g}" if \
             (right - left < resolution or top - bottom < resolution) else \
@@ -790,23 +802,34 @@ def _extent_order_hint(region: Any, problem: str) -> str:
             f"[left, bottom, right, top] so (read as given: {problem})")
 
 
-def _degrees_not_metres(crs: CRS, bounds: tuple[float, float, float, float]) -> bool:
+def _degrees_not_metres(crs: CRS, bounds: tuple[float, float, float, float], *,
+                        lonlat: tuple[float, float, float, float] | None = None) -> bool:
     """Whether ``bounds`` (small numbers, in a projected ``crs``) lie inside the CRS's area
-    of use when read as longitudes and latitudes, and wholly outside it when read in the
-    CRS's own units: degrees, not metres.
+    of use (:data:`SWAPPED_SLACK_DEG` past it, as a national region reaches) when read as
+    longitudes and latitudes (``lonlat``: the same numbers as ``[west, south, east,
+    north]``, where they are written in another order; ``bounds`` as they are where
+    ``None``), and wholly outside it when read in the CRS's own units: degrees, not metres.
 
     ``[5.6, 51.9, 5.7, 52.0]`` (Wageningen) given to RD New with a resolution of 0.01 made
     a 10 x 10 grid of centimetre cells in France, a few degrees from the Netherlands (too
     near for the area-of-use check); ``[-68.42, 12.02, -68.19, 12.31]`` (Bonaire) given to
-    UTM 19N was "extends 1.49 degrees past the UTM zone ... set cross_zone". A region near
-    a projected CRS's false origin in its own units lies in its area of use, and passes.
+    UTM 19N was "extends 1.49 degrees past the UTM zone ... set cross_zone". The whole
+    Netherlands in degrees, ``[3.3, 50.7, 7.3, 53.6]``, reaches 0.08 degrees past RD New's
+    stated area and was taken (a grid of centimetre cells in France); Bonaire written
+    latitude first, ``[12.0, -68.45, 12.35, -68.15]``, was "past the UTM zone" again. A
+    region near a projected CRS's false origin in its own units lies in its area of use,
+    and passes.
     """
     area = crs.area_of_use
     if area is None:
         return False
     a_west, a_south, a_east, a_north = area.bounds
-    left, bottom, right, top = bounds
-    as_degrees = a_west <= left and right <= a_east and a_south <= bottom and top <= a_north
+    if a_west > a_east:  # across the antimeridian: left to outside_area_of_use
+        return False
+    slack = SWAPPED_SLACK_DEG
+    west, south, east, north = lonlat if lonlat is not None else bounds
+    as_degrees = a_west - slack <= west and east <= a_east + slack and \
+        a_south - slack <= south and north <= a_north + slack
     if not as_degrees:
         return False
     try:
@@ -964,7 +987,27 @@ def kilometres_into_area_of_use(crs: str, bounds: tuple[float, float, float, flo
             any(axis.unit_name not in ("metre", "meter") for axis in parsed.axis_info[:2]):
         return None
     left, bottom, right, top = (float(v) * 1000.0 for v in bounds)
-    return _meant_in_area(parsed, bounds, (left, bottom, right, top))
+    return _meant_in_area(parsed, bounds, (left, bottom, right, top)) or \
+        _meant_in_area(parsed, bounds, (bottom, left, top, right))
+
+
+def _kilometres_text(crs: str, bounds: tuple[float, float, float, float],
+                     metres: tuple[float, float, float, float], resolution: float) -> str:
+    """Why ``bounds`` are refused as kilometres for ``crs`` (in metres), ``metres`` being
+    the bounds meant (:func:`kilometres_into_area_of_use`): written with x and y swapped
+    too where ``metres`` is their thousandfold in the other order (RD New's ``[306, 13,
+    619, 278]`` planned in France; UTM 19N's ``[1330, 550, 1370, 590]`` was "extends 1.48
+    degrees past the UTM zone ... set 'cross_zone: true'")."""
+    shown = ", ".join(f"{v:.12g}" for v in metres)
+    swapped = metres != tuple(float(v) * 1000.0 for v in bounds)
+    return (
+        f"bounds {list(bounds)} look written in kilometres"
+        f"{' and with x and y swapped' if swapped else ''}, but {crs} is in metres: "
+        f"read as metres they make a region of {bounds[2] - bounds[0]:g} x "
+        f"{bounds[3] - bounds[1]:g} m outside the area {crs} is made for; in metres"
+        f"{', [left, bottom, right, top]' if swapped else ''}, [{shown}], they lie in it: "
+        f"write them so (and the resolution in metres: {resolution:g} is read as "
+        f"{resolution_text(crs, resolution)})")
 
 
 def _meant_in_area(crs: CRS, given: tuple[float, float, float, float],
@@ -1124,13 +1167,7 @@ def _placement_problem(crs: str, bounds: tuple[float, float, float, float],
         return other
     metres = kilometres_into_area_of_use(crs, bounds)
     if metres:  # before where they lie: "far from", "past the UTM zone" kept the numbers
-        shown = ", ".join(f"{v:.12g}" for v in metres)
-        return (
-            f"bounds {list(bounds)} look written in kilometres, but {crs} is in metres: "
-            f"read as metres they make a region of {bounds[2] - bounds[0]:g} x "
-            f"{bounds[3] - bounds[1]:g} m outside the area {crs} is made for; in metres, "
-            f"[{shown}], they lie in it: write them so (and the resolution in metres: "
-            f"{resolution:g} is read as {resolution_text(crs, resolution)})")
+        return _kilometres_text(crs, bounds, metres, resolution)
     # where the bounds lie, then the zone, then the grid's size: bounds from another
     # CRS were "35 degrees past the UTM zone ... set 'cross_zone: true'" (which led to
     # the next refusal), a region across zones with small chunks "too many chunks"
