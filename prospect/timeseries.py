@@ -149,6 +149,63 @@ def _check_band_words(name: str, date: dt.date, band: str, files: list[str]) -> 
             "variable of that band")
 
 
+def _held_band(files: list[str]) -> tuple[frozenset[str], str, str] | None:
+    """The band the first of ``files`` whose product name states one holds: the names it
+    goes by, how to say it (``"band 4 of Landsat 5, which is nir/nir08: ..._SR_B4.TIF"``)
+    and how its sensor's numbering differs, or ``None`` where no file's name tells
+    (:func:`~prospect.ingest.products.named_band`)."""
+    from prospect.ingest.products import named_band
+
+    for file in files:
+        held = named_band(file)
+        if held is not None:
+            names, which, product, numbering = held
+            return names, (f"{which} of {product}, which is {'/'.join(sorted(names))}: "
+                           f"{PurePosixPath(file).name}"), numbering
+    return None
+
+
+_FAMILY_WORDS = frozenset({"swir", "thermal", "tir", "lwir", "bt"})
+"""Band words that name a family of bands (both SWIR bands, both TIRS bands), not one."""
+
+
+def _one_band(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether the band names ``a`` and ``b`` (:func:`_held_band`'s) can be of one band:
+    they share a name other than a family's (``swir`` is SWIR 1 and SWIR 2), or one of
+    them has no other."""
+    a_own, b_own = a - _FAMILY_WORDS, b - _FAMILY_WORDS
+    return not a_own or not b_own or bool(a_own & b_own)
+
+
+def _check_one_band(first: tuple[str, dt.date, tuple[frozenset[str], str, str] | None],
+                    name: str, date: dt.date, band: str, files: list[str]) -> None:
+    """Refuse a time-series band whose variables' files hold different bands by their
+    product names (``first``: the first date's variable, date and :func:`_held_band`).
+
+    :func:`_check_band_words` checks a band named ``nir`` or ``red`` against each file;
+    a band named by number alone (``b4``, ``band_4``) was stacked unchecked, and one
+    named by a family's word (``swir``, ``thermal``) took any band of the family: ``b4``
+    of a TM ``SR_B4`` (near infrared) and an OLI ``SR_B4`` (red) made its change OLI red
+    minus TM NIR, ``swir`` of TM band 5 (SWIR 1) and OLI band 7 (SWIR 2) one band minus
+    another, without a word (band numbers differ between sensors)."""
+    from prospect.ingest.landsat import band_words_in
+
+    held = _held_band(files)
+    if first[2] is None or held is None or _one_band(first[2][0], held[0]):
+        return
+    family = sorted(band_words_in(band) & _FAMILY_WORDS)
+    how = (f"{family[0]!r} names a family of bands, not one: name the band by its own "
+           "word (e.g. 'swir1', 'swir2', 'lwir11'), and under it each date's variable of "
+           "that band" if family else
+           f"band numbers differ between sensors ({held[2]}): name under {band!r} each "
+           "date's variable of one band, or name the band by its own word (e.g. 'nir', "
+           "'swir1'), which each date's files are checked against")
+    raise DataError(
+        f"timeseries: band {band!r} stacks {first[0]!r} of {first[1]} ({first[2][1]}) with "
+        f"{name!r} of {date} ({held[1]}): two bands, whose change is no change of the "
+        f"ground; {how}")
+
+
 def _check_own_files(read_from: dict[frozenset[str], tuple[str, dt.date]], name: str,
                      date: dt.date, band: str, files: list[str]) -> None:
     """Refuse ``name``, listed under ``date``, when an earlier date's variable of ``band``
@@ -175,10 +232,15 @@ def _check_dates(cube: xr.Dataset, cfg: TimeSeriesConfig, band: str) -> None:
     files' own, or hold different kinds of value (see the module doc)."""
     first: tuple[str, dict[str, Any]] | None = None
     read_from: dict[frozenset[str], tuple[str, dt.date]] = {}
+    held: tuple[str, dt.date, tuple[frozenset[str], str, str] | None] | None = None
     for d in cfg.dates:
         name = d.bands[band]
         rec = _recorded(cube[name])
         _check_band_words(name, d.date, band, rec["files"])
+        if held is None:
+            held = (name, d.date, _held_band(rec["files"]))
+        else:
+            _check_one_band(held, name, d.date, band, rec["files"])
         _check_own_files(read_from, name, d.date, band, rec["files"])
         days = {day[0] for _, day in rec["dates"]}
         # a tile sensed after midnight UTC is of its day or its datatake's, either
@@ -235,6 +297,35 @@ def _check_order(cube: xr.Dataset, cfg: TimeSeriesConfig, band: str) -> None:
                     "its own scenes (dates mixed up reverse every change)")
 
 
+def _check_within(cube: xr.Dataset, cfg: TimeSeriesConfig, band: str) -> None:
+    """Refuse a per-date variable whose recorded acquisitions (a composite's items, a
+    mosaic's dated scenes: :func:`prospect.indices.ranges.acquisition_dates`) lie in no
+    year of the date it is listed under.
+
+    The single-date check names a scene of one day, and :func:`_check_order` composites
+    swapped between two dates; a composite of March 2021 listed under 2015-06-01 and one
+    of March 2023 under 2024-06-01 were stacked in order, and the time axis, the change's
+    ``long_name`` and every index's dates said 2015 and 2024, without a word. A composite
+    is dated by any day of its scenes' years (``2021-01-01`` for a season of 2021; a
+    datatake begun on 31 December is of the next year too)."""
+    from prospect.indices.ranges import acquisition_dates
+
+    for d in cfg.dates:
+        name = d.bands[band]
+        got = sorted(acquisition_dates(cube[name].attrs))
+        if not got:
+            continue
+        first, last = got[0].year, (got[-1] + dt.timedelta(days=1)).year
+        if first <= d.date.year <= last:
+            continue
+        years = str(first) if first == got[-1].year else f"{first} to {got[-1].year}"
+        raise DataError(
+            f"timeseries: {name!r} is listed under {d.date}, but its scenes were acquired "
+            f"{_span(got)}, in {years}, not {d.date.year}; give each date the variables "
+            f"of its own scenes, or date {name!r} by a day of its scenes' years (e.g. "
+            f"{got[0].isoformat()}): the time axis and every change are dated by it")
+
+
 def _span(days: list[dt.date]) -> str:
     return f"on {days[0]}" if days[0] == days[-1] else f"from {days[0]} to {days[-1]}"
 
@@ -246,9 +337,11 @@ def stack_dates(cube: xr.Dataset, cfg: TimeSeriesConfig) -> xr.Dataset:
     ------
     DataError
         A per-date variable is missing from the cube, is listed under another date than
-        its scene's (or, for composites, in another order than their scenes' dates), or
+        its scene's (or, for composites, in another order than their scenes' dates, or
+        in no year of them), or
         holds another quantity, units or kind of value than the other
-        dates' variables of its band, or Landsat scenes of another collection.
+        dates' variables of its band, files of another band by their product names, or
+        Landsat scenes of another collection.
     """
     times = np.array([np.datetime64(d.date, "ns") for d in cfg.dates])
     out = {}
@@ -261,6 +354,7 @@ def stack_dates(cube: xr.Dataset, cfg: TimeSeriesConfig) -> xr.Dataset:
                                 f"in the cube; variables are {sorted(map(str, cube.data_vars))}")
         _check_dates(cube, cfg, band)
         _check_order(cube, cfg, band)
+        _check_within(cube, cfg, band)
         for d in cfg.dates:
             layers.append(cube[d.bands[band]].astype("float32"))
         da = xr.concat(layers, dim=xr.DataArray(times, dims="time", name="time"),

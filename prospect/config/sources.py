@@ -484,6 +484,28 @@ class RasterSource(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _no_asset_named_as_the_count(self) -> RasterSource:
+        """A composite's asset variable named as its own count layer, ``<source>_count``
+        (the valid observations per cell, written beside the bands; where cells lack one
+        even with ``count_variable: false``), is refused here, naming the source.
+
+        ``assets: {s2_count: red}`` in source ``s2`` was refused at ingest as "two sources
+        make the same variable(s) ['s2_count']; rename a source or its bands", of a job of
+        one source, without saying which variable was the count."""
+        if self.composite is None or not self.assets:
+            return self
+        count = f"{self.name}_count"
+        for variable, asset in self.assets.items():
+            if variable.casefold() == count.casefold():
+                raise ValueError(
+                    f"assets: the variable {variable!r} (asset {asset!r}) is named as the "
+                    f"composite's count layer {count!r} (valid observations per cell, "
+                    "'<source>_count'), which this source writes beside its bands; give "
+                    "the asset's variable another name (e.g. "
+                    f"{asset if asset.casefold() != count.casefold() else 'red'!r})")
+        return self
+
+    @model_validator(mode="after")
     def _no_aster_swir_after_2008(self) -> RasterSource:
         """ASTER SWIR bands of a scene acquired after the detector failed are refused
         (:func:`_aster_swir_refused`): their values are present, and garbage; so is one

@@ -119,6 +119,41 @@ class StacSearch(StrictModel):
 
     @field_validator("properties")
     @classmethod
+    def _percent_not_share(cls, value: dict[str, PropertyFilter]
+                           ) -> dict[str, PropertyFilter]:
+        """A comparison of a property STAC defines as a percentage (``eo:cloud_cover``,
+        0..100) bounded by a share of one, or by a number no percentage reaches, is
+        refused (as ``composite.percentile: 0.9`` is).
+
+        ``eo:cloud_cover: {lt: 0.2}`` (20 % written as a share) kept only the scenes under
+        0.2 % cloud: a composite of the few clearest scenes, or "found no items; widen the
+        dates"; ``{lt: 0}`` or ``{gt: 100}`` match no item of a known cover at all."""
+        for prop, cmp in value.items():
+            if not _PERCENT_PROPERTY.fullmatch(prop.strip()):
+                continue
+            for op, bound in cmp.comparisons().items():
+                for one in bound if op == "in" else [bound]:
+                    if op in ("neq", "in") or isinstance(one, bool) or not isinstance(
+                            one, int | float):
+                        continue
+                    none = {"lt": one <= 0, "lte": one < 0, "gt": one >= 100,
+                            "gte": one > 100}.get(op, not 0 <= one <= 100)
+                    if none:
+                        raise ValueError(
+                            f"{prop} {op}: {one:g} matches no item of a known cover: "
+                            f"{prop} is a percentage of the scene (0..100) in every STAC "
+                            "item (-1 where unknown); give a bound within 0..100 (e.g. "
+                            "lt: 30)")
+                    if op in ("lt", "lte", "gt", "gte") and 0 < one < 1:
+                        raise ValueError(
+                            f"{prop} {op}: {one:g} is {one:g} % (under one percent), but "
+                            f"{prop} is a percentage (0..100) in every STAC item, not a "
+                            f"share of one: write {op}: {one * 100:g} for {one * 100:g} % (a bound "
+                            "of 0, or of 1 and above, for the clearest scenes)")
+        return value
+
+    @field_validator("properties")
+    @classmethod
     def _padded_text(cls, value: dict[str, PropertyFilter]) -> dict[str, PropertyFilter]:
         """A comparison of a property the Landsat extension defines as zero-padded text
         (``landsat:wrs_path: "090"``) takes that text.
@@ -201,6 +236,11 @@ _NUMERIC_PROPERTY = re.compile(
     r"eo:(cloud|snow)_cover|view:(sun_elevation|sun_azimuth|off_nadir|incidence_angle|azimuth)"
     r"|gsd|sat:(relative|absolute)_orbit|landsat:cloud_cover_land|s2:\w+_percentage")
 """STAC properties whose extensions define them as numbers."""
+
+
+_PERCENT_PROPERTY = re.compile(
+    r"eo:(cloud|snow)_cover|landsat:cloud_cover_land|s2:\w+_percentage")
+"""STAC properties whose extensions define them as percentages of the scene, 0..100."""
 
 
 _PADDED_PROPERTY = {"landsat:wrs_path": 3, "landsat:wrs_row": 3,

@@ -117,6 +117,16 @@ class TimeSeriesConfig(StrictModel):
             raise ValueError(f"each date once; repeated: {dupes}")
         used: dict[str, dt.date] = {}
         for d in value:
+            bands_of: dict[str, list[str]] = {}
+            for band, var in d.bands.items():
+                bands_of.setdefault(var, []).append(band)
+            for var, bands in bands_of.items():
+                if len(bands) > 1:  # two bands of one scene made one: an index of them is
+                    raise ValueError(  # constant (NDVI 0) and its change a false one
+                        f"{d.date} names cube variable {var!r} for bands "
+                        f"{' and '.join(map(repr, sorted(bands)))}: each band of a date is "
+                        "its own variable of that scene (the stacked bands would be one, "
+                        "and an index of them one number); give each band its variable")
             for var in set(d.bands.values()):
                 if var in used:  # one scene at two dates: its change is 0 everywhere
                     raise ValueError(

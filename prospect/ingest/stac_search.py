@@ -191,6 +191,44 @@ def _check_types(search: StacSearch, items: list[dict[str, Any]]) -> None:
                             f"a number, unquoted (e.g. {op}: {_spelt_number(one)})")
 
 
+def _check_stated(url: str, search: StacSearch, items: list[dict[str, Any]]) -> None:
+    """Refuse a property of ``search.properties`` that none of the items answered states.
+
+    ``eo:cloudcover: {lt: 20}`` (or ``cloud_cover``, ``s2:cloud_percentage``) is a
+    property no item has: an API that does not apply CQL2 ``filter`` answered every item
+    of the window, each kept here as "not stating it", and scenes of 80 and 95 % cloud
+    made the composite without a word (an API that applies it answers none: "found no
+    items; widen the dates").
+
+    Raises
+    ------
+    ConfigError
+        Naming the property, the items' count and the nearest property they state.
+    """
+    import difflib
+
+    stated: set[str] = set()
+    for item in items:
+        props = item.get("properties") if isinstance(item, dict) else None
+        if isinstance(props, dict):
+            stated.update(str(k) for k in props)
+    if not stated:
+        return
+    for prop in sorted(search.properties):
+        if prop in stated:
+            continue
+        near = difflib.get_close_matches(prop, sorted(stated), n=1, cutoff=0.6) or \
+            difflib.get_close_matches(prop.split(":")[-1], sorted(stated), n=1, cutoff=0.6)
+        hint = (f"did you mean {near[0]!r}?" if near else
+                f"the items state {', '.join(sorted(stated)[:8])}"
+                + (" ..." if len(stated) > 8 else "") + ".")
+        raise ConfigError(
+            f"stac_search.properties {prop!r}: none of the {len(items)} item(s) STAC API "
+            f"{url} answered states {prop}, so the comparison keeps or drops no item (an API "
+            f"that does not apply the search's 'filter' answers every item of the window); "
+            f"{hint} Give a property the items state, or remove it")
+
+
 def _kept_by_filter(url: str, search: StacSearch, items: list[dict[str, Any]]
                     ) -> list[dict[str, Any]]:
     """``items`` less those that fail ``search.properties`` by the values they state.
@@ -201,6 +239,7 @@ def _kept_by_filter(url: str, search: StacSearch, items: list[dict[str, Any]]
     {lt: 30}`` kept scenes of 80 and 95 % cloud in the composite, exit 0. Such items are
     dropped here, with a warning naming one; an item that does not state the property,
     or states it as another type than the config's value, is kept as the API answered."""
+    _check_stated(url, search, items)
     _check_types(search, items)
     kept, dropped = [], []
     for item in items:
