@@ -194,13 +194,26 @@ _SYMBOLS = frozenset(_SYMBOL_TEXT.split())
 """The chemical elements' symbols, for telling a formula (``WO3``, ``LiCl``) in a name."""
 
 
+_CAPITAL_MONOXIDES = frozenset({"CAO", "MGO", "FEO", "MNO", "BAO", "SRO", "ZNO", "PBO",
+                                "CUO", "NIO", "COO", "CDO", "BEO"})
+"""Monoxides of whole-rock and ore analyses written in capitals, with no digit to tell
+them a formula (``CAO``, ``MGO``, ``MNO``, ``CUO``, ``ZNO``, ``PBO``), as upper-case
+exports write ``CaO``, ``MnO``, ``CuO``: they named nothing (round 52), so a copper
+model refused a table of ``CUO`` occurrences as of other commodities, and ``FEO_PCT``
+was taken for a lithium grade. A list, not a rule: other capitals of a symbol and ``O``
+are words (``AGO``, ``CEO``, ``GEO``, ``RHO``, a log's density)."""
+
+
 def _formula_commodity(token: str) -> tuple[bool, str | None]:
     """``(is a formula, the commodity it is a grade of)`` for one part of a column name:
     a chemical formula of two or more elements, written with a digit or in symbol case
-    (``WO3``, ``TiO2``, ``LiCl``, ``Li2CO3``, ``MnO``; not ``PPM`` or ``ID``), names the
-    commodity of its first element that is one (``LiCl``: lithium; ``CO2``: none)."""
+    (``WO3``, ``TiO2``, ``LiCl``, ``Li2CO3``, ``MnO``; not ``PPM`` or ``ID``), or one of
+    :data:`_CAPITAL_MONOXIDES` (``CUO``, ``MNO``), names the commodity of its first
+    element that is one (``LiCl``: lithium; ``CO2``: none)."""
     import re
 
+    if token in _CAPITAL_MONOXIDES:
+        return True, _first_commodity([token[:2].capitalize(), "O"])
     if re.fullmatch(r"[A-Z0-9]+", token) and re.search(r"[A-Z]{2}", token) and \
             re.search(r"\d", token):
         return _capitals_formula_commodity(token)
@@ -237,7 +250,10 @@ def _symbol_splits(text: str) -> list[list[str]]:
             continue
         count = re.match(r"\d*", text[size:])
         rest = text[size + (len(count.group()) if count else 0):]
-        out.extend([symbol, *tail] for tail in _symbol_splits(rest))
+        # no formula writes one element twice in a row: ``CO3O4`` is ``Co3O4`` (cobalt's
+        # oxide), not carbon with oxygen twice (read so, it named nothing)
+        out.extend([symbol, *tail] for tail in _symbol_splits(rest)
+                   if not tail or tail[0] != symbol)
     return out
 
 

@@ -3383,12 +3383,37 @@ _ZONE_CELL = re.compile(r"\d{1,2}\s*[A-Za-z]?")
 """A UTM zone as a table writes it: ``31``, ``31N``, ``32U`` (an MGRS latitude band)."""
 
 
-def _zone_key(cell: str) -> str:
+def _zone_key(cell: str, *, band_s: bool = False) -> str:
     """One spelling of a UTM zone cell: its number, with ``S`` for the southern
-    hemisphere (``31``, ``31N`` and ``31U``, a latitude band, are one zone: ``'31'``)."""
+    hemisphere (``31``, ``31N`` and ``31U``, a latitude band, are one zone: ``'31'``);
+    with ``band_s``, a final ``S`` is the latitude band S (32 to 40 degrees north:
+    :func:`_s_is_a_band`), so ``11S`` is ``'11'``."""
     text = cell.strip()
     number = int(re.sub(r"\D", "", text) or 0)
-    return f"{number}{'S' if text[-1:].upper() == 'S' else ''}"
+    return f"{number}{'S' if text[-1:].upper() == 'S' and not band_s else ''}"
+
+
+_BAND_S_NORTHINGS = (3_400_000.0, 4_500_000.0)
+"""Northings (metres, a northern UTM zone's) of the latitude band S, 32 to 40 degrees north,
+with a margin: a southern zone's northings there lie at about 50 to 60 degrees south."""
+
+
+def _s_is_a_band(cells: pd.Series, ys: np.ndarray) -> bool:
+    """Whether a zone column's final ``S`` (``11S``) is the MGRS latitude band S, not the
+    southern hemisphere: where other cells write band letters (``32T``, ``31U``), or where
+    every northing lies in the band's (:data:`_BAND_S_NORTHINGS`: Nevada, California,
+    Spain, Japan). Read as the south, Nevada's ``11S`` in ``crs: EPSG:32611`` was refused
+    as "in the other hemisphere" with a southern code as its fix, and a ``Zone`` column of
+    ``11S`` and ``12S`` rows was none of the crs's zone, so zone 12's rows were misplaced
+    by 6 degrees without a word (round 52)."""
+    letters = {c[-1].upper() for c in cells.unique() if c[-1:].isalpha()}
+    if "S" not in letters:
+        return False
+    if letters - {"N", "S"}:
+        return True
+    north = ys[np.isfinite(ys)]
+    low, high = _BAND_S_NORTHINGS
+    return bool(north.size) and bool(((north >= low) & (north <= high)).all())
 
 
 def _utm_zone(crs: str) -> str | None:
@@ -3437,7 +3462,9 @@ def _refuse_crs_column(frame: pd.DataFrame, path: Path, crs: str, xs: np.ndarray
         zones = generic or _plain(column) in ("utmzone", "zoneutm")
         if zones and not cells.str.fullmatch(_ZONE_CELL.pattern).all():
             continue  # not every cell is a zone
-        keys = cells.map({v: _zone_key(v) if zones else _crs_key(v) for v in cells.unique()})
+        band_s = zones and _s_is_a_band(cells, ys)
+        keys = cells.map({v: _zone_key(v, band_s=band_s) if zones else _crs_key(v)
+                          for v in cells.unique()})
         if generic and (given_zone is None or given_zone not in set(keys)):
             continue  # an ore zone, or zones the source's crs is none of
         if not zones and not keys.str.startswith(_CRS_KEYS).all():
@@ -4598,24 +4625,57 @@ _INCLINATION_NAME = re.compile(
 """Plain names (:func:`_plain`) of a directional survey's inclination column (``Incl``,
 ``Inclination (°)``, Dutch ``Inclinatie``, German ``Neigung``, a driller's ``Hole
 angle``)."""
+_HOLE_DIP_NAME = re.compile(r"(?:hole|survey|bh|drillhole)?dip(?:angle)?(?:deg|degrees)?")
+"""Plain names of a drill-hole survey's dip column (``Dip``, ``Dip (deg)``, ``Hole dip``):
+the angle below the horizontal, written negative downwards (``-90`` a vertical hole, ``-60``
+one 30 degrees from the vertical), as mining packages export a collar or survey table. Read
+only where every angle is negative: a rock's dip (a structural table's) is positive."""
 SURVEY_INCLINATION_DEG = 5.0
 """Least inclination (degrees from vertical) for a survey station to say its well deviates:
 a vertical well drifts a few degrees."""
+
+
+def _survey_angles(gdf: gpd.GeoDataFrame, path: Path) -> tuple[str, np.ndarray, bool] | None:
+    """The column of a directional survey's angles and each record's inclination from the
+    vertical, and whether the column gives dips: an inclination column
+    (:data:`_INCLINATION_NAME`), else a hole's dip (:data:`_HOLE_DIP_NAME`) whose numbers
+    are all from ``-90`` to ``0`` with one below ``0`` (``-60`` is 30 degrees from the
+    vertical: the inclination is ``90 + dip``); ``None`` where there is no such one column.
+    A hole's dip was not read (round 51 left it), so samples down holes drilled at ``-60``
+    were placed at their collars without a word (round 52)."""
+    columns = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+    undecided = gdf.attrs.get("undecided") or {}
+    for pattern, dips in ((_INCLINATION_NAME, False), (_HOLE_DIP_NAME, True)):
+        names = [c for c in columns if pattern.fullmatch(_plain(c))]
+        if not names:
+            continue
+        if len(names) != 1 or names[0] in undecided:
+            return None
+        angle = _numbers(pd.Series(gdf[names[0]]).reset_index(drop=True), path, names[0],
+                         gdf.attrs)
+        if not dips:
+            return names[0], angle, False
+        given = angle[np.isfinite(angle)]
+        if not given.size or (given > 0).any() or (given < -90).any() or \
+                not (given < 0).any():
+            return None  # (a rock's dip, 0 to 90: no hole's)
+        return names[0], 90.0 + angle, True
+    return None
 
 
 def _warn_survey_path(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Path,
                       numbers: np.ndarray, what: str, *, x: str, y: str) -> None:
     """Warn of a well table giving its wells' paths by a directional survey (an inclination
     column, :data:`_INCLINATION_NAME`, of :data:`SURVEY_INCLINATION_DEG` or more on some
-    records): Prospect places each record at ``x``/``y`` as told and computes no path, so a
-    deviated well's samples down the path were kriged or labelled at its collar, said at
-    most as several records at one place ("keep one depth per well") (round 51)."""
-    names = [str(c) for c in gdf.columns
-             if c != gdf.geometry.name and _INCLINATION_NAME.fullmatch(_plain(str(c)))]
-    if len(names) != 1 or not keep.any() or names[0] in (gdf.attrs.get("undecided") or {}):
+    records, or a hole's dip, :data:`_HOLE_DIP_NAME`, of ``-85`` or shallower:
+    :func:`_survey_angles`): Prospect places each record at ``x``/``y`` as told and
+    computes no path, so a deviated well's samples down the path were kriged or labelled at
+    its collar, said at most as several records at one place ("keep one depth per well")
+    (round 51)."""
+    found = _survey_angles(gdf, path) if keep.any() else None
+    if found is None:
         return
-    angle = _numbers(pd.Series(gdf[names[0]]).reset_index(drop=True), path, names[0],
-                     gdf.attrs)
+    name, angle, dips = found
     with np.errstate(invalid="ignore"):
         valid = keep & np.isfinite(angle) & (angle >= 0) & (angle <= 180)
         hit = valid & (angle >= SURVEY_INCLINATION_DEG) & (angle <= 90)
@@ -4625,9 +4685,15 @@ def _warn_survey_path(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Path,
     most = int(at[np.argmax(angle[at])])
     warnings.warn(DataWarning(
         f"{path}: {at.size} of {int(keep.sum())} record(s) lie on deviated wells: column "
-        f"{names[0]!r} gives an inclination of {SURVEY_INCLINATION_DEG:g} degrees or more "
-        f"({_listed(numbers, at, what)}; up to {_text(float(angle[most]))} on {what} "
-        f"{int(numbers[most])}), a directional survey, but each record is placed at "
+        f"{name!r} gives " + (
+            f"a hole's dip of {SURVEY_INCLINATION_DEG - 90:g} degrees or shallower (an "
+            f"inclination of {SURVEY_INCLINATION_DEG:g} or more from the vertical; "
+            f"{_listed(numbers, at, what)}; up to {_text(float(angle[most] - 90))}, "
+            f"{_text(float(angle[most]))} from the vertical, on {what} {int(numbers[most])})"
+            if dips else
+            f"an inclination of {SURVEY_INCLINATION_DEG:g} degrees or more "
+            f"({_listed(numbers, at, what)}; up to {_text(float(angle[most]))} on {what} "
+            f"{int(numbers[most])})") + ", a directional survey, but each record is placed at "
         f"{x!r}/{y!r} as told: Prospect computes no well path, so a sample taken down a "
         "deviated well is placed at its collar; compute each sample's place along the "
         "path (e.g. by minimum curvature from the survey) and give it as the x and y "
