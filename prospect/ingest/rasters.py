@@ -823,6 +823,13 @@ _DESCRIBED_WITHIN = re.compile(
 kriged``, ``Depth (m) below surface``) or after the word ``in`` or a comma and before a
 comma (``Magnetics in nT, RTP``, ``Heat flow, mW/m2, kriged``)."""
 
+_PREFIXED_SYMBOL = re.compile(r"[pnuµμmkMG][A-Z][^\s,;()\[\]]*")
+"""A word written as an SI prefix before a unit symbol's capital (``nT``, ``mGal``,
+``µGal``, ``kPa``, ``nT/m``), which no word of a name is: read as a unit between words
+(``TMI nT RTP``, ``Residual mGal terrain corrected``) or at the end without a symbol
+mark (``TMI nT``) by :func:`_described_unit`, where the grammar knows it (``pH`` and
+``mNDWI`` it does not)."""
+
 _UNIT_MARKS = re.compile(r"[/\d²³¹⁰-⁹⁻·^%\u00b5\u03bc]")
 """A character that marks a word as a unit written in symbols (``mW/m2``, ``g/cm³``,
 ``µGal``)."""
@@ -845,7 +852,9 @@ def _described_unit(description: str) -> str:
     the word ``in`` (``Heat flow, mW/m2``, ``Heat flow in mW/m2``) or, written in
     symbols, after a space (``Heat flow mW/m²``, ``Heat flow mW m-2``), else within it
     (``Magnetics in nT, RTP``, ``Depth (m) below surface``: :data:`_DESCRIBED_WITHIN`),
-    where it names a unit of measure (:func:`_names_unit`); ``""`` otherwise.
+    else a prefixed symbol between words after the first (``TMI nT RTP``:
+    :data:`_PREFIXED_SYMBOL`), where it names a unit of measure (:func:`_names_unit`);
+    ``""`` otherwise.
     Descriptions also hold band and class names (``Red (B4)``, ``Granite (Gr)``, ``Band
     4, Red``): those read as no unit."""
     for form in (_DESCRIBED_UNIT, _DESCRIBED_AFTER):
@@ -865,6 +874,11 @@ def _described_unit(description: str) -> str:
         unit = within["bracketed"] or within["listed"] or ""
         if _names_unit(unit):  # the unit nearest the end: ``Heat flow (mW/m2), kriged``
             return unit
+    words = re.split(r"[\s,;()\[\]]+", description or "")
+    for at in range(len(words) - 1, 0, -1):  # a prefixed symbol between words: ``TMI nT RTP``
+        if _PREFIXED_SYMBOL.fullmatch(words[at]) and _names_unit(words[at]) and \
+                not _QUANTITY.fullmatch(words[at - 1]):
+            return words[at]
     return ""
 
 
@@ -883,6 +897,33 @@ def _names_unit(unit: str) -> bool:
     read = canonical_units(unit)
     return read is not None and bool(read[1]) and reads_as_unit(unit) and \
         not _is_one(unit) and read[0] > 0 and math.log10(read[0]).is_integer()
+
+
+def _said_elsewhere(info: RasterInfo, band: int) -> str:
+    """The unit a band that states none says elsewhere: a metadata item
+    (:attr:`~prospect.io.raster.RasterInfo.tagged_units`), else its description's or
+    netCDF ``long_name``'s (:func:`_described_unit`), as :func:`_warn_described_unit`
+    reads them; ``""`` where it says none."""
+    tagged = info.tagged_units[band - 1] if band <= len(info.tagged_units) else ""
+    if tagged and tagged.lower() not in _NO_UNIT_WORDS and not _is_one(tagged):
+        return tagged
+    described = info.descriptions[band - 1] if band <= len(info.descriptions) else ""
+    long_name = info.long_names[band - 1] if band <= len(info.long_names) else ""
+    return _described_unit(described or "") or _described_unit(long_name or "")
+
+
+def _says_other_than_heights(info: RasterInfo, band: int, vertical: str) -> bool:
+    """Whether a band that states no unit says elsewhere (:func:`_said_elsewhere`) a unit
+    other than its CRS's vertical unit ``vertical``: another quantity (``Heat flow
+    (mW/m2)``, ``Magnetics in nT, RTP``) or another length (``Depth to basement (m)``
+    under heights in US survey feet). Such a band holds no heights in ``vertical``, and
+    :func:`_heights_unit`'s rule would record that unit for it without a word; a length
+    within 1 % of it (``Elevation (ft)`` under ``US survey foot``) says the same unit."""
+    said = _said_elsewhere(info, band)
+    if not said or unit_key(said) == unit_key(vertical):
+        return False
+    factor = unit_factor(said, vertical)
+    return factor is None or abs(factor - 1.0) > 1e-2
 
 
 def _warn_described_unit(path: str, band: int, info: RasterInfo, source: RasterSource,
@@ -1191,6 +1232,44 @@ def _touching(headers: list[RasterInfo], grid: RegionGrid) -> str:
                 f"{top:.10g} in the region's CRS); if the file is the one meant, move the "
                 f"region's bounds onto it, else name the file of the region's area")
     return ""
+
+
+def _sliver(info: RasterInfo, grid: RegionGrid) -> str:
+    """Say how a file that overlaps the region (:func:`_overlaps`) holds no cell of it:
+    its box in the region's CRS overlaps the region by less than reaches a cell's centre
+    (a sheet of the neighbouring area 4 m in on a region of 10 m cells; a region drawn
+    half a cell short of the sheet's edge), so every cell read from it is no data; the
+    edges, the overlap's width and the file's span are said. ``""`` where a cell's
+    centre lies in the file's box, on its edge included (GDAL reads such a cell), or
+    where the file meets the region other than by its box (a world DEM in longitude and
+    latitude under a projected region: :meth:`~prospect.io.raster.RasterInfo.part_in`)."""
+    left, bottom, right, top = info.bounds_in(grid.crs_obj)
+    g, res = grid.bounds, grid.resolution
+    if not (left < g[2] and right > g[0] and bottom < g[3] and top > g[1]):
+        return ""
+    near = 1e-6 * res  # a centre on the file's edge, as a reprojection leaves it
+    short: list[str] = []
+    for lo, hi, start, end, low_edge, high_edge, axis in (
+            (max(left, g[0]), min(right, g[2]), g[0], g[2], "west", "east", "x"),
+            (max(bottom, g[1]), min(top, g[3]), g[1], g[3], "south", "north", "y")):
+        centre = start + (math.ceil((lo - start) / res - 0.5 - 1e-6) + 0.5) * res
+        if centre <= hi + near:
+            continue
+        unit = f"{hi - lo:.6g} {_grid_unit(grid)}".strip()
+        if hi >= end - near or lo <= start + near:  # a sheet beside the region
+            edge, at = (high_edge, end) if hi >= end - near else (low_edge, start)
+            short.append(f"{unit} along its {edge} edge ({axis} = {at:.10g})")
+        else:  # a small file inside the region, between two cells' centres
+            short.append(f"{unit} across {axis} = {lo:.10g} .. {hi:.10g}, between two of "
+                         f"its cells' centres")
+    if not short:
+        return ""
+    return (f"{info.path} overlaps the region by only {' and '.join(short)}, too little to "
+            f"reach the centre of any of its cells ({res:g} {_grid_unit(grid)} "
+            f"wide), so every cell read from the file is no data (the file spans "
+            f"{left:.10g}, {bottom:.10g} .. {right:.10g}, {top:.10g} in the region's "
+            f"CRS); if the file is the one meant, move the region's bounds onto it, else "
+            f"name the file of the region's area")
 
 
 def _overlaps(info: RasterInfo, grid: RegionGrid) -> bool:
@@ -2121,6 +2200,8 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
     first_quantity: dict[str, tuple[str | None, str]] = {}  # one quantity per mosaic
     inputs: dict[str, set[str]] = {}
     any_overlap = False
+    any_cell = False  # a file holding the centre of a cell of the region (:func:`_sliver`)
+    slivers: list[str] = []  # how each file that overlaps holds none
     masked: list[tuple[str, SceneMask | None]] = []
     masked_bands: list[BandRef | None] = []  # a masked scene's first band, for its fill
     # and its other variables' own files, for their own gaps (a fill beside a clear sky)
@@ -2206,12 +2287,14 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
                 if scaled is not None:
                     unit, said = scaled, True
                     _check_sheet_units(source, var, path, scaled, sheet_units)
-            elif not stated and _heights_unit(source, info.vertical_unit):
+            elif not stated and _heights_unit(source, info.vertical_unit) and \
+                    not _says_other_than_heights(info, band, info.vertical_unit):
                 if unit_key(info.vertical_unit) != unit_key("m"):  # metres: '1', as before
                     unit = info.vertical_unit
                 said = True
                 _check_sheet_units(source, var, path, info.vertical_unit, sheet_units)
-            elif not stated and info.vertical_unit and info.vertical_unit not in told:
+            elif not stated and info.vertical_unit and info.vertical_unit not in told and \
+                    "units" in source.model_fields_set:  # else said by its description
                 told.add(info.vertical_unit)
                 _warn_other_heights(path, info.vertical_unit, source)
             elif not stated and "units" not in source.model_fields_set:
@@ -2263,6 +2346,9 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
             if not _overlaps(info, grid):  # refuses a CRS PROJ can only guess a shift of
                 continue
             any_overlap = True
+            sliver = _sliver(info, grid)  # overlaps by less than a cell's centre: no data
+            any_cell = any_cell or not sliver
+            slivers.append(sliver)
             try:
                 resampling = choose_resampling(
                     source.values, source_res=_res_in_grid_units(info, grid),
@@ -2271,7 +2357,8 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
             except ConfigError as exc:
                 raise ConfigError(f"source {source.name!r} (values: {source.values}): "
                                   f"{exc}") from None
-            _warn_off_grid(path, info, grid, resampling, source, told)
+            if not sliver:  # a file holding no cell has no value to interpolate
+                _warn_off_grid(path, info, grid, resampling, source, told)
             _warn_coarse(path, info, grid, resampling, source, told)
             exact = fill_neighbours_held(
                 info, band, info.dropped(band, nodata, other_nodata),
@@ -2322,6 +2409,10 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
             + (f"{zone}" if zone else _touching(headers, grid)
                or "check the files, their CRS or the region")
         )
+    if not any_cell:  # every file overlaps by a sliver: it would write a layer of no data
+        raise DataError(
+            f"source {source.name!r}: none of its files holds a cell of the region "
+            f"{grid.name!r}: " + "; ".join(dict.fromkeys(s for s in slivers if s)))
     check_clear_cover(f"source {source.name!r}", masked, grid, what="mosaic",
                       extents=[b.info if b is not None else None for b in masked_bands],
                       bands=masked_bands,
