@@ -33,6 +33,7 @@ from tiles.http import (
     url_number,
 )
 from tiles.service import (
+    QUERY_TIMES,
     Layer,
     TileService,
     case_hint,
@@ -380,6 +381,7 @@ async def tile(svc: TileService, request: Request) -> Response:
         redirect = _sized_tile(svc, request, layer, y, size, fmt)
     if redirect is not None:
         return redirect
+    layer = svc.query_layer(request, layer)  # a layer of every date: the map asked
     timed = svc.query_time(request, layer)  # ?time= of a date's layer: its date or a 400
     flipped = _flipped_row(svc, layer, z, x, y) if tms_name == DEFAULT_TMS else None
     warnings = [w for w in (timed.get("Warning"), (flipped or {}).get("Warning")) if w]
@@ -501,6 +503,8 @@ async def wmts_tile(svc: TileService, request: Request) -> Response:
     except ApiError as exc:
         exc.locator = exc.locator or "Layer"
         raise
+    # a layer of every date: the map of the {Time} asked (its latest without one)
+    [layer] = svc.at_time([layer], p.get("time"), param="Time", code="InvalidParameterValue")
     if p["style"] != "default":
         raise ApiError(400, f"unknown style {p['style'][:40]!r}"
                             f"{case_hint(p['style'], ['default'])}; the only style is "
@@ -652,6 +656,7 @@ async def _wmts_kvp(svc: TileService, request: Request) -> Response:
     except ApiError as exc:
         exc.locator = exc.locator or "LAYER"
         raise
+    [layer] = svc.at_time([layer], q.get("TIME"), code="InvalidParameterValue")
     if q.get("STYLE", "default") not in ("default", ""):
         raise ApiError(400, f"unknown STYLE {q['STYLE'][:40]!r}"
                             f"{case_hint(q['STYLE'], ['default'])}; the only style is "
@@ -699,6 +704,7 @@ async def tilejson_doc(svc: TileService, request: Request) -> Response:
     # ?time= of a date's layer, as its tiles and legend take it: its date or a 400 naming
     # the layer of the date asked (a map asking 2020's TileJSON of 2021's layer was given
     # 2021's tile URLs without a word, and drew 2021 as 2020)
+    layer = svc.query_layer(request, layer)
     timed = svc.query_time(request, layer)
     # ?tilesize=512 (TiTiler's): the document of 512 px tiles; it was ignored, "tileSize":
     # 256 and 256 px tiles to a map that asked 512 (stretched to twice their pixels)
@@ -706,12 +712,18 @@ async def tilejson_doc(svc: TileService, request: Request) -> Response:
     base, suffix = svc.base_url(request), _suffix(svc, request)
     part = "" if tms == DEFAULT_TMS else f"/{tms}"
     scale = "@2x" if size == 512 else ""
+    if layer.times and any(k.lower() in QUERY_TIMES for k in request.query_params):
+        # a layer of every date asked at one: its tiles' and legend's URLs at that date
+        suffix += f"{'&' if suffix else '?'}time={layer.source.date}"
     doc = tilejson(
         layer.config, svc.meta(layer),
         tiles_url=f"{base}/tiles/{layer.name}{part}/{{z}}/{{x}}/{{y}}{scale}.png{suffix}",
         legend_url=f"{base}/legend/{layer.name}{scale}.png{suffix}", tile_matrix_set=tms,
         tile_size=size, classes=svc.classes(layer),
     )
+    if layer.times:  # of every date: the date drawn and the others, for a time control
+        doc["prospect"] = {**doc["prospect"], "date": layer.source.date,
+                           "dates": list(layer.times)}
     body = _json(doc)
     etag = svc.etag(layer, "tilejson", hashlib.sha256(body).hexdigest())
     return svc.respond(request, layer, etag, body, "application/json", timed or None)
@@ -741,6 +753,7 @@ async def wmts_capabilities(svc: TileService, request: Request, binding: str = "
         return WmtsLayer(
             layer.name, meta.label, meta.bounds, meta.matrix_sets, abstract=meta.description,
             legend_url=f"{base}/legend/{layer.name}.png{suffix}", date=layer.source.date,
+            dates=tuple(layer.times),
         )
 
     layers = svc.each_readable(visible, describe)
@@ -792,6 +805,7 @@ async def legend(svc: TileService, request: Request) -> Response:
     size = asked_legend_size(
         svc, layer, asked, what="/legend/{layer}.png?{}=".replace("{layer}", layer.name))
     # ?time= of a date's layer, as its tiles take it: its date or a 400 (it was ignored)
+    layer = svc.query_layer(request, layer)
     return await legend_for(svc, request, layer, size, scale,
                             svc.query_time(request, layer) or None)
 
@@ -841,6 +855,7 @@ async def point(svc: TileService, request: Request) -> Response:
     if redirect is not None:
         return redirect
     _check_point_query(request)
+    layer = svc.query_layer(request, layer)  # a layer of every date: the map asked
     timed = svc.query_time(request, layer)  # ?time= of a date's layer: its date or a 400
     lon = float_param(request, "lon", -180.0, 180.0)
     # the whole globe: a layer north of Web Mercator's 85.06 degrees (an Arctic survey,

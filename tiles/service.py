@@ -18,7 +18,7 @@ import re
 import time
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -84,11 +84,12 @@ from tiles.source import (
     LayerSource,
     LayerVariableError,
     cog_source,
+    cube_dates,
     cube_source,
 )
 
-__all__ = ["MAP_SLOTS", "Layer", "TileService", "build_layers", "case_hint", "file_name",
-           "matrix_set_spelled", "spelled", "unserved_format"]
+__all__ = ["MAP_SLOTS", "QUERY_TIMES", "Layer", "TileService", "build_layers", "case_hint",
+           "file_name", "matrix_set_spelled", "spelled", "unserved_format"]
 
 T = TypeVar("T")
 
@@ -115,11 +116,26 @@ class Layer:
 
     config: ServeLayerConfig
     source: LayerSource
+    times: dict[str, LayerSource] = field(default_factory=dict)
+    """A layer of every date of a cube variable (a serve layer's ``dates: all``): each
+    date's map (``YYYY-MM-DD``) in the cube's order, ``TIME=`` picking one
+    (:meth:`TileService.at_time`); its ``source`` is the latest's, the default. Empty for
+    any other layer."""
 
     @property
     def name(self) -> str:
         """Layer name in URLs."""
         return self.config.name
+
+    @property
+    def default_date(self) -> str | None:
+        """The default of a layer of every date (its latest), else ``None``."""
+        return max(self.times) if self.times else None
+
+    def at(self, date: str) -> Layer:
+        """The map of ``date`` (one of :attr:`times`) of a layer of every date: a layer of
+        that one date, named and drawn as this one."""
+        return Layer(self.config, self.times[date], self.times)
 
 
 _DAY = r"\d{4}-(?:\d{2}-\d{2}|W\d{2}-\d|\d{3})"
@@ -377,6 +393,43 @@ def _period(text: str) -> str | None:
     return parts[2][:20] if _asked_days("/".join(parts[:2])) is not None else None
 
 
+def _unread_time(param: str, text: str) -> str | None:
+    """Why ``TIME`` value ``text`` (sent as ``param``) names no day or range of days: a
+    list of times, a range's period that is no duration, or no date at all; ``None``
+    where it is read (:func:`_asked_days`)."""
+    if "," in text and _asked_days(text) is None:
+        return f"{param}={text[:40]!r} lists several times, and a layer is one map"
+    if _period(text) is not None:
+        return (f"{param}={text[:40]!r} gives the period {_period(text)!r}, which is no "
+                "ISO 8601 duration (start/end/period: the resolution, e.g. P1D, PT1H)")
+    if _asked_days(text) is not None:
+        return None
+    return (f"{param}={text[:40]!r} is not a date (ISO 8601: YYYY-MM-DD, a time on it, "
+            "YYYY-MM or YYYY, a range start/end of them, an interval start/P1D or P1D/end, "
+            "or start/PRESENT; a week YYYY-Www or day YYYY-Www-D, a day of the year "
+            "YYYY-DDD, PRESENT alone, or a range open at one end, start/.. or ../end)")
+
+
+def _nearest(dates: list[str], days: tuple[dt.date, dt.date]) -> str:
+    """The one of ``dates`` (``YYYY-MM-DD``) nearest the days ``days`` (first, last) asked:
+    before the first, after the last (the earlier of two as near)."""
+    def gap(day: str) -> tuple[int, str]:
+        d = dt.date.fromisoformat(day)
+        return (max((days[0] - d).days, (d - days[1]).days, 0), day)
+    return min(dates, key=gap)
+
+
+def _undated_title(title: str, date: str, count: int) -> str:
+    """The title of a layer of every date (``dates: all``) from its default date's
+    (:func:`tiles.metadata.layer_meta`, which writes ``X (2021-06-01)``, or ``N on
+    2021-06-01`` for the time series' ``N on 3 dates``): ``X``, ``N on 3 dates``."""
+    if title.endswith(f" ({date})"):
+        return title.removesuffix(f" ({date})")
+    if title.endswith(f" on {date}"):
+        return f"{title.removesuffix(f' on {date}')} on {count} dates"
+    return title
+
+
 def _time_holds(text: str, date: str) -> bool:
     """Whether WMS/WMTS ``TIME`` value ``text`` asks for day ``date``: that day (or a time
     on it in UTC), the month or year holding it, or a range or interval whose days hold it
@@ -416,8 +469,14 @@ def build_layers(config: ServeConfig) -> dict[str, Layer]:
     """Open every configured layer's data source (fails early on a missing file)."""
     layers = {}
     for cfg in config.layers:
+        times: dict[str, LayerSource] = {}
         if cfg.cog is not None:
             source = cog_source(cfg.cog)
+        elif cfg.dates is not None:  # every date as one layer, the latest its default
+            assert cfg.cube is not None
+            times = {day: cube_source(cfg.cube, cfg.variable, day)
+                     for day in cube_dates(cfg.cube, cfg.variable)}
+            source = times[max(times)]
         else:
             assert cfg.cube is not None
             source = cube_source(cfg.cube, cfg.variable,
@@ -432,7 +491,7 @@ def build_layers(config: ServeConfig) -> dict[str, Layer]:
             raise LayerVariableError(
                 f"{exc}; layer {cfg.name!r} gives no 'variable:', so it reads "
                 f"{cfg.variable!r} (a score map's): add 'variable:' to the layer") from None
-        layers[cfg.name] = Layer(cfg, source)
+        layers[cfg.name] = Layer(cfg, source, times)
     return layers
 
 
@@ -698,7 +757,8 @@ class TileService:
 
     def meta(self, layer: Layer) -> LayerMeta:
         """The layer's resolved metadata (recomputed when its data change)."""
-        key = (layer.name, layer.source.token)
+        every = bool(layer.times) and self.layers.get(layer.name) is layer
+        key = (layer.name, layer.source.token + (":all" if every else ""))
         found = self._meta.get(key)
         if found is None:
             cfg = self.config
@@ -707,7 +767,13 @@ class TileService:
                 zoom_limits=(cfg.min_zoom, cfg.max_zoom), matrix_sets=self.matrix_sets(layer),
             )
             date = layer.source.date
-            if date is not None and date not in found.title and self._title_shared(layer):
+            if every and date is not None:  # of every date: titled as none of them
+                title = _undated_title(found.title, date, len(layer.times))
+                # a description taken from the title (none given) is its title too
+                about = (title + found.description.removeprefix(found.title)
+                         if found.description.startswith(found.title) else found.description)
+                found = replace(found, title=title, description=about)
+            elif date is not None and date not in found.title and self._title_shared(layer):
                 found = replace(found, title=f"{found.title.rstrip()} ({date})")
             self._meta[key] = found
         return found
@@ -825,9 +891,10 @@ class TileService:
         range, for each of its layers, and a start-up that does not read every map of a
         long series (:func:`tiles.metadata.sample_over_dates`, as the tiles stage takes
         it). Any other layer: ``sample`` itself and ``""``."""
-        served = [la.source.date for la in self.layers.values()
+        served = [day for la in self.layers.values()
                   if la.source.path == source.path and la.source.variable == source.variable
-                  and la.source.date is not None]
+                  and la.source.date is not None
+                  for day in (la.times or [la.source.date])]
         return sample_over_dates(source, sample, cache, served)
 
     def each_readable(self, layers: list[Layer], describe: Callable[[Layer], Any]) -> list[Any]:
@@ -1006,37 +1073,88 @@ class TileService:
             return len(dated) == len(layers)
         for layer in dated:
             date = str(layer.source.date)
-            if _time_holds(text, date):
-                continue
-            others = [la for la in self.layers.values()
+            if layer.times or _time_holds(text, date):
+                continue  # of every date, the map of the date asked (:meth:`at_time`)
+            # the layers of the date asked: of one date, or of every date holding it
+            others = [(la, day) for la in self.layers.values()
                       if la.source.date is not None and la is not layer
-                      and _time_holds(text, str(la.source.date))
+                      for day in (la.times or [str(la.source.date)])
+                      if _time_holds(text, day)
                       and la.source.variable == layer.source.variable
                       and la.source.path == layer.source.path
                       and self.keys.check(self.key_of(request), la.name).allowed]
-            where = (f"; the map of {others[0].source.date} is layer {others[0].name!r}"
+            where = (f"; the map of {others[0][1]} is layer {others[0][0].name!r}"
+                     + (f" at {param}={others[0][1]}" if others[0][0].times else "")
                      if others else
                      "; its other dates are served as layers of their own (GetCapabilities "
                      "lists each with its date)")
             what = (f"{param}={text[:40]!r} asks for the newest map, which a layer of one "
                     "date does not declare (its time dimension has no current)"
-                    if text.lower() == "current" else
-                    f"{param}={text[:40]!r} lists several times, and a layer is one map"
-                    if "," in text and _asked_days(text) is None else
-                    f"{param}={text[:40]!r} gives the period {_period(text)!r}, which is no "
-                    "ISO 8601 duration (start/end/period: the resolution, e.g. P1D, PT1H)"
-                    if _period(text) is not None else
-                    f"{param}={text[:40]!r}{_utc_note(text)} is not one of its dates"
-                    if _asked_days(text) is not None
-                    else f"{param}={text[:40]!r} is not a date (ISO 8601: YYYY-MM-DD, a time "
-                    "on it, YYYY-MM or YYYY, a range start/end of them, an interval "
-                    "start/P1D or P1D/end, or start/PRESENT; a week YYYY-Www or day "
-                    "YYYY-Www-D, a day of the year YYYY-DDD, PRESENT alone, or a range open "
-                    "at one end, start/.. or ../end)")
+                    if text.lower() == "current" else _unread_time(param, text)
+                    or f"{param}={text[:40]!r}{_utc_note(text)} is not one of its dates")
             raise ApiError(400, f"layer {layer.name!r} is the map of {date}, the one value "
                                 f"of its time dimension, and {what}: ask {param}={date} or "
                                 f"leave {param} out{where}", code=code, locator=param)
         return len(dated) == len(layers)
+
+    def at_time(self, layers: list[Layer], asked: str | None, *, param: str = "TIME",
+                code: str = "InvalidDimensionValue") -> list[Layer]:
+        """``layers`` with each layer of every date (a serve layer's ``dates: all``,
+        :attr:`Layer.times`) replaced by its map of the date that ``TIME`` value ``asked``
+        (``None``: not sent) names: its default, the latest, for none, an empty one,
+        ``default`` or ``current`` (WMS 1.3.0 annex C: the most recent); else the one of
+        its dates that the day, time, month, year, range or interval asked holds
+        (:func:`_asked_days`, read as for a layer of one date). A value holding none of its
+        dates is a 400 ``code`` listing them and naming the nearest; one holding several,
+        or a list of times, a 400 too: a map is one date (WMS 1.3.0 annex C.4, as
+        GeoServer refuses a list on a raster layer). Other layers are returned as they
+        are; :meth:`applied_time` then checks the value against the date picked."""
+        found = []
+        for layer in layers:
+            if not layer.times:
+                found.append(layer)
+                continue
+            dates = list(layer.times)
+            latest = max(dates)
+            text = "" if asked is None else asked.strip()
+            if not text or text.lower() in ("default", "current"):
+                found.append(layer.at(latest))
+                continue
+            days = _asked_days(text)
+            held = ([] if days is None else
+                    [d for d in dates if days[0].isoformat() <= d <= days[1].isoformat()])
+            if len(held) == 1:
+                found.append(layer.at(held[0]))
+                continue
+            shown = ", ".join(dates[:24]) + (", ..." if len(dates) > 24 else "")
+            if days is None:
+                what = str(_unread_time(param, text))
+                fix = f"ask one of its dates ({shown}) or leave {param} out for {latest}"
+            elif held:
+                what = (f"{param}={text[:40]!r} holds {len(held)} of its dates ("
+                        + ", ".join(held[:12]) + (", ..." if len(held) > 12 else "")
+                        + "), and a map is one date")
+                fix = f"ask one of them, e.g. {param}={held[-1]}"
+            else:
+                near = _nearest(dates, days)
+                what = f"{param}={text[:40]!r}{_utc_note(text)} is not one of its dates"
+                fix = (f"ask one of them ({shown}; the nearest is {near}: {param}={near}) "
+                       f"or leave {param} out for {latest}")
+            raise ApiError(400, f"layer {layer.name!r} holds the maps of {len(dates)} dates, "
+                                f"its time dimension's values, and {what}: {fix}",
+                           code=code, locator=param)
+        return found
+
+    def query_layer(self, request: Request, layer: Layer) -> Layer:
+        """``layer`` at the time asked in the query of a URL outside WMS and WMTS
+        (:data:`QUERY_TIMES`, the last given) where it is a layer of every date
+        (:meth:`at_time`); any other layer as it is."""
+        if not layer.times:
+            return layer
+        asked = [(k, v) for k, v in request.query_params.multi_items()
+                 if k.lower() in QUERY_TIMES]
+        key, value = asked[-1] if asked else ("time", None)
+        return self.at_time([layer], value, param=key, code="InvalidParameterValue")[0]
 
     def query_time(self, request: Request, layer: Layer) -> dict[str, str]:
         """Apply a time asked in the query of a URL of ``layer`` outside WMS and WMTS

@@ -52,7 +52,8 @@ from tiles.grids import (
 )
 
 __all__ = ["NO_DATA_HERE", "WEB_MERCATOR", "LayerDataError", "LayerSource",
-           "LayerVariableError", "cog_source", "cube_source", "is_damage", "pixel_modes"]
+           "LayerVariableError", "cog_source", "cube_dates", "cube_source", "is_damage",
+           "pixel_modes"]
 
 T = TypeVar("T")
 
@@ -1409,7 +1410,8 @@ def _check_one_map(path: Path, variable: str, da: Any, ds: Any, fix: str) -> Non
     what = "dates" if axis == "time" else f"steps of {axis!r}"
     change = f"{variable}_change"
     one_date = (f"; or give date: {labels[-1]} (one of its dates) beside variable: {variable} "
-                "in the serve config to serve that date's map")
+                "in the serve config to serve that date's map, or dates: all to serve every "
+                "date as one layer, TIME= picking the map")
     if change in ds.data_vars:
         instead = (f"give variable: {change} (its change over the dates) in the serve config"
                    + one_date)
@@ -1464,6 +1466,53 @@ def _pick_date(path: Path, variable: str, da: Any, date: str) -> Any:
             f"{axis!r} axis (e.g. xarray's .resample({axis}='1D').median()), or the map of "
             "one time to a cube of its own, and serve that")
     return da.isel({axis: at[0]}, drop=True)
+
+
+def cube_dates(path: str | Path, variable: str) -> list[str]:
+    """The days (``YYYY-MM-DD``) of the maps of cube variable ``variable``, in the cube's
+    order (a day of several times of day once): a serve layer's ``dates: all``. Refused
+    where the variable has no time axis (it is one map)."""
+    source = cube_source(path, variable)
+    path = source.path
+    from prospect.io.cube import open_cube
+
+    try:
+        ds = open_cube(path, chunks=None)
+    except LayerDataError:
+        raise
+    except ProspectError as exc:
+        raise LayerDataError(str(exc)) from None
+    if variable not in ds.data_vars:
+        raise LayerVariableError(
+            f"{path}: cube has no variable {variable!r}; it has "
+            f"{sorted(map(str, ds.data_vars))}: fix 'cube' or 'variable' in the serve config")
+    da, _written = _map_axes(path, variable, ds[variable])
+    axis = _date_axis(da)
+    if axis is None:
+        dims = ", ".join(str(d) for d in da.dims)
+        raise LayerVariableError(
+            f"{path} variable {variable!r} has no time axis (dims {dims}): it is one map, "
+            "and dates: all serves each date of a variable stacked over dates; remove "
+            "dates: from the layer in the serve config (or give the variable stacked over "
+            "the job's timeseries.dates)")
+    labels = _axis_labels(da[axis])
+    dates = list(dict.fromkeys(labels))
+    several = [day for day in dates if labels.count(day) > 1]
+    if several:  # each date a map: a day of several times of day would be refused on request
+        times = _times_of_day([v for v, day in zip(da[axis].values, labels, strict=True)
+                               if day == several[0]])
+        raise LayerVariableError(
+            f"{path} variable {variable!r} has several maps on {len(several)} of its days "
+            f"({', '.join(several[:6])}{', ...' if len(several) > 6 else ''}; "
+            f"{several[0]} {times}), and dates: all serves one map per day: write one "
+            f"map per day along its {axis!r} axis (e.g. xarray's .resample({axis}='1D')"
+            ".median()) and serve that")
+    if not dates:
+        raise LayerVariableError(
+            f"{path} variable {variable!r} has no map along its time axis {axis!r} (0 "
+            "dates): write its maps again (rerun the stage that made it), or remove the "
+            "layer from the serve config")
+    return dates
 
 
 def cube_source(path: str | Path, variable: str, date: str | None = None) -> LayerSource:

@@ -134,7 +134,10 @@ class WmsLayer:
     """The day (``YYYY-MM-DD``) of a layer of one date of a cube variable over dates (a
     serve layer's ``date:``): declared as the one value and default of its ``time``
     dimension (:func:`_time_dimension`), which GetMap and GetFeatureInfo check ``TIME``
-    against."""
+    against; of a layer of every date (``dates: all``), the default, its latest."""
+    dates: tuple[str, ...] = ()
+    """Every date of a layer of every date (``dates: all``), in the cube's order: the
+    values of its ``time`` dimension, ``TIME=`` picking the map; ``()`` for another."""
 
 
 def _time_dimension(layer: WmsLayer, version: str) -> str:
@@ -145,11 +148,12 @@ def _time_dimension(layer: WmsLayer, version: str) -> str:
     if layer.date is None:
         return ""
     day = escape(layer.date)
+    values = ",".join(escape(d) for d in layer.dates) or day
     if version == "1.1.1":
         return ('<Dimension name="time" units="ISO8601"/>'
-                f'<Extent name="time" default="{day}" nearestValue="0">{day}</Extent>')
+                f'<Extent name="time" default="{day}" nearestValue="0">{values}</Extent>')
     return (f'<Dimension name="time" units="ISO8601" default="{day}" nearestValue="0">'
-            f"{day}</Dimension>")
+            f"{values}</Dimension>")
 
 
 @dataclass(frozen=True)

@@ -207,6 +207,7 @@ async def _capabilities(svc: TileService, request: Request, version: str) -> Res
             name=layer.name, title=meta.label, bounds=meta.bounds, crs=meta.crs,
             native_bounds=native, abstract=meta.description, attribution=meta.attribution,
             legend_size=svc.legend_size(layer), date=layer.source.date,
+            dates=tuple(layer.times),
             legend_url=(f"{base}/wms?{sep}SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic"
                         f"&FORMAT=image/png&LAYER={layer.name}"),
         )
@@ -248,6 +249,7 @@ async def _legend_graphic(svc: TileService, request: Request, q: dict[str, str])
     size = asked_legend_size(svc, layer, asked)
     # TIME on a date's layer is GetMap's: its date is its legend, another date a 400
     # naming that date's layer; on a map of no date a Warning (it was ignored unsaid)
+    [layer] = svc.at_time([layer], q.get("TIME"))  # a layer of every date: the date asked
     applied = svc.applied_time(request, [layer], q.get("TIME"))
     # LEGEND_OPTIONS=dpi:180, DPI=, MAP_RESOLUTION= (a print's, a high-density screen's):
     # the 2x legend (it was the 1x one without a word)
@@ -296,7 +298,7 @@ def _layers(svc: TileService, request: Request, names: list[str], key: str) -> l
 
 async def _get_map(svc: TileService, request: Request, q: dict[str, str]) -> Response:
     m = parse_map_request(q)
-    layers = _layers(svc, request, m.layers, "LAYERS")
+    layers = svc.at_time(_layers(svc, request, m.layers, "LAYERS"), q.get("TIME"))
     applied = svc.applied_time(request, layers, q.get("TIME"))
     body = await svc.draw(_render_map, svc, layers, m)  # a few at once: memory
     etag = svc.etag(layers[0], "wms", *m.layers[1:], m.crs, m.bbox, m.width, m.height, m.fmt,
@@ -442,7 +444,7 @@ def _gml(features: list[dict[str, Any]]) -> str:
 
 async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -> Response:
     m = parse_map_request(q, layer_key="QUERY_LAYERS")
-    layers = _layers(svc, request, m.layers, "QUERY_LAYERS")
+    layers = svc.at_time(_layers(svc, request, m.layers, "QUERY_LAYERS"), q.get("TIME"))
     applied = svc.applied_time(request, layers, q.get("TIME"))
     a, b = ("X", "Y") if m.version == "1.1.1" else ("I", "J")  # 1.1.1 names them X and Y
     other_a, other_b = ("I", "J") if m.version == "1.1.1" else ("X", "Y")

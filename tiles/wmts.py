@@ -48,7 +48,11 @@ class WmtsLayer:
     date: str | None = None
     """The day (``YYYY-MM-DD``) of a layer of one date of a cube variable (a serve layer's
     ``date:``): in the KVP binding the one value and default of its ``time`` dimension,
-    which GetTile checks ``TIME`` against."""
+    which GetTile checks ``TIME`` against; of a layer of every date (``dates: all``), the
+    default, its latest."""
+    dates: tuple[str, ...] = ()
+    """Every date of a layer of every date (``dates: all``), in the cube's order: the
+    ``Value``s of its ``time`` dimension; ``()`` for another layer."""
 
 
 @dataclass(frozen=True)
@@ -222,8 +226,9 @@ def _time_dimension(layer: WmtsLayer) -> str:
     if layer.date is None:
         return ""
     day = escape(layer.date)
+    values = "".join(f"<Value>{escape(d)}</Value>" for d in layer.dates or (layer.date,))
     return ("<Dimension><ows:Identifier>time</ows:Identifier><ows:UOM>ISO8601</ows:UOM>"
-            f"<Default>{day}</Default><Value>{day}</Value></Dimension>")
+            f"<Default>{day}</Default>{values}</Dimension>")
 
 
 def _layer_xml(layer: WmtsLayer, *, base_url: str, q: str, binding: str,

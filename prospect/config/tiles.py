@@ -353,12 +353,16 @@ class ServeLayerConfig(TileLayerConfig):
     ``variable``) is given. Requests name the layer, never the path. ``date``
     (``YYYY-MM-DD``) picks one map of a cube variable with a time axis (a band stacked
     over a job's ``timeseries.dates``), checked against the cube's dates at start-up.
+    ``dates: all`` serves every date of such a variable as this one layer: its WMS and
+    WMTS ``time`` dimension lists them all, the latest the default, and ``TIME=`` (an XYZ
+    tile's ``?time=``) picks the map, as GeoServer's and MapServer's time layers do.
     """
 
     name: str = Field(pattern=LAYER_NAME)
     variable: PlainName = "probability"
     cog: ConfigPath | None = None
     cube: ConfigPath | None = None
+    dates: Literal["all"] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -403,6 +407,16 @@ class ServeLayerConfig(TileLayerConfig):
                 f"layer {self.name!r}: 'date: {self.date}' picks one date of a cube variable "
                 "with a time axis, and a COG is one map: remove 'date:', or give 'cube:' and "
                 "'variable:' of the variable stacked over the job's timeseries.dates")
+        if self.dates is not None and self.cube is None:
+            raise ValueError(
+                f"layer {self.name!r}: 'dates: all' serves every date of a cube variable "
+                "with a time axis as one layer, and a COG is one map: remove 'dates:', or "
+                "give 'cube:' and 'variable:' of the variable stacked over the job's "
+                "timeseries.dates")
+        if self.dates is not None and self.date is not None:
+            raise ValueError(
+                f"layer {self.name!r}: give 'date: {self.date}' (that date's map alone) or "
+                "'dates: all' (every date, TIME= picking the map), not both")
         return self
 
 
