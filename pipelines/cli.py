@@ -37,6 +37,7 @@ from pipelines.faults import (
     debugging,
     named_outputs,
     os_error_line,
+    stack_limit,
     stop_behind,
     stop_signals_interrupt,
     terminal_gone_proof,
@@ -340,6 +341,7 @@ def _check_environment(args: list[str], err: Console) -> None:
     """
     if _runs_nothing(args):
         return
+    stack_limit()  # a low ulimit -s raised, or refused: it was a segmentation fault
     from prospect.env import check_environment
 
     for note in [*check_environment(), *misspelt_variables(os.environ)]:

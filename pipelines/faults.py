@@ -63,6 +63,7 @@ __all__ = [
     "said_disk_error",
     "say_stop_after",
     "signal_handlers_kept",
+    "stack_limit",
     "standard_stream_error",
     "stop_signals_interrupt",
     "terminal_gone_proof",
@@ -949,6 +950,56 @@ def open_file_limit() -> int | None:
             "a job needs at least (its dask cluster, its inputs and outputs); raise it "
             "(ulimit -n 4096 in the shell; LimitNOFILE= for a systemd service, --ulimit "
             "nofile= for a container), then run the same command again")
+    return int(soft)
+
+
+STACK_NEEDED = 256 * 1024
+"""The smallest stack (bytes) a job runs with: a whole job ran with 256 KiB; with 96 KiB
+its main thread overflowed importing its libraries (a segmentation fault, exit 139)."""
+
+STACK_WANTED = 8 * 1024 * 1024
+"""What the soft stack limit is raised to, where the hard limit allows (Linux's usual)."""
+
+
+def stack_limit() -> int | None:
+    """Raise this process's soft stack limit (``ulimit -s``) to its hard limit
+    (:data:`STACK_WANTED` at most), for its main thread, the threads it starts and the
+    workers of the embedded cluster, which inherit it; returns the soft limit then, in
+    bytes (``None``: unlimited, or not POSIX).
+
+    A shell's ``ulimit -s 96`` (a login node's, or one set for another program) ended a
+    job, seconds in, in "Segmentation fault" (exit 139) without a word: its main thread's
+    stack overflowed importing the stages' libraries, nothing said, the run left
+    "running". A soft limit under the hard one is raised (as :func:`open_file_limit`
+    raises the open files), and so are the stacks of the threads started from here on
+    (``threading.stack_size``); a hard limit under :data:`STACK_NEEDED` is refused at
+    once, before anything is started or written (:class:`~prospect.errors.StageError`).
+    """
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX
+        return None
+    soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
+    unlimited = resource.RLIM_INFINITY
+    want = STACK_WANTED if hard == unlimited else min(hard, STACK_WANTED)
+    if soft != unlimited and soft < want:
+        try:
+            resource.setrlimit(resource.RLIMIT_STACK, (want, hard))
+            soft = want
+        except (ValueError, OSError):
+            pass
+        else:  # a thread's stack is set when it starts: those started from here on
+            with contextlib.suppress(ValueError, RuntimeError):
+                threading.stack_size(max(threading.stack_size(), want))
+    if soft == unlimited:
+        return None
+    if soft < STACK_NEEDED:
+        raise StageError(
+            f"the stack size limit is {soft // 1024} KiB (ulimit -s), under the "
+            f"{STACK_NEEDED // 1024} KiB a job needs at least (its libraries' calls, in "
+            "each thread); raise it (ulimit -s 8192 in the shell; LimitSTACK= for a "
+            "systemd service, --ulimit stack= for a container), then run the same command "
+            "again")
     return int(soft)
 
 

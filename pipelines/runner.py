@@ -51,6 +51,7 @@ from pipelines.faults import (
     said_disk_error,
     say_stop_after,
     signal_handlers_kept,
+    stack_limit,
     standard_stream_error,
     stop_behind,
     terminal_gone_proof,
@@ -117,6 +118,7 @@ def run_job(
         raise ConfigError(f"unknown stage(s) {unknown}; stages are {list(STAGE_ORDER)}")
     refuse_idle_stages(job, wanted, source=job_path)
     open_file_limit()  # raised where the shell's is low; one too low for a job is refused
+    stack_limit()  # so is the stack's (ulimit -s)
     task_timeout()  # a PROSPECT_TASK_TIMEOUT that is no number is refused before anything
     # a name whose hidden working names outgrow the file system's, or an -o too deep
     check_name_room(Path(out_dir).expanduser().absolute(), output_names(job))
