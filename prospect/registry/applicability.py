@@ -384,8 +384,10 @@ def recorded_fills(seen: Mapping[str, Any]) -> dict[str, Any]:
     outside the others than their width. A record mostly of a fill (its median the fill:
     a survey covering part of the region, its margin sampled as background) is read
     alike, as :func:`fills_among` reads such rows: the values left (at least two distinct
-    ones, all on one side of the fill, none of them taken as interpolated: they are one
-    tail of the training values) tell the range; they do not tell where the
+    ones, all on one side of the fill; they are one tail of the training values, so the
+    one next to the fill is taken as interpolated towards it only where it lies nearer
+    the fill than the others: 570 rows of -9999 in 600 make ``q95`` -9499.05, which kept
+    the fill inside the range) tell the range; they do not tell where the
     training values ended on the fill's side, so :func:`without_recorded_fills` leaves
     the record without its quantiles there and it is compared no further than its fills.
     A categorical record (``codes``) of one class code besides a fill (``[1, 255]``) is
@@ -423,11 +425,18 @@ def recorded_fills(seen: Mapping[str, Any]) -> dict[str, Any]:
                               != len(kept) - 1):
         return {}  # mostly a fill: the others must be a run of its keys, the fill at an end
     for side in (0, -1):  # one value next to a fill's may be interpolated towards it
-        # (not told of a record mostly of a fill: its values left are one tail)
-        if len(kept) > 2 and "q50" in kept and _is_common_fill(record[keys[side]], fills):
+        if len(kept) > 2 and _is_common_fill(record[keys[side]], fills):
             rest = [record[k] for k in kept if k != kept[side]]
-            width = max(rest) - min(rest)
-            if not min(rest) - width <= record[kept[side]] <= max(rest) + width:
+            value = record[kept[side]]
+            if "q50" in kept:
+                width = max(rest) - min(rest)
+                if not min(rest) - width <= value <= max(rest) + width:
+                    kept.remove(kept[side])
+            elif abs(value - record[keys[side]]) < abs(value - (min(rest) if side == 0
+                                                                 else max(rest))):
+                # a record mostly of a fill: its values left are one tail, so only a
+                # value nearer the fill than them is taken as interpolated towards it
+                # (570 rows of -9999 in 600 make q95 -9499.05)
                 kept.remove(kept[side])
     values = [record[k] for k in kept]
     if len(set(values)) < 2:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -17,10 +18,13 @@ __all__ = [
     "LFS_POINTER",
     "LINE_ENDINGS",
     "LINE_ENDINGS_HINT",
+    "NOT_PLAIN_HINT",
     "changed_line_endings",
     "copy_damage",
     "decode_json_bytes",
     "lfs_pointer",
+    "not_plain",
+    "not_plain_line",
     "other_case",
     "read_checksums",
     "renamed_line",
@@ -28,6 +32,40 @@ __all__ = [
 ]
 
 CHECKSUMS_FILE = "checksums.json"
+
+NOT_PLAIN_HINT = (
+    "Prospect reads a model's files only as the plain files it saved, never through a "
+    "folder, FIFO, socket or device of their name; put the model's own file there (copy "
+    "the folder again, whole, from where it was saved), and load it again")
+"""Why every file that failed its checksum failed, when each is no plain file."""
+
+
+def not_plain(path: Path) -> str | None:
+    """What stands at ``path`` when something is there but no plain file: ``"a folder"``,
+    ``"a FIFO (named pipe)"``, ``"a socket"`` or ``"a device"``; ``None`` for a plain
+    file, nothing at all, or a symbolic link (said as one where links are refused).
+
+    A FIFO or a folder named ``card.json`` in a model folder was "card.json: missing ...
+    left out or damaged by the copy", which sent the user looking for a file that is
+    there; a FIFO named ``model.skops`` was "no model.skops".
+    """
+    try:
+        mode = Path(path).lstat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    return "a socket" if stat.S_ISSOCK(mode) else "a device"
+
+
+def not_plain_line(name: str, kind: str) -> str:
+    """The line of :func:`verify_checksums` (and the loaders) for the model's file
+    ``name`` that is ``kind`` (:func:`not_plain`), not a plain file."""
+    return f"{name}: {kind}, not a plain file; the model saved {name} as a file"
 
 
 def _digest(value: object) -> str:
@@ -68,6 +106,8 @@ def decode_json_bytes(data: bytes) -> str:
 def read_checksums(directory: Path, *, required: Iterable[str]) -> dict[str, str]:
     """Read ``checksums.json`` of ``directory`` and check it lists every required file."""
     path = Path(directory) / CHECKSUMS_FILE
+    if (kind := not_plain(path)) is not None:  # a FIFO was "missing"; a read would hang
+        raise SecurityError(f"{path}: {kind}, not a plain file; {NOT_PLAIN_HINT}; refused")
     if not path.is_file():
         raise SecurityError(
             f"{path}: missing; a Prospect model directory carries SHA-256 checksums of its "
@@ -139,6 +179,9 @@ def verify_checksums(directory: Path, sums: Mapping[str, str]) -> None:
         if "/" in name or "\\" in name or name.startswith("."):
             problems.append(f"{name}: not a plain file name")
             damage.append(None)
+        elif (kind := not_plain(path)) is not None:
+            problems.append(not_plain_line(name, kind))
+            damage.append(_NOT_PLAIN)
         elif not path.is_file():
             other = other_case(directory, name)
             problems.append(renamed_line(name, other) if other else f"{name}: missing")
@@ -150,7 +193,9 @@ def verify_checksums(directory: Path, sums: Mapping[str, str]) -> None:
             damage.append(found)
     if problems:
         why = "the model files were changed after saving (tampered or corrupt)"
-        if all(found in LINE_ENDINGS for found in damage):
+        if all(found == _NOT_PLAIN for found in damage):
+            why = f"the files below are no plain files here; {NOT_PLAIN_HINT}"
+        elif all(found in LINE_ENDINGS for found in damage):
             why = LINE_ENDINGS_HINT
         elif all(found is not None and found.startswith(LFS_POINTER) for found in damage):
             why = LFS_HINT
@@ -165,6 +210,7 @@ def verify_checksums(directory: Path, sums: Mapping[str, str]) -> None:
 
 _LEFT_OUT = "left out"
 _RENAMED = "renamed"
+_NOT_PLAIN = "not a plain file"
 """What a copy did to a file that is not there (for :func:`verify_checksums`)."""
 
 LFS_POINTER = "a Git LFS pointer"

@@ -21,6 +21,7 @@ before it builds anything.
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,7 +42,10 @@ from prospect.nonfinite import restore_non_finite, strict_document
 from prospect.registry.card import CARD_FORMAT, card_markdown, complete_card
 from prospect.registry.checksums import (
     CHECKSUMS_FILE,
+    NOT_PLAIN_HINT,
     decode_json_bytes,
+    not_plain,
+    not_plain_line,
     other_case,
     read_checksums,
     renamed_line,
@@ -321,6 +325,14 @@ def verify_model_dir(directory: Path) -> dict[str, str]:
     if directory.is_file():
         _refuse_plain_file(directory)
     if not directory.is_dir():
+        if (kind := not_plain(directory)) is not None:  # a FIFO was "no such" folder
+            raise ModelError(f"{directory}: {kind}, not a model directory; give the model "
+                             "folder (with model.skops, card.json, schema.json and "
+                             f"{CHECKSUMS_FILE}) written by prospect.registry.save_model")
+        if directory.is_symlink():  # a link to nothing was "no such model directory"
+            raise ModelError(f"{directory}: a symbolic link to {os.readlink(directory)}, "
+                             "which does not exist; point it at the model folder, or give "
+                             "the folder itself")
         raise ModelError(f"{directory}: no such model directory")
     links = [n for n in (*MODEL_FILES, CHECKSUMS_FILE) if (directory / n).is_symlink()]
     if links:  # git-annex and DVC keep files so; the message gave no way out
@@ -334,6 +346,9 @@ def verify_model_dir(directory: Path) -> dict[str, str]:
             + "; copy the folder with its links replaced by their files (cp -rL, "
             "rsync -L) and give that copy")
     model_path = directory / MODEL_FILE
+    if (kind := not_plain(model_path)) is not None:  # a FIFO was "no model.skops"
+        raise SecurityError(f"{directory}: {not_plain_line(MODEL_FILE, kind)}; "
+                            f"{NOT_PLAIN_HINT}; refused")
     if model_path.is_file():
         with open(model_path, "rb") as fh:
             refuse_unless_skops(fh.read(HEAD_BYTES), source=str(model_path))

@@ -215,9 +215,28 @@ def onnx_agreement(estimator: Any, path: Path, X: np.ndarray, *, atol: float = 1
         want = np.asarray(estimator.predict(X32)).reshape(got.shape)
     if got.shape != want.shape:
         raise ModelError(f"{shown}: ONNX output shape {got.shape} != scikit-learn {want.shape}")
-    diff = float(np.max(np.abs(got.astype("f8") - want.astype("f8")))) if want.size else 0.0
+    gap = np.abs(got.astype("f8") - want.astype("f8"))
+    diff = float(np.max(gap)) if want.size else 0.0
     if not diff <= atol:  # "do not use this export" of a file that was never written
         staged = label is not None and Path(label) != Path(path)
+        apart = (~(gap.reshape(len(X32), -1).max(axis=1) <= atol) if X32.ndim == 2
+                 else np.zeros(0, dtype=bool))
+        found = _unseen_codes(estimator, X32, apart, feature_order) if apart.size else None
+        if found is not None:
+            unseen, fractions = found  # the rows' codes, not the conversion, part the two
+            raise ModelError(
+                f"{shown}: {'not written: ' if staged else ''}ONNX predictions differ from "
+                f"scikit-learn's by up to {diff:.3g} (tolerance {atol:g}) on "
+                f"{int(apart.sum())} of {len(X32)} rows, each holding a code the model "
+                f"never saw: {unseen}; the export agrees on the model's own codes"
+                + (", but ONNX's one-hot encoder reads a fraction as the whole code below "
+                   "it and scikit-learn as none of the model's codes: a categorical layer "
+                   "warped with an interpolating resampling (bilinear, average) leaves "
+                   "such values; warp it with nearest or mode (model score and export "
+                   "--reproject do)" if fractions else
+                   ", and the two runtimes encode codes it never saw otherwise; give a "
+                   "cube of the model's codes")
+                + ", or leave out --cube to check on the model's codes")
         raise ModelError(
             f"{shown}: {'not written: ' if staged else ''}ONNX predictions differ from "
             f"scikit-learn's by up to {diff:.3g} (tolerance {atol:g}), so this model does "
@@ -226,6 +245,47 @@ def onnx_agreement(estimator: Any, path: Path, X: np.ndarray, *, atol: float = 1
                "acceptable" if staged else ", and do not use this export")
         )
     return diff
+
+
+def _unseen_codes(estimator: Any, X: np.ndarray, rows: np.ndarray,
+                  feature_order: Sequence[str] | None) -> tuple[str, bool] | None:
+    """The codes no one-hot encoder of ``estimator`` was fitted on that ``X``'s ``rows``
+    (a boolean mask: those where the two runtimes part ways) hold, in words
+    (``"'geo' 2.5 (12 rows) (fitted on codes 1, 2, 3)"``), and whether any is a
+    fraction, when every such row holds one; else ``None``.
+
+    Such a row was said as "does not convert to ONNX faithfully ... allow a larger
+    difference (--atol)": the model was blamed for the cube's values (a bilinear warp
+    of codes), and a larger tolerance offered to keep an export that scores them
+    otherwise.
+    """
+    known = _encoder_categories(estimator)
+    if not known or not rows.any():
+        return None
+    names = list(feature_order) if feature_order is not None else []
+    hit = np.zeros(len(X), dtype=bool)
+    said: list[str] = []
+    fractions = False
+    for col, codes in sorted(known.items()):
+        if col >= X.shape[1]:
+            continue
+        values = X[rows, col].astype("f8")
+        new = ~np.isin(values, codes) & np.isfinite(values)
+        if not new.any():
+            continue
+        hit[np.flatnonzero(rows)[new]] = True
+        found, counts = np.unique(values[new], return_counts=True)
+        fractions = fractions or bool((found != np.round(found)).any())
+        listed = ", ".join(f"{v:.6g} ({c} rows)" for v, c in zip(found[:8], counts[:8],
+                                                                   strict=True))
+        more = f" and {len(found) - 8} more" if len(found) > 8 else ""
+        name = repr(str(names[col])) if col < len(names) else f"column {col}"
+        fitted = ", ".join(f"{v:.6g}" for v in codes[:12])
+        said.append(f"{name} {listed}{more} (fitted on codes {fitted}"
+                    f"{', ...' if len(codes) > 12 else ''})")
+    if not said or not bool(hit[rows].all()):
+        return None
+    return "; ".join(said), fractions
 
 
 def check_rows(estimator: Any, n_features: int, categorical: Sequence[int], n: int, *,
