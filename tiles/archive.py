@@ -28,7 +28,10 @@ from tiles.colormap import css_colour
 from tiles.grids import no_wrap_bounds, pixel_edge_bounds
 from tiles.metadata import LayerMeta, center_zoom, middle_lon
 
-__all__ = ["class_table", "tilejson", "write_mbtiles", "write_pmtiles"]
+__all__ = [
+    "CLASS_TABLE_MAX", "class_table", "listed_classes", "tilejson", "write_mbtiles",
+    "write_pmtiles",
+]
 
 _TILE_TYPES = {"png": TileType.PNG, "webp": TileType.WEBP}
 
@@ -299,7 +302,9 @@ def tilejson(
     legend's swatch: :func:`tiles.legend.class_colours`). The document (and the PMTiles
     and MBTiles metadata that keep it) held no class table: a partner given the archive
     alone could tell the classes apart by colour but name none, and read its codes only
-    from the legend image.
+    from the legend image. Past :data:`CLASS_TABLE_MAX` classes (an ID raster's codes)
+    it lists those :func:`listed_classes` keeps, and ``prospect.classes_unlisted`` says
+    how many it leaves out.
     """
     lo, hi = meta.zooms(tile_matrix_set)
     # TileJSON's bounds never wrap: across 180 the whole row (the centre stays on the data)
@@ -339,13 +344,43 @@ def tilejson(
         doc["prospect"]["class_colours"] = {
             str(code): css_colour(rgba) for code, rgba in layer.class_colours}
     if classes:  # a class map: each code's name and colour, read without the legend
-        doc["prospect"]["classes"] = class_table(layer, classes)
+        listed = listed_classes(classes)
+        doc["prospect"]["classes"] = class_table(layer, listed)
+        if len(listed) < len(classes):  # an ID raster's codes: said, not listed
+            doc["prospect"]["classes_unlisted"] = len(classes) - len(listed)
     if tile_matrix_set != "WebMercatorQuad":
         doc["tileMatrixSet"] = tile_matrix_set
         doc["crs"] = tile_matrix_set_crs(tile_matrix_set)
     if legend_url is not None:
         doc["prospect"]["legend"] = legend_url
     return doc
+
+
+CLASS_TABLE_MAX = 1024
+"""Most classes a TileJSON's ``prospect.classes`` lists (:func:`listed_classes`)."""
+
+
+def listed_classes(classes: Mapping[int, str], *, most: int = CLASS_TABLE_MAX
+                   ) -> dict[int, str]:
+    """The classes of ``classes`` (code to name) that a TileJSON's ``prospect.classes``
+    lists: all of them up to ``most``; past it every named class, then the unnamed codes
+    in code order until ``most`` are listed. :func:`tilejson` gives the number left out
+    as ``prospect.classes_unlisted``.
+
+    A "categorical" ID raster (a parcel or polygon id per cell, of no names) has as many
+    classes as the read that finds its codes holds, up to a million: each was written
+    into the TileJSON, the PMTiles metadata and the MBTiles ``prospect`` row (1.1 MB for
+    15 625 codes, tens of MB for a million: a document a web map loads whole before its
+    first tile), of codes whose colours past the palette's 255 are shared and tell no
+    class apart; the codes left out are still each cell's value (the viewer's click,
+    ``/point``).
+    """
+    if len(classes) <= most:
+        return dict(classes)
+    named = [code for code in sorted(classes) if classes[code]]
+    unnamed = [code for code in sorted(classes) if not classes[code]]
+    kept = set(named) | set(unnamed[:max(0, most - len(named))])
+    return {code: classes[code] for code in sorted(kept)}
 
 
 def class_table(layer: TileLayerConfig, classes: Mapping[int, str]

@@ -446,8 +446,8 @@ def _old_gdal_warning(cfg: TilesConfig) -> str | None:
     characteristics" for each tile), without a word from the stage."""
     if cfg.format != "webp" or cfg.tile_size == 256 or "mbtiles" not in _archives(cfg):
         return None
-    return (f"its .mbtiles archives hold {cfg.tile_size}-pixel WebP tiles, which GDAL "
-            "before 3.8 (QGIS on Debian 12 or Ubuntu 22.04) reads as 256-pixel tiles: every "
+    return (f"this run's .mbtiles archives hold {cfg.tile_size}-pixel WebP tiles, which "
+            "GDAL before 3.8 (QGIS on Debian 12 or Ubuntu 22.04) reads as 256-pixel tiles: every "
             "tile fails ('Inconsistent tiles characteristics') and the layer shows nothing; "
             "for partners on an older GDAL set tiles.format: png or tiles.tile_size: 256")
 
@@ -521,7 +521,9 @@ def run(ctx: RunContext) -> StageResult:
     cfg = ctx.job.tiles or TilesConfig()
     old_gdal = _old_gdal_warning(cfg)
     if old_gdal:
-        warnings.warn(DataWarning(f"tiles: {old_gdal}"), stacklevel=1)
+        # no "tiles: " of its own: the summary names each stage's warnings by the stage
+        # ("tiles: tiles: its .mbtiles ..."), as the run's live lines are under its rule
+        warnings.warn(DataWarning(old_gdal), stacklevel=1)
     tiles_dir = ctx.out_dir / "tiles"
     made = not tiles_dir.exists()
     try:
@@ -573,7 +575,7 @@ def _run(ctx: RunContext, cfg: TilesConfig, tiles_dir: Path) -> StageResult:
             # whenever another layer (a cube variable: xarray's and rio-tiler's reads each
             # in a catch_warnings block) set the process's warning filters meanwhile
             for text in metrics["warnings"]:
-                warnings.warn(DataWarning(f"tiles: {text}"), stacklevel=1)
+                warnings.warn(DataWarning(text), stacklevel=1)  # the summary names it
         viewer_staging = stack.enter_context(scratch_dir(viewer_dir))
         _stage_viewer(ctx, viewer_staging, viewer_layers, grids)
         for layer, staging in zip(layers, staged, strict=True):

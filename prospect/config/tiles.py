@@ -436,16 +436,47 @@ def check_public_url(text: str) -> str:
 
     if re.fullmatch(_PUBLIC_URL, text):
         return text
-    hint = text.strip()
-    if not re.match(r"(?i)https?://", hint):
-        hint = "https://" + hint.lstrip("/")
-    hint = re.sub(r"(?i)^(https?)://", lambda m: m.group(1).lower() + "://", hint)
-    hint = re.split(r"[?#\s]", hint, maxsplit=1)[0].rstrip("/")
+    hint = _public_url_example(text)
     raise ValueError(
         "not a root URL that links can be made under (public_url + '/tiles/...'): give the "
         "scheme (http:// or https://, in lower case), the host and the path if any, with no "
-        f"trailing slash, query, fragment or spaces, e.g. {hint!r}"
-    )
+        "trailing slash, query, fragment or spaces"
+        + (f", e.g. {hint!r}" if hint else
+           ": a file:// URL is no web address; leave public_url out, or give the web "
+           "address the files are published at" if re.match(r"(?i)\s*file:", text) else
+           ", or leave public_url out"))
+
+
+def _public_url_example(text: str) -> str | None:
+    """The root URL ``text`` (a refused ``public_url``) was meant as, or ``None`` where it
+    names no host (nothing, ``https://`` alone, or a ``file:`` URL).
+
+    The example was ``text`` cut at its first space, query or fragment, with ``https://``
+    before it where it had no ``http(s)://``: ``https://maps.example.org/my tiles`` was
+    told to write ``https://maps.example.org/my`` (another folder), ``file:///srv/t``
+    ``https://file:///srv/t`` and an empty value ``https:``. Now spaces inside the path are
+    written ``%20``, another scheme (``ftp://``) is replaced, and a path alone
+    (``/prospect/tiles``) is put under the example host ``maps.example.org``."""
+    import re
+    from urllib.parse import quote
+
+    hint = text.strip()
+    scheme = re.match(r"(?i)([a-z][a-z0-9+.-]*):(//)?", hint)
+    if not hint or (scheme and scheme.group(1).lower() == "file"):
+        return None
+    if scheme and scheme.group(1).lower() not in ("http", "https"):
+        if not scheme.group(2):  # host:port, read as a scheme: no scheme
+            scheme = None
+        else:
+            hint = hint[scheme.end():]
+    if scheme is None or scheme.group(1).lower() not in ("http", "https"):
+        hint = ("https://maps.example.org" if hint.startswith("/") else "https://") + (
+            "/" + hint.lstrip("/") if hint.startswith("/") else hint)
+    hint = re.sub(r"(?i)^(https?)://", lambda m: m.group(1).lower() + "://", hint)
+    hint = re.split(r"[?#]", hint, maxsplit=1)[0].rstrip("/ \t")
+    if not re.match(r"https?://[^/\s]", hint):  # no host: "https://" alone
+        return None
+    return quote(hint, safe=":/%@!$&'()*+,;=~-._[]")
 
 
 def check_bind_host(text: str) -> str:
