@@ -90,8 +90,22 @@ def load_outline(name_or_path: str | Path) -> shapely.Geometry:
         A shipped outline name (``"bonaire"``) or a path to a ``.geojson`` file.
     """
     text = str(name_or_path)
-    path = Path(text) if text.endswith((".geojson", ".json")) else outline_path(text)
+    path = _as_path(name_or_path) if text.endswith((".geojson", ".json")) \
+        else outline_path(text)
     return read_outline(path)
+
+
+def _as_path(path: str | Path) -> Path:
+    """``path`` as a :class:`~pathlib.Path`; a GDAL name given as text
+    (``/vsizip//abs/islands.zip/islands.gpkg``) as a
+    :class:`~prospect.config.vsi.GdalPath`, which keeps it as written (``Path`` made it
+    ``/vsizip/abs/...``, a name GDAL reads relative to the working folder: the outline
+    was "cannot read as a vector file (corrupt?)")."""
+    from prospect.config.vsi import GdalPath, is_gdal_name
+
+    if isinstance(path, Path):
+        return path
+    return GdalPath(path) if is_gdal_name(path) else Path(path)
 
 
 def read_outline(
@@ -114,9 +128,9 @@ def read_outline(
         Unreadable file; no polygon (left) to use.
     """
     from prospect.config.vsi import archive_file
-    from prospect.io.vector import described_hint, field_named, read_vector
+    from prospect.io.vector import column_domain, described_hint, field_named, read_vector
 
-    path = path if isinstance(path, Path) else Path(path)  # a GdalPath keeps its name
+    path = _as_path(path)  # a GdalPath keeps its name
     local = archive_file(str(path)) if str(path).startswith("/vsi") else str(path)
     # (a folder is a dataset too: a FileGDB, a folder of Shapefiles or of GeoParquet parts;
     # a FileGDB outline was "outline file not found")
@@ -144,7 +158,15 @@ def read_outline(
             raise DataError(
                 f"{path}: no column {name_column!r} to pick outlines by name; columns are "
                 f"{have[:30]}{hint}: set 'mask.name_column'")
-        return table[column].map(_as_name).isin(wanted).to_numpy()
+        return table[column].map(_as_name).isin(meant(column)).to_numpy()
+
+    def meant(column: str) -> set[object]:
+        """The names ``names`` asks for in ``column``: as written, and a code of the
+        column's coded-value domain as the name it stands for (the column is read as the
+        domain's names, as QGIS and ArcGIS show it: a GeoPackage's ``Bonaire`` coded
+        ``1`` was "no feature named ['Bonaire']", only ``1`` was found)."""
+        domain = column_domain(path, column, layer=layer)
+        return wanted | {_composed(domain[str(n)]) for n in wanted if str(n) in domain}
 
     def _column(table: Any) -> str | None:
         """The column ``name_column`` names, also written in another Unicode form (a
@@ -160,13 +182,15 @@ def read_outline(
     _refuse_datum_guessed(path, layer)
     gdf = read_vector(path, layer=layer, to_crs="EPSG:4326",
                       keep=None if names is None else named,
-                      crs=None if _has_crs(path, layer) else "EPSG:4326")
+                      crs=None if _has_crs(path, layer) else "EPSG:4326", domains=True)
     _warn_read(path, gdf)
     _refuse_not_lonlat(path, layer, gdf)
     if names is not None:
         column = _column(gdf) or name_column
         found = {_as_name(n) for n in gdf[column]}
-        missing = sorted(n for n in set(names) if _composed(n) not in found)
+        domain = column_domain(path, column, layer=layer) if column in gdf.columns else {}
+        missing = sorted(n for n in set(names) if _composed(n) not in found and
+                         _composed(domain.get(str(_composed(n)), n)) not in found)
         if missing:
             raise DataError(f"{path}: no feature named {missing} in column {name_column!r}"
                             + _names_meant(path, layer, column, missing))
@@ -222,7 +246,8 @@ def _names_meant(path: Path, layer: str | None, column: str, missing: list[str])
     from prospect.io.vector import read_attribute
 
     try:
-        names = sorted({n for n in read_attribute(path, column, layer=layer) if n})
+        names = sorted({n for n in read_attribute(path, column, layer=layer, domains=True)
+                        if n})
     except Exception:  # the error above stands on its own
         return ""
     plain = {_fold(n): n for n in names}

@@ -54,6 +54,7 @@ __all__ = [
     "NATIONAL_GRIDS",
     "check_columns",
     "check_coordinates",
+    "column_domain",
     "crs_replaced_message",
     "dataset_files",
     "dbf_overflows",
@@ -472,6 +473,15 @@ class _Source:
                 (m == inner or (not inner.lower().endswith(".shp")
                                 and m.rsplit("/", 1)[0] == inner)
                  or (not inner and "/" not in m))]
+
+    @property
+    def path(self) -> Path:
+        """``shown`` as a path for messages: a GDAL name (``/vsizip//abs/geo.zip/geo.shp``)
+        kept as written (:class:`~prospect.config.vsi.GdalPath`; ``Path`` printed it with
+        one ``/``, a name GDAL reads relative to the working folder)."""
+        from prospect.config.vsi import GdalPath, is_gdal_name
+
+        return GdalPath(self.shown) if is_gdal_name(self.shown) else Path(self.shown)
 
 
 def zip_members(archive: Path) -> tuple[str, ...]:
@@ -1655,18 +1665,44 @@ def _coded_domains(name: str, _version: tuple[int, ...], layer: str | None
     except Exception:  # (the read proper names what is wrong with the file)
         return {}
     try:
-        rows = con.execute(
-            "SELECT c.column_name, c.constraint_name, k.value, k.description "
-            "FROM gpkg_data_columns AS c JOIN gpkg_data_column_constraints AS k "
-            "ON k.constraint_name = c.constraint_name "
-            "WHERE lower(k.constraint_type) = 'enum' AND lower(c.table_name) = lower(?)",
-            (table,)).fetchall()
+        rows = con.execute(_DOMAINS_SQL, (table,)).fetchall()
     except sqlite3.Error:  # (no schema extension: no domains)
         return {}
     finally:
         con.close()
     out: dict[str, tuple[str, dict[str, str]]] = {}
     for column, domain, code, described in rows:
+        named = unit_name(described)
+        if code is not None and named:
+            out.setdefault(str(column), (str(domain), {}))[1][unit_name(code)] = named
+    return out
+
+
+_DOMAINS_SQL = ("SELECT c.column_name, c.constraint_name, k.value, k.description "
+                "FROM gpkg_data_columns AS c JOIN gpkg_data_column_constraints AS k "
+                "ON k.constraint_name = c.constraint_name "
+                "WHERE lower(k.constraint_type) = 'enum' AND lower(c.table_name) = lower(?)")
+"""The coded-value domains of a GeoPackage table's columns (``?``: the table)."""
+
+
+@functools.lru_cache(maxsize=32)
+def _archived_domains(name: str, _version: tuple[int, ...], layer: str | None
+                      ) -> dict[str, tuple[str, dict[str, str]]]:
+    """:func:`_coded_domains` of a GeoPackage GDAL reads inside an archive
+    (``/vsizip/.../geo.gpkg``), which sqlite3 cannot open: the same query through GDAL's
+    SQLite dialect of the GeoPackage driver."""
+    try:
+        table = layer or str(_ogr.list_layers(name)[0][0])
+        with gdal_messages():
+            rows = _ogr.read_dataframe(
+                name, read_geometry=False,
+                sql=_DOMAINS_SQL.replace("?", "'" + table.replace("'", "''") + "'"))
+    except Exception:  # (no schema extension: no domains; the read proper names the rest)
+        return {}
+    out: dict[str, tuple[str, dict[str, str]]] = {}
+    for column, domain, code, described in zip(
+            rows["column_name"], rows["constraint_name"], rows["value"],
+            rows["description"], strict=True):
         named = unit_name(described)
         if code is not None and named:
             out.setdefault(str(column), (str(domain), {}))[1][unit_name(code)] = named
@@ -1715,6 +1751,38 @@ def _gdb_domains(name: str, _version: tuple[int, ...], layer: str | None
             if codes.get(domain)}
 
 
+def _domains_of(src: _Source, layer: str | None) -> dict[str, tuple[str, dict[str, str]]]:
+    """The coded-value domains of the columns of a local GeoPackage's or file
+    geodatabase's (a zipped one too) layer: column -> (domain, code -> name); ``{}`` for
+    any other source (:func:`_coded_domains`, :func:`_gdb_domains`)."""
+    from prospect.io.remote import is_network_name
+
+    if src.shapefiles or is_network_name(src.name):
+        return {}
+    local = Path(src.name)
+    if src.name.rstrip("/").lower().endswith(".gdb") and (local.is_dir() or
+                                                           src.archive is not None):
+        # (a zipped geodatabase too, as ESRI hands them out: GDAL reads its catalogue)
+        return _gdb_domains(src.name, file_version(src.shown), _layer_named(src, layer))
+    if (src.archive is not None or src.name.startswith("/vsi")) and \
+            src.name.rstrip("/").lower().endswith(".gpkg"):
+        # (a zipped GeoPackage, as maps are handed out: its units were the codes)
+        return _archived_domains(src.name, file_version(src.shown), _layer_named(src, layer))
+    if src.archive is not None or src.name.startswith("/vsi") or not local.is_file():
+        return {}
+    return _coded_domains(src.name, file_version(src.name), _layer_named(src, layer))
+
+
+def column_domain(path: Path | str, column: str, *, layer: str | None = None
+                  ) -> dict[str, str]:
+    """The codes of ``column`` that its coded-value domain names (code -> name, codes as
+    :func:`unit_name` writes them), as ``read_vector(..., domains=True)`` reads them;
+    ``{}`` when the column has no such domain (or the source none: only a GeoPackage's
+    and a file geodatabase's columns have one)."""
+    found = _domains_of(_check_layer(path, layer), layer)
+    return dict(found[column][1]) if column in found else {}
+
+
 def _named_codes(src: _Source, layer: str | None, df: Any) -> Any:
     """``df`` with each column of a local GeoPackage or file geodatabase that has a
     coded-value domain (:func:`_coded_domains`, :func:`_gdb_domains`) read as the codes'
@@ -1722,20 +1790,8 @@ def _named_codes(src: _Source, layer: str | None, df: Any) -> Any:
     ``1``, ``2`` was a map of units named ``1`` and ``2``); a code the domain does not
     name is kept as read. ``df.attrs["domains"]``: column -> (domain, codes named, codes
     not named) for the caller's note."""
-    from prospect.io.remote import is_network_name
-
-    if src.shapefiles or is_network_name(src.name):
-        return df
-    local = Path(src.name)
-    if src.name.rstrip("/").lower().endswith(".gdb") and (local.is_dir() or
-                                                           src.archive is not None):
-        # (a zipped geodatabase too, as ESRI hands them out: GDAL reads its catalogue)
-        found = _gdb_domains(src.name, file_version(src.shown), _layer_named(src, layer))
-    elif src.archive is not None or src.name.startswith("/vsi"):
-        return df
-    elif local.is_file():
-        found = _coded_domains(src.name, file_version(src.name), _layer_named(src, layer))
-    else:
+    found = _domains_of(src, layer)
+    if not found:
         return df
     used = {}
     for column in df.columns:
@@ -1802,7 +1858,7 @@ def _read(src: _Source, layer: str | None, **kwargs: Any) -> Any:
     "invalid value" warnings of NaN coordinates kept off the terminal (they are refused by
     :func:`check_coordinates`); GDAL's warnings collected (:func:`gdal_messages`) into
     ``df.attrs["gdal"]`` (message -> times) instead of GDAL's stderr."""
-    path = Path(src.shown)
+    path = src.path
     if is_parquet(src.name):  # GDAL here has no Parquet driver: pyarrow reads it
         return read_parquet(src.name if src.archive is not None else path, **kwargs)
     layer = _layer_named(src, layer)
@@ -2210,8 +2266,40 @@ def list_layers(path: Path | str, layer: str | None = None) -> list[str]:
         with gdal_messages():  # the read reports them
             return [str(row[0]) for row in _ogr.list_layers(src.name)]
     except (DataSourceError, DataLayerError) as exc:
-        raise InputFileError(f"{src.shown}: " + (_what_instead(src) or
+        raise InputFileError(f"{src.shown}: " + (_number_said(src, str(exc)) or
+                                                 _what_instead(src) or
                              f"cannot read as a vector file (corrupt?): {exc}")) from None
+
+
+_UNREAD_NUMBER = re.compile(r"Unrecognized number: (-?[0-9][0-9.eE+-]*)")
+"""GDAL's (json-c's) words for a GeoJSON number it does not read: some integers past 2**63
+(``9223372036854775809``, a 19- or 20-digit id or code; others it reads as doubles), a
+number past the doubles' 1.8e308."""
+_NEWLINE = b"\n"
+
+
+def _number_said(src: _Source, said: str) -> str:
+    """Where and what the GeoJSON number GDAL cannot read is (``said``: its error), with
+    the fix; ``""`` for any other error. The whole file was refused as "a JSON document
+    that is no GeoJSON GDAL reads ... check the download", a valid GeoJSON whose one
+    property held a 19-digit code; GDAL's own position is not the number's."""
+    found = _UNREAD_NUMBER.search(said)
+    if found is None:
+        return ""
+    number = found.group(1)
+    where = ""
+    with contextlib.suppress(OSError, ValueError):  # (the line is a help, never a failure)
+        if src.archive is None and Path(src.name).is_file() and \
+                Path(src.name).stat().st_size <= 256 * 2**20:
+            text = Path(src.name).read_bytes()
+            at = re.search(rb"(?<![0-9.eE+-])" + re.escape(number.encode()) +
+                           rb"(?![0-9.eE+-])", text)
+            if at is not None:
+                where = f" (line {text.count(_NEWLINE, 0, at.start()) + 1})"
+    return (f"holds the number {number}{where}, which GDAL cannot read (some integers "
+            "past 2**63, as a 19- or 20-digit id or code is, or a number past 1.8e308): the "
+            "file is not read; write it as text in quotes "
+            f"(\"{number}\"), as a code or an id is best kept, or correct it")
 
 
 def _what_instead(src: _Source) -> str:
@@ -3068,10 +3156,14 @@ def crs_replaced_message(path: Path | str, *, layer: str | None = None,
             "source config")
 
 
-def read_attribute(path: Path | str, column: str, *, layer: str | None = None) -> list[str]:
-    """Values of ``column`` as unit names (:func:`unit_name`; no geometry is read)."""
+def read_attribute(path: Path | str, column: str, *, layer: str | None = None,
+                   domains: bool = False) -> list[str]:
+    """Values of ``column`` as unit names (:func:`unit_name`; no geometry is read);
+    ``domains``: codes of a coded-value domain read as their names (:func:`_named_codes`)."""
     src = _check_layer(path, layer)
     df = _read(src, layer, columns=[column], read_geometry=False)
+    if domains:
+        df = _named_codes(src, layer, df)
     if column not in df.columns:
         raise _no_column(src, path, layer, column)
     return [unit_name(v) for v in df[column].tolist()]
@@ -3122,7 +3214,36 @@ def read_units(path: Path | str, column: str | None, *, layer: str | None = None
         return Units([], absent, len(df), dict(df.attrs))
     if column not in df.columns:
         raise _no_column(src, path, layer, column)
-    return Units([unit_name(v) for v in df[column].tolist()], absent, len(df), dict(df.attrs))
+    values = df[column].tolist()
+    _refuse_inexact_codes(src, layer, column, values)
+    return Units([unit_name(v) for v in values], absent, len(df), dict(df.attrs))
+
+
+def _refuse_inexact_codes(src: _Source, layer: str | None, column: str,
+                          values: list[Any]) -> None:
+    """Refuse a unit column read as decimals (doubles) that holds whole numbers past
+    2**53, which a double does not keep to the digit: a GeoJSON integer past 2**63 (GDAL
+    makes the column Real), a Shapefile number field of 19 or more digits. Two codes
+    ``18446744073709551614`` and ``...615`` were one unit ``18446744073709551616``, and
+    ``-9223372036854775809`` the unit ``-9223372036854775808``, without a word.
+
+    Raises
+    ------
+    DataError
+        Naming the column, a value as read and the fix (the codes as text).
+    """
+    big = [v for v in values if isinstance(v, float) and math.isfinite(v) and
+           v.is_integer() and abs(v) >= 2.0 ** 53]
+    if not big:
+        return
+    shown = ", ".join(unit_name(v) for v in sorted(set(big))[:3])
+    raise DataError(
+        f"{src.shown}: column {column!r} of layer {layer or '(first)'} holds {len(big)} "
+        f"whole number(s) past 2**53 that GDAL reads as decimals (a GeoJSON integer past "
+        f"2**63, a Shapefile number field of 19 or more digits), read as {shown}: a "
+        "decimal keeps 15 to 17 digits, so codes that differ in their last digits would "
+        "be one unit, named by digits the file does not hold; write the codes as text (in "
+        "quotes in a GeoJSON, a text field in a Shapefile), or give a column of names")
 
 
 def surfaces_message(path: Path | str, layer: str | None, count: int) -> str:
@@ -3196,7 +3317,7 @@ def read_vector(
     """
     layer = layer if layer is not None else gpx_layer(path)
     src = _check_layer(path, layer)
-    path = Path(src.shown)
+    path = src.path
     try:
         if bbox is None:
             gdf = _read(src, layer, columns=columns)
