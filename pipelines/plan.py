@@ -36,7 +36,7 @@ import math
 import os
 import stat
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,7 +60,9 @@ __all__ = [
     "format_bytes",
     "later_variables",
     "made_twice",
+    "mask_refusal_placed",
     "plan_job",
+    "refusal_placed",
     "refuse_bounds_in_extent_order",
     "refuse_foreign_manifest",
     "refuse_foreign_zarr",
@@ -70,6 +72,7 @@ __all__ = [
     "refuse_too_many_folds",
     "refuse_unmade_variables",
     "refuse_unsafe_output_folder",
+    "source_refusal_placed",
     "stopped_on_unopenable_file",
     "tiles_of_a_time_axis",
     "tiles_without_a_model",
@@ -346,7 +349,8 @@ def refuse_missing_files(job: JobConfig, job_path: Path | None = None) -> None:
         """``name``, with the file beside it whose name it miswrites (``HEAT.TIF`` for
         ``heat.tif``, ``.tiff``, ``%20``): the run's ingest names it, and this line, which
         a script logs, said only "not found" beside the plan's note that named it."""
-        return name + _other_name(name)
+        beside = _beside_the_link(job_path, name)
+        return name + _other_name(name) + (f" ({beside})" if beside else "")
 
     found = [(i, s, missing_files(s)) for i, s in enumerate(job.sources)]
     lost = [(i, s, m) for i, s, m in found if m]
@@ -480,6 +484,114 @@ def _source_place(job_path: Path | None, index: int) -> str:
     file is read only for a message that names it."""
     line = _source_lines(job_path).get(index)
     return f"{job_path}:{line}" if line is not None else ""
+
+
+def _beside_the_link(job_path: Path | None, name: str) -> str:
+    """Where the missing file ``name`` (absolute, taken from the real config's folder) is
+    there beside the link the job was given by (``mine/job.yaml -> ../real/job.yaml``),
+    to follow a refusal of it; ``""`` where the job was not given through a link, or no
+    such file is beside it.
+
+    A config's relative paths are taken from the folder of the file a link points to
+    (:func:`prospect.config._base.config_folder`); a user who linked a shared job into
+    the folder of their data was told only "raster file not found" of a path they saw
+    beside the link.
+    """
+    from prospect.config._base import config_folder, home_expanded
+
+    if job_path is None:
+        return ""
+    given = home_expanded(job_path).absolute().parent
+    real = config_folder(job_path)
+    try:
+        relative = Path(name).relative_to(real)
+    except ValueError:
+        return ""
+    if given == real or not (given / relative).exists():
+        return ""
+    return (f"{relative} is beside the link {job_path} in {given}, but a config's "
+            f"relative paths are taken from the folder of the file it links to, {real}: "
+            "write the path from there, or an absolute one")
+
+
+def _key_place(job_path: Path | None, key: tuple[str | int, ...]) -> str:
+    """``file:line`` of the value at ``key`` (``("mask", "path")``) in the job's file
+    (``""`` where not found): the file is read only for a message that names it."""
+    from prospect.config._base import ConfigData, load_yaml
+
+    if job_path is None:
+        return ""
+    try:
+        data = load_yaml(job_path)
+    except ProspectError:
+        return ""
+    place = data.places.get(key) if isinstance(data, ConfigData) else None
+    return f"{job_path}:{place.line}" if place is not None else ""
+
+
+@contextlib.contextmanager
+def refusal_placed(what: str, place: Callable[[], str],
+                   hint: Callable[[], str] = lambda: "") -> Iterator[None]:
+    """Name what the config's entry is (``source 'heat'``, ``key 'mask.path'``) and its
+    ``place()`` in the job's file in the refusal of its files that the body raises (the
+    run's ingest plan of it): ``<the readers' line> (source 'heat' at job.yaml:17)``.
+
+    A missing, unreadable or wrong file stopped a run's ingest with the readers' line
+    alone ("/data/hea.tif: raster file not found; check the path in the config"), where
+    ``prospect plan --strict`` names the source and its line: in a job of many sources,
+    or one file read by two, the user searched the config for the path. The refusal is
+    the same one, of the same kind and exit code, its words kept, with the place after.
+
+    Parameters
+    ----------
+    what : str
+        The entry, as the messages name it: ``source 'heat'``, ``key 'mask.path'``.
+    place : callable
+        Its ``file:line`` (:func:`_source_place`, :func:`_key_place`; ``""`` where the
+        job has no file, or the line is not found: the entry is named alone), asked only
+        for a refusal: the job's file is not read again for each source that plans.
+    hint : callable, optional
+        More to say after the place (:func:`_beside_the_link`), asked only for a refusal.
+
+    Raises
+    ------
+    InputFileError
+        The body's own (its kind, exit code and attributes kept), with the entry and its
+        place after its first line (where not said already).
+    """
+    from prospect.errors import InputFileError
+
+    try:
+        yield
+    except InputFileError as exc:
+        where = place()
+        said = what + (f" at {where}" if where else "")
+        text = str(exc)
+        if said in text or len(exc.args) != 1 or not isinstance(exc.args[0], str):
+            raise
+        more = hint()
+        first, _, rest = text.partition("\n")
+        exc.args = (f"{first} ({said}{'; ' + more if more else ''})"
+                    + (f"\n{rest}" if rest else ""),)
+        raise
+
+
+def source_refusal_placed(source: Any, job_path: Path | None, index: int
+                          ) -> contextlib.AbstractContextManager[None]:
+    """:func:`refusal_placed` for source ``index`` of the job (``source``), at its line."""
+    return refusal_placed(
+        f"source {source.name!r}", functools.partial(_source_place, job_path, index),
+        lambda: next(filter(None, (_beside_the_link(job_path, name)
+                                   for name in missing_files(source))), ""))
+
+
+def mask_refusal_placed(job: JobConfig, job_path: Path | None
+                        ) -> contextlib.AbstractContextManager[None]:
+    """:func:`refusal_placed` for the job's ``mask.path``, at its line."""
+    return refusal_placed(
+        "key 'mask.path'", functools.partial(_key_place, job_path, ("mask", "path")),
+        lambda: next(filter(None, (_beside_the_link(job_path, name)
+                                   for name in missing_mask(job))), ""))
 
 
 def _stage_folders(job: JobConfig) -> list[str]:

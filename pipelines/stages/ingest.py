@@ -26,9 +26,11 @@ from pipelines.executor import StageExecutor
 from pipelines.plan import (
     FLOAT32,
     cube_room_note,
+    mask_refusal_placed,
     refuse_bounds_in_extent_order,
     refuse_too_many_folds,
     refuse_unmade_variables,
+    source_refusal_placed,
     warn_labels_of_another_commodity,
 )
 from pipelines.progress import progress_bar
@@ -368,7 +370,7 @@ def plan(ctx: RunContext) -> IngestPlan:
     layers: list[Layer] = []
     stac_items: dict[str, list[str]] = {}
     notes: list[str] = []
-    for source in ctx.job.sources:
+    for index, source in enumerate(ctx.job.sources):
         if isinstance(source, RasterSource) and source.stac_search is not None:
             source, stac_items[source.name], reused = resolve_search(
                 source, grid, ctx.out_dir / STAC_DIR)
@@ -376,11 +378,13 @@ def plan(ctx: RunContext) -> IngestPlan:
                 f"{source.name}: {len(stac_items[source.name])} STAC item(s) "
                 + ("from the saved search" if reused else "found and saved")
                 + f" ({STAC_DIR}/{source.name}.json)")
-        layers.extend(plan_source(source, grid))
+        with source_refusal_placed(source, ctx.job_path, index):  # its name and line
+            layers.extend(plan_source(source, grid))
     planned = list(layers)
     if ctx.job.mask is not None:  # sea cells are no-data in every variable
-        layers = apply_mask(layers, plan_mask(ctx.job.mask, grid,
-                                              region=shipped_region_name(ctx.job)))
+        with mask_refusal_placed(ctx.job, ctx.job_path):  # its line
+            layers = apply_mask(layers, plan_mask(ctx.job.mask, grid,
+                                                  region=shipped_region_name(ctx.job)))
     dupes = repeated(layer.name for layer in layers)
     if dupes:
         raise DataError(f"job {ctx.job.name!r}: two sources make the same variable(s) {dupes}; "

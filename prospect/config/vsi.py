@@ -108,6 +108,33 @@ def _shown(members: list[str]) -> str:
                                      else "") if members else "no file"
 
 
+_DATASET_FOLDERS = (".gdb",)
+"""Endings of a folder that GDAL opens as one dataset (a FileGDB), inside an archive too."""
+
+
+def _folder_in(members: list[str], member: str) -> str | None:
+    """The dataset folder (:data:`_DATASET_FOLDERS`) inside an archive that ``member``
+    names (``geo.gdb`` or ``geo.gdb/``, of files ``geo.gdb/a00000001.gdbtable``, ...),
+    without its last slash; where no member is named, the one such folder that holds
+    every file of the archive (a zipped FileGDB, ``geo.gdb.zip``, as surveys ship them);
+    ``None`` otherwise (another folder is refused as no file of the archive, with its
+    files listed).
+
+    A FileGDB is a folder, read through ``/vsizip/geo.gdb.zip/geo.gdb``: the archive
+    lists only its files, so that path was refused as "the archive holds no file
+    'geo.gdb'", and the archive named alone was told to name one of its files.
+    """
+    folder = member.strip("/")
+    if not folder:  # the archive named alone: the one folder holding all its files
+        tops = {m.split("/", 1)[0] for m in members}
+        folder = next(iter(tops)) if len(tops) == 1 else ""
+        if not all(m.startswith(folder + "/") for m in members):
+            return None
+    if not folder.lower().endswith(_DATASET_FOLDERS) or folder in members:
+        return None
+    return folder if any(m.startswith(folder + "/") for m in members) else None
+
+
 def gdal_name(written: str, base: Path | None) -> str:
     """``written`` (a GDAL virtual name, ``zip://a.zip!m``, or a URL) as GDAL reads it.
 
@@ -163,7 +190,10 @@ def gdal_name(written: str, base: Path | None) -> str:
         raise ValueError(f"the archive {archive} {why}{hint}")
     members = _members(archive, kind)
     if members is not None:
-        if not member:
+        folder = _folder_in(members, member)
+        if folder is not None:  # a folder inside (a FileGDB's): GDAL opens it as a dataset
+            member = folder
+        elif not member:
             if len(members) != 1:
                 raise ValueError(
                     f"the archive {archive} holds {_shown(members)}; name the file inside: "
