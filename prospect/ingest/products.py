@@ -45,6 +45,8 @@ from prospect.ingest.layers import unit_shift
 from prospect.ingest.sentinel2 import S2_WORDS, read_sentinel2, s2_file_date
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from prospect.config.sources import RasterSource
 
 __all__ = ["NamedProduct", "ProductMetadata", "band_coefficients", "check_same_quantity",
@@ -1697,6 +1699,12 @@ def _check_not_rescaled(source: RasterSource, var: str, file: str, stated_by: st
     and items alike. Values all within reflectance's span are left to the checks of
     calibrated copies (:func:`_check_stated_not_calibrated`, :func:`_check_not_calibrated`).
 
+    A ``uint16`` file, the product's own data type, is looked at too: a reflectance x
+    10000 under ``SR_B4`` (3500) read -0.104, exit 0. Collection 2's DNs of a scene sit
+    around 7273..43636 (reflectance 0..1), so 90 % of a scene's cells below 5455 (-0.05)
+    are no scene's DNs. Every good scene's file is read in a few small windows where it
+    has no overview (:func:`_sampled_values`), not whole.
+
     Raises
     ------
     DataError
@@ -1707,22 +1715,16 @@ def _check_not_rescaled(source: RasterSource, var: str, file: str, stated_by: st
     if named_product(file) is None:
         return  # a file of the user's own name: its data type states no product's
     dtype = dtype or _file_dtype(file)
-    if dtype is None or dtype == "uint16" or not (
+    if dtype is None or not (
             _unit_word(cal.units) == "1" and cal.quantity and 0 < cal.scale <= DN_FACTOR
             and cal.offset < 0):
         return
     floating = dtype.startswith("float")
-    import rasterio
-
     from prospect.ingest.fills import COMMON_FILLS
 
-    try:
-        with rasterio.open(file) as src:
-            shape = (min(src.height, 256), min(src.width, 256))
-            data = src.read(1, out_shape=shape, masked=True)
-    except Exception:  # the band's own read reports it
-        return
-    values = np.asarray(data.compressed(), dtype="float64")
+    values = _sampled_values(file, dtype == "uint16")
+    if values is None:
+        return  # the band's own read reports it
     drop = [f for f in (*COMMON_FILLS, cal.fill) if f is not None and f != 0.0]
     values = values[np.isfinite(values) & ~np.isin(values, drop) & (values != 0)]
     if not values.size:
@@ -1734,18 +1736,54 @@ def _check_not_rescaled(source: RasterSource, var: str, file: str, stated_by: st
     if float(np.percentile(reads, 90)) >= _NEGATIVE_SCENE:
         return
     quantity = cal.quantity.replace("_", " ")
-    held = (f"90 % of its {dtype} values" if floating else
+    held = (f"90 % of its {dtype} values" if floating or dtype == "uint16" else
             f"it is {dtype} (the product's DNs are uint16) and 90 % of its values")
     raise DataError(
         f"source {source.name!r}, band {var!r}: {stated_by} reads {Path(file).name} as the "
         f"DNs of {quantity} ({dn_formula(cal.scale, cal.offset)}), but {held} (from "
         f"{values.min():.6g} to {values.max():.6g}) would read below {_NEGATIVE_SCENE:g}: "
         "values another tool has rescaled (e.g. reflectance x 10000"
-        + (" or in percent" if floating else ", or a stretched 8-bit preview")
+        + (" or in percent" if floating else "" if dtype == "uint16"
+           else ", or a stretched 8-bit preview")
         + "), not the product's DNs; use the product's own file, or give the copy a name "
         "of its own (not the product's, described by no item of it) and the 'scale:' "
         "that makes its values (e.g. 'scale: 0.0001' for reflectance x 10000"
         + (", 'scale: 0.01' for percent" if floating else "") + ")")
+
+
+_WINDOW = 64
+"""The side of each of the five windows :func:`_sampled_values` reads of a file in the
+product's own data type with no overview."""
+
+
+def _sampled_values(file: str, windows: bool) -> np.ndarray | None:
+    """The first band's valid values of ``file`` as float64 (its nodata left out), read at
+    most 256 x 256: an overview or a decimated read, or, with ``windows`` and no overview,
+    five :data:`_WINDOW`-cell windows (the centre and the centres of the quarters), so that
+    a scene in the product's own data type (``uint16``, every good scene's) costs a few
+    blocks, not a pass over the whole band; ``None`` where it cannot be read."""
+    import numpy as np
+    import rasterio
+    from rasterio.windows import Window
+
+    try:
+        with rasterio.open(file) as src:
+            if not windows or src.overviews(1) or (
+                    src.height <= 256 and src.width <= 256):
+                shape = (min(src.height, 256), min(src.width, 256))
+                return np.asarray(src.read(1, out_shape=shape, masked=True).compressed(),
+                                  dtype="float64")
+            parts = []
+            side_y, side_x = min(_WINDOW, src.height), min(_WINDOW, src.width)
+            for fy, fx in ((0.5, 0.5), (0.25, 0.25), (0.25, 0.75), (0.75, 0.25),
+                           (0.75, 0.75)):
+                row = max(0, min(src.height - side_y, int(src.height * fy) - side_y // 2))
+                col = max(0, min(src.width - side_x, int(src.width * fx) - side_x // 2))
+                block = src.read(1, window=Window(col, row, side_x, side_y), masked=True)
+                parts.append(np.asarray(block.compressed(), dtype="float64"))
+            return np.concatenate(parts)
+    except Exception:  # the band's own read reports it
+        return None
 
 
 def _by_name(source: RasterSource, var: str, file: str, named: NamedProduct,

@@ -229,6 +229,55 @@ def _check_stated(url: str, search: StacSearch, items: list[dict[str, Any]]) -> 
             f"{hint} Give a property the items state, or remove it")
 
 
+_PROBE_ITEMS = 20
+"""How many items :func:`_without_properties` asks for of a window searched again
+without its ``properties``."""
+
+
+def _without_properties(search: StacSearch, bbox: tuple[float, float, float, float]) -> str:
+    """The end of the "found no items" refusal of ``search``: where it compares
+    ``properties``, what the window holds without them (searched again for at most
+    :data:`_PROBE_ITEMS` items, only on this refusal's path).
+
+    An API that applies CQL2 ``filter`` to a property no item states (``eo:cloudcover``,
+    ``cloud_cover``) answers no item: the refusal said "widen the dates or relax
+    'properties'", naming no property, and widening the dates found none either. Items of
+    the window that state none of a property are refused as :func:`_check_stated` refuses
+    an API that answered them (naming the property and the one they state); items that
+    state each are named with the values they hold.
+
+    Raises
+    ------
+    ConfigError
+        A property of ``search.properties`` that none of the window's items states.
+    """
+    if not search.properties:
+        return "; widen the dates"
+    said = ", ".join(f"{prop} {op}: " + (f"{bound:g}" if isinstance(bound, float) else
+                                         repr(bound))
+                     for prop, cmp in sorted(search.properties.items())
+                     for op, bound in cmp.comparisons().items())
+    try:
+        probe, beyond = capped_search(search.model_copy(update={
+            "properties": {}, "max_items": min(search.max_items, _PROBE_ITEMS)}), bbox)
+    except (InputFileError, ConfigError, DataError):
+        probe, beyond = [], False  # the window cannot be searched again: say so
+    if not probe:
+        return (f" (with stac_search.properties {said}; none without them either); widen "
+                "the dates, the collections or the region")
+    _check_stated(redact(search.url), search, probe)
+    held = []
+    for prop in sorted(search.properties):
+        values = [v for v in (_number((it.get("properties") or {}).get(prop))
+                              for it in probe) if v is not None]
+        if values:
+            held.append(f"{prop} from {min(values):g} to {max(values):g}")
+    return (f" that pass stac_search.properties {said}, though it holds "
+            f"{'more than ' if beyond else ''}{len(probe)} "
+            "item(s) without them" + (f" ({', '.join(held)})" if held else "")
+            + "; relax 'properties' or widen the dates")
+
+
 def _kept_by_filter(url: str, search: StacSearch, items: list[dict[str, Any]]
                     ) -> list[dict[str, Any]]:
     """``items`` less those that fail ``search.properties`` by the values they state.
@@ -419,7 +468,7 @@ def resolve_search(source: RasterSource, grid: RegionGrid, folder: Path, *,
             raise DataError(
                 f"source {source.name!r}: the STAC search of {redact(search.url)} found no "
                 f"items in {search.collections} for {search.datetime} over the region "
-                f"{grid.name!r}; widen the dates or relax 'properties'"
+                f"{grid.name!r}{_without_properties(search, bbox)}"
             )
         path.parent.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
