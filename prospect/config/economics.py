@@ -14,11 +14,14 @@ from prospect.economics import LI_TO_LCE, lce_factor
 __all__ = [
     "CONCENTRATION_CUTOFF_KEYS",
     "CONFIDENCE_Z_RANGE",
+    "DENSITY_UNITS",
     "MAX_DENSITY_KG_PER_L",
     "MAX_DOUBLET_FLOW_M3_PER_H",
     "MAX_FLOW_M3_PER_H",
+    "MAX_HOURS_PER_YEAR",
     "MAX_LITHIUM_MG_PER_L",
     "MIN_CUTOFF_T_LCE_PER_YEAR",
+    "MIN_DENSITY_KG_PER_L",
     "MIN_DOUBLET_FLOW_M3_PER_H",
     "MIN_DOUBLET_HOURS_PER_YEAR",
     "MIN_FLOW_M3_PER_H",
@@ -32,6 +35,18 @@ __all__ = [
 MAX_DENSITY_KG_PER_L = 3.0
 """Densest brine accepted, kg/L (brines are 1.0-1.3 kg/L): ``density_kg_per_l: 1000`` (the
 density in kg/m3) multiplied a ppm surface's tonnages by 1000 without a word."""
+
+MIN_DENSITY_KG_PER_L = 0.8
+"""Lightest brine accepted, kg/L (water is 0.87 kg/L at 200 C, brines 1.0-1.3):
+``density_kg_per_l: 0.0012`` or ``0.5`` multiplied a ppm surface's tonnages by that
+figure without a word (round 52)."""
+
+DENSITY_UNITS: dict[str, float] = {
+    "kg/m3": 0.001, "g/L": 0.001, "lb/US gal (ppg)": 0.119826427, "lb/ft3": 0.0160184634,
+}
+"""Units a brine density is written in -> the factor to kg/L: ``density_kg_per_l: 9.5``
+(pounds per US gallon, as oilfield brines are weighed) or ``75`` (lb/ft3) were "a
+density in kg/m3 divided by 1000 is kg/L", 0.0095 and 0.075 (round 52)."""
 
 MAX_FLOW_M3_PER_H = 2000.0
 """Largest brine flow accepted per doublet, m3/h. Geothermal doublets produce about 50-500
@@ -109,6 +124,11 @@ wells, in the Bavarian Molasse, about 150 L/s, 540 m3/h). A flow above it given 
 high): the screening warns (:func:`prospect.screening.plan_economics`), and
 ``flow_m3_per_day`` states a flow per day."""
 
+MAX_HOURS_PER_YEAR = 8784.0
+"""Most operating hours a year accepted (a leap year's): ``hours_per_year: 525600`` (the
+minutes of a year) was "Input should be less than or equal to 8784", no word of the unit
+meant (round 52)."""
+
 MIN_HOURS_PER_YEAR = 24.0
 """Fewest operating hours a year accepted: ``hours_per_year: 0.91`` (the uptime as a share of
 the year) divided every tonnage by about 8 800 without a word."""
@@ -167,7 +187,8 @@ class EconomicsConfig(StrictModel):
     density_kg_per_l
         Brine density: mg/L = mg/kg (ppm) x density. Used only for a surface in ppm or
         mg/kg (a warning when such a surface is screened without it); a surface per litre
-        needs none.
+        needs none. From :data:`MIN_DENSITY_KG_PER_L` to :data:`MAX_DENSITY_KG_PER_L`: a
+        figure in kg/m3, lb/US gal or lb/ft3 is refused naming it in kg/L.
     flow_m3_per_h
         Brine flow per doublet, m3/h (1 to 2000). Default 150 m3/h: the production
         tested at the Den Haag Zuidwest doublet (2010), a Dutch geothermal well of ordinary
@@ -197,9 +218,9 @@ class EconomicsConfig(StrictModel):
 
     concentration: PlainName
     variance: PlainName | None = None
-    density_kg_per_l: float = Field(default=1.0, gt=0)
+    density_kg_per_l: float = Field(default=1.0, gt=0)  # 0.8 to 3
     flow_m3_per_h: float = Field(default=150.0, gt=0)
-    hours_per_year: float = Field(default=8000.0, gt=0, le=8784)
+    hours_per_year: float = Field(default=8000.0, gt=0)  # to MAX_HOURS_PER_YEAR
     recovery: float = Field(default=0.8, gt=0)
     cutoff_t_lce_per_year: float = Field(default=500.0, gt=0)
     confidence_z: float = Field(default=1.645, gt=0)
@@ -330,11 +351,20 @@ class EconomicsConfig(StrictModel):
     @field_validator("density_kg_per_l")
     @classmethod
     def _density_in_kg_per_l(cls, value: float) -> float:
-        if value > MAX_DENSITY_KG_PER_L:
-            raise ValueError(
-                f"{value:g} kg/L is no brine density (brines are 1.0-1.3 kg/L; at most "
-                f"{MAX_DENSITY_KG_PER_L:g}): a density in kg/m3 divided by 1000 is kg/L")
-        return value
+        """From :data:`MIN_DENSITY_KG_PER_L` to :data:`MAX_DENSITY_KG_PER_L`, the refusal
+        naming the units a figure outside is one of (:data:`DENSITY_UNITS`)."""
+        if MIN_DENSITY_KG_PER_L <= value <= MAX_DENSITY_KG_PER_L:
+            return value
+        meant = [f"{value:g} {unit} is density_kg_per_l: {value * factor:.4g}"
+                 for unit, factor in DENSITY_UNITS.items()
+                 if MIN_DENSITY_KG_PER_L <= value * factor <= MAX_DENSITY_KG_PER_L]
+        fix = (f"give it in kg/L ({', '.join(meant)})" if meant
+               else "give the brine's density in kg/L (g/cm3 and a specific gravity are "
+               "the same figure; kg/m3 divided by 1000 is kg/L)")
+        raise ValueError(
+            f"{value:g} kg/L is no brine density (brines are 1.0-1.3 kg/L, hot reservoir "
+            f"water down to about 0.9; from {MIN_DENSITY_KG_PER_L:g} to "
+            f"{MAX_DENSITY_KG_PER_L:g} accepted): {fix}")
 
     @field_validator("flow_m3_per_h")
     @classmethod
@@ -369,6 +399,15 @@ class EconomicsConfig(StrictModel):
         """Hours, not the uptime as a share (0.91) or a percentage (91) of the year, nor
         the days a year (350): ``hours_per_year: 91`` screened every tonnage 88 times low
         and ``350`` 24 times low, without a word (only a share was refused)."""
+        if value > MAX_HOURS_PER_YEAR:
+            units = [f"{value:g} {unit} a year are {value / per:.6g} hours"
+                     for unit, per in (("minutes", 60.0), ("seconds", 3600.0))
+                     if MAX_HOURS_PER_YEAR / 2 <= value / per <= MAX_HOURS_PER_YEAR]
+            raise ValueError(
+                f"{value:g} hours a year is more than a year holds (8760 hours, "
+                f"{MAX_HOURS_PER_YEAR:g} in a leap year): give the hours one doublet "
+                "operates a year (8000 is about 91 % uptime)"
+                + (f"; {', '.join(units)}" if units else ""))
         if value < MIN_HOURS_PER_YEAR:
             raise ValueError(
                 f"{value:g} hours a year is less than a day of operation: give hours, not "

@@ -353,7 +353,8 @@ class SensorConfig(StrictModel):
         Common band name -> :class:`SensorBand`. A band's ``wavelength_nm`` must lie in
         (or within 5 % of) the range of its common name in the Awesome Spectral Indices
         (``N`` 760-900 nm): a list whose names contradict its wavelengths (red and near
-        infrared swapped) is refused, as is a wavelength in micrometres.
+        infrared swapped) is refused, as is a wavelength in micrometres, and one variable
+        given to two names at wavelengths more than 1 % apart (two bands read as one).
     """
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
@@ -403,6 +404,40 @@ class SensorConfig(StrictModel):
         if problems:
             raise ValueError("; ".join(problems))
         return value
+
+    @field_validator("bands")
+    @classmethod
+    def _one_wavelength_per_variable(cls, value: dict[str, SensorBand]
+                                     ) -> dict[str, SensorBand]:
+        """Refuse a variable given to two common names at wavelengths more than
+        :data:`SHARED_VARIABLE_SLACK` apart (round 52): ``R: {variable: b3, wavelength_nm:
+        655}`` beside ``N: {variable: b3, wavelength_nm: 842}`` (a typo for b4) loaded, and
+        every index of ``N`` without ``R`` (NDWI, GNDVI) read the red band as near
+        infrared without a word. One band under two names at one wavelength (Landsat 8's
+        ``N`` and ``N2``, both ``B5`` at 865 nm) is kept."""
+        held: dict[str, list[tuple[str, float]]] = {}
+        for common, band in value.items():
+            if band.wavelength_nm is not None:
+                held.setdefault(band.variable, []).append((common, band.wavelength_nm))
+        problems = []
+        for variable, names in held.items():
+            low, high = min(w for _, w in names), max(w for _, w in names)
+            if high - low > SHARED_VARIABLE_SLACK * low:
+                said = " and ".join(f"{c} ({w:g} nm)" for c, w in names)
+                problems.append(
+                    f"variable {variable!r} is given to {said}, and one variable holds one "
+                    "band at one wavelength: fix the variable of the band it is not (a "
+                    "typo?); two names of one band carry its one wavelength (Landsat 8's N "
+                    "and N2, both B5 at 865 nm)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+
+SHARED_VARIABLE_SLACK = 0.01
+"""How far apart (a share of the shorter) the wavelengths of two common names given one
+variable may be: the same band written with a rounded wavelength (864.7 and 865 nm); two
+bands (Sentinel-2's B08 at 842 and B8A at 865 nm, 2.7 %) are more."""
 
 
 WAVELENGTH_SLACK = 0.05

@@ -333,6 +333,12 @@ _FUNCTION_FIXES = {
 }
 """Functions written as another language or library names them, and the whitelist's form."""
 
+_CHOICE_FUNCTIONS = frozenset({"where", "iif", "ifelse", "if_else", "select", "piecewise",
+                               "choose", "clip", "clamp"})
+"""Functions of a choice between values per cell (``where(N > R, N, R)``, numpy's and
+Earth Engine's): refused with :data:`_CHOICE_FIX`, as a comparison is; they were "if
+'where' is a band, a product is written with '*': write where * (N > R, N, R)"."""
+
 
 def _operator_column(node: ast.BinOp, formula: str, symbol: str, lead: int) -> int | None:
     """The column of ``node``'s operator ``symbol`` in ``formula`` as written: the first
@@ -352,6 +358,8 @@ def _function_fix(node: ast.AST) -> str:
     import difflib
 
     called = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
+    if called in _CHOICE_FUNCTIONS:  # 'where(N > R, N, R)': no band called 'where'
+        return _CHOICE_FIX
     if called in _FUNCTION_FIXES:
         return _FUNCTION_FIXES[called]
     if called in FUNCTIONS:  # np.log, math.sqrt: no prefixes

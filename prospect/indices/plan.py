@@ -572,7 +572,9 @@ def plan_indices(
 _NOT_BANDS = {
     **dict.fromkeys(("pi", "e", "tau"), " (a formula has no named constants: write the "
                     "number, e.g. 3.141592653589793 for pi or 2.718281828459045 for e)"),
-    **dict.fromkeys(("inf", "nan", "infinity"), " (a formula cannot hold inf or nan)"),
+    **dict.fromkeys(("inf", "nan", "infinity"), " (a formula cannot hold inf or nan: every "
+                    "cell would be infinite or NaN, no data; a band's no-data value is "
+                    "given as indices.nodata)"),
     **dict.fromkeys(("ln", "log2", "sin", "cos", "tan", "pow", "min", "max", "tanh"),
                     " (not one of the functions sqrt, abs, exp, log, log10, minimum, maximum;"
                     " a function is written with parentheses, e.g. log(N))"),
@@ -942,6 +944,12 @@ def _plan_one(entry: IndexEntry, sensor: SensorConfig, band_map: Mapping[str, st
             reads_index = None if hint else _index_read_as_band(entry, n, indices or {})
             if reads_index:
                 raise ConfigError(reads_index)
+            if n.lower() in _NOT_BANDS:  # 'nan', 'pi', 'sin': no band to map
+                raise ConfigError(
+                    f"index {entry.name!r} ({entry.formula}) needs band {n!r}{hint}, which "
+                    "is no band to map in indices.bands; fix the formula in "
+                    + (f"indices.custom.{entry.name}" if entry.source == "custom"
+                       else "the catalogue"))
             raise ConfigError(
                 f"index {entry.name!r} ({entry.formula}) needs band {n!r}{hint}, which sensor "
                 f"{sensor.name!r} does not map; map it with indices.bands.{n}: <cube variable>"

@@ -756,7 +756,49 @@ def check_reflectance_ranges(ds: xr.Dataset, plan: IndexPlan, *, nodata: float |
 
     hosted = [host_array(s) for s in samples]
     _refuse_packed(ds, users, hosted, nodata)
+    _warn_declared_fills(ds, users, hosted, nodata)
     return judge_samples(users, hosted, nodata=nodata)
+
+
+FILL_ATTRS = ("_FillValue", "missing_value", "nodata")
+"""Attributes in which a band states its own no-data value (CF's, and GDAL's as
+``rioxarray.open_rasterio`` and other readers leave them on an undecoded band)."""
+
+
+def _warn_declared_fills(ds: xr.Dataset, users: dict[str, tuple[str, list[str]]],
+                         samples: list[Any], nodata: float | None) -> None:
+    """A :class:`~prospect.errors.DataWarning` for each reflective band whose own
+    attributes state a fill (:data:`FILL_ATTRS`) other than ``nodata`` that its sampled
+    cells hold (round 52). Bands of two fills (Sentinel-2's 0 beside a product's -9999)
+    with ``nodata=-9999`` had the other band's fill cells computed as values (NDVI of
+    -1 where the near infrared's fill 0 met red), without a word, its attribute saying
+    that they are no data; ``nodata`` is one value for every band."""
+    import warnings
+
+    for (variable, (common, names)), sample in zip(users.items(), samples, strict=True):
+        attrs = ds[variable].attrs
+        stated = next(((k, attrs[k]) for k in FILL_ATTRS if attrs.get(k) is not None), None)
+        if stated is None:
+            continue
+        try:
+            fill = float(stated[1])
+        except (TypeError, ValueError):
+            continue
+        if math.isnan(fill) or (nodata is not None and fill == nodata):
+            continue
+        arr = _data_cells(sample, nodata)
+        held = int(np.count_nonzero(arr == fill))
+        if not held:
+            continue
+        given = (f"nodata is {nodata:g}, one value for every band" if nodata is not None
+                 else "no nodata is given")
+        warnings.warn(DataWarning(
+            f"band {variable!r} ({common}, read by {', '.join(names)}) states "
+            f"{stated[0]} {fill:g} in its attributes, which {100 * held / max(arr.size, 1):.3g}"
+            f" % of its sampled cells hold, and {given}, so those cells get index values: "
+            "mask each band's own fill before the indices (xarray.decode_cf(ds), "
+            "rioxarray.open_rasterio(path, masked=True), or "
+            f"ds[{variable!r}].where(ds[{variable!r}] != {fill:g}))"), stacklevel=4)
 
 
 def _refuse_packed(ds: xr.Dataset, users: dict[str, tuple[str, list[str]]],
