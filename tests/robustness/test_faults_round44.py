@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from .conftest import Sandbox, assert_clean_error
+from .conftest import Sandbox, assert_clean_error, write_tiny_raster
 
 # -- 1. a user's sensor YAML edited in an open session ------------------------------------
 
@@ -72,11 +72,15 @@ def test_a_sensor_file_broken_in_a_session_is_refused(sandbox: Sandbox, cli: Any
     naming the band and the file."""
     monkeypatch.setenv("COLUMNS", "400")
     path = sandbox.root / "mine.yaml"
-    _edited(path, SENSOR.format(red="heat", nir="heat"))
-    sandbox.write_job(indices={"sensor": "mine.yaml", "custom": {"D": "N - R"}})
+    # two variables (round 52 refuses one variable given to two wavelengths)
+    write_tiny_raster(sandbox.root / "cold.tif")
+    _edited(path, SENSOR.format(red="cold", nir="heat"))
+    sandbox.write_job(sources=[{"kind": "raster", "name": "heat", "path": "heat.tif"},
+                               {"kind": "raster", "name": "cold", "path": "cold.tif"}],
+                      indices={"sensor": "mine.yaml", "custom": {"D": "N - R"}})
     first = cli("plan", sandbox.job_path)
     assert first.code == 0, first.err[-3000:]
-    _edited(path, SENSOR.format(red="heat", nir="heat").replace("842", "665"))
+    _edited(path, SENSOR.format(red="cold", nir="heat").replace("842", "665"))
     result = cli("plan", sandbox.job_path)
     assert_clean_error(result, 2, "mine.yaml", "wavelength_nm 665")
 
@@ -89,7 +93,7 @@ def mapped(tmp_path_factory: pytest.TempPathFactory, scheduler: str) -> dict[str
     """A SYNTHETIC job whose index ``D = N - R`` reads two rasters through the user's
     ``mine.yaml`` (red and near infrared the wrong way round), run once; then rerun with
     the file unchanged, then with the file fixed. Each run's output and ``D``."""
-    from .conftest import run_in_process, write_tiny_raster
+    from .conftest import run_in_process
 
     box = Sandbox(tmp_path_factory.mktemp("r44") / "box")
     write_tiny_raster(box.root / "cold.tif",

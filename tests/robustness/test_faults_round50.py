@@ -261,9 +261,12 @@ def test_control_a_sensor_given_as_a_path_is_not_found_by_name(tmp_path: Path) -
     from prospect.config import load_job
 
     box = Sandbox(tmp_path / "box")
-    _sensor(tmp_path / "site", red="heat", nir="heat")
+    write_tiny_raster(box.root / "cold.tif")
+    _sensor(tmp_path / "site", red="cold", nir="heat")  # one variable a band (round 52)
     _outline(tmp_path / "site", LEFT)
     job = box.job(
+        sources=[{"kind": "raster", "name": "heat", "path": "heat.tif"},
+                 {"kind": "raster", "name": "cold", "path": "cold.tif"}],
         indices={
             "sensor": str(tmp_path / "site" / "sensors" / "mine.yaml"),
             "custom": {"D": "N - R"},
