@@ -1546,6 +1546,23 @@ def _affinity(declared: str) -> str:
     return "real" if declared.startswith(("REAL", "FLOA", "DOUB")) else ""
 
 
+def _geopackage_table(name: str, layer: str | None) -> tuple[Any, str] | None:
+    """A read-only SQLite connection to the GeoPackage ``name`` and the table of ``layer``
+    (its first layer's where ``None``); ``None`` where ``name`` is no SQLite file or cannot
+    be opened so (the read proper names what is wrong with the file)."""
+    import sqlite3
+    from urllib.parse import quote
+
+    try:
+        with open(name, "rb") as fh:
+            if fh.read(16) != b"SQLite format 3\x00":
+                return None
+        table = layer or str(_ogr.list_layers(name)[0][0])
+        return sqlite3.connect(f"file:{quote(name)}?mode=ro", uri=True), table
+    except Exception:
+        return None
+
+
 @functools.lru_cache(maxsize=32)
 def _stored_otherwise(name: str, _version: tuple[int, ...], layer: str | None
                       ) -> dict[str, tuple[str, dict[int, Any]]]:
@@ -1554,16 +1571,11 @@ def _stored_otherwise(name: str, _version: tuple[int, ...], layer: str | None
     written (``'Q1'`` in an INTEGER column, ``2.5`` in one of whole numbers), GDAL reads
     them as numbers (0, 2)."""
     import sqlite3
-    from urllib.parse import quote
 
-    try:
-        with open(name, "rb") as fh:
-            if fh.read(16) != b"SQLite format 3\x00":
-                return {}
-        table = layer or str(_ogr.list_layers(name)[0][0])
-        con = sqlite3.connect(f"file:{quote(name)}?mode=ro", uri=True)
-    except Exception:  # (the read proper names what is wrong with the file)
+    opened = _geopackage_table(name, layer)
+    if opened is None:
         return {}
+    con, table = opened
     try:
         def quoted(name: str) -> str:
             return '"' + name.replace('"', '""') + '"'
@@ -1654,16 +1666,11 @@ def _coded_domains(name: str, _version: tuple[int, ...], layer: str | None
     domain of coded values, the "lookup table" of an ESRI map exported to a GeoPackage).
     pyogrio reads the codes alone. A code without a name is left out (read as the code)."""
     import sqlite3
-    from urllib.parse import quote
 
-    try:
-        with open(name, "rb") as fh:
-            if fh.read(16) != b"SQLite format 3\x00":
-                return {}
-        table = layer or str(_ogr.list_layers(name)[0][0])
-        con = sqlite3.connect(f"file:{quote(name)}?mode=ro", uri=True)
-    except Exception:  # (the read proper names what is wrong with the file)
+    opened = _geopackage_table(name, layer)
+    if opened is None:
         return {}
+    con, table = opened
     try:
         rows = con.execute(_DOMAINS_SQL, (table,)).fetchall()
     except sqlite3.Error:  # (no schema extension: no domains)
