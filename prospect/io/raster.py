@@ -2362,9 +2362,10 @@ def _nested_nodata_unused(outer: Any, path: Path | str, nested: Path | str) -> b
         for child in (c for c in band if c.tag.endswith("Source")):
             dst = child.find("DstRect")
             try:
-                rects.append((0.0, 0.0, float(width), float(height)) if dst is None else
-                             tuple(float(dst.get(k, "0")) for k in  # type: ignore[arg-type]
-                                   ("xOff", "yOff", "xSize", "ySize")))
+                x, y, w, h = ((0.0, 0.0, float(width), float(height)) if dst is None
+                              else (float(dst.get(k, "0")) for k in
+                                    ("xOff", "yOff", "xSize", "ySize")))
+                rects.append((x, y, w, h))
             except ValueError:
                 return False
         if _uncovered(rects, width, height) != 0:
