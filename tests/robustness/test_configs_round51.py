@@ -208,9 +208,12 @@ def test_jobs_with_a_name_shows_that_job(cli: Any) -> None:
     assert "greatbasin-lithium-brine" not in result.out
 
 
-def test_jobs_with_a_job_config_names_every_missing_file(sandbox: Sandbox, cli: Any) -> None:
+def test_jobs_with_a_job_config_names_every_missing_file(
+    sandbox: Sandbox, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """SYNTHETIC job of three sources, two files not there: each is named (the listing
-    names the first and a count)."""
+    names the first and a count). A wide terminal: Rich's table folds a long path."""
+    monkeypatch.setenv("COLUMNS", "400")
     sandbox.write_job(
         sources=[
             {"kind": "raster", "name": "heat", "path": "heat.tif"},

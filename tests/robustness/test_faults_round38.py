@@ -172,7 +172,7 @@ def test_control_bands_keys_a_formula_reads_still_load(sandbox: Sandbox, cli: An
     """control: common names (N, R) and a custom formula's own band name (X1), each
     read by an index, plan as before (exit 0)."""
     sandbox.write_job(yaml.safe_dump(sandbox.job(indices={
-        "sensor": "sentinel2", "names": ["NDVI"], "custom": {"MY": "X1 / N"},
+        "sensor": "sentinel2", "names": ["NDVI"], "custom": {"MY": "X1 * N"},
         "bands": {"N": "heat", "R": "heat", "X1": "heat"}}), sort_keys=False))
     result = cli("plan", sandbox.job_path)
     assert result.code == 0, result.err[-2000:]

@@ -203,8 +203,8 @@ def test_control_a_negative_operand_written_apart_is_taken(
 
 
 @pytest.mark.parametrize(("custom", "names", "needles"), [
-    ({"D": "N - R", "E": "D * 2"}, [],
-     ["'E'", "reads 'D', another index of this job (N - R)", "(N - R) * 2",
+    ({"D": "N * R", "E": "D * 2"}, [],  # (N - R on one variable: a constant, round 51)
+     ["'E'", "reads 'D', another index of this job (N * R)", "(N * R) * 2",
       "indices.custom.E"]),
     ({"E": "NDVI * 2"}, ["NDVI"],
      ["reads 'NDVI', a catalogue index", "((N - R) / (N + R)) * 2"]),
