@@ -915,6 +915,24 @@ def _soft_open_files() -> str:
     return "unlimited" if soft == resource.RLIM_INFINITY else str(soft)
 
 
+def _soft_limit_raised(kind: int, wanted: int) -> tuple[int, bool]:
+    """Raise this process's soft limit of ``kind`` (a ``resource.RLIMIT_*``) to its hard
+    limit, ``wanted`` at most, where it is lower; the soft limit then, and whether it was
+    raised (a refused raise keeps it as it was)."""
+    import resource
+
+    soft, hard = resource.getrlimit(kind)
+    unlimited = resource.RLIM_INFINITY
+    want = wanted if hard == unlimited else min(hard, wanted)
+    if soft == unlimited or soft >= want:
+        return soft, False
+    try:
+        resource.setrlimit(kind, (want, hard))
+    except (ValueError, OSError):
+        return soft, False
+    return want, True
+
+
 def open_file_limit() -> int | None:
     """Raise this process's soft limit of open files to its hard limit
     (:data:`OPEN_FILES_WANTED` at most), which the workers of the embedded cluster
@@ -933,16 +951,8 @@ def open_file_limit() -> int | None:
         import resource
     except ImportError:  # pragma: no cover - not on POSIX
         return None
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    unlimited = resource.RLIM_INFINITY
-    want = OPEN_FILES_WANTED if hard == unlimited else min(hard, OPEN_FILES_WANTED)
-    if soft != unlimited and soft < want:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-            soft = want
-        except (ValueError, OSError):
-            pass
-    if soft == unlimited:
+    soft, _ = _soft_limit_raised(resource.RLIMIT_NOFILE, OPEN_FILES_WANTED)
+    if soft == resource.RLIM_INFINITY:
         return None
     if soft < OPEN_FILES_NEEDED:
         raise OutputWriteError(
@@ -979,19 +989,11 @@ def stack_limit() -> int | None:
         import resource
     except ImportError:  # pragma: no cover - not on POSIX
         return None
-    soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
-    unlimited = resource.RLIM_INFINITY
-    want = STACK_WANTED if hard == unlimited else min(hard, STACK_WANTED)
-    if soft != unlimited and soft < want:
-        try:
-            resource.setrlimit(resource.RLIMIT_STACK, (want, hard))
-            soft = want
-        except (ValueError, OSError):
-            pass
-        else:  # a thread's stack is set when it starts: those started from here on
-            with contextlib.suppress(ValueError, RuntimeError):
-                threading.stack_size(max(threading.stack_size(), want))
-    if soft == unlimited:
+    soft, raised = _soft_limit_raised(resource.RLIMIT_STACK, STACK_WANTED)
+    if raised:  # a thread's stack is set when it starts: those started from here on
+        with contextlib.suppress(ValueError, RuntimeError):
+            threading.stack_size(max(threading.stack_size(), soft))
+    if soft == resource.RLIM_INFINITY:
         return None
     if soft < STACK_NEEDED:
         raise StageError(

@@ -22,7 +22,7 @@ import unicodedata
 import warnings
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -1677,6 +1677,12 @@ def _coded_domains(name: str, _version: tuple[int, ...], layer: str | None
         return {}
     finally:
         con.close()
+    return _domain_rows(rows)
+
+
+def _domain_rows(rows: Iterable[Any]) -> dict[str, tuple[str, dict[str, str]]]:
+    """Rows of :data:`_DOMAINS_SQL` (column, domain, code, name) as column -> (domain,
+    code -> name); a code without a name is left out."""
     out: dict[str, tuple[str, dict[str, str]]] = {}
     for column, domain, code, described in rows:
         named = unit_name(described)
@@ -1706,14 +1712,8 @@ def _archived_domains(name: str, _version: tuple[int, ...], layer: str | None
                 sql=_DOMAINS_SQL.replace("?", "'" + table.replace("'", "''") + "'"))
     except Exception:  # (no schema extension: no domains; the read proper names the rest)
         return {}
-    out: dict[str, tuple[str, dict[str, str]]] = {}
-    for column, domain, code, described in zip(
-            rows["column_name"], rows["constraint_name"], rows["value"],
-            rows["description"], strict=True):
-        named = unit_name(described)
-        if code is not None and named:
-            out.setdefault(str(column), (str(domain), {}))[1][unit_name(code)] = named
-    return out
+    return _domain_rows(zip(rows["column_name"], rows["constraint_name"], rows["value"],
+                            rows["description"], strict=True))
 
 
 @functools.lru_cache(maxsize=32)
