@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipelines.faults import debugging, signal_handlers_kept
+from pipelines.faults import debugging, limits_set, signal_handlers_kept
 from prospect.errors import ConfigError, ProspectError, StageError
 
 if TYPE_CHECKING:
@@ -2664,13 +2664,6 @@ def _unguarded_main_script() -> str | None:
     return None if "__main__" in text else str(path)
 
 
-_LIMITS = (("RLIMIT_AS", "address space", "ulimit -v"),
-           ("RLIMIT_DATA", "data memory", "ulimit -d"),
-           ("RLIMIT_NPROC", "processes and threads", "ulimit -u"))
-"""The limits of a process (name in :mod:`resource`, what, the shell's word) under which
-a thread, a worker process or memory can be refused."""
-
-
 def _refused_by_limit(exc: BaseException) -> bool:
     """Whether ``exc`` is a refusal that a process's limit can cause: a thread ("can't
     start new thread"), memory, or a process (``EAGAIN``, ``ENOMEM``)."""
@@ -2706,26 +2699,13 @@ def _process_limits(cause: BaseException) -> str | None:
     """
     if not _refused_by_limit(cause):
         return None
-    try:
-        import resource
-    except ImportError:  # not a Unix system: no such limits
-        return None
     # only the limits that can refuse what was refused: memory is refused by the address
     # space or data limits, a process by the number of processes, a thread by either (its
     # stack); a MemoryError of a dask setting (a memory target of 'abc') was blamed on the
     # finite process count every Linux system has
     thread = isinstance(cause, RuntimeError)
     memory = isinstance(cause, MemoryError) or getattr(cause, "errno", None) == errno.ENOMEM
-    said = []
-    for name, what, shell in _LIMITS:
-        if not thread and (name == "RLIMIT_NPROC") == memory:
-            continue
-        soft = resource.getrlimit(getattr(resource, name))[0]
-        if soft == resource.RLIM_INFINITY:
-            continue
-        amount = str(soft) if name == "RLIMIT_NPROC" else f"{soft / 2**30:.1f} GiB"
-        said.append(f"{what} ({shell}) {amount}")
-    return ", ".join(said) or None
+    return limits_set(memory=thread or memory, processes=thread or not memory)
 
 
 def _semaphores_refused(cause: BaseException) -> str | None:

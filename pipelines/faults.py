@@ -1410,6 +1410,41 @@ def killed_worker_error(exc: BaseException, stage: str) -> StageError | None:
         "same command again")
 
 
+PROCESS_LIMITS = (("RLIMIT_AS", "address space", "ulimit -v"),
+                  ("RLIMIT_DATA", "data memory", "ulimit -d"),
+                  ("RLIMIT_NPROC", "processes and threads", "ulimit -u"))
+"""The limits of a process (name in :mod:`resource`, what, the shell's word) under which
+a thread, a worker process or memory can be refused."""
+
+
+def limits_set(*, memory: bool = True, processes: bool = False) -> str | None:
+    """This process's finite limits on memory (``ulimit -v``, ``ulimit -d``) and, with
+    ``processes``, on processes (``ulimit -u``), as ``"address space (ulimit -v) 1.2
+    GiB"``; ``None`` where none is set or the system has no such limits."""
+    try:
+        import resource
+    except ImportError:  # not a Unix system: no such limits
+        return None
+    said = []
+    for name, what, shell in PROCESS_LIMITS:
+        if not (processes if name == "RLIMIT_NPROC" else memory):
+            continue
+        soft = resource.getrlimit(getattr(resource, name))[0]
+        if soft == resource.RLIM_INFINITY:
+            continue
+        amount = str(soft) if name == "RLIMIT_NPROC" else f"{soft / 2**30:.1f} GiB"
+        said.append(f"{what} ({shell}) {amount}")
+    return ", ".join(said) or None
+
+
+def _under_limits(*, processes: bool = False) -> str:
+    """`` under this process's limits: address space (ulimit -v) 1.2 GiB`` where a memory
+    limit (with ``processes``, or a process limit) is set, else ``""``: an allocation or a
+    thread refused far below the machine's memory."""
+    limited = limits_set(processes=processes)
+    return "" if limited is None else f" under this process's limits: {limited}"
+
+
 def out_of_memory_error(exc: BaseException, stage: str) -> StageError | None:
     """``exc`` as one line when a task, or the job itself, ran out of memory or threads;
     ``None`` for any other exception.
@@ -1428,14 +1463,16 @@ def out_of_memory_error(exc: BaseException, stage: str) -> StageError | None:
         if isinstance(found, MemoryError):
             what = str(found).strip() or "MemoryError"
             return StageError(
-                f"stage {stage}: out of memory ({what[:160]}); finished chunks are kept. "
+                f"stage {stage}: out of memory ({what[:160]}){_under_limits()}; finished "
+                "chunks are kept. "
                 "Use smaller chunks (the region's chunk size; 'prospect plan' shows the memory"
                 " each worker needs), fewer --workers, or give the job more memory "
                 "(ulimit -v, the batch job's --mem), then run the same command again")
         said = _library_out_of_memory(found)
         if said is not None:
             return StageError(
-                f"stage {stage}: out of memory ({said}); finished chunks are kept. Give the "
+                f"stage {stage}: out of memory ({said}){_under_limits()}; finished chunks are "
+                "kept. Give the "
                 "job more memory (ulimit -v, a container's or the batch job's --mem), or use "
                 "fewer --workers or smaller chunks (the region's chunk size; 'prospect plan' "
                 "shows the memory each worker needs), then run the same command again")
@@ -1443,7 +1480,8 @@ def out_of_memory_error(exc: BaseException, stage: str) -> StageError | None:
             return StageError(
                 f"stage {stage}: the system refused a new thread ({found}): the job's "
                 "memory (ulimit -v, a container's limit) or its number of processes "
-                "(ulimit -u) is too low; finished chunks are kept. Raise the limit or use "
+                f"(ulimit -u) is too low{_under_limits(processes=True)}; finished chunks "
+                "are kept. Raise the limit or use "
                 "fewer --workers, then run the same command again")
         found = found.__cause__ or found.__context__
     return None
