@@ -17,6 +17,7 @@ import errno
 import io
 import logging
 import os
+import re
 import select
 import signal
 import sys
@@ -36,6 +37,7 @@ from pipelines.faults import (
     StopRequest,
     debugging,
     named_outputs,
+    numerical_libraries_loaded,
     os_error_line,
     stack_limit,
     stop_behind,
@@ -342,6 +344,8 @@ def _check_environment(args: list[str], err: Console) -> None:
     if _runs_nothing(args):
         return
     stack_limit()  # a low ulimit -s raised, or refused: it was a segmentation fault
+    if set(args[:1]) & COMPUTING_COMMANDS:  # OpenBLAS loaded while small: it hung
+        numerical_libraries_loaded()
     from prospect.env import check_environment
 
     for note in [*check_environment(), *misspelt_variables(os.environ)]:
@@ -350,6 +354,13 @@ def _check_environment(args: list[str], err: Console) -> None:
         from pipelines.cluster import check_dask_durations
 
         check_dask_durations()  # a timeout dask cannot read: before any cluster starts
+
+
+COMPUTING_COMMANDS = frozenset({"ingest", "screen", "train", "score", "tiles", "run",
+                                "indices", "demo", "model"})
+"""The commands that compute with numpy's and scipy's OpenBLAS (a job's stages, and the
+registry's reuse of models), whose libraries are loaded early under a memory limit
+(:func:`pipelines.faults.numerical_libraries_loaded`)."""
 
 
 PROSPECT_VARIABLES = ("PROSPECT_CACHE_DIR", "PROSPECT_CLUSTER_DIR", "PROSPECT_CONFIG_DIR",
@@ -889,7 +900,7 @@ def main(argv: list[str] | None = None) -> int:
     # terminal of no width prints every line as one of none would
     with named_outputs(), closed_output_stops() as closed, terminal_gone_proof(), \
             terminal_size_given(), colour_given():
-        err = Console(stderr=True, highlight=False)
+        err = Console(stderr=True, highlight=False, emoji=False)
         try:
             code = _main(argv, err, closed)
         except BaseException as exc:
@@ -905,7 +916,21 @@ def _say(err: Console, text: str, *, markup: bool = False) -> None:
     full (``2>&-``, ``2>/dev/full``, ``2>&1 | head``) the exit code is all that is left to
     say, and it must be the command's own, not a second error's."""
     with contextlib.suppress(OSError, OutputClosed):
-        err.print(text, markup=markup, soft_wrap=True)
+        try:
+            err.print(text, markup=markup, soft_wrap=True)
+        except MemoryError:  # Rich's rendering refused under a memory limit: say it plain
+            _said_plain(text, markup=markup)
+
+
+def _said_plain(text: str, *, markup: bool = True) -> None:
+    """Write ``text`` on standard error without Rich, its markup (``[bold red]``,
+    ``\\[``) taken out: under an address-space limit (``ulimit -v``) Rich's rendering of
+    the error line (a module it imports the first time) failed as ``MemoryError`` and the
+    one line became a traceback."""
+    if markup:
+        text = re.sub(r"(?<!\\)\[/?[a-z ]*\]", "", text).replace("\\[", "[")
+    with contextlib.suppress(OSError):
+        os.write(2, (text + "\n").encode(errors="replace"))
 
 
 def _say_error(err: Console, text: str) -> None:
@@ -920,6 +945,9 @@ def _say_error(err: Console, text: str) -> None:
         err.file.flush()
         return
     except OutputClosed:
+        return
+    except MemoryError:
+        _said_plain(text)
         return
     except OSError:
         pass
@@ -1047,6 +1075,7 @@ def _said(error: Exception, err: Console, debug: bool) -> int:
             return 2
         if (memory := _out_of_memory_line(exc)) is not None:
             _say(err, f"[bold red]error:[/bold red] {escape(memory)}", markup=True)
+            _quiet_teardown()
             return 1
         if (settings := _dask_config_line(exc)) is not None:
             _say(err, f"[bold red]error:[/bold red] {escape(redact(settings))}", markup=True)
@@ -1056,6 +1085,18 @@ def _said(error: Exception, err: Console, debug: bool) -> int:
              "  this is a bug in Prospect; rerun with --debug for the traceback and report it",
              markup=True)
         return 70
+
+
+def _quiet_teardown() -> None:
+    """Send what the interpreter says from here on to ``/dev/null``, once the error line of
+    a command out of memory is said: under ``ulimit -v`` its teardown, short of memory
+    itself, printed "Exception ignored on building sys.unraisablehook arguments:
+    MemoryError" dozens of times after the one line."""
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 2)
+        os.close(null)
 
 
 def _dask_config_line(exc: BaseException) -> str | None:
@@ -1083,7 +1124,7 @@ def _out_of_memory_line(exc: BaseException) -> str | None:
     ended as "internal error" (exit 70), a bug to report; ``None`` for any other error."""
     from pipelines.faults import out_of_memory_error
 
-    found = out_of_memory_error(exc, "-")
+    found = out_of_memory_error(exc, "-", kept=None)
     if found is None:
         return None
     return str(found).removeprefix("stage -: ")

@@ -24,7 +24,7 @@ from types import CodeType, FrameType
 from typing import Any
 
 from pipelines.entry import STOP_SIGNALS, stopped_how
-from prospect.errors import OutputWriteError, ProspectError, StageError
+from prospect.errors import NO_MEMORY_WORDS, OutputWriteError, ProspectError, StageError
 from prospect.io.files import allow_side_reads, stop_side_reads, target_of
 
 __all__ = [
@@ -1005,6 +1005,83 @@ def stack_limit() -> int | None:
     return int(soft)
 
 
+BLAS_BASE_MIB = 230
+"""The address space (MiB) scipy's libraries take as they load, with OpenBLAS's first
+thread, and the first buffers of numpy's and scipy's OpenBLAS for the calling thread, plus
+a margin (measured: about 100 + 34 + 32 MiB)."""
+
+BLAS_THREAD_MIB = 40
+"""The address space (MiB) each further thread of OpenBLAS takes as it starts (its 32 MiB
+buffer and its stack)."""
+
+
+def _blas_threads() -> int:
+    """The threads OpenBLAS starts in this process: its variables' number, else the CPUs
+    this process may run on (OpenBLAS's own count), at most its 64."""
+    for name in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"):
+        with contextlib.suppress(ValueError):
+            wanted = int(os.environ.get(name, "").split(",")[0])
+            if wanted > 0:
+                return min(wanted, 64)
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 64))
+
+
+def _address_space_left() -> int | None:
+    """Bytes this process may still map under its address-space (``ulimit -v``) and data
+    (``ulimit -d``) limits; ``None`` where neither is set or the sizes cannot be read."""
+    try:
+        import resource
+
+        status = Path("/proc/self/status").read_text()
+    except (ImportError, OSError):  # not Linux: no such reading
+        return None
+    mapped = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in status.splitlines()
+              if line.startswith(("VmSize:", "VmData:"))}
+    left = [soft - mapped[field] for name, field in (("RLIMIT_AS", "VmSize"),
+                                                     ("RLIMIT_DATA", "VmData"))
+            if (soft := resource.getrlimit(getattr(resource, name))[0])
+            != resource.RLIM_INFINITY and field in mapped]
+    return min(left) if left else None
+
+
+def numerical_libraries_loaded() -> None:
+    """Under an address-space or data limit (``ulimit -v``, ``ulimit -d``), load scipy's
+    and numpy's OpenBLAS while this process is small, and refuse a limit that leaves them
+    too little room, in one line (:class:`~prospect.errors.StageError`); nothing where no
+    such limit is set.
+
+    OpenBLAS asks again, for ever, for a buffer the system refused (its
+    ``blas_memory_alloc``): ``prospect model import`` under ``ulimit -v 600000`` hung in
+    the library's start (the ``dlopen`` of ``scipy.special``), ``prospect train`` under
+    ``ulimit -v 1800000`` in its first SVD once the job had grown, both deaf to SIGTERM
+    (the call holds the interpreter). Loaded and called once here, its threads and the
+    calling thread's buffers are in place before the job grows, and kept for its calls.
+    """
+    left = _address_space_left()
+    if left is None or ("scipy.linalg" in sys.modules and "scipy.special" in sys.modules):
+        return
+    threads = _blas_threads()
+    needed = (BLAS_BASE_MIB + BLAS_THREAD_MIB * (threads - 1)) * 2**20
+    if left < needed:
+        raise StageError(
+            f"this process may map only {max(left, 0) / 2**20:.0f} MiB more under its limits"
+            f" ({limits_set()}), under the {needed / 2**20:.0f} MiB its numerical libraries"
+            f" need to load (OpenBLAS with {threads} thread(s)); raise the limit (a batch "
+            "job: ask for more memory), or set OPENBLAS_NUM_THREADS=1, then run the same "
+            "command again")
+    import numpy as np
+    import scipy.linalg
+    import scipy.special
+
+    square = np.ones((256, 256))
+    square @ square  # numpy's OpenBLAS: the calling thread's buffer
+    scipy.linalg.blas.dgemm(1.0, square, square)  # scipy's
+
+
 _TURNED_READ_ONLY = (
     "the file system turned read-only while the job ran (a kernel does so after a disk "
     "error, errors=remount-ro; dmesg says why); what the job finished is kept: once the "
@@ -1238,7 +1315,7 @@ def _gdal_handler() -> tuple[Any, list[Any]]:
     def said(err_class: int, err_no: int, message: bytes | None) -> None:
         try:
             text = (message or b"").decode("utf-8", errors="replace")
-            if err_no == _CPLE_OUT_OF_MEMORY or any(w in text for w in _NO_MEMORY_WORDS):
+            if err_no == _CPLE_OUT_OF_MEMORY or any(w in text for w in NO_MEMORY_WORDS):
                 _GDAL_NO_MEMORY.append((time.monotonic(), text[:160]))
         except Exception:  # never raise into C
             pass
@@ -1445,7 +1522,8 @@ def _under_limits(*, processes: bool = False) -> str:
     return "" if limited is None else f" under this process's limits: {limited}"
 
 
-def out_of_memory_error(exc: BaseException, stage: str) -> StageError | None:
+def out_of_memory_error(exc: BaseException, stage: str, *,
+                        kept: str | None = "finished chunks are kept") -> StageError | None:
     """``exc`` as one line when a task, or the job itself, ran out of memory or threads;
     ``None`` for any other exception.
 
@@ -1454,8 +1532,11 @@ def out_of_memory_error(exc: BaseException, stage: str) -> StageError | None:
     without swap, or a worker without a nanny) and Python's "can't start new thread" (the
     same limits, or the number of processes, ``ulimit -u``) ended the job as "internal
     error: MemoryError" (exit 70), a bug to report, with no word of what to change. The
-    chain of causes is searched, as a worker's error reaches the job wrapped.
+    chain of causes is searched, as a worker's error reaches the job wrapped. ``kept``:
+    what the line says is kept (``None``: nothing said, for a command that failed
+    before any stage, while its modules loaded).
     """
+    kept_said = f"; {kept}. " if kept else ". "
     seen: set[int] = set()
     found: BaseException | None = exc
     while found is not None and id(found) not in seen:
@@ -1463,16 +1544,14 @@ def out_of_memory_error(exc: BaseException, stage: str) -> StageError | None:
         if isinstance(found, MemoryError):
             what = str(found).strip() or "MemoryError"
             return StageError(
-                f"stage {stage}: out of memory ({what[:160]}){_under_limits()}; finished "
-                "chunks are kept. "
+                f"stage {stage}: out of memory ({what[:160]}){_under_limits()}{kept_said}"
                 "Use smaller chunks (the region's chunk size; 'prospect plan' shows the memory"
                 " each worker needs), fewer --workers, or give the job more memory "
                 "(ulimit -v, the batch job's --mem), then run the same command again")
         said = _library_out_of_memory(found)
         if said is not None:
             return StageError(
-                f"stage {stage}: out of memory ({said}){_under_limits()}; finished chunks are "
-                "kept. Give the "
+                f"stage {stage}: out of memory ({said}){_under_limits()}{kept_said}Give the "
                 "job more memory (ulimit -v, a container's or the batch job's --mem), or use "
                 "fewer --workers or smaller chunks (the region's chunk size; 'prospect plan' "
                 "shows the memory each worker needs), then run the same command again")
@@ -1480,19 +1559,11 @@ def out_of_memory_error(exc: BaseException, stage: str) -> StageError | None:
             return StageError(
                 f"stage {stage}: the system refused a new thread ({found}): the job's "
                 "memory (ulimit -v, a container's limit) or its number of processes "
-                f"(ulimit -u) is too low{_under_limits(processes=True)}; finished chunks "
-                "are kept. Raise the limit or use "
+                f"(ulimit -u) is too low{_under_limits(processes=True)}{kept_said}"
+                "Raise the limit or use "
                 "fewer --workers, then run the same command again")
         found = found.__cause__ or found.__context__
     return None
-
-
-_NO_MEMORY_WORDS = ("std::bad_alloc", "Out of memory", "out of memory",
-                    os.strerror(errno.ENOMEM), "failed to map segment from shared object")
-"""How C and C++ libraries say an allocation failed: PROJ and GDAL's C++ (``std::bad_alloc``,
-passed on in their error's text), GDAL's ``CPLE_OutOfMemory`` ("Out of memory ...") and
-the system's ``ENOMEM``; the loader's "failed to map segment" (a shared library, GDAL's,
-imported under ``ulimit -v``)."""
 
 
 def _library_out_of_memory(exc: BaseException) -> str | None:
@@ -1514,14 +1585,17 @@ def _library_out_of_memory(exc: BaseException) -> str | None:
     text = str(exc)
     if type(exc).__name__ == "CPLE_OutOfMemoryError":
         return f"GDAL: {text[:120]}"
+    if isinstance(exc, SystemError) and "without exception set" in text and limits_set():
+        # a library's allocation failed without a word (a module's start, under ulimit -v)
+        return f"SystemError: {text[:80]}"
     said = _gdal_said_no_memory()
     if said is not None and type(exc).__module__.startswith(("rasterio", "pyproj")):
         return f"GDAL: {said}"  # the allocation named only in GDAL's own message
-    for words in _NO_MEMORY_WORDS:
+    for words in NO_MEMORY_WORDS:
         at = text.find(words)
         if at >= 0:  # the words and what names the library: the tail of a long message
             start = text.rfind("(", 0, at)
-            start = start if 0 <= at - start <= 80 else at
+            start = start if start >= 0 and at - start <= 80 else at  # no "(": the words
             return f"{type(exc).__name__}: {text[start:at + len(words)].lstrip('(')}"
     return None
 

@@ -9,6 +9,7 @@ also inherits the matching builtin, so callers that already catch ``ValueError``
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import warnings
 from collections.abc import Iterator
@@ -33,6 +34,26 @@ __all__ = [
     "StageError",
     "data_warnings",
 ]
+
+
+NO_MEMORY_WORDS = ("std::bad_alloc", "Out of memory", "out of memory",
+                   os.strerror(errno.ENOMEM), "failed to map segment from shared object")
+"""How C and C++ libraries say an allocation failed: PROJ and GDAL's C++ (``std::bad_alloc``,
+passed on in their error's text), GDAL's ``CPLE_OutOfMemory`` ("Out of memory ...") and
+the system's ``ENOMEM``; the loader's "failed to map segment" (a shared library, GDAL's,
+imported under ``ulimit -v``)."""
+
+
+def memory_refused(exc: BaseException) -> bool:
+    """Whether ``exc`` says this process's memory refused an allocation (a
+    ``MemoryError``, ``ENOMEM``, a library's words of :data:`NO_MEMORY_WORDS`), not that
+    an input is bad: under ``ulimit -v`` the loader's "failed to map segment" of a model
+    file's reading was said as "not a readable skops file"."""
+    if isinstance(exc, MemoryError):
+        return True
+    if isinstance(exc, OSError) and exc.errno == errno.ENOMEM:
+        return True
+    return any(words in str(exc) for words in NO_MEMORY_WORDS)
 
 
 class ProspectError(Exception):

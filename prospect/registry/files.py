@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from prospect.canonical import canonical
-from prospect.errors import ModelError, SecurityError
+from prospect.errors import ModelError, SecurityError, memory_refused
 from prospect.io.files import (
     bytes_sha256,
     file_sha256,
@@ -572,6 +572,8 @@ def _accepted_types(path: Path, data: bytes, trusted: Sequence[str] | None, *,
 
         untrusted = sio.get_untrusted_types(data=data)
     except Exception as exc:
+        if memory_refused(exc):  # the process's memory (ulimit -v), not the file
+            raise
         raise ModelError(f"{path}: not a readable skops file: {exc}") from None
     accepted, refused = split_untrusted(untrusted, trusted=trusted)
     if refused and all(missing_here(t) for t in refused):
@@ -663,6 +665,8 @@ def load_model(
 
             estimator = sio.loads(data, trusted=accepted)
         except Exception as exc:
+            if memory_refused(exc):  # the process's memory (ulimit -v), not the file
+                raise
             why = f"; {note}" if note is not None else ""  # another version's state
             raise ModelError(f"{directory / MODEL_FILE}: skops could not load it: {exc}"
                              f"{why}") from None
