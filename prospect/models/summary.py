@@ -654,19 +654,27 @@ def correlated_features(X: np.ndarray, names: list[str],
                         categorical: list[int] | None = None) -> list[dict[str, Any]]:
     """The pairs of continuous features correlated at :data:`CORRELATED` or more on the
     training rows ``X`` (Spearman or Pearson, each pair on the rows where both are set),
-    strongest first: ``[{"features": [a, b], "spearman": r, "pearson": r, "n": rows}]``.
+    strongest first: ``[{"features": [a, b], "spearman": r, "pearson": r, "n": rows}]``;
+    and the pairs of ``categorical`` features associated at :data:`CORRELATED` or more
+    (Cramér's V), ``{"features": [a, b], "spearman": None, "pearson": None,
+    "cramers_v": v, "n": rows}``.
 
     Permutation importance shuffles one column at a time: the model still reads a shuffled
     layer's information from its correlated twin, so the pair's importance is split between
     them and each understates it (scikit-learn's user guide, "misleading values on strongly
-    correlated features"); it went unsaid.
+    correlated features"); it went unsaid. A geology map given twice (as unit codes and
+    as lithology codes of the same polygons) was left out as categorical, its importance
+    split between the two copies unsaid: a correlation of codes means nothing, but
+    Cramér's V of their contingency table (1 for one class of each per class of the
+    other) says the same sharing.
     """
     import pandas as pd
 
     skip = set(categorical or ())
     cols = [j for j in range(len(names)) if j not in skip]
+    classed = _associated_classes(X, names, sorted(j for j in skip if j < len(names)))
     if len(cols) < 2 or X.shape[0] < 3:
-        return []
+        return classed
     frame = pd.DataFrame(np.asarray(X, dtype="f8")[:, cols], columns=[names[j] for j in cols])
     frame = frame.loc[:, frame.nunique(dropna=True) > 1]  # constant: no correlation
     pearson, spearman = frame.corr("pearson"), frame.corr("spearman")
@@ -680,7 +688,35 @@ def correlated_features(X: np.ndarray, names: list[str],
             if strongest >= CORRELATED:
                 pairs.append({"features": [a, b], "spearman": _round(r), "pearson": _round(p),
                               "n": int(count.loc[a, b])})
-    return sorted(pairs, key=lambda d: -max(abs(d["spearman"] or 0.0), abs(d["pearson"] or 0.0)))
+    return sorted(pairs + classed, key=lambda d: -max(
+        abs(d["spearman"] or 0.0), abs(d["pearson"] or 0.0), d.get("cramers_v") or 0.0))
+
+
+def _associated_classes(X: np.ndarray, names: list[str], cols: list[int]
+                        ) -> list[dict[str, Any]]:
+    """The pairs of categorical columns ``cols`` of ``X`` whose Cramér's V (Cramér 1946:
+    ``sqrt(chi2 / (n * (min(r, c) - 1)))`` of their contingency table, no bias
+    correction) reaches :data:`CORRELATED`, on the rows where both are set; a column of
+    one class has no association."""
+    pairs: list[dict[str, Any]] = []
+    data = np.asarray(X, dtype="f8")
+    for i, a in enumerate(cols):
+        for b in cols[i + 1:]:
+            both = np.isfinite(data[:, a]) & np.isfinite(data[:, b])
+            va, ia = np.unique(data[both, a], return_inverse=True)
+            vb, ib = np.unique(data[both, b], return_inverse=True)
+            k, n = min(va.size, vb.size) - 1, int(both.sum())
+            if k < 1 or n < 3:
+                continue
+            table = np.zeros((va.size, vb.size))
+            np.add.at(table, (ia.ravel(), ib.ravel()), 1.0)
+            expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / n
+            chi2 = float(np.sum((table - expected) ** 2 / expected))
+            v = min(math.sqrt(chi2 / (n * k)), 1.0)
+            if v >= CORRELATED:
+                pairs.append({"features": [names[a], names[b]], "spearman": None,
+                              "pearson": None, "cramers_v": _round(v), "n": n})
+    return pairs
 
 
 def sample_size_warnings(n_positive: int, features: list[str], estimator: str) -> list[str]:
@@ -721,11 +757,15 @@ def importance_warnings(facts: dict[str, Any]) -> list[str]:
     if not pairs or not importance:
         return []
     shown = "; ".join(
-        f"{d['features'][0]!r} and {d['features'][1]!r} (Spearman r {_r(d['spearman'])}, "
-        f"Pearson r {_r(d['pearson'])})" for d in pairs[:10])
+        f"{d['features'][0]!r} and {d['features'][1]!r} "
+        + (f"(classes: Cramér's V {_r(d['cramers_v'])})" if "cramers_v" in d else
+           f"(Spearman r {_r(d['spearman'])}, Pearson r {_r(d['pearson'])})")
+        for d in pairs[:10])
     more = f"; and {len(pairs) - 10} more pairs (metrics.json)" if len(pairs) > 10 else ""
-    return [f"permutation importance: strongly correlated features (|r| >= {CORRELATED:g} on "
-            f"the training cells): {shown}{more}; shuffling one leaves its information in the "
+    measure = ("|r| or Cramér's V" if any("cramers_v" in d for d in pairs) else "|r|")
+    return [f"permutation importance: strongly correlated features ({measure} >= "
+            f"{CORRELATED:g} on the training cells): {shown}{more}; shuffling one leaves its "
+            "information in the "
             "other, so each pair's importance is shared between them and each one's "
             "understates it: read a pair's importance together, or leave one of each pair "
             "out of model.features to see it whole"]

@@ -221,21 +221,25 @@ def onnx_agreement(estimator: Any, path: Path, X: np.ndarray, *, atol: float = 1
         staged = label is not None and Path(label) != Path(path)
         apart = (~(gap.reshape(len(X32), -1).max(axis=1) <= atol) if X32.ndim == 2
                  else np.zeros(0, dtype=bool))
-        found = _unseen_codes(estimator, X32, apart, feature_order) if apart.size else None
+        found = _unseen_rows(estimator, X32, apart, feature_order) if apart.size else None
         if found is not None:
-            unseen, fractions = found  # the rows' codes, not the conversion, part the two
+            unseen, fractions, hit = found  # the rows' codes, not the conversion, part them
+            cause = (": ONNX's one-hot encoder reads a fraction as the whole code below it "
+                     "and scikit-learn as none of the model's codes: a categorical layer "
+                     "warped with an interpolating resampling (bilinear, average) leaves "
+                     "such values; warp it with nearest or mode (model score and export "
+                     "--reproject do)" if fractions else
+                     ": the two runtimes encode codes it never saw otherwise; give a cube "
+                     "of the model's codes")
+            if not bool(hit[apart].all()):
+                raise ModelError(_mixed_rows(shown, staged, gap, apart, hit, atol=atol,
+                                             unseen=unseen, cause=cause))
             raise ModelError(
                 f"{shown}: {'not written: ' if staged else ''}ONNX predictions differ from "
                 f"scikit-learn's by up to {diff:.3g} (tolerance {atol:g}) on "
                 f"{int(apart.sum())} of {len(X32)} rows, each holding a code the model "
                 f"never saw: {unseen}; the export agrees on the model's own codes"
-                + (", but ONNX's one-hot encoder reads a fraction as the whole code below "
-                   "it and scikit-learn as none of the model's codes: a categorical layer "
-                   "warped with an interpolating resampling (bilinear, average) leaves "
-                   "such values; warp it with nearest or mode (model score and export "
-                   "--reproject do)" if fractions else
-                   ", and the two runtimes encode codes it never saw otherwise; give a "
-                   "cube of the model's codes")
+                + (", but" + cause[1:] if fractions else ", and" + cause[1:])
                 + ", or leave out --cube to check on the model's codes")
         raise ModelError(
             f"{shown}: {'not written: ' if staged else ''}ONNX predictions differ from "
@@ -245,6 +249,33 @@ def onnx_agreement(estimator: Any, path: Path, X: np.ndarray, *, atol: float = 1
                "acceptable" if staged else ", and do not use this export")
         )
     return diff
+
+
+def _mixed_rows(shown: str | Path, staged: bool, gap: np.ndarray, apart: np.ndarray,
+                hit: np.ndarray, *, atol: float, unseen: str, cause: str) -> str:
+    """The refusal of an export whose differing rows (``apart``) are partly rows holding
+    a code the model never saw (``hit``) and partly rows of the model's own codes.
+
+    Such a refusal was "does not convert to ONNX faithfully ... allow a larger difference
+    (--atol) if one of this size is acceptable", the size being the largest difference,
+    that of the unseen codes' rows: a tolerance offered that also passes an export scoring
+    those cells otherwise, and the cube's codes not named. Each part is now said with its
+    own largest difference, and ``--atol`` is offered at the size of the conversion's.
+    """
+    per_row = gap.reshape(len(apart), -1).max(axis=1)
+    known, new = apart & ~hit, apart & hit
+    own = float(per_row[known].max())
+    return (
+        f"{shown}: {'not written: ' if staged else ''}ONNX predictions differ from "
+        f"scikit-learn's (tolerance {atol:g}) on {int(apart.sum())} of {len(apart)} rows: "
+        f"by up to {own:.3g} on {int(known.sum())} rows of the model's own codes, so "
+        "this model does not convert to ONNX faithfully, and by up to "
+        f"{float(per_row[new].max()):.3g} on {int(new.sum())} rows each holding a code "
+        f"the model never saw: {unseen}{cause}; keep using the skops file"
+        + (f", or allow a larger difference (--atol) if one of {own:.3g} is acceptable "
+           "and check on a cube of the model's codes (or leave out --cube)" if staged
+           else ", and do not use this export")
+    )
 
 
 def _unseen_codes(estimator: Any, X: np.ndarray, rows: np.ndarray,
@@ -259,6 +290,18 @@ def _unseen_codes(estimator: Any, X: np.ndarray, rows: np.ndarray,
     of codes), and a larger tolerance offered to keep an export that scores them
     otherwise.
     """
+    found = _unseen_rows(estimator, X, rows, feature_order)
+    if found is None or not bool(found[2][rows].all()):
+        return None
+    return found[0], found[1]
+
+
+def _unseen_rows(estimator: Any, X: np.ndarray, rows: np.ndarray,
+                 feature_order: Sequence[str] | None
+                 ) -> tuple[str, bool, np.ndarray] | None:
+    """:func:`_unseen_codes` when any of ``rows`` holds such a code: its words, whether
+    any is a fraction, and the rows that hold one (a boolean mask over ``X``); else
+    ``None``."""
     known = _encoder_categories(estimator)
     if not known or not rows.any():
         return None
@@ -283,9 +326,9 @@ def _unseen_codes(estimator: Any, X: np.ndarray, rows: np.ndarray,
         fitted = ", ".join(f"{v:.6g}" for v in codes[:12])
         said.append(f"{name} {listed}{more} (fitted on codes {fitted}"
                     f"{', ...' if len(codes) > 12 else ''})")
-    if not said or not bool(hit[rows].all()):
+    if not said:
         return None
-    return "; ".join(said), fractions
+    return "; ".join(said), fractions, hit
 
 
 def check_rows(estimator: Any, n_features: int, categorical: Sequence[int], n: int, *,

@@ -64,15 +64,21 @@ def _logit(p: np.ndarray) -> np.ndarray:
 def rare() -> dict[str, Any]:
     """A logistic regression of the rare rows, its raw scores, and each calibration
     fitted on them: Prospect's and scikit-learn's own (isotonic regression as
-    ``IsotonicRegression``, Platt scaling as a logistic regression on the score's logit,
-    the fit ``CalibratedModel`` documents)."""
+    ``IsotonicRegression``, Platt scaling as a logistic regression on the score's logit
+    against Platt's targets (round 53), the fit ``CalibratedModel`` documents)."""
     from prospect.models.uncertainty import CalibratedModel
 
     X, y = _rare()
     raw_model = LogisticRegression().fit(X, y)
     raw = raw_model.predict_proba(X)[:, 1]
     iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, y)
-    platt = LogisticRegression(C=1e6).fit(_logit(raw)[:, None], y)
+    z, pos = _logit(raw)[:, None], float(y.sum())
+    target = np.where(y > 0, (pos + 1) / (pos + 2), 1 / (y.size - pos + 2))
+    platt = LogisticRegression(C=1e6).fit(
+        np.vstack([z, z]),
+        np.r_[np.ones(y.size), np.zeros(y.size)],
+        sample_weight=np.r_[target, 1 - target],
+    )
     return {
         "X": X,
         "y": y,
