@@ -43,7 +43,7 @@ from tiles.service import (
 )
 from tiles.source import LayerDataError
 from tiles.viewer import ViewerLayer, viewer_html
-from tiles.wms import MEDIA_TYPE_ALIASES
+from tiles.wms import MEDIA_TYPE_ALIASES, legend_density
 from tiles.wmts import (
     WmtsLayer,
     WmtsService,
@@ -804,10 +804,39 @@ async def legend(svc: TileService, request: Request) -> Response:
              if k.upper() in ("WIDTH", "HEIGHT")}
     size = asked_legend_size(
         svc, layer, asked, what="/legend/{layer}.png?{}=".replace("{layer}", layer.name))
+    scale, beyond = _legend_dpi(request, layer, scale, scaled is not None)
     # ?time= of a date's layer, as its tiles take it: its date or a 400 (it was ignored)
     layer = svc.query_layer(request, layer)
-    return await legend_for(svc, request, layer, size, scale,
-                            svc.query_time(request, layer) or None)
+    extra = svc.query_time(request, layer)
+    if beyond:
+        extra = extra | {"Warning": ", ".join(w for w in (extra.get("Warning"), beyond) if w)}
+    return await legend_for(svc, request, layer, size, scale, extra or None)
+
+
+def _legend_dpi(request: Request, layer: Layer, scale: int, stated: bool
+                ) -> tuple[int, str | None]:
+    """The density (1 or 2) of ``/legend/{layer}.png`` asked at ``?dpi=`` (or the
+    ``legend_options=dpi:``, ``format_options=dpi:`` and ``map_resolution=`` that
+    GetLegendGraphic reads, names in any case: :func:`tiles.wms.legend_density`'s rule),
+    and the ``Warning`` of a dpi past the 2x legend's (``None`` otherwise). ``scale`` is
+    the URL's own (``@2x``: 2), ``stated`` whether the URL names one (``@1x``, ``@2x``).
+
+    ``?dpi=300`` (a print's legend, as a page laying out a print asks it) was ignored: the
+    1x legend of a screen's 96 dpi, without a word, where GetLegendGraphic's ``DPI=300``
+    of the same server was the 2x one with a ``Warning``. A dpi asking another density
+    than the URL's ``@2x`` or ``@1x`` is a 400 naming both."""
+    q = {k.upper(): v for k, v in request.query_params.items()
+         if k.upper() in ("DPI", "LEGEND_OPTIONS", "FORMAT_OPTIONS", "MAP_RESOLUTION")}
+    if not q:
+        return scale, None
+    density, beyond = legend_density(q)
+    if stated and density != scale:
+        said = ", ".join(f"{k.lower()}={v[:16]}" for k, v in q.items())
+        raise ApiError(400, f"{said} asks the {density}x legend, but the URL names the "
+                            f"{scale}x one ({layer.name}{'@2x' if scale == 2 else '@1x'}"
+                            f".png): give one (/legend/{layer.name}.png?{said}, or "
+                            f"/legend/{layer.name}{'@2x' if density == 2 else ''}.png)")
+    return density, beyond
 
 
 def asked_legend_size(svc: TileService, layer: Layer, asked: dict[str, str], *,
@@ -943,6 +972,8 @@ async def viewer(svc: TileService, request: Request) -> Response:
             bounds=meta.bounds, min_zoom=meta.min_zoom, max_zoom=meta.max_zoom,
             title=meta.title, attribution=meta.attribution, synthetic=meta.synthetic,
             units=meta.units, classes=svc.classes(layer),
+            # a layer of every date: the page's date picker, its default drawn first
+            dates=tuple(layer.times), date=layer.default_date,
         ))
     html = viewer_html(entries, title=cfg.title, static_url=f"{base}/static",
                        synthetic=any(e.synthetic for e in entries))

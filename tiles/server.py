@@ -163,6 +163,7 @@ def _bind(svc: TileService, handler: Handler, *, own_refusals: bool = False,
     async def endpoint(request: Request) -> Response:
         t0 = time.perf_counter()
         svc.refresh_keys()
+        svc.refresh_dates()  # a date a served cube gained, listed without a restart
         try:
             if not own_refusals:
                 svc.check_rate(request)

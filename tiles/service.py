@@ -599,6 +599,12 @@ class TileService:
         self._config_digest = config_hash(config)[:12]
         self._said: set[str] = set()
         """Keys of the warnings :meth:`say_once` wrote to the server log."""
+        self._dates_seen: dict[str, tuple[Any, ...]] = {
+            name: layer.source.publish_marker() for name, layer in layers.items()
+            if layer.times}
+        """Per layer of every date, its cube variable's publish marker when its dates were
+        last read (:meth:`refresh_dates`)."""
+        self._dates_checked = time.monotonic()
 
     # -- keys: reload, rate limits, access log --------------------------------------
     def _key_files_stamp(self) -> tuple[Any, ...]:
@@ -641,6 +647,54 @@ class TileService:
         self.keys = KeyStore(keys, [layer.config for layer in self.layers.values()])
         self.log.warning("agency keys reloaded: %d keys", len(keys))
         return True
+
+    def refresh_dates(self, *, every_s: float = 1.0) -> list[str]:
+        """List the dates a layer of every date (``dates: all``) gained while served: its
+        cube variable's publish marker (:meth:`tiles.source.LayerSource.publish_marker`, a
+        few ``stat`` calls, looked at every ``every_s`` s) changed, its dates are read
+        again and each new one added to :attr:`Layer.times`, the latest the default.
+
+        The dates were read at start-up: a date the cube gained (a new scene's composite
+        appended by the time series) was listed by no capabilities, TileJSON or ``TIME``
+        until a restart ("is not one of its dates"). The colour range stays the one taken
+        at start-up (:meth:`colour_ranges`), so every existing date's tiles, maps and
+        legends are byte for byte as before; a date gone from the cube stays listed (its
+        requests answer as a removed layer's do), and a cube that no longer reads (mid
+        rewrite, or several maps on a day) keeps the dates served and is said in the log.
+        Returns the ``layer date`` pairs added, for the log."""
+        now = time.monotonic()
+        if now - self._dates_checked < every_s:
+            return []
+        self._dates_checked = now
+        added: list[str] = []
+        for name, layer in self.layers.items():
+            cube = layer.config.cube
+            if not layer.times or cube is None:
+                continue
+            marker = layer.source.publish_marker()
+            if marker == self._dates_seen.get(name):
+                continue
+            variable = layer.config.variable
+            try:
+                days = [day for day in cube_dates(cube, variable) if day not in layer.times]
+                found = {day: cube_source(cube, variable, day) for day in days}
+                for source in found.values():
+                    _ = source.lonlat_bounds  # a date that does not read is not listed
+            except Exception as exc:  # mid-rewrite, zarr's own errors too: serve on
+                self.say_once(f"dates:{name}:{marker}", (
+                    f"layer {name!r}: its cube's dates were not read again, the "
+                    f"{len(layer.times)} served stay: "
+                    f"{(str(exc).splitlines() or [type(exc).__name__])[0][:300]}"))
+                continue
+            self._dates_seen[name] = marker
+            if not found:
+                continue
+            layer.times.update(found)  # the dict each date's layer (Layer.at) shares
+            layer.source = layer.times[max(layer.times)]
+            added += [f"{name} {day}" for day in found]
+        if added:
+            self.log.warning("new dates served: %s", ", ".join(added))
+        return added
 
     def check_rate(self, request: Request) -> None:
         """429 with Retry-After when the caller's key is over its rate limit."""

@@ -204,6 +204,11 @@ class LayerSource:
                 marker.append(exc.errno)
         return tuple(marker)
 
+    def publish_marker(self) -> tuple[Any, ...]:
+        """What publishing the layer's data changes (:meth:`_publish_marker`): a few
+        ``stat`` calls, compared by a server to see a cube variable's dates grown."""
+        return self._publish_marker()
+
     def refresh(self, *, force: bool = False) -> bool:
         """Look at the files; drop every cache if they changed.
 

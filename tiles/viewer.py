@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from prospect.config.tiles import TileLayerConfig
+from tiles.archive import listed_classes
 
 __all__ = ["STATIC_DIR", "ViewerLayer", "copy_static", "viewer_html", "viewer_note"]
 
@@ -64,10 +65,20 @@ class ViewerLayer:
     """Shown units (:attr:`tiles.metadata.LayerMeta.units`); ``None``: the config's."""
     classes: dict[int, str] | None = None
     """A class map's ``{code: name}`` (:func:`tiles.metadata.layer_classes`): a click
-    reads the code and its name."""
+    reads the code and its name. The page's config lists at most
+    :data:`tiles.archive.CLASS_TABLE_MAX` of them, every named one first
+    (:func:`tiles.archive.listed_classes`, as the TileJSON's): an ID raster's every code,
+    each of no name, made the page 193 kB for 15 625 codes (tens of MB for a million),
+    loaded whole before the map, where a click names an unnamed code by its code alone."""
     legend_2x: str | None = None
     """The legend drawn at twice its pixels (``legend@2x.png``), the image a screen of
     two device pixels a CSS pixel shows (the ``<img>``'s ``srcset``); ``None``: none."""
+    dates: tuple[str, ...] = ()
+    """A layer of every date of a cube variable (the server's ``dates: all``): its dates
+    (``YYYY-MM-DD``), picked in the page's date picker and asked as ``?time=`` of its
+    tile, legend and point URLs; empty for a layer of one map (none in the page)."""
+    date: str | None = None
+    """The date a layer of :attr:`dates` is drawn at first (its default, the latest)."""
 
     def as_json(self) -> dict[str, Any]:
         """The entry in the page's embedded config."""
@@ -80,7 +91,9 @@ class ViewerLayer:
             "legend": self.legend, "legend2x": self.legend_2x, "point": self.point,
             "bounds": list(self.bounds),
             "minzoom": self.min_zoom, "maxzoom": self.max_zoom,
-        } | ({"classes": {str(k): v for k, v in self.classes.items()}} if self.classes else {})
+        } | ({"classes": {str(k): v for k, v in listed_classes(self.classes).items()}}
+             if self.classes else {}) | (
+            {"dates": list(self.dates), "date": self.date} if self.dates else {})
 
 
 _PAGE = """<!DOCTYPE html>

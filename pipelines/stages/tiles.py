@@ -395,7 +395,38 @@ def _render_layer(
         f"{range_origin(ranged.values, layer.vmin, layer.vmax)}{over}: vmin and vmax are "
         "not set in tiles.layers, and the default 0 to 1 would show one colour"
         if stretched else None)
+    metrics["zoom_note"] = (None if hi < cfg.min_zoom or lo > cfg.max_zoom  # warned above
+                            else _zoom_note(name, cfg, meta.min_zoom, meta.max_zoom))
     return viewer_layer, metrics, values, where
+
+
+def _zoom_note(name: str, cfg: TilesConfig, lo: int, hi: int) -> str | None:
+    """The stage's note on layer ``name`` tiled at zooms ``lo``-``hi`` (those its pyramid
+    holds) where the job's own ``tiles.min_zoom`` or ``max_zoom`` (set in its config, not
+    the defaults) asks zooms beyond them; ``None`` where the pyramid reaches each set end.
+
+    ``max_zoom: 16`` on 10 m data tiled to zoom 14, and ``min_zoom: 2`` on a region a few
+    km across tiled from 10, without a word: the job's zooms left out were found only by
+    a client that asked them (404s, or a blank map zoomed out). The data's zooms (its
+    cell size and extent, :func:`tiles.grids.data_zooms`) stand: finer zooms would only
+    repeat cells, coarser ones draw the layer under a few pixels."""
+    given = cfg.model_fields_set
+    left = []
+    if "min_zoom" in given and cfg.min_zoom < lo:
+        left.append(f"{cfg.min_zoom}-{lo - 1}" if cfg.min_zoom < lo - 1 else f"{cfg.min_zoom}")
+    if "max_zoom" in given and cfg.max_zoom > hi:
+        left.append(f"{hi + 1}-{cfg.max_zoom}" if cfg.max_zoom > hi + 1 else f"{cfg.max_zoom}")
+    if not left:
+        return None
+    why = []
+    if "min_zoom" in given and cfg.min_zoom < lo:
+        why.append(f"below {lo} the layer's extent is drawn under a few pixels")
+    if "max_zoom" in given and cfg.max_zoom > hi:
+        why.append(f"above {hi} tiles would only repeat the data's cells")
+    return (f"layer {name!r}: tiled at zooms {lo}-{hi} of the {cfg.min_zoom}-{cfg.max_zoom} "
+            f"of tiles.min_zoom/max_zoom; zoom(s) {' and '.join(left)} left out, as "
+            f"{' and '.join(why)} (a client shows the nearest zoom held: its TileJSON and "
+            "archives say the zooms written)")
 
 
 @contextmanager
@@ -592,6 +623,8 @@ def _run(ctx: RunContext, cfg: TilesConfig, tiles_dir: Path) -> StageResult:
             result.notes.append(f"warning: {metrics['range_warning']}")
         if metrics["range_note"]:
             result.notes.append(metrics["range_note"])
+        if metrics["zoom_note"]:  # the job's own zooms beyond the data's
+            result.notes.append(metrics["zoom_note"])
     result.outputs["viewer"] = str(viewer_dir / "index.html")
     result.outputs["viewer_static"] = str(viewer_dir / "static")
     result.outputs["viewer_values"] = str(viewer_dir / "values.js")

@@ -54,15 +54,56 @@
   var switcher = document.getElementById("layer-switcher");
   var unc = document.getElementById("uncertainty");
 
+  // a layer of every date of a cube variable (the server's "dates: all") is drawn at the
+  // date picked here (its URLs' ?time=), the latest at first; other layers have no dates
+  var picked = {};
+  var dateRow = document.createElement("label");
+  dateRow.id = "date-row"; dateRow.style.display = "none";
+  dateRow.appendChild(document.createTextNode("Date "));
+  var datePicker = document.createElement("select");
+  datePicker.id = "date"; datePicker.setAttribute("aria-label", "date of the map");
+  dateRow.appendChild(datePicker);
+  switcher.parentNode.insertBefore(dateRow, switcher.nextSibling);
+  function dated(url, l) {
+    var date = l.dates ? picked[l.name] : undefined;
+    if (!url || !date) { return url; }
+    return url + (url.indexOf("?") >= 0 ? "&" : "?") + "time=" + encodeURIComponent(date);
+  }
+  function showDates() {
+    datePicker.innerHTML = "";
+    var dates = active && active.dates ? active.dates : [];
+    dateRow.style.display = dates.length ? "block" : "none";
+    dates.forEach(function (d) {
+      var option = document.createElement("option");
+      option.value = d; option.textContent = d;  // text: never read as HTML
+      option.selected = d === picked[active.name];
+      datePicker.appendChild(option);
+    });
+    document.body.dataset.date = dates.length ? picked[active.name] : "";
+  }
+  cfg.layers.forEach(function (l) {
+    if (l.dates && l.dates.length) {
+      picked[l.name] = l.date || l.dates.slice().sort()[l.dates.length - 1];
+      leaflets[l.name].setUrl(dated(l.tiles, l));
+    }
+  });
+  datePicker.addEventListener("change", function () {
+    if (!active || !active.dates) { return; }
+    picked[active.name] = datePicker.value;
+    leaflets[active.name].setUrl(dated(active.tiles, active));
+    document.body.dataset.date = datePicker.value;
+    legends();
+  });
+
   function legends() {
     legend.innerHTML = "";
     var shown = [active].concat(showUnc ? uncLayers : []);
     shown.forEach(function (l) {
       if (!l) { return; }
       var img = document.createElement("img");
-      img.src = l.legend; img.alt = "legend: " + l.title; img.dataset.layer = l.name;
+      img.src = dated(l.legend, l); img.alt = "legend: " + l.title; img.dataset.layer = l.name;
       // a high-density screen draws the legend drawn at twice the pixels, at the same size
-      if (l.legend2x) { img.srcset = l.legend + " 1x, " + l.legend2x + " 2x"; }
+      if (l.legend2x) { img.srcset = dated(l.legend, l) + " 1x, " + dated(l.legend2x, l) + " 2x"; }
       legend.appendChild(img);
     });
   }
@@ -71,6 +112,7 @@
     active = cfg.layers.filter(function (l) { return l.name === name; })[0] || null;
     if (active) { leaflets[active.name].addTo(map).bringToBack(); }
     document.body.dataset.activeLayer = active ? active.name : "";
+    showDates();
     legends();
   }
   valueLayers.forEach(function (l, i) {
@@ -158,12 +200,14 @@
   }
   function lookup(l, lat, lon) {
     if (l.point) {
-      var sep = l.point.indexOf("?") >= 0 ? "&" : "?";
-      return fetch(l.point + sep + "lon=" + lon.toFixed(6) + "&lat=" + lat.toFixed(6))
+      var point = dated(l.point, l);  // a time layer's value at the date shown
+      var sep = point.indexOf("?") >= 0 ? "&" : "?";
+      return fetch(point + sep + "lon=" + lon.toFixed(6) + "&lat=" + lat.toFixed(6))
         .then(function (r) { return r.text(); })
         .then(function (text) {
           var j = pointAnswer(text);
-          return j.error ? l.title + ": " + j.error : fmt(j.value, l);
+          return j.error ? l.title + ": " + j.error
+            : fmt(j.value, l, l.dates ? " (" + picked[l.name] + ")" : "");
         });
     }
     var v = staticValue(l, lat, lon);
