@@ -830,12 +830,19 @@ _PREFIXED_SYMBOL = re.compile(r"[pnuµμmkMG][A-Z][^\s,;()\[\]]*")
 mark (``TMI nT``) by :func:`_described_unit`, where the grammar knows it (``pH`` and
 ``mNDWI`` it does not)."""
 
+_SYMBOLS_BETWEEN = re.compile(r"[^\s,;()\[\]]*(?:/|[²³\u00b5\u03bc]|[A-Za-z]-\d)[^\s,;()\[\]]*")
+"""A word written in unit symbols marked as no word of a name is: a quotient (``S/m``,
+``m/s2``, ``W/m2``), a superscript power or a micro sign (``W/m²``, ``µS``), a negative
+power (``m-2``). Read as a unit between words (``Conductivity S/m kriged``, ``Gravity
+m/s2 Bouguer``) by :func:`_described_unit`, as :data:`_PREFIXED_SYMBOL` is; a power
+alone (``S2``, ``T1``: a satellite, a tier) is not such a mark."""
+
 _UNIT_MARKS = re.compile(r"[/\d²³¹⁰-⁹⁻·^%\u00b5\u03bc]")
 """A character that marks a word as a unit written in symbols (``mW/m2``, ``g/cm³``,
 ``µGal``)."""
 
 
-_NO_UNIT_WORDS = frozenset(("none", "unitless", "dimensionless", "-", "n/a", "na", ""))
+_NO_UNIT_WORDS = frozenset(("none", "unitless", "dimensionless", "-", "n/a", "na", "s/n", ""))
 """Metadata texts that say a band has no unit (nothing to warn of)."""
 
 
@@ -852,8 +859,9 @@ def _described_unit(description: str) -> str:
     the word ``in`` (``Heat flow, mW/m2``, ``Heat flow in mW/m2``) or, written in
     symbols, after a space (``Heat flow mW/m²``, ``Heat flow mW m-2``), else within it
     (``Magnetics in nT, RTP``, ``Depth (m) below surface``: :data:`_DESCRIBED_WITHIN`),
-    else a prefixed symbol between words after the first (``TMI nT RTP``:
-    :data:`_PREFIXED_SYMBOL`), where it names a unit of measure (:func:`_names_unit`);
+    else a prefixed symbol or one marked as symbols between words after the first (``TMI
+    nT RTP``, ``Conductivity S/m kriged``: :data:`_PREFIXED_SYMBOL`,
+    :data:`_SYMBOLS_BETWEEN`), where it names a unit of measure (:func:`_names_unit`);
     ``""`` otherwise.
     Descriptions also hold band and class names (``Red (B4)``, ``Granite (Gr)``, ``Band
     4, Red``): those read as no unit."""
@@ -875,10 +883,13 @@ def _described_unit(description: str) -> str:
         if _names_unit(unit):  # the unit nearest the end: ``Heat flow (mW/m2), kriged``
             return unit
     words = re.split(r"[\s,;()\[\]]+", description or "")
-    for at in range(len(words) - 1, 0, -1):  # a prefixed symbol between words: ``TMI nT RTP``
-        if _PREFIXED_SYMBOL.fullmatch(words[at]) and _names_unit(words[at]) and \
-                not _QUANTITY.fullmatch(words[at - 1]):
-            return words[at]
+    for at in range(len(words) - 1, 0, -1):  # a symbol between words: ``TMI nT RTP``
+        if not (_PREFIXED_SYMBOL.fullmatch(words[at]) or _SYMBOLS_BETWEEN.fullmatch(words[at])):
+            continue
+        for first in range(max(1, at - 3), at + 1):  # the most words: ``mW m-2``, not ``m-2``
+            unit = " ".join(words[first:at + 1])
+            if _names_unit(unit) and not _QUANTITY.fullmatch(words[first - 1]):
+                return unit
     return ""
 
 
@@ -1192,6 +1203,12 @@ def _wrapped_longitudes(info: RasterInfo, grid: RegionGrid) -> RasterInfo:
     if west <= east and (west >= 0 or left <= west):
         # the region lies east of 0, or in the file's -180..180 part (a file a half cell
         # over 180): the file's own longitudes reach it
+        return info
+    if west > east and left <= east and right >= west:
+        # a region across 180 over a -180..180 file a half cell over each end (a world
+        # grid of cells centred on -180 and 180, GMT's gridline registration): the file's
+        # own longitudes reach both of its parts, and its wrapped ones only the one west
+        # of 180 (the rest of the region was read as no data, exit 0, without a word)
         return info
     with warnings.catch_warnings():  # pyproj: "You will likely lose ... information"
         warnings.simplefilter("ignore", UserWarning)
@@ -1787,6 +1804,46 @@ def _warn_off_grid(path: str, info: RasterInfo, grid: RegionGrid, resampling: st
 COARSE_RATIO = 4.0
 """File cells this many times the region's (per side) or more are said to be
 interpolated (:func:`_warn_coarse`): 16 cube cells or more per file cell."""
+
+
+_POINT_RESAMPLINGS = ("nearest", "bilinear", "cubic", "cubic_spline", "lanczos")
+"""GDAL resamplings that weigh the source cells around a target cell's centre (a kernel
+GDAL widens by the ratio of cell sizes), not those under its footprint."""
+
+
+def _seam_resampling(path: str, info: RasterInfo, grid: RegionGrid, resampling: str,
+                     source: RasterSource) -> str:
+    """``resampling``, or one that weighs cells around a target cell's centre where
+    ``info`` is a -180..180 file read on both sides of 180 under a region across it
+    (:meth:`~prospect.io.raster.RasterInfo.parts_in` finds two parts) and ``resampling``
+    reads a cell's footprint: GDAL's footprint of a cube cell across 180 runs from the
+    file's east end to its west end, so ``average`` gave that column of cells the whole
+    world's mean (``mode``, ``max``: its mode, its maximum), exit 0, without a word.
+
+    A coarsening's own choice (``average``; ``mode`` for class codes) becomes ``bilinear``
+    (``nearest``), whose kernel GDAL widens by the ratio of cell sizes
+    (:func:`~prospect.io.warp.kernel_scales`); a config's ``resampling:`` of the kind is
+    refused, naming the 0..360 copy of the file that reads as it asks.
+
+    Raises
+    ------
+    ConfigError
+        The source's ``resampling:`` reads footprints across 180.
+    """
+    if resampling in _POINT_RESAMPLINGS or len(info.parts_in(grid.crs_obj, grid.bounds)) < 2:
+        return resampling
+    if source.resampling is None:
+        return "nearest" if source.values == "categorical" else "bilinear"
+    _, south, _, north = info.extent()
+    raise ConfigError(
+        f"source {source.name!r}: 'resampling: {resampling}' reads each cube cell from the "
+        f"file cells under it, and {path} is a grid of longitudes -180..180 read on both "
+        f"sides of 180 under region {grid.name!r} (which crosses it): GDAL takes the cells "
+        f"under a cube cell across 180 from the file's whole row, east end to west end, so "
+        f"that column of cells would hold the {resampling} of the whole world's row; set "
+        f"'resampling: {'nearest' if source.values == 'categorical' else 'bilinear'}', or "
+        f"give the file on longitudes 0..360 (gdalwarp --config CENTER_LONG 180 -te 0 "
+        f"{south:.10g} 360 {north:.10g} {shlex.quote(path)} out_0_360.tif)")
 
 
 def _warn_coarse(path: str, info: RasterInfo, grid: RegionGrid, resampling: str,

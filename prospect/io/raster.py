@@ -584,9 +584,10 @@ def region_window(info: RasterInfo, grid: RegionGrid) -> Window | None:
     nodata occurred elsewhere (a DEM's voids filled with -9999 under a nodata of -32768
     for the sea).
     """
-    part = info.part_in(grid.crs_obj, grid.bounds)
-    if part is None:
+    parts = info.parts_in(grid.crs_obj, grid.bounds)
+    if len(parts) != 1:  # none, or both sides of 180 (the file's two ends): all of it
         return None
+    part = parts[0]
     a, b, c, d, e, f = info.transform[:6]
     det = a * e - b * d
     if det == 0:
@@ -860,15 +861,38 @@ class RasterInfo:
         interior (the equator 90 degrees from the central meridian lies at infinity),
         which :meth:`bounds_in` cannot see.
         """
+        parts = self.parts_in(crs, bounds)
+        return max(parts, key=lambda p: (p[2] - p[0]) * (p[3] - p[1])) if parts else None
+
+    def parts_in(self, crs: CRS | str, bounds: tuple[float, float, float, float]
+                 ) -> list[tuple[float, float, float, float]]:
+        """The parts of the file's extent that ``bounds`` (a region in ``crs``) covers, in
+        the file's CRS: one box, or two where the region crosses the antimeridian of a
+        file in longitudes of -180..180 (its box in them runs from east of 179 to west of
+        -179, and each side of 180 holds a part); none where they do not meet.
+
+        A region across 180 (UTM 60S or 1S, the Fiji Map Grid) had no common part with a
+        world grid under it, so its cells were measured over the whole file's box in the
+        region's CRS: 0.04 degree cells (4.3 km at 17 S) said to be 12 km, which chose
+        ``bilinear`` for a 10 km region where the same file on 0..360 longitudes is
+        averaged (:meth:`cell_size_in`), and warned of cells "5.3 times" the region's that
+        are 2.1 times.
+        """
         box = _box_in(crs if isinstance(crs, str) else crs.to_wkt(), self.crs, tuple(bounds))
         if box is None:
-            return None
+            return []
+        boxes = [box]
+        if box[0] > box[2] and _is_geographic(self.crs):  # across 180: GDAL's box so
+            boxes = [(box[0], box[1], 180.0, box[3]), (-180.0, box[1], box[2], box[3])]
         left, bottom, right, top = self.extent()
-        part = (max(box[0], left), max(box[1], bottom), min(box[2], right), min(box[3], top))
-        if not all(math.isfinite(v) for v in part) or part[0] >= part[2] or \
-                part[1] >= part[3]:
-            return None
-        return part
+        parts = []
+        for one in boxes:
+            part = (max(one[0], left), max(one[1], bottom), min(one[2], right),
+                    min(one[3], top))
+            if all(math.isfinite(v) for v in part) and part[0] < part[2] and \
+                    part[1] < part[3]:
+                parts.append(part)
+        return parts
 
     def cell_size_in(self, crs: CRS | str, bounds: tuple[float, float, float, float]
                      ) -> float | None:
@@ -907,6 +931,16 @@ class RasterInfo:
         area = 0.5 * abs(sum(x0 * y1 - x1 * y0 for x0, y0, x1, y1 in zip(
             xs, ys, [*xs[1:], xs[0]], [*ys[1:], ys[0]], strict=True)))
         return math.sqrt(area) if math.isfinite(area) and area > 0 else None
+
+
+@functools.lru_cache(maxsize=64)
+def _is_geographic(crs: str) -> bool:
+    """Whether ``crs`` (a file's) is in longitude and latitude; ``False`` where PROJ
+    cannot read it."""
+    try:
+        return bool(parse_crs(crs).is_geographic)
+    except Exception:  # a CRS PROJ cannot read: not one of longitudes
+        return False
 
 
 @functools.lru_cache(maxsize=64)
@@ -2256,14 +2290,13 @@ def _refuse_nodata_words(src: Any, path: Path | str) -> None:
         # ``inner.vrt's <NODATA> of band 1's source a.tif``
         nested = [Path(name) for name in _vrt_sources(Path(path))
                   if name.lower().endswith(".vrt")]
-        try:
-            outer = ET.parse(str(path)).getroot()
-        except (ET.ParseError, OSError):
-            outer = None
+        trees: dict[Path, Any] = {}
+        for vrt in (Path(path), *nested):
+            with contextlib.suppress(ET.ParseError, OSError):
+                trees[vrt] = ET.parse(str(vrt)).getroot()
         for vrt, whose in ((Path(path), "its"), *((n, f"{n.name}'s") for n in nested)):
-            try:
-                tree = ET.parse(str(vrt)).getroot()
-            except (ET.ParseError, OSError):
+            tree = trees.get(vrt)
+            if tree is None:
                 continue
             for band in tree.iter("VRTRasterBand"):
                 for key in ("NoDataValue", "NODATA"):  # the band's, a ComplexSource's
@@ -2271,10 +2304,9 @@ def _refuse_nodata_words(src: Any, path: Path | str) -> None:
                         if element.text and element.text.strip():
                             own = None if whose == "its" or key == "NODATA" else \
                                 _VRT_TYPES.get(band.get("dataType", ""), "float32")
-                            if own is not None and outer is not None and \
-                                    _read_as_zero(element.text) and \
-                                    _nested_nodata_unused(outer, path, vrt):
-                                continue  # the outer sources state their own <NODATA>
+                            if own is not None and _read_as_zero(element.text) and \
+                                    _nested_nodata_unused_by_parents(trees, vrt):
+                                continue  # the VRTs reading it copy its cells as values
                             stated.append((f"{whose} <{key}> of band {band.get('band', '1')}"
                                            + _source_named(band, element), element.text,
                                            own))
@@ -2331,10 +2363,31 @@ def _read_as_zero(text: str) -> bool:
     return not math.isfinite(value) and text != text.rstrip()
 
 
+def _sources_naming(outer: Any, path: Path | str, nested: Path | str) -> list[Any]:
+    """The sources of the VRT at ``path`` (its XML ``outer``) that read the file
+    ``nested``."""
+    want = Path(nested).resolve()
+    return [child for band in outer.iter("VRTRasterBand") for child in band
+            if child.tag.endswith("Source") and child.find("SourceFilename") is not None
+            and Path(_vrt_source_name(path, child.find("SourceFilename"))).resolve() == want]
+
+
+def _nested_nodata_unused_by_parents(vrts: dict[Path, Any], nested: Path | str) -> bool:
+    """Whether a nested VRT's own ``<NoDataValue>`` marks no cell that any VRT of
+    ``vrts`` (each path with its XML: the VRT read and those nested in it) reading
+    ``nested`` reads (:func:`_nested_nodata_unused`, one VRT naming it at least). A VRT
+    two levels down is judged by the VRT that names it, not by the top one (which names
+    it nowhere: such a VRT was refused whatever read it)."""
+    said = [_nested_nodata_unused(root, vrt, nested) for vrt, root in vrts.items()
+            if _sources_naming(root, vrt, nested)]
+    return bool(said) and all(said)
+
+
 def _nested_nodata_unused(outer: Any, path: Path | str, nested: Path | str) -> bool:
     """Whether a nested VRT's own ``<NoDataValue>`` marks no cell the outer VRT at
     ``path`` (its XML ``outer``) reads: every source of the outer VRT naming ``nested``
-    (one at least) is a ``ComplexSource`` stating its own ``<NODATA>`` without
+    (one at least) is a ``SimpleSource`` (GDAL copies its cells, reading no nodata nor
+    mask of it) or a ``ComplexSource`` stating its own ``<NODATA>`` without
     ``<UseMaskBand>`` (so the nested band's mask is not read), and every band of the
     nested VRT is covered whole by its sources (so GDAL fills no cell with that
     nodata). A nested ``<NoDataValue>None</NoDataValue>``, which GDAL reads as 0, is then
@@ -2342,13 +2395,11 @@ def _nested_nodata_unused(outer: Any, path: Path | str, nested: Path | str) -> b
     outer source, and were refused as if dropped."""
     import xml.etree.ElementTree as ET
 
-    want = Path(nested).resolve()
-    named = [child for band in outer.iter("VRTRasterBand") for child in band
-             if child.tag.endswith("Source") and child.find("SourceFilename") is not None
-             and Path(_vrt_source_name(path, child.find("SourceFilename"))).resolve() == want]
-    if not named or any(
+    named = _sources_naming(outer, path, nested)
+    if not named or any(child.tag != "SimpleSource" and (
             (child.findtext("NODATA") or "").strip() == "" or
-            (child.findtext("UseMaskBand") or "").strip().lower() == "true" for child in named):
+            (child.findtext("UseMaskBand") or "").strip().lower() == "true")
+            for child in named):
         return False
     try:
         root = ET.parse(str(nested)).getroot()
@@ -3110,15 +3161,15 @@ def _refuse_vrt_unmarked(src: Any, path: Path | str, root: Any = None, *,
             if found[0] is None:
                 continue
             own = found[0]
+            if own == 0 and _misread_nested_nodata(path, file, sb) and \
+                    _nested_nodata_unused(root, path, file):
+                continue  # a nested VRT's word GDAL reads as 0: no cell's nodata
             if skipped is not None:
                 try:
                     if _same_nodata(own, float(skipped.strip())):
                         continue
                 except ValueError:
                     continue
-                if own == 0 and _misread_nested_nodata(path, file, sb) and \
-                        _nested_nodata_unused(root, path, file):
-                    continue  # a nested VRT's word GDAL reads as 0: no cell's nodata
                 raise DataError(
                     f"{where}: band {band}: its source {shown} skips its <NODATA> "
                     f"{skipped.strip()} cells, but that file states nodata {own:g}, whose "

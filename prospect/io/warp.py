@@ -512,6 +512,10 @@ def _grid_scales(transform: tuple[float, ...], crs: str, shape: tuple[int, int],
     (``None``: the whole grid)."""
     whole = window or ChunkWindow(0, 0, slice(0, grid.height), slice(0, grid.width))
     bounds = _chunk_bounds(grid, whole, crs, lambda: RioCRS.from_user_input(crs))
+    if bounds[0] > bounds[2]:  # across 180 in longitudes (GDAL's box): its true width
+        # (the world's, 178 .. -178.5 read as -178.5 .. 178, sized the kernel 100 times too
+        # wide: a -180..180 world grid under a region across 180 read smoothed everywhere)
+        bounds = (bounds[0], bounds[1], bounds[2] + 360.0, bounds[3])
     cmin, cmax, rmin, rmax = _pixel_extent(transform, bounds)
     covers = cmin >= 0 and rmin >= 0 and cmax <= shape[1] and rmax <= shape[0]
     rows, cols = whole.shape

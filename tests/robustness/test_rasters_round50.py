@@ -422,10 +422,19 @@ def test_a_nested_vrts_own_nodata_gdal_reads_as_zero_is_refused(
 def test_a_nested_vrts_own_nodata_read_as_zero_names_it_not_zero(tmp_path: Path) -> None:
     """Before: through an outer SimpleSource the same VRT was refused as "its source
     inner.vrt states nodata 0", a number no file states, with a fix that, followed, was
-    refused in turn. Now the nested VRT's text is named."""
+    refused in turn. Now the nested VRT's text is named. (Round 53: where the nested
+    band has cells of no source, which GDAL fills with its nodata: a band covered whole
+    is read, its cells of 0 copied as values by the SimpleSource.)"""
     from prospect.errors import DataError
 
     path = _nested(tmp_path, "None", kind="SimpleSource", more="")
+    inner = tmp_path / "inner.vrt"
+    inner.write_text(
+        inner.read_text().replace(
+            "<SourceBand>1</SourceBand>",
+            '<SourceBand>1</SourceBand><DstRect xOff="0" yOff="0" xSize="40" ySize="20"/>',
+        )
+    )
     with pytest.raises(DataError) as caught:
         _read(path, units="mW/m2")
     assert "inner.vrt's <NoDataValue> of band 1 states 'None'" in str(caught.value)
