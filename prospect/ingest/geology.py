@@ -211,6 +211,9 @@ class _Lines:
     segment_tree: shapely.STRtree | None
     #: a faults layer's polygons (fault zones), prepared: a cell inside is at distance 0
     areas: shapely.Geometry | None = None
+    #: a unit layer's map (its units and lines, in the grid CRS), prepared: a cell farther
+    #: than a cell from it is off the map (:func:`off_map`)
+    extent: shapely.Geometry | None = None
 
 
 def _lines_tree(path: str, layer: str | None, attribute: str | None, crs: str | None,
@@ -242,9 +245,10 @@ def _lines_tree_cached(path: str, _version: tuple[int, ...], layer: str | None,
     gdf = read_vector(path, layer=layer, columns=[attribute] if attribute else [], crs=crs,
                       to_crs=grid_crs, collapsed_as_lines=not contacts, domains=True)
     geoms = gdf.geometry[has_geometry(gdf.geometry)]
-    areas = None
+    areas = extent = None
     if contacts:
-        lines = contact_lines(gdf.loc[geoms.index], attribute, gap=gap)
+        lines, extent = _contacts(gdf.loc[geoms.index], attribute, gap)
+        shapely.prepare(extent)
     else:  # faults: lines, and polygons taken as fault zones (areas: their outline, 0 inside)
         single = shapely.get_parts(shapely.get_parts(geoms.to_numpy()))
         zones = shapely.get_type_id(single) == 3  # Polygon
@@ -265,10 +269,27 @@ def _lines_tree_cached(path: str, _version: tuple[int, ...], layer: str | None,
     segments = line_segments(parts)
     if segments is None:
         return _Lines(tree=shapely.STRtree(parts), segments=None, segment_tree=None,
-                      areas=areas)
+                      areas=areas, extent=extent)
     return _Lines(tree=None, segments=segments,
                   segment_tree=shapely.STRtree(shapely.linestrings(segments.reshape(-1, 2, 2))),
-                  areas=areas)
+                  areas=areas, extent=extent)
+
+
+def off_map(extent: shapely.Geometry, xs: np.ndarray, ys: np.ndarray, reach: float
+            ) -> np.ndarray:
+    """Which cell centres (``ys`` rows x ``xs`` columns) lie farther than ``reach`` (a
+    cell) from a unit map's ``extent`` (prepared): no contact is known there.
+
+    A map covering part of the region had every cell past its edge measured to the
+    nearest contact inside it (335 m where the geology is not mapped, and any contact off
+    the map may be nearer), without a word; such a cell is no data in the codes as well.
+    A cell within a cell of the map (a gap left by simplifying each unit on its own, a
+    sliver, the map's ragged edge) keeps its distance."""
+    xx, yy = np.meshgrid(xs, ys)
+    near = shapely.contains_xy(extent, xx, yy)
+    if not near.all():
+        near[~near] = shapely.dwithin(extent, shapely.points(xx[~near], yy[~near]), reach)
+    return ~near
 
 
 def line_segments(parts: np.ndarray) -> np.ndarray | None:
@@ -309,6 +330,57 @@ def segment_distances(px: np.ndarray, py: np.ndarray, seg: np.ndarray) -> np.nda
 
 _BLOCK = 16  # cells per block edge
 _PAIRS = 256  # block-segment pairs per numpy batch (a batch's arrays stay in the cache)
+_CELLS = 65_536  # cells of dense blocks per tree query (their points: a few MiB)
+_DENSE = 1024
+"""Segment boxes within a block's reach past which its cells are measured one by one by
+the tree's nearest query: a block by a contact drawn far finer than a cell (a polygon of
+100 000 vertices over a few cells) reached tens of thousands of segments, each measured
+from all its 256 cells (about 60 s for 40 x 40 cells, without a word), where the tree
+finds each cell's nearest among a few."""
+
+
+def _reach(tree: shapely.STRtree, cx: np.ndarray, cy: np.ndarray, half: np.ndarray
+           ) -> np.ndarray:
+    """How far from each block's centre (``cx``, ``cy``) a segment nearest to one of its
+    cells may lie: ``d + 2h``, ``d`` the centre's distance to the nearest segment and
+    ``h`` (``half``) its distance to the block's farthest cell, with a margin for
+    rounding."""
+    idx, dist = tree.query_nearest(shapely.points(cx, cy), return_distance=True,
+                                   all_matches=False)
+    d = np.empty(cx.size)
+    d[idx[0]] = dist
+    return (d + 2 * half) * (1 + 1e-9) + 1e-6
+
+
+def _reached(tree: shapely.STRtree, cx: np.ndarray, cy: np.ndarray, reach: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """The segments (tree indices) within ``reach`` of each block's centre (``cx``,
+    ``cy``), as pairs ``(blocks, segments)`` sorted by block."""
+    blocks, segs = tree.query(shapely.points(cx, cy), predicate="dwithin", distance=reach)
+    order = np.lexsort((segs, blocks))
+    return blocks[order], segs[order]
+
+
+def _dense(tree: shapely.STRtree, cx: np.ndarray, cy: np.ndarray, reach: np.ndarray
+           ) -> np.ndarray:
+    """Whether each block's square of ``reach`` about its centre meets the boxes of more
+    than :data:`_DENSE` segments (a count of the tree's boxes alone, no distance)."""
+    boxes = shapely.box(cx - reach, cy - reach, cx + reach, cy + reach)
+    blocks = tree.query(boxes)[0]
+    return np.bincount(blocks, minlength=cx.size) > _DENSE
+
+
+def _nearest_of(segments: np.ndarray, bx: np.ndarray, by: np.ndarray, blocks: np.ndarray,
+                segs: np.ndarray, best: np.ndarray) -> None:
+    """Lower ``best`` (blocks x cells) to each cell's distance to the segments its block
+    reaches (``blocks``, ``segs``: :func:`_reached`'s pairs); ``bx``, ``by``: the blocks'
+    cell coordinates, in the shape of ``best``."""
+    for lo in range(0, blocks.size, _PAIRS):
+        bl, sg = blocks[lo:lo + _PAIRS], segs[lo:lo + _PAIRS]
+        dd = segment_distances(bx[bl], by[bl], segments[sg][:, None, :])
+        # blocks are sorted: the minimum per run of one block, then into that block's row
+        starts = np.flatnonzero(np.r_[True, bl[1:] != bl[:-1]])
+        np.minimum.at(best, bl[starts], np.minimum.reduceat(dd, starts, axis=0))
 
 
 def nearest_line_distances(lines: _Lines, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -317,7 +389,10 @@ def nearest_line_distances(lines: _Lines, xs: np.ndarray, ys: np.ndarray) -> np.
     Exact: each block of cells gets the distance of its centre to the nearest segment
     ``d`` (a tree query); a segment nearest to one of the block's cells lies within
     ``d + 2h`` of the centre (``h``: the centre's distance to the block's farthest cell),
-    and the cells' distances are the minimum of :func:`segment_distances` over those.
+    and the cells' distances are the minimum of :func:`segment_distances` over those. The
+    cells of a block whose reach meets more than :data:`_DENSE` segments' boxes
+    (:func:`_dense`) are each given the tree's nearest distance: GEOS's own, which
+    :func:`segment_distances` reproduces bit for bit, so the same values.
     """
     if lines.segments is None or lines.segment_tree is None:
         assert lines.tree is not None
@@ -339,25 +414,26 @@ def nearest_line_distances(lines: _Lines, xs: np.ndarray, ys: np.ndarray) -> np.
     hx = (xp.max(axis=1) - xp.min(axis=1)) / 2
     ccx, ccy = np.meshgrid(cx, cy)
     half = np.hypot(*np.meshgrid(hx, hy))
-    centres = shapely.points(ccx.ravel(), ccy.ravel())
-    idx, dist = lines.segment_tree.query_nearest(centres, return_distance=True,
-                                                 all_matches=False)
-    d = np.empty(centres.size)
-    d[idx[0]] = dist
-    reach = (d + 2 * half.ravel()) * (1 + 1e-9) + 1e-6  # a margin for rounding
-    blocks, segs = lines.segment_tree.query(centres, predicate="dwithin", distance=reach)
-    order = np.lexsort((segs, blocks))
-    blocks, segs = blocks[order], segs[order]
+    tree = lines.segment_tree
+    cx, cy = ccx.ravel(), ccy.ravel()
+    reach = _reach(tree, cx, cy, half.ravel())
     # each block's cells: (n blocks, b * b) coordinates
     bx = np.broadcast_to(xp[None, :, None, :], (nby, nbx, b, b)).reshape(-1, b * b)
     by = np.broadcast_to(yp[:, None, :, None], (nby, nbx, b, b)).reshape(-1, b * b)
     best = np.full((nby * nbx, b * b), np.inf)
-    for lo in range(0, blocks.size, _PAIRS):
-        bl, sg = blocks[lo:lo + _PAIRS], segs[lo:lo + _PAIRS]
-        dd = segment_distances(bx[bl], by[bl], lines.segments[sg][:, None, :])
-        # blocks are sorted: the minimum per run of one block, then into that block's row
-        starts = np.flatnonzero(np.r_[True, bl[1:] != bl[:-1]])
-        np.minimum.at(best, bl[starts], np.minimum.reduceat(dd, starts, axis=0))
+    dense = _dense(tree, cx, cy, reach)
+    if dense.any():  # each of their cells by the tree's nearest query alone
+        ox, oy = bx[dense].ravel(), by[dense].ravel()
+        alone = np.empty(ox.size)
+        for lo in range(0, ox.size, _CELLS):  # (a point object a cell: a batch at a time)
+            idx, dist = tree.query_nearest(shapely.points(ox[lo:lo + _CELLS],
+                                                          oy[lo:lo + _CELLS]),
+                                           return_distance=True, all_matches=False)
+            alone[lo + idx[0]] = dist
+        best[dense] = alone.reshape(-1, b * b)
+    blocks, segs = _reached(tree, cx[~dense], cy[~dense], reach[~dense])
+    blocks = np.flatnonzero(~dense)[blocks]
+    _nearest_of(lines.segments, bx, by, blocks, segs, best)
     out = best.reshape(nby, nbx, b, b).transpose(0, 2, 1, 3).reshape(nby * b, nbx * b)
     return out[:h, :w]
 
@@ -613,9 +689,18 @@ def contact_lines(gdf: object, attribute: str | None, *, gap: float = 0.0
     where it crosses another unit; a point, or the lines of a collection (a polygon's
     spike as ``make_valid`` repairs it), take no part (:func:`_areas_and_strokes`).
     """
+    return _contacts(gdf, attribute, gap)[0]
+
+
+def _contacts(gdf: object, attribute: str | None, gap: float
+              ) -> tuple[shapely.Geometry, shapely.Geometry]:
+    """:func:`contact_lines` and the map they are of: the union of its units' polygons
+    and of the lines that are units (for :func:`off_map`)."""
     gdf, strokes = _areas_and_strokes(gdf, attribute)
     units, names = _units(gdf, attribute)
     whole = shapely.union_all(units)
+    extent = shapely.union_all([whole, *(line for _, line in strokes)]) if strokes \
+        else whole
     if _overlap(units, whole):  # (a map whose units overlap: drawn as it is rasterised)
         units, names = _units(as_drawn(gdf, attribute), attribute)
         drawn = ~shapely.is_empty(units)
@@ -627,7 +712,7 @@ def contact_lines(gdf: object, attribute: str | None, *, gap: float = 0.0
     stretches = _sliver_faces(units, gap, whole)[1] if gap > 0 and len(units) > 1 \
         else np.empty(0, dtype=object)
     if not pairs and not len(stretches) and not strokes:
-        return contacts
+        return contacts, extent
     near = sorted({k for a, b, _ in pairs for k in (a, b)})  # each unit buffered once
     grown = dict(zip(near, shapely.buffer(units[near], gap), strict=True))
     faces = [shapely.intersection(shapely.boundary(units[i]), grown[j])
@@ -636,7 +721,7 @@ def contact_lines(gdf: object, attribute: str | None, *, gap: float = 0.0
     crossed = [_lines_of(shapely.difference(shapely.intersection(line, whole),
                                             own.get(unit, shapely.Polygon())))
                for unit, line in strokes]
-    return shapely.union_all([contacts, *faces, *stretches, *crossed])
+    return shapely.union_all([contacts, *faces, *stretches, *crossed]), extent
 
 
 def _areas_and_strokes(gdf: Any, attribute: str | None
@@ -685,7 +770,8 @@ def _lines_of(geom: shapely.Geometry) -> shapely.Geometry:
 @dataclass(frozen=True, kw_only=True)
 class LineDistanceLayer(Layer):
     """Distance (grid units, metres) from each cell centre to the nearest line; for a
-    faults layer's polygons (fault zones), to the nearest zone: 0 inside it."""
+    faults layer's polygons (fault zones), to the nearest zone: 0 inside it; for a unit
+    map's contacts, no data in a cell more than a cell off the map (:func:`off_map`)."""
 
     cost: ClassVar[float] = 50.0
     #: the blocks' cell coordinates and best distances (float64), the result and its
@@ -726,11 +812,15 @@ class LineDistanceLayer(Layer):
         xs = np.asarray(grid.x[window.cols], dtype=np.float64)
         ys = np.asarray(grid.y[window.rows], dtype=np.float64)
         if self.ground is not None:
-            return _ground_distances(lines, xs, ys, wkt, self.ground)
-        dist = nearest_line_distances(lines, xs, ys)
-        if lines.areas is not None:  # inside a fault zone (on its outline it is 0 already)
-            dist[shapely.contains_xy(lines.areas, *np.meshgrid(xs, ys))] = 0.0
-        return dist.astype(np.float32)
+            out = _ground_distances(lines, xs, ys, wkt, self.ground)
+        else:
+            dist = nearest_line_distances(lines, xs, ys)
+            if lines.areas is not None:  # inside a fault zone (on its outline it is 0)
+                dist[shapely.contains_xy(lines.areas, *np.meshgrid(xs, ys))] = 0.0
+            out = dist.astype(np.float32)
+        if lines.extent is not None:  # (in the grid's CRS, as the cells)
+            out[off_map(lines.extent, xs, ys, grid.resolution)] = np.nan
+        return out
 
 
 def _ground_distances(lines: _Lines, xs: np.ndarray, ys: np.ndarray, grid_crs: str,
@@ -936,6 +1026,37 @@ def _warn_no_contacts(path: str, source: VectorSource, grid: RegionGrid,
         "'distance_to_contacts', or give the map of the units around them"
         + ("" if source.attribute else ", with its unit column ('attribute')")),
         stacklevel=3)
+
+
+def _warn_off_map(path: str, source: VectorSource, grid: RegionGrid,
+                  region: tuple[np.ndarray, list[str]] | None) -> None:
+    """Warn where part of the region lies more than a cell from every unit of the map (a
+    map of part of the region): its cells are no data in the contact distances
+    (:func:`off_map`) as in the codes. They were measured to the nearest contact inside
+    the map, without a word. ``region``: the units in the region (:func:`_region_units`;
+    ``None``: not told)."""
+    if region is None or not len(region[0]):
+        return
+    box = shapely.box(*grid.bounds)
+    # units whose parts in the region fill it (the union of a contact of 100 000 vertices
+    # takes seconds); an overlap that fills it so is said by the overlap check
+    if shapely.area(shapely.intersection(region[0], box)).sum() >= shapely.area(box):
+        return
+    whole = shapely.union_all(region[0])
+    off = shapely.area(shapely.difference(box, shapely.buffer(whole, grid.resolution)))
+    if off < grid.resolution ** 2:
+        return
+    share = off / shapely.area(box)
+    said = f"{share:.0%}" if share >= 0.01 else "under 1%"
+    left, bottom, right, top = (float(v) for v in shapely.bounds(shapely.intersection(whole,
+                                                                                      box)))
+    warnings.warn(DataWarning(
+        f"{path}: {said} of the region {grid.name!r} lies more than a cell "
+        f"({grid.resolution:g} {distance_units(grid)}) from every unit of layer "
+        f"{source.layer or '(first)'}: {source.name}_dist_contact is no data there, as "
+        f"the unit codes are (a contact off the map is not known); give a map that covers "
+        f"the region, or bounds within the map's ({left:.12g}, {bottom:.12g}, "
+        f"{right:.12g}, {top:.12g})"), stacklevel=3)
 
 
 def _region_units(attribute: str | None, grid: RegionGrid, inside: Any
@@ -1462,6 +1583,7 @@ def _plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
             region = _region_units(source.attribute, grid, inside)
         _warn_no_contacts(path, source, grid, region)
         _warn_gaps(path, grid, region)
+        _warn_off_map(path, source, grid, region)
         out.append(LineDistanceLayer(
             name=f"{source.name}_dist_contact", units=distance_units(grid),
             long_name=f"distance to nearest {source.name} contact", kind="distance",

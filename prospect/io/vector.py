@@ -2778,6 +2778,15 @@ def _no_geometries(path: Path | str, layer: str | None) -> DataError:
         "the map's own file, e.g. a GeoPackage or Shapefile of its polygons)")
 
 
+def _fields_of(src: _Source, layer: str | None) -> list[str] | None:
+    """The attribute columns of a layer (:func:`layer_fields`), ``None`` where its header
+    cannot be read alone (the caller names the columns it read)."""
+    try:
+        return [str(c) for c in _info(src, layer)["fields"]]
+    except Exception:  # (a refusal's help, never a second failure)
+        return None
+
+
 def layer_fields(path: Path | str, *, layer: str | None = None) -> list[str]:
     """The attribute columns of a layer (its header only)."""
     return [str(c) for c in _info(_source(path, layer), layer)["fields"]]
@@ -3347,7 +3356,9 @@ def read_vector(
     if domains:
         gdf = _named_codes(src, layer, gdf)
     gdf = _without_overlays(gdf, path, layer)
-    check_columns(gdf, columns or [], path, layer=layer)
+    asked = [c for c in columns or [] if c not in gdf.columns]
+    check_columns(gdf, asked, path, layer=layer,
+                  fields=_fields_of(src, layer) if asked else None)
     if gdf.crs is None:
         if crs is None:
             raise _no_crs(src, gdf.attrs.get("undefined_srs", ""),
@@ -3613,9 +3624,12 @@ def _turned_back(geoms: Any, crs: Any) -> Any:
 
 
 def check_columns(gdf: pd.DataFrame, columns: list[str], path: Path | str, *,
-                  layer: str | None = None) -> None:
+                  layer: str | None = None, fields: list[str] | None = None) -> None:
     """Refuse a layer read without one of ``columns``, naming the columns it has and the
     one meant (a case or a unit in brackets apart: ``'Li (ppm)'`` for ``li``).
+
+    ``fields``: the layer's own columns where ``gdf`` holds only those asked for (a read
+    of ``columns``): the columns read were named, "no column 'unti'; columns are []".
 
     Raises
     ------
@@ -3624,7 +3638,8 @@ def check_columns(gdf: pd.DataFrame, columns: list[str], path: Path | str, *,
     """
     for col in columns:
         if col not in gdf.columns:
-            have = [str(c) for c in gdf.columns if c != "geometry"]
+            have = [str(c) for c in gdf.columns if c != "geometry"] if fields is None \
+                else [str(c) for c in fields]
             if not len(gdf) and not have:  # a GeoJSON of no feature has no fields either
                 raise DataError(f"{path}: layer {layer or '(first)'} holds no features (so no "
                                 f"column {col!r}); check the file: an export of an empty "
