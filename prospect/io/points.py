@@ -106,10 +106,12 @@ from prospect.io.vector import (
     check_columns,
     crs_replaced_message,
     dbf_overflows,
+    domains_message,
     ground_shift,
     has_geometry,
     layer_info,
     list_layers,
+    named_codes,
     near_column,
     read_vector,
     retyped_message,
@@ -2819,8 +2821,8 @@ _MARKS = str.maketrans({"º": "°", "˚": "°", "′": "'", "’": "'", "‘": "
 _NUM = r"\d+(?:[.,]\d+)?"
 _DEGREES_TEXT = re.compile(
     rf"(?P<pre>[NSEW])?\s*(?P<sign>[-+])?\s*(?P<d>{_NUM})"
-    rf"(?P<dm>\s*(?:°|deg\b|d(?![a-z]))\s*|\s*:\s*|\s+)?"
-    rf"(?:(?P<m>{_NUM})(?P<mm>\s*(?:'|min\b|m(?=[\d\s]|[NSEW]?\.?$))\s*|\s*:\s*|\s+)?"
+    rf"(?P<dm>\s*(?:°|deg\b|d(?![a-z]))\s*|\s*:\s*|-(?=\d)|\s+)?"
+    rf"(?:(?P<m>{_NUM})(?P<mm>\s*(?:'|min\b|m(?=[\d\s]|[NSEW]?\.?$))\s*|\s*:\s*|-(?=\d)|\s+)?"
     rf"(?:(?P<s>{_NUM})(?P<sm>\s*(?:\"|''|sec\b|s(?=\s|[NSEW]?\.?$)))?)?)?"
     r"\s*(?P<post>[NSEW])?\.?",
     re.IGNORECASE)
@@ -2828,7 +2830,8 @@ _DEGREES_TEXT = re.compile(
 (``68.3 W``, ``N12.2``), degrees and decimal minutes (``N52°05.2'``), degrees, minutes and
 seconds (``52°05'12"N``, ``52 05 12 N``, ``52:05:12``, ``52 deg 05 min 12 sec N``, and
 ``52d05'12"N`` as PROJ's ``cs2cs`` and GDAL's ``gdalinfo`` write them, and ``52d05m12s``,
-``5d03m00sE`` with letters for every mark, as GPS exports write them). A letter after
+``5d03m00sE`` with letters for every mark, as GPS exports write them; ``35-30-00.0N``
+with hyphens, as FAA and NGA lists write them, only beside a hemisphere letter). A letter after
 seconds written with the other marks (``52°05'12S``) is the hemisphere, never "seconds";
 after minutes marked ``m`` an ``s`` is the seconds' mark (:func:`_letter_marks`)."""
 _AXIS_LETTERS = {"x": "EW", "y": "NS"}
@@ -2850,6 +2853,8 @@ def _degree_cell(cell: str, axis: str) -> tuple[float, str, bool] | None:
         if post:
             return None  # two letters after the seconds: no coordinate read here
         post = seconds_letter
+    if "-" in (match["dm"] or "") + (match["mm"] or "") and not (pre or post):
+        return None  # parts joined by hyphens without a hemisphere: a date, a range, an ID
     marked = any(match[k] and match[k].strip() for k in ("dm", "mm", "sm"))
     parts = bool(match["m"])
     if not (pre or post or marked or parts):
@@ -4209,6 +4214,8 @@ def read_features(
         else:
             frame = _parquet_table(parquet) if parquet is not None else \
                 _read_sheet(path, layer, x, y)  # (a Parquet table: no GeoParquet metadata)
+            if table and parquet is None:  # (an attribute table's codes: as a layer's)
+                frame = _domain_names(frame, path, layer)
         below = _header_below(frame, path, x, y, "line" if text else "row", decimal) \
             if x not in frame.columns or y not in frame.columns else None
         if below is not None and text:  # read again from the header's line
@@ -4278,12 +4285,18 @@ def read_features(
         return _without_null_island(gdf, path, f"coordinates {x}/{y}")
     # every field (the columns beside a value column that say how to read it, and the
     # whole record for telling repeated records), then the ones named must be there
+    # a column of codes that a coded-value domain names (a GeoPackage's or geodatabase's
+    # commodity or status codes) read as the names QGIS and ArcGIS show: the codes were
+    # read, so every record of a lithium model's table was a positive without a word
     try:
-        gdf = read_vector(path, layer=layer, crs=crs if override_crs else None)
+        gdf = read_vector(path, layer=layer, crs=crs if override_crs else None, domains=True)
     except CRSError:  # the file carries no CRS: use the one the config names, if any
         if crs is None or not override_crs:  # never the CSV default (lon/lat) unasked
             raise
-        gdf = read_vector(path, layer=layer, crs=crs)
+        gdf = read_vector(path, layer=layer, crs=crs, domains=True)
+    coded = domains_message(path, layer, gdf.attrs.get("domains") or {})
+    if coded:  # (codes its domain does not name: read as the codes)
+        warnings.warn(DataWarning(coded), stacklevel=2)
     retyped = retyped_message(path, layer, gdf.attrs.get("retyped") or {})
     if retyped:  # a grade column of text that GDAL (and QGIS) read as 0
         warnings.warn(DataWarning(retyped), stacklevel=2)
@@ -4627,22 +4640,58 @@ _INCLINATION_NAME = re.compile(
 angle``)."""
 _HOLE_DIP_NAME = re.compile(r"(?:hole|survey|bh|drillhole)?dip(?:angle)?(?:deg|degrees)?")
 """Plain names of a drill-hole survey's dip column (``Dip``, ``Dip (deg)``, ``Hole dip``):
-the angle below the horizontal, written negative downwards (``-90`` a vertical hole, ``-60``
-one 30 degrees from the vertical), as mining packages export a collar or survey table. Read
-only where every angle is negative: a rock's dip (a structural table's) is positive."""
+the angle from the horizontal, written negative downwards (``-90`` a vertical hole, ``-60``
+one 30 degrees from the vertical), as mining packages export a collar or survey table, or
+positive downwards (``90``, ``60``) as others do (:func:`_hole_dips`)."""
+_HOLE_NAMED_DIP = re.compile(r"(?:hole|survey|bh|drillhole)dip(?:angle)?(?:deg|degrees)?")
+"""Plain names of a dip column that say it is a hole's (``Hole dip``, ``Survey dip``)."""
+_HOLE_AZIMUTH_NAME = re.compile(
+    r"(?:hole|survey|bh|drillhole)?(?:azimuth|azi|azim|azm|az|bearing)(?:deg|degrees)?")
+"""Plain names of a drill-hole survey's azimuth column (``Azimuth``, ``Azi``, ``AZM``)."""
+_ROCK_ATTITUDE_NAME = re.compile(
+    r"(?:dipdir(?:ection)?|dipazimuth|dipaz|dd|strike|strikedeg|strikeazimuth|rhr|"
+    r"dipdirectiondeg|plunge|trend|alpha|beta)")
+"""Plain names of the columns beside a rock's dip (a structural table's dip direction or
+strike; a core's alpha and beta angles): a positive ``Dip`` beside one is a rock's."""
 SURVEY_INCLINATION_DEG = 5.0
 """Least inclination (degrees from vertical) for a survey station to say its well deviates:
 a vertical well drifts a few degrees."""
 
 
-def _survey_angles(gdf: gpd.GeoDataFrame, path: Path) -> tuple[str, np.ndarray, bool] | None:
-    """The column of a directional survey's angles and each record's inclination from the
-    vertical, and whether the column gives dips: an inclination column
-    (:data:`_INCLINATION_NAME`), else a hole's dip (:data:`_HOLE_DIP_NAME`) whose numbers
-    are all from ``-90`` to ``0`` with one below ``0`` (``-60`` is 30 degrees from the
-    vertical: the inclination is ``90 + dip``); ``None`` where there is no such one column.
-    A hole's dip was not read (round 51 left it), so samples down holes drilled at ``-60``
-    were placed at their collars without a word (round 52)."""
+def _hole_dips(given: np.ndarray, name: str, columns: list[str]) -> int | None:
+    """How a dip column writes a hole's dips: ``-1`` negative downwards (every angle from
+    ``-90`` to ``0``), ``1`` positive downwards (every angle from ``0`` to ``90``, where the
+    column is named as a hole's, or the table gives a depth down the hole
+    (:data:`_DEPTH_NAME`) and an azimuth (:data:`_HOLE_AZIMUTH_NAME`) and no rock's
+    attitude (:data:`_ROCK_ATTITUDE_NAME`)), ``0`` both (a table mixing the two, or down-
+    and up-holes: a rock's dip is never negative); ``None`` where it is no hole's (a rock's
+    dip of a structural table, or angles past 90). A positive dip and a table mixing
+    signs were not read (round 52 left them): samples down holes drilled at ``60`` were
+    placed at their collars without a word (round 53)."""
+    if not given.size or (np.abs(given) > 90).any() or not (given != 0).any():
+        return None
+    if (given < 0).any():
+        return 0 if (given > 0).any() else -1
+    plain = [_plain(c) for c in columns]
+    if _HOLE_NAMED_DIP.fullmatch(_plain(name)):
+        return 1
+    if any(_ROCK_ATTITUDE_NAME.fullmatch(c) for c in plain):
+        return None
+    down = any(_DEPTH_NAME.fullmatch(c) for c in plain) and \
+        any(_HOLE_AZIMUTH_NAME.fullmatch(c) for c in plain)
+    return 1 if down else None
+
+
+def _survey_angles(gdf: gpd.GeoDataFrame, path: Path
+                   ) -> tuple[str, np.ndarray, np.ndarray | None, int] | None:
+    """The column of a directional survey's angles, each record's inclination from the
+    vertical, the dips as written (``None`` for an inclination column) and how they are
+    written (:func:`_hole_dips`: ``-1``, ``1`` or ``0``): an inclination column
+    (:data:`_INCLINATION_NAME`), else a hole's dip (:data:`_HOLE_DIP_NAME`) of either
+    sign (``-60`` and ``60`` are 30 degrees from the vertical: the inclination is ``90 -
+    |dip|``); ``None`` where there is no such one column. A hole's dip was not read (round
+    51 left it), so samples down holes drilled at ``-60`` were placed at their collars
+    without a word (round 52)."""
     columns = [str(c) for c in gdf.columns if c != gdf.geometry.name]
     undecided = gdf.attrs.get("undecided") or {}
     for pattern, dips in ((_INCLINATION_NAME, False), (_HOLE_DIP_NAME, True)):
@@ -4654,13 +4703,20 @@ def _survey_angles(gdf: gpd.GeoDataFrame, path: Path) -> tuple[str, np.ndarray, 
         angle = _numbers(pd.Series(gdf[names[0]]).reset_index(drop=True), path, names[0],
                          gdf.attrs)
         if not dips:
-            return names[0], angle, False
-        given = angle[np.isfinite(angle)]
-        if not given.size or (given > 0).any() or (given < -90).any() or \
-                not (given < 0).any():
+            return names[0], angle, None, 0
+        sign = _hole_dips(angle[np.isfinite(angle)], names[0], columns)
+        if sign is None:
             return None  # (a rock's dip, 0 to 90: no hole's)
-        return names[0], 90.0 + angle, True
+        return names[0], 90.0 - np.abs(angle), angle, sign
     return None
+
+
+def _dips_said(sign: int) -> str:
+    """The dips that say a hole deviates, written as the column writes them
+    (:func:`_hole_dips`'s ``sign``)."""
+    least = 90 - SURVEY_INCLINATION_DEG
+    return {-1: f"{-least:g} degrees or shallower", 1: f"{least:g} degrees or shallower"}.get(
+        sign, f"{least:g} or {-least:g} degrees or shallower, written with both signs")
 
 
 def _warn_survey_path(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Path,
@@ -4675,7 +4731,7 @@ def _warn_survey_path(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Path,
     found = _survey_angles(gdf, path) if keep.any() else None
     if found is None:
         return
-    name, angle, dips = found
+    name, angle, written, sign = found
     with np.errstate(invalid="ignore"):
         valid = keep & np.isfinite(angle) & (angle >= 0) & (angle <= 180)
         hit = valid & (angle >= SURVEY_INCLINATION_DEG) & (angle <= 90)
@@ -4686,11 +4742,11 @@ def _warn_survey_path(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Path,
     warnings.warn(DataWarning(
         f"{path}: {at.size} of {int(keep.sum())} record(s) lie on deviated wells: column "
         f"{name!r} gives " + (
-            f"a hole's dip of {SURVEY_INCLINATION_DEG - 90:g} degrees or shallower (an "
+            f"a hole's dip of {_dips_said(sign)} (an "
             f"inclination of {SURVEY_INCLINATION_DEG:g} or more from the vertical; "
-            f"{_listed(numbers, at, what)}; up to {_text(float(angle[most] - 90))}, "
+            f"{_listed(numbers, at, what)}; up to {_text(float(written[most]))}, "
             f"{_text(float(angle[most]))} from the vertical, on {what} {int(numbers[most])})"
-            if dips else
+            if written is not None else
             f"an inclination of {SURVEY_INCLINATION_DEG:g} degrees or more "
             f"({_listed(numbers, at, what)}; up to {_text(float(angle[most]))} on {what} "
             f"{int(numbers[most])})") + ", a directional survey, but each record is placed at "
@@ -5187,6 +5243,18 @@ def _parquet_table(path: Path | str) -> pd.DataFrame:
             frame[column] = frame[column].map(
                 lambda v: v.hex() if isinstance(v, bytes | bytearray) else v)
     frame.attrs["repeated_columns"] = []
+    return frame
+
+
+def _domain_names(frame: pd.DataFrame, path: Path, layer: str | None) -> pd.DataFrame:
+    """A GeoPackage's or geodatabase's attribute table ``frame`` with its columns of a
+    coded-value domain read as the codes' names (:func:`~prospect.io.vector.named_codes`),
+    as ``read_features`` reads a layer's: a commodity column of codes was read as the codes,
+    every record a positive. Codes the domain does not name are warned of."""
+    frame = named_codes(path, frame, layer=layer)
+    coded = domains_message(path, layer, frame.attrs.get("domains") or {})
+    if coded:
+        warnings.warn(DataWarning(coded), stacklevel=3)
     return frame
 
 

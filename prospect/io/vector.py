@@ -73,6 +73,7 @@ __all__ = [
     "layer_fields",
     "list_layers",
     "meant_crs_fix",
+    "named_codes",
     "near_column",
     "no_geometry_message",
     "not_lonlat_hint",
@@ -1788,6 +1789,14 @@ def column_domain(path: Path | str, column: str, *, layer: str | None = None
     and a file geodatabase's columns have one)."""
     found = _domains_of(_check_layer(path, layer), layer)
     return dict(found[column][1]) if column in found else {}
+
+
+def named_codes(path: Path | str, df: Any, *, layer: str | None = None) -> Any:
+    """``df``, a table of ``layer`` read without :func:`read_vector` (a GeoPackage's
+    attribute table of samples and their coordinate columns), with its coded columns read
+    as the codes' names, as ``read_vector(..., domains=True)`` reads a layer's
+    (:func:`_named_codes`; ``df.attrs["domains"]`` for :func:`domains_message`)."""
+    return _named_codes(_check_layer(path, layer), layer, df)
 
 
 def _named_codes(src: _Source, layer: str | None, df: Any) -> Any:

@@ -8,6 +8,7 @@ points.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import warnings
@@ -59,6 +60,7 @@ __all__ = [
     "grade_positives",
     "graded_records",
     "occurrence_groups",
+    "probability_column",
     "quantile_threshold",
     "quantile_ties",
     "read_occurrences",
@@ -813,6 +815,16 @@ def _doubted(cell: Any) -> set[str]:
 
 
 def _commodities(cell: Any) -> set[str]:
+    """:func:`_cell_commodities` of ``cell``, each cell's text read once (a table of 200 000
+    records names a few hundred commodity cells: read record by record, that took half of
+    the 55 s its labels took)."""
+    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+        return set()
+    return set(_cell_commodities(str(cell)))
+
+
+@functools.lru_cache(maxsize=65536)
+def _cell_commodities(cell: str) -> frozenset[str]:
     """The commodities a commodity cell names (``'lithium; bromine'``, ``'Li, B'``,
     ``'LITHIUM '``, ``'spodumene'``, ``'lithium carbonate'``), in their listed names, and
     the symbols among its words (:func:`~prospect.config.commodities.symbols_named`:
@@ -828,10 +840,10 @@ def _commodities(cell: Any) -> set[str]:
         symbols_named,
     )
 
-    if cell is None or (isinstance(cell, float) and np.isnan(cell)) or not_determined(str(cell)):
-        return set()
+    if not_determined(cell):
+        return frozenset()
     out: set[str] = set()
-    for part in re.split(r"[;,/&+|]|\band\b", _NEGATED.sub(" ", str(cell))):
+    for part in re.split(r"[;,/&+|]|\band\b", _NEGATED.sub(" ", cell)):
         part = _COLUMBIUM.sub("Nb", part.strip())
         if not part or not_determined(part):
             continue
@@ -860,7 +872,7 @@ def _commodities(cell: Any) -> set[str]:
         for chain in _SYMBOL_CHAIN.findall(part):
             named.update(c for c in map(commodity_name, chain.split("-")) if c is not None)
         out |= named | symbols_named(part) | deposit_types_named(part)
-    return out
+    return frozenset(out)
 
 
 def commodity_column(frame: pd.DataFrame) -> str | None:
@@ -1136,6 +1148,37 @@ _PROCESSING = re.compile(
 of ``Plant``, and ``Smelter``, ``Refinery``, ``Mill``, ``Processing plant``,
 ``Concentrator`` (a whole cell: ``Past producer``, ``Plant site`` of a deposit's own
 name stay deposits; tailings, at the mine, are not read here)."""
+
+
+_PROBABILITY_NAME = re.compile(
+    r"(?:[a-z0-9]+_)?(?:prob|probability|probabilities|likelihood|confidence|certainty|"
+    r"posterior|favou?rability|kans|waarschijnlijkheid|wahrscheinlichkeit|probabilit[eé]|"
+    r"probabilidad|probabilidade)(?:_[a-z0-9]+)*")
+"""Plain names (:func:`_plain_name`) of a label column of probabilities (``prob``,
+``deposit_prob``, ``Li probability``, ``confidence``; Dutch ``kans``, German
+``Wahrscheinlichkeit``): an expert's or another model's share from 0 to 1."""
+
+
+def probability_column(column: str, values: np.ndarray) -> tuple[str, float] | None:
+    """What a ``value_column`` of probabilities holds, as words for a refusal (``"8
+    records from 0.1 to 0.9, 4 below 0.5"``), and the even odds in its scale (``0.5``, or
+    ``50`` for percentages), where it is named as one (:data:`_PROBABILITY_NAME`) and every
+    value lies from 0 to 1 (or 0 to 100) with one between; ``None`` otherwise (a grade in
+    %, 0.3 to 0.9 % Li2O, is a grade). Without a threshold every record was a positive,
+    those of 0.1 (or 10 %) too, without a word (round 53)."""
+    given = values[np.isfinite(values)]
+    named = re.sub(r"[^a-z0-9]+", "_", _plain_name(column)).strip("_")  # ('prob (%)')
+    if not given.size or not _PROBABILITY_NAME.fullmatch(named) or \
+            (given < 0).any() or (given > 100).any():
+        return None
+    top = 1.0 if (given <= 1).all() else 100.0
+    if not ((given > 0) & (given < top)).any():
+        return None
+    even = top / 2
+    low = int((given < even).sum())
+    unit = " %" if top > 1 else ""
+    return (f"{given.size} record(s) from {given.min():g} to {given.max():g}{unit}"
+            + (f", {low} below {even:g}{unit}" if low else "")), even
 
 
 def _plain_name(name: Any) -> str:

@@ -61,6 +61,7 @@ from prospect.models.labels import (
     grade_occurrences,
     graded_records,
     occurrence_groups,
+    probability_column,
     quantile_threshold,
     quantile_ties,
     read_occurrences,
@@ -554,8 +555,17 @@ def _refuse_ungraded_absences(path: Any, column: str, values: np.ndarray) -> Non
     """Refuse a ``value_column`` without a threshold whose values mark absences (0, ``no``,
     ``false``, a grade of 0 or less): without a threshold every record is a positive, so a
     0/1 or yes/no column made its 0s and nos positives without a word (150 positives from
-    16 hits)."""
+    16 hits), and a column of probabilities (:func:`~prospect.models.labels.probability_column`)
+    its 0.1s."""
     absent = np.isfinite(values) & (values <= 0)
+    shares = probability_column(column, values)
+    if shares is not None and not absent.any():  # (an expert's or a model's probabilities)
+        raise DataError(
+            f"{path}: column {column!r} (model.labels.value_column) holds probabilities "
+            f"({shares[0]}), but model.labels sets no threshold, so every record would be a "
+            "positive, the least likely too; set 'threshold: <probability>' (e.g. "
+            f"'threshold: {shares[1]:g}') in model.labels, or leave value_column out if "
+            "every record is an occurrence")
     if not absent.any():
         return
     ones = np.isfinite(values) & (values > 0)
@@ -1443,10 +1453,7 @@ def calibrate(
         "spatial_oof_before": reliability(
             y[tested], spatial.oof[tested],
             sample_weight=np.asarray(sample_weight)[tested] if by_area else None),
-        "note": "probabilities are relative scores: the background is a sample of the area "
-                f"at {cfg.labels.background_ratio:g} cells per positive (a base rate of "
-                f"{rates['sample']:.4g}), so their base rate is not the deposit density of "
-                "the region",
+        "note": relative_scores_note(cfg, rates["sample"]),
         "base_rate_sample": rates["sample"],
     }
     if rates["weighted"] is not None:
@@ -1483,6 +1490,37 @@ def calibrate(
     facts["note_after"] = ("calibration map fitted on the spatial out-of-fold "
                            "probabilities (its after-figures are in-sample)")
     return model, facts
+
+
+def relative_scores_note(cfg: ModelConfig, base_rate: float) -> str:
+    """Why an uncalibrated model's probabilities are relative scores, said of the rows it
+    was trained on (``model.labels.negatives``).
+
+    Parameters
+    ----------
+    cfg
+        The model's configuration.
+    base_rate
+        The share of positives among the training rows.
+
+    Returns
+    -------
+    str
+        ``background``: a sample of the area at ``background_ratio`` cells per positive;
+        ``below_threshold``: the sample sites graded below the threshold, no sample of the
+        area and drawn at no ratio (the Meuse job's 13 of 150 sites were "10 cells per
+        positive" before); ``both``: those sites and the background sample.
+    """
+    ratio = f"{cfg.labels.background_ratio:g} cells per positive"
+    rows = {
+        "background": f"the background is a sample of the area at {ratio}",
+        "below_threshold": "the negatives are the sample sites graded below the threshold "
+                           "(model.labels.negatives: below_threshold), no sample of the area",
+        "both": "the negatives are the sample sites graded below the threshold and a "
+                f"background sample of the area at {ratio}",
+    }[cfg.labels.negatives]
+    return (f"probabilities are relative scores: {rows} (a base rate of {base_rate:.4g}), "
+            "so their base rate is not the deposit density of the region")
 
 
 def base_rates(y: np.ndarray, cfg: ModelConfig) -> dict[str, Any]:

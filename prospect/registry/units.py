@@ -245,10 +245,13 @@ def canonical_units(units: object) -> Canonical | None:
     if not text or len(text) > _LONGEST:
         return None
     text = _SPELLINGS.get(" ".join(text.split()).casefold(), text)
-    from prospect.ingest.layers import HEIGHT_ABOVE_DATUM
+    from prospect.ingest.layers import DEPTH_BELOW_REFERENCE, HEIGHT_ABOVE_DATUM
 
-    height = HEIGHT_ABOVE_DATUM.fullmatch(text)
-    if height is not None:  # a height above a named datum (``m ODN``, ``ft NAVD88``)
+    # a height above a named datum (``m ODN``, ``ft NAVD88``) or a depth below its reference
+    # (``ft KB``, ``m TVDSS``, ``mbgl``: a well log's, as ingest's ``unit_key`` reads them):
+    # the length alone (``ft KB`` was ``KB`` times ``ft``, ``mbgl`` a unit of its own)
+    height = HEIGHT_ABOVE_DATUM.fullmatch(text) or DEPTH_BELOW_REFERENCE.fullmatch(text)
+    if height is not None:
         unit = height["unit"].lower()  # ``M.A.S.L.``: metres, not mega
         text = "ftUS" if unit == "ftus" else unit
     try:
