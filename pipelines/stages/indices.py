@@ -315,6 +315,8 @@ def _warn_undefined(plan: IndexPlan, todo: Sequence[str],
         if outside:
             _warn_outside(by_name[name], outside, cells,
                           [c[i][3] for c in counts])
+        if not cells:
+            _warn_no_common_cell(by_name[name])
         if cells and lost > UNDEFINED_SHARE * cells:
             warnings.warn(DataWarning(
                 f"index {name!r} ({by_name[name].formula}) is undefined (NaN) in {lost} of "
@@ -322,6 +324,27 @@ def _warn_undefined(plan: IndexPlan, todo: Sequence[str],
                 "a division by 0, a log or square root of a negative, or a value beyond "
                 "float32's 3.4e38 there; check the formula and the bands' values"),
                 stacklevel=2)
+
+
+def _warn_no_common_cell(index: PlannedIndex) -> None:
+    """A data warning for an index whose bands hold data together in no cell: a band
+    without data in the region (all NaN, or all its nodata), or bands of scenes that do
+    not overlap (red of one, near infrared of another). The layer was stored NaN
+    throughout, said only as a cube variable with no data, to "check its source's
+    nodata value, CRS and bounds", an index having no source (round 53)."""
+    import warnings
+
+    from prospect.errors import DataWarning
+
+    shown = " and ".join(f"{variable!r} ({common})" for common, variable in index.bands)
+    why = (f"its band {shown} holds data in no cell of the region" if len(index.bands) == 1
+           else f"its bands {shown} hold data together in no cell of the region (one of "
+           "them holds none, or their scenes do not overlap)")
+    warnings.warn(DataWarning(
+        f"index {index.name!r} ({index.formula}) is no data (NaN) in every cell: {why}; "
+        "check that each band's source covers the region (its bounds, CRS and nodata "
+        "value), or map the index's bands to variables that do (indices.bands)"),
+        stacklevel=3)
 
 
 def _warn_outside(index: PlannedIndex, outside: int, cells: int,

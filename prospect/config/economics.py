@@ -14,7 +14,11 @@ from prospect.economics import LI_TO_LCE, lce_factor
 __all__ = [
     "CONCENTRATION_CUTOFF_KEYS",
     "CONFIDENCE_Z_RANGE",
+    "CUTOFF_COMPOUND_KEYS",
+    "DENSITY_KEYS",
     "DENSITY_UNITS",
+    "LCE_PER_T_LIOH",
+    "LCE_PER_T_LIOH_H2O",
     "MAX_DENSITY_KG_PER_L",
     "MAX_DOUBLET_FLOW_M3_PER_H",
     "MAX_FLOW_M3_PER_H",
@@ -81,6 +85,44 @@ the unit: a flow in L/s (x 3.6 is m3/h) or in m3/day (/ 24, as production logs a
 water permits give it) and a cut-off in tonnes of lithium (x 5.323 is t LCE) were in
 range under the m3/h and t LCE keys and could not be told apart."""
 
+LCE_PER_T_LIOH = 73.891 / (2 * 23.948)
+"""Tonnes of lithium carbonate equivalent per tonne of anhydrous lithium hydroxide (LiOH,
+23.948 g/mol; Li2CO3 73.891 g/mol holds two lithium)."""
+
+LCE_PER_T_LIOH_H2O = 73.891 / (2 * 41.963)
+"""Tonnes of lithium carbonate equivalent per tonne of lithium hydroxide monohydrate
+(LiOH.H2O, 41.963 g/mol: the battery-grade product markets quote as "lithium hydroxide")."""
+
+CUTOFF_COMPOUND_KEYS: tuple[tuple[tuple[str, ...], float, str], ...] = (
+    (("cutoff_t_li2co3_per_year", "cutoff_t_lc_per_year"), 1.0,
+     "t Li2CO3/yr (LCE itself)"),
+    (("cutoff_t_lioh_per_year", "cutoff_t_lithium_hydroxide_per_year"), LCE_PER_T_LIOH,
+     "t LiOH/yr (anhydrous)"),
+    (("cutoff_t_lhm_per_year", "cutoff_t_lioh_h2o_per_year", "cutoff_t_lioh_h20_per_year"),
+     LCE_PER_T_LIOH_H2O, "t LiOH.H2O/yr"),
+)
+"""Keys of a cut-off in tonnes of another lithium product -> the factor to t LCE and its
+unit: ``cutoff_t_lioh_per_year: 600`` was "unknown key (did you mean
+'cutoff_t_li_per_year'?)", and 600 moved there, read as tonnes of lithium, was a cut-off of
+3194 t LCE where 600 t of the monohydrate is 528 (round 53)."""
+
+DENSITY_KEYS: tuple[tuple[tuple[str, ...], float, str], ...] = (
+    (("density_kg_per_m3", "density_kg_m3"), DENSITY_UNITS["kg/m3"], "kg/m3"),
+    (("density_g_per_l", "density_g_l"), DENSITY_UNITS["g/L"], "g/L"),
+    (("density_g_per_cm3", "density_g_cm3", "density_g_per_cc", "density_g_per_ml",
+      "density_g_ml"), 1.0, "g/cm3"),
+    (("density_ppg", "density_lb_per_gal", "density_lb_gal"),
+     DENSITY_UNITS["lb/US gal (ppg)"], "lb/US gal"),
+    (("density_lb_per_ft3", "density_lb_ft3", "density_pcf"), DENSITY_UNITS["lb/ft3"],
+     "lb/ft3"),
+    (("specific_gravity", "sg", "density_sg", "brine_sg", "brine_specific_gravity"), 1.0,
+     "(specific gravity)"),
+)
+"""Keys of a brine density in another unit -> the factor to kg/L and its unit:
+``density_kg_per_m3: 1200`` was "unknown key (did you mean 'density_kg_per_l'?)", and
+``specific_gravity: 1.2`` was told to be removed, which screened a ppm surface at fresh
+water's 1 kg/L (round 53)."""
+
 OTHER_UNIT_KEYS: dict[str, tuple[str, float, str]] = {
     "flow_m3_per_s": ("flow_m3_per_h", 3600.0, "m3/s"),
     "flow_m3_per_min": ("flow_m3_per_h", 60.0, "m3/min"),
@@ -91,9 +133,14 @@ OTHER_UNIT_KEYS: dict[str, tuple[str, float, str]] = {
     "cutoff_kt_lce_per_year": ("cutoff_t_lce_per_year", 1000.0, "kt LCE/yr"),
     "cutoff_kg_lce_per_year": ("cutoff_t_lce_per_year", 0.001, "kg LCE/yr"),
     "cutoff_kt_li_per_year": ("cutoff_t_li_per_year", 1000.0, "kt Li/yr"),
+    **{key: ("cutoff_t_lce_per_year", factor, unit)
+       for keys, factor, unit in CUTOFF_COMPOUND_KEYS for key in keys},
+    **{key: ("density_kg_per_l", factor, unit)
+       for keys, factor, unit in DENSITY_KEYS for key in keys},
 }
-"""Keys a job may write for a flow or a cut-off in a unit the screening has no key of ->
-the key of the unit to give it in, the factor to that unit and the unit: each was
+"""Keys a job may write for a flow, a cut-off or (round 53) a density in a unit the
+screening has no key of -> the key of the unit to give it in, the factor to that unit and
+the unit: each was
 "unknown key (did you mean 'flow_m3_per_h'?)", and the figure moved under that key as
 written was 3600 times low (m3/s), 60 times off (L/min) or 1000 times off (kt) (round
 50). Refused naming the key to write and the figure in its unit
@@ -250,6 +297,9 @@ class EconomicsConfig(StrictModel):
                 number = math.nan
             figure = (f": {number:g} {unit} is {target}: {number * factor:.6g}"
                       if math.isfinite(number) else "")
+            if unit.startswith("t LiOH"):  # which hydroxide is meant decides the figure
+                figure += (f" (1 t of anhydrous LiOH is {LCE_PER_T_LIOH:.4g} t LCE, 1 t of "
+                           f"the monohydrate LiOH.H2O {LCE_PER_T_LIOH_H2O:.4g})")
             same = [k for k, (t, _, _) in STATED_UNITS.items() if t == target]
             keys = " or ".join([target, *same])
             raise KeyRefused(key, f"{key} is no key of the screening, which takes this figure "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -121,6 +122,35 @@ def known_sensor(value: str, base: Path | str | None) -> str:
     return value
 
 
+_BETWEEN_VARIABLES = re.compile(r"[\s,;|+&]+")
+"""What separates two variables written as one band's in a job (``B08, B8A``, ``B08
+B8A``, ``B08+B8A``): no variable of a job's cube holds it (ingest names them of letters,
+digits and ``_``)."""
+
+_BETWEEN_LISTED = re.compile(r"\s*[,;]\s*")
+"""What separates two variables in a sensor file's ``variable:`` (a list's comma; a
+dataset given to :func:`~prospect.indices.compute_indices` may name a variable with
+spaces)."""
+
+
+def _one_variable(where: str, key: str, variable: str,
+                  between: re.Pattern[str] = _BETWEEN_VARIABLES) -> str:
+    """``variable`` if it names one cube variable, else ``ValueError`` naming each.
+
+    ``indices.bands: {N: 'B08, B8A'}`` (both near-infrared bands of Sentinel-2, for one
+    to be taken) loaded and ran ingest; the indices stage then found no variable
+    ``'B08, B8A'`` in the cube (round 53).
+    """
+    parts = [part for part in between.split(variable) if part]
+    if len(parts) < 2:
+        return variable
+    raise ValueError(
+        f"{where}{variable!r} names {len(parts)} variables ({', '.join(parts)}), and a "
+        f"common band name reads one cube variable: write one of them ({key}: "
+        f"{parts[0]}); to read another in a custom formula, give it a common name of "
+        "its own")
+
+
 class IndicesConfig(StrictModel):
     """Spectral and mineral indices to add to the cube.
 
@@ -192,6 +222,14 @@ class IndicesConfig(StrictModel):
                 "names takes catalogue indices only, and custom ones are computed without "
                 f"being listed; remove {name!r} from indices.names")
         return data
+
+    @field_validator("bands")
+    @classmethod
+    def _one_variable_per_band(cls, value: dict[str, str]) -> dict[str, str]:
+        """Each common name mapped to one cube variable (:func:`_one_variable`)."""
+        for common, variable in value.items():
+            _one_variable(f"indices.bands.{common}: ", common, variable)
+        return value
 
     @model_validator(mode="after")
     def _computes_something(self) -> IndicesConfig:
@@ -336,6 +374,12 @@ class SensorBand(StrictModel):
 
     variable: str = Field(min_length=1)
     wavelength_nm: float | None = Field(default=None, gt=0)
+
+    @field_validator("variable")
+    @classmethod
+    def _one_variable(cls, value: str) -> str:
+        """One cube variable, not two written as one (:func:`_one_variable`)."""
+        return _one_variable("", "variable", value, _BETWEEN_LISTED)
 
 
 class SensorConfig(StrictModel):

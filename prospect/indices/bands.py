@@ -47,11 +47,59 @@ def _aliases() -> dict[str, str]:
 def _aliases_of(files: tuple[tuple[Path, tuple[int, ...] | None], ...]) -> dict[str, str]:
     """The aliases of the sensor ``files`` (each with its :func:`_version`), for
     :func:`_aliases`."""
-    out: dict[str, str] = {}
+    return {alias: owners[-1] for alias, owners in _owners_of(files).items()}
+
+
+def _alias_owners() -> dict[str, tuple[str, ...]]:
+    """Alias (lower case) -> the sensor files (their names) in the sensors folder that list
+    it, as :func:`_aliases` reads them."""
+    files = sorted(_sensor_dir().glob("*.yaml"))
+    return _owners_of(tuple((path, _version(path)) for path in files))
+
+
+@cache
+def _owners_of(files: tuple[tuple[Path, tuple[int, ...] | None], ...]
+               ) -> dict[str, tuple[str, ...]]:
+    """Alias (lower case) -> the names of the sensor ``files`` that list it, in the
+    files' order."""
+    out: dict[str, list[str]] = {}
     for path, _ in files:
         for alias in _load_path(path).aliases:
-            out[alias.lower()] = path.stem
-    return out
+            owners = out.setdefault(alias.lower(), [])
+            if path.stem not in owners:
+                owners.append(path.stem)
+    return {alias: tuple(owners) for alias, owners in out.items()}
+
+
+def _refuse_shared_alias(text: str, key: str, named: bool) -> None:
+    """Refuse a sensor named by an alias that two or more sensor files list, or that one
+    lists while another file has it as its name (``named``).
+
+    A site's copy of a shipped mapping (``sentinel2_l1c.yaml``, made from
+    ``sentinel2.yaml`` for another product's variables) keeps the copied ``aliases:``:
+    ``sensor: s2`` then read whichever file sorted last, the copy's band variables
+    for the shipped sensor's or the other way about, without a word; an alias that is
+    another file's name read that file, the alias never (round 53).
+
+    Raises
+    ------
+    ConfigError
+        Naming the alias, the files that give it and the fix.
+    """
+    listing = [name for name in _alias_owners().get(key, ()) if name != key]
+    owners = ([key] if named else []) + listing
+    if len(owners) < 2:
+        return
+    files = ", ".join(
+        f"{name}.yaml is named so" if named and name == key
+        else f"{name}.yaml lists it under 'aliases:'" for name in owners)
+    names = " or ".join(repr(name) for name in owners)
+    raise ConfigError(
+        f"sensor {text!r} names {len(owners)} sensor files in {_sensor_dir()}: {files}; "
+        f"which band mapping it means is unknown: name the sensor by its file's name "
+        f"({names}), and keep an alias in one file's 'aliases:' only, never "
+        "another file's name (a copied sensor file keeps the aliases of the one it was "
+        "copied from)")
 
 
 def _version(path: Path) -> tuple[int, ...] | None:
@@ -109,6 +157,8 @@ def sensor_file(name_or_path: str | Path) -> Path | None:
     """The YAML file :func:`load_sensor` reads a sensor from: a shipped name or alias in
     the sensors folder (``$PROSPECT_CONFIG_DIR/sensors`` where set), or a YAML path as
     given (made absolute); ``None`` for a name that is no shipped sensor or alias.
+    An alias two sensor files list, or one lists beside another file of that name, is
+    refused (:func:`_refuse_shared_alias`).
 
     A job's indices are made from the mapping this file holds, whichever way the sensor
     is named, so a run records the file as an input of its indices stage.
@@ -118,6 +168,7 @@ def sensor_file(name_or_path: str | Path) -> Path | None:
         return Path(text).resolve()
     key = text.lower()
     path = _sensor_dir() / f"{key}.yaml"
+    _refuse_shared_alias(text, key, named=path.is_file())
     if not path.is_file():
         key = _aliases().get(key, key)
         path = _sensor_dir() / f"{key}.yaml"
