@@ -120,7 +120,10 @@ def _recorded(var: xr.DataArray) -> dict[str, Any]:
     files = [str(s.get("file", "")) for s in scenes if isinstance(s, dict)
              ] if isinstance(scenes, list) else []
     dated = [d for f in files if (d := _file_days(f))]
-    return {"dates": dated, "files": files, "quantity": recorded_quantity(var),
+    # a composite's '<source>_count' (valid observations per cell), not one of its bands
+    count = str(prov.get("source") or "?") if prov.get("band") == "count" and prov.get(
+        "composite") else None
+    return {"dates": dated, "files": files, "quantity": recorded_quantity(var), "count": count,
             "units": var.attrs.get("units"), "kind": var.attrs.get("prospect_kind"),
             "collection": ", ".join(sorted({c for f in files if (c := _collection(f))}))}
 
@@ -165,16 +168,12 @@ def _held_band(files: list[str]) -> tuple[frozenset[str], str, str] | None:
     return None
 
 
-_FAMILY_WORDS = frozenset({"swir", "thermal", "tir", "lwir", "bt"})
-"""Band words that name a family of bands (both SWIR bands, both TIRS bands), not one."""
-
-
 def _one_band(a: frozenset[str], b: frozenset[str]) -> bool:
-    """Whether the band names ``a`` and ``b`` (:func:`_held_band`'s) can be of one band:
-    they share a name other than a family's (``swir`` is SWIR 1 and SWIR 2), or one of
-    them has no other."""
-    a_own, b_own = a - _FAMILY_WORDS, b - _FAMILY_WORDS
-    return not a_own or not b_own or bool(a_own & b_own)
+    """Whether the band names ``a`` and ``b`` (:func:`_held_band`'s) can be of one band
+    (:func:`~prospect.ingest.products.one_band`, the composites' and mosaics' rule too)."""
+    from prospect.ingest.products import one_band
+
+    return one_band(a, b)
 
 
 def _check_one_band(first: tuple[str, dt.date, tuple[frozenset[str], str, str] | None],
@@ -189,11 +188,12 @@ def _check_one_band(first: tuple[str, dt.date, tuple[frozenset[str], str, str] |
     minus TM NIR, ``swir`` of TM band 5 (SWIR 1) and OLI band 7 (SWIR 2) one band minus
     another, without a word (band numbers differ between sensors)."""
     from prospect.ingest.landsat import band_words_in
+    from prospect.ingest.products import BAND_FAMILY_WORDS
 
     held = _held_band(files)
     if first[2] is None or held is None or _one_band(first[2][0], held[0]):
         return
-    family = sorted(band_words_in(band) & _FAMILY_WORDS)
+    family = sorted(band_words_in(band) & BAND_FAMILY_WORDS)
     how = (f"{family[0]!r} names a family of bands, not one: name the band by its own "
            "word (e.g. 'swir1', 'swir2', 'lwir11'), and under it each date's variable of "
            "that band" if family else
@@ -256,6 +256,7 @@ def _check_dates(cube: xr.Dataset, cfg: TimeSeriesConfig, band: str) -> None:
         if first is None:
             first = (name, rec)
             continue
+        _check_count(band, first, (name, rec))
         for key in ("quantity", "units", "kind"):
             a, b = first[1][key], rec[key]
             # units spelt apart are one unit (Planetary Computer's 'kelvin', a file's 'K')
@@ -274,6 +275,29 @@ def _check_dates(cube: xr.Dataset, cfg: TimeSeriesConfig, band: str) -> None:
                 "one of processing (USGS advises against mixing them in a time series): "
                 "use the same collection's products for every date (Collection 2 holds "
                 "every Landsat scene)")
+
+
+def _check_count(band: str, first: tuple[str, dict[str, Any]],
+                 other: tuple[str, dict[str, Any]]) -> None:
+    """Refuse a band that stacks a composite's count layer (``<source>_count``, the valid
+    observations per cell: :func:`_recorded`'s ``count``) with a variable that is none.
+
+    ``{red: red21}`` of one date beside ``{red: b_count}`` of another (a line's variable
+    picked from the cube's list, one name off) stacked a number of scenes (2.0) with a
+    reflectance (0.2), and the change and every index of ``red`` were of them, exit 0:
+    the count records no quantity, and its units (``1``) are reflectance's. A band of the
+    counts of every date (the change of coverage) stacks as before."""
+    (name_a, rec_a), (name_b, rec_b) = first, other
+    if (rec_a["count"] is None) == (rec_b["count"] is None):
+        return
+    (count, source), plain = ((name_a, rec_a["count"]), name_b) if rec_a["count"] \
+        else ((name_b, rec_b["count"]), name_a)
+    raise DataError(
+        f"timeseries: band {band!r} stacks {count!r}, the valid observations per cell of "
+        f"composite source {source!r} (a number of scenes, not a band), with {plain!r}: a "
+        "change between them is no change of the ground; give band "
+        f"{band!r} each date's variable of that band (e.g. the composite's own band, not "
+        f"{count!r}), or stack the counts of every date's composite as a band of their own")
 
 
 def _check_order(cube: xr.Dataset, cfg: TimeSeriesConfig, band: str) -> None:
@@ -340,8 +364,9 @@ def stack_dates(cube: xr.Dataset, cfg: TimeSeriesConfig) -> xr.Dataset:
         its scene's (or, for composites, in another order than their scenes' dates, or
         in no year of them), or
         holds another quantity, units or kind of value than the other
-        dates' variables of its band, files of another band by their product names, or
-        Landsat scenes of another collection.
+        dates' variables of its band, files of another band by their product names,
+        Landsat scenes of another collection, or a composite's count layer beside a
+        variable that is none.
     """
     times = np.array([np.datetime64(d.date, "ns") for d in cfg.dates])
     out = {}

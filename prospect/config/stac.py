@@ -202,12 +202,17 @@ class StacSearch(StrictModel):
             raise ValueError(
                 f"YAML read {value.isoformat()} as one date; give an interval "
                 f"'START/END', e.g. '{value.isoformat()}/{value.isoformat()}' for that day")
+        if isinstance(value, int) and not isinstance(value, bool) and 1900 <= value <= 2100:
+            raise ValueError(_one_period(str(value), "YAML read a number"))
         if not isinstance(value, str):
             return value  # the str field says what it wants
-        parts = value.split("/")
+        parts = [part.strip() for part in value.split("/")]
         if len(parts) != 2:
-            raise ValueError("give an interval 'START/END' as YYYY-MM-DD dates (or '..' "
+            raise ValueError(_one_period(value.strip()) if _RFC3339.match(value.strip())
+                             else _other_separator(value.strip()) or
+                             "give an interval 'START/END' as YYYY-MM-DD dates (or '..' "
                              "for an open end), e.g. '2024-02-01/2024-09-30'")
+        value = "/".join(parts)  # ' 2024-02-01 / 2024-09-30': the ends as written
         if parts == ["..", ".."]:
             raise ValueError("'../..' searches every date there is (cut to max_items in the "
                              "catalogue's order); give at least one end")
@@ -309,6 +314,43 @@ def _instant(text: str, *, end: bool) -> dt.datetime:
         following = dt.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=dt.UTC)
         return following - dt.timedelta(microseconds=1)
     return dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC) - dt.timedelta(microseconds=1)
+
+
+def _one_period(text: str, why: str = "") -> str:
+    """Why ``text``, one year, month, day or instant (:data:`_RFC3339`), is no search
+    window, and the interval that searches that period (the ends of ``_instant``).
+
+    ``datetime: 2021-06`` was told "give an interval 'START/END' ..., e.g.
+    '2024-02-01/2024-09-30'" (a window of no period it named), and ``datetime: 2021``,
+    which YAML reads as a number, "Input should be a valid string", neither saying what
+    was read nor the interval that holds it."""
+    match = _RFC3339.match(text)
+    if match is None or match.group("time"):
+        what, interval = "one instant", f"{text}/{text}"
+    else:
+        start = _instant(text, end=False).date().isoformat()
+        stop = _instant(text, end=True).date().isoformat()
+        what = ("one day" if match.group("day") else "one month" if match.group("month")
+                else "one year")
+        interval = f"{start}/{stop}"
+    said = f"{text} ({why})" if why else repr(text)
+    return (f"{said} is {what}, not an interval; give the search window as 'START/END', "
+            f"e.g. '{interval}' for that {what[4:]}")
+
+
+_SEPARATORS = re.compile(r"\s*(?:\.\.|--|–|—|\s+to\s+|\s+-\s+|,)\s*")
+"""What else is written between the two ends of an interval (``2021-06-01..2021-06-30``,
+``2021-06-01 to 2021-06-30``)."""
+
+
+def _other_separator(text: str) -> str | None:
+    """The refusal of an interval whose ends are joined by another separator than ``/``
+    (:data:`_SEPARATORS`), naming the interval to write, or ``None``."""
+    ends = _SEPARATORS.split(text)
+    if len(ends) != 2 or not all(_RFC3339.match(end) for end in ends):
+        return None
+    return (f"{text!r} joins its two ends with another separator than '/'; write the "
+            f"interval as 'START/END', e.g. '{ends[0]}/{ends[1]}'")
 
 
 def _utc(stamp: dt.datetime) -> str:

@@ -53,9 +53,15 @@ def calendar_date(value: Any) -> Any:
         return value.date()
     if isinstance(value, dt.date):
         return value
+    if isinstance(value, int) and not isinstance(value, bool) and 1900 <= value <= 2100:
+        raise ValueError(_period(str(value), f"{value}-01-01"))  # unquoted: a number
     if isinstance(value, bool) or not isinstance(value, str):
         raise ValueError(f"{value!r} is no date (a number would be read as seconds since "
                          "1970); write the scene's date as YYYY-MM-DD, e.g. 2014-04-19")
+    month = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", value.strip())
+    if month is not None or re.fullmatch(r"\d{4}", value.strip()):
+        raise ValueError(_period(repr(value.strip()), f"{value.strip()}-01" if month
+                                 is not None else f"{value.strip()}-01-01"))
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
         raise ValueError(f"{value!r} is no YYYY-MM-DD date; write the scene's date as "
                          "YYYY-MM-DD, e.g. 2014-04-19")
@@ -63,6 +69,23 @@ def calendar_date(value: Any) -> Any:
         return dt.date.fromisoformat(value.strip())
     except ValueError as exc:
         raise ValueError(f"{value!r} is no date ({exc}); write YYYY-MM-DD") from None
+
+
+def _period(said: str, first: str) -> str:
+    """Why a month (``2021-06``) or a year (``2021``) is no date, and the day to give: a
+    date here is one day (a scene's, or the day a composite of that month or year is dated
+    by, which labels a time axis and every change).
+
+    Before, ``2021-06`` was "no YYYY-MM-DD date; ... e.g. 2014-04-19" (a day of no
+    composite's) and ``2021`` "no date (a number would be read as seconds since 1970)",
+    neither saying that a month or a year was read, nor which day stands for it."""
+    what = "a month" if "-" in said else "a year"
+    number = said.isdigit() and not said.startswith("'")
+    return (f"{said} is no date but {what}" + (" (a number would be read as seconds since "
+                                                 "1970)" if number else "")
+            + f": a date is one day (a scene's, or the one a composite of that {what[2:]} "
+            f"is dated by, which labels the time axis and every change); give a day of it "
+            f"as YYYY-MM-DD, e.g. {first}")
 
 
 def _date_of(stamp: dt.datetime) -> str:

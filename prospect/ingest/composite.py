@@ -54,7 +54,13 @@ from prospect.ingest.masked import (
     read_masked_band,
     warn_lossy_stated,
 )
-from prospect.ingest.products import _unit_word, band_coefficients, dn_formula, product_limits
+from prospect.ingest.products import (
+    _unit_word,
+    band_coefficients,
+    check_one_band,
+    dn_formula,
+    product_limits,
+)
 from prospect.ingest.rasters import (
     _overlaps,
     _res_in_grid_units,
@@ -637,6 +643,8 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
             f"source {source.name!r}: none of its {len(scenes)} STAC item(s) overlap the "
             f"region {grid.name!r}" + (f" ({len(failed)} could not be read)" if failed else "")
         )
+    for v in variables:  # a band number of two sensors' items: two bands in one median
+        check_one_band(source.name, v, [str(p.info.path) for p in parts[v]], "composites")
     if comp.method == "geomedian":
         _check_one_unit(source.name, parts)
     used = [p.item_id for p in parts[variables[0]]]

@@ -49,10 +49,11 @@ if TYPE_CHECKING:
 
     from prospect.config.sources import RasterSource
 
-__all__ = ["NamedProduct", "ProductMetadata", "band_coefficients", "check_same_quantity",
-           "dn_formula",
+__all__ = ["BAND_FAMILY_WORDS", "NamedProduct", "ProductMetadata", "band_coefficients",
+           "check_one_band", "check_same_quantity", "dn_formula",
            "file_acquisition", "file_acquisition_days", "hls_file_date",
-           "mixed_products_message", "named_product", "other_product", "product_limits",
+           "mixed_products_message", "named_band", "named_product", "one_band",
+           "other_product", "product_limits",
            "read_product_metadata", "scene_date_conflict"]
 
 DN_FACTOR = 1e-3
@@ -472,6 +473,13 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
             "they are")
     if cal is not None and cal.unstated is None and (cal.scale, cal.offset) == (1.0, 0.0):
         cal = None  # states a fill or units only: no calibration
+    if named_product(file) is None:  # a product's own pairs are checked against it
+        if cal is not None and cal.unstated is None:
+            _check_dn_offset(source, var, file, stated_by.split(" (")[0], cal.scale,
+                             cal.offset, cal.units or source.units, "state its offset as")
+        elif cal is None and (given_scale or given_offset):
+            _check_dn_offset(source, var, file, "the source's 'scale:'/'offset:'", s, o,
+                             source.units, "give")
     if cal is not None and cal.unstated is None:
         _check_named_scale(source, var, file, stated_by, cal)
         if (dtype or "float").startswith("float"):  # a copy of values the metadata scales?
@@ -531,6 +539,35 @@ def band_coefficients(source: RasterSource, var: str, cal: BandCalibration | Non
             + (f" ({cal.quantity.replace('_', ' ')})" if cal.quantity else ""), keys, (s, o),
             cal.units)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _check_dn_offset(source: RasterSource, var: str, file: str, said: str, scale: float,
+                     offset: float, units: str, how: str) -> None:
+    """Refuse a reflectance's pair (``scale`` at most :data:`DN_FACTOR`, units ``1``)
+    whose offset is a whole number of DNs that makes every 16-bit DN read below -0.5: an
+    offset in DNs (Sentinel-2's ``BOA_ADD_OFFSET`` -1000, as its XML writes it) given
+    where the offset is added to values (``value = scale x DN + offset``: the item's
+    ``raster:bands``, a file's tags, the source's ``offset:``).
+
+    ``scale: 0.0001, offset: -1000`` over a ``red.tif`` of DN 3000 (reflectance 0.2) read
+    -999.7, exit 0: a file of a product's name was told its product's offset, one of
+    no product's name nothing.
+
+    Raises
+    ------
+    DataError
+        Naming what states the pair, the file and the offset to give.
+    """
+    if not (_unit_word(units or "1") == "1" and 0 < scale <= DN_FACTOR * (1 + 1e-9)
+            and offset <= -1 and offset == round(offset)
+            and scale * 65535 + offset < -0.5):
+        return
+    raise DataError(
+        f"source {source.name!r}, band {var!r}: {said} reads {Path(file).name} as "
+        f"{dn_formula(scale, offset)}, which makes every DN (0 to 65535) a value of "
+        f"{scale * 65535 + offset:.4g} or less: the offset {offset:g} is in DNs (as a product's "
+        "metadata writes BOA_ADD_OFFSET), but it is added to values; "
+        f"{how} {offset * scale:g} (the DN offset x the scale)")
 
 
 def _check_named_scale(source: RasterSource, var: str, file: str, stated_by: str,
@@ -895,6 +932,71 @@ def named_band(file: str) -> tuple[frozenset[str], str, str, str] | None:
     if m is None or s2_file_date(name) is None or m.group(1).upper() not in S2_WORDS:
         return None
     return S2_WORDS[m.group(1).upper()], m.group(1).upper(), "Sentinel-2", S2_NUMBERING
+
+
+BAND_FAMILY_WORDS = frozenset({"swir", "thermal", "tir", "lwir", "bt"})
+"""Band words that name a family of bands (both SWIR bands, both TIRS bands), not one."""
+
+
+def one_band(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether the band names ``a`` and ``b`` (:func:`named_band`'s) can be of one band:
+    they share a name other than a family's (``swir`` is SWIR 1 and SWIR 2), or one of
+    them has no other."""
+    a_own, b_own = a - BAND_FAMILY_WORDS, b - BAND_FAMILY_WORDS
+    return not a_own or not b_own or bool(a_own & b_own)
+
+
+def check_one_band(source: str, var: str, files: Iterable[str], reduced: str) -> None:
+    """Refuse one variable of a composite or a mosaic (``reduced``: how its files make
+    it, ``"composites"``, ``"mosaics"``) whose files hold different bands by their product
+    names (:func:`named_band`, :func:`one_band`).
+
+    Each file is checked against a variable named by a band's own word (``nir``); one
+    named by number (``b4``, ``b05``) or by a family's word (``swir``) took any band:
+    ``b4`` of a TM ``SR_B4`` (near infrared) and an OLI ``SR_B4`` (red), or ``b05`` of an
+    HLS S30 ``B05`` (red edge) and an L30 ``B05`` (near infrared), made one median (or
+    mosaic) of two bands, exit 0: band numbers differ between sensors, and a catalogue
+    of both sensors names their assets alike. The time series' own check of its dates
+    is the same rule (:mod:`prospect.timeseries`).
+
+    Raises
+    ------
+    DataError
+        Naming the variable, a file of each band and how to map one band.
+    """
+    from prospect.ingest.landsat import band_words_in
+
+    first: tuple[str, tuple[frozenset[str], str, str, str]] | None = None
+    for file in files:
+        held = named_band(file)
+        if held is None:
+            continue
+        if first is None:
+            first = (file, held)
+            continue
+        if one_band(first[1][0], held[0]):
+            continue
+        family = sorted(band_words_in(var) & BAND_FAMILY_WORDS)
+        how = (f"{family[0]!r} names a family of bands, not one: name the variable by its "
+               "band's own word (e.g. 'swir1', 'swir2', 'lwir11')" if family else
+               "band numbers differ between sensors ("
+               + "; ".join(dict.fromkeys((first[1][3], held[3])))
+               + f"): give {var!r} one band "
+               "of every scene (a source per sensor, each naming its own band's file or "
+               "asset), or name the variable by its band's own word (e.g. 'nir', 'red'), "
+               "which each file is checked against")
+        raise DataError(
+            f"source {source!r}: variable {var!r} {reduced} {_band_said(*first)} with "
+            f"{_band_said(file, held)}: two bands in one variable, which is of neither; "
+            f"{how}")
+
+
+def _band_said(file: str, held: tuple[frozenset[str], str, str, str]) -> str:
+    """A file's band as :func:`check_one_band` says it (``band 4 of Landsat 5 (nir/nir08,
+    ..._SR_B4.TIF)``)."""
+    words, which, product, _ = held
+    name = PurePosixPath(str(file).replace("\\", "/")).name
+    return f"{which} of {product} ({'/'.join(sorted(words))}, {name})"
 
 
 _L1_BAND = re.compile(r"_B(\d{1,2})(?:_VCID_\d)?$", re.IGNORECASE)

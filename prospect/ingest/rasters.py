@@ -53,6 +53,7 @@ from prospect.ingest.masked import (
 )
 from prospect.ingest.products import (
     band_coefficients,
+    check_one_band,
     check_same_quantity,
     mixed_products_message,
     named_product,
@@ -2414,6 +2415,7 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
             except ConfigError as exc:
                 raise ConfigError(f"source {source.name!r} (values: {source.values}): "
                                   f"{exc}") from None
+            resampling = _seam_resampling(path, info, grid, resampling, source)
             if not sliver:  # a file holding no cell has no value to interpolate
                 _warn_off_grid(path, info, grid, resampling, source, told)
             _warn_coarse(path, info, grid, resampling, source, told)
@@ -2453,6 +2455,8 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
             # the first band is sampled as `bands`; the samples read a file's first band
             masked_others.append({var: ref for var, ref in refs_here.items()
                                   if ref is not first and ref.band == 1})
+    for var, refs in per_var.items():  # a band number of two sensors' scenes: two bands
+        check_one_band(source.name, var, [str(r.info.path) for r in refs], "mosaics")
     if not any_overlap:
         from prospect.config.region import bounds_written_in
 

@@ -164,9 +164,15 @@ class _TimeoutStacIO(DefaultStacIO):
         self.timeout_s = timeout_s
 
     def read_text_from_href(self, href: str) -> str:
-        """The document at ``href`` (a URL with a timeout, else a local file)."""
+        """The document at ``href`` (a URL with a timeout, else a local file).
+
+        A catalog's links are URIs, percent-encoded where a folder or name has spaces
+        (``./my%20scenes/item.json``); a local one is decoded as asset hrefs are
+        (:func:`_gdal_href`). Before, such a catalog was refused "an item or child of the
+        catalog cannot be read: ... does not resolve to a STAC object" beside the file."""
         if not href.startswith(("http://", "https://")):
-            return super().read_text_from_href(href)
+            return super().read_text_from_href(
+                href if href.startswith(("s3://", "gs://")) else _gdal_href(href))
         import urllib3
 
         http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=self.timeout_s,
@@ -1862,6 +1868,34 @@ _LANDSAT_NIR = frozenset({"nir", "nir08"})
 B8A ``nir08``), which differ."""
 
 
+def _check_one_band_asset(var: str, key: str, asset: pystac.Asset) -> None:
+    """Refuse an asset whose ``eo:bands``, ``bands`` or ``raster:bands`` list several bands
+    (one GeoTIFF of blue, green, red and NIR): each asset of an item is read as one band,
+    its first, so ``{b4: image}`` went in as the blue band (0.1 for a red of 0.3), exit 0, and
+    ``{red: image}`` was told "the asset holds band B2 (blue) ... bands in the wrong
+    order", where no other asset held red.
+
+    Raises
+    ------
+    DataError
+        Naming the asset, its bands and how to read one of them.
+    """
+    listed = [b for k in ("eo:bands", "bands", "raster:bands")
+              if isinstance(b := asset.extra_fields.get(k), list)]
+    if not listed or max(len(b) for b in listed) <= 1:
+        return
+    bands = max(listed, key=len)
+    names = [str(b.get("common_name") or b.get("eo:common_name") or b.get("name") or
+                 f"band {n}") if isinstance(b, dict) else f"band {n}"
+             for n, b in enumerate(bands, 1)]
+    raise DataError(
+        f"the config names asset {key!r} {var!r}, but the asset lists {len(bands)} bands "
+        f"({', '.join(names)}), and each asset of an item is read as one band (its first, "
+        f"{names[0]}), so {var!r} would hold it whatever it names; map each variable to an "
+        "asset of one band (a catalogue's per-band assets), or read the file in a plain "
+        "source with 'path:' and 'band_names:'")
+
+
 def _check_band(var: str, key: str, asset: pystac.Asset, product: str | None,
                 item: pystac.Item | None = None) -> None:
     """Refuse a variable named as one band (``B04``, ``red``) given the asset of another
@@ -1870,8 +1904,10 @@ def _check_band(var: str, key: str, asset: pystac.Asset, product: str | None,
     Raises
     ------
     DataError
-        Naming the variable, the asset and the band it holds.
+        Naming the variable, the asset and the band it holds; or an asset that lists
+        several bands (:func:`_check_one_band_asset`).
     """
+    _check_one_band_asset(var, key, asset)
     first = _first_band(asset, "eo:bands", "bands")
     name = str(first.get("name") or "")
     common = str(first.get("common_name") or first.get("eo:common_name") or "").lower()
@@ -2162,17 +2198,21 @@ _MTL_ASSET = re.compile(r"(?:^|_)MTL(?:\.(?:txt|json|xml))?$", re.IGNORECASE)
 def _mtl_asset(href: str, item: pystac.Item) -> str | None:
     """The local file of a Landsat item's MTL asset (``mtl.txt``, ``MTL``, a href ending in
     ``_MTL.txt``/``.json``/``.xml``), or ``None`` (none, or a remote one: planning reads no
-    file over the network for it)."""
+    file over the network for it).
+
+    Its href is a URI, percent-encoded where a folder or name has spaces
+    (``my%20scenes/..._MTL.txt``), and may be a ``file://localhost/`` URL: it is decoded
+    as the band assets' are (:func:`_gdal_href`). Before, such an MTL was taken for none,
+    so a Level-1 item was refused "add the scene's MTL to the item as a local asset"
+    beside the very MTL it listed, and a Level-2 item's stated pair went unchecked."""
     for key, asset in item.assets.items():
         target = str(asset.href or "").strip()
         name = PurePosixPath(target.split("?")[0]).name
         if not (_MTL_ASSET.search(key) or re.search(r"_MTL\.(?:txt|json|xml)$", name,
                                                      re.IGNORECASE)):
             continue
-        path = _asset_href(href, asset)
-        if path.startswith("file://"):
-            path = path[len("file://"):]
-        if "://" not in path and Path(path).is_file():
+        path = _gdal_href(_asset_href(href, asset))
+        if "://" not in path and not path.startswith("/vsi") and Path(path).is_file():
             return path
     return None
 
