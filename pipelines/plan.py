@@ -38,7 +38,7 @@ import stat
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PosixPath
 from typing import Any
 
 from prospect.config import JobConfig
@@ -49,6 +49,7 @@ from prospect.grid import RegionGrid
 
 __all__ = [
     "JobPlan",
+    "ResolvedConfig",
     "StagePlan",
     "another_config_note",
     "count_layers",
@@ -486,6 +487,30 @@ def _source_place(job_path: Path | None, index: int) -> str:
     return f"{job_path}:{line}" if line is not None else ""
 
 
+class ResolvedConfig(PosixPath):
+    """A job config's resolved path, as a run records and loads it, that keeps the path it
+    was given by (:attr:`given`: a link, maybe) for the messages that need it.
+
+    The stage commands load a job by its resolved path, which the manifest records; a
+    file beside the link a job was given by (:func:`_beside_the_link`) was then said only
+    as "raster file not found" by the run's ingest, where ``plan --strict`` said where it
+    lay. ``str()``, equality and pickling are the resolved path's: what is recorded or
+    compared is unchanged.
+    """
+
+    given: Path
+
+    def __new__(cls, given: Path | str) -> ResolvedConfig:
+        from prospect.config._base import home_expanded
+
+        self = super().__new__(cls, home_expanded(given).resolve())
+        self.given = Path(given)
+        return self
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (PosixPath, (str(self),))
+
+
 def _beside_the_link(job_path: Path | None, name: str) -> str:
     """Where the missing file ``name`` (absolute, taken from the real config's folder) is
     there beside the link the job was given by (``mine/job.yaml -> ../real/job.yaml``),
@@ -501,6 +526,7 @@ def _beside_the_link(job_path: Path | None, name: str) -> str:
 
     if job_path is None:
         return ""
+    job_path = getattr(job_path, "given", job_path)  # a run's ResolvedConfig: as given
     given = home_expanded(job_path).absolute().parent
     real = config_folder(job_path)
     try:
@@ -512,6 +538,19 @@ def _beside_the_link(job_path: Path | None, name: str) -> str:
     return (f"{relative} is beside the link {job_path} in {given}, but a config's "
             f"relative paths are taken from the folder of the file it links to, {real}: "
             "write the path from there, or an absolute one")
+
+
+def _said_beside_the_link(job_path: Path | None, names: Iterable[str]) -> str:
+    """``"; <name> is beside the link ..."`` (:func:`_beside_the_link`) for the first of
+    the missing files ``names`` that is there beside the link the job was given by; ``""``
+    for none.
+
+    The plain ``prospect plan`` counted such a source "from the config (...: raster file
+    not found ...)" without a word of the file the user saw beside the link, which
+    ``plan --strict`` and the run's ingest name.
+    """
+    beside = next(filter(None, (_beside_the_link(job_path, name) for name in names)), "")
+    return f"; {beside}" if beside else ""
 
 
 def _key_place(job_path: Path | None, key: tuple[str | int, ...]) -> str:
@@ -786,10 +825,33 @@ def refuse_shared_output_folder(out_dir: Path, name: str, job_path: Path | None 
             f"-o {given}: the home folder itself; a run writes its cube, manifest, lock "
             f"and stage folders into -o, among the files there: {fix}~/runs/{name} (was "
             "it -o \"$HOME/$RUN\" with RUN unset?)")
+    if _shared_by_all(out):
+        raise ConfigError(
+            f"-o {given}: a folder every user and program shares (writable by all, with "
+            f"the sticky bit, as /tmp is); a run writes its cube, manifest, lock and stage "
+            f"folders into -o itself, among everyone's files there: {fix}{out / name} (was "
+            "it -o \"$TMPDIR/$RUN\" with RUN unset?)")
     inside = _other_job_output(out)
     if inside:
         where = f"{job_path}: " if job_path else ""
         raise ConfigError(f"{where}-o {given}: {inside}; {fix}a folder beside it")
+
+
+def _shared_by_all(folder: Path) -> bool:
+    """Whether ``folder`` is one every user and program shares: writable by all, with the
+    sticky bit (mode 1777: ``/tmp``, ``/var/tmp``, ``/dev/shm``, a cluster's shared
+    ``/scratch``).
+
+    ``-o /tmp`` (``-o "$TMPDIR/$RUN"`` with ``RUN`` unset) ran the job into the system's
+    temporary folder itself, exit 0: its cube, manifest and lock among every other
+    program's files, and its stage folders (``tiles/``, ``model/``) under names any of
+    them may take, where the root and the home folder were refused.
+    """
+    try:
+        mode = folder.stat().st_mode
+    except OSError:  # not there yet (made by the run), or not to be looked at
+        return False
+    return stat.S_ISDIR(mode) and bool(mode & stat.S_ISVTX) and bool(mode & stat.S_IWOTH)
 
 
 def refuse_foreign_manifest(out_dir: Path, name: str) -> None:
@@ -1104,11 +1166,13 @@ def plan_job(job: JobConfig, grid: RegionGrid, *, workers: int = 1,
     masked, shipped = _shipped_layers(job, grid, [la for *_, ls in counted for la in ls])
     n_layers = sum(c for c, _, _, _ in counted) + masked
     how = {h.split(":")[0] for _, h, _, _ in counted}
-    unread = [f"source {s.name!r}: layers counted from the config ({h[len('config: '):]})"
+    unread = [f"source {s.name!r}: layers counted from the config ({h[len('config: '):]}"
+              + _said_beside_the_link(job_path, missing_files(s)) + ")"
               for s, (_, h, _, _) in zip(job.sources, counted, strict=True) if h != "headers"]
-    unread += [f"mask.path: {name}: outline file not found{_other_name(name)}, so a run of "
-               "this job stops at ingest on it: fetch it or fix the path (its land layer is "
-               "counted from the config)" for name in missing_mask(job)]
+    unread += [f"mask.path: {name}: outline file not found{_other_name(name)}"
+               + _said_beside_the_link(job_path, [name]) + ", so a run of this job stops "
+               "at ingest on it: fetch it or fix the path (its land layer is counted from "
+               "the config)" for name in missing_mask(job)]
     layer_bytes = max((b for c, _, b, _ in counted if c), default=LAYER_CELL_BYTES)
     named = [_search_variables(s) if h != "headers" else [la.name for la in ls]
              for s, (_, h, _, ls) in zip(job.sources, counted, strict=True)]

@@ -370,6 +370,84 @@ def _as_shell_meant(text: str) -> Path:
     return path
 
 
+def command_line_path(text: str, given_as: str) -> Path:
+    """A path given on the command line where a name or a path may be given (``prospect
+    jobs NAME``, ``indices --list --sensor``), its leading ``~`` the home folder, as a
+    shell would have made it (not after ``=`` nor inside quotes).
+
+    ``~nouser/job.yaml`` (a colleague's path, quoted) was "internal error: RuntimeError:
+    Could not determine home directory", exit 70; ``--sensor=~/s.yaml`` passed the check
+    and was read as ``./~/s.yaml``.
+
+    Raises
+    ------
+    ConfigError
+        ``~user`` of a user this machine does not know, naming ``given_as`` (the command
+        or option) and the path.
+    """
+    from prospect.config._base import home_expanded
+    from prospect.errors import ConfigError
+
+    try:
+        return home_expanded(text)
+    except ConfigError as exc:
+        raise ConfigError(f"{given_as} {text}: " + str(exc).replace(
+            "the config file's folder", "the current folder")) from None
+
+
+def gdal_input_path(value: str) -> Path:
+    r"""An input file that GDAL reads (``prospect regions --outlines-from``), as given.
+
+    Typed as a :class:`~pathlib.Path`, click folded the path's ``//`` before any reader
+    saw it: ``/vsizip//data/ne.zip/ne.geojson`` (an absolute archive) became
+    ``/vsizip/data/...``, which GDAL reads from the working folder ("cannot read as a
+    vector file (corrupt?): ... does not exist in the file system"), and
+    ``zip://ne.zip!ne.geojson``, ``https://host/ne.geojson`` and ``s3://bucket/ne.gpkg``,
+    each of which a config's ``mask.path`` reads, were "outline file not found" naming
+    ``https:/host/...``. ``--outlines-from=~/ne.geojson`` (no shell expands ``~`` after
+    ``=``) was not found either, and ``'$DATA/ne.geojson'`` said nothing of ``$DATA``.
+
+    A GDAL virtual name or a URL is written as a config's path is
+    (:func:`prospect.config.vsi.gdal_name`, a relative archive taken from the working
+    folder) and kept whole (:class:`~prospect.config.vsi.GdalPath`); a leading ``~`` is
+    the home folder; a path that is not there and was written for another shell or
+    system is refused, saying why. Anything else is the path as given, which the reader
+    checks.
+
+    Raises
+    ------
+    typer.BadParameter
+        An empty path, ``~user`` of no user here, or a name written for another shell:
+        usage errors, as :func:`out_path` says them.
+    InputFileError
+        A GDAL name that names no archive, or whose archive is not there or lacks the
+        file named (exit 1, as the reader's "outline file not found").
+    """
+    from prospect.config._base import home_expanded
+    from prospect.config.vsi import GdalPath, gdal_name, is_gdal_name, is_url
+    from prospect.errors import ConfigError, InputFileError
+
+    text = str(value)
+    if not text.strip():  # '--outlines-from "$NE"', NE unset: it was the folder '.'
+        raise typer.BadParameter("an empty path; give the input file's path")
+    if is_gdal_name(text) or is_url(text):
+        try:
+            return GdalPath(gdal_name(text, Path.cwd()))
+        except ValueError as exc:
+            said = str(exc).replace("the config file's folder", "the current folder")
+            raise InputFileError(f"{text}: {said}") from None
+    try:
+        path = home_expanded(text)
+    except ConfigError as exc:  # ~user of no user here
+        raise typer.BadParameter(str(exc).replace("the config file's folder",
+                                                  "the current folder")) from None
+    if not os.path.lexists(path):
+        hint = _shell_hint(text)
+        if hint:
+            raise typer.BadParameter(f"{text}: file not found; {hint}")
+    return path
+
+
 VIRTUAL_FILE_SYSTEMS = {
     "proc": "the kernel's view of its processes", "sysfs": "the kernel's view of devices",
     "devtmpfs": "the kernel's device files (/dev)", "devpts": "the terminals' device files",

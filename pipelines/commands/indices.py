@@ -14,7 +14,9 @@ from pipelines.commands._common import (
     ForceOpt,
     SchedulerOpt,
     WorkersOpt,
+    _shell_hint,
     check_engine_options,
+    command_line_path,
     config_file,
     examples,
     json_text,
@@ -28,19 +30,22 @@ from prospect.errors import ConfigError
 def _list(sensor: str | None, domain: str | None, as_json: bool) -> None:
     from prospect.indices import CATALOGUE_VERSION, list_indices
 
-    if sensor is not None and Path(sensor).suffix.lower() in (".yaml", ".yml") and \
-            not Path(sensor).expanduser().exists():
-        # ``--sensor sentinel2.yaml`` (the shipped file's name) was "config file not found"
-        from prospect.config.indices import shipped_sensor
+    if sensor is not None and Path(sensor).suffix.lower() in (".yaml", ".yml"):
+        path = command_line_path(sensor, "--sensor")  # '--sensor=~/s.yaml': ./~/s.yaml
+        if not path.exists():
+            # ``--sensor sentinel2.yaml`` (the shipped file's name) was "config file not
+            # found"; '$HOME/s.yaml' in single quotes said nothing of $HOME
+            from prospect.config.indices import shipped_sensor
 
-        stem = Path(sensor).stem
-        shipped = shipped_sensor(stem)
-        raise ConfigError(
-            f"--sensor {sensor}: sensor file not found; " + (
-                f"{stem!r} names a shipped sensor, which is given by its name, not a file: "
-                f"give --sensor {shipped}" if shipped else
-                "give a sensor YAML's path (from the working folder) or a shipped sensor's "
-                "name (e.g. --sensor sentinel2)"))
+            stem = Path(sensor).stem
+            shipped = shipped_sensor(stem)
+            raise ConfigError(
+                f"--sensor {sensor}: sensor file not found; " + (
+                    f"{stem!r} names a shipped sensor, which is given by its name, not a "
+                    f"file: give --sensor {shipped}" if shipped else _shell_hint(sensor) or
+                    "give a sensor YAML's path (from the working folder) or a shipped "
+                    "sensor's name (e.g. --sensor sentinel2)"))
+        sensor = str(path)
     entries = list_indices(sensor=sensor, domain=domain)
     if as_json:
         typer.echo(json_text([e.describe() for e in entries], indent=1))

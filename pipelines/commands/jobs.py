@@ -10,7 +10,14 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from pipelines.commands._common import examples, literal, refuse_listed, table_console
+from pipelines.commands._common import (
+    _shell_hint,
+    command_line_path,
+    examples,
+    literal,
+    refuse_listed,
+    table_console,
+)
 from prospect.errors import ConfigError, ProspectError
 
 if TYPE_CHECKING:
@@ -63,9 +70,11 @@ def _named(name: str) -> JobEntry:
 
     folder = config_dir() / "jobs"
     shipped = sorted(p.stem for p in folder.glob("*.yaml"))
-    path = Path(name).expanduser()
+    path = command_line_path(name, "prospect jobs")
     if name in shipped:
         path = folder / f"{name}.yaml"
+    elif not path.is_file() and _shell_hint(name):  # '$HOME/job.yaml', single-quoted
+        raise ConfigError(f"prospect jobs {name}: no job config there; {_shell_hint(name)}")
     elif not path.is_file():
         text = name.strip().lower().replace("_", "-").removesuffix(".yaml").removesuffix(".yml")
         close = [text] if text in shipped else \

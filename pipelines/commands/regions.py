@@ -10,7 +10,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pipelines.commands._common import examples, literal, refuse_listed, table_console
+from pipelines.commands._common import (
+    examples,
+    gdal_input_path,
+    literal,
+    refuse_listed,
+    table_console,
+    warning_lines,
+)
 from prospect.errors import ConfigError, DataError, InputFileError, ProspectError
 
 NameArg = Annotated[str | None, typer.Argument(
@@ -23,7 +30,9 @@ def regions(
     name: NameArg = None,
     outlines_from: Annotated[Path | None, typer.Option(
         "--outlines-from", help="rebuild configs/outlines from this Natural Earth file "
-        "(e.g. ../shared/data/naturalearth_world_atlas/prospect_regions_countries_10m.geojson)",
+        "(e.g. ../shared/data/naturalearth_world_atlas/prospect_regions_countries_10m.geojson"
+        "; a GDAL name such as /vsizip//data/ne.zip/ne.geojson, or a URL, is read as a "
+        "config's path is)", parser=gdal_input_path,
     )] = None,
 ) -> None:
     """List the shipped region configs with their CRS, resolution, size, chunks and land.
@@ -50,9 +59,12 @@ def regions(
             raise InputFileError(
                 f"{outlines_from}: a folder, not an outline file; give the Natural Earth "
                 "file itself (--outlines-from .../prospect_regions_countries_10m.geojson)")
-        source = read_outline(outlines_from)
-        clipped = {each: clip_to_grid(source, load_region(each).to_grid())
-                   for each in list_regions()}
+        # the reader's warnings (geometries repaired...): one 'warning:' line each, as
+        # every command prints them, not Python's warning with this module's path
+        with warning_lines(Console(stderr=True, highlight=False)):
+            source = read_outline(outlines_from)
+            clipped = {each: clip_to_grid(source, load_region(each).to_grid())
+                       for each in list_regions()}
         rebuilt = [each for each, outline in clipped.items() if not outline.is_empty]
         if not rebuilt:
             raise DataError(
@@ -116,10 +128,12 @@ def _named(name: str, shipped: list[str]) -> str:
 def _print_detail(console: Console, name: str, grid: Any) -> None:
     """The bounds and file of one region (``name``: shipped, or a region file), under its
     row."""
+    from prospect.config._base import home_expanded
     from prospect.config.job import config_dir, list_regions
 
+    # '~/area.yaml' (quoted) is the home folder's, as loaded: it was printed as ./~/area.yaml
     file = config_dir() / "regions" / f"{name}.yaml" if name in list_regions() else \
-        Path(name).absolute()
+        home_expanded(name).absolute()
     bounds = ", ".join(f"{v:.12g}" for v in grid.bounds)
     console.print(Text(f"{grid.name}: bounds [{bounds}] ({grid.crs}); lon/lat ["
                        + ", ".join(f"{v:.4f}" for v in grid.lonlat_bounds())

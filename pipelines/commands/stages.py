@@ -62,11 +62,11 @@ def _run(job: Any, out: Path, config: Path, stages: list[str] | None, **engine: 
     (:func:`pipelines.plan.another_config_note`), and a refusal before any stage started
     leaves ``out`` as it was (:func:`nothing_left_when_refused`)."""
     from pipelines.cluster import run_engine_warnings
-    from pipelines.plan import another_config_note
+    from pipelines.plan import ResolvedConfig, another_config_note
     from pipelines.runner import print_summary, run_job
 
     console = Console(stderr=True)
-    job_path = Path(config).resolve()
+    job_path = ResolvedConfig(config)  # recorded resolved; a refusal says the link given
     note = another_config_note(job, job_path, out)
     if note:
         console.print(f"[yellow]note:[/yellow] {escape(note)}", soft_wrap=True,

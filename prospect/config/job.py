@@ -157,8 +157,28 @@ def list_regions() -> list[str]:
 
 
 def load_region(name_or_path: str | Path) -> RegionConfig:
-    """Load a region config by shipped name (``bonaire``) or by YAML path."""
-    path = Path(name_or_path)
+    """Load a region config by shipped name (``bonaire``) or by YAML path.
+
+    A path is read as a job's paths are: a leading ``~`` is the home folder, and one that
+    is not there and was written for another shell or system (``$DATA/area.yaml``) is
+    refused saying why. ``prospect plan --region=~/area.yaml`` and ``prospect regions
+    '$HOME/area.yaml'`` (no shell expands ``~`` after ``=``, nor ``$VAR`` in single
+    quotes) were "config file not found" alone, where a job's ``region:`` reads the first
+    and names ``$HOME`` in the second.
+    """
+    try:
+        path = home_expanded(name_or_path)
+    except ConfigError as exc:  # ~user of no user here; a region path is the caller's
+        raise ConfigError(str(exc).replace(" (a relative path is taken from the config "
+                                           "file's folder)", "")) from None
+    if is_yaml_name(str(path)) and not os.path.lexists(path):
+        from prospect.config._base import written_for_elsewhere
+
+        elsewhere = written_for_elsewhere(str(name_or_path)).replace(
+            "config paths", "paths").replace(
+            " (a relative path is taken from the config file's folder)", "")
+        if elsewhere:
+            raise ConfigError(f"{name_or_path}: region file not found; {elsewhere}")
     if not is_yaml_name(str(path)):
         path = config_dir() / "regions" / f"{name_or_path}.yaml"
         if not path.is_file():

@@ -23,6 +23,7 @@ __all__ = [
     "dataset_name_parts",
     "gdal_name",
     "is_gdal_name",
+    "is_url",
     "variable_name_parts",
 ]
 
@@ -67,6 +68,13 @@ def is_gdal_name(text: str) -> bool:
     """Whether ``text`` is a GDAL virtual name or an archive URL (``/vsi...``, ``zip://``)."""
     return text.startswith("/vsi") or (text.split("://", 1)[0].lower() in _SCHEMES and \
         "://" in text)
+
+
+def is_url(text: str) -> bool:
+    """Whether ``text`` is a URL that GDAL reads through a virtual file system
+    (``https://``, ``ftp://``, ``s3://``, ``gs://``: :func:`gdal_name` writes it as
+    ``/vsicurl/...``, ``/vsis3/...``)."""
+    return "://" in text and text.split("://", 1)[0].lower() in _REMOTE
 
 
 def _split(kind: str, rest: str) -> tuple[str, str] | None:
