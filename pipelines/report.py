@@ -15,7 +15,7 @@ from typing import Any
 import matplotlib
 
 from prospect.io.files import staged_dir, write_text
-from prospect.models.summary import PR_AUC_IS
+from prospect.models.summary import pr_auc_is
 from prospect.registry.card import markdown_cell
 
 matplotlib.use("Agg")
@@ -406,7 +406,8 @@ def _write_report(staging: Path, facts: dict[str, Any]) -> None:
               "sample; cells tied at the cut-off shared in proportion). Every held-out score "
               "is in `oof_predictions.csv` beside `metrics.json`. `fold_roc_auc_std` is the "
               "sample s.d. (n - 1) of the fold ROC AUCs, n/a below two folds scored.", "",
-              f"`pr_auc` is {PR_AUC_IS}.", ""]
+              f"`pr_auc` is {pr_auc_is(facts.get('labels', {}).get('negatives_from', ''))}.",
+              ""]
     if "variogram" in files:
         lines += [f"![labels' variogram]({files['variogram']})", ""]
     if "curves" in files:

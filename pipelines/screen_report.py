@@ -7,6 +7,7 @@ from typing import Any
 
 import matplotlib
 
+from prospect.grid import crs_units
 from prospect.io.files import staged_dir
 from prospect.screening import MASS_FRACTION_UNITS, is_mass_fraction
 
@@ -235,19 +236,45 @@ def _loo_words(surface: dict[str, Any]) -> str:
             "estimate (variogram kept as fitted to all).")
 
 
+def _name(method: str) -> str:
+    return "kriging" if method == "Kriging" else method
+
+
+def _loo_verdict(surface: dict[str, Any]) -> str:
+    """Which method predicts the left-out points better, by RMSE as the screen stage
+    decides (``kriging_beats_idw``), said as a split where the MAE says the other: the
+    Great Basin Li's kriging (34.7 against 35.1 mg/kg RMSE, 5.98 against 5.07 MAE) was
+    "predicts the left-out points better than IDW" without a word of the MAE beside it."""
+    k, i = surface["kriging"], surface["idw"]
+    beats = bool(surface["kriging_beats_idw"])
+    mae_k, mae_i = k.get("mae"), i.get("mae")
+    split = isinstance(mae_k, (int, float)) and isinstance(mae_i, (int, float)) \
+        and (mae_k > mae_i if beats else mae_k < mae_i)
+    if not split:
+        return ("Kriging predicts the left-out points better than IDW." if beats else
+                "Kriging does **not** predict the left-out points better than IDW here.")
+    units = f" {surface['units']}" if surface.get("units") else ""
+    rmse, mae = ("Kriging", "IDW") if beats else ("IDW", "Kriging")
+    low_rmse, high_rmse = sorted((k["rmse"], i["rmse"]))
+    low_mae, high_mae = sorted((mae_k, mae_i))
+    return (f"{rmse} has the lower RMSE ({_fmt(low_rmse)} against {_fmt(high_rmse)}{units}) "
+            f"and {mae} the lower MAE ({_fmt(low_mae)} against {_fmt(high_mae)}): "
+            f"{_name(rmse)} errs less on the few points far off, {_name(mae)} on the "
+            "typical point, so "
+            "neither predicts the left-out points better on both; judge the two by both.")
+
+
 def _write_screen_report(staging: Path, facts: dict[str, Any], cube: Path) -> None:
     region = facts.get("region", {})
     lines = [f"# Surfaces and screening: {facts.get('job')}", ""]
     if facts.get("synthetic"):
         lines += ["> **SYNTHETIC DATA**: figures about synthetic inputs only.", ""]
     lines += [f"Region {region.get('name')} ({region.get('crs')}, {region.get('resolution')} "
-              f"units per cell, {region.get('shape')} cells).", ""]
+              f"{crs_units(region.get('crs'))} per cell, {region.get('shape')} cells).", ""]
     for s in facts.get("surfaces", []):
         files = _surface_plots(staging, s, cube)
         k, i = s["kriging"], s["idw"]
-        verdict = ("Kriging predicts the left-out points better than IDW."
-                   if s["kriging_beats_idw"] else
-                   "Kriging does **not** predict the left-out points better than IDW here.")
+        verdict = _loo_verdict(s)
         lines += [
             f"## `{s['variable']}`: ordinary kriging of {s['column']} ({s['source']})", "",
             f"{s['points']} points"

@@ -21,7 +21,12 @@ from scipy.spatial import cKDTree
 
 from prospect.config.sources import PointSource
 from prospect.errors import DataError, DataWarning, InputFileError
-from prospect.geostats import PURE_NUGGET_SHARE, merge_coincident, structured_share
+from prospect.geostats import (
+    PURE_NUGGET_SHARE,
+    merge_coincident,
+    settle_flat_variogram,
+    structured_share,
+)
 from prospect.grid import ChunkWindow, RegionGrid, xy_transformer
 from prospect.ingest.layers import Layer, distance_units, unit_key
 from prospect.io.companions import concentration_unit
@@ -919,6 +924,24 @@ def place_labels(xy: np.ndarray, grid: RegionGrid) -> np.ndarray:
     return _places(xy, grid)
 
 
+SAME_VALUE_SHARE = 1e-6
+"""Values of one place that differ by at most this share of the larger are one value
+written at two precisions: a float32's 0.1 written out as 0.100000001 beside 0.1 (the
+Great Basin waters' boron at one site) was said as "different values (e.g. 0.1, 0.1)"
+(round 53). A float32 layer holds 7 digits; a laboratory reports 2 or 3."""
+
+
+def _shown(values: np.ndarray) -> list[str]:
+    """``values`` written with the fewest significant digits, 6 at least, that tell
+    different values apart: 0.1 and 0.1000002 are ``0.1`` and ``0.1000002``, where 6
+    digits wrote ``0.1`` twice."""
+    for digits in range(6, 18):
+        text = [f"{v:.{digits}g}" for v in values]
+        if len(set(text)) == len(np.unique(values)):
+            return text
+    return [repr(float(v)) for v in values]
+
+
 def _warn_conflicting(path: str, column: str, xy: np.ndarray, z: np.ndarray,
                       grid: RegionGrid) -> None:
     """Warn of places that hold two or more records of ``column`` with different values
@@ -936,14 +959,15 @@ def _warn_conflicting(path: str, column: str, xy: np.ndarray, z: np.ndarray,
     hi = np.full(counts.size, -np.inf)
     np.minimum.at(lo, inverse, z)
     np.maximum.at(hi, inverse, z)
-    _warn_rewritten(path, column, xy, z, grid, inverse, counts, hi > lo)
-    conflicting = np.flatnonzero((counts > 1) & (hi > lo))
+    differ = hi - lo > SAME_VALUE_SHARE * np.maximum(np.abs(hi), np.abs(lo))
+    _warn_rewritten(path, column, xy, z, grid, inverse, counts, differ)
+    conflicting = np.flatnonzero((counts > 1) & differ)
     if not conflicting.size:
         return
     first = conflicting[0]
     at = np.flatnonzero(inverse == first)
     x, y = xy[at[0]]
-    shown = ", ".join(f"{v:g}" for v in z[at][:4]) + (", ..." if at.size > 4 else "")
+    shown = ", ".join(_shown(z[at][:4])) + (", ..." if at.size > 4 else "")
     apart = float(np.max(np.hypot(*(xy[at] - xy[at[0]]).T)))
     near = (f" within {SAME_PLACE_M:g} m of each other (coordinates rounded otherwise?)"
             if apart > 0 else "")
@@ -1047,6 +1071,65 @@ def _warn_pure_nugget(path: str, column: str, source: PointSource, model: Any,
         "than the first lag often cause this: krige a transformed column (e.g. its "
         "logarithm, given as another column), try another 'variogram:', or use "
         "'interpolate: [idw]'"), stacklevel=3)
+
+
+ONE_LINE_SHARE = 0.05
+"""Places whose spread across their line (the axis of least spread) is at most this share
+of their spread along it lie on one line: a traverse along a road or a pipeline, a
+seismic line's wells, a coast (a traverse of 15 wells over 18 km, none off it by a metre,
+kriged over a 20 km square without a word)."""
+
+ONE_LINE_REACH = 0.1
+"""A region that reaches farther from the places' line than this share of the line's
+length is kriged away from it (a strip along the line is not): said
+(:func:`_warn_one_line`)."""
+
+
+def _warn_one_line(path: str, column: str, source: PointSource, gxy: np.ndarray,
+                   grid: RegionGrid, ground: str | None, layer: str, unit: str) -> None:
+    """Warn where the places ``gxy`` (in the frame the surfaces measure in: ``ground`` or
+    the region's CRS) lie on one line (:data:`ONE_LINE_SHARE`) and the region reaches
+    away from it (:data:`ONE_LINE_REACH`).
+
+    The variogram is then fitted to distances along the line alone, and ordinary kriging
+    takes it to hold in every direction: the surface and its variance across the line
+    are what the values along it would make, which no point measures, and were written
+    as 'kriging with its variance' without a word.
+    """
+    pts = np.asarray(gxy, dtype="f8")
+    if len(pts) < 3:
+        return
+    centre = pts.mean(axis=0)
+    _, _, axes = np.linalg.svd(pts - centre, full_matrices=False)
+    along_axis, across_axis = axes[0], axes[1]
+    along = float(np.ptp((pts - centre) @ along_axis))
+    across = float(np.ptp((pts - centre) @ across_axis))
+    if along <= 0 or across > ONE_LINE_SHARE * along:
+        return
+    step_y = max(1, grid.height // 50)
+    step_x = max(1, grid.width // 50)
+    xs, ys = grid.x[::step_x], grid.y[::step_y]
+    xs = np.append(xs, grid.x[-1])
+    ys = np.append(ys, grid.y[-1])
+    lattice = np.column_stack([c.ravel() for c in np.meshgrid(xs, ys)])
+    cells = to_ground(lattice, grid.crs, ground)
+    reach = float(np.max(np.abs((cells - centre) @ across_axis)))
+    if reach <= ONE_LINE_REACH * along:
+        return
+    across = across if across > 1e-9 * along else 0.0  # (round-off of a frame's transform)
+
+    def length(value: float) -> str:
+        return f"{value:.0f}" if value >= 10 else f"{value:.3g}"
+
+    warnings.warn(DataWarning(
+        f"{path}: the {len(pts)} places of {column!r} lie on one line (spread "
+        f"{length(across)} {unit} across it and {length(along)} along it), and the region "
+        f"reaches {length(reach)} {unit} from that line: the {source.variogram} "
+        "variogram is fitted to distances along "
+        f"the line alone, and kriging takes it to hold in every direction, so {layer!r} "
+        f"and {layer + '_variance'!r} away from the line are what the values along it "
+        "would make, which no point measures; read them near the line only, add points "
+        "off the line, or cut the region to a strip along it"), stacklevel=3)
 
 
 def _refuse_unheld(path: str, column: str, z: np.ndarray) -> None:
@@ -1208,10 +1291,14 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
                     "and values that vary: check the table, or use 'interpolate: [idw]'")
             gxy = to_ground(kxy, grid.crs, ground)  # a region in degrees: metres on the ground
             model = OrdinaryKriging(gxy[:, 0], gxy[:, 1], kz, variogram_model=source.variogram)
+            settle_flat_variogram(model)  # a flat fit's level, not where its optimiser stopped
             params = [float(p) for p in model.variogram_model_parameters]
             if not _warn_few_places(path, col, source, model, variable_name(source.name, col)):
                 _warn_pure_nugget(path, col, source, model, variable_name(source.name, col),
                                   "m on the ground" if ground else distance_units(grid))
+            _warn_one_line(path, col, source, gxy, grid, ground,
+                           variable_name(source.name, col),
+                           "m on the ground" if ground else distance_units(grid))
             settings = {**base, "column": col, "method": "ordinary kriging (pykrige)",
                         "variogram": source.variogram, "variogram_parameters": params,
                         "neighbours": source.neighbours, "values": int(ok.sum()),

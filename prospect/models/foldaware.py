@@ -100,6 +100,7 @@ class PointSurface:
         A kriging surface keeps the variogram fitted on ``keep`` for every mask (as a
         kriging cross-validation does): it is fitted once, not once per mask.
         """
+        from prospect.geostats import settle_flat_variogram
         from prospect.ingest.surfaces import idw_estimate, kriging_estimate, to_ground
 
         keep = np.ones(len(self.xy), bool) if keep is None else np.asarray(keep, bool)
@@ -131,6 +132,7 @@ class PointSurface:
             assert self.z is not None
             model = OrdinaryKriging(xy[:, 0], xy[:, 1], self.z[keep],
                                     variogram_model=self.variogram)
+            settle_flat_variogram(model)  # as the ingest's surface (one rule)
             out = []
             for k in subsets:
                 local = copy.copy(model)  # the same variogram, the subset's points

@@ -71,7 +71,29 @@ PR_AUC_IS = (
     "scores the share of positives among the rows scored (..._pr_auc_no_skill), which "
     "model.labels.background_ratio sets, not the region's deposit density: compare it with "
     "that value, never with 0.5 or across background ratios")
-"""What the headline's ``pr_auc`` figures are, said beside them."""
+"""What the headline's ``pr_auc`` figures are, said beside them (background negatives)."""
+
+PR_AUC_OF_SITES = {
+    "below_threshold": "the share of high-grade sites among the graded sample sites sets "
+                       "(model.labels.negatives: below_threshold; no background cell is "
+                       "drawn), not the region's deposit density: compare it with that "
+                       "value, never with 0.5 or across other gradings",
+    "both": "the graded sample sites and model.labels.background_ratio set, not the "
+            "region's deposit density: compare it with that value, never with 0.5 or "
+            "across background ratios",
+}
+"""What sets a PR AUC's no-skill level where the negatives are graded sites
+(``model.labels.negatives``), not ``background_ratio`` alone."""
+
+
+def pr_auc_is(negatives: str = "background") -> str:
+    """:data:`PR_AUC_IS` for a model whose negatives are ``negatives``
+    (``model.labels.negatives``): what sets the no-skill level said of its own rows."""
+    if negatives not in PR_AUC_OF_SITES:
+        return PR_AUC_IS
+    head = PR_AUC_IS[:PR_AUC_IS.index("model.labels.background_ratio sets")]
+    return head + PR_AUC_OF_SITES[negatives]
+
 
 PREDICTION_RATE_IS = (
     "prediction_rate_auc pools the folds: every fold's held-out occurrences ranked against "
@@ -105,8 +127,8 @@ def spread_undefined(scored: int) -> str:
 
 
 def headline(results: dict[str, CVResult], *, ci: dict[str, Any] | None = None,
-             seeds: dict[str, Any] | None = None, n_splits: int | None = None
-             ) -> dict[str, Any]:
+             seeds: dict[str, Any] | None = None, n_splits: int | None = None,
+             negatives: str = "background") -> dict[str, Any]:
     """The stage's headline metrics (Roberts et al., 2017: never one number from one seed).
 
     First the spatial-block fold-mean ROC AUC and its spread over folds, the bootstrap 95 %
@@ -117,7 +139,8 @@ def headline(results: dict[str, CVResult], *, ci: dict[str, Any] | None = None,
     (ROC and PR AUC, prediction-rate area), top-area captures and the positives.
     ``n_splits`` (``model.cv.n_splits``) is the number of folds asked for
     (``cv_folds_asked``), beside the folds each scheme ran (``cv_spatial_folds``,
-    ``cv_random_folds``).
+    ``cv_random_folds``). ``negatives`` (``model.labels.negatives``) says what sets the
+    PR AUC's no-skill level (``pr_auc_is``, :func:`pr_auc_is`).
     """
     out: dict[str, Any] = {}
     sm = results["spatial_block"].metrics
@@ -159,7 +182,7 @@ def headline(results: dict[str, CVResult], *, ci: dict[str, Any] | None = None,
         if "pr_auc" in m and "prevalence" in m:  # a PR AUC reads only against its no-skill
             # value, the share of positives among the rows scored (Saito & Rehmsmeier 2015)
             out[f"cv_{key}_pr_auc_no_skill"] = _round(m["prevalence"])
-            out["pr_auc_is"] = PR_AUC_IS
+            out["pr_auc_is"] = pr_auc_is(negatives)
         if "roc_auc" in m and "fold_pr_auc_mean" in m:  # pooled and within-fold, named
             for name in ("fold_pr_auc_mean", "fold_pr_auc_no_skill_mean"):
                 out[f"cv_{key}_{name}"] = _round(m[name])
@@ -956,6 +979,21 @@ def scale_facts(calibration: dict[str, Any], model: BaseEstimator, *,
     return out
 
 
+NEGATIVES_ARE = {
+    "background": "background cells are unlabelled, not proven barren (presence-background "
+                  "learning)",
+    "below_threshold": "the negatives are the sample sites graded below the threshold, no "
+                       "background cell (presence-absence at the sampled sites): the map "
+                       "ranks cells as those sites were graded and holds only where they "
+                       "sample the region's conditions",
+    "both": "the negatives are the sample sites graded below the threshold and background "
+            "cells, which are unlabelled, not proven barren (presence-background learning)",
+}
+"""The model card's words for the training rows' negatives, by ``model.labels.negatives``
+(``below_threshold`` was said to be background cells, "presence-background learning",
+before)."""
+
+
 def limitations(cfg: ModelConfig, ts: TrainingSet, spatial: CVResult, *,
                 synthetic: bool) -> list[str]:
     """The model card's limitations, in words."""
@@ -964,8 +1002,7 @@ def limitations(cfg: ModelConfig, ts: TrainingSet, spatial: CVResult, *,
         out.append(SYNTHETIC_LIMITATION)
     out.append(f"{ts.counts['positives']} positive cells; metrics from few positives are noisy")
     posterior = cfg.estimator == "weights_of_evidence" and cfg.calibration == "none"
-    out.append("background cells are unlabelled, not proven barren (presence-background "
-               "learning); the map is "
+    out.append(NEGATIVES_ARE[cfg.labels.negatives] + "; the map is "
                + ("weights of evidence's posterior probability per unit cell, which holds "
                   "only where the layers are conditionally independent given the deposits"
                   if posterior else "a relative prospectivity")
@@ -1083,7 +1120,8 @@ def training_facts(
         "config_hash": config_hash, "region": grid.describe(),
         "labels": ts.counts, "features": names,
         "cv_config": {**cfg.cv.model_dump(), **cv},
-        "metrics": headline(results, ci=ci, seeds=seeds, n_splits=cfg.cv.n_splits)
+        "metrics": headline(results, ci=ci, seeds=seeds, n_splits=cfg.cv.n_splits,
+                            negatives=cfg.labels.negatives)
         | exclusion_facts(ts.counts, units=grid.units),
         "seed_spread": seeds,
         "bootstrap_ci": ci, "label_surfaces": leaks or [],

@@ -42,7 +42,9 @@ def test_great_basin_lithium_kriged_with_a_pure_nugget_variogram_is_said(shared_
     # 'kriging with its variance' without a word before. Since round 39 the 22 places the
     # table holds twice within a metre (its duplicated rows, coordinates rounded otherwise)
     # are kriged as one place each, as its warning says: 2 787 places, and the nugget fitted
-    # to them 686-687 ppm2 (963 when the copies counted twice)
+    # to them 686-687 ppm2 (963 when the copies counted twice); since round 53 the flat
+    # level is where the fit's soft-L1 cost is least, 973.6 ppm2, whatever the rows' order
+    # (686.5 was where pykrige's optimiser stopped on the table's own order)
     _, said = _plan("greatbasin-lithium-brine", "brine")
     nugget = [m for m in said if "pure nugget" in m]
     assert len(nugget) == 1, said
@@ -52,7 +54,7 @@ def test_great_basin_lithium_kriged_with_a_pure_nugget_variogram_is_said(shared_
     flat = re.search(r"flat at ([\d.]+) from its first lag", nugget[0])
     said_variance = re.search(r"'brine_LI_PPM_variance' is ([\d.]+) in every cell", nugget[0])
     assert flat is not None and said_variance is not None, nugget[0]
-    assert 670 <= float(flat.group(1)) <= 700, nugget[0]
+    assert 970 <= float(flat.group(1)) <= 977, nugget[0]
     assert float(said_variance.group(1)) == pytest.approx(float(flat.group(1)) * 17 / 16,
                                                           rel=2e-3), nugget[0]
     assert "gb_duplicatedRows.txt" in nugget[0] and "logarithm" in nugget[0]
