@@ -1048,6 +1048,38 @@ def _address_space_left() -> int | None:
     return min(left) if left else None
 
 
+MALLOC_ARENAS_UNDER_LIMIT = 2
+"""The malloc arenas (glibc) a process under an address-space or data limit may make."""
+
+_M_ARENA_MAX = -8
+"""glibc's ``mallopt`` parameter for the number of arenas (``malloc.h``)."""
+
+
+def malloc_arenas_capped() -> None:
+    """Under an address-space or data limit (``ulimit -v``, ``ulimit -d``), cap glibc's
+    malloc arenas at :data:`MALLOC_ARENAS_UNDER_LIMIT`, in this process (``mallopt``) and
+    in the processes it starts (``MALLOC_ARENA_MAX``, which a worker's glibc reads as it
+    starts); nothing where no such limit is set, the user set ``MALLOC_ARENA_MAX``, or the
+    C library is not glibc.
+
+    glibc gives each thread that allocates an arena of its own, each reserving 64 MiB of
+    address space: ``prospect score`` under ``ulimit -v 1600000``, its scheduler's and
+    progress threads beside the main one, ran out of address space loading the model
+    (skops) and died as "Fatal Python error: Cannot recover from MemoryErrors while
+    normalizing exceptions", exit 134 or "Segmentation fault" (139), not a word.
+    """
+    if _address_space_left() is None or "MALLOC_ARENA_MAX" in os.environ:
+        return
+    os.environ["MALLOC_ARENA_MAX"] = str(MALLOC_ARENAS_UNDER_LIMIT)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        libc.mallopt(_M_ARENA_MAX, MALLOC_ARENAS_UNDER_LIMIT)
+    except (OSError, AttributeError):  # pragma: no cover - not glibc: no arenas to cap
+        pass
+
+
 def numerical_libraries_loaded() -> None:
     """Under an address-space or data limit (``ulimit -v``, ``ulimit -d``), load scipy's
     and numpy's OpenBLAS while this process is small, and refuse a limit that leaves them
@@ -1060,7 +1092,10 @@ def numerical_libraries_loaded() -> None:
     ``ulimit -v 1800000`` in its first SVD once the job had grown, both deaf to SIGTERM
     (the call holds the interpreter). Loaded and called once here, its threads and the
     calling thread's buffers are in place before the job grows, and kept for its calls.
+    The malloc arenas of the threads started later are capped first
+    (:func:`malloc_arenas_capped`).
     """
+    malloc_arenas_capped()
     left = _address_space_left()
     if left is None or ("scipy.linalg" in sys.modules and "scipy.special" in sys.modules):
         return
@@ -1480,8 +1515,8 @@ def killed_worker_error(exc: BaseException, stage: str) -> StageError | None:
                   if isinstance(limit, int | float) and limit > 0 else "it had no memory limit")
     return StageError(
         f"stage {stage}: the {exc.allowed_failures + 1} worker(s) that ran task "
-        f"{str(name)[:80]!r} each died running it (out of memory? {limit_text}); finished "
-        "chunks are kept. Give each "
+        f"{str(name)[:80]!r} each died running it (out of memory? {limit_text}); "
+        f"{stage_keeps(stage)}. Give each "
         "worker more memory (fewer --workers, or larger workers on a cluster) or use "
         "smaller chunks (the region's chunk size), check 'prospect plan', then run the "
         "same command again")
@@ -1522,8 +1557,28 @@ def _under_limits(*, processes: bool = False) -> str:
     return "" if limited is None else f" under this process's limits: {limited}"
 
 
+STAGE_KEEPS = {
+    "tiles": "tiles/ and viewer/ keep the last run's layers (a layer is published only "
+             "whole; the next run draws every layer again)",
+}
+"""What a stage that stopped on an error keeps, where it is not its finished chunks: the
+tiles stage publishes a layer only whole (:func:`pipelines.stages.tiles.run`), and said
+"finished chunks are kept" of tiles it threw away."""
+
+
+def stage_keeps(stage: str) -> str:
+    """What ``stage`` keeps when it stops on an error, as the words of its one line:
+    :data:`STAGE_KEEPS`, else its finished chunks (a stage writing the cube block by
+    block, resumed by the next run)."""
+    return STAGE_KEEPS.get(stage, "finished chunks are kept")
+
+
+_STAGES_OWN = "the stage's own"
+""":func:`out_of_memory_error`'s ``kept`` by default: what :func:`stage_keeps` says."""
+
+
 def out_of_memory_error(exc: BaseException, stage: str, *,
-                        kept: str | None = "finished chunks are kept") -> StageError | None:
+                        kept: str | None = _STAGES_OWN) -> StageError | None:
     """``exc`` as one line when a task, or the job itself, ran out of memory or threads;
     ``None`` for any other exception.
 
@@ -1533,9 +1588,12 @@ def out_of_memory_error(exc: BaseException, stage: str, *,
     same limits, or the number of processes, ``ulimit -u``) ended the job as "internal
     error: MemoryError" (exit 70), a bug to report, with no word of what to change. The
     chain of causes is searched, as a worker's error reaches the job wrapped. ``kept``:
-    what the line says is kept (``None``: nothing said, for a command that failed
-    before any stage, while its modules loaded).
+    what the line says is kept (by default the stage's own, :func:`stage_keeps`;
+    ``None``: nothing said, for a command that failed before any stage, while its modules
+    loaded).
     """
+    if kept == _STAGES_OWN:
+        kept = stage_keeps(stage)
     kept_said = f"; {kept}. " if kept else ". "
     seen: set[int] = set()
     found: BaseException | None = exc

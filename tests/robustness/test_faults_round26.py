@@ -275,8 +275,10 @@ def test_a_cluster_refused_threads_by_a_memory_limit_says_the_limit(sandbox: San
     assert result.returncode == 1 and len(errors) == 1, text[-3000:]
     # which allocation meets the limit first depends on the machine (a thread of the
     # cluster, or a shared library imported in the stage: "failed to map segment"); either
-    # way the line names the limit and its size
-    assert "did not start" in errors[0] or "out of memory" in errors[0], errors
+    # way the line names the limit and its size; with the threads' malloc arenas capped
+    # under the limit (round 53) the cluster may start and a stage's thread be refused
+    assert any(words in errors[0] for words in ("did not start", "out of memory",
+                                                "refused a new thread")), errors
     assert re.search(r"address space \(ulimit -v\) \d+\.\d GiB", errors[0]), errors
     assert "dask settings" not in errors[0], errors
     assert sandbox.untouched()
