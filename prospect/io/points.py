@@ -2936,6 +2936,11 @@ def _degrees_text(series: pd.Series, path: Path, column: str, axis: str,
     if series.dtype != object and not isinstance(series.dtype, pd.StringDtype):
         return series
     text = _text_cells(series)
+    joined = text.str.contains(r"\d-\d\d-\d", regex=True).to_numpy(bool)
+    if joined.any():  # (unread, said where their rows are dropped: round 54)
+        attrs.setdefault("hyphen_dms", {}).update(
+            {int(i): text.iloc[i].strip() for i in np.flatnonzero(joined).tolist()
+             if _hyphen_dms(text.iloc[i])})
     maybe = text.str.contains(r"[°º˚'′’\"″”:NSEWnsew]|\d\s+\d|\d\s*[dD]\s*\d",
                               regex=True).to_numpy(bool)
     if not maybe.any():
@@ -3066,6 +3071,35 @@ def no_numbers_hint(series: pd.Series) -> str | None:
     return _decorated(series)
 
 
+_HYPHEN_DMS = re.compile(r"\s*[-+]?\d{1,3}-(?P<m>\d{2})-(?P<s>\d{2}(?:[.,]\d+)?)\s*")
+"""Degrees, minutes and seconds joined by hyphens without a hemisphere letter
+(``38-12-00``, ``-118-30-00.5``): :data:`_DEGREES_TEXT` reads them only beside a letter."""
+
+
+def _hyphen_dms(cell: str) -> bool:
+    """Whether ``cell`` is :data:`_HYPHEN_DMS` with minutes and seconds below 60."""
+    match = _HYPHEN_DMS.fullmatch(cell)
+    return match is not None and int(match["m"]) < 60 and \
+        float(match["s"].replace(",", ".")) < 60
+
+
+def _hyphen_dms_said(found: dict[int, str], dropped: np.ndarray, numbers: Any,
+                     what: str) -> str:
+    """The reason given for dropped rows whose coordinate is :data:`_HYPHEN_DMS` (``""``
+    for none): ``38-12-00`` among decimal degrees was dropped as "without usable
+    coordinates", the reason unsaid (round 54)."""
+    at = [i for i in sorted(found) if i < dropped.size and dropped[i]]
+    if not at:
+        return ""
+    shown = ", ".join(str(int(numbers[i])) for i in at[:5]) + (", ..." if len(at) > 5 else "")
+    return (f"; {len(at)} of them ({what}{'s' if len(at) > 1 else ''} {shown}) "
+            f"write{'' if len(at) > 1 else 's'} degrees, minutes and seconds joined by "
+            "hyphens without a hemisphere letter "
+            f"({found[at[0]]!r}), read only beside one ('38-12-00N', '118-30-00W'), as "
+            "without it such a cell is as much a date, a range or an ID: add the letter (N "
+            "or S, E or W), or give signed decimal degrees")
+
+
 def _decorated(series: pd.Series) -> str | None:
     """Why a column without a single plain number holds none, when its cells are numbers
     written with something around them: degrees, minutes and seconds (``52°30'15"N``),
@@ -3104,6 +3138,13 @@ def _decorated(series: pd.Series) -> str | None:
                 "numbers meant; if numbers were typed there, a spreadsheet turned them (5.12) "
                 "into dates (day and month): format the column as Number (or Text) before "
                 "typing or importing the values, and export them again")
+    joined = cells.map(_hyphen_dms)
+    if joined.mean() > 0.5:  # (before a range's '2-30': round 54)
+        return (f"these look like degrees, minutes and seconds joined by hyphens without a "
+                f"hemisphere letter ({cells[joined].iloc[0]!r}), read only beside one "
+                "('38-12-00N', '118-30-00W'), as without it such a cell is as much a date, "
+                "a range or an ID: add the letter (N or S, E or W) to each, or give signed "
+                "decimal degrees (negative west and south)")
     if cells.map(lambda c: _RANGE.fullmatch(c) is not None).mean() > 0.5:
         return ("these are ranges or approximations ('2 to 3', '~3'): give one number for "
                 "each (or leave it empty), and say in a note how it was chosen")
@@ -4275,7 +4316,7 @@ def read_features(
         geometry = gpd.points_from_xy(xs, ys)
         geometry[~(np.isfinite(xs) & np.isfinite(ys))] = None
         gdf = gpd.GeoDataFrame(frame, geometry=geometry, crs=parse_crs(crs or "EPSG:4326"))
-        for key in ("lines", "decimal", "undecided", "units", "percent_mixed"):
+        for key in ("lines", "decimal", "undecided", "units", "percent_mixed", "hyphen_dms"):
             gdf.attrs[key] = frame.attrs.get(key)
         # the header again below the first (two exports joined one after another)
         again = (frame[x].astype(str).str.strip() == x) & \
@@ -5990,6 +6031,7 @@ def read_points(
             f"dropped ({what}{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows[:5]))}"
             f"{', ...' if len(rows) > 5 else ''})"
             + text_coordinates_said(gdf.attrs.get("text_coordinates") or {}, numbers, what)
+            + _hyphen_dms_said(gdf.attrs.get("hyphen_dms") or {}, unsaid, numbers, what)
             + gdf.attrs.get("wkt_unread", "")
             + (f"; {_listed(np.asarray(again), np.arange(len(again)), what)} repeat"
                f"{'s' if len(again) == 1 else ''} the header (tables joined one after "

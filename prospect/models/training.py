@@ -301,6 +301,9 @@ def read_labels(
                         + (f" ({occ.no_numbers})" if occ.no_numbers else ""))
     if labels.value_column is not None and not graded:
         _refuse_ungraded_absences(source.path, labels.value_column, occ.values)
+    if labels.value_column is not None and labels.threshold is not None:
+        _refuse_unreached_probabilities(source.path, labels.value_column, occ.values,
+                                        float(labels.threshold))
     # a quantile of the records, with the grades below a detection limit among them
     positive, threshold = _graded(source.path, occ, labels)
     # a record without a grade (not analysed) is neither above nor below the threshold; one
@@ -463,13 +466,17 @@ def _split_threshold(path: Any, labels: LabelsConfig, occ: Occurrences, keep: np
         return {}
     unit = occ.unit
     lowest = float(np.nanmin(occ.values[labelled]))
+    shares = None if column is None else probability_column(column, occ.values)
+    fix = (f"unit{f' ({unit})' if unit else ''} (a grade's figure in ppm is 10 000 times "
+           "its figure in %)") if shares is None else (  # (a probability's scale: round 54)
+        f"scale: it holds probabilities ({shares[0]}), so even odds are "
+        f"'threshold: {shares[1]:g}'")
     warnings.warn(DataWarning(
         f"{path}: every one of the {_records(occ, labelled)} graded record(s) of column "
         f"{column!r} reaches the threshold {threshold:g} (model.labels.threshold; the "
         f"lowest grade is {lowest:g}{f' {unit}' if unit else ''}): each is a positive and "
         "none a negative, so the threshold tells no record apart; give it in the column's "
-        f"unit{f' ({unit})' if unit else ''} (a grade's figure in ppm is 10 000 times its "
-        "figure in %), or leave 'threshold' out if every graded record is an occurrence"),
+        f"{fix}, or leave 'threshold' out if every graded record is an occurrence"),
         stacklevel=3)
     return {}
 
@@ -578,6 +585,29 @@ def _refuse_ungraded_absences(path: Any, column: str, values: np.ndarray) -> Non
         "model.labels sets no threshold, so every record would be a positive, these too; "
         f"set {fix} in model.labels, or leave value_column out if every record is an "
         "occurrence")
+
+
+def _refuse_unreached_probabilities(path: Any, column: str, values: np.ndarray,
+                                    threshold: float) -> None:
+    """Refuse a ``threshold`` that no record of a column of probabilities
+    (:func:`~prospect.models.labels.probability_column`) reaches: ``threshold: 1`` (a 0/1
+    column's) over an expert's 0.1 to 0.9 labelled no record a positive, said only later
+    by the train stage as "0 positive cell(s) ... lower the threshold" (and not at all by
+    the score stage's and the plan's reading of the labels) (round 54)."""
+    shares = probability_column(column, values)
+    given = values[np.isfinite(values)]
+    if shares is None or (given >= threshold).any():
+        return
+    top = 100.0 if shares[1] > 1 else 1.0
+    scale = "0 to 100 %" if top > 1 else "0 to 1"
+    beyond = (f"; a probability written {scale} is at most {top:g}" if threshold > top
+              else "; a probability of 1 is certainty" if threshold == top == 1.0 else "")
+    raise DataError(
+        f"{path}: column {column!r} (model.labels.value_column) holds probabilities "
+        f"({shares[0]}), but no record reaches the threshold {threshold:g} "
+        f"(model.labels.threshold{beyond}), so none would be a positive; a threshold is the "
+        f"least probability of a positive, in the column's scale ({scale}): set e.g. "
+        f"'threshold: {shares[1]:g}' in model.labels")
 
 
 def build_training_set(
