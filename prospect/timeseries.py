@@ -34,7 +34,7 @@ from prospect.io.files import one_spelling
 from prospect.provenance import provenance_attr, read_provenance
 from prospect.registry.units import same_units
 
-__all__ = ["change", "recorded_quantity", "stack_dates"]
+__all__ = ["change", "date_sensors", "recorded_quantity", "stack_dates"]
 
 
 def _file_date(path: str) -> tuple[str, dt.date] | None:
@@ -400,10 +400,113 @@ def stack_dates(cube: xr.Dataset, cfg: TimeSeriesConfig) -> xr.Dataset:
     return xr.Dataset(out)
 
 
-def change(da: xr.DataArray) -> xr.DataArray:
+_SENSORS = {"Landsat 4": "Landsat 4-5 TM", "Landsat 5": "Landsat 4-5 TM",
+            "Landsat 7": "Landsat 7 ETM+", "Landsat 8": "Landsat 8-9 OLI",
+            "Landsat 9": "Landsat 8-9 OLI", "Sentinel-2": "Sentinel-2 MSI",
+            "HLS S30": "HLS (harmonized)", "HLS L30 (OLI numbering)": "HLS (harmonized)",
+            "ASTER": "ASTER"}
+"""The sensor a product of :func:`~prospect.ingest.products.named_band` was taken by, as
+one whose bands a change may subtract without a cross-calibration: TM on Landsat 4 and 5,
+OLI and OLI-2 on Landsat 8 and 9, Sentinel-2A/B/C's MSI, HLS's S30 and L30 (adjusted to
+one bandpass by the product)."""
+
+_S2_PRODUCT = re.compile(r"^S2[A-D]_MSI(L1C|L2A)_")
+
+
+def _sensor_of(name: str) -> str | None:
+    """The sensor of a band file's or an item's product name (``LT05_..._SR_B4.TIF``,
+    ``LT51980241990098KIS00_sr_band3``, ``S2A_MSIL2A_...``), else ``None``."""
+    from prospect.ingest.products import named_band
+
+    held = named_band(name)
+    if held is not None:
+        return _SENSORS.get(held[2])
+    stem = PurePosixPath(name.replace("\\", "/")).name.split(".")[0]
+    ident = landsat_id(stem)
+    if ident is not None:
+        return _SENSORS.get(f"Landsat {ident.satellite}")
+    return "Sentinel-2 MSI" if _S2_PRODUCT.match(stem) else None
+
+
+def _variable_sensors(var: xr.DataArray) -> frozenset[str]:
+    """The sensors of a per-date variable's scenes, by their files' (else items') product
+    names, as its provenance records them."""
+    prov = read_provenance(var.attrs.get("provenance"))
+    scenes = prov.get("scenes")
+    out = set()
+    for scene in scenes if isinstance(scenes, list) else []:
+        if isinstance(scene, dict):
+            sensor = _sensor_of(str(scene.get("file", ""))) or _sensor_of(
+                str(scene.get("item", "")))
+            if sensor is not None:
+                out.add(sensor)
+    return frozenset(out)
+
+
+def date_sensors(cube: xr.Dataset, name: str) -> dict[str, frozenset[str]]:
+    """Date (``YYYY-MM-DD``) -> the sensors of the scenes a stacked variable ``name`` holds,
+    or of those of the stacked bands an index ``name`` reads, as their per-date variables'
+    provenance records them; dates whose scenes name no sensor are left out.
+
+    Parameters
+    ----------
+    cube
+        The cube holding ``name``, its stacked bands and their per-date variables.
+    name
+        A stacked band (:func:`stack_dates`) or an index of stacked bands.
+    """
+    prov = read_provenance(cube[name].attrs.get("provenance"))
+    bands = prov.get("bands")
+    stacks = [name] if isinstance(prov.get("stacked"), dict) else [
+        str(v) for v in bands.values() if str(v) in cube.data_vars
+    ] if isinstance(bands, dict) else []
+    out: dict[str, set[str]] = {}
+    for stack in stacks:
+        stacked = read_provenance(cube[stack].attrs.get("provenance")).get("stacked")
+        for day, var in stacked.items() if isinstance(stacked, dict) else []:
+            if str(var) in cube.data_vars:
+                out.setdefault(str(day), set()).update(_variable_sensors(cube[str(var)]))
+    return {day: frozenset(s) for day, s in out.items() if s}
+
+
+def _across_sensors(name: str, t0: str, t1: str,
+                    sensors: dict[str, frozenset[str]] | None) -> tuple[str, str] | None:
+    """``(first, last)`` date's sensors where a change of ``name`` subtracts one sensor's
+    values from another's, else ``None``; warned of (a DataWarning)."""
+    import warnings
+
+    from prospect.errors import DataWarning
+
+    first, last = (sensors or {}).get(t0), (sensors or {}).get(t1)
+    if not first or not last or first == last:
+        return None
+    a, b = " and ".join(sorted(first)), " and ".join(sorted(last))
+    warnings.warn(DataWarning(
+        f"timeseries.difference: '{name}_change' subtracts {name!r} of {a} ({t0}) from "
+        f"that of {b} ({t1}): two sensors whose bands differ (spectral response, "
+        "bandwidth; Roy et al. 2016 found OLI's NDVI about 0.02 above ETM+'s over the "
+        "same surface), so part of the change is the sensors', and no cross-calibration "
+        "is applied; difference dates of one sensor, or calibrate one date's bands to the "
+        "other sensor's before they are stacked (e.g. with Roy et al. 2016's per-band "
+        "coefficients)"), stacklevel=3)
+    return a, b
+
+
+def change(da: xr.DataArray, *, sensors: dict[str, frozenset[str]] | None = None
+           ) -> xr.DataArray:
     """Last date minus first date of a ``(time, y, x)`` variable, named ``<name>_change``.
 
     A difference beyond float32 (``3e38 - -3e38``) is stored as NaN, never ``inf``.
+
+    Parameters
+    ----------
+    da
+        The stacked band or index.
+    sensors
+        Date -> its scenes' sensors (:func:`date_sensors`): a change whose first and last
+        dates are of different sensors (Landsat 5 TM and Landsat 8 OLI) is warned of, and
+        its ``long_name`` and provenance say so; the values are not changed (no
+        cross-calibration is applied).
 
     Raises
     ------
@@ -425,11 +528,18 @@ def change(da: xr.DataArray) -> xr.DataArray:
     t0, t1 = (str(np.datetime_as_string(t, unit="D")) for t in (first.time.values,
                                                                  last.time.values))
     out.name = f"{da.name}_change"
+    across = _across_sensors(str(da.name), t0, t1, sensors)
+    said = (f", across sensors ({across[0]} to {across[1]}, not cross-calibrated)"
+            if across else "")
+    prov: dict[str, Any] = {"variable": str(da.name), "from": t0, "to": t1,
+                            "method": "last minus first date"}
+    if across:
+        prov["sensors"] = {t0: across[0], t1: across[1]}
+        prov["cross_calibration"] = "none"
     out.attrs = {
         "units": da.attrs.get("units", ""),
-        "long_name": f"change of {da.name} from {t0} to {t1} ({t1} minus {t0})",
+        "long_name": f"change of {da.name} from {t0} to {t1} ({t1} minus {t0}){said}",
         "prospect_kind": "change",
-        "provenance": provenance_attr({"variable": str(da.name), "from": t0, "to": t1,
-                                       "method": "last minus first date"}),
+        "provenance": provenance_attr(prov),
     }
     return out

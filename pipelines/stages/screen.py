@@ -220,7 +220,7 @@ def _changes(ctx: RunContext) -> dict[str, Any]:
     """``<name>_change`` (last minus first date) of each ``timeseries.difference`` variable."""
     from prospect.errors import DataError
     from prospect.io.cube import add_variables, open_cube
-    from prospect.timeseries import change
+    from prospect.timeseries import change, date_sensors
 
     assert ctx.job.timeseries is not None
     cube = open_cube(ctx.cube_path)
@@ -228,7 +228,8 @@ def _changes(ctx: RunContext) -> dict[str, Any]:
     if missing:
         raise DataError(f"timeseries.difference: no variable {missing} in the cube; name "
                         "indices (or stacked bands) with a time axis")
-    out = {str(c.name): c for c in (change(cube[n]) for n in ctx.job.timeseries.difference)}
+    out = {str(c.name): c for c in (change(cube[n], sensors=date_sensors(cube, n))
+                                     for n in ctx.job.timeseries.difference)}
     import dask
     import xarray as xr
 

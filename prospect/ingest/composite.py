@@ -64,6 +64,7 @@ from prospect.ingest.products import (
 from prospect.ingest.rasters import (
     _overlaps,
     _res_in_grid_units,
+    _seam_resampling,
     band_nodata,
     check_lossy,
     check_nodata,
@@ -392,6 +393,7 @@ def _part(scene: StacScene, var: str, info: RasterInfo, source: RasterSource,
     as one pair, no data (:func:`~prospect.ingest.rasters.band_nodata`, as a mosaic's: the
     config's, else the item's and the file's) and the product's clipped and saturated
     DNs."""
+    _check_one_band_file(scene, var, info, source)
     cal = scene.calibration.get(var) or BandCalibration(1.0, 0.0, "", "")
     check_nodata(source, info, 1, fill=cal.fill)
     if source.nodata is None and cal.fill is not None and not value_fits(
@@ -426,12 +428,41 @@ def _part(scene: StacScene, var: str, info: RasterInfo, source: RasterSource,
     return ScenePart(
         item_id=scene.item_id, info=info, scale=scale, offset=offset, nodata=nodata,
         other_nodata=other_nodata,
-        resampling=choose_resampling("continuous",
-                                     source_res=_res_in_grid_units(info, grid),
-                                     target_res=grid.resolution, override=source.resampling),
+        # a -180..180 file under a region across 180: no footprint read across the seam
+        resampling=_seam_resampling(
+            str(info.path), info, grid,
+            choose_resampling("continuous", source_res=_res_in_grid_units(info, grid),
+                              target_res=grid.resolution, override=source.resampling),
+            source),
         valid_range=valid_range, saturate=saturate, quantity=cal.quantity,
         saturation=cal.saturation,
         units=cal.units if (scale, offset) == (cal.scale, cal.offset) or cal.unstated else "")
+
+
+def _check_one_band_file(scene: StacScene, var: str, info: RasterInfo,
+                         source: RasterSource) -> None:
+    """Refuse an asset whose file holds several bands (less its alpha bands) where the item
+    lists none (:attr:`StacScene.unlisted`; a list of several is refused by
+    :func:`prospect.ingest.stac._check_one_band_asset`): each asset of an item is
+    read as its band 1, so ``{red: image}`` of a blue, green, red and NIR GeoTIFF held the
+    blue band (0.1 for a red of 0.3), exit 0. Such an asset's header is read even where
+    the item states its grid (:func:`_stated_infos`).
+
+    Raises
+    ------
+    DataError
+        Naming the item, the asset, the file's band count and how to read one band.
+    """
+    if var not in scene.unlisted or info.data_count <= 1:
+        return
+    key = (source.assets or {}).get(var, var)
+    raise DataError(
+        f"item {scene.item_id!r}: asset {key!r} ({var!r} in source {source.name!r}) is a "
+        f"file of {info.data_count} bands ({info.path}) and the item does not list its "
+        "bands, but each asset of an item is read as one band (its first), so "
+        f"{var!r} would hold band 1 whatever it names; map each variable to an asset of "
+        "one band (a catalogue's per-band assets), or read the file in a plain source "
+        "with 'path:' and 'band_names:'")
 
 
 def _units(source: RasterSource, parts: list[ScenePart]) -> str:
@@ -798,6 +829,8 @@ def _stated_infos(scene: StacScene, variables: list[str], crs: str | None, *,
     opened for pixels (:func:`prospect.io.warp.check_stated_grid`).
     """
     assets = assets or {}
+    if any(v in scene.unlisted for v in variables):
+        return None  # an asset that lists no band: its header says how many the file holds
     def info(path: str | None, g: AssetGrid | None, var: str | None,
              asset: str | None) -> RasterInfo | None:
         use_crs = (g.crs if g is not None else None) or scene.crs

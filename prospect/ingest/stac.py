@@ -128,6 +128,10 @@ class StacScene:
     sun_elevation: float | None = None
     """``view:sun_elevation`` in degrees where the item states it (at or below 0: a night
     acquisition)."""
+    unlisted: frozenset[str] = frozenset()
+    """The variables whose asset lists no band (no ``eo:bands`` or ``bands``): its file's
+    header says how many it holds, and a file of several is refused (each asset is read as
+    its band 1, :func:`prospect.ingest.composite.plan_composite`)."""
 
 
 def _gdal_href(href: str) -> str:
@@ -2095,7 +2099,16 @@ def _scene(href: str, item: pystac.Item, assets: dict[str, str],
         overpass=_overpass(item, when) or _named_pass(item, bands.values(), when),
         span=(span[0].isoformat(), span[1].isoformat()) if span is not None else None,
         sun_elevation=_sun_elevation(props),
+        unlisted=frozenset(var for var, key in assets.items()
+                           if not _lists_bands(item.assets[key])),
     )
+
+
+def _lists_bands(asset: pystac.Asset) -> bool:
+    """Whether the asset lists its bands (``eo:bands`` or STAC 1.1's ``bands``, one or
+    more); ``raster:bands`` alone states a calibration, not which band a file holds."""
+    return any(isinstance(b := asset.extra_fields.get(k), list) and len(b) > 0
+               for k in ("eo:bands", "bands"))
 
 
 _UNKNOWN_WORDS = frozenset({"", "null", "none", "nan", "n/a", "na", "unknown", "-"})

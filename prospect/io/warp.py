@@ -584,6 +584,11 @@ def _file_window(info: RasterInfo, grid: RegionGrid, window: ChunkWindow,
                                    lambda: RioCRS.from_user_input(info.crs))
     cmin, cmax, rmin, rmax = _pixel_extent(tuple(info.transform), (sl, sb, sr, st))
     c0, c1 = math.floor(cmin) - margin, math.ceil(cmax) + margin
+    if sl > sr:  # a chunk across 180 of a file in longitudes: its box runs from its east
+        # end to its west end, and a masked read (a composite's, a cloud-masked scene's)
+        # of a -180..180 world grid took the columns between, the rest no data, exit 0:
+        # the file's whole rows hold both sides, and the warp takes each cell's own
+        c0, c1 = 0, info.width
     r0, r1 = math.floor(rmin) - margin, math.ceil(rmax) + margin
     r0, r1 = max(0, min(r0, info.height)), max(0, min(r1, info.height))
     c0, c1 = max(0, min(c0, info.width)), max(0, min(c1, info.width))
