@@ -458,14 +458,20 @@ def _write_report(staging: Path, facts: dict[str, Any]) -> None:
             # classes (two copies of a geology map) are said by Cramér's V, codes having
             # no correlation: a column of its own, only where such a pair is listed
             classed = any("cramers_v" in d for d in pairs)
+            # a layer of values set by a layer of classes: its correlation ratio, likewise
+            ratio = any("correlation_ratio" in d for d in pairs)
             lines += ["Strongly correlated features share their importance: shuffling one "
                       "leaves its information in the other, so each understates it; read "
                       "each pair together.", "", "| features | Spearman r | Pearson r |"
-                      + (" Cramér's V (classes) |" if classed else ""),
-                      "|---|---|---|" + ("---|" if classed else "")]
+                      + (" Cramér's V (classes) |" if classed else "")
+                      + (" correlation ratio (values by classes) |" if ratio else ""),
+                      "|---|---|---|" + ("---|" if classed else "")
+                      + ("---|" if ratio else "")]
             lines += [f"| `{d['features'][0]}` and `{d['features'][1]}` | "
                       f"{_fmt(d.get('spearman'))} | {_fmt(d.get('pearson'))} |"
-                      + (f" {_fmt(d.get('cramers_v'))} |" if classed else "") for d in pairs]
+                      + (f" {_fmt(d.get('cramers_v'))} |" if classed else "")
+                      + (f" {_fmt(d.get('correlation_ratio'))} |" if ratio else "")
+                      for d in pairs]
             lines.append("")
     if "partial_dependence" in files:
         lines += ["## Partial dependence", "",

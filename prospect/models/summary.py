@@ -689,13 +689,18 @@ def correlated_features(X: np.ndarray, names: list[str],
     as lithology codes of the same polygons) was left out as categorical, its importance
     split between the two copies unsaid: a correlation of codes means nothing, but
     Cramér's V of their contingency table (1 for one class of each per class of the
-    other) says the same sharing.
+    other) says the same sharing. A categorical layer beside a continuous one that its
+    classes set (a geology map beside a raster of its unit codes, or of a property given
+    per unit, read as continuous) was sought by neither: their correlation ratio
+    (:func:`_class_explained`) says it, ``{"features": [classes, values], "spearman":
+    None, "pearson": None, "correlation_ratio": eta, "n": rows}``.
     """
     import pandas as pd
 
     skip = set(categorical or ())
     cols = [j for j in range(len(names)) if j not in skip]
-    classed = _associated_classes(X, names, sorted(j for j in skip if j < len(names)))
+    kinds = sorted(j for j in skip if j < len(names))
+    classed = _associated_classes(X, names, kinds) + _class_explained(X, names, kinds, cols)
     if len(cols) < 2 or X.shape[0] < 3:
         return classed
     frame = pd.DataFrame(np.asarray(X, dtype="f8")[:, cols], columns=[names[j] for j in cols])
@@ -712,7 +717,8 @@ def correlated_features(X: np.ndarray, names: list[str],
                 pairs.append({"features": [a, b], "spearman": _round(r), "pearson": _round(p),
                               "n": int(count.loc[a, b])})
     return sorted(pairs + classed, key=lambda d: -max(
-        abs(d["spearman"] or 0.0), abs(d["pearson"] or 0.0), d.get("cramers_v") or 0.0))
+        abs(d["spearman"] or 0.0), abs(d["pearson"] or 0.0), d.get("cramers_v") or 0.0,
+        d.get("correlation_ratio") or 0.0))
 
 
 def _associated_classes(X: np.ndarray, names: list[str], cols: list[int]
@@ -739,6 +745,43 @@ def _associated_classes(X: np.ndarray, names: list[str], cols: list[int]
             if v >= CORRELATED:
                 pairs.append({"features": [names[a], names[b]], "spearman": None,
                               "pearson": None, "cramers_v": _round(v), "n": n})
+    return pairs
+
+
+def _class_explained(X: np.ndarray, names: list[str], classes: list[int],
+                     values: list[int]) -> list[dict[str, Any]]:
+    """The pairs of a categorical column (of ``classes``) and a continuous one (of
+    ``values``) whose correlation ratio reaches :data:`CORRELATED`, on the rows where both
+    are set.
+
+    The correlation ratio (Pearson 1903; eta, ``sqrt`` of the between-class sum of squares
+    over the total) is 1 where the classes set the values (a raster of the map's unit
+    codes, or of a property given per unit), 0 where every class has the same mean. Eta
+    squared of ``k`` classes over ``n`` rows of unrelated values is about ``(k - 1) /
+    (n - 1)``, so a pair is sought only where the rows are at least twice the classes
+    (each row its own class makes any column "explained"); a column of one class or of one
+    value has no association.
+    """
+    pairs: list[dict[str, Any]] = []
+    data = np.asarray(X, dtype="f8")
+    for c in classes:
+        for j in values:
+            both = np.isfinite(data[:, c]) & np.isfinite(data[:, j])
+            codes, inverse = np.unique(data[both, c], return_inverse=True)
+            v, n = data[both, j], int(both.sum())
+            if codes.size < 2 or n < 3 or n < 2 * codes.size:
+                continue
+            total = float(np.sum((v - v.mean()) ** 2))
+            if not total > 0:
+                continue
+            inverse = inverse.ravel()
+            sums = np.bincount(inverse, weights=v, minlength=codes.size)
+            counts = np.bincount(inverse, minlength=codes.size)
+            between = float(np.sum(sums ** 2 / counts) - v.sum() ** 2 / n)
+            eta = math.sqrt(min(max(between / total, 0.0), 1.0))
+            if eta >= CORRELATED:
+                pairs.append({"features": [names[c], names[j]], "spearman": None,
+                              "pearson": None, "correlation_ratio": _round(eta), "n": n})
     return pairs
 
 
@@ -782,10 +825,15 @@ def importance_warnings(facts: dict[str, Any]) -> list[str]:
     shown = "; ".join(
         f"{d['features'][0]!r} and {d['features'][1]!r} "
         + (f"(classes: Cramér's V {_r(d['cramers_v'])})" if "cramers_v" in d else
+           f"(values by the classes: correlation ratio {_r(d['correlation_ratio'])})"
+           if "correlation_ratio" in d else
            f"(Spearman r {_r(d['spearman'])}, Pearson r {_r(d['pearson'])})")
         for d in pairs[:10])
     more = f"; and {len(pairs) - 10} more pairs (metrics.json)" if len(pairs) > 10 else ""
-    measure = ("|r| or Cramér's V" if any("cramers_v" in d for d in pairs) else "|r|")
+    measure = ", ".join(["|r|"] + [word for key, word in (
+        ("cramers_v", "Cramér's V"), ("correlation_ratio", "the correlation ratio"))
+        if any(key in d for d in pairs)])
+    measure = " or ".join(measure.rsplit(", ", 1))
     return [f"permutation importance: strongly correlated features ({measure} >= "
             f"{CORRELATED:g} on the training cells): {shown}{more}; shuffling one leaves its "
             "information in the "

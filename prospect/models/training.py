@@ -817,10 +817,12 @@ def read_training_set(
         raise
     taken: dict[str, dict[str, Any]] = {}
     for j, name in enumerate(spec.variables):  # a class code of 255 beside 1..12 too
+        # a class its code table names is no fill (and a table naming 0, not 255, tells
+        # class 0 beside a margin of 255 from an 8-bit mask's two states)
+        named = named_codes(ds[name]) if name in spec.categorical else set()
         found, lo, hi = fills_among(ts.X[:, j], ds[name].dtype,
-                                    codes=name in spec.categorical)
-        if name in spec.categorical:  # a class its code table names is no fill
-            named = named_codes(ds[name])
+                                    codes=name in spec.categorical, named=named)
+        if name in spec.categorical:
             found = {v: n for v, n in found.items() if v not in named}
         if found:
             on = np.isin(np.asarray(ts.X[:, j], "f8"), list(found))

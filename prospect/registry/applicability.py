@@ -32,7 +32,7 @@ categorical layer's 255 among codes 1..12) is said, and read without it
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -368,7 +368,7 @@ def _is_common_fill(value: float, fills: Sequence[float]) -> bool:
     return any(abs(value - f) <= 1e-6 * abs(f) for f in fills)
 
 
-def recorded_fills(seen: Mapping[str, Any]) -> dict[str, Any]:
+def recorded_fills(seen: Mapping[str, Any], named: Collection[float] = ()) -> dict[str, Any]:
     """The common fills that a continuous training record ``seen``
     (:func:`training_values`) holds at its ends, far outside its other recorded values,
     with the range of those values; ``{}`` where there is none.
@@ -391,12 +391,16 @@ def recorded_fills(seen: Mapping[str, Any]) -> dict[str, Any]:
     training values ended on the fill's side, so :func:`without_recorded_fills` leaves
     the record without its quantiles there and it is compared no further than its fills.
     A categorical record (``codes``) of one class code besides a fill (``[1, 255]``) is
-    read as :func:`fills_among` reads codes.
+    read as :func:`fills_among` reads codes (``[0, 255]`` too where the cube's code table
+    ``named`` names 0 and not 255).
 
     Parameters
     ----------
     seen
         The training record of one continuous layer.
+    named
+        The codes the cube's code table names (:func:`named_codes`), for a categorical
+        record: classes, never fills.
 
     Returns
     -------
@@ -408,7 +412,8 @@ def recorded_fills(seen: Mapping[str, Any]) -> dict[str, Any]:
     codes = seen.get("codes")
     if isinstance(codes, list):  # a categorical layer's codes: fills_among's rule
         try:
-            among, least, most = fills_among(np.asarray(codes, "f8"), codes=True)
+            among, least, most = fills_among(np.asarray(codes, "f8"), codes=True,
+                                             named=named)
         except (TypeError, ValueError):
             return {}
         return {"fills": sorted(among), "lo": least, "hi": most, "kept": []} if among else {}
@@ -473,12 +478,14 @@ def _whole_record(seen: Mapping[str, Any]) -> bool:
     return set(_QUANTILES) <= set(seen)
 
 
-def recorded_fill_lines(name: str, seen: Mapping[str, Any]) -> list[str]:
+def recorded_fill_lines(name: str, seen: Mapping[str, Any],
+                        named: Collection[float] = ()) -> list[str]:
     """The warning for variable ``name`` whose training record ``seen`` (a continuous
     layer's range, a categorical layer's codes) holds a common fill
-    (:func:`recorded_fills`), or ``[]``: the model learnt that fill as evidence (or as a
-    class); its map takes such cells as no data."""
-    found = recorded_fills(seen)
+    (:func:`recorded_fills`; ``named``: the codes the cube's table names), or ``[]``: the
+    model learnt that fill as evidence (or as a class); its map takes such cells as no
+    data."""
+    found = recorded_fills(seen, named)
     if not found:
         return []
     said = " and ".join(f"{v:.10g}" for v in found["fills"])
@@ -499,12 +506,14 @@ def recorded_fill_lines(name: str, seen: Mapping[str, Any]) -> list[str]:
             f"declared as the source's nodata (nodata: {found['fills'][0]:.10g})"]
 
 
-def _far_fills(seen: Mapping[str, Any], dtype: Any) -> tuple[float, float, list[float]]:
+def _far_fills(seen: Mapping[str, Any], dtype: Any, named: Collection[float] = ()
+               ) -> tuple[float, float, list[float]]:
     """The bounds beyond which a value is far outside the training range ``seen`` (by
     more than the range's own width), and the common fills (:data:`prospect.ingest.fills.
     COMMON_FILLS` but 0 and -1, below :data:`~prospect.features.stack.FILL_MAGNITUDE`, and
-    the integer ``dtype``'s limits) that are taken as no data there."""
-    found = recorded_fills(seen)
+    the integer ``dtype``'s limits) that are taken as no data there (``named``: the codes
+    the cube's table names, :func:`recorded_fills`)."""
+    found = recorded_fills(seen, named)
     if found:  # a model trained on such a fill: the range of its other values
         lo, hi = found["lo"], found["hi"]
     elif isinstance(seen.get("codes"), list):  # a categorical layer: its codes' range
@@ -556,13 +565,14 @@ def far_fill_values(cube: xr.Dataset, schema: Mapping[str, Any]
         da = cube[name]
         if not np.issubdtype(da.dtype, np.number):
             continue
+        table = named_codes(da) if isinstance(seen.get("codes"), list) else set()
         try:
-            lo, hi, fills = _far_fills(seen, da.dtype)
+            lo, hi, fills = _far_fills(seen, da.dtype, table)
         except (TypeError, ValueError):  # a record not of numbers (or no codes): nothing
             continue
         fills = [f for f in fills if f < lo or f > hi]
         if isinstance(seen.get("codes"), list):  # a class the cube's table names: no fill
-            named = named_codes(da) | {0.0}  # an unsigned type's 0: a class, often
+            named = table | {0.0}  # an unsigned type's 0: a class, often
             fills = [f for f in fills if f not in named]
         if np.issubdtype(da.dtype, np.integer):  # only the values the type can hold
             info = np.iinfo(da.dtype)
@@ -680,8 +690,8 @@ def fills_far_outside(seen: Mapping[str, Any], sample: np.ndarray, dtype: Any = 
             if any(np.isclose(v, f, rtol=1e-6, atol=0.0) for f in fills)}
 
 
-def fills_among(values: np.ndarray, dtype: Any = "f8", *, codes: bool = False
-                ) -> tuple[dict[float, int], float, float]:
+def fills_among(values: np.ndarray, dtype: Any = "f8", *, codes: bool = False,
+                named: Collection[float] = ()) -> tuple[dict[float, int], float, float]:
     """The common fills (:func:`fills_far_outside`) that ``values`` hold far outside the
     range of their other values, with that range (the values without any common fill).
 
@@ -701,8 +711,13 @@ def fills_among(values: np.ndarray, dtype: Any = "f8", *, codes: bool = False
         Whether ``values`` are a categorical layer's class codes: one code besides a
         common fill (``[1, 255]``: a layer of one unit in the scene, its margin 255) is
         then range enough, the fill being no class of it; but not code 0 (``[0, 255]``
-        are an 8-bit mask's two states). An unsigned type's 0 is then a class, never a
-        fill, as the map takes it (:func:`far_fill_values`).
+        are an 8-bit mask's two states), unless ``named`` names it. An unsigned type's 0
+        is then a class, never a fill, as the map takes it (:func:`far_fill_values`).
+    named
+        The codes the layer's own code table names (:func:`named_codes`): classes, never
+        fills. A table naming 0 and not 255 tells a layer of class 0 beside a margin of
+        255 from an 8-bit mask's two states (``[0, 255]`` kept 255 as a class, in
+        training and in the map, when the table said otherwise).
 
     Returns
     -------
@@ -716,13 +731,14 @@ def fills_among(values: np.ndarray, dtype: Any = "f8", *, codes: bool = False
     if col.size < 2:
         return {}, float("nan"), float("nan")
     _, _, fills = _far_fills({"min": 0.0, "max": 0.0}, dtype)
-    if codes:  # an unsigned type's 0 is a class, as far_fill_values takes it in the map
-        fills = [f for f in fills if f != 0.0]
+    if codes:  # an unsigned type's 0 is a class, as far_fill_values takes it in the map,
+        fills = [f for f in fills if f != 0.0 and f not in set(named)]  # and a named code
     common = np.zeros(col.shape, dtype=bool)
     for f in fills:  # as fills_far_outside matches them (np.isclose, rtol 1e-6)
         common |= np.abs(col - f) <= 1e-6 * abs(f)
     rest = col[~common]
-    one_code = codes and rest.size > 0 and float(rest.max()) == float(rest.min()) != 0.0
+    one_code = codes and rest.size > 0 and float(rest.max()) == float(rest.min()) and (
+        float(rest.min()) != 0.0 or 0.0 in set(named))
     if not one_code and (rest.size < 2 or not float(rest.max()) > float(rest.min())):
         return {}, float("nan"), float("nan")
     lo, hi = float(rest.min()), float(rest.max())
@@ -1023,7 +1039,9 @@ def input_comparison(cube: xr.Dataset, schema: Mapping[str, Any], *,
                 or name not in cube.data_vars:
             continue
         known = seen.get("codes")
-        recorded += recorded_fill_lines(name, seen)  # said of the model, whatever the cube
+        # said of the model, whatever the cube (but its code table: 0 named, 255 not)
+        recorded += recorded_fill_lines(
+            name, seen, named_codes(cube[name]) if isinstance(known, list) else ())
         if same_evidence(cube[name], spec):
             continue
         if isinstance(known, list):

@@ -235,8 +235,11 @@ def test_correlation_pairs_take_rank_and_leave_classes_and_constants_out() -> No
                          np.floor(a * 4)])
     names = ["a", "curved", "free", "flat", "unit"]
     pairs = correlated_features(X, names, categorical=[4])
-    assert [d["features"] for d in pairs] == [["a", "curved"]]
+    # the codes get no |r|; since round 54 ``unit`` (the quartile of ``a``) is a pair
+    # with ``a`` by its correlation ratio (it holds a's information, shared with it)
+    assert [d["features"] for d in pairs] == [["a", "curved"], ["unit", "a"]]
     assert pairs[0]["spearman"] == 1.0 and pairs[0]["pearson"] < 0.9
+    assert pairs[1]["spearman"] is None and 0.9 < pairs[1]["correlation_ratio"] < 1.0
     facts = {"correlated_features": pairs, "cv": {"spatial_block": {"importance": {}}}}
     assert importance_warnings(facts) == []  # no importance computed: nothing to say
     facts["cv"]["spatial_block"]["importance"] = {"a": {"mean": 0.1, "std": 0.0}}
