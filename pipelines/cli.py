@@ -234,11 +234,32 @@ def _refuse_options_as_values(args: list[str]) -> None:
                 f"{option} its value")
         descriptor = getattr(param, "type_descriptor", None)
         annotation = getattr(descriptor, "annotation", None)
-        if value.startswith("-") and (annotation is Path or Path in get_args(annotation)):
+        is_path = annotation is Path or Path in get_args(annotation)
+        if value == "-" and is_path:
+            raise ClickUsageError(f"{option} was given '-', {_dash_alone(param)}")
+        if value.startswith("-") and is_path:
             raise ClickUsageError(
                 f"{option} was given {value!r}, which reads as an option (or, alone, as "
                 "standard input or output, which no path option takes); a file or folder "
                 f"whose name starts with '-' is written ./{value}")
+
+
+def _dash_alone(param: Any) -> str:
+    """Why a path option given ``-`` alone is refused, and what to give instead: an
+    output's folder or file, or the input saved to a file first.
+
+    ``--outlines-from -`` (a file piped in, as ``ogr2ogr`` and ``curl`` take ``-``) was
+    told that ``-`` "reads as an option" and to write ``./-``: a file named ``-``, which
+    the user had not. A config given as ``-`` is said by the config's own check.
+    """
+    callback = getattr(getattr(param, "callback", None), "__name__", "")
+    if param.name == "out" or callback.startswith("names_output"):
+        return ("which stands for standard output in some tools; no option of prospect "
+                "writes to standard input or output: give the path of the folder or file "
+                "to write (a file named '-' is written ./-)")
+    return ("which stands for standard input in some tools; no option of prospect reads "
+            "standard input or output: save what you would pipe in as a file first and "
+            "give its path (a file named '-' is written ./-)")
 
 
 _click_commands: dict[tuple[str, ...], Any] = {}
@@ -261,7 +282,34 @@ def click_command() -> Any:
     if key not in _click_commands:
         _click_commands.clear()
         _click_commands[key] = get_command(app)
+        _plain_help(_click_commands[key])
     return _click_commands[key]
+
+
+def _help_text(text: str) -> str:
+    """A command's docstring as its ``--help`` shows it: each paragraph one line (the
+    terminal wraps it), literals without reST's double backquotes, and nothing after a
+    line of ``\\f`` (notes for the code's readers).
+
+    Typer keeps the docstring's line ends past the first paragraph and wraps again at
+    the terminal's width: ``prospect plan --help`` at 80 columns broke "exits" / "0 (a
+    job ..." onto lines of one word, and showed ````--strict```` as written.
+    """
+    import inspect
+
+    kept = inspect.cleandoc(text).partition("\f")[0].strip()
+    paragraphs = [each if each.startswith("\b") else " ".join(each.split())
+                  for each in kept.split("\n\n")]
+    return "\n\n".join(paragraphs).replace("``", "")
+
+
+def _plain_help(command: Any) -> None:
+    """Every command's and group's help under ``command``, as :func:`_help_text` makes
+    it (in place)."""
+    if getattr(command, "help", None):
+        command.help = _help_text(command.help)
+    for each in getattr(command, "commands", {}).values():
+        _plain_help(each)
 
 
 def _command_at(args: list[str]) -> tuple[Any, list[str], list[str]]:
@@ -604,6 +652,71 @@ def _refuse_repeated_options(args: list[str]) -> None:
             shown = ", ".join(repr(v) for v in values)
             raise ClickUsageError(f"{option} given {len(values)} times ({shown}); it takes one "
                                   "value: give it once")
+
+
+def _number_kind(param: Any) -> type | None:
+    """``int`` or ``float`` where ``param`` is an option that takes one number
+    (``--workers``, ``--port``, ``--atol``; also ``int | None``), else ``None``."""
+    descriptor = getattr(param, "type_descriptor", None)
+    annotation = getattr(descriptor, "annotation", None)
+    kinds = [a for a in (annotation, *get_args(annotation)) if a in (int, float)]
+    return kinds[0] if kinds else None
+
+
+def _number_rule(kind: type, low: Any, high: Any) -> str:
+    """What a number option of ``kind`` between ``low`` and ``high`` takes, in words."""
+    what = "a whole number" if kind is int else "a number"
+    if low is not None and high is not None:
+        return f"{what} from {low} to {high}"
+    if low is not None:
+        return f"{what} of at least {low}"
+    return f"{what} of at most {high}" if high is not None else what
+
+
+def _refuse_bad_numbers(args: list[str]) -> None:
+    """A number option given a value that is no number of its kind, or one outside its
+    range, is a command-line error naming the value and what the option takes.
+
+    Click's check said neither: ``--workers 1e3`` and ``--port 8e3`` were "Invalid value
+    for '--workers': Input should be a valid integer, unable to parse string as an
+    integer", ``--workers 0`` "Input should be greater than or equal to 1", ``--port
+    99999`` "Input should be less than or equal to 65535", ``--size 6km`` "Input should
+    be a valid number", ``--workers=`` (``--workers="$N"``, ``N`` unset) "unable to parse
+    string as an integer". What the option's own check takes is unchanged (the same
+    parser reads the value); an option that ends the line is left to click's "requires
+    an argument".
+    """
+    from pydantic import TypeAdapter, ValidationError
+
+    command, _, rest = _command_at(args)
+    if hasattr(command, "commands"):
+        return
+    for param, names, value in _option_uses(command, rest):
+        kind = _number_kind(param)
+        if kind is None or (not value and rest and rest[-1] in names):
+            continue  # the line ends at the option: click's "requires an argument"
+        option = "/".join(sorted(names, key=len, reverse=True))
+        low, high = getattr(param, "min", None), getattr(param, "max", None)
+        rule = _number_rule(kind, low, high)
+        default = getattr(param, "default", None)
+        example = default if isinstance(default, (int, float)) and \
+            not isinstance(default, bool) else (low if low is not None else 4)
+        if not value:  # '--workers=' or '--workers ""'
+            raise ClickUsageError(
+                f"{option} was given an empty value (a variable empty in a script, e.g. "
+                f"{option} \"$N\"?); give it {rule} (e.g. {option} {example:g})")
+        try:
+            number: float = TypeAdapter(kind).validate_python(value)
+        except ValidationError:
+            problem = "not a whole number" if kind is int else "not a number"
+            raise ClickUsageError(
+                f"{option} was given {value!r}, which is {problem}; give it {rule}, in "
+                f"digits (e.g. {option} {example:g})") from None
+        below, above = low is not None and number < low, high is not None and number > high
+        if below or above:
+            raise ClickUsageError(
+                f"{option} was given {value}, which is {'less' if below else 'more'} than "
+                f"it takes; give it {rule} (e.g. {option} {example:g})")
 
 
 def _redact_logs() -> None:
@@ -1007,6 +1120,7 @@ def _main(argv: list[str] | None, err: Console, closed: threading.Event) -> int:
             _refuse_extra_arguments(args)
             _refuse_repeated_options(args)
             _refuse_options_as_values(args)
+            _refuse_bad_numbers(args)
             _check_environment(args, err)
             # typer turns an interrupt that leaves a command into Exit(130), which it returns
             code = click_command()(args=args, prog_name="prospect", standalone_mode=False)

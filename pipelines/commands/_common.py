@@ -154,6 +154,38 @@ def refuse_listed(refused: list[tuple[Path, str]], kind: str) -> None:
     raise typer.Exit(2)
 
 
+def named_once(command: str, name: str, message: str) -> str:
+    """``command name: message``'s first line, with ``name`` said once.
+
+    A config file's refusal starts with the file (``bad.yaml:2: key 'crs' ...``):
+    ``prospect regions bad.yaml`` printed "prospect regions bad.yaml: bad.yaml:2: ..."
+    and ``prospect jobs ./job.yaml`` "prospect jobs ./job.yaml: job.yaml: missing
+    required key 'region'". Such a message follows the command alone; any other (a
+    shipped name's "unknown region 'bonair'") keeps the name as given in front of it.
+
+    Parameters
+    ----------
+    command : str
+        The command as typed, e.g. ``"prospect regions"``.
+    name : str
+        The name or path the command was given.
+    message : str
+        The refusal; its first line is kept.
+
+    Returns
+    -------
+    str
+        The line to raise.
+    """
+    first = message.splitlines()[0] if message else ""
+    head = first.split(":", 1)[0]
+    same = head == name
+    if not same and head and ":" in first:
+        with contextlib.suppress(OSError, ValueError):
+            same = os.path.samefile(os.path.expanduser(name), head)
+    return f"{command} {first}" if same else f"{command} {name}: {first}"
+
+
 def table_console(min_width: int = MIN_TABLE_WIDTH) -> Console:
     """The stdout console of a command that prints a table: the terminal's width, at
     least ``min_width`` columns (a pipe or a batch log is 80 unless more are asked for)."""

@@ -15,6 +15,7 @@ from pipelines.commands._common import (
     command_line_path,
     examples,
     literal,
+    named_once,
     refuse_listed,
     table_console,
 )
@@ -31,8 +32,9 @@ NameArg = Annotated[str | None, typer.Argument(
 def jobs(name: NameArg = None) -> None:
     """List the shipped example jobs (configs/jobs): region, data, minerals, data present.
 
-    With ``NAME``, that job alone, every missing file named: ``prospect jobs meuse-zinc``
-    was click's "Got unexpected extra argument (meuse-zinc)".
+    With ``NAME``, that job alone, every missing file named.
+    \f
+    ``prospect jobs meuse-zinc`` was click's "Got unexpected extra argument (meuse-zinc)".
     """
     from pipelines.runner import default_stages
     from prospect.config.catalogue import list_jobs
@@ -86,7 +88,7 @@ def _named(name: str) -> JobEntry:
     try:
         return describe_job(path)
     except ProspectError as exc:
-        raise type(exc)(f"prospect jobs {name}: {str(exc).splitlines()[0]}") from None
+        raise type(exc)(named_once("prospect jobs", name, str(exc))) from None
 
 
 def register(app: typer.Typer) -> None:

@@ -14,6 +14,7 @@ from pipelines.commands._common import (
     examples,
     gdal_input_path,
     literal,
+    named_once,
     refuse_listed,
     table_console,
     warning_lines,
@@ -37,8 +38,9 @@ def regions(
 ) -> None:
     """List the shipped region configs with their CRS, resolution, size, chunks and land.
 
-    With ``NAME``, that region alone, with its bounds and file: ``prospect regions
-    bonaire`` was click's "Got unexpected extra argument (bonaire)".
+    With ``NAME``, that region alone, with its bounds and file.
+    \f
+    ``prospect regions bonaire`` was click's "Got unexpected extra argument (bonaire)".
     """
     from prospect.config import list_regions, load_region
     from prospect.config.job import config_dir
@@ -120,7 +122,7 @@ def _named(name: str, shipped: list[str]) -> str:
     try:
         load_region(name)
     except ProspectError as exc:
-        raise ConfigError(f"prospect regions {name}: {str(exc).splitlines()[0]}; list them "
+        raise ConfigError(named_once("prospect regions", name, str(exc)) + "; list them "
                           "all with prospect regions") from None
     return name
 

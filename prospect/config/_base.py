@@ -1744,8 +1744,9 @@ def _as_written(value: Any, written: str | None, msg: str) -> tuple[str | None, 
             "inf" not in written.lower():
         return written, (f"{msg}; {written} is beyond the largest number and is read as "
                          "infinity")
-    if isinstance(value, datetime.date | datetime.datetime):
-        return written, f"{msg}; YAML reads {written} unquoted as a date"
+    if isinstance(value, datetime.date | datetime.datetime):  # quoting it is the fix
+        fix = f": quote it ('{written}') if it is text" if "valid string" in msg else ""
+        return written, f"{msg}; YAML reads {written} unquoted as a date{fix}"
     return written, msg
 
 
