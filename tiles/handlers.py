@@ -27,9 +27,9 @@ from tiles.http import (
     etag_matches,
     ignored_dimensions,
     plus_hint,
+    read_refusal,
     refusal_headers,
     refuse_repeated,
-    unreadable,
     url_number,
 )
 from tiles.service import (
@@ -596,8 +596,7 @@ async def wmts_kvp(svc: TileService, request: Request) -> Response:
     except ApiError as exc:
         refusal = exc
     except LayerDataError as exc:  # the operator's log names the file, the client not
-        svc.log.error("%s", exc)
-        refusal = unreadable(request.query_params.get("LAYER") or None)
+        refusal = read_refusal(svc.log, exc, request.query_params.get("LAYER") or None)
     return wmts_refusal(refusal)
 
 
@@ -825,13 +824,14 @@ def _legend_dpi(request: Request, layer: Layer, scale: int, stated: bool
     1x legend of a screen's 96 dpi, without a word, where GetLegendGraphic's ``DPI=300``
     of the same server was the 2x one with a ``Warning``. A dpi asking another density
     than the URL's ``@2x`` or ``@1x`` is a 400 naming both."""
-    q = {k.upper(): v for k, v in request.query_params.items()
-         if k.upper() in ("DPI", "LEGEND_OPTIONS", "FORMAT_OPTIONS", "MAP_RESOLUTION")}
+    sent = {k.upper(): k for k in request.query_params
+            if k.upper() in ("DPI", "LEGEND_OPTIONS", "FORMAT_OPTIONS", "MAP_RESOLUTION")}
+    q = {upper: request.query_params[k] for upper, k in sent.items()}
     if not q:
         return scale, None
-    density, beyond = legend_density(q)
+    density, beyond = legend_density(q, sent)  # said back as the URL wrote them
     if stated and density != scale:
-        said = ", ".join(f"{k.lower()}={v[:16]}" for k, v in q.items())
+        said = ", ".join(f"{sent[k]}={v[:16]}" for k, v in q.items())
         raise ApiError(400, f"{said} asks the {density}x legend, but the URL names the "
                             f"{scale}x one ({layer.name}{'@2x' if scale == 2 else '@1x'}"
                             f".png): give one (/legend/{layer.name}.png?{said}, or "

@@ -7,6 +7,12 @@ conditional-GET helper that every data endpoint answers through.
 
 from __future__ import annotations
 
+import errno
+import logging
+import os
+import resource
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from urllib.parse import quote
@@ -14,6 +20,8 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from prospect.errors import memory_refused
 
 __all__ = [
     "AUTH_CHALLENGE",
@@ -29,10 +37,14 @@ __all__ = [
     "etag_matches",
     "ignored_dimensions",
     "json_refusal",
+    "note_server_limit",
     "origin_form",
     "plus_hint",
     "precondition_refusal",
+    "read_refusal",
     "refuse_repeated",
+    "server_limit",
+    "server_limit_refusal",
     "unmodified_since",
     "unreadable",
     "url_integer",
@@ -79,6 +91,99 @@ def unreadable(layer: str | None) -> ApiError:
         503, (f"layer {layer!r}: its" if layer else "a requested layer's") + " data cannot be "
         "read on the server (damaged, truncated or being replaced); try again later or tell "
         "the server's operator", {"Retry-After": "60", "Cache-Control": "no-store"})
+
+
+_OPEN_FILES_WORDS = (os.strerror(errno.EMFILE), os.strerror(errno.ENFILE))
+"""How the system says a process (``EMFILE``) or the whole system (``ENFILE``) has no
+file descriptor left, in the text of an error that wrapped it (GDAL's, zarr's)."""
+
+
+def server_limit(exc: BaseException | None) -> str | None:
+    """Which of the server process's own limits ``exc`` met, if any.
+
+    A request that fails because the process has no file descriptor left (``ulimit -n``,
+    many clients at once) or no memory (``ulimit -v``) says nothing of the layer's files:
+    under ``ulimit -n 64`` and 50 clients a tile was a 500 "internal error (OSError)" or a
+    503 calling the layer "damaged, truncated or being replaced".
+
+    Parameters
+    ----------
+    exc : BaseException or None
+        The error a request raised; the errors it was raised from or while handling
+        (``__cause__``, ``__context__``) are looked at too, as readers wrap what failed.
+
+    Returns
+    -------
+    str or None
+        The limit in an operator's words ("open files (ulimit -n 64)", "memory
+        (ulimit -v 1600000)"), or ``None`` where ``exc`` met none of them.
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        text = str(exc)
+        if (isinstance(exc, OSError) and exc.errno == errno.ENFILE) or _OPEN_FILES_WORDS[1] in text:
+            return "open files of the whole system (sysctl fs.file-max)"
+        if (isinstance(exc, OSError) and exc.errno == errno.EMFILE) or _OPEN_FILES_WORDS[0] in text:
+            soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+            return "open files" + ("" if soft == resource.RLIM_INFINITY
+                                   else f" (ulimit -n {soft})")
+        if memory_refused(exc) or "can't start new thread" in text:
+            soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+            return "memory" + ("" if soft == resource.RLIM_INFINITY
+                               else f" (ulimit -v {soft // 1024})")
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def server_limit_refusal(limit: str) -> ApiError:
+    """The 503 of a request the server could not answer for want of ``limit`` (a word of
+    :func:`server_limit`): the client is told to try again shortly, never that the layer
+    is damaged; the operator's log says the limit (:func:`note_server_limit`)."""
+    what = "open files" if limit.startswith("open files") else limit.split(" (")[0]
+    return ApiError(
+        503, f"the server is out of {what} just now (too many requests at once); try again "
+             "in a few seconds, or tell the server's operator if it lasts",
+        {"Retry-After": "5", "Cache-Control": "no-store"})
+
+
+_LIMIT_NOTE_EVERY_S = 60.0
+_limit_notes: dict[str, float] = {}
+_limit_lock = threading.Lock()
+
+
+def note_server_limit(log: logging.Logger, limit: str, what: str = "requests are") -> None:
+    """Say in the operator's log, at most once a minute for each limit, that the server
+    process met ``limit`` and how to raise it (it was a traceback per request, and
+    asyncio's accept loop wrote one per waiting connection: 76 000 lines in seconds)."""
+    now = time.monotonic()
+    with _limit_lock:
+        if now - _limit_notes.get(limit, -_LIMIT_NOTE_EVERY_S) < _LIMIT_NOTE_EVERY_S:
+            return
+        _limit_notes[limit] = now
+    if limit.startswith("open files of the whole system"):
+        fix = "close other programs' files or raise fs.file-max"
+    elif limit.startswith("open files"):
+        fix = ("raise the limit where the server is started (e.g. `ulimit -n 4096`, or "
+               "LimitNOFILE= in its systemd unit)")
+    else:
+        fix = ("give the server more memory (raise `ulimit -v`) or fewer clients at once; "
+               "large WMS maps take the most")
+    log.error("prospect serve: out of %s: %s answered 503 (Retry-After) until it frees; "
+              "%s (said at most once a minute)", limit, what, fix)
+
+
+def read_refusal(log: logging.Logger, exc: BaseException, layer: str | None) -> ApiError:
+    """The refusal of a request whose layer could not be read (``exc``, a
+    ``LayerDataError``): the server's own limit met (:func:`server_limit`) is a 503 to
+    try again shortly, said once a minute in the log; anything else is logged whole (the
+    file and error) and answered :func:`unreadable`."""
+    limit = server_limit(exc)
+    if limit is None:
+        log.error("%s", exc)
+        return unreadable(layer)
+    note_server_limit(log, limit)
+    return server_limit_refusal(limit)
 
 
 def error_response(status: int, message: str, headers: Mapping[str, str] | None = None

@@ -33,7 +33,9 @@ timeout, keep-alive and connection limits).
 
 from __future__ import annotations
 
+import asyncio
 import errno
+import logging
 import signal
 import socket
 import threading
@@ -63,8 +65,11 @@ from tiles.http import (
     RequestLimits,
     error_response,
     json_refusal,
+    note_server_limit,
+    read_refusal,
     refuse_repeated,
-    unreadable,
+    server_limit,
+    server_limit_refusal,
 )
 from tiles.ranges import RangeStaticFiles
 from tiles.service import Layer, TileService, build_layers
@@ -73,7 +78,7 @@ from tiles.viewer import STATIC_DIR
 from tiles.wms_handlers import wms, wms_refusal
 
 __all__ = ["MAX_URL_LENGTH", "Layer", "create_app", "install_sighup", "listen_socket",
-           "uvicorn_config"]
+           "open_files_note", "serve_loop", "uvicorn_config"]
 
 Handler = Callable[[TileService, Request], Awaitable[Response]]
 
@@ -172,8 +177,13 @@ def _bind(svc: TileService, handler: Handler, *, own_refusals: bool = False,
         except ApiError as exc:
             response = refuse(exc)
         except LayerDataError as exc:  # the operator's log names the file, the client not
-            svc.log.error("%s", exc)
-            response = refuse(unreadable(_layer_name(request) or None))
+            response = refuse(read_refusal(svc.log, exc, _layer_name(request) or None))
+        except Exception as exc:  # out of open files or memory: 503, said once a minute
+            limit = server_limit(exc)
+            if limit is None:
+                raise
+            note_server_limit(svc.log, limit)
+            response = _protocol_refusal(request.scope, server_limit_refusal(limit))
         return cast(Response, _Logged(response, lambda status, nbytes: svc.log_access(
             request, status, nbytes, time.perf_counter() - t0)))
     endpoint.__name__ = handler.__name__
@@ -293,8 +303,79 @@ def _is_wmts_rest(path: str) -> bool:
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
+    limit = server_limit(exc)
+    if limit is not None:  # outside an endpoint (the static files): the server's limit
+        note_server_limit(request.app.state.service.log, limit)
+        return _protocol_refusal(request.scope, server_limit_refusal(limit))
     return _protocol_refusal(request.scope, ApiError(
         500, f"internal error ({type(exc).__name__}); see the server log"))
+
+
+def _loop_exception(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The event loop's handler of errors nothing else catches: a connection that cannot
+    be accepted for want of open files or memory is said once a minute in the server's
+    log (asyncio wrote a traceback for each waiting connection, up to the backlog's 2048
+    each time it tried again: 76 000 lines in seconds under ``ulimit -n 64`` and 80
+    clients), and the retries asyncio timed for them, met after the server closed its
+    socket at shutdown, say nothing (a traceback each); anything else is asyncio's
+    default."""
+    limit = server_limit(context.get("exception"))
+    if limit is not None and "accept" in str(context.get("message", "")):
+        note_server_limit(logging.getLogger("prospect.tiles"), limit,
+                          "new connections wait to be accepted and requests are")
+        return
+    callback = getattr(context.get("handle"), "_callback", None)
+    if getattr(callback, "__name__", "") == "_start_serving" and isinstance(
+            context.get("exception"), ValueError):
+        return  # a retry of those accepts, timed after the server closed its socket
+    loop.default_exception_handler(context)
+
+
+OPEN_FILES_NOTE_BELOW = 1024
+"""An open-files limit (``ulimit -n``) under which ``prospect serve`` warns at start-up."""
+
+
+def open_files_note(soft: int | None = None) -> str | None:
+    """The start-up warning of an open-files limit too low for many clients at once, or
+    ``None``.
+
+    Each client's connection holds a file descriptor, and each request may open the
+    layer's files: under ``ulimit -n 64`` about 40 clients at once made the server refuse
+    connections and answer 503s, said only when it happened.
+
+    Parameters
+    ----------
+    soft : int, optional
+        The limit; by default this process's soft ``RLIMIT_NOFILE``.
+
+    Returns
+    -------
+    str or None
+        One line naming the limit, about how many clients it leaves and how to raise it.
+    """
+    import os
+    import resource
+
+    if soft is None:
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if soft == resource.RLIM_INFINITY or soft >= OPEN_FILES_NOTE_BELOW:
+        return None
+    try:
+        used = len(os.listdir("/proc/self/fd"))
+    except OSError:
+        used = 20
+    return (f"this process may hold {soft} open files (ulimit -n {soft}), about "
+            f"{max(0, soft - used - 8)} clients at once before connections wait and requests "
+            "are answered 503; raise it where the server is started (e.g. `ulimit -n "
+            "4096`, or LimitNOFILE= in its systemd unit)")
+
+
+def serve_loop() -> asyncio.AbstractEventLoop:
+    """The event loop the server runs on (uvicorn's ``loop`` setting): asyncio's, with
+    :func:`_loop_exception` as its exception handler."""
+    loop = asyncio.new_event_loop()
+    loop.set_exception_handler(_loop_exception)
+    return loop
 
 
 def create_app(config: ServeConfig, *, config_path: str | Path | None = None) -> Starlette:
@@ -308,6 +389,10 @@ def create_app(config: ServeConfig, *, config_path: str | Path | None = None) ->
     server of a config draws the colours of the tiles stage's archive, however it is
     started; what it found is in ``app.state.colour_notes`` (``prospect serve`` prints it).
     """
+    from PIL import Image
+
+    Image.preinit()  # the image formats' modules, imported at the first tile before: under
+    # many clients and a low `ulimit -n` their files could not be opened (a 500 each)
     svc = TileService(config, build_layers(config),
                       config_path=Path(config_path) if config_path is not None else None)
     where = f"the layer in {config_path}" if config_path is not None else "the serve config"
@@ -431,5 +516,5 @@ def uvicorn_config(app: Any, config: ServeConfig, *, host: str | None = None,
         timeout_keep_alive=cast(int, config.keep_alive_s),
         limit_concurrency=config.max_idle_connections + 1024,
         h11_max_incomplete_event_size=16384, server_header=False, proxy_headers=False,
-        **extra,
+        **{"loop": "tiles.server:serve_loop", **extra},
     )

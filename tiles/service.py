@@ -588,6 +588,7 @@ class TileService:
         self.cache = TileCache(config.cache_mb * 1024 * 1024)
         self._legends: dict[str, bytes] = {}
         self._clamped: dict[str, tuple[bool, bool]] = {}
+        self._range_set: set[str] = set()  # layers whose config sets vmin or vmax
         """Per layer, whether its sampled values reach below / above its colour range
         (:meth:`colour_ranges`): its legend labels that end "≤" / "≥"."""
         self._inflight: dict[tuple[Any, ...], asyncio.Future[bytes]] = {}
@@ -692,9 +693,38 @@ class TileService:
             layer.times.update(found)  # the dict each date's layer (Layer.at) shares
             layer.source = layer.times[max(layer.times)]
             added += [f"{name} {day}" for day in found]
+            for day, source in found.items():
+                self._note_past_range(layer, day, source)
         if added:
             self.log.warning("new dates served: %s", ", ".join(added))
         return added
+
+    def _note_past_range(self, layer: Layer, day: str, source: LayerSource) -> None:
+        """Say in the log where a date added while served (:meth:`refresh_dates`) has
+        values past the colour range taken at start-up: they are drawn in the range's end
+        colours until a restart takes the range again, and that was said nowhere (a
+        series' new scene of higher values looked like the old ones' top). A class map, or
+        a layer whose config sets ``vmin``/``vmax``, is drawn as configured: no note."""
+        if layer.name not in self._clamped or layer.name in self._range_set:
+            return
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                values = value_sample(source).values
+        except Exception:  # an unreadable date answers as such at its requests
+            return
+        values = values[np.isfinite(values)]
+        vmin, vmax = layer.config.vmin, layer.config.vmax
+        if not values.size or vmin is None or vmax is None:
+            return
+        low, high = float(values.min()), float(values.max())
+        if vmin <= low and high <= vmax:
+            return
+        self.log.warning(
+            "layer %r %s: values %g to %g, past the colour range %g to %g taken at "
+            "start-up: drawn in the range's end colours; restart the server to take the "
+            "range over every date again, or set vmin and vmax in the layer",
+            layer.name, day, low, high, vmin, vmax)
 
     def check_rate(self, request: Request) -> None:
         """429 with Retry-After when the caller's key is over its rate limit."""
@@ -904,6 +934,8 @@ class TileService:
             # one date of a variable over dates: the range of all its dates, so a colour
             # means one value on every date's layer (each took its own date's range)
             own = values
+            if {"vmin", "vmax"} & cfg.model_fields_set:
+                self._range_set.add(layer.name)
             sample, over = self._over_dates(source, sample, dated_samples)
             values = sample.values
             layer.config, stretched = colour_layer(cfg, sample)

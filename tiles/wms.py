@@ -1032,7 +1032,8 @@ def _stated_dpi(name: str, text: str) -> str | None:
     return None
 
 
-def legend_density(q: Mapping[str, str]) -> tuple[int, str | None]:
+def legend_density(q: Mapping[str, str], spelled: Mapping[str, str] | None = None
+                   ) -> tuple[int, str | None]:
     """The density (1 or 2: :func:`tiles.legend.legend_png`'s ``scale``) a GetLegendGraphic
     asks in dots per inch (:data:`_DPI_PARAMETERS`), and a ``Warning`` value where the dpi
     asked is not one drawn (``None`` otherwise).
@@ -1045,6 +1046,20 @@ def legend_density(q: Mapping[str, str]) -> tuple[int, str | None]:
     same legend, as ``/legend/{layer}@2x.png``); past 2.7 times (245 dpi: a 300 dpi
     print) the 2x legend too, its ``Warning`` saying so. A dpi that is no number above 0,
     or two parameters asking different dpi, are a 400 naming the parameter.
+
+    Parameters
+    ----------
+    q : Mapping[str, str]
+        The request's parameters, names upper-cased.
+    spelled : Mapping[str, str], optional
+        Each upper-cased name as the URL wrote it (``{"DPI": "dpi"}``), for the words of
+        the ``Warning`` and the refusals: the REST legend's ``?dpi=300`` was said back as
+        ``DPI=300``. Left out, the upper-cased names (GetLegendGraphic's).
+
+    Returns
+    -------
+    tuple[int, str or None]
+        The density, and the ``Warning`` value or ``None``.
     """
     asked: list[tuple[str, str, float]] = []
     for name in _DPI_PARAMETERS:
@@ -1052,15 +1067,16 @@ def legend_density(q: Mapping[str, str]) -> tuple[int, str | None]:
         stated = None if text is None else _stated_dpi(name, text)
         if stated is None:
             continue
+        shown = (spelled or {}).get(name, name)
         value = url_number(stated)
         if value is None or not 0 < value < math.inf:
-            where = (f"{name}={text[:40]!r}" if stated == text
-                     else f"{name} dpi:{stated[:16]!r}")
+            where = (f"{shown}={text[:40]!r}" if stated == text
+                     else f"{shown} dpi:{stated[:16]!r}")
             raise ApiError(400, f"{where}: the legend's dots per inch must be a number above "
                                 "0 (e.g. 96, or 180 for a high-density screen or a print); "
                                 "leave it out for the 1x legend", locator=name)
-        asked.append((f"{name}={stated[:16]}" if stated == text else
-                      f"{name} dpi:{stated[:16]}", name, value))
+        asked.append((f"{shown}={stated[:16]}" if stated == text else
+                      f"{shown} dpi:{stated[:16]}", name, value))
     if not asked:
         return 1, None
     if len({value for _, _, value in asked}) > 1:

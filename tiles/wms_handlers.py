@@ -30,9 +30,9 @@ from tiles.handlers import asked_legend_size, legend_for
 from tiles.http import (
     ApiError,
     ignored_dimensions,
+    read_refusal,
     refusal_headers,
     refuse_repeated,
-    unreadable,
     url_integer,
 )
 from tiles.legend import layer_palette
@@ -190,8 +190,7 @@ async def wms(svc: TileService, request: Request) -> Response:
     except ApiError as exc:
         return _exception(exc, version, mode, q)
     except LayerDataError as exc:  # the operator's log names the file, the client not
-        svc.log.error("%s", exc)
-        return _exception(unreadable(None), version, mode, q)
+        return _exception(read_refusal(svc.log, exc, None), version, mode, q)
 
 
 async def _capabilities(svc: TileService, request: Request, version: str) -> Response:

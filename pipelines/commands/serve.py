@@ -37,7 +37,13 @@ def serve(
     import uvicorn
 
     from prospect.config.tiles import load_serve_config
-    from tiles.server import create_app, install_sighup, listen_socket, uvicorn_config
+    from tiles.server import (
+        create_app,
+        install_sighup,
+        listen_socket,
+        open_files_note,
+        uvicorn_config,
+    )
 
     cfg = load_serve_config(config)
     if host is not None:  # the config's own host is checked where it is read
@@ -70,6 +76,8 @@ def serve(
         console.print(f"[yellow]warning: {escape(line)}[/yellow]")
     for line in service.keys.warnings():  # keys that were refused on every request
         console.print(f"[yellow]warning: {escape(line)}[/yellow]")
+    if (few := open_files_note()) is not None:  # `ulimit -n 64`: said before, not at 503s
+        console.print(f"[yellow]warning: {escape(few)}[/yellow]")
     if check:
         console.print("config and layers OK")
         return

@@ -101,7 +101,7 @@ def test_the_rest_legend_past_the_2x_dpi_says_it_is_the_2x_one(served: Any) -> N
     r = _legend(served, "/legend/heat.png", dpi="300")
     assert _png_size(r.content) == (640, 168)
     warning = r.headers["warning"]
-    assert "DPI=300" in warning and "drawn at 1x (90.7 dpi) and 2x (181.4 dpi)" in warning
+    assert "dpi=300" in warning and "drawn at 1x (90.7 dpi) and 2x (181.4 dpi)" in warning
 
 
 def test_a_time_layers_rest_legend_takes_its_date_and_dpi(served: Any) -> None:
@@ -116,8 +116,8 @@ def test_a_time_layers_rest_legend_takes_its_date_and_dpi(served: Any) -> None:
 @pytest.mark.parametrize(
     ("path", "params", "needles"),
     [
-        ("/legend/heat.png", {"dpi": "abc"}, ["DPI='abc'", "a number above 0"]),
-        ("/legend/heat.png", {"dpi": "0"}, ["DPI='0'", "a number above 0"]),
+        ("/legend/heat.png", {"dpi": "abc"}, ["dpi='abc'", "a number above 0"]),
+        ("/legend/heat.png", {"dpi": "0"}, ["dpi='0'", "a number above 0"]),
         (
             "/legend/heat@2x.png",
             {"dpi": "96"},
