@@ -76,6 +76,7 @@ from prospect.errors import (
     ProspectError,
     StageError,
     data_warnings,
+    resource_refused,
 )
 from prospect.grid import RegionGrid
 from prospect.io.files import sweep_leftovers
@@ -694,6 +695,8 @@ def _damaged_grid(cube: Path, grid: RegionGrid) -> str | None:
             found = np.asarray(zarr.open_array(zarr_store(cube / name, read_only=True),
                                                mode="r")[...])
         except Exception as exc:  # zarr raises many kinds for a damaged array
+            if resource_refused(exc):  # a refused thread or buffer, not a damaged array
+                raise
             return f"coordinate {name!r} ({cube / name}) does not read ({exc})"
         if found.shape != np.shape(wanted):
             return f"coordinate {name!r} ({cube / name}) does not hold the job's grid"
@@ -1050,13 +1053,31 @@ def _empty_variables(inventory: dict[str, dict[str, Any]], result: StageResult,
 
     for cube, variables in inventory.items():
         for var, info in variables.items():
-            if f"{cube}/{var}" not in warned and not variable_has_data(
-                    verify.resolve(out_dir, cube) / var, info["chunks"]):
+            if f"{cube}/{var}" not in warned and not _said_empty(var, result.notes) \
+                    and not variable_has_data(verify.resolve(out_dir, cube) / var,
+                                              info["chunks"]):
                 warned.add(f"{cube}/{var}")
                 result.notes.append(
                     f"warning: cube variable {var!r} has no data (every cell is no-data); "
                     "check its source's nodata value, CRS and bounds")
                 result.metrics["data_warnings"] = result.metrics.get("data_warnings", 0) + 1
+
+
+EMPTY_SAID = "is no data (NaN) in every cell"
+"""The words of a stage's own warning that a variable it made holds no data in any cell,
+after the variable's name (the indices stage's of an index whose bands hold data together
+in no cell): :func:`_empty_variables` says no more of it."""
+
+
+def _said_empty(var: str, notes: Sequence[str]) -> bool:
+    """Whether one of the stage's ``notes`` already says that ``var`` holds no data in any
+    cell, and why (:data:`EMPTY_SAID`).
+
+    An index of bands that hold data together nowhere was said twice: by the indices
+    stage, naming its bands and the fix, and by the runner's line for any empty variable,
+    "check its source's nodata value", of an index, which has no source.
+    """
+    return any(f"{var!r} (" in note and EMPTY_SAID in note for note in notes)
 
 
 #: Metrics whose figure reads like a skill estimate but is not one, and what it is: the

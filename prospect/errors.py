@@ -37,23 +37,60 @@ __all__ = [
 
 
 NO_MEMORY_WORDS = ("std::bad_alloc", "Out of memory", "out of memory",
-                   os.strerror(errno.ENOMEM), "failed to map segment from shared object")
+                   os.strerror(errno.ENOMEM), "failed to map segment from shared object",
+                   "cannot allocate ")
 """How C and C++ libraries say an allocation failed: PROJ and GDAL's C++ (``std::bad_alloc``,
 passed on in their error's text), GDAL's ``CPLE_OutOfMemory`` ("Out of memory ...") and
 the system's ``ENOMEM``; the loader's "failed to map segment" (a shared library, GDAL's,
-imported under ``ulimit -v``)."""
+imported under ``ulimit -v``); GDAL's block cache's "cannot allocate 576000000 bytes"
+(passed on as a ``CPLE_AppDefinedError``)."""
 
 
 def memory_refused(exc: BaseException) -> bool:
     """Whether ``exc`` says this process's memory refused an allocation (a
     ``MemoryError``, ``ENOMEM``, a library's words of :data:`NO_MEMORY_WORDS`), not that
     an input is bad: under ``ulimit -v`` the loader's "failed to map segment" of a model
-    file's reading was said as "not a readable skops file"."""
-    if isinstance(exc, MemoryError):
+    file's reading was said as "not a readable skops file". The errors ``exc`` chains are
+    looked at too: rasterio's "Read failed. See previous exception for details." holds
+    GDAL's words in its cause."""
+    seen: set[int] = set()
+    found: BaseException | None = exc
+    while found is not None and id(found) not in seen:
+        seen.add(id(found))
+        if isinstance(found, MemoryError):
+            return True
+        if isinstance(found, OSError) and found.errno == errno.ENOMEM:
+            return True
+        if any(words in str(found) for words in NO_MEMORY_WORDS):
+            return True
+        found = found.__cause__ or found.__context__
+    return False
+
+
+def resource_refused(exc: BaseException) -> bool:
+    """Whether ``exc`` says this process was refused a resource (memory, as
+    :func:`memory_refused` tells, or a new thread: Python's "can't start new thread"),
+    so that what failed to read says nothing of the data read.
+
+    Under ``ulimit -v`` a refused thread was taken for a damaged cube coordinate
+    ("does not read (can't start new thread); written again"), and a chunk whose
+    decoding was refused its buffer for a damaged chunk file, deleted with every other
+    finished chunk of the variable.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The error a read or a decode raised.
+
+    Returns
+    -------
+    bool
+        ``True`` for a refusal of the process's resources; the caller lets it go on
+        (the job says it as out of memory or a refused thread, naming the limits).
+    """
+    if memory_refused(exc):
         return True
-    if isinstance(exc, OSError) and exc.errno == errno.ENOMEM:
-        return True
-    return any(words in str(exc) for words in NO_MEMORY_WORDS)
+    return isinstance(exc, RuntimeError) and "can't start new thread" in str(exc)
 
 
 class ProspectError(Exception):

@@ -47,7 +47,7 @@ import zarr
 import zarr.codecs
 from xarray.backends.zarr import encode_zarr_attr_value
 
-from prospect.errors import DataError, InputFileError
+from prospect.errors import DataError, InputFileError, resource_refused
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.io.files import (
     before_publish,
@@ -327,6 +327,8 @@ def open_cube(path: Path, *, chunks: Any = "auto-grid") -> xr.Dataset:
             inline_array=True,
         )
     except Exception as exc:  # zarr raises many kinds for corrupt stores
+        if resource_refused(exc):  # a refused thread or buffer, not a corrupt store
+            raise
         calendar = _other_calendar(path)
         if calendar is not None:
             raise InputFileError(f"{path}: cannot open cube: {calendar}") from exc
@@ -844,6 +846,8 @@ def damaged_array_chunks(array: Path | str, *, limit: int = 3) -> tuple[list[str
             raw = codec.decode(chunk.read_bytes())
             problem = "" if len(raw) == size else f"{len(raw)} of {size} bytes"
         except Exception as exc:  # numcodecs raises RuntimeError for a bad frame
+            if resource_refused(exc):  # the process's memory, not the chunk file
+                raise
             problem = str(exc)
         if problem:
             why = why or problem

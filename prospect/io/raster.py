@@ -37,6 +37,7 @@ from prospect.errors import (
     DataWarning,
     GridError,
     InputFileError,
+    memory_refused,
 )
 from prospect.grid import RegionGrid, check_transformable, parse_crs
 from prospect.io.files import scratch_dir, staged_file, why_unreadable, zip_unreadable
@@ -6270,6 +6271,9 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 if src.driver in _SOUTH_UP_TEXT:
                     src.read(src.count, window=Window(0, 0, 1, 1))
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
+        if memory_refused(exc):  # GDAL refused a buffer (ulimit -v): not a damaged file
+            said = gdal_reason(exc).rsplit(": ", 1)[-1]  # "cannot allocate 576000000 bytes"
+            raise MemoryError(f"GDAL reading {path}: {said}") from exc
         if variable:
             _refuse_variable(path, variable)
         _refuse_archive(path)
