@@ -445,8 +445,8 @@ def _check_one_band_file(scene: StacScene, var: str, info: RasterInfo,
     lists none (:attr:`StacScene.unlisted`; a list of several is refused by
     :func:`prospect.ingest.stac._check_one_band_asset`): each asset of an item is
     read as its band 1, so ``{red: image}`` of a blue, green, red and NIR GeoTIFF held the
-    blue band (0.1 for a red of 0.3), exit 0. Such an asset's header is read even where
-    the item states its grid (:func:`_stated_infos`).
+    blue band (0.1 for a red of 0.3), exit 0. An asset whose item states its grid in full
+    is planned without its header, so its band count is not known here (left).
 
     Raises
     ------
@@ -829,8 +829,6 @@ def _stated_infos(scene: StacScene, variables: list[str], crs: str | None, *,
     opened for pixels (:func:`prospect.io.warp.check_stated_grid`).
     """
     assets = assets or {}
-    if any(v in scene.unlisted for v in variables):
-        return None  # an asset that lists no band: its header says how many the file holds
     def info(path: str | None, g: AssetGrid | None, var: str | None,
              asset: str | None) -> RasterInfo | None:
         use_crs = (g.crs if g is not None else None) or scene.crs
