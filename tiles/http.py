@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from prospect.errors import memory_refused
+from prospect.errors import resource_refused
 
 __all__ = [
     "AUTH_CHALLENGE",
@@ -128,7 +128,7 @@ def server_limit(exc: BaseException | None) -> str | None:
             soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
             return "open files" + ("" if soft == resource.RLIM_INFINITY
                                    else f" (ulimit -n {soft})")
-        if memory_refused(exc) or "can't start new thread" in text:
+        if resource_refused(exc):  # memory, or a thread its stack was refused
             soft = resource.getrlimit(resource.RLIMIT_AS)[0]
             return "memory" + ("" if soft == resource.RLIM_INFINITY
                                else f" (ulimit -v {soft // 1024})")
