@@ -497,7 +497,9 @@ def land_mask(outline_xy: shapely.Geometry, grid: RegionGrid,
         shape, transform = window.shape, grid.window_transform(window)
     if outline_xy.is_empty:
         return np.zeros(shape, dtype=bool)
-    out = rasterize([(outline_xy, 1)], out_shape=shape, transform=transform, fill=0,
+    from prospect.io.vector import burnable  # (a mapping: shapely's is made a vertex at a time)
+
+    out = rasterize([(burnable(outline_xy), 1)], out_shape=shape, transform=transform, fill=0,
                     dtype="uint8", all_touched=False)
     return out.astype(bool)
 

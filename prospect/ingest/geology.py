@@ -34,6 +34,7 @@ from prospect.io.geoparquet import other_geometry_hint
 from prospect.io.remote import NetworkReadError, read_as_planned
 from prospect.io.vector import (
     Units,
+    burnable,
     crs_replaced_message,
     dataset_files,
     domains_message,
@@ -154,8 +155,8 @@ class GeologyCodesLayer(Layer):
             return out
         gdf = reproject(gdf, grid.crs_obj)  # each edge as drawn, not its chord
         lookup = {u: i for i, u in enumerate(self.codes)}
-        shapes = [
-            (geom, lookup[unit_name(v)])
+        shapes = [  # (as mappings: shapely's are made a vertex at a time)
+            (burnable(geom), lookup[unit_name(v)])
             for geom, v in zip(polygonal_parts(gdf.geometry.to_numpy()), gdf[self.attribute],
                                strict=True)
             if geom is not None and not geom.is_empty
@@ -874,6 +875,29 @@ def _check_units(path: str, source: VectorSource, inside: object) -> None:
             "lines are meant"), stacklevel=3)
 
 
+def _refuse_binary_units(path: str, source: VectorSource, inside: Any) -> None:
+    """Refuse a unit column of binary values (a GeoPackage's or a file geodatabase's BLOB,
+    a GeoParquet ``binary`` column: an image, a WKB, a packed record). Each value was
+    made a unit named by Python's ``repr`` (``b'\\x00\\xff'``) in the code table and
+    the legend, exit 0, without a word. ``inside``: the layer's features in the region
+    with the column."""
+    assert source.attribute is not None
+    if source.attribute not in inside.columns:
+        return  # (named by the read of the units)
+    values = [v for v in inside[source.attribute]
+              if isinstance(v, bytes | bytearray | memoryview)]
+    if not values:
+        return
+    example = bytes(values[0])[:16]
+    others = [c for c in layer_fields(path, layer=source.layer) if c != source.attribute]
+    raise DataError(
+        f"{path}: column {source.attribute!r} of layer {source.layer or '(first)'} holds "
+        f"binary values (a BLOB: {len(values)} of {len(inside)} feature(s) in the region, "
+        f"e.g. {example!r}), not unit names; name the column that holds the unit names "
+        f"('attribute'; the layer's other columns are {others}), or store them as text "
+        "(e.g. ogr2ogr -sql \"SELECT *, CAST(col AS TEXT) AS unit FROM layer\")")
+
+
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d*)?")
 """A unit name that is a number written out (a code): ``01``, ``1.0``, ``-3``."""
 
@@ -959,8 +983,9 @@ def _warn_overlaps(path: str, attribute: str, grid: RegionGrid, inside: Any) -> 
     whose topology was never cleaned, two sheets joined with an overlap): each such cell
     takes the unit of the feature later in the file, without a word; the warning names
     which unit of its example does (it named the pair alone). ``inside`` is the
-    layer's features in the region with their ``attribute``. Returns the number of
-    overlapping pairs warned of."""
+    layer's features in the region with their ``attribute``. Returns the number of pairs
+    that overlap over any area (those over half a cell are warned of; 0 where not
+    checked, beyond :data:`OVERLAP_FEATURES`)."""
     if len(inside) < 2 or len(inside) > OVERLAP_FEATURES:
         return 0
     geoms = reproject(inside, grid.crs_obj).geometry.to_numpy()
@@ -974,7 +999,7 @@ def _warn_overlaps(path: str, attribute: str, grid: RegionGrid, inside: Any) -> 
     areas = shapely.area(shapely.intersection(geoms[first], geoms[second]))
     big = areas >= 0.5 * grid.resolution ** 2
     if not big.any():
-        return 0
+        return int((areas > 0).sum())
     k = int(np.argmax(areas))
     i, j = pairs[k]
     warnings.warn(DataWarning(
@@ -984,7 +1009,7 @@ def _warn_overlaps(path: str, attribute: str, grid: RegionGrid, inside: Any) -> 
         "file, takes them); a cell there takes the unit of the feature later in the file, "
         "and the contact runs along that feature's edge: clean the map's topology (e.g. "
         "QGIS's Topology Checker, or GRASS v.clean)"), stacklevel=3)
-    return int(big.sum())
+    return int((areas > 0).sum())
 
 
 def _meet(units: np.ndarray, reach: float) -> bool:
@@ -999,14 +1024,48 @@ def _meet(units: np.ndarray, reach: float) -> bool:
     return bool((a != b).any())
 
 
+def _hidden_units(gdf: Any, attribute: str | None, reach: float) -> list[str] | None:
+    """The units of ``gdf`` (a unit layer's features with a geometry, in the grid's CRS,
+    in file order) drawn wholly under features of other units later in the file, where
+    the units left as the cells take them (:func:`as_drawn`, the contacts' rule) meet
+    none another within ``reach``; ``None`` where they meet (or a unit is a line, whose
+    crossings are contacts: not looked at).
+
+    Such a map has no contact as drawn: a unit under a later unit's polygon (an
+    inclusion drawn over its host without a hole, a bow-tie under the polygon that
+    touches it at one point) met its neighbour only where it is hidden, so every
+    distance was no data while the no-contact check, looking at the units before they
+    are drawn, said nothing."""
+    areal, strokes = _areas_and_strokes(gdf, attribute)
+    if strokes:
+        return None
+    units, names = _units(areal, attribute)
+    drawn = _units(as_drawn(areal, attribute), attribute)[0]
+    shown = ~shapely.is_empty(drawn)
+    if _meet(drawn[shown], reach):
+        return None
+    return [n for n, k in zip(names, shown, strict=True) if not k] if len(units) == len(
+        drawn) else []
+
+
 def _warn_no_contacts(path: str, source: VectorSource, grid: RegionGrid,
-                      region: tuple[np.ndarray, list[str]] | None) -> None:
+                      region: tuple[np.ndarray, list[str]] | None, inside: Any = None,
+                      overlaps: int | None = None) -> None:
     """Warn of ``distance_to_contacts`` on a layer where no two units meet (or lie within
     half a cell, :func:`unit_gaps`): a map of one unit (a region inside one unit of a map
     cut to it), or of islands apart. It has no contact, so the layer is no data in every
     cell: that was without a word. ``region``: the units in the region
-    (:func:`_region_units`); where two meet, the layer is not read again."""
-    if region is not None and _meet(region[0], grid.resolution / 2):
+    (:func:`_region_units`); where two meet, the layer is not read again.
+
+    Units that meet only where one lies under a later feature of another unit are taken
+    as drawn (:func:`_hidden_units`): ``inside``, the layer's features in the region,
+    looked at so where ``overlaps`` (pairs of them that overlap, from
+    :func:`_warn_overlaps`; ``None``: not counted) is not 0."""
+    reach = grid.resolution / 2
+    if region is not None and _meet(region[0], reach) and (
+            overlaps == 0 or inside is None or _hidden_units(reproject(
+                inside[has_geometry(inside.geometry)], grid.crs_obj), source.attribute,
+                reach) is None):
         return
     gdf = read_vector(path, layer=source.layer, columns=[source.attribute]
                       if source.attribute else [], crs=source.crs,
@@ -1015,16 +1074,33 @@ def _warn_no_contacts(path: str, source: VectorSource, grid: RegionGrid,
     if source.attribute is not None and source.attribute not in present.columns:
         return  # (named by the read of the units)
     units, names = _units(present, source.attribute)
-    if _meet(units, grid.resolution / 2):
-        return
-    held = (f"one unit ({names[0]!r})" if len(units) == 1 else
-            f"{len(units)} units, none of which meets another" if len(units) else "no unit")
+    hidden: list[str] = []
+    if _meet(units, reach):
+        if len(present) > OVERLAP_FEATURES:
+            return  # (not drawn: as the overlap check, too many features)
+        under = _hidden_units(present, source.attribute, reach)
+        if under is None:
+            return
+        hidden = under
     kind = f"in {source.attribute!r}" if source.attribute else "(each feature a unit)"
+    held = (f"one unit ({names[0]!r}) {kind}" if len(units) == 1 else
+            f"{len(units)} units {kind}, none of which meets another" if len(units) else
+            f"no unit {kind}")
+    if hidden:
+        shown = ", ".join(repr(n) for n in hidden[:5]) + (", ..." if len(hidden) > 5 else "")
+        held += (f" as the cells take them ({shown} {'lies' if len(hidden) == 1 else 'lie'} "
+                 "wholly under features of other units later in the file, which take "
+                 f"{'its' if len(hidden) == 1 else 'their'} cells)")
+    elif len(units) > 1 and _meet(units, reach):
+        held += (" as the cells take them (they meet only under features of other units "
+                 "later in the file)")
     warnings.warn(DataWarning(
-        f"{path}: layer {source.layer or '(first)'} holds {held} {kind}, so it has no "
+        f"{path}: layer {source.layer or '(first)'} holds {held}, so it has no "
         f"contact: {source.name}_dist_contact is no data in every cell; leave out "
         "'distance_to_contacts', or give the map of the units around them"
-        + ("" if source.attribute else ", with its unit column ('attribute')")),
+        + ("" if source.attribute else ", with its unit column ('attribute')")
+        + ("; cut the hidden units' holes in the features over them (e.g. QGIS's "
+           "Difference) if they are to be mapped" if hidden else "")),
         stacklevel=3)
 
 
@@ -1097,7 +1173,7 @@ def _takes_a_cell(geom: shapely.Geometry, grid: RegionGrid) -> bool:
         return False
     if (c1 - c0) * (r1 - r0) > CELLLESS_WINDOW:
         return not shapely.buffer(geom, -res * 0.7072).is_empty
-    burnt = rasterize([(geom, 1)], out_shape=(r1 - r0, c1 - c0), fill=0, dtype="uint8",
+    burnt = rasterize([(burnable(geom), 1)], out_shape=(r1 - r0, c1 - c0), fill=0, dtype="uint8",
                       transform=Affine(res, 0.0, left + c0 * res, 0.0, -res, top - r0 * res))
     return bool(burnt.any())
 
@@ -1553,6 +1629,7 @@ def _plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
     if source.attribute is not None:
         assert whole is not None
         _check_units(path, source, inside)
+        _refuse_binary_units(path, source, inside)
         gone = set(whole.absent)
         names = [n for i, n in enumerate(whole.names, 1) if i not in gone]
         if names and not any(names):
@@ -1567,7 +1644,7 @@ def _plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
         codes = tuple(sorted(set(names)))
         _warn_twin_units(path, source.attribute, codes)
         _warn_control_characters(path, source.attribute, codes)
-        _warn_overlaps(path, source.attribute, grid, inside)
+        overlaps = _warn_overlaps(path, source.attribute, grid, inside)
         region = _region_units(source.attribute, grid, inside)
         _warn_cellless(path, source.attribute, grid, region)
         out.append(GeologyCodesLayer(
@@ -1581,7 +1658,8 @@ def _plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
     if source.distance_to_contacts:
         if source.attribute is None:
             region = _region_units(source.attribute, grid, inside)
-        _warn_no_contacts(path, source, grid, region)
+        _warn_no_contacts(path, source, grid, region, inside,
+                          overlaps if source.attribute is not None else None)
         _warn_gaps(path, grid, region)
         _warn_off_map(path, source, grid, region)
         out.append(LineDistanceLayer(
