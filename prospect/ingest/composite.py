@@ -442,27 +442,30 @@ def _part(scene: StacScene, var: str, info: RasterInfo, source: RasterSource,
 def _check_one_band_file(scene: StacScene, var: str, info: RasterInfo,
                          source: RasterSource) -> None:
     """Refuse an asset whose file holds several bands (less its alpha bands) where the item
-    lists none (:attr:`StacScene.unlisted`; a list of several is refused by
-    :func:`prospect.ingest.stac._check_one_band_asset`): each asset of an item is
-    read as its band 1, so ``{red: image}`` of a blue, green, red and NIR GeoTIFF held the
-    blue band (0.1 for a red of 0.3), exit 0. An asset whose item states its grid in full
-    is planned without its header, so its band count is not known here (left).
+    lists none (:attr:`StacScene.unlisted`) or one (a list of several is refused by
+    :func:`prospect.ingest.stac._check_one_band_asset`): each asset of an item is read as
+    its band 1, so ``{red: image}`` of a blue, green, red and NIR GeoTIFF held the blue
+    band (0.1 for a red of 0.3), exit 0, and so it did where the item listed ``red``
+    alone (the item's list taken for the file's). An asset whose item states its grid in
+    full is planned without its header; its file's bands are counted when it is opened
+    for pixels (:func:`prospect.io.warp.check_stated_grid`).
 
     Raises
     ------
     DataError
         Naming the item, the asset, the file's band count and how to read one band.
     """
-    if var not in scene.unlisted or info.data_count <= 1:
+    if info.data_count <= 1:
         return
     key = (source.assets or {}).get(var, var)
+    listed = ("the item does not list its bands" if var in scene.unlisted else
+              "the item lists one band for it, which does not say which of them it is")
     raise DataError(
         f"item {scene.item_id!r}: asset {key!r} ({var!r} in source {source.name!r}) is a "
-        f"file of {info.data_count} bands ({info.path}) and the item does not list its "
-        "bands, but each asset of an item is read as one band (its first), so "
-        f"{var!r} would hold band 1 whatever it names; map each variable to an asset of "
-        "one band (a catalogue's per-band assets), or read the file in a plain source "
-        "with 'path:' and 'band_names:'")
+        f"file of {info.data_count} bands ({info.path}) and {listed}, but each asset of an "
+        f"item is read as one band (its first), so {var!r} would hold band 1 whatever it "
+        "names; map each variable to an asset of one band (a catalogue's per-band "
+        "assets), or read the file in a plain source with 'path:' and 'band_names:'")
 
 
 def _units(source: RasterSource, parts: list[ScenePart]) -> str:

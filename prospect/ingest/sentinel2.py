@@ -178,10 +178,7 @@ class Sentinel2Metadata:
             pass  # Sen2Cor run by its user before 2.10 lists no offset: its DNs carry none
         elif self.baseline >= 4.0:
             if key not in self.offsets:
-                raise DataError(
-                    f"{self.path}: processing baseline {self.baseline:05.2f} but no "
-                    f"{name} for {key}"
-                )
+                raise DataError(self._no_offset(name, key))
             offset = self.offsets[key]
             if offset not in S2_ADD_OFFSETS:
                 raise DataError(
@@ -199,6 +196,25 @@ class Sentinel2Metadata:
         quantity = "surface_reflectance" if self.level == "L2A" else "toa_reflectance"
         return BandCalibration(1.0 / q, offset / q, quantity, "1", fill=self.nodata,
                                saturate=self.saturated)
+
+    def _no_offset(self, name: str, key: str) -> str:
+        """The refusal of a product XML of baseline 04.00 or later that lists no DN offset
+        for band ``key``: it said "processing baseline 05.10 but no BOA_ADD_OFFSET for
+        B04", neither what is missing where nor what to do (ESA lists -1000 for every band
+        from 04.00 on; an XML without it is edited or cut down)."""
+        listing = "BOA_ADD_OFFSET_VALUES_LIST" if self.level == "L2A" else \
+            "Radiometric_Offset_List"
+        listed = (f"lists {name} for {len(self.offsets)} band(s), not {key}" if self.offsets
+                  else f"lists no {name} (no {listing})")
+        user = (f" ({USER_BASELINE_WHY})" if user_baseline(self.baseline) else "")
+        return (
+            f"{self.path}: {self.describe()}{user}: from processing baseline 04.00 on "
+            f"ESA shifts every DN by +1000 and lists {name} -1000 per band in "
+            f"{listing}, but this XML {listed}, so the DNs' offset cannot be told (read "
+            f"without it every reflectance of {key} would be 0.1 high); use the product "
+            "XML as ESA delivers it with the scene (an edited or cut-down copy?), or "
+            "leave 'metadata:' out and give 'scale: 0.0001' and 'offset: -0.1' in the "
+            "source")
 
     def _check_processing(self, file: str) -> None:
         """Refuse a band file whose ``.SAFE`` folder states a processing baseline on the

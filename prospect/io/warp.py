@@ -27,7 +27,7 @@ import numpy as np
 import rasterio
 from affine import Affine
 from rasterio.crs import CRS as RioCRS
-from rasterio.enums import Resampling
+from rasterio.enums import ColorInterp, Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.vrt import WarpedVRT
 from rasterio.warp import reproject, transform_bounds
@@ -282,7 +282,7 @@ def _open_source(path: str, companions: tuple[str, ...] = ()) -> Any:
 
 
 _CHECKED: dict[tuple[RasterInfo, object], str | None] = {}
-"""A stated grid and the file's stamp -> why they disagree (``None``: they agree)."""
+"""A stated grid and the file's stamp -> the refusal of the file (``None``: they agree)."""
 
 
 def _stated_grid_mismatch(info: RasterInfo, src: Any) -> str | None:
@@ -323,7 +323,8 @@ def check_stated_grid(info: RasterInfo, src: Any) -> None:
     A STAC item that states an asset's grid in full (``proj:shape``, ``proj:transform``,
     ``proj:epsg``) is read without a look at the header; a wrong stated grid placed every
     pixel of the scene elsewhere without a word, and a file stored in giant blocks was
-    decoded whole for every chunk (:func:`prospect.io.raster.check_blocks`). Checked once
+    decoded whole for every chunk (:func:`prospect.io.raster.check_blocks`), and a file
+    of several bands was read as its band 1 (:func:`_stated_band_excess`). Checked once
     per file (the header is already open: no extra read).
 
     Raises
@@ -339,11 +340,34 @@ def check_stated_grid(info: RasterInfo, src: Any) -> None:
             _CHECKED.clear()
         # planned without its header, so its blocks are checked here, before any is read
         check_blocks(src, info.path)
-        _CHECKED[key] = _stated_grid_mismatch(info, src)
-    why = _CHECKED[key]
-    if why is not None:
-        raise DataError(f"{info.stated_by} states {why} ({info.path}); fix the item's "
-                        "projection fields, or leave them out so the file's header is read")
+        why = _stated_grid_mismatch(info, src)
+        _CHECKED[key] = (
+            f"{info.stated_by} states {why} ({info.path}); fix the item's projection "
+            "fields, or leave them out so the file's header is read" if why is not None
+            else _stated_band_excess(info, src))
+    message = _CHECKED[key]
+    if message is not None:
+        raise DataError(message)
+
+
+def _stated_band_excess(info: RasterInfo, src: Any) -> str | None:
+    """Why a file described from its item as one band holds more (alpha bands aside).
+
+    Each asset of an item is read as its band 1; one whose item states its grid in full
+    is planned without its header, so a GeoTIFF of blue, green, red and NIR under
+    ``{red: image}`` held the blue band (0.1 for a red of 0.3), exit 0. Counted here,
+    where the header is open for the first pixels (no extra read)."""
+    data = src.count
+    while data and src.colorinterp[data - 1] == ColorInterp.alpha:
+        data -= 1
+    if data <= info.count:
+        return None
+    return (f"{info.stated_by} is a file of {data} bands ({info.path}), but each asset of "
+            "an item is read as one band (its first), and the item states the asset's grid, "
+            "so its header was not read at planning: the variable would hold band 1 "
+            "whatever the item lists; map each variable to an asset of one band (a "
+            "catalogue's per-band assets), or read the file in a plain source with "
+            "'path:' and 'band_names:'")
 
 
 def read_warped_window(

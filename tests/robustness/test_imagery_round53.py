@@ -612,7 +612,11 @@ def test_an_asset_of_several_bands_is_refused(tmp_path: Path, var: str) -> None:
 
 
 def test_an_asset_of_one_listed_band_composites_as_before(tmp_path: Path) -> None:
-    """control (SYNTHETIC): the asset listing one band (``red``) reads its first band as
-    before (0.1: the file's band 1)."""
-    out = _composite(tmp_path, [_four_band_item(tmp_path, listed=False)], {"red": "image"})
-    np.testing.assert_allclose(out["red"], 0.1, rtol=1e-5)
+    """control (SYNTHETIC): the asset listing one band (``red``) over a file of that band
+    (DN 3000) reads it as before (0.3). Over the 4-band file it read the file's band 1
+    (0.1, blue), the item's list taken for the file's: refused since round 55
+    (``test_imagery_round55.py``)."""
+    item = _four_band_item(tmp_path, listed=False)
+    _file(tmp_path / "scene.tif", 3000, "uint16", 0)  # the asset's file: one band
+    out = _composite(tmp_path, [item], {"red": "image"})
+    np.testing.assert_allclose(out["red"], 0.3, rtol=1e-5)
