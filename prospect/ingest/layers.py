@@ -18,8 +18,8 @@ from prospect.io.files import file_sha256
 from prospect.redact import redact_tree
 from prospect.registry.units import _DEGREE_SIGNS
 
-__all__ = ["Layer", "distance_units", "height_datum", "provenance_json", "unit_factor",
-           "unit_key", "unit_shift"]
+__all__ = ["ELEMENT_SYMBOLS", "Layer", "distance_units", "height_datum", "provenance_json",
+           "unit_factor", "unit_key", "unit_shift"]
 
 
 _UNIT_WORDS: dict[str, str] = {
@@ -306,6 +306,25 @@ def height_datum(units: str) -> str | None:
     return _DATUM_NAMES.get(name, name.upper())
 
 
+ELEMENT_SYMBOLS = frozenset({
+    "H", "He", "Li", "Be", "B", "C", "N", "O", "F", "Ne", "Na", "Mg", "Al", "Si", "P", "S",
+    "Cl", "Ar", "K", "Ca", "Sc", "Ti", "V", "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Zn", "Ga",
+    "Ge", "As", "Se", "Br", "Kr", "Rb", "Sr", "Y", "Zr", "Nb", "Mo", "Tc", "Ru", "Rh",
+    "Pd", "Ag", "Cd", "In", "Sn", "Sb", "Te", "I", "Xe", "Cs", "Ba", "La", "Ce", "Pr",
+    "Nd", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Hf", "Ta",
+    "W", "Re", "Os", "Ir", "Pt", "Au", "Hg", "Tl", "Pb", "Bi", "Po", "At", "Rn", "Fr",
+    "Ra", "Ac", "Th", "Pa", "U", "Np", "Pu", "Am", "Cm", "Bk", "Cf", "Es", "Fm", "Md",
+    "No", "Lr", "Rf", "Db", "Sg", "Bh", "Hs", "Mt", "Ds", "Rg", "Cn", "Nh", "Fl", "Mc",
+    "Lv", "Ts", "Og"})
+"""Chemical element symbols (a band described ``Potassium (K)`` names its element,
+not kelvin; ``mg/L Li`` is milligrams of lithium per litre: :func:`unit_key`)."""
+_SPECIES_AFTER = ELEMENT_SYMBOLS - {"K", "S", "W", "V", "H", "F", "C", "N", "B", "P", "Pa",
+                                    "Mt", "Ts"}
+"""Element symbols read as the species a concentration counts where written after its
+quotient (``mg/L Li``, ``mg/kg Li``, ``g/t Au``: milligrams of lithium per litre), as a
+factor of the numerator, not the denominator (:func:`unit_key`); not those that are also
+unit symbols a denominator ends in (``W/m K``, a conductivity; ``mS/m S`` nothing)."""
+
 _GLOSSED = re.compile(r"(?P<unit>[^()\[\]]*[^\s()\[\]/*^.\u00b7])\s*"
                       r"[(\[]\s*(?P<gloss>[^()\[\]]+?)\s*[)\]]")
 """A unit followed by its name or symbol in brackets, as survey grids and NetCDF files
@@ -384,11 +403,15 @@ def unit_key(units: str) -> tuple[tuple[str, int], ...] | str:
                    if f]
         if not i and len(factors) > 1 and factors[-1].lower() in _SYSTEM_WORDS:
             factors.pop()  # ``SI units``: the system's name, then the word
-        for factor in factors:
+        # the species after a concentration's quotient (``mg/L Li``): the numerator's
+        species = factors[-1] if i and len(factors) > 1 and factors[-1] in _SPECIES_AFTER \
+            else None
+        for at, factor in enumerate(factors):
             m = _UNIT_FACTOR.fullmatch(factor)
             if m is None:
                 return re.sub(r"\s+", "", units).lower()
-            power = int(m.group(2) or 1) * (-1 if i else 1)
+            power = int(m.group(2) or 1) * (
+                -1 if i and not (species and at == len(factors) - 1) else 1)
             element = _PERCENT_OF.fullmatch(m.group(1))
             if element is not None:  # a radiometric survey's ``%K``: ``% K``, one key
                 name = element.group(1) or element.group(2)

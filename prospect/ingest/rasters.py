@@ -34,6 +34,8 @@ from prospect.ingest.cloudmask import drop_names
 from prospect.ingest.fills import stands_apart
 from prospect.ingest.landsat import BandCalibration, Saturation, landsat_id, slc_off_fill
 from prospect.ingest.layers import (
+    DEPTH_BELOW_REFERENCE,
+    ELEMENT_SYMBOLS,
     HEIGHT_ABOVE_DATUM,
     NAMED_DATUMS,
     VERTICAL_DATUM_EPSG,
@@ -784,16 +786,7 @@ def _heights_unit(source: RasterSource, vertical: str) -> bool:
         key[0][0] in _LENGTHS
 
 
-_ELEMENT_SYMBOLS = frozenset({
-    "H", "He", "Li", "Be", "B", "C", "N", "O", "F", "Ne", "Na", "Mg", "Al", "Si", "P", "S",
-    "Cl", "Ar", "K", "Ca", "Sc", "Ti", "V", "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Zn", "Ga",
-    "Ge", "As", "Se", "Br", "Kr", "Rb", "Sr", "Y", "Zr", "Nb", "Mo", "Tc", "Ru", "Rh",
-    "Pd", "Ag", "Cd", "In", "Sn", "Sb", "Te", "I", "Xe", "Cs", "Ba", "La", "Ce", "Pr",
-    "Nd", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Hf", "Ta",
-    "W", "Re", "Os", "Ir", "Pt", "Au", "Hg", "Tl", "Pb", "Bi", "Po", "At", "Rn", "Fr",
-    "Ra", "Ac", "Th", "Pa", "U", "Np", "Pu", "Am", "Cm", "Bk", "Cf", "Es", "Fm", "Md",
-    "No", "Lr", "Rf", "Db", "Sg", "Bh", "Hs", "Mt", "Ds", "Rg", "Cn", "Nh", "Fl", "Mc",
-    "Lv", "Ts", "Og"})
+_ELEMENT_SYMBOLS = ELEMENT_SYMBOLS
 """Chemical element symbols: a band described ``Potassium (K)`` or ``Tungsten (W)``
 names its element, not kelvin or watts (:func:`_described_unit`)."""
 
@@ -816,6 +809,23 @@ a number (``2.67 g/cm3``, a Bouguer grid's reduction density, is a quantity)."""
 
 _QUANTITY = re.compile(r"[-+]?(?:\d+[.,]?\d*|[.,]\d+)")
 """A number written before a unit in a description (``2.67`` of ``2.67 g/cm3``)."""
+
+_INDEX_WORDS = frozenset(("layer", "band", "slice", "level", "channel", "horizon",
+                          "component", "no", "nr", "#"))
+"""Words a whole number after them counts (``Layer 2 mW/m2``, ``Band 3 nT``): such a
+number is the band's index, not a quantity of the unit after it
+(:func:`_quantity_before`)."""
+
+
+def _quantity_before(preceding: list[str]) -> bool:
+    """Whether the words ``preceding`` a unit in a description end in a quantity of it
+    (:data:`_QUANTITY`: ``2.67`` of ``2.67 g/cm3``, ``2670`` of ``Density 2670 kg/m3``),
+    not a whole number that counts after an index word (``2`` of ``Layer 2 mW/m2``:
+    :data:`_INDEX_WORDS`)."""
+    if not preceding or not _QUANTITY.fullmatch(preceding[-1]):
+        return False
+    return not (preceding[-1].isdigit() and len(preceding) > 1 and
+                preceding[-2].lower().rstrip(".:") in _INDEX_WORDS)
 
 _DESCRIBED_WITHIN = re.compile(
     r"(?<=\S)\s*[(\[]\s*(?P<bracketed>[^()\[\]]+?)\s*[)\]]"
@@ -873,23 +883,29 @@ def _described_unit(description: str) -> str:
             return unit
     found = _DESCRIBED_BARE.fullmatch(description or "")
     words = found["unit"].split() if found is not None else []
-    before = [*found["name"].split()[-1:], *words] if found is not None else []
+    before = [*found["name"].split(), *words] if found is not None else []
     for first in range(len(words)):  # the most words that name a unit: ``mW m-2``
         unit = " ".join(words[first:])
         if _UNIT_MARKS.search(unit) and _names_unit(unit) and \
-                not _QUANTITY.fullmatch(before[first]):
+                not _quantity_before(before[:len(before) - len(words) + first]):
             return unit
     for within in reversed(list(_DESCRIBED_WITHIN.finditer(description or ""))):
         unit = within["bracketed"] or within["listed"] or ""
         if _names_unit(unit):  # the unit nearest the end: ``Heat flow (mW/m2), kriged``
             return unit
-    words = re.split(r"[\s,;()\[\]]+", description or "")
+    words = [w for w in re.split(r"[\s,;()\[\]]+", description or "") if w]
+    for at in range(len(words) - 1, 0, -1):  # a length and its reference: ``m below surface``
+        for end in range(min(len(words), at + 5), at, -1):
+            unit = " ".join(words[at:end])
+            if (HEIGHT_ABOVE_DATUM.fullmatch(unit) or DEPTH_BELOW_REFERENCE.fullmatch(unit)) \
+                    and _names_unit(unit) and not _quantity_before(words[:at]):
+                return unit
     for at in range(len(words) - 1, 0, -1):  # a symbol between words: ``TMI nT RTP``
         if not (_PREFIXED_SYMBOL.fullmatch(words[at]) or _SYMBOLS_BETWEEN.fullmatch(words[at])):
             continue
         for first in range(max(1, at - 3), at + 1):  # the most words: ``mW m-2``, not ``m-2``
             unit = " ".join(words[first:at + 1])
-            if _names_unit(unit) and not _QUANTITY.fullmatch(words[first - 1]):
+            if _names_unit(unit) and not _quantity_before(words[:first]):
                 return unit
     return ""
 

@@ -2388,8 +2388,9 @@ def _nested_nodata_unused(outer: Any, path: Path | str, nested: Path | str) -> b
     """Whether a nested VRT's own ``<NoDataValue>`` marks no cell the outer VRT at
     ``path`` (its XML ``outer``) reads: every source of the outer VRT naming ``nested``
     (one at least) is a ``SimpleSource`` (GDAL copies its cells, reading no nodata nor
-    mask of it) or a ``ComplexSource`` stating its own ``<NODATA>`` without
-    ``<UseMaskBand>`` (so the nested band's mask is not read), and every band of the
+    mask of it) or a ``ComplexSource`` without ``<UseMaskBand>`` (so the nested band's
+    mask is not read: GDAL 3.10 copies its cells, or skips those of the source's own
+    ``<NODATA>`` where it states one), and every band of the
     nested VRT is covered whole by its sources (so GDAL fills no cell with that
     nodata). A nested ``<NoDataValue>None</NoDataValue>``, which GDAL reads as 0, is then
     no nodata of any cell: the source's cells of 0 are read as values through such an
@@ -2398,8 +2399,8 @@ def _nested_nodata_unused(outer: Any, path: Path | str, nested: Path | str) -> b
 
     named = _sources_naming(outer, path, nested)
     if not named or any(child.tag != "SimpleSource" and (
-            (child.findtext("NODATA") or "").strip() == "" or
-            (child.findtext("UseMaskBand") or "").strip().lower() == "true")
+            (child.tag != "ComplexSource" and (child.findtext("NODATA") or "").strip() == "")
+            or (child.findtext("UseMaskBand") or "").strip().lower() == "true")
             for child in named):
         return False
     try:
@@ -2720,26 +2721,65 @@ def _refuse_header_words(src: Any, path: Path | str) -> None:
                 "there")
         if envi:
             _refuse_longer_than_header(src, path, header.name, offset)
+        else:
+            keys = {key: value for _, key, value in _header_lines(text, " ")}
+            _refuse_unsized_header(src, path, header.name, keys)
+            nbits = (keys.get("nbits", "").split() or ["8"])[0]
+            skip = (keys.get("skipbytes", "").split() or ["0"])[0]
+            if not {"bandrowbytes", "totalrowbytes", "bandgapbytes"} & keys.keys() and \
+                    skip.isdigit() and not (nbits.isdigit() and int(nbits) < 8):
+                # rows padded, or cells of fewer bits than a byte: sizes not worked out
+                _refuse_longer_than_header(src, path, header.name, int(skip), esri=True)
 
 
-def _refuse_longer_than_header(src: Any, path: Path | str, header: str, offset: int) -> None:
+def _refuse_unsized_header(src: Any, path: Path | str, header: str,
+                           keys: dict[str, str]) -> None:
+    """Refuse an ESRI ``.hdr`` (EHdr: a ``.flt``, ``.bil``) that states no cell size GDAL
+    reads (neither ``cellsize`` nor ``XDIM``/``YDIM``: an ASCII grid's ``dx`` and ``dy``,
+    which that driver does not read, or none), where GDAL took no other (its cells are 1
+    x 1): GDAL takes cells of 1 x 1 without a word, so a 40 x 40 grid of 10 m cells was
+    read as 40 m wide at its corner and the rest of the region as no data, exit 0."""
+    if {"cellsize", "xdim", "ydim"} & keys.keys() or \
+            (abs(src.transform.a), abs(src.transform.e)) != (1.0, 1.0):
+        return
+    stated = [(key, keys[key].split()[0]) for key in ("dx", "dy") if keys.get(key, "").split()]
+    said = (" but " + " and ".join(f"{key} {value}" for key, value in stated) +
+            ", which GDAL's EHdr driver does not read (an ASCII grid's keys)") if stated else ""
+    sizes = dict(stated)
+    fix = (f"'XDIM {sizes.get('dx', sizes.get('dy'))}' and "
+           f"'YDIM {sizes.get('dy', sizes.get('dx'))}'" if stated else
+           "'cellsize <size>' for square cells, or 'XDIM <width>' and 'YDIM <height>'")
+    raise DataError(
+        f"{path}: its header {header} states no cell size ('cellsize', or 'XDIM' and "
+        f"'YDIM'){said}, so GDAL takes cells of 1 x 1 and places the {src.width} x "
+        f"{src.height} grid over {src.width} x {src.height} units from its corner, "
+        f"without a word; state the cell size in {header}: {fix}")
+
+
+def _refuse_longer_than_header(src: Any, path: Path | str, header: str, offset: int, *,
+                               esri: bool = False) -> None:
     """Refuse an ENVI data file longer than its header's ``samples`` x ``lines`` x
-    ``bands`` of its ``data type`` after ``header offset`` take: the header is not the
-    file's (another grid's, or edited), and GDAL reads each row from the wrong place. A
-    header of 39 samples on a 40-column file made every row one more cell off, exit 0.
+    ``bands`` of its ``data type`` after ``header offset`` take (an ESRI ``.hdr``'s
+    ``ncols`` x ``nrows`` x ``nbands`` after ``skipbytes``, ``esri``): the header is not
+    the file's (another grid's, or edited), and GDAL reads each row from the wrong place.
+    A header of 39 samples on a 40-column file made every row one more cell off, exit 0.
     (A file shorter than its header is cut short: :func:`_refuse_cut_short`.)"""
     size = _data_size(str(src.files[0])) if src.files else None
     if size is None:
         return
     need = offset + src.width * src.height * sum(np.dtype(d).itemsize for d in src.dtypes)
+    sizes, keys = (("ncols", "nrows", "band(s)", "skipbytes"),
+                   "ncols, nrows, nbands, nbits, pixeltype, skipbytes") if esri else \
+        (("samples", "lines", "band(s)", "header offset"),
+         "samples, lines, bands, data type, header offset")
     if size > need:
         raise DataError(
             f"{path}: its data file is {size} bytes, more than the {need} its header "
-            f"{header} describes ({src.width} samples x {src.height} lines x {src.count} "
-            f"band(s) of {src.dtypes[0]}, after a header offset of {offset}), so the header "
-            "is not this file's (another grid's, or edited) and GDAL would read every row "
-            "from the wrong place; give the header the file was written with (samples, "
-            "lines, bands, data type, header offset)")
+            f"{header} describes ({src.width} {sizes[0]} x {src.height} {sizes[1]} x "
+            f"{src.count} {sizes[2]} of {src.dtypes[0]}, after a {sizes[3]} of {offset}), "
+            "so the header is not this file's (another grid's, or edited) and GDAL would "
+            f"read every row from the wrong place; give the header the file was written "
+            f"with ({keys})")
 
 
 _SPARSE_SCAN = 1_000_000
@@ -2850,6 +2890,48 @@ def _vrt_source_name(path: Path | str, element: Any) -> str:
 
 def _same_nodata(a: float, b: float) -> bool:
     return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+def _copied_as(source: Any, value: float, dtype: str) -> float | None:
+    """The number GDAL writes into a VRT band of ``dtype`` for a source cell holding
+    ``value`` that the VRT source ``source`` (its XML) does not skip: the value itself
+    through a ``SimpleSource``; through a ``ComplexSource`` the value times its
+    ``<ScaleRatio>`` plus its ``<ScaleOffset>``, then looked up in its ``<LUT>`` (linear
+    between its points, its end values beyond them), as GDAL applies them, in the band's
+    type (rounded and clamped to an integer type's range). ``None`` where that cannot be
+    told from the text (an exponential scaling; a number GDAL reads in part, which
+    :func:`_refuse_coefficient_texts` refuses)."""
+    try:
+        ratio = float((source.findtext("ScaleRatio") or "1").strip())
+        offset = float((source.findtext("ScaleOffset") or "0").strip())
+        table = [tuple(float(x) for x in pair.split(":"))
+                 for pair in (source.findtext("LUT") or "").replace(" ", "").split(",")
+                 if pair]
+    except ValueError:
+        return None
+    if source.find("Exponent") is not None or any(len(pair) != 2 for pair in table):
+        return None
+    out = value * ratio + offset
+    if table:
+        points = sorted(table)
+        out = float(np.interp(out, [p[0] for p in points], [p[1] for p in points]))
+    if np.dtype(dtype).kind in "iu" and math.isfinite(out):
+        info = np.iinfo(dtype)
+        return float(min(max(round(out), info.min), info.max))
+    return float(np.float32(out)) if dtype == "float32" else out
+
+
+def _held_as(value: float, dtype: str) -> float:
+    """``value`` as a band of ``dtype`` holds it (a float32 band's ``-9.999``)."""
+    return float(np.float32(value)) if dtype == "float32" else value
+
+
+def _rescaling(source: Any) -> str:
+    """A VRT source's rescaling as its XML states it: ``<ScaleRatio>0.001``,
+    ``<ScaleOffset>5``, ``<LUT>-9999:0,0:0``, joined by ``and``."""
+    return " and ".join(f"<{tag}>{(source.findtext(tag) or '').strip()}"
+                        for tag in ("ScaleRatio", "ScaleOffset", "LUT")
+                        if source.find(tag) is not None)
 
 
 def _refuse_vrt_rescaled(where: str, band: int, shown: str, source: Any,
@@ -3165,6 +3247,9 @@ def _refuse_vrt_unmarked(src: Any, path: Path | str, root: Any = None, *,
             if own == 0 and _misread_nested_nodata(path, file, sb) and \
                     _nested_nodata_unused(root, path, file):
                 continue  # a nested VRT's word GDAL reads as 0: no cell's nodata
+            copied = _copied_as(child, own, src.dtypes[band - 1]) \
+                if child.tag == "ComplexSource" and _rescaling(child) else None
+            # a fill a ComplexSource rescales: compared as the band holds it
             if skipped is not None:
                 try:
                     if _same_nodata(own, float(skipped.strip())):
@@ -3174,22 +3259,38 @@ def _refuse_vrt_unmarked(src: Any, path: Path | str, root: Any = None, *,
                 raise DataError(
                     f"{where}: band {band}: its source {shown} skips its <NODATA> "
                     f"{skipped.strip()} cells, but that file states nodata {own:g}, whose "
-                    f"cells GDAL copies as the value {own:g}, which would be ingested; give "
+                    f"cells GDAL copies as the value {own if copied is None else copied:g}, "
+                    f"which would be ingested; give "
                     f"the source the file's own <NODATA>{own:g}</NODATA> (gdalbuildvrt "
                     f"-srcnodata {own:g}), or write the file's no-data cells as "
                     f"{skipped.strip()} first")
-            if stated is not None and _same_nodata(own, stated):
+            if stated is not None and (_same_nodata(own, stated) if copied is None else
+                                       _same_nodata(copied, _held_as(stated,
+                                                                     src.dtypes[band - 1]))):
                 continue
+            if stated is not None and copied is not None and _same_nodata(own, stated):
+                raise DataError(  # a fill the source rescales is no fill of the VRT's
+                    f"{where}: band {band}: its source {shown} states nodata {own:g}, the "
+                    f"VRT's NoDataValue, but the source rescales that file's cells "
+                    f"({_rescaling(child)}) without skipping them, so GDAL writes its "
+                    f"no-data cells as the value {copied:g}, which would be ingested; give "
+                    f"the source <NODATA>{own:g}</NODATA> (GDAL then skips them and fills "
+                    f"the VRT's NoDataValue)")
             if stated is None:
                 raise DataError(
                     f"{where}: band {band}: its source {shown} states nodata {own:g}, but "
                     f"the VRT states no NoDataValue, so GDAL reads that file's no-data "
-                    f"cells as the value {own:g}, which would be ingested; " + fix)
+                    f"cells as the value {own if copied is None else copied:g}, which would "
+                    "be ingested; " + (fix if copied is None else
+                                       f"give the source <NODATA>{own:g}</NODATA> and the "
+                                       f"band <NoDataValue>{own:g}</NoDataValue>"))
             raise DataError(
                 f"{where}: band {band}: its source {shown} states nodata {own:g}, another "
                 f"than the VRT's NoDataValue {stated:g}, and the source copies its cells "
-                f"as they are (a {child.tag} without <NODATA>), so that file's no-data "
-                f"cells would be ingested as the value {own:g}; give the source "
+                + (f"as they are (a {child.tag} without <NODATA>)" if copied is None else
+                   f"rescaled ({_rescaling(child)}) without <NODATA>")
+                + ", so that file's no-data cells would be ingested as the value "
+                f"{own if copied is None else copied:g}; give the source "
                 f"<NODATA>{own:g}</NODATA> in a ComplexSource (gdalbuildvrt -srcnodata "
                 f"{own:g} -vrtnodata {stated:g} rebuilds it so)")
         if stated is not None:
@@ -4952,6 +5053,35 @@ def _refuse_missing_codec(path: Path | str, reason: str) -> None:
         "file")
 
 
+_PIXEL_FUNCTION_MISSING = re.compile(r"pixel function '(?P<name>[^']*)' not registered")
+"""GDAL's words for a VRT derived band whose pixel function this GDAL lacks."""
+
+
+def _refuse_pixel_function(path: Path | str, reason: str) -> None:
+    """Say so when GDAL cannot compute a VRT's derived band (``VRTDerivedRasterBand``):
+    its pixel function is one this GDAL lacks (``mean``, ``expression``: a later GDAL's,
+    or a plugin's), or Python code in the VRT, which GDAL runs only where
+    ``GDAL_VRT_ENABLE_PYTHON`` allows it. Both were "cannot read as a raster (corrupt, truncated
+    or not a raster)"; the file is sound, and the fix is to compute the band where it
+    can be."""
+    name = Path(str(path)).name
+    missing = _PIXEL_FUNCTION_MISSING.search(reason)
+    if missing is not None:
+        raise InputFileError(
+            f"{path}: its derived band is computed by the pixel function "
+            f"{missing['name']!r}, which the GDAL Prospect reads with (GDAL "
+            f"{rasterio.__gdal_version__}, rasterio's own) does not have (a later GDAL's, "
+            "or a plugin's); compute the band into a GeoTIFF with the GDAL the VRT was "
+            f"written for (gdal_translate {shlex.quote(name)} out.tif) and give that file")
+    if "Python code needs to be executed" in reason:
+        raise InputFileError(
+            f"{path}: its derived band is computed by Python code in the VRT "
+            "(<PixelFunctionLanguage>Python), which GDAL runs only where the setting "
+            "GDAL_VRT_ENABLE_PYTHON allows it (it does not here); compute the band into a "
+            "GeoTIFF where you trust the code (GDAL_VRT_ENABLE_PYTHON=YES gdal_translate "
+            f"{shlex.quote(name)} out.tif) and give that file")
+
+
 _UNREAD_FORMATS = {
     ".ecw": ("an ECW image", "ECW", "GDAL builds it only with ERDAS's licensed SDK"),
     ".sid": ("a MrSID image", "MrSID", "GDAL builds it only with LizardTech's licensed SDK"),
@@ -6283,6 +6413,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
         _refuse_point_table(path, reason)
         _refuse_xyz_words(path, reason)
         _refuse_missing_codec(path, reason)
+        _refuse_pixel_function(path, reason)
         _refuse_unread_format(path, reason)
         _refuse_vector_file(path, reason)
         _refuse_vrt_source_band(vrt_root, path)

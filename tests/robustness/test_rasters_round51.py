@@ -325,21 +325,22 @@ def test_a_nested_vrts_misread_nodata_under_an_outer_sources_own_nodata_is_read(
             "",
             "inner.vrt's <NoDataValue> of band 1 states 'None'",
         ),
-        ("", "", "inner.vrt's <NoDataValue> of band 1 states 'None'"),
         (
             "<NODATA>-9999</NODATA>",
             '<DstRect xOff="0" yOff="0" xSize="40" ySize="20"/>',
             "inner.vrt's <NoDataValue> of band 1 states 'None'",
         ),
     ],
-    ids=["outer-mask-band", "outer-without-nodata", "inner-with-a-gap"],
+    ids=["outer-mask-band", "inner-with-a-gap"],
 )
 def test_control_a_nested_vrts_misread_nodata_that_is_used_is_refused_as_before(
     tmp_path: Path, more: str, cover: str, said: str
 ) -> None:
     """Control: where the nested VRT's nodata is used (the outer source reads its mask,
-    states no ``<NODATA>`` of its own, or the nested band has cells of no source, which
-    GDAL fills with it) it is refused as round 50 refuses it."""
+    or the nested band has cells of no source, which GDAL fills with it) it is refused as
+    round 50 refuses it. (An outer source stating
+    no ``<NODATA>`` of its own was a case here; round 55 reads it, as GDAL 3.10 copies
+    its cells of 0 as values.)"""
     from prospect.errors import DataError
 
     path = _nested(tmp_path, "None", more=more, cover=cover)

@@ -246,13 +246,14 @@ def test_a_prefixed_unit_symbol_between_words_is_warned(
 
 @pytest.mark.parametrize(
     "description",
-    ["pH map", "mNDWI 2020", "Upward continued 500 nT", "Sample mRNA", "Layer 2 mW/m2", "nT"],
-    ids=["ph", "index", "quantity", "word", "number-before", "alone"],
+    ["pH map", "mNDWI 2020", "Upward continued 500 nT", "Sample mRNA", "nT"],
+    ids=["ph", "index", "quantity", "word", "alone"],
 )
 def test_control_words_like_a_prefixed_symbol_say_nothing(tmp_path: Path, description: str) -> None:
     """Control: a SYNTHETIC band described by a word no unit grammar knows (``pH``,
     ``mNDWI``), a prefixed symbol after a number (a quantity) or alone says nothing, as
-    before."""
+    before. (``Layer 2 mW/m2`` was a case here; round 55 reads the layer's index 2 as no
+    quantity and warns of ``mW/m2``.)"""
     layers, said = _plan(_described(tmp_path / "h.tif", description))
     assert layers[0].units == "1"
     assert said == [], said
