@@ -61,6 +61,7 @@ from tiles.legend import (
     legend_title,
 )
 from tiles.metadata import (
+    RANGE_DATES_SAMPLED,
     LayerMeta,
     ValueSample,
     blended_overview_warning,
@@ -118,7 +119,7 @@ class Layer:
     source: LayerSource
     times: dict[str, LayerSource] = field(default_factory=dict)
     """A layer of every date of a cube variable (a serve layer's ``dates: all``): each
-    date's map (``YYYY-MM-DD``) in the cube's order, ``TIME=`` picking one
+    date's map (``YYYY-MM-DD``) in date order, ``TIME=`` picking one
     (:meth:`TileService.at_time`); its ``source`` is the latest's, the default. Empty for
     any other layer."""
 
@@ -601,10 +602,14 @@ class TileService:
         self._said: set[str] = set()
         """Keys of the warnings :meth:`say_once` wrote to the server log."""
         self._dates_seen: dict[str, tuple[Any, ...]] = {
-            name: layer.source.publish_marker() for name, layer in layers.items()
-            if layer.times}
-        """Per layer of every date, its cube variable's publish marker when its dates were
-        last read (:meth:`refresh_dates`)."""
+            name: layer.source.publish_marker() for name, layer in layers.items()}
+        """Per layer, its data's publish marker when its dates were last read and its
+        values last checked against its colour range (:meth:`refresh_dates`)."""
+        self._tokens_seen: dict[str, str | None] = {
+            name: self._data_token(layer) for name, layer in layers.items()}
+        """Per layer, its data's version (:attr:`tiles.source.LayerSource.token`) when its
+        values were last checked against its colour range: a cube's other variable
+        published changes the layer's publish marker, not its token."""
         self._dates_checked = time.monotonic()
 
     # -- keys: reload, rate limits, access log --------------------------------------
@@ -653,31 +658,49 @@ class TileService:
         """List the dates a layer of every date (``dates: all``) gained while served: its
         cube variable's publish marker (:meth:`tiles.source.LayerSource.publish_marker`, a
         few ``stat`` calls, looked at every ``every_s`` s) changed, its dates are read
-        again and each new one added to :attr:`Layer.times`, the latest the default.
+        again and each new one added to :attr:`Layer.times` in date order (a date
+        backfilled before the latest was listed last: ``2019-06-01,2021-06-01,2020-06-01``
+        in the capabilities, TileJSON and the viewer's picker), the latest the default.
 
         The dates were read at start-up: a date the cube gained (a new scene's composite
         appended by the time series) was listed by no capabilities, TileJSON or ``TIME``
         until a restart ("is not one of its dates"). The colour range stays the one taken
-        at start-up (:meth:`colour_ranges`), so every existing date's tiles, maps and
-        legends are byte for byte as before; a date gone from the cube stays listed (its
-        requests answer as a removed layer's do), and a cube that no longer reads (mid
-        rewrite, or several maps on a day) keeps the dates served and is said in the log.
+        at start-up (:meth:`colour_ranges`), so every existing date's tiles and maps are
+        byte for byte as before (its legend gains a "≥"/"≤" end where a new date passes
+        the range, :meth:`_note_past_range`). A date gone from the cube (the cube rewritten
+        over fewer dates) is no longer listed and its ``TIME`` is answered as any date the
+        layer lacks, a 400 listing those it holds; it stayed listed and answered 503
+        "damaged, truncated or being replaced", and the latest's removal made every date,
+        TileJSON and legend of the layer that 503 and left it out of the capabilities. A
+        cube that no longer reads (mid rewrite, or several maps on a day) keeps the dates
+        served and is said in the log.
+
+        Any layer whose data changed (a COG or cube variable rewritten in place, a time
+        layer's dates rewritten) has its values checked against the colour range taken at
+        start-up too (:meth:`_note_past_range`: a date gained, its own map; else the
+        layer's, of a time layer up to :data:`tiles.metadata.RANGE_DATES_SAMPLED` of its
+        dates): values ten times those of start-up were drawn in the end colours unsaid.
         Returns the ``layer date`` pairs added, for the log."""
         now = time.monotonic()
         if now - self._dates_checked < every_s:
             return []
         self._dates_checked = now
         added: list[str] = []
+        removed: list[str] = []
         for name, layer in self.layers.items():
             cube = layer.config.cube
-            if not layer.times or cube is None:
-                continue
             marker = layer.source.publish_marker()
             if marker == self._dates_seen.get(name):
                 continue
+            if not layer.times or cube is None:  # one map, rewritten while served
+                self._dates_seen[name] = marker
+                if self._data_changed(layer):
+                    self._note_past_range(layer, f"layer {name!r}", [layer.source])
+                continue
             variable = layer.config.variable
             try:
-                days = [day for day in cube_dates(cube, variable) if day not in layer.times]
+                held = cube_dates(cube, variable)
+                days = [day for day in held if day not in layer.times]
                 found = {day: cube_source(cube, variable, day) for day in days}
                 for source in found.values():
                     _ = source.lonlat_bounds  # a date that does not read is not listed
@@ -688,31 +711,84 @@ class TileService:
                     f"{(str(exc).splitlines() or [type(exc).__name__])[0][:300]}"))
                 continue
             self._dates_seen[name] = marker
-            if not found:
+            gone = [day for day in layer.times if day not in held]
+            if list(layer.times) == held:  # its maps rewritten (or a chunk of them)
+                if self._data_changed(layer):
+                    self._note_past_range(layer, f"layer {name!r} (its dates' maps "
+                                          "rewritten)", list(layer.times.values()))
                 continue
-            layer.times.update(found)  # the dict each date's layer (Layer.at) shares
+            self._data_changed(layer)  # the dates gained are sampled below, not the rest
+            # in date order, a date gained before the latest (a scene backfilled)
+            # among the others, not listed last; one assignment: a request reading the
+            # dates now sees them whole
+            layer.times = {day: found[day] if day in found else layer.times[day]
+                           for day in held}
             layer.source = layer.times[max(layer.times)]
             added += [f"{name} {day}" for day in found]
+            if gone:
+                removed.append(f"{name} {', '.join(gone)} (its default now "
+                               f"{layer.default_date})")
             for day, source in found.items():
-                self._note_past_range(layer, day, source)
+                self._note_past_range(layer, f"layer {name!r} {day}", [source])
         if added:
             self.log.warning("new dates served: %s", ", ".join(added))
+        if removed:
+            self.log.warning("dates gone from the cube, no longer served: %s",
+                             "; ".join(removed))
         return added
 
-    def _note_past_range(self, layer: Layer, day: str, source: LayerSource) -> None:
-        """Say in the log where a date added while served (:meth:`refresh_dates`) has
-        values past the colour range taken at start-up: they are drawn in the range's end
-        colours until a restart takes the range again, and that was said nowhere (a
-        series' new scene of higher values looked like the old ones' top). A class map, or
-        a layer whose config sets ``vmin``/``vmax``, is drawn as configured: no note."""
-        if layer.name not in self._clamped or layer.name in self._range_set:
-            return
+    @staticmethod
+    def _data_token(layer: Layer) -> str | None:
+        """``layer``'s data version (:attr:`tiles.source.LayerSource.token`), ``None``
+        where its files do not read now."""
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                values = value_sample(source).values
-        except Exception:  # an unreadable date answers as such at its requests
+            return layer.source.token
+        except Exception:  # damaged or being replaced: answered so at its requests
+            return None
+
+    def _data_changed(self, layer: Layer) -> bool:
+        """Whether ``layer``'s data version changed since :meth:`refresh_dates` last
+        looked (recorded now): its values are then sampled again, once a change, not at
+        each publish of the cube's other variables (a sample of a cube variable decodes
+        its every chunk, in the request's path)."""
+        token = self._data_token(layer)
+        changed = token is not None and token != self._tokens_seen.get(layer.name)
+        self._tokens_seen[layer.name] = token
+        return changed
+
+    def _note_past_range(self, layer: Layer, said: str, sources: list[LayerSource]
+                         ) -> None:
+        """Say in the log where the maps of ``sources`` (``said``: the layer and date the
+        line names), a date added or data rewritten while served (:meth:`refresh_dates`),
+        have values past the colour range taken at start-up: they are drawn in the range's
+        end colours until a restart takes the range again, and that was said nowhere (a
+        series' new scene of higher values looked like the old ones' top). A class map, or
+        a layer whose config sets ``vmin``/``vmax``, is drawn as configured: no note. Of
+        more than :data:`tiles.metadata.RANGE_DATES_SAMPLED` maps, that many spread over
+        them are sampled; a cube variable over :data:`RANGE_CHECK_CUBE_CELLS` is not, as
+        at start-up.
+
+        The layer's legend then labels the end passed "≥" (or "≤"), as a start-up over
+        that date does (:meth:`colour_ranges`' ``clamped_ends``): it kept the start-up's
+        plain ends, its top reading 9 where the new date's 40 is drawn (a layer whose
+        config sets the range too). Its cached legends are drawn again; tiles and maps are
+        as before."""
+        if layer.name not in self._clamped:  # a class map, or a layer not sampled
             return
+        if len(sources) > RANGE_DATES_SAMPLED:
+            sources = [sources[round(i * (len(sources) - 1) / (RANGE_DATES_SAMPLED - 1))]
+                       for i in range(RANGE_DATES_SAMPLED)]
+        read = []
+        for source in sources:
+            try:
+                if source.variable is not None and source.cells > RANGE_CHECK_CUBE_CELLS:
+                    continue  # no overviews: its sample would decode every chunk
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    read.append(np.ravel(value_sample(source).values))
+            except Exception:  # an unreadable map answers as such at its requests
+                continue
+        values = np.concatenate(read) if read else np.empty(0)
         values = values[np.isfinite(values)]
         vmin, vmax = layer.config.vmin, layer.config.vmax
         if not values.size or vmin is None or vmax is None:
@@ -720,11 +796,18 @@ class TileService:
         low, high = float(values.min()), float(values.max())
         if vmin <= low and high <= vmax:
             return
+        below, above = self._clamped[layer.name]
+        ends = (below or low < vmin, above or high > vmax)
+        if ends != (below, above):
+            self._clamped[layer.name] = ends
+            self._forget_legends(layer.name)
+        if layer.name in self._range_set:  # drawn as its config says: no note
+            return
         self.log.warning(
-            "layer %r %s: values %g to %g, past the colour range %g to %g taken at "
-            "start-up: drawn in the range's end colours; restart the server to take the "
-            "range over every date again, or set vmin and vmax in the layer",
-            layer.name, day, low, high, vmin, vmax)
+            "%s: values %g to %g, past the colour range %g to %g taken at start-up: drawn "
+            "in the range's end colours; restart the server to take the range %s, or set "
+            "vmin and vmax in the layer", said, low, high, vmin, vmax,
+            "over every date again" if layer.times else "again")
 
     def check_rate(self, request: Request) -> None:
         """429 with Retry-After when the caller's key is over its rate limit."""

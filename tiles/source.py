@@ -1474,9 +1474,13 @@ def _pick_date(path: Path, variable: str, da: Any, date: str) -> Any:
 
 
 def cube_dates(path: str | Path, variable: str) -> list[str]:
-    """The days (``YYYY-MM-DD``) of the maps of cube variable ``variable``, in the cube's
-    order (a day of several times of day once): a serve layer's ``dates: all``. Refused
-    where the variable has no time axis (it is one map)."""
+    """The days (``YYYY-MM-DD``) of the maps of cube variable ``variable``, in date order
+    (a day of several times of day once): a serve layer's ``dates: all``. Refused where
+    the variable has no time axis (it is one map).
+
+    Sorted: a scene appended after a later one (a backfill, xarray's ``append_dim``) was
+    listed in the store's order, ``2019-06-01,2021-06-01,2020-06-01``, by the WMS time
+    dimension, the WMTS ``<Value>``s, the TileJSON and the viewer's date picker."""
     source = cube_source(path, variable)
     path = source.path
     from prospect.io.cube import open_cube
@@ -1517,7 +1521,7 @@ def cube_dates(path: str | Path, variable: str) -> list[str]:
             f"{path} variable {variable!r} has no map along its time axis {axis!r} (0 "
             "dates): write its maps again (rerun the stage that made it), or remove the "
             "layer from the serve config")
-    return dates
+    return sorted(dates)
 
 
 def cube_source(path: str | Path, variable: str, date: str | None = None) -> LayerSource:

@@ -320,7 +320,7 @@ class TilesConfig(StrictModel):
     @field_validator("public_url")
     @classmethod
     def _public_url_is_a_root(cls, value: str | None) -> str | None:
-        return None if value is None else check_public_url(value)
+        return None if value is None else check_public_url(value, tiles_at=STAGE_TILES)
 
     @model_validator(mode="after")
     def _zooms_and_names(self) -> TilesConfig:
@@ -424,8 +424,16 @@ _PUBLIC_URL = r"https?://[^\s?#/]+(/[^\s?#]*[^/\s?#])?"
 """A root URL links are made under: scheme and host, a path if any, no trailing slash."""
 
 
-def check_public_url(text: str) -> str:
-    """``text`` if it is a root URL links can be made under (:data:`_PUBLIC_URL`).
+SERVED_TILES = "/tiles/{layer}/{z}/{x}/{y}.png"
+"""A served XYZ tile's URL under the serve config's ``public_url``."""
+STAGE_TILES = "/{layer}/{z}/{x}/{y}.png"
+"""A tile's URL under the tiles stage's ``tiles.public_url`` (its ``out/tiles/``)."""
+
+
+def check_public_url(text: str, *, tiles_at: str = SERVED_TILES) -> str:
+    """``text`` if it is a root URL links can be made under (:data:`_PUBLIC_URL`);
+    ``tiles_at`` is a tile's URL under it (:data:`SERVED_TILES` or :data:`STAGE_TILES`),
+    what a refusal of a tile URL template says is added (:func:`_template_refusal`).
 
     Links are ``public_url + "/tiles/..."``: a trailing slash (``https://maps.example.org/
     prospect/``, as most people write a folder) made every link ``...//tiles``, a query or
@@ -434,6 +442,9 @@ def check_public_url(text: str) -> str:
     """
     import re
 
+    template = _template_refusal(text, tiles_at)
+    if template is not None:  # passed the pattern: every link was made under the template
+        raise ValueError(template)
     if re.fullmatch(_PUBLIC_URL, text):
         return text
     hint = _public_url_example(text)
@@ -445,6 +456,55 @@ def check_public_url(text: str) -> str:
            ": a file:// URL is no web address; leave public_url out, or give the web "
            "address the files are published at" if re.match(r"(?i)\s*file:", text) else
            ", or leave public_url out"))
+
+
+_PLACEHOLDER = r"\{[^{}\s]*\}"
+"""A tile URL template's placeholder: ``{z}``, ``{x}``, ``{y}``, ``{-y}``, ``{s}``,
+``{quadkey}``, ``{TileMatrix}``..."""
+
+
+def _template_refusal(text: str, tiles_at: str) -> str | None:
+    """Why ``text``, a ``public_url`` holding a tile URL template's placeholder
+    (:data:`_PLACEHOLDER`), is no root URL, with the root it was meant as; ``None`` for
+    one without. ``tiles_at`` is a tile's URL under the root, said to be added: the
+    example cannot tell a layer's folder before ``{z}`` from the root's own.
+
+    ``https://maps.example.org/tiles/{z}/{x}/{y}.png`` (a tile URL, as QGIS, Leaflet and
+    the TileJSON write one, pasted as the address the tiles are published at) passed the
+    root URL's pattern, and every link was made under it: the TileJSON's tiles
+    ``https://maps.example.org/tiles/{z}/{x}/{y}.png/heat/{z}/{x}/{y}.png``, which a
+    client fills twice and is answered 404, the capabilities' links alike. The example is
+    the URL cut before its first segment holding a placeholder, or before a served tile's
+    ``/tiles/`` or a WMTS REST URL's ``/wmts/`` there; Leaflet's ``{s}`` of a host its
+    first subdomain, ``a``. Braces written ``%7B``/``%7D`` (a QGIS layer source) are
+    read as braces."""
+    import re
+
+    # a QGIS layer source writes the braces percent-encoded: %7Bz%7D
+    text = re.sub(r"%7[bB]", "{", re.sub(r"%7[dD]", "}", text))
+    found = re.search(_PLACEHOLDER, text)
+    if found is None:
+        return None
+    scheme = re.match(r"(?i)https?://", text)
+    rest = text[scheme.end():] if scheme else text
+    host, _, path = rest.partition("/")
+    host = host.replace("{s}", "a")
+    kept: list[str] = []
+    for segment in path.split("/"):
+        if re.search(_PLACEHOLDER, segment):
+            break
+        kept.append(segment)
+    # the root is above the last of its own folders before the placeholder: a served
+    # tile's /tiles/ (``tiles_at``'s first) or a WMTS REST URL's /wmts/
+    own = {"wmts", tiles_at.strip("/").split("/")[0].lower()} - {"{layer}"}
+    cut = [i for i, segment in enumerate(kept) if segment.lower() in own]
+    root = "/".join([host, *kept[:cut[-1] if cut else len(kept)]]).rstrip("/")
+    hint = (None if re.search(r"[{}]", host) else
+            _public_url_example((scheme.group(0) if scheme else "https://") + root))
+    return (f"holds {found.group(0)}, a tile URL template's placeholder: public_url is the "
+            f"root URL the links are made under (Prospect adds {tiles_at!r} itself), not a "
+            "tile's URL; give the address it is published at"
+            + (f", e.g. {hint!r}" if hint else ", e.g. 'https://maps.example.org/tiles'"))
 
 
 def _public_url_example(text: str) -> str | None:
