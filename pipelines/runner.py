@@ -79,6 +79,7 @@ from prospect.errors import (
     resource_refused,
 )
 from prospect.grid import RegionGrid
+from prospect.indices.ranges import EMPTY_SAID as INDEX_EMPTY_SAID
 from prospect.io.files import sweep_leftovers
 
 __all__ = ["output_names", "prepare_out_dir", "print_summary", "refuse_idle_stages", "run_job",
@@ -1063,10 +1064,12 @@ def _empty_variables(inventory: dict[str, dict[str, Any]], result: StageResult,
                 result.metrics["data_warnings"] = result.metrics.get("data_warnings", 0) + 1
 
 
-EMPTY_SAID = "is no data (NaN) in every cell"
+EMPTY_SAID = INDEX_EMPTY_SAID
 """The words of a stage's own warning that a variable it made holds no data in any cell,
-after the variable's name (the indices stage's of an index whose bands hold data together
-in no cell): :func:`_empty_variables` says no more of it."""
+after the variable's name: the indices stage's of an index whose bands hold data together
+in no cell, built from this one constant
+(:func:`prospect.indices.ranges.no_common_cell_message`), so the two cannot drift:
+:func:`_empty_variables` says no more of it."""
 
 
 def _said_empty(var: str, notes: Sequence[str]) -> bool:

@@ -36,7 +36,9 @@ from prospect.indices.plan import IndexPlan, PlannedIndex, check_distinct_case, 
 from prospect.indices.ranges import (
     check_kernel_scale,
     check_percent_units,
+    held_cells,
     judge_samples,
+    no_common_cell_message,
     reflective_inputs,
     sample_block,
     sample_step,
@@ -263,20 +265,6 @@ def _host(band: Any) -> np.ndarray:
     return np.asarray(band.get() if hasattr(band, "get") else band)
 
 
-def held_cells(bands: Sequence[Any], nodata: float | None) -> list[np.ndarray]:
-    """For each band of a chunk, where it holds data (finite, not ``nodata``): one pass a
-    band, shared by every index that reads it."""
-    out = []
-    for band in bands:
-        values = _host(band)
-        held = np.isfinite(values) if values.dtype.kind in "fc" else \
-            np.ones(values.shape, dtype=bool)
-        if nodata is not None:
-            held &= values != nodata
-        out.append(held)
-    return out
-
-
 def undefined_cells(index: np.ndarray, held: Sequence[np.ndarray],
                     also: np.ndarray | None = None) -> tuple[int, int]:
     """(cells where every band of ``held`` (:func:`held_cells`) holds data but ``index`` is
@@ -331,20 +319,14 @@ def _warn_no_common_cell(index: PlannedIndex) -> None:
     without data in the region (all NaN, or all its nodata), or bands of scenes that do
     not overlap (red of one, near infrared of another). The layer was stored NaN
     throughout, said only as a cube variable with no data, to "check its source's
-    nodata value, CRS and bounds", an index having no source (round 53)."""
+    nodata value, CRS and bounds", an index having no source (round 53). The words are
+    the library's (:func:`~prospect.indices.ranges.no_common_cell_message`, holding
+    :data:`~prospect.indices.ranges.EMPTY_SAID`, by which the runner knows it said)."""
     import warnings
 
     from prospect.errors import DataWarning
 
-    shown = " and ".join(f"{variable!r} ({common})" for common, variable in index.bands)
-    why = (f"its band {shown} holds data in no cell of the region" if len(index.bands) == 1
-           else f"its bands {shown} hold data together in no cell of the region (one of "
-           "them holds none, or their scenes do not overlap)")
-    warnings.warn(DataWarning(
-        f"index {index.name!r} ({index.formula}) is no data (NaN) in every cell: {why}; "
-        "check that each band's source covers the region (its bounds, CRS and nodata "
-        "value), or map the index's bands to variables that do (indices.bands)"),
-        stacklevel=3)
+    warnings.warn(DataWarning(no_common_cell_message(index)), stacklevel=3)
 
 
 def _warn_outside(index: PlannedIndex, outside: int, cells: int,

@@ -6,7 +6,7 @@ import math
 from fractions import Fraction
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from prospect.config._base import KeyRefused, PlainName, StrictModel
 from prospect.economics import LI_TO_LCE, lce_factor
@@ -397,6 +397,25 @@ class EconomicsConfig(StrictModel):
             _stated_flow_in_range(key, number, target, converted, unit)
             out[target] = converted
         return out
+
+    @field_validator("flow_m3_per_h", "flow_l_per_s", "flow_m3_per_day", mode="before")
+    @classmethod
+    def _flow_not_signed(cls, value: Any, info: ValidationInfo) -> Any:
+        """Refuse a negative flow naming its sign's meaning: ``flow_m3_per_h: -150`` (an
+        injection rate, as a reservoir model or a well test's sheet signs the brine put
+        back) was pydantic's "Input should be greater than 0", no word of what a negative
+        flow is or which figure the screening takes."""
+        if isinstance(value, bool) or not isinstance(value, int | float) \
+                or not math.isfinite(value) or value >= 0:
+            return value
+        unit = {"flow_l_per_s": "L/s", "flow_m3_per_day": "m3/day"}.get(
+            str(info.field_name), "m3/h")
+        raise ValueError(
+            f"{value:g} {unit} is a negative flow: a minus sign is an injection's (the "
+            "brine a doublet puts back into the reservoir, as reservoir models and well "
+            "tests sign it); the screening takes the brine one doublet produces, a "
+            f"positive figure: give {info.field_name}: {-value:g} (the same rate, "
+            "produced)")
 
     @field_validator("density_kg_per_l")
     @classmethod

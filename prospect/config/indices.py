@@ -270,6 +270,9 @@ class IndicesConfig(StrictModel):
             except ConfigError as exc:
                 if "needs band" in str(exc) or "does not have" in str(exc):
                     raise
+                if "reads the central wavelength" in str(exc) and not any(
+                        str(k).startswith("lambda") for k in self.constants):
+                    raise  # a sensor file without a band's wavelength_nm (FAI's lambdaN)
         if self.names and (self.bands or self.constants):
             # a key of bands or constants no index reads (``bands: {B8: nir}``, the
             # sensor's own name of N): with catalogue indices only it was refused by the

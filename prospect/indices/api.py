@@ -12,13 +12,14 @@ from prospect.config.indices import SensorConfig
 from prospect.errors import ConfigError, DataError, DataWarning
 from prospect.indices.bands import load_sensor
 from prospect.indices.blocks import compute_arrays, compute_dask, resolve_backend
-from prospect.indices.catalogue import IndexEntry, load_catalogue
+from prospect.indices.catalogue import IndexEntry, is_wavelength_term, load_catalogue
 from prospect.indices.plan import IndexPlan, plan_indices
 from prospect.indices.ranges import (
     cf_range_attrs,
     check_input_kinds,
     check_kernel_scale,
     check_reflectance_ranges,
+    warn_empty_indices,
 )
 from prospect.provenance import is_synthetic, provenance_attr, synthetic_attr
 
@@ -93,6 +94,14 @@ def compute_indices(
         holding an unmarked fill (0 over half of it, -9999) that hid digital numbers or
         that the indices would read as values; a band whose scene (its
         provenance) holds another band than the index reads it as.
+
+    Warns
+    -----
+    DataWarning
+        Among others: an index of in-memory bands that hold data together in no cell (a
+        band all NaN or all ``nodata``, or bands that never overlap), NaN in every cell
+        (:func:`~prospect.indices.ranges.warn_empty_indices`; dask results are not
+        computed here, and the indices stage says theirs).
     """
     sensor_cfg = sensor if isinstance(sensor, SensorConfig) else load_sensor(sensor)
     plan = plan_indices(names, sensor=sensor_cfg, custom=custom, bands=bands,
@@ -115,6 +124,7 @@ def compute_indices(
         stacked = compute_dask(plan, arrays, concrete, nodata=nodata)
     else:
         stacked = compute_arrays(plan, arrays, concrete, nodata=nodata)
+        warn_empty_indices(plan, arrays, stacked, nodata)
     synthetic = _is_synthetic(ds, plan)
     # built once from a dict: adding variables one by one copies the Dataset each time
     # (1 000 custom indices took 11 s to plan, 3 000 over 8 minutes)
@@ -309,9 +319,17 @@ def _is_synthetic(ds: xr.Dataset, plan: IndexPlan) -> bool:
 
 
 def available_on(entry: IndexEntry, sensor: str | SensorConfig) -> bool:
-    """True when every band of ``entry`` is in ``sensor``'s band mapping."""
+    """True when every band of ``entry`` is in ``sensor``'s band mapping, and the mapping
+    gives the central wavelength of each band whose wavelength the formula reads
+    (``lambdaN``: FAI, DVIplus): ``prospect indices --list --sensor mine.yaml`` of a
+    sensor file without ``wavelength_nm`` listed them, and a job naming one was refused
+    ("needs constant 'lambdaN'")."""
+    from prospect.indices.bands import wavelengths
+
     cfg = sensor if isinstance(sensor, SensorConfig) else load_sensor(sensor)
-    return all(b in cfg.bands for b in entry.bands)
+    given = wavelengths(cfg)
+    return all(b in cfg.bands for b in entry.bands) and all(
+        c in given for c in entry.constants if is_wavelength_term(c))
 
 
 def list_indices(*, sensor: str | None = None, domain: str | None = None,

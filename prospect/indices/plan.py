@@ -299,6 +299,38 @@ def constant_value(expr: Expr, *, positive: bool = False) -> float | None:
     return float(f"{float(np.median(finite)):.12g}") + 0.0
 
 
+def undefined_on_data(expr: Expr, positive: Callable[[str], bool]) -> bool:
+    """Whether ``expr`` (constants already put in) is infinite or NaN at every sampled
+    value of its bands, the bands that ``positive`` names sampled at positive values
+    alone (reflectance and digital numbers are positive): ``(N - R) / (0 * N)``,
+    ``N / (N * 0)``, ``(-N) ** 0.5`` or ``log(-R)`` divide by a 0 or take a root or log
+    of a negative wherever such bands hold data, which no constant part of the formula
+    (:func:`undefined_parts`) says, and the index was stored NaN in every cell, said only
+    after ingest by the indices stage. A band that ``positive`` does not name keeps its
+    negative samples too (``sqrt(-VV)`` of a radar band in decibels is defined).
+
+    Parameters
+    ----------
+    expr
+        A formula tree whose names are bands (common names).
+    positive
+        Whether a band's values are positive (:func:`prospect.indices.ranges.reflective_band`).
+
+    Returns
+    -------
+    bool
+        True when no sampled value of the formula is finite.
+    """
+    names = variables(expr)
+    if not names:
+        return False
+    bands = {name: np.abs(drawn) if positive(name) else drawn
+             for name, drawn in _sampled_bands(names).items()}
+    with np.errstate(all="ignore"):
+        values = np.asarray(_sampled(expr, bands), dtype="float64")
+    return not bool(np.isfinite(values).any())
+
+
 def _parts_saying(expr: Expr, says: Callable[[Expr], str | None]) -> list[str]:
     """What ``says`` says of the parts of ``expr``, outermost first, each once; the parts
     inside a part it speaks of are not visited."""
@@ -899,6 +931,53 @@ def _refuse_constant_through_mapping(entry: IndexEntry, resolved: Expr,
         + " to a variable of its own")
 
 
+def _wavelength_missing(entry: IndexEntry, term: str, sensor: SensorConfig) -> str:
+    """Why ``entry`` cannot read the wavelength ``term`` (``lambdaN``) on ``sensor``: the
+    sensor maps no such band, or its file gives the band no ``wavelength_nm`` (a site's
+    own sensor file written with variables alone). It was "the sensor mapping gives no
+    wavelength for that band; set indices.constants.lambdaN", naming neither the sensor
+    nor the band, nor the fix in the sensor's file."""
+    band = term[len("lambda"):]
+    mapped = sensor.bands.get(band)
+    if mapped is None:
+        return (f"index {entry.name!r} ({entry.formula}) reads the wavelength {term!r} of "
+                f"band {band!r}, which sensor {sensor.name!r} does not map (its bands: "
+                f"{', '.join(sorted(sensor.bands))}); compute {entry.name} on a sensor that "
+                "has the band, or leave it out of the job")
+    return (f"index {entry.name!r} ({entry.formula}) reads the central wavelength {term!r} "
+            f"of band {band!r} ({mapped.variable}), which sensor {sensor.name!r} gives no "
+            f"'wavelength_nm' for; add 'wavelength_nm: <nm>' to bands.{band} in the sensor's "
+            f"file (the band's central wavelength in nanometres), or set "
+            f"indices.constants.{term} in the job config")
+
+
+def _refuse_undefined_on_data(entry: IndexEntry, expr: Expr,
+                              used_consts: Mapping[str, float | str]) -> None:
+    """Refuse a custom index that is infinite or NaN wherever its reflective bands hold
+    data (:func:`undefined_on_data`): a divisor that is 0 for every value of its bands
+    (``0 * N``, ``N - N`` inside a product), or a root, fractional power or log of a part
+    that is negative wherever the bands are positive (``(-N) ** 0.5``). Such a formula
+    planned and ran ingest; the layer was then NaN in every cell.
+
+    Raises
+    ------
+    ConfigError
+        Naming the index, its formula and the fix.
+    """
+    from prospect.indices.ranges import reflective_band
+
+    if not undefined_on_data(expr, reflective_band):
+        return
+    given = ", ".join(f"{k} = {v:g}" for k, v in used_consts.items() if not isinstance(v, str))
+    raise ConfigError(
+        f"index {entry.name!r} ({entry.formula}) is infinite or NaN (no data) wherever its "
+        "bands hold reflectance (positive values)" + (f" (with {given})" if given else "")
+        + ": a divisor that is 0 whatever the bands (a factor of 0), or a square root, "
+        "log or fractional power of a part that is negative wherever they are positive, "
+        "so every cell would be NaN; fix the formula in "
+        f"indices.custom.{entry.name}")
+
+
 def _plan_one(entry: IndexEntry, sensor: SensorConfig, band_map: Mapping[str, str],
               values: Mapping[str, float | str | None], known_bands: set[str], *,
               refuse_undefined: bool = False,
@@ -919,11 +998,11 @@ def _plan_one(entry: IndexEntry, sensor: SensorConfig, band_map: Mapping[str, st
             if isinstance(value, str):
                 raise ConfigError(f"index {entry.name!r}: 'sigma: {value}' applies to kernel "
                                   "indices (kNDVI...) only")
+            if value is None and is_wavelength_term(n):
+                raise ConfigError(_wavelength_missing(entry, n, sensor))
             if value is None:
-                what = ("the sensor mapping gives no wavelength for that band"
-                        if is_wavelength_term(n) else "it has no default")
                 raise ConfigError(
-                    f"index {entry.name!r} needs constant {n!r} but {what}; set "
+                    f"index {entry.name!r} needs constant {n!r} but it has no default; set "
                     f"indices.constants.{n} in the job config"
                 )
             used_consts[n] = value
@@ -1007,6 +1086,8 @@ def _plan_one(entry: IndexEntry, sensor: SensorConfig, band_map: Mapping[str, st
             "bands, so every cell would be NaN (no data); "
             + (f"fix the formula in indices.custom.{entry.name}" if entry.source == "custom"
                else "check indices.constants"))
+    if refuse_undefined and entry.source == "custom":
+        _refuse_undefined_on_data(entry, substitute(expr, renamed), used_consts)
     renamed.update({common: Var(variable) for common, variable in used_bands.items()})
     resolved = fold_constants(substitute(expr, renamed))
     if refuse_undefined:  # a job's: '(N - N2) / (N + N2)' on Landsat 8, N and N2 both B5

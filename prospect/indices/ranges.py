@@ -13,14 +13,14 @@ import contextlib
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from prospect.errors import DataError, DataWarning
-from prospect.indices.plan import IndexPlan
+from prospect.indices.plan import IndexPlan, PlannedIndex
 
 __all__ = [
     "PLAUSIBLE_MEDIAN",
@@ -634,6 +634,83 @@ def check_percent_units(ds: xr.Dataset, plan: IndexPlan) -> None:
 def reflective_band(common: str) -> bool:
     """A common band name of a reflective (0.4-2.5 um) band, not thermal or radar."""
     return common in _OPTICAL
+
+
+EMPTY_SAID = "is no data (NaN) in every cell"
+"""The words, after an index's name and formula, of the warning that it holds no data in
+any cell (:func:`no_common_cell_message`); the runner says no more of a variable a
+stage's note says them of (``pipelines.runner._said_empty``)."""
+
+
+def no_common_cell_message(index: PlannedIndex) -> str:
+    """The warning for an index whose bands hold data together in no cell: a band without
+    data (all NaN, or all its nodata), or bands of scenes that do not overlap (red of one,
+    near infrared of another). One text for the library (:func:`warn_empty_indices`) and
+    the indices stage."""
+    shown = " and ".join(f"{variable!r} ({common})" for common, variable in index.bands)
+    why = (f"its band {shown} holds data in no cell of the region" if len(index.bands) == 1
+           else f"its bands {shown} hold data together in no cell of the region (one of "
+           "them holds none, or their scenes do not overlap)")
+    return (f"index {index.name!r} ({index.formula}) {EMPTY_SAID}: {why}; check that each "
+            "band's source covers the region (its bounds, CRS and nodata value), or map the "
+            "index's bands to variables that do (indices.bands)")
+
+
+def held_cells(bands: Sequence[Any], nodata: float | None) -> list[np.ndarray]:
+    """For each band (an array, on the host or a GPU), where it holds data (finite, not
+    ``nodata``): one pass a band, shared by every index that reads it."""
+    from prospect.indices.blocks import host_array
+
+    out = []
+    for band in bands:
+        values = host_array(band)
+        held = np.isfinite(values) if values.dtype.kind in "fc" else \
+            np.ones(values.shape, dtype=bool)
+        if nodata is not None:
+            held &= values != nodata
+        out.append(held)
+    return out
+
+
+def warn_empty_indices(plan: IndexPlan, arrays: Sequence[Any], stacked: Any,
+                       nodata: float | None) -> None:
+    """A :class:`~prospect.errors.DataWarning` for each index of in-memory results
+    ``stacked`` (``(n_indices, *shape)``, from ``arrays`` in the order of ``plan.inputs``)
+    that is NaN in every cell: because its bands hold data together in no cell
+    (:func:`no_common_cell_message`), or because the formula (or the valid range) leaves
+    no cell where they do (``custom={"X": "(N - R) / (0 * N)"}``, which a job's config
+    refuses). :func:`~prospect.indices.compute_indices` returned NDVI of an all-NaN red
+    band as NaN throughout without a word (the reflectance checks skip a band whose
+    sample holds no data). An index with a finite value in its strided sample costs
+    nothing more; the bands are read only for an index without one.
+    """
+    import warnings
+
+    from prospect.indices.blocks import host_array
+
+    held: dict[str, np.ndarray] = {}
+    for k, index in enumerate(plan.indices):
+        layer = stacked[k]
+        if np.isfinite(host_array(_sample(layer))).any() or \
+                np.isfinite(host_array(layer)).any():
+            continue
+        for _, variable in index.bands:
+            if variable not in held:
+                band = arrays[plan.inputs.index(variable)]
+                held[variable] = held_cells([band], nodata)[0]
+        common = int(np.logical_and.reduce([held[v] for _, v in index.bands]).sum())
+        if not common:
+            warnings.warn(DataWarning(no_common_cell_message(index)), stacklevel=3)
+            continue
+        low, high = index.valid_range
+        bounds = "" if low is None and high is None else (
+            f" or outside its valid range {'' if low is None else f'{low:g}'}.."
+            f"{'' if high is None else f'{high:g}'}")
+        warnings.warn(DataWarning(
+            f"index {index.name!r} ({index.formula}) is NaN (no data) in every one of the "
+            f"{common} cells where its bands hold data: undefined there (a division by 0, a "
+            f"log or square root of a negative, a value beyond float32){bounds}; check the "
+            "formula and the bands' values (their scale)"), stacklevel=3)
 
 
 def sample_step(shape: tuple[int, ...]) -> int:

@@ -1086,15 +1086,19 @@ length is kriged away from it (a strip along the line is not): said
 
 
 def _warn_one_line(path: str, column: str, source: PointSource, gxy: np.ndarray,
-                   grid: RegionGrid, ground: str | None, layer: str, unit: str) -> None:
+                   grid: RegionGrid, ground: str | None, layer: str, unit: str, *,
+                   method: str = "kriging") -> None:
     """Warn where the places ``gxy`` (in the frame the surfaces measure in: ``ground`` or
     the region's CRS) lie on one line (:data:`ONE_LINE_SHARE`) and the region reaches
     away from it (:data:`ONE_LINE_REACH`).
 
-    The variogram is then fitted to distances along the line alone, and ordinary kriging
-    takes it to hold in every direction: the surface and its variance across the line
-    are what the values along it would make, which no point measures, and were written
-    as 'kriging with its variance' without a word.
+    With ``method`` ``"kriging"``, the variogram is then fitted to distances along the
+    line alone, and ordinary kriging takes it to hold in every direction: the surface and
+    its variance across the line are what the values along it would make, which no point
+    measures, and were written as 'kriging with its variance' without a word. With
+    ``"idw"``, every cell away from the line takes the values of the nearest stretch of
+    it, as far as the region reaches: a surface across the region drawn from a line, said
+    by nothing (round 53 said the kriged one only).
     """
     pts = np.asarray(gxy, dtype="f8")
     if len(pts) < 3:
@@ -1121,10 +1125,18 @@ def _warn_one_line(path: str, column: str, source: PointSource, gxy: np.ndarray,
     def length(value: float) -> str:
         return f"{value:.0f}" if value >= 10 else f"{value:.3g}"
 
+    where = (f"{path}: the {len(pts)} places of {column!r} lie on one line (spread "
+             f"{length(across)} {unit} across it and {length(along)} along it), and the region "
+             f"reaches {length(reach)} {unit} from that line: ")
+    if method == "idw":
+        warnings.warn(DataWarning(
+            where + f"inverse-distance weighting gives every cell of {layer!r} away from the "
+            "line the values of the nearest stretch of it, as far as the region reaches, "
+            "which no point measures; read it near the line only, add points off the line, "
+            "or cut the region to a strip along it"), stacklevel=3)
+        return
     warnings.warn(DataWarning(
-        f"{path}: the {len(pts)} places of {column!r} lie on one line (spread "
-        f"{length(across)} {unit} across it and {length(along)} along it), and the region "
-        f"reaches {length(reach)} {unit} from that line: the {source.variogram} "
+        where + f"the {source.variogram} "
         "variogram is fitted to distances along "
         f"the line alone, and kriging takes it to hold in every direction, so {layer!r} "
         f"and {layer + '_variance'!r} away from the line are what the values along it "
@@ -1261,6 +1273,10 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
         unit = column_units(source, col, table.units.get(col),
                             table.units_where.get(col, "in the table's row of units"))
         if "idw" in source.interpolate:
+            idw_name = variable_name(source.name, col) + ("_idw" if both else "")
+            _warn_one_line(path, col, source, to_ground(cxy, grid.crs, ground), grid, ground,
+                           idw_name, "m on the ground" if ground else distance_units(grid),
+                           method="idw")
             out.append(IdwLayer(
                 name=variable_name(source.name, col) + ("_idw" if both else ""), units=unit,
                 long_name=f"{col} of {source.name}, inverse-distance weighted",
