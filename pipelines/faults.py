@@ -1560,16 +1560,16 @@ def _under_limits(*, processes: bool = False) -> str:
 STAGE_KEEPS = {
     "tiles": "tiles/ and viewer/ keep the last run's layers (a layer is published only "
              "whole; the next run draws every layer again)",
-    "train": "model/ keeps a whole model, the last run's (or this run's where the error "
-             "came once it was saved, then without its metrics.json and report); nothing "
-             "of this training is resumed, the next run trains from the start",
+    "train": "model/ keeps a whole model, the last run's, with its metrics.json and "
+             "report (a model is published only with them); nothing of this training is "
+             "resumed, the next run trains from the start",
 }
 """What a stage that stopped on an error keeps, where it is not its finished chunks: the
 tiles stage publishes a layer only whole (:func:`pipelines.stages.tiles.run`), and said
 "finished chunks are kept" of tiles it threw away; the train stage keeps no chunks (its
 folds and fit are held in memory) and publishes its model folder only whole
-(:func:`prospect.registry.save_model`), and said "finished chunks are kept" of a training
-it had lost."""
+(:func:`prospect.registry.save_model`, its metrics and report written in the same staging
+folder), and said "finished chunks are kept" of a training it had lost."""
 
 
 def stage_keeps(stage: str) -> str:

@@ -3,7 +3,9 @@ final model saved with its card and input schema, metrics and a report with plot
 
 Writes under ``out_dir/model``: the model directory (``prospect.registry.save_model``),
 ``metrics.json``, ``oof_predictions.csv`` (one row per sample and CV scheme: cell,
-fold, label, out-of-fold score) and ``report/report.md`` with PNG plots. The work itself is done by
+fold, label, out-of-fold score) and ``report/report.md`` with PNG plots, all published
+together (a failure while writing any of them leaves the last run's model folder as it
+was, never a new model without its metrics). The work itself is done by
 :mod:`prospect.models.training` and :mod:`prospect.models.summary`; this module runs it
 here or on the job's cluster and writes the results.
 """
@@ -74,6 +76,7 @@ from prospect.models.training import (
 __all__ = ["MODEL_DIR", "run"]
 
 MODEL_DIR = "model"
+REPORT_DIR = "report"
 
 
 def _unmade_features(ds: Any, variables: Sequence[str]) -> list[str]:
@@ -200,15 +203,14 @@ def run(ctx: RunContext) -> StageResult:
         training_data=[{"path": str(source.path), "sha256": _sha256(Path(source.path))},
                        {"path": str(zarr_json), "sha256": _sha256(zarr_json)}])
     card["limitations"] = [*card.get("limitations", []), *doubts]
-    save_model(model, model_dir, card=card, schema=input_schema(ds, spec, cfg, ts.X))
-    ctx.console.print(f"  model saved to {escape(str(model_dir))}")
-    write_json(model_dir / "metrics.json", facts)
     oof = oof_table(results, ts.y, x=ts.coords[:, 0], y_coord=ts.coords[:, 1], rows=ts.rows,
                     cols=ts.cols)
-    write_text(model_dir / "oof_predictions.csv", pd.DataFrame(oof).to_csv(index=False))
-    from pipelines.report import write_report
-
-    report = write_report(model_dir / "report", facts)
+    # the metrics, the out-of-fold table and the report are written into the model's
+    # staging folder: a failure among them publishes no model, the last run's stays whole
+    save_model(model, model_dir, card=card, schema=input_schema(ds, spec, cfg, ts.X),
+               extras=lambda folder: _write_results(folder, facts, oof))
+    ctx.console.print(f"  model saved to {escape(str(model_dir))}")
+    report = model_dir / REPORT_DIR / "report.md"
     return StageResult(
         name="train",
         outputs={"model": str(model_dir), "metrics": str(model_dir / "metrics.json"),
@@ -240,6 +242,26 @@ def run(ctx: RunContext) -> StageResult:
                   "out)" if ts.counts.get("negatives_without_data") else ""),
                f"report: {report}"],
     )
+
+
+def _write_results(folder: Path, facts: dict[str, Any], oof: dict[str, np.ndarray]) -> None:
+    """Write ``metrics.json``, ``oof_predictions.csv`` and ``report/`` into ``folder``
+    (the model's staging folder: :func:`prospect.registry.save_model`'s ``extras``).
+
+    Parameters
+    ----------
+    folder
+        Where the files go; published with the model or not at all.
+    facts
+        The training's facts (:func:`prospect.models.summary.training_facts`).
+    oof
+        The out-of-fold table (:func:`prospect.models.evaluate.oof_table`).
+    """
+    from pipelines.report import write_report
+
+    write_json(folder / "metrics.json", facts)
+    write_text(folder / "oof_predictions.csv", pd.DataFrame(oof).to_csv(index=False))
+    write_report(folder / REPORT_DIR, facts)
 
 
 def _sha256(path: Path) -> str:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,6 +157,7 @@ def save_model(
     *,
     card: Mapping[str, Any],
     schema: Mapping[str, Any],
+    extras: Callable[[Path], None] | None = None,
 ) -> Path:
     """Save ``estimator`` with its card and input schema to ``directory``, atomically.
 
@@ -174,6 +175,13 @@ def save_model(
     schema
         Input schema: ``{variables: [{name, units, dtype, prospect_kind, provenance}], crs,
         resolution, feature_order}`` (see :func:`prospect.registry.schema_from_cube`).
+    extras
+        Writes the files that travel beside the model (a training's ``metrics.json``,
+        ``oof_predictions.csv`` and ``report/``) into the folder it is given, the staging
+        folder, after the model's own files: the model is published with them or, where
+        they fail, not at all (an existing model there is left as it was). They are not
+        listed in ``checksums.json``, so the fingerprint is the model's alone. ``None``:
+        the model's files only.
 
     Returns
     -------
@@ -213,6 +221,8 @@ def save_model(
         sums = {name: file_sha256(staging / name) for name in MODEL_FILES}
         write_json(staging / CHECKSUMS_FILE, {"algorithm": "sha256", "files": sums},
                    strict=False, indent=2, sort_keys=True)
+        if extras is not None:  # a failure here publishes nothing: never a model without
+            extras(staging)     # the metrics and report it was trained with
     return directory
 
 
