@@ -462,6 +462,9 @@ def _split_threshold(path: Any, labels: LabelsConfig, occ: Occurrences, keep: np
         _warn_quantile_outside(path, occ, q, threshold, grid, column)
         return {"records_tied_at_threshold": ties.get("tied", 0)}
     labelled = keep & (np.isfinite(occ.values) | ~positive)
+    if _records(occ, labelled) >= 2 and not (positive & labelled).any():
+        _warn_unreached(path, column, occ, labelled, threshold)
+        return {}
     if _records(occ, labelled) < 2 or (~positive & labelled).any():
         return {}
     unit = occ.unit
@@ -479,6 +482,45 @@ def _split_threshold(path: Any, labels: LabelsConfig, occ: Occurrences, keep: np
         f"{fix}, or leave 'threshold' out if every graded record is an occurrence"),
         stacklevel=3)
     return {}
+
+
+def _warn_unreached(path: Any, column: str | None, occ: Occurrences, labelled: np.ndarray,
+                    threshold: float) -> None:
+    """Warn where no graded record reaches ``threshold`` (``threshold: 3000``, meant in
+    ppm, over grades in %): every record is a negative and none a positive.
+
+    Parameters
+    ----------
+    path : Any
+        The labels' table, for the message.
+    column : str or None
+        ``model.labels.value_column``.
+    occ : Occurrences
+        The records read.
+    labelled : numpy.ndarray
+        The records that take a label (graded, or below a detection limit).
+    threshold : float
+        ``model.labels.threshold``.
+
+    Notes
+    -----
+    Said before only by the train stage's refusal ("0 positive cell(s) ... the highest
+    grade is ..."); the score stage's capture metrics and the plan's reading of the labels
+    went on without a word (round 55). The mirror of :func:`_split_threshold`'s warning of
+    a threshold every record reaches; a column of probabilities is refused earlier
+    (:func:`_refuse_unreached_probabilities`).
+    """
+    unit = occ.unit
+    graded = labelled & np.isfinite(occ.values)
+    highest = (f"the highest grade is {float(np.nanmax(occ.values[graded])):g}"
+               f"{f' {unit}' if unit else ''}") if graded.any() else \
+        "every one is below a detection limit"
+    fix = f"give it in the column's unit{f' ({unit})' if unit else ''}"
+    warnings.warn(DataWarning(
+        f"{path}: none of the {_records(occ, labelled)} graded record(s) of column "
+        f"{column!r} reaches the threshold {threshold:g} (model.labels.threshold; "
+        f"{highest}): each is a negative and none a positive, so the labels hold no "
+        f"occurrence; {fix}, or lower it to a grade the occurrences reach"), stacklevel=4)
 
 
 def _warn_both_sides(path: Any, occ: Occurrences, keep: np.ndarray, positive: np.ndarray,
