@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from multiprocessing.resource_tracker import ResourceTracker
 from pathlib import Path
 from types import CodeType, FrameType
 from typing import Any
@@ -441,11 +442,72 @@ def hangup_proof_tracker() -> None:
     was asked to forget (a dozen, ``'/loky-<pid>-...'``) below the job's one line. A
     blocked signal stays blocked in the tracker (it unblocks only SIGINT and SIGTERM),
     as do a batch system's warnings and Ctrl-\\'s SIGQUIT (:func:`children_spared`).
+    The tracker is made a :class:`_RememberingTracker`, so that one started where it was
+    killed is so too, and knows the names the dead one held.
     """
     from multiprocessing import resource_tracker
 
+    tracker = resource_tracker._resource_tracker
+    if not isinstance(tracker, _RememberingTracker):
+        tracker.__class__ = _RememberingTracker
+        tracker.__dict__.update(_sending=threading.RLock(), _held=set())
+        # the module's names are the first tracker's bound methods, which a fork server
+        # and a child's spawn call without the class's own ensure_running
+        for name in ("ensure_running", "register", "unregister", "getfd"):
+            setattr(resource_tracker, name, getattr(tracker, name))
     with children_spared():
         resource_tracker.ensure_running()
+
+
+class _RememberingTracker(ResourceTracker):
+    """multiprocessing's resource tracker (the process that unlinks the job's named
+    semaphores and shared memory if the job dies) that survives its own death: the names
+    it was given and not yet told to forget are remembered, and a tracker started in the
+    place of a dead one (killed by a user or the out-of-memory killer: Python starts
+    another as the next name is given or forgotten) is given them first, with
+    :data:`SPARED_SIGNALS` blocked as the first was (:func:`hangup_proof_tracker`).
+
+    Python's own relaunch warned "process died unexpectedly, relaunching. Some resources
+    might leak."; the new tracker, told to forget names it was never given, printed a
+    ``KeyError`` traceback for each (a dozen ``'/loky-<pid>-...'`` semaphores of the
+    embedded cluster's nannies), and would not have unlinked the dead one's names had the
+    job died. The job's one tracker is made one of these in place
+    (:func:`hangup_proof_tracker`); one a worker process starts is Python's.
+    """
+
+    _fd: int | None
+    _pid: int | None
+    _sending: threading.RLock
+    _held: set[tuple[str, str]]
+
+    def ensure_running(self) -> None:
+        """Start the tracker, or start it again where it died, giving the new one the
+        names the dead one held (without Python's warning: nothing leaks)."""
+        with self._sending:
+            fd = self._fd
+            if fd is not None:
+                if self._check_alive():  # type: ignore[attr-defined]
+                    return
+                os.close(fd)  # the dead one forgotten, as Python's own does, unsaid
+                with contextlib.suppress(ChildProcessError):
+                    if self._pid is not None:
+                        os.waitpid(self._pid, 0)
+                self._fd = self._pid = None
+            with children_spared():
+                super().ensure_running()
+            if fd is not None and self._fd is not None:
+                for name, rtype in sorted(self._held):
+                    os.write(self._fd, f"REGISTER:{name}:{rtype}\n".encode("ascii"))
+
+    def _send(self, cmd: str, name: str, rtype: str) -> None:
+        """Send ``cmd`` for ``name`` as Python's tracker does, remembering the names held
+        (a tracker started meanwhile knows them before it is told to forget one)."""
+        with self._sending:
+            super()._send(cmd, name, rtype)  # type: ignore[misc]
+            if cmd == "REGISTER":
+                self._held.add((name, rtype))
+            elif cmd == "UNREGISTER":
+                self._held.discard((name, rtype))
 
 
 class _TerminalStream:
@@ -1607,6 +1669,12 @@ def out_of_memory_error(exc: BaseException, stage: str, *,
         seen.add(id(found))
         if isinstance(found, MemoryError):
             what = str(found).strip() or "MemoryError"
+            whole = _read_whole(what)
+            if whole is not None:
+                return StageError(
+                    f"stage {stage}: out of memory ({what[:160]}){_under_limits()}"
+                    f"{kept_said}{whole}, or give the job more memory (ulimit -v, the "
+                    "batch job's --mem), then run the same command again")
             return StageError(
                 f"stage {stage}: out of memory ({what[:160]}){_under_limits()}{kept_said}"
                 "Use smaller chunks (the region's chunk size; 'prospect plan' shows the memory"
@@ -1628,6 +1696,45 @@ def out_of_memory_error(exc: BaseException, stage: str, *,
                 "fewer --workers, then run the same command again")
         found = found.__cause__ or found.__context__
     return None
+
+
+_GDAL_READING = re.compile(r"^GDAL reading (?P<path>.+?): ")
+"""How :func:`prospect.io.raster.raster_info` names the file GDAL was refused memory for
+(``MemoryError("GDAL reading /data/big.tif: cannot allocate 576000000 bytes")``)."""
+
+
+def _read_whole(what: str) -> str | None:
+    """The fix for a memory refusal ``what`` of GDAL reading a file stored as one block
+    of the whole image (a strip or tile: GDAL loads a whole block to read any part of it,
+    so smaller chunks do not help); ``None`` for any other refusal or file.
+
+    The line said "use smaller chunks" of such a file; the block-size check's own fix
+    (:func:`prospect.io.raster.raster_info`, over ``PROSPECT_MAX_BLOCK_BYTES``) is to
+    rewrite it tiled.
+    """
+    match = _GDAL_READING.match(what)
+    if match is None:
+        return None
+    path = match["path"]
+    try:
+        import rasterio
+
+        with rasterio.open(path) as src:
+            rows, cols = src.block_shapes[0]
+            whole = (rows, cols) == (src.height, src.width) and src.height > 1
+            netcdf = src.driver in ("netCDF", "HDF5", "HDF5Image", "HDF4", "HDF4Image")
+    except Exception:  # gone or unreadable now: the usual line
+        return None
+    if not whole:
+        return None
+    name = Path(path).name
+    fix = (f"rewrite it in smaller chunks (e.g. nccopy -c y/512,x/512 {name} chunked.nc, "
+           "with its own dimension names)" if netcdf else
+           f"rewrite it tiled (gdal_translate -co TILED=YES -co BLOCKXSIZE=512 -co "
+           f"BLOCKYSIZE=512 -co COMPRESS=DEFLATE {name} tiled.tif, or -of COG)")
+    return (f"{name} is stored as one block of the whole image ({rows} x {cols} cells), "
+            "which GDAL reads whole for any chunk of it, so smaller chunks do not help: "
+            f"{fix} and give that file")
 
 
 def _library_out_of_memory(exc: BaseException) -> str | None:
