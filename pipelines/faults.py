@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from multiprocessing.resource_tracker import ResourceTracker
 from pathlib import Path
 from types import CodeType, FrameType
-from typing import Any
+from typing import Any, cast
 
 from pipelines.entry import STOP_SIGNALS, stopped_how
 from prospect.errors import NO_MEMORY_WORDS, OutputWriteError, ProspectError, StageError
@@ -448,7 +448,9 @@ def hangup_proof_tracker() -> None:
     from multiprocessing import resource_tracker
 
     tracker = resource_tracker._resource_tracker
-    if not isinstance(tracker, _RememberingTracker):
+    # (Python's tracker as 3.11 and 3.12 build it: another's is left as it is)
+    known = all(hasattr(tracker, name) for name in _TRACKER_PRIVATES)
+    if known and not isinstance(tracker, _RememberingTracker):
         tracker.__class__ = _RememberingTracker
         tracker.__dict__.update(_sending=threading.RLock(), _held=set())
         # the module's names are the first tracker's bound methods, which a fork server
@@ -457,6 +459,10 @@ def hangup_proof_tracker() -> None:
             setattr(resource_tracker, name, getattr(tracker, name))
     with children_spared():
         resource_tracker.ensure_running()
+
+
+_TRACKER_PRIVATES = ("_check_alive", "_send", "_fd", "_pid", "ensure_running")
+"""The parts of multiprocessing's tracker that :class:`_RememberingTracker` builds on."""
 
 
 class _RememberingTracker(ResourceTracker):
@@ -486,7 +492,7 @@ class _RememberingTracker(ResourceTracker):
         with self._sending:
             fd = self._fd
             if fd is not None:
-                if self._check_alive():  # type: ignore[attr-defined]
+                if cast(Any, self)._check_alive():  # (Python's private check)
                     return
                 os.close(fd)  # the dead one forgotten, as Python's own does, unsaid
                 with contextlib.suppress(ChildProcessError):
@@ -503,7 +509,7 @@ class _RememberingTracker(ResourceTracker):
         """Send ``cmd`` for ``name`` as Python's tracker does, remembering the names held
         (a tracker started meanwhile knows them before it is told to forget one)."""
         with self._sending:
-            super()._send(cmd, name, rtype)  # type: ignore[misc]
+            cast(Any, super())._send(cmd, name, rtype)
             if cmd == "REGISTER":
                 self._held.add((name, rtype))
             elif cmd == "UNREGISTER":
