@@ -17,7 +17,7 @@ metadata and both viewers read the result.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -29,12 +29,14 @@ from tiles.grids import DEFAULT_TMS, tile_matrix_set, unwrapped_lon, wrapped_lon
 from tiles.source import LayerSource
 
 LayerT = TypeVar("LayerT", bound=TileLayerConfig)
+T = TypeVar("T")
 
 __all__ = ["VALUE_SAMPLE_MAX", "LayerMeta", "ValueSample", "blended_overview_warning",
            "center_zoom", "clamped_ends",
            "class_layer", "colour_layer", "layer_classes", "layer_colours",
            "layer_meta", "many_classes_warning", "middle_lon", "no_data_warning",
-           "one_value_range", "range_origin", "units_warning", "unstated_fill_warning",
+           "one_value_range", "range_origin", "spread_over", "units_warning",
+           "unstated_fill_warning",
            "value_sample", "zoom_range"]
 
 VALUE_SAMPLE_MAX = 1024
@@ -466,6 +468,14 @@ RANGE_DATES_SAMPLED = 12
 one date is taken from (:func:`sample_over_dates`), besides the dates shown as layers."""
 
 
+def spread_over(items: Sequence[T], count: int = RANGE_DATES_SAMPLED) -> list[T]:
+    """``count`` of ``items`` spread evenly over them, the first and the last among them
+    (``items`` itself where it holds no more): the dates a colour range is sampled on."""
+    if len(items) <= count:
+        return list(items)
+    return [items[round(i * (len(items) - 1) / (count - 1))] for i in range(count)]
+
+
 def sample_over_dates(source: LayerSource, sample: ValueSample,
                       cache: dict[tuple[Any, str, str], ValueSample],
                       shown: Iterable[str] = ()) -> tuple[ValueSample, str]:
@@ -508,8 +518,7 @@ def sample_over_dates(source: LayerSource, sample: ValueSample,
         return sample, ""
     picked = dates
     if len(dates) > RANGE_DATES_SAMPLED:
-        spread = {dates[round(i * (len(dates) - 1) / (RANGE_DATES_SAMPLED - 1))]
-                  for i in range(RANGE_DATES_SAMPLED)}
+        spread = set(spread_over(dates))
         served = set(shown) | {source.date}
         picked = [d for d in dates if d in spread or d in served]
     from tiles.source import LayerVariableError

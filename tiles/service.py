@@ -61,7 +61,6 @@ from tiles.legend import (
     legend_title,
 )
 from tiles.metadata import (
-    RANGE_DATES_SAMPLED,
     LayerMeta,
     ValueSample,
     blended_overview_warning,
@@ -76,6 +75,7 @@ from tiles.metadata import (
     range_origin,
     range_warning,
     sample_over_dates,
+    spread_over,
     units_warning,
     unstated_fill_warning,
     value_sample,
@@ -775,11 +775,8 @@ class TileService:
         as before."""
         if layer.name not in self._clamped:  # a class map, or a layer not sampled
             return
-        if len(sources) > RANGE_DATES_SAMPLED:
-            sources = [sources[round(i * (len(sources) - 1) / (RANGE_DATES_SAMPLED - 1))]
-                       for i in range(RANGE_DATES_SAMPLED)]
         read = []
-        for source in sources:
+        for source in spread_over(sources):
             try:
                 if source.variable is not None and source.cells > RANGE_CHECK_CUBE_CELLS:
                     continue  # no overviews: its sample would decode every chunk
@@ -797,7 +794,8 @@ class TileService:
         if vmin <= low and high <= vmax:
             return
         below, above = self._clamped[layer.name]
-        ends = (below or low < vmin, above or high > vmax)
+        past = clamped_ends(values, vmin, vmax)
+        ends = (below or past[0], above or past[1])
         if ends != (below, above):
             self._clamped[layer.name] = ends
             self._forget_legends(layer.name)

@@ -31,7 +31,12 @@ from prospect.errors import ConfigError, StageError
 from prospect.grid import ChunkWindow, RegionGrid
 from prospect.indices import compute_indices
 from prospect.indices.bands import load_sensor, sensor_file
-from prospect.indices.blocks import compute_arrays, compute_dask, mask_outside_ranges
+from prospect.indices.blocks import (
+    compute_arrays,
+    compute_dask,
+    host_array,
+    mask_outside_ranges,
+)
 from prospect.indices.plan import IndexPlan, PlannedIndex, check_distinct_case, plan_indices
 from prospect.indices.ranges import (
     check_kernel_scale,
@@ -170,7 +175,7 @@ def chunk_counts(stacked: np.ndarray, outside: Sequence[int], blocks: Sequence[A
     """
     used = sorted({plan.inputs.index(v) for k in slots for _, v in plan.indices[k].bands})
     held = dict(zip(used, held_cells([blocks[i] for i in used], nodata), strict=True))
-    below = {i: int((held[i] & (_host(blocks[i]) < 0)).sum())
+    below = {i: int((held[i] & (host_array(blocks[i]) < 0)).sum())
              if any(outside[k] for k in slots) else 0 for i in used}
     return [(*undefined_cells(stacked[k], [held[plan.inputs.index(v)]
                                            for _, v in plan.indices[k].bands],
@@ -189,7 +194,7 @@ def _counted_block(raw: np.ndarray, *blocks: np.ndarray, plan: IndexPlan,
     task masks it): the cells outside each index's range are found by comparison
     (:func:`outside_cells`) and counted as undefined with the formula's NaN, which is what
     the masked block holds there."""
-    values = _host(raw)
+    values = host_array(raw)
     outside = outside_cells(values, plan, slots)
     out = np.empty((1,) * raw.ndim, dtype=object)
     out[(0,) * raw.ndim] = chunk_counts(values, [int(o.sum()) if o is not None else 0
@@ -258,11 +263,6 @@ def counted_indices(bands: Sequence[Any], plan: IndexPlan, backend: str, *,
         dtype=object, chunks=tuple((1,) * len(c) for c in raw.chunks),
         meta=np.empty((0,) * raw.ndim, dtype=object), token="prospect-indices-counts")
     return masked, counts
-
-
-def _host(band: Any) -> np.ndarray:
-    """A chunk of a band as a numpy array (a cupy chunk copied to the host)."""
-    return np.asarray(band.get() if hasattr(band, "get") else band)
 
 
 def undefined_cells(index: np.ndarray, held: Sequence[np.ndarray],

@@ -2918,7 +2918,7 @@ def _copied_as(source: Any, value: float, dtype: str) -> float | None:
     if np.dtype(dtype).kind in "iu" and math.isfinite(out):
         info = np.iinfo(dtype)
         return float(min(max(round(out), info.min), info.max))
-    return float(np.float32(out)) if dtype == "float32" else out
+    return _held_as(out, dtype)
 
 
 def _held_as(value: float, dtype: str) -> float:
