@@ -1305,6 +1305,25 @@ def case_twins(names: Iterable[str]) -> tuple[str, str] | None:
     return None
 
 
+def _idw_surface_of(job: JobConfig, variable: str) -> tuple[str, str, bool] | None:
+    """The point source whose inverse-distance surface is ``variable``
+    (``<source>_<column>``, or ``..._idw`` beside kriging), the name of the column's kriged
+    surface and whether the source kriges too, else ``None``: an IDW surface has no
+    variance, and ``economics.concentration`` naming one was told "the ingest stage makes no
+    variable '<name>_variance'" with no word of kriging (round 56)."""
+    from prospect.ingest.surfaces import variable_name
+
+    for source in job.sources:
+        if not isinstance(source, PointSource) or "idw" not in source.interpolate:
+            continue
+        kriging = "kriging" in source.interpolate
+        for column in source.columns:
+            kriged = variable_name(source.name, column)
+            if kriged + ("_idw" if kriging else "") == variable:
+                return source.name, kriged, kriging
+    return None
+
+
 def refuse_unmade_variables(job: JobConfig, ingested: list[str],
                              job_path: Path | None) -> None:
     """Variables the config names that no stage makes, or makes twice, from the ingest
@@ -1336,6 +1355,16 @@ def refuse_unmade_variables(job: JobConfig, ingested: list[str],
         for key, name in (("concentration", econ.concentration),
                           ("variance", econ.variance_variable)):
             if name not in ingested:
+                idw = _idw_surface_of(job, econ.concentration) if key == "variance" else None
+                if idw is not None:
+                    source, kriged, kriging = idw
+                    fix = (f"name its kriged surface, economics.concentration: {kriged}"
+                           if kriging else f"add kriging to sources.{source}.interpolate "
+                           f"(interpolate: [kriging]) and screen its kriged surface")
+                    raise ConfigError(
+                        f"{where}economics.variance: {econ.concentration!r} is an "
+                        f"inverse-distance (IDW) surface of source {source!r}, which has no "
+                        f"variance, and the screening's classes need one ({name!r}): {fix}")
                 raise ConfigError(
                     f"{where}economics.{key}: the ingest stage makes no variable {name!r}; it "
                     f"makes {sorted(ingested)} (a kriged surface is '<source>_<column>' and "

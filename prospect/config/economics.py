@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -219,6 +220,55 @@ def _stated_flow_in_range(key: str, number: float, target: str, converted: float
         "flow_m3_per_h (m3/h), flow_l_per_s (L/s) or flow_m3_per_day (m3/day)")
 
 
+def _recovery_unsigned(size: float) -> str:
+    if size <= 1:
+        share, lost = f"{size:g}", f"{1 - size:.6g}"
+    elif size <= 100:  # a percentage
+        share, lost = f"{size / 100:g}", f"{1 - size / 100:.6g}"
+    else:
+        share = lost = ""
+    meant = (f": give recovery: {share} if {size:g}{' %' if size > 1 else ''} is "
+             "recovered" if share else ": give the share recovered")
+    if share and float(lost) > 0:
+        meant += f", or recovery: {lost} if it is the share lost"
+    return ("recovery is the share of the dissolved lithium the extraction recovers, from 0 "
+            f"to 1 (0.8 is 80 %), with no sign{meant}")
+
+
+def _hours_unsigned(size: float) -> str:
+    down = (f", or hours_per_year: {8760 - size:g} if {size:g} hours are the downtime of a "
+            "year of 8760" if size < 8760 / 2 else "")
+    return ("hours_per_year is the hours one doublet operates a year (8000 is about 91 % "
+            f"uptime), with no sign: give hours_per_year: {size:g}{down}")
+
+
+def _cutoff_unsigned(key: str, unit: str) -> Callable[[float], str]:
+    def meaning(size: float) -> str:
+        return (f"{key} is the tonnes of {unit} one doublet must produce a year to pay for "
+                "itself, a positive figure (a loss or deficit has no sign here: the "
+                f"screening has no prices or costs): give {key}: {size:g}")
+    return meaning
+
+
+_UNSIGNED_MEANING: dict[str, Callable[[float], str]] = {
+    "recovery": _recovery_unsigned,
+    "hours_per_year": _hours_unsigned,
+    "cutoff_t_lce_per_year": _cutoff_unsigned("cutoff_t_lce_per_year",
+                                              "lithium carbonate equivalent"),
+    "cutoff_t_li_per_year": _cutoff_unsigned("cutoff_t_li_per_year", "lithium"),
+    "density_kg_per_l": lambda size: (
+        "density_kg_per_l is the brine's density in kg/L (brines are 1.0-1.3), with no "
+        f"sign: give density_kg_per_l: {size:g}"),
+    "confidence_z": lambda size: (
+        "confidence_z is the one-sided z of both bounds (a cell is too low where the "
+        "estimate plus z standard deviations stays under the cut-off, above where the "
+        "estimate minus them reaches it), so it is given positive (the lower bound's "
+        f"quantile, -{size:g}, is the same z): give confidence_z: {size:g}"),
+}
+"""The key of a figure the screening takes unsigned -> the words saying what it is and
+the figure to give for a negative one of that size (:meth:`EconomicsConfig._figure_not_signed`)."""
+
+
 class EconomicsConfig(StrictModel):
     """Turn a lithium concentration surface into t LCE/yr per doublet (see prospect.economics).
 
@@ -416,6 +466,24 @@ class EconomicsConfig(StrictModel):
             "tests sign it); the screening takes the brine one doublet produces, a "
             f"positive figure: give {info.field_name}: {-value:g} (the same rate, "
             "produced)")
+
+    @field_validator("recovery", "hours_per_year", "cutoff_t_lce_per_year",
+                     "cutoff_t_li_per_year", "density_kg_per_l", "confidence_z",
+                     mode="before")
+    @classmethod
+    def _figure_not_signed(cls, value: Any, info: ValidationInfo) -> Any:
+        """Refuse a negative recovery, hours, cut-off, density or z naming what the figure
+        is and the one to give: ``recovery: -0.8``, ``hours_per_year: -8000`` or
+        ``cutoff_t_lce_per_year: -500`` were pydantic's "Input should be greater than 0",
+        no word of what a sign could have meant there or of the figure the screening
+        takes (round 56; a flow's sign is :meth:`_flow_not_signed`'s, 0 keeps pydantic's
+        words)."""
+        if isinstance(value, bool) or not isinstance(value, int | float) \
+                or not math.isfinite(value) or value >= 0:
+            return value
+        key = str(info.field_name)
+        size = -float(value)
+        raise ValueError(f"{value:g} is negative: {_UNSIGNED_MEANING[key](size)}")
 
     @field_validator("density_kg_per_l")
     @classmethod

@@ -273,6 +273,8 @@ class IndicesConfig(StrictModel):
                 if "reads the central wavelength" in str(exc) and not any(
                         str(k).startswith("lambda") for k in self.constants):
                     raise  # a sensor file without a band's wavelength_nm (FAI's lambdaN)
+                if "has no default" in str(exc) and self._unset_constants(name):
+                    raise  # NIRvP's PAR: refused by 'prospect plan' without the file
         if self.names and (self.bands or self.constants):
             # a key of bands or constants no index reads (``bands: {B8: nir}``, the
             # sensor's own name of N): with catalogue indices only it was refused by the
@@ -287,6 +289,22 @@ class IndicesConfig(StrictModel):
                 if "wherever its bands hold data" in str(exc):
                     raise  # WDRVI with 'alpha: 0': -1 in every cell, found after ingest
         return self
+
+    def _unset_constants(self, name: str) -> list[str]:
+        """The constants catalogue index ``name`` reads that have no default and that
+        ``constants`` gives neither for every index nor under ``name`` (round 56)."""
+        from prospect.indices.catalogue import constant_defaults, load_catalogue
+        from prospect.indices.formula import variables
+
+        entry = load_catalogue().get(name)
+        if entry is None:
+            return []
+        defaults = constant_defaults()
+        own = self.constants.get(name)
+        given = {k for k, v in self.constants.items() if not isinstance(v, dict)} | (
+            set(own) if isinstance(own, dict) else set())
+        return [n for n in variables(entry.expr)
+                if n in defaults and defaults[n] is None and n not in given]
 
     @model_validator(mode="after")
     def _constant_keys(self) -> IndicesConfig:

@@ -13,6 +13,7 @@ from prospect.errors import ConfigError, DataError, DataWarning
 from prospect.indices.bands import load_sensor
 from prospect.indices.blocks import compute_arrays, compute_dask, resolve_backend
 from prospect.indices.catalogue import IndexEntry, is_wavelength_term, load_catalogue
+from prospect.indices.constants import is_number
 from prospect.indices.plan import IndexPlan, plan_indices
 from prospect.indices.ranges import (
     cf_range_attrs,
@@ -106,6 +107,13 @@ def compute_indices(
     sensor_cfg = sensor if isinstance(sensor, SensorConfig) else load_sensor(sensor)
     plan = plan_indices(names, sensor=sensor_cfg, custom=custom, bands=bands,
                         constants=constants)
+    _refuse_not_a_dataset(ds, plan)
+    given: object = nodata  # as the caller gave it (typed float | None)
+    if given is not None and not is_number(given):  # '0' ended in "must be real number"
+        raise ConfigError(
+            f"indices.nodata: {nodata!r} ({type(nodata).__name__}) is no number; give the "
+            "band value that means no data as one number (nodata=0, nodata=-9999), or "
+            "None when NaN alone marks it")
     if not plan.indices:
         return xr.Dataset(coords=ds.coords)
     template = _check_inputs(ds, plan, sensor_cfg)
@@ -190,6 +198,47 @@ def missing_bands(plan: IndexPlan, sensor: str, present: Sequence[str], *,
     return (f"band variable(s) {missing} (common names {commons}) {absent} "
             f"(needed by {needs}, sensor {sensor!r}); {present_as}: {sorted(present)}; "
             + (f"{hints}; " if hints else "") + fix)
+
+
+def _refuse_not_a_dataset(ds: Any, plan: IndexPlan) -> None:
+    """Refuse ``ds`` that is no :class:`xarray.Dataset`, saying how to make one: a
+    DataArray of bands along ``band`` (as ``rioxarray.open_rasterio`` opens a multi-band
+    GeoTIFF) was ``AttributeError: 'DataArray' object has no attribute 'data_vars'``, and a
+    numpy array or a dict of them likewise (round 56).
+
+    Raises
+    ------
+    DataError
+        Naming the type given, the variables the indices read and the conversion.
+    """
+    if isinstance(ds, xr.Dataset):
+        numbered = [v for v in ds.data_vars if not isinstance(v, str)]
+        if numbered and any(v not in ds.data_vars for v in plan.inputs):
+            raise DataError(
+                f"the dataset's variables {numbered[:8]} are named by "
+                f"{type(numbered[0]).__name__}, not text (as da.to_dataset(dim='band') "
+                "names a multi-band file's bands by their numbers), and the indices read "
+                f"{', '.join(repr(v) for v in plan.inputs)}: rename them to the band names "
+                f"first, ds.rename({{{numbered[0]!r}: 'B02', ...}}) in the file's band order")
+        return
+    needed = ", ".join(f"{v!r}" for v in plan.inputs) or "the sensor's band names"
+    if isinstance(ds, xr.DataArray):
+        if "band" in ds.dims:
+            how = (f"a DataArray of {ds.sizes['band']} bands along 'band' (as "
+                   "rioxarray.open_rasterio opens a multi-band file) becomes one with "
+                   "da.to_dataset(dim='band'), its variables then renamed to the band "
+                   "names (.rename({1: 'B02', ...}), in the file's band order)")
+        else:
+            how = ("a DataArray of one band becomes one with da.to_dataset(name=...), the "
+                   "name its band's (and the other bands beside it: xr.Dataset({name: da, "
+                   "...}))")
+    else:
+        how = ("put each band in an xarray.DataArray with its dims and coords, and the "
+               "bands in one xr.Dataset({name: band, ...})")
+    raise DataError(
+        f"compute_indices takes an xarray.Dataset of band variables, not a "
+        f"{type(ds).__module__.split('.')[0]}.{type(ds).__name__}; the indices read "
+        f"{needed}: {how}")
 
 
 def _check_inputs(ds: xr.Dataset, plan: IndexPlan, sensor: SensorConfig) -> xr.DataArray:

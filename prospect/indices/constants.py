@@ -14,8 +14,12 @@ sensor's wavelengths.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeGuard
+
+import numpy as np
 
 from prospect.config._base import underflows_to_zero
 from prospect.errors import ConfigError
@@ -90,9 +94,9 @@ def check_constant(where: str, name: str, value: object, *,
     ConfigError
         Naming the key, the value, what is allowed and, for a range, the indices.
     """
-    if name == "sigma" and value == SIGMA_FROM_DATA:
+    if name == "sigma" and isinstance(value, str) and value == SIGMA_FROM_DATA:
         return
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if not is_number(value):
         text = " (only 'sigma: data' is text: sigma = 0.5 * (N + R) per pixel)" \
             if name == "sigma" or isinstance(value, str) else ""
         raise ConfigError(f"{where}: {_not_a_number(value)}{text}")
@@ -106,10 +110,19 @@ def check_constant(where: str, name: str, value: object, *,
             f"({allowed.meaning}{users}); give a value in that range")
 
 
+def is_number(value: object) -> TypeGuard[numbers.Real]:
+    """Whether ``value`` is one real number: a Python ``int`` or ``float`` or a numpy scalar
+    of one (``np.float32(0.5)``, ``np.int64(1)``, as a library caller's constants computed
+    with numpy are), never a boolean. ``np.float32(0.5)`` was refused as "is not a
+    number" (round 56)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+
+
 def _not_a_number(value: object) -> str:
     """Why ``value`` (as YAML read it) is no number, and the number meant where one is."""
-    if isinstance(value, bool):
-        return f"{str(value).lower()} is no number (YAML reads yes/no/on/off as true/false)"
+    if isinstance(value, bool | np.bool_):
+        return (f"{str(bool(value)).lower()} is no number (YAML reads yes/no/on/off as "
+                "true/false)")
     if value is None:
         return "no value (null); give a number"
     if isinstance(value, str):
@@ -129,6 +142,11 @@ def _not_a_number(value: object) -> str:
             mantissa += ".0"
         return (f"{value!r} is text, not a number (quoted, or an exponent without a dot, "
                 f"which YAML reads as text); write it as {mantissa}{e}{exponent}")
+    shape = getattr(value, "shape", None)
+    if isinstance(shape, tuple) and not isinstance(value, np.generic):
+        # a numpy (or dask, xarray) array: np.array(0.5), np.median(band, axis=0)
+        return (f"an array of shape {shape} ({type(value).__name__}) is not a number; give "
+                "one number (float(x) of a single value)")
     return f"{value!r} is not a number"
 
 

@@ -13,7 +13,7 @@ import difflib
 import json
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -558,6 +558,8 @@ def plan_indices(
     catalogue = load_catalogue()
     if isinstance(names, str):  # one name ("NDVI"), not its letters ("unknown index 'N'")
         names = [names]
+    names = _given_names(names)
+    _check_mappings(custom=custom, bands=bands, constants=constants)
     check_index_names(names, distinct_case=False)  # in memory, BAI and BaI are two
     entries: list[IndexEntry] = [catalogue[n] for n in names]
     folded = {n.lower(): n for n in catalogue}
@@ -576,6 +578,7 @@ def plan_indices(
     if dupes:
         raise ConfigError(f"index names given twice (catalogue and custom?): {dupes}")
 
+    _refuse_unnamed_variables(bands or {})
     band_map = band_variables(sensor_cfg, dict(bands or {}))
     values: dict[str, float | str | None] = {**constant_defaults(), **wavelengths(sensor_cfg)}
     glob, per_index = _constant_values(entries, constants)
@@ -931,6 +934,110 @@ def _refuse_constant_through_mapping(entry: IndexEntry, resolved: Expr,
         + " to a variable of its own")
 
 
+def _given_names(names: object) -> list[str]:
+    """``names`` as a list of text, read once: a generator of names
+    (``(n for n in wanted)``) was read by the name check and then found empty, and
+    :func:`~prospect.indices.compute_indices` returned an empty dataset without a word;
+    ``None``, ``[5]`` or ``["NDVI", None]`` ended in ``TypeError`` or ``AttributeError``
+    (round 56).
+
+    Raises
+    ------
+    ConfigError
+        Naming the value that is no index name.
+    """
+    if names is None or isinstance(names, Mapping | bytes) \
+            or not isinstance(names, Iterable):
+        raise ConfigError(
+            f"indices.names: {names!r} ({type(names).__name__}) is no list of index names; "
+            "give the catalogue's names as text, e.g. ['NDVI', 'CLAY_HYDROXYL'] (an empty "
+            "list with custom formulas only)")
+    listed = list(names)
+    for n in listed:
+        if not isinstance(n, str):
+            raise ConfigError(
+                f"indices.names: {n!r} ({type(n).__name__}) is no index name; give the "
+                f"catalogue's names as text, e.g. ['NDVI'] (names given: {listed!r})")
+    return listed
+
+
+def _check_mappings(**given: object) -> None:
+    """Refuse ``custom``, ``bands`` or ``constants`` that is no mapping, or whose key is no
+    text: ``custom="N - R"``, ``bands="B04"`` or ``constants=[("L", 0.5)]`` ended in
+    ``AttributeError: ... has no attribute 'items'``, ``custom={1: "N - R"}`` in ``'int'
+    object has no attribute 'lower'``, and ``custom={"X": 5}`` was "empty formula"
+    (round 56).
+
+    Raises
+    ------
+    ConfigError
+        Naming the argument, the value and the form it takes.
+    """
+    forms = {"custom": "{'X': '(N - R) / (N + R)'}", "bands": "{'R': 'B04', 'N': 'B08'}",
+             "constants": "{'L': 0.5} or {'SAVI': {'L': 0.5}}"}
+    for arg, value in given.items():
+        if value is None:
+            continue
+        if not isinstance(value, Mapping):
+            raise ConfigError(
+                f"indices.{arg}: {value!r} ({type(value).__name__}) is no mapping; give "
+                f"{arg} as a dict, e.g. {arg}={forms[arg]}")
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ConfigError(
+                    f"indices.{arg}: the key {key!r} ({type(key).__name__}) is no name; "
+                    f"give the keys as text, e.g. {arg}={forms[arg]}")
+            if arg == "custom" and not isinstance(item, str):
+                raise ConfigError(
+                    f"indices.custom.{key}: {item!r} ({type(item).__name__}) is no formula; "
+                    "give it as text over the common band names, e.g. "
+                    f"custom={{{key!r}: '(N - R) / (N + R)'}}")
+
+
+def _refuse_unnamed_variables(bands: Mapping[str, object]) -> None:
+    """Refuse a band mapping whose variable is no name (text): ``bands={"R": 3}`` (the
+    band's number in a dataset made by ``to_dataset(dim='band')``) ended in
+    ``AttributeError: 'int' object has no attribute 'lower'``, ``{"R": ["B04"]}`` in
+    ``TypeError: unhashable type`` (round 56; a job's config refuses them when it loads).
+
+    Raises
+    ------
+    ConfigError
+        Naming the common band, the value and the fix.
+    """
+    for common, variable in bands.items():
+        if isinstance(variable, str) and variable:
+            continue
+        numbered = (" (a dataset of bands numbered 1, 2, ..., as to_dataset(dim='band') "
+                    "makes one, is renamed first: ds.rename({3: 'B04', ...}))"
+                    if isinstance(variable, int) and not isinstance(variable, bool) else "")
+        raise ConfigError(
+            f"indices.bands.{common}: {variable!r} is no variable name; map the common band "
+            f"name to the name of the variable holding it, as text (bands={{{common!r}: "
+            f"'B04'}}){numbered}")
+
+
+def _give_constant(name: str, unit: str = "") -> str:
+    """How to give constant ``name`` (``PAR``), in a job's config and to
+    :func:`~prospect.indices.compute_indices`: the fix was "set indices.constants.PAR in the
+    job config", a job's key, said to a library caller passing ``constants=`` (round 56)."""
+    value = f"<{unit}>" if unit else "<value>"
+    return (f"set indices.constants.{name} in a job's config, or pass "
+            f"constants={{{name!r}: {value}}} to compute_indices")
+
+
+def _constant_meaning(name: str) -> str:
+    """`` (Photosynthetically Active Radiation)``: the catalogue's description of constant
+    ``name``, or ``""``."""
+    import json
+
+    from prospect.indices.catalogue import _DATA
+
+    said = json.loads((_DATA / "constants.json").read_text(encoding="utf-8")).get(name, {})
+    description = said.get("description") if isinstance(said, dict) else None
+    return f" ({description})" if description else ""
+
+
 def _wavelength_missing(entry: IndexEntry, term: str, sensor: SensorConfig) -> str:
     """Why ``entry`` cannot read the wavelength ``term`` (``lambdaN``) on ``sensor``: the
     sensor maps no such band, or its file gives the band no ``wavelength_nm`` (a site's
@@ -947,8 +1054,8 @@ def _wavelength_missing(entry: IndexEntry, term: str, sensor: SensorConfig) -> s
     return (f"index {entry.name!r} ({entry.formula}) reads the central wavelength {term!r} "
             f"of band {band!r} ({mapped.variable}), which sensor {sensor.name!r} gives no "
             f"'wavelength_nm' for; add 'wavelength_nm: <nm>' to bands.{band} in the sensor's "
-            f"file (the band's central wavelength in nanometres), or set "
-            f"indices.constants.{term} in the job config")
+            f"file (the band's central wavelength in nanometres), or "
+            f"{_give_constant(term, 'nm')}")
 
 
 def _refuse_undefined_on_data(entry: IndexEntry, expr: Expr,
@@ -1002,8 +1109,8 @@ def _plan_one(entry: IndexEntry, sensor: SensorConfig, band_map: Mapping[str, st
                 raise ConfigError(_wavelength_missing(entry, n, sensor))
             if value is None:
                 raise ConfigError(
-                    f"index {entry.name!r} needs constant {n!r} but it has no default; set "
-                    f"indices.constants.{n} in the job config"
+                    f"index {entry.name!r} needs constant {n!r}{_constant_meaning(n)} but "
+                    f"it has no default; {_give_constant(n)}"
                 )
             used_consts[n] = value
         elif n in band_map:

@@ -58,6 +58,17 @@ _THERMAL = frozenset({"T", "T1", "T2", "TIR10", "TIR11", "TIR12", "TIR13", "TIR1
 _CELSIUS = frozenset({"degc", "°c", "celsius", "deg_c", "degree_c", "degrees_c",
                       "degree_celsius", "degrees_celsius", "c"})
 _PERCENT = frozenset({"%", "percent", "pct"})
+
+LIFT_RANGES = ("set indices.allow_out_of_range: true (allow_out_of_range=True in a "
+               "compute_indices call)")
+"""How to lift the reflectance and radar range checks, in a job's config and in the
+library's call: the refusals said the job's key alone to a
+:func:`~prospect.indices.compute_indices` caller (round 56)."""
+
+PERCENT_TOP = 110.0
+"""Largest sampled value of a band judged reflectance in percent (0..100, a bright cloud
+or snow a little past 100) when its median is above :data:`REFLECTANCE_LIMITS`: such a
+band was told "raw digital numbers or a missing scale", no word of percent (round 56)."""
 _RADAR = frozenset({"VV", "VH", "HH", "HV"})
 _DECIBEL = frozenset({"db", "decibel", "decibels"})
 RADAR_LIMITS = (0.0, 1.5)
@@ -627,8 +638,8 @@ def check_percent_units(ds: xr.Dataset, plan: IndexPlan) -> None:
                 raise DataError(
                     f"band {variable!r} ({common}, read by index {index.name!r}) is in "
                     f"percent ({units!r}); indices read reflectance as a fraction 0..1: "
-                    "give the source 'scale: 0.01' in the ingest config, or set "
-                    "indices.allow_out_of_range: true")
+                    "give the source 'scale: 0.01' in the ingest config (divide the "
+                    f"bands by 100), or {LIFT_RANGES}")
 
 
 def reflective_band(common: str) -> bool:
@@ -923,6 +934,20 @@ def _refuse_packed(ds: xr.Dataset, users: dict[str, tuple[str, list[str]]],
             "(rioxarray.open_rasterio(path, mask_and_scale=True))")
 
 
+def _in_percent(sample: Any, nodata: float | None, median: float) -> str:
+    """`` (... reflectance in percent ...)`` where a band's sampled cells above
+    :data:`REFLECTANCE_LIMITS` lie within 0..:data:`PERCENT_TOP`, else ``""``."""
+    cells = _data_cells(sample, nodata)
+    if not cells.size or median <= REFLECTANCE_LIMITS[1]:
+        return ""
+    low, top = float(cells.min()), float(cells.max())
+    if low < REFLECTANCE_LIMITS[0] or top > PERCENT_TOP:
+        return ""
+    return (f", or reflectance in percent: every sampled cell lies within {low:.4g}.."
+            f"{top:.4g}, as a fraction times 100 does (a scale of 0.01: 'scale: 0.01' for "
+            "the source, or the bands divided by 100)")
+
+
 def judge_samples(users: dict[str, tuple[str, list[str]]], samples: list[Any], *,
                   nodata: float | None = None) -> dict[str, float]:
     """The medians of each variable's sample (``users`` as :func:`reflective_inputs` gives
@@ -944,8 +969,9 @@ def judge_samples(users: dict[str, tuple[str, list[str]]], samples: list[Any], *
         raise DataError(
             f"band {variable!r} ({common}) has a median of {m:.6g}, outside {lo}..{hi} for "
             f"reflectance (needed by {', '.join(names)}): these look like raw digital numbers "
-            "or a missing scale; give the source its product metadata ('metadata:') or "
-            "'scale:'/'offset:' in the ingest config, or set indices.allow_out_of_range: true"
+            f"or a missing scale{_in_percent(sample, nodata, m)}; give the source its product "
+            "metadata ('metadata:') or 'scale:'/'offset:' in the ingest config, or "
+            f"{LIFT_RANGES}"
         )
     return medians
 
@@ -1046,7 +1072,7 @@ def _judge_fills(variable: str, common: str, names: list[str], sample: Any,
             f"{others:.6g}, outside {lo}..{hi} for reflectance: raw digital numbers or a "
             f"missing scale under a fill that made the median {median:.6g}; {fix}, and give "
             "the source its product metadata ('metadata:') or 'scale:'/'offset:' in the "
-            "ingest config (or set indices.allow_out_of_range: true)")
+            f"ingest config (or {LIFT_RANGES})")
     # a value no reflectance takes, or one value below atmospheric correction's noise
     # over a fifth of the scene (a fill of 0 scaled with the band: Landsat Collection 2's
     # 0 x 2.75e-5 - 0.2, Sentinel-2's (0 - 1000) / 10000)
@@ -1135,7 +1161,7 @@ def _judge_radar(variable: str, common: str, names: list[str], median: float) ->
         f"band {variable!r} ({common}) has a median of {median:.6g}, outside {lo}..{hi} for "
         f"linear radar backscatter (needed by {', '.join(names)}): these look like {looks}; "
         "ingest the band as linear power (sigma0 or gamma0; from dB: 10 ** (dB / 10)), "
-        "write the formula under indices.custom, or set indices.allow_out_of_range: true")
+        f"write the formula under indices.custom, or {LIFT_RANGES}")
 
 
 PLAUSIBLE_MEDIAN = (-0.05, 1.0)
