@@ -62,6 +62,9 @@ def job_files(job: JobConfig) -> list[Path]:
                 files += [Path(p) for p in (scene.path, scene.mtl) if p is not None]
         elif isinstance(source, VectorSource | PointSource):
             files.append(Path(source.path))
+            extent = getattr(source, "faults_extent", None)
+            if extent is not None and not isinstance(extent, tuple):
+                files.append(Path(extent))  # (a file of the faults' mapped area)
     if job.mask is not None and job.mask.path is not None:
         files.append(Path(job.mask.path))
     return files

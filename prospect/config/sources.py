@@ -36,6 +36,12 @@ __all__ = ["FlagCodes", "PointSource", "RasterScene", "RasterSource", "SourceCon
            "VectorSource", "read_twice"]
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
+ExtentCoordinate = Annotated[float, Field(allow_inf_nan=False)]
+FaultsExtent = Annotated[
+    tuple[ExtentCoordinate, ExtentCoordinate, ExtentCoordinate, ExtentCoordinate] | VectorPath,
+    Field(union_mode="left_to_right")]
+"""A vector source's ``faults_extent``: the bounds of the area where its faults were
+mapped (``[left, bottom, right, top]`` in the region's CRS), or a file of its polygons."""
 
 
 def _column_name(value: str) -> str:
@@ -545,6 +551,11 @@ class VectorSource(StrictModel):
     crs: KnownCrs | None = None
     distance_to_contacts: bool = False
     faults_layer: str | None = None
+    faults_extent: FaultsExtent | None = Field(
+        default=None,
+        description="where the faults were mapped: [left, bottom, right, top] in the "
+                    "region's CRS, or a file of polygons; cells outside are no data in "
+                    "<name>_dist_fault")
     remote: RemoteReads = Field(
         default_factory=RemoteReads,
         description="timeout and retries of a map read over a network (a URL, /vsicurl/)")
@@ -556,6 +567,32 @@ class VectorSource(StrictModel):
             raise ValueError(
                 "a vector source makes no layer without 'attribute' (unit codes), "
                 "'distance_to_contacts: true' or 'faults_layer'; give at least one")
+        return self
+
+    @field_validator("faults_extent", mode="before")
+    @classmethod
+    def _extent_of_four(cls, value: object) -> object:
+        if isinstance(value, list | tuple) and (len(value) != 4 or any(
+                isinstance(v, bool) or not isinstance(v, int | float) for v in value)):
+            raise ValueError(
+                f"'faults_extent' {list(value)} is not four numbers; give the bounds of the "
+                "area the faults were mapped in as [left, bottom, right, top] in the "
+                "region's CRS, or a file of its polygons")
+        return value
+
+    @model_validator(mode="after")
+    def _extent_of_faults(self) -> VectorSource:
+        if self.faults_extent is not None and self.faults_layer is None:
+            raise ValueError(
+                "'faults_extent' says where the faults of 'faults_layer' were mapped, but no "
+                "'faults_layer' is given; name the faults layer, or leave 'faults_extent' out")
+        if isinstance(self.faults_extent, tuple):
+            left, bottom, right, top = self.faults_extent
+            if not (left < right and bottom < top):
+                raise ValueError(
+                    f"'faults_extent' {list(self.faults_extent)} is not [left, bottom, right, "
+                    "top] with left < right and bottom < top (in the region's CRS); give "
+                    "the bounds in that order, or a file of the mapped area's polygons")
         return self
 
 
