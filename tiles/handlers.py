@@ -303,9 +303,14 @@ async def layer_list(svc: TileService, request: Request) -> Response:
     base, suffix = svc.base_url(request), _suffix(svc, request)
     visible = svc.visible(request)
     entries = []
+    servable = {la.name for la in svc.servable(visible)}
     for layer in visible:
         entry = {"name": layer.name, "role": layer.config.role, "public": layer.config.public,
                  "tilejson": f"{base}/tilejson/{layer.name}.json{suffix}"}
+        if layer.name not in servable:  # its one date gone from its cube: said once in the log
+            entry.update(title=layer.config.label, available=False)
+            entries.append(entry)
+            continue
         try:
             entry["title"] = svc.meta(layer).label
             layer.source.check_whole()
@@ -960,10 +965,10 @@ async def viewer(svc: TileService, request: Request) -> Response:
     visible = svc.visible(request)
     base, suffix = svc.base_url(request), _suffix(svc, request)
     cfg = svc.config
-    entries = []
-    for layer in visible:
+
+    def describe(layer: Layer) -> ViewerLayer:
         meta = svc.meta(layer)
-        entries.append(ViewerLayer(
+        return ViewerLayer(
             config=layer.config,
             tiles=f"{base}/tiles/{layer.name}/{{z}}/{{x}}/{{y}}.png{suffix}",
             legend=f"{base}/legend/{layer.name}.png{suffix}",
@@ -974,7 +979,12 @@ async def viewer(svc: TileService, request: Request) -> Response:
             units=meta.units, classes=svc.classes(layer),
             # a layer of every date: the page's date picker, its default drawn first
             dates=tuple(layer.times), date=layer.default_date,
-        ))
+        )
+
+    # a layer whose files are damaged, cut short or removed (or its one date gone from its
+    # cube) is left out, as the capabilities leave it: it made the whole page the 503
+    # "damaged, truncated or being replaced", every other layer with it
+    entries = svc.each_readable(visible, describe, document="the viewer's page")
     html = viewer_html(entries, title=cfg.title, static_url=f"{base}/static",
                        synthetic=any(e.synthetic for e in entries))
     private = bool(suffix) or not all(layer.config.public for layer in visible)

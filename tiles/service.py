@@ -496,6 +496,11 @@ def build_layers(config: ServeConfig) -> dict[str, Layer]:
     return layers
 
 
+def _shown_dates(days: list[str]) -> str:
+    """``days`` as a message lists them: the first 12, then ``...``."""
+    return ", ".join(days[:12]) + (", ..." if len(days) > 12 else "")
+
+
 def case_hint(name: str, choices: list[str]) -> str:
     """`` (did you mean 'X'? ...)`` when ``name`` is one of ``choices`` but for case, else
     ``""``: WMTS and OWS identifiers (layers, styles, tile matrix sets) are compared with
@@ -611,6 +616,10 @@ class TileService:
         values were last checked against its colour range: a cube's other variable
         published changes the layer's publish marker, not its token."""
         self._dates_checked = time.monotonic()
+        self._dates_gone: dict[str, list[str]] = {}
+        """Per layer of one ``date:`` whose date its cube no longer holds (the cube rewritten
+        over other dates while served, :meth:`refresh_dates`), the dates it holds now: the
+        layer is answered 404 naming them (:meth:`layer_for`) until its date is back."""
 
     # -- keys: reload, rate limits, access log --------------------------------------
     def _key_files_stamp(self) -> tuple[Any, ...]:
@@ -694,7 +703,9 @@ class TileService:
                 continue
             if not layer.times or cube is None:  # one map, rewritten while served
                 self._dates_seen[name] = marker
-                if self._data_changed(layer):
+                if cube is not None and layer.source.date is not None:
+                    self._follow_date(layer)  # its date gone from the cube, or back
+                if name not in self._dates_gone and self._data_changed(layer):
                     self._note_past_range(layer, f"layer {name!r}", [layer.source])
                 continue
             variable = layer.config.variable
@@ -728,14 +739,70 @@ class TileService:
             if gone:
                 removed.append(f"{name} {', '.join(gone)} (its default now "
                                f"{layer.default_date})")
+                # the legend's ends over the dates held now: a ">=" gained by a date
+                # removed since stayed until a restart (said at start-up or when gained)
+                self._note_past_range(layer, f"layer {name!r}", list(layer.times.values()),
+                                      note=False)
             for day, source in found.items():
-                self._note_past_range(layer, f"layer {name!r} {day}", [source])
+                self._note_past_range(layer, f"layer {name!r} {day}", [source], whole=False)
         if added:
             self.log.warning("new dates served: %s", ", ".join(added))
         if removed:
             self.log.warning("dates gone from the cube, no longer served: %s",
                              "; ".join(removed))
         return added
+
+    def _follow_date(self, layer: Layer) -> None:
+        """Record whether the cube of ``layer``, a layer of one ``date:``, still holds its
+        date (:attr:`_dates_gone`), saying in the log when it is gone and when it is back.
+
+        A layer of one date whose date was removed from the cube while served (the time
+        series rewritten over other dates) answered every request with the 503 "damaged,
+        truncated or being replaced; try again later" and an error line in the log per
+        request, until a restart, where nothing was damaged and trying again could not help;
+        it is now the 404 of :meth:`layer_for`, naming the dates held. A cube that does not
+        read now (mid rewrite) changes nothing: its requests answer as they did."""
+        name, date = layer.name, str(layer.source.date)
+        try:
+            held = cube_dates(Path(str(layer.config.cube)), str(layer.config.variable))
+        except Exception:  # mid rewrite, or no longer dated: answered at its requests
+            return
+        if date in held:
+            if self._dates_gone.pop(name, None) is not None:
+                self.log.warning("layer %r: its date %s is back in its cube, served again",
+                                 name, date)
+            return
+        if name not in self._dates_gone:
+            self.log.warning(
+                "layer %r: its date %s is gone from its cube %s (its dates now: %s): "
+                "answered 404 naming them until it is back; give one of those as date: in "
+                "the serve config and restart the server (or serve every date with dates: "
+                "all)", name, date, layer.config.cube, _shown_dates(held))
+        self._dates_gone[name] = held
+
+    def date_gone(self, layer: Layer) -> ApiError | None:
+        """The 404 of ``layer``, a layer of one ``date:``, while its cube no longer holds
+        its date (:meth:`_follow_date`): the dates held and the nearest, and who fixes
+        it; ``None`` for any other layer."""
+        held = self._dates_gone.get(layer.name)
+        if held is None:
+            return None
+        date = str(layer.source.date)
+        nearest = ""
+        if held:
+            day = _calendar_day(date)
+            nearest = f", the nearest {_nearest(held, (day, day))}"
+        return ApiError(404, (
+            f"layer {layer.name!r} is the map of {date}, and its cube no longer holds that "
+            f"date (it holds {_shown_dates(held) or 'none'}{nearest}): the server's "
+            "operator gives one of those as date: in the serve config; GET /layers lists "
+            "the layers"), {"Cache-Control": "no-store"})
+
+    def servable(self, layers: list[Layer]) -> list[Layer]:
+        """``layers`` less those of one ``date:`` their cube no longer holds
+        (:meth:`date_gone`): left out of the capabilities and the viewer, the log said so
+        once."""
+        return [layer for layer in layers if layer.name not in self._dates_gone]
 
     @staticmethod
     def _data_token(layer: Layer) -> str | None:
@@ -756,8 +823,8 @@ class TileService:
         self._tokens_seen[layer.name] = token
         return changed
 
-    def _note_past_range(self, layer: Layer, said: str, sources: list[LayerSource]
-                         ) -> None:
+    def _note_past_range(self, layer: Layer, said: str, sources: list[LayerSource], *,
+                         whole: bool = True, note: bool = True) -> None:
         """Say in the log where the maps of ``sources`` (``said``: the layer and date the
         line names), a date added or data rewritten while served (:meth:`refresh_dates`),
         have values past the colour range taken at start-up: they are drawn in the range's
@@ -772,7 +839,13 @@ class TileService:
         that date does (:meth:`colour_ranges`' ``clamped_ends``): it kept the start-up's
         plain ends, its top reading 9 where the new date's 40 is drawn (a layer whose
         config sets the range too). Its cached legends are drawn again; tiles and maps are
-        as before."""
+        as before.
+
+        With ``whole``, ``sources`` are every map the layer holds now (its map rewritten, a
+        time layer's maps rewritten or a date removed) and the ends are theirs: an end
+        once gained stayed until a restart though the data came back inside the range or
+        the date past it was removed. Else (a date gained) an end is added, never dropped.
+        ``note`` off: the legend only, nothing said (a date removed)."""
         if layer.name not in self._clamped:  # a class map, or a layer not sampled
             return
         read = []
@@ -791,14 +864,14 @@ class TileService:
         if not values.size or vmin is None or vmax is None:
             return
         low, high = float(values.min()), float(values.max())
-        if vmin <= low and high <= vmax:
-            return
         below, above = self._clamped[layer.name]
         past = clamped_ends(values, vmin, vmax)
-        ends = (below or past[0], above or past[1])
+        ends = past if whole else (below or past[0], above or past[1])
         if ends != (below, above):
             self._clamped[layer.name] = ends
             self._forget_legends(layer.name)
+        if not note or (vmin <= low and high <= vmax):
+            return
         if layer.name in self._range_set:  # drawn as its config says: no note
             return
         self.log.warning(
@@ -1064,20 +1137,23 @@ class TileService:
                   for day in (la.times or [la.source.date])]
         return sample_over_dates(source, sample, cache, served)
 
-    def each_readable(self, layers: list[Layer], describe: Callable[[Layer], Any]) -> list[Any]:
+    def each_readable(self, layers: list[Layer], describe: Callable[[Layer], Any], *,
+                      document: str = "the capabilities") -> list[Any]:
         """``describe(layer)`` for each of ``layers`` whose data can be read now.
 
-        A document about several layers (WMTS and WMS capabilities) leaves out a layer whose
-        files are damaged, cut short or removed, with one line in the log, so the others stay
-        reachable; only when none can be read is the first error raised (a 503).
+        A document about several layers (WMTS and WMS capabilities, the viewer's page:
+        ``document`` in the log's words) leaves out a layer whose files are damaged, cut
+        short or removed, with one line in the log, so the others stay reachable; only when
+        none can be read is the first error raised (a 503). A layer of one ``date:`` its
+        cube no longer holds is left out too (:meth:`servable`, said once).
         """
         found, failed = [], []
-        for layer in layers:
+        for layer in self.servable(layers):  # a date gone from its cube: said once
             try:
                 layer.source.check_whole()
                 found.append(describe(layer))
             except LayerDataError as exc:
-                self.log.error("%s (left out of the capabilities)", exc)
+                self.log.error("%s (left out of %s)", exc, document)
                 failed.append(exc)
         if failed and not found:
             raise failed[0]
@@ -1192,6 +1268,9 @@ class TileService:
             decision = replace(decision, hint=self.key_elsewhere(request))
         if not decision.allowed:
             raise ApiError(decision.status, decision.message)
+        gone = self.date_gone(layer)
+        if gone is not None:  # its one date removed from the cube while served
+            raise gone
         # a COG being written in place (a job writing onto the served path): its header
         # and overviews are there before its last block, and XYZ tiles, TileJSON and the
         # STAC item were served from it (200) while the capabilities and maps left it out
