@@ -284,7 +284,46 @@ class TilesConfig(StrictModel):
                     "absolute tile and legend URLs (default: relative ones)",
     )
     workers: int | None = Field(default=None, ge=1, le=64)
+    attribution: str | None = Field(
+        default=None,
+        description="Credit of every layer that gives none of its own (a layer's "
+                    "'attribution' wins): the data's source, as its licence asks",
+    )
+    licence: str | None = Field(
+        default=None,
+        description="Licence of every layer that gives none of its own (a layer's "
+                    "'licence' wins)",
+    )
     layers: list[TileLayerConfig] = Field(default_factory=_default_layers)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _layers_inherit_credit(cls, data: Any) -> Any:
+        """Each layer without an ``attribution`` or ``licence`` of its own takes the
+        section's (also the default ``probability`` and ``uncertainty`` layers).
+
+        A job published every layer's credit only where that layer repeated it (a YAML
+        anchor per job): a layer added without it went out as ``attribution: Prospect``
+        and no licence, a map of someone's data credited to no one.
+        """
+        if not isinstance(data, dict):
+            return data
+        given = {key: data[key] for key in ("attribution", "licence")
+                 if isinstance(data.get(key), str)}
+        layers = (data["layers"] if "layers" in data
+                  else [layer.model_dump(exclude_unset=True) for layer in _default_layers()])
+        if not given or not isinstance(layers, list):
+            return data
+
+        def inherit(layer: Any) -> Any:
+            if isinstance(layer, TileLayerConfig):
+                unset = {k: v for k, v in given.items() if getattr(layer, k) is None}
+                return layer.model_copy(update=unset) if unset else layer
+            if isinstance(layer, dict):
+                return {**layer, **{k: v for k, v in given.items() if layer.get(k) is None}}
+            return layer  # refused by the layer's own validation
+
+        return {**data, "layers": [inherit(layer) for layer in layers]}
 
     @field_validator("tile_matrix_sets")
     @classmethod

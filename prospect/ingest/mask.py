@@ -9,6 +9,7 @@ neither train nor score there and maps leave it transparent.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path, PurePath
 from typing import Any, ClassVar
 
 import numpy as np
@@ -29,7 +30,8 @@ from prospect.outlines import (
     to_grid_crs,
 )
 
-__all__ = ["LandMaskLayer", "MaskedLayer", "apply_mask", "job_outline", "plan_mask"]
+__all__ = ["LandMaskLayer", "MaskedLayer", "apply_mask", "job_outline", "outline_label",
+           "plan_mask"]
 
 LAND_VARIABLE = "land"
 
@@ -96,9 +98,35 @@ def apply_mask(layers: list[Layer], mask: LandMaskLayer) -> list[Layer]:
     return [*out, mask]
 
 
+def outline_label(path: str | Path, names: list[str] | None = None) -> str:
+    """The name a mask file's outline goes by in what a job publishes: the file's own name
+    (``countries-10m.json ['United States of America']``), a URL without its credentials.
+
+    The ``land`` variable's ``long_name``, its and every masked variable's provenance and
+    the viewer page's outline were labelled with the file's absolute local path
+    (``/home/ana/work/../data/countries-10m.json``): a published cube and map naming a
+    folder of the machine that made them. Messages still name the whole path
+    (:func:`_where`).
+    """
+    from prospect.io.remote import is_network_name
+    from prospect.redact import redact
+
+    text = str(path)
+    name = redact(text) if is_network_name(text) else PurePath(text).name or text
+    return name + (f" {names}" if names else "")
+
+
+def _where(cfg: MaskConfig, label: str) -> str:
+    """The outline as a message names it: a file by its path as given, so it can be found."""
+    if cfg.path is None:
+        return label
+    return str(cfg.path) + (f" {cfg.names}" if cfg.names else "")
+
+
 def job_outline(cfg: MaskConfig, grid: RegionGrid, *,
                 region: str | None) -> tuple[shapely.Geometry, str, str]:
-    """The lon/lat outline a mask config names, clipped to ``grid``; with its label and file.
+    """The lon/lat outline a mask config names, clipped to ``grid``; with its label (a
+    shipped outline's name, or :func:`outline_label` of a file) and file.
 
     Raises
     ------
@@ -111,7 +139,7 @@ def job_outline(cfg: MaskConfig, grid: RegionGrid, *,
     if cfg.path is not None:
         outline = read_outline(cfg.path, layer=cfg.layer, names=cfg.names,
                                name_column=cfg.name_column)
-        label, path = str(cfg.path) + (f" {cfg.names}" if cfg.names else ""), str(cfg.path)
+        label, path = outline_label(cfg.path, cfg.names), str(cfg.path)
     else:
         name = cfg.outline or region
         if name is None:
@@ -120,7 +148,7 @@ def job_outline(cfg: MaskConfig, grid: RegionGrid, *,
         outline, label, path = load_outline(name), name, str(outline_path(name))
     clipped = clip_to_grid(outline, grid)
     if clipped.is_empty:
-        raise ConfigError(f"key 'mask': the outline {label} has no land in the region "
+        raise ConfigError(f"key 'mask': the outline {_where(cfg, label)} has no land in the region "
                           f"{grid.name!r} (bounds {[round(b, 6) for b in grid.bounds]} in "
                           f"{grid.crs}); name the outline of the region's land in 'mask', "
                           "or leave 'mask' out")
@@ -131,7 +159,7 @@ def plan_mask(cfg: MaskConfig, grid: RegionGrid, *, region: str | None) -> LandM
     """The ``land`` layer of a job's mask config on ``grid``."""
     outline, label, path = job_outline(cfg, grid, region=region)
     outline_xy = to_grid_crs(outline, grid)
-    _refuse_land_of_no_cell(outline_xy, grid, label)
+    _refuse_land_of_no_cell(outline_xy, grid, _where(cfg, label))
     return LandMaskLayer(
         name=LAND_VARIABLE, units="1", kind="mask", inputs=dataset_files(path),
         long_name=f"land inside the outline of {label} (1) or not (0)",
