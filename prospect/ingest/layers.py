@@ -65,7 +65,8 @@ _UNIT_WORDS: dict[str, str] = {
     **dict.fromkeys(("eo", "eotvos", "e\u00f6tv\u00f6s", "eotvoes", "eotvosunit",
                      "eotvosunits"), "E"),
     **dict.fromkeys(("1", "-", "none", "dimensionless", "unitless"), ""),
-    **dict.fromkeys(("permil", "permill", "permille", "\u2030"), "permil"),
+    **dict.fromkeys(("permil", "permill", "permille", "\u2030", "perthousand",
+                     "partsperthousand"), "permil"),
     **dict.fromkeys(("deg", "degs", "degree", "degrees", "\u00b0", "\u00ba", "arcdeg"),
                     "deg"),
     **dict.fromkeys(("rad", "rads", "radian", "radians"), "rad"),
@@ -325,6 +326,31 @@ quotient (``mg/L Li``, ``mg/kg Li``, ``g/t Au``: milligrams of lithium per litre
 factor of the numerator, not the denominator (:func:`unit_key`); not those that are also
 unit symbols a denominator ends in (``W/m K``, a conductivity; ``mS/m S`` nothing)."""
 
+_AMOUNTS = frozenset({"g", "mg", "ug", "ng", "pg", "kg", "mol", "mmol", "umol", "nmol",
+                      "eq", "meq", "mEq", "ueq"})
+"""A concentration's amount of its species (mass, amount of substance, equivalents), as
+the numerator of one stated ``mg/L K``."""
+_AMOUNT_PER = frozenset({"L", "l", "mL", "ml", "uL", "ul", "dL", "dl", "m3", "cm3", "dm3",
+                         "kg", "g", "mg", "t", "Mt"})
+"""A concentration's volume or mass of its medium, as its denominator (``mg/L``,
+``g/t``)."""
+
+
+def _species_after(numerator: list[str], denominator: list[str]) -> bool:
+    """Whether the last factor of ``denominator`` is the species a concentration counts
+    (``mg/L Li``: milligrams of lithium per litre), not a factor below the quotient: an
+    element symbol that is no unit symbol (:data:`_SPECIES_AFTER`), or any element symbol
+    (``K``, ``S``, ``N``...) after an amount per volume or mass of one factor each
+    (``mg/L K``, ``meq/L Na``, ``g/t C``: potassium, not kelvin; ``W/m K`` and ``J/kg K``
+    keep kelvin)."""
+    if len(denominator) < 2 or denominator[-1] not in ELEMENT_SYMBOLS:
+        return False
+    if denominator[-1] in _SPECIES_AFTER:
+        return True
+    return (len(numerator) == 1 and numerator[0] in _AMOUNTS
+            and len(denominator) == 2 and denominator[0] in _AMOUNT_PER)
+
+
 _GLOSSED = re.compile(r"(?P<unit>[^()\[\]]*[^\s()\[\]/*^.\u00b7])\s*"
                       r"[(\[]\s*(?P<gloss>[^()\[\]]+?)\s*[)\]]")
 """A unit followed by its name or symbol in brackets, as survey grids and NetCDF files
@@ -395,6 +421,7 @@ def unit_key(units: str) -> tuple[tuple[str, int], ...] | str:
         power = scaled.group("a") or scaled.group("b") or scaled.group("c")
         powers["10"] = int(power.replace("\u2212", "-"))
         text = _TEN_POWER.sub(" ", head) + slash + tail
+    numerator: list[str] = []
     for i, part in enumerate(text.split("/")):
         if i and not part.strip():  # ``mW //m2``, ``mW/``: a denominator missing
             return re.sub(r"\s+", "", units).lower()
@@ -404,8 +431,9 @@ def unit_key(units: str) -> tuple[tuple[str, int], ...] | str:
         if not i and len(factors) > 1 and factors[-1].lower() in _SYSTEM_WORDS:
             factors.pop()  # ``SI units``: the system's name, then the word
         # the species after a concentration's quotient (``mg/L Li``): the numerator's
-        species = factors[-1] if i and len(factors) > 1 and factors[-1] in _SPECIES_AFTER \
-            else None
+        if not i:
+            numerator = factors
+        species = factors[-1] if i and _species_after(numerator, factors) else None
         for at, factor in enumerate(factors):
             m = _UNIT_FACTOR.fullmatch(factor)
             if m is None:

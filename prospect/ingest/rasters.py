@@ -1043,6 +1043,16 @@ def _res_in_grid_units(info: RasterInfo, grid: RegionGrid) -> float:
     return float(np.sqrt((right - left) * (top - bottom) / (info.width * info.height)))
 
 
+def _cell_sides(info: RasterInfo, grid: RegionGrid, res: float) -> tuple[float, float]:
+    """A file's cell width and height (east-west, north-south) in the region's CRS units:
+    its geotransform's steps where it is north-up in the region's CRS, else ``res`` (the
+    side of a square of one cell's area, :func:`_res_in_grid_units`) for both."""
+    a, b, _, d, e = info.transform[:5]
+    if a and e and not b and not d and abs(a) != abs(e) and _same_crs(info, grid):
+        return abs(a), abs(e)
+    return res, res
+
+
 def check_nodata(source: RasterSource, info: RasterInfo, band: int, *,
                  fill: float | None = None) -> None:
     """Refuse a configured ``nodata`` that band ``band`` of ``info`` cannot hold: it would
@@ -1878,7 +1888,8 @@ def _warn_coarse(path: str, info: RasterInfo, grid: RegionGrid, resampling: str,
         return
     res = _res_in_grid_units(info, grid)
     ratio = res / grid.resolution
-    if not ratio >= COARSE_RATIO:
+    wide, high = _cell_sides(info, grid, res)
+    if not ratio >= COARSE_RATIO and not max(wide, high) / grid.resolution >= COARSE_RATIO:
         return
     key = f"coarse {source.name}"
     if key in told:
@@ -1886,6 +1897,19 @@ def _warn_coarse(path: str, info: RasterInfo, grid: RegionGrid, resampling: str,
     told.add(key)
     unit = _grid_unit(grid)
     other = "" if _same_crs(info, grid) else f" (in {info.crs}, measured in the region's CRS)"
+    if not math.isclose(wide, high, rel_tol=0.01):  # oblong cells: each side said
+        across, side = ("east-west", wide) if wide > high else ("north-south", high)
+        warnings.warn(DataWarning(
+            f"{path}: its cells are {wide:.4g} x {high:.4g} {unit} (east-west x "
+            f"north-south), {side / grid.resolution:.3g} times the cells of region "
+            f"{grid.name!r} ({grid.resolution:g} {unit}) {across}, so each file cell spans "
+            f"about {wide * high / grid.resolution ** 2:.0f} cube cells whose values are "
+            f"interpolated between the file's cells ({resampling}): detail finer than "
+            f"{side:.4g} {unit} {across} in layer {source.name!r} is the interpolation's, "
+            f"not the file's. To read the file's own numbers, set 'resampling: nearest' "
+            f"in source {source.name!r}, or give the region cells nearer the file's"),
+            stacklevel=3)
+        return
     warnings.warn(DataWarning(
         f"{path}: its cells are about {res:.4g} {unit}{other}, {ratio:.3g} times the cells "
         f"of region {grid.name!r} ({grid.resolution:g} {unit}), so each file cell spans "

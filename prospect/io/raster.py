@@ -47,6 +47,7 @@ if TYPE_CHECKING:  # xarray, zarr and rio-cogeo only for writing, imported there
 
 __all__ = [
     "MAX_BLOCK_BYTES_DEFAULT",
+    "NO_CODE_FROM_FILES",
     "STAT_KEEPING_RESAMPLINGS",
     "RasterInfo",
     "block_bytes",
@@ -76,6 +77,32 @@ __all__ = [
     "value_fits",
     "write_cog",
 ]
+
+
+NO_CODE_FROM_FILES = {"GDAL_VRT_ENABLE_PYTHON": "NO"}
+"""GDAL settings that keep code written in an input file from running while Prospect reads
+it: a VRT's derived band may hold Python (``<PixelFunctionLanguage>Python``), which GDAL
+runs where ``GDAL_VRT_ENABLE_PYTHON`` is ``YES`` (or names the code's module as trusted)."""
+
+
+def forbid_code_from_files() -> None:
+    """Turn off, for this process and the processes it starts, every GDAL setting that would
+    run code written in a file read (:data:`NO_CODE_FROM_FILES`), whatever the user's
+    environment or GDAL configuration file says.
+
+    Called when this module is imported, so in every process that reads a raster through
+    Prospect, a cluster's workers included (they import it to run a read). Set both as
+    GDAL's process-wide setting (which outranks the environment and a ``gdalrc``) and in
+    the environment (read by processes started later). Such a VRT is then refused by
+    :func:`_refuse_pixel_function`."""
+    from rasterio.env import set_gdal_config
+
+    for key, value in NO_CODE_FROM_FILES.items():
+        os.environ[key] = value
+        set_gdal_config(key, value)
+
+
+forbid_code_from_files()
 
 
 def gdal_reason(exc: BaseException) -> str:
@@ -3041,6 +3068,129 @@ def _source_rect(source: Any, width: int, height: int) -> Window:
     return Window(math.floor(x), math.floor(y), math.ceil(w), math.ceil(h))
 
 
+def _first_fill(file: str, source_band: int, rect: Window,
+                fills: list[float]) -> tuple[int, Window | None, np.ndarray | None]:
+    """The cells of ``rect`` in band ``source_band`` of ``file`` holding one of ``fills``
+    (NaN for a NaN fill) in the first block that holds any: their count, the block's
+    window (in the file) and where they lie in it; ``(0, None, None)`` where none does or
+    the file does not open. Its blocks are read one at a time, stopping at that block."""
+    try:
+        with rasterio.open(file) as part:
+            rect = rect.intersection(Window(0, 0, part.width, part.height))
+            for _, win in part.block_windows(source_band):
+                try:
+                    win = win.intersection(rect)
+                except rasterio.errors.WindowError:
+                    continue  # a block outside the part of the file the VRT reads
+                block = part.read(source_band, window=win)
+                held = np.zeros(block.shape, bool)
+                for value in fills:
+                    held |= np.isnan(block) if math.isnan(value) else block == value
+                if held.any():
+                    return int(held.sum()), win, held
+    except (RasterioIOError, rasterio.errors.RasterioError, ValueError):
+        pass  # the read names a source that does not open
+    return 0, None, None
+
+
+_NODATA_AWARE = frozenset({"min", "max", "replace_nodata"})
+"""GDAL's pixel functions that leave out (or replace, as asked) the inputs equal to the
+derived band's own ``NoDataValue`` (GDAL 3.10): ``max`` of a fill and 5 is 5."""
+
+
+def _unmasked_where(src: Any, band: int, child: Any, file: str, win: Window,
+                    held: np.ndarray) -> bool:
+    """Whether the derived ``band`` of the open VRT ``src`` reads any of the cells its
+    source ``child`` holds a fill in (``held`` in the window ``win`` of its ``file``) as
+    a value (neither masked nor NaN: a NaN fill a ``sum`` keeps NaN is no data to
+    ingest); ``True`` where the source is placed otherwise than cell for cell."""
+    try:
+        with rasterio.open(file) as part:
+            if (part.width, part.height) != (src.width, src.height):
+                return True
+    except (RasterioIOError, rasterio.errors.RasterioError):
+        return True
+    for tag in ("SrcRect", "DstRect"):
+        rect = child.find(tag)
+        if rect is not None and (
+                float(rect.get("xOff", "0")) or float(rect.get("yOff", "0")) or
+                float(rect.get("xSize", "0")) != src.width or
+                float(rect.get("ySize", "0")) != src.height):
+            return True
+    try:
+        read = (src.read_masks(band, window=win) != 0) & \
+            ~np.isnan(src.read(band, window=win).astype("f8"))  # NaN: no data to ingest
+    except (RasterioIOError, rasterio.errors.RasterioError, ValueError):
+        return True
+    return read.shape != held.shape or bool(read[held].any())
+
+
+def _refuse_derived_fill(src: Any, where: str, band: int, element: Any, path: Path | str,
+                         source_header: Callable[[str, int], tuple[float | None, float,
+                                                                   float, str] | None]
+                         ) -> None:
+    """Refuse a VRT's derived band (``VRTDerivedRasterBand``) that computes values from
+    a source's no-data cells: cells, in the part of its file the VRT reads, holding the
+    file's stated nodata or the source's ``<NODATA>``, where the band reads them as
+    values (not masked).
+
+    GDAL (3.10) hands most pixel functions the source's numbers as they are: a file's
+    fill -9999 (or, for cells a ``ComplexSource`` skips, the band's own nodata) is summed,
+    scaled or multiplied like any value, and ``propagateNoData`` changes nothing for
+    ``sum``. A ``sum`` of two heat-flow grids of nodata -9999 was ingested with -19998 and
+    -9999 + x as values, exit 0. The source's cells are scanned block by block, stopping
+    at the first block holding a fill (:func:`_first_fill`), and the band's mask is read
+    there; sources stating no nodata are not read. The functions that leave out the
+    band's ``NoDataValue`` (:data:`_NODATA_AWARE`) pass where it is the fill.
+
+    Raises
+    ------
+    DataError
+        Naming the VRT, the band, its pixel function, the source and its fill, and the
+        fix (compute the band where no data is kept as no data: ``gdal_calc.py``).
+    """
+    function = (element.findtext("PixelFunctionType") or "").strip()
+    try:
+        stated = float((element.findtext("NoDataValue") or "").strip())
+    except ValueError:
+        stated = None
+    for child in (c for c in element if c.tag.endswith("Source")):
+        shown = (child.findtext("SourceFilename") or "").strip()
+        if child.find("SourceFilename") is None or not shown or \
+                (child.findtext("UseMaskBand") or "").strip().lower() == "true":
+            continue
+        try:
+            sb = int((child.findtext("SourceBand") or "1").strip())
+        except ValueError:
+            continue
+        file = _vrt_source_name(path, child.find("SourceFilename"))
+        found = source_header(file, sb)
+        if found is None:
+            continue
+        fills = [v for v in (found[0], _float_or_none((child.findtext("NODATA") or "")
+                                                      .strip())) if v is not None]
+        if not fills:
+            continue
+        if function in _NODATA_AWARE and stated is not None and \
+                all(_same_nodata(v, stated) for v in fills):
+            continue  # the function leaves the band's no data out
+        held, win, cells = _first_fill(file, sb, _source_rect(child, 1 << 30, 1 << 30),
+                                       fills)
+        if not held or win is None or cells is None or \
+                not _unmasked_where(src, band, child, file, win, cells):
+            continue
+        fill = " or ".join(dict.fromkeys(f"{v:g}" for v in fills))
+        name = shlex.quote(Path(str(path)).name)
+        raise DataError(
+            f"{where}: band {band} is derived by the pixel function {function or '?'!r} "
+            f"from its source {shown}, whose no-data cells ({held} or more of {fill}) "
+            f"GDAL hands the function as numbers, so the band's cells there would be "
+            f"computed from {fill} as a value and ingested; compute the band where no "
+            f"data stays no data (gdal_calc.py with each source as -A, -B ... and "
+            f"--NoDataValue={fills[0]:g}, or give each source to Prospect as its own "
+            f"layer) and give that file, not {name}")
+
+
 def _float_or_none(text: str) -> float | None:
     try:
         return float(text) if text else None
@@ -3199,6 +3349,9 @@ def _refuse_vrt_unmarked(src: Any, path: Path | str, root: Any = None, *,
 
     for element in root.findall("VRTRasterBand"):
         band = int(element.get("band", "0") or 0)
+        if element.get("subClass") == "VRTDerivedRasterBand" and not remote and \
+                1 <= band <= src.count:
+            _refuse_derived_fill(src, where, band, element, path, source_header)
         if element.get("subClass") or element.find("MaskBand") is not None or \
                 not 1 <= band <= src.count or src.colorinterp[band - 1] == ColorInterp.alpha:
             continue
@@ -5057,11 +5210,16 @@ _PIXEL_FUNCTION_MISSING = re.compile(r"pixel function '(?P<name>[^']*)' not regi
 """GDAL's words for a VRT derived band whose pixel function this GDAL lacks."""
 
 
+_PYTHON_REFUSED = re.compile(r"Python code (?:in .* )?needs to be executed")
+"""GDAL's words for a VRT derived band of Python code it does not run ("Python code in
+v.vrt needs to be executed, but this has been explicitly disabled", as Prospect has it)."""
+
+
 def _refuse_pixel_function(path: Path | str, reason: str) -> None:
     """Say so when GDAL cannot compute a VRT's derived band (``VRTDerivedRasterBand``):
     its pixel function is one this GDAL lacks (``mean``, ``expression``: a later GDAL's,
-    or a plugin's), or Python code in the VRT, which GDAL runs only where
-    ``GDAL_VRT_ENABLE_PYTHON`` allows it. Both were "cannot read as a raster (corrupt, truncated
+    or a plugin's), or Python code in the VRT, which Prospect never lets GDAL run
+    (:func:`forbid_code_from_files`). Both were "cannot read as a raster (corrupt, truncated
     or not a raster)"; the file is sound, and the fix is to compute the band where it
     can be."""
     name = Path(str(path)).name
@@ -5073,12 +5231,13 @@ def _refuse_pixel_function(path: Path | str, reason: str) -> None:
             f"{rasterio.__gdal_version__}, rasterio's own) does not have (a later GDAL's, "
             "or a plugin's); compute the band into a GeoTIFF with the GDAL the VRT was "
             f"written for (gdal_translate {shlex.quote(name)} out.tif) and give that file")
-    if "Python code needs to be executed" in reason:
+    if _PYTHON_REFUSED.search(reason):
         raise InputFileError(
             f"{path}: its derived band is computed by Python code in the VRT "
-            "(<PixelFunctionLanguage>Python), which GDAL runs only where the setting "
-            "GDAL_VRT_ENABLE_PYTHON allows it (it does not here); compute the band into a "
-            "GeoTIFF where you trust the code (GDAL_VRT_ENABLE_PYTHON=YES gdal_translate "
+            "(<PixelFunctionLanguage>Python), which Prospect never runs: it reads every "
+            "file with GDAL_VRT_ENABLE_PYTHON=NO, whatever the environment says, so that "
+            "no code from an input file runs; compute the band into a GeoTIFF where you "
+            "trust the code (GDAL_VRT_ENABLE_PYTHON=YES gdal_translate "
             f"{shlex.quote(name)} out.tif) and give that file")
 
 

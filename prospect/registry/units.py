@@ -86,6 +86,11 @@ _SPELLINGS: dict[str, str] = {
                      "mass percent", "% wt", "%wt"), "percent"),
     **dict.fromkeys(("nanotesla", "nanoteslas", "nano tesla", "gamma", "gammas"), "nT"),
     "parts per million": "ppm", "parts per billion": "ppb", "dimensionless": "1",
+    # a share in a thousand or a hundred in words, as ingest's unit_key reads them (``per
+    # mil`` was the reciprocal of ``mil``, a thousandth of an inch; ``per cent`` of ``cent``)
+    **dict.fromkeys(("per mil", "per mill", "per mille", "permille", "permill", "\u2030",
+                     "per thousand", "parts per thousand"), "permil"),
+    **dict.fromkeys(("per cent", "pct"), "percent"),
     # density as logging and core tables write it (the cubic centimetre as "cc")
     **dict.fromkeys(("g/cc", "gm/cc", "g cc-1", "g/ccm"), "g/cm3"),
     # heights above a datum: metres (the datum is a CRS's, not a unit's)
