@@ -200,6 +200,20 @@ def _headline_section(facts: dict[str, Any]) -> list[str]:
             "score report; they are not skill estimates.", ""]
 
 
+def _variogram_rows(vg: dict[str, Any]) -> str:
+    """Whose pairs the labels' variogram counts: `` over every pair of the 1389 training
+    rows``, or `` over every pair of a random 6325 of the 9000 training rows`` where the
+    rows' pairs were more than :func:`prospect.models.cv.label_variogram` counts (its
+    range then a subset's); empty for a variogram of an older run, which does not say."""
+    rows, used = vg.get("rows"), vg.get("rows_used")
+    if rows is None or used is None:
+        return ""
+    if used < rows:
+        return (f" over every pair of a random {used} of the {rows} training rows (a "
+                "subset's range: another seed can give another)")
+    return f" over every pair of the {rows} training rows"
+
+
 def _plots(out: Path, facts: dict[str, Any]) -> dict[str, str]:
     curves = facts.get("curves", {})
     files: dict[str, str] = {}
@@ -374,6 +388,7 @@ def _write_report(staging: Path, facts: dict[str, Any]) -> None:
               f"Spatial blocks of {_fmt(cvc.get('block_size'))} {_units(region)} "
               f"({cvc.get('block_size_from', 'config')}"
               + (f"; fitted variogram range {_fmt(cvc.get('variogram_range'))}"
+                 + _variogram_rows(cvc.get("variogram") or {})
                  if cvc.get("variogram_range") is not None else "")
               + (", capped so that every fold gets blocks" if cvc.get("block_size_capped")
                  else "")

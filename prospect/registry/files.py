@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -652,6 +653,56 @@ def load_model(
         Not a model directory, skops cannot read it, or another major scikit-learn version.
     """
     directory = Path(directory)
+    attempt = 0
+    while True:
+        before = _identity(directory)
+        try:
+            return _load_model_once(directory, trusted=trusted, fingerprint=fingerprint,
+                                    label=label, allow_version_mismatch=allow_version_mismatch)
+        except (SecurityError, ModelError, OSError):
+            # a read that met two models' files (or none) while a training or an import
+            # published a model there was "tampered or corrupt": read it again
+            attempt += 1
+            if not _replaced(directory, before) or (
+                    attempt == _SWAP_TRIES and _identity(directory) == before):
+                raise  # the same folder: its own fault (a leftover aside, no swap)
+            if attempt == _SWAP_TRIES:
+                raise ModelError(
+                    f"{directory}: replaced by another model {_SWAP_TRIES} times while it "
+                    "was read (a training or 'prospect model import' publishing models "
+                    "there); run the command again once that has finished") from None
+        time.sleep(0.05 * attempt)  # the publisher's renames take milliseconds
+
+
+_SWAP_TRIES = 5
+
+
+def _identity(directory: Path) -> tuple[int, int] | None:
+    """The model folder's device and inode (``None`` where there is none): a model
+    published there by :func:`save_model` is a new folder renamed into its place."""
+    try:
+        st = os.stat(directory)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _replaced(directory: Path, before: tuple[int, int] | None) -> bool:
+    """Whether ``directory`` was replaced while it was read (another folder there now, or
+    none with the last one renamed aside beside it, ``.<name>.old-*``,
+    :func:`prospect.io.files.publish_dir`): a read that met two models' files, or none, is
+    a race with the publisher, not a changed or missing model."""
+    now = _identity(directory)
+    if now != before:
+        return True
+    return now is None and any(directory.parent.glob(f".{directory.name}.old-*"))
+
+
+def _load_model_once(
+    directory: Path, *, trusted: Sequence[str] | None, fingerprint: str | None,
+    label: str | None, allow_version_mismatch: bool,
+) -> LoadedModel:
+    """:func:`load_model`'s one reading of ``directory``."""
     label = label or str(directory)
     sums = verify_model_dir(directory)
     actual = model_fingerprint(directory)
