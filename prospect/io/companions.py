@@ -70,9 +70,14 @@ ANALYTE_NAMES = frozenset({"element", "analyte", "parameter", "param", "determin
 
 BELOW = frozenset({"<", "<=", "≤", "l", "lt", "n", "nd", "n.d.", "bdl", "b.d.l.", "bld",
                    "u", "<dl", "<lod", "<mdl", "<lld", "<rl", "belowdetection",
-                   "notdetected", "belowdl", "<d.l."})
+                   "notdetected", "belowdl", "<d.l.", "dl", "d.l.", "ldl", "l.d.l.", "lld",
+                   "mdl", "idl", "lod", "loq", "lor", "pql", "bql", "blq", "bloq"})
 """Qualifiers of a value below the detection limit (USGS NGDB: ``N`` not detected, ``L``
-below the limit of determination; EPA: ``U``)."""
+below the limit of determination; EPA: ``U``), and the names of the limit a laboratory
+writes in the qualifier column of a value below it (``DL``, ``LDL``, ``LLD``, ``MDL``,
+``LOD``, ``LOQ``, ``LOR``, ``PQL``; ``BQL``: below the limit of quantitation): each was
+"other flags, which are no detection limit: read as measured", the limit in the value
+column taken for a measured grade."""
 ABOVE = frozenset({">", ">=", "≥", "g", "gt", ">ul", "abovelimit", "aboveupperlimit"})
 """Qualifiers of a value above the upper limit of determination (USGS NGDB: ``G``)."""
 

@@ -81,7 +81,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError as ProjCRSError
 
 from prospect.errors import CRSError, DataError, DataWarning, InputFileError
 from prospect.grid import check_transformable, parse_crs, xy_transformer
@@ -103,6 +104,7 @@ from prospect.io.companions import (
 from prospect.io.files import why_unreadable, zip_unreadable
 from prospect.io.geoparquet import is_parquet, read_parquet, wkb_hint
 from prospect.io.vector import (
+    _sidecar,
     check_columns,
     crs_replaced_message,
     dbf_overflows,
@@ -122,7 +124,7 @@ from prospect.io.vector import (
 
 __all__ = ["HALF_LIMIT_NOTE", "POINT_FILLS", "PointTable", "ascii_grid_header", "coarse_degrees",
            "column_values", "column_values_and_limits", "coordinates_without_geometry", "crs_meant",
-           "is_text_table", "least_possible", "metres_hint", "no_numbers_hint",
+           "is_text_table", "least_possible", "metres_hint", "no_numbers_hint", "placeless_said",
            "raster_kind", "read_features", "read_points", "read_table", "refuse_swapped_axes",
            "repeated_records", "source_options", "swapped_axes_fix", "swapped_into_region",
            "turned_into_region", "valid_in_crs", "warn_bottom_hole_places",
@@ -2041,8 +2043,21 @@ written out. With its limit (``n.n. <0,1``, ``<NG 0,1``, ``o.d.g. (0,1)``) each 
 missing, "write numbers only", so a well below a limit under the threshold was no negative
 and a surface lost it (round 50); alone, a detection limit without its number."""
 
+_LIMIT_NAMES = (r"(?:[lmi]?dl|d\.\s?l\.?|l\.\s?d\.\s?l\.?|m\.\s?d\.\s?l\.?|lld|lod|loq|lor"
+                r"|[pe]ql|m?rl)")
+"""A laboratory's name for the limit a value is below, as English-speaking laboratories
+and their exports write it: ``DL``, ``LDL`` (lower detection limit), ``MDL`` (method),
+``IDL`` (instrument), ``LLD`` (lower limit of detection), ``LOD``, ``LOQ``, ``LOR`` (limit
+of reporting, as Australian laboratories write it), ``PQL``, ``EQL`` (practical and
+estimated quantitation limits), ``RL``, ``MRL`` (reporting limits)."""
+_BELOW_WORDS = (rf"b\.?\s?d\.?\s?l\.?|bld|b[lq][lq]|bloq|below\s+(?:the\s+)?(?:{_LIMIT_NAMES}"
+                r"|(?:the\s+)?(?:detection|reporting|quantitation)(?:\s+limit)?)")
+"""Words for "below the limit": ``BDL``, ``b.d.l.``, ``BLD`` (below limit of detection),
+``BQL``, ``BLQ``, ``BLOQ`` (below the limit of quantitation), ``below DL``, ``below the
+reporting limit``."""
+
 _NOT_DETECTED_CELL = re.compile(
-    r"\s*(?:n\.?\s?d\.?|bdl|b\.d\.l\.?|<\s*dl|<\s*lod|below\s+(?:dl|lod|detection(?:\s+limit)?)"
+    rf"\s*(?:n\.?\s?d\.?|<?\s*(?:{_BELOW_WORDS}|{_LIMIT_NAMES})"
     rf"|{_PARTNER_LIMIT_WORDS}"
     r"|[NL](?=\s*[(\[]?\s*\.?\d))"
     r"\s*(?:<=?|≤|&lt;=?|\(|\[|:|=)?\s*(\.?\d[^()\[\]]*?)\s*[)\]]?\s*"
@@ -2897,8 +2912,8 @@ _ABOVE_CELL = re.compile(r"\s*[>≥]=?\s*[\d.,].*")
 """A value above the upper limit of determination (``>1000``): at least the limit, where
 half of it (a value below detection's usual stand-in) would be far off."""
 _LIMIT = re.compile(
-    rf"\s*(?:{_LIMIT_SIGN}+.*|n\.?d\.?|b\.?d\.?l\.?|<\s*(?:dl|lod|loq|ld|mdl|lld|d\.l\.)"
-    r"|lod|loq|below\s+(?:the\s+)?detection(?:\s+limit)?|not\s+detected|tr(?:ace)?\.?"
+    rf"\s*(?:{_LIMIT_SIGN}+.*|n\.?d\.?|<?\s*(?:{_BELOW_WORDS}|{_LIMIT_NAMES})|<\s*ld|<=?|≤"
+    r"|not\s+detected|tr(?:ace)?\.?"
     rf"|{_PARTNER_LIMIT_WORDS}|(?-i:[NL]))\s*",
     re.IGNORECASE)
 _SHEET_ERROR = re.compile(
@@ -4348,6 +4363,49 @@ def _warn_hidden_rows(frame: pd.DataFrame, path: Path, rows: np.ndarray) -> None
         stacklevel=3)
 
 
+def _sidecar_crs(path: Path) -> tuple[str, str] | None:
+    """The CRS a ``.prj`` beside a text table states (as ArcGIS and hand-kept well
+    tables keep it: ``wells.csv`` beside ``wells.prj``), as ``EPSG:<code>`` where PROJ
+    names one, else its WKT, and the file's name; ``None`` without one, beside a
+    Shapefile of the same name (whose ``.prj`` it is), or where the file is no CRS PROJ
+    reads.
+
+    Such a table of RD New metres was read in the default WGS 84 and refused as "no row's
+    coordinates are valid in WGS 84", its CRS guessed from the numbers (two national grids
+    over one area may both fit), though the file beside it says which."""
+    prj = _sidecar(path, ".prj")
+    if prj is None or _sidecar(path, ".shp") is not None:
+        return None
+    try:
+        found = CRS.from_user_input(prj.read_text("utf-8", errors="replace")[:1 << 16].strip())
+    except (ProjCRSError, OSError, ValueError):
+        return None
+    code = found.to_epsg(min_confidence=70)
+    return (f"EPSG:{code}" if code else found.to_wkt()), prj.name
+
+
+def _crs_beside(xs: np.ndarray, ys: np.ndarray, crs: str | None,
+                beside: tuple[str, str] | None, path: Path, x: str, y: str) -> str | None:
+    """The CRS to read a table's coordinates ``xs``/``ys`` in: the one its ``.prj``
+    states (``beside``: :func:`_sidecar_crs`), else ``crs``. Where the ``.prj`` states
+    metres over longitudes and latitudes (a CRS file of other data, copied beside it),
+    the table is read in ``crs`` as it was, with a warning naming the file."""
+    if beside is None:
+        return crs
+    try:
+        _refuse_degrees_as_metres(xs, ys, beside[0], path, x, y)
+    except DataError:
+        at = int(np.flatnonzero(np.isfinite(xs) & np.isfinite(ys))[0])
+        warnings.warn(DataWarning(
+            f"{path}: {beside[1]} beside it states {parse_crs(beside[0]).name}, but the "
+            f"coordinates {x}/{y} (e.g. {xs[at]:g}, {ys[at]:g}) are longitudes and "
+            f"latitudes, not its metres: read in {parse_crs(crs or 'EPSG:4326').name}, as "
+            f"without it; remove {beside[1]} (a CRS file of other data?), or set 'crs:' in "
+            "the points source"), stacklevel=4)
+        return crs
+    return beside[0]
+
+
 def read_features(
     path: Path | str, *, x: str = "lon", y: str = "lat", crs: str | None = "EPSG:4326",
     layer: str | None = None, columns: list[str] | None = None, override_crs: bool = False,
@@ -4381,6 +4439,8 @@ def read_features(
     table = not text and path.suffix.lower() not in SHEET_SUFFIXES and \
         _attribute_table(path, layer)
     parquet = _parquet_name(path, layer) if table else None
+    beside = _sidecar_crs(path) if text and vsi is None and not override_crs and \
+        path.suffix.lower() != ".zip" else None
     if text or path.suffix.lower() in SHEET_SUFFIXES or table:
         member = _zipped_table(path, layer) if text and vsi is None and \
             path.suffix.lower() == ".zip" else None
@@ -4446,6 +4506,7 @@ def read_features(
                       x, frame.attrs)
         ys = _numeric(_degrees_text(frame[y], path, y, "y", rows, said, frame.attrs), path,
                       y, frame.attrs)
+        crs = _crs_beside(xs, ys, crs, beside, path, x, y)
         _refuse_crs_column(frame, path, crs or "EPSG:4326", xs, ys)
         _refuse_geometry_disagreeing(frame, path, x, y, xs, ys, "line" if text else "row")
         _refuse_degrees_as_metres(xs, ys, crs or "EPSG:4326", path, x, y)
@@ -6125,6 +6186,53 @@ def coordinates_without_geometry(path: Path | str, n: int, x: str, y: str) -> st
             "Layer from Table)")
 
 
+def placeless_said(gdf: gpd.GeoDataFrame, numbers: np.ndarray, what: str, x: str,
+                   y: str) -> str:
+    """Why a table none of whose records has a place has none, in words to end its
+    refusal with (``""`` where it has no record, some record has a place, or another
+    reason is said: coordinates written as text, a place at 0, 0).
+
+    Every feature of a vector file (a GeoJSON's ``"geometry": null``, a GeoPackage's
+    NULL, an empty point) without a geometry, or every record of a table with its
+    coordinate columns ``x``/``y`` left blank, was "the point table is empty (no rows with
+    coordinates)" or "no usable occurrence geometries": a table of rows, called empty,
+    with no word of which rows or why.
+
+    Parameters
+    ----------
+    gdf
+        The records as :func:`read_features` gives them.
+    numbers, what
+        Each record's number in the file and what it is (``line``, ``row``, ``feature``:
+        :func:`record_numbers`).
+    x, y
+        The coordinate columns of a table.
+    """
+    if not len(gdf) or has_geometry(gdf.geometry).any() or gdf.attrs.get("no_place") or \
+            gdf.attrs.get("text_coordinates"):
+        return ""
+    at = np.arange(len(gdf))
+    if what == "feature":
+        return (f": every one of its {len(gdf)} {what}s ({_listed(numbers, at, what)}) has "
+                "a null or empty geometry (a layer saved without its places, or features "
+                "never placed?): give each feature its point, or give the records as a "
+                "table with their coordinates in columns (x:, y: and crs: in the source)")
+    def blank(column: str) -> bool:
+        """Whether every cell of ``column`` is missing or blank."""
+        cells = pd.Series(gdf[column])
+        return bool((cells.isna() | _text_cells(cells.astype(object).fillna("")).str.strip()
+                     .eq("")).all())
+
+    every = f": every one of its {len(gdf)} {what}s ({_listed(numbers, at, what)})"
+    if gdf.attrs.get("wkt_column"):  # (its cells said as the reader found them)
+        return str(gdf.attrs.get("wkt_unread") or "").replace("; ", ": ", 1)
+    empty = [c for c in dict.fromkeys((x, y)) if c in gdf.columns and blank(c)]
+    if not empty:
+        return ""
+    return (f"{every} leaves {' and '.join(map(repr, empty))} blank: fill in each record's "
+            "coordinates, or name the columns that hold them (x: and y: in the source)")
+
+
 def read_points(
     path: Path | str, *, x: str = "lon", y: str = "lat", crs: str = "EPSG:4326",
     columns: list[str] | None = None, layer: str | None = None, to_crs: str,
@@ -6208,6 +6316,7 @@ def read_points(
             raise DataError(coordinates_without_geometry(path, len(gdf), x, y))
         raise DataError(
             f"{path}: the point table is empty (no rows with {coords})"
+            + placeless_said(gdf, np.asarray(numbers), what, x, y)
             + ("" if len(gdf) else
                ": it holds a header and no rows (an export of an empty selection?); export "
                "the rows again" if text else

@@ -31,6 +31,7 @@ from prospect.io.points import (
     gpx_points_meant,
     metres_hint,
     no_numbers_hint,
+    placeless_said,
     quality_control_records,
     read_features,
     record_numbers,
@@ -1432,7 +1433,8 @@ def read_occurrences(
             f"{', ...' if absent.size > 5 else ''}) and are left out of the labels"
             + text_coordinates_said(gdf.attrs.get("text_coordinates") or {}, numbers, what)),
             stacklevel=2)
-    said = text_coordinates_said(gdf.attrs.get("text_coordinates") or {}, numbers, what)
+    said = text_coordinates_said(gdf.attrs.get("text_coordinates") or {}, numbers, what) \
+        or placeless_said(gdf, np.asarray(numbers), what, x, y)
     gdf = gdf[placed & ~other_commodity]
     # a well listed twice at two places was two occurrences without a word (the point
     # reader's surfaces said so); one check for both
