@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import rasterio
+from rasterio.enums import ColorInterp
 
 from prospect.config.sources import RasterSource
 from prospect.config.stac import ordinal
@@ -76,8 +77,13 @@ from prospect.ingest.rasters import (
 )
 from prospect.ingest.stac import AssetGrid, StacScene, check_day_and_night, read_stac_scenes
 from prospect.io.raster import RasterInfo, value_fits
-from prospect.io.remote import forget_cached, gdal_http_options, read_failure
-from prospect.io.warp import choose_resampling
+from prospect.io.remote import (
+    forget_cached,
+    gdal_http_options,
+    is_network_name,
+    read_failure,
+)
+from prospect.io.warp import check_stated_grid, choose_resampling, current_name
 from prospect.redact import redact
 from prospect.registry.units import same_units
 
@@ -439,6 +445,36 @@ def _part(scene: StacScene, var: str, info: RasterInfo, source: RasterSource,
         units=cal.units if (scale, offset) == (cal.scale, cal.offset) or cal.unstated else "")
 
 
+def _check_stated_file(info: RasterInfo) -> None:
+    """Refuse a local file of several bands whose item states its grid (as one band)
+    while planning, in the words of the check of the first chunk read
+    (:func:`prospect.io.warp.check_stated_grid`). A stated grid is planned without its
+    header so that remote items cost no round trip, and was refused only when a chunk
+    read the file; but a local file's band 1 is sampled for its fills while planning
+    anyway, so a 4-band file under a stated grid was warned of ("declared nodata 0 never
+    occurs while 1000 fills ...", its blue band) before it was refused. The stated
+    grid's other checks (another grid, giant blocks, the file's own scale) stay with the
+    first read and ``prospect plan``'s block check; a remote file is left to its first
+    read, and one that cannot be opened to the read that names it.
+
+    Raises
+    ------
+    DataError
+        The file holds more bands than its item states.
+    """
+    if info.stated_by is None or is_network_name(info.path):
+        return
+    try:
+        with rasterio.open(current_name(info.path)) as src:
+            data = src.count
+            while data and src.colorinterp[data - 1] == ColorInterp.alpha:
+                data -= 1
+            if data > info.count:
+                check_stated_grid(info, src)
+    except rasterio.errors.RasterioError:
+        return  # missing or damaged: the chunk read names it in its own words
+
+
 def _check_one_band_file(scene: StacScene, var: str, info: RasterInfo,
                          source: RasterSource) -> None:
     """Refuse an asset whose file holds several bands (less its alpha bands) where the item
@@ -664,6 +700,7 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
         for v in variables:
             # the plain rasters' rule: codes of a lossy file refused, values warned of
             check_lossy(infos[v].path, infos[v], source, lossy_told)
+            _check_stated_file(infos[v])
             parts[v].append(_part(scene, v, infos[v], source, grid, told))
         mask = (SceneMask(info=minfo, kind=cm.kind, drop=drop, buffer_m=cm.buffer_m)
                 if cm is not None and minfo is not None else None)

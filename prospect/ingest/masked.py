@@ -43,6 +43,7 @@ from prospect.io.raster import RasterInfo, file_stamp, lossy_compression
 from prospect.io.remote import forget_cached, is_network_name
 from prospect.io.warp import (
     _aligned_offset,
+    current_name,
     kernel_margin,
     kernel_scales,
     read_aligned,
@@ -345,6 +346,43 @@ def _same_scene(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return a == b
 
 
+def _data_bands(info: RasterInfo) -> int:
+    """The bands of a quality layer that hold codes (alpha bands aside): its header's, or,
+    where its item states its grid (planned without the header), the local file's own
+    (a remote one is counted when it is first read,
+    :func:`prospect.io.warp.check_stated_grid`; one that cannot be opened is left to
+    that read)."""
+    if info.stated_by is None or is_network_name(info.path):
+        return info.data_count
+    import rasterio
+    from rasterio.enums import ColorInterp
+
+    try:
+        with rasterio.open(current_name(info.path)) as src:
+            count, interp = src.count, src.colorinterp
+    except rasterio.errors.RasterioError:
+        return info.data_count
+    while count and interp[count - 1] == ColorInterp.alpha:
+        count -= 1
+    return count
+
+
+def _several_bands(path: str, kind: str, count: int) -> str:
+    """The refusal of a quality layer of ``count`` data bands (alpha bands aside): a
+    layer is read as its band 1, so Sentinel-2 Level-1C's ``MSK_CLASSI_B00`` (opaque
+    clouds, cirrus and snow, one band each) or an SCL rendered in colour masked every
+    scene by its first band alone, exit 0. A layer whose item states its grid is planned
+    without its header: a local one's bands are counted from its file
+    (:func:`_data_bands`), a remote one's when it is first read
+    (:func:`prospect.io.warp.check_stated_grid`, in the words for a variable)."""
+    return (f"the quality layer {path} is a file of {count} bands, but a cloud mask is "
+            f"read as one band of {kind} codes (its first), so the others (a cirrus or "
+            "snow band, the colours of a rendering) would go unread and band 1 alone would "
+            "mask the scene; give the scene's one-band quality layer in cloud_mask.asset, "
+            "or write the band that holds the codes to a file of its own (gdal_translate "
+            "-b N LAYER ONE_BAND.tif)")
+
+
 def _not_of_kind(where: str | None, path: str, kind: str, why: str) -> DataError:
     """The refusal of a quality layer that is not a ``kind`` layer, for ``why``
     (``where``: the source or item, or ``None`` where the caller names it)."""
@@ -440,6 +478,9 @@ def check_scene_mask(mask: SceneMask, bands: Mapping[str, RasterInfo], grid: Reg
         _forget_once(path, mask.token)
     if mask.info.lossy:  # codes, as a categorical source's: no value read tells its class
         raise DataError(f"{where}: {_lossy_layer(path, mask.kind, mask.info.lossy)}")
+    count = _data_bands(mask.info)
+    if count > 1:
+        raise DataError(f"{where}: {_several_bands(path, mask.kind, count)}")
     wrong = foreign_codes(mask.kind, np.empty(0, dtype=mask.info.band_dtype(1)),
                           mask.info.nodata[0])
     if wrong is not None:  # told by its nodata alone: what do its values show? (an SCL

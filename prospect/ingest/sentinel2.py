@@ -39,6 +39,14 @@ processing baseline."""
 S2_ADD_OFFSETS = (-1000.0, 0.0)
 """The ``BOA_ADD_OFFSET`` / ``RADIO_ADD_OFFSET`` values of ESA's products from baseline
 04.00 on: -1000 (every band so far), 0 where a band carries none."""
+ESA_BAND_IDS = {str(i): band for i, band in enumerate(
+    ("B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B10", "B11",
+     "B12"))}
+"""The ``band_id`` (``bandId``) of each MSI band in every product XML ESA ships (0: B01,
+8: B8A, 12: B12): fixed by the product format, its ``Spectral_Information`` list says the
+same. An XML cut down to its offsets (no ``Spectral_Information``) was told it listed
+offsets "for 13 band(s), not B04"; its ids are read in this order
+(:func:`_parse`), a ``Spectral_Information`` present decides for the ids it lists."""
 _URI = re.compile(r"(S2[ABCD])_MSI(L1C|L2A)_(\d{8}T\d{6})_N(\d{4})_R\d{3}_T(\w{5})_")
 _BAND_FILE = re.compile(r"T(\w{5})_(\d{8}T\d{6})_(B\d[\dA])")
 
@@ -391,7 +399,8 @@ def _parse(root: ET.Element, path: Path, level: str) -> Sentinel2Metadata:
             f"{S2_QUANTIFICATION:g} in every baseline (1000 is the AOT and water vapour "
             f"layers'): every reflectance would be {S2_QUANTIFICATION / quantification:g} "
             "times the product's; use the product XML as ESA delivers it")
-    offsets = {s2_band_key(band_ids.get(i, "")) or i: v for i, v in raw_offsets.items()}
+    offsets = {s2_band_key(band_ids.get(i, "")) or ESA_BAND_IDS.get(i.strip(), i): v
+               for i, v in raw_offsets.items()}
     uri = _URI.search(text.get("PRODUCT_URI", ""))
     start = text.get("PRODUCT_START_TIME") or text.get("DATATAKE_SENSING_START")
     cloud = text.get("Cloud_Coverage_Assessment")

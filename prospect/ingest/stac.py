@@ -53,6 +53,7 @@ from prospect.ingest.sentinel2 import s2_band_key
 from prospect.io.files import one_spelling
 from prospect.io.raster import value_fits
 from prospect.io.remote import read_failure
+from prospect.redact import redact
 
 __all__ = ["AssetGrid", "StacScene", "asset_calibration", "check_day_and_night", "item_span",
            "offset_applied", "read_stac_scenes"]
@@ -2082,6 +2083,7 @@ def _scene(href: str, item: pystac.Item, assets: dict[str, str],
                     "fix the item or leave the field out") from None
         calibration = _with_mtl(href, item, product, assets, calibration)
         calibration = _with_radsat(href, item, product, assets, calibration)
+        _check_own_files(href, item.id, assets, bands)
         span = item_span(item)
     except DataError:
         raise
@@ -2102,6 +2104,48 @@ def _scene(href: str, item: pystac.Item, assets: dict[str, str],
         unlisted=frozenset(var for var, key in assets.items()
                            if not _lists_bands(item.assets[key])),
     )
+
+
+def _check_own_files(href: str, item_id: str, assets: dict[str, str],
+                     files: dict[str, str]) -> None:
+    """Refuse two variables of one item read from one file: each asset is read as its
+    band 1, so ``{red: image, nir: image}``, or assets ``B04`` and ``B08`` whose hrefs name
+    one file (a catalogue's copy-paste), gave ``nir`` the red values (an NDVI of 0
+    everywhere), exit 0.
+
+    Parameters
+    ----------
+    href
+        The document holding the item, for the message.
+    item_id
+        The item's id.
+    assets
+        Variable -> asset key, as the config maps them.
+    files
+        Variable -> the file each is read from (:func:`_gdal_href`).
+
+    Raises
+    ------
+    DataError
+        Naming the item, both variables, their assets, the file and the fix.
+    """
+    import os.path
+
+    seen: dict[str, str] = {}
+    for var, file in files.items():
+        local = file if file.startswith("/vsi") else os.path.normpath(file)
+        first = seen.setdefault(local, var)
+        if first == var:
+            continue
+        one, two = assets[first], assets[var]
+        how = (f"the config maps both to asset {one!r}" if one == two else
+               f"its assets {one!r} and {two!r} name one file")
+        raise DataError(
+            f"{href}: item {item_id!r}: {first!r} and {var!r} would be read from one file "
+            f"({redact(file)}): {how}, and each asset is read as one band (its first), so "
+            f"both would hold the same values ({var!r} those of {first!r}); map each "
+            "variable to the asset of its own band or fix the item's hrefs (a file of "
+            "several bands: read it in a plain source with 'path:' and 'band_names:')")
 
 
 def _lists_bands(asset: pystac.Asset) -> bool:
