@@ -49,6 +49,7 @@ __all__ = [
     "name_max",
     "name_output",
     "named_outputs",
+    "note_stage",
     "on_stop",
     "open_file_limit",
     "os_error_line",
@@ -65,6 +66,7 @@ __all__ = [
     "say_stop_after",
     "signal_handlers_kept",
     "stack_limit",
+    "stage_of",
     "standard_stream_error",
     "stop_signals_interrupt",
     "terminal_gone_proof",
@@ -905,14 +907,17 @@ def written_stream(exc: BaseException, streams: Collection[int] = (1, 2)) -> int
     return None
 
 
-def standard_stream_error(exc: BaseException) -> str | None:
+def standard_stream_error(exc: BaseException, *, stage: str | None = None) -> str | None:
     """The one line of a job ended by a write to its standard output or error that the
     disk refused (``2>> run.log`` on a full disk or over its quota, a batch system's log
     file, ``>/dev/full``); ``None`` where ``exc`` is no such write.
 
     Such an error names no file, and was told as the output directory's: "/scratch/out:
     the disk is full; free space, then run the same command again", sending the user to a
-    disk with room to spare while the log's disk stayed full.
+    disk with room to spare while the log's disk stayed full. Met in a stage that resumes
+    nothing (``stage``, by default :func:`stage_of` ``exc``; :data:`STAGE_KEEPS`: a
+    training), the line says what that stage keeps instead of "to resume (finished work
+    is kept)".
     """
     seen: set[int] = set()
     current: BaseException | None = exc
@@ -925,24 +930,27 @@ def standard_stream_error(exc: BaseException) -> str | None:
                 which = "standard output" if fd == 1 else "standard error"
                 why = current.strerror or str(current)
                 sign = ">" if fd == 1 else "2>"
-                return (f"{which} could not be written ({why}): the job's "
+                line = (f"{which} could not be written ({why}): the job's "
                         f"{'output goes' if fd == 1 else 'progress and messages go'} there "
                         f"({sign} a file, or the batch system's log file), not to -o; free "
                         f"space on that file's disk or send it elsewhere ({sign}/dev/null "
                         "if it is not wanted), then run the same command again to resume "
                         "(finished work is kept)")
+                return _kept_by_stage(line, stage or stage_of(exc))
         current = current.__cause__ or current.__context__
     return None
 
 
 def os_error_line(exc: OSError, *, where: str | Path | None = None,
-                  hints: Mapping[int, str] | None = None) -> str:
+                  hints: Mapping[int, str] | None = None, stage: str | None = None) -> str:
     """One line for an operating-system error: the path, then the cause and what to do.
 
     The fix names what chose the path (:func:`name_output`: the option, environment
     variable or config key the user gave), never an option of another command. ``where``
     stands for the path when the error names none (errors from inside libraries).
     ``hints``: the cause said of each ``errno`` (``_OS_HINTS`` when not given).
+    ``stage``: the job's stage the error stopped, whose rerun the fix describes
+    (:func:`_kept_by_stage`).
     """
     exc = _first_copy_error(exc)
     # a writer's hidden temporary name (.m.onnx.tmp-1a2b3c4d) as the file the user asked for
@@ -957,6 +965,7 @@ def os_error_line(exc: OSError, *, where: str | Path | None = None,
     if exc.errno == errno.EISDIR and _inside_named_output(first):
         hint = _FOLDER_IN_THE_WAY
     if hint is not None:
+        hint = _kept_by_stage(hint, stage)
         given_by = _given_by(first) or _given_by(second)
         cause = hint.format(point=f"point {given_by}" if given_by else "write",
                             limit=_soft_open_files())
@@ -1194,8 +1203,57 @@ _TURNED_READ_ONLY = (
 (:func:`output_fault` with ``began_writable``)."""
 
 
-def output_fault(exc: OSError, out_dir: Path, *, began_writable: bool = False
-                 ) -> OutputWriteError:
+_RESUME_CLAIM = " to resume (finished work is kept)"
+"""What :data:`_OS_HINTS` (and :data:`_NO_INODES`) say of a rerun: true of a stage that
+writes the cube chunk by chunk, not of one in :data:`STAGE_KEEPS`."""
+
+
+def _kept_by_stage(hint: str, stage: str | None) -> str:
+    """``hint`` (a cause and its fix, :func:`os_error_line`'s) with what ``stage`` keeps
+    (:data:`STAGE_KEEPS`) in place of "to resume (finished work is kept)"; as it is for a
+    stage that resumes from its finished chunks, or none.
+
+    A disk that filled while the train stage wrote its model was told "run the same
+    command again to resume (finished work is kept)": nothing of a training resumes (its
+    folds and fit are held in memory), and the user, told so, freed just enough room for
+    what was left and lost the hours of a whole training again.
+    """
+    if stage not in STAGE_KEEPS:
+        return hint
+    keeps = stage_keeps(stage)
+    if _RESUME_CLAIM in hint:
+        return hint.replace(_RESUME_CLAIM, f"; {keeps}")
+    if "run the same command again to resume" in hint:  # a disk turned read-only
+        return hint.replace("run the same command again to resume",
+                            f"run the same command again ({keeps})")
+    if hint.endswith("run the same command again"):  # a quota, a file-size limit
+        return f"{hint}; {keeps}"
+    return hint
+
+
+def stage_of(exc: BaseException) -> str | None:
+    """The stage that ``exc``, or an error of its chain, stopped (:func:`note_stage`);
+    ``None`` for an error met outside any stage."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        stage = getattr(current, "prospect_stage", None)
+        if isinstance(stage, str):
+            return stage
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def note_stage(exc: BaseException, stage: str) -> None:
+    """Mark ``exc`` as the error that stopped ``stage`` (:func:`stage_of`), so that the
+    job's one line for it says what that stage keeps (:func:`output_fault`)."""
+    with contextlib.suppress(AttributeError, TypeError):  # an error that takes no attribute
+        vars(exc)["prospect_stage"] = stage  # (an attribute of no exception type)
+
+
+def output_fault(exc: OSError, out_dir: Path, *, began_writable: bool = False,
+                 stage: str | None = None) -> OutputWriteError:
     """``exc`` (raised while a job wrote to ``out_dir``) as one line naming a path and cause.
 
     Errors from inside a library or a dask worker often carry no file name; then the
@@ -1203,7 +1261,9 @@ def output_fault(exc: OSError, out_dir: Path, *, began_writable: bool = False
     writable and begun writing to it; a read-only file system (``EROFS``) then turned so
     under the job (a disk error, ``errors=remount-ro``), and "point -o to a folder on a
     writable disk" alone sent the user to start over elsewhere, hours of finished work
-    left behind on a disk that a check and a remount give back.
+    left behind on a disk that a check and a remount give back. ``stage``: the stage the
+    error stopped (:func:`stage_of`); the line says what it keeps where that is not its
+    finished work (:data:`STAGE_KEEPS`: a training resumes nothing).
     """
     exc = _first_copy_error(exc)
     if removed_output(exc, out_dir):
@@ -1213,7 +1273,7 @@ def output_fault(exc: OSError, out_dir: Path, *, began_writable: bool = False
     turned = began_writable and exc.errno == errno.EROFS and \
         _same_disk(exc.filename if isinstance(exc.filename, str) else out_dir, out_dir)
     hints = {**_OS_HINTS, errno.EROFS: _TURNED_READ_ONLY} if turned else _OS_HINTS
-    return OutputWriteError(os_error_line(exc, where=out_dir, hints=hints))
+    return OutputWriteError(os_error_line(exc, where=out_dir, hints=hints, stage=stage))
 
 
 def _same_disk(path: str | Path, folder: Path) -> bool:

@@ -43,6 +43,7 @@ from pipelines.faults import (
     hangup_proof_tracker,
     interruptible_main_thread,
     killed_worker_error,
+    note_stage,
     open_file_limit,
     out_of_memory_error,
     output_fault,
@@ -52,6 +53,7 @@ from pipelines.faults import (
     say_stop_after,
     signal_handlers_kept,
     stack_limit,
+    stage_of,
     standard_stream_error,
     stop_behind,
     terminal_gone_proof,
@@ -173,10 +175,11 @@ def _run_said(ctx: RunContext, wanted: Sequence[str], *, force: bool,
         disk = None if isinstance(exc, OutputWriteError) else disk_fault_within(exc)
         if disk is None:
             raise
-        stream = standard_stream_error(disk)  # the log's disk, not -o's
+        stream = standard_stream_error(disk, stage=stage_of(exc))  # the log's, not -o's
         if stream is not None:
             raise OutputWriteError(stream) from exc
-        raise output_fault(disk, out_dir, began_writable=began_writable) from exc
+        raise output_fault(disk, out_dir, began_writable=began_writable,
+                           stage=stage_of(exc)) from exc
     except OSError as exc:
         stream = standard_stream_error(exc)  # 2>> run.log on a full disk: not -o's
         if stream is not None:
@@ -185,8 +188,10 @@ def _run_said(ctx: RunContext, wanted: Sequence[str], *, force: bool,
             said = said_disk_error(out_dir)  # GDAL's "Write failed" in this process
             if said is None:  # not the disk's
                 raise
-            raise output_fault(said, out_dir, began_writable=began_writable) from exc
-        raise output_fault(exc, out_dir, began_writable=began_writable) from exc
+            raise output_fault(said, out_dir, began_writable=began_writable,
+                               stage=stage_of(exc)) from exc
+        raise output_fault(exc, out_dir, began_writable=began_writable,
+                           stage=stage_of(exc)) from exc
     except Exception as exc:  # GDAL's own error of a write ("IO error writing tag data")
         disk = gdal_disk_fault(exc, out_dir)
         if disk is None:
@@ -195,7 +200,8 @@ def _run_said(ctx: RunContext, wanted: Sequence[str], *, force: bool,
                 gone = FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(out_dir))
                 raise output_fault(gone, out_dir) from exc
             raise
-        raise output_fault(disk, out_dir, began_writable=began_writable) from exc
+        raise output_fault(disk, out_dir, began_writable=began_writable,
+                           stage=stage_of(exc)) from exc
 
 
 def _other_job_message(out_dir: Path, other: str, ctx: RunContext) -> str:
@@ -548,6 +554,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
                     _stage_stopped(ctx, manifest, name, stop, noted)
                     raise stop from None
                 _stage_stopped(ctx, manifest, name, exc, noted)
+                note_stage(exc, name)  # a disk's line says what this stage keeps
                 if ctx.client is not None and scheduler_lost(ctx.client):
                     raise lost_scheduler_error(address or "?", stage=name, manifest=manifest.path,
                                                cause=exc) from None
