@@ -3022,12 +3022,7 @@ def _refuse_vrt_narrowed(where: str, band: int, shown: str, source: Any, file: s
     try:
         with rasterio.open(file) as part:
             rect = _source_rect(source, part.width, part.height)
-            for _, win in part.block_windows(source_band):
-                try:
-                    win = win.intersection(rect)
-                except rasterio.errors.WindowError:
-                    continue  # a block outside the part of the file the VRT reads
-                block = part.read(source_band, window=win)
+            for _, block in _blocks_within(part, source_band, rect):
                 keep = ~_held_exactly(block, dtype)
                 if block.dtype.kind == "f":
                     keep &= ~np.isnan(block)
@@ -3068,6 +3063,18 @@ def _source_rect(source: Any, width: int, height: int) -> Window:
     return Window(math.floor(x), math.floor(y), math.ceil(w), math.ceil(h))
 
 
+def _blocks_within(part: Any, band: int, rect: Window) -> Iterator[tuple[Window, np.ndarray]]:
+    """Band ``band`` of the open file ``part`` block by block within ``rect`` (the part of
+    the file a VRT source reads): each block's window (in the file) and its values; blocks
+    outside ``rect`` are skipped unread."""
+    for _, win in part.block_windows(band):
+        try:
+            win = win.intersection(rect)
+        except rasterio.errors.WindowError:
+            continue  # a block outside the part of the file the VRT reads
+        yield win, part.read(band, window=win)
+
+
 def _first_fill(file: str, source_band: int, rect: Window,
                 fills: list[float]) -> tuple[int, Window | None, np.ndarray | None]:
     """The cells of ``rect`` in band ``source_band`` of ``file`` holding one of ``fills``
@@ -3077,12 +3084,7 @@ def _first_fill(file: str, source_band: int, rect: Window,
     try:
         with rasterio.open(file) as part:
             rect = rect.intersection(Window(0, 0, part.width, part.height))
-            for _, win in part.block_windows(source_band):
-                try:
-                    win = win.intersection(rect)
-                except rasterio.errors.WindowError:
-                    continue  # a block outside the part of the file the VRT reads
-                block = part.read(source_band, window=win)
+            for win, block in _blocks_within(part, source_band, rect):
                 held = np.zeros(block.shape, bool)
                 for value in fills:
                     held |= np.isnan(block) if math.isnan(value) else block == value
