@@ -48,7 +48,7 @@ def jobs(name: NameArg = None) -> None:
         minerals = ", ".join(e.minerals) or "none (evidence layers)"
         table.add_row(*literal(  # text from the job files, shown as it is (no markup)
             e.name, e.region, "\n".join(e.datasets), minerals, " ".join(default_stages(e.job)),
-            "yes" if e.data_present else f"no: {len(e.missing)} file(s) missing"))
+            _present(e)))
     console = table_console()
     console.print(table)
     for e in entries:
@@ -62,6 +62,19 @@ def jobs(name: NameArg = None) -> None:
                 + "; put ../shared/data beside the checkout"), highlight=False)
     refuse_listed(refused, "job")
 
+
+
+def _present(entry: JobEntry) -> str:
+    """The "data present" cell: whether every file the job names is here and, for a job
+    that reads its scenes from a STAC API or an online catalogue, that it needs the network
+    too (such a job had been listed "yes" beside the local ones; its first run fetches the
+    scenes, a rerun reads the items it saved)."""
+    from prospect.config.catalogue import job_services
+
+    if not entry.data_present:
+        return f"no: {len(entry.missing)} file(s) missing"
+    services = job_services(entry.job)  # (listed in the data column)
+    return "yes; its scenes over the network" if services else "yes"
 
 def _named(name: str) -> JobEntry:
     """The catalogue entry of job ``name``: a shipped job's name (``meuse-zinc``) or a job

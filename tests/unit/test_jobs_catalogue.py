@@ -45,3 +45,16 @@ def test_a_job_whose_data_is_absent_says_so(tmp_path: Path, monkeypatch, capsys)
     out = capsys.readouterr().out
     assert "nl-geothermal-heatflow" in out and "no: 1 file(s) missing" in out
     assert "ingest screen tiles" in out
+
+
+def test_a_network_job_is_listed_as_needing_the_network(monkeypatch, capsys) -> None:
+    """``prospect jobs`` listed the STAC jobs (their scenes fetched from a catalogue) as
+    "data present: yes" beside the jobs whose every file is here."""
+    from pipelines.cli import main
+
+    monkeypatch.setenv("COLUMNS", "250")
+    assert main(["jobs"]) == 0
+    rows = {line.split("│")[1].strip(): line for line in capsys.readouterr().out.splitlines()
+            if line.count("│") > 6 and line.split("│")[1].strip()}
+    assert "yes; its scenes over the network" in rows["bonaire-s2-dry-median"]
+    assert "network" not in rows["nl-geothermal-heatflow"]
