@@ -13,7 +13,7 @@ import datetime as dt
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dask.array as da
 import numpy as np
@@ -48,6 +48,9 @@ from prospect.registry.applicability import (
     same_evidence,
 )
 from prospect.registry.scoring import OUTPUTS, model_feature_spec, output_scale, score_model
+
+if TYPE_CHECKING:
+    from prospect.config.job import JobConfig
 
 __all__ = ["coverage", "not_compared_lines", "publish_maps", "run", "stac_item"]
 
@@ -134,6 +137,24 @@ def not_compared_lines(schema: dict[str, Any], cube: xr.Dataset) -> list[str]:
             "not warned of; check those layers' units against the training cube's, or "
             "train the model with 'prospect train', which records them"]
 
+
+
+def map_credit(job: JobConfig, variable: str) -> dict[str, str]:
+    """The credit of the score stage's map ``variable`` as STAC properties
+    (``prospect:attribution`` and ``license``): the tiles layer's that renders it, else the
+    job's ``tiles`` section's; empty where the job gives none.
+
+    A score item carried no licence or credit while the tile server's item for the same COG
+    (``/stac/<layer>.json``) did, so a map handed on as its COG and item lost the data's
+    credit that its licence asks for."""
+    tiles = job.tiles
+    if tiles is None:
+        return {}
+    layer = next((lay for lay in tiles.layers if lay.variable == variable), None)
+    attribution = (layer.attribution if layer is not None else None) or tiles.attribution
+    licence = (layer.licence if layer is not None else None) or tiles.licence
+    return {**({"prospect:attribution": attribution} if attribution else {}),
+            **({"license": licence} if licence else {})}
 
 def stac_item(
     *, item_id: str, cog: Path, grid: RegionGrid, variable: str, attrs: dict[str, Any],
@@ -305,7 +326,8 @@ def run(ctx: RunContext) -> StageResult:
     # the last task)
     items = {name: stac_item(item_id=f"{ctx.job.name}-{name}", cog=score_dir / f"{name}.tif",
                              grid=grid, variable=name, attrs=dict(ds[name].attrs),
-                             properties=props) for name in OUTPUTS}
+                             properties={**props, **map_credit(ctx.job, name)})
+             for name in OUTPUTS}
     positives = _positive_probabilities(ctx, cfg)
     track(list(futures.values()), ctx, "score: COGs and quick-looks")
     delivered = {name: future.result() for name, future in futures.items()}

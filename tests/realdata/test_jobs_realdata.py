@@ -180,6 +180,10 @@ def test_meuse_zinc_through_the_cli(shared_data, tmp_path, capsys) -> None:
     assert metrics["labels"]["positives"] > 10
     assert 0.5 < metrics["metrics"]["cv_spatial_roc_auc"] <= 1.0
     assert (out / "score" / "probability.tif").is_file()
+    # the map's STAC item credits the data as its licence asks (the job's tiles credit)
+    item = json.loads((out / "score" / "probability.json").read_text())["properties"]
+    assert item["license"] == "GPL-3.0-or-later"
+    assert item["prospect:attribution"].startswith("Meuse data set"), item
     assert (out / "viewer" / "index.html").is_file()
     manifest = json.loads((out / "manifest.json").read_text())
     run = manifest["runs"][-1]
