@@ -1686,9 +1686,9 @@ def _under_limits(*, processes: bool = False) -> str:
 
 
 STAGE_KEEPS = {
-    "tiles": "tiles/ and viewer/ keep the last run's layers (a layer is published only "
-             "whole; the next run draws every layer again)",
-    "train": "model/ keeps a whole model, the last run's, with its metrics.json and "
+    "tiles": "tiles/ and viewer/ keep the last run's layers, if any (a layer is "
+             "published only whole; the next run draws every layer again)",
+    "train": "model/ keeps the last run's whole model, if any, with its metrics.json and "
              "report (a model is published only with them); nothing of this training is "
              "resumed, the next run trains from the start",
 }

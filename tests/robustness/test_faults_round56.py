@@ -78,7 +78,9 @@ def test_a_full_disk_in_the_train_stage_says_the_training_is_not_resumed(
     assert ingest.code == 0, (ingest.out + ingest.err)[-3000:]
     _fail_writing(monkeypatch, "metrics.json", errno.ENOSPC)
     result = cli("train", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
-    line = assert_clean_error(result, 74, "the disk is full", "model/ keeps a whole model")
+    line = assert_clean_error(
+        result, 74, "the disk is full", "model/ keeps the last run's whole model"
+    )
     assert TRAIN_KEEPS in line, line
     assert "to resume" not in line and "finished work is kept" not in line, line
     assert not (sandbox.out / "model").exists()
@@ -156,7 +158,7 @@ def test_a_stopped_stage_is_found_through_the_error_chain(tmp_path: Path) -> Non
         assert stage_of(outer) == "train"
     assert stage_of(OSError(errno.ENOSPC, "full")) is None
     line = str(output_fault(inner, tmp_path, began_writable=True, stage="train"))
-    assert "run the same command again (model/ keeps a whole model" in line, line
+    assert "run the same command again (model/ keeps the last run's whole model" in line, line
     assert TRAIN_KEEPS in line, line
     assert "to resume" not in line, line
 

@@ -208,7 +208,7 @@ def test_train_out_of_memory_says_the_last_model_is_kept_not_chunks(
     result = cli("train", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler, "--force")
     line = assert_clean_error(result, 1, "stage train: out of memory")
     assert "finished chunks" not in line, line
-    assert "model/ keeps a whole model, the last run's" in line, line
+    assert "model/ keeps the last run's whole model" in line, line
     assert "the next run trains from the start" in line, line
     assert _digest(sandbox.out / "model") == before
 
