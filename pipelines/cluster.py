@@ -32,7 +32,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipelines.faults import debugging, limits_set, signal_handlers_kept
+from pipelines.faults import (
+    STAGE_KEEPS,
+    debugging,
+    limits_set,
+    signal_handlers_kept,
+    stage_keeps,
+)
 from prospect.errors import ConfigError, ProspectError, StageError
 
 if TYPE_CHECKING:
@@ -2834,12 +2840,18 @@ def lost_scheduler_error(address: str, *, stage: str, manifest: Path, cause: Bas
                          ) -> StageError:
     """The error a run raises when its scheduler (at ``address``, as the run began: a client
     that lost its scheduler no longer knows it, and the line said "at ?") goes away in the
-    middle of ``stage``."""
+    middle of ``stage``.
+
+    A stage that keeps no chunks (a training, the tiles: :data:`pipelines.faults.STAGE_KEEPS`)
+    says what it keeps instead of "written chunks are kept", which a lost training had been
+    told though it starts again from its beginning."""
+    kept = (f"finished stages are kept (see {manifest}); {stage_keeps(stage)}"
+            if stage in STAGE_KEEPS else
+            f"finished stages and written chunks are kept (see {manifest})")
     return StageError(
         f"lost the dask scheduler at {address} during stage {stage!r} "
-        f"({type(cause).__name__}); finished stages and written chunks are kept "
-        f"(see {manifest}); restart the scheduler (or drop --scheduler) and run the same "
-        "command again to resume"
+        f"({type(cause).__name__}); {kept}; restart the scheduler (or drop --scheduler) and "
+        f"run the same command again to resume from stage {stage!r}"
     )
 
 
