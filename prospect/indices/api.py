@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 from prospect.config.indices import SensorConfig
@@ -114,6 +115,12 @@ def compute_indices(
             f"indices.nodata: {nodata!r} ({type(nodata).__name__}) is no number; give the "
             "band value that means no data as one number (nodata=0, nodata=-9999), or "
             "None when NaN alone marks it")
+    flag: object = allow_out_of_range  # as the caller gave it (typed bool)
+    if not isinstance(flag, bool | np.bool_):  # "no" and "false" are true in Python
+        raise ConfigError(
+            f"allow_out_of_range: {allow_out_of_range!r} ({type(flag).__name__}) is not "
+            "True or False; a non-empty string such as 'no' would lift the range checks, "
+            "so give allow_out_of_range=True or False")
     if not plan.indices:
         return xr.Dataset(coords=ds.coords)
     template = _check_inputs(ds, plan, sensor_cfg)

@@ -442,3 +442,18 @@ def test_control_names_as_a_tuple_a_string_or_none_with_custom_compute_as_before
     np.testing.assert_allclose(custom["X"].values, ref["NDVI"].values, rtol=1e-6)
     masked = compute_indices(ds, ["NDVI"], nodata=np.float32(-9999))
     assert masked["NDVI"].values.tobytes() == ref["NDVI"].values.tobytes()
+
+
+@pytest.mark.parametrize("flag", ["no", "false", 1, None])
+def test_allow_out_of_range_other_than_a_bool_is_refused(flag: object) -> None:
+    """SYNTHETIC bands of raw DNs: ``allow_out_of_range="no"`` (a string, true in Python)
+    lifted the range checks and computed an NDVI of digital numbers; any value but True or
+    False is now refused naming the argument (the lead's follow-up of round 56)."""
+    ds = xr.Dataset(
+        {
+            b: (("y", "x"), np.full((4, 4), v, np.float32))
+            for b, v in (("B04", 1200.0), ("B08", 3400.0))
+        }
+    )
+    with pytest.raises(ConfigError, match=r"allow_out_of_range: .* is not True or False"):
+        compute_indices(ds, ["NDVI"], allow_out_of_range=flag)  # type: ignore[arg-type]
