@@ -3377,7 +3377,21 @@ def _geometry_text(frame: pd.DataFrame, missing: list[str]) -> str:
                     f"(ogr2ogr -f GPKG points.gpkg table.csv -oo GEOM_POSSIBLE_NAMES={column} "
                     "-oo KEEP_GEOM_COLUMNS=NO -oo AUTODETECT_TYPE=YES -a_srs EPSG:4326, with "
                     "the table's CRS), or export the coordinates as x/y columns")
+    for i, column in enumerate(frame.columns):
+        name = str(column).strip().lower()
+        if name in _GEOMETRY_NAMES and not _text_cells(
+                frame.iloc[:, i].dropna()).str.strip().ne("").any():
+            return (f"; its column {column!r} (where a GIS writes each record's geometry as "
+                    f"WKT) is blank in all {len(frame)} row(s): no record has a place; export "
+                    "the layer again with its geometries (QGIS: GEOMETRY=AS_WKT), or give "
+                    "the coordinates as x/y columns")
     return ""
+
+
+_GEOMETRY_NAMES = frozenset({"wkt", "geometry", "geom", "the_geom", "wkb_geometry",
+                             "shape", "geometrie"})
+"""Names GIS tools give a table's column of WKT geometries (GDAL's ``WKT``, QGIS's and
+GeoPandas' ``geometry``, PostGIS's ``geom``/``the_geom``)."""
 
 
 def _wkt_column(frame: pd.DataFrame) -> str | None:

@@ -352,3 +352,27 @@ def test_control_a_stated_crs_or_a_shapefiles_prj_comes_first(tmp_path: Path) ->
         assert error is None and table is not None, error
         assert np.allclose(table.x, [p[0] for p in NL_PLACES]), table.x
         assert not any(".prj" in s for s in said), said
+
+
+@pytest.mark.parametrize("column", ["WKT", "geometry", "the_geom"])
+def test_a_blank_wkt_column_is_said_as_no_place(tmp_path: Path, column: str) -> None:
+    """SYNTHETIC: a QGIS/GDAL export whose geometry column (``WKT``, ``geometry``) is blank
+    on every line was told only "no column(s) ['lon', 'lat']", not that its geometry
+    column holds nothing (the lead's follow-up of round 56)."""
+    path = tmp_path / "w.csv"
+    path.write_text(f"id,{column},li\n1,,12\n2,,40\n3,,7\n")
+    with pytest.raises(DataError) as caught:
+        read_points(path, to_crs="EPSG:4326")
+    text = str(caught.value)
+    assert f"its column {column!r} (where a GIS writes each record's geometry" in text
+    assert "is blank in all 3 row(s): no record has a place" in text
+
+
+def test_control_a_wkt_column_with_blanks_reads_its_filled_rows(tmp_path: Path) -> None:
+    """Control, SYNTHETIC: a WKT column blank on one line of three is read as WKT (two
+    places), not told it is blank."""
+    path = tmp_path / "w.csv"
+    path.write_text('id,WKT,li\n1,"POINT (5.1 52.1)",12\n2,,40\n3,"POINT (5.2 52.0)",7\n')
+    with pytest.warns(Warning):
+        gdf = read_points(path, to_crs="EPSG:4326")
+    assert len(gdf) == 2
