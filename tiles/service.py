@@ -87,6 +87,7 @@ from tiles.source import (
     cog_source,
     cube_dates,
     cube_source,
+    shown_dates,
 )
 
 __all__ = ["MAP_SLOTS", "QUERY_TIMES", "Layer", "TileService", "build_layers", "case_hint",
@@ -496,11 +497,6 @@ def build_layers(config: ServeConfig) -> dict[str, Layer]:
     return layers
 
 
-def _shown_dates(days: list[str]) -> str:
-    """``days`` as a message lists them: the first 12, then ``...``."""
-    return ", ".join(days[:12]) + (", ..." if len(days) > 12 else "")
-
-
 def case_hint(name: str, choices: list[str]) -> str:
     """`` (did you mean 'X'? ...)`` when ``name`` is one of ``choices`` but for case, else
     ``""``: WMTS and OWS identifiers (layers, styles, tile matrix sets) are compared with
@@ -777,7 +773,7 @@ class TileService:
                 "layer %r: its date %s is gone from its cube %s (its dates now: %s): "
                 "answered 404 naming them until it is back; give one of those as date: in "
                 "the serve config and restart the server (or serve every date with dates: "
-                "all)", name, date, layer.config.cube, _shown_dates(held))
+                "all)", name, date, layer.config.cube, shown_dates(held))
         self._dates_gone[name] = held
 
     def date_gone(self, layer: Layer) -> ApiError | None:
@@ -794,7 +790,7 @@ class TileService:
             nearest = f", the nearest {_nearest(held, (day, day))}"
         return ApiError(404, (
             f"layer {layer.name!r} is the map of {date}, and its cube no longer holds that "
-            f"date (it holds {_shown_dates(held) or 'none'}{nearest}): the server's "
+            f"date (it holds {shown_dates(held) or 'none'}{nearest}): the server's "
             "operator gives one of those as date: in the serve config; GET /layers lists "
             "the layers"), {"Cache-Control": "no-store"})
 
@@ -1372,14 +1368,13 @@ class TileService:
             if len(held) == 1:
                 found.append(layer.at(held[0]))
                 continue
-            shown = ", ".join(dates[:24]) + (", ..." if len(dates) > 24 else "")
+            shown = shown_dates(dates, 24)
             if days is None:
                 what = str(_unread_time(param, text))
                 fix = f"ask one of its dates ({shown}) or leave {param} out for {latest}"
             elif held:
-                what = (f"{param}={text[:40]!r} holds {len(held)} of its dates ("
-                        + ", ".join(held[:12]) + (", ..." if len(held) > 12 else "")
-                        + "), and a map is one date")
+                what = (f"{param}={text[:40]!r} holds {len(held)} of its dates "
+                        f"({shown_dates(held)}), and a map is one date")
                 fix = f"ask one of them, e.g. {param}={held[-1]}"
             else:
                 near = _nearest(dates, days)

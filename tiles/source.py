@@ -53,7 +53,7 @@ from tiles.grids import (
 
 __all__ = ["NO_DATA_HERE", "WEB_MERCATOR", "LayerDataError", "LayerSource",
            "LayerVariableError", "cog_source", "cube_dates", "cube_source", "is_damage",
-           "pixel_modes"]
+           "pixel_modes", "shown_dates"]
 
 T = TypeVar("T")
 
@@ -1441,6 +1441,11 @@ def _date_axis(da: Any) -> str | None:
     return "time" if "time" in dated else dated[0] if len(dated) == 1 else None
 
 
+def shown_dates(days: list[str], most: int = 12) -> str:
+    """``days`` as a message lists them: the first ``most``, then ``...``."""
+    return ", ".join(days[:most]) + (", ..." if len(days) > most else "")
+
+
 def _pick_date(path: Path, variable: str, da: Any, date: str) -> Any:
     """The map of cube variable ``da`` dated ``date`` (``YYYY-MM-DD``), its time axis
     dropped: a serve layer's ``date:``, one date of a band stacked over a job's
@@ -1458,7 +1463,7 @@ def _pick_date(path: Path, variable: str, da: Any, date: str) -> Any:
     labels = _axis_labels(da[axis])
     at = [i for i, label in enumerate(labels) if label == date]
     days = list(dict.fromkeys(labels))  # a day of several times of day named once
-    shown = ", ".join(days[:12]) + (", ..." if len(days) > 12 else "")
+    shown = shown_dates(days)
     if not at:
         raise LayerVariableError(
             f"{path} variable {variable!r} has no map dated {date} (its dates: {shown}); "

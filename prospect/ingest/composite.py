@@ -30,7 +30,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import rasterio
-from rasterio.enums import ColorInterp
 
 from prospect.config.sources import RasterSource
 from prospect.config.stac import ordinal
@@ -83,7 +82,7 @@ from prospect.io.remote import (
     is_network_name,
     read_failure,
 )
-from prospect.io.warp import check_stated_grid, choose_resampling, current_name
+from prospect.io.warp import check_stated_grid, choose_resampling, current_name, data_bands
 from prospect.redact import redact
 from prospect.registry.units import same_units
 
@@ -466,10 +465,7 @@ def _check_stated_file(info: RasterInfo) -> None:
         return
     try:
         with rasterio.open(current_name(info.path)) as src:
-            data = src.count
-            while data and src.colorinterp[data - 1] == ColorInterp.alpha:
-                data -= 1
-            if data > info.count:
+            if data_bands(src) > info.count:
                 check_stated_grid(info, src)
     except rasterio.errors.RasterioError:
         return  # missing or damaged: the chunk read names it in its own words

@@ -355,16 +355,14 @@ def _data_bands(info: RasterInfo) -> int:
     if info.stated_by is None or is_network_name(info.path):
         return info.data_count
     import rasterio
-    from rasterio.enums import ColorInterp
+
+    from prospect.io.warp import data_bands
 
     try:
         with rasterio.open(current_name(info.path)) as src:
-            count, interp = src.count, src.colorinterp
+            return data_bands(src)
     except rasterio.errors.RasterioError:
         return info.data_count
-    while count and interp[count - 1] == ColorInterp.alpha:
-        count -= 1
-    return count
 
 
 def _several_bands(path: str, kind: str, count: int) -> str:

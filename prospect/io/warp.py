@@ -350,6 +350,16 @@ def check_stated_grid(info: RasterInfo, src: Any) -> None:
         raise DataError(message)
 
 
+
+def data_bands(src: Any) -> int:
+    """The bands of the open file ``src`` that hold data: its count less the alpha bands
+    after them, as :attr:`prospect.io.raster.RasterInfo.data_count` counts a header read
+    at planning (for a file planned without its header: a stated grid)."""
+    n = src.count
+    while n and src.colorinterp[n - 1] == ColorInterp.alpha:
+        n -= 1
+    return n
+
 def _stated_band_excess(info: RasterInfo, src: Any) -> str | None:
     """Why a file described from its item as one band holds more (alpha bands aside).
 
@@ -357,9 +367,7 @@ def _stated_band_excess(info: RasterInfo, src: Any) -> str | None:
     is planned without its header, so a GeoTIFF of blue, green, red and NIR under
     ``{red: image}`` held the blue band (0.1 for a red of 0.3), exit 0. Counted here,
     where the header is open for the first pixels (no extra read)."""
-    data = src.count
-    while data and src.colorinterp[data - 1] == ColorInterp.alpha:
-        data -= 1
+    data = data_bands(src)
     if data <= info.count:
         return None
     return (f"{info.stated_by} is a file of {data} bands ({info.path}), but each asset of "
