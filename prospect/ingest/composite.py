@@ -49,6 +49,7 @@ from prospect.ingest.masked import (
     LossyBandWarning,
     SceneMask,
     check_clear_cover,
+    check_layer_of_each_scene,
     check_mask_name,
     check_scene_mask,
     read_masked_band,
@@ -644,6 +645,9 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
             if scene.mask:  # by its name, before its header (a GML mask is no raster)
                 check_mask_name(cm.kind, scene.mask,
                                 where=f"source {source.name!r}: item {scene.item_id!r}")
+        check_layer_of_each_scene(f"source {source.name!r}", [
+            (s.item_id, str(s.date), s.mask, s.overpass or str(s.date),
+             frozenset(s.bands.values())) for s in scenes if s.mask])
     options = gdal_http_options(timeout_s=remote.timeout_s, retries=remote.retries,
                                 retry_delay_s=remote.retry_delay_s)
     variables = list(source.assets)

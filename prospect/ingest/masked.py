@@ -39,7 +39,7 @@ from prospect.ingest.cloudmask import (
     name_kind,
 )
 from prospect.ingest.landsat import Saturation, file_level, landsat_id
-from prospect.io.raster import RasterInfo, file_stamp, lossy_compression
+from prospect.io.raster import RasterInfo, file_stamp, lossy_compression, refuse_memory
 from prospect.io.remote import forget_cached, is_network_name
 from prospect.io.warp import (
     _aligned_offset,
@@ -54,9 +54,9 @@ from prospect.io.warp import (
 
 __all__ = ["BandValues", "ClearCover", "LossyBandWarning", "SceneMask", "aligned_codes",
            "any_valid",
-           "any_within", "buffer_pixels", "check_clear_cover", "check_mask_name",
-           "check_scene_mask", "mask_factor", "read_masked_band", "sample_clear",
-           "sample_valid", "warn_lossy_stated"]
+           "any_within", "buffer_pixels", "check_clear_cover", "check_layer_of_each_scene",
+           "check_mask_name", "check_scene_mask", "mask_factor", "read_masked_band",
+           "sample_clear", "sample_valid", "warn_lossy_stated"]
 
 
 @dataclass(frozen=True)
@@ -372,13 +372,82 @@ def _several_bands(path: str, kind: str, count: int) -> str:
     scene by its first band alone, exit 0. A layer whose item states its grid is planned
     without its header: a local one's bands are counted from its file
     (:func:`_data_bands`), a remote one's when it is first read
-    (:func:`prospect.io.warp.check_stated_grid`, in the words for a variable)."""
+    (:func:`prospect.io.warp.check_stated_grid`, in a cloud mask's words too)."""
     return (f"the quality layer {path} is a file of {count} bands, but a cloud mask is "
             f"read as one band of {kind} codes (its first), so the others (a cirrus or "
             "snow band, the colours of a rendering) would go unread and band 1 alone would "
             "mask the scene; give the scene's one-band quality layer in cloud_mask.asset, "
             "or write the band that holds the codes to a file of its own (gdal_translate "
             "-b N LAYER ONE_BAND.tif)")
+
+
+def _one_file(name: str) -> str:
+    """``name`` as one spelling of its file: a local path resolved (``dir/./B4.tif``, a
+    link), a GDAL network or virtual name as it is."""
+    import os.path
+
+    return name if name.startswith("/vsi") or "://" in name else os.path.realpath(name)
+
+
+def _band_of_layer_file(path: str, bands: Mapping[str, RasterInfo]) -> str | None:
+    """The variable whose band file is the quality layer ``path`` itself, if any."""
+    layer = _one_file(path)
+    return next((var for var, info in bands.items() if _one_file(info.path) == layer), None)
+
+
+def _layer_is_a_band(path: str, kind: str, var: str) -> str:
+    """The refusal of a quality layer that is the file of band ``var``: a cloud-mask
+    asset whose href names a band's file (a catalogue's copy-paste), or a mask key of
+    ``bands`` naming one. Its reflectance was read as ``kind`` codes: QA_PIXEL reads any
+    16-bit value as flags, so a red of DN 21824 passed as clear land and others masked
+    the scene at random, exit 0; SCL and CFmask were refused by the codes they lack, not
+    as one file read twice."""
+    return (f"the quality layer {path} is the file of band {var!r}: cloud_mask.asset names "
+            "the same file as a band of the scene (a copied href or path?), so the band's "
+            f"values would be read as {kind} codes and mask the scene by its own reflectance; "
+            "give the scene's own quality layer in cloud_mask.asset, or fix the file its "
+            "asset names")
+
+
+def check_layer_of_each_scene(
+        where: str, layers: Sequence[tuple[str, str, str, object, frozenset[str]]]) -> None:
+    """Refuse one quality layer named by scenes of two looks.
+
+    An item's cloud-mask asset whose href was copied from another item's (a catalogue
+    written by hand or a script keyed by tile alone) masked every look of it by the first
+    look's clouds: a clear second scene lost the pixels cloudy in the first, its count 0
+    there, exit 0. Scenes of one look (tiles of one pass, one scene listed under two ids)
+    may share a layer, and so may items of one set of band files (one scene, whatever
+    their dates say: other rules judge those); a layer is one acquisition's, so the bands
+    of two passes may not. No file is read (the names alone).
+
+    Parameters
+    ----------
+    where
+        Names the source, for the message.
+    layers
+        Per scene with a quality layer: its item id, its date, its layer's file, its
+        look (its overpass key, else its date: items of one day that state no pass may
+        share a layer made for the day) and its band files.
+
+    Raises
+    ------
+    DataError
+        Naming both items, their dates, the layer and the fix.
+    """
+    seen: dict[str, tuple[str, str, object, frozenset[str]]] = {}
+    for item, day, path, look, files in layers:
+        own = frozenset(_one_file(f) for f in files)
+        first = seen.setdefault(_one_file(path), (item, day, look, own))
+        if first[2] == look or first[3] == own:
+            continue
+        raise DataError(
+            f"{where}: items {first[0]!r} ({first[1]}) and {item!r} ({day}) name one "
+            f"quality layer ({path}), but they are two looks, and a quality layer holds the "
+            f"clouds of one acquisition: item {item!r} would be masked by the clouds of "
+            f"{first[0]!r} (its clear pixels dropped where those were cloudy); give each "
+            "item the quality layer of its own scene in its cloud_mask.asset (a copied "
+            "href?)")
 
 
 def _not_of_kind(where: str | None, path: str, kind: str, why: str) -> DataError:
@@ -443,17 +512,18 @@ def check_scene_mask(mask: SceneMask, bands: Mapping[str, RasterInfo], grid: Reg
     """Refuse a quality layer that cannot be the scene's, from what planning can see.
 
     Without product metadata (``sensor:``, an MTL, a STAC item's product) nothing else
-    checks it: the layer's file name against ``mask.kind`` (:func:`foreign_name`: an SCL
-    file read as CFmask, ESPA's ``pixel_qa``, a cloud-probability layer), the layer's own
-    class names and colour table against the kind (:func:`foreign_table`: python-fmask's
-    output read as CFmask), the bands' file names against the kind (a Sentinel-2 band
-    masked by "CFmask"), the acquisition the layer's and the bands' names state
-    (another Landsat path/row or date, another Sentinel-2 tile or datatake), a layer
-    stored with a lossy codec (JPEG, lossy WebP or JPEG 2000, LERC with an error: its
-    codes are not the codes written), and the layer's extent: one that leaves part of its
-    bands' area in the region uncovered reads there as fill, which is dropped, so those
-    pixels were lost without a word (a layer of another scene or grid). The codes are
-    checked on a sample by :func:`sample_clear`.
+    checks it: the layer's file against the bands' (one of them read as codes,
+    :func:`_layer_is_a_band`), the layer's file name against ``mask.kind``
+    (:func:`foreign_name`: an SCL file read as CFmask, ESPA's ``pixel_qa``, a
+    cloud-probability layer), the layer's own class names and colour table against the kind
+    (:func:`foreign_table`: python-fmask's output read as CFmask), the bands' file names
+    against the kind (a Sentinel-2 band masked by "CFmask"), the acquisition the layer's and
+    the bands' names state (another Landsat path/row or date, another Sentinel-2 tile or
+    datatake), a layer stored with a lossy codec (JPEG, lossy WebP or JPEG 2000, LERC with
+    an error: its codes are not the codes written), and the layer's extent: one that leaves
+    part of its bands' area in the region uncovered reads there as fill, which is dropped,
+    so those pixels were lost without a word (a layer of another scene or grid). The codes
+    are checked on a sample by :func:`sample_clear`.
 
     Parameters
     ----------
@@ -474,6 +544,9 @@ def check_scene_mask(mask: SceneMask, bands: Mapping[str, RasterInfo], grid: Reg
     path = mask.info.path
     if mask.token is not None:  # a layer over the network: this plan reads what it holds now
         _forget_once(path, mask.token)
+    band_file = _band_of_layer_file(path, bands)
+    if band_file is not None:
+        raise DataError(f"{where}: {_layer_is_a_band(path, mask.kind, band_file)}")
     if mask.info.lossy:  # codes, as a categorical source's: no value read tells its class
         raise DataError(f"{where}: {_lossy_layer(path, mask.kind, mask.info.lossy)}")
     count = _data_bands(mask.info)
@@ -698,6 +771,7 @@ def _decimated(info: RasterInfo, grid: RegionGrid, xs: np.ndarray, ys: np.ndarra
                 masked = src.read_masks(1, window=win, out_shape=(oh, ow),
                                         resampling=Resampling.nearest) == 0
     except (OSError, RasterioError) as exc:
+        refuse_memory(info.path, exc)  # the worker's memory, not the file
         raise InputFileError(f"{info.path}: read failed: {exc}") from None
     ri = np.clip(((row[inside] - r0) * oh / (r1 - r0)).astype(int), 0, oh - 1)
     ci = np.clip(((col[inside] - c0) * ow / (c1 - c0)).astype(int), 0, ow - 1)

@@ -281,8 +281,9 @@ def _open_source(path: str, companions: tuple[str, ...] = ()) -> Any:
     return src
 
 
-_CHECKED: dict[tuple[RasterInfo, object], str | None] = {}
-"""A stated grid and the file's stamp -> the refusal of the file (``None``: they agree)."""
+_CHECKED: dict[tuple[RasterInfo, object, bool], str | None] = {}
+"""A stated grid, the file's stamp and whether it is read as a quality layer -> the refusal
+of the file (``None``: they agree)."""
 
 
 def _stated_grid_mismatch(info: RasterInfo, src: Any) -> str | None:
@@ -317,7 +318,7 @@ def _stated_grid_mismatch(info: RasterInfo, src: Any) -> str | None:
     return None
 
 
-def check_stated_grid(info: RasterInfo, src: Any) -> None:
+def check_stated_grid(info: RasterInfo, src: Any, *, quality_layer: bool = False) -> None:
     """Refuse a file opened for pixels whose grid is not the one ``info`` states.
 
     A STAC item that states an asset's grid in full (``proj:shape``, ``proj:transform``,
@@ -327,6 +328,16 @@ def check_stated_grid(info: RasterInfo, src: Any) -> None:
     of several bands was read as its band 1 (:func:`_stated_band_excess`). Checked once
     per file (the header is already open: no extra read).
 
+    Parameters
+    ----------
+    info
+        The file as its item states it.
+    src
+        The file, open.
+    quality_layer
+        Whether the file is read as a quality layer (a cloud mask's codes,
+        :func:`read_aligned`), whose extra bands are told in a cloud mask's words.
+
     Raises
     ------
     DataError
@@ -334,7 +345,7 @@ def check_stated_grid(info: RasterInfo, src: Any) -> None:
     """
     if info.stated_by is None:
         return
-    key = (info, file_stamp(info.path))
+    key = (info, file_stamp(info.path), quality_layer)
     if key not in _CHECKED:
         if len(_CHECKED) > 4096:
             _CHECKED.clear()
@@ -344,7 +355,7 @@ def check_stated_grid(info: RasterInfo, src: Any) -> None:
         _CHECKED[key] = (
             f"{info.stated_by} states {why} ({info.path}); fix the item's projection "
             "fields, or leave them out so the file's header is read" if why is not None
-            else _stated_band_excess(info, src))
+            else _stated_band_excess(info, src, quality_layer=quality_layer))
     message = _CHECKED[key]
     if message is not None:
         raise DataError(message)
@@ -360,16 +371,28 @@ def data_bands(src: Any) -> int:
         n -= 1
     return n
 
-def _stated_band_excess(info: RasterInfo, src: Any) -> str | None:
+def _stated_band_excess(info: RasterInfo, src: Any, *, quality_layer: bool = False
+                        ) -> str | None:
     """Why a file described from its item as one band holds more (alpha bands aside).
 
     Each asset of an item is read as its band 1; one whose item states its grid in full
     is planned without its header, so a GeoTIFF of blue, green, red and NIR under
     ``{red: image}`` held the blue band (0.1 for a red of 0.3), exit 0. Counted here,
-    where the header is open for the first pixels (no extra read)."""
+    where the header is open for the first pixels (no extra read). A ``quality_layer``
+    (a cloud mask over the network: a local one is counted at planning,
+    :func:`prospect.ingest.masked.check_scene_mask`) is told in a cloud mask's words; it
+    was told "the variable would hold band 1", naming no variable of the config."""
     data = data_bands(src)
     if data <= info.count:
         return None
+    if quality_layer:
+        return (f"{info.stated_by} is a quality layer of {data} bands ({info.path}), but a "
+                "cloud mask is read as one band of codes (its first), and the item states "
+                "the layer's grid, so its header was not read at planning: the others (a "
+                "cirrus or snow band, the colours of a rendering) would go unread and band 1 "
+                "alone would mask the scene; give the scene's one-band quality layer in "
+                "cloud_mask.asset, or write the band that holds the codes to a file of its "
+                "own (gdal_translate -b N LAYER ONE_BAND.tif)")
     return (f"{info.stated_by} is a file of {data} bands ({info.path}), but each asset of "
             "an item is read as one band (its first), and the item states the asset's grid, "
             "so its header was not read at planning: the variable would hold band 1 "
@@ -695,7 +718,7 @@ def read_aligned(info: RasterInfo, band: int, crs: str, transform: Affine,
         dtype = "int32"
     try:
         src = _open_source(info.path, info.companions)
-        check_stated_grid(info, src)
+        check_stated_grid(info, src, quality_layer=True)
         with WarpedVRT(
             src, src_crs=RioCRS.from_user_input(info.crs), crs=RioCRS.from_user_input(crs),
             transform=transform, width=shape[1], height=shape[0],
