@@ -202,9 +202,10 @@ def _headline_section(facts: dict[str, Any]) -> list[str]:
 
 def _variogram_rows(vg: dict[str, Any]) -> str:
     """Whose pairs the labels' variogram counts: `` over every pair of the 1389 training
-    rows``, or `` over every pair of a random 6325 of the 9000 training rows`` where the
-    rows' pairs were more than :func:`prospect.models.cv.label_variogram` counts (its
-    range then a subset's); empty for a variogram of an older run, which does not say."""
+    rows``, or `` over every pair of a random 6325 of the 9000 training rows`` where
+    :func:`prospect.models.cv.label_variogram` took a subset (its range then a subset's:
+    before round 57 any training of more than 6 325 rows, now labels of more than eight
+    values only); empty for a variogram of an older run, which does not say."""
     rows, used = vg.get("rows"), vg.get("rows_used")
     if rows is None or used is None:
         return ""

@@ -598,10 +598,14 @@ def publish_dir(staging: Path, target: Path, *, aside: Path | None = None,
                 replace: bool = True) -> Path:
     """Move a fully written ``staging`` directory to ``target``, replacing any old one.
 
-    The old directory is first renamed aside (into ``aside``, default ``target``'s
-    folder), so ``target`` always holds either the old or the new complete contents, never
-    a mixture; the old copy is then removed. With ``replace=False`` an existing ``target``
-    is never touched: the rename fails with :class:`OSError` instead.
+    An old ``target`` is swapped with ``staging`` in one step where the system can
+    (:func:`_exchange`, Linux's ``renameat2(RENAME_EXCHANGE)``), so a reader always finds
+    ``target``, old or new and whole, never a mixture and never nothing; the old copy, now
+    at ``staging``, is renamed aside (into ``aside``, default ``target``'s folder) and
+    removed. Where the swap is refused (another system, a file system without it) the old
+    directory is renamed aside first and the new one into place, as two renames: a reader
+    between them finds no ``target``. With ``replace=False`` an existing ``target`` is
+    never touched: the rename fails with :class:`OSError` instead.
     """
     staging, target = Path(staging), Path(target)
     before_publish(target)
@@ -610,12 +614,51 @@ def publish_dir(staging: Path, target: Path, *, aside: Path | None = None,
     elif target.exists():
         folder = Path(aside) if aside is not None else target.parent
         trash = folder / temp_name(target, "old").name
-        os.replace(target, trash)
-        os.replace(staging, target)
+        if _exchange(staging, target):
+            os.replace(staging, trash)
+        else:
+            os.replace(target, trash)
+            os.replace(staging, target)
         _discard(trash)
     else:
         os.replace(staging, target)
     return target
+
+
+_RENAME_EXCHANGE = 2  # <linux/fs.h>
+_AT_FDCWD = -100
+
+
+@functools.cache
+def _renameat2() -> Callable[..., int] | None:
+    """glibc's ``renameat2`` (2.28 and later), or ``None`` on another C library or
+    system."""
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        call = libc.renameat2
+    except (OSError, AttributeError):
+        return None
+    call.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                     ctypes.c_uint]
+    call.restype = ctypes.c_int
+    return call
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap ``first`` and ``second`` (both existing) in one atomic step; ``False``, with
+    nothing moved, where it was not done: no ``renameat2`` (another system or C library), a
+    kernel before 3.15 or a file system without ``RENAME_EXCHANGE`` (``EINVAL``), or any
+    other refusal, which the two renames of :func:`publish_dir` then meet and raise in
+    their own words, as before."""
+    call = _renameat2()
+    return call is not None and call(_AT_FDCWD, os.fsencode(first), _AT_FDCWD,
+                                     os.fsencode(second), _RENAME_EXCHANGE) == 0
 
 
 def remove_aside(path: Path | str) -> bool:
