@@ -51,7 +51,7 @@ _UNIT_WORDS: dict[str, str] = {
     "ml": "mL", "ul": "uL", "percent": "%", "pct": "%", "ppm": "ppm", "ppb": "ppb",
     "partspermillion": "ppm", "partsperbillion": "ppb",
     **dict.fromkeys(("nt", "nanotesla", "nanoteslas", "ntesla", "nteslas", "gamma",
-                     "gammas"), "nT"),
+                     "gammas", "\u03b3"), "nT"),
     **dict.fromkeys(("tonne", "tonnes"), "t"),
     **dict.fromkeys(("mgal", "mgals", "milligal", "milligals"), "mGal"),
     **dict.fromkeys(("ugal", "ugals", "microgal", "microgals"), "uGal"),
@@ -60,7 +60,7 @@ _UNIT_WORDS: dict[str, str] = {
     "wt%": "wt%",
     **dict.fromkeys(("ohm", "ohms", "\u03c9", "\u2126"), "ohm"),
     **dict.fromkeys(("hfu", "heatflowunit", "heatflowunits"), "HFU"),
-    **dict.fromkeys(("count", "counts", "cts"), "counts"),
+    **dict.fromkeys(("count", "counts", "cts", "cnt", "cnts"), "counts"),
     **dict.fromkeys(("gu", "g.u.", "gravityunit", "gravityunits"), "gu"),
     **dict.fromkeys(("eo", "eotvos", "e\u00f6tv\u00f6s", "eotvoes", "eotvosunit",
                      "eotvosunits"), "E"),
@@ -141,12 +141,16 @@ _COMPOUND_WORDS.update(dict.fromkeys(
     ("cps", "c/s", "countspersecond", "countpersecond", "countspersec"),
     (("counts", 1), ("s", -1))))
 _COMPOUND_WORDS.update(dict.fromkeys(
+    ("cpm", "c/min", "countsperminute", "countperminute", "countspermin"),
+    (("counts", 1), ("min", -1))))
+_COMPOUND_WORDS.update(dict.fromkeys(
     ("lps", "l/s", "litrespersecond", "literspersecond", "litrepersecond",
      "literpersecond"), (("L", 1), ("s", -1))))
 _COMPOUND_WORDS.update(dict.fromkeys(
     ("cumec", "cumecs"), (("m", 3), ("s", -1))))
 """Spellings of a product of units written as one word (resistivity's ``ohm-m``, as
-geophysics exports write it; a radiometric survey's ``cps``, counts per second; a spring,
+geophysics exports write it; a radiometric survey's ``cps``, counts per second, and a
+Geiger or older radiometric survey's ``cpm``, counts per minute; a spring,
 bore or stream flow's ``lps``, litres per second, and ``cumecs``, cubic metres per second,
 as hydrology exports write them) -> :func:`unit_key`'s key. A one-word spelling is also
 read as a factor of a longer string (``lps/km2``, a specific discharge)."""

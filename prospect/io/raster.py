@@ -48,6 +48,8 @@ if TYPE_CHECKING:  # xarray, zarr and rio-cogeo only for writing, imported there
 __all__ = [
     "MAX_BLOCK_BYTES_DEFAULT",
     "NO_CODE_FROM_FILES",
+    "READ_AS_WRITTEN",
+    "SIDECARS_SEEN",
     "STAT_KEEPING_RESAMPLINGS",
     "RasterInfo",
     "block_bytes",
@@ -84,20 +86,48 @@ NO_CODE_FROM_FILES = {"GDAL_VRT_ENABLE_PYTHON": "NO"}
 it: a VRT's derived band may hold Python (``<PixelFunctionLanguage>Python``), which GDAL
 runs where ``GDAL_VRT_ENABLE_PYTHON`` is ``YES`` (or names the code's module as trusted)."""
 
+READ_AS_WRITTEN = {
+    "GDAL_PAM_ENABLED": "YES",
+    "GTIFF_POINT_GEO_IGNORE": "NO",
+}
+"""GDAL settings, at GDAL's defaults, under which a local file reads as it is written. In
+a user's environment or GDAL configuration file they changed what a read gives without a
+word: ``GDAL_PAM_ENABLED=NO`` leaves out the ``.aux.xml`` beside a file, so a nodata,
+scale or offset stated there is lost (-9999 read as heat flow);
+``GTIFF_POINT_GEO_IGNORE=YES`` places a ``PixelIsPoint`` GeoTIFF half a cell off."""
+
+SIDECARS_SEEN = {"GDAL_DISABLE_READDIR_ON_OPEN": ("EMPTY_DIR", "TRUE")}
+"""GDAL settings whose one value (the first) hides the files beside a file, and the value
+put in its place. ``GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR``, which guides to
+cloud-optimised files advise setting for good, tells GDAL that a file's folder holds
+nothing else, so a local file's ``.aux.xml`` (its nodata, scale, offset) and ``.msk``
+were not read; ``TRUE`` lists no folder either, but looks for each such file by its
+name. Any other value is left as it is, and a read over a network sets its own
+(:func:`prospect.io.remote.gdal_http_options`, which outranks the process-wide one)."""
+
 
 def forbid_code_from_files() -> None:
     """Turn off, for this process and the processes it starts, every GDAL setting that would
-    run code written in a file read (:data:`NO_CODE_FROM_FILES`), whatever the user's
-    environment or GDAL configuration file says.
+    run code written in a file read (:data:`NO_CODE_FROM_FILES`), put back at GDAL's
+    defaults those that change what a read gives (:data:`READ_AS_WRITTEN`), and replace a
+    setting that hides the files beside a file (:data:`SIDECARS_SEEN`), whatever the
+    user's environment or GDAL configuration file says.
 
     Called when this module is imported, so in every process that reads a raster through
     Prospect, a cluster's workers included (they import it to run a read). Set both as
     GDAL's process-wide setting (which outranks the environment and a ``gdalrc``) and in
     the environment (read by processes started later). Such a VRT is then refused by
-    :func:`_refuse_pixel_function`."""
-    from rasterio.env import set_gdal_config
+    :func:`_refuse_pixel_function`; Prospect's own reads that need another value of one of
+    them set it for that read (``rasterio.Env``, which outranks the process-wide one)."""
+    from rasterio.env import get_gdal_config, set_gdal_config
 
-    for key, value in NO_CODE_FROM_FILES.items():
+    with rasterio.Env():  # GDAL reads its configuration file when it is first started
+        said = {key: get_gdal_config(key, normalize=False) for key in SIDECARS_SEEN}
+    pinned = {**NO_CODE_FROM_FILES, **READ_AS_WRITTEN}
+    for key, (hiding, seeing) in SIDECARS_SEEN.items():
+        if str(said[key] or "").strip().upper() == hiding:
+            pinned[key] = seeing
+    for key, value in pinned.items():
         os.environ[key] = value
         set_gdal_config(key, value)
 

@@ -84,7 +84,8 @@ _SPELLINGS: dict[str, str] = {
     **dict.fromkeys(("g.u.", "gu", "g.u", "gravity unit", "gravity units"), "um s-2"),
     **dict.fromkeys(("wt.%", "wt %", "wt. %", "weight %", "weight percent", "mass %",
                      "mass percent", "% wt", "%wt"), "percent"),
-    **dict.fromkeys(("nanotesla", "nanoteslas", "nano tesla", "gamma", "gammas"), "nT"),
+    **dict.fromkeys(("nanotesla", "nanoteslas", "nano tesla", "gamma", "gammas", "\u03b3"),
+                    "nT"),
     "parts per million": "ppm", "parts per billion": "ppb", "dimensionless": "1",
     # a share in a thousand or a hundred in words, as ingest's unit_key reads them (``per
     # mil`` was the reciprocal of ``mil``, a thousandth of an inch; ``per cent`` of ``cent``)
@@ -281,11 +282,14 @@ _EXPORT_WORDS: dict[str, str] = {
                      "survey feet", "ftus", "us ft", "us_ft", "us-ft", "usft"), "ftUS"),
     **dict.fromkeys(("hfu", "heat flow unit", "heat flow units"), "HFU"),
     **dict.fromkeys(("cps", "c/s", "counts per second", "count per second", "counts/s",
-                     "count/s", "cts/s"), "counts/s"),
+                     "count/s", "cts/s", "cnt/s", "cnts/s"), "counts/s"),
+    **dict.fromkeys(("cpm", "c/min", "counts per minute", "count per minute", "counts/min",
+                     "count/min", "cts/min", "cnt/min", "cnts/min"), "counts/min"),
 }
 """Whole units strings, spaces collapsed and case folded, that ingest takes for one unit
 (:func:`prospect.ingest.layers.unit_key`: the US survey foot of a North American DEM, the
-heat-flow unit of older surveys, a radiometric survey's counts per second)."""
+heat-flow unit of older surveys, a radiometric survey's counts per second, and per
+minute: ``cpm``)."""
 
 
 def _as_exported(text: str) -> str:
