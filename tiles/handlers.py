@@ -315,7 +315,7 @@ async def layer_list(svc: TileService, request: Request) -> Response:
             entry["title"] = svc.meta(layer).label
             layer.source.check_whole()
         except LayerDataError as exc:  # listed, the others still served
-            svc.log.error("%s", exc)
+            svc.note_unreadable(layer, exc, "listed unavailable by /layers")
             entry.update(title=layer.config.label, available=False)
         entries.append(entry)
     body = _json(entries)

@@ -82,6 +82,7 @@ from tiles.metadata import (
 )
 from tiles.source import (
     LayerDataError,
+    LayerLayoutError,
     LayerSource,
     LayerVariableError,
     cog_source,
@@ -616,6 +617,14 @@ class TileService:
         """Per layer of one ``date:`` whose date its cube no longer holds (the cube rewritten
         over other dates while served, :meth:`refresh_dates`), the dates it holds now: the
         layer is answered 404 naming them (:meth:`layer_for`) until its date is back."""
+        self._unread_said: dict[tuple[str, str], tuple[str, tuple[Any, ...]]] = {}
+        """Per layer and document, the error and file version last said of its unreadable
+        data (:meth:`note_unreadable`)."""
+        self._misfit: dict[str, LayerLayoutError] = {}
+        """Per cube layer whose variable was rewritten while served in another layout than
+        the layer reads (one map under ``date:`` or ``dates: all``, maps stacked under a
+        layer of one map, :meth:`_follow_layout`), what its cube holds now: the layer is
+        answered 404 saying so (:meth:`date_gone`) until the variable is back as it was."""
 
     # -- keys: reload, rate limits, access log --------------------------------------
     def _key_files_stamp(self) -> tuple[Any, ...]:
@@ -678,7 +687,10 @@ class TileService:
         "damaged, truncated or being replaced", and the latest's removal made every date,
         TileJSON and legend of the layer that 503 and left it out of the capabilities. A
         cube that no longer reads (mid rewrite, or several maps on a day) keeps the dates
-        served and is said in the log.
+        served and is said in the log. A cube variable rewritten in another layout than its
+        layer reads (one map under ``dates: all`` or ``date:``, stacked over dates under a
+        layer of one map, several maps on a ``date:``'s day) is answered 404 saying so
+        until it is back (:meth:`_follow_layout`).
 
         Any layer whose data changed (a COG or cube variable rewritten in place, a time
         layer's dates rewritten) has its values checked against the colour range taken at
@@ -701,7 +713,10 @@ class TileService:
                 self._dates_seen[name] = marker
                 if cube is not None and layer.source.date is not None:
                     self._follow_date(layer)  # its date gone from the cube, or back
-                if name not in self._dates_gone and self._data_changed(layer):
+                elif cube is not None:
+                    self._follow_layout(layer)  # stacked over dates now, or one map again
+                if (name not in self._dates_gone and name not in self._misfit
+                        and self._data_changed(layer)):
                     self._note_past_range(layer, f"layer {name!r}", [layer.source])
                 continue
             variable = layer.config.variable
@@ -711,6 +726,10 @@ class TileService:
                 found = {day: cube_source(cube, variable, day) for day in days}
                 for source in found.values():
                     _ = source.lonlat_bounds  # a date that does not read is not listed
+            except LayerLayoutError as exc:  # one map now: answered 404 until it is back
+                self._dates_seen[name] = marker
+                self._follow_layout(layer, exc)
+                continue
             except Exception as exc:  # mid-rewrite, zarr's own errors too: serve on
                 self.say_once(f"dates:{name}:{marker}", (
                     f"layer {name!r}: its cube's dates were not read again, the "
@@ -718,6 +737,7 @@ class TileService:
                     f"{(str(exc).splitlines() or [type(exc).__name__])[0][:300]}"))
                 continue
             self._dates_seen[name] = marker
+            self._follow_layout(layer, None)  # stacked over dates (again)
             gone = [day for day in layer.times if day not in held]
             if list(layer.times) == held:  # its maps rewritten (or a chunk of them)
                 if self._data_changed(layer):
@@ -761,8 +781,13 @@ class TileService:
         name, date = layer.name, str(layer.source.date)
         try:
             held = cube_dates(Path(str(layer.config.cube)), str(layer.config.variable))
-        except Exception:  # mid rewrite, or no longer dated: answered at its requests
+        except LayerLayoutError as exc:  # one map now: no date to have or lack
+            self._follow_layout(layer, exc)
             return
+        except Exception:  # mid rewrite, or several maps on a day: its own read below
+            self._follow_layout(layer)
+            return
+        self._follow_layout(layer, None)
         if date in held:
             if self._dates_gone.pop(name, None) is not None:
                 self.log.warning("layer %r: its date %s is back in its cube, served again",
@@ -776,10 +801,94 @@ class TileService:
                 "all)", name, date, layer.config.cube, shown_dates(held))
         self._dates_gone[name] = held
 
+    _UNREAD = object()
+    """:meth:`_follow_layout`'s ``found`` when not given: the variable is read there."""
+
+    def _follow_layout(self, layer: Layer, found: Any = _UNREAD) -> None:
+        """Record whether the cube variable of ``layer`` is still laid out as the layer
+        reads it (:attr:`_misfit`), saying in the log when it no longer is and when it is
+        again. ``found``: the :class:`~tiles.source.LayerLayoutError` its dates' reading
+        raised, or ``None`` where they read; not given, the layer's map is opened here.
+
+        A variable rewritten while served as one map (its time axis gone) under a layer of
+        ``dates: all`` or ``date:``, stacked over dates under a layer of one map, or with
+        several maps (times of day) on the day of a layer's ``date:``, answered every
+        request with the 503 "damaged, truncated or being replaced; try again later" and
+        an error line in the log per request, until a restart, where nothing was damaged
+        and no retry could help; it is now the 404 of :meth:`date_gone` naming what the
+        cube holds and the fix, said once in the log. A variable that does not read now
+        (mid rewrite, removed) changes nothing: its requests answer as they did."""
+        if found is self._UNREAD:
+            found = None
+            try:  # a fresh source: the layer's own keeps its reads of the old version
+                _ = cube_source(Path(str(layer.config.cube)), str(layer.config.variable),
+                                layer.source.date).crs
+            except LayerLayoutError as exc:
+                found = exc
+            except Exception:  # mid rewrite or removed: answered at its requests
+                return
+        name = layer.name
+        if found is None:
+            if self._misfit.pop(name, None) is not None:
+                self.log.warning("layer %r: its cube's variable %r is laid out as the layer "
+                                 "reads it again, served again", name, layer.config.variable)
+            return
+        if name not in self._misfit:
+            serves, holds, fix = self._misfit_words(layer, found)
+            self.log.warning(
+                "layer %r %s, and its cube %s now holds it %s: answered 404 until the "
+                "variable is back as it was; %s", name, serves, layer.config.cube, holds, fix)
+        self._misfit[name] = found
+
+    @staticmethod
+    def _misfit_words(layer: Layer, found: LayerLayoutError) -> tuple[str, str, str]:
+        """What ``layer`` serves, what its cube holds now (``found``) and the fix (to
+        follow "the operator should", or alone in the log), in words."""
+        variable = layer.config.variable
+        restart = "in the serve config and restart the server"
+        if found.day is not None:  # several maps on its day: the cube's to mend
+            return (f"is the map of {found.day} of {variable!r}",
+                    f"with {len(found.maps)} maps dated {found.day} ({found.times})",
+                    f"write one map per day along its {found.axis!r} axis (xarray: "
+                    f".resample({found.axis}='1D').median()) and publish the cube again, or "
+                    f"give another date: {restart}")
+        if layer.times:
+            serves = f"serves every date of {variable!r}"
+            fix = f"remove dates: from the layer {restart}"
+        elif layer.source.date is not None:
+            serves = f"is the map of {layer.source.date} of {variable!r}"
+            fix = f"remove date: from the layer {restart}"
+        else:
+            serves = f"is one map of {variable!r}"
+            fix = f"give date: (one of those) or dates: all {restart}"
+        if found.axis is None:
+            holds = "as one map (no time axis)"
+        else:
+            what = "dates" if found.axis == "time" else f"steps of {found.axis!r}"
+            holds = (f"as {len(found.maps)} maps along {found.axis!r} ({what}: "
+                     f"{shown_dates(found.maps, 6)})")
+        return serves, holds, fix
+
+    def _misfit_refusal(self, layer: Layer) -> ApiError | None:
+        """The 404 of ``layer`` while its cube variable is laid out otherwise than the
+        layer reads it (:meth:`_follow_layout`); ``None`` otherwise."""
+        found = self._misfit.get(layer.name)
+        if found is None:
+            return None
+        serves, holds, fix = self._misfit_words(layer, found)
+        return ApiError(404, (
+            f"layer {layer.name!r} {serves}, and its cube now holds "
+            f"{layer.config.variable!r} {holds}: the server's operator should {fix}; GET "
+            "/layers lists the layers"), {"Cache-Control": "no-store"})
+
     def date_gone(self, layer: Layer) -> ApiError | None:
         """The 404 of ``layer``, a layer of one ``date:``, while its cube no longer holds
         its date (:meth:`_follow_date`): the dates held and the nearest, and who fixes
-        it; ``None`` for any other layer."""
+        it; or of a cube layer whose variable is laid out otherwise than it reads
+        (:meth:`_misfit_refusal`); ``None`` for any other layer."""
+        misfit = self._misfit_refusal(layer)
+        if misfit is not None:
+            return misfit
         held = self._dates_gone.get(layer.name)
         if held is None:
             return None
@@ -795,10 +904,11 @@ class TileService:
             "the layers"), {"Cache-Control": "no-store"})
 
     def servable(self, layers: list[Layer]) -> list[Layer]:
-        """``layers`` less those of one ``date:`` their cube no longer holds
-        (:meth:`date_gone`): left out of the capabilities and the viewer, the log said so
-        once."""
-        return [layer for layer in layers if layer.name not in self._dates_gone]
+        """``layers`` less those of one ``date:`` their cube no longer holds and those
+        whose cube variable is laid out otherwise than they read (:meth:`date_gone`): left
+        out of the capabilities and the viewer, the log said so once."""
+        return [layer for layer in layers
+                if layer.name not in self._dates_gone and layer.name not in self._misfit]
 
     @staticmethod
     def _data_token(layer: Layer) -> str | None:
@@ -1149,7 +1259,7 @@ class TileService:
                 layer.source.check_whole()
                 found.append(describe(layer))
             except LayerDataError as exc:
-                self.log.error("%s (left out of %s)", exc, document)
+                self.note_unreadable(layer, exc, f"left out of {document}")
                 failed.append(exc)
         if failed and not found:
             raise failed[0]
@@ -1567,6 +1677,20 @@ class TileService:
         meta = self.meta(layer)  # a title wider than the legend is wrapped: taller
         return LEGEND_SIZE[0], class_legend_height(
             len(classes), LEGEND_SIZE[0], legend_title(layer.config, meta.label, meta.units))
+
+    def note_unreadable(self, layer: Layer, exc: LayerDataError, done: str) -> None:
+        """Write ``exc``, why ``layer``'s data cannot be read now, to the server log as an
+        error, with ``done`` (what became of the layer: ``left out of the viewer's
+        page``), once per document and version of its files (:meth:`tiles.source.
+        LayerSource.publish_marker`): said again when its files change.
+
+        The capabilities, the viewer's page and ``/layers`` wrote the line at each
+        request while the layer was damaged (a viewer opened a minute: a line a second),
+        where nothing had changed since the first."""
+        state = (str(exc), layer.source.publish_marker())
+        if self._unread_said.get((layer.name, done)) != state:
+            self._unread_said[(layer.name, done)] = state
+            self.log.error("%s (%s)", exc, done)
 
     def say_once(self, key: str, text: str) -> None:
         """Write warning ``text`` to the server log, the first time ``key`` is said only (a

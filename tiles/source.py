@@ -51,9 +51,9 @@ from tiles.grids import (
     wrapped_lon,
 )
 
-__all__ = ["NO_DATA_HERE", "WEB_MERCATOR", "LayerDataError", "LayerSource",
-           "LayerVariableError", "cog_source", "cube_dates", "cube_source", "is_damage",
-           "pixel_modes", "shown_dates"]
+__all__ = ["NO_DATA_HERE", "WEB_MERCATOR", "LayerDataError", "LayerLayoutError",
+           "LayerSource", "LayerVariableError", "cog_source", "cube_dates", "cube_source",
+           "is_damage", "pixel_modes", "shown_dates"]
 
 T = TypeVar("T")
 
@@ -71,6 +71,36 @@ class LayerVariableError(LayerDataError, DataError):
     """A cube layer's variable is not in its cube (never was, dropped from it, or its folder
     removed): a :class:`~prospect.errors.DataError` of the config at start-up, and the
     503 of a layer that cannot be read while the server runs."""
+
+
+class LayerLayoutError(LayerVariableError):
+    """A cube layer's variable is laid out otherwise than the layer reads it: one map (no
+    time axis) where the layer serves its dates (``date:``, ``dates: all``), several maps
+    along an axis where it serves one map, or several maps (times of day) on the day of
+    its ``date:``. A config error at start-up; while the server runs, a variable rewritten
+    so (:meth:`tiles.service.TileService.refresh_dates`), answered 404 saying so.
+
+    Attributes
+    ----------
+    axis : str or None
+        The variable's axis of maps (``time``, ...); ``None`` where it is one map.
+    maps : list of str
+        The labels of its maps along ``axis`` (its dates), ``[]`` where it is one map.
+    day : str or None
+        The day of a layer's ``date:`` the variable holds several maps of (times of day),
+        ``maps`` their instants; ``None`` otherwise.
+    times : str
+        Those maps' times of day in words (``at 10:00, 10:30``); ``""`` otherwise.
+    """
+
+    def __init__(self, message: str, *, axis: str | None = None,
+                 maps: list[str] | None = None, day: str | None = None,
+                 times: str = "") -> None:
+        super().__init__(message)
+        self.axis = axis
+        self.maps = list(maps or [])
+        self.day = day
+        self.times = times
 
 
 NO_DATA_HERE: tuple[type[Exception], ...] = (
@@ -1426,10 +1456,10 @@ def _check_one_map(path: Path, variable: str, da: Any, ds: Any, fix: str) -> Non
                    + one_date)
     else:
         instead = f"write the map wanted to a variable of its own and give that; {fix}"
-    raise LayerVariableError(
+    raise LayerLayoutError(
         f"{path} variable {variable!r} has {len(labels)} maps along {axis!r} ({what}: "
         f"{shown}), and a layer shows one map: its tiles would show {labels[0]} alone; "
-        f"{instead}")
+        f"{instead}", axis=axis, maps=labels)
 
 
 def _date_axis(da: Any) -> str | None:
@@ -1455,7 +1485,7 @@ def _pick_date(path: Path, variable: str, da: Any, date: str) -> Any:
     dims = [str(d) for d in da.dims]
     axis = _date_axis(da)
     if axis is None:
-        raise LayerVariableError(
+        raise LayerLayoutError(
             f"{path} variable {variable!r} has no time axis (dims {', '.join(dims)}): it is "
             f"one map, and date: {date} picks one date of a variable stacked over dates; "
             "remove date: from the layer in the serve config (or give the variable stacked "
@@ -1470,11 +1500,12 @@ def _pick_date(path: Path, variable: str, da: Any, date: str) -> Any:
             "give one of those as date: in the serve config")
     if len(at) > 1:
         times = _times_of_day([da[axis].values[i] for i in at])
-        raise LayerVariableError(
+        raise LayerLayoutError(
             f"{path} variable {variable!r} has {len(at)} maps dated {date} ({times}), and "
             "date: picks one map by its day: write one map per day along its "
             f"{axis!r} axis (e.g. xarray's .resample({axis}='1D').median()), or the map of "
-            "one time to a cube of its own, and serve that")
+            "one time to a cube of its own, and serve that", axis=axis,
+            maps=[str(da[axis].values[i]) for i in at], day=date, times=times)
     return da.isel({axis: at[0]}, drop=True)
 
 
@@ -1504,7 +1535,7 @@ def cube_dates(path: str | Path, variable: str) -> list[str]:
     axis = _date_axis(da)
     if axis is None:
         dims = ", ".join(str(d) for d in da.dims)
-        raise LayerVariableError(
+        raise LayerLayoutError(
             f"{path} variable {variable!r} has no time axis (dims {dims}): it is one map, "
             "and dates: all serves each date of a variable stacked over dates; remove "
             "dates: from the layer in the serve config (or give the variable stacked over "
