@@ -63,20 +63,38 @@ def _map(cube: Path, name: str) -> Any:
     return report_view(open_cube(cube)[name]).values
 
 
-def _pure_nugget_lines(s: dict[str, Any]) -> list[str]:
-    """A paragraph when the fitted variogram is flat over the lags it was fitted at (pure
-    nugget, or a range under the first lag): the surface is then the equal-weight mean of
-    the neighbours and its kriging variance one number everywhere, which the tables above
-    do not say (Great Basin lithium: partial sill 9e-19, the variance 1024 in every cell)."""
+def _is_pure_nugget(s: dict[str, Any]) -> bool:
+    """Whether a checked surface's fitted variogram is flat over the lags it was fitted at
+    (pure nugget, or a range under the first lag): its kriging variance is then one number
+    in every cell.
+
+    Parameters
+    ----------
+    s : dict
+        One entry of the screen facts' ``surfaces`` (its ``curves``).
+
+    Returns
+    -------
+    bool
+        ``False`` where the curves were not recorded.
+    """
     from prospect.geostats import PURE_NUGGET_SHARE
 
     c = s.get("curves") or {}
     h, fitted, lags = c.get("h") or [], c.get("fitted") or [], c.get("lags") or []
     if not fitted or not lags:
-        return []
+        return False
     seen = [f for x, f in zip(h, fitted, strict=False) if x >= min(lags)] or list(fitted)
     top = max(seen)
-    if top <= 0 or (top - min(seen)) > PURE_NUGGET_SHARE * top:
+    return not (top <= 0 or (top - min(seen)) > PURE_NUGGET_SHARE * top)
+
+
+def _pure_nugget_lines(s: dict[str, Any]) -> list[str]:
+    """A paragraph when the fitted variogram is flat over the lags it was fitted at (pure
+    nugget, or a range under the first lag): the surface is then the equal-weight mean of
+    the neighbours and its kriging variance one number everywhere, which the tables above
+    do not say (Great Basin lithium: partial sill 9e-19, the variance 1024 in every cell)."""
+    if not _is_pure_nugget(s):
         return []
     return [f"**Pure nugget**: the fitted variogram of {s['column']} is flat over the lags "
             "it was fitted at (no spatial structure at the points' spacing), so the "
@@ -159,8 +177,46 @@ def _economics_plot(out: Path, e: dict[str, Any], cube: Path) -> str:
     return _save(fig, out / "economics.png")
 
 
+def _in(units: str | None) -> str:
+    """A column's units in brackets after its name (`` (mW/m2)``), nothing without units:
+    the leave-one-out table gave them to the RMSE alone, so a reviewer read its MAE and
+    mean error (5.98, 0.858 mg/kg) as numbers of no unit."""
+    return f" ({units})" if units else ""
+
+
 def _pct(v: float | None) -> str:
     return "n/a" if v is None else f"{100 * v:.1f} %"
+
+
+def _flat_variance_lines(e: dict[str, Any], surfaces: list[dict[str, Any]]) -> list[str]:
+    """A paragraph when the economics' variance is a pure-nugget kriging's: one number in
+    every cell, so the classes' bounds are as wide beside a site as hundreds of kilometres
+    from every site. The Great Basin screening called 99.5 % of its cells "not economic"
+    "even at the upper 95 % bound", half of them over 50 km and a tenth over 200 km from
+    any analysed water, each as surely as a site's own cell.
+
+    Parameters
+    ----------
+    e : dict
+        The screen facts' ``economics`` (``concentration``, ``variance``).
+    surfaces : list of dict
+        The screen facts' ``surfaces``.
+
+    Returns
+    -------
+    list of str
+        The paragraph and a blank line, or nothing where the variance is structured.
+    """
+    s = next((s for s in surfaces if s.get("variable") == e.get("concentration")
+              and e.get("variance") == f"{s.get('variable')}_variance"), None)
+    if s is None or not _is_pure_nugget(s):
+        return []
+    return [f"**One variance everywhere**: `{e['variance']}` is one number in every cell "
+            f"(the variogram of {s['column']} is pure nugget, above), so the {_level(e)} "
+            "bounds and the classes are as wide in a cell far from every point as in a "
+            "point's own cell: they class the estimate, not how well it is known there. "
+            "Read *too low* and *above* as the estimate's class, and look at the points' "
+            "spacing (the maps above) before calling a cell uneconomic.", ""]
 
 
 def _level(e: dict[str, Any]) -> str:
@@ -291,7 +347,8 @@ def _write_screen_report(staging: Path, facts: dict[str, Any], cube: Path) -> No
                "half the limit) are predicted from, but left out of the errors: their "
                "value is a substitute, not a measurement."
                if s.get("below_limit_left_out") else ""), "",
-            f"| method | RMSE ({s['units']}) | MAE | mean error | MSDR | within 2 sd |",
+            f"| method | RMSE ({s['units']}) | MAE{_in(s['units'])} | mean error"
+            f"{_in(s['units'])} | MSDR | within 2 sd |",
             "|---|---|---|---|---|---|",
             f"| ordinary kriging | {_fmt(k['rmse'])} | {_fmt(k['mae'])} | "
             f"{_fmt(k['mean_error'])} | {_fmt(k.get('msdr'))} | "
@@ -306,6 +363,7 @@ def _write_screen_report(staging: Path, facts: dict[str, Any], cube: Path) -> No
     e = facts.get("economics")
     if e:
         png = _economics_plot(staging, e, cube)
+        flat = bool(_flat_variance_lines(e, facts.get("surfaces", [])))
         lines += [
             "## Economic screening: brine lithium per geothermal doublet", "",
             f"From `{e['concentration']}` ({_conversion(e)}) and its kriging variance "
@@ -331,10 +389,14 @@ def _write_screen_report(staging: Path, facts: dict[str, Any], cube: Path) -> No
             f"| uncertain | {_pct(e['share_uncertain'])} |",
             f"| too low for economic extraction at {_level(e)} | {_pct(e['share_too_low'])} |",
             f"| highest estimate | {_fmt(e['max_lce_t_per_year'])} t LCE/yr |", "",
+            *_flat_variance_lines(e, facts.get("surfaces", [])),
             f"**Where concentrations are too low:** {_pct(e['share_too_low'])} of the cells "
             f"cannot reach {e['cutoff_t_lce_per_year']:g} t LCE/yr per doublet "
-            f"({_cutoff_concentration(e)}) even at the upper {_level(e)} bound: extraction "
-            "there is not economic under these assumptions (grey on the map). "
+            f"({_cutoff_concentration(e)}) even at the upper {_level(e)} bound"
+            + (" of that one variance: extraction there is not economic if the estimate "
+               "holds, which its variance cannot say (grey on the map). "
+               if flat else ": extraction there is not economic under these assumptions "
+               "(grey on the map). ")
             + DUTCH_FINDING, "",
             f"![economic screening]({png})", "",
             "Layers in the cube: " + ", ".join(f"`{v}`" for v in e["variables"]) + ".", "",

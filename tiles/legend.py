@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["LEGEND_SIZE", "MAX_LEGEND_SIZE", "class_colours", "class_legend_height",
-           "layer_palette", "legend_png", "legend_title", "tick_labels", "wrapped_title"]
+           "layer_palette", "legend_png", "legend_title", "states_units", "tick_labels",
+           "wrapped_title"]
 
 LEGEND_SIZE = (320, 84)
 """Width and height (pixels) of a legend when no size is asked (each LegendURL says so)."""
@@ -96,10 +97,39 @@ def legend_title(layer: TileLayerConfig, title: str | None = None,
     Returns
     -------
     str
-        E.g. ``"Lithium (synthetic data) (mg/L)"``.
+        E.g. ``"Lithium (synthetic data) (mg/L)"``; a title that states its units in
+        brackets already (``"Surface heat flow (mW/m2), ordinary kriging"``,
+        ``"Kriging variance (mW/m2)^2"`` of ``(mW/m2)2``) is drawn as written, not with
+        them twice.
     """
     units = layer.units if units is None else units
-    return (title or layer.label) + (f" ({units})" if units else "")
+    text = title or layer.label
+    return text + (f" ({units})" if units and not states_units(text, units) else "")
+
+
+_SQUASH = str.maketrans({"^": None, " ": None, "\t": None, "²": "2", "³": "3"})
+
+
+def states_units(title: str, units: str) -> bool:
+    """Whether ``title`` already names ``units`` in brackets, as ``(mW/m2)`` or, for
+    units that open with a bracket, ``(mW/m2)^2`` of ``(mW/m2)2`` (spaces, ``^`` and
+    superscript digits aside; case kept: mW is no MW).
+
+    Parameters
+    ----------
+    title : str
+        A legend's title as given.
+    units : str
+        The layer's units.
+
+    Returns
+    -------
+    bool
+        ``True`` where the legend would say the units twice ("Surface heat flow (mW/m2),
+        ordinary kriging (mW/m2)", "Kriging variance (mW/m2)^2 ((mW/m2)2)").
+    """
+    t, u = title.translate(_SQUASH), units.translate(_SQUASH)
+    return bool(u) and (f"({u})" in t or (u.startswith("(") and u in t))
 
 
 _TITLE_PT, _TICK_PT, _MARGIN_PX = 9.0, 8.0, 2.0
