@@ -122,8 +122,9 @@ from prospect.io.vector import (
     text_coordinates_said,
 )
 
-__all__ = ["HALF_LIMIT_NOTE", "POINT_FILLS", "PointTable", "ascii_grid_header", "coarse_degrees",
-           "column_values", "column_values_and_limits", "coordinates_without_geometry", "crs_meant",
+__all__ = ["HALF_LIMIT_NOTE", "POINT_FILLS", "PointTable", "as_path", "ascii_grid_header",
+           "coarse_degrees", "column_values", "column_values_and_limits",
+           "coordinates_without_geometry", "crs_meant",
            "is_text_table", "least_possible", "metres_hint", "no_numbers_hint", "placeless_said",
            "raster_kind", "read_features", "read_points", "read_table", "refuse_swapped_axes",
            "repeated_records", "source_options", "swapped_axes_fix", "swapped_into_region",
@@ -261,6 +262,19 @@ COMPRESSED = {".gz": "gzip", ".bz2": "bz2", ".xz": "lzma"}
 UNPACKED_BYTES_MAX = 2**31
 """Most bytes a compressed or zipped table may unpack to (a table is read whole): more is
 refused as an archive bomb or a table to give unpacked."""
+
+
+def as_path(path: Path | str) -> Path:
+    """``path`` as a :class:`~pathlib.Path`; a GDAL name given as text
+    (``/vsizip//data/wells.zip/wells.csv``) as a :class:`~prospect.config.vsi.GdalPath`,
+    which keeps it as written. ``Path()`` made it ``/vsizip/data/wells.zip/wells.csv``, a
+    relative archive, and a table there was "cannot unpack the table (No such file or
+    directory): the file is damaged or cut short", of a zip that reads."""
+    from prospect.config.vsi import GdalPath, is_gdal_name
+
+    if isinstance(path, Path):
+        return path
+    return GdalPath(path) if is_gdal_name(str(path)) else Path(path)
 
 
 def is_text_table(path: Path | str, layer: str | None = None) -> bool:
@@ -2081,17 +2095,42 @@ before it (``G(10000)``, ``G5000``, ``g(10000)``) or right after it (``10000G``;
 lower-case ``g`` after the number is grams, not read so): read as ``>10000``."""
 
 
+_ABOVE_WORDS = (r"(?:u\.?\s?d\.?\s?l\.?|ulo?d|ulo?q|uql"
+                r"|(?:above|over|exceeds?)\s+(?:the\s+)?(?:upper\s+)?(?:(?:detection|reporting"
+                r"|quantitation|calibration|measuring|working)\s+)?(?:limit|range)"
+                r"|over\s*-?\s*range|(?:above|over)\s+(?:the\s+)?(?:{names}))")
+"""A laboratory's words for "above the upper limit": ``UDL``, ``u.d.l.`` (upper detection
+limit), ``ULD``, ``ULOD`` (upper limit of detection), ``UQL``, ``ULOQ`` (upper limit of
+quantitation), ``above upper limit``, ``above the calibration range``, ``over range``
+(an instrument's), ``above UDL``; ``{names}`` takes the upper limit's names alone (not
+``DL``, ``LOD``, ``LOQ``: above those a value is detected, not above the range)."""
+_ABOVE_WORDS = _ABOVE_WORDS.format(names=r"u\.?\s?d\.?\s?l\.?|ulo?d|ulo?q|uql")
+_ABOVE_NAMED = re.compile(
+    rf"\s*(?:>=?|≥)?\s*{_ABOVE_WORDS}\s*(?:>=?|≥|\(|\[|:|=)?\s*(\.?\d[\d.,' ]*?)\s*[)\]]?\s*",
+    re.IGNORECASE)
+"""A value above the upper limit written with the laboratory's words for it and the
+limit (``>UDL 1000``, ``UDL(1000)``, ``ULOQ: 1000``, ``over range 1000``): read as
+``>1000``. It was missing, "write numbers only", so the richest sample of a label table
+was never a positive."""
+_ABOVE_UNSTATED = re.compile(rf"\s*(?:>=?|≥)?\s*{_ABOVE_WORDS}\s*|\s*(?:>=?|≥)\s*",
+                             re.IGNORECASE)
+"""A value above the upper limit whose limit the cell does not give (``>UDL``, ``ULD``,
+``over range``, a lone ``>``): at least a limit unknown here, so missing (a label's grade
+undecided, left out); it was said as "write numbers only (units belong in the header)"."""
+
+
 def above_written(cell: str) -> str:
     """``cell`` with the USGS qualifier ``G`` and its limit (:data:`_ABOVE_QUALIFIED`:
-    ``G(10000)``) written as ``>10000``; any other cell as it is.
+    ``G(10000)``), or a laboratory's words for the upper limit and the limit
+    (:data:`_ABOVE_NAMED`: ``>UDL 1000``), written as ``>10000``; any other cell as it is.
 
     Parameters
     ----------
     cell
         One cell of a value column, as written.
     """
-    m = _ABOVE_QUALIFIED.fullmatch(cell)
-    return f">{m.group(1) or m.group(2) or m.group(3)}" if m else cell
+    m = _ABOVE_QUALIFIED.fullmatch(cell) or _ABOVE_NAMED.fullmatch(cell)
+    return f">{next(g for g in m.groups() if g)}" if m else cell
 
 _BELOW_QUALIFIER = r"(?<=\d)\s*(?:UJ|U)$"
 """A laboratory's not-detected qualifier after a limit's number (``<5U``, ``<5 UJ``)."""
@@ -3107,7 +3146,7 @@ _RANGE = re.compile(r"\s*(?:~|≈|ca\.?|approx\.?|circa)\s*\d+(?:[.,]\d+)?\s*"
 _NOT_ANALYSED = re.compile(
     r"\s*(?:n\.?\s?[abmr]\.?|k\.\s?a\.?|i\.\s?s\.|n\.\s?s\.|n/[abdm]|n\.\s?a\.\s?p\.?|[-\u2013\u2014]{1,3}"
     r"|not\s+(?:analy[sz]ed|determined|measured|sampled|reported|available|tested)"
-    r"|no\s+(?:data|analysis|sample)|insufficient\s+sample"
+    r"|no\s+(?:data|analysis|sample)|insufficient\s+sample|(?-i:IS|NS|NSS|LNR)"
     r"|nicht\s+(?:bestimmt|analysiert|gemessen|untersucht)|keine\s+(?:angabe|probe)"
     r"|niet\s+(?:bepaald|geanalyseerd|gemeten|onderzocht)|geen\s+(?:monster|gegevens)"
     r"|non\s+(?:analys|d[ée]termin|mesur)[ée]e?s?|no\s+(?:analizad|determinad|medid)[oa]s?)\s*",
@@ -3115,7 +3154,9 @@ _NOT_ANALYSED = re.compile(
 """A cell saying its sample was not analysed or its value not determined, with no value
 and no limit: Dutch ``n.b.`` (niet bepaald), German ``n.b.`` (nicht bestimmt), ``k.A.``
 (keine Angabe), ``n.a.``, ``n.m.``, ``n.r.``, ``n/a``, ``I.S.`` (insufficient sample),
-``N.S.`` (not sampled), a dash, and the words written out. Each is missing, as meant; it
+``N.S.`` (not sampled), and without their points as laboratories' certificates write them
+(``IS``, ``NS``, ALS's ``NSS``, not sufficient sample, and ``LNR``, listed not received),
+a dash, and the words written out. Each is missing, as meant; it
 was said with "write numbers only (units belong in the header)", which no number fixes
 (``n.d.`` stays a detection limit)."""
 
@@ -3142,6 +3183,10 @@ def _what_cells_are(cells: pd.Series, *, label: bool = False) -> str:
     kinds = (
         (_ABOVE_CELL, "are above an upper limit", "each grade is at least its limit: give "
          "the re-assayed grades, or the limit itself where a lower bound will do"),
+        (_ABOVE_UNSTATED, "are above an upper limit whose number they do not give", "each "
+         "grade is at least that limit, unknown here, so it is left out: write the limit "
+         "with it ('>UDL 1000' or '>1000': the least the grade is), or give the re-assayed "
+         "grades"),
         (_LIMIT, "are detection limits", _LABEL_LIMITS if label else
          "give them as numbers (e.g. half the limit) or leave them empty"),
         (_NOT_ANALYSED, "say the sample was not analysed or its value not determined",
@@ -3442,10 +3487,13 @@ def _without_empty(geoms: np.ndarray) -> np.ndarray:
 
 def _wkt_features(frame: pd.DataFrame, path: Path, column: str, crs: str | None,
                   override_crs: bool, rows: np.ndarray, said: str,
-                  table: bool) -> gpd.GeoDataFrame:
+                  table: bool, beside: tuple[str, str] | None = None) -> gpd.GeoDataFrame:
     """The records of a table whose geometries are the WKT text of ``column``
     (:func:`_wkt_column`), in the CRS an EWKT ``SRID=`` prefix states (when the points
-    source states none; one stating another is refused) or else ``crs``. A cell that is
+    source states none; one stating another is refused), else the one a ``.prj`` beside
+    the table states (``beside``: :func:`_sidecar_crs`, as for a table of x/y columns;
+    it was never looked at, so a QGIS export of RD New points beside its ``.prj`` was
+    refused as "no row's geometry ... valid in WGS 84"), else ``crs``. A cell that is
     no geometry WKT reads is a record without one (dropped and counted by the readers).
     Such a table was refused with an ``ogr2ogr`` line, where GDAL's CSV driver reads a
     column named ``WKT`` by itself."""
@@ -3479,6 +3527,10 @@ def _wkt_features(frame: pd.DataFrame, path: Path, column: str, crs: str | None,
     points = shapely.get_type_id(geometry) == 0
     xs = np.where(points, shapely.get_x(geometry), np.nan)
     ys = np.where(points, shapely.get_y(geometry), np.nan)
+    if not stated and beside is not None and np.isfinite(xs).any():
+        crs = _crs_beside(xs, ys, crs, beside, path, "", "",
+                          f"geometries in column {column!r}")
+        given = parse_crs(crs or "EPSG:4326")
     _refuse_crs_column(frame, path, crs or "EPSG:4326", xs, ys)
     if not stated:
         _refuse_degrees_as_metres(xs, ys, crs or "EPSG:4326", path, "", "")
@@ -4377,33 +4429,71 @@ def _warn_hidden_rows(frame: pd.DataFrame, path: Path, rows: np.ndarray) -> None
         stacklevel=3)
 
 
-def _sidecar_crs(path: Path) -> tuple[str, str] | None:
+def _sidecar_crs(path: Path, member: str | None = None) -> tuple[str, str] | None:
     """The CRS a ``.prj`` beside a text table states (as ArcGIS and hand-kept well
     tables keep it: ``wells.csv`` beside ``wells.prj``), as ``EPSG:<code>`` where PROJ
     names one, else its WKT, and the file's name; ``None`` without one, beside a
     Shapefile of the same name (whose ``.prj`` it is), or where the file is no CRS PROJ
-    reads.
+    reads. With ``member``, ``path`` is a zip and the ``.prj`` is the member of
+    ``member``'s name beside it in the archive (``wells.zip`` holding ``wells.csv`` and
+    ``wells.prj``, as the two are zipped to be sent together); a compressed table's is
+    the one of its table's name (``wells.csv.gz`` beside ``wells.prj``).
 
     Such a table of RD New metres was read in the default WGS 84 and refused as "no row's
     coordinates are valid in WGS 84", its CRS guessed from the numbers (two national grids
     over one area may both fit), though the file beside it says which."""
+    if member is not None:
+        return _zipped_prj_crs(path, member)
+    if path.suffix.lower() in COMPRESSED:  # wells.csv.gz beside wells.prj
+        path = path.with_suffix("")
     prj = _sidecar(path, ".prj")
     if prj is None or _sidecar(path, ".shp") is not None:
         return None
     try:
-        found = CRS.from_user_input(prj.read_text("utf-8", errors="replace")[:1 << 16].strip())
-    except (ProjCRSError, OSError, ValueError):
+        text = prj.read_text("utf-8", errors="replace")[:1 << 16]
+    except OSError:
+        return None
+    return _prj_crs(text, prj.name)
+
+
+def _zipped_prj_crs(path: Path, member: str) -> tuple[str, str] | None:
+    """The CRS the ``.prj`` member beside ``member`` in the zip ``path`` states
+    (:func:`_sidecar_crs`); ``None`` without one or where it cannot be read."""
+    import zipfile
+
+    stem = str(Path(member).with_suffix("")).lower()
+    names = _zip_names(path) or ()
+    prj = next((n for n in names if n.lower() == stem + ".prj"), None)
+    if prj is None or any(n.lower() == stem + ".shp" for n in names):
+        return None
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(prj) as fh:
+            text = fh.read(1 << 16).decode("utf-8", errors="replace")
+    except (OSError, EOFError, ValueError, KeyError, RuntimeError, NotImplementedError,
+            zipfile.BadZipFile):
+        return None
+    return _prj_crs(text, Path(prj).name)
+
+
+def _prj_crs(text: str, name: str) -> tuple[str, str] | None:
+    """``(crs, name)`` of the ``.prj`` file ``name`` of text ``text`` (:func:`_sidecar_crs`),
+    ``None`` where PROJ reads no CRS in it."""
+    try:
+        found = CRS.from_user_input(text.strip())
+    except (ProjCRSError, ValueError):
         return None
     code = found.to_epsg(min_confidence=70)
-    return (f"EPSG:{code}" if code else found.to_wkt()), prj.name
+    return (f"EPSG:{code}" if code else found.to_wkt()), name
 
 
 def _crs_beside(xs: np.ndarray, ys: np.ndarray, crs: str | None,
-                beside: tuple[str, str] | None, path: Path, x: str, y: str) -> str | None:
+                beside: tuple[str, str] | None, path: Path, x: str, y: str,
+                what: str | None = None) -> str | None:
     """The CRS to read a table's coordinates ``xs``/``ys`` in: the one its ``.prj``
     states (``beside``: :func:`_sidecar_crs`), else ``crs``. Where the ``.prj`` states
     metres over longitudes and latitudes (a CRS file of other data, copied beside it),
-    the table is read in ``crs`` as it was, with a warning naming the file."""
+    the table is read in ``crs`` as it was, with a warning naming the file and the
+    coordinates (``what``; by default the columns ``x``/``y``)."""
     if beside is None:
         return crs
     try:
@@ -4412,7 +4502,7 @@ def _crs_beside(xs: np.ndarray, ys: np.ndarray, crs: str | None,
         at = int(np.flatnonzero(np.isfinite(xs) & np.isfinite(ys))[0])
         warnings.warn(DataWarning(
             f"{path}: {beside[1]} beside it states {parse_crs(beside[0]).name}, but the "
-            f"coordinates {x}/{y} (e.g. {xs[at]:g}, {ys[at]:g}) are longitudes and "
+            f"{what or f'coordinates {x}/{y}'} (e.g. {xs[at]:g}, {ys[at]:g}) are longitudes and "
             f"latitudes, not its metres: read in {parse_crs(crs or 'EPSG:4326').name}, as "
             f"without it; remove {beside[1]} (a CRS file of other data?), or set 'crs:' in "
             "the points source"), stacklevel=4)
@@ -4441,7 +4531,7 @@ def read_features(
     CRSError
         A vector file without a CRS and none configured.
     """
-    path = path if isinstance(path, Path) else Path(path)  # a GdalPath keeps its name
+    path = as_path(path)  # a GdalPath keeps its name
     vsi = _vsi_table(str(path))
     columns = list(columns or [])
     if vsi is None and not str(path).startswith("/vsi") and not path.is_file() and \
@@ -4458,6 +4548,9 @@ def read_features(
     if text or path.suffix.lower() in SHEET_SUFFIXES or table:
         member = _zipped_table(path, layer) if text and vsi is None and \
             path.suffix.lower() == ".zip" else None
+        if not override_crs and (member is not None or (vsi is not None and vsi[1])):
+            # a zip of the table and its .prj (as the two are zipped to be sent together)
+            beside = _sidecar_crs(*vsi) if vsi is not None else _sidecar_crs(path, member)
         if vsi is not None:
             frame = read_table(vsi[0], decimal=decimal, member=vsi[1])
         elif text:
@@ -4514,7 +4607,8 @@ def read_features(
         said = "line" if text else "row"
         _warn_hidden_rows(frame, path, rows)
         if wkt is not None:
-            return _wkt_features(frame, path, wkt, crs, override_crs, rows, said, table)
+            return _wkt_features(frame, path, wkt, crs, override_crs, rows, said, table,
+                                 beside)
         _refuse_header_reordered(frame, path, x, y, rows, said)
         xs = _numeric(_degrees_text(frame[x], path, x, "x", rows, said, frame.attrs), path,
                       x, frame.attrs)
@@ -6279,7 +6373,7 @@ def read_points(
     DataError
         Empty table, missing or non-numeric columns, non-point geometry.
     """
-    path = path if isinstance(path, Path) else Path(path)  # a GdalPath keeps its name
+    path = as_path(path)  # a GdalPath keeps its name
     columns = list(columns or [])
     target = parse_crs(to_crs)
     flags = dict(flags or {})

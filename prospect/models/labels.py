@@ -25,6 +25,7 @@ from prospect.errors import DataError, DataWarning, InputFileError
 from prospect.grid import RegionGrid, check_transformable
 from prospect.io.companions import Qualifier
 from prospect.io.points import (
+    as_path,
     column_values_and_limits,
     coordinates_without_geometry,
     crs_meant,
@@ -1383,7 +1384,7 @@ def read_occurrences(
         concentration unit reads its negative grades (``-0.5`` for ``<0.5``) as missing,
         as it does where the header or the table states the unit.
     """
-    path = path if isinstance(path, Path) else Path(path)  # a GdalPath keeps its name
+    path = as_path(path)  # a GdalPath keeps its name
     if not str(path).startswith("/vsi") and not path.exists():
         raise InputFileError(f"{path}: occurrence file not found; check the labels source path")
     gdf = read_features(path, x=x, y=y, crs=crs, layer=layer, override_crs=override_crs,
@@ -1410,6 +1411,7 @@ def read_occurrences(
             f"(model.labels.value_column is {value_column!r}); use the column headers exactly "
             "as in the table")
     _warn_ratio(path, value_column, mineral)
+    _warn_grade_beside(gdf, path, value_column, np.asarray(numbers), what)
     other_commodity = _other_commodity(gdf, path, mineral, value_column, numbers, what)
     barren = barren_records(gdf, path, value_column, numbers, what, others=other_commodity)
     control = quality_control_records(gdf, path, np.asarray(numbers), what,
@@ -1753,6 +1755,49 @@ def _warn_ratio(path: Path, column: str | None, mineral: str | None) -> None:
         "ratio reaches the threshold (model.labels.threshold), whatever its grade (a high "
         "Mg/Li ratio is a poor brine); give the grade column in 'value_column' (e.g. "
         "'Li_ppm'), or keep the ratio if that is what the labels should say"), stacklevel=3)
+
+
+def _warn_grade_beside(gdf: pd.DataFrame, path: Path, column: str | None,
+                       numbers: np.ndarray, what: str) -> None:
+    """Warn of records whose grade column is blank while another column of its element
+    (its first word: ``Li`` of ``Li_mg_kg`` and ``Li_mg_L``) in a concentration unit, not
+    its detection-limit or qualifier column, holds a number: a table of rocks' grades in
+    mg/kg and brines' in mg/L, in two columns, was labelled by one, and the records graded
+    in the other were left out (never a positive under a threshold) without a word."""
+    from prospect.io.companions import _words, companion_names, stated_concentration
+
+    if column is None or column not in gdf.columns or \
+            (unit := stated_concentration(column)) is None:
+        return
+    first = (_words(column) or [""])[0]
+    cells = gdf[column]
+    blank = (cells.isna() | cells.astype(str).str.strip().eq("")).to_numpy(bool) & \
+        ~np.isfinite(gdf["_value"].to_numpy(float)) & \
+        ~np.isfinite(gdf["_limit"].to_numpy(float))
+    names = [c for c in gdf.columns if isinstance(c, str)]
+    qualifiers, limits = companion_names(column, names)
+    for other in names:
+        if other in (column, gdf.geometry.name, *qualifiers, *limits) or \
+                other.startswith("_") or (_words(other) or [""])[0] != first or \
+                (other_unit := stated_concentration(other)) is None:
+            continue
+        read = pd.to_numeric(gdf[other], errors="coerce").to_numpy(float)
+        held = blank & np.isfinite(read)
+        if not held.any():
+            continue
+        at = np.flatnonzero(held)
+        same = other_unit.casefold().replace(" ", "") == unit.casefold().replace(" ", "")
+        warnings.warn(DataWarning(
+            f"{path}: {at.size} record(s) without a grade in {column!r} "
+            f"(model.labels.value_column) have one in {other!r} ({what}"
+            f"{'s' if at.size > 1 else ''} {', '.join(str(int(numbers[i])) for i in at[:5])}"
+            f"{', ...' if at.size > 5 else ''}; e.g. {read[at[0]]:g} {other_unit}"
+            + ("" if same else f", where {column!r} is in {unit}") + "): "
+            "each is left out of the labels, a label without a grade never a positive where "
+            "a threshold grades them; give every record's grade in one column in one unit "
+            "(converted: a brine's mg/L is no rock's mg/kg), or label the others from a "
+            "source of their own"), stacklevel=3)
+        return
 
 
 def _values(frame: pd.DataFrame, column: str | None, path: Path,
