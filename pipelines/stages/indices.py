@@ -41,12 +41,15 @@ from prospect.indices.plan import IndexPlan, PlannedIndex, check_distinct_case, 
 from prospect.indices.ranges import (
     check_kernel_scale,
     check_percent_units,
+    check_sample_scales,
     held_cells,
     judge_samples,
     no_common_cell_message,
     reflective_inputs,
     sample_block,
     sample_step,
+    tiny_cells,
+    zero_everywhere_message,
 )
 from prospect.io.cube import (
     PartialVariable,
@@ -65,10 +68,11 @@ __all__ = ["UNDEFINED_SHARE", "chunk_counts", "counted_indices", "counted_layers
            "undefined_cells"]
 
 
-IndexCount = tuple[int, int, int, dict[str, int]]
+IndexCount = tuple[int, int, int, dict[str, int], int]
 """One index's figures in one chunk: cells undefined (NaN where its bands hold data), cells
-its bands hold data in, cells outside its valid range (set to NaN), and per band the
-cells below 0 among those."""
+its bands hold data in, cells outside its valid range (set to NaN), per band the cells
+below 0 among those, and the cells where its bands hold data and it is 0 or nearer 0
+than float32 holds (:func:`~prospect.indices.ranges.tiny_cells`)."""
 
 def _fingerprint(var: xr.DataArray, cube: xr.Dataset) -> str:
     prov = read_provenance(var.attrs["provenance"])
@@ -177,11 +181,17 @@ def chunk_counts(stacked: np.ndarray, outside: Sequence[int], blocks: Sequence[A
     held = dict(zip(used, held_cells([blocks[i] for i in used], nodata), strict=True))
     below = {i: int((held[i] & (host_array(blocks[i]) < 0)).sum())
              if any(outside[k] for k in slots) else 0 for i in used}
-    return [(*undefined_cells(stacked[k], [held[plan.inputs.index(v)]
-                                           for _, v in plan.indices[k].bands],
-                              also=flagged[k] if flagged is not None else None),
-             outside[k], {v: below[plan.inputs.index(v)] for _, v in plan.indices[k].bands})
-            for k in slots]
+    counts: list[IndexCount] = []
+    for k in slots:
+        bands = [held[plan.inputs.index(v)] for _, v in plan.indices[k].bands]
+        lost, cells = undefined_cells(stacked[k], bands,
+                                      also=flagged[k] if flagged is not None else None)
+        every = np.logical_and.reduce(bands) if bands else np.ones(stacked[k].shape, bool)
+        tiny = int((every & tiny_cells(host_array(stacked[k]))).sum())
+        counts.append((lost, cells, outside[k],
+                       {v: below[plan.inputs.index(v)] for _, v in plan.indices[k].bands},
+                       tiny))
+    return counts
 
 
 def _counted_block(raw: np.ndarray, *blocks: np.ndarray, plan: IndexPlan,
@@ -290,7 +300,9 @@ def _warn_undefined(plan: IndexPlan, todo: Sequence[str],
     :data:`UNDEFINED_SHARE` of the cells its bands hold data in (``counts``: per chunk, per
     index, from :func:`undefined_cells`): ``exp(N * 1000)`` stored 97 % of a scene as NaN
     without a word, and an index undefined everywhere was said to need its source's
-    nodata, CRS and bounds checked."""
+    nodata, CRS and bounds checked. One that is 0 in every such cell (``N ** 2 ** 10``
+    underflows float32) is said too, in the library's words
+    (:func:`~prospect.indices.ranges.zero_everywhere_message`)."""
     import warnings
 
     from prospect.errors import DataWarning
@@ -312,6 +324,9 @@ def _warn_undefined(plan: IndexPlan, todo: Sequence[str],
                 "a division by 0, a log or square root of a negative, or a value beyond "
                 "float32's 3.4e38 there; check the formula and the bands' values"),
                 stacklevel=2)
+        if cells and sum(c[i][4] for c in counts) == cells:  # N ** 2 ** 10: 0 throughout
+            warnings.warn(DataWarning(zero_everywhere_message(by_name[name], cells)),
+                          stacklevel=2)
 
 
 def _warn_no_common_cell(index: PlannedIndex) -> None:
@@ -387,18 +402,22 @@ def _write_indices(ctx: RunContext, cube: xr.Dataset, plan: IndexPlan, out: xr.D
     if plan.names != [str(n) for n in out.data_vars]:
         raise StageError(f"indices: plan {plan.names} does not match {list(out.data_vars)}")
     backend = read_provenance(out[todo[0]].attrs["provenance"])["backend"]
-    users = {} if cfg.allow_out_of_range else reflective_inputs(plan)
+    users = reflective_inputs(plan)
     with run_variables(ctx.cube_path, {name: out[name].attrs for name in todo}, grid=grid,
                        stage="indices") as parts:
         samples = compute(index_writes(
             [cube[v].data for v in plan.inputs], plan, backend, grid=grid, nodata=cfg.nodata,
             parts=parts, slots=[plan.names.index(n) for n in todo],
             sampled=[plan.inputs.index(v) for v in users]), ctx, description)
-        medians = judge_samples(users, [np.concatenate([np.ravel(s[i]) for s in samples.flat])
-                                        for i in range(len(users))], nodata=cfg.nodata)
-        # a kernel's sigma in another unit than its bands (kNDVI 0 or 1 in every cell),
-        # judged on the same sample before anything is published
-        check_kernel_scale(plan, medians)
+        taken = [np.concatenate([np.ravel(s[i]) for s in samples.flat])
+                 for i in range(len(users))]
+        if cfg.allow_out_of_range:  # ranges lifted: the bands of an index share one scale
+            check_sample_scales(plan, users, taken, nodata=cfg.nodata)
+        else:
+            medians = judge_samples(users, taken, nodata=cfg.nodata)
+            # a kernel's sigma in another unit than its bands (kNDVI 0 or 1 in every
+            # cell), judged on the same sample before anything is published
+            check_kernel_scale(plan, medians)
     _warn_undefined(plan, todo, [s[-1] for s in samples.flat])
 
 

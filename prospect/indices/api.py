@@ -101,7 +101,10 @@ def compute_indices(
     -----
     DataWarning
         Among others: an index of in-memory bands that hold data together in no cell (a
-        band all NaN or all ``nodata``, or bands that never overlap), NaN in every cell
+        band all NaN or all ``nodata``, or bands that never overlap), NaN in every cell,
+        NaN where its value lies beyond float32's 3.4e38 (``N / R * 1e38``), or 0 in
+        every cell where its bands hold data (a value nearer 0 than float32 holds,
+        ``N ** 2 ** 10``)
         (:func:`~prospect.indices.ranges.warn_empty_indices`; dask results are not
         computed here, and the indices stage says theirs).
     """

@@ -683,6 +683,49 @@ def held_cells(bands: Sequence[Any], nodata: float | None) -> list[np.ndarray]:
     return out
 
 
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)
+"""float32's smallest normal magnitude (1.2e-38): the kernels round each index's float64
+value to float32, so a value nearer 0 is stored with fewer digits (a subnormal), or as 0
+below 1.4e-45."""
+
+
+def zero_everywhere_message(index: PlannedIndex, cells: int) -> str:
+    """The warning for an index that is 0 (or nearer 0 than :data:`FLOAT32_TINY`) in every
+    one of the ``cells`` its bands hold data in: ``N ** 2 ** 10`` or ``N * 1e-50`` underflow
+    float32 and were stored as a layer of 0, a layer that tells no cell from another,
+    without a word. One text for the indices stage and the library."""
+    return (f"index {index.name!r} ({index.formula}) is 0, or nearer 0 than float32 holds "
+            f"with all its digits ({FLOAT32_TINY:.2g}), in every one of the {cells} cells "
+            "where its bands hold data, a layer that tells no cell from another: the index "
+            "is stored in float32, which keeps fewer digits of a smaller value and stores "
+            "one below 1.4e-45 as 0 (a reflectance below 1 raised to a large power, a tiny "
+            "factor), or the formula is 0 wherever its bands hold data; check the formula "
+            "(its powers and factors) and the bands' values (their scale)")
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+"""float32's largest number (3.4e38): an index's float64 value beyond it is stored as NaN."""
+
+
+def overflow_message(index: PlannedIndex, beyond: int, cells: int, largest: float) -> str:
+    """The warning for an index NaN in ``beyond`` of the ``cells`` its bands hold data in
+    because its value there (computed in float64, up to ``largest``) lies beyond float32:
+    ``N / R * 1e38`` stored NaN in a quarter of a scene without a word from the library."""
+    return (f"index {index.name!r} ({index.formula}) is NaN (no data) in {beyond} of the "
+            f"{cells} cells where its bands hold data ({100 * beyond / cells:.3g} %) because "
+            f"its value there lies beyond float32's {FLOAT32_MAX:.2g}, the largest number "
+            f"its float32 layer holds (computed in float64, up to {largest:.3g}); check the "
+            "formula's factors and the bands' values (their scale), or give the index in a "
+            "smaller unit (a factor of 1e-3 in the formula)")
+
+
+def tiny_cells(index: Any) -> Any:
+    """Where the host array ``index`` holds 0 or a value nearer 0 than
+    :data:`FLOAT32_TINY` (NaN is neither)."""
+    with np.errstate(invalid="ignore"):
+        return np.abs(index) < FLOAT32_TINY
+
+
 def warn_empty_indices(plan: IndexPlan, arrays: Sequence[Any], stacked: Any,
                        nodata: float | None) -> None:
     """A :class:`~prospect.errors.DataWarning` for each index of in-memory results
@@ -694,22 +737,33 @@ def warn_empty_indices(plan: IndexPlan, arrays: Sequence[Any], stacked: Any,
     band as NaN throughout without a word (the reflectance checks skip a band whose
     sample holds no data). An index with a finite value in its strided sample costs
     nothing more; the bands are read only for an index without one.
+
+    An index NaN where its value lies beyond float32 (:func:`overflow_message`:
+    ``N * 1e38 * 10``, NaN in 40 % of the cells, was returned without a word) and one
+    that is 0 in every cell where its bands hold data (:func:`zero_everywhere_message`:
+    ``N ** 2 ** 10`` underflows float32) are said too.
     """
     import warnings
 
     from prospect.indices.blocks import host_array
 
     held: dict[str, np.ndarray] = {}
-    for k, index in enumerate(plan.indices):
-        layer = stacked[k]
-        if np.isfinite(host_array(_sample(layer))).any() or \
-                np.isfinite(host_array(layer)).any():
-            continue
+
+    def common_cells(index: PlannedIndex) -> np.ndarray:
         for _, variable in index.bands:
             if variable not in held:
                 band = arrays[plan.inputs.index(variable)]
                 held[variable] = held_cells([band], nodata)[0]
-        common = int(np.logical_and.reduce([held[v] for _, v in index.bands]).sum())
+        return np.logical_and.reduce([held[v] for _, v in index.bands])
+
+    bands = dict(zip(plan.inputs, arrays, strict=True))
+    for k, index in enumerate(plan.indices):
+        layer = stacked[k]
+        sample = host_array(_sample(layer))
+        if np.isfinite(sample).any() or np.isfinite(host_array(layer)).any():
+            _warn_partly_undefined(index, host_array(layer), sample, common_cells, bands)
+            continue
+        common = int(common_cells(index).sum())
         if not common:
             warnings.warn(DataWarning(no_common_cell_message(index)), stacklevel=3)
             continue
@@ -722,6 +776,45 @@ def warn_empty_indices(plan: IndexPlan, arrays: Sequence[Any], stacked: Any,
             f"{common} cells where its bands hold data: undefined there (a division by 0, a "
             f"log or square root of a negative, a value beyond float32){bounds}; check the "
             "formula and the bands' values (their scale)"), stacklevel=3)
+
+
+def _warn_partly_undefined(index: PlannedIndex, layer: np.ndarray, sample: np.ndarray,
+                           common_cells: Any, bands: Mapping[str, Any]) -> None:
+    """The words of :func:`warn_empty_indices` for an index with a finite value: NaN in
+    cells where its value lies beyond float32 (:func:`overflow_message`), or 0 in every
+    cell of its bands' data (:func:`zero_everywhere_message`). The bands (``bands``:
+    variable -> array) are read only where the layer holds NaN, or where its sample holds
+    no value as far from 0 as float32 holds; the formula is evaluated again, in float64
+    (the reference evaluator), at its NaN cells alone, to tell a value beyond float32
+    from one undefined (0 / 0, a log of a negative: NaN in float64 too). A layer whose
+    strided sample holds no NaN is not read further (NaN in fewer cells than the sample's
+    stride finds goes unsaid, as the indices stage's 1 % line leaves them)."""
+    import warnings
+
+    from prospect.indices.blocks import host_array
+    from prospect.indices.reference import evaluate
+
+    flat = not (np.abs(sample[np.isfinite(sample)]) >= FLOAT32_TINY).any()
+    if not flat and not np.isnan(sample).any():
+        return  # the common case costs the sample alone: no NaN in it, values in range
+    nan = np.isnan(layer)
+    common = common_cells(index)
+    cells = int(common.sum())
+    if not cells:
+        return
+    lost = common & nan
+    if lost.any():
+        env = {variable: host_array(bands[variable])[lost] for _, variable in index.bands}
+        wide = np.asarray(evaluate(index.expr, env, xp=np, dtype="float64")) \
+            if all(v.size for v in env.values()) else np.zeros(0)
+        with np.errstate(invalid="ignore"):
+            beyond = np.abs(wide) > FLOAT32_MAX
+        if beyond.any():
+            warnings.warn(DataWarning(overflow_message(
+                index, int(beyond.sum()), cells, float(np.max(np.abs(wide[beyond]))))),
+                stacklevel=4)
+    if flat and int(np.count_nonzero(common & tiny_cells(layer))) == cells:
+        warnings.warn(DataWarning(zero_everywhere_message(index, cells)), stacklevel=4)
 
 
 def sample_step(shape: tuple[int, ...]) -> int:
@@ -818,7 +911,9 @@ def check_reflectance_ranges(ds: xr.Dataset, plan: IndexPlan, *, nodata: float |
                              allow_out_of_range: bool = False) -> dict[str, float]:
     """Refuse reflective input bands whose median is outside :data:`REFLECTANCE_LIMITS`.
 
-    Nothing is read when ``allow_out_of_range`` (nothing is checked).
+    When ``allow_out_of_range``, the ranges are not checked, and nothing is read from
+    dask-backed bands; bands in memory are still checked to share one scale
+    (:func:`check_scales_agree`: digital numbers beside reflectance made NDVI -1).
 
     Returns
     -------
@@ -831,6 +926,12 @@ def check_reflectance_ranges(ds: xr.Dataset, plan: IndexPlan, *, nodata: float |
         Naming the band, its median and the fix (unless ``allow_out_of_range``).
     """
     if allow_out_of_range:
+        if not any(hasattr(ds[v].data, "dask") for v in plan.inputs):
+            from prospect.indices.blocks import host_array
+
+            check_sample_scales(plan, reflective_inputs(plan),
+                                [host_array(s) for s in reflectance_samples(ds, plan)],
+                                nodata=nodata)
         return {}
     users = reflective_inputs(plan)
     # every band's sample in one computation: one round trip to the cluster, the chunks
@@ -846,6 +947,55 @@ def check_reflectance_ranges(ds: xr.Dataset, plan: IndexPlan, *, nodata: float |
     _refuse_packed(ds, users, hosted, nodata)
     _warn_declared_fills(ds, users, hosted, nodata)
     return judge_samples(users, hosted, nodata=nodata)
+
+
+SCALES_APART = 1000.0
+"""Two reflective bands of one index whose medians lie this many times apart are on two
+scales (digital numbers x 10 000 beside reflectance 0..1); the medians of bands of one
+scene lie within about 100 times of each other (snow's SWIR beside its blue)."""
+
+
+def check_sample_scales(plan: IndexPlan, users: Mapping[str, Any], samples: Sequence[Any], *,
+                        nodata: float | None = None) -> None:
+    """:func:`check_scales_agree` of the medians of computed samples (``samples``, in the
+    order of ``users``, as :func:`judge_samples` takes them): where the ranges are lifted
+    (``allow_out_of_range``), in the library and the indices stage alike."""
+    check_scales_agree(plan, {variable: _median(sample, nodata)
+                              for variable, sample in zip(users, samples, strict=True)})
+
+
+def check_scales_agree(plan: IndexPlan, medians: Mapping[str, float]) -> None:
+    """Refuse an index whose reflective bands' medians (``medians``: variable -> median)
+    lie :data:`SCALES_APART` times apart or more: ``allow_out_of_range=True`` (set for
+    bands of digital numbers, whose ratios need no scale) with red in digital numbers
+    and near infrared in reflectance computed NDVI of -1.00 in every cell without a
+    word.
+
+    Raises
+    ------
+    DataError
+        Naming the index, the two bands and their medians, and the fix.
+    """
+    for index in plan.indices:
+        held = [(common, variable, medians[variable]) for common, variable in index.bands
+                if reflective_band(common) and variable in medians
+                and math.isfinite(medians[variable]) and medians[variable] > 0]
+        if len(held) < 2:
+            continue
+        low = min(held, key=lambda band: band[2])
+        high = max(held, key=lambda band: band[2])
+        if high[2] < SCALES_APART * low[2]:
+            continue
+        raise DataError(
+            f"index {index.name!r} ({index.formula}) reads band {high[1]!r} ({high[0]}) at a "
+            f"median of {high[2]:.6g} and band {low[1]!r} ({low[0]}) at a median of "
+            f"{low[2]:.6g}, {high[2] / low[2]:.3g} times apart: bands on two scales "
+            "(digital numbers beside reflectance, a scale applied to one band and not the "
+            "other), which make the index a figure of the scales, not of the surface "
+            "(allow_out_of_range lifts the range check, not this one); give every band of "
+            "the index one scale: the band's 'scale:' or product metadata ('metadata:') in "
+            "the ingest config, or divide it by its scale (e.g. 10000) before "
+            "compute_indices")
 
 
 FILL_ATTRS = ("_FillValue", "missing_value", "nodata")

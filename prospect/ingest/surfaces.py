@@ -776,6 +776,13 @@ def surface_points(source: PointSource, grid: RegionGrid) -> PointTable:
     DataError
         No point lies in the region (with what the coordinates look like instead).
     """
+    return _kept_and_dropped(source, grid)[0]
+
+
+def _kept_and_dropped(source: PointSource, grid: RegionGrid) -> tuple[PointTable, PointTable]:
+    """(:func:`surface_points`, the points it left out as far outside the region): a
+    column's count of values was told "has 1 numeric values" where 11 more had been
+    dropped, the count of those kept, not saying so (:func:`plan_points` says both)."""
     table = read_points(source.path, **source_options(source), columns=source.columns,
                         to_crs=grid.crs, cell=grid.resolution, grid=grid, below_as_half=True)
     table = around_region(table, grid)
@@ -783,7 +790,8 @@ def surface_points(source: PointSource, grid: RegionGrid) -> PointTable:
         raise DataError(
             f"{source.path}: none of its {len(table)} points lies in the region {grid.name!r}; "
             + _outside_hint(table, grid, source))
-    return _drop_far_outside(table, grid, source)
+    drop = _drop_far_outside(table, grid, source)
+    return table.take(~drop), table.take(drop)
 
 
 def variable_name(source: str, column: str) -> str:
@@ -793,9 +801,10 @@ def variable_name(source: str, column: str) -> str:
     return f"{source}_{_safe(column)}"
 
 
-def _drop_far_outside(table: PointTable, grid: RegionGrid, source: PointSource) -> PointTable:
-    """The table without the points that lie far outside the region (:func:`_far_outside`)
-    where they would take part in its layers, with a :class:`DataWarning` naming them.
+def _drop_far_outside(table: PointTable, grid: RegionGrid, source: PointSource) -> np.ndarray:
+    """Which points of the table to leave out as lying far outside the region
+    (:func:`_far_outside`) where they would take part in its layers, with a
+    :class:`DataWarning` naming them.
 
     A few rows whose longitude lost its sign (Bonaire's 68.3 W written 68.3) lie half a
     world away: IDW took them as neighbours where the region holds fewer points than
@@ -806,12 +815,12 @@ def _drop_far_outside(table: PointTable, grid: RegionGrid, source: PointSource) 
     and the point itself would lie in it with the sign of a coordinate turned. Far points
     that take no part (a continental table cut by a small region's IDW) stay silent."""
     if not len(table):
-        return table
+        return np.zeros(0, bool)
     columns = list(source.columns) if source.interpolate else []
     used = [np.isfinite(table.values[c]) for c in columns]
     far, margin = _far_outside(table, grid)
     if not far.any():
-        return table
+        return far
     drop = np.zeros(len(table), bool)
     part = ""
     if "kriging" in source.interpolate:
@@ -839,7 +848,7 @@ def _drop_far_outside(table: PointTable, grid: RegionGrid, source: PointSource) 
                     else (np.zeros(len(table), bool), ""))
     drop |= turned
     if not drop.any():
-        return table
+        return drop
     at = drop.nonzero()[0]
     lines = table.lines if table.lines is not None else np.arange(len(table)) + 1
     text = is_text_table(source.path, source.layer)
@@ -856,7 +865,7 @@ def _drop_far_outside(table: PointTable, grid: RegionGrid, source: PointSource) 
         f"{word}{'s' if at.size > 1 else ''} {shown}), where they would take part {where} "
         f"and shape the region's values: dropped{hint}; check their coordinates, or cut "
         "the table to the region and its surroundings"), stacklevel=3)
-    return table.take(~drop)
+    return drop
 
 
 def limit_settings(table: PointTable, column: str, ok: np.ndarray) -> dict[str, Any]:
@@ -1110,13 +1119,7 @@ def _warn_one_line(path: str, column: str, source: PointSource, gxy: np.ndarray,
     across = float(np.ptp((pts - centre) @ across_axis))
     if along <= 0 or across > ONE_LINE_SHARE * along:
         return
-    step_y = max(1, grid.height // 50)
-    step_x = max(1, grid.width // 50)
-    xs, ys = grid.x[::step_x], grid.y[::step_y]
-    xs = np.append(xs, grid.x[-1])
-    ys = np.append(ys, grid.y[-1])
-    lattice = np.column_stack([c.ravel() for c in np.meshgrid(xs, ys)])
-    cells = to_ground(lattice, grid.crs, ground)
+    cells = _region_lattice(grid, ground)
     reach = float(np.max(np.abs((cells - centre) @ across_axis)))
     if reach <= ONE_LINE_REACH * along:
         return
@@ -1142,6 +1145,59 @@ def _warn_one_line(path: str, column: str, source: PointSource, gxy: np.ndarray,
         f"and {layer + '_variance'!r} away from the line are what the values along it "
         "would make, which no point measures; read them near the line only, add points "
         "off the line, or cut the region to a strip along it"), stacklevel=3)
+
+
+def _region_lattice(grid: RegionGrid, ground: str | None) -> np.ndarray:
+    """About 50 x 50 of the region's cell centres, its last row and column included, in
+    the frame the surfaces measure in (``ground`` or the region's CRS)."""
+    step_y = max(1, grid.height // 50)
+    step_x = max(1, grid.width // 50)
+    xs, ys = grid.x[::step_x], grid.y[::step_y]
+    xs = np.append(xs, grid.x[-1])
+    ys = np.append(ys, grid.y[-1])
+    lattice = np.column_stack([c.ravel() for c in np.meshgrid(xs, ys)])
+    return to_ground(lattice, grid.crs, ground)
+
+
+BEYOND_RANGE_SHARE = 0.5
+"""A kriged region more than this share of which lies farther than the variogram's range
+from every place is said (:func:`_warn_beyond_range`)."""
+
+_RANGED_VARIOGRAMS = frozenset({"spherical", "exponential", "gaussian"})
+"""pykrige's variogram models whose second parameter is a (practical) range; ``linear``
+and ``power`` rise without one."""
+
+
+def _warn_beyond_range(path: str, column: str, source: PointSource, model: Any,
+                       gxy: np.ndarray, grid: RegionGrid, ground: str | None, layer: str,
+                       unit: str) -> None:
+    """Warn where most of the region (:data:`BEYOND_RANGE_SHARE`) lies farther than the
+    fitted variogram's range from every place of ``column`` (``gxy``, in the frame the
+    surfaces measure in). Beyond the range a place tells nothing of a cell: ordinary
+    kriging gives the cell a mean of its nearest places and the variance its sill. Twelve
+    wells in one 2 km corner of a 20 km region (a range of 1.8 km) were kriged over the
+    whole region without a word: a surface of one value over 95 % of it, which no point
+    measures. A flat (pure nugget) variogram is said by :func:`_warn_pure_nugget`."""
+    if source.variogram not in _RANGED_VARIOGRAMS or \
+            structured_share(model) < PURE_NUGGET_SHARE:
+        return
+    reach = float(model.variogram_model_parameters[1])
+    if not np.isfinite(reach) or reach <= 0:
+        return
+    distance, _ = cKDTree(np.asarray(gxy, dtype="f8")).query(_region_lattice(grid, ground))
+    share = float(np.mean(distance > reach))
+    if share <= BEYOND_RANGE_SHARE:
+        return
+    places = len(np.asarray(model.Z))
+    warnings.warn(DataWarning(
+        f"{path}: {100 * share:.0f} % of the region {grid.name!r} lies farther than the "
+        f"{source.variogram} variogram's range ({reach:.4g} {unit}, fitted to the {places} "
+        f"places of {column!r}) from every one of them: beyond its range a place tells "
+        f"nothing of a cell, so ordinary kriging gives {layer!r} there a mean of the "
+        f"nearest places and {layer + '_variance'!r} the variogram's sill, values no point "
+        "measures; read the surface near the places only (where its variance is below the "
+        "sill), add places across the region, or cut the region to the places' "
+        "surroundings"), stacklevel=3)
 
 
 def _refuse_unheld(path: str, column: str, z: np.ndarray) -> None:
@@ -1229,7 +1285,7 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
             raise InputFileError(f"{source.path}: point table of source {source.name!r} not "
                                  "found; check the path in the config")
         return []
-    table = surface_points(source, grid)
+    table, dropped = _kept_and_dropped(source, grid)
     path = str(source.path)
     base = {"source": source.name, "points": len(table), "crs": source.crs}
     if source.nodata is not None:
@@ -1264,6 +1320,14 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
             below = (f" (and {int(halved.sum())} below a detection limit, read as half "
                      "the limit, which say nothing of where the values are higher)"
                      if halved.any() else "")
+            gone = int(np.isfinite(dropped.values[col]).sum()) if len(dropped) else 0
+            if gone:  # "has 1 numeric values" where 11 more lay far outside, dropped
+                raise DataError(
+                    f"{path}: column {col!r} has {int(ok.sum() - halved.sum())} numeric "
+                    f"values{below} in or near the region {grid.name!r}, and {gone} more "
+                    "that lie far outside it were dropped (as warned above); at least 3 "
+                    "are needed to interpolate: check the dropped points' coordinates, or "
+                    "give the region bounds that hold them")
             raise DataError(f"{path}: column {col!r} has {int(ok.sum() - halved.sum())} "
                             f"numeric values{below}; at least 3 are needed to interpolate")
         cxy, cz = xy[ok], values[ok]
@@ -1312,6 +1376,9 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
             if not _warn_few_places(path, col, source, model, variable_name(source.name, col)):
                 _warn_pure_nugget(path, col, source, model, variable_name(source.name, col),
                                   "m on the ground" if ground else distance_units(grid))
+                _warn_beyond_range(path, col, source, model, gxy, grid, ground,
+                                   variable_name(source.name, col),
+                                   "m on the ground" if ground else distance_units(grid))
             _warn_one_line(path, col, source, gxy, grid, ground,
                            variable_name(source.name, col),
                            "m on the ground" if ground else distance_units(grid))

@@ -185,6 +185,16 @@ def test_raw_numbers_are_refused_and_nothing_is_published(tmp_path: Path) -> Non
     config["indices"]["allow_out_of_range"] = True
     path.write_text(yaml.safe_dump(config))
     proc = _cli("indices", str(path), "-o", str(out), "--workers", "1")
+    # round 57: the range check lifted, B08 in DN beside reflectance is two scales (NDVI
+    # near 1 everywhere): refused, nothing published
+    assert proc.returncode != 0 and "times apart" in proc.stderr, proc.stderr[-3000:]
+    assert {"NDVI", "IRON_OXIDE"}.isdisjoint(open_cube(cube).data_vars)
+    # every band in DN, one scale: computed with the range check lifted
+    dn = tmp_path / "dn"
+    dn.mkdir()
+    cube = _band_cube(dn, GRID, {b: v if b == "B08" else (v * 10000).round()
+                                 for b, v in values.items()})
+    proc = _cli("indices", str(path), "-o", str(dn), "--workers", "1")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert {"NDVI", "IRON_OXIDE"} <= set(open_cube(cube).data_vars)
 
