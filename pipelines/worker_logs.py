@@ -15,13 +15,21 @@ setting it cannot use): the job's process names that error in one line
 space left on device.`` on a full disk) are kept off the worker's stderr too, and GDAL's
 errors made able to reach the job's process with their type
 (:func:`pipelines.faults.prepare_gdal`).
+
+The batch script (``cluster/prospect-job.sbatch``) preloads it in its ``dask scheduler``
+and ``dask worker`` too: a stopped run's last request to the scheduler (the removal of
+its lock's worker plugin, :func:`pipelines.lock._unregister`, bounded at 5 s) could still
+be waiting on a worker when the script's clean-up killed the workers' step, and the
+scheduler logged "Lost connection to ..." with a ``CommClosedError`` traceback into the
+job's output, under the run's "stopped by SIGUSR1" line (a CI run under load). The line is
+kept; its traceback is dropped (:class:`ClosedCommNoise`).
 """
 
 from __future__ import annotations
 
 import logging
 
-__all__ = ["HeartbeatNoise", "StartFailureNoise"]
+__all__ = ["ClosedCommNoise", "HeartbeatNoise", "StartFailureNoise"]
 
 
 _TASK_NOISE = ("Compute Failed", "Worker stream died during communication",
@@ -55,8 +63,22 @@ class StartFailureNoise(logging.Filter):
                     and not debugging())
 
 
+class ClosedCommNoise(logging.Filter):
+    """Keeps distributed's "Lost connection to ADDRESS" record without its traceback (a
+    ``CommClosedError`` from a peer that went: a worker killed by the batch script's
+    clean-up while the scheduler waited on its answer). The peer's going is the record's
+    whole news; ``PROSPECT_DEBUG=1`` keeps the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Lost connection to") and not debugging():
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 for _name, _kind in (("distributed.worker", HeartbeatNoise),
-                     ("distributed.nanny", StartFailureNoise)):
+                     ("distributed.nanny", StartFailureNoise),
+                     ("distributed.core", ClosedCommNoise)):
     _logger = logging.getLogger(_name)
     if not any(isinstance(f, _kind) for f in _logger.filters):
         _logger.addFilter(_kind())

@@ -71,6 +71,7 @@ __all__ = [
     "max_block_bytes",
     "pixel_at",
     "raster_info",
+    "refuse_memory",
     "region_window",
     "said_at_header",
     "sample_band",
@@ -253,6 +254,37 @@ def gdal_said_message(path: str, message: str, count: int) -> str:
             "file (gdalinfo -checksum) and, if its values are in doubt, write it again")
 
 
+def refuse_memory(path: Path | str, exc: BaseException) -> None:
+    """Raise GDAL's refusal of a buffer while reading ``path`` as a ``MemoryError`` naming
+    the file; return for any other failed read.
+
+    Under a worker's memory limit (``ulimit -v``, a batch job's ``--mem``) GDAL refuses
+    the block a chunk needs ("IReadBlock failed ... cannot allocate 67108864 bytes"): a
+    chunk's read called it "band 1 has a damaged block ... download or copy the file
+    again" (a warp), or "read failed" of the file (a block read), blaming the file for
+    the worker's memory. The error's words are those :func:`raster_info` gives at
+    planning, which the job's out-of-memory line reads the file's storage from
+    (:func:`pipelines.faults.out_of_memory_error`: a file stored as one block is told to
+    be rewritten tiled, since smaller chunks do not help it).
+
+    Parameters
+    ----------
+    path
+        The file GDAL was reading, as the job names it.
+    exc
+        The error the read raised.
+
+    Raises
+    ------
+    MemoryError
+        ``"GDAL reading PATH: cannot allocate N bytes"`` where ``exc`` says memory was
+        refused (:func:`prospect.errors.memory_refused`).
+    """
+    if memory_refused(exc):
+        said = gdal_reason(exc).rsplit(": ", 1)[-1]  # "cannot allocate 576000000 bytes"
+        raise MemoryError(f"GDAL reading {path}: {said}") from exc
+
+
 @contextlib.contextmanager
 def damaged_blocks_refused(path: str, band: int, what: str) -> Iterator[None]:
     """Refuse what a pixel read of ``path`` returns when GDAL warned of a damaged block.
@@ -284,6 +316,7 @@ def damaged_blocks_refused(path: str, band: int, what: str) -> Iterator[None]:
             # a block GDAL cannot decode at all fails the read ("IReadBlock failed ...
             # TIFFReadEncodedTile() failed"): the same damage, said with its fix; a read
             # failing otherwise (a VRT's source missing, the network) keeps its own words
+            refuse_memory(path, exc)
             reason = gdal_reason(exc)
             if not _DAMAGE.search(reason) or _over_network(path):
                 raise
@@ -439,6 +472,7 @@ def code_range(info: RasterInfo, band: int, *, nodata: float | None,
                     lo = b_lo if lo is None else min(lo, b_lo)
                     hi = b_hi if hi is None else max(hi, b_hi)
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
+        refuse_memory(info.path, exc)
         raise InputFileError(f"{info.path}: read failed while scanning codes: "
                              f"{gdal_reason(exc)}") from None
     return None if lo is None or hi is None else (lo, hi)
@@ -583,6 +617,7 @@ def sample_band(path: str, band: int, *, cells: int = SAMPLE_CELLS,
             return np.concatenate([v[k] for v, k in zip(values, keep, strict=True)]), \
                 corners[kept]
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
+        refuse_memory(path, exc)
         raise InputFileError(f"{path}: read failed while sampling band {band}: "
                              f"{gdal_reason(exc)}") from None
 
@@ -6592,9 +6627,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
                 if src.driver in _SOUTH_UP_TEXT:
                     src.read(src.count, window=Window(0, 0, 1, 1))
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
-        if memory_refused(exc):  # GDAL refused a buffer (ulimit -v): not a damaged file
-            said = gdal_reason(exc).rsplit(": ", 1)[-1]  # "cannot allocate 576000000 bytes"
-            raise MemoryError(f"GDAL reading {path}: {said}") from exc
+        refuse_memory(path, exc)  # GDAL refused a buffer (ulimit -v): not a damaged file
         if variable:
             _refuse_variable(path, variable)
         _refuse_archive(path)

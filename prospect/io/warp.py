@@ -46,6 +46,7 @@ from prospect.io.raster import (
     file_stamp,
     files_stamp,
     gdal_reason,
+    refuse_memory,
     value_fits,
 )
 
@@ -443,6 +444,7 @@ def read_warped_window(
             out = vrt.read(1, window=Window(window.cols.start, window.rows.start,
                                             cols, rows))
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
+        refuse_memory(info.path, exc)
         raise InputFileError(f"{info.path}: read failed while warping band {band}: "
                              f"{gdal_reason(exc)}") from None
     if resampling.name in STAT_KEEPING_RESAMPLINGS and _own_nodata(info, band, nodata):
@@ -674,6 +676,7 @@ def read_source_block(
             masked = src.read_masks(band, window=win) == 0 if info.has_mask(band) else None
         transform = src.window_transform(win)
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
+        refuse_memory(info.path, exc)
         raise InputFileError(f"{info.path}: read failed for band {band}: "
                              f"{gdal_reason(exc)}") from None
     fill = nodata if nodata is not None else info.nodata[band - 1]
@@ -727,6 +730,7 @@ def read_aligned(info: RasterInfo, band: int, crs: str, transform: Affine,
             # src_nodata = nodata: a fill pixel stays its code, others theirs
             return np.asarray(vrt.read(band))
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
+        refuse_memory(info.path, exc)
         raise InputFileError(f"{info.path}: read failed for band {band}: "
                              f"{gdal_reason(exc)}") from None
 
