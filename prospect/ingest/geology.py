@@ -27,7 +27,7 @@ from pyproj import Transformer
 from rasterio.features import rasterize
 
 from prospect.config.sources import VectorSource
-from prospect.errors import DataError, DataWarning
+from prospect.errors import CRSError, DataError, DataWarning
 from prospect.grid import ChunkWindow, RegionGrid, check_transformable, parse_crs
 from prospect.ingest.layers import Layer, distance_units
 from prospect.io.geoparquet import other_geometry_hint
@@ -1556,7 +1556,9 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
     A map read over a network (a URL, ``/vsicurl/``...) is read under the source's
     ``remote:`` timeout and retries, at planning and in every task (the layers'
     ``gdal_options``): GDAL's own default waits for ever on a server that accepts the
-    connection and never answers.
+    connection and never answers. A ``faults_extent`` file read over a network is read
+    under them too (at planning, its one read), beside a local map as well: it was read
+    under the defaults of an unset ``remote:``, 30 s and 3 retries a look at it.
 
     Raises
     ------
@@ -1571,16 +1573,22 @@ def plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
         network_version,
     )
 
-    if not is_network_name(str(source.path)):
+    extent = source.faults_extent  # (a file of the mapped area is read at planning only)
+    read = [str(source.path)] + ([] if extent is None or isinstance(extent, tuple)
+                                 else [str(extent)])
+    remote_read = [name for name in read if is_network_name(name)]
+    if not remote_read:
         return _plan_vector(source, grid)
     # what this process's GDALs hold of the map (and the caches keyed by its epoch) is
     # dropped: a map replaced on its server is read as it is now, not as first read
-    forget_cached([str(source.path)])
+    forget_cached(remote_read)
     remote = source.remote
     options = tuple(gdal_http_options(timeout_s=remote.timeout_s, retries=remote.retries,
                                       retry_delay_s=remote.retry_delay_s).items())
     with remote_reads(options):
         layers = _plan_vector(source, grid)
+    if not is_network_name(str(source.path)):
+        return layers  # (a task reads the local map alone)
     versions = ((str(source.path), network_version(str(source.path), options)),)
     return [replace(layer, gdal_options=options, versions=versions)
             if isinstance(layer, GeologyCodesLayer | LineDistanceLayer) else layer
@@ -1816,6 +1824,10 @@ def _fault_layer(path: str, source: VectorSource, grid: RegionGrid, zones: int
     )
 
 
+_CRS_KEY_TOLD = "; give it with 'crs:' in the source config"
+"""How the reader tells a file without a CRS to be given one (the source's ``crs:``)."""
+
+
 def _faults_extent(source: VectorSource, grid: RegionGrid) -> tuple[bytes, str]:
     """The area a source's ``faults_extent`` says its faults were mapped in, as WKB in the
     grid's CRS, and how it is recorded in the layer's settings.
@@ -1829,8 +1841,13 @@ def _faults_extent(source: VectorSource, grid: RegionGrid) -> tuple[bytes, str]:
     Raises
     ------
     DataError
-        A file of no polygon, or an extent that leaves no cell centre of the region
-        inside it (every distance would be no data).
+        A file of no polygon or of several layers, or an extent that leaves no cell
+        centre of the region inside it (every distance would be no data).
+    CRSError
+        A file that states no CRS (the source's ``crs:`` is its map's, not this file's).
+    NetworkReadError
+        A file over a network not brought within the source's ``remote:`` timeout and
+        retries (its message names the key and the source).
     """
     given = source.faults_extent
     assert given is not None
@@ -1841,7 +1858,33 @@ def _faults_extent(source: VectorSource, grid: RegionGrid) -> tuple[bytes, str]:
     else:
         file = str(given)
         where = f"{file} (faults_extent of source {source.name!r})"
-        gdf = read_vector(file, columns=[], to_crs=grid.crs_obj.to_wkt())
+        try:
+            layers = list_layers(file, None)
+            if len(layers) > 1:  # (the reader's "name it with 'layer:'" is the units' key)
+                raise DataError(
+                    f"{where}: holds {len(layers)} layers ({', '.join(layers)}), and "
+                    "'faults_extent' reads a file of one layer ('layer:' names the "
+                    "map's units); give the mapped area's layer as a file of its own "
+                    f"(e.g. ogr2ogr -f GPKG sheet.gpkg {file.rsplit('/', 1)[-1]} "
+                    f"{layers[0]!r}), "
+                    "or its bounds ([left, bottom, right, top] in the region's CRS)")
+            gdf = read_vector(file, columns=[], to_crs=grid.crs_obj.to_wkt())
+        except NetworkReadError as exc:  # (named: the map's own URL may be read fine)
+            raise NetworkReadError(f"faults_extent of source {source.name!r}: {exc}") \
+                from None
+        except CRSError as exc:  # (the source's 'crs:' is its map's: this file's is unread)
+            head, told, tail = str(exc).partition(_CRS_KEY_TOLD)
+            why = head.partition(": the vector file has no CRS")[2]
+            if not told:
+                raise
+            raise CRSError(
+                f"{where}: the file has no CRS{why}; the source's 'crs:' is its map's, not this "
+                f"file's: write the CRS into the file{tail}, with ogr2ogr -a_srs EPSG:NNNN or "
+                "a .prj beside a Shapefile, or give the area's bounds ([left, bottom, right, "
+                "top] in the region's CRS)") from None
+        repaired = repaired_message(where, gdf, "faults_extent")  # (a bow-tie outline)
+        if repaired:
+            warnings.warn(DataWarning(repaired), stacklevel=4)
         parts = shapely.get_parts(shapely.get_parts(
             gdf.geometry[has_geometry(gdf.geometry)].to_numpy()))  # (collections' too)
         polygons = parts[(shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)]
