@@ -601,7 +601,9 @@ async def wmts_kvp(svc: TileService, request: Request) -> Response:
     except ApiError as exc:
         refusal = exc
     except LayerDataError as exc:  # the operator's log names the file, the client not
-        refusal = read_refusal(svc.log, exc, request.query_params.get("LAYER") or None)
+        name = request.query_params.get("LAYER") or None
+        refusal = read_refusal(svc.log, exc, name,
+                               say=lambda e: svc.note_unread_request(e, name))
     return wmts_refusal(refusal)
 
 

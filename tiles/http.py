@@ -173,14 +173,20 @@ def note_server_limit(log: logging.Logger, limit: str, what: str = "requests are
               "%s (said at most once a minute)", limit, what, fix)
 
 
-def read_refusal(log: logging.Logger, exc: BaseException, layer: str | None) -> ApiError:
+def read_refusal(log: logging.Logger, exc: BaseException, layer: str | None, *,
+                 say: Callable[[BaseException], None] | None = None) -> ApiError:
     """The refusal of a request whose layer could not be read (``exc``, a
     ``LayerDataError``): the server's own limit met (:func:`server_limit`) is a 503 to
     try again shortly, said once a minute in the log; anything else is logged whole (the
-    file and error) and answered :func:`unreadable`."""
+    file and error; through ``say`` where given: the server's
+    :meth:`~tiles.service.TileService.note_unread_request`, once per file version) and
+    answered :func:`unreadable`."""
     limit = server_limit(exc)
     if limit is None:
-        log.error("%s", exc)
+        if say is None:
+            log.error("%s", exc)
+        else:
+            say(exc)
         return unreadable(layer)
     note_server_limit(log, limit)
     return server_limit_refusal(limit)

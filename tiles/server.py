@@ -177,7 +177,9 @@ def _bind(svc: TileService, handler: Handler, *, own_refusals: bool = False,
         except ApiError as exc:
             response = refuse(exc)
         except LayerDataError as exc:  # the operator's log names the file, the client not
-            response = refuse(read_refusal(svc.log, exc, _layer_name(request) or None))
+            name = _layer_name(request) or None
+            response = refuse(read_refusal(
+                svc.log, exc, name, say=lambda e: svc.note_unread_request(e, name)))
         except Exception as exc:  # out of open files or memory: 503, said once a minute
             limit = server_limit(exc)
             if limit is None:

@@ -81,6 +81,7 @@ from tiles.metadata import (
     value_sample,
 )
 from tiles.source import (
+    CrowdedDaysError,
     LayerDataError,
     LayerLayoutError,
     LayerSource,
@@ -617,9 +618,13 @@ class TileService:
         """Per layer of one ``date:`` whose date its cube no longer holds (the cube rewritten
         over other dates while served, :meth:`refresh_dates`), the dates it holds now: the
         layer is answered 404 naming them (:meth:`layer_for`) until its date is back."""
-        self._unread_said: dict[tuple[str, str], tuple[str, tuple[Any, ...]]] = {}
+        self._unread_said: dict[tuple[str, str], tuple[str, tuple[Any, ...] | None]] = {}
         """Per layer and document, the error and file version last said of its unreadable
         data (:meth:`note_unreadable`)."""
+        self._crowded: dict[str, CrowdedDaysError] = {}
+        """Per layer of every date (``dates: all``) whose cube now holds several maps on
+        some of its days (:meth:`_follow_crowded`): those days are left out of its dates
+        and answered 404 naming their maps (:meth:`at_time`), its other dates served."""
         self._misfit: dict[str, LayerLayoutError] = {}
         """Per cube layer whose variable was rewritten while served in another layout than
         the layer reads (one map under ``date:`` or ``dates: all``, maps stacked under a
@@ -721,7 +726,14 @@ class TileService:
                 continue
             variable = layer.config.variable
             try:
-                held = cube_dates(cube, variable)
+                crowded = None
+                try:
+                    held = cube_dates(cube, variable)
+                except CrowdedDaysError as exc:  # its other days served, those 404
+                    held = [day for day in exc.dates if day not in exc.days]
+                    if not held:
+                        raise
+                    crowded = exc
                 days = [day for day in held if day not in layer.times]
                 found = {day: cube_source(cube, variable, day) for day in days}
                 for source in found.values():
@@ -738,7 +750,9 @@ class TileService:
                 continue
             self._dates_seen[name] = marker
             self._follow_layout(layer, None)  # stacked over dates (again)
-            gone = [day for day in layer.times if day not in held]
+            self._follow_crowded(layer, crowded)
+            gone = [day for day in layer.times if day not in held
+                    and (crowded is None or day not in crowded.days)]
             if list(layer.times) == held:  # its maps rewritten (or a chunk of them)
                 if self._data_changed(layer):
                     self._note_past_range(layer, f"layer {name!r} (its dates' maps "
@@ -767,6 +781,56 @@ class TileService:
             self.log.warning("dates gone from the cube, no longer served: %s",
                              "; ".join(removed))
         return added
+
+    def _follow_crowded(self, layer: Layer, found: CrowdedDaysError | None) -> None:
+        """Record the days of ``layer``, a layer of every date, its cube now holds several
+        maps of (``found``; ``None`` where none), saying in the log when they change.
+
+        A day gaining a second scene while served (another tool's cube) kept the layer's
+        dates as read before, and that day's every request (its default, the whole layer's
+        TileJSON, legend and capabilities, where it was the latest) was the 503 "damaged,
+        truncated or being replaced; try again later" with an error line each. Those days
+        are now left out of its dates (the latest other its default) and answered 404
+        naming their maps and the fix (:meth:`at_time`), until the cube holds one map a
+        day again; its other dates are served as before."""
+        name = layer.name
+        before = self._crowded.get(name)
+        if found is None:
+            if self._crowded.pop(name, None) is not None:
+                self.log.warning("layer %r: its cube holds one map a day again, every date "
+                                 "served", name)
+            return
+        self._crowded[name] = found
+        if before is None or before.days != found.days:
+            days = "; ".join(f"{day} {times}" for day, times in list(found.days.items())[:6])
+            self.log.warning(
+                "layer %r: its cube %s now holds several maps on %d of its days (%s): "
+                "left out of its dates and answered 404 until it holds one map a day; its "
+                "other dates are served; write one map per day along its %r axis (xarray: "
+                ".resample(%s='1D').median()) and publish the cube again", name,
+                layer.config.cube, len(found.days), days, found.axis, found.axis)
+
+    def _crowded_refusal(self, layer: Layer, days: tuple[dt.date, dt.date] | None,
+                         param: str, code: str) -> ApiError | None:
+        """The 404 of a ``TIME`` (``days``, :func:`_asked_days`) naming only days that
+        ``layer``'s cube holds several maps of (:meth:`_follow_crowded`); else ``None``."""
+        found = self._crowded.get(layer.name)
+        if found is None or days is None:
+            return None
+        hit = [day for day in found.days
+               if days[0].isoformat() <= day <= days[1].isoformat()]
+        if not hit:
+            return None
+        day = hit[0]
+        return ApiError(404, (
+            f"layer {layer.name!r} cannot serve its map of {day}: its cube now holds "
+            f"{layer.config.variable!r} with several maps dated {day} ({found.days[day]}), "
+            f"and a layer serves one map a day: ask another of its dates "
+            f"({shown_dates(list(layer.times), 24)}) or leave {param} out for "
+            f"{layer.default_date}; the server's operator should write one map per day "
+            f"along its {found.axis!r} axis (xarray: .resample({found.axis}='1D').median()) "
+            "and publish the cube again"), {"Cache-Control": "no-store"},
+            code=code, locator=param)
 
     def _follow_date(self, layer: Layer) -> None:
         """Record whether the cube of ``layer``, a layer of one ``date:``, still holds its
@@ -1007,16 +1071,36 @@ class TileService:
         """
         key = self.key_of(request)
         entry = self.keys.entry(key) if key else None
-        p = request.path_params
         self.access_log.write({
             "time": self.access_log.now(),
             "agency": entry.agency if entry is not None else (None if not key else "unknown"),
             "method": request.method, "path": request.scope["path"][:200],
-            "layer": p.get("layer") or (p.get("name", "").rsplit(".", 1)[0] or None),
-            "z": p.get("z"), "x": p.get("x"),
-            "y": p["tail"].split(".")[0].split("@")[0] if "tail" in p else None,
+            **self._logged_tile(request),
             "status": status, "bytes": nbytes, "ms": round(seconds * 1000, 2),
         })
+
+    @staticmethod
+    def _logged_tile(request: Request) -> dict[str, str | None]:
+        """The access log's ``layer``, ``z``, ``x`` (column) and ``y`` (row) of
+        ``request``, as sent (cut to 100 characters).
+
+        A WMTS tile names its row before its column (``.../{z}/{row}/{col}.png``, KVP
+        ``TILEROW``/``TILECOL``): the REST tile's column was logged as ``y`` and its row
+        not at all, and a KVP ``GetTile`` (GDAL's and QGIS's) logged no layer or tile: an
+        agency's use counted from the log missed or misplaced every WMTS tile."""
+        p = request.path_params
+        tail = p["tail"].split(".")[0].split("@")[0] if "tail" in p else None
+        found: dict[str, str | None] = {
+            "layer": p.get("layer") or (p.get("name", "").rsplit(".", 1)[0] or None),
+            "z": p.get("z"), "x": p.get("x"), "y": tail}
+        if "row" in p:  # WMTS REST: {z}/{row}/{col}
+            found.update(x=tail, y=p["row"])
+        elif request.scope["path"].endswith(("/wmts", "/wms")):  # KVP: names without case
+            q = {k.upper(): v[:100] for k, v in request.query_params.multi_items()}
+            found["layer"] = q.get("LAYER") or q.get("LAYERS") or None
+            if q.get("REQUEST", "").lower() == "gettile":
+                found.update(z=q.get("TILEMATRIX"), x=q.get("TILECOL"), y=q.get("TILEROW"))
+        return {k: v[:100] if v is not None else None for k, v in found.items()}
 
     # -- what a layer is -----------------------------------------------------------
     def matrix_sets(self, layer: Layer) -> list[str]:
@@ -1478,6 +1562,9 @@ class TileService:
             if len(held) == 1:
                 found.append(layer.at(held[0]))
                 continue
+            crowded = None if held else self._crowded_refusal(layer, days, param, code)
+            if crowded is not None:  # a day of several maps: left out of its dates
+                raise crowded
             shown = shown_dates(dates, 24)
             if days is None:
                 what = str(_unread_time(param, text))
@@ -1690,6 +1777,26 @@ class TileService:
         state = (str(exc), layer.source.publish_marker())
         if self._unread_said.get((layer.name, done)) != state:
             self._unread_said[(layer.name, done)] = state
+            self.log.error("%s (%s)", exc, done)
+
+    def note_unread_request(self, exc: BaseException, name: str | None) -> None:
+        """Write ``exc``, why a request's layer (``name`` as the request gave it, or the
+        layer whose file ``exc`` names: a WMS map of several) cannot be read, to the log
+        once per version of its files (:meth:`note_unreadable`), not at every request.
+
+        A damaged layer's own tiles, TileJSON, legends and maps wrote the line at each
+        request (a map open on it: a line a tile, dozens a second), where nothing had
+        changed since the first; a request of no known layer is said once per text."""
+        text = str(exc)
+        layer = self.layers.get(name or "")
+        if layer is None:
+            layer = next((la for la in self.layers.values()
+                          if str(la.source.path) in text), None)
+        done = "its requests answered 503 until it can be read; said again when it changes"
+        if layer is not None and isinstance(exc, LayerDataError):
+            self.note_unreadable(layer, exc, done)
+        elif self._unread_said.get(("", text)) is None:
+            self._unread_said[("", text)] = (text, None)
             self.log.error("%s (%s)", exc, done)
 
     def say_once(self, key: str, text: str) -> None:

@@ -51,8 +51,9 @@ from tiles.grids import (
     wrapped_lon,
 )
 
-__all__ = ["NO_DATA_HERE", "WEB_MERCATOR", "LayerDataError", "LayerLayoutError",
-           "LayerSource", "LayerVariableError", "cog_source", "cube_dates", "cube_source",
+__all__ = ["NO_DATA_HERE", "WEB_MERCATOR", "CrowdedDaysError", "LayerDataError",
+           "LayerLayoutError", "LayerSource", "LayerVariableError", "cog_source",
+           "cube_dates", "cube_source",
            "is_damage", "pixel_modes", "shown_dates"]
 
 T = TypeVar("T")
@@ -101,6 +102,32 @@ class LayerLayoutError(LayerVariableError):
         self.maps = list(maps or [])
         self.day = day
         self.times = times
+
+
+class CrowdedDaysError(LayerVariableError):
+    """A cube variable holds several maps (times of day) on some of its days, where a
+    layer of every date (``dates: all``) serves one map a day: a config error at start-up;
+    while the server runs (a cube rewritten so), those days alone are left out of the
+    layer's dates and answered 404 saying so
+    (:meth:`tiles.service.TileService.refresh_dates`), its other dates served.
+
+    Attributes
+    ----------
+    axis : str
+        The variable's axis of maps (``time``, ...).
+    dates : list of str
+        Every day it holds a map of (``YYYY-MM-DD``), in date order, each once.
+    days : dict of str to str
+        The days of several maps, each with their times of day in words (``at 10:00,
+        10:30``).
+    """
+
+    def __init__(self, message: str, *, axis: str, dates: list[str],
+                 days: dict[str, str]) -> None:
+        super().__init__(message)
+        self.axis = axis
+        self.dates = list(dates)
+        self.days = dict(days)
 
 
 NO_DATA_HERE: tuple[type[Exception], ...] = (
@@ -1544,14 +1571,15 @@ def cube_dates(path: str | Path, variable: str) -> list[str]:
     dates = list(dict.fromkeys(labels))
     several = [day for day in dates if labels.count(day) > 1]
     if several:  # each date a map: a day of several times of day would be refused on request
-        times = _times_of_day([v for v, day in zip(da[axis].values, labels, strict=True)
-                               if day == several[0]])
-        raise LayerVariableError(
+        crowded = {d: _times_of_day([v for v, day in zip(da[axis].values, labels, strict=True)
+                                     if day == d]) for d in several}
+        raise CrowdedDaysError(
             f"{path} variable {variable!r} has several maps on {len(several)} of its days "
             f"({', '.join(several[:6])}{', ...' if len(several) > 6 else ''}; "
-            f"{several[0]} {times}), and dates: all serves one map per day: write one "
-            f"map per day along its {axis!r} axis (e.g. xarray's .resample({axis}='1D')"
-            ".median()) and serve that")
+            f"{several[0]} {crowded[several[0]]}), and dates: all serves one map per day: "
+            f"write one map per day along its {axis!r} axis (e.g. xarray's "
+            f".resample({axis}='1D').median()) and serve that",
+            axis=str(axis), dates=dates, days=crowded)
     if not dates:
         raise LayerVariableError(
             f"{path} variable {variable!r} has no map along its time axis {axis!r} (0 "

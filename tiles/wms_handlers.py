@@ -190,7 +190,9 @@ async def wms(svc: TileService, request: Request) -> Response:
     except ApiError as exc:
         return _exception(exc, version, mode, q)
     except LayerDataError as exc:  # the operator's log names the file, the client not
-        return _exception(read_refusal(svc.log, exc, None), version, mode, q)
+        return _exception(read_refusal(svc.log, exc, None,
+                                       say=lambda e: svc.note_unread_request(e, None)),
+                          version, mode, q)
 
 
 async def _capabilities(svc: TileService, request: Request, version: str) -> Response:
