@@ -143,13 +143,24 @@ async def stac_item(svc: TileService, request: Request) -> Response:
     west, south, east, north = meta.bounds
     st = layer.source.path.stat()
     epsg = meta.crs.split(":")[1] if meta.crs.startswith("EPSG:") else None
+    written = datetime.fromtimestamp(st.st_mtime, UTC)
+    # the days the data show, as the score stage's item states them (the map's
+    # provenance ``dates``, a scene's date); the file's time was given as the data's
+    from prospect.indices.ranges import acquisition_dates
+
+    days = acquisition_dates(layer.source.tags)
+    when: dict[str, str] = {} if not days else {
+        "start_datetime": f"{days[0].isoformat()}T00:00:00Z",
+        "end_datetime": f"{days[-1].isoformat()}T23:59:59Z",
+        "created": written.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
     item = pystac.Item(
         id=layer.name,
         # across 180: the bbox west > east (RFC 7946 5.2), the footprint cut in two (3.1.9)
         geometry=box_geojson(meta.bounds),
         bbox=[west, south, east, north],
-        datetime=datetime.fromtimestamp(st.st_mtime, UTC),
+        datetime=None if days else written,
         properties={
+            **when,
             "title": meta.label, "description": meta.description,
             "prospect:synthetic": meta.synthetic, "prospect:attribution": meta.attribution,
             **({"license": meta.licence} if meta.licence else {}),

@@ -40,6 +40,7 @@ from prospect.io.raster import write_cog
 from prospect.models.metrics import percent, top_capture_binned
 from prospect.models.predict import scores_missing_evidence, unscored_block
 from prospect.models.training import labels_source, read_labels
+from prospect.provenance import provenance_attr
 from prospect.registry.applicability import (
     far_fill_stats,
     far_fill_values,
@@ -52,7 +53,8 @@ from prospect.registry.scoring import OUTPUTS, model_feature_spec, output_scale,
 if TYPE_CHECKING:
     from prospect.config.job import JobConfig
 
-__all__ = ["coverage", "not_compared_lines", "publish_maps", "run", "stac_item"]
+__all__ = ["coverage", "input_dates", "not_compared_lines", "publish_maps", "run",
+           "stac_item"]
 
 
 def map_scale(card: dict[str, Any], grid: RegionGrid | None,
@@ -156,11 +158,38 @@ def map_credit(job: JobConfig, variable: str) -> dict[str, str]:
     return {**({"prospect:attribution": attribution} if attribution else {}),
             **({"license": licence} if licence else {})}
 
+def input_dates(ds: xr.Dataset, variables: list[str]) -> list[dt.date]:
+    """The acquisition dates that the cube's ``variables`` (those a model reads) record,
+    sorted: their provenance's dates and scenes'
+    (:func:`prospect.indices.ranges.acquisition_dates`) and their datetime coordinates
+    (:func:`prospect.indices.ranges.coordinate_dates`); empty where none records one.
+
+    A score map's STAC item gave the run's time as its ``datetime`` (a map of 2021's
+    scenes dated the day it was scored), which STAC clients take for the time the data
+    show: the map's provenance records these dates (``dates``) and its items state their
+    first and last (:func:`stac_item`'s ``period``; the tile server's
+    ``/stac/<layer>.json`` reads them from the provenance)."""
+    from prospect.indices.ranges import acquisition_dates, coordinate_dates
+
+    found: set[dt.date] = set()
+    for name in variables:
+        if name in ds.data_vars:
+            found.update(acquisition_dates(ds[name].attrs))
+            found.update(coordinate_dates(ds[name]))
+    return sorted(found)
+
+
 def stac_item(
     *, item_id: str, cog: Path, grid: RegionGrid, variable: str, attrs: dict[str, Any],
-    properties: dict[str, Any],
+    properties: dict[str, Any], period: tuple[dt.date, dt.date] | None = None,
 ) -> dict[str, Any]:
-    """A STAC item (pystac, with the projection extension) describing one COG output."""
+    """A STAC item (pystac, with the projection extension) describing one COG output.
+
+    ``period``: the first and last days of the data the map is of (:func:`input_dates`);
+    the item then states them as ``start_datetime`` and ``end_datetime`` (``datetime``
+    null, as STAC allows for a range) and the run's time as ``created``. Without one (no
+    input records a date) ``datetime`` is the run's time, as before.
+    """
     import pystac
     from pystac.extensions.projection import ProjectionExtension
     from shapely.geometry import box, mapping
@@ -172,10 +201,17 @@ def stac_item(
     geometry = (box_geojson((west, south, east, north))
                 if crosses_antimeridian((west, south, east, north))
                 else mapping(box(west, south, east, north)))
+    now = dt.datetime.now(dt.UTC)
+    when: dict[str, Any] = {}
+    if period is not None:  # the data's days, not the run's
+        first, last = period
+        when = {"start_datetime": f"{first.isoformat()}T00:00:00Z",
+                "end_datetime": f"{last.isoformat()}T23:59:59Z",
+                "created": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
     item = pystac.Item(
         id=item_id, geometry=geometry,
-        bbox=[west, south, east, north], datetime=dt.datetime.now(dt.UTC),
-        properties={"title": attrs.get("long_name", variable), **properties},
+        bbox=[west, south, east, north], datetime=None if period is not None else now,
+        properties={"title": attrs.get("long_name", variable), **when, **properties},
     )
     proj = ProjectionExtension.ext(item, add_if_missing=True)
     epsg = grid.crs_obj.to_epsg()
@@ -279,12 +315,16 @@ def run(ctx: RunContext) -> StageResult:
     # labels it; the job's flag alone published a synthetic model's map as real
     synthetic = bool(ctx.job.synthetic) or bool(card.get("synthetic")) or \
         is_synthetic(ds.attrs)
+    dates = input_dates(ds, [str(v.get("name")) for v in loaded.schema.get("variables") or []
+                             if isinstance(v, dict)])
     provenance = {
         "model": str(model_dir), "config_hash": card.get("config_hash"),
         "estimator": (card.get("estimator") or {}).get("class"),
         "model_sha256": loaded.checksums.get("model.skops"),
         "features": model_feature_spec(loaded.schema, ds).names(),
         "synthetic": synthetic,
+        # the days the inputs show (none recorded: no key, the provenance as before)
+        **({"dates": [d.isoformat() for d in dates]} if dates else {}),
     }
     # The cube's evidence against the training evidence (a few chunks read in this
     # process) is read while the cluster scores, not before: it was serial work.
@@ -315,7 +355,10 @@ def run(ctx: RunContext) -> StageResult:
     # Each map's deliverables (COG, quick-look, histogram for the metrics) come from one
     # task that reads it once; on a cluster the two maps are delivered side by side.
     tags = {"synthetic": attr_text(synthetic), "mineral": cfg.mineral,
-            "prospect_scale": scale}
+            "prospect_scale": scale,
+            # the inputs' days, for the tile server's /stac/<layer>.json of this COG
+            **({"provenance": provenance_attr({"dates": [d.isoformat() for d in dates]})}
+               if dates else {})}
     futures = {name: ctx.executor.submit(deliver_map, ctx.cube_path, name, score_dir, grid,
                                          {"prospect_kind": OUTPUTS[name][0], **tags,
                                           "long_name": str(ds[name].attrs.get("long_name",
@@ -324,9 +367,11 @@ def run(ctx: RunContext) -> StageResult:
     # while the workers deliver the maps: their STAC items (written once the COGs are)
     # and the map at the training positives (issue 19 point 2: 0.05-0.1 s that ran after
     # the last task)
+    period = (dates[0], dates[-1]) if dates else None
     items = {name: stac_item(item_id=f"{ctx.job.name}-{name}", cog=score_dir / f"{name}.tif",
                              grid=grid, variable=name, attrs=dict(ds[name].attrs),
-                             properties={**props, **map_credit(ctx.job, name)})
+                             properties={**props, **map_credit(ctx.job, name)},
+                             period=period)
              for name in OUTPUTS}
     positives = _positive_probabilities(ctx, cfg)
     track(list(futures.values()), ctx, "score: COGs and quick-looks")

@@ -13,6 +13,7 @@ from prospect.io.files import file_sha256
 __all__ = [
     "BOM_ADDED",
     "CHECKSUMS_FILE",
+    "CHECKSUMS_FORMAT",
     "COPY_HINT",
     "LFS_HINT",
     "LFS_POINTER",
@@ -32,6 +33,11 @@ __all__ = [
 ]
 
 CHECKSUMS_FILE = "checksums.json"
+
+CHECKSUMS_FORMAT = "prospect-model-checksums/1"
+"""The format of ``checksums.json`` this Prospect reads. Format 1 writes no ``format``
+key (a file without one is of format 1); a later Prospect that changes what the file's
+keys mean writes ``prospect-model-checksums/2`` or later, which this one refuses."""
 
 NOT_PLAIN_HINT = (
     "Prospect reads a model's files only as the plain files it saved, never through a "
@@ -123,6 +129,8 @@ def read_checksums(directory: Path, *, required: Iterable[str]) -> dict[str, str
         raise SecurityError(f"{path}: {LFS_POINTER}, not the file; {LFS_HINT}; refused")
     try:
         data = json.loads(decode_json_bytes(raw))
+        if isinstance(data, dict):
+            _check_checksums_format(path, data.get("format"))
         files = data["files"]
         # as sha256sum and other tools write them: upper case, ``sha256:``, spaces
         sums = {str(k): _digest(v) for k, v in files.items()}
@@ -139,6 +147,33 @@ def read_checksums(directory: Path, *, required: Iterable[str]) -> dict[str, str
     if missing:
         raise SecurityError(f"{path}: no checksum for {', '.join(missing)}; refused")
     return sums
+
+
+def _check_checksums_format(path: Path, found: object) -> None:
+    """Refuse a ``checksums.json`` whose ``format`` is not :data:`CHECKSUMS_FORMAT`
+    (none is format 1), as ``card.json``'s and ``schema.json``'s are refused.
+
+    A ``"format": "prospect-model-checksums/2"`` was ignored: the file was read by
+    format 1's rules, whatever a later Prospect meant its keys to say. Raises
+    :class:`~prospect.errors.SecurityError` with
+    :func:`prospect.registry.files.check_format`'s line (the newer format and the fix:
+    upgrade Prospect or save the model again with this one).
+    """
+    from prospect.errors import ModelError
+    from prospect.registry.files import check_format  # files imports this module
+
+    writer = None
+    if found is not None:  # who wrote it, as card.json (not yet verified) says, if it can
+        try:
+            card = json.loads(decode_json_bytes((path.parent / "card.json").read_bytes()))
+            writer = card["versions"]["prospect"]
+        except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError):
+            writer = None
+    try:
+        check_format(path, found, CHECKSUMS_FORMAT, missing_ok=True,
+                     writer=writer if isinstance(writer, str) and writer.strip() else None)
+    except ModelError as exc:
+        raise SecurityError(f"{exc}; refused") from None
 
 
 def other_case(directory: Path, name: str) -> str | None:
