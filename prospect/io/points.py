@@ -270,11 +270,61 @@ def as_path(path: Path | str) -> Path:
     which keeps it as written. ``Path()`` made it ``/vsizip/data/wells.zip/wells.csv``, a
     relative archive, and a table there was "cannot unpack the table (No such file or
     directory): the file is damaged or cut short", of a zip that reads."""
-    from prospect.config.vsi import GdalPath, is_gdal_name
+    from prospect.config.vsi import GdalPath, gdal_name, is_gdal_name, is_url
 
     if isinstance(path, Path):
         return path
+    if is_url(str(path)):  # (``Path()`` folded ``https://`` to ``https:/``: "not found")
+        return GdalPath(gdal_name(str(path), None))
     return GdalPath(path) if is_gdal_name(str(path)) else Path(path)
+
+
+_FETCH = {"/vsicurl/": ("", "curl -fLO {url}"), "/vsis3/": ("s3://", "aws s3 cp {url} ."),
+          "/vsigs/": ("gs://", "gcloud storage cp {url} ."),
+          "/vsiaz/": ("az://", "az storage blob download (or azcopy copy {url} .)")}
+"""How a table behind each of GDAL's network file systems is downloaded: the scheme its
+URL is written with and the command that fetches it."""
+
+
+_NETWORK_NAME = re.compile(r"(?:/vsi[a-z0-9]+/+\{?)*/vsi(?:curl|s3|gs|az|adls|oss|swift|hdfs|"
+                           r"webhdfs)(?:_streaming)?/")
+"""A GDAL name read over a network, also inside an archive's (``/vsizip//vsicurl/...``)."""
+
+
+def _refuse_remote_table(path: Path) -> None:
+    """Refuse a text table or spreadsheet named over a network (``/vsicurl/https://...``,
+    ``https://...``, ``/vsis3/bucket/wells.csv``), naming how to download it: the point
+    reader reads tables from this machine only (GDAL reads vector files over a network),
+    and such a name was read as a local file, "cannot unpack the table (No such file or
+    directory): the  file is damaged or cut short".
+
+    Raises
+    ------
+    InputFileError
+        ``path`` is a network name of a table.
+    """
+    name = str(path)
+    if not _NETWORK_NAME.match(name):  # (a local folder named 'vsicurl_cache' is no URL)
+        return
+    inner = Path(name.rstrip("/"))
+    suffix = inner.suffix.lower()
+    if suffix in COMPRESSED:
+        suffix = Path(inner.stem).suffix.lower()
+    if suffix not in TEXT_SUFFIXES | {".asc"} | SHEET_SUFFIXES:
+        return  # (a GeoPackage or GeoJSON: GDAL reads it over the network)
+    found = re.search(r"(/vsi(?:curl|s3|gs|az)/)(.*)", name)
+    url = name
+    fetch = "with the storage's own client"
+    if found is not None and found.group(1) in _FETCH:
+        scheme, command = _FETCH[found.group(1)]
+        # (an archive behind the URL, ``/vsizip//vsicurl/https://.../a.zip/a.csv``: the zip)
+        url = scheme + re.sub(r"(?i)(\.zip|\.gz)/.*$|}.*$", r"\1", found.group(2))
+        fetch = command.format(url=url)
+    what = "spreadsheet" if suffix in SHEET_SUFFIXES else "text table"
+    raise InputFileError(
+        f"{name}: a {what} is not read over the network (the point reader reads tables on "
+        f"this machine; GDAL reads a GeoPackage or GeoJSON from a URL); download it first "
+        f"({fetch}) and give the downloaded file's path in the points source")
 
 
 def is_text_table(path: Path | str, layer: str | None = None) -> bool:
@@ -758,8 +808,10 @@ def _subtotal_rows(frame: pd.DataFrame, known: dict[int, str]) -> dict[int, str]
     return found
 
 
-_SEP_LINE = re.compile(r"\s*sep=(.)\s*")
-"""Excel's first line naming the delimiter (``sep=;``), written by and for Excel."""
+_SEP_LINE = re.compile(r"\s*(\"?)sep=(.)\1(?:\2)*\s*", re.IGNORECASE)
+"""Excel's first line naming the delimiter (``sep=;``), written by and for Excel; also as
+a CSV writer quotes it (``"sep=;"``: it holds the delimiter) and as a spreadsheet saves it
+again, padded to the table's width (``sep=;;;``, ``"sep=;";;``), or in capitals."""
 _DELIMITERS = ",;\t|"
 
 
@@ -823,7 +875,30 @@ def _layout(text: str, sep: str | None, path: Path) -> tuple[str, str | None, in
 
     A first line that is a comment (``# wells of the 1991 survey``) is refused naming it:
     it was taken for the header ("no column(s) ['x', 'y']", or "different delimiters").
-    It is not dropped: a header written as a comment (GMT's ``# lon lat z``) would be."""
+    It is not dropped: a header written as a comment (GMT's ``# lon lat z``) would be.
+
+    Blank lines above the header (or between the ``sep=;`` line and it) are dropped: the
+    record scan took the first line for the header and pandas the first that is not
+    blank, and such a table was "line 2 has 1 values but the header names 0 columns"."""
+    text, lead = _without_blank_top(text)
+    text, sep, dropped = _laid_out(text, sep, path)
+    return text, sep, lead + dropped
+
+
+_BLANK_TOP = re.compile(r"(?:[ \t\r]*\n)+")
+"""Blank lines at the top of a table's text."""
+
+
+def _without_blank_top(text: str) -> tuple[str, int]:
+    """``text`` less the blank lines at its top, and how many they were."""
+    blank = _BLANK_TOP.match(text)
+    if blank is None:
+        return text, 0
+    return text[blank.end():], blank.group().count("\n")
+
+
+def _laid_out(text: str, sep: str | None, path: Path) -> tuple[str, str | None, int]:
+    """:func:`_layout` of a table's text whose first line is not blank."""
     first, _, rest = text.partition("\n")
     comment = re.match(r"\s*(#|%|//)(\s?)", first)
     if comment and (comment.group(2) or not any(d in first for d in _DELIMITERS)):
@@ -834,7 +909,8 @@ def _layout(text: str, sep: str | None, path: Path) -> tuple[str, str | None, in
             "loses just its '#')")
     named = _SEP_LINE.fullmatch(first.rstrip("\r"))
     if sep is None and named is not None:
-        return rest, named.group(1), 1
+        rest, lead = _without_blank_top(rest)
+        return rest, named.group(2), 1 + lead
     lines = text.split("\n")
     gslib = _gslib(lines) if sep is None else None
     if gslib is not None:
@@ -4532,6 +4608,7 @@ def read_features(
         A vector file without a CRS and none configured.
     """
     path = as_path(path)  # a GdalPath keeps its name
+    _refuse_remote_table(path)
     vsi = _vsi_table(str(path))
     columns = list(columns or [])
     if vsi is None and not str(path).startswith("/vsi") and not path.is_file() and \
@@ -5435,6 +5512,17 @@ def _in_area(lon: np.ndarray, lat: np.ndarray, area: Any) -> np.ndarray:
         return np.asarray(in_lon & (lat >= south) & (lat <= north))
 
 
+def _regional(crs: Any) -> bool:
+    """Whether ``crs`` is made for a region (its area of use less than 90 degrees either
+    way: RD New, a UTM zone), not for the world (WGS 84, Web Mercator)."""
+    area = getattr(crs, "area_of_use", None)
+    if area is None:
+        return False
+    west, south, east, north = area.bounds
+    width = east - west if east >= west else east + 360 - west
+    return bool(width < 90 and north - south < 90)
+
+
 def refuse_swapped_axes(xs: np.ndarray, ys: np.ndarray, crs: Any, target: Any, path: Path,
                         layer: str | None, numbers: np.ndarray, what: str, *,
                         x: str = "lon", y: str = "lat", grid: Any = None) -> None:
@@ -5443,7 +5531,8 @@ def refuse_swapped_axes(xs: np.ndarray, ys: np.ndarray, crs: Any, target: Any, p
     table's coordinate columns, for its fix). A table's swapped columns were placed in the
     Indian Ocean by the labels without a word, as a vector file's were: as read, its
     latitudes pass 90 (none would, swapped), or no point lies in the area the target
-    CRS is made for while most would, swapped. A GeoJSON written lat, lon (RFC 7946 says
+    CRS is made for (the points' own CRS's where the target's is the world: RD New's
+    metres read to WGS 84) while most would, swapped. A GeoJSON written lat, lon (RFC 7946 says
     lon, lat) was read in the Indian Ocean and projected to the region's CRS without a
     word; only the region's far-outside check caught it, with a table's ``x:``/``y:``
     fix, which a vector file has no use for.
@@ -5471,26 +5560,25 @@ def refuse_swapped_axes(xs: np.ndarray, ys: np.ndarray, crs: Any, target: Any, p
             at = np.flatnonzero(finite)[np.flatnonzero(bad)]
             why = (f"{bad.sum()} of {px.size} latitude(s) pass 90 ({_listed(numbers, at, what)}"
                    f"; e.g. x={px[bad][0]:g}, y={py[bad][0]:g}), and every x is one")
-    area = getattr(target, "area_of_use", None)
+    made_for = target if _regional(target) else crs  # (points of RD New read to WGS 84)
+    # a region's CRS, not the world's
+    area = getattr(made_for, "area_of_use", None) if _regional(made_for) else None
     if not why and area is not None:
-        west, south, east, north = area.bounds
-        width = east - west if east >= west else east + 360 - west
-        if width < 90 and north - south < 90:  # a region's CRS, not the world's
-            try:
-                as_read = _in_area(*_lonlat(px, py, crs), area)
-                if getattr(crs, "is_geographic", False):
-                    swapped = _in_area(py, px, area) & (np.abs(px) <= 90)
-                else:
-                    swapped = _in_area(*_lonlat(py, px, crs), area)
-            except Exception:  # a CRS PROJ cannot use is named by the read proper
-                return
-            if not as_read.any() and swapped.sum() >= 0.5 * px.size:
-                _refuse_other_crs(px, py, crs, grid, path, target)
-                why = (f"none of its {px.size} point(s) lies in the area {target.name!r} is "
-                       f"made for, while {int(swapped.sum())} would with x and y swapped "
-                       f"(e.g. x={px[0]:g}, y={py[0]:g})")
-            elif not as_read.any() and getattr(crs, "is_geographic", False):
-                _refuse_lost_signs(px, py, area, target, path, x=x, y=y)
+        try:
+            as_read = _in_area(*_lonlat(px, py, crs), area)
+            if getattr(crs, "is_geographic", False):
+                swapped = _in_area(py, px, area) & (np.abs(px) <= 90)
+            else:
+                swapped = _in_area(*_lonlat(py, px, crs), area)
+        except Exception:  # a CRS PROJ cannot use is named by the read proper
+            return
+        if not as_read.any() and swapped.sum() >= 0.5 * px.size:
+            _refuse_other_crs(px, py, crs, grid, path, target)
+            why = (f"none of its {px.size} point(s) lies in the area {made_for.name!r} "
+                   f"is made for, while {int(swapped.sum())} would with x and y swapped "
+                   f"(e.g. x={px[0]:g}, y={py[0]:g})")
+        elif not as_read.any() and getattr(crs, "is_geographic", False):
+            _refuse_lost_signs(px, py, area, target, path, x=x, y=y)
     if why:
         raise DataError(f"{path}: the coordinates look swapped: {why}; "
                         + swapped_axes_fix(path, x=x, y=y, layer=layer, crs=crs))
@@ -6433,9 +6521,11 @@ def read_points(
             + text_coordinates_said(gdf.attrs.get("text_coordinates") or {}, numbers, what))
     points = gdf.geometry[keep]
     xs, ys = points.x.to_numpy(dtype="f8"), points.y.to_numpy(dtype="f8")
-    if not text:  # (a table's are said by ingest's surfaces, which name its rows)
-        refuse_swapped_axes(xs, ys, gdf.crs, target, path, layer,
-                            np.asarray(numbers)[keep], what, x=x, y=y, grid=grid)
+    if not text or grid is None:  # (a table for a region: ingest's surfaces say it, naming
+        # the region; without one, RD New's eastings and northings exchanged were read
+        # without a word, the labels refusing the same table)
+        refuse_swapped_axes(xs, ys, gdf.crs, target, path, layer, np.asarray(numbers)[keep],
+                            what, x=x, y=y, grid=grid)
     warn_coarse_coordinates(xs, ys, gdf.crs, cell, target, path, np.asarray(numbers)[keep],
                             what)
     read = {c: column_values_and_limits(gdf, c, path, keep=keep, numbers=numbers, what=what,
