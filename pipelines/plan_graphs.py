@@ -376,9 +376,8 @@ def _unfused_index_tasks(job: JobConfig, grid: RegionGrid, bands: xr.Dataset,
 
     cfg = job.indices
     assert cfg is not None
-    tasks = once = 0
-    if not cfg.allow_out_of_range:
-        tasks, once = client_tasks(*reflectance_samples(bands, plan))
+    # the sample is read under allow_out_of_range too (its bands' scales are checked)
+    tasks, once = client_tasks(*reflectance_samples(bands, plan))
     out = compute_indices(bands, cfg.names, sensor=cfg.sensor, custom=dict(cfg.custom),
                           bands=dict(cfg.bands), constants=dict(cfg.constants),
                           backend=cfg.backend, nodata=cfg.nodata, allow_out_of_range=True)

@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.colors import ListedColormap
 
-__all__ = ["write_screen_report"]
+__all__ = ["one_variance_surface", "write_screen_report"]
 
 DUTCH_FINDING = (
     "The Dutch feasibility study for EBN (Witteveen+Bos, 2023, \"Feasibility of lithium "
@@ -207,9 +207,8 @@ def _flat_variance_lines(e: dict[str, Any], surfaces: list[dict[str, Any]]) -> l
     list of str
         The paragraph and a blank line, or nothing where the variance is structured.
     """
-    s = next((s for s in surfaces if s.get("variable") == e.get("concentration")
-              and e.get("variance") == f"{s.get('variable')}_variance"), None)
-    if s is None or not _is_pure_nugget(s):
+    s = one_variance_surface(e, surfaces)
+    if s is None:
         return []
     return [f"**One variance everywhere**: `{e['variance']}` is one number in every cell "
             f"(the variogram of {s['column']} is pure nugget, above), so the {_level(e)} "
@@ -217,6 +216,30 @@ def _flat_variance_lines(e: dict[str, Any], surfaces: list[dict[str, Any]]) -> l
             "point's own cell: they class the estimate, not how well it is known there. "
             "Read *too low* and *above* as the estimate's class, and look at the points' "
             "spacing (the maps above) before calling a cell uneconomic.", ""]
+
+
+def one_variance_surface(e: dict[str, Any],
+                         surfaces: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The checked surface whose pure-nugget kriging variance (one number in every cell)
+    the economics' bounds rest on, which the report (:func:`_flat_variance_lines`) and the
+    screen stage's console line both say.
+
+    Parameters
+    ----------
+    e : dict
+        The screen facts' ``economics`` (``concentration``, ``variance``).
+    surfaces : list of dict
+        The screen facts' ``surfaces``.
+
+    Returns
+    -------
+    dict or None
+        That surface's facts, or ``None`` where the variance is structured (or no
+        checked surface's).
+    """
+    s = next((s for s in surfaces if s.get("variable") == e.get("concentration")
+              and e.get("variance") == f"{s.get('variable')}_variance"), None)
+    return s if s is not None and _is_pure_nugget(s) else None
 
 
 def _level(e: dict[str, Any]) -> str:
@@ -409,4 +432,10 @@ def _write_screen_report(staging: Path, facts: dict[str, Any], cube: Path) -> No
             lines.append(f"| `{name}` | {c['long_name']} | {c['cells']} | {_fmt(c['mean'])} | "
                          f"{_fmt(c['p05'])} | {_fmt(c['p95'])} |")
         lines.append("")
+        for name, c in ch["summary"].items():  # dates whose scenes barely overlap
+            if c.get("either_cells"):
+                lines += [f"`{name}` holds data in {c['cells']} of the {c['either_cells']} "
+                          f"cells where either date does ({100 * c['overlap_share']:.0f} %): "
+                          "its figures describe that part alone (the dates' scenes barely "
+                          "overlap).", ""]
     (staging / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -34,7 +34,8 @@ from prospect.io.files import one_spelling
 from prospect.provenance import provenance_attr, read_provenance
 from prospect.registry.units import same_units
 
-__all__ = ["change", "date_sensors", "recorded_quantity", "stack_dates"]
+__all__ = ["OVERLAP_SHARE", "bands_date_sensors", "change", "check_overlap", "date_cover",
+           "date_sensors", "recorded_quantity", "stack_dates"]
 
 
 def _file_date(path: str) -> tuple[str, dt.date] | None:
@@ -354,6 +355,73 @@ def _span(days: list[dt.date]) -> str:
     return f"on {days[0]}" if days[0] == days[-1] else f"from {days[0]} to {days[-1]}"
 
 
+_CLASS_LIST = re.compile(r"-?\d+\s+\S.*")
+"""The class meanings a categorical variable's ``long_name`` states after its last
+``": "`` (``"CFmask class 1990-04-08: 0 clear, 1 water, 2 cloud shadow, 3 snow, 4
+cloud"``): a code, a blank and a name, then more."""
+
+
+def _stated_classes(long_name: object) -> str | None:
+    """The class meanings ``long_name`` states after its last ``": "``
+    (:data:`_CLASS_LIST`), else ``None``."""
+    head, sep, tail = str(long_name or "").rpartition(": ")
+    return tail.strip() if sep and head and _CLASS_LIST.fullmatch(tail.strip()) else None
+
+
+def _stack_long_name(band: str, members: list[tuple[str, xr.DataArray]], kind: str) -> str:
+    """The ``long_name`` of ``band`` stacked from ``members`` (date, per-date variable):
+    ``"<band> on N dates"``, and for class codes the meanings their ``long_name`` states,
+    ``"cfmask (0 clear, 1 water, ...) on 2 dates"`` (by date where the dates' differ).
+
+    ``"cfmask on 2 dates"`` lost the meanings each date's variable stated ("CFmask class
+    1990-04-08: 0 clear, 1 water, 2 cloud shadow, 3 snow, 4 cloud"): the stack's codes
+    said nothing of what they are. They stay before ``" on N dates"``, which the tiles
+    read (a date's layer is ``"cfmask (0 clear, ...) on 1990-04-08"``)."""
+    plain = f"{band} on {len(members)} dates"
+    if kind != "categorical":
+        return plain
+    stated = [(day, said) for day, var in members
+              if (said := _stated_classes(var.attrs.get("long_name")))]
+    if not stated:
+        return plain
+    if len(stated) == len(members) and len({said for _, said in stated}) == 1:
+        return f"{band} ({stated[0][1]}) on {len(members)} dates"
+    by_date = "; ".join(f"{day}: {said}" for day, said in stated)
+    return f"{band} ({by_date}) on {len(members)} dates"
+
+
+def _check_flags(band: str, members: list[tuple[str, xr.DataArray]],
+                 cfg: TimeSeriesConfig) -> None:
+    """Refuse a band of class codes whose dates' variables give their codes different
+    meanings (CF ``flag_values`` and ``flag_meanings``).
+
+    The stack took the first date's table alone: a land cover whose code 1 is forest in
+    1990 and water in 2014 was stacked under 1990's legend, and every 2014 cell read as
+    another class, without a word."""
+    tables = [(day, name, var.attrs.get("flag_values"), var.attrs.get("flag_meanings"))
+              for (day, var), name in zip(members, (d.bands[band] for d in cfg.dates),
+                                          strict=True)]
+    tables = [t for t in tables if t[2] is not None and t[3] is not None]
+
+    def table(values: object, meanings: object) -> dict[float, str]:
+        codes = np.ravel(np.asarray(values, dtype="f8")).tolist()
+        return dict(zip(codes, str(meanings).split(), strict=False))
+
+    for day, name, values, meanings in tables[1:]:
+        day0, name0, values0, meanings0 = tables[0]
+        a, b = table(values0, meanings0), table(values, meanings)
+        differ = sorted(c for c in set(a) & set(b) if a[c] != b[c])
+        if differ:
+            code = differ[0]
+            shown = int(code) if float(code).is_integer() else code
+            raise DataError(
+                f"timeseries: band {band!r} stacks class codes whose meanings differ: code "
+                f"{shown} is {a[code]!r} in {name0!r} ({day0}) and {b[code]!r} in {name!r} "
+                f"({day}) (their flag_values and flag_meanings), and the stack has one "
+                "legend; recode one date's classes to the other's table before stacking, "
+                "or leave the band out of timeseries.dates")
+
+
 def stack_dates(cube: xr.Dataset, cfg: TimeSeriesConfig) -> xr.Dataset:
     """One ``(time, y, x)`` variable per band name of ``cfg``, from the per-date variables.
 
@@ -386,9 +454,12 @@ def stack_dates(cube: xr.Dataset, cfg: TimeSeriesConfig) -> xr.Dataset:
                        coords="minimal", compat="override", join="override")
         first = cube[cfg.dates[0].bands[band]]
         kind = first.attrs.get("prospect_kind", "continuous")
+        members = [(str(d.date), cube[d.bands[band]]) for d in cfg.dates]
+        if kind == "categorical":
+            _check_flags(band, members, cfg)
         da.attrs = {
             "units": first.attrs.get("units", ""),
-            "long_name": f"{band} on {len(times)} dates",
+            "long_name": _stack_long_name(band, members, kind),
             "prospect_kind": kind if kind in ("continuous", "categorical") else "continuous",
             **{k: first.attrs[k] for k in ("flag_values", "flag_meanings", "codes")
                if k in first.attrs},
@@ -460,6 +531,15 @@ def date_sensors(cube: xr.Dataset, name: str) -> dict[str, frozenset[str]]:
     stacks = [name] if isinstance(prov.get("stacked"), dict) else [
         str(v) for v in bands.values() if str(v) in cube.data_vars
     ] if isinstance(bands, dict) else []
+    return bands_date_sensors(cube, stacks)
+
+
+def bands_date_sensors(cube: xr.Dataset, bands: Any) -> dict[str, frozenset[str]]:
+    """Date (``YYYY-MM-DD``) -> the sensors of the scenes the stacked bands ``bands``
+    (names of the cube's :func:`stack_dates` variables; others are passed over) hold, as
+    their per-date variables' provenance records them; dates whose scenes name no sensor
+    are left out (:func:`date_sensors` of an index, before the index is in the cube)."""
+    stacks = [str(b) for b in bands if str(b) in cube.data_vars]
     out: dict[str, set[str]] = {}
     for stack in stacks:
         stacked = read_provenance(cube[stack].attrs.get("provenance")).get("stacked")
@@ -543,3 +623,43 @@ def change(da: xr.DataArray, *, sensors: dict[str, frozenset[str]] | None = None
         "provenance": provenance_attr(prov),
     }
     return out
+
+
+OVERLAP_SHARE = 0.5
+"""A change layer holding data in less than this share of the cells where either of its
+dates holds data is warned of (:func:`check_overlap`)."""
+
+
+def date_cover(da: xr.DataArray) -> Any:
+    """The lazy count of the cells of a ``(time, y, x)`` variable with a value on its
+    first date or its last (a dask scalar where ``da`` is lazy; the screen stage computes
+    it with the change layer's own read, for :func:`check_overlap`)."""
+    first, last = (np.isfinite(da.isel(time=i)) for i in (0, -1))
+    return (first | last).sum().data
+
+
+def check_overlap(name: str, cells: int, either: int, *, t0: str, t1: str) -> float | None:
+    """Warn of a change layer ``name`` holding data in ``cells`` of the ``either`` cells
+    where its first (``t0``) or last (``t1``) date holds data, where that share is below
+    :data:`OVERLAP_SHARE`; returns the share then, else ``None``.
+
+    Two dates whose scenes barely overlap (one date cloudy where the other is clear, two
+    footprints that meet at an edge) made a change layer of a few cells, and the report
+    gave its cells, mean and percentiles as the change of the area without a word; only a
+    change of no cell at all was said. A change of no cell is left to its own warning.
+    """
+    import warnings
+
+    from prospect.errors import DataWarning
+
+    if cells <= 0 or either <= 0 or cells >= OVERLAP_SHARE * either:
+        return None
+    share = cells / either
+    warnings.warn(DataWarning(
+        f"timeseries.difference: {name!r} has data in {cells} of the {either} cells where "
+        f"{t0} or {t1} holds data ({100 * share:.0f} %): the two dates' scenes barely "
+        "overlap (one date's cloud, nodata or footprint where the other has data), so the "
+        "change and its mean and percentiles in the report describe that part alone; "
+        "check each date's scene in timeseries.dates (its cloud mask, its footprint), or "
+        "difference dates whose scenes cover the same ground"), stacklevel=2)
+    return share

@@ -39,6 +39,8 @@ from prospect.indices.blocks import (
 )
 from prospect.indices.plan import IndexPlan, PlannedIndex, check_distinct_case, plan_indices
 from prospect.indices.ranges import (
+    SUBNORMAL_SHARE,
+    check_band_scales,
     check_kernel_scale,
     check_percent_units,
     check_sample_scales,
@@ -48,7 +50,9 @@ from prospect.indices.ranges import (
     reflective_inputs,
     sample_block,
     sample_step,
+    subnormal_cells,
     tiny_cells,
+    underflow_message,
     zero_everywhere_message,
 )
 from prospect.io.cube import (
@@ -68,15 +72,17 @@ __all__ = ["UNDEFINED_SHARE", "chunk_counts", "counted_indices", "counted_layers
            "undefined_cells"]
 
 
-IndexCount = tuple[int, int, int, dict[str, int], int]
+IndexCount = tuple[int, int, int, dict[str, int], int, int]
 """One index's figures in one chunk: cells undefined (NaN where its bands hold data), cells
 its bands hold data in, cells outside its valid range (set to NaN), per band the cells
-below 0 among those, and the cells where its bands hold data and it is 0 or nearer 0
-than float32 holds (:func:`~prospect.indices.ranges.tiny_cells`)."""
+below 0 among those, the cells where its bands hold data and it is 0 or nearer 0
+than float32 holds (:func:`~prospect.indices.ranges.tiny_cells`), and of those the cells
+stored as a float32 subnormal (:func:`~prospect.indices.ranges.subnormal_cells`)."""
 
 def _fingerprint(var: xr.DataArray, cube: xr.Dataset) -> str:
     prov = read_provenance(var.attrs["provenance"])
     prov.pop("backend", None)  # the same numbers on every backend
+    prov.pop("sensors", None)  # its dates' sensors: read from its inputs' provenance below
     inputs = {}
     for band in sorted(set(prov.get("bands", {}).values())):
         attrs = cube[band].attrs
@@ -187,10 +193,12 @@ def chunk_counts(stacked: np.ndarray, outside: Sequence[int], blocks: Sequence[A
         lost, cells = undefined_cells(stacked[k], bands,
                                       also=flagged[k] if flagged is not None else None)
         every = np.logical_and.reduce(bands) if bands else np.ones(stacked[k].shape, bool)
-        tiny = int((every & tiny_cells(host_array(stacked[k]))).sum())
+        values = host_array(stacked[k])
+        tiny = int((every & tiny_cells(values)).sum())
+        subnormal = int((every & subnormal_cells(values)).sum()) if tiny else 0
         counts.append((lost, cells, outside[k],
                        {v: below[plan.inputs.index(v)] for _, v in plan.indices[k].bands},
-                       tiny))
+                       tiny, subnormal))
     return counts
 
 
@@ -324,8 +332,14 @@ def _warn_undefined(plan: IndexPlan, todo: Sequence[str],
                 "a division by 0, a log or square root of a negative, or a value beyond "
                 "float32's 3.4e38 there; check the formula and the bands' values"),
                 stacklevel=2)
-        if cells and sum(c[i][4] for c in counts) == cells:  # N ** 2 ** 10: 0 throughout
+        tiny = sum(c[i][4] for c in counts)
+        if cells and tiny == cells:  # N ** 2 ** 10: 0 throughout
             warnings.warn(DataWarning(zero_everywhere_message(by_name[name], cells)),
+                          stacklevel=2)
+        subnormal = sum(c[i][5] for c in counts)
+        if cells and tiny < cells and subnormal > SUBNORMAL_SHARE * cells:  # N ** 100
+            warnings.warn(DataWarning(underflow_message(by_name[name], subnormal,
+                                                        tiny - subnormal, cells)),
                           stacklevel=2)
 
 
@@ -542,6 +556,8 @@ def run(ctx: RunContext) -> StageResult:
     if todo and fused:
         _write_indices(ctx, cube, plan, out, todo, description)
     elif todo:
+        if cfg.allow_out_of_range:  # ranges lifted: this path takes no sample of its own
+            check_band_scales(cube, plan, nodata=cfg.nodata)
         _add_counted(ctx, cube, plan, out, todo, description)
     seconds = time.perf_counter() - start
     result.outputs["cube"] = str(ctx.cube_path)

@@ -211,16 +211,21 @@ def _warn_no_change(name: str, da: Any) -> None:
 
 
 def change_reads(cube: Any, names: list[str]) -> list[Any]:
-    """The lazy reads of the stored change layers ``names`` whose summary the report
-    gives (``prospect plan`` counts their tasks)."""
-    return [cube[name].data for name in names]
+    """The lazy reads of the stored change layers ``names`` (``<variable>_change``) whose
+    summary the report gives, then the count of each one's variable's cells with a value on
+    its first or last date (:func:`prospect.timeseries.date_cover`), computed with them
+    (``prospect plan`` counts their tasks)."""
+    from prospect.timeseries import date_cover
+
+    return [cube[name].data for name in names] + [
+        date_cover(cube[name.removesuffix("_change")]) for name in names]
 
 
 def _changes(ctx: RunContext) -> dict[str, Any]:
     """``<name>_change`` (last minus first date) of each ``timeseries.difference`` variable."""
     from prospect.errors import DataError
-    from prospect.io.cube import add_variables, open_cube
-    from prospect.timeseries import change, date_sensors
+    from prospect.io.cube import add_variables, open_cube, read_provenance
+    from prospect.timeseries import change, check_overlap, date_sensors
 
     assert ctx.job.timeseries is not None
     cube = open_cube(ctx.cube_path)
@@ -237,23 +242,30 @@ def _changes(ctx: RunContext) -> dict[str, Any]:
     # the summary describes the stored bytes, read back in one computation (the lazy
     # changes would read both dates of every index again)
     stored = open_cube(ctx.cube_path)
-    values = dask.compute(*change_reads(stored, list(out)))
+    # and the cells of each date (a change of few cells where both dates hold many)
+    computed_all = dask.compute(*change_reads(stored, list(out)))
+    values, counts = computed_all[:len(out)], computed_all[len(out):]
     summary = {}
-    for (name, da), computed in zip(out.items(), values, strict=True):
+    for (name, da), computed, either in zip(out.items(), values, counts, strict=True):
         v = np.asarray(computed, dtype="f8")
         ok = np.isfinite(v)
         if not ok.any():
             _warn_no_change(name, da)
+        prov = read_provenance(da.attrs.get("provenance"))
+        thin = check_overlap(name, int(ok.sum()), int(either), t0=str(prov.get("from")),
+                             t1=str(prov.get("to")))
         summary[name] = {"cells": int(ok.sum()), "mean": float(v[ok].mean()) if ok.any() else None,
                          "p05": float(np.percentile(v[ok], 5)) if ok.any() else None,
                          "p95": float(np.percentile(v[ok], 95)) if ok.any() else None,
                          "long_name": da.attrs["long_name"]}
+        if thin is not None:  # said under the report's table (good inputs' bytes kept)
+            summary[name] |= {"either_cells": int(either), "overlap_share": thin}
     return {"variables": list(out), "summary": summary}
 
 
 def run(ctx: RunContext) -> StageResult:
     """Check every kriged surface, derive the economics layers, write the report."""
-    from pipelines.screen_report import write_screen_report
+    from pipelines.screen_report import one_variance_surface, write_screen_report
 
     result = StageResult(name="screen")
     # refuse a wrong economics config before any computing
@@ -298,7 +310,10 @@ def run(ctx: RunContext) -> StageResult:
         result.notes.append(
             f"economics: {_pct(e['share_mean_above_cutoff'])} of {e['cells']} cells reach "
             f"{e['cutoff_t_lce_per_year']:g} t LCE/yr per doublet; "
-            f"{_pct(e['share_too_low'])} too low at {e['confidence_text']} (one-sided)")
+            f"{_pct(e['share_too_low'])} too low at {e['confidence_text']} (one-sided)"
+            + (f" of one variance in every cell ({e['variance']}, a pure nugget's): the "
+               "estimate's class, not how well it is known there"
+               if one_variance_surface(e, facts["surfaces"]) is not None else ""))
     result.notes.append(f"report: {report}")
     return result
 

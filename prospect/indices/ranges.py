@@ -29,6 +29,7 @@ __all__ = [
     "acquisition_dates",
     "cf_range_attrs",
     "check_aster_swir_dates",
+    "check_band_scales",
     "check_input_kinds",
     "check_kernel_scale",
     "check_percent_units",
@@ -726,6 +727,39 @@ def tiny_cells(index: Any) -> Any:
         return np.abs(index) < FLOAT32_TINY
 
 
+SUBNORMAL_SHARE = 0.01
+"""The share of the cells where an index's bands hold data above which an index stored as
+a float32 subnormal there (:func:`subnormal_cells`) is said (:func:`underflow_message`),
+as the indices stage says an index undefined in more than 1 % of them."""
+
+
+def subnormal_cells(index: Any) -> Any:
+    """Where the host array ``index`` holds a value other than 0 nearer 0 than
+    :data:`FLOAT32_TINY` (a float32 subnormal, stored with fewer digits): the cells where a
+    float32 layer shows it underflowed, which an exact 0 does not."""
+    with np.errstate(invalid="ignore"):
+        magnitude = np.abs(index)
+        return (magnitude > 0) & (magnitude < FLOAT32_TINY)
+
+
+def underflow_message(index: PlannedIndex, subnormal: int, zero: int, cells: int) -> str:
+    """The warning for an index stored as a float32 subnormal in ``subnormal`` of the
+    ``cells`` its bands hold data in (and 0 in ``zero`` of them): ``N ** 100`` on
+    reflectance 0.1-0.5 is normal in a fifth of a scene, subnormal in a sixth and 0 in the
+    rest, and was stored so without a word (only a layer 0 everywhere was said). One text
+    for the indices stage and the library."""
+    zeros = (f", and is 0 in {zero} more, where its value may lie below 1.4e-45 too"
+             if zero else "")
+    return (f"index {index.name!r} ({index.formula}) is nearer 0 than float32 holds with "
+            f"all its digits ({FLOAT32_TINY:.2g}) in {subnormal} of the {cells} cells where "
+            f"its bands hold data ({100 * subnormal / cells:.3g} %), stored there with fewer "
+            f"digits{zeros}: the index underflows float32 in part of the layer, so its "
+            "smallest values are coarse or 0 and tell those cells apart no longer; check "
+            "the formula (its powers and factors) and the bands' values (their scale), or "
+            "give the index in a larger unit (a factor such as 1e30 in the formula) or as "
+            "a logarithm (100 * log(N) for N ** 100)")
+
+
 def warn_empty_indices(plan: IndexPlan, arrays: Sequence[Any], stacked: Any,
                        nodata: float | None) -> None:
     """A :class:`~prospect.errors.DataWarning` for each index of in-memory results
@@ -795,7 +829,8 @@ def _warn_partly_undefined(index: PlannedIndex, layer: np.ndarray, sample: np.nd
     from prospect.indices.reference import evaluate
 
     flat = not (np.abs(sample[np.isfinite(sample)]) >= FLOAT32_TINY).any()
-    if not flat and not np.isnan(sample).any():
+    part = not flat and bool(subnormal_cells(sample).any())  # N ** 100: some subnormal
+    if not flat and not part and not np.isnan(sample).any():
         return  # the common case costs the sample alone: no NaN in it, values in range
     nan = np.isnan(layer)
     common = common_cells(index)
@@ -815,6 +850,12 @@ def _warn_partly_undefined(index: PlannedIndex, layer: np.ndarray, sample: np.nd
                 stacklevel=4)
     if flat and int(np.count_nonzero(common & tiny_cells(layer))) == cells:
         warnings.warn(DataWarning(zero_everywhere_message(index, cells)), stacklevel=4)
+    if part:
+        subnormal = int(np.count_nonzero(common & subnormal_cells(layer)))
+        if subnormal > SUBNORMAL_SHARE * cells:
+            zero = int(np.count_nonzero(common & (layer == 0)))
+            warnings.warn(DataWarning(underflow_message(index, subnormal, zero, cells)),
+                          stacklevel=4)
 
 
 def sample_step(shape: tuple[int, ...]) -> int:
@@ -927,11 +968,7 @@ def check_reflectance_ranges(ds: xr.Dataset, plan: IndexPlan, *, nodata: float |
     """
     if allow_out_of_range:
         if not any(hasattr(ds[v].data, "dask") for v in plan.inputs):
-            from prospect.indices.blocks import host_array
-
-            check_sample_scales(plan, reflective_inputs(plan),
-                                [host_array(s) for s in reflectance_samples(ds, plan)],
-                                nodata=nodata)
+            check_band_scales(ds, plan, nodata=nodata)
         return {}
     users = reflective_inputs(plan)
     # every band's sample in one computation: one round trip to the cluster, the chunks
@@ -947,6 +984,29 @@ def check_reflectance_ranges(ds: xr.Dataset, plan: IndexPlan, *, nodata: float |
     _refuse_packed(ds, users, hosted, nodata)
     _warn_declared_fills(ds, users, hosted, nodata)
     return judge_samples(users, hosted, nodata=nodata)
+
+
+def check_band_scales(ds: xr.Dataset, plan: IndexPlan, *, nodata: float | None = None) -> None:
+    """:func:`check_scales_agree` of the reflective input bands' strided samples
+    (:func:`reflectance_samples`), read in one computation where they are dask-backed:
+    where the ranges are lifted (``allow_out_of_range``) and no other sample is taken (bands
+    in memory in the library; stacked dates or chunks off the grid in the indices stage,
+    whose red in digital numbers beside near infrared in reflectance stored NDVI -1.00).
+
+    Raises
+    ------
+    DataError
+        Naming the index, the two bands and their medians, and the fix.
+    """
+    samples = reflectance_samples(ds, plan)
+    if any(hasattr(s, "dask") for s in samples):
+        import dask
+
+        samples = list(dask.compute(*samples))
+    from prospect.indices.blocks import host_array  # GPU samples: judged on the host
+
+    check_sample_scales(plan, reflective_inputs(plan), [host_array(s) for s in samples],
+                        nodata=nodata)
 
 
 SCALES_APART = 1000.0

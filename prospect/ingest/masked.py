@@ -410,7 +410,8 @@ def _layer_is_a_band(path: str, kind: str, var: str) -> str:
 
 
 def check_layer_of_each_scene(
-        where: str, layers: Sequence[tuple[str, str, str, object, frozenset[str]]]) -> None:
+        where: str, layers: Sequence[tuple[str, str, str, object, frozenset[str]]], *,
+        noun: str = "item", asset: str = "its cloud_mask.asset (a copied href?)") -> None:
     """Refuse one quality layer named by scenes of two looks.
 
     An item's cloud-mask asset whose href was copied from another item's (a catalogue
@@ -421,19 +422,31 @@ def check_layer_of_each_scene(
     their dates say: other rules judge those); a layer is one acquisition's, so the bands
     of two passes may not. No file is read (the names alone).
 
+    A plain source's ``scenes:`` mosaic is checked the same way (``noun="scene"``): a
+    scene whose mask key of ``bands:`` named another date's layer (a scene block copied
+    and its band paths alone changed) lost its clear pixels where the other date was
+    cloudy, and a mosaic of two dates was no data there (the cover warning blamed the
+    sky), exit 0.
+
     Parameters
     ----------
     where
         Names the source, for the message.
     layers
-        Per scene with a quality layer: its item id, its date, its layer's file, its
-        look (its overpass key, else its date: items of one day that state no pass may
-        share a layer made for the day) and its band files.
+        Per scene with a quality layer: its item id (or, for a plain source's scene, its
+        number in ``scenes:``), its date, its layer's file, its look (its overpass key,
+        else its date: items of one day that state no pass may share a layer made for the
+        day) and its band files.
+    noun
+        What a scene is called in the message: ``"item"`` (a STAC item, named by its id
+        in quotes) or ``"scene"`` (a plain source's, named by its number).
+    asset
+        Where each scene names its layer, for the fix.
 
     Raises
     ------
     DataError
-        Naming both items, their dates, the layer and the fix.
+        Naming both scenes, their dates, the layer and the fix.
     """
     seen: dict[str, tuple[str, str, object, frozenset[str]]] = {}
     for item, day, path, look, files in layers:
@@ -441,13 +454,17 @@ def check_layer_of_each_scene(
         first = seen.setdefault(_one_file(path), (item, day, look, own))
         if first[2] == look or first[3] == own:
             continue
+        # an item's layer is taken for the first item's; a scene's path says not whose
+        names, masked = ((f"items {first[0]!r} ({first[1]}) and {item!r} ({day})",
+                          f"item {item!r} would be masked by the clouds of {first[0]!r}")
+                         if noun == "item" else
+                         (f"{noun}s {first[0]} ({first[1]}) and {item} ({day})",
+                          f"one {noun} would be masked by the clouds of the other"))
         raise DataError(
-            f"{where}: items {first[0]!r} ({first[1]}) and {item!r} ({day}) name one "
-            f"quality layer ({path}), but they are two looks, and a quality layer holds the "
-            f"clouds of one acquisition: item {item!r} would be masked by the clouds of "
-            f"{first[0]!r} (its clear pixels dropped where those were cloudy); give each "
-            "item the quality layer of its own scene in its cloud_mask.asset (a copied "
-            "href?)")
+            f"{where}: {names} name one quality layer ({path}), but they are two looks, "
+            f"and a quality layer holds the clouds of one acquisition: {masked} (its "
+            f"clear pixels dropped where those were cloudy); give each {noun} the quality "
+            f"layer of its own {'scene' if noun == 'item' else 'acquisition'} in {asset}")
 
 
 def _not_of_kind(where: str | None, path: str, kind: str, why: str) -> DataError:

@@ -49,6 +49,7 @@ from prospect.ingest.layers import (
 from prospect.ingest.masked import (
     SceneMask,
     check_clear_cover,
+    check_layer_of_each_scene,
     check_mask_name,
     check_scene_mask,
     read_masked_band,
@@ -1488,6 +1489,27 @@ def _order(source: RasterSource, scenes: list[_Scene]) -> list[_Scene]:
     return [k[3] for k in keyed]
 
 
+def _check_scene_layers(source: RasterSource, scenes: list[_Scene]) -> None:
+    """Refuse one quality layer named by scenes of two dates of a ``scenes:`` mosaic
+    (:func:`~prospect.ingest.masked.check_layer_of_each_scene`, the composites' rule;
+    ``scenes`` in the config's order, numbered from 1). A scene's date is its ``date:``,
+    else its metadata file's; scenes of no date are not compared."""
+    if source.cloud_mask is None:
+        return
+    layers = []
+    for number, scene in enumerate(scenes, start=1):
+        date = scene.date if scene.date is not None or scene.mask_file is None or (
+            scene.mtl is None) else read_product_metadata(scene.mtl).date
+        if scene.mask_file is None or date is None:
+            continue
+        day = str(date)[:10]
+        layers.append((str(number), day, scene.mask_file, day,
+                       frozenset(path for path, _ in scene.files.values())))
+    check_layer_of_each_scene(
+        f"source {source.name!r}", layers, noun="scene",
+        asset=f"its 'bands:' key {source.cloud_mask.asset!r} (a scene's block copied?)")
+
+
 def _mask_of(source: RasterSource, scene: _Scene, meta: Any) -> SceneMask | None:
     """The scene's quality layer and what it drops, checked against the scene's metadata."""
     cm = source.cloud_mask
@@ -2240,7 +2262,9 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
         names, a metadata file of another scene or product level, a float raster declared
         categorical, or a source that does not overlap the region.
     """
-    scenes = _order(source, _scenes(source))
+    listed = _scenes(source)
+    _check_scene_layers(source, listed)
+    scenes = _order(source, listed)
     options = _network_options(source, scenes)
     if options is None:
         return _plan_scenes(source, grid, scenes)
