@@ -19,9 +19,11 @@ import contextvars
 import difflib
 import errno
 import functools
+import json
 import logging
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -280,6 +282,8 @@ def jobqueue_cluster(kind: str, *, path: Path | None = None, dashboard: str = ":
         say_warning(note)
     kwargs = {("job_name" if key == "name" else key.replace("-", "_")): value
               for key, value in section.items() if value is not None}
+    kwargs["worker_extra_args"] = with_log_filters(
+        _setting(kind, section, "worker-extra-args"))
     kwargs["scheduler_options"] = {"dashboard_address": dashboard,
                                    **_scheduler_options(dashboard),
                                    **(kwargs.get("scheduler_options") or {})}
@@ -296,6 +300,52 @@ def jobqueue_cluster(kind: str, *, path: Path | None = None, dashboard: str = ":
         raise _start_refusal(kind, exc, path or cluster_dir() / "jobqueue.yaml",
                              kwargs["scheduler_options"]) from None
     return cluster, scale
+
+
+WORKER_PRELOAD = "pipelines.worker_logs"
+"""The module every worker process of the job imports (dask's ``preload``): the embedded
+cluster's (:data:`LOCAL_CLUSTER_CONFIG`), the batch script's (``cluster/
+prospect-job.sbatch``), the Kubernetes manifests' and the dask-jobqueue jobs'
+(:func:`with_log_filters`)."""
+
+
+def with_log_filters(args: Any) -> Any:
+    """``worker-extra-args`` with ``--preload pipelines.worker_logs`` added where they do
+    not preload it already.
+
+    A dask-jobqueue job's ``dask worker`` processes (``--cluster slurm|pbs``) did not
+    import :mod:`pipelines.worker_logs`, which the embedded cluster's workers and the
+    batch script's preload: a task that raised logged distributed's "Compute Failed"
+    record with the task's whole traceback in every job's output file, beside the run's
+    one line, and a heartbeat racing the cluster's shutdown its traceback; GDAL's errors
+    reached the run without their type. It is added here rather than in
+    ``cluster/jobqueue.yaml`` so that a settings file copied from an older Prospect (or
+    one's own ``~/.config/dask/jobqueue.yaml``) preloads it too. A preload of one's own
+    is kept (dask imports each ``--preload`` given).
+
+    Parameters
+    ----------
+    args
+        ``worker-extra-args`` as set (a list of words, or null for none). Anything else
+        is returned as given, for :func:`check_jobqueue_section`'s refusal.
+
+    Returns
+    -------
+    Any
+        The words with the preload added, or ``args`` unchanged.
+    """
+    if args is None:
+        args = []
+    if not isinstance(args, list | tuple):
+        return args
+    words = [str(arg) for arg in args]
+    for i, word in enumerate(words):
+        name, eq, value = word.partition("=")
+        if name == "--preload":
+            value = value if eq else (words[i + 1] if i + 1 < len(words) else "")
+            if value.strip() == WORKER_PRELOAD:
+                return list(args)
+    return [*args, "--preload", WORKER_PRELOAD]
 
 
 def _start_refusal(kind: str, exc: BaseException, path: Path,
@@ -356,6 +406,9 @@ def check_jobqueue_section(kind: str, section: dict[str, Any], path: Path) -> No
       alone it printed a FutureWarning of five lines;
     * a key the installed dask-jobqueue does not know (a misspelling, a newer version's):
       one line naming it, where dask-jobqueue's error dumped every setting;
+    * a list setting (``worker-extra-args``, ``job-extra-directives``,
+      ``job-script-prologue``, ``job-directives-skip``) written as one text, or as
+      anything but a list: dask-jobqueue took each letter as an item (:func:`_check_lists`);
     * a ``memory`` without a unit (``4096``, meant as SLURM's megabytes): dask reads
       bytes, and the job asked ``--mem=4K`` with workers of one kilobyte;
     * ``cores`` or ``processes`` that make no worker: ``processes`` above ``cores``
@@ -418,6 +471,7 @@ def check_jobqueue_section(kind: str, section: dict[str, Any], path: Path) -> No
         raise ConfigError(
             f"{where}: unknown key(s) {unknown} for dask-jobqueue "
             f"{version('dask-jobqueue')}; known: {sorted(known)}")
+    _check_lists(kind, section, where)
     memory = section.get("memory")
     if (isinstance(memory, int | float) and not isinstance(memory, bool)) or (
             isinstance(memory, str) and _is_number(memory)):
@@ -690,6 +744,48 @@ _WORKER_OWNED = {
     "--memory-limit": "memory (split over the processes)",
     "--name": "name (each worker is named after its job)",
 }
+
+
+_LIST_KEYS = {
+    "worker-extra-args": ("words of the workers' command line", "one word each"),
+    "job-extra-directives": ("directive lines of the job script", "one directive each"),
+    "job-script-prologue": ("lines of the job script", "one line each"),
+    "job-directives-skip": ("texts whose directives are left out", "one text each"),
+}
+"""dask-jobqueue's settings that are lists: what it makes of each item, and how to write
+them."""
+
+
+def _check_lists(kind: str, section: dict[str, Any], where: str) -> None:
+    """Refuse a list setting (:data:`_LIST_KEYS`) given as one text, or as anything but a
+    list (see :func:`check_jobqueue_section`).
+
+    dask-jobqueue takes each item of the value: a text's letters. ``worker-extra-args:
+    "--lifetime 230m"`` started the workers as ``dask worker ... - - l i f e t i m e``
+    (dask's "unexpected extra arguments": no worker joined and the run waited for them),
+    ``job-script-prologue: "module load gdal"`` made a script of one letter a line (no
+    ``activate`` line: the workers ran without Prospect's environment), and
+    ``job-directives-skip: "--mem"`` left out every directive holding a ``-`` (all of
+    them: no time limit, memory or cores asked), without a word.
+    """
+    for key, (items, each) in _LIST_KEYS.items():
+        value = _setting(kind, section, key)
+        if value is None or isinstance(value, list | tuple):
+            continue
+        said = (where if section.get(key) is not None else
+                f"'jobqueue.{kind}' in your dask config (~/.config/dask/jobqueue.yaml)")
+        if isinstance(value, str):
+            words = [value]
+            if key == "worker-extra-args":
+                with contextlib.suppress(ValueError):  # an unclosed quote: as written
+                    words = shlex.split(value)
+            raise ConfigError(
+                f"{said}: {key} is the text {value!r}, which dask-jobqueue reads letter by "
+                f"letter as the {items}; write it as a list, {each}: "
+                f"{key}: {json.dumps(words)}")
+        raise ConfigError(
+            f"{said}: {key} is {type(value).__name__} {value!r}, not a list of the "
+            f"{items}; write it as a list, {each} (e.g. {key}: [...]), or null for none")
 
 
 def _check_worker_args(kind: str, section: dict[str, Any], where: str) -> None:
@@ -1951,7 +2047,7 @@ LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
     "distributed.admin.tick.interval": "500ms",
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": MALLOC_THRESHOLD,
     "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": MALLOC_THRESHOLD,
-    "distributed.worker.preload": ["pipelines.worker_logs"],
+    "distributed.worker.preload": [WORKER_PRELOAD],
     "distributed.scheduler.worker-saturation": 1.1,
 }
 """Dask settings of the embedded local cluster, where they are still dask's defaults.
@@ -1982,7 +2078,8 @@ close together either way. A worker may then end a stage on its held task while 
 has none left (at most one task's time; the scheduler's work stealing can move it).
 
 Each worker process imports :mod:`pipelines.worker_logs` (``preload``), which drops
-distributed's heartbeat traceback when a worker's heartbeat races the cluster's shutdown.
+distributed's heartbeat traceback when a worker's heartbeat races the cluster's shutdown
+(the dask-jobqueue jobs' workers preload it too: :func:`with_log_filters`).
 
 A setting given in a dask config file or a ``DASK_*`` variable is kept, and so is a
 ``MALLOC_*`` variable exported before the job started.

@@ -16,6 +16,9 @@ space left on device.`` on a full disk) are kept off the worker's stderr too, an
 errors made able to reach the job's process with their type
 (:func:`pipelines.faults.prepare_gdal`).
 
+The workers of ``--cluster slurm|pbs`` (dask-jobqueue's batch jobs) preload it as well
+(:func:`pipelines.cluster.with_log_filters` adds ``--preload pipelines.worker_logs`` to
+``worker-extra-args``): their "Compute Failed" tracebacks filled each job's output file.
 The batch script (``cluster/prospect-job.sbatch``) preloads it in its ``dask scheduler``
 and ``dask worker`` too: a stopped run's last request to the scheduler (the removal of
 its lock's worker plugin, :func:`pipelines.lock._unregister`, bounded at 5 s) could still

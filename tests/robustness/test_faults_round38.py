@@ -255,8 +255,10 @@ def test_the_batch_script_uses_no_construct_bash_4_2_refuses() -> None:
 
 
 @pytest.mark.parametrize(("interface", "wanted"), [
-    (None, ["scheduler", "--scheduler-file", "F", "--port", "0"]),
-    ("ib0", ["scheduler", "--scheduler-file", "F", "--port", "0", "--interface", "ib0"]),
+    (None, ["scheduler", "--scheduler-file", "F", "--port", "0",
+            "--preload", "pipelines.worker_logs"]),
+    ("ib0", ["scheduler", "--scheduler-file", "F", "--port", "0", "--interface", "ib0",
+             "--preload", "pipelines.worker_logs"]),
 ])
 def test_control_the_batch_scripts_scheduler_gets_its_interface_or_none(
         interface: str | None, wanted: list[str]) -> None:
@@ -265,7 +267,11 @@ def test_control_the_batch_scripts_scheduler_gets_its_interface_or_none(
     arguments: no interface without ``PROSPECT_DASK_INTERFACE``, and the one it names."""
     lines = SBATCH.read_text().splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("interface=()"))
-    line = next(line for line in lines if line.startswith("dask scheduler"))
+    at = next(i for i, line in enumerate(lines) if line.startswith("dask scheduler"))
+    line = lines[at]
+    while line.endswith("\\"):  # continued (round 57's --preload on the next line)
+        at += 1
+        line = line[:-1] + lines[at]
     block = "\n".join(["set -euo pipefail", 'dask() { printf "%s\\n" "$@"; }',
                        lines[start], lines[start + 1], 'sched_file=F',
                        line.rstrip("&").rstrip()])
