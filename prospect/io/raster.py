@@ -49,6 +49,7 @@ __all__ = [
     "MAX_BLOCK_BYTES_DEFAULT",
     "NO_CODE_FROM_FILES",
     "READ_AS_WRITTEN",
+    "READ_BY_DRIVER",
     "SIDECARS_SEEN",
     "STAT_KEEPING_RESAMPLINGS",
     "RasterInfo",
@@ -97,6 +98,19 @@ word: ``GDAL_PAM_ENABLED=NO`` leaves out the ``.aux.xml`` beside a file, so a no
 scale or offset stated there is lost (-9999 read as heat flow);
 ``GTIFF_POINT_GEO_IGNORE=YES`` places a ``PixelIsPoint`` GeoTIFF half a cell off."""
 
+READ_BY_DRIVER = ("GDAL_GEOREF_SOURCES", "GDAL_NETCDF_BOTTOMUP")
+"""GDAL settings whose default is no value (the driver decides, by driver or by file), so
+none is set in their place: they are taken out, and each driver reads by its own
+default. ``GDAL_GEOREF_SOURCES`` names where a file's grid is taken from; in a user's
+environment or configuration file it placed a GeoTIFF by a world file beside it over its
+own tags (``WORLDFILE,INTERNAL``), or left a GeoTIFF's own grid and CRS unread (``NONE``,
+``WORLDFILE``), which was then called a world file placing no cells or a file with no
+CRS. ``GDAL_NETCDF_BOTTOMUP=NO`` read a NetCDF whose rows run south to north (as CF files
+are mostly written) upside down on its own grid, every row in its mirror row's place
+(``YES`` flips one written north to south: unset, the netCDF driver reads the order from
+the file's ``y``). Prospect's own reads of one source of a grid (:func:`_warn_two_grids`)
+set it for that read (``rasterio.Env``)."""
+
 SIDECARS_SEEN = {"GDAL_DISABLE_READDIR_ON_OPEN": ("EMPTY_DIR", "TRUE")}
 """GDAL settings whose one value (the first) hides the files beside a file, and the value
 put in its place. ``GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR``, which guides to
@@ -110,9 +124,10 @@ name. Any other value is left as it is, and a read over a network sets its own
 def forbid_code_from_files() -> None:
     """Turn off, for this process and the processes it starts, every GDAL setting that would
     run code written in a file read (:data:`NO_CODE_FROM_FILES`), put back at GDAL's
-    defaults those that change what a read gives (:data:`READ_AS_WRITTEN`), and replace a
-    setting that hides the files beside a file (:data:`SIDECARS_SEEN`), whatever the
-    user's environment or GDAL configuration file says.
+    defaults those that change what a read gives (:data:`READ_AS_WRITTEN`), take out those
+    whose default differs by driver (:data:`READ_BY_DRIVER`), and replace a setting that
+    hides the files beside a file (:data:`SIDECARS_SEEN`), whatever the user's environment
+    or GDAL configuration file says.
 
     Called when this module is imported, so in every process that reads a raster through
     Prospect, a cluster's workers included (they import it to run a read). Set both as
@@ -120,6 +135,7 @@ def forbid_code_from_files() -> None:
     the environment (read by processes started later). Such a VRT is then refused by
     :func:`_refuse_pixel_function`; Prospect's own reads that need another value of one of
     them set it for that read (``rasterio.Env``, which outranks the process-wide one)."""
+    from rasterio._env import del_gdal_config  # a setting taken out, not set to a value
     from rasterio.env import get_gdal_config, set_gdal_config
 
     with rasterio.Env():  # GDAL reads its configuration file when it is first started
@@ -131,6 +147,9 @@ def forbid_code_from_files() -> None:
     for key, value in pinned.items():
         os.environ[key] = value
         set_gdal_config(key, value)
+    for key in READ_BY_DRIVER:
+        os.environ.pop(key, None)
+        del_gdal_config(key)
 
 
 forbid_code_from_files()
@@ -5330,6 +5349,52 @@ _SURVEY_GRD = (b"DSAA", b"DSBB", b"DSRB", b"CDF", b"\x89HDF")
 or other netCDF grid's (classic, or netCDF-4)."""
 
 
+_SUFFIX_DRIVERS = {
+    ".tif": ("GTiff",), ".tiff": ("GTiff",), ".gtiff": ("GTiff",), ".nc": ("netCDF",),
+    ".nc4": ("netCDF",), ".cdf": ("netCDF",), ".vrt": ("VRT",), ".img": ("HFA",),
+    ".jp2": ("JP2OpenJPEG",), ".asc": ("AAIGrid",), ".bil": ("EHdr",), ".flt": ("EHdr",),
+    ".ers": ("ERS",), ".h5": ("HDF5",), ".hdf5": ("HDF5",), ".he5": ("HDF5",),
+    ".grd": ("GSAG", "GSBG", "GS7BG", "netCDF"), ".sdat": ("SAGA",), ".png": ("PNG",),
+    ".jpg": ("JPEG",), ".jpeg": ("JPEG",), ".gpkg": ("GPKG",), ".zarr": ("Zarr",),
+    ".dem": ("USGSDEM",), ".xyz": ("XYZ",), ".rst": ("RST",), ".hgt": ("SRTMHGT",),
+}
+"""GDAL's raster drivers that read a file of each name ending, for
+:func:`_refuse_skipped_driver`."""
+
+
+def _refuse_skipped_driver(path: Path | str, reason: str) -> None:
+    """Refuse a file GDAL does not recognise where the user's ``GDAL_SKIP`` (in the
+    environment or GDAL's configuration file) left out the driver that reads files of its
+    name (``GDAL_SKIP=netCDF`` and a ``.nc``; ``GTiff`` and a VRT's ``.tif`` source): it
+    was "cannot read as a raster (corrupt, truncated or not a raster)", and the user went
+    looking for a damaged file. GDAL reads ``GDAL_SKIP`` once, when it starts, so the fix
+    is the setting, not the file."""
+    if "not recognized as being in a supported file format" not in reason:
+        return
+    from rasterio.env import get_gdal_config
+
+    with rasterio.Env():
+        said = str(get_gdal_config("GDAL_SKIP", normalize=False) or "")
+    skipped = {w.strip().lower(): w.strip() for w in re.split(r"[ ,]+", said) if w.strip()}
+    named = re.search(r"[`']([^`']+)' not recognized as being in a supported", reason)
+    file = named.group(1) if named else str(path)  # a VRT's source file, or the file
+    wanted = _SUFFIX_DRIVERS.get(Path(file).suffix.lower(), ())
+    left_out = [skipped[d.lower()] for d in wanted if d.lower() in skipped
+                and not _has_driver(d)]
+    if not left_out:
+        return
+    kept = [w for k, w in skipped.items() if k not in {d.lower() for d in left_out}]
+    fix = (f"set GDAL_SKIP={','.join(kept)}" if kept else "unset GDAL_SKIP")
+    raise InputFileError(
+        f"{path}: GDAL could not open "
+        f"{'it' if file == str(path) else f'its source file {file}'}, and the setting "
+        f"GDAL_SKIP={said.strip()} (in the environment or GDAL's configuration file) "
+        f"leaves out GDAL's {' and '.join(left_out)} "
+        f"driver{'s' if len(left_out) > 1 else ''}, which "
+        f"read{'' if len(left_out) > 1 else 's'} files named like it; {fix} for Prospect's "
+        "runs (a cluster's workers too) and run it again")
+
+
 def _refuse_unread_format(path: Path | str, reason: str) -> None:
     """Say what a file GDAL does not recognise is, where its name tells, instead of
     "corrupt, truncated or not a raster": a ``.grd`` that is no Surfer or netCDF grid (a
@@ -6638,6 +6703,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
         _refuse_xyz_words(path, reason)
         _refuse_missing_codec(path, reason)
         _refuse_pixel_function(path, reason)
+        _refuse_skipped_driver(path, reason)
         _refuse_unread_format(path, reason)
         _refuse_vector_file(path, reason)
         _refuse_vrt_source_band(vrt_root, path)
