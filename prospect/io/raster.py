@@ -135,8 +135,7 @@ def forbid_code_from_files() -> None:
     the environment (read by processes started later). Such a VRT is then refused by
     :func:`_refuse_pixel_function`; Prospect's own reads that need another value of one of
     them set it for that read (``rasterio.Env``, which outranks the process-wide one)."""
-    from rasterio._env import del_gdal_config  # a setting taken out, not set to a value
-    from rasterio.env import get_gdal_config, set_gdal_config
+    from rasterio.env import get_gdal_config
 
     with rasterio.Env():  # GDAL reads its configuration file when it is first started
         said = {key: get_gdal_config(key, normalize=False) for key in SIDECARS_SEEN}
@@ -146,10 +145,31 @@ def forbid_code_from_files() -> None:
             pinned[key] = seeing
     for key, value in pinned.items():
         os.environ[key] = value
-        set_gdal_config(key, value)
     for key in READ_BY_DRIVER:
         os.environ.pop(key, None)
-        del_gdal_config(key)
+    _KEPT.clear()
+    _KEPT.update({**pinned, **dict.fromkeys(READ_BY_DRIVER)})
+    keep_read_settings()
+
+
+_KEPT: dict[str, str | None] = {}
+"""The GDAL settings :func:`forbid_code_from_files` holds process-wide: a value, or
+``None`` for one taken out."""
+
+
+def keep_read_settings() -> None:
+    """Apply :data:`_KEPT` again as GDAL's process-wide settings. A ``rasterio.Env`` of one
+    of those keys takes the key out when it exits (not back to the value before it), so a
+    read that needs another value for a moment (:func:`_warn_two_band_statements`'s
+    ``GDAL_PAM_ENABLED=NO``) calls this after it: the reads after it are as the others."""
+    from rasterio._env import del_gdal_config
+    from rasterio.env import set_gdal_config
+
+    for key, value in _KEPT.items():
+        if value is None:
+            del_gdal_config(key)
+        else:
+            set_gdal_config(key, value)
 
 
 forbid_code_from_files()
@@ -6960,8 +6980,11 @@ def _warn_two_band_statements(path: Path | str, driver: str, files: list[str]) -
     try:
         with rasterio.open(files[0]) as used:
             taken = _band_statements(used)
-        with rasterio.Env(GDAL_PAM_ENABLED="NO"), rasterio.open(files[0]) as own:
-            tags = _band_statements(own)
+        try:
+            with rasterio.Env(GDAL_PAM_ENABLED="NO"), rasterio.open(files[0]) as own:
+                tags = _band_statements(own)
+        finally:  # the Env took GDAL_PAM_ENABLED out when it closed
+            keep_read_settings()
     except (RasterioIOError, rasterio.errors.RasterioError):
         return
     defaults = {"nodata": None, "scale": 1.0, "offset": 0.0, "units": None}

@@ -54,6 +54,18 @@ _EXPECTED[:5, :5] = np.nan
 """The file's values as they are meant: its -9999 cells missing."""
 
 
+def _started_with(monkeypatch: pytest.MonkeyPatch, key: str, value: str) -> None:
+    """Put ``key=value`` in the environment as a process started with it has it when it
+    imports Prospect's reader (which then applies its settings: ``forbid_code_from_files``).
+    Set after import alone, the value would meet whatever an earlier test of this worker
+    left of GDAL's process-wide settings (a ``rasterio.Env`` of the key clears it on exit),
+    not what a user's process meets."""
+    from prospect.io.raster import forbid_code_from_files
+
+    monkeypatch.setenv(key, value)
+    forbid_code_from_files()
+
+
 def test_a_nodata_stated_beside_the_file_is_read_whatever_the_environment_says(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -61,7 +73,7 @@ def test_a_nodata_stated_beside_the_file_is_read_whatever_the_environment_says(
     ``.aux.xml`` was not read, and its 25 cells of -9999 were read as heat flow (the
     layer's minimum -9999, no cell missing). Now they are no data, as without it."""
     path = _heat_with_aux(tmp_path)
-    monkeypatch.setenv("GDAL_PAM_ENABLED", "NO")
+    _started_with(monkeypatch, "GDAL_PAM_ENABLED", "NO")
     _, out = _read(path, units="mW/m2")
     np.testing.assert_array_equal(out, _EXPECTED)
 
@@ -75,7 +87,7 @@ def test_a_nodata_stated_beside_the_file_is_ingested_whatever_the_environment_sa
     import xarray as xr
 
     _heat_with_aux(sandbox.root)
-    monkeypatch.setenv("GDAL_PAM_ENABLED", "NO")
+    _started_with(monkeypatch, "GDAL_PAM_ENABLED", "NO")
     sandbox.write_job(
         sources=[{"kind": "raster", "name": "heat", "path": "h.tif", "units": "mW/m2"}]
     )
@@ -145,7 +157,7 @@ def test_a_point_file_is_placed_as_written_whatever_the_environment_says(
     cell off, warned of as lying "5 m east and 5 m south" of the grid, and read 67 units
     off its own numbers. Now it is read on its cells, its own numbers, without a word."""
     path = _point(tmp_path / "p.tif", tie_point_is_corner=False)
-    monkeypatch.setenv("GTIFF_POINT_GEO_IGNORE", "YES")
+    _started_with(monkeypatch, "GTIFF_POINT_GEO_IGNORE", "YES")
     _, said = _plan(path, units="mW/m2")
     assert not [s for s in said if "of a cell" in s], said
     _, out = _read(path, units="mW/m2")
