@@ -39,6 +39,7 @@ from prospect.ingest.cloudmask import (
     name_kind,
 )
 from prospect.ingest.landsat import Saturation, file_level, landsat_id
+from prospect.io.files import one_spelling
 from prospect.io.raster import RasterInfo, file_stamp, lossy_compression, refuse_memory
 from prospect.io.remote import forget_cached, is_network_name
 from prospect.io.warp import (
@@ -381,18 +382,10 @@ def _several_bands(path: str, kind: str, count: int) -> str:
             "-b N LAYER ONE_BAND.tif)")
 
 
-def _one_file(name: str) -> str:
-    """``name`` as one spelling of its file: a local path resolved (``dir/./B4.tif``, a
-    link), a GDAL network or virtual name as it is."""
-    import os.path
-
-    return name if name.startswith("/vsi") or "://" in name else os.path.realpath(name)
-
-
 def _band_of_layer_file(path: str, bands: Mapping[str, RasterInfo]) -> str | None:
     """The variable whose band file is the quality layer ``path`` itself, if any."""
-    layer = _one_file(path)
-    return next((var for var, info in bands.items() if _one_file(info.path) == layer), None)
+    layer = one_spelling(path)
+    return next((var for var, info in bands.items() if one_spelling(info.path) == layer), None)
 
 
 def _layer_is_a_band(path: str, kind: str, var: str) -> str:
@@ -450,8 +443,8 @@ def check_layer_of_each_scene(
     """
     seen: dict[str, tuple[str, str, object, frozenset[str]]] = {}
     for item, day, path, look, files in layers:
-        own = frozenset(_one_file(f) for f in files)
-        first = seen.setdefault(_one_file(path), (item, day, look, own))
+        own = frozenset(one_spelling(f) for f in files)
+        first = seen.setdefault(one_spelling(path), (item, day, look, own))
         if first[2] == look or first[3] == own:
             continue
         # an item's layer is taken for the first item's; a scene's path says not whose
