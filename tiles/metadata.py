@@ -162,6 +162,10 @@ def layer_meta(
         stacked = re.fullmatch(r"(.+) on \d+ dates", title)
         title = (f"{stacked.group(1)} on {source.date}" if stacked
                  else f"{title} ({source.date})")
+    across = _across_sensors(tags.get("long_name", ""))
+    if cfg.title and across is not None and not _names_sensors(title, across):
+        # a change across sensors: the long_name's caveat kept where a title replaces it
+        title = f"{title} (across sensors: {across[0]} to {across[1]})"
     is_synthetic = cfg.synthetic if cfg.synthetic is not None else (synthetic or source.synthetic)
     ranges = {}
     for name in matrix_sets:
@@ -170,7 +174,12 @@ def layer_meta(
         ranges[name] = (lo, hi, source.native_footprint(tms.rasterio_crs)[0])
     first = ranges[matrix_sets[0]]
     data_units = tags.get("units", "")
-    description = cfg.description or tags.get("description", "") or title
+    description = (cfg.description or tags.get("description", "")
+                   or (tags["long_name"] if across is not None and cfg.title else title))
+    if across is not None and not (_names_sensors(description, across)
+                                   and "cross-calibrated" in description):
+        description += (f"; across sensors ({across[0]} to {across[1]}, not "
+                        "cross-calibrated): part of the change is the sensors'")
     if is_synthetic and "synthetic" not in description.lower():
         description += " (synthetic data, for testing only)"
     return LayerMeta(
@@ -180,6 +189,31 @@ def layer_meta(
         min_zoom=first[0], max_zoom=first[1], matrix_sets=ranges,
         units=cfg.units or ("" if data_units == "1" else data_units),
     )
+
+
+_ACROSS = re.compile(r"across sensors \((.+?) to (.+?), not cross-calibrated\)")
+"""The clause a change variable's ``long_name`` ends with where its first and last dates
+are of two sensors (:func:`prospect.timeseries.change`)."""
+
+
+def _across_sensors(long_name: str) -> tuple[str, str] | None:
+    """The two sensors (``Landsat 4-5 TM``, ``Landsat 8-9 OLI``) a change variable's
+    ``long_name`` says it spans (:data:`_ACROSS`), else ``None``."""
+    found = _ACROSS.search(long_name)
+    return (found.group(1), found.group(2)) if found else None
+
+
+def _names_sensors(text: str, sensors: tuple[str, str]) -> bool:
+    """Whether ``text`` (a title, a description) names both ``sensors``, each by its
+    instrument (the name's last word: ``TM``, ``ETM+``, ``OLI``, ``MSI``) as a word.
+
+    A layer config's ``title`` (and ``description``) replaced a change variable's
+    ``long_name`` everywhere it is published (TileJSON, WMTS and WMS, the legend, the
+    viewer, the archives' metadata), so a change across sensors titled by hand ("NDVI
+    change") said nothing of its two sensors, which the cube's ``long_name`` and the
+    console said; :func:`layer_meta` adds them where the text does not name them."""
+    return all(re.search(rf"(?<![\w+]){re.escape(name.split()[-1])}(?![\w+])", text)
+               for side in sensors for name in side.split(" and "))
 
 
 RANGE_WARN_SHARE = 0.5

@@ -86,9 +86,11 @@ from tiles.source import (
     LayerLayoutError,
     LayerSource,
     LayerVariableError,
+    VariableMissingError,
     cog_source,
     cube_dates,
     cube_source,
+    cube_variable_missing,
     shown_dates,
 )
 
@@ -109,6 +111,14 @@ MAP_SLOTS = 2
 takes several hundred MB while it is drawn; with no limit, twelve at once took the server
 to 3.3 GB and two minutes each (forty, anyio's thread count, exhaust a 16 GB machine).
 Further maps wait their turn; tiles have their own limit."""
+
+VARIABLE_GONE_S = 2.0
+"""Seconds a cube layer's variable stays missing from its cube, which reads, with nothing
+of the layer published meanwhile, before it is taken as removed (a 404 saying so,
+:meth:`TileService._follow_missing`) rather than a moment of its publishing (the 503 "try
+again later"). A publish swaps a variable's folder and rewrites the cube's metadata in
+milliseconds, and a cube being rewritten by xarray (``to_zarr(mode="w")``) does not read
+until its consolidated metadata is written at the end."""
 
 _KEY_SLOT = "prospect.api_key"
 """Where :meth:`TileService.key_of` keeps the request's key in the ASGI scope."""
@@ -625,11 +635,19 @@ class TileService:
         """Per layer of every date (``dates: all``) whose cube now holds several maps on
         some of its days (:meth:`_follow_crowded`): those days are left out of its dates
         and answered 404 naming their maps (:meth:`at_time`), its other dates served."""
-        self._misfit: dict[str, LayerLayoutError] = {}
+        self._missing: dict[str, tuple[tuple[Any, ...], float]] = {}
+        """Per cube layer whose variable its cube (which reads) no longer holds, the layer's
+        publish marker and the time it was first found so (:meth:`_follow_missing`)."""
+        self._removed: dict[str, VariableMissingError] = {}
+        """Per cube layer whose variable has stayed missing from its cube for
+        :data:`VARIABLE_GONE_S` with nothing of it published: answered 404 saying so
+        (:meth:`date_gone`) until the variable is back."""
+        self._misfit: dict[str, LayerLayoutError | CrowdedDaysError] = {}
         """Per cube layer whose variable was rewritten while served in another layout than
         the layer reads (one map under ``date:`` or ``dates: all``, maps stacked under a
-        layer of one map, :meth:`_follow_layout`), what its cube holds now: the layer is
-        answered 404 saying so (:meth:`date_gone`) until the variable is back as it was."""
+        layer of one map, several maps on every day of a ``dates: all`` layer,
+        :meth:`_follow_layout`), what its cube holds now: the layer is answered 404 saying
+        so (:meth:`date_gone`) until the variable is back as it was."""
 
     # -- keys: reload, rate limits, access log --------------------------------------
     def _key_files_stamp(self) -> tuple[Any, ...]:
@@ -694,8 +712,10 @@ class TileService:
         cube that no longer reads (mid rewrite, or several maps on a day) keeps the dates
         served and is said in the log. A cube variable rewritten in another layout than its
         layer reads (one map under ``dates: all`` or ``date:``, stacked over dates under a
-        layer of one map, several maps on a ``date:``'s day) is answered 404 saying so
-        until it is back (:meth:`_follow_layout`).
+        layer of one map, several maps on a ``date:``'s day or on every day of a ``dates:
+        all`` layer) is answered 404 saying so until it is back (:meth:`_follow_layout`);
+        one removed from its cube, 404 once missing :data:`VARIABLE_GONE_S` with nothing
+        published (:meth:`_follow_missing`).
 
         Any layer whose data changed (a COG or cube variable rewritten in place, a time
         layer's dates rewritten) has its values checked against the colour range taken at
@@ -712,7 +732,12 @@ class TileService:
         for name, layer in self.layers.items():
             cube = layer.config.cube
             marker = layer.source.publish_marker()
-            if marker == self._dates_seen.get(name):
+            seen = self._dates_seen.get(name)
+            look = marker != seen or (name in self._missing and name not in self._removed)
+            if cube is not None and look and self._follow_missing(layer, marker):
+                self._dates_seen[name] = marker  # removed, or a moment of a publish
+                continue
+            if marker == seen:
                 continue
             if not layer.times or cube is None:  # one map, rewritten while served
                 self._dates_seen[name] = marker
@@ -731,14 +756,16 @@ class TileService:
                     held = cube_dates(cube, variable)
                 except CrowdedDaysError as exc:  # its other days served, those 404
                     held = [day for day in exc.dates if day not in exc.days]
-                    if not held:
+                    if not held:  # every day crowded: the whole layer's 404
+                        self._crowded.pop(name, None)
                         raise
                     crowded = exc
                 days = [day for day in held if day not in layer.times]
                 found = {day: cube_source(cube, variable, day) for day in days}
                 for source in found.values():
                     _ = source.lonlat_bounds  # a date that does not read is not listed
-            except LayerLayoutError as exc:  # one map now: answered 404 until it is back
+            except (LayerLayoutError, CrowdedDaysError) as exc:  # one map now, or several
+                # maps on its every day: answered 404 until it is back
                 self._dates_seen[name] = marker
                 self._follow_layout(layer, exc)
                 continue
@@ -782,6 +809,62 @@ class TileService:
                              "; ".join(removed))
         return added
 
+    def _follow_missing(self, layer: Layer, marker: tuple[Any, ...]) -> bool:
+        """Record whether the cube of ``layer`` (its publish marker ``marker``) lacks the
+        layer's variable, saying in the log when it is taken as removed and when it is
+        back; returns whether it lacks it now (its dates and layout are then not read).
+
+        A variable removed from its cube while served (the cube written again without it,
+        its folder deleted) answered every request with the 503 "damaged, truncated or
+        being replaced; try again later" until a restart, though no retry could help. A
+        variable missing for a moment (a publish swapping its folder) cannot be told from
+        one removed but by time: missing with nothing of the layer published for
+        :data:`VARIABLE_GONE_S`, it is the 404 of :meth:`date_gone` naming the variables
+        the cube holds and the fix, said once in the log (before: the 503, as a moment of a
+        publish). A cube that does not read now (mid rewrite) changes nothing."""
+        name = layer.name
+        try:
+            missing = cube_variable_missing(Path(str(layer.config.cube)),
+                                            str(layer.config.variable))
+        except Exception:  # mid rewrite or removed: answered at its requests as before
+            return name in self._removed
+        if missing is None:
+            self._missing.pop(name, None)
+            if self._removed.pop(name, None) is not None:
+                self.log.warning("layer %r: its variable %r is back in its cube, served "
+                                 "again", name, layer.config.variable)
+            return False
+        now = time.monotonic()
+        first = self._missing.get(name)
+        if first is None or first[0] != marker:  # something of it published: look again
+            first = self._missing[name] = (marker, now)
+        if name in self._removed:
+            self._removed[name] = missing
+        elif now - first[1] >= VARIABLE_GONE_S:
+            self._removed[name] = missing
+            self.log.warning(
+                "layer %r: its cube %s no longer holds its variable %r (it holds %s): "
+                "answered 404 until it is back; write the variable again (rerun the stage "
+                "that made it), or fix variable: (or remove the layer) in the serve config "
+                "and restart the server", name, layer.config.cube, layer.config.variable,
+                ", ".join(missing.held) or "none")
+        return True
+
+    def _removed_refusal(self, layer: Layer) -> ApiError | None:
+        """The 404 of ``layer`` while its cube no longer holds its variable
+        (:meth:`_follow_missing`); ``None`` otherwise."""
+        found = self._removed.get(layer.name)
+        if found is None:
+            return None
+        held = ", ".join(map(repr, found.held[:12])) + (", ..." if len(found.held) > 12
+                                                         else "")
+        return ApiError(404, (
+            f"layer {layer.name!r} is variable {layer.config.variable!r} of its cube, and "
+            f"its cube no longer holds it (it holds {held or 'none'}): the server's "
+            "operator should write the variable again (rerun the stage that made it), or "
+            "fix variable: (or remove the layer) in the serve config and restart the "
+            "server; GET /layers lists the layers"), {"Cache-Control": "no-store"})
+
     def _follow_crowded(self, layer: Layer, found: CrowdedDaysError | None) -> None:
         """Record the days of ``layer``, a layer of every date, its cube now holds several
         maps of (``found``; ``None`` where none), saying in the log when they change.
@@ -810,17 +893,41 @@ class TileService:
                 ".resample(%s='1D').median()) and publish the cube again", name,
                 layer.config.cube, len(found.days), days, found.axis, found.axis)
 
+    def _crowded_days(self, layer: Layer, days: tuple[dt.date, dt.date] | None
+                      ) -> list[str]:
+        """The days of ``layer``'s cube of several maps (:meth:`_follow_crowded`, left
+        out of its dates) that a ``TIME`` (``days``, :func:`_asked_days`) holds.
+
+        A month or range holding such a day and one served day was answered the served
+        day's map, and one holding it beside several served days the 400 naming those
+        alone, without a word of the day the cube holds and the layer does not serve; it
+        is a day of the cube all the same, so the value holds several (:meth:`at_time`)."""
+        found = self._crowded.get(layer.name)
+        if found is None or days is None:
+            return []
+        return [day for day in found.days
+                if days[0].isoformat() <= day <= days[1].isoformat()]
+
+    def _crowded_words(self, layer: Layer, hit: list[str]) -> str:
+        """Why the days ``hit`` (:meth:`_crowded_days`) of ``layer`` are not served, in
+        words."""
+        found = self._crowded[layer.name]
+        if len(hit) == 1:
+            return (f"{hit[0]} is not served: its cube now holds "
+                    f"{layer.config.variable!r} with several maps dated {hit[0]} "
+                    f"({found.days[hit[0]]}), and a layer serves one map a day")
+        return (f"{shown_dates(hit)} are not served: its cube now holds "
+                f"{layer.config.variable!r} with several maps on each "
+                f"({hit[0]} {found.days[hit[0]]}), and a layer serves one map a day")
+
     def _crowded_refusal(self, layer: Layer, days: tuple[dt.date, dt.date] | None,
                          param: str, code: str) -> ApiError | None:
         """The 404 of a ``TIME`` (``days``, :func:`_asked_days`) naming only days that
         ``layer``'s cube holds several maps of (:meth:`_follow_crowded`); else ``None``."""
-        found = self._crowded.get(layer.name)
-        if found is None or days is None:
-            return None
-        hit = [day for day in found.days
-               if days[0].isoformat() <= day <= days[1].isoformat()]
+        hit = self._crowded_days(layer, days)
         if not hit:
             return None
+        found = self._crowded[layer.name]
         day = hit[0]
         return ApiError(404, (
             f"layer {layer.name!r} cannot serve its map of {day}: its cube now holds "
@@ -880,8 +987,12 @@ class TileService:
         request with the 503 "damaged, truncated or being replaced; try again later" and
         an error line in the log per request, until a restart, where nothing was damaged
         and no retry could help; it is now the 404 of :meth:`date_gone` naming what the
-        cube holds and the fix, said once in the log. A variable that does not read now
-        (mid rewrite, removed) changes nothing: its requests answer as they did."""
+        cube holds and the fix, said once in the log. So is a layer of every date whose
+        every day now holds several maps (a :class:`~tiles.source.CrowdedDaysError` with
+        no day left to serve, where :meth:`_follow_crowded` serves the days of one map):
+        its dates stayed those read before and every request was that 503. A variable that
+        does not read now (mid rewrite, removed) changes nothing: its requests answer as
+        they did."""
         if found is self._UNREAD:
             found = None
             try:  # a fresh source: the layer's own keeps its reads of the old version
@@ -893,23 +1004,42 @@ class TileService:
                 return
         name = layer.name
         if found is None:
-            if self._misfit.pop(name, None) is not None:
+            before = self._misfit.pop(name, None)
+            if isinstance(before, CrowdedDaysError):
+                self.log.warning("layer %r: its cube's variable %r holds days of one map "
+                                 "again, those served", name, layer.config.variable)
+            elif before is not None:
                 self.log.warning("layer %r: its cube's variable %r is laid out as the layer "
                                  "reads it again, served again", name, layer.config.variable)
             return
-        if name not in self._misfit:
+        before = self._misfit.get(name)
+        if before is None or type(before) is not type(found) or (
+                isinstance(found, CrowdedDaysError) and isinstance(before, CrowdedDaysError)
+                and before.days != found.days):
             serves, holds, fix = self._misfit_words(layer, found)
+            until = ("one of its days holds one map" if isinstance(found, CrowdedDaysError)
+                     else "the variable is back as it was")
             self.log.warning(
-                "layer %r %s, and its cube %s now holds it %s: answered 404 until the "
-                "variable is back as it was; %s", name, serves, layer.config.cube, holds, fix)
+                "layer %r %s, and its cube %s now holds it %s: answered 404 until %s; %s",
+                name, serves, layer.config.cube, holds, until, fix)
         self._misfit[name] = found
 
     @staticmethod
-    def _misfit_words(layer: Layer, found: LayerLayoutError) -> tuple[str, str, str]:
+    def _misfit_words(layer: Layer, found: LayerLayoutError | CrowdedDaysError
+                      ) -> tuple[str, str, str]:
         """What ``layer`` serves, what its cube holds now (``found``) and the fix (to
         follow "the operator should", or alone in the log), in words."""
         variable = layer.config.variable
         restart = "in the serve config and restart the server"
+        if isinstance(found, CrowdedDaysError):  # several maps on its every day
+            days = "; ".join(f"{day} {times}" for day, times in list(found.days.items())[:6])
+            more = "; ..." if len(found.days) > 6 else ""
+            each = ("on its one day" if len(found.days) == 1
+                    else f"on each of its {len(found.days)} days")
+            return (f"serves every date of {variable!r}, one map a day",
+                    f"with several maps {each} ({days}{more})",
+                    f"write one map per day along its {found.axis!r} axis (xarray: "
+                    f".resample({found.axis}='1D').median()) and publish the cube again")
         if found.day is not None:  # several maps on its day: the cube's to mend
             return (f"is the map of {found.day} of {variable!r}",
                     f"with {len(found.maps)} maps dated {found.day} ({found.times})",
@@ -949,8 +1079,9 @@ class TileService:
         """The 404 of ``layer``, a layer of one ``date:``, while its cube no longer holds
         its date (:meth:`_follow_date`): the dates held and the nearest, and who fixes
         it; or of a cube layer whose variable is laid out otherwise than it reads
-        (:meth:`_misfit_refusal`); ``None`` for any other layer."""
-        misfit = self._misfit_refusal(layer)
+        (:meth:`_misfit_refusal`) or is no longer in its cube (:meth:`_removed_refusal`);
+        ``None`` for any other layer."""
+        misfit = self._removed_refusal(layer) or self._misfit_refusal(layer)
         if misfit is not None:
             return misfit
         held = self._dates_gone.get(layer.name)
@@ -969,10 +1100,11 @@ class TileService:
 
     def servable(self, layers: list[Layer]) -> list[Layer]:
         """``layers`` less those of one ``date:`` their cube no longer holds and those
-        whose cube variable is laid out otherwise than they read (:meth:`date_gone`): left
-        out of the capabilities and the viewer, the log said so once."""
-        return [layer for layer in layers
-                if layer.name not in self._dates_gone and layer.name not in self._misfit]
+        whose cube variable is laid out otherwise than they read or removed from the cube
+        (:meth:`date_gone`): left out of the capabilities and the viewer, the log said so
+        once."""
+        return [layer for layer in layers if layer.name not in self._dates_gone
+                and layer.name not in self._misfit and layer.name not in self._removed]
 
     @staticmethod
     def _data_token(layer: Layer) -> str | None:
@@ -1559,16 +1691,23 @@ class TileService:
             days = _asked_days(text)
             held = ([] if days is None else
                     [d for d in dates if days[0].isoformat() <= d <= days[1].isoformat()])
-            if len(held) == 1:
+            crowded = self._crowded_days(layer, days)
+            if len(held) == 1 and not crowded:
                 found.append(layer.at(held[0]))
                 continue
-            crowded = None if held else self._crowded_refusal(layer, days, param, code)
-            if crowded is not None:  # a day of several maps: left out of its dates
-                raise crowded
+            refusal = None if held else self._crowded_refusal(layer, days, param, code)
+            if refusal is not None:  # a day of several maps: left out of its dates
+                raise refusal
             shown = shown_dates(dates, 24)
             if days is None:
                 what = str(_unread_time(param, text))
                 fix = f"ask one of its dates ({shown}) or leave {param} out for {latest}"
+            elif crowded:  # a day of several maps beside served ones: no map of them all
+                every = sorted([*held, *crowded])
+                what = (f"{param}={text[:40]!r} holds {len(every)} days of its cube "
+                        f"({shown_dates(every)}), and a map is one date; "
+                        f"{self._crowded_words(layer, crowded)}")
+                fix = f"ask one of the days served, e.g. {param}={held[-1]}"
             elif held:
                 what = (f"{param}={text[:40]!r} holds {len(held)} of its dates "
                         f"({shown_dates(held)}), and a map is one date")

@@ -52,8 +52,8 @@ from tiles.grids import (
 )
 
 __all__ = ["NO_DATA_HERE", "WEB_MERCATOR", "CrowdedDaysError", "LayerDataError",
-           "LayerLayoutError", "LayerSource", "LayerVariableError", "cog_source",
-           "cube_dates", "cube_source",
+           "LayerLayoutError", "LayerSource", "LayerVariableError", "VariableMissingError",
+           "cog_source", "cube_dates", "cube_source", "cube_variable_missing",
            "is_damage", "pixel_modes", "shown_dates"]
 
 T = TypeVar("T")
@@ -72,6 +72,24 @@ class LayerVariableError(LayerDataError, DataError):
     """A cube layer's variable is not in its cube (never was, dropped from it, or its folder
     removed): a :class:`~prospect.errors.DataError` of the config at start-up, and the
     503 of a layer that cannot be read while the server runs."""
+
+
+class VariableMissingError(LayerVariableError):
+    """A cube layer's variable is not in its cube, which reads (its consolidated metadata
+    lists no such variable, or lists it with its folder gone): a config error at
+    start-up; while the server runs, a moment of a variable's publishing, or the variable
+    removed for good (:meth:`tiles.service.TileService.refresh_dates` tells them apart by
+    time).
+
+    Attributes
+    ----------
+    held : list of str
+        The variables the cube holds now, sorted.
+    """
+
+    def __init__(self, message: str, *, held: list[str]) -> None:
+        super().__init__(message)
+        self.held = list(held)
 
 
 class LayerLayoutError(LayerVariableError):
@@ -348,19 +366,9 @@ class LayerSource:
                     raise
                 except ProspectError as exc:  # the cube removed or replaced under the server
                     raise LayerDataError(str(exc)) from None
-                if self.variable not in ds.data_vars:
-                    raise LayerVariableError(
-                        f"{self.path}: cube has no variable {self.variable!r}; it has "
-                        f"{sorted(map(str, ds.data_vars))}: {fix}"
-                    )
-                # the cube's consolidated metadata still lists a variable whose folder was
-                # removed, and zarr reads its missing chunks as fill: a blank layer served
-                # as if it had no data anywhere
-                if not (self.path / str(self.variable) / "zarr.json").is_file():
-                    raise LayerVariableError(
-                        f"{self.path} variable {self.variable!r}: its folder "
-                        f"{self.variable}/zarr.json is missing from the cube: {fix}"
-                    )
+                missing = _missing_in(self.path, str(self.variable), ds, fix)
+                if missing is not None:
+                    raise missing
                 da, written = _map_axes(self.path, str(self.variable), ds[self.variable])
                 if self.date is not None:
                     axis = _date_axis(da)
@@ -1554,10 +1562,9 @@ def cube_dates(path: str | Path, variable: str) -> list[str]:
         raise
     except ProspectError as exc:
         raise LayerDataError(str(exc)) from None
-    if variable not in ds.data_vars:
-        raise LayerVariableError(
-            f"{path}: cube has no variable {variable!r}; it has "
-            f"{sorted(map(str, ds.data_vars))}: fix 'cube' or 'variable' in the serve config")
+    missing = _missing_in(path, variable, ds, "fix 'cube' or 'variable' in the serve config")
+    if missing is not None:
+        raise missing
     da, _written = _map_axes(path, variable, ds[variable])
     axis = _date_axis(da)
     if axis is None:
@@ -1586,6 +1593,46 @@ def cube_dates(path: str | Path, variable: str) -> list[str]:
             "dates): write its maps again (rerun the stage that made it), or remove the "
             "layer from the serve config")
     return sorted(dates)
+
+
+def _missing_in(path: Path, variable: str, ds: Any, fix: str) -> VariableMissingError | None:
+    """The error of cube variable ``variable`` missing from the cube at ``path`` (opened
+    as ``ds``), ``fix`` ending its message; ``None`` where the cube holds it.
+
+    The cube's consolidated metadata may still list a variable whose folder was removed,
+    and zarr reads its missing chunks as fill: a blank layer served as if it had no data
+    anywhere; that is a missing variable too."""
+    held = sorted(map(str, ds.data_vars))
+    if variable not in ds.data_vars:
+        return VariableMissingError(
+            f"{path}: cube has no variable {variable!r}; it has {held}: {fix}", held=held)
+    if not (path / variable / "zarr.json").is_file():
+        return VariableMissingError(
+            f"{path} variable {variable!r}: its folder {variable}/zarr.json is missing from "
+            f"the cube: {fix}", held=[name for name in held if name != variable])
+    return None
+
+
+def cube_variable_missing(path: str | Path, variable: str) -> VariableMissingError | None:
+    """Whether the zarr cube at ``path`` lacks ``variable``: the error saying so
+    (:class:`VariableMissingError`, the variables it holds), or ``None`` where it holds
+    it. A few small reads of its consolidated metadata, no chunk.
+
+    Raises
+    ------
+    LayerDataError
+        The cube does not read now (mid rewrite, removed): nothing can be said."""
+    from prospect.io.cube import open_cube
+
+    path = Path(path)
+    try:
+        ds = open_cube(path, chunks=None)
+    except LayerDataError:
+        raise
+    except ProspectError as exc:
+        raise LayerDataError(str(exc)) from None
+    with ds:
+        return _missing_in(path, variable, ds, "fix 'cube' or 'variable' in the serve config")
 
 
 def cube_source(path: str | Path, variable: str, date: str | None = None) -> LayerSource:
