@@ -22,7 +22,9 @@ They write a number there and say what it is in a column beside it:
 
 A value below (or above) a limit gets the policy of ``<0.5``: it is missing, and a data
 warning gives the count, the first lines and the fix. A flag that is neither (GTK's
-``!``, "estimated") keeps the value, and the warning says so.
+``!``, "estimated") keeps the value, and the warning says so; but a concentration of 0
+beside such a flag is missing (GTK's till data write 0 beside ``!`` as beside ``<``
+where they give no number: Zr on 16 samples, Th on 7), named apart in the warning.
 
 Qualifier codes stored as numbers (a database's remark code: 1 or -1 for "below the
 limit", 0 for none) are never guessed: a number means different things in different
@@ -365,7 +367,8 @@ def limited_values(frame: pd.DataFrame, column: str, values: np.ndarray, keep: n
     measured = keep & np.isfinite(values)
     below = np.zeros(len(values), bool)
     above = np.zeros(len(values), bool)
-    other: Counter[str] = Counter()
+    other_rows = np.zeros(len(values), bool)
+    other_codes = np.full(len(values), "", dtype=object)
     shown: list[str] = []
     said: list[str] = []
     for name in qualifiers:
@@ -373,8 +376,9 @@ def limited_values(frame: pd.DataFrame, column: str, values: np.ndarray, keep: n
         kinds = np.array([_kind(c, named) for c in codes], dtype=object)
         below |= measured & (kinds == "below")
         above |= measured & (kinds == "above")
-        for code in codes[measured & (kinds == "other")]:
-            other[code] += 1
+        fresh = measured & (kinds == "other") & ~other_rows
+        other_codes = np.where(fresh, codes, other_codes)
+        other_rows |= fresh
         shown.append(name)
     at_limit = np.zeros(len(values), bool)
     row_limit = np.full(len(values), np.nan)  # each row's limit, the first column's given
@@ -408,9 +412,15 @@ def limited_values(frame: pd.DataFrame, column: str, values: np.ndarray, keep: n
                 + " never is: exports write a "
                 f"value below the detection limit as minus the limit ({example:g} for "
                 f"'<{-example:g}')")
+    # a concentration of 0 beside a flag is the table's cell where it gives no number
+    # (GTK's till data write 0 beside '<' and beside '!'): no measured concentration is 0
+    other_rows &= ~below & ~above
+    blank = other_rows & (values == 0) if unit is not None or element is not None else \
+        np.zeros(len(values), bool)
+    other = Counter(other_codes[other_rows & ~blank].tolist())
     known = np.where(below & np.isfinite(row_limit), row_limit, np.nan)
     known = np.where(negative & np.isnan(known), -values, known)
-    if not (below.any() or above.any() or other or at_limit.any()):
+    if not (below.any() or above.any() or other or at_limit.any() or blank.any()):
         return Limited(values, known, above)
     where = f"column {' and '.join(repr(s) for s in shown)}" if shown else ""
     lead = f"{path}: of {int(keep.sum())} value(s) in column {column!r}"
@@ -448,6 +458,14 @@ def limited_values(frame: pd.DataFrame, column: str, values: np.ndarray, keep: n
     if above.any() and above_as_limit:
         text += ("; " if text else "") + (
             f"{flagged_above}: each is read as its value, the limit, the least it is")
+    if blank.any():
+        zeros = Counter(other_codes[blank].tolist())
+        text += ("; " if text else "") + (
+            f"{int(blank.sum())} are 0 beside another flag in {where} ("
+            + ", ".join(f"{c!r} on {n}" for c, n in zeros.most_common(4))
+            + f"; {listed(blank.nonzero()[0])}), which no measured concentration is (the "
+            "table writes 0 where it gives no number): read as missing, not as 0; give the "
+            "measured value in the cell to use it")
     if other:
         listing = ", ".join(f"{c!r} on {n}" for c, n in other.most_common(4))
         text += ("; " if text else "") + (
@@ -458,8 +476,8 @@ def limited_values(frame: pd.DataFrame, column: str, values: np.ndarray, keep: n
             f"{int(at_limit.sum())} equal their row's detection limit in {where}: read as "
             "measured (if they mean 'below the limit', flag them or leave them empty)")
     warnings.warn(DataWarning(f"{lead}, {text}"), stacklevel=5)
-    return Limited(np.where(below | (above & (not above_as_limit)), np.nan, values), known,
-                   above)
+    return Limited(np.where(below | blank | (above & (not above_as_limit)), np.nan, values),
+                   known, above)
 
 
 _GRADE_NAMES = frozenset({"grade", "conc", "concentration", "assay"})
