@@ -160,7 +160,8 @@ def stand_in_cube(job: JobConfig, grid: RegionGrid) -> xr.Dataset:
         out = compute_indices(_bands(job, grid, ds), cfg.names, sensor=cfg.sensor,
                               custom=dict(cfg.custom), bands=dict(cfg.bands),
                               constants=dict(cfg.constants), backend=cfg.backend,
-                              nodata=cfg.nodata, allow_out_of_range=True)
+                              nodata=cfg.nodata, allow_out_of_range=True,
+                              sample_bands=False)
         ds = ds.assign({name: zeros(str(name), dict(out[name].attrs),
                                     timed="time" in out[name].dims)
                         for name in out.data_vars})
@@ -380,7 +381,8 @@ def _unfused_index_tasks(job: JobConfig, grid: RegionGrid, bands: xr.Dataset,
     tasks, once = client_tasks(*reflectance_samples(bands, plan))
     out = compute_indices(bands, cfg.names, sensor=cfg.sensor, custom=dict(cfg.custom),
                           bands=dict(cfg.bands), constants=dict(cfg.constants),
-                          backend=cfg.backend, nodata=cfg.nodata, allow_out_of_range=True)
+                          backend=cfg.backend, nodata=cfg.nodata, allow_out_of_range=True,
+                          sample_bands=False)
     layers, counts = counted_layers(bands, plan, out, [str(n) for n in out.data_vars],
                                     nodata=cfg.nodata)
     more, fixed = client_tasks(write_graph(grid, layers), counts)

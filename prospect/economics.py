@@ -22,11 +22,13 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "BRINE_DENSITY_PER_G_PER_KG",
     "CLASS_ABOVE",
     "CLASS_NODATA",
     "CLASS_TOO_LOW",
     "CLASS_UNCERTAIN",
     "LI_TO_LCE",
+    "brine_density",
     "lce_factor",
     "lce_per_year",
     "lce_sd",
@@ -42,6 +44,39 @@ LI_TO_LCE = 5.323
 
 CLASS_TOO_LOW, CLASS_UNCERTAIN, CLASS_ABOVE, CLASS_NODATA = 0, 1, 2, 255
 CLASS_NAMES = {CLASS_TOO_LOW: "too_low", CLASS_UNCERTAIN: "uncertain", CLASS_ABOVE: "above"}
+
+
+BRINE_DENSITY_PER_G_PER_KG = 0.0007
+"""Brine density (kg/L) gained per g of dissolved salt per kg of brine, about: NaCl
+solutions at 20 degC weigh 1.071 kg/L at 100 g/kg, 1.148 at 200 and 1.197 at 260 (near
+halite saturation), seawater 1.025 at 35 g/kg. A first estimate, not an equation of state:
+temperature, pressure and the salt's make-up (CaCl2 brines are denser) move it by a few
+per cent."""
+
+
+def brine_density(dissolved_g: Any, *, per_litre: bool) -> np.ndarray:
+    """Brine density (kg/L) from its dissolved solids, with
+    :data:`BRINE_DENSITY_PER_G_PER_KG` (``a``).
+
+    Parameters
+    ----------
+    dissolved_g
+        Dissolved solids in g per kg of brine (a salinity, a mass fraction), or in g per
+        litre of brine (a laboratory's TDS by volume) when ``per_litre``; negatives count as 0.
+    per_litre
+        Whether ``dissolved_g`` is per litre: then ``rho = 1 + a * TDS / rho``, whose root is
+        ``rho = (1 + sqrt(1 + 4 a TDS)) / 2``; else ``rho = 1 + a * S``.
+
+    Returns
+    -------
+    numpy.ndarray
+        kg/L, float64; NaN where ``dissolved_g`` is NaN.
+    """
+    a = BRINE_DENSITY_PER_G_PER_KG
+    solids = np.maximum(np.asarray(dissolved_g, dtype="f8"), 0.0)
+    if per_litre:
+        return (1.0 + np.sqrt(1.0 + 4.0 * a * solids)) / 2.0
+    return 1.0 + a * solids
 
 
 def lce_factor(*, flow_m3_per_h: float, hours_per_year: float, recovery: float) -> float:

@@ -13,7 +13,7 @@ import math
 import re
 import unicodedata
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -29,8 +29,10 @@ from prospect.config.economics import (
     EconomicsConfig,
 )
 from prospect.economics import (
+    BRINE_DENSITY_PER_G_PER_KG,
     CLASS_NAMES,
     CLASS_NODATA,
+    brine_density,
     lce_factor,
     lce_per_year,
     lce_sd,
@@ -45,6 +47,7 @@ from prospect.registry.units import Canonical, canonical_units, reads_as_unit
 
 __all__ = [
     "CONCENTRATION_UNITS",
+    "DENSITY_TOLERANCE",
     "ECONOMIC_OUTPUTS",
     "LITHIUM_COMPOUNDS",
     "MASS_FRACTION_UNITS",
@@ -752,6 +755,106 @@ def _check_lithium(cfg: EconomicsConfig, attrs: Any) -> None:
         "economics.concentration")
 
 
+DENSITY_TOLERANCE = 0.05
+"""How far (a share of it) the brine density a kriged salinity, TDS or density surface of
+the same waters implies may lie from the job's ``density_kg_per_l`` before it is said: 5 %,
+about what temperature and the salt's make-up move a brine's density."""
+
+_SALINITY_UNITS: dict[str, float] = {"g/kg": 1.0, "‰": 1.0, "permil": 1.0, "psu": 1.0,
+                                     "kg/kg": 1000.0}
+"""Salinity units per kg of brine that :func:`to_mg_per_l` does not read -> g/kg."""
+
+_DENSITY_UNITS: dict[str, float] = {"kg/l": 1.0, "g/cm3": 1.0, "g/ml": 1.0, "g/cc": 1.0,
+                                    "kg/dm3": 1.0, "t/m3": 1.0, "kg/m3": 1e-3}
+"""Density units (spaces dropped, lower case, ``³`` as ``3``) -> kg/L."""
+
+
+def _density_reader(what: str, units: str) -> tuple[Callable[[np.ndarray], np.ndarray],
+                                                    str] | None:
+    """(values of a surface of ``what`` (``total dissolved solids``, ``salinity`` or
+    ``density``, as :func:`_not_lithium` names it) in ``units`` -> brine density in kg/L,
+    how) or ``None`` where the units are not read (none, molar, another kind)."""
+    plain = units.strip().replace(" ", "").replace("³", "3").lower()
+    if what == "density":
+        factor = _DENSITY_UNITS.get(plain)
+        if factor is None:
+            return None
+        return (lambda v: v * factor), "as kriged"
+    how = (f"1 + {BRINE_DENSITY_PER_G_PER_KG:g} x g of dissolved salt per kg of brine, "
+           "as of NaCl brines")
+    if plain in _SALINITY_UNITS:
+        per_kg = _SALINITY_UNITS[plain]
+        return (lambda v: brine_density(v * per_kg, per_litre=False)), how
+    hit = to_mg_per_l(units, 1.0)  # mg/L or g/L (per litre), mg/kg or ppm (per kg)
+    if hit is None or "mol" in hit[0] or "eq" in hit[0]:  # lithium's molar mass: not TDS's
+        return None
+    name, factor = hit
+    per_litre = not is_mass_fraction(name)
+    return (lambda v: brine_density(v * factor / 1000.0, per_litre=per_litre)), how
+
+
+def _check_brine_density(cfg: EconomicsConfig, group: Any, cube: Path, grid: RegionGrid,
+                         units: str) -> None:
+    """A :class:`~prospect.errors.DataWarning` where a surface kriged from the same points
+    source as the concentration (a mass fraction, made mg/L by ``density_kg_per_l``) is a
+    salinity, a TDS or a density (its column: ``TDS_mg_l``, ``salinity``, ``density``, in
+    units this reads) whose brine density lies more than :data:`DENSITY_TOLERANCE` from
+    the job's in some cells: the Bonneville brines' ~300 g/L of dissolved salt weigh about
+    1.2 kg/L, and their lithium per litre, and every tonnage, was screened a sixth low at
+    the job's 1.0 without a word, the job's own TDS surface saying otherwise. Read chunk
+    by chunk, at the cells where both surfaces hold data."""
+    conc = _surface_of(group[cfg.concentration].attrs)
+    if conc is None:
+        return
+    density = cfg.density_kg_per_l
+    for name in sorted(str(k) for k in group.array_keys()):
+        if name == cfg.concentration or name.endswith("_variance"):
+            continue
+        surface = _surface_of(group[name].attrs)
+        if surface is None or surface[0] != conc[0]:
+            continue
+        what = _not_lithium(surface[1])
+        stated = str(group[name].attrs.get("units", ""))
+        reader = _density_reader(what, stated) if what in (
+            "total dissolved solids", "salinity", "density") else None
+        if reader is None:
+            continue
+        convert, how = reader
+        cells = off = 0
+        low, high, top, at_top = math.inf, -math.inf, -math.inf, math.nan
+        li, other = _array(cube, cfg.concentration), _array(cube, name)
+        for window in grid.chunk_windows():
+            c, rho = _read(li, window), convert(_read(other, window))
+            both = np.isfinite(c) & np.isfinite(rho)
+            if not both.any():
+                continue
+            cells += int(both.sum())
+            off += int((np.abs(rho[both] / density - 1.0) > DENSITY_TOLERANCE).sum())
+            low, high = min(low, float(rho[both].min())), max(high, float(rho[both].max()))
+            k = int(np.argmax(np.where(both, c, -np.inf)))
+            if c.flat[k] > top:
+                top, at_top = float(c.flat[k]), float(rho.flat[k])
+        if not off:
+            continue
+        effects = []
+        if high > density * (1 + DENSITY_TOLERANCE):
+            effects.append(f"up to {100 * (1 - density / high):.0f} % low where denser")
+        if low < density * (1 - DENSITY_TOLERANCE):
+            effects.append(f"up to {100 * (density / low - 1):.0f} % high where lighter")
+        warnings.warn(DataWarning(
+            f"economics: {name!r} ({what} of the same waters as {cfg.concentration!r}: "
+            f"column {surface[1]!r} of source {surface[0]!r}, in {stated}) implies a brine "
+            f"density of {low:.3g} to {high:.3g} kg/L ({how}), {at_top:.3g} kg/L where the "
+            f"lithium is highest, more than {100 * DENSITY_TOLERANCE:g} % off the job's "
+            f"density_kg_per_l {density:g} in {off} of the {cells} cells: "
+            f"{cfg.concentration!r} is in {units}, a mass fraction, which that density makes "
+            "mg/L, so the lithium per litre and every tonnage there are "
+            f"{' and '.join(effects)}; give the brines' density in "
+            f"economics.density_kg_per_l (about {at_top:.3g} for the richest), or krige "
+            "lithium in mg/L"), stacklevel=3)
+        return
+
+
 def _warn_low_flow(cfg: EconomicsConfig) -> None:
     """Warn of a ``flow_m3_per_h`` given outside a doublet's ordinary range: under
     :data:`~prospect.config.economics.MIN_DOUBLET_FLOW_M3_PER_H`, a flow in L/s written
@@ -868,6 +971,8 @@ def plan_economics(cfg: EconomicsConfig, cube: Path, grid: RegionGrid) -> list[E
             "water) is taken, and every tonnage is 1/density of a denser brine's (17 % low "
             "at 1.2 kg/L); give the brine's density (geothermal brines are 1.0-1.3 kg/L)"),
             stacklevel=2)
+    if is_mass_fraction(units):
+        _check_brine_density(cfg, group, cube, grid, units)
     _warn_low_flow(cfg)
     variance_scale = _variance_scale(cfg.variance_variable, group[cfg.variance_variable].attrs,
                                      cfg.concentration, cfg.density_kg_per_l)

@@ -40,13 +40,14 @@ from prospect.indices.blocks import (
 from prospect.indices.plan import IndexPlan, PlannedIndex, check_distinct_case, plan_indices
 from prospect.indices.ranges import (
     SUBNORMAL_SHARE,
-    check_band_scales,
+    beyond_float32,
     check_kernel_scale,
     check_percent_units,
     check_sample_scales,
     held_cells,
     judge_samples,
     no_common_cell_message,
+    overflow_message,
     reflective_inputs,
     sample_block,
     sample_step,
@@ -72,12 +73,14 @@ __all__ = ["UNDEFINED_SHARE", "chunk_counts", "counted_indices", "counted_layers
            "undefined_cells"]
 
 
-IndexCount = tuple[int, int, int, dict[str, int], int, int]
+IndexCount = tuple[int, int, int, dict[str, int], int, int, int, float]
 """One index's figures in one chunk: cells undefined (NaN where its bands hold data), cells
 its bands hold data in, cells outside its valid range (set to NaN), per band the cells
 below 0 among those, the cells where its bands hold data and it is 0 or nearer 0
-than float32 holds (:func:`~prospect.indices.ranges.tiny_cells`), and of those the cells
-stored as a float32 subnormal (:func:`~prospect.indices.ranges.subnormal_cells`)."""
+than float32 holds (:func:`~prospect.indices.ranges.tiny_cells`), of those the cells
+stored as a float32 subnormal (:func:`~prospect.indices.ranges.subnormal_cells`), and the
+undefined cells where its value lies beyond float32 with the largest such magnitude
+(:func:`~prospect.indices.ranges.beyond_float32`, 0 and 0.0 where none)."""
 
 def _fingerprint(var: xr.DataArray, cube: xr.Dataset) -> str:
     prov = read_provenance(var.attrs["provenance"])
@@ -196,9 +199,15 @@ def chunk_counts(stacked: np.ndarray, outside: Sequence[int], blocks: Sequence[A
         values = host_array(stacked[k])
         tiny = int((every & tiny_cells(values)).sum())
         subnormal = int((every & subnormal_cells(values)).sum()) if tiny else 0
+        # the NaN cells evaluated again in float64: a value beyond float32 (N / R * 1e38)
+        # said as such, as the library says it (only where the chunk holds such NaN)
+        beyond, largest = beyond_float32(
+            plan.indices[k], {v: blocks[plan.inputs.index(v)] for _, v in
+                              plan.indices[k].bands},
+            every & np.isnan(values)) if lost > outside[k] else (0, 0.0)
         counts.append((lost, cells, outside[k],
                        {v: below[plan.inputs.index(v)] for _, v in plan.indices[k].bands},
-                       tiny, subnormal))
+                       tiny, subnormal, beyond, largest))
     return counts
 
 
@@ -325,10 +334,17 @@ def _warn_undefined(plan: IndexPlan, todo: Sequence[str],
                           [c[i][3] for c in counts])
         if not cells:
             _warn_no_common_cell(by_name[name])
-        if cells and lost > UNDEFINED_SHARE * cells:
+        beyond = sum(c[i][6] for c in counts)
+        if cells and lost > UNDEFINED_SHARE * cells and beyond:  # N / R * 1e38
+            warnings.warn(DataWarning(overflow_message(
+                by_name[name], beyond, cells, max(c[i][7] for c in counts))), stacklevel=2)
+        rest = lost - beyond  # undefined for another cause: 0 / 0, a log of a negative
+        if cells and lost > UNDEFINED_SHARE * cells and \
+                (not beyond or rest > UNDEFINED_SHARE * cells):
             warnings.warn(DataWarning(
-                f"index {name!r} ({by_name[name].formula}) is undefined (NaN) in {lost} of "
-                f"the {cells} cells where its bands hold data ({100 * lost / cells:.3g} %): "
+                f"index {name!r} ({by_name[name].formula}) is undefined (NaN) in {rest} of "
+                f"the {cells} cells where its bands hold data ({100 * rest / cells:.3g} %)"
+                + (" besides those beyond float32" if beyond else "") + ": "
                 "a division by 0, a log or square root of a negative, or a value beyond "
                 "float32's 3.4e38 there; check the formula and the bands' values"),
                 stacklevel=2)
@@ -526,11 +542,13 @@ def run(ctx: RunContext) -> StageResult:
     if fused and not cfg.allow_out_of_range:  # compute_indices is told to skip it below
         check_percent_units(cube, plan)
     # fused: the chunk tasks take the reflectance sample and the stage checks it, so
-    # compute_indices is not asked to read one first
+    # compute_indices is not asked to read one first; else compute_indices reads it (under
+    # allow_out_of_range too, where it checks the bands' scales)
     out = compute_indices(cube, cfg.names, sensor=sensor, custom=dict(cfg.custom),
                           bands=dict(cfg.bands), constants=dict(cfg.constants),
                           backend=cfg.backend, nodata=cfg.nodata,
-                          allow_out_of_range=cfg.allow_out_of_range or fused)
+                          allow_out_of_range=cfg.allow_out_of_range or fused,
+                          sample_bands=not fused)
     if ctx.job.synthetic:
         for name in out.data_vars:
             out[name].attrs.update(synthetic_attr(True))
@@ -555,9 +573,7 @@ def run(ctx: RunContext) -> StageResult:
     description = f"indices: {len(todo)} layer(s) x {n_chunks} chunk(s), {backend}"
     if todo and fused:
         _write_indices(ctx, cube, plan, out, todo, description)
-    elif todo:
-        if cfg.allow_out_of_range:  # ranges lifted: this path takes no sample of its own
-            check_band_scales(cube, plan, nodata=cfg.nodata)
+    elif todo:  # compute_indices checked the bands' sample above
         _add_counted(ctx, cube, plan, out, todo, description)
     seconds = time.perf_counter() - start
     result.outputs["cube"] = str(ctx.cube_path)

@@ -39,6 +39,7 @@ def compute_indices(
     backend: str = "auto",
     nodata: float | None = None,
     allow_out_of_range: bool = False,
+    sample_bands: bool = True,
 ) -> xr.Dataset:
     """Compute catalogue and custom indices from the band variables of ``ds``.
 
@@ -68,7 +69,14 @@ def compute_indices(
         A band value that means no data besides NaN (e.g. ``0`` or ``-9999`` in raw
         rasters), compared in each band's dtype; such pixels give NaN.
     allow_out_of_range
-        Compute even when a reflective input band's median is outside -0.5..1.5.
+        Compute even when a reflective input band's median is outside -0.5..1.5; the
+        reflective bands of one index must still share one scale (their strided samples'
+        medians, read in one computation where the bands are dask-backed).
+    sample_bands
+        Read the reflective bands' strided sample to check their ranges (or, under
+        ``allow_out_of_range``, their scales) and a kernel's ``sigma``; ``False`` only
+        where the caller checks the same sample itself (the indices stage takes it from
+        its chunk tasks, to read the bands once).
 
     Returns
     -------
@@ -91,7 +99,9 @@ def compute_indices(
     DataError
         A band variable missing from ``ds``, with other dims than the rest or not of real
         numbers; a reflective band whose median is outside -0.5..1.5 (raw DN?) or a radar
-        band in decibels, unless ``allow_out_of_range``; a kernel's ``sigma`` 100 times
+        band in decibels, unless ``allow_out_of_range``; reflective bands of one index
+        whose medians lie 1000 times apart (digital numbers beside reflectance), also
+        under ``allow_out_of_range``, in memory or dask-backed; a kernel's ``sigma`` 100 times
         above or below its bands' median (checked with the medians); a reflective band
         holding an unmarked fill (0 over half of it, -9999) that hid digital numbers or
         that the indices would read as values; a band whose scene (its
@@ -118,20 +128,22 @@ def compute_indices(
             f"indices.nodata: {nodata!r} ({type(nodata).__name__}) is no number; give the "
             "band value that means no data as one number (nodata=0, nodata=-9999), or "
             "None when NaN alone marks it")
-    flag: object = allow_out_of_range  # as the caller gave it (typed bool)
-    if not isinstance(flag, bool | np.bool_):  # "no" and "false" are true in Python
-        raise ConfigError(
-            f"allow_out_of_range: {allow_out_of_range!r} ({type(flag).__name__}) is not "
-            "True or False; a non-empty string such as 'no' would lift the range checks, "
-            "so give allow_out_of_range=True or False")
+    for key, flag in (("allow_out_of_range", allow_out_of_range),
+                      ("sample_bands", sample_bands)):  # as the caller gave them
+        if not isinstance(flag, bool | np.bool_):  # "no" and "false" are true in Python
+            raise ConfigError(
+                f"{key}: {flag!r} ({type(flag).__name__}) is not True or False; a "
+                "non-empty string such as 'no' is true in Python, so give "
+                f"{key}=True or False")
     if not plan.indices:
         return xr.Dataset(coords=ds.coords)
     template = _check_inputs(ds, plan, sensor_cfg)
     _warn_nodata_unheld(ds, plan, nodata)
     check_input_kinds(ds, plan, allow_out_of_range=allow_out_of_range)
-    medians = check_reflectance_ranges(ds, plan, nodata=nodata,
-                                       allow_out_of_range=allow_out_of_range)
-    check_kernel_scale(plan, medians)
+    if sample_bands:
+        medians = check_reflectance_ranges(ds, plan, nodata=nodata,
+                                           allow_out_of_range=allow_out_of_range)
+        check_kernel_scale(plan, medians)
     arrays = [ds[v].data for v in plan.inputs]
     concrete = resolve_backend(backend, arrays)
     if any(hasattr(a, "dask") for a in arrays):

@@ -27,6 +27,7 @@ __all__ = [
     "RADAR_LIMITS",
     "REFLECTANCE_LIMITS",
     "acquisition_dates",
+    "beyond_float32",
     "cf_range_attrs",
     "check_aster_swir_dates",
     "check_band_scales",
@@ -708,6 +709,32 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 """float32's largest number (3.4e38): an index's float64 value beyond it is stored as NaN."""
 
 
+def beyond_float32(index: PlannedIndex, bands: Mapping[str, Any],
+                   where: np.ndarray) -> tuple[int, float]:
+    """(cells of ``where`` at which ``index``, evaluated again in float64 (the reference
+    evaluator), lies beyond :data:`FLOAT32_MAX`, the largest such value's magnitude or 0):
+    a value beyond float32 is NaN in a float32 layer, as an undefined one (0 / 0, a log of
+    a negative) is; float64 tells them apart. ``bands`` maps each of the index's band
+    variables to its (host) array, shaped like ``where``; only the cells of ``where``
+    (the layer's NaN where its bands hold data) are evaluated, so a layer without NaN
+    costs nothing. One rule for the library (:func:`warn_empty_indices`) and the indices
+    stage's chunk tasks, whose warnings then say the overflow alike
+    (:func:`overflow_message`)."""
+    from prospect.indices.blocks import host_array
+    from prospect.indices.reference import evaluate
+
+    if not where.any():
+        return 0, 0.0
+    env = {variable: host_array(bands[variable])[where] for _, variable in index.bands}
+    if not env or not all(v.size for v in env.values()):
+        return 0, 0.0
+    wide = np.asarray(evaluate(index.expr, env, xp=np, dtype="float64"))
+    with np.errstate(invalid="ignore"):
+        beyond = np.abs(wide) > FLOAT32_MAX
+    count = int(beyond.sum())
+    return count, float(np.max(np.abs(wide[beyond]))) if count else 0.0
+
+
 def overflow_message(index: PlannedIndex, beyond: int, cells: int, largest: float) -> str:
     """The warning for an index NaN in ``beyond`` of the ``cells`` its bands hold data in
     because its value there (computed in float64, up to ``largest``) lies beyond float32:
@@ -825,9 +852,6 @@ def _warn_partly_undefined(index: PlannedIndex, layer: np.ndarray, sample: np.nd
     stride finds goes unsaid, as the indices stage's 1 % line leaves them)."""
     import warnings
 
-    from prospect.indices.blocks import host_array
-    from prospect.indices.reference import evaluate
-
     flat = not (np.abs(sample[np.isfinite(sample)]) >= FLOAT32_TINY).any()
     part = not flat and bool(subnormal_cells(sample).any())  # N ** 100: some subnormal
     if not flat and not part and not np.isnan(sample).any():
@@ -837,17 +861,10 @@ def _warn_partly_undefined(index: PlannedIndex, layer: np.ndarray, sample: np.nd
     cells = int(common.sum())
     if not cells:
         return
-    lost = common & nan
-    if lost.any():
-        env = {variable: host_array(bands[variable])[lost] for _, variable in index.bands}
-        wide = np.asarray(evaluate(index.expr, env, xp=np, dtype="float64")) \
-            if all(v.size for v in env.values()) else np.zeros(0)
-        with np.errstate(invalid="ignore"):
-            beyond = np.abs(wide) > FLOAT32_MAX
-        if beyond.any():
-            warnings.warn(DataWarning(overflow_message(
-                index, int(beyond.sum()), cells, float(np.max(np.abs(wide[beyond]))))),
-                stacklevel=4)
+    beyond, largest = beyond_float32(index, bands, common & nan)
+    if beyond:
+        warnings.warn(DataWarning(overflow_message(index, beyond, cells, largest)),
+                      stacklevel=4)
     if flat and int(np.count_nonzero(common & tiny_cells(layer))) == cells:
         warnings.warn(DataWarning(zero_everywhere_message(index, cells)), stacklevel=4)
     if part:
@@ -952,9 +969,11 @@ def check_reflectance_ranges(ds: xr.Dataset, plan: IndexPlan, *, nodata: float |
                              allow_out_of_range: bool = False) -> dict[str, float]:
     """Refuse reflective input bands whose median is outside :data:`REFLECTANCE_LIMITS`.
 
-    When ``allow_out_of_range``, the ranges are not checked, and nothing is read from
-    dask-backed bands; bands in memory are still checked to share one scale
-    (:func:`check_scales_agree`: digital numbers beside reflectance made NDVI -1).
+    When ``allow_out_of_range``, the ranges are not checked, but the bands of an index
+    are still checked to share one scale (:func:`check_band_scales`: digital numbers
+    beside reflectance made NDVI -1), from the same strided sample, read in one
+    computation where they are dask-backed (lazy bands had been read not at all, and so
+    checked for nothing).
 
     Returns
     -------
@@ -967,8 +986,7 @@ def check_reflectance_ranges(ds: xr.Dataset, plan: IndexPlan, *, nodata: float |
         Naming the band, its median and the fix (unless ``allow_out_of_range``).
     """
     if allow_out_of_range:
-        if not any(hasattr(ds[v].data, "dask") for v in plan.inputs):
-            check_band_scales(ds, plan, nodata=nodata)
+        check_band_scales(ds, plan, nodata=nodata)
         return {}
     users = reflective_inputs(plan)
     # every band's sample in one computation: one round trip to the cluster, the chunks
@@ -989,9 +1007,10 @@ def check_reflectance_ranges(ds: xr.Dataset, plan: IndexPlan, *, nodata: float |
 def check_band_scales(ds: xr.Dataset, plan: IndexPlan, *, nodata: float | None = None) -> None:
     """:func:`check_scales_agree` of the reflective input bands' strided samples
     (:func:`reflectance_samples`), read in one computation where they are dask-backed:
-    where the ranges are lifted (``allow_out_of_range``) and no other sample is taken (bands
-    in memory in the library; stacked dates or chunks off the grid in the indices stage,
-    whose red in digital numbers beside near infrared in reflectance stored NDVI -1.00).
+    where the ranges are lifted (``allow_out_of_range``) and no other sample is taken (the
+    library's bands, in memory or dask-backed; the indices stage's stacked dates or chunks
+    off the grid, whose red in digital numbers beside near infrared in reflectance stored
+    NDVI -1.00).
 
     Raises
     ------
