@@ -147,6 +147,11 @@ def stand_in_cube(job: JobConfig, grid: RegionGrid) -> xr.Dataset:
             continue
         for layer in layers:
             layers_of[layer.name] = zeros(layer.name, layer.attrs(), layer.dtype)
+    if job.mask is not None:  # ingest's land mask (the screen stage counts its cells)
+        from prospect.ingest.mask import LAND_VARIABLE
+
+        layers_of[LAND_VARIABLE] = zeros(LAND_VARIABLE, {"prospect_kind": "mask"},
+                                         "uint8")
     ds = ds.assign(layers_of)
     stacked = _stacked(job, ds)
     if stacked is not None:  # as ingest stores them: one date per chunk

@@ -438,4 +438,10 @@ def _write_screen_report(staging: Path, facts: dict[str, Any], cube: Path) -> No
                           f"cells where either date does ({100 * c['overlap_share']:.0f} %): "
                           "its figures describe that part alone (the dates' scenes barely "
                           "overlap).", ""]
+            elif c.get("region_cells"):  # both dates cover one part of the region
+                inside = " inside the mask outline" if c.get("masked") else ""
+                lines += [f"`{name}` holds data in {c['cells']} of the region's "
+                          f"{c['region_cells']} cells{inside} "
+                          f"({100 * c['region_share']:.0f} %): its figures describe that "
+                          "part alone (neither date's scenes cover the rest).", ""]
     (staging / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

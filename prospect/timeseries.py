@@ -35,7 +35,7 @@ from prospect.provenance import provenance_attr, read_provenance
 from prospect.registry.units import same_units
 
 __all__ = ["OVERLAP_SHARE", "bands_date_sensors", "change", "check_overlap", "date_cover",
-           "date_sensors", "recorded_quantity", "stack_dates"]
+           "date_sensors", "recorded_quantity", "region_cells", "stack_dates"]
 
 
 def _file_date(path: str) -> tuple[str, dt.date] | None:
@@ -627,7 +627,7 @@ def change(da: xr.DataArray, *, sensors: dict[str, frozenset[str]] | None = None
 
 OVERLAP_SHARE = 0.5
 """A change layer holding data in less than this share of the cells where either of its
-dates holds data is warned of (:func:`check_overlap`)."""
+dates holds data, or of the region's cells, is warned of (:func:`check_overlap`)."""
 
 
 def date_cover(da: xr.DataArray) -> Any:
@@ -638,28 +638,71 @@ def date_cover(da: xr.DataArray) -> Any:
     return (first | last).sum().data
 
 
-def check_overlap(name: str, cells: int, either: int, *, t0: str, t1: str) -> float | None:
-    """Warn of a change layer ``name`` holding data in ``cells`` of the ``either`` cells
-    where its first (``t0``) or last (``t1``) date holds data, where that share is below
-    :data:`OVERLAP_SHARE`; returns the share then, else ``None``.
+def region_cells(cube: xr.Dataset) -> Any | None:
+    """The lazy count of the region's cells inside the job's mask outline (the cube's
+    ``land`` variable, 1 on land), for :func:`check_overlap`'s ``region``; ``None`` for a
+    cube without a mask, whose every cell is the region's (``y`` x ``x``)."""
+    from prospect.ingest.mask import LAND_VARIABLE
+
+    if LAND_VARIABLE not in cube.data_vars:
+        return None
+    return (cube[LAND_VARIABLE] == 1).sum().data
+
+
+def check_overlap(name: str, cells: int, either: int, *, t0: str, t1: str,
+                  region: int | None = None, masked: bool = False) -> dict[str, Any] | None:
+    """Warn of a change layer ``name`` holding data in few cells, and return what the
+    report says of it (``None`` where nothing is said).
 
     Two dates whose scenes barely overlap (one date cloudy where the other is clear, two
     footprints that meet at an edge) made a change layer of a few cells, and the report
     gave its cells, mean and percentiles as the change of the area without a word; only a
-    change of no cell at all was said. A change of no cell is left to its own warning.
+    change of no cell at all was said. So was a change of two dates whose scenes cover
+    the same small part of the region (a corner, a sliver: a footprint, clouds on both
+    dates), whose share of the cells either date covers is whole. A change of no cell is
+    left to its own warning.
+
+    Parameters
+    ----------
+    name
+        The change layer (``<variable>_change``).
+    cells
+        Its cells holding a value.
+    either
+        The cells where its first (``t0``) or last (``t1``) date holds data
+        (:func:`date_cover`): under :data:`OVERLAP_SHARE` of them, the dates' scenes
+        barely overlap (``{"either_cells", "overlap_share"}``).
+    region
+        The region's cells (:func:`region_cells`; those inside the mask outline where
+        ``masked``): else, under :data:`OVERLAP_SHARE` of them, the change covers that part
+        of the region alone (``{"region_cells", "region_share"}``).
     """
     import warnings
 
     from prospect.errors import DataWarning
 
-    if cells <= 0 or either <= 0 or cells >= OVERLAP_SHARE * either:
+    if cells <= 0 or either <= 0:
         return None
-    share = cells / either
+    if cells < OVERLAP_SHARE * either:
+        share = cells / either
+        warnings.warn(DataWarning(
+            f"timeseries.difference: {name!r} has data in {cells} of the {either} cells "
+            f"where {t0} or {t1} holds data ({100 * share:.0f} %): the two dates' scenes "
+            "barely overlap (one date's cloud, nodata or footprint where the other has "
+            "data), so the change and its mean and percentiles in the report describe that "
+            "part alone; check each date's scene in timeseries.dates (its cloud mask, its "
+            "footprint), or difference dates whose scenes cover the same ground"),
+            stacklevel=2)
+        return {"either_cells": either, "overlap_share": share}
+    if region is None or region <= 0 or cells >= OVERLAP_SHARE * region:
+        return None
+    share = cells / region
+    inside = " inside the mask outline" if masked else ""
     warnings.warn(DataWarning(
-        f"timeseries.difference: {name!r} has data in {cells} of the {either} cells where "
-        f"{t0} or {t1} holds data ({100 * share:.0f} %): the two dates' scenes barely "
-        "overlap (one date's cloud, nodata or footprint where the other has data), so the "
-        "change and its mean and percentiles in the report describe that part alone; "
-        "check each date's scene in timeseries.dates (its cloud mask, its footprint), or "
-        "difference dates whose scenes cover the same ground"), stacklevel=2)
-    return share
+        f"timeseries.difference: {name!r} has data in {cells} of the region's {region} "
+        f"cells{inside} ({100 * share:.0f} %): neither {t0} nor {t1} holds data in the "
+        "rest (their scenes' footprint, cloud or nodata), so the change and its mean and "
+        "percentiles in the report describe that part of the region alone; check each "
+        "date's scenes in timeseries.dates (their footprint, their cloud mask), or add "
+        "scenes of each date that cover the region"), stacklevel=2)
+    return {"region_cells": region, "region_share": share}

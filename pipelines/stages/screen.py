@@ -213,17 +213,21 @@ def _warn_no_change(name: str, da: Any) -> None:
 def change_reads(cube: Any, names: list[str]) -> list[Any]:
     """The lazy reads of the stored change layers ``names`` (``<variable>_change``) whose
     summary the report gives, then the count of each one's variable's cells with a value on
-    its first or last date (:func:`prospect.timeseries.date_cover`), computed with them
-    (``prospect plan`` counts their tasks)."""
-    from prospect.timeseries import date_cover
+    its first or last date (:func:`prospect.timeseries.date_cover`), then, under a mask,
+    the region's cells inside its outline (:func:`prospect.timeseries.region_cells`),
+    computed with them (``prospect plan`` counts their tasks)."""
+    from prospect.timeseries import date_cover, region_cells
 
+    inside = region_cells(cube)
     return [cube[name].data for name in names] + [
-        date_cover(cube[name.removesuffix("_change")]) for name in names]
+        date_cover(cube[name.removesuffix("_change")]) for name in names] + (
+        [inside] if inside is not None else [])
 
 
 def _changes(ctx: RunContext) -> dict[str, Any]:
     """``<name>_change`` (last minus first date) of each ``timeseries.difference`` variable."""
     from prospect.errors import DataError
+    from prospect.ingest.mask import LAND_VARIABLE
     from prospect.io.cube import add_variables, open_cube, read_provenance
     from prospect.timeseries import change, check_overlap, date_sensors
 
@@ -244,7 +248,10 @@ def _changes(ctx: RunContext) -> dict[str, Any]:
     stored = open_cube(ctx.cube_path)
     # and the cells of each date (a change of few cells where both dates hold many)
     computed_all = dask.compute(*change_reads(stored, list(out)))
-    values, counts = computed_all[:len(out)], computed_all[len(out):]
+    values, counts = computed_all[:len(out)], computed_all[len(out):2 * len(out)]
+    # and the region's cells (a change of two dates that cover one corner of it)
+    masked = LAND_VARIABLE in stored.data_vars
+    region = int(computed_all[-1]) if masked else stored.sizes["y"] * stored.sizes["x"]
     summary = {}
     for (name, da), computed, either in zip(out.items(), values, counts, strict=True):
         v = np.asarray(computed, dtype="f8")
@@ -253,13 +260,14 @@ def _changes(ctx: RunContext) -> dict[str, Any]:
             _warn_no_change(name, da)
         prov = read_provenance(da.attrs.get("provenance"))
         thin = check_overlap(name, int(ok.sum()), int(either), t0=str(prov.get("from")),
-                             t1=str(prov.get("to")))
+                             t1=str(prov.get("to")), region=region, masked=masked)
         summary[name] = {"cells": int(ok.sum()), "mean": float(v[ok].mean()) if ok.any() else None,
                          "p05": float(np.percentile(v[ok], 5)) if ok.any() else None,
                          "p95": float(np.percentile(v[ok], 95)) if ok.any() else None,
                          "long_name": da.attrs["long_name"]}
         if thin is not None:  # said under the report's table (good inputs' bytes kept)
-            summary[name] |= {"either_cells": int(either), "overlap_share": thin}
+            summary[name] |= thin | ({"masked": True} if masked and "region_cells" in thin
+                                     else {})
     return {"variables": list(out), "summary": summary}
 
 

@@ -1043,18 +1043,27 @@ def sample_clear(mask: SceneMask, grid: RegionGrid, xs: np.ndarray, ys: np.ndarr
     InputFileError
         The layer cannot be read.
     """
+    return _sample_looks(mask, grid, xs, ys, where=where)[0]
+
+
+def _sample_looks(mask: SceneMask, grid: RegionGrid, xs: np.ndarray, ys: np.ndarray, *,
+                  where: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`sample_clear`'s clear points, and the points the scene looks at at all:
+    within the layer's extent and not its fill (its footprint), whatever their class."""
     try:
         got = _sample_block(mask, grid, xs, ys, pad=buffer_pixels(mask))
     except DataError as exc:
         raise DataError(f"{where}: {exc}") from None
     clear = np.zeros(xs.shape, dtype=bool)
+    looked = np.zeros(xs.shape, dtype=bool)
     if got is None:
-        return clear  # the layer's fill everywhere: nothing clear
+        return clear, looked  # the layer's fill everywhere: nothing clear, nothing seen
     block, inside, ri, ci, step = got
-    bad = grow(dropped(mask.kind, block, mask.drop), buffer_pixels(mask) / step)
-    bad = bad | is_fill(mask.kind, block, mask.info.nodata[0])
+    fill = is_fill(mask.kind, block, mask.info.nodata[0])
+    bad = grow(dropped(mask.kind, block, mask.drop), buffer_pixels(mask) / step) | fill
     clear[inside] = ~bad[ri, ci]
-    return clear
+    looked[inside] = ~fill[ri, ci]
+    return clear, looked
 
 
 def any_clear(mask: SceneMask, grid: RegionGrid, *, rows: int = 512) -> bool:
@@ -1115,7 +1124,11 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
     Scenes without a quality layer count as clear within their band's extent
     (``extents``), and where it is not known everywhere; a layer or band that cannot be
     read now counts as clear (the chunks report what they cannot read). Without any
-    quality layer the share outside every scene's extent is warned of the same way. The
+    quality layer the share outside every scene's extent is warned of the same way; with
+    them, where the cells no scene looks at (beyond its extent, its layer's fill or its
+    band's no data) are half :data:`GAP_SHARE` or more, the warning says that share
+    apart from the mask's (a clear scene partly off the region was told as clouds, "drop
+    fewer classes"). The
     cloud buffer is applied to the sample and to the full read as the chunks apply it.
 
     Parameters
@@ -1178,30 +1191,34 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
     xs, ys = lattice(grid)
 
     def one(m: SceneMask | None, box: RasterInfo | None, band: BandValues | None
-            ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
-        """(clear by the mask or extent, valid by the band, the band's raw sample); an
-        unreadable file's part is ``None``: unknown, counted as observed."""
+            ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None,
+                       np.ndarray | None]:
+        """(clear by the mask or extent, valid by the band, the band's raw sample, looked
+        at: within the footprint, clouds or not); an unreadable file's part is ``None``:
+        unknown, counted as observed."""
         clear: np.ndarray | None
+        looked: np.ndarray | None = None
         if m is not None:
             try:
-                clear = sample_clear(m, grid, xs, ys, where=where)
+                clear, looked = _sample_looks(m, grid, xs, ys, where=where)
             except InputFileError:
                 clear = None  # unknown: counted as clear; the chunks name what they lose
         else:
             clear = _within(box, grid, xs, ys) if box is not None else np.ones(xs.shape,
                                                                                  bool)
+        looked = looked if looked is not None else clear
         if band is None:
-            return clear, None, None
+            return clear, None, None, looked
         try:
             valid, raw = sample_valid(band, grid, xs, ys)
         except InputFileError:
-            return clear, None, None
+            return clear, None, None, looked
         if m is not None and clear is not None:
             try:
                 _check_codes_under_values(m, grid, xs, ys, valid)
             except DataError as exc:
                 raise DataError(f"{where}: {exc}") from None
-        return clear, valid, raw
+        return clear, valid, raw, looked
 
     def run(jobs: list[Callable[[], Any]]) -> list[Any]:  # GDAL's HTTP options, threads
         return list(read(jobs)) if read is not None else [job() for job in jobs]
@@ -1212,19 +1229,22 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
     unknown = 0
     looks: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # per overpass: seen, by extent
     keys = list(overpasses) if overpasses else list(range(len(got)))
-    for key, (clear, valid, _) in zip(keys, got, strict=True):
+    unseen = np.ones(xs.shape, dtype=bool)  # looked at by no scene: beyond each footprint
+    for key, (clear, valid, _, looked) in zip(keys, got, strict=True):
         unknown += clear is None
         c = np.ones(xs.shape, dtype=bool) if clear is None else clear
         seen = c & valid if valid is not None else c
         old = looks.get(key)
         looks[key] = (seen, c) if old is None else (old[0] | seen, old[1] | c)
+        at = np.ones(xs.shape, dtype=bool) if looked is None else looked
+        unseen &= ~(at & valid if valid is not None else at)
     count = np.zeros(xs.shape, dtype=np.int32)
     seen_clear = np.zeros(xs.shape, dtype=np.int32)  # by masks and extents alone
     for seen, c in looks.values():
         count += seen
         seen_clear += c
     names = [name for name, _ in scenes]
-    _warn_remote_fills(where, names, values, [raw for *_, raw in got])
+    _warn_remote_fills(where, names, values, [raw for _, _, raw, _ in got])
     short = float((count < min_count).mean())
     fill_short = short - float((seen_clear < min_count).mean())  # cells lost to fill
     shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
@@ -1241,7 +1261,7 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
             "would be all no data; add scenes that hold values over the region, or check "
             "the items' nodata")
     lacking = _check_other_bands(where, names, other_bands or {},
-                                 [c for c, _, _ in got], keys, grid, short,
+                                 [c for c, *_ in got], keys, grid, short,
                                  min_count=min_count, what=what, run=run)
     cover = ClearCover(short, {v: float(cells.mean()) for v, cells in lacking.items()},
                        float(np.logical_or.reduce([count < min_count, *lacking.values()]
@@ -1271,15 +1291,45 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
             f"({shown}), so every {what} variable would be all no data; add scenes (a wider "
             f"date range, a higher cloud-cover limit) or drop fewer classes in "
             f"cloud_mask.drop{smaller}")
-    if short >= GAP_SHARE:
-        fill = (" or no data (fill) in their bands" if fill_short >= GAP_SHARE / 2
-                else "")
+    outside = float(unseen.mean())
+    fill = (" or no data (fill) in their bands" if fill_short >= GAP_SHARE / 2 else "")
+    if short >= GAP_SHARE and outside >= GAP_SHARE / 2:  # not the sky's: the footprints'
+        _warn_outside(where, short, outside, xs.size, need, names, shown,
+                      f"the {kind} mask (drop: {drop}{grown})", what, smaller,
+                      min_count=min_count, fill=fill)
+    elif short >= GAP_SHARE:
         warnings.warn(DataWarning(
             f"{where}: {short:.0%} of the region's cells (sampled on {xs.size}) lack {need} "
             f"in the {len(names)} scene(s) used ({shown}) under the {kind} mask (drop: "
             f"{drop}{grown}){fill}; those cells are no data in every {what} variable: add "
             f"scenes or drop fewer classes{smaller}"), stacklevel=3)
     return cover
+
+
+def _warn_outside(where: str, short: float, outside: float, sampled: int, need: str,
+                  names: Sequence[str], shown: str, mask: str, what: str, smaller: str, *,
+                  min_count: int, fill: str) -> None:
+    """Warn of the ``short`` share of a masked source's sampled cells that lack ``need``,
+    where an ``outside`` share of them (:data:`GAP_SHARE` / 2 or more) no scene looks at:
+    beyond its extent, its quality layer's fill or its band's no data (a scene partly off
+    the region; ``fill``: the words for the bands' fill where it counts). Told as cells
+    ``mask`` dropped, with "add scenes or drop fewer classes", a clear scene over part of
+    the region was told to let clouds in."""
+    cloudy = short - outside
+    if cloudy < 0.005:
+        rest = f", none for a class {mask.split(' (')[0]} drops"
+    elif min_count == 1:
+        rest = f", and {cloudy:.0%} are dropped by {mask}"
+    else:
+        rest = f", and {cloudy:.0%} lack them under {mask} or where too few scenes reach"
+    warnings.warn(DataWarning(
+        f"{where}: {short:.0%} of the region's cells (sampled on {sampled}) lack {need} in "
+        f"the {len(names)} scene(s) used ({shown}): {outside:.0%} lie outside every "
+        "scene's footprint (beyond its extent, or its quality layer's fill: a scene partly "
+        f"off the region){fill}{rest}; those cells are no data in every {what} "
+        "variable: add scenes that cover the region, or shrink the region"
+        + (f" (or drop fewer classes{smaller})" if cloudy >= GAP_SHARE else "")),
+        stacklevel=4)
 
 
 def _check_other_bands(where: str, names: Sequence[str],
