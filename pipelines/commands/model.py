@@ -258,6 +258,7 @@ def score(
     from pipelines.faults import on_stop
 
     on_stop(f"{out} was not written; run the same command again")  # nothing to resume
+    from pipelines.stages.score import input_dates
     from prospect.io.cube import cube_grid, is_synthetic, open_cube
     from prospect.models.metrics import percent
     from prospect.registry import align_to_schema, check_schema, score_model
@@ -286,12 +287,18 @@ def score(
     grid = cube_grid(ds)
     ds = ds.chunk({"y": grid.chunks[0], "x": grid.chunks[1]})
     synthetic = bool(model.card.get("synthetic")) or is_synthetic(ds.attrs)
+    # the days the variables the model reads record, as the score stage's maps state them
+    # (the provenance's ``dates``; the COG's ``provenance`` tag, which the tile server's
+    # /stac/<layer>.json reads): a registry model's map of 2021's scenes recorded none
+    dates = [d.isoformat() for d in input_dates(ds, [
+        str(v.get("name")) for v in model.schema.get("variables") or [] if isinstance(v, dict)])]
     provenance = {
         "model": name, "version": version, "registry": reg.url,
         "model_sha256": model.checksums.get("model.skops"), "fingerprint": model.fingerprint,
         "config_hash": model.card.get("config_hash"), "cube": str(cube),
         "reprojected": reproject, "synthetic": synthetic,
         **({"version_warning": model.version_warning} if model.version_warning else {}),
+        **({"dates": dates} if dates else {}),
     }
     with warning_lines(console):  # evidence unlike the training evidence
         maps = score_model(model.estimator, model.schema, ds, provenance=provenance,
@@ -310,7 +317,7 @@ def score(
                                   cube, ds, model.schema, model.estimator),
                               cog=cog, cog_tags=_cog_tags(maps, f"{name}/{version}",
                                                           mineral=model.card.get("mineral"),
-                                                          synthetic=synthetic))
+                                                          synthetic=synthetic, dates=dates))
     if cog is not None:
         console.print(Text(f"wrote {cog}"))
     console.print(Text(f"scored {cube} with {name}/{version} -> {out} "
@@ -326,10 +333,13 @@ def score(
     _say_coverage(console, model, ds, grid, share)
 
 
-def _cog_tags(maps: Any, model: str, *, mineral: Any, synthetic: bool) -> dict[str, Any]:
+def _cog_tags(maps: Any, model: str, *, mineral: Any, synthetic: bool,
+              dates: list[str] | None = None) -> dict[str, Any]:
     """The ``--cog`` GeoTIFF's tags: the model, ``synthetic`` and, as the job's score
     stage tags its COGs, what the map is (``prospect_kind``, ``mineral``,
-    ``prospect_scale``, ``long_name``).
+    ``prospect_scale``, ``long_name``) and the days its inputs record (``provenance``
+    ``{"dates": [...]}``, none without any: the tile server's item of the COG states
+    their period, not the file's time).
 
     Only the model and ``synthetic`` were written: a partner reading the tags of a map
     from a model trained at one prevalence (1 positive per 10 background cells) found no
@@ -344,6 +354,10 @@ def _cog_tags(maps: Any, model: str, *, mineral: Any, synthetic: bool) -> dict[s
             tags[tag] = str(attrs[key])
     if mineral:
         tags["mineral"] = str(mineral)
+    if dates:
+        from prospect.provenance import provenance_attr
+
+        tags["provenance"] = provenance_attr({"dates": list(dates)})
     return tags
 
 

@@ -24,6 +24,7 @@ from sklearn.base import BaseEstimator
 
 from pipelines.context import RunContext, StageResult
 from pipelines.progress import compute, track
+from prospect.config._base import config_folder
 from prospect.config.model import ModelConfig
 from prospect.errors import DataWarning, StageError
 from prospect.io.cube import cube_grid, is_synthetic, open_cube
@@ -72,6 +73,7 @@ from prospect.models.training import (
     seed_spread,
     select_features,
 )
+from prospect.registry.card import portable_card
 
 __all__ = ["MODEL_DIR", "run"]
 
@@ -203,6 +205,10 @@ def run(ctx: RunContext) -> StageResult:
         training_data=[{"path": str(source.path), "sha256": _sha256(Path(source.path))},
                        {"path": str(zarr_json), "sha256": _sha256(zarr_json)}])
     card["limitations"] = [*card.get("limitations", []), *doubts]
+    # the card names the data as the job does (relative to its config's folder), not by
+    # this machine's folders; the checksums name the content
+    card = portable_card(card, job_dir=config_folder(ctx.job_path) if ctx.job_path else None,
+                         out_dir=ctx.out_dir)
     oof = oof_table(results, ts.y, x=ts.coords[:, 0], y_coord=ts.coords[:, 1], rows=ts.rows,
                     cols=ts.cols)
     # the metrics, the out-of-fold table and the report are written into the model's

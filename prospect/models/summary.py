@@ -47,6 +47,7 @@ __all__ = [
     "headline",
     "importance_warnings",
     "input_schema",
+    "left_out_words",
     "limitations",
     "model_card",
     "model_warnings",
@@ -1042,6 +1043,45 @@ NEGATIVES_ARE = {
 before)."""
 
 
+def left_out_words(counts: Mapping[str, Any]) -> str | None:
+    """The card's words for the labelled cells left out of training for want of evidence,
+    or ``None`` where none was.
+
+    The metrics' ``n`` counts the training rows, and the Meuse card showed ``n`` 150 where
+    155 samples were given without a word of the 5 left out (3 of 16 positive cells and 2
+    of 139 negative cells on no data in ``twi``): the training report and the run's
+    warnings said it, the card a researcher reuses the model by did not.
+
+    Parameters
+    ----------
+    counts
+        The training set's counts (:class:`~prospect.models.training.TrainingSet`'s
+        ``counts``, the card's ``labels``).
+
+    Returns
+    -------
+    str or None
+        One sentence naming both counts, the rows kept and where the list is.
+    """
+    def count(key: str) -> int:
+        value = counts.get(key)
+        return int(value) if isinstance(value, int | float) and not isinstance(value, bool) \
+            else 0
+
+    pos, neg = count("positives_without_data"), count("negatives_without_data")
+    if not pos and not neg:
+        return None
+    parts = [f"{pos} of {count('positive_cells')} positive cells"] if pos else []
+    if neg:
+        parts.append(f"{neg} of {count('negative_cells')} negative cells")
+    rows = count("samples")
+    return (f"{' and '.join(parts)} have no data in the evidence and are "
+            f"left out of training and of every figure (n {rows} rows: "
+            f"{count('positives')} positive, {count('negatives')} negative)"
+            + ("; the card's labels.positives_without_data_at lists the positive cells"
+               if pos else ""))
+
+
 def limitations(cfg: ModelConfig, ts: TrainingSet, spatial: CVResult, *,
                 synthetic: bool) -> list[str]:
     """The model card's limitations, in words."""
@@ -1049,6 +1089,9 @@ def limitations(cfg: ModelConfig, ts: TrainingSet, spatial: CVResult, *,
     if synthetic:
         out.append(SYNTHETIC_LIMITATION)
     out.append(f"{ts.counts['positives']} positive cells; metrics from few positives are noisy")
+    left_out = left_out_words(ts.counts)
+    if left_out:
+        out.append(left_out)
     posterior = cfg.estimator == "weights_of_evidence" and cfg.calibration == "none"
     out.append(NEGATIVES_ARE[cfg.labels.negatives] + "; the map is "
                + ("weights of evidence's posterior probability per unit cell, which holds "

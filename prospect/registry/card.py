@@ -31,6 +31,7 @@ __all__ = [
     "estimator_label",
     "library_versions",
     "markdown_cell",
+    "portable_card",
 ]
 
 CARD_FORMAT = "prospect-model-card/1"
@@ -95,6 +96,70 @@ def complete_card(card: Mapping[str, Any], estimator: Any, schema: Mapping[str, 
     full["created"] = created_time()
     full["input_schema"] = {k: schema.get(k) for k in ("crs", "resolution", "feature_order")}
     return full
+
+
+PATHS_ARE = ("paths the job gives relative to its config's folder are written as it "
+             "gives them (relative to that folder); the job's outputs (the cube) relative "
+             "to its output directory; a file given by its absolute path keeps it")
+"""The card's ``paths`` note: what its relative paths are relative to."""
+
+
+def portable_card(card: Mapping[str, Any], *, job_dir: str | os.PathLike[str] | None,
+                  out_dir: str | os.PathLike[str] | None) -> dict[str, Any]:
+    """``card`` with the paths of this machine's folders taken out: each path under
+    ``out_dir`` made relative to it, and each path the job gave relative to its config's
+    folder ``job_dir`` written as the job gives it (``../data/meuse/meuse.shp``), in
+    every text of the card (its ``training_data``, ``config``, the features' provenance,
+    the limitations' lines), keys too; the card then states what they are relative to
+    (``paths``, :data:`PATHS_ARE`).
+
+    A card named its training data as the trainer's machine held them
+    (``/work/main/configs/jobs/../../../shared/data/meuse_heavy_metals_nl/meuse.shp``,
+    ``/tmp/run/cube.zarr/zarr.json``): a researcher who received the model learnt the
+    trainer's folders, not where the data lie beside the job. Each file's checksum still
+    names its content. The job's run (its cube's provenance, the manifest) keeps the
+    resolved paths it checks data by.
+
+    Parameters
+    ----------
+    card
+        The card's facts (JSON types).
+    job_dir
+        The folder the job's relative paths were taken from
+        (:func:`prospect.config._base.config_folder`); ``None``: a job not read from a
+        file, its paths kept.
+    out_dir
+        The job's output directory; ``None``: outputs' paths kept.
+
+    Returns
+    -------
+    dict
+        A new card; ``card`` is not changed.
+    """
+    prefixes = [os.fspath(folder).rstrip(os.sep) + os.sep for folder in (out_dir, job_dir)
+                if folder is not None and os.fspath(folder).rstrip(os.sep)]
+    if not prefixes:
+        return dict(card)
+    # a folder's path where a path begins: at the start of a text or after a blank, a
+    # quote or a bracket (a warning line naming its file), never inside a longer path
+    found = re.compile(r"(?<![^\s'\"(\[{=,])(?:" + "|".join(re.escape(p) for p in prefixes)
+                       + ")")
+
+    def strip(text: str) -> str:
+        return found.sub("", text)
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return strip(value)
+        if isinstance(value, Mapping):
+            return {strip(k) if isinstance(k, str) else k: walk(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [walk(v) for v in value]
+        return value
+
+    out = walk(card)
+    out["paths"] = PATHS_ARE
+    return dict(out)
 
 
 def created_time() -> str:
@@ -203,6 +268,53 @@ def _spread_note(cv: Mapping[str, Any]) -> list[str]:
     return ["", f"fold_roc_auc_std: {_fmt(said)}"]
 
 
+def _labels_lines(labels: Any) -> list[str]:
+    """``card.md``'s Labels section from the card's ``labels`` (the training set's
+    counts): the records and labelled cells given, the background drawn, the training rows
+    (the metrics' ``n``) and the labelled cells left out for want of evidence, where; none
+    for a card without them (a model saved outside the train stage).
+
+    The metrics table's ``n`` (150 on the Meuse card) was the only count ``card.md``
+    showed: the 155 samples given and the 5 left out on no data were in ``card.json``'s
+    ``labels`` alone.
+    """
+    if not isinstance(labels, Mapping) or not labels:
+        return []
+
+    def count(key: str) -> int | None:
+        value = labels.get(key)
+        return int(value) if isinstance(value, int | float) and not isinstance(value, bool) \
+            and math.isfinite(value) else None
+
+    out = ["", "## Labels", ""]
+    if count("records") is not None:
+        out.append(f"- records: {count('records')}")
+    pos_cells, neg_cells = count("positive_cells"), count("negative_cells")
+    if pos_cells is not None:
+        out.append(f"- positive cells: {pos_cells}"
+                   + (f"; negative cells: {neg_cells}" if neg_cells else ""))
+    if count("background_drawn"):
+        out.append(f"- background cells drawn: {count('background_drawn')}")
+    if count("samples") is not None:
+        out.append(f"- training rows (the metrics' n): {count('samples')} "
+                   f"({count('positives')} positive, {count('negatives')} negative)")
+    pos, neg = count("positives_without_data") or 0, count("negatives_without_data") or 0
+    if pos or neg:
+        where = labels.get("positives_without_data_at")
+        cells = [f"({_fmt(float(xy[0]))}, {_fmt(float(xy[1]))})" for xy in where
+                 if isinstance(xy, list | tuple) and len(xy) == 2
+                 and all(isinstance(v, int | float) for v in xy)] \
+            if isinstance(where, list) else []
+        said = [f"{pos} positive cell(s)" + (f" at {', '.join(cells)} (cell centres, the "
+                                             "grid's CRS)" if cells else "")] \
+            if pos else []
+        if neg:
+            said.append(f"{neg} negative cell(s)")
+        out.append(f"- left out of training and of every figure, no data in the evidence: "
+                   f"{markdown_cell('; '.join(said))}")
+    return out if len(out) > 3 else []
+
+
 def estimator_label(card: Mapping[str, Any]) -> str:
     """A card's estimator in a word: the job's ``model.estimator`` (``random_forest``), else
     the fitted model's class, inside a pipeline its last step's (a list of models showed
@@ -248,6 +360,9 @@ def card_markdown(card: Mapping[str, Any]) -> str:
     lines += ["", "## Training data", "", "| path | sha256 |", "|---|---|"]
     for item in card.get("training_data") or []:
         lines.append(f"| {_fmt(item.get('path'))} | `{item.get('sha256', '')}` |")
+    if isinstance(card.get("paths"), str) and card["paths"]:  # what they are relative to
+        lines += ["", f"Paths: {markdown_cell(card['paths'])}."]
+    lines += _labels_lines(card.get("labels"))
     lines += ["", "## Features (input order)", "",
               "| name | units | kind | taken as | long name | formula | bands / source |",
               "|---|---|---|---|---|---|---|"]
