@@ -127,6 +127,7 @@ __all__ = ["HALF_LIMIT_NOTE", "POINT_FILLS", "PointTable", "as_path", "ascii_gri
            "coordinates_without_geometry", "crs_meant",
            "is_text_table", "least_possible", "metres_hint", "no_numbers_hint", "placeless_said",
            "raster_kind", "read_features", "read_points", "read_table", "refuse_swapped_axes",
+           "refuse_unreadable",
            "repeated_records", "source_options", "swapped_axes_fix", "swapped_into_region",
            "turned_into_region", "valid_in_crs", "warn_bottom_hole_places",
            "warn_coarse_coordinates", "warn_coarse_vertices", "warn_ids_at_several_places",
@@ -327,6 +328,138 @@ def _refuse_remote_table(path: Path) -> None:
         f"({fetch}) and give the downloaded file's path in the points source")
 
 
+def refuse_unreadable(path: Path, what: str = "point table", *, of: Path | None = None
+                      ) -> None:
+    """Refuse a local ``path`` this user may not read (or reach), saying what denies it and
+    how to fix it. A table whose mode forbids reading passed the reader's "is it a file"
+    look and failed when opened: "cannot unpack the table (Permission denied): the  file
+    is damaged or cut short" (a text table), "cannot read as a vector file (corrupt?)" (a
+    GeoPackage), "save the sheet as CSV" (a workbook), "a download or copy that did not
+    finish" (a Parquet file), each blaming a sound file; one in a folder that may not be
+    entered was Python's own ``PermissionError`` (a traceback) or "cannot be reached
+    (permission denied on it or a folder above it)", naming no folder and no fix.
+
+    Parameters
+    ----------
+    path : Path
+        A local file (a folder, a FIFO or a missing file passes: the reader names those).
+    what : str
+        What the file is, for the message (``"point table"``, ``"occurrence file"``).
+    of : Path, optional
+        The table ``path`` is a file beside (a Shapefile's ``.dbf``, a table's ``.prj``),
+        whose path the config gives.
+
+    Raises
+    ------
+    InputFileError
+        ``path`` (or a folder above it) may not be read by this user.
+    """
+    said = _denied(path, what, of)
+    if said is not None:
+        raise InputFileError(said)
+
+
+def _denied(path: Path, what: str, of: Path | None = None) -> str | None:
+    """The message for a ``path`` this user may not read (or a folder above it that may
+    not be entered), or ``None`` where it opens (or fails for another reason, named by
+    the reader)."""
+    import errno
+    import os
+    import stat
+
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None  # (a folder, a FIFO: why_unreadable names them; a FIFO blocks)
+        with open(path, "rb"):
+            return None
+    except PermissionError:
+        pass
+    except OSError as exc:
+        if exc.errno != errno.EPERM:
+            return None
+    try:
+        os.stat(path)
+    except PermissionError:  # a folder above it may not be entered
+        folder = next((p for p in reversed(path.absolute().parents)
+                       if _stat_denied(p, path)), None)
+        if folder is None:
+            return (f"{path}: the {what} cannot be reached (permission denied on a folder "
+                    "above it); let this user enter its folders (chmod a+x), or copy the "
+                    "table to a folder this user can read and give that path")
+        return (f"{path}: the {what} cannot be reached: this user may not enter the folder "
+                f"{folder} ({_owned(folder)}); let it in (chmod a+x {_quoted(folder)}, by "
+                "its owner or an administrator), or copy the table to a folder this user "
+                "can read and give that path")
+    except OSError:
+        return None
+    why = "" if not _mode_reads(path) else (
+        "; its mode allows reading, so an ACL or a security policy denies it (getfacl, "
+        "ls -Z show them)")
+    copy = "copy it to a folder this user can read and give that path" if of is None else \
+        f"copy {of.name} with the files beside it to a folder this user can read and give " \
+        "that path"
+    return (f"{path}: the {what} cannot be read: permission denied ({_owned(path)}{why}); "
+            f"let this user read it (chmod a+r {_quoted(path)}, by its owner or an "
+            f"administrator), or {copy}")
+
+
+def _stat_denied(folder: Path, path: Path) -> bool:
+    """Whether ``folder`` (above ``path``) is reached but the next part of ``path``
+    inside it is not: ``folder`` may not be entered (no ``x`` permission)."""
+    import os
+
+    inner = path.absolute()
+    nxt = folder / inner.relative_to(folder).parts[0]
+    try:
+        os.stat(folder)
+    except OSError:
+        return False
+    try:
+        os.stat(nxt)
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def _owned(path: Path) -> str:
+    """``path``'s mode and owner and the user this job runs as, for a message."""
+    import os
+    import pwd
+    import stat
+
+    def user(uid: int) -> str:
+        try:
+            return pwd.getpwuid(uid).pw_name
+        except KeyError:
+            return f"uid {uid}"
+
+    st = os.stat(path)
+    return (f"mode {stat.filemode(st.st_mode)}, owner {user(st.st_uid)}; this job runs as "
+            f"{user(os.geteuid())}")
+
+
+def _mode_reads(path: Path) -> bool:
+    """Whether ``path``'s mode bits let this user read it (its owner, group or others)."""
+    import os
+    import stat
+
+    st = os.stat(path)
+    if st.st_uid == os.geteuid():
+        return bool(st.st_mode & stat.S_IRUSR)
+    if st.st_gid == os.getegid() or st.st_gid in os.getgroups():
+        return bool(st.st_mode & stat.S_IRGRP)
+    return bool(st.st_mode & stat.S_IROTH)
+
+
+def _quoted(path: Path) -> str:
+    """``path`` quoted for a shell, as a command in a message writes it."""
+    import shlex
+
+    return shlex.quote(str(path))
+
+
 def is_text_table(path: Path | str, layer: str | None = None) -> bool:
     """Whether ``path`` is read as a text table (:data:`TEXT_SUFFIXES`, ``.asc``), also
     compressed (``.csv.gz``) or zipped alone (a ``.zip`` holding a table and no vector
@@ -478,6 +611,10 @@ def _table_bytes(path: Path, member: str | None) -> tuple[bytes, Path]:
                 raw = fh.read(UNPACKED_BYTES_MAX + 1)
     except InputFileError:
         raise
+    except PermissionError:  # (read_table of a file this user may not read)
+        raise InputFileError(_denied(path, "point table") or
+                             f"{path}: the point table cannot be read (permission "
+                             "denied)") from None
     except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile, KeyError, RuntimeError,
             NotImplementedError) as exc:
         what = {".zip": "zip archive"}.get(suffix, f"{COMPRESSED.get(suffix, '')} file")
@@ -808,10 +945,11 @@ def _subtotal_rows(frame: pd.DataFrame, known: dict[int, str]) -> dict[int, str]
     return found
 
 
-_SEP_LINE = re.compile(r"\s*(\"?)sep=(.)\1(?:\2)*\s*", re.IGNORECASE)
+_SEP_LINE = re.compile(r"\s*(\"?)sep(?: *= *(?=[^ ])|=)(.)\1(?:\2)*\s*", re.IGNORECASE)
 """Excel's first line naming the delimiter (``sep=;``), written by and for Excel; also as
 a CSV writer quotes it (``"sep=;"``: it holds the delimiter) and as a spreadsheet saves it
-again, padded to the table's width (``sep=;;;``, ``"sep=;";;``), or in capitals."""
+again, padded to the table's width (``sep=;;;``, ``"sep=;";;``), in capitals, or typed
+with spaces around its ``=`` (``sep = ;``; ``sep= `` names the space)."""
 _DELIMITERS = ",;\t|"
 
 
@@ -908,9 +1046,9 @@ def _laid_out(text: str, sep: str | None, path: Path) -> tuple[str, str | None, 
             "the comment lines above the header (a header written as a comment, '# x y', "
             "loses just its '#')")
     named = _SEP_LINE.fullmatch(first.rstrip("\r"))
-    if sep is None and named is not None:
+    if named is not None:  # (also above a .tsv, whose tab it names or corrects)
         rest, lead = _without_blank_top(rest)
-        return rest, named.group(2), 1 + lead
+        return rest, _sep_named(named.group(2), sep, rest, path), 1 + lead
     lines = text.split("\n")
     gslib = _gslib(lines) if sep is None else None
     if gslib is not None:
@@ -924,6 +1062,31 @@ def _laid_out(text: str, sep: str | None, path: Path) -> tuple[str, str | None, 
             re.search(r"^ +\S|\S {2,}\S", header):
         return "\n".join(" ".join(line.split()) for line in lines), " ", above
     return text, sep, above
+
+
+def _sep_named(named: str, sep: str | None, rest: str, path: Path) -> str:
+    """The delimiter a ``sep=`` line names, checked against the lines below it: where none
+    of the first :data:`TITLE_ROWS_MAX` holds it while they hold another delimiter (the
+    one a ``.tsv`` name gives, or one of :data:`_DELIMITERS`), the line is refused naming
+    both. The line was read as the header of a ``.tsv`` ("line 2 has 3 values but the
+    header names 2 columns"), and one naming a delimiter the table does not use made the
+    whole header one column."""
+    below = [line for line in rest.split("\n")[:TITLE_ROWS_MAX] if line.strip()]
+    if not below or any(named in line for line in below):
+        return named
+    other = next((d for d in ([sep] if sep else []) + list(_DELIMITERS)
+                  if d != named and all(d in line for line in below[-3:])), None)
+    if other is None:
+        return named
+    raise InputFileError(
+        f"{path}: line 1 ({_shown_sep(named)}) names {named!r} as the delimiter, but no line "
+        f"below it holds one: the table is separated by {other!r}; correct line 1 to "
+        f"{_shown_sep(other)}, or remove it")
+
+
+def _shown_sep(delimiter: str) -> str:
+    """A ``sep=`` line naming ``delimiter``, as a message shows it (a tab as ``<tab>``)."""
+    return "sep=" + {"\t": "<tab>", " ": "<space>"}.get(delimiter, delimiter)
 
 
 GSLIB_VARIABLES_MAX = 500
@@ -2195,16 +2358,40 @@ _ABOVE_UNSTATED = re.compile(rf"\s*(?:>=?|≥)?\s*{_ABOVE_WORDS}\s*|\s*(?:>=?|�
 undecided, left out); it was said as "write numbers only (units belong in the header)"."""
 
 
+_ESCAPED_SIGN = re.compile(r"&(?:amp;)?(lt|gt|le|ge|#0*60|#0*62|#x0*3c|#x0*3e);", re.IGNORECASE)
+"""A comparison sign written as an HTML or XML character reference (``&lt;5``,
+``&gt;1000``, ``&#60;5``, ``&le;5``; also escaped twice, ``&amp;lt;5``), as a table
+copied from a web page, a web service's export or an XML file writes it."""
+_SIGNS = {"lt": "<", "gt": ">", "le": "≤", "ge": "≥"}
+
+
+def _signs(cell: str) -> str:
+    """``cell`` with its comparison signs written as character references
+    (:data:`_ESCAPED_SIGN`) as the signs themselves; any other cell as it is. A grade
+    ``&gt;1000`` was missing ("write numbers only (units belong in the header)"), where
+    ``>1000`` is the label's lower bound, and ``&lt;5`` was said so too."""
+    if "&" not in cell:
+        return cell
+
+    def sign(match: re.Match[str]) -> str:
+        name = match.group(1).lower().lstrip("#x0")
+        return _SIGNS.get(name) or {"60": "<", "62": ">", "3c": "<", "3e": ">"}[name]
+
+    return _ESCAPED_SIGN.sub(sign, cell)
+
+
 def above_written(cell: str) -> str:
     """``cell`` with the USGS qualifier ``G`` and its limit (:data:`_ABOVE_QUALIFIED`:
     ``G(10000)``), or a laboratory's words for the upper limit and the limit
-    (:data:`_ABOVE_NAMED`: ``>UDL 1000``), written as ``>10000``; any other cell as it is.
+    (:data:`_ABOVE_NAMED`: ``>UDL 1000``), written as ``>10000``; its comparison signs
+    written as character references (``&gt;1000``) as the signs; any other cell as it is.
 
     Parameters
     ----------
     cell
         One cell of a value column, as written.
     """
+    cell = _signs(cell)
     m = _ABOVE_QUALIFIED.fullmatch(cell) or _ABOVE_NAMED.fullmatch(cell)
     return f">{next(g for g in m.groups() if g)}" if m else cell
 
@@ -2214,7 +2401,9 @@ _BELOW_QUALIFIER = r"(?<=\d)\s*(?:UJ|U)$"
 
 def _below_written(cell: str) -> str:
     """``cell`` with a "not detected" word and its limit (:data:`_NOT_DETECTED_CELL`)
-    written as ``<limit``; any other cell as it is."""
+    written as ``<limit``, its comparison signs written as character references
+    (``&lt;5``, ``&le;5``) as the signs; any other cell as it is."""
+    cell = _signs(cell)
     m = _NOT_DETECTED_CELL.fullmatch(cell)
     return f"<{m.group(1) or m.group(2)}" if m else cell
 
@@ -3284,7 +3473,7 @@ def _what_cells_are(cells: pd.Series, *, label: bool = False) -> str:
     left = np.ones(len(cells), bool)
     for pattern, what, fix in kinds:
         hit = left & cells.map(lambda c, p=pattern: p.fullmatch(
-            above_written(c) if p is _ABOVE_CELL else c) is not None).to_numpy(bool)
+            above_written(c) if p is _ABOVE_CELL else _signs(c)) is not None).to_numpy(bool)
         if hit.any():
             said.append(f"{int(hit.sum())} {what} ({cells[hit].iloc[0]!r}): {fix}")
             left &= ~hit
@@ -4525,6 +4714,7 @@ def _sidecar_crs(path: Path, member: str | None = None) -> tuple[str, str] | Non
     prj = _sidecar(path, ".prj")
     if prj is None or _sidecar(path, ".shp") is not None:
         return None
+    refuse_unreadable(prj, "table's CRS file (.prj)", of=path)  # (was ignored: WGS 84)
     try:
         text = prj.read_text("utf-8", errors="replace")[:1 << 16]
     except OSError:
@@ -4611,6 +4801,15 @@ def read_features(
     _refuse_remote_table(path)
     vsi = _vsi_table(str(path))
     columns = list(columns or [])
+    if vsi is not None:
+        refuse_unreadable(vsi[0], "archive")
+    elif not str(path).startswith("/vsi"):  # (a mode or a folder that forbids reading)
+        refuse_unreadable(path)
+        if path.suffix.lower() == ".shp":  # (GDAL read one without its .dbf's columns)
+            for part in (".shx", ".dbf", ".prj", ".cpg"):
+                companion = _sidecar(path, part)
+                if companion is not None:
+                    refuse_unreadable(companion, f"Shapefile's {part}", of=path)
     if vsi is None and not str(path).startswith("/vsi") and not path.is_file() and \
             not is_parquet(path):  # (a partitioned GeoParquet dataset is a folder)
         raise InputFileError(f"{path}: {why_unreadable(path, 'point table')}")

@@ -37,6 +37,7 @@ from prospect.io.points import (
     read_features,
     record_numbers,
     refuse_swapped_axes,
+    refuse_unreadable,
     region_lonlat,
     repeated_records,
     valid_in_crs,
@@ -1385,6 +1386,8 @@ def read_occurrences(
         as it does where the header or the table states the unit.
     """
     path = as_path(path)  # a GdalPath keeps its name
+    if not str(path).startswith("/vsi"):  # (a mode or a folder that forbids reading)
+        refuse_unreadable(path, "occurrence file")
     if not str(path).startswith("/vsi") and not path.exists():
         raise InputFileError(f"{path}: occurrence file not found; check the labels source path")
     gdf = read_features(path, x=x, y=y, crs=crs, layer=layer, override_crs=override_crs,
