@@ -9,6 +9,7 @@ import errno
 import logging
 import os
 import re
+import shlex
 import shutil
 import signal
 import sys
@@ -1202,6 +1203,27 @@ _TURNED_READ_ONLY = (
 """The cause said of a write refused as read-only by a disk the job had begun writing to
 (:func:`output_fault` with ``began_writable``)."""
 
+_PERMISSION_TAKEN = (
+    "{what}, though the job could write to {out} when it began (a chmod, chown or chattr "
+    "+i meanwhile, or a folder inside it that was never this user's); make it writable "
+    "again ({fix}), then run the same command again to resume (finished work is kept), "
+    "or {{point}} elsewhere")
+"""The cause said of a write refused for its permissions in an output folder the job had
+found writable and begun writing to (:func:`output_fault` with ``began_writable``): "make
+it writable or point -o elsewhere" sent the user to start over elsewhere, hours of
+finished chunks left behind, and named a folder in the cube the hidden partial variable
+stands for, which is not there to change."""
+
+
+def _permission_hints(out_dir: Path) -> dict[int, str]:
+    """:data:`_PERMISSION_TAKEN` for ``EACCES`` and ``EPERM`` in ``out_dir``."""
+    out = shlex.quote(str(out_dir)).replace("{", "{{").replace("}", "}}")
+    return {errno.EACCES: _PERMISSION_TAKEN.format(
+                what="permission denied", out=out, fix=f"chmod -R u+w {out}"),
+            errno.EPERM: _PERMISSION_TAKEN.format(
+                what="operation not permitted", out=out,
+                fix=f"chattr -R -i {out} where it is immutable, chmod -R u+w {out}")}
+
 
 _RESUME_CLAIM = " to resume (finished work is kept)"
 """What :data:`_OS_HINTS` (and :data:`_NO_INODES`) say of a rerun: true of a stage that
@@ -1273,6 +1295,8 @@ def output_fault(exc: OSError, out_dir: Path, *, began_writable: bool = False,
     turned = began_writable and exc.errno == errno.EROFS and \
         _same_disk(exc.filename if isinstance(exc.filename, str) else out_dir, out_dir)
     hints = {**_OS_HINTS, errno.EROFS: _TURNED_READ_ONLY} if turned else _OS_HINTS
+    if began_writable and exc.errno in (errno.EACCES, errno.EPERM):
+        hints = {**hints, **_permission_hints(out_dir)}
     return OutputWriteError(os_error_line(exc, where=out_dir, hints=hints, stage=stage))
 
 

@@ -702,7 +702,15 @@ class PartialVariable:
 
         What is left of the partial variable (its chunk marks and spec) is removed, or,
         with ``leftovers`` (a folder from :func:`removed_later`), moved there with one
-        rename."""
+        rename.
+
+        The temporary files of chunk writes that never reached their rename (a worker
+        killed between a chunk file's write and its rename: the OOM killer, a ``kill``;
+        dask ran the chunk again on another worker) are removed first
+        (:func:`~prospect.io.files.sweep_leftovers`): every chunk is marked, so no writer
+        is left. They were published with the variable: the run ended 0 with a stray
+        file in the cube, counted as one more chunk of its record, and the next run,
+        whose sweep removed it, took the variable for damaged and computed it again."""
         missing = self.pending(grid)
         if missing:
             raise DataError(
@@ -712,6 +720,7 @@ class PartialVariable:
         target = self.cube / self.name
         if target.exists() and not overwrite:
             raise DataError(f"{self.cube}: variable {self.name!r} already exists")
+        sweep_leftovers(self.array_path)
         publish_dir(self.array_path, target, aside=_beside(self.cube))
         if consolidated:
             consolidate(self.cube)
