@@ -68,6 +68,7 @@ __all__ = [
     "gpkg_grey_fix",
     "grid_from_raster",
     "header_coefficients",
+    "hold_read_settings",
     "lossy_compression",
     "max_block_bytes",
     "pixel_at",
@@ -170,6 +171,27 @@ def keep_read_settings() -> None:
             del_gdal_config(key)
         else:
             set_gdal_config(key, value)
+
+
+def hold_read_settings() -> None:
+    """Hold, at a read, the settings :func:`forbid_code_from_files` applied at import,
+    whatever was done to them since: a value put into ``os.environ`` after the import (a
+    notebook's cell: ``GDAL_NETCDF_BOTTOMUP=NO`` read a NetCDF upside down,
+    ``GDAL_GEOREF_SOURCES`` placed a GeoTIFF by a stale world file, ``GDAL_PAM_ENABLED=NO``
+    lost an ``.aux.xml``'s nodata) is taken out or put back in the environment, and the
+    process-wide settings a user's own ``rasterio.Env`` of one of the keys took out on its
+    exit are applied again (:func:`keep_read_settings`; from a thread, for that thread).
+    A dict look-up a key and a few GDAL calls: called as each file is opened for a
+    description (:func:`raster_info`) and for a warp
+    (:func:`prospect.io.warp.read_warped_window`'s handles). ``EMPTY_DIR`` put into the
+    environment after the import is left as it is: a read of a remote VRT's header relies
+    on it."""
+    for key in READ_BY_DRIVER:
+        os.environ.pop(key, None)
+    for key, value in _KEPT.items():
+        if value is not None and os.environ.get(key) != value:
+            os.environ[key] = value
+    keep_read_settings()
 
 
 forbid_code_from_files()
@@ -3204,31 +3226,192 @@ _NODATA_AWARE = frozenset({"min", "max", "replace_nodata"})
 derived band's own ``NoDataValue`` (GDAL 3.10): ``max`` of a fill and 5 is 5."""
 
 
+_PIXEL_FUNCTION_SOURCES: dict[str, tuple[int, int | None]] = {
+    **dict.fromkeys(("real", "imag", "mod", "phase", "conj", "inv", "intensity", "sqrt",
+                     "log10", "dB", "dB2amp", "dB2pow", "exp", "scale"), (1, 1)),
+    **dict.fromkeys(("complex", "polar", "cmul", "diff", "div", "norm_diff"), (2, 2)),
+    **dict.fromkeys(("sum", "mul", "min", "max"), (2, None)),
+}
+"""The sources each of GDAL's (3.10) pixel functions computes from: the fewest and the
+most (``None``: any more). Given another count GDAL computes no cell of the band: a
+warped read fails every block ("IReadBlock failed"), a direct read gives 0 everywhere."""
+
+_TAKEN_WORDS = {(1, 1): "exactly one source", (2, 2): "exactly two sources",
+                (2, None): "two or more sources"}
+
+
+def _refuse_derived_sources(where: str, band: int, element: Any, path: Path | str) -> None:
+    """Refuse a VRT's derived band (``VRTDerivedRasterBand``) whose pixel function is
+    given another number of sources than it computes from
+    (:data:`_PIXEL_FUNCTION_SOURCES`): ``sqrt`` of two files, ``diff`` of one, ``sum`` of
+    one. GDAL computes none of its cells, and the failed read was called a damaged block
+    ("download or copy the file again") of a sound file. Functions not in the table
+    (another GDAL's, a plugin's, those taking arguments) are not checked.
+
+    Raises
+    ------
+    DataError
+        Naming the VRT, the band, the function, the sources it takes and has, and the
+        fix.
+    """
+    function = (element.findtext("PixelFunctionType") or "").strip()
+    taken = _PIXEL_FUNCTION_SOURCES.get(function)
+    if taken is None or (element.findtext("SkipNonContributingSources") or "").strip() \
+            .lower() in ("true", "1", "yes", "on"):
+        return  # with sources skipped, GDAL hands the function a count of its own per block
+    count = sum(1 for c in element if c.tag.endswith("Source"))
+    low, high = taken
+    if low <= count and (high is None or count <= high):
+        return
+    wanted = _TAKEN_WORDS.get(taken, f"{low} to {high or 'any number of'} sources")
+    has = {0: "no source", 1: "one source"}.get(count, f"{count} sources")
+    fix = ("give it one source per band (a VRTDerivedRasterBand of its own for each "
+           "source)" if high == 1 else f"give it {wanted}")
+    raise DataError(
+        f"{where}: band {band} is derived by the pixel function {function!r}, which "
+        f"computes from {wanted}, but the band has {has}, so GDAL computes none of its "
+        f"cells (every read of it fails); {fix} and give that file, "
+        f"not {shlex.quote(Path(str(path)).name)}")
+
+
+def _rect_of(child: Any, tag: str, width: int, height: int
+             ) -> tuple[float, float, float, float]:
+    """A VRT source's ``SrcRect`` or ``DstRect`` (``tag``) as ``x, y, w, h`` in cells:
+    ``0, 0, width, height`` (the whole file, or the whole VRT) where it states none."""
+    rect = child.find(tag)
+    if rect is None:
+        return 0.0, 0.0, float(width), float(height)
+    x, y, w, h = (float(rect.get(k, "0")) for k in ("xOff", "yOff", "xSize", "ySize"))
+    return x, y, w, h
+
+
+def _placement(src: Any, child: Any, file: str) -> tuple[int, int] | None:
+    """Where the VRT ``src`` places its source ``child`` (of ``file``) cell for cell: the
+    offset ``(columns, rows)`` from a cell of the file to the VRT's cell reading it, where
+    its ``SrcRect`` and ``DstRect`` are of one size in whole cells (none stated: the file
+    on the VRT's grid, of the VRT's size); ``None`` where the source is resampled (rects
+    of two sizes, or parts of cells) or its file does not open."""
+    try:
+        with rasterio.open(file) as part:
+            size = part.width, part.height
+    except (RasterioIOError, rasterio.errors.RasterioError):
+        return None
+    sx, sy, sw, sh = _rect_of(child, "SrcRect", *size)
+    dx, dy, dw, dh = _rect_of(child, "DstRect", src.width, src.height)
+    if (sw, sh) != (dw, dh) or not all(float(v).is_integer() for v in (sx, sy, dx, dy, sw, sh)):
+        return None
+    return int(dx - sx), int(dy - sy)
+
+
 def _unmasked_where(src: Any, band: int, child: Any, file: str, win: Window,
                     held: np.ndarray) -> bool:
     """Whether the derived ``band`` of the open VRT ``src`` reads any of the cells its
     source ``child`` holds a fill in (``held`` in the window ``win`` of its ``file``) as
     a value (neither masked nor NaN: a NaN fill a ``sum`` keeps NaN is no data to
-    ingest); ``True`` where the source is placed otherwise than cell for cell."""
-    try:
-        with rasterio.open(file) as part:
-            if (part.width, part.height) != (src.width, src.height):
-                return True
-    except (RasterioIOError, rasterio.errors.RasterioError):
+    ingest); the file's cells are found in the VRT where the source places them cell for
+    cell, at an offset or not (:func:`_placement`); ``True`` where it resamples them."""
+    offset = _placement(src, child, file)
+    if offset is None:
         return True
-    for tag in ("SrcRect", "DstRect"):
-        rect = child.find(tag)
-        if rect is not None and (
-                float(rect.get("xOff", "0")) or float(rect.get("yOff", "0")) or
-                float(rect.get("xSize", "0")) != src.width or
-                float(rect.get("ySize", "0")) != src.height):
-            return True
+    vrt = Window(win.col_off + offset[0], win.row_off + offset[1], win.width, win.height)
     try:
-        read = (src.read_masks(band, window=win) != 0) & \
-            ~np.isnan(src.read(band, window=win).astype("f8"))  # NaN: no data to ingest
+        seen = vrt.intersection(Window(0, 0, src.width, src.height))
+    except rasterio.errors.WindowError:
+        return False  # the cells lie outside the VRT: none is read
+    rows = slice(int(seen.row_off - vrt.row_off), int(seen.row_off - vrt.row_off + seen.height))
+    cols = slice(int(seen.col_off - vrt.col_off), int(seen.col_off - vrt.col_off + seen.width))
+    held = held[rows, cols]
+    try:
+        read = (src.read_masks(band, window=seen) != 0) & \
+            ~np.isnan(src.read(band, window=seen).astype("f8"))  # NaN: no data to ingest
     except (RasterioIOError, rasterio.errors.RasterioError, ValueError):
         return True
     return read.shape != held.shape or bool(read[held].any())
+
+
+_GAP_READ = 256
+"""Cells along each side of the window of a derived band's cells under none of one of its
+sources that :func:`_refuse_derived_gaps` reads."""
+
+
+def _gap_window(rect: tuple[float, float, float, float], width: int,
+                height: int) -> Window | None:
+    """A window of at most :data:`_GAP_READ` cells a side of a ``width`` x ``height``
+    band lying wholly outside ``rect`` (``x, y, w, h`` in cells): the rows above it, else
+    below it, else the columns left, else right of it; ``None`` where it leaves no whole
+    row or column of cells out."""
+    left, top = max(0, min(width, math.ceil(rect[0] - 0.5))), \
+        max(0, min(height, math.ceil(rect[1] - 0.5)))
+    right = max(left, min(width, math.floor(rect[0] + rect[2] + 0.5)))
+    bottom = max(top, min(height, math.floor(rect[1] + rect[3] + 0.5)))
+    if right <= left or bottom <= top:
+        return Window(0, 0, min(width, _GAP_READ), min(height, _GAP_READ))  # covers none
+    for c0, r0, c1, r1 in ((0, 0, width, top), (0, bottom, width, height),
+                           (0, top, left, bottom), (right, top, width, bottom)):
+        if c1 > c0 and r1 > r0:
+            return Window(c0, r0, min(c1 - c0, _GAP_READ), min(r1 - r0, _GAP_READ))
+    return None
+
+
+def _refuse_derived_gaps(src: Any, where: str, band: int, element: Any,
+                         path: Path | str) -> None:
+    """Refuse a VRT's derived band (``VRTDerivedRasterBand``) that computes values where
+    one of its sources places no cell: GDAL (3.10) hands the pixel function, for a cell
+    outside a source's ``DstRect``, the band's ``NoDataValue`` (0 where it states none)
+    as that source's number. A ``sum`` of a grid on the left half and one on the right
+    half was ingested as -9999 + x (under nodata -9999) or as the other half's values
+    (none stated), a ``mul`` as 0 everywhere, exit 0.
+
+    For each source leaving cells out (:func:`_uncovered` of its ``DstRect``), the band's
+    mask and values are read over a window of those cells (:func:`_gap_window`, at most
+    :data:`_GAP_READ` a side): where any is read as a value (neither masked nor NaN) the
+    band is refused. A function that leaves out the band's ``NoDataValue``
+    (:data:`_NODATA_AWARE`) and a band computing its no data there (``scale`` of one
+    source, -9999 kept) pass, read as before.
+
+    Raises
+    ------
+    DataError
+        Naming the VRT, the band, its pixel function, the source and the cells it leaves
+        out, what GDAL hands the function there, and the fix.
+    """
+    function = (element.findtext("PixelFunctionType") or "").strip()
+    try:
+        stated: float | None = float((element.findtext("NoDataValue") or "").strip())
+    except ValueError:
+        stated = None
+    if function in _NODATA_AWARE and stated is not None:
+        return  # the function leaves the band's no data out
+    for child in (c for c in element if c.tag.endswith("Source")):
+        try:
+            rect = _rect_of(child, "DstRect", src.width, src.height)
+        except ValueError:
+            continue
+        gaps = _uncovered([rect], src.width, src.height)
+        win = _gap_window(rect, src.width, src.height) if gaps else None
+        if win is None:
+            continue
+        try:
+            read = (src.read_masks(band, window=win) != 0) & \
+                ~np.isnan(src.read(band, window=win).astype("f8"))
+        except (RasterioIOError, rasterio.errors.RasterioError, ValueError):
+            continue  # a failed read is named by the read itself
+        if not read.any():
+            continue
+        shown = (child.findtext("SourceFilename") or "").strip() or "?"
+        given = f"the band's NoDataValue {stated:g}" if stated is not None else \
+            "0 (the band states no NoDataValue)"
+        fill = f"{stated:g}" if stated is not None else "-9999"
+        name = shlex.quote(Path(str(path)).name)
+        raise DataError(
+            f"{where}: band {band} is derived by the pixel function {function or '?'!r}, "
+            f"and its source {shown} places no cell on {gaps} of the band's "
+            f"{src.width * src.height} cells (outside its DstRect), where GDAL hands the "
+            f"function {given} as that source's number, so the band's cells there would be "
+            f"computed from it as a value and ingested; compute the band where every "
+            f"source has data (gdal_calc.py with each source as -A, -B ... "
+            f"--extent=union and --NoDataValue={fill}, or give each source to Prospect as "
+            f"its own layer) and give that file, not {name}")
 
 
 def _refuse_derived_fill(src: Any, where: str, band: int, element: Any, path: Path | str,
@@ -3455,9 +3638,12 @@ def _refuse_vrt_unmarked(src: Any, path: Path | str, root: Any = None, *,
 
     for element in root.findall("VRTRasterBand"):
         band = int(element.get("band", "0") or 0)
+        if element.get("subClass") == "VRTDerivedRasterBand" and 1 <= band <= src.count:
+            _refuse_derived_sources(where, band, element, path)
         if element.get("subClass") == "VRTDerivedRasterBand" and not remote and \
                 1 <= band <= src.count:
             _refuse_derived_fill(src, where, band, element, path, source_header)
+            _refuse_derived_gaps(src, where, band, element, path)
         if element.get("subClass") or element.find("MaskBand") is not None or \
                 not 1 <= band <= src.count or src.colorinterp[band - 1] == ColorInterp.alpha:
             continue
@@ -6595,6 +6781,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
         raise InputFileError(f"{path}: " + (_grid_folder(path) or _zarr_folder(path, variable)
                                             or why_unreadable(path, "raster file")))
     _refuse_empty(path)
+    hold_read_settings()
     # a file without a grid is refused below, in one line with the fix: rasterio's own
     # warning printed a library path and source line before it (a filter, not a
     # catch_warnings block: that would race the warnings of other threads)

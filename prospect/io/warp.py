@@ -46,6 +46,7 @@ from prospect.io.raster import (
     file_stamp,
     files_stamp,
     gdal_reason,
+    hold_read_settings,
     refuse_memory,
     value_fits,
 )
@@ -161,6 +162,7 @@ def _cached_vrt(info: RasterInfo, grid: RegionGrid, resampling: Resampling,
         cache.move_to_end(key)
         return cache[key][1]
     _close_stale(origin, info.companions)
+    hold_read_settings()
     src = rasterio.open(info.path)
     try:
         vrt = WarpedVRT(
