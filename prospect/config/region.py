@@ -820,10 +820,10 @@ def _degrees_not_metres(crs: CRS, bounds: tuple[float, float, float, float], *,
     region near a projected CRS's false origin in its own units lies in its area of use,
     and passes.
     """
-    area = crs.area_of_use
+    area = _area_bounds(crs)
     if area is None:
         return False
-    a_west, a_south, a_east, a_north = area.bounds
+    a_west, a_south, a_east, a_north = area
     if a_west > a_east:  # across the antimeridian: left to outside_area_of_use
         return False
     slack = SWAPPED_SLACK_DEG
@@ -845,6 +845,29 @@ def _degrees_not_metres(crs: CRS, bounds: tuple[float, float, float, float], *,
 AREA_OF_USE_SLACK_DEG = 5.0
 """Degrees a region may lie beyond its CRS's area of use before it is refused as placed in
 the wrong CRS (national grids are used a little past their borders, offshore included)."""
+
+
+UTM_LATITUDES = (-80.0, 84.0)
+"""The latitudes a UTM zone's projection serves, north and south zones alike."""
+
+
+def _area_bounds(crs: CRS) -> tuple[float, float, float, float] | None:
+    """The area of use of ``crs`` (a parsed CRS) as (west, south, east, north) degrees,
+    ``None`` where it states none; a UTM zone's reaches into the other hemisphere.
+
+    A north and a south zone are one transverse Mercator, their northings 10 000 km apart:
+    USGS delivers Landsat scenes south of the equator in the north zone, northings
+    negative (the Parana scenes at 25 S in EPSG:32621, y -2 832 795 .. -2 766 615), and
+    a region in the scenes' own CRS was refused as "far from the area EPSG:32621 is made
+    for ... bounds given in another CRS?".
+    """
+    area = crs.area_of_use
+    if area is None:
+        return None
+    west, south, east, north = (float(v) for v in area.bounds)
+    if crs.utm_zone:
+        south, north = min(south, UTM_LATITUDES[0]), max(north, UTM_LATITUDES[1])
+    return west, south, east, north
 
 
 MAP_BACK_SLACK = 0.01
@@ -907,10 +930,11 @@ def outside_area_of_use(crs: str, lonlat: tuple[float, float, float, float]) -> 
     x runs 0-300 km) still lie on the Earth, somewhere else: every source was then reported
     as not overlapping, or read onto the wrong ground.
     """
-    area = parse_crs(crs).area_of_use
-    if area is None:
+    parsed = parse_crs(crs)
+    area, bounds = parsed.area_of_use, _area_bounds(parsed)
+    if area is None or bounds is None:
         return ""
-    a_west, a_south, a_east, a_north = area.bounds
+    a_west, a_south, a_east, a_north = bounds
     west, south, east, north = lonlat
     slack = AREA_OF_USE_SLACK_DEG
     # either may cross the antimeridian (west > east: two spans of longitude, as a region
@@ -1017,10 +1041,10 @@ def _meant_in_area(crs: CRS, given: tuple[float, float, float, float],
     :data:`SWAPPED_SLACK_DEG` past it) and ``given`` wholly outside it; ``None`` otherwise,
     or where the CRS states no area, its area crosses the antimeridian (left to
     :func:`outside_area_of_use`) or PROJ cannot place either."""
-    area = crs.area_of_use
+    area = _area_bounds(crs)
     if area is None:
         return None
-    a_west, a_south, a_east, a_north = area.bounds
+    a_west, a_south, a_east, a_north = area
     if a_west > a_east:  # across the antimeridian: left to outside_area_of_use
         return None
     try:
