@@ -615,19 +615,105 @@ def _table_bytes(path: Path, member: str | None) -> tuple[bytes, Path]:
         raise InputFileError(_denied(path, "point table") or
                              f"{path}: the point table cannot be read (permission "
                              "denied)") from None
-    except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile, KeyError, RuntimeError,
+    except OSError as exc:
+        if exc.errno is None:  # (gzip's BadGzipFile: the file's bytes, not the system)
+            raise InputFileError(_unpack_failed(path, suffix, exc)) from None
+        raise InputFileError(system_read_failed(path, exc)) from None
+    except (EOFError, lzma.LZMAError, zipfile.BadZipFile, KeyError, RuntimeError,
             NotImplementedError) as exc:
-        what = {".zip": "zip archive"}.get(suffix, f"{COMPRESSED.get(suffix, '')} file")
-        raise InputFileError(
-            f"{path}: cannot unpack the table ({getattr(exc, 'strerror', None) or exc}): "
-            f"the {what} is damaged or cut short (a download that did not finish?); download "
-            "or copy it again, or give the table unpacked") from None
+        raise InputFileError(_unpack_failed(path, suffix, exc)) from None
     if len(raw) > UNPACKED_BYTES_MAX:
         raise InputFileError(
             f"{path}: the table unpacks to more than {UNPACKED_BYTES_MAX // 2**30} GiB (an "
             "archive bomb, or a table too large to read whole): cut it to the region, or "
             "give it as a GeoPackage")
     return raw, inner
+
+
+def _unpack_failed(path: Path, suffix: str, exc: BaseException) -> str:
+    """The message for a compressed table (or a zip) whose bytes do not unpack."""
+    what = {".zip": "zip archive"}.get(suffix, f"{COMPRESSED.get(suffix, '')} file")
+    return (f"{path}: cannot unpack the table ({getattr(exc, 'strerror', None) or exc}): "
+            f"the {' '.join(what.split())} is damaged or cut short (a download that did not "
+            "finish?); download or copy it again, or give the table unpacked")
+
+
+_SYSTEM_FAULTS: dict[str, tuple[str, str]] = {
+    "EIO": ("the disk (or the device or network share holding it) failed to give its bytes",
+            "check the disk (dmesg, smartctl -a) or the share's server, then copy the table "
+            "to a sound disk (or fetch it again from where it came) and give that path"),
+    "ESTALE": ("the network file system (NFS) lost its handle on the file: it was replaced "
+               "or removed on the server, or the share was remounted",
+               "run the job again (ls the folder first), or remount the share"),
+    "ENOTCONN": ("the file system holding it is no longer connected (a FUSE or network "
+                 "mount, such as sshfs, s3fs or rclone, whose process went away)",
+                 "mount it again (fusermount -u, then mount), or copy the table to a local "
+                 "disk and give that path"),
+    "EHOSTDOWN": ("the server of the network share holding it is down",
+                  "run the job again once the share answers, or copy the table to a local "
+                  "disk and give that path"),
+    "EHOSTUNREACH": ("the server of the network share holding it cannot be reached",
+                     "run the job again once the share answers, or copy the table to a "
+                     "local disk and give that path"),
+    "ETIMEDOUT": ("the network share holding it did not answer in time",
+                  "run the job again once the share answers, or copy the table to a local "
+                  "disk and give that path"),
+    "ENOLINK": ("the link to the network share holding it is gone",
+                "remount the share, or copy the table to a local disk and give that path"),
+    "ECOMM": ("the network share holding it stopped answering",
+              "remount the share, or copy the table to a local disk and give that path"),
+    "EREMOTEIO": ("the server of the network share holding it failed to give its bytes",
+                  "run the job again, or copy the table to a local disk and give that "
+                  "path"),
+    "ENXIO": ("the device holding it is gone (an unplugged or failed drive)",
+              "attach the drive again, or copy the table to a sound disk and give that "
+              "path"),
+    "ENODEV": ("the device holding it is gone (an unplugged or failed drive)",
+               "attach the drive again, or copy the table to a sound disk and give that "
+               "path"),
+}
+"""Why a read fails that is no fault of the file (keyed by :mod:`errno` name) and the fix:
+each was "cannot unpack the table (Input/output error): the file is damaged or cut short
+(a download that did not finish?)", blaming a sound table for a failing disk or a
+network mount gone."""
+
+
+def system_read_failed(path: Path, exc: OSError, what: str = "point table", *,
+                       of: Path | None = None) -> str:
+    """The message for a read of ``path`` that the system failed (``exc``, an
+    :class:`OSError` with an ``errno``): what the system said, in its words and its
+    ``errno`` name, what that means and the fix, never "the file is damaged".
+
+    Parameters
+    ----------
+    path : Path
+        The file whose read failed.
+    exc : OSError
+        The failure, as ``open`` or ``read`` raised it.
+    what : str
+        What the file is, for the message (``"point table"``, ``"occurrence file"``).
+    of : Path, optional
+        The table ``path`` is a file beside (a table's ``.prj``), copied with it.
+
+    Returns
+    -------
+    str
+        One line naming ``path``, the system's words and the fix.
+    """
+    import errno
+    import os
+
+    code = exc.errno or 0
+    name = errno.errorcode.get(code, str(code))
+    said = exc.strerror or os.strerror(code)
+    meaning, fix = _SYSTEM_FAULTS.get(name, (
+        "the system failed the read, not the table's contents",
+        "check the disk or share holding it, or copy the table elsewhere and give that "
+        "path"))
+    if of is not None:
+        fix = fix.replace("the table", f"{of.name} with the files beside it")
+    return (f"{path}: the {what} cannot be read: the system said '{said}' ({name}) while "
+            f"reading it: {meaning}, not a fault of the file; {fix}")
 
 
 _GRID_KEYS = ("ncols", "nrows", "xllcorner", "yllcorner", "xllcenter", "yllcenter",
@@ -3229,10 +3315,18 @@ _MONTHS = (r"(?:jan|feb|f[eé]v|mar|m[aä]r|mrt|mrz|apr|avr|may|mai|mei|jun|jui|
            r"sep|oct|okt|nov|dec|d[eé]c|dez)[a-zé]*\.?")
 _SHEET_DATE = re.compile(
     rf"\s*(?:\d{{1,2}}[-. /]{_MONTHS}(?:[-. /]\d{{2,4}})?|{_MONTHS}[-. /]\d{{1,4}}"
-    r"|\d{4}[-/]\d{2}[-/]\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?|\d{1,2}/\d{1,2}/\d{2,4})\s*",
+    r"|(?:\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}(?P<sep>[-./])\d{1,2}(?P=sep)\d{4}"
+    r"|\d{1,2}([./])\d{1,2}\2\d{2})"
+    r"(?:(?:[ T]|,\s*)\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s*[AP]M)?)?"
+    r"(?:\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?))?)\s*",
     re.IGNORECASE)
 """A date where a number was typed (``5-Dec``, ``Dec-05``, ``05.Dez``, ``2021-12-05``):
-a spreadsheet's reading of ``5.12`` or ``12/5`` as a day and month."""
+a spreadsheet's reading of ``5.12`` or ``12/5`` as a day and month; and a column of
+dates in any of the forms survey tables write them: day, month and year joined by dots,
+hyphens or slashes (``1.3.2021``, ``12-05-1998``, ``3/1/2021``; a year of two digits only
+with dots or slashes: ``38-12-00`` is degrees, minutes and seconds), and a time of day
+with its zone (``2021-03-01T10:00:00Z``, ``2021-03-01 10:00:00.123+01:00``,
+``3/1/2021 10:00 AM``). Three of these had been "the rest: write numbers only"."""
 
 
 _MARKS = str.maketrans({"º": "°", "˚": "°", "′": "'", "’": "'", "‘": "'", "´": "'",
@@ -3459,7 +3553,9 @@ def _what_cells_are(cells: pd.Series, *, label: bool = False) -> str:
          "why in a column of their own) to have them read without a word"),
         (_SHEET_ERROR, "are spreadsheet errors or formulas", "the sheet's formulas failed "
          "or were saved as text: fix them and export the values (not the formulas)"),
-        (_SHEET_DATE, "look like dates", "a spreadsheet turned numbers such as 5.12 into "
+        (_SHEET_DATE, "look like dates", "a column of dates (when each record was "
+         "sampled or drilled) holds no measurement, so name the column of numbers meant; if "
+         "numbers were typed there, a spreadsheet turned numbers such as 5.12 into "
          "dates (day and month): format the column as Number (or Text) before typing or "
          "importing the values, and export them again"),
         (_COMMA_CELL, "are written with a decimal comma", "set 'decimal: \",\"' in the "
@@ -4717,8 +4813,9 @@ def _sidecar_crs(path: Path, member: str | None = None) -> tuple[str, str] | Non
     refuse_unreadable(prj, "table's CRS file (.prj)", of=path)  # (was ignored: WGS 84)
     try:
         text = prj.read_text("utf-8", errors="replace")[:1 << 16]
-    except OSError:
-        return None
+    except OSError as exc:  # (a failing disk: was passed over, the metres read as degrees)
+        raise InputFileError(system_read_failed(prj, exc, "table's CRS file (.prj)",
+                                                of=path)) from None
     return _prj_crs(text, prj.name)
 
 

@@ -1401,6 +1401,7 @@ def read_occurrences(
     gdf["_value"], gdf["_limit"], gdf["_floor"], unit = _values(
         gdf, value_column, path, tuple(nodata), (flags or {}).get(value_column or ""),
         numbers=numbers, what=what, unit=(units or {}).get(value_column or ""))
+    _refuse_dated(gdf, path, value_column)
     # what a grade column without a number holds (dates: a sampling date named as the grade
     # was "no numeric grade" only); detection limits say themselves (the records' limits)
     unread = ~np.isfinite(gdf["_value"].to_numpy(float)) & ~np.isfinite(
@@ -2048,6 +2049,67 @@ def flag_values(column: pd.Series) -> np.ndarray | None:
 
 _WORD = re.compile(r"[^\d]*[^\W\d_][^\d]*")
 """A cell of words, no digit (``deposit``, ``past producer``)."""
+
+
+_DATED_NAME = re.compile(
+    r"(?:[a-z]*(?:year|date|jahr|jaar|datum|fecha)s?|yr|yrs|ann[eé]e|a[nñ]o|anno)")
+"""A word (between ``_``, as :func:`_plain_name` splits a header) naming a column of
+dates or years in the tongues survey tables are written in: ``year``, ``Loc_Date``,
+``SpudDate``, ``sample_yr``, ``Jahr``, ``jaar``, ``année``, ``año``, ``Datum``, ``fecha``."""
+
+
+def dated_column(column: str, values: np.ndarray) -> str | None:
+    """What a grade column named as a date or a year holds, as words for a refusal
+    (``"years: 8 record(s) from 1990 to 1997"``), where its header says date or year
+    (:data:`_DATED_NAME`) and every value is a year (a whole number from 1800 to 2100)
+    or a date written as one number (``20210301``, year, month and day); ``None``
+    otherwise. Such a column named by mistake as ``value_column`` was read as grades
+    (1990 to 1997: every record a positive, the latest the richest) without a word.
+
+    Parameters
+    ----------
+    column : str
+        The column's header.
+    values : numpy.ndarray
+        The column's values as read (NaN where missing).
+
+    Returns
+    -------
+    str or None
+        The count and range of its values, or ``None`` where it holds grades.
+    """
+    given = values[np.isfinite(values)]
+    words = re.sub(r"[^a-z0-9\u00e0-\u00ff]+", "_", _plain_name(column)).strip("_").split("_")
+    if not given.size or not any(_DATED_NAME.fullmatch(word) for word in words) or \
+            (given != np.round(given)).any():
+        return None
+    years = (given >= 1800) & (given <= 2100)
+    day, month = given % 100, given // 100 % 100
+    stamps = (given >= 18000101) & (given <= 21001231) & (day >= 1) & (day <= 31) & \
+        (month >= 1) & (month <= 12)
+    if not (years | stamps).all():
+        return None
+    kind = "years" if years.all() else "dates written as numbers (year, month, day)"
+    return f"{kind}: {given.size} record(s) from {given.min():.0f} to {given.max():.0f}"
+
+
+def _refuse_dated(gdf: pd.DataFrame, path: Path, value_column: str | None) -> None:
+    """Refuse a grade column named as a date or year whose every value is one
+    (:func:`dated_column`), naming the table's other columns of numbers."""
+    if value_column is None:
+        return
+    said = dated_column(value_column, gdf["_value"].to_numpy(float))
+    if said is None:
+        return
+    others = [str(c) for c in gdf.columns if not str(c).startswith("_") and c != value_column
+              and c != "geometry" and pd.api.types.is_numeric_dtype(gdf[c].dtype)
+              and dated_column(str(c), gdf[c].astype("float64").to_numpy()) is None]
+    hint = f" (columns of numbers here: {others[:8]})" if others else ""
+    raise DataError(
+        f"{path}: the grade column {value_column!r} (model.labels.value_column) holds "
+        f"{said}, not grades: read as grades, the latest records would be the richest "
+        f"and every record above the threshold a positive; name the column of grades "
+        f"in model.labels.value_column{hint}")
 
 
 def _refuse_words(column: pd.Series, name: str, path: Path, numbers: np.ndarray,
