@@ -556,6 +556,11 @@ class VectorSource(StrictModel):
         description="where the faults were mapped: [left, bottom, right, top] in the "
                     "region's CRS, or a file of polygons; cells outside are no data in "
                     "<name>_dist_fault")
+    faults_extent_layer: str | None = Field(
+        default=None,
+        description="the layer of the faults_extent file holding the mapped area, where "
+                    "the file has several (a sheet outline kept in the map's own "
+                    "GeoPackage)")
     remote: RemoteReads = Field(
         default_factory=RemoteReads,
         description="timeout and retries of a map read over a network (a URL, /vsicurl/)")
@@ -586,6 +591,14 @@ class VectorSource(StrictModel):
             raise ValueError(
                 "'faults_extent' says where the faults of 'faults_layer' were mapped, but no "
                 "'faults_layer' is given; name the faults layer, or leave 'faults_extent' out")
+        if self.faults_extent_layer is not None and (
+                self.faults_extent is None or isinstance(self.faults_extent, tuple)):
+            raise ValueError(
+                f"'faults_extent_layer' {self.faults_extent_layer!r} names a layer of the "
+                "'faults_extent' file, but 'faults_extent' "
+                + ("is not given" if self.faults_extent is None else "gives bounds")
+                + "; name the file holding that layer in 'faults_extent' (it may be the "
+                "map's own), or leave 'faults_extent_layer' out")
         if isinstance(self.faults_extent, tuple):
             left, bottom, right, top = self.faults_extent
             if not (left < right and bottom < top):

@@ -116,6 +116,20 @@ def _shown(members: list[str]) -> str:
                                      else "") if members else "no file"
 
 
+def _one_shapefile(members: list[str]) -> str:
+    """The ``.shp`` of an archive that holds one vector dataset, a Shapefile (its ``.dbf``,
+    ``.shx``, ``.prj``... beside it, and perhaps a README): ``""`` for any other archive.
+
+    A zipped Shapefile named alone (``zip://geology.zip``, as geopandas' docs write it, or
+    ``/vsizip/geology.zip``) was told to "name the file inside", though GDAL opens it and
+    the archive's plain path (``geology.zip``) is read at that Shapefile."""
+    from prospect.io.vector import zip_datasets
+
+    found = zip_datasets(tuple(m for m in members if not m.startswith("__MACOSX/")
+                               and not m.rsplit("/", 1)[-1].startswith("._")))  # (a Mac's)
+    return found[0] if len(found) == 1 and found[0].lower().endswith(".shp") else ""
+
+
 _DATASET_FOLDERS = (".gdb",)
 """Endings of a folder that GDAL opens as one dataset (a FileGDB), inside an archive too."""
 
@@ -202,11 +216,11 @@ def gdal_name(written: str, base: Path | None) -> str:
         if folder is not None:  # a folder inside (a FileGDB's): GDAL opens it as a dataset
             member = folder
         elif not member:
-            if len(members) != 1:
+            member = members[0] if len(members) == 1 else _one_shapefile(members)
+            if not member:
                 raise ValueError(
                     f"the archive {archive} holds {_shown(members)}; name the file inside: "
                     f"/{kind}/{archive_text}/<file>")
-            member = members[0]
         elif member not in members:
             raise ValueError(
                 f"the archive {archive} holds no file {member!r}; its files: "

@@ -12,6 +12,7 @@ before, kept for lines that are not plain line strings) without one GEOS point p
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import re
@@ -1814,7 +1815,8 @@ def _fault_layer(path: str, source: VectorSource, grid: RegionGrid, zones: int
         extent, said = _faults_extent(source, grid)
         settings["extent"] = said
         if not isinstance(source.faults_extent, tuple):
-            inputs = inputs + dataset_files(str(source.faults_extent))
+            inputs = inputs + tuple(  # (the map's own file, where it holds the extent)
+                f for f in dataset_files(str(source.faults_extent)) if f not in inputs)
     return LineDistanceLayer(
         name=f"{source.name}_dist_fault", units=distance_units(grid),
         long_name=f"distance to nearest fault ({source.faults_layer})", kind="distance",
@@ -1856,19 +1858,28 @@ def _faults_extent(source: VectorSource, grid: RegionGrid) -> tuple[bytes, str]:
         area = shapely.box(*given)
         said = f"bounds {list(given)} ({grid.crs})"
     else:
-        file = str(given)
+        file, layer = str(given), source.faults_extent_layer
         where = f"{file} (faults_extent of source {source.name!r})"
         try:
             layers = list_layers(file, None)
-            if len(layers) > 1:  # (the reader's "name it with 'layer:'" is the units' key)
+            if layer is None and len(layers) > 1:  # ('layer:' is the units' key)
+                pick = [n for n in layers if n not in (source.layer, source.faults_layer)]
+                pick = pick or layers
                 raise DataError(
-                    f"{where}: holds {len(layers)} layers ({', '.join(layers)}), and "
-                    "'faults_extent' reads a file of one layer ('layer:' names the "
-                    "map's units); give the mapped area's layer as a file of its own "
-                    f"(e.g. ogr2ogr -f GPKG sheet.gpkg {file.rsplit('/', 1)[-1]} "
-                    f"{layers[0]!r}), "
-                    "or its bounds ([left, bottom, right, top] in the region's CRS)")
-            gdf = read_vector(file, columns=[], to_crs=grid.crs_obj.to_wkt())
+                    f"{where}: holds {len(layers)} layers ({', '.join(layers)}); name the "
+                    "one of the mapped area with 'faults_extent_layer:' in the source "
+                    f"config (e.g. faults_extent_layer: {pick[0]}; 'layer:' names the map's "
+                    "units), or give it as a file of one layer (e.g. ogr2ogr -f GPKG "
+                    f"sheet.gpkg {file.rsplit('/', 1)[-1]} {pick[0]!r}), or its bounds "
+                    "([left, bottom, right, top] in the region's CRS)")
+            if layer is not None and layer not in layers:
+                near = difflib.get_close_matches(layer, layers, n=1)
+                raise DataError(
+                    f"{where}: no layer {layer!r} (faults_extent_layer); its layers are "
+                    f"{', '.join(layers)}"
+                    + (f" (did you mean {near[0]!r}?)" if near else "")
+                    + "; name one of them in 'faults_extent_layer'")
+            gdf = read_vector(file, layer=layer, columns=[], to_crs=grid.crs_obj.to_wkt())
         except NetworkReadError as exc:  # (named: the map's own URL may be read fine)
             raise NetworkReadError(f"faults_extent of source {source.name!r}: {exc}") \
                 from None
@@ -1890,11 +1901,12 @@ def _faults_extent(source: VectorSource, grid: RegionGrid) -> tuple[bytes, str]:
         polygons = parts[(shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)]
         if not len(polygons):
             raise DataError(
-                f"{where}: holds no polygon ({len(gdf)} feature(s)), so it says no area "
-                "where the faults were mapped; give a file of the mapped area's polygons, "
-                "or its bounds ([left, bottom, right, top] in the region's CRS)")
+                f"{where}: holds no polygon ({len(gdf)} feature(s){_lines_said(parts)}), so "
+                "it says no area where the faults were mapped; give a file of the mapped "
+                "area's polygons, or its bounds ([left, bottom, right, top] in the region's "
+                "CRS)")
         area = shapely.union_all(polygons)
-        said = f"polygons of {file}"
+        said = f"polygons of {file}" + (f" (layer {layer!r})" if layer is not None else "")
     region = shapely.box(*grid.bounds)
     share = float(shapely.area(shapely.intersection(area, region)) / shapely.area(region))
     if share <= 0.0:
@@ -1910,6 +1922,22 @@ def _faults_extent(source: VectorSource, grid: RegionGrid) -> tuple[bytes, str]:
             f"{grid.name!r}; {source.name}_dist_fault is no data in the cells outside "
             "that area (a fault there may be nearer than those mapped)"), stacklevel=4)
     return shapely.to_wkb(area), said
+
+
+def _lines_said(parts: np.ndarray) -> str:
+    """What the lines among an extent's ``parts`` (single geometries) are, for its "holds
+    no polygon" refusal: those that close a ring (a CAD or GIS export of an outline drawn
+    as a line) can be made its polygons. The refusal had given no way past it."""
+    lines = parts[np.isin(shapely.get_type_id(parts), (1, 2)) & ~shapely.is_empty(parts)]
+    if not len(lines):
+        return ""
+    rings = int((shapely.is_closed(lines) & (shapely.get_num_coordinates(lines) >= 4)).sum())
+    if not rings:
+        return (f": {len(lines)} line(s), none of which closes a ring (its last point is "
+                "not its first), so they bound no area")
+    return (f": {len(lines)} line(s), {rings} of which close a ring; an outline drawn as "
+            "a line is no area until it is made a polygon: ogr2ogr -nlt POLYGON "
+            "area.gpkg <this file>, or QGIS's Lines to Polygons, and give that file")
 
 
 def _plan_faults(path: str, source: VectorSource, grid: RegionGrid) -> Layer:
