@@ -263,6 +263,10 @@ def score(
     from prospect.models.metrics import percent
     from prospect.registry import align_to_schema, check_schema, score_model
 
+    if scheduler or workers:  # the engine the blocks are scored on, before the model loads
+        from pipelines.cluster import check_engine
+
+        check_engine(scheduler=scheduler, workers=workers)
     _check_score_output(out, cube)
     if resampling is not None:
         _check_resampling(resampling, reproject=reproject)

@@ -170,10 +170,17 @@ def run(ctx: RunContext) -> StageResult:
     synthetic = bool(ctx.job.synthetic) or is_synthetic(ds.attrs)
     model_dir = ctx.out_dir / MODEL_DIR
     zarr_json = ctx.cube_path / "zarr.json"
+    job_dir = config_folder(ctx.job_path) if ctx.job_path else None
+    config = ctx.job.model_dump(mode="json")
+    # one hash of the job in any checkout: its config as the card writes it (paths as the
+    # job gives them), in the card, metrics.json and the report alike; the job as loaded
+    # (absolute paths) gave two checkouts of one job two hashes
+    job_hash = portable_card({"config": config, "config_hash": ctx.job.config_hash()},
+                             job_dir=job_dir, out_dir=ctx.out_dir)["config_hash"]
     facts = training_facts(final=final, cfg=cfg, ts=ts, names=names, results=results,
                            calibration=calibration, grid=grid, sample_weight=sw,
                            job=ctx.job.name, synthetic=synthetic,
-                           config_hash=ctx.job.config_hash(), cv=cv,
+                           config_hash=job_hash, cv=cv,
                            seeds=seed_spread(by_seed), leaks=leak_facts,
                            categorical=spec.categorical_indices())
     # the skill a map of known occurrences has without any model, on the same folds
@@ -200,15 +207,14 @@ def run(ctx: RunContext) -> StageResult:
     facts["warnings"] = doubts
     card = model_card(
         cfg=cfg, ts=ts, ds=ds, spec=spec, results=results, calibration=calibration, grid=grid,
-        synthetic=synthetic, config=ctx.job.model_dump(mode="json"),
-        config_hash=ctx.job.config_hash(), cv=cv, headline_metrics=facts["metrics"],
+        synthetic=synthetic, config=config,
+        config_hash=job_hash, cv=cv, headline_metrics=facts["metrics"],
         training_data=[{"path": str(source.path), "sha256": _sha256(Path(source.path))},
                        {"path": str(zarr_json), "sha256": _sha256(zarr_json)}])
     card["limitations"] = [*card.get("limitations", []), *doubts]
     # the card names the data as the job does (relative to its config's folder), not by
     # this machine's folders; the checksums name the content
-    card = portable_card(card, job_dir=config_folder(ctx.job_path) if ctx.job_path else None,
-                         out_dir=ctx.out_dir)
+    card = portable_card(card, job_dir=job_dir, out_dir=ctx.out_dir)
     oof = oof_table(results, ts.y, x=ts.coords[:, 0], y_coord=ts.coords[:, 1], rows=ts.rows,
                     cols=ts.cols)
     # the metrics, the out-of-fold table and the report are written into the model's

@@ -120,6 +120,12 @@ def portable_card(card: Mapping[str, Any], *, job_dir: str | os.PathLike[str] | 
     names its content. The job's run (its cube's provenance, the manifest) keeps the
     resolved paths it checks data by.
 
+    The card's ``config_hash`` is made the hash of its ``config`` as written here
+    (:func:`prospect.canonical.config_hash`): the hash of the job as loaded, with its
+    absolute paths, gave two checkouts of one job (``/home/a/prospect``,
+    ``/scratch/b/prospect``) two hashes, so a researcher could not tell two cards of one
+    job from cards of two jobs. A job without paths under either folder keeps its hash.
+
     Parameters
     ----------
     card
@@ -159,6 +165,10 @@ def portable_card(card: Mapping[str, Any], *, job_dir: str | os.PathLike[str] | 
 
     out = walk(card)
     out["paths"] = PATHS_ARE
+    if isinstance(out.get("config"), Mapping) and out.get("config_hash"):
+        # the hash of the config as the card writes it: the job as loaded hashed its
+        # absolute paths, so two checkouts of one job gave two cards two hashes
+        out["config_hash"] = config_hash(out["config"])
     return dict(out)
 
 
