@@ -769,11 +769,39 @@ _DENSITY_UNITS: dict[str, float] = {"kg/l": 1.0, "g/cm3": 1.0, "g/ml": 1.0, "g/c
 """Density units (spaces dropped, lower case, ``³`` as ``3``) -> kg/L."""
 
 
+CHLORIDE = "a grade of Cl"
+""":func:`_not_lithium`'s words for a chloride column (``CL_PPM``, ``chloride (mg/L)``)."""
+
+NACL_PER_CL = 58.443 / 35.453
+"""Grams of sodium chloride per gram of chloride (1.65): a chloride grade read as the NaCl
+it would be, the least salt the brine holds (its other salts add to it)."""
+
+_DENSITY_FIGURES = ("total dissolved solids", "salinity", "density", CHLORIDE)
+"""The figures of a surface that :func:`_density_reader` reads a brine density from."""
+
+
+def _same_waters(conc: Any, other: Any) -> bool:
+    """Whether two surfaces' provenances (``conc``, ``other``: a cube variable's attrs)
+    were made from the same waters: the same points source, or sources reading the same
+    file (a checksum in common): the Great Basin job kriges ``LI_PPM`` from source
+    ``brine`` and interpolates ``CL_PPM`` from source ``waters`` of one table."""
+    from prospect.provenance import read_provenance
+
+    a, b = read_provenance(conc.get("provenance")), read_provenance(other.get("provenance"))
+    if a.get("source") == b.get("source"):
+        return True
+    files = [set(map(str, p["sources"].values())) if isinstance(p.get("sources"), dict)
+             else set() for p in (a, b)]
+    return bool(files[0] & files[1])
+
+
 def _density_reader(what: str, units: str) -> tuple[Callable[[np.ndarray], np.ndarray],
                                                     str] | None:
-    """(values of a surface of ``what`` (``total dissolved solids``, ``salinity`` or
-    ``density``, as :func:`_not_lithium` names it) in ``units`` -> brine density in kg/L,
-    how) or ``None`` where the units are not read (none, molar, another kind)."""
+    """(values of a surface of ``what`` (``total dissolved solids``, ``salinity``,
+    ``density`` or chloride, as :func:`_not_lithium` names it) in ``units`` -> brine
+    density in kg/L, how) or ``None`` where the units are not read (none, molar, another
+    kind). Chloride is read as sodium chloride (:data:`NACL_PER_CL`), the least
+    dissolved salt, so its density is the least the brine has."""
     plain = units.strip().replace(" ", "").replace("³", "3").lower()
     if what == "density":
         factor = _DENSITY_UNITS.get(plain)
@@ -790,6 +818,11 @@ def _density_reader(what: str, units: str) -> tuple[Callable[[np.ndarray], np.nd
         return None
     name, factor = hit
     per_litre = not is_mass_fraction(name)
+    if what == CHLORIDE:
+        factor *= NACL_PER_CL
+        how = (f"its chloride as sodium chloride (x {NACL_PER_CL:.3g}), the least salt "
+               f"dissolved, at 1 + {BRINE_DENSITY_PER_G_PER_KG:g} x g of salt per kg of "
+               "brine: at least this dense")
     return (lambda v: brine_density(v * factor / 1000.0, per_litre=per_litre)), how
 
 
@@ -802,7 +835,13 @@ def _check_brine_density(cfg: EconomicsConfig, group: Any, cube: Path, grid: Reg
     the job's in some cells: the Bonneville brines' ~300 g/L of dissolved salt weigh about
     1.2 kg/L, and their lithium per litre, and every tonnage, was screened a sixth low at
     the job's 1.0 without a word, the job's own TDS surface saying otherwise. Read chunk
-    by chunk, at the cells where both surfaces hold data."""
+    by chunk, at the cells where both surfaces hold data.
+
+    The same waters are those of the same points source or of the same file
+    (:func:`_same_waters`), and a chloride surface counts as sodium chloride, the least
+    salt the brine holds (said only where it makes the brine denser than the job's): the
+    Great Basin job's ``LI_PPM`` (source ``brine``) beside ``CL_PPM`` (source ``waters``
+    of the same table) was not read (round 60)."""
     conc = _surface_of(group[cfg.concentration].attrs)
     if conc is None:
         return
@@ -811,15 +850,16 @@ def _check_brine_density(cfg: EconomicsConfig, group: Any, cube: Path, grid: Reg
         if name == cfg.concentration or name.endswith("_variance"):
             continue
         surface = _surface_of(group[name].attrs)
-        if surface is None or surface[0] != conc[0]:
+        if surface is None or not _same_waters(group[cfg.concentration].attrs,
+                                               group[name].attrs):
             continue
         what = _not_lithium(surface[1])
         stated = str(group[name].attrs.get("units", ""))
-        reader = _density_reader(what, stated) if what in (
-            "total dissolved solids", "salinity", "density") else None
+        reader = _density_reader(what, stated) if what in _DENSITY_FIGURES else None
         if reader is None:
             continue
         convert, how = reader
+        least = what == CHLORIDE  # the least density: no word of brines lighter than it
         cells = off = 0
         low, high, top, at_top = math.inf, -math.inf, -math.inf, math.nan
         li, other = _array(cube, cfg.concentration), _array(cube, name)
@@ -829,7 +869,8 @@ def _check_brine_density(cfg: EconomicsConfig, group: Any, cube: Path, grid: Reg
             if not both.any():
                 continue
             cells += int(both.sum())
-            off += int((np.abs(rho[both] / density - 1.0) > DENSITY_TOLERANCE).sum())
+            off += int((rho[both] / density - 1.0 > DENSITY_TOLERANCE).sum() if least else
+                       (np.abs(rho[both] / density - 1.0) > DENSITY_TOLERANCE).sum())
             low, high = min(low, float(rho[both].min())), max(high, float(rho[both].max()))
             k = int(np.argmax(np.where(both, c, -np.inf)))
             if c.flat[k] > top:
@@ -839,13 +880,15 @@ def _check_brine_density(cfg: EconomicsConfig, group: Any, cube: Path, grid: Reg
         effects = []
         if high > density * (1 + DENSITY_TOLERANCE):
             effects.append(f"up to {100 * (1 - density / high):.0f} % low where denser")
-        if low < density * (1 - DENSITY_TOLERANCE):
+        if low < density * (1 - DENSITY_TOLERANCE) and not least:
             effects.append(f"up to {100 * (density / low - 1):.0f} % high where lighter")
         warnings.warn(DataWarning(
-            f"economics: {name!r} ({what} of the same waters as {cfg.concentration!r}: "
+            f"economics: {name!r} ({'chloride' if least else what} of the same waters as "
+            f"{cfg.concentration!r}: "
             f"column {surface[1]!r} of source {surface[0]!r}, in {stated}) implies a brine "
             f"density of {low:.3g} to {high:.3g} kg/L ({how}), {at_top:.3g} kg/L where the "
-            f"lithium is highest, more than {100 * DENSITY_TOLERANCE:g} % off the job's "
+            f"lithium is highest, more than {100 * DENSITY_TOLERANCE:g} % "
+            f"{'above' if least else 'off'} the job's "
             f"density_kg_per_l {density:g} in {off} of the {cells} cells: "
             f"{cfg.concentration!r} is in {units}, a mass fraction, which that density makes "
             "mg/L, so the lithium per litre and every tonnage there are "

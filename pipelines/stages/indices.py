@@ -73,14 +73,17 @@ __all__ = ["UNDEFINED_SHARE", "chunk_counts", "counted_indices", "counted_layers
            "undefined_cells"]
 
 
-IndexCount = tuple[int, int, int, dict[str, int], int, int, int, float]
+IndexCount = tuple[int, int, int, dict[str, int], int, int, int, float, dict[str, int],
+                   int]
 """One index's figures in one chunk: cells undefined (NaN where its bands hold data), cells
 its bands hold data in, cells outside its valid range (set to NaN), per band the cells
-below 0 among those, the cells where its bands hold data and it is 0 or nearer 0
-than float32 holds (:func:`~prospect.indices.ranges.tiny_cells`), of those the cells
-stored as a float32 subnormal (:func:`~prospect.indices.ranges.subnormal_cells`), and the
-undefined cells where its value lies beyond float32 with the largest such magnitude
-(:func:`~prospect.indices.ranges.beyond_float32`, 0 and 0.0 where none)."""
+below 0 among those (the cells set to NaN), the cells where its bands hold data and it is
+0 or nearer 0 than float32 holds (:func:`~prospect.indices.ranges.tiny_cells`), of those
+the cells stored as a float32 subnormal (:func:`~prospect.indices.ranges.subnormal_cells`),
+the undefined cells where its value lies beyond float32 with the largest such magnitude
+(:func:`~prospect.indices.ranges.beyond_float32`, 0 and 0.0 where none), per band the
+cells below 0 where the index holds a value (kept), and the cells where it holds a value
+though a band it reads is below 0 (:func:`chunk_counts`)."""
 
 def _fingerprint(var: xr.DataArray, cube: xr.Dataset) -> str:
     prov = read_provenance(var.attrs["provenance"])
@@ -151,11 +154,17 @@ def _index_chunk(*blocks: np.ndarray, plan: IndexPlan, backend: str, nodata: flo
                                  mask_ranges=False)
         if backend == "cupy":
             stacked = stacked.get()
-        outside = mask_outside_ranges(stacked, plan)
+        # the cells outside each written index's range, found once: set to NaN (as
+        # mask_outside_ranges sets them) and counted with the bands below 0 in them
+        flagged = outside_cells(stacked, plan, slots)
+        for k, where in enumerate(flagged):
+            if where is not None:
+                stacked[k][where] = np.float32("nan")
+        outside = [int(np.count_nonzero(w)) if w is not None else 0 for w in flagged]
         window = ChunkWindow(iy, ix, slice(r0, r1), slice(c0, c1))
         for part, k in zip(parts, slots, strict=True):
             part.write_chunk(window, stacked[k])
-        counts = chunk_counts(stacked, outside, blocks, plan, slots, nodata)
+        counts = chunk_counts(stacked, outside, blocks, plan, slots, nodata, flagged=flagged)
     out = np.empty((1, 1), dtype=object)
     out[0, 0] = [*samples, counts]
     return out
@@ -188,11 +197,16 @@ def chunk_counts(stacked: np.ndarray, outside: Sequence[int], blocks: Sequence[A
     """
     used = sorted({plan.inputs.index(v) for k in slots for _, v in plan.indices[k].bands})
     held = dict(zip(used, held_cells([blocks[i] for i in used], nodata), strict=True))
-    below = {i: int((held[i] & (host_array(blocks[i]) < 0)).sum())
-             if any(outside[k] for k in slots) else 0 for i in used}
+    # each band's cells below 0 where it holds data (a chunk without any costs a compare)
+    negative = {i: held[i] & (host_array(blocks[i]) < 0) for i in used}
+    negative = {i: m for i, m in negative.items() if m.any()}
     counts: list[IndexCount] = []
     for k in slots:
         bands = [held[plan.inputs.index(v)] for _, v in plan.indices[k].bands]
+        where = flagged[k] if flagged is not None else None
+        below = {v: int(np.count_nonzero(negative[plan.inputs.index(v)] & where))
+                 if plan.inputs.index(v) in negative and where is not None and outside[k]
+                 else 0 for _, v in plan.indices[k].bands}
         lost, cells = undefined_cells(stacked[k], bands,
                                       also=flagged[k] if flagged is not None else None)
         every = np.logical_and.reduce(bands) if bands else np.ones(stacked[k].shape, bool)
@@ -205,10 +219,31 @@ def chunk_counts(stacked: np.ndarray, outside: Sequence[int], blocks: Sequence[A
             plan.indices[k], {v: blocks[plan.inputs.index(v)] for _, v in
                               plan.indices[k].bands},
             every & np.isnan(values)) if lost > outside[k] else (0, 0.0)
-        counts.append((lost, cells, outside[k],
-                       {v: below[plan.inputs.index(v)] for _, v in plan.indices[k].bands},
-                       tiny, subnormal, beyond, largest))
+        kept_below, kept = _kept_below(values, every if where is None else every & ~where,
+                                       negative, plan, k)
+        counts.append((lost, cells, outside[k], below, tiny, subnormal, beyond, largest,
+                       kept_below, kept))
     return counts
+
+
+def _kept_below(values: np.ndarray, every: np.ndarray, negative: dict[int, np.ndarray],
+                plan: IndexPlan, k: int) -> tuple[dict[str, int], int]:
+    """(per band of index ``k``, its cells below 0 where the index holds a value; the cells
+    where the index holds a value though one of its bands is below 0), among the cells of
+    ``every`` (its bands' data, less those outside its range): FERROUS_IRON
+    (``S2 / N + G / R``) of a negative SWIR2 over water keeps a value of 0.7 to 3.2 that
+    reads the negative as a reflectance (``negative``: band position -> its cells below 0
+    where it holds data)."""
+    item = plan.indices[k]
+    places = [plan.inputs.index(v) for _, v in item.bands if plan.inputs.index(v) in negative]
+    if not places:
+        return {}, 0
+    held = every & np.isfinite(values)
+    anywhere = np.logical_or.reduce([negative[i] for i in places]) & held
+    kept = int(np.count_nonzero(anywhere))
+    if not kept:
+        return {}, 0
+    return {plan.inputs[i]: int(np.count_nonzero(negative[i] & held)) for i in places}, kept
 
 
 def _counted_block(raw: np.ndarray, *blocks: np.ndarray, plan: IndexPlan,
@@ -329,9 +364,11 @@ def _warn_undefined(plan: IndexPlan, todo: Sequence[str],
         outside = sum(c[i][2] for c in counts)
         lost = sum(c[i][0] for c in counts) - outside
         cells = sum(c[i][1] for c in counts)
-        if outside:
-            _warn_outside(by_name[name], outside, cells,
-                          [c[i][3] for c in counts])
+        kept = sum(c[i][9] for c in counts)
+        ranged = by_name[name].valid_range != (None, None)
+        if outside or (ranged and kept > UNDEFINED_SHARE * cells):
+            _warn_outside(by_name[name], outside, cells, [c[i][3] for c in counts],
+                          [c[i][8] for c in counts] if ranged else [], kept if ranged else 0)
         if not cells:
             _warn_no_common_cell(by_name[name])
         beyond = sum(c[i][6] for c in counts)
@@ -374,33 +411,68 @@ def _warn_no_common_cell(index: PlannedIndex) -> None:
     warnings.warn(DataWarning(no_common_cell_message(index)), stacklevel=3)
 
 
+def _summed(per_chunk: Sequence[dict[str, int]]) -> dict[str, int]:
+    """Per band variable, the sum over chunks of ``per_chunk``'s counts."""
+    total: dict[str, int] = {}
+    for chunk in per_chunk:
+        for variable, n in chunk.items():
+            total[variable] = total.get(variable, 0) + n
+    return total
+
+
 def _warn_outside(index: PlannedIndex, outside: int, cells: int,
-                  below: Sequence[dict[str, int]]) -> None:
+                  below: Sequence[dict[str, int]], kept_below: Sequence[dict[str, int]] = (),
+                  kept: int = 0) -> None:
     """A data warning for an index whose value fell outside its valid range in ``outside``
     cells (stored as NaN, :func:`~prospect.indices.blocks.mask_outside_ranges`), naming its
-    bands' cells below 0 (``below``: per chunk, band variable -> such cells)."""
+    bands' cells below 0 among them (``below``: per chunk, band variable -> such cells),
+    and the ``kept`` cells where it holds a value though a band it reads is below 0
+    (``kept_below``: per chunk and band, such cells).
+
+    The warning counted each band's cells below 0 wherever the index's bands hold data,
+    as causes of the cells dropped: the Wageningen FERROUS_IRON (``S2 / N + G / R``) was
+    said to have dropped 68 cells for "'swir2' (S2) in 505", and kept a value in the
+    other 437 of them without a word (a negative SWIR2 over a ratio plus a positive one
+    falls in its range ``>= 0``). The counts are now of the cells dropped, and the cells
+    kept beside a negative band are said apart (alone where none fell outside, over
+    :data:`UNDEFINED_SHARE` of the cells).
+    """
     import warnings
 
     from prospect.errors import DataWarning
 
-    negative: dict[str, int] = {}
-    for chunk in below:
-        for variable, n in chunk.items():
-            negative[variable] = negative.get(variable, 0) + n
     low, high = index.valid_range
     span = (f"{low:g}..{high:g}" if low is not None and high is not None
             else f">= {low:g}" if low is not None else f"<= {high:g}")
     bands = dict(index.bands)
-    shown = ", ".join(f"{v!r} ({next(c for c, x in bands.items() if x == v)}) in {n}"
-                      for v, n in negative.items() if n)
-    cause = (f"its bands hold values below 0 (cells below 0: {shown}): negative "
-             "reflectance (water, shadow, a product's offset) or a wrong scale/offset "
-             "at ingest") if shown else "its inputs are not reflectances there"
+
+    def shown(counts: dict[str, int]) -> str:
+        return ", ".join(f"{v!r} ({next(c for c, x in bands.items() if x == v)}) in {n}"
+                         for v, n in counts.items() if n)
+
+    dropped = shown(_summed(below))
+    held = shown(_summed(kept_below))
+    share = f"{100 * kept / max(cells, 1):.3g} %"
+    keeps = (f"it holds a value in {kept} "
+             + ("other cells" if outside else
+                f"of the {cells} cells where its bands hold data ({share})")
+             + f" though a band it reads is below 0 there (cells below 0: {held}), a value that "
+             "reads a negative reflectance (water, shadow, a product's offset) as a "
+             "reflectance and lies in the index's range, so it is kept: read the index "
+             "there as not measured, or mask those cells before the index (a water or "
+             "shadow mask, the source's nodata)") if kept and held else ""
+    if not outside:
+        warnings.warn(DataWarning(
+            f"index {index.name!r} ({index.formula}): {keeps}"), stacklevel=3)
+        return
+    cause = (f"its bands hold values below 0 in them (cells below 0 among them: {dropped}): "
+             "negative reflectance (water, shadow, a product's offset) or a wrong "
+             "scale/offset at ingest") if dropped else "its inputs are not reflectances there"
     warnings.warn(DataWarning(
         f"index {index.name!r} ({index.formula}) fell outside its valid range {span} in "
         f"{outside} of the {cells} cells where its bands hold data "
         f"({100 * outside / max(cells, 1):.3g} %), which are stored as no data (NaN): "
-        f"{cause}"), stacklevel=3)
+        f"{cause}" + (f"; {keeps}" if keeps else "")), stacklevel=3)
 
 
 def index_writes(bands: Sequence[Any], plan: IndexPlan, backend: str, *, grid: RegionGrid,

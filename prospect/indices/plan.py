@@ -331,6 +331,38 @@ def undefined_on_data(expr: Expr, positive: Callable[[str], bool]) -> bool:
     return not bool(np.isfinite(values).any())
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+"""float32's largest number (3.4e38): an index layer is float32, and a value beyond it is
+stored as NaN (:data:`prospect.indices.ranges.FLOAT32_MAX`, the same number)."""
+
+
+def beyond_float32_on_data(expr: Expr, positive: Callable[[str], bool]) -> float | None:
+    """The least magnitude of ``expr`` (constants already put in) at the sampled values of
+    its bands (sampled as :func:`undefined_on_data` samples them), where no sampled value
+    is a finite number that float32 holds and some lie beyond :data:`FLOAT32_MAX`
+    (``inf`` where every such value is infinite in float64 too); ``None`` otherwise.
+
+    ``N * 1e300 * 1e300`` is infinite wherever ``N`` is positive and ``N * 1e38 * 1e38``
+    beyond float32 there: every cell of the index is NaN. The first was refused in the
+    words of a divisor of 0 or a root of a negative, the second planned and ran ingest,
+    its layer then NaN throughout (the indices stage said the overflow afterwards).
+    """
+    names = variables(expr)
+    if not names:
+        return None
+    bands = {name: np.abs(drawn) if positive(name) else drawn
+             for name, drawn in _sampled_bands(names).items()}
+    raised: list[str] = []
+    with np.errstate(all="ignore", divide="call",
+                     call=lambda kind, _flag: raised.append(kind)):
+        values = np.asarray(_sampled(expr, bands), dtype="float64")
+        magnitude = np.abs(values)
+        beyond = magnitude > FLOAT32_MAX
+    if raised or not beyond.any() or (np.isfinite(values) & ~beyond).any():
+        return None  # a division by 0 (``x / (0 * N)``) is infinite too, but no overflow
+    return float(np.min(magnitude[beyond]))
+
+
 def _parts_saying(expr: Expr, says: Callable[[Expr], str | None]) -> list[str]:
     """What ``says`` says of the parts of ``expr``, outermost first, each once; the parts
     inside a part it speaks of are not visited."""
@@ -1073,9 +1105,21 @@ def _refuse_undefined_on_data(entry: IndexEntry, expr: Expr,
     """
     from prospect.indices.ranges import reflective_band
 
+    given = ", ".join(f"{k} = {v:g}" for k, v in used_consts.items() if not isinstance(v, str))
+    least = beyond_float32_on_data(expr, reflective_band)
+    if least is not None:  # N * 1e300 * 1e300: an overflow, not a 0 divisor or a root
+        reached = (f"at least {least:.3g}" if math.isfinite(least) else
+                   "infinite, beyond float64's 1.8e+308 too")
+        raise ConfigError(
+            f"index {entry.name!r} ({entry.formula}) lies beyond float32's "
+            f"{FLOAT32_MAX:.2g}, the largest number an index layer holds, wherever its bands "
+            "hold reflectance (positive values)" + (f" (with {given})" if given else "")
+            + f" (computed in float64: {reached}), so every cell would be NaN (no data): "
+            "a factor or power too large for the bands' values; give the index in a "
+            "smaller unit (a smaller factor in the formula), or fix the formula in "
+            f"indices.custom.{entry.name}")
     if not undefined_on_data(expr, reflective_band):
         return
-    given = ", ".join(f"{k} = {v:g}" for k, v in used_consts.items() if not isinstance(v, str))
     raise ConfigError(
         f"index {entry.name!r} ({entry.formula}) is infinite or NaN (no data) wherever its "
         "bands hold reflectance (positive values)" + (f" (with {given})" if given else "")

@@ -824,10 +824,18 @@ def warn_empty_indices(plan: IndexPlan, arrays: Sequence[Any], stacked: Any,
         if np.isfinite(sample).any() or np.isfinite(host_array(layer)).any():
             _warn_partly_undefined(index, host_array(layer), sample, common_cells, bands)
             continue
-        common = int(common_cells(index).sum())
+        where = common_cells(index)
+        common = int(where.sum())
         if not common:
             warnings.warn(DataWarning(no_common_cell_message(index)), stacklevel=3)
             continue
+        # N * 1e38 * 1e38: beyond float32 in every cell, said as the overflow it is
+        beyond, largest = beyond_float32(index, bands, where)
+        if beyond:
+            warnings.warn(DataWarning(overflow_message(index, beyond, common, largest)),
+                          stacklevel=3)
+            if beyond == common:
+                continue
         low, high = index.valid_range
         bounds = "" if low is None and high is None else (
             f" or outside its valid range {'' if low is None else f'{low:g}'}.."
@@ -835,8 +843,11 @@ def warn_empty_indices(plan: IndexPlan, arrays: Sequence[Any], stacked: Any,
         warnings.warn(DataWarning(
             f"index {index.name!r} ({index.formula}) is NaN (no data) in every one of the "
             f"{common} cells where its bands hold data: undefined there (a division by 0, a "
-            f"log or square root of a negative, a value beyond float32){bounds}; check the "
-            "formula and the bands' values (their scale)"), stacklevel=3)
+            f"log or square root of a negative"
+            + (f"; beyond float32 in {beyond} of them" if beyond else
+               ", a value beyond float32")
+            + f"){bounds}; check the formula and the bands' values (their scale)"),
+            stacklevel=3)
 
 
 def _warn_partly_undefined(index: PlannedIndex, layer: np.ndarray, sample: np.ndarray,
