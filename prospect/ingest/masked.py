@@ -1259,7 +1259,7 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
             f"clipped DNs; a scene whose footprint misses the region though its bounding "
             f"box reaches it, or a failed scene written as fill), so every {what} variable "
             "would be all no data; add scenes that hold values over the region, or check "
-            "the items' nodata")
+            f"the {'items' if what == 'composite' else 'files'}' nodata")
     lacking = _check_other_bands(where, names, other_bands or {},
                                  [c for c, *_ in got], keys, grid, short,
                                  min_count=min_count, what=what, run=run)

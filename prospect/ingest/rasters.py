@@ -2329,6 +2329,11 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
     # and its other variables' own files, for their own gaps (a fill beside a clear sky)
     masked_others: list[dict[str, BandRef]] = []
     headers: list[RasterInfo] = []  # every scene's files, for the no-overlap hint
+    # an unmasked scene of a satellite observes where its band holds values: a scene over
+    # a sliver of the region was ingested without a word (sheets of a survey are not told)
+    imagery = bool(source.sensor) or any(sc.date or sc.mtl or sc.cloud_cover is not None
+                                         or sc.calibration or sc.item for sc in scenes)
+    plain: list[BandRef | None] = []
     for scene in scenes:
         first: BandRef | None = None
         refs_here: dict[str, BandRef] = {}
@@ -2519,6 +2524,8 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
             # the first band is sampled as `bands`; the samples read a file's first band
             masked_others.append({var: ref for var, ref in refs_here.items()
                                   if ref is not first and ref.band == 1})
+        elif imagery and refs_here:
+            plain.append(first)
     for var, refs in per_var.items():  # a band number of two sensors' scenes: two bands
         check_one_band(source.name, var, [str(r.info.path) for r in refs], "mosaics")
     if not any_overlap:
@@ -2538,11 +2545,14 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
         raise DataError(
             f"source {source.name!r}: none of its files holds a cell of the region "
             f"{grid.name!r}: " + "; ".join(dict.fromkeys(s for s in slivers if s)))
-    check_clear_cover(f"source {source.name!r}", masked, grid, what="mosaic",
-                      extents=[b.info if b is not None else None for b in masked_bands],
-                      bands=masked_bands,
-                      other_bands={v: [refs.get(v) for refs in masked_others]
-                                   for v in dict.fromkeys(v for r in masked_others for v in r)})
+    if not masked and None not in plain:  # (a scene read for another band than its 1st: not)
+        masked = [(Path(b.info.path).name, None) for b in plain if b is not None]
+        masked_bands = list(plain)
+    cover = check_clear_cover(
+        f"source {source.name!r}", masked, grid, what="mosaic",
+        extents=[b.info if b is not None else None for b in masked_bands], bands=masked_bands,
+        other_bands={v: [refs.get(v) for refs in masked_others]
+                     for v in dict.fromkeys(v for r in masked_others for v in r)})
     sheets = source.mosaic == "first_valid" and not source.sensor and not any(
         sc.date or sc.mtl or sc.cloud_cover is not None or sc.calibration for sc in scenes)
     for refs in per_var.values():
@@ -2569,6 +2579,8 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
         dates = sorted({str(sc.date)[:10] for sc in scenes if sc.date})
         if dates:  # the scenes' configured dates (the index stage reads them: ASTER SWIR)
             settings["dates"] = dates
+        if masked:  # the sampled share no scene observes (clear), as a composite's
+            settings["no_observation_share"] = round(cover.of(var), 4)
         layers.append(RasterLayer(
             name=var, units=units[var],
             long_name=source.long_name or (f"{source.sensor} {var}" if source.sensor else var),
