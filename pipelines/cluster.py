@@ -40,6 +40,7 @@ from pipelines.faults import (
     limits_set,
     signal_handlers_kept,
     stage_keeps,
+    watch_worker_deaths,
 )
 from prospect.errors import ConfigError, ProspectError, StageError
 
@@ -1676,7 +1677,8 @@ def _quiet_logs() -> None:
 
     for noisy in ("distributed", "bokeh", "tornado", "dask_jobqueue", "kopf", "kr8s"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
-    for said in ("distributed.client", "asyncio"):
+    watch_worker_deaths()  # the nannies' word of how a worker ended, kept, not printed
+    for said in ("distributed.client", "distributed.scheduler", "asyncio"):
         log = logging.getLogger(said)
         if _SAID_BY_THE_RUN not in log.filters:
             log.addFilter(_SAID_BY_THE_RUN)
@@ -1691,12 +1693,16 @@ class _SaidByTheRun(logging.Filter):
     of that reconnect cancelled as the client closed. A stage stopped while it gathered
     results (a hung task named by :class:`StallWatch`, a stop) left asyncio's "Task
     exception was never retrieved" with the traceback of distributed's ``AllExit``, the
-    sentinel of a gather given up."""
+    sentinel of a gather given up. The embedded cluster's scheduler printed
+    "distributed.scheduler - ERROR - Task ingest_chunks-... marked as failed because 2
+    workers died while trying to run it", timestamped, once per task given up, above the
+    run's own line for it (:func:`pipelines.faults.killed_worker_error`)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if debugging():
             return True
-        if str(record.msg).startswith("Failed to reconnect to scheduler"):
+        if str(record.msg).startswith(("Failed to reconnect to scheduler",
+                                       "Task %s marked as failed because %d workers died")):
             return False
         import asyncio
 

@@ -36,6 +36,8 @@ __all__ = [
     "Interrupted",
     "StopRequest",
     "Stopped",
+    "WorkerDeath",
+    "WorkerDeaths",
     "check_name_room",
     "children_spared",
     "debugging",
@@ -71,6 +73,7 @@ __all__ = [
     "standard_stream_error",
     "stop_signals_interrupt",
     "terminal_gone_proof",
+    "watch_worker_deaths",
     "written_stream",
 ]
 
@@ -1646,13 +1649,153 @@ def probe_disk(target: Path, size: int) -> OSError | None:
     return disk_refusal(target, min(int(size), PROBE_BYTES), DISK_ERRNOS)
 
 
+@dataclass(frozen=True)
+class WorkerDeath:
+    """How one worker process of this process's nannies ended: its ``pid``, its exit code
+    (``-N`` for signal ``N``, as :mod:`multiprocessing` gives it; ``None`` for a signal
+    the nanny could not name) and whether the nanny itself stopped it at its memory
+    limit (``memory_percent``, distributed's terminate fraction, else ``None``)."""
+
+    pid: int
+    exitcode: int | None
+    memory_percent: int | None = None
+
+
+_DEATH_SAID = re.compile(r"Worker process (\d+) (?:was killed by signal (\d+)|exited with "
+                         r"status (-?\d+)|was killed by unknown signal)")
+_MEMORY_SAID = re.compile(r"\(pid=(\d+)\) exceeded (\d+)% memory budget")
+_DEATHS: deque[WorkerDeath] = deque(maxlen=256)
+_MEMORY_STOPS: dict[int, int] = {}
+_DEATHS_LOCK = threading.Lock()
+
+
+class WorkerDeaths(logging.Filter):
+    """Keeps what distributed's nannies (in this process: the embedded cluster's) say of
+    a worker process that ended, "Worker process 123 was killed by signal 11" and
+    "Worker ... (pid=123) exceeded 95% memory budget. Restarting...", as
+    :class:`WorkerDeath` records for :func:`killed_worker_error`, and drops every nanny
+    record under ERROR, as the job's process had (its loggers at ERROR,
+    :func:`pipelines.cluster._quiet_logs`), where these lines were never made: a task
+    whose workers kept dying was said "out of memory?" whatever had killed them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:  # a record whose arguments do not fit its format: not ours
+            return record.levelno >= logging.ERROR
+        death, memory = _DEATH_SAID.search(text), _MEMORY_SAID.search(text)
+        with _DEATHS_LOCK:
+            if memory is not None:
+                _MEMORY_STOPS[int(memory[1])] = int(memory[2])
+            if death is not None:
+                pid = int(death[1])
+                code = (-int(death[2]) if death[2] is not None
+                        else int(death[3]) if death[3] is not None else None)
+                _DEATHS.append(WorkerDeath(pid, code, _MEMORY_STOPS.pop(pid, None)))
+        return record.levelno >= logging.ERROR
+
+
+_WORKER_DEATHS = WorkerDeaths()
+_NANNY_LOGGERS = ("distributed.nanny", "distributed.nanny.memory")
+"""The loggers of a nanny's word of its worker's end (its memory monitor's is the second);
+a filter holds for the records of its own logger only."""
+
+
+def watch_worker_deaths() -> None:
+    """Make the nannies of this process say how each worker process ended, to
+    :class:`WorkerDeaths` alone (the loggers of :data:`_NANNY_LOGGERS` at INFO, their
+    records under ERROR dropped by that filter, so the terminal shows what it showed)."""
+    for name in _NANNY_LOGGERS:
+        logger = logging.getLogger(name)
+        if _WORKER_DEATHS not in logger.filters:
+            logger.addFilter(_WORKER_DEATHS)
+        logger.setLevel(logging.INFO)
+
+
+def _death_of(pid: object, *, wait: float = 2.0) -> WorkerDeath | None:
+    """How the worker process ``pid`` ended, as its nanny in this process said it; the
+    scheduler can give up on a task a moment before the nanny sees its process end, so
+    this waits up to ``wait`` seconds for the nanny's word. ``None`` for a worker of
+    another process's nanny (``--scheduler``, a batch system's job) or none said."""
+    if not isinstance(pid, int) \
+            or _WORKER_DEATHS not in logging.getLogger("distributed.nanny").filters:
+        return None
+    until = time.monotonic() + wait
+    while True:
+        with _DEATHS_LOCK:
+            for death in reversed(_DEATHS):
+                if death.pid == pid:
+                    return death
+        if time.monotonic() >= until:
+            return None
+        time.sleep(0.05)
+
+
+_CRASH_SIGNALS = {
+    signal.SIGSEGV: "a segmentation fault in native code (a C library such as GDAL or "
+                    "PROJ, or a stack too small: ulimit -s), not a lack of memory",
+    signal.SIGBUS: "a bus error: a file it had mapped was cut short or changed under the "
+                   "job, or the disk failed, not a lack of memory",
+    signal.SIGABRT: "an abort in native code (a C library's failed check, or a corrupt "
+                    "heap), not a lack of memory",
+    signal.SIGILL: "an illegal instruction: a library built for another CPU, not a lack "
+                   "of memory",
+    signal.SIGFPE: "an arithmetic fault in native code, not a lack of memory",
+}
+"""The signals by which a process crashes on its own, with what each means for a worker."""
+
+
+def _how_it_died(death: WorkerDeath | None, limit_text: str) -> tuple[str, str]:
+    """What killed a worker (the words in the ``KilledWorker`` line's parentheses) and the
+    fix to give, from the nanny's word of its death (``None``: not known)."""
+    memory_fix = ("Give each worker more memory (fewer --workers, or larger workers on a "
+                  "cluster) or use smaller chunks (the region's chunk size), check "
+                  "'prospect plan', then run the same command again")
+    if death is None:
+        return f"out of memory? {limit_text}", memory_fix
+    if death.memory_percent is not None:
+        return (f"its nanny stopped it at {death.memory_percent}% of its memory limit; "
+                f"{limit_text}"), memory_fix
+    code = death.exitcode
+    if code is None:
+        return f"killed by a signal its nanny could not name; {limit_text}", memory_fix
+    if code > 128 and code - 128 in set(signal.Signals):
+        code = 128 - code  # a shell's (or a container's) word for a death by signal
+    if code >= 0:
+        return (f"the worker process exited with status {code}; {limit_text}",
+                "To see why, run the same command again with PROSPECT_DEBUG=1 (the "
+                "workers' log)")
+    try:
+        number = signal.Signals(-code)
+    except ValueError:
+        return f"killed by signal {-code}; {limit_text}", memory_fix
+    if number in _CRASH_SIGNALS:
+        return (f"killed by {number.name}, {_CRASH_SIGNALS[number]}",
+                "To see where, run the same command again with PROSPECT_DEBUG=1 (the "
+                "workers' log), check 'ulimit -s' and the versions of GDAL and PROJ, "
+                "and report it with 'prospect --version'")
+    if number == signal.SIGKILL:
+        return (f"killed by SIGKILL: the system's OOM killer when the machine ran short "
+                f"of memory (see 'dmesg' or 'journalctl -k'), a batch system's time or "
+                f"memory limit, or a kill -9; {limit_text}",
+                memory_fix.replace("Give each worker more memory", "Give each worker "
+                                   "more memory or the batch job more time", 1))
+    return (f"killed by {number.name} (by a user, a batch system or another program); "
+            f"{limit_text}", "Find what stops the workers, then run the same command "
+                             "again")
+
+
 def killed_worker_error(exc: BaseException, stage: str) -> StageError | None:
     """``exc`` as one line when dask gave up on a task whose workers kept dying.
 
     ``distributed.KilledWorker`` means each worker that ran the task died while running
-    it: the nanny killed it at its memory limit, or the system's OOM killer or a user
-    did. It is not a bug in Prospect, and its own text (a task key, a worker address and
-    a web page) says nothing of what to change; ``None`` for any other exception.
+    it: the nanny stopped it at its memory limit, the system's OOM killer, a batch
+    system or a user killed it, or it crashed in native code (a segmentation fault). It
+    is not a bug in Prospect, and its own text (a task key, a worker address and a web
+    page) says nothing of what to change. Where the worker's nanny ran in this process
+    (the embedded cluster), the line says how the last worker ended
+    (:class:`WorkerDeaths`): a crash is not called "out of memory?" and not answered
+    with more memory. ``None`` for any other exception.
     """
     try:
         from distributed.scheduler import KilledWorker
@@ -1665,13 +1808,11 @@ def killed_worker_error(exc: BaseException, stage: str) -> StageError | None:
     limit = getattr(exc.last_worker, "memory_limit", None)
     limit_text = (f"its memory limit is {limit / 2**30:.1f} GiB"
                   if isinstance(limit, int | float) and limit > 0 else "it had no memory limit")
+    how, fix = _how_it_died(_death_of(getattr(exc.last_worker, "pid", None)), limit_text)
+    said = how if how.startswith("out of memory?") else f"the last: {how}"
     return StageError(
         f"stage {stage}: the {exc.allowed_failures + 1} worker(s) that ran task "
-        f"{str(name)[:80]!r} each died running it (out of memory? {limit_text}); "
-        f"{stage_keeps(stage)}. Give each "
-        "worker more memory (fewer --workers, or larger workers on a cluster) or use "
-        "smaller chunks (the region's chunk size), check 'prospect plan', then run the "
-        "same command again")
+        f"{str(name)[:80]!r} each died running it ({said}); {stage_keeps(stage)}. {fix}")
 
 
 PROCESS_LIMITS = (("RLIMIT_AS", "address space", "ulimit -v"),
