@@ -184,10 +184,18 @@ def hold_read_settings() -> None:
     A dict look-up a key and a few GDAL calls: called as each file is opened for a
     description (:func:`raster_info`) and for a warp
     (:func:`prospect.io.warp.read_warped_window`'s handles). ``EMPTY_DIR`` put into the
-    environment after the import is left as it is: a read of a remote VRT's header relies
-    on it."""
+    environment after the import (:data:`SIDECARS_SEEN`) is taken out too, GDAL's default
+    again: it hid a local file's ``.aux.xml`` (its nodata read as a value) and ``.msk``;
+    a read over a network lists no folder by its own setting (:func:`raster_info`, the
+    source's ``remote:`` settings), not the environment's."""
     for key in READ_BY_DRIVER:
         os.environ.pop(key, None)
+    for key, (hiding, _) in SIDECARS_SEEN.items():
+        if key not in _KEPT and str(os.environ.get(key, "")).strip().upper() == hiding:
+            # put there after the import (a notebook's cell, a guide's advice for
+            # cloud files): GDAL's default again, as a process started without it; a
+            # read over a network sets its own (:data:`_REMOTE_LISTING`)
+            os.environ.pop(key)
     for key, value in _KEPT.items():
         if value is not None and os.environ.get(key) != value:
             os.environ[key] = value
@@ -195,6 +203,14 @@ def hold_read_settings() -> None:
 
 
 forbid_code_from_files()
+
+_REMOTE_LISTING = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"}
+"""The setting a read over a network holds for itself where its caller gave none (a
+library user's :func:`raster_info` of a URL, outside a source's ``remote:`` settings,
+:func:`prospect.io.remote.gdal_http_options`): no folder listing beside the file (one
+request, not a listing of the server's folder, which some servers keep GDAL waiting
+on until its timeout). It had relied on the user's environment, which
+:func:`hold_read_settings` no longer lets hide a local file's sidecars."""
 
 
 def gdal_reason(exc: BaseException) -> str:
@@ -3309,10 +3325,11 @@ def _unmasked_where(src: Any, band: int, child: Any, file: str, win: Window,
     source ``child`` holds a fill in (``held`` in the window ``win`` of its ``file``) as
     a value (neither masked nor NaN: a NaN fill a ``sum`` keeps NaN is no data to
     ingest); the file's cells are found in the VRT where the source places them cell for
-    cell, at an offset or not (:func:`_placement`); ``True`` where it resamples them."""
+    cell, at an offset or not (:func:`_placement`), or where it resamples them by its
+    rects (:func:`_unmasked_resampled`)."""
     offset = _placement(src, child, file)
     if offset is None:
-        return True
+        return _unmasked_resampled(src, band, child, file, win, held)
     vrt = Window(win.col_off + offset[0], win.row_off + offset[1], win.width, win.height)
     try:
         seen = vrt.intersection(Window(0, 0, src.width, src.height))
@@ -3327,6 +3344,76 @@ def _unmasked_where(src: Any, band: int, child: Any, file: str, win: Window,
     except (RasterioIOError, rasterio.errors.RasterioError, ValueError):
         return True
     return read.shape != held.shape or bool(read[held].any())
+
+
+def _nearest_cells(src0: float, src_size: float, dst0: float, dst_size: float, low: int,
+                   count: int, whole: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Along one axis, the VRT's cells (of ``whole``) whose centre a source placed by its
+    rects (``SrcRect`` from ``src0`` over ``src_size`` cells of its file, ``DstRect`` from
+    ``dst0`` over ``dst_size`` of the VRT's) takes from the file's cells ``low`` to ``low
+    + count``, and the index of that cell among them: GDAL's nearest neighbour, the file's
+    cell under the centre; a centre on a cell's edge counts for both cells beside it.
+    ``None`` where none is taken from them."""
+    ratio = src_size / dst_size
+    first = max(0, math.floor(dst0), math.floor(dst0 + (low - src0) / ratio) - 1)
+    last = min(whole, math.ceil(dst0 + dst_size),
+               math.ceil(dst0 + (low + count - src0) / ratio) + 1)
+    if last <= first:
+        return None
+    dst = np.arange(first, last)
+    centre = dst + 0.5
+    inside = (centre >= dst0) & (centre < dst0 + dst_size)
+    at = src0 + (centre - dst0) * ratio
+    cells, picked = [], []
+    for edge in (-1e-6, 1e-6):
+        taken = np.floor(at + edge).astype(np.int64) - low
+        keep = inside & (taken >= 0) & (taken < count)
+        cells.append(dst[keep])
+        picked.append(taken[keep])
+    dst_cells, src_cells = np.concatenate(cells), np.concatenate(picked)
+    if not dst_cells.size:
+        return None
+    return dst_cells, src_cells
+
+
+def _unmasked_resampled(src: Any, band: int, child: Any, file: str, win: Window,
+                        held: np.ndarray) -> bool:
+    """:func:`_unmasked_where` of a source the VRT ``src`` resamples by its rects
+    (``SrcRect`` and ``DstRect`` of two sizes, or parts of cells) by nearest neighbour
+    (no ``resampling`` of its own, GDAL's default): the VRT's cells whose centre lies on
+    one of the fills ``held`` in the window ``win`` of its ``file`` are read, and any
+    read as a value (neither masked nor NaN) refuses it. Round 59 refused every such
+    source holding a fill without reading the band (a ``scale`` of a 20 m grid placed on
+    the 10 m VRT keeps its fill -9999 as the band's no data). ``True`` (refused, as
+    before) for another resampling, whose cells mix a fill with its neighbours, and where
+    the file does not open or the band does not read."""
+    if (child.get("resampling") or "nearest").strip().lower() not in ("nearest", "near"):
+        return True
+    try:
+        with rasterio.open(file) as part:
+            size = part.width, part.height
+        sx, sy, sw, sh = _rect_of(child, "SrcRect", *size)
+        dx, dy, dw, dh = _rect_of(child, "DstRect", src.width, src.height)
+    except (RasterioIOError, rasterio.errors.RasterioError, ValueError):
+        return True
+    if min(sw, sh, dw, dh) <= 0:
+        return False  # GDAL places no cell of it
+    columns = _nearest_cells(sx, sw, dx, dw, int(win.col_off), int(win.width), src.width)
+    rows = _nearest_cells(sy, sh, dy, dh, int(win.row_off), int(win.height), src.height)
+    if columns is None or rows is None:
+        return False  # none of the fills' cells lies on the VRT
+    (dst_cols, src_cols), (dst_rows, src_rows) = columns, rows
+    seen = Window(int(dst_cols.min()), int(dst_rows.min()),
+                  int(dst_cols.max() - dst_cols.min() + 1),
+                  int(dst_rows.max() - dst_rows.min() + 1))
+    try:
+        read = (src.read_masks(band, window=seen) != 0) & \
+            ~np.isnan(src.read(band, window=seen).astype("f8"))
+    except (RasterioIOError, rasterio.errors.RasterioError, ValueError):
+        return True
+    read = read[np.ix_(dst_rows - int(seen.row_off), dst_cols - int(seen.col_off))]
+    return read.shape != (src_rows.size, src_cols.size) or \
+        bool((read & held[np.ix_(src_rows, src_cols)]).any())
 
 
 _GAP_READ = 256
@@ -3535,10 +3622,12 @@ def _remote_headers(where: str, files: list[str]) -> dict[str, _SourceHeader | N
             stacklevel=4)
         names = names[:cap]
     options = dict(getenv()) if hasenv() else {}
+    from prospect.io.remote import is_network_name
 
     def peek(file: str) -> _SourceHeader | None:
+        own = {**_REMOTE_LISTING, **options} if is_network_name(file) else options
         try:
-            with rasterio.Env(**options), rasterio.open(file) as part:
+            with rasterio.Env(**own), rasterio.open(file) as part:
                 codec, error = lossy_compression(part)
                 return _SourceHeader(
                     bands=tuple(zip(part.nodatavals, part.scales, part.offsets, part.dtypes,
@@ -6775,6 +6864,17 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
         nodata, other scales; nested VRTs too), or blocks (tiles, strips, chunks; a
         VRT's sources' too) larger than :func:`max_block_bytes` to read.
     """
+    from rasterio.env import getenv, hasenv
+
+    given = getenv() if hasenv() else {}
+    if not _over_network(str(path)) or set(_REMOTE_LISTING) <= set(given):
+        return _described(path, crs=crs, variable=variable)
+    with rasterio.Env(**_REMOTE_LISTING):  # the caller's own (a source's remote:) kept
+        return _described(path, crs=crs, variable=variable)
+
+
+def _described(path: Path | str, *, crs: str | None, variable: str | None) -> RasterInfo:
+    """:func:`raster_info`'s description of ``path``, under the caller's GDAL settings."""
     name = gdal_path(path, variable)
     if not str(path).startswith("/vsi") and not Path(path).is_file():
         _refuse_subdataset_name(path)
