@@ -354,18 +354,9 @@ class LayerSource:
         """The cube variable, opened once and shared by all threads (lazy, no dask)."""
         with self._lock:
             if "dataarray" not in self._arrays:
-                from prospect.io.cube import open_cube
-
                 fix = ("fix 'cube' or 'variable' in the serve config, or write the variable "
                        "again (rerun the stage that made it)")
-                # chunks=None: xarray's lazy indexing reads only the zarr chunks a window
-                # touches, without a dask graph per request
-                try:
-                    ds = open_cube(self.path, chunks=None)
-                except LayerDataError:
-                    raise
-                except ProspectError as exc:  # the cube removed or replaced under the server
-                    raise LayerDataError(str(exc)) from None
+                ds = _open_served(self.path)
                 missing = _missing_in(self.path, str(self.variable), ds, fix)
                 if missing is not None:
                     raise missing
@@ -1554,14 +1545,7 @@ def cube_dates(path: str | Path, variable: str) -> list[str]:
     dimension, the WMTS ``<Value>``s, the TileJSON and the viewer's date picker."""
     source = cube_source(path, variable)
     path = source.path
-    from prospect.io.cube import open_cube
-
-    try:
-        ds = open_cube(path, chunks=None)
-    except LayerDataError:
-        raise
-    except ProspectError as exc:
-        raise LayerDataError(str(exc)) from None
+    ds = _open_served(path)
     missing = _missing_in(path, variable, ds, "fix 'cube' or 'variable' in the serve config")
     if missing is not None:
         raise missing
@@ -1595,6 +1579,21 @@ def cube_dates(path: str | Path, variable: str) -> list[str]:
     return sorted(dates)
 
 
+def _open_served(path: Path) -> Any:
+    """The served cube at ``path``, opened without dask (``chunks=None``: xarray's lazy
+    indexing reads only the zarr chunks a window touches, without a graph per request); a
+    cube that does not read now (removed or replaced under the server) is a
+    :class:`LayerDataError`."""
+    from prospect.io.cube import open_cube
+
+    try:
+        return open_cube(path, chunks=None)
+    except LayerDataError:
+        raise
+    except ProspectError as exc:
+        raise LayerDataError(str(exc)) from None
+
+
 def _missing_in(path: Path, variable: str, ds: Any, fix: str) -> VariableMissingError | None:
     """The error of cube variable ``variable`` missing from the cube at ``path`` (opened
     as ``ds``), ``fix`` ending its message; ``None`` where the cube holds it.
@@ -1622,16 +1621,8 @@ def cube_variable_missing(path: str | Path, variable: str) -> VariableMissingErr
     ------
     LayerDataError
         The cube does not read now (mid rewrite, removed): nothing can be said."""
-    from prospect.io.cube import open_cube
-
     path = Path(path)
-    try:
-        ds = open_cube(path, chunks=None)
-    except LayerDataError:
-        raise
-    except ProspectError as exc:
-        raise LayerDataError(str(exc)) from None
-    with ds:
+    with _open_served(path) as ds:
         return _missing_in(path, variable, ds, "fix 'cube' or 'variable' in the serve config")
 
 
