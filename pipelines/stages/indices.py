@@ -36,6 +36,7 @@ from prospect.indices.blocks import (
     compute_dask,
     host_array,
     mask_outside_ranges,
+    outside_range,
 )
 from prospect.indices.plan import IndexPlan, PlannedIndex, check_distinct_case, plan_indices
 from prospect.indices.ranges import (
@@ -271,19 +272,9 @@ def outside_cells(stacked: np.ndarray, plan: IndexPlan,
     masked) fall outside its valid range, as
     :func:`~prospect.indices.blocks.mask_outside_ranges` would set them to NaN; ``None`` for
     an index not at ``slots`` or without a range."""
-    found: list[np.ndarray | None] = []
-    for k, item in enumerate(plan.indices):
-        low, high = item.valid_range
-        if k not in slots or (low is None and high is None):
-            found.append(None)
-            continue
-        values = stacked[k, ...]
-        with np.errstate(invalid="ignore"):
-            if low is not None and high is not None:
-                found.append((values < low) | (values > high))
-            else:
-                found.append(values < low if low is not None else values > high)
-    return found
+    with np.errstate(invalid="ignore"):
+        return [outside_range(stacked[k, ...], item.valid_range) if k in slots else None
+                for k, item in enumerate(plan.indices)]
 
 
 def _masked_block(raw: np.ndarray, *, plan: IndexPlan) -> np.ndarray:

@@ -11,7 +11,7 @@ from prospect.errors import ConfigError
 from prospect.indices.plan import IndexPlan
 
 __all__ = ["BACKENDS", "compute_arrays", "compute_dask", "host_array", "mask_outside_ranges",
-           "resolve_backend"]
+           "outside_range", "resolve_backend"]
 
 BACKENDS = ("auto", "reference", "numba", "cupy")
 """Backend names accepted by :func:`prospect.indices.compute_indices`."""
@@ -84,6 +84,18 @@ def compute_arrays(plan: IndexPlan, arrays: Sequence[Any], backend: str, *,
     return out
 
 
+def outside_range(values: Any, valid_range: tuple[float | None, float | None]) -> Any:
+    """Where ``values`` (numpy, cupy or another array-API namespace) fall outside
+    ``valid_range`` (``None`` ends are open), as a boolean array of their shape; ``None``
+    where both ends are open. NaN is never outside."""
+    low, high = valid_range
+    if low is None and high is None:
+        return None
+    if low is not None and high is not None:
+        return (values < low) | (values > high)
+    return values < low if low is not None else values > high
+
+
 def mask_outside_ranges(stacked: Any, plan: IndexPlan) -> list[int]:
     """Set to NaN, in place, each index's values outside its valid range, and count them.
 
@@ -114,15 +126,11 @@ def mask_outside_ranges(stacked: Any, plan: IndexPlan) -> list[int]:
         xp = array_namespace(stacked)
     counts = []
     for k, item in enumerate(plan.indices):
-        low, high = item.valid_range
-        if low is None and high is None:
+        values = stacked[k, ...]
+        outside = outside_range(values, item.valid_range)
+        if outside is None:
             counts.append(0)
             continue
-        values = stacked[k, ...]
-        if low is not None and high is not None:
-            outside = (values < low) | (values > high)
-        else:
-            outside = values < low if low is not None else values > high
         if xp is not None:
             n = int(xp.sum(xp.astype(outside, xp.int64)))
         else:  # numpy (count_nonzero: a third of a boolean sum's time) or cupy
