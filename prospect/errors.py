@@ -14,6 +14,8 @@ import os
 import warnings
 from collections.abc import Iterator
 
+from prospect.recorded import recording, route
+
 __all__ = [
     "CRSError",
     "ChangedFilesError",
@@ -249,20 +251,22 @@ def data_warnings(prefix: str = "") -> Iterator[list[str]]:
     finished or failed. Other warnings go where they always went.
 
     A stage's are its ``warning:`` notes (the summary and the manifest show them); a
-    command prints them as one line each.
+    command prints them as one line each. The record is the block's own
+    (:func:`prospect.recorded.recording`): warnings raised while another thread's
+    ``warnings.catch_warnings`` block began before this one and ended inside it are kept.
     """
     found: list[str] = []
     caught: list[warnings.WarningMessage] = []
-    try:
-        with warnings.catch_warnings(record=True) as caught:
+    try:  # recorded per block: another thread's catch_warnings block cannot take them
+        with warnings.catch_warnings(), recording() as caught:
             warnings.simplefilter("always", DataWarning)
             yield found
-    finally:  # the warnings module is restored: other warnings are shown as usual
+    finally:  # the block's filters are undone: other warnings go where they would have
         seen: list[str] = []
         for w in caught:
             if issubclass(w.category, DataWarning):
                 if str(w.message) not in seen:
                     seen.append(str(w.message))
             else:
-                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+                route(w)
         found.extend(f"{prefix}{text}" for text in seen)

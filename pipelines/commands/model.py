@@ -1000,12 +1000,14 @@ def _said_as(tmp: str, url: str) -> Any:
     checksum verification failed" named a folder removed before the user read it."""
     import warnings
 
+    from prospect.recorded import recording
+
     def said(text: str) -> str:
         return text.replace(tmp, url)
 
     caught: list[warnings.WarningMessage] = []
     try:
-        with warnings.catch_warnings(record=True) as recorded:
+        with warnings.catch_warnings(), recording() as recorded:
             warnings.simplefilter("always")
             try:
                 yield

@@ -75,6 +75,7 @@ from prospect.models.leakage import (
     refuse_label_surfaces,
 )
 from prospect.models.uncertainty import CalibratedModel
+from prospect.recorded import recording
 
 __all__ = [
     "ISOTONIC_LEAST_ROWS",
@@ -852,7 +853,7 @@ def read_training_set(
 
     said: list[warnings.WarningMessage] = []
     try:
-        with warnings.catch_warnings(record=True) as said:  # the filters stay the caller's
+        with warnings.catch_warnings(), recording() as said:  # the filters stay the caller's
             ts = read(ds)
     except BaseException:
         _say_again(said)

@@ -25,6 +25,7 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from prospect.errors import DataWarning, ModelVersionError
+from prospect.recorded import recording
 
 __all__ = [
     "ModelVersionWarning",
@@ -178,14 +179,13 @@ def quiet_library_version_warnings() -> Iterator[list[VersionMismatch]]:
         yield found
         return
     caught: list[warnings.WarningMessage] = []
-    try:
-        with warnings.catch_warnings(record=True) as caught:
+    try:  # those alone: other warnings go where they would have, as they come
+        with warnings.catch_warnings(), recording(InconsistentVersionWarning) as caught:
             warnings.simplefilter("always", InconsistentVersionWarning)
             yield found
-    finally:  # the warnings module is restored first: other warnings are shown as usual
+    finally:
         for w in caught:
-            if not isinstance(w.message, InconsistentVersionWarning):
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            if not isinstance(w.message, InconsistentVersionWarning):  # pragma: no cover
                 continue
             m = VersionMismatch(SKLEARN, str(w.message.original_sklearn_version),
                                 str(w.message.current_sklearn_version))

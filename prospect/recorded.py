@@ -1,0 +1,111 @@
+"""Warnings recorded per block, safe beside other threads' ``catch_warnings`` blocks.
+
+``warnings.catch_warnings(record=True)`` swaps the warnings module's process-wide hooks
+on entry and puts back what it found on exit. Two threads' blocks that overlap without
+nesting undo each other: a block another thread entered before a stage's and left inside
+it put back the hooks of before the stage, and every warning the stage raised after that
+went past its record (a dask task's rasterio read, a tile request's rio-tiler call, a test
+runner's own recorder). A stage's data warnings were lost from its summary and manifest
+without a word, or went to another thread's list.
+
+:func:`recording` keeps its record in a registry of its own instead, which one hook on
+the warnings module's ``_showwarnmsg`` (installed once, at import; ``catch_warnings``
+never swaps it) consults for each warning that the filters let through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["recording", "route"]
+
+
+@dataclass(eq=False)
+class _Record:
+    thread: threading.Thread
+    categories: tuple[type[Warning], ...]  # empty: every warning
+    caught: list[warnings.WarningMessage] = field(default_factory=list)
+
+    def takes(self, category: type[Warning]) -> bool:
+        return not self.categories or issubclass(category, self.categories)
+
+
+_open: tuple[_Record, ...] = ()  # the records open now, oldest first (replaced, never mutated)
+_lock = threading.Lock()
+_shown_before: Callable[[warnings.WarningMessage], Any] | None = None
+
+
+def _record_for(category: type[Warning]) -> _Record | None:
+    """The record a warning of ``category`` raised in this thread goes to: the newest
+    open record of this thread that takes it, else (a thread a block started: a pool's,
+    a scheduler's) the newest open record of a live thread that takes it."""
+    me = threading.current_thread()
+    records = _open
+    for record in reversed(records):
+        if record.thread is me and record.takes(category):
+            return record
+    for record in reversed(records):
+        if record.takes(category) and record.thread.is_alive():
+            return record
+    return None
+
+
+def route(message: warnings.WarningMessage) -> None:
+    """Put a warning the filters let through into the record it belongs to
+    (:func:`_record_for`), or show it as the warnings module would have."""
+    record = _record_for(message.category) if _open else None
+    if record is not None:
+        record.caught.append(message)
+    elif _shown_before is not None:
+        _shown_before(message)
+    else:  # pragma: no cover - the hook is installed at import where the module has one
+        warnings.showwarning(message.message, message.category, message.filename,
+                             message.lineno, message.file, message.line)
+
+
+def _install() -> bool:
+    """Put :func:`route` in the place of ``warnings._showwarnmsg`` (once); ``False`` where
+    this Python's warnings module has no such hook."""
+    global _shown_before
+    shown = getattr(warnings, "_showwarnmsg", None)
+    if shown is None:  # pragma: no cover - CPython has had it since 3.6
+        return False
+    if shown is not route:
+        _shown_before = shown
+        vars(warnings)["_showwarnmsg"] = route
+    return True
+
+
+_hooked = _install()
+
+
+@contextlib.contextmanager
+def recording(*categories: type[Warning]) -> Iterator[list[warnings.WarningMessage]]:
+    """Record the warnings of ``categories`` (every warning without any) that the
+    filters let through in the block, into the list it yields, as
+    ``warnings.catch_warnings(record=True)`` would: those raised by this thread, and by
+    threads without a record of their own (a pool the block started).
+
+    Unlike that block, the record holds whatever other threads' ``catch_warnings``
+    blocks do meanwhile. The filters are the caller's: set them in a
+    ``warnings.catch_warnings()`` block around this one where the block must see
+    warnings that would be filtered out (a filter of ``"always"``).
+    """
+    global _open
+    if not _hooked:  # pragma: no cover - a Python without the hook: the module's own
+        with warnings.catch_warnings(record=True) as caught:
+            yield caught
+        return
+    record = _Record(threading.current_thread(), tuple(categories))
+    with _lock:
+        _open = (*_open, record)
+    try:
+        yield record.caught
+    finally:
+        with _lock:
+            _open = tuple(r for r in _open if r is not record)
