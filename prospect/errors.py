@@ -14,7 +14,7 @@ import os
 import warnings
 from collections.abc import Iterator
 
-from prospect.recorded import recording, route
+from prospect.recorded import recording
 
 __all__ = [
     "CRSError",
@@ -257,16 +257,16 @@ def data_warnings(prefix: str = "") -> Iterator[list[str]]:
     """
     found: list[str] = []
     caught: list[warnings.WarningMessage] = []
-    try:  # recorded per block: another thread's catch_warnings block cannot take them
-        with warnings.catch_warnings(), recording() as caught:
+    try:  # kept per block: another thread's catch_warnings block cannot take them
+        with recording(DataWarning, others=True) as caught:
             warnings.simplefilter("always", DataWarning)
             yield found
-    finally:  # the block's filters are undone: other warnings go where they would have
+    finally:  # the warnings module is restored: other warnings are shown as usual
         seen: list[str] = []
         for w in caught:
             if issubclass(w.category, DataWarning):
                 if str(w.message) not in seen:
                     seen.append(str(w.message))
             else:
-                route(w)
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
         found.extend(f"{prefix}{text}" for text in seen)

@@ -8,9 +8,12 @@ went past its record (a dask task's rasterio read, a tile request's rio-tiler ca
 runner's own recorder). A stage's data warnings were lost from its summary and manifest
 without a word, or went to another thread's list.
 
-:func:`recording` keeps its record in a registry of its own instead, which one hook on
-the warnings module's ``_showwarnmsg`` (installed once, at import; ``catch_warnings``
-never swaps it) consults for each warning that the filters let through.
+:func:`recording` keeps its record of the categories it is given (Prospect's own
+:class:`~prospect.errors.DataWarning`) in a registry of its own instead, which one hook
+on the warnings module's ``_showwarnmsg`` (installed once, at import; ``catch_warnings``
+never swaps it) consults for each warning that the filters let through. Other
+categories are left to the warnings module: a library that records its own warnings to
+act on them (scikit-learn, pandas, rioxarray, skops do) still gets them.
 """
 
 from __future__ import annotations
@@ -28,11 +31,11 @@ __all__ = ["recording", "route"]
 @dataclass(eq=False)
 class _Record:
     thread: threading.Thread
-    categories: tuple[type[Warning], ...]  # empty: every warning
+    categories: tuple[type[Warning], ...]
     caught: list[warnings.WarningMessage] = field(default_factory=list)
 
     def takes(self, category: type[Warning]) -> bool:
-        return not self.categories or issubclass(category, self.categories)
+        return issubclass(category, self.categories)
 
 
 _open: tuple[_Record, ...] = ()  # the records open now, oldest first (replaced, never mutated)
@@ -85,18 +88,22 @@ _hooked = _install()
 
 
 @contextlib.contextmanager
-def recording(*categories: type[Warning]) -> Iterator[list[warnings.WarningMessage]]:
-    """Record the warnings of ``categories`` (every warning without any) that the
-    filters let through in the block, into the list it yields, as
-    ``warnings.catch_warnings(record=True)`` would: those raised by this thread, and by
-    threads without a record of their own (a pool the block started).
+def recording(*categories: type[Warning],
+              others: bool = False) -> Iterator[list[warnings.WarningMessage]]:
+    """Record the warnings of ``categories`` that the filters let through in the block,
+    into the list it yields: those raised by this thread, and by threads without a record
+    of their own (a pool the block started). With ``others``, every other warning the
+    block raises is recorded too, as ``warnings.catch_warnings(record=True)`` records it
+    (a library's own record block inside the block takes its own first), into the same
+    list when the block ends.
 
-    Unlike that block, the record holds whatever other threads' ``catch_warnings``
-    blocks do meanwhile. The filters are the caller's: set them in a
-    ``warnings.catch_warnings()`` block around this one where the block must see
-    warnings that would be filtered out (a filter of ``"always"``).
+    Unlike that block, the record of ``categories`` holds whatever other threads'
+    ``catch_warnings`` blocks do meanwhile. The filters are the caller's, in a copy the
+    block's end undoes where ``others`` is set (a filter of ``"always"`` set inside).
     """
     global _open
+    if not categories:
+        raise TypeError("recording() needs the categories to record per block")
     if not _hooked:  # pragma: no cover - a Python without the hook: the module's own
         with warnings.catch_warnings(record=True) as caught:
             yield caught
@@ -105,7 +112,15 @@ def recording(*categories: type[Warning]) -> Iterator[list[warnings.WarningMessa
     with _lock:
         _open = (*_open, record)
     try:
-        yield record.caught
+        if not others:
+            yield record.caught
+            return
+        rest: list[warnings.WarningMessage] = []
+        try:
+            with warnings.catch_warnings(record=True) as rest:
+                yield record.caught
+        finally:
+            record.caught.extend(rest)
     finally:
         with _lock:
             _open = tuple(r for r in _open if r is not record)

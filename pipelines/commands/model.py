@@ -1000,6 +1000,7 @@ def _said_as(tmp: str, url: str) -> Any:
     checksum verification failed" named a folder removed before the user read it."""
     import warnings
 
+    from prospect.errors import DataWarning
     from prospect.recorded import recording
 
     def said(text: str) -> str:
@@ -1007,7 +1008,7 @@ def _said_as(tmp: str, url: str) -> Any:
 
     caught: list[warnings.WarningMessage] = []
     try:
-        with warnings.catch_warnings(), recording() as recorded:
+        with recording(DataWarning, others=True) as recorded:
             warnings.simplefilter("always")
             try:
                 yield

@@ -752,7 +752,7 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
     # one decimated read of a band per scene, remote items too): warned of, or refused;
     # each variable's share goes into its provenance too (in the place of the first
     # variable's, which the settings hold), any variable's into the count's
-    with warnings.catch_warnings(), recording() as caught:  # the pool's threads' too
+    with recording(DataWarning, others=True) as caught:  # the pool's threads' too
         warnings.simplefilter("always", DataWarning)
         cover = check_clear_cover(
             f"source {source.name!r}", list(zip(used, masks, strict=True)), grid,

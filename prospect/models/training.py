@@ -853,7 +853,7 @@ def read_training_set(
 
     said: list[warnings.WarningMessage] = []
     try:
-        with warnings.catch_warnings(), recording() as said:  # the filters stay the caller's
+        with recording(DataWarning, others=True) as said:  # the filters stay the caller's
             ts = read(ds)
     except BaseException:
         _say_again(said)

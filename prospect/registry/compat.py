@@ -179,13 +179,14 @@ def quiet_library_version_warnings() -> Iterator[list[VersionMismatch]]:
         yield found
         return
     caught: list[warnings.WarningMessage] = []
-    try:  # those alone: other warnings go where they would have, as they come
-        with warnings.catch_warnings(), recording(InconsistentVersionWarning) as caught:
+    try:
+        with recording(InconsistentVersionWarning, others=True) as caught:
             warnings.simplefilter("always", InconsistentVersionWarning)
             yield found
-    finally:
+    finally:  # the warnings module is restored first: other warnings are shown as usual
         for w in caught:
-            if not isinstance(w.message, InconsistentVersionWarning):  # pragma: no cover
+            if not isinstance(w.message, InconsistentVersionWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
                 continue
             m = VersionMismatch(SKLEARN, str(w.message.original_sklearn_version),
                                 str(w.message.current_sklearn_version))

@@ -119,6 +119,22 @@ def test_other_warnings_of_a_block_go_where_they_would_have() -> None:
     assert [str(w.message) for w in around] == ["overflow in cast"]
 
 
+def test_a_librarys_own_record_inside_a_block_still_takes_its_warnings() -> None:
+    """Control: a library that records its own warnings to act on them inside a stage's
+    block (skops telling a deprecated estimator by its ``FutureWarning``, scikit-learn's
+    power transform by numpy's ``RuntimeWarning``) still gets them, and they are not
+    shown again when the block ends."""
+    with warnings.catch_warnings(record=True) as around:
+        warnings.simplefilter("always")
+        with data_warnings() as found:
+            with warnings.catch_warnings(record=True) as own:
+                warnings.simplefilter("always", FutureWarning)
+                warnings.warn("'max_features' is deprecated", FutureWarning, stacklevel=1)
+            warnings.warn(DataWarning("2 rows dropped"), stacklevel=1)
+    assert [str(w.message) for w in own] == ["'max_features' is deprecated"]
+    assert found == ["2 rows dropped"] and not around
+
+
 def test_plan_prints_its_warning_while_another_threads_block_ends_inside_it(
         sandbox: Sandbox, cli: Any) -> None:
     """The CI's case: ``prospect plan`` of labels of a detection-limit column
