@@ -169,8 +169,47 @@ def keep_read_settings() -> None:
     for key, value in _KEPT.items():
         if value is None:
             del_gdal_config(key)
+            if threading.current_thread() is not threading.main_thread():
+                _take_out_process_wide(key)
         else:
             set_gdal_config(key, value)
+
+
+@functools.cache
+def _process_wide_options() -> tuple[Callable[..., Any], Callable[..., Any]] | None:
+    """GDAL's ``CPLGetGlobalConfigOption`` and ``CPLSetConfigOption`` in the libgdal that
+    rasterio loaded (found through rasterio's own extension module, whose libraries
+    ``dlsym`` searches: a wheel's, conda's or the system's alike), or ``None`` where they
+    cannot be reached (a platform whose loader does not search them, a GDAL before 3.8)."""
+    import ctypes
+
+    from rasterio import _env
+
+    try:
+        lib = ctypes.CDLL(str(_env.__file__))
+        get, put = lib.CPLGetGlobalConfigOption, lib.CPLSetConfigOption
+    except (OSError, AttributeError):
+        return None
+    get.restype, get.argtypes = ctypes.c_char_p, [ctypes.c_char_p, ctypes.c_char_p]
+    put.restype, put.argtypes = None, [ctypes.c_char_p, ctypes.c_char_p]
+    return get, put
+
+
+def _take_out_process_wide(key: str) -> None:
+    """Take ``key`` out of GDAL's process-wide settings from a thread other than the main
+    one. rasterio sets and deletes the process-wide value only from the main thread (from
+    another, the thread's own, under which the process-wide one still shows), so a
+    :data:`READ_BY_DRIVER` value a library user set with ``rasterio.env.set_gdal_config``
+    in the main thread (``GDAL_NETCDF_BOTTOMUP=NO``) ruled a first read from a thread pool:
+    a NetCDF whose rows run south to north read upside down. No value of those keys
+    stands for "the driver decides", so the thread's own cannot replace it."""
+    found = _process_wide_options()
+    if found is None:
+        return
+    get, put = found
+    name = key.encode()
+    if get(name, None) is not None:
+        put(name, None)
 
 
 def hold_read_settings() -> None:
@@ -7024,6 +7063,11 @@ def _described(path: Path | str, *, crs: str | None, variable: str | None) -> Ra
             f"{path}: cannot read as a raster (corrupt, truncated or not a raster): "
             f"{reason}", path=path,
         ) from None
+    if crs is None and file_crs is not None:  # before GDAL's words of the same thing
+        _refuse_contradicted_code(path, file_crs, info["transform"], info["width"],
+                                  info["height"])
+    elif crs is not None:  # GDAL's advice on a file's CRS the config's replaces: moot
+        moot = (*moot, *_REPLACED_CRS_NOTES)
     _warn_heard(path, heard, moot=moot)
     _warn_stale_aux(path, files, info.get("companions", ()))
     _warn_two_grids(path, driver, info["transform"], files)
@@ -7124,8 +7168,9 @@ def _warn_crs_replaced(path: Path | str, given: str, used: CRS, file_crs: Any) -
         own = CRS.from_user_input(file_crs.to_wkt())
     except ProjCRSError:  # a CRS pyproj cannot read: the config's is the one to use
         return
-    if own.equals(used, ignore_axis_order=True):
-        return
+    if own.equals(used, ignore_axis_order=True) or (
+            _stated_code(own) is not None and _stated_code(own) == used.to_epsg()):
+        return  # (the code a file states and defines otherwise: the one it states)
     mine = own.to_string()
     warnings.warn(DataWarning(
         f"{path}: the source's crs: {given!r} replaces the CRS the file states ({mine}), so "
@@ -7133,6 +7178,132 @@ def _warn_crs_replaced(path: Path | str, given: str, used: CRS, file_crs: Any) -
         f"they lie in {mine}; if the file's CRS is right, take 'crs:' out of the source (a "
         "region in another CRS is reprojected to), else write the right one into the file "
         f"(gdal_edit.py -a_srs {used.to_string()} {Path(str(path)).name})"), stacklevel=3)
+
+
+def _stated_code(crs: CRS) -> int | None:
+    """The EPSG code ``crs`` carries as its identifier (a GeoTIFF's
+    ``ProjectedCSTypeGeoKey``, a WKT's ``AUTHORITY``/``ID``), whatever its parameters say;
+    of a compound CRS, or one bound to WGS 84 (``TOWGS84``), its horizontal part's."""
+    for part in (crs, _horizontal(crs)):
+        found = part.to_json_dict().get("id") or {}
+        if str(found.get("authority", "")).upper() == "EPSG" and \
+                str(found.get("code", "")).isdigit():
+            return int(found["code"])
+    return None
+
+
+def _horizontal(crs: CRS) -> CRS:
+    """The horizontal CRS of ``crs``: a compound CRS's first part, a bound CRS's source."""
+    if crs.is_compound and crs.sub_crs_list:
+        return crs.sub_crs_list[0]
+    if crs.is_bound and crs.source_crs is not None:
+        return crs.source_crs
+    return crs
+
+
+_REPLACED_CRS_NOTES = ("GTIFF_SRS_SOURCE",)
+"""Words of GDAL's warnings about a file's own CRS (a GeoTIFF's geokeys that contradict
+its EPSG code, and the setting that chooses either) that a source's ``crs:``, which
+replaces that CRS, makes moot: not said when ``crs:`` is given."""
+
+_CONTRADICTION_SHARE = 0.5
+"""How far, in cells, the same numbers may lie apart under a file's stated EPSG code and
+under its own definition before the file is refused (:func:`_refuse_contradicted_code`):
+closer, the cells land where either would place them, to the half cell."""
+
+
+def _refuse_contradicted_code(path: Path | str, file_crs: Any,
+                              transform: tuple[float, ...], width: int, height: int) -> None:
+    """Refuse a file whose CRS carries an EPSG code its own definition contradicts by half
+    a cell or more on the ground: a GeoTIFF whose ``ProjectedCSTypeGeoKey`` says
+    EPSG:32619 (UTM 19N) while its other geokeys give a false easting of 400 000 m (a
+    hand edit, an old exporter), a ``.prj`` or a NetCDF's ``crs_wkt`` whose ``AUTHORITY``
+    names another CRS than its parameters. GDAL takes the parameters (or the code, under
+    ``GTIFF_SRS_SOURCE=EPSG``), with a warning about "reprojection operations": the file
+    landed 100 km from where its code places it, and the error that followed was "none
+    of its files overlap", naming the region's own CRS twice and the file's in a page of
+    WKT. Both readings are named, how far apart they place the cells, and the ``crs:``
+    that chooses either. Datums are not compared (each reading is taken to its own
+    geographic CRS), nor a CRS pyproj cannot read."""
+    from pyproj import Geod, Transformer
+    from pyproj.exceptions import CRSError as ProjCRSError
+    from pyproj.exceptions import ProjError
+
+    try:
+        own = CRS.from_user_input(file_crs.to_wkt())
+        code = _stated_code(own)
+        if code is None:
+            return
+        stated = CRS.from_epsg(code)
+        mine, theirs = _horizontal(own), _horizontal(stated)
+        if mine.equals(theirs, ignore_axis_order=True) or mine.geodetic_crs is None or \
+                theirs.geodetic_crs is None:
+            return
+        a, b, c, d, e, f = transform[:6]
+        spots = [(c + a * col + b * row, f + d * col + e * row)
+                 for col, row in ((0, 0), (width, 0), (0, height), (width, height),
+                                  (width / 2, height / 2), (width / 2 + 1, height / 2),
+                                  (width / 2, height / 2 + 1))]
+        to_mine = Transformer.from_crs(mine, mine.geodetic_crs, always_xy=True)
+        to_theirs = Transformer.from_crs(theirs, theirs.geodetic_crs, always_xy=True)
+        here = [to_mine.transform(x, y, errcheck=True) for x, y in spots]
+        there = [to_theirs.transform(x, y, errcheck=True) for x, y in spots]
+    except (ProjCRSError, ProjError, ValueError, TypeError):
+        return  # a CRS or a point PROJ cannot handle: GDAL's own words stand
+    geod = Geod(ellps="WGS84")
+    cell = min(geod.inv(*here[4], *here[5])[2], geod.inv(*here[4], *here[6])[2])
+    apart = max(geod.inv(*p, *q)[2] for p, q in zip(here[:5], there[:5], strict=True))
+    if not math.isfinite(apart) or apart < _CONTRADICTION_SHARE * max(cell, 1e-9):
+        return
+    differs = _definition_gaps(mine, theirs, code)
+    name = Path(str(path)).name
+    raise CRSError(
+        f"{path}: its CRS is stated as EPSG:{code} ({stated.name}) but the file defines it "
+        f"otherwise{f' ({differs})' if differs else ''}, and the two place its cells "
+        f"{_ground_text(apart)} apart (GDAL takes the file's definition); say which holds "
+        f"with 'crs:' in the source config: 'crs: EPSG:{code}' for the code, or the file's "
+        f"own definition as a PROJ string (gdalsrsinfo -o proj4 {name}); or write the right "
+        f"one into the file (gdal_edit.py -a_srs EPSG:{code} {name})")
+
+
+def _definition_gaps(mine: CRS, theirs: CRS, code: int) -> str:
+    """What a file's own CRS definition says otherwise than EPSG ``code`` (``theirs``): its
+    projection's parameters, method, ellipsoid, or unit, the first three named."""
+    gaps: list[str] = []
+    ours, its = mine.coordinate_operation, theirs.coordinate_operation
+    if ours is not None and its is not None:
+        if ours.method_name.lower() != its.method_name.lower():
+            gaps.append(f"the projection {ours.method_name} where EPSG:{code} has "
+                        f"{its.method_name}")
+        held = {p.name.lower(): p for p in its.params}
+        for p in ours.params:
+            q = held.get(p.name.lower())
+            if q is None or not isinstance(p.value, float | int) or \
+                    not isinstance(q.value, float | int):
+                continue  # (a parameter naming a file: a grid of shifts)
+            if not math.isclose(p.value, q.value, rel_tol=1e-9, abs_tol=1e-9):
+                unit = {"": "", "unity": "", "metre": " m"}.get(p.unit_name,
+                                                               f" {p.unit_name}")
+                gaps.append(f"{p.name} {p.value:g}{unit} where EPSG:{code} has "
+                            f"{q.value:g}{unit}")
+    e1, e2 = mine.ellipsoid, theirs.ellipsoid
+    if e1 is not None and e2 is not None and not math.isclose(
+            e1.semi_major_metre, e2.semi_major_metre, abs_tol=1e-3):
+        gaps.append(f"the ellipsoid {e1.name} where EPSG:{code} has {e2.name}")
+    u1 = mine.axis_info[0].unit_name if mine.axis_info else ""
+    u2 = theirs.axis_info[0].unit_name if theirs.axis_info else ""
+    if u1 and u2 and u1 != u2:
+        gaps.append(f"coordinates in {u1} where EPSG:{code} has {u2}")
+    return "; ".join(gaps[:3])
+
+
+def _ground_text(metres: float) -> str:
+    """A distance on the ground: ``100 km``, ``12.5 km``, ``37 m``, ``0.4 m``."""
+    if metres >= 10_000:
+        return f"{metres / 1000:.0f} km"
+    if metres >= 1000:
+        return f"{metres / 1000:.1f} km"
+    return f"{metres:.0f} m" if metres >= 10 else f"{metres:.1f} m"
 
 
 def _warn_aux_crs(path: Path | str, aux: str, stated: Any, file: str) -> None:
