@@ -152,6 +152,7 @@ def _json(value: object) -> bytes:
 def parse_tile(
     z_text: str, x_text: str, tail: str, cfg: ServeConfig, tms: morecantile.TileMatrixSet = WEB,
     *, form: str = "xyz", advertised: Callable[[], tuple[int, int]] | None = None,
+    layer: str | None = None,
 ) -> tuple[int, int, int, int, str]:
     """``(z, x, y, size, fmt)`` from the tile URL parts, or a 400/404 refusal.
 
@@ -162,6 +163,10 @@ def parse_tile(
     for a zoom outside the config's: the layer's TileJSON and WMTS limits): a config range
     wholly outside the data's zooms made the documents offer the data's nearest zoom,
     which was then refused with a 404.
+
+    A zoom outside them is refused naming ``layer`` (the layer asked) and the zooms its
+    documents advertise beside the range served: "zoom 30 outside the served range 0..18"
+    named neither, and read as the layer's own zooms where they were the server's.
     """
     m = _TILE_TAIL.match(tail)
     if not (_INT.match(z_text) and _INT.match(x_text) and m):
@@ -179,6 +184,7 @@ def parse_tile(
     z, x, y = int(z_text), int(x_text), int(m.group(1))
     xyz = form == "xyz"
     lo, hi = max(cfg.min_zoom, tms.minzoom), min(cfg.max_zoom, tms.maxzoom)
+    offered: tuple[int, int] | None = None
     if not lo <= z <= hi and advertised is not None:
         offered = advertised()
         lo, hi = min(lo, offered[0]), max(hi, offered[1])
@@ -186,8 +192,9 @@ def parse_tile(
         # XYZ clients read a 404 as "no tile here"; WMTS's TileOutOfRange is a 400 in both
         # bindings (07-057r7, table 28), as a TileRow or TileCol outside the matrix is
         raise ApiError(404 if xyz else 400, f"{'zoom' if xyz else 'TileMatrix'} {z} outside "
-                       f"the served range {lo}..{hi}", code="TileOutOfRange",
-                       locator="TILEMATRIX")
+                       f"the served range {lo}..{hi}"
+                       + _zooms_of_layer(layer, str(tms.id), offered, (lo, hi), form=form),
+                       code="TileOutOfRange", locator="TILEMATRIX")
     width, height = matrix_shape(tms.id, z)
     if x >= width or y >= height:
         if xyz:
@@ -198,6 +205,27 @@ def parse_tile(
                             f"0..{height - 1}", code="TileOutOfRange",
                        locator="TILEROW" if y >= height else "TILECOL")
     return z, x, y, 512 if (m.group(2) or "").lower() == "@2x" else 256, m.group(3).lower()
+
+
+def _zooms_of_layer(layer: str | None, tms: str, offered: tuple[int, int] | None,
+                    served: tuple[int, int], *, form: str) -> str:
+    """What a refusal of a zoom outside ``served`` adds of ``layer`` (its name, and the
+    zooms ``offered`` in its documents of tile matrix set ``tms`` where they are not the
+    whole range served); ``""`` without a layer."""
+    if layer is None:
+        return ""
+    words = f" of layer {layer!r}"
+    if offered is None or tuple(offered) == tuple(served):
+        return words
+    a, b = offered
+    span = f"{a}" if a == b else f"{a}..{b}"
+    if form == "xyz":
+        return (f"{words} (its TileJSON and the WMTS capabilities' TileMatrixSetLimits "
+                f"advertise zoom{'' if a == b else 's'} {span}, those its data's cell size "
+                "and extent suit; the server draws every zoom of the range)")
+    return (f"{words} (its TileMatrixSetLimits for {tms} in the capabilities are "
+            f"TileMatrix {span}, those its data's cell size and extent suit; the server "
+            "draws every TileMatrix of the range)")
 
 
 def float_param(request: Request, name: str, lo: float, hi: float) -> float:
@@ -379,7 +407,8 @@ async def tile(svc: TileService, request: Request) -> Response:
                        locator="tms")
     tms = svc.tms_for(layer, tms_name)
     z, x, y, size, fmt = parse_tile(p["z"], p["x"], p["tail"], svc.config, tms,
-                                    advertised=lambda: svc.meta(layer).zooms(tms_name))
+                                    advertised=lambda: svc.meta(layer).zooms(tms_name),
+                                    layer=layer.name)
     redirect = _canonical_tile(svc, request, layer,
                                names=[layer.name, tms_name] if "tms" in p else [layer.name])
     if redirect is None:
@@ -540,7 +569,8 @@ async def wmts_tile(svc: TileService, request: Request) -> Response:
     tail = f"{p['row']}{'@2x' if size == 512 else ''}.{ext}"
     level = matrix_level(p["z"], p["tms"])  # GeoWebCache's "EPSG:3857:14": level 14
     z, x, y, size, fmt = parse_tile(level, col, tail, svc.config, tms, form="wmts",
-                                    advertised=lambda: svc.meta(layer).zooms(base))
+                                    advertised=lambda: svc.meta(layer).zooms(base),
+                                    layer=layer.name)
     redirect = _canonical_tile(svc, request, layer)
     if redirect is not None:
         return redirect
@@ -681,7 +711,8 @@ async def _wmts_kvp(svc: TileService, request: Request) -> Response:
     tail = f"{q.get('TILEROW', '')}{'@2x' if size == 512 else ''}.{fmt}"
     z, x, y, size, fmt = parse_tile(q.get("TILEMATRIX", ""), q.get("TILECOL", ""), tail,
                                     svc.config, tms, form="kvp",
-                                    advertised=lambda: svc.meta(layer).zooms(base))
+                                    advertised=lambda: svc.meta(layer).zooms(base),
+                                    layer=layer.name)
     redirect = _canonical_tile(svc, request, layer, kvp=True)
     if redirect is not None:
         return redirect

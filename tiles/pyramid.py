@@ -35,7 +35,7 @@ from typing import Any, Literal
 import morecantile
 import numpy as np
 
-from prospect.io.files import staged_dir
+from prospect.io.files import staged_dir, sweep_leftovers, temp_name
 from tiles.colormap import (
     WEBP_QUALITY,
     ImageFormat,
@@ -307,12 +307,36 @@ def _write_tiles(
                 continue
             payload = encode_indexed(tile, colormap, fmt, rgba=rgba, quality=quality,
                                      palette=palette)
-            folder = root / str(meta.z) / str(_wrapped_column(meta.tms, meta.z, meta.x0 + i))
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"{meta.y0 + j}.{fmt}").write_bytes(payload)
+            column = str(_wrapped_column(meta.tms, meta.z, meta.x0 + i))
+            _write_tile(root, (str(meta.z), column, f"{meta.y0 + j}.{fmt}"), payload)
             written += 1
             nbytes += len(payload)
     return meta.z, written, empty, nbytes
+
+
+def _write_tile(root: Path, parts: tuple[str, str, str], payload: bytes) -> None:
+    """Write one tile, ``root/{z}/{x}/{y}.{fmt}`` (``parts``), whole or not at all.
+
+    The bytes go to a hidden temporary name beside the tile (:func:`temp_name`), renamed
+    onto it once written: a tile was written in place, so a task that wrote it again
+    (one whose worker the cluster had given up on, still running beside its retry, then
+    killed) emptied the finished tile and left it cut short in the published pyramid and
+    archives. A writer killed mid-write leaves only the temporary file, removed before
+    the pyramid is published (:func:`write_pyramid`). ``root`` itself is never made
+    here: a task still running once the pyramid was published or given up (its staging
+    folder gone) fails instead of writing a new folder beside the output."""
+    folder = root
+    for part in parts[:-1]:
+        folder = folder / part
+        folder.mkdir(exist_ok=True)
+    target = folder / parts[-1]
+    tmp = temp_name(target)
+    try:
+        tmp.write_bytes(payload)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 _WORKER_SOURCES: dict[tuple[str, str | None, str | None, Path], LayerSource] = {}
@@ -477,6 +501,8 @@ def write_pyramid(
                                for j in jobs]
                 for done, fut in enumerate(as_completed(futures), start=1):
                     record(done, fut.result())
+        # what a task killed mid-write left (a retried task wrote its tiles whole)
+        sweep_leftovers(staging)
     return result
 
 

@@ -642,6 +642,9 @@ class TileService:
         """Per cube layer whose variable has stayed missing from its cube for
         :data:`VARIABLE_GONE_S` with nothing of it published: answered 404 saying so
         (:meth:`date_gone`) until the variable is back."""
+        self._unread: set[str] = set()
+        """Cube layers whose cube did not read at the last look (:meth:`_follow_missing`):
+        looked at again at each look, though nothing of them is published meanwhile."""
         self._misfit: dict[str, LayerLayoutError | CrowdedDaysError] = {}
         """Per cube layer whose variable was rewritten while served in another layout than
         the layer reads (one map under ``date:`` or ``dates: all``, maps stacked under a
@@ -733,7 +736,8 @@ class TileService:
             cube = layer.config.cube
             marker = layer.source.publish_marker()
             seen = self._dates_seen.get(name)
-            look = marker != seen or (name in self._missing and name not in self._removed)
+            look = (marker != seen or name in self._unread
+                    or (name in self._missing and name not in self._removed))
             if cube is not None and look and self._follow_missing(layer, marker):
                 self._dates_seen[name] = marker  # removed, or a moment of a publish
                 continue
@@ -821,13 +825,18 @@ class TileService:
         one removed but by time: missing with nothing of the layer published for
         :data:`VARIABLE_GONE_S`, it is the 404 of :meth:`date_gone` naming the variables
         the cube holds and the fix, said once in the log (before: the 503, as a moment of a
-        publish). A cube that does not read now (mid rewrite) changes nothing."""
+        publish). A cube that does not read now (mid rewrite) changes nothing, and is
+        looked at again at the next look (:attr:`_unread`): a cube left without
+        consolidated metadata reads its arrays' own once its files are still
+        (:func:`tiles.source.cube_variable_missing`), with nothing published since."""
         name = layer.name
         try:
             missing = cube_variable_missing(Path(str(layer.config.cube)),
                                             str(layer.config.variable))
         except Exception:  # mid rewrite or removed: answered at its requests as before
+            self._unread.add(name)
             return name in self._removed
+        self._unread.discard(name)
         if missing is None:
             self._missing.pop(name, None)
             if self._removed.pop(name, None) is not None:

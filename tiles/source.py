@@ -1591,7 +1591,58 @@ def _open_served(path: Path) -> Any:
     except LayerDataError:
         raise
     except ProspectError as exc:
-        raise LayerDataError(str(exc)) from None
+        hint = (f": its zarr.json holds no consolidated metadata (written with to_zarr(..., "
+                "consolidated=False), or by another zarr writer), which a served cube needs; "
+                "the server's operator should consolidate it once written: python -c "
+                f"\"import zarr; zarr.consolidate_metadata('{path}')\""
+                if _unconsolidated_group(path) else "")
+        raise LayerDataError(f"{exc}{hint}") from None
+
+
+UNCONSOLIDATED_QUIET_S = 2.0
+"""Seconds no file of a cube without consolidated metadata has changed before its arrays'
+own metadata are read to tell which variables it holds (:func:`cube_variable_missing`):
+xarray's ``to_zarr(mode="w")`` writes the cube's ``zarr.json`` without them first and
+consolidates last, its files changing meanwhile."""
+
+
+def _unconsolidated_group(path: Path) -> bool:
+    """Whether the ``zarr.json`` of the cube at ``path`` is a group's holding no
+    consolidated metadata (xarray's ``to_zarr(..., consolidated=False)``, zarr-python's
+    or another tool's writer; or xarray's rewrite before it consolidates)."""
+    try:
+        meta = json.loads((path / "zarr.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (isinstance(meta, dict) and meta.get("node_type") == "group"
+            and not meta.get("consolidated_metadata"))
+
+
+def _unconsolidated(path: Path, *, quiet_s: float = UNCONSOLIDATED_QUIET_S) -> Any | None:
+    """The cube at ``path`` opened from its arrays' own metadata (no chunk read) where it
+    holds no consolidated metadata (:func:`_unconsolidated_group`) and none of its files
+    changed for ``quiet_s`` s (not a rewrite under way); ``None`` otherwise."""
+    import xarray as xr
+
+    from prospect.io.cube import zarr_store
+
+    if not _unconsolidated_group(path):
+        return None
+    newest = 0.0
+    for folder, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                newest = max(newest, os.stat(os.path.join(folder, name)).st_mtime)
+            except OSError:  # replaced while we looked: being written
+                return None
+    if time.time() - newest < quiet_s:
+        return None
+    try:
+        return xr.open_dataset(zarr_store(path, read_only=True), engine="zarr",
+                               consolidated=False, zarr_format=3, chunks=None,
+                               decode_coords="all")
+    except Exception:  # zarr raises many kinds for a store that does not read
+        return None
 
 
 def _missing_in(path: Path, variable: str, ds: Any, fix: str) -> VariableMissingError | None:
@@ -1617,12 +1668,23 @@ def cube_variable_missing(path: str | Path, variable: str) -> VariableMissingErr
     (:class:`VariableMissingError`, the variables it holds), or ``None`` where it holds
     it. A few small reads of its consolidated metadata, no chunk.
 
+    A cube written again without consolidated metadata (another tool's ``to_zarr(...,
+    consolidated=False)``) does not read as served; once none of its files has changed
+    for :data:`UNCONSOLIDATED_QUIET_S`, its arrays' own metadata say which variables it
+    holds: a variable removed so was the 503 of a damaged cube for ever.
+
     Raises
     ------
     LayerDataError
         The cube does not read now (mid rewrite, removed): nothing can be said."""
     path = Path(path)
-    with _open_served(path) as ds:
+    try:
+        ds = _open_served(path)
+    except LayerDataError:
+        ds = _unconsolidated(path)
+        if ds is None:
+            raise
+    with ds:
         return _missing_in(path, variable, ds, "fix 'cube' or 'variable' in the serve config")
 
 
