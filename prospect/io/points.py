@@ -359,10 +359,18 @@ def refuse_unreadable(path: Path, what: str = "point table", *, of: Path | None 
         raise InputFileError(said)
 
 
+_BESIDE_HEAD = 1 << 16
+"""Bytes of a file beside a table (a Shapefile's ``.dbf``, ``.cpg``) read before GDAL
+reads it (its header, a ``.prj`` or ``.cpg`` whole)."""
+
+
 def _denied(path: Path, what: str, of: Path | None = None) -> str | None:
     """The message for a ``path`` this user may not read (or a folder above it that may
     not be entered), or ``None`` where it opens (or fails for another reason, named by
-    the reader)."""
+    the reader). A file beside the table (``of``) whose first bytes the system fails to
+    give is named with the system's words (:func:`system_read_failed`): GDAL read a
+    Shapefile whose ``.dbf`` failed as records without columns, and one whose ``.cpg``
+    failed in another encoding, without a word."""
     import errno
     import os
     import stat
@@ -370,12 +378,17 @@ def _denied(path: Path, what: str, of: Path | None = None) -> str | None:
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
             return None  # (a folder, a FIFO: why_unreadable names them; a FIFO blocks)
-        with open(path, "rb"):
+        with open(path, "rb") as fh:
+            if of is not None:  # a file beside the table: GDAL passes over one whose read
+                fh.read(_BESIDE_HEAD)  # fails (a .dbf read as no columns, a .cpg as none)
             return None
     except PermissionError:
         pass
     except OSError as exc:
         if exc.errno != errno.EPERM:
+            if of is not None and exc.errno is not None and \
+                    errno.errorcode.get(exc.errno) not in _NOT_SYSTEM_FAULTS:
+                return system_read_failed(path, exc, what, of=of)
             return None
     try:
         os.stat(path)
@@ -710,10 +723,91 @@ def system_read_failed(path: Path, exc: OSError, what: str = "point table", *,
         "the system failed the read, not the table's contents",
         "check the disk or share holding it, or copy the table elsewhere and give that "
         "path"))
-    if of is not None:
-        fix = fix.replace("the table", f"{of.name} with the files beside it")
+    if of is not None:  # (a folder: a partitioned dataset, copied whole)
+        fix = fix.replace("the table", f"the folder {of.name}" if of.is_dir() else
+                          f"{of.name} with the files beside it")
     return (f"{path}: the {what} cannot be read: the system said '{said}' ({name}) while "
             f"reading it: {meaning}, not a fault of the file; {fix}")
+
+
+_NOT_SYSTEM_FAULTS = frozenset({"EACCES", "EPERM", "ENOENT", "EISDIR", "ENOTDIR", "ELOOP"})
+"""Read failures :func:`system_fault` leaves to the reader's own words (a mode, a missing
+file, a folder: :func:`refuse_unreadable` and :func:`~prospect.io.files.why_unreadable`
+name them)."""
+
+
+def system_fault(path: Path) -> tuple[Path, OSError] | None:
+    """The first file of table ``path`` whose read the system fails, and the failure: the
+    file itself (every byte of it), a Shapefile's ``.shx``, ``.dbf``, ``.prj`` and ``.cpg``,
+    a GeoPackage's ``-wal``, or a file of a partitioned dataset (a folder); ``None`` where
+    every byte reads.
+
+    Asked where a library failed to read a table (GDAL, pyarrow, openpyxl): a GeoPackage,
+    GeoParquet file or workbook on a failing disk or a network mount gone was "cannot read
+    as a vector file (corrupt?): ... not recognized as being in a supported file format",
+    "cannot read as Parquet ... a download or copy that did not finish" or "cannot read
+    the spreadsheet ...; save the sheet as CSV", blaming a sound file for the disk.
+
+    Parameters
+    ----------
+    path : Path
+        A local table (a file, or a folder of a partitioned dataset).
+
+    Returns
+    -------
+    tuple of (Path, OSError) or None
+        The file and the :class:`OSError` (with an ``errno``) its read raised.
+    """
+    import errno
+
+    files = [path]
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file())[:1000]
+    elif path.suffix.lower() == ".shp":
+        files += [c for c in (_sidecar(path, s) for s in (".shx", ".dbf", ".prj", ".cpg"))
+                  if c is not None]
+    elif path.with_name(path.name + "-wal").is_file():
+        files.append(path.with_name(path.name + "-wal"))
+    for file in files:
+        try:
+            with open(file, "rb") as fh:
+                while fh.read(1 << 20):
+                    pass
+        except OSError as exc:
+            if exc.errno is not None and \
+                    errno.errorcode.get(exc.errno) not in _NOT_SYSTEM_FAULTS:
+                return file, exc
+    return None
+
+
+@contextmanager
+def system_faults_said(path: Path) -> Iterator[None]:
+    """Say a table's read the system failed in the system's words (:func:`system_read_failed`
+    of :func:`system_fault`) where the library reading ``path`` refused it (any
+    :class:`~prospect.errors.ProspectError`: "corrupt?", "no CRS" of a ``.prj`` that did not
+    read, "no column" of a ``.dbf`` that did not); its own refusal otherwise.
+
+    Raises
+    ------
+    InputFileError
+        The system failed a read of ``path`` or a file of it.
+    """
+    from prospect.errors import ProspectError
+
+    try:
+        yield
+    except ProspectError:
+        if str(path).startswith("/vsi") or not path.exists():
+            raise
+        fault = system_fault(path)
+        if fault is None:
+            raise
+        file, exc = fault
+        if file == path:
+            raise InputFileError(system_read_failed(path, exc)) from None
+        what = f"Shapefile's {file.suffix.lower()}" if path.suffix.lower() == ".shp" else \
+            f"part of the dataset {path.name}" if path.is_dir() else "GeoPackage's journal"
+        raise InputFileError(system_read_failed(file, exc, what, of=path)) from None
 
 
 _GRID_KEYS = ("ncols", "nrows", "xllcorner", "yllcorner", "xllcenter", "yllcenter",
@@ -4929,8 +5023,9 @@ def read_features(
         elif text:
             frame = read_table(path, decimal=decimal, member=member)
         else:
-            frame = _parquet_table(parquet) if parquet is not None else \
-                _read_sheet(path, layer, x, y)  # (a Parquet table: no GeoParquet metadata)
+            with system_faults_said(path):  # (a failing disk: not "corrupt?")
+                frame = _parquet_table(parquet) if parquet is not None else \
+                    _read_sheet(path, layer, x, y)  # (a Parquet table: no GeoParquet metadata)
             if table and parquet is None:  # (an attribute table's codes: as a layer's)
                 frame = _domain_names(frame, path, layer)
         below = _header_below(frame, path, x, y, "line" if text else "row", decimal) \
@@ -5007,19 +5102,22 @@ def read_features(
     # a column of codes that a coded-value domain names (a GeoPackage's or geodatabase's
     # commodity or status codes) read as the names QGIS and ArcGIS show: the codes were
     # read, so every record of a lithium model's table was a positive without a word
-    try:
-        gdf = read_vector(path, layer=layer, crs=crs if override_crs else None, domains=True)
-    except CRSError:  # the file carries no CRS: use the one the config names, if any
-        if crs is None or not override_crs:  # never the CSV default (lon/lat) unasked
-            raise
-        gdf = read_vector(path, layer=layer, crs=crs, domains=True)
+    with system_faults_said(path):  # a failing disk's read was "corrupt?" (GDAL's words)
+        try:
+            gdf = read_vector(path, layer=layer, crs=crs if override_crs else None,
+                              domains=True)
+        except CRSError:  # the file carries no CRS: use the one the config names, if any
+            if crs is None or not override_crs:  # never the CSV default (lon/lat) unasked
+                raise
+            gdf = read_vector(path, layer=layer, crs=crs, domains=True)
     coded = domains_message(path, layer, gdf.attrs.get("domains") or {})
     if coded:  # (codes its domain does not name: read as the codes)
         warnings.warn(DataWarning(coded), stacklevel=2)
     retyped = retyped_message(path, layer, gdf.attrs.get("retyped") or {})
     if retyped:  # a grade column of text that GDAL (and QGIS) read as 0
         warnings.warn(DataWarning(retyped), stacklevel=2)
-    check_columns(gdf, columns, path, layer=layer)
+    with system_faults_said(path):  # (a .dbf the disk failed: read without its columns)
+        check_columns(gdf, columns, path, layer=layer)
     if len(gdf):  # (an empty point, 'POINT EMPTY', is a record without a place)
         gdf = gdf.set_geometry(gpd.GeoSeries(
             _without_empty(np.asarray(gdf.geometry.to_numpy(), dtype=object)),

@@ -1830,10 +1830,15 @@ def _values(frame: pd.DataFrame, column: str | None, path: Path,
     if flags is not None:  # yes/no, true/false: a presence flag, read as 1/0
         return flags, none, measured, None
     _refuse_words(frame[column], column, path, numbers, what)
-    frame, above = _above_limits_as_limits(frame, column, path, numbers, what)
+    written = frame[column]
+    frame, above, bare = _above_limits_as_limits(frame, column, unit)
     read = column_values_and_limits(
         frame, column, path, numbers=numbers, what=what, nodata=nodata, strict=False,
         flag=flag, unit=unit, above_as_limit=True)
+    # a limit written with its unit ('>1000 ppm') is one where its number and unit read as
+    # the column's other cells do ('1000 ppm' converted, or said as another unit)
+    above = above & (bare | np.isfinite(read.values))
+    _warn_above_limits(written, above, column, path, numbers, what)
     _warn_cell_units(frame, column, path, unit)
     flagged = read.above if read.above is not None else np.zeros(len(read.values), bool)
     return read.values, read.limit, above | flagged, _stated_unit(frame, column, unit)
@@ -1853,23 +1858,27 @@ def _stated_unit(frame: pd.DataFrame, column: str, stated: str | None) -> str | 
     return table or stated or stated_concentration(column)
 
 
-_ABOVE_LIMIT = re.compile(r"\s*(?:>=?|≥)\s*(\d[\d.,' ]*)\s*")
+_ABOVE_LIMIT = re.compile(r"\s*(?:>=?|≥)\s*(\d[\d.,' ]*(?:[^\d\s<>=≥≤][^<>=≥≤]*)?)\s*")
 """A grade above the upper limit of determination, written with its limit (``>1000``,
-``≥ 5``): the grade is at least the limit."""
+``≥ 5``), and maybe the limit's unit (``>1000 ppm``, ``> 0,5 %``): the grade is at least
+the limit."""
 
 
-def _above_limits_as_limits(frame: pd.DataFrame, column: str, path: Path,
-                            numbers: np.ndarray, what: str
-                            ) -> tuple[pd.DataFrame, np.ndarray]:
-    """``frame`` with the grade cells written above an upper limit (``>1000``) read as
-    the limit, the grade's lower bound, with a warning, and which cells were: read as
-    missing (as a surface reads them), the richest samples were never positive,
-    labelled as negatives; at their limit they are positive wherever the threshold is at
-    most it, and undecided where it is above (:func:`graded_records`)."""
+def _above_limits_as_limits(frame: pd.DataFrame, column: str, unit: str | None = None
+                            ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """``frame`` with the grade cells written above an upper limit (``>1000``, ``>1000
+    ppm``) as the limit (with its unit: read as the column's other cells are), the grade's
+    lower bound, which cells were, and which of them wrote the number alone: read as
+    missing (as a surface reads them), the richest samples were never positive, labelled
+    as negatives; at their limit they are positive wherever the threshold is at most it,
+    and undecided where it is above (:func:`graded_records`). A limit with its unit
+    (``>1000 ppm`` among ``12 ppm``) was still read as missing; it is read so where the
+    column's unit is stated (by its other cells, or :func:`_stated_unit`: ``unit`` is the
+    source's ``units:``), in a unit of concentration."""
     cells = frame[column]
     none = np.zeros(len(frame), bool)
     if pd.api.types.is_numeric_dtype(cells.dtype):
-        return frame, none
+        return frame, none, none
     from prospect.io.points import above_written
 
     # the USGS qualifier's 'G(10000)' too (it was missing, "write numbers only")
@@ -1877,8 +1886,31 @@ def _above_limits_as_limits(frame: pd.DataFrame, column: str, path: Path,
     found = text.str.extract(_ABOVE_LIMIT.pattern, expand=False)
     hit = text.str.fullmatch(_ABOVE_LIMIT.pattern).fillna(False).to_numpy(bool)
     if not hit.any():
-        return frame, none
-    at = hit.nonzero()[0]
+        return frame, none, none
+    units = found.str.strip().str.extract(r"^\d[\d.,' ]*(.*)$", expand=False).fillna("")
+    bare = hit & (units.str.strip() == "").to_numpy(bool)
+
+    def concentration(u: str) -> bool:  # a unit the grades can be read in (else the cell
+        return bool(u.strip()) and concentration_scale(u.strip()) is not None  # is said)
+
+    others = text[~hit].str.extract(r"^\s*[<≤]?=?\s*\d[\d.,' ]*(.*?)\s*$",
+                                    expand=False).dropna()
+    stated = _stated_unit(frame, column, unit) is not None or bool(others.map(
+        concentration).any())  # (its header, a row of units, units:, or its cells')
+    hit = hit & (bare | (stated & units.map(concentration).to_numpy(bool)))
+    out = frame.copy()
+    out[column] = cells.where(~hit, found.str.strip())
+    out.attrs = dict(frame.attrs)
+    return out, hit, bare
+
+
+def _warn_above_limits(cells: pd.Series, above: np.ndarray, column: str, path: Path,
+                       numbers: np.ndarray, what: str) -> None:
+    """Warn of the grade cells read as their upper limit (:func:`_above_limits_as_limits`),
+    ``cells`` as written."""
+    if not above.any():
+        return
+    at = above.nonzero()[0]
     shown = ", ".join(str(int(numbers[i])) for i in at[:5]) + (", ..." if len(at) > 5 else "")
     warnings.warn(DataWarning(
         f"{path}: {len(at)} grade(s) in column {column!r} are above an upper limit of "
@@ -1887,10 +1919,6 @@ def _above_limits_as_limits(frame: pd.DataFrame, column: str, path: Path,
         "so it is a positive wherever the threshold (model.labels.threshold) is at most "
         "the limit (and undecided, left out, where it is above: it may lie either side); "
         "give the re-assayed grades to tell them apart"), stacklevel=5)
-    out = frame.copy()
-    out[column] = cells.where(~hit, found.str.strip())
-    out.attrs = dict(frame.attrs)
-    return out, hit
 
 
 def _warn_cell_units(frame: pd.DataFrame, column: str, path: Path,
