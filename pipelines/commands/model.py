@@ -275,6 +275,7 @@ def score(
         _refuse_other_format(cog, "--cog", "a Cloud-Optimized GeoTIFF (one file)",
                              (".tif", ".tiff", ".cog"),
                              f"name it {cog.with_suffix('.tif').name}")
+        _check_cog_item(cog)
     console = Console(stderr=True, highlight=False)
     reg = _registry(registry)
     version = reg.resolve(name, version)
@@ -294,8 +295,9 @@ def score(
     # the days the variables the model reads record, as the score stage's maps state them
     # (the provenance's ``dates``; the COG's ``provenance`` tag, which the tile server's
     # /stac/<layer>.json reads): a registry model's map of 2021's scenes recorded none
-    dates = [d.isoformat() for d in input_dates(ds, [
-        str(v.get("name")) for v in model.schema.get("variables") or [] if isinstance(v, dict)])]
+    days = input_dates(ds, [str(v.get("name")) for v in model.schema.get("variables") or []
+                            if isinstance(v, dict)])
+    dates = [d.isoformat() for d in days]
     provenance = {
         "model": name, "version": version, "registry": reg.url,
         "model_sha256": model.checksums.get("model.skops"), "fingerprint": model.fingerprint,
@@ -321,9 +323,13 @@ def score(
                                   cube, ds, model.schema, model.estimator),
                               cog=cog, cog_tags=_cog_tags(maps, f"{name}/{version}",
                                                           mineral=model.card.get("mineral"),
-                                                          synthetic=synthetic, dates=dates))
+                                                          synthetic=synthetic, dates=dates),
+                              cog_item=None if cog is None else _cog_item(
+                                  cog, grid, maps, model, f"{name}/{version}",
+                                  synthetic=synthetic, days=days))
     if cog is not None:
-        console.print(Text(f"wrote {cog}"))
+        console.print(Text(f"wrote {cog} and its STAC item {_cog_item_path(cog)}"),
+                      soft_wrap=True)
     console.print(Text(f"scored {cube} with {name}/{version} -> {out} "
                        f"({', '.join(str(v) for v in maps.data_vars)}; "
                        f"{percent(share)}% of the cells scored)"))
@@ -363,6 +369,49 @@ def _cog_tags(maps: Any, model: str, *, mineral: Any, synthetic: bool,
 
         tags["provenance"] = provenance_attr({"dates": list(dates)})
     return tags
+
+
+def _cog_item_path(cog: Path) -> Path:
+    """The STAC item ``model score`` writes beside its ``--cog`` (``map.tif``: ``map.json``),
+    as the score stage writes ``score/probability.json`` beside ``probability.tif``."""
+    return cog.with_suffix(".json")
+
+
+def _check_cog_item(cog: Path) -> None:
+    """Refuse a ``--cog`` whose STAC item (:func:`_cog_item_path`) would replace a file or
+    folder there, before the model loads: it was not written at all, and is never
+    written over."""
+    item = _cog_item_path(cog)
+    if item.exists() or item.is_symlink():
+        raise InputFileError(
+            f"{item}: already exists; --cog {cog.name} writes its STAC item there, beside "
+            "the COG; give --cog another name (or remove the old file first)")
+
+
+def _cog_item(cog: Path, grid: Any, maps: Any, model: Any, label: str, *,
+              synthetic: bool, days: list[Any]) -> dict[str, Any]:
+    """The STAC item of a ``--cog`` map, made as the score stage makes its maps' items
+    (:func:`pipelines.stages.score.stac_item`): the grid's footprint and projection, the
+    first and last day of the data the model reads as ``start_datetime`` and
+    ``end_datetime`` (the run's time as ``datetime`` where none records a day), what the
+    map is (mineral, scale) and which model made it (name/version, fingerprint, the card's
+    config hash).
+
+    ``model score --cog`` wrote the COG alone: a partner handed the map had no item to
+    catalogue it by, where the job's score stage writes one beside each COG."""
+    from pipelines.stages.score import stac_item
+
+    attrs = dict(maps["probability"].attrs)
+    mineral = model.card.get("mineral")
+    props = {"prospect:model": label, "prospect:fingerprint": model.fingerprint,
+             "prospect:model_config_hash": model.card.get("config_hash"),
+             "prospect:synthetic": synthetic,
+             **({"prospect:mineral": str(mineral)} if mineral else {}),
+             **({"prospect:scale": str(attrs["prospect_scale"])}
+                if attrs.get("prospect_scale") else {})}
+    return stac_item(item_id=f"{label.replace('/', '-')}-{cog.stem}", cog=cog, grid=grid,
+                     variable="probability", attrs={**attrs, "prospect_kind": "probability"},
+                     properties=props, period=(days[0], days[-1]) if days else None)
 
 
 def _warn_fills_before_warp(ds: Any, schema: dict[str, Any]) -> None:
@@ -666,12 +715,14 @@ def _check_new_file(path: Path, option: str, *, cube: Path | None = None,
 def _write_scores(out: Path, grid: Any, maps: Any, attrs: dict[str, Any], *, synthetic: bool,
                   scheduler: str | None, workers: int | None,
                   nothing_scored: Callable[[], Exception], cog: Path | None = None,
-                  cog_tags: dict[str, Any] | None = None) -> tuple[float, float | None]:
+                  cog_tags: dict[str, Any] | None = None,
+                  cog_item: dict[str, Any] | None = None) -> tuple[float, float | None]:
     """Write ``maps`` as the cube ``out``: built under a hidden name beside it and renamed
     into place when complete (a stop or an error leaves nothing at ``out``), holding the
     lock of the job output directory ``out`` lies in, as the job's stages do; and the
-    probability map as the COG ``cog`` (``--cog``), holding the lock of the job output
-    directory that lies in too.
+    probability map as the COG ``cog`` (``--cog``) and ``cog_item`` as its STAC item
+    beside it (:func:`_cog_item_path`), holding the lock of the job output directory that
+    lies in too.
 
     Both locks are taken before anything is written: the COG was written after the cube's
     lock was let go, and without the lock of the job directory it was written into, so a
@@ -689,7 +740,7 @@ def _write_scores(out: Path, grid: Any, maps: Any, attrs: dict[str, Any], *, syn
     from pipelines.lock import output_lock
     from pipelines.progress import compute
     from prospect.io.cube import add_variables, create_cube, open_cube, synthetic_attr
-    from prospect.io.files import publish_dir, scratch_dir
+    from prospect.io.files import publish_dir, scratch_dir, write_json
 
     with contextlib.ExitStack() as stack:
         job_dirs = {d.resolve(): d for d in (_job_dir(out), cog and _job_dir(cog)) if d}
@@ -705,6 +756,8 @@ def _write_scores(out: Path, grid: Any, maps: Any, attrs: dict[str, Any], *, syn
         if cog is not None and (cog.is_file() or cog.is_symlink()):  # the same, for --cog
             raise InputFileError(f"{cog}: already exists; --cog writes a new file, choose a "
                                  "new path (or remove the old file first)")
+        if cog is not None and cog_item is not None:  # and for its STAC item
+            _check_cog_item(cog)
         staged = stack.enter_context(scratch_dir(out)) / out.name
         create_cube(staged, grid, attrs={**synthetic_attr(synthetic), **attrs})
         with contextlib.ExitStack() as cluster:
@@ -724,6 +777,8 @@ def _write_scores(out: Path, grid: Any, maps: Any, attrs: dict[str, Any], *, syn
             from prospect.io.raster import write_cog
 
             write_cog(open_cube(out)["probability"], cog, grid=grid, tags=cog_tags)
+            if cog_item is not None:
+                write_json(_cog_item_path(cog), cog_item)
     return scored / max(1, int(grid.shape[0]) * int(grid.shape[1])), zero
 
 
