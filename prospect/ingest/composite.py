@@ -126,6 +126,11 @@ class ScenePart:
     saturation: Saturation | None = None
     """The item's ``QA_RADSAT`` layer and the band's bits in it (those pixels: no data)."""
 
+    @property
+    def band(self) -> int:
+        """The band's index in its file: an item's asset is one band (its first)."""
+        return 1
+
     def describe(self) -> dict[str, Any]:
         """JSON-friendly summary for provenance (credentials removed from URLs)."""
         out = {"item": self.item_id, "file": redact(self.info.path), "scale": self.scale,

@@ -714,11 +714,12 @@ def warn_lossy_stated(info: RasterInfo) -> None:
 
 def _decimated(info: RasterInfo, grid: RegionGrid, xs: np.ndarray, ys: np.ndarray,
                pad: float = 0.0, *, with_mask: bool = False, codes_of: str | None = None,
-               warn_lossy: bool = True
+               warn_lossy: bool = True, bidx: int = 1
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float,
                           np.ndarray | None] | None:
-    """Band 1 of ``info`` read decimated (overviews where the file has them) over the
-    points ``xs``, ``ys`` (the grid's CRS) and ``pad`` of its pixels around them:
+    """Band ``bidx`` (1-based; a quality layer's is 1) of ``info`` read decimated
+    (overviews where the file has them) over the points ``xs``, ``ys`` (the grid's CRS)
+    and ``pad`` of its pixels around them:
     ``(block, inside, ri, ci, step, masked)``, the block's row and column of each point
     inside the file, the file's pixels per block pixel and, with ``with_mask`` for a file
     with a mask band of its own, where that mask says no data; ``None`` when no point is
@@ -775,10 +776,10 @@ def _decimated(info: RasterInfo, grid: RegionGrid, xs: np.ndarray, ys: np.ndarra
                 _refuse_foreign_table(src, info, codes_of)
             if how and warn_lossy:  # a band of values: read as a plain raster's, warned of
                 warnings.warn(_lossy_band(info, how, error), stacklevel=2)
-            block = src.read(1, window=win, out_shape=(oh, ow),
+            block = src.read(bidx, window=win, out_shape=(oh, ow),
                              resampling=Resampling.nearest)
-            if with_mask and info.has_mask(1):
-                masked = src.read_masks(1, window=win, out_shape=(oh, ow),
+            if with_mask and info.has_mask(bidx):
+                masked = src.read_masks(bidx, window=win, out_shape=(oh, ow),
                                         resampling=Resampling.nearest) == 0
     except (OSError, RasterioError) as exc:
         refuse_memory(info.path, exc)  # the worker's memory, not the file
@@ -890,10 +891,16 @@ def _check_codes_under_values(mask: SceneMask, grid: RegionGrid, xs: np.ndarray,
 
 class BandValues(Protocol):
     """One scene's band as its reads drop no data (a composite's
-    :class:`~prospect.ingest.composite.ScenePart`)."""
+    :class:`~prospect.ingest.composite.ScenePart`, a plain source's
+    :class:`~prospect.ingest.rasters.BandRef`)."""
 
     @property
     def info(self) -> RasterInfo: ...
+    @property
+    def band(self) -> int:
+        """The band's 1-based index in its file (a multi-band file's band 3: its own
+        values and no data are sampled, not band 1's)."""
+        ...
     @property
     def nodata(self) -> float | None: ...
     @property
@@ -914,7 +921,8 @@ def _band_valid(band: BandValues, raw: np.ndarray, masked: np.ndarray | None
     valid = np.ones(raw.shape, dtype=bool)
     if raw.dtype.kind == "f":
         valid &= ~np.isnan(raw)
-    for value in (*band.info.dropped(1, band.nodata, band.other_nodata), band.saturate):
+    for value in (*band.info.dropped(band.band, band.nodata, band.other_nodata),
+                  band.saturate):
         if value is not None and not np.isnan(value):
             valid &= raw != value
     if band.valid_range is not None:
@@ -940,7 +948,8 @@ def sample_valid(band: BandValues, grid: RegionGrid, xs: np.ndarray, ys: np.ndar
         The band cannot be read.
     """
     valid = np.zeros(xs.shape, dtype=bool)
-    got = _decimated(band.info, grid, xs, ys, with_mask=True, warn_lossy=warn_lossy)
+    got = _decimated(band.info, grid, xs, ys, with_mask=True, warn_lossy=warn_lossy,
+                     bidx=band.band)
     if got is None:
         return valid, None
     raw, inside, ri, ci, _, masked = got
@@ -977,8 +986,9 @@ def any_valid(band: BandValues, grid: RegionGrid, *, rows: int = 512) -> bool:
             c0, r0, c1, r1 = _region_window(src, grid, info)
             for r in range(r0, r1, rows):
                 w = Window(c0, r, c1 - c0, min(rows, r1 - r))
-                raw = src.read(1, window=w)
-                masked = src.read_masks(1, window=w) == 0 if info.has_mask(1) else None
+                raw = src.read(band.band, window=w)
+                masked = (src.read_masks(band.band, window=w) == 0
+                          if info.has_mask(band.band) else None)
                 if _band_valid(band, raw, masked).any():
                     return True
     except (OSError, RasterioError, ValueError):
@@ -1107,8 +1117,8 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
                       extents: Sequence[RasterInfo | None] | None = None,
                       bands: Sequence[BandValues | None] | None = None,
                       overpasses: Sequence[int] = (),
-                      other_bands: Mapping[str, Sequence[BandValues | None]] | None = None
-                      ) -> ClearCover:
+                      other_bands: Mapping[str, Sequence[BandValues | None]] | None = None,
+                      first_variable: str | None = None) -> ClearCover:
     """Warn when a large share of the region has no clear observation, refuse when none.
 
     Each scene's quality layer is sampled on a lattice over the region
@@ -1167,7 +1177,13 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
         variable whose bands are no data over the region, or over a large share of it
         beyond ``bands``', is refused or warned of (only the first variable's bands were
         sampled: a composite's ``swir22`` of fill in every scene came out all no data,
-        exit 0, without a word), and its own share is returned.
+        exit 0, without a word), and its own share is returned. A ``None`` band is a
+        scene without a band of that variable: it observes none of it (a ``scenes:``
+        block that left the variable's file out).
+    first_variable
+        The name of the variable ``bands`` stand for, where ``other_bands`` holds it too
+        (a plain mosaic whose scene lacks it, so that scene's ``bands`` entry is another
+        variable's): its own share is then sampled and told like the others'.
 
     Returns
     -------
@@ -1262,7 +1278,8 @@ def check_clear_cover(where: str, scenes: Sequence[tuple[str, SceneMask | None]]
             f"the {'items' if what == 'composite' else 'files'}' nodata")
     lacking = _check_other_bands(where, names, other_bands or {},
                                  [c for c, *_ in got], keys, grid, short,
-                                 min_count=min_count, what=what, run=run)
+                                 min_count=min_count, what=what, run=run,
+                                 first_variable=first_variable)
     cover = ClearCover(short, {v: float(cells.mean()) for v, cells in lacking.items()},
                        float(np.logical_or.reduce([count < min_count, *lacking.values()]
                                                   ).mean()))
@@ -1336,8 +1353,8 @@ def _check_other_bands(where: str, names: Sequence[str],
                        other_bands: Mapping[str, Sequence[BandValues | None]],
                        clears: Sequence[np.ndarray | None], keys: Sequence[int],
                        grid: RegionGrid, short: float, *, min_count: int, what: str,
-                       run: Callable[[list[Callable[[], Any]]], list[Any]]
-                       ) -> dict[str, np.ndarray]:
+                       run: Callable[[list[Callable[[], Any]]], list[Any]],
+                       first_variable: str | None = None) -> dict[str, np.ndarray]:
     """Refuse a variable whose bands hold no value in the region in any scene, and warn
     of one whose bands leave :data:`GAP_SHARE` of the region's sampled cells or more
     without ``min_count`` observations (its own no data: a detector or band missing from
@@ -1373,35 +1390,56 @@ def _check_other_bands(where: str, names: Sequence[str],
 
     shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
     need = "a value" if min_count == 1 else f"the {min_count} values min_count asks"
+    thing = "asset" if what == "composite" else "file"  # what names a variable's band
     lacking: dict[str, np.ndarray] = {}
     for var, parts in other_bands.items():
         valids = run([functools.partial(valid_of, b) for b in parts])
         looks: dict[int, np.ndarray] = {}
-        for key, clear, valid in zip(keys, clears, valids, strict=True):
+        for key, clear, valid, part in zip(keys, clears, valids, parts, strict=True):
             seen = np.ones(xs.shape, dtype=bool) if clear is None else clear.copy()
             if valid is not None:
                 seen &= valid
+            elif part is None:  # a scene without a band of the variable observes none of it
+                seen[:] = False
             looks[key] = looks[key] | seen if key in looks else seen
         count = np.sum(list(looks.values()), axis=0)
         lacking[var] = count < min_count
         own = float(lacking[var].mean())
-        if own >= 1.0 and all(v is not None for v in valids) and all(
-                b is not None for b in parts) and not any(
+        held = [b for b in parts if b is not None]
+        if own >= 1.0 and held and all(v is not None for b, v in zip(parts, valids, strict=True)
+                                       if b is not None) and not any(
                 run([functools.partial(any_valid, b, grid) for b in parts if b is not None])):
             raise DataError(
                 f"{where}: variable {var!r} has no value in region {grid.name!r}: its band "
                 f"in every one of the {len(names)} scene(s) used ({shown}) is no data there "
                 "(its nodata, fill or clipped DNs: a band missing from the scenes, or its "
-                f"asset of another extent), so {var!r} would be all no data; check the "
-                f"asset that {var!r} names and its nodata, or leave {var!r} out")
+                f"{thing} of another extent), so {var!r} would be all no data; check the "
+                f"{thing} that {var!r} names and its nodata, or leave {var!r} out")
         if own >= GAP_SHARE and (short < GAP_SHARE or own - short >= GAP_SHARE):
+            # cells beyond the extent of every file of the variable: not its fill
+            beyond = lacking[var].copy()
+            for b in parts:
+                if b is not None:
+                    beyond &= ~_within(b.info, grid, xs, ys)
+            why = ("are no data there (their nodata, fill or clipped DNs)"
+                   if float(beyond.mean()) < own / 2 else
+                   f"lie outside their {thing}s' extent there (a {thing} of another scene or "
+                   "tile?)")
+            fix = f"check the {thing} {var!r} names and its nodata, or add scenes"
+            absent = [n for n, b in zip(names, parts, strict=True) if b is None]
+            if absent:  # a plain source's scene listed without a file of the variable
+                why = (f"are missing from {len(absent)} of them ({', '.join(absent[:8])}"
+                       f"{' ...' if len(absent) > 8 else ''}: no {thing} of {var!r} over "
+                       "the region)")
+                fix = f"give each scene its {thing} of {var!r}, or leave {var!r} out"
             warnings.warn(DataWarning(
                 f"{where}: {own:.0%} of the region's cells (sampled on {xs.size}) lack "
                 f"{need} of variable {var!r} in the {len(names)} scene(s) used ({shown}), "
-                f"against {short:.0%} for the source's first variable: {var!r}'s bands are "
-                "no data there (their nodata, fill or clipped DNs); those cells are no "
-                f"data in {var!r} of the {what}: check the asset {var!r} names and its "
-                "nodata, or add scenes"), stacklevel=4)
+                + (f"against {short:.0%} for the source's first variable"
+                   if var != first_variable else "the source's first variable")
+                + f": {var!r}'s bands "
+                f"{why}; those cells are no data in {var!r} of the {what}: {fix}"),
+                stacklevel=4)
     return lacking
 
 
@@ -1417,13 +1455,15 @@ def _warn_remote_fills(where: str, names: Sequence[str],
     for name, band, raw in zip(names, bands, samples, strict=True):
         if band is None or raw is None or "://" not in str(band.info.path):
             continue
-        nodata = band.nodata if band.nodata is not None else band.info.nodata[0]
+        own = band.info.nodata
+        nodata = band.nodata if band.nodata is not None else (
+            own[band.band - 1] if band.band <= len(own) else None)
         corners = np.array([raw[0, 0], raw[0, -1], raw[-1, 0], raw[-1, -1]])
         found = dominant_fill(raw, corners, nodata=nodata)
         if found is None:
             continue
         value = found.value
-        if value in band.info.dropped(1, band.nodata, band.other_nodata) \
+        if value in band.info.dropped(band.band, band.nodata, band.other_nodata) \
                 or band.saturate == value or (
                 band.valid_range is not None
                 and not band.valid_range[0] < value < band.valid_range[1]):

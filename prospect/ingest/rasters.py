@@ -2334,6 +2334,7 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
     imagery = bool(source.sensor) or any(sc.date or sc.mtl or sc.cloud_cover is not None
                                          or sc.calibration or sc.item for sc in scenes)
     plain: list[BandRef | None] = []
+    plain_others: list[dict[str, BandRef]] = []  # their variables' bands, as masked
     for scene in scenes:
         first: BandRef | None = None
         refs_here: dict[str, BandRef] = {}
@@ -2501,7 +2502,7 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
                         kernel_scale=tuple(sorted(kernel_scales(
                             info, grid, resampling_enum(resampling)).items())))
             )
-            if first is None and band == 1:  # the cover check reads a file's first band
+            if first is None:  # the cover check samples each band as the chunks read it
                 first = per_var[var][-1]
             refs_here[var] = per_var[var][-1]
             if said or var not in units:  # a file's unit over a sheet that states none
@@ -2521,11 +2522,12 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
                              where=f"source {source.name!r}")
             masked.append((Path(mask.info.path).name, mask))
             masked_bands.append(first)
-            # the first band is sampled as `bands`; the samples read a file's first band
-            masked_others.append({var: ref for var, ref in refs_here.items()
-                                  if ref is not first and ref.band == 1})
+            # the first band is sampled as `bands`, each variable's (its own band of a
+            # file; a scene without a file of one observes none of it) as `other_bands`
+            masked_others.append(refs_here)
         elif imagery and refs_here:
             plain.append(first)
+            plain_others.append(refs_here)
     for var, refs in per_var.items():  # a band number of two sensors' scenes: two bands
         check_one_band(source.name, var, [str(r.info.path) for r in refs], "mosaics")
     if not any_overlap:
@@ -2545,14 +2547,18 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
         raise DataError(
             f"source {source.name!r}: none of its files holds a cell of the region "
             f"{grid.name!r}: " + "; ".join(dict.fromkeys(s for s in slivers if s)))
-    if not masked and None not in plain:  # (a scene read for another band than its 1st: not)
+    lead = next(iter(per_var))  # the source's first variable (each scene's first band's)
+    if not masked and None not in plain:  # each variable's bands, as a masked source's
         masked = [(Path(b.info.path).name, None) for b in plain if b is not None]
         masked_bands = list(plain)
+        masked_others = plain_others
     cover = check_clear_cover(
         f"source {source.name!r}", masked, grid, what="mosaic",
         extents=[b.info if b is not None else None for b in masked_bands], bands=masked_bands,
         other_bands={v: [refs.get(v) for refs in masked_others]
-                     for v in dict.fromkeys(v for r in masked_others for v in r)})
+                     for v in dict.fromkeys(v for r in masked_others for v in r)
+                     if v != lead or any(lead not in r for r in masked_others)},
+        first_variable=lead)  # sampled as another where a scene lacks it
     sheets = source.mosaic == "first_valid" and not source.sensor and not any(
         sc.date or sc.mtl or sc.cloud_cover is not None or sc.calibration for sc in scenes)
     for refs in per_var.values():
