@@ -41,6 +41,7 @@ from prospect.indices.blocks import (
 from prospect.indices.plan import IndexPlan, PlannedIndex, check_distinct_case, plan_indices
 from prospect.indices.ranges import (
     SUBNORMAL_SHARE,
+    UNDEFINED_SHARE,
     beyond_float32,
     check_kernel_scale,
     check_percent_units,
@@ -48,6 +49,7 @@ from prospect.indices.ranges import (
     held_cells,
     judge_samples,
     no_common_cell_message,
+    outside_range_message,
     overflow_message,
     reflective_inputs,
     sample_block,
@@ -332,11 +334,6 @@ def undefined_cells(index: np.ndarray, held: Sequence[np.ndarray],
     return int((every & lost).sum()), int(every.sum())
 
 
-UNDEFINED_SHARE = 0.01
-"""Share of an index's cells with data in its bands that may be undefined (NaN) without a
-warning: NDVI is 0 / 0 where both bands are 0, a rare cell."""
-
-
 def _warn_undefined(plan: IndexPlan, todo: Sequence[str],
                     counts: Sequence[Sequence[IndexCount]]) -> None:
     """A data warning for each index of ``todo`` undefined in more than
@@ -418,7 +415,8 @@ def _warn_outside(index: PlannedIndex, outside: int, cells: int,
     cells (stored as NaN, :func:`~prospect.indices.blocks.mask_outside_ranges`), naming its
     bands' cells below 0 among them (``below``: per chunk, band variable -> such cells),
     and the ``kept`` cells where it holds a value though a band it reads is below 0
-    (``kept_below``: per chunk and band, such cells).
+    (``kept_below``: per chunk and band, such cells), in the library's words
+    (:func:`~prospect.indices.ranges.outside_range_message`).
 
     The warning counted each band's cells below 0 wherever the index's bands hold data,
     as causes of the cells dropped: the Wageningen FERROUS_IRON (``S2 / N + G / R``) was
@@ -432,38 +430,8 @@ def _warn_outside(index: PlannedIndex, outside: int, cells: int,
 
     from prospect.errors import DataWarning
 
-    low, high = index.valid_range
-    span = (f"{low:g}..{high:g}" if low is not None and high is not None
-            else f">= {low:g}" if low is not None else f"<= {high:g}")
-    bands = dict(index.bands)
-
-    def shown(counts: dict[str, int]) -> str:
-        return ", ".join(f"{v!r} ({next(c for c, x in bands.items() if x == v)}) in {n}"
-                         for v, n in counts.items() if n)
-
-    dropped = shown(_summed(below))
-    held = shown(_summed(kept_below))
-    share = f"{100 * kept / max(cells, 1):.3g} %"
-    keeps = (f"it holds a value in {kept} "
-             + ("other cells" if outside else
-                f"of the {cells} cells where its bands hold data ({share})")
-             + f" though a band it reads is below 0 there (cells below 0: {held}), a value that "
-             "reads a negative reflectance (water, shadow, a product's offset) as a "
-             "reflectance and lies in the index's range, so it is kept: read the index "
-             "there as not measured, or mask those cells before the index (a water or "
-             "shadow mask, the source's nodata)") if kept and held else ""
-    if not outside:
-        warnings.warn(DataWarning(
-            f"index {index.name!r} ({index.formula}): {keeps}"), stacklevel=3)
-        return
-    cause = (f"its bands hold values below 0 in them (cells below 0 among them: {dropped}): "
-             "negative reflectance (water, shadow, a product's offset) or a wrong "
-             "scale/offset at ingest") if dropped else "its inputs are not reflectances there"
-    warnings.warn(DataWarning(
-        f"index {index.name!r} ({index.formula}) fell outside its valid range {span} in "
-        f"{outside} of the {cells} cells where its bands hold data "
-        f"({100 * outside / max(cells, 1):.3g} %), which are stored as no data (NaN): "
-        f"{cause}" + (f"; {keeps}" if keeps else "")), stacklevel=3)
+    warnings.warn(DataWarning(outside_range_message(
+        index, outside, cells, _summed(below), _summed(kept_below), kept)), stacklevel=3)
 
 
 def index_writes(bands: Sequence[Any], plan: IndexPlan, backend: str, *, grid: RegionGrid,

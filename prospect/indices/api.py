@@ -12,7 +12,12 @@ import xarray as xr
 from prospect.config.indices import SensorConfig
 from prospect.errors import ConfigError, DataError, DataWarning
 from prospect.indices.bands import load_sensor
-from prospect.indices.blocks import compute_arrays, compute_dask, resolve_backend
+from prospect.indices.blocks import (
+    compute_arrays,
+    compute_dask,
+    mask_outside_ranges,
+    resolve_backend,
+)
 from prospect.indices.catalogue import IndexEntry, is_wavelength_term, load_catalogue
 from prospect.indices.constants import is_number
 from prospect.indices.plan import IndexPlan, plan_indices
@@ -22,6 +27,7 @@ from prospect.indices.ranges import (
     check_kernel_scale,
     check_reflectance_ranges,
     warn_empty_indices,
+    warn_outside_ranges,
 )
 from prospect.provenance import is_synthetic, provenance_attr, synthetic_attr
 
@@ -116,7 +122,12 @@ def compute_indices(
         every cell where its bands hold data (a value nearer 0 than float32 holds,
         ``N ** 2 ** 10``)
         (:func:`~prospect.indices.ranges.warn_empty_indices`; dask results are not
-        computed here, and the indices stage says theirs).
+        computed here, and the indices stage says theirs). An index of in-memory bands
+        whose value falls outside its valid range in some cells (set to NaN), counted
+        with its bands' cells below 0 among them, or that holds a value beside a band
+        below 0 in more than 1 % of its cells, in the indices stage's words
+        (:func:`~prospect.indices.ranges.warn_outside_ranges`). A value infinite in
+        float64 too (``N * 1e300 * 1e300``) is said as the overflow it is.
     """
     sensor_cfg = sensor if isinstance(sensor, SensorConfig) else load_sensor(sensor)
     plan = plan_indices(names, sensor=sensor_cfg, custom=custom, bands=bands,
@@ -153,7 +164,9 @@ def compute_indices(
         arrays = [a if hasattr(a, "dask") else da.from_array(a, chunks=chunks) for a in arrays]
         stacked = compute_dask(plan, arrays, concrete, nodata=nodata)
     else:
-        stacked = compute_arrays(plan, arrays, concrete, nodata=nodata)
+        stacked = compute_arrays(plan, arrays, concrete, nodata=nodata, mask_ranges=False)
+        warn_outside_ranges(plan, arrays, stacked, nodata)  # counted, then masked
+        mask_outside_ranges(stacked, plan)
         warn_empty_indices(plan, arrays, stacked, nodata)
     synthetic = _is_synthetic(ds, plan)
     dated = _date_sensors(ds, plan)

@@ -806,9 +806,11 @@ def _refuse_constants_for_bands(entry: IndexEntry, band_map: Mapping[str, str],
 
 
 def _band_key(name: str) -> str:
-    """A sensor band's name compared as written by hand: case and zero padding aside
-    (``B8``, ``b08`` and ``B08`` are one)."""
-    return re.sub(r"(?<=[A-Za-z])0+(?=\d)", "", name).upper()
+    """A sensor band's name compared as written by hand: case, zero padding and a spelled
+    out ``band`` aside (``B8``, ``b08``, ``B08``, ``band8`` and ``Band_08`` are one: ENVI's
+    and the ASTER literature's band math write ``(band4 + band6) / band5``)."""
+    spelled = re.sub(r"^band_?(?=\d)", "B", name, flags=re.IGNORECASE)
+    return re.sub(r"(?<=[A-Za-z])0+(?=\d)", "", spelled).upper()
 
 
 def _name_split_by_formula(name: str, key: str, entries: Sequence[IndexEntry]) -> str:

@@ -719,7 +719,13 @@ def beyond_float32(index: PlannedIndex, bands: Mapping[str, Any],
     (the layer's NaN where its bands hold data) are evaluated, so a layer without NaN
     costs nothing. One rule for the library (:func:`warn_empty_indices`) and the indices
     stage's chunk tasks, whose warnings then say the overflow alike
-    (:func:`overflow_message`)."""
+    (:func:`overflow_message`).
+
+    A value infinite in float64 too (``N * 1e300 * R``, ``exp(N * 1000)``) counts, with
+    ``inf`` as the largest, where no division by 0 (or log of 0) is met in the cells of
+    ``where`` (the rule of :func:`~prospect.indices.plan.beyond_float32_on_data`): the
+    evaluator stored it as NaN, so the library said such an index, NaN in every cell, in
+    the generic words of one undefined there."""
     from prospect.indices.blocks import host_array
     from prospect.indices.reference import evaluate
 
@@ -728,7 +734,11 @@ def beyond_float32(index: PlannedIndex, bands: Mapping[str, Any],
     env = {variable: host_array(bands[variable])[where] for _, variable in index.bands}
     if not env or not all(v.size for v in env.values()):
         return 0, 0.0
-    wide = np.asarray(evaluate(index.expr, env, xp=np, dtype="float64"))
+    try:  # a value infinite in float64 too (N * 1e300 * 1e300) is beyond float32
+        wide = np.asarray(evaluate(index.expr, env, xp=np, dtype="float64",
+                                   keep_overflow=True))
+    except FloatingPointError:  # a division by 0 here: its infinity is no overflow
+        wide = np.asarray(evaluate(index.expr, env, xp=np, dtype="float64"))
     with np.errstate(invalid="ignore"):
         beyond = np.abs(wide) > FLOAT32_MAX
     count = int(beyond.sum())
@@ -742,7 +752,10 @@ def overflow_message(index: PlannedIndex, beyond: int, cells: int, largest: floa
     return (f"index {index.name!r} ({index.formula}) is NaN (no data) in {beyond} of the "
             f"{cells} cells where its bands hold data ({100 * beyond / cells:.3g} %) because "
             f"its value there lies beyond float32's {FLOAT32_MAX:.2g}, the largest number "
-            f"its float32 layer holds (computed in float64, up to {largest:.3g}); check the "
+            f"its float32 layer holds (computed in float64, "
+            + ("infinite: beyond float64's 1.8e+308 too" if math.isinf(largest) else
+               f"up to {largest:.3g}")
+            + "); check the "
             "formula's factors and the bands' values (their scale), or give the index in a "
             "smaller unit (a factor of 1e-3 in the formula)")
 
@@ -785,6 +798,120 @@ def underflow_message(index: PlannedIndex, subnormal: int, zero: int, cells: int
             "the formula (its powers and factors) and the bands' values (their scale), or "
             "give the index in a larger unit (a factor such as 1e30 in the formula) or as "
             "a logarithm (100 * log(N) for N ** 100)")
+
+
+UNDEFINED_SHARE = 0.01
+"""Share of an index's cells with data in its bands that may be undefined (NaN) without a
+warning: NDVI is 0 / 0 where both bands are 0, a rare cell. Also the share of them in which
+a catalogue index may hold a value beside a band below 0 unsaid
+(:func:`outside_range_message`)."""
+
+
+def outside_range_message(index: PlannedIndex, outside: int, cells: int,
+                          below: Mapping[str, int], kept_below: Mapping[str, int],
+                          kept: int) -> str:
+    """The warning for an index whose value fell outside its valid range in ``outside`` of
+    the ``cells`` its bands hold data in (stored as NaN), naming its bands' cells below 0
+    among them (``below``: band variable -> such cells), and the ``kept`` cells where it
+    holds a value though a band it reads is below 0 (``kept_below``: band variable -> its
+    cells below 0 among them). One text for the indices stage and the library
+    (:func:`warn_outside_ranges`)."""
+    low, high = index.valid_range
+    span = (f"{low:g}..{high:g}" if low is not None and high is not None
+            else f">= {low:g}" if low is not None else f"<= {high:g}")
+    bands = dict(index.bands)
+
+    def shown(counts: Mapping[str, int]) -> str:
+        return ", ".join(f"{v!r} ({next(c for c, x in bands.items() if x == v)}) in {n}"
+                         for v, n in counts.items() if n)
+
+    dropped = shown(below)
+    held = shown(kept_below)
+    share = f"{100 * kept / max(cells, 1):.3g} %"
+    keeps = (f"it holds a value in {kept} "
+             + ("other cells" if outside else
+                f"of the {cells} cells where its bands hold data ({share})")
+             + f" though a band it reads is below 0 there (cells below 0: {held}), a value that "
+             "reads a negative reflectance (water, shadow, a product's offset) as a "
+             "reflectance and lies in the index's range, so it is kept: read the index "
+             "there as not measured, or mask those cells before the index (a water or "
+             "shadow mask, the source's nodata)") if kept and held else ""
+    if not outside:
+        return f"index {index.name!r} ({index.formula}): {keeps}"
+    cause = (f"its bands hold values below 0 in them (cells below 0 among them: {dropped}): "
+             "negative reflectance (water, shadow, a product's offset) or a wrong "
+             "scale/offset at ingest") if dropped else "its inputs are not reflectances there"
+    return (f"index {index.name!r} ({index.formula}) fell outside its valid range {span} in "
+            f"{outside} of the {cells} cells where its bands hold data "
+            f"({100 * outside / max(cells, 1):.3g} %), which are stored as no data (NaN): "
+            f"{cause}" + (f"; {keeps}" if keeps else ""))
+
+
+def warn_outside_ranges(plan: IndexPlan, arrays: Sequence[Any], stacked: Any,
+                        nodata: float | None) -> None:
+    """A :class:`~prospect.errors.DataWarning` for each index of in-memory results
+    ``stacked`` (``(n_indices, *shape)``, not yet masked, from ``arrays`` in the order of
+    ``plan.inputs``) whose value falls outside its valid range in a cell where its bands
+    hold data (set to NaN by :func:`~prospect.indices.blocks.mask_outside_ranges`), or
+    that holds a value in more than :data:`UNDEFINED_SHARE` of those cells though a band
+    it reads is below 0 there, in the indices stage's words
+    (:func:`outside_range_message`).
+
+    :func:`~prospect.indices.compute_indices` masked such values without counting them,
+    and said nothing of those kept beside a negative band (FERROUS_IRON of a negative
+    SWIR2 over water); the stage did. An index without a range (a custom formula) costs
+    nothing; one with a range costs a compare of its layer where it stays in, and none of
+    its bands is below 0 (a compare a band, shared by the indices that read it, on the
+    device that holds it); only an index that falls outside or reads such a band is
+    counted cell by cell, on the host.
+    """
+    import warnings
+
+    from prospect.indices.blocks import host_array, outside_range
+
+    below_any: dict[str, bool] = {}
+
+    def reads_below_0(variable: str) -> bool:  # a band's value below 0 where it holds data
+        if variable not in below_any:
+            band = arrays[plan.inputs.index(variable)]
+            with np.errstate(invalid="ignore"):  # NaN is not below 0
+                below = band < 0
+                if nodata is not None and nodata < 0:
+                    below &= band != nodata
+                below_any[variable] = bool(below.any())
+        return below_any[variable]
+
+    held: dict[str, np.ndarray] = {}
+    negative: dict[str, np.ndarray] = {}
+    for k, index in enumerate(plan.indices):
+        if index.valid_range == (None, None):
+            continue
+        with np.errstate(invalid="ignore"):
+            falls_out = bool(outside_range(stacked[k], index.valid_range).any())
+        if not falls_out and not any(reads_below_0(v) for _, v in index.bands):
+            continue  # nothing to count: the layer stays in, no band below 0
+        for _, variable in index.bands:
+            if variable not in held:
+                band = arrays[plan.inputs.index(variable)]
+                held[variable] = held_cells([band], nodata)[0]
+                with np.errstate(invalid="ignore"):
+                    negative[variable] = held[variable] & (host_array(band) < 0)
+        every = np.logical_and.reduce([held[v] for _, v in index.bands])
+        values = host_array(stacked[k])
+        with np.errstate(invalid="ignore"):
+            outside = every & outside_range(values, index.valid_range)
+        count = int(np.count_nonzero(outside))
+        below = {v: int(np.count_nonzero(negative[v] & outside)) if count else 0
+                 for _, v in index.bands}
+        kept_cells = every & ~outside & np.isfinite(values)
+        beside = np.logical_or.reduce([negative[v] for _, v in index.bands]) & kept_cells
+        kept = int(np.count_nonzero(beside))
+        cells = int(np.count_nonzero(every))
+        if count or kept > UNDEFINED_SHARE * cells:
+            kept_below = {v: int(np.count_nonzero(negative[v] & kept_cells))
+                          for _, v in index.bands if negative[v].any()} if kept else {}
+            warnings.warn(DataWarning(outside_range_message(
+                index, count, cells, below, kept_below, kept)), stacklevel=3)
 
 
 def warn_empty_indices(plan: IndexPlan, arrays: Sequence[Any], stacked: Any,

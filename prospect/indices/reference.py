@@ -158,7 +158,7 @@ def _call(func: str, args: Sequence[Any], xp: Any) -> Any:
 
 
 def evaluate(expr: Expr, env: Mapping[str, Any], *, xp: Any = None,
-             dtype: str = "float32") -> Any:
+             dtype: str = "float32", keep_overflow: bool = False) -> Any:
     """Evaluate one tree over the arrays in ``env`` (variable name -> array).
 
     Parameters
@@ -171,23 +171,31 @@ def evaluate(expr: Expr, env: Mapping[str, Any], *, xp: Any = None,
         Array namespace; found from the inputs when ``None``.
     dtype
         Output dtype name (``float32`` or ``float64``).
+    keep_overflow
+        Keep an infinite result as it is, a value beyond float64 (an overflow: NaN stays
+        NaN), told from one undefined (0 / 0, a log of a negative); a division by 0 or a
+        log of 0 (numpy's divide flag), whose infinity is no overflow, raises
+        :class:`FloatingPointError` instead (numpy only).
 
     Returns
     -------
     array
-        The index, non-finite values replaced by NaN.
+        The index, non-finite values replaced by NaN (infinite ones kept under
+        ``keep_overflow``).
     """
-    return evaluate_many([expr], env, xp=xp, dtype=dtype)[0]
+    return evaluate_many([expr], env, xp=xp, dtype=dtype, keep_overflow=keep_overflow)[0]
 
 
 def evaluate_many(exprs: Sequence[Expr], env: Mapping[str, Any], *, xp: Any = None,
                   dtype: str = "float32", compute_dtype: str | None = "float64",
-                  nodata: float | None = None) -> list[Any]:
+                  nodata: float | None = None, keep_overflow: bool = False) -> list[Any]:
     """Evaluate several trees over the same inputs (each input promoted once).
 
     ``compute_dtype=None`` computes in the inputs' own dtype (plain numpy-style evaluation,
     used as a peer in the benchmark); the default float64 is the reference semantics.
     ``nodata``: an input value read as NaN, compared in each input's own dtype.
+    ``keep_overflow``: see :func:`evaluate`
+    (:func:`~prospect.indices.ranges.beyond_float32` tells an overflow by it).
     """
     if not env:
         raise FormulaError("no input arrays: every formula needs at least one band")
@@ -208,7 +216,8 @@ def evaluate_many(exprs: Sequence[Expr], env: Mapping[str, Any], *, xp: Any = No
     results = []
     import numpy
 
-    with numpy.errstate(all="ignore"):  # IEEE results are wanted; affects numpy only
+    # IEEE results are wanted; affects numpy only
+    with numpy.errstate(all="ignore", divide="raise" if keep_overflow else "ignore"):
         for expr in exprs:
             parts = root_division(expr) if compute_dtype is not None else None
             if parts is None:
@@ -217,6 +226,6 @@ def evaluate_many(exprs: Sequence[Expr], env: Mapping[str, Any], *, xp: Any = No
                 num, den = (_astype(_as_array(_eval(e, wide, xp), like, xp), out_dtype, xp)
                             for e in parts)
                 value = num / den
-            results.append(xp.where(xp.isfinite(value), value,
-                                    xp.asarray(xp.nan, dtype=value.dtype)))
+            results.append(value if keep_overflow else xp.where(
+                xp.isfinite(value), value, xp.asarray(xp.nan, dtype=value.dtype)))
     return results

@@ -787,8 +787,16 @@ def _kept_and_dropped(source: PointSource, grid: RegionGrid) -> tuple[PointTable
                         to_crs=grid.crs, cell=grid.resolution, grid=grid, below_as_half=True)
     table = around_region(table, grid)
     if _in_region(table, grid) == 0:
+        from prospect.config.region import northing_sign_lost
+
+        held = np.isfinite(table.x) & np.isfinite(table.y)  # the region's sign, not theirs
+        sign = northing_sign_lost(grid, [(grid.crs, (
+            float(table.x[held].min()), float(table.y[held].min()),
+            float(table.x[held].max()), float(table.y[held].max())))],
+            what="its points") if held.any() else ""
         raise DataError(
             f"{source.path}: none of its {len(table)} points lies in the region {grid.name!r}; "
+            + (f"{sign}; if the points are the ones wrong: " if sign else "")
             + _outside_hint(table, grid, source))
     drop = _drop_far_outside(table, grid, source)
     return table.take(~drop), table.take(drop)
@@ -1031,18 +1039,44 @@ the usual guidance asks for 30 or more a class and 50 to 100 places)."""
 
 
 def _warn_few_places(path: str, column: str, source: PointSource, model: Any,
-                     layer: str) -> bool:
+                     layer: str, unit: str = "CRS units") -> bool:
     """Warn where the variogram of ``column`` was fitted to fewer than
-    :data:`MIN_VARIOGRAM_PLACES` places; whether it did. The kriged surface and its
+    :data:`MIN_VARIOGRAM_PLACES` places, or to places whose pairs leave one of its
+    :data:`VARIOGRAM_CLASSES` distance classes empty; whether it did. The kriged surface and its
     variance were written as 'kriging with its variance' without a word, whatever a
     variogram fitted to 3 to 36 pairs said: the variance (the screening's standard
     deviation and its too-low / above classes) measures a guessed spatial model, not the
-    data's uncertainty."""
+    data's uncertainty.
+
+    So it does for many places in groups far apart (three well fields 20 to 30 km apart,
+    45 wells): pykrige's six distance classes of equal width held pairs within the groups
+    (about 1 km) and between them (21 to 30 km), none in the two classes between, so the
+    curve's rise and range there (where the region's cells between the groups lie) was
+    the fit's guess, and nothing was said of it; where no more classes hold pairs than
+    the variogram has parameters the curve passes through them whatever the data. Evenly
+    spread places fill every class."""
     places = len(np.asarray(model.Z))
-    if places >= MIN_VARIOGRAM_PLACES:
-        return False
     lags = int(np.isfinite(np.asarray(model.lags, dtype="f8")).sum())
     parameters = len(model.variogram_model_parameters)
+    if places >= MIN_VARIOGRAM_PLACES:
+        if lags >= VARIOGRAM_CLASSES:
+            return False
+        filled, gap = _class_pairs(model)
+        shown = ", ".join(f"{n} at about {_distance(d)}" for d, n in filled)
+        exact = (f", no more than its {parameters} parameters, so the curve passes through "
+                 "them whatever the data" if lags <= parameters else "")
+        warnings.warn(DataWarning(
+            f"{path}: the {source.variogram} variogram of {column!r} is fitted to "
+            f"{places} places whose {places * (places - 1) // 2} pairs fill only {lags} of "
+            f"its {VARIOGRAM_CLASSES} distance classes ({shown}, in {unit}; no pair between "
+            f"{_distance(gap[0])} and {_distance(gap[1])}){exact}: the places lie in "
+            "groups far apart, so the variogram's curve at the distances between (where "
+            "it levels off: its range) is guessed, and so are "
+            f"{layer!r} and {layer + '_variance'!r} between and around the groups, the "
+            "variance no measure of the uncertainty; krige each group as a source of its "
+            "own (a table and a region around it), or use 'interpolate: [idw]' (no "
+            "variogram)"), stacklevel=3)
+        return True
     exact = (f", no more than its {parameters} parameters, so the curve passes through "
              "them whatever the data" if lags <= parameters else "")
     warnings.warn(DataWarning(
@@ -1054,6 +1088,41 @@ def _warn_few_places(path: str, column: str, source: PointSource, model: Any,
         "[idw]' (no variogram) for so few places, or krige a table of more"),
         stacklevel=3)
     return True
+
+
+VARIOGRAM_CLASSES = 6
+"""The distance classes of equal width (between the least and the greatest distance of two
+places) in which pykrige's ``OrdinaryKriging`` averages the semivariance of the pairs
+before it fits a variogram to them (its ``nlags``, left at its default)."""
+
+
+def _distance(d: float) -> str:
+    """A distance as a warning shows it: whole units from 100 up, else 3 digits."""
+    return f"{d:.0f}" if d >= 100 else f"{d:.3g}"
+
+
+def _class_pairs(model: Any) -> tuple[list[tuple[float, int]], tuple[float, float]]:
+    """((mean distance, pairs) of each of the :data:`VARIOGRAM_CLASSES` distance classes
+    of ``model`` that holds a pair, binned as pykrige bins them (its anisotropy-adjusted
+    coordinates), and the widest span of distances that no pair has (its ends: the
+    nearest pairs' distances either side). Called only where a warning is given (its
+    pairs' distances take the memory pykrige's fit took)."""
+    from scipy.spatial.distance import pdist
+
+    xy = np.column_stack([np.asarray(model.X_ADJUSTED, dtype="f8"),
+                          np.asarray(model.Y_ADJUSTED, dtype="f8")])
+    d = pdist(xy)
+    low, high = float(d.min()), float(d.max())
+    width = (high - low) / VARIOGRAM_CLASSES
+    edges = [low + n * width for n in range(VARIOGRAM_CLASSES)] + [high + 0.001]
+    out = []
+    for n in range(VARIOGRAM_CLASSES):
+        inside = (d >= edges[n]) & (d < edges[n + 1])
+        if inside.any():
+            out.append((float(d[inside].mean()), int(inside.sum())))
+    ordered = np.sort(d)
+    widest = int(np.argmax(np.diff(ordered))) if ordered.size > 1 else 0
+    return out, (float(ordered[widest]), float(ordered[min(widest + 1, ordered.size - 1)]))
 
 
 def _warn_pure_nugget(path: str, column: str, source: PointSource, model: Any,
@@ -1373,7 +1442,8 @@ def plan_points(source: PointSource, grid: RegionGrid) -> list[Layer]:
             model = OrdinaryKriging(gxy[:, 0], gxy[:, 1], kz, variogram_model=source.variogram)
             settle_flat_variogram(model)  # a flat fit's level, not where its optimiser stopped
             params = [float(p) for p in model.variogram_model_parameters]
-            if not _warn_few_places(path, col, source, model, variable_name(source.name, col)):
+            if not _warn_few_places(path, col, source, model, variable_name(source.name, col),
+                                    "m on the ground" if ground else distance_units(grid)):
                 _warn_pure_nugget(path, col, source, model, variable_name(source.name, col),
                                   "m on the ground" if ground else distance_units(grid))
                 _warn_beyond_range(path, col, source, model, gxy, grid, ground,

@@ -179,7 +179,9 @@ def test_wageningen_reflectance_scaled_once_is_silent_and_twice_warned() -> None
         arrays[var] = np.where(dn == -9999, np.nan, dn * 1e-4).astype("float32")
     once = xr.Dataset({k: (("y", "x"), v) for k, v in arrays.items()})
     _, said = _run(once, ["NDVI"], sensor="landsat8")
-    assert not said, said
+    # no word of the scale; the 7 cells of a negative near infrared outside NDVI's range
+    # are counted (round 61: the library counts them as the indices stage does)
+    assert not [s for s in said if "fell outside its valid range" not in s], said
     _, said = _run(once * 1e-4, ["NDVI"], sensor="landsat8")
     assert any("varies by less than" in s for s in said), said
 
