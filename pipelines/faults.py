@@ -1659,6 +1659,13 @@ class WorkerDeath:
     pid: int
     exitcode: int | None
     memory_percent: int | None = None
+    rss: int | None = None
+    """The worker's memory in use when its nanny stopped it (the scheduler's
+    ``worker-restart-memory`` event of a nanny in another process), else ``None``."""
+    elsewhere: bool = False
+    """Said by the scheduler of a worker whose nanny runs in another process
+    (``--scheduler``, ``--cluster slurm|pbs|kubernetes``): its memory stop is known, a
+    signal or an exit code is not."""
 
 
 _DEATH_SAID = re.compile(r"Worker process (\d+) (?:was killed by signal (\d+)|exited with "
@@ -1754,8 +1761,18 @@ def _how_it_died(death: WorkerDeath | None, limit_text: str) -> tuple[str, str]:
     if death is None:
         return f"out of memory? {limit_text}", memory_fix
     if death.memory_percent is not None:
-        return (f"its nanny stopped it at {death.memory_percent}% of its memory limit; "
-                f"{limit_text}"), memory_fix
+        held = f" ({death.rss / 2**30:.1f} GiB in use)" if death.rss is not None else ""
+        return (f"its nanny stopped it at {death.memory_percent}% of its memory "
+                f"limit{held}; {limit_text}"), memory_fix
+    if death.elsewhere:
+        return (f"not stopped by its nanny at its memory limit, which the scheduler would "
+                f"have been told: it crashed (a segmentation fault in a C library such as "
+                f"GDAL or PROJ) or was killed (the system's OOM killer, a batch system's "
+                f"time or memory limit, a kill -9); {limit_text}",
+                "See how it ended in the worker's own log (its batch job's output file, "
+                "'kubectl logs', or the terminal of 'dask worker') and, for the OOM "
+                "killer, in 'dmesg' on its host; give each worker more memory or the "
+                "batch job more time if it was killed, then run the same command again")
     code = death.exitcode
     if code is None:
         return f"killed by a signal its nanny could not name; {limit_text}", memory_fix
@@ -1785,7 +1802,52 @@ def _how_it_died(death: WorkerDeath | None, limit_text: str) -> tuple[str, str]:
                              "again")
 
 
-def killed_worker_error(exc: BaseException, stage: str) -> StageError | None:
+_MEMORY_EVENT = "worker-restart-memory"
+"""The scheduler's topic of a nanny's stop of its worker at the memory limit (distributed's
+terminate fraction), whichever process the nanny runs in: ``{"worker", "pid", "rss"}``."""
+
+
+def _terminate_percent() -> int:
+    """distributed's terminate fraction (``distributed.worker.memory.terminate``), in %."""
+    import dask
+
+    fraction = dask.config.get("distributed.worker.memory.terminate", 0.95)
+    return round(100 * float(fraction or 0.95))
+
+
+def _death_told_to(client: Any, worker: Any, *, wait: float = 2.0) -> WorkerDeath | None:
+    """How ``worker`` (the ``KilledWorker``'s last, a worker whose nanny runs in another
+    process) ended as far as the scheduler of ``client`` knows: stopped by its nanny at
+    its memory limit (:data:`_MEMORY_EVENT`, matched by address and pid; it can reach the
+    scheduler a moment after the task is given up, so this waits up to ``wait``
+    seconds), else not (a crash or a kill, :attr:`WorkerDeath.elsewhere`). ``None`` where
+    no nanny watched it (``dask worker --no-nanny``), or the scheduler does not answer."""
+    pid, address = getattr(worker, "pid", None), getattr(worker, "address", None)
+    if client is None or not isinstance(pid, int) or not getattr(worker, "nanny", None):
+        return None
+    limit = getattr(worker, "memory_limit", None)
+    until = time.monotonic() + wait
+    while True:
+        try:
+            events = client.get_events(_MEMORY_EVENT)
+        except Exception:  # a scheduler that went: the run says so in its own line
+            return None
+        for _stamp, said in reversed(list(events or ())):
+            if not isinstance(said, dict) or said.get("pid") != pid \
+                    or said.get("worker") not in (None, address):
+                continue
+            rss = said.get("rss")
+            if not isinstance(rss, int | float) or not isinstance(limit, int | float) \
+                    or limit <= 0:  # an event of another form: the stop, not its figure
+                return WorkerDeath(pid, None, _terminate_percent(), elsewhere=True)
+            return WorkerDeath(pid, None, round(100 * rss / limit), int(rss), elsewhere=True)
+        if time.monotonic() >= until:
+            return WorkerDeath(pid, None, elsewhere=True)
+        time.sleep(0.1)
+
+
+def killed_worker_error(exc: BaseException, stage: str, *, client: Any = None
+                        ) -> StageError | None:
     """``exc`` as one line when dask gave up on a task whose workers kept dying.
 
     ``distributed.KilledWorker`` means each worker that ran the task died while running
@@ -1795,7 +1857,10 @@ def killed_worker_error(exc: BaseException, stage: str) -> StageError | None:
     page) says nothing of what to change. Where the worker's nanny ran in this process
     (the embedded cluster), the line says how the last worker ended
     (:class:`WorkerDeaths`): a crash is not called "out of memory?" and not answered
-    with more memory. ``None`` for any other exception.
+    with more memory. Where it ran in another process (``--scheduler``, a batch
+    system's or Kubernetes' workers), ``client``'s scheduler tells a stop at the memory
+    limit (its ``worker-restart-memory`` event, with the memory in use) from any other
+    end (:func:`_death_told_to`). ``None`` for any other exception.
     """
     try:
         from distributed.scheduler import KilledWorker
@@ -1808,7 +1873,10 @@ def killed_worker_error(exc: BaseException, stage: str) -> StageError | None:
     limit = getattr(exc.last_worker, "memory_limit", None)
     limit_text = (f"its memory limit is {limit / 2**30:.1f} GiB"
                   if isinstance(limit, int | float) and limit > 0 else "it had no memory limit")
-    how, fix = _how_it_died(_death_of(getattr(exc.last_worker, "pid", None)), limit_text)
+    death = _death_of(getattr(exc.last_worker, "pid", None))
+    if death is None:  # its nanny in another process: what the scheduler was told
+        death = _death_told_to(client, exc.last_worker)
+    how, fix = _how_it_died(death, limit_text)
     said = how if how.startswith("out of memory?") else f"the last: {how}"
     return StageError(
         f"stage {stage}: the {exc.allowed_failures + 1} worker(s) that ran task "

@@ -55,6 +55,37 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+CLOCK_STEP_KEY = "clock_step_seconds"
+"""A record's key for a step of the wall clock while it ran (NTP, a VM resumed,
+``date -s``): the wall clock's elapsed time less the monotonic clock's, in whole seconds,
+negative for a step back. Only where it is over :data:`CLOCK_STEP_SLACK`."""
+
+CLOCK_STEP_SLACK = 2.0
+"""Seconds the two clocks may differ by without a step being recorded (the stamps are to
+the second)."""
+
+
+def _since(began: tuple[float, float] | None) -> dict[str, Any]:
+    """How long since ``began`` (``time.monotonic()``, ``time.time()``) by the monotonic
+    clock, ``{"seconds": ...}``, and the wall clock's step meanwhile
+    (:data:`CLOCK_STEP_KEY`) where there was one: a clock stepped back put a record's end
+    stamp before its start, which the duration beside them explains. ``{}`` for no
+    ``began``."""
+    if began is None:
+        return {}
+    monotonic = time.monotonic() - began[0]
+    out: dict[str, Any] = {"seconds": round(monotonic, 3)}
+    step = (time.time() - began[1]) - monotonic
+    if abs(step) > CLOCK_STEP_SLACK:
+        out[CLOCK_STEP_KEY] = round(step)
+    return out
+
+
+def _clocks() -> tuple[float, float]:
+    """Now by the monotonic clock and by the wall clock, for :func:`_since`."""
+    return time.monotonic(), time.time()
+
+
 def _file_record(path: Path, sha256: str | None = None) -> dict[str, Any]:
     """An input file's record: its SHA-256 (``sha256`` when just compared) and the stat
     fields that let a later check skip reading it."""
@@ -572,6 +603,7 @@ class Manifest:
         same_job = previous.get("config_hash") == job.config_hash() or (
             previous.get("job") == job.name and _judged_by_stage(previous.get("stages", {})))
         self.run_id = uuid.uuid4().hex[:12]
+        self._began: dict[str | None, tuple[float, float]] = {None: _clocks()}  # None: run
         self.data: dict[str, Any] = {
             "format": MANIFEST_FORMAT,
             "job": job.name,
@@ -1040,6 +1072,7 @@ class Manifest:
         ``reason`` (why it runs rather than being skipped) goes into the run entry.
         """
         rec = self.data["stages"].setdefault(name, {})
+        self._began[name] = _clocks()
         rec.update({"status": "running", "started": _now(), "run_id": self.run_id})
         if reason:
             self.run.setdefault("reasons", {})[name] = reason
@@ -1118,6 +1151,9 @@ class Manifest:
             "finished": _now(),
             "versions": library_versions(),
         }
+        step = _since(self._began.get(result.name)).get(CLOCK_STEP_KEY)
+        if step is not None:  # its "finished" stamp is off by the step (before "started")
+            self.data["stages"][result.name][CLOCK_STEP_KEY] = step
         self.run["ran"].append(result.name)
         try:
             self.write()
@@ -1149,7 +1185,11 @@ class Manifest:
         rec.update({"status": status, "error": f"{type(error).__name__}: {error}"[:500],
                     "ended": _now(), "run_id": self.run_id, "notes": list(notes),
                     "metrics": {"data_warnings": len(warned)} if warned else {}})
+        rec.pop(CLOCK_STEP_KEY, None)  # an earlier run's
+        if name in self._began:
+            rec.update(_since(self._began.get(name)))  # how long it ran, by the monotonic clock
         self.run["status"] = status
+        self.run.update(_since(self._began[None]))  # the run ends with it (no close)
         self.write()
 
     def close(self, status: str = "done") -> None:
@@ -1162,6 +1202,7 @@ class Manifest:
             self.data.pop("removing_for", None)
         self.run["status"] = status
         self.run["finished"] = _now()
+        self.run.update(_since(self._began[None]))  # beside the stamps: a clock step
         self.write()
 
     def write(self) -> None:

@@ -559,8 +559,9 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
                     raise lost_scheduler_error(address or "?", stage=name, manifest=manifest.path,
                                                cause=exc) from None
                 damage = _damaged_chunk_error(ctx, manifest, exc) or \
-                    _damaged_output_error(ctx, manifest, exc) or killed_worker_error(exc, name) \
-                    or out_of_memory_error(exc, name)
+                    _damaged_output_error(ctx, manifest, exc) or \
+                    killed_worker_error(exc, name, client=ctx.client) or \
+                    out_of_memory_error(exc, name)
                 if damage is not None:
                     raise damage from None
                 raise
