@@ -21,14 +21,30 @@ from prospect.config._base import StrictModel
 from prospect.errors import CRSError, GridError
 from prospect.grid import RegionGrid, datum_guessed, parse_crs
 
-__all__ = ["EXTENT_ORDER_RATIO", "MAX_CHUNKS", "METRES_PER_LENGTH", "RegionConfig",
-           "bounds_in_other_units", "bounds_written_in", "check_chunk_count",
-           "check_grid_crs", "extent_order", "files_in_extent_order",
-           "kilometres_into_area_of_use", "latitude_first_fix", "latitude_first_points",
-           "resolution_text",
-           "resolution_with_unit", "snapped_bounds_note",
-           "snapped_off_the_earth",
-           "unstated_area_reach", "utm_epsg", "utm_zone_overflow"]
+__all__ = [
+    "EXTENT_ORDER_RATIO",
+    "MAX_CHUNKS",
+    "METRES_PER_LENGTH",
+    "RegionConfig",
+    "bounds_in_other_units",
+    "bounds_written_in",
+    "check_chunk_count",
+    "check_grid_crs",
+    "crs_short",
+    "extent_order",
+    "files_in_extent_order",
+    "kilometres_into_area_of_use",
+    "latitude_first_fix",
+    "latitude_first_points",
+    "northing_sign_lost",
+    "resolution_text",
+    "resolution_with_unit",
+    "snapped_bounds_note",
+    "snapped_off_the_earth",
+    "unstated_area_reach",
+    "utm_epsg",
+    "utm_zone_overflow",
+]
 
 PositiveInt = Annotated[int, Field(gt=0)]
 CHUNK_SIDE_MIN = 16
@@ -428,35 +444,39 @@ def check_grid_crs(value: str) -> str:
         crs = parse_crs(value)
     except CRSError as exc:
         raise ValueError(str(exc)) from None
+    # a WKT or PROJJSON value is in the key's own "bad value '...'" already, cut short:
+    # said again whole, it made the line a page
+    said = repr(value) if len(value) <= 100 and not any(c in value for c in "[{\n") else \
+        "(the definition given)"
     if crs.is_compound:
         horizontal = next((c for c in crs.sub_crs_list if c.is_projected or c.is_geographic),
                           None)
         code = horizontal.to_epsg() if horizontal is not None else None
         use = (f"EPSG:{code}" if code else repr(horizontal.name)) if horizontal is not None \
             else "its horizontal CRS"
-        raise ValueError(f"CRS {value!r} is a compound CRS ({crs.name}): a grid needs a 2-D "
+        raise ValueError(f"CRS {said} is a compound CRS ({crs.name}): a grid needs a 2-D "
                          f"horizontal CRS; use {use}")
     if crs.is_engineering:
         raise ValueError(
-            f"CRS {value!r} is a local engineering CRS ({crs.name}), with no link to the "
+            f"CRS {said} is a local engineering CRS ({crs.name}), with no link to the "
             "earth: no data could be put on its grid; give the region in a CRS with a datum "
             "(e.g. the UTM zone's EPSG code)")
     if not (crs.is_projected or crs.is_geographic) or len(crs.axis_info) != 2:
         raise ValueError(
-            f"CRS {value!r} is a {crs.type_name}, not a 2-D horizontal CRS a grid can be laid "
+            f"CRS {said} is a {crs.type_name}, not a 2-D horizontal CRS a grid can be laid "
             "out in (geocentric, vertical and 3-D CRSs are not); give a projected CRS such "
             "as 'EPSG:32619' or a geographic one such as 'EPSG:4326'")
     try:
         Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
     except ProjError:
         raise ValueError(
-            f"CRS {value!r} ({crs.name}) has no transformation to WGS 84: it is not a CRS of "
+            f"CRS {said} ({crs.name}) has no transformation to WGS 84: it is not a CRS of "
             "the Earth; give one such as 'EPSG:32619'") from None
     guessed = datum_guessed(crs, CRS.from_epsg(4326))
     if guessed:  # sources with a datum would be put on it by a shift PROJ guesses
         why = guessed.split(", so PROJ")[0].replace("its CRS has", "it has", 1)
         raise ValueError(
-            f"CRS {value!r}: {why}, so PROJ can only guess the datum shift of every source "
+            f"CRS {said}: {why}, so PROJ can only guess the datum shift of every source "
             "with a datum onto the grid (a 'ballpark' shift of nothing, 100 m or more off); "
             "a region's grid needs a CRS with a datum: give its EPSG code")
     return value
@@ -531,6 +551,52 @@ def bounds_in_other_units(crs: str, bounds: tuple[float, float, float, float],
     return ""
 
 
+def crs_short(written: str) -> str:
+    """A CRS as one short line that ``region.crs`` (or a source's ``crs:``) takes: its EPSG
+    code (or another authority's); else the text as written when it is one short line
+    (not WKT or PROJJSON); else its PROJ string.
+
+    A file in a CRS of no EPSG code (a custom transverse Mercator, a survey's own grid)
+    was named by its whole WKT, a page of text in a one-line message, and the fix said
+    "set region.crs to '<that page>'".
+
+    Parameters
+    ----------
+    written : str
+        The CRS as a file or a config gives it (EPSG code, WKT, PROJ string).
+
+    Returns
+    -------
+    str
+        ``EPSG:32619``, the text as written, or ``+proj=tmerc ... +units=m``.
+    """
+    try:
+        crs = CRS.from_user_input(written)
+    except ProjError:
+        return written if "\n" not in written and len(written) <= 100 else "(an unknown CRS)"
+    code = crs.to_epsg()
+    if code:
+        return f"EPSG:{code}"
+    found = crs.to_authority(min_confidence=90)  # OGC:CRS84, ESRI:102001
+    if found:
+        return ":".join(found)
+    if "\n" not in written and len(written) <= 100 and not any(c in written for c in "[{"):
+        return written
+    from rasterio.crs import CRS as GdalCRS  # GDAL's PROJ export, without pyproj's warning
+    from rasterio.errors import CRSError as GdalCRSError
+
+    try:
+        proj = GdalCRS.from_wkt(crs.to_wkt()).to_proj4()
+    except GdalCRSError:
+        return repr(crs.name)
+    return " ".join(part for part in proj.split() if not part.startswith("+no_defs"))
+
+
+def _crs_title(crs: CRS) -> str:
+    """`` (its name)`` for a message, or ``""`` where PROJ knows it by no name."""
+    return "" if not crs.name or crs.name.lower() == "unknown" else f" ({crs.name})"
+
+
 def bounds_written_in(grid: RegionGrid,
                       extents: list[tuple[str, tuple[float, float, float, float]]]) -> str:
     """Which files' CRS the region's bounds were written in, when no file lies in the
@@ -572,13 +638,73 @@ def bounds_written_in(grid: RegionGrid,
         high = max(0.0, min(top, y1) - max(bottom, y0))
         if wide * high < 0.5 * min(area, (x1 - x0) * (y1 - y0)):
             continue
-        code = other.to_epsg()
-        name = f"EPSG:{code}" if code else crs_text
-        return (f"the region's bounds, read in the files' own CRS {name} ({other.name}) "
-                f"instead of the region's {grid.crs} ({own.name}), cover them: they seem "
-                f"written in {name}'s coordinates; set region.crs to '{name}', or give "
-                f"the bounds in {own.name}'s")
-    return _axes_swapped(own, grid.bounds, extents)
+        name, region_crs = crs_short(crs_text), crs_short(grid.crs)
+        said = name if len(name) <= 40 else "(no EPSG code)"  # its PROJ string said once
+        return (f"the region's bounds, read in the files' own CRS {said}"
+                f"{_crs_title(other)} instead of the region's {region_crs}"
+                f"{_crs_title(own)}, cover them: they seem written in the files' "
+                f"coordinates; set region.crs to '{name}', or give the bounds in the "
+                f"region's CRS")
+    return _axes_swapped(own, grid.bounds, extents) or northing_sign_lost(grid, extents)
+
+
+def northing_sign_lost(grid: RegionGrid,
+                       extents: list[tuple[str, tuple[float, float, float, float]]], *,
+                       what: str = "the files") -> str:
+    """The fix when a region in a UTM north zone lies south of the equator (negative
+    northings, as USGS grids southern scenes) and covers no file, but its northings
+    without their sign cover the files; ``""`` if not.
+
+    Bonaire's ``1 370 000`` written ``-1 370 000`` is a grid at 12.4 S, in southern Peru
+    (a north zone reaches the south as its projection does), where ingest said only that
+    no file overlaps the region (or, of a point table, to check its coordinate columns).
+
+    Parameters
+    ----------
+    grid
+        The job's grid.
+    extents
+        ``(CRS, bounds)`` of each file a source reads (or of its points), in that CRS.
+    what
+        What the extents are, for the message.
+
+    Returns
+    -------
+    str
+        The bounds to write, or ``""``.
+    """
+    try:
+        own = CRS.from_user_input(grid.crs)
+    except ProjError:
+        return ""
+    bounds = grid.bounds
+    left, bottom, right, top = bounds
+    zone = own.utm_zone
+    if not zone or not zone.upper().endswith("N") or top > 0 or right <= left:
+        return ""
+    north = (left, -top, right, -bottom)
+    area = (right - left) * (top - bottom)
+    for crs_text, extent in extents:
+        try:
+            other = CRS.from_user_input(crs_text)
+            x0, y0, x1, y1 = extent if other == own else Transformer.from_crs(
+                other, own, always_xy=True).transform_bounds(*extent, densify_pts=21,
+                                                             errcheck=True)
+        except ProjError:
+            continue
+        if x1 < north[0] or x0 > north[2] or y1 < north[1] or y0 > north[3]:
+            continue  # (the test below passes a point's empty box anywhere)
+        wide = max(0.0, min(north[2], x1) - max(north[0], x0))
+        high = max(0.0, min(north[3], y1) - max(north[1], y0))
+        if wide * high < 0.5 * min(area, (x1 - x0) * (y1 - y0)):
+            continue
+        given = ", ".join(f"{v:.12g}" for v in bounds)
+        meant = ", ".join(f"{v:.12g}" for v in north)
+        return (f"the region's northings are negative ([{given}]: south of the equator in "
+                f"the north zone of {own.name}), and the same northings without their "
+                f"minus sign cover {what}: if the sign is a slip, write region.bounds "
+                f"as [{meant}]")
+    return ""
 
 
 def _axes_swapped(own: CRS, bounds: tuple[float, float, float, float],

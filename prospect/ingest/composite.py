@@ -60,6 +60,7 @@ from prospect.ingest.products import (
     band_coefficients,
     check_one_band,
     dn_formula,
+    level1_fill,
     product_limits,
 )
 from prospect.ingest.rasters import (
@@ -429,6 +430,8 @@ def _part(scene: StacScene, var: str, info: RasterInfo, source: RasterSource,
                         date=scene.date) if nodata is None and other_nodata is None else None
     if gaps is not None:  # Landsat 7 SLC-off gaps read as dark data
         raise DataError(gaps)
+    if nodata is None and other_nodata is None:  # a Level-1 band's fill, by its name
+        nodata = level1_fill(str(info.path))
     stated = scene.calibration.get(var)
     who, ignore = stated_by(None, scene.item_id, info, 1, stated)
     scale, offset = band_coefficients(  # plan_raster's rule, the file's tags too

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BAND_FAMILY_WORDS", "NamedProduct", "ProductMetadata", "band_coefficients",
            "check_one_band", "check_same_quantity", "dn_formula",
-           "file_acquisition", "file_acquisition_days", "hls_file_date",
+           "file_acquisition", "file_acquisition_days", "hls_file_date", "level1_fill",
            "mixed_products_message", "named_band", "named_product", "one_band",
            "other_product", "product_limits",
            "read_product_metadata", "scene_date_conflict"]
@@ -1018,6 +1018,22 @@ def level1_band(file: str) -> tuple[str, bool] | None:
     thermal = band in ((10, 11) if ident.satellite >= 8 else (6,))
     return (f"a Landsat {ident.satellite} {ident.level or 'Level-1'} band {band} file",
             thermal)
+
+
+LEVEL1_FILL = 0.0
+"""The DN a Landsat Level-1 band holds where the scene has no image (its collar, a scan
+gap): USGS's fill in every collection and sensor (``QUANTIZE_CAL_MIN`` is 1), as the
+scene's MTL states it (:func:`~prospect.ingest.landsat.calibration` of a level-1 MTL)."""
+
+
+def level1_fill(file: str) -> float | None:
+    """The fill a Landsat Level-1 band file's name states (:func:`level1_band`: a
+    ``L1TP``/``L1GT``/``L1GS`` product id or a pre-collection scene id, then ``_B<n>``):
+    :data:`LEVEL1_FILL`, else ``None``. A band file that states no nodata, read without
+    its MTL, read that fill as data (the real Parana scene's collar, 12 % of it, as DN 0:
+    reflectance -0.1 over the other scene's values in a mosaic); its name states the
+    product as a Level-2 file's does, and the product its fill."""
+    return LEVEL1_FILL if level1_band(file) is not None else None
 
 
 def _warn_level1_dns(source: RasterSource, var: str, file: str) -> None:

@@ -58,6 +58,7 @@ from prospect.ingest.products import (
     band_coefficients,
     check_one_band,
     check_same_quantity,
+    level1_fill,
     mixed_products_message,
     named_product,
     other_product,
@@ -2448,6 +2449,8 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
                 nodata is None and other_nodata is None) else None
             if gaps is not None:  # Landsat 7 SLC-off gaps would read as dark data
                 raise DataError(gaps)
+            if nodata is None and other_nodata is None:  # a Level-1 band's fill, by name
+                nodata = level1_fill(path)
             who, ignore = stated_by(scene.mtl, scene.item.item_id if scene.item else None,
                                     info, band, cal)
             stated_cal = file_coefficients(
