@@ -116,18 +116,61 @@ def _shown(members: list[str]) -> str:
                                      else "") if members else "no file"
 
 
-def _one_shapefile(members: list[str]) -> str:
-    """The ``.shp`` of an archive that holds one vector dataset, a Shapefile (its ``.dbf``,
-    ``.shx``, ``.prj``... beside it, and perhaps a README): ``""`` for any other archive.
+_NOTES = (".txt", ".md", ".rst", ".pdf", ".html", ".htm", ".rtf", ".doc", ".docx", ".odt",
+          ".xml", ".qmd", ".qml", ".sld", ".lyr", ".lyrx", ".license", ".log")
+"""Endings of the files shipped beside a dataset that are no data: a README, a licence,
+the metadata (ISO XML, a QGIS ``.qmd``), a style (``.qml``, ``.sld``, ArcGIS ``.lyrx``)."""
 
-    A zipped Shapefile named alone (``zip://geology.zip``, as geopandas' docs write it, or
-    ``/vsizip/geology.zip``) was told to "name the file inside", though GDAL opens it and
-    the archive's plain path (``geology.zip``) is read at that Shapefile."""
+
+def _datasets(members: list[str]) -> list[str]:
+    """The vector datasets of an archive's files (:func:`prospect.io.vector.zip_datasets`;
+    macOS ``__MACOSX/`` and ``._`` forks left aside)."""
     from prospect.io.vector import zip_datasets
 
-    found = zip_datasets(tuple(m for m in members if not m.startswith("__MACOSX/")
-                               and not m.rsplit("/", 1)[-1].startswith("._")))  # (a Mac's)
-    return found[0] if len(found) == 1 and found[0].lower().endswith(".shp") else ""
+    return zip_datasets(tuple(m for m in members if not m.startswith("__MACOSX/")
+                              and not m.rsplit("/", 1)[-1].startswith("._")))  # (a Mac's)
+
+
+def _one_dataset(members: list[str]) -> str:
+    """The one vector dataset of an archive named alone: a Shapefile (its ``.dbf``,
+    ``.shx``, ``.prj``... beside it, and perhaps a README), or a GeoPackage, GeoJSON,
+    FlatGeobuf... beside nothing but its own sidecars and notes (:data:`_NOTES`: a
+    README, a licence, a QGIS ``.qmd``); ``""`` for any other archive (a raster's stays
+    "name the file inside").
+
+    A zipped map named alone (``zip://geology.zip``, as geopandas' docs write it, or
+    ``/vsizip/geology.zip``) was told to "name the file inside", though the archive's
+    plain path (``geology.zip``) is read at that dataset: a Shapefile until round 60, a
+    GeoPackage or GeoJSON beside a README until round 61."""
+    found = _datasets(members)
+    if len(found) != 1:
+        return ""
+    dataset = found[0]
+    if dataset.lower().endswith(".shp"):
+        return dataset
+    for member in members:
+        name = member.rsplit("/", 1)[-1]
+        if member.startswith(dataset) or member.startswith("__MACOSX/") or \
+                name.startswith("._") or "." not in name or \
+                Path(name).suffix.lower() in _NOTES:  # (its own: geo.gdb/, geo.gpkg-wal)
+            continue
+        return ""  # another file that may be the data meant (a raster, a table)
+    return dataset
+
+
+def _refused_alone(archive: Path, kind: str, archive_text: str, members: list[str]) -> str:
+    """The refusal of an archive named alone that holds no one dataset: its vector
+    datasets named where it holds several (``east.shp, west.shp``: its first 8 files could
+    leave the second ``.shp`` out), its files otherwise (as a raster's archive is told)."""
+    found = _datasets(members)
+    if len(found) > 1:
+        named = ", ".join(found[:8]) + (f", ... ({len(found)} in all)" if len(found) > 8
+                                        else "")
+        return (f"the archive {archive} holds {len(found)} vector datasets ({named}) among "
+                f"its {len(members)} files; name the file "
+                f"inside: /{kind}/{archive_text}/<file>, e.g. /{kind}/{archive_text}/{found[0]}")
+    return (f"the archive {archive} holds {_shown(members)}; name the file inside: "
+            f"/{kind}/{archive_text}/<file>")
 
 
 _DATASET_FOLDERS = (".gdb",)
@@ -216,11 +259,9 @@ def gdal_name(written: str, base: Path | None) -> str:
         if folder is not None:  # a folder inside (a FileGDB's): GDAL opens it as a dataset
             member = folder
         elif not member:
-            member = members[0] if len(members) == 1 else _one_shapefile(members)
+            member = members[0] if len(members) == 1 else _one_dataset(members)
             if not member:
-                raise ValueError(
-                    f"the archive {archive} holds {_shown(members)}; name the file inside: "
-                    f"/{kind}/{archive_text}/<file>")
+                raise ValueError(_refused_alone(archive, kind, archive_text, members))
         elif member not in members:
             raise ValueError(
                 f"the archive {archive} holds no file {member!r}; its files: "

@@ -48,6 +48,7 @@ from prospect.io.vector import (
     layer_fields,
     layer_info,
     list_layers,
+    map_layers,
     meant_crs_fix,
     near_column,
     no_geometry_message,
@@ -1862,8 +1863,10 @@ def _faults_extent(source: VectorSource, grid: RegionGrid) -> tuple[bytes, str]:
         where = f"{file} (faults_extent of source {source.name!r})"
         try:
             layers = list_layers(file, None)
-            if layer is None and len(layers) > 1:  # ('layer:' is the units' key)
-                pick = [n for n in layers if n not in (source.layer, source.faults_layer)]
+            # (QGIS's layer_styles beside the sheet's one layer: that layer is read)
+            if layer is None and len(map_layers(layers)) > 1:  # ('layer:': the units')
+                pick = [n for n in map_layers(layers)
+                        if n not in (source.layer, source.faults_layer)]
                 pick = pick or layers
                 raise DataError(
                     f"{where}: holds {len(layers)} layers ({', '.join(layers)}); name the "

@@ -73,6 +73,7 @@ __all__ = [
     "layer_crs",
     "layer_fields",
     "list_layers",
+    "map_layers",
     "meant_crs_fix",
     "named_codes",
     "near_column",
@@ -1788,7 +1789,7 @@ def column_domain(path: Path | str, column: str, *, layer: str | None = None
     :func:`unit_name` writes them), as ``read_vector(..., domains=True)`` reads them;
     ``{}`` when the column has no such domain (or the source none: only a GeoPackage's
     and a file geodatabase's columns have one)."""
-    found = _domains_of(_check_layer(path, layer), layer)
+    found = _domains_of(*_check_layer(path, layer))
     return dict(found[column][1]) if column in found else {}
 
 
@@ -1797,7 +1798,7 @@ def named_codes(path: Path | str, df: Any, *, layer: str | None = None) -> Any:
     attribute table of samples and their coordinate columns), with its coded columns read
     as the codes' names, as ``read_vector(..., domains=True)`` reads a layer's
     (:func:`_named_codes`; ``df.attrs["domains"]`` for :func:`domains_message`)."""
-    return _named_codes(_check_layer(path, layer), layer, df)
+    return _named_codes(*_check_layer(path, layer), df)
 
 
 def _named_codes(src: _Source, layer: str | None, df: Any) -> Any:
@@ -2489,16 +2490,43 @@ def _layers_of(name: str, _version: tuple[int, ...]) -> list[str]:
         return [str(row[0]) for row in _ogr.list_layers(name)]
 
 
-def _check_layer(path: Path | str, layer: str | None) -> _Source:
+_STYLE_TABLES = ("layer_styles", "qgis_projects")
+"""Tables a GIS keeps beside a map's layers that hold no map: QGIS's styles ("Save style
+in database") and projects saved in a GeoPackage."""
+
+
+def map_layers(layers: list[str]) -> list[str]:
+    """The layers of a file that may hold a map: all but a GIS's style and project tables
+    (:data:`_STYLE_TABLES`), which QGIS writes into a GeoPackage beside its layers.
+
+    Parameters
+    ----------
+    layers : list of str
+        A file's layers (:func:`list_layers`).
+
+    Returns
+    -------
+    list of str
+        Those layers in the file's order, without ``layer_styles`` and ``qgis_projects``.
+    """
+    return [n for n in layers if n.lower() not in _STYLE_TABLES]
+
+
+def _check_layer(path: Path | str, layer: str | None) -> tuple[_Source, str | None]:
     """An unknown ``layer`` is refused, and so is ``None`` for a file of several layers
     (GDAL would take the first, another table than meant, with a bare Python warning).
     A layer named in another Unicode form is the layer (:func:`_layer_named`). Returns
-    what GDAL opens."""
+    what GDAL opens and the layer to read: ``layer``, or for ``None`` the one map layer of
+    a file whose other tables are a GIS's styles and projects (:data:`_STYLE_TABLES`: a
+    GeoPackage styled in QGIS was "holds 2 layers (units, layer_styles)")."""
     src = _source(path, layer)
     layers = list_layers(path, layer)
     if layer is not None and field_named(layers, layer) is None:
         raise DataError(f"{src.shown}: no layer {layer!r}; layers are {layers}"
                         f"{_nearest(layer, layers)}")
+    maps = map_layers(layers)
+    if layer is None and len(layers) > 1 and len(maps) == 1:
+        return src, maps[0]
     if layer is None and len(layers) > 1:
         kinds = _layer_kinds(src, layers)
         merge = _kml_merge(src, kinds)
@@ -2510,7 +2538,7 @@ def _check_layer(path: Path | str, layer: str | None) -> _Source:
         raise DataError(f"{src.shown}: holds {len(layers)} layers ({', '.join(layers)})"
                         f"{folders}: {shown}{more}; name the one to read with 'layer:' in "
                         f"the config (e.g. layer: {_first_filled(layers, kinds)!r}){merge}")
-    return src
+    return src, layer
 
 
 def _kml_merge(src: _Source, kinds: dict[str, str]) -> str:
@@ -2758,7 +2786,7 @@ def layer_crs(path: Path | str, *, layer: str | None = None, crs: str | None = N
     """WKT of a layer's CRS (``crs`` when given or when the file carries none). ``region``
     (a :class:`~prospect.grid.RegionGrid`): offered as the CRS of a file that states none
     whose coordinates lie in it (:func:`_no_crs`)."""
-    src = _check_layer(path, layer)
+    src, layer = _check_layer(path, layer)
     if region is not None and not is_parquet(src.name) and \
             _info(src, layer).get("geometry_type", "") is None:
         raise _no_geometries(src.shown, layer)
@@ -3186,7 +3214,7 @@ def read_attribute(path: Path | str, column: str, *, layer: str | None = None,
                    domains: bool = False) -> list[str]:
     """Values of ``column`` as unit names (:func:`unit_name`; no geometry is read);
     ``domains``: codes of a coded-value domain read as their names (:func:`_named_codes`)."""
-    src = _check_layer(path, layer)
+    src, layer = _check_layer(path, layer)
     df = _read(src, layer, columns=[column], read_geometry=False)
     if domains:
         df = _named_codes(src, layer, df)
@@ -3231,7 +3259,7 @@ def read_units(path: Path | str, column: str | None, *, layer: str | None = None
     them). The whole layer's geometries are read (their presence is all that is kept).
     ``domains``: a GeoPackage's codes of a coded-value domain read as their names
     (:func:`_named_codes`)."""
-    src = _check_layer(path, layer)
+    src, layer = _check_layer(path, layer)
     df = _read(src, layer, columns=[column] if column else [])
     if domains:
         df = _named_codes(src, layer, df)
@@ -3342,7 +3370,7 @@ def read_vector(
         :data:`COORDINATE_LIMIT`.
     """
     layer = layer if layer is not None else gpx_layer(path)
-    src = _check_layer(path, layer)
+    src, layer = _check_layer(path, layer)
     path = src.path
     try:
         if bbox is None:
