@@ -495,6 +495,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
         raise
     results = []
     warned_empty: set[str] = set()
+    printed: set[str] = set()  # the warnings printed under an earlier stage of this run
     try:  # a run that ends outside a stage's own record is not left 'running'
         for name in sorted(stages, key=STAGE_ORDER.index):
             ctx.console.rule(f"[bold]{name}")
@@ -505,7 +506,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
                 result.notes.extend(  # its outputs are whole, but made from out-of-date ones
                     f"warning: {line}"
                     for line in manifest.stale_before(name, running=stages, order=STAGE_ORDER))
-                _print_notes(ctx, result.notes)
+                _print_notes(ctx, result.notes, printed)
                 results.append(result)
                 continue
             if link:
@@ -544,16 +545,16 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
             except KeyboardInterrupt as exc:
                 if watch.stalled is not None and isinstance(exc, Interrupted):
                     hung = watch.error()
-                    _stage_stopped(ctx, manifest, name, hung, noted)
+                    _stage_stopped(ctx, manifest, name, hung, noted, printed)
                     raise hung from exc
-                _stage_stopped(ctx, manifest, name, exc, noted)
+                _stage_stopped(ctx, manifest, name, exc, noted, printed)
                 raise
             except BaseException as exc:
                 stop = stop_behind(exc)
                 if stop is not None:  # a clean-up's error while a stop unwound: the stop
-                    _stage_stopped(ctx, manifest, name, stop, noted)
+                    _stage_stopped(ctx, manifest, name, stop, noted, printed)
                     raise stop from None
-                _stage_stopped(ctx, manifest, name, exc, noted)
+                _stage_stopped(ctx, manifest, name, exc, noted, printed)
                 note_stage(exc, name)  # a disk's line says what this stage keeps
                 if ctx.client is not None and scheduler_lost(ctx.client):
                     raise lost_scheduler_error(address or "?", stage=name, manifest=manifest.path,
@@ -566,7 +567,7 @@ def run_stages(ctx: RunContext, stages: Sequence[str], *, force: bool = False,
                     raise damage from None
                 raise
             manifest.record(result, cluster=monitor.summary, inventory=inventory)
-            _print_notes(ctx, result.notes)
+            _print_notes(ctx, result.notes, printed)
             results.append(result)
     except BaseException as exc:
         _end_run(manifest, exc)
@@ -1022,14 +1023,14 @@ def _rebuild_cube(ctx: RunContext, cube: Path) -> None:
 
 
 def _stage_stopped(ctx: RunContext, manifest: Manifest, name: str, exc: BaseException,
-                   noted: Sequence[str]) -> None:
+                   noted: Sequence[str], printed: set[str] | None = None) -> None:
     """Show what stage ``name`` noted before it stopped (its data warnings) and record it
     ``interrupted`` (a stop signal) or ``failed``; a full disk that cannot take the record
     must not hide the stage's own error. A stop that arrives as the failure is recorded
     (SIGTERM as a batch system's time limit came) is held while the record is written
     again, then raised: it had left the stage ``running`` in the manifest, its error said
     nowhere."""
-    _print_notes(ctx, noted)
+    _print_notes(ctx, noted, printed)
     if isinstance(exc, KeyboardInterrupt):
         manifest.fail(name, exc, status="interrupted", notes=noted)
         return
@@ -1042,9 +1043,18 @@ def _stage_stopped(ctx: RunContext, manifest: Manifest, name: str, exc: BaseExce
         raise
 
 
-def _print_notes(ctx: RunContext, notes: Sequence[str]) -> None:
-    """A stage's notes (its data warnings among them) under its heading."""
+def _print_notes(ctx: RunContext, notes: Sequence[str],
+                 printed: set[str] | None = None) -> None:
+    """A stage's notes (its data warnings among them) under its heading. A warning an
+    earlier stage of the run printed word for word (``printed``, which this fills) is not
+    printed again: an input two stages read (the mask's outline, repaired as ingest reads
+    it and again as the tiles stage draws the viewer's) said the same lines twice. The
+    stage's record keeps it, and the summary names both stages beside it once."""
     for note in notes:
+        if printed is not None and note.startswith("warning: "):
+            if note in printed:
+                continue
+            printed.add(note)
         ctx.console.print(f"  {escape(note)}")
 
 
@@ -1156,9 +1166,15 @@ def print_summary(results: Sequence[StageResult], console: Console) -> None:
         console.print(f"[yellow]{len(engine)} engine warning(s):[/yellow]")
         for text in engine:
             console.print(Text(f"  {text}"))
-    found = [(r.name, n.removeprefix("warning: ")) for r in results for n in r.notes
-             if n.startswith("warning: ")]
+    found: dict[str, list[str]] = {}  # each text once, with the stages that said it
+    for r in results:
+        for n in r.notes:
+            if n.startswith("warning: "):
+                said_by = found.setdefault(n.removeprefix("warning: "), [])
+                if r.name not in said_by:
+                    said_by.append(r.name)
     if found:
         console.print(f"[yellow]{len(found)} data warning(s):[/yellow]")
-        for stage, text in found:
-            console.print(f"  [yellow]{stage}:[/yellow] {escape(text)}", highlight=False)
+        for text, stages in found.items():
+            console.print(f"  [yellow]{', '.join(stages)}:[/yellow] {escape(text)}",
+                          highlight=False)

@@ -194,3 +194,32 @@ def test_an_ingest_stage_records_its_warning_while_another_threads_block_ends_in
     stage = json.loads((sandbox.out / "manifest.json").read_text())["stages"]["ingest"]
     assert stage["metrics"]["data_warnings"] == 1
     assert any("never occurs while 0 fills" in n for n in stage["notes"])
+
+
+def test_a_warning_two_stages_give_of_one_input_is_printed_once_and_summed_once(
+        sandbox: Sandbox, cli: Any, scheduler: str) -> None:
+    """The delivery and vectors helpers' hand-over: a mask outline whose polygon crosses
+    itself (a bow-tie, as Natural Earth's Bahamas in its TopoJSON) is repaired as ingest
+    reads it and again as the tiles stage draws the viewer's outline: the same warning
+    was printed under both stages and twice in the summary's count. Now once under the
+    first stage, once in the summary naming both stages; each stage's record keeps it
+    (SYNTHETIC outline and raster)."""
+    x0, y0 = 500000.0, 1350000.0
+    bowtie = [[x0, y0], [x0 + 400, y0 + 400], [x0 + 400, y0], [x0, y0 + 400], [x0, y0]]
+    (sandbox.root / "coast.geojson").write_text(json.dumps({
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32619"}},
+        "features": [{"type": "Feature", "properties": {"name": "isle"},
+                      "geometry": {"type": "Polygon", "coordinates": [bowtie]}}]}))
+    sandbox.write_job(mask={"path": "coast.geojson"},
+                      tiles={"min_zoom": 14, "max_zoom": 14, "layers": [{"variable": "heat"}]})
+    result = cli("run", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
+    assert result.code == 0, result.err[-3000:]
+    flat = " ".join((result.out + result.err).split())
+    said = "repaired with shapely.make_valid"
+    summary = flat[flat.index("Prospect run summary"):]
+    assert flat.count(said) == 2, flat[-4000:]  # under ingest, and once in the summary
+    assert summary.count(said) == 1 and f"ingest, tiles: {sandbox.root}" in summary, summary
+    stages = json.loads((sandbox.out / "manifest.json").read_text())["stages"]
+    assert [any(said in n for n in stages[s]["notes"]) for s in ("ingest", "tiles")] == \
+        [True, True]
