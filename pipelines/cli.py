@@ -22,7 +22,7 @@ import select
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any, get_args
 
@@ -673,6 +673,33 @@ def _number_rule(kind: type, low: Any, high: Any) -> str:
     return f"{what} of at most {high}" if high is not None else what
 
 
+def _number_example(command: Any, param: Any, names: Collection[str], kind: type) -> float:
+    """A value to show with ``--option`` in its refusal: its default; else, for an option
+    whose default is no number (``--port``: the config's), the value the command's own
+    help or examples give it (``prospect serve ... --port 8080``); else its lowest value,
+    else 4.
+
+    ``--port`` was shown as ``e.g. --port 0``, its lowest value, which asks for any free
+    port, where the command's examples serve on 8080.
+    """
+    from pydantic import TypeAdapter, ValidationError
+
+    default = getattr(param, "default", None)
+    if isinstance(default, (int, float)) and not isinstance(default, bool):
+        return default
+    low, high = getattr(param, "min", None), getattr(param, "max", None)
+    shown = f"{getattr(command, 'help', None) or ''}\n{getattr(command, 'epilog', None) or ''}"
+    for name in names:
+        for written in re.findall(rf"(?<![\w-]){re.escape(name)}[ =]([^\s'\"`]+)", shown):
+            try:
+                number: float = TypeAdapter(kind).validate_python(written)
+            except ValidationError:
+                continue
+            if (low is None or number >= low) and (high is None or number <= high):
+                return number
+    return low if low is not None else 4
+
+
 def _refuse_bad_numbers(args: list[str]) -> None:
     """A number option given a value that is no number of its kind, or one outside its
     range, is a command-line error naming the value and what the option takes.
@@ -698,9 +725,7 @@ def _refuse_bad_numbers(args: list[str]) -> None:
         option = "/".join(sorted(names, key=len, reverse=True))
         low, high = getattr(param, "min", None), getattr(param, "max", None)
         rule = _number_rule(kind, low, high)
-        default = getattr(param, "default", None)
-        example = default if isinstance(default, (int, float)) and \
-            not isinstance(default, bool) else (low if low is not None else 4)
+        example = _number_example(command, param, names, kind)
         if not value:  # '--workers=' or '--workers ""'
             raise ClickUsageError(
                 f"{option} was given an empty value (a variable empty in a script, e.g. "

@@ -161,7 +161,8 @@ def named_once(command: str, name: str, message: str) -> str:
     ``prospect regions bad.yaml`` printed "prospect regions bad.yaml: bad.yaml:2: ..."
     and ``prospect jobs ./job.yaml`` "prospect jobs ./job.yaml: job.yaml: missing
     required key 'region'". Such a message follows the command alone; any other (a
-    shipped name's "unknown region 'bonair'") keeps the name as given in front of it.
+    shipped name's "unknown region 'bonair'") keeps the name as given in front of it, and
+    says it there only: "prospect regions bonair: unknown region; did you mean ...".
 
     Parameters
     ----------
@@ -183,7 +184,16 @@ def named_once(command: str, name: str, message: str) -> str:
     if not same and head and ":" in first:
         with contextlib.suppress(OSError, ValueError):
             same = os.path.samefile(os.path.expanduser(name), head)
-    return f"{command} {first}" if same else f"{command} {name}: {first}"
+    if same:
+        return f"{command} {first}"
+    quoted = repr(name)
+    if name and name == name.strip() and name.isprintable() and quoted in first:
+        # "unknown region 'bonair'", "'../x' reads as the path": the name just said in front
+        # (quoted only where the quotes show something: '' or spaces around it)
+        at = first.index(quoted)
+        first = (first[at + len(quoted):].lstrip() if at == 0 else
+                 first[:at].rstrip() + first[at + len(quoted):])
+    return f"{command} {name}: {first}"
 
 
 def table_console(min_width: int = MIN_TABLE_WIDTH) -> Console:

@@ -242,19 +242,12 @@ def _held_by(out: Path) -> str | None:
 
 def _crs_label(crs: str) -> str:
     """``crs`` as the plan's heading names it: a WKT or PROJJSON grid CRS (``OGC:CRS84``
-    is kept as WKT, having no EPSG code) by its authority's code or its name; it printed
-    the whole WKT, five lines of it, in the heading."""
-    if len(crs) <= 60 and not any(c in crs for c in "[{"):
-        return crs
-    from pyproj import CRS
-    from pyproj.exceptions import CRSError
+    is kept as WKT, having no EPSG code) by its authority's code, or one of none by its
+    PROJ string (:func:`prospect.config.region.crs_short`); it printed the whole WKT, five
+    lines of it, in the heading, and then "unknown", PROJ's name of a custom CRS."""
+    from prospect.config.region import crs_short
 
-    try:
-        parsed = CRS.from_user_input(crs)
-    except CRSError:
-        return crs
-    found = parsed.to_authority(min_confidence=90)
-    return ":".join(found) if found else parsed.name
+    return crs_short(crs)
 
 
 def _workers_warning(workers: int) -> str | None:

@@ -44,6 +44,7 @@ def regions(
     """
     from prospect.config import list_regions, load_region
     from prospect.config.job import config_dir
+    from prospect.config.region import crs_short
     from prospect.outlines import (
         clip_to_grid,
         list_outlines,
@@ -97,10 +98,12 @@ def regions(
             area = to_grid_crs(clip_to_grid(load_outline(region_name), grid), grid).area
             land = f"{area / 1e6:,.1f}"
         table.add_row(*literal(region_name if region_name in list_regions() else region.name,
-                               region.title, grid.crs, f"{grid.resolution:g}",
+                               region.title, crs_short(grid.crs), f"{grid.resolution:g}",
                                f"{grid.height} x {grid.width}",
                                f"{grid.chunks[0]} x {grid.chunks[1]}", land))
         shown.append((region_name, grid))
+    if any(" " in crs_short(grid.crs) for _, grid in shown):  # a PROJ string: wrap at spaces
+        table.columns[2].no_wrap = False
     console = table_console(120)
     console.print(table)  # names and CRSs whole, in a batch log too
     if name is not None:
@@ -122,8 +125,9 @@ def _named(name: str, shipped: list[str]) -> str:
     try:
         load_region(name)
     except ProspectError as exc:
-        raise ConfigError(named_once("prospect regions", name, str(exc)) + "; list them "
-                          "all with prospect regions") from None
+        line = named_once("prospect regions", name, str(exc))
+        raise ConfigError(line if "shipped regions:" in line else
+                          f"{line}; list them all with prospect regions") from None
     return name
 
 
@@ -132,12 +136,13 @@ def _print_detail(console: Console, name: str, grid: Any) -> None:
     row."""
     from prospect.config._base import home_expanded
     from prospect.config.job import config_dir, list_regions
+    from prospect.config.region import crs_short
 
     # '~/area.yaml' (quoted) is the home folder's, as loaded: it was printed as ./~/area.yaml
     file = config_dir() / "regions" / f"{name}.yaml" if name in list_regions() else \
         home_expanded(name).absolute()
     bounds = ", ".join(f"{v:.12g}" for v in grid.bounds)
-    console.print(Text(f"{grid.name}: bounds [{bounds}] ({grid.crs}); lon/lat ["
+    console.print(Text(f"{grid.name}: bounds [{bounds}] ({crs_short(grid.crs)}); lon/lat ["
                        + ", ".join(f"{v:.4f}" for v in grid.lonlat_bounds())
                        + f"]; file {file}"), highlight=False, soft_wrap=True)
 

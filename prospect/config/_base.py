@@ -527,10 +527,60 @@ def _gdal_or_path(value: Any, info: ValidationInfo) -> Any:
 ConfigPath = Annotated[Path, BeforeValidator(_file_only), AfterValidator(_resolve_path)]
 """A path in a config: resolved against the config file's folder when relative."""
 
-RasterPath = Annotated[Path, BeforeValidator(_gdal_or_path), AfterValidator(_resolve_path)]
+def config_as_data(value: Path, what: str) -> str:
+    """Why ``value``, given where ``what`` (a raster) is read, is a config file and no data;
+    ``""`` when its name does not end in ``.yaml``/``.yml`` (any case).
+
+    A job's region file, or the job's own YAML, listed as a raster source's ``path`` (a
+    line copied from ``region:``, or the wrong file picked in a file dialog) was planned,
+    then refused at ingest in GDAL's words: "'region.yaml' not recognized as being in a
+    supported file format". No GDAL driver reads YAML, so such a name is a config wherever
+    a data file goes; the file's own keys say which kind (:func:`kind_of_config`).
+
+    Parameters
+    ----------
+    value : Path
+        The path as resolved (a GDAL virtual name is left to GDAL).
+    what : str
+        What the key reads, for the message (``"a raster"``).
+
+    Returns
+    -------
+    str
+        What the file is and the fix, or ``""``.
+    """
+    from prospect.config.job import kind_of_config
+    from prospect.config.vsi import GdalPath
+
+    if isinstance(value, GdalPath) or value.suffix.lower() not in (".yaml", ".yml"):
+        return ""
+    kind = ""
+    if os.path.isfile(value):
+        with contextlib.suppress(ProspectError, OSError, ValueError):
+            kind = kind_of_config(load_yaml(value))
+    where = {"region": "a region config (a grid: crs, resolution, bounds), which a job names "
+                       "under 'region:'",
+             "job": "a job config (this job's own, or another's)"}.get(
+                 kind, f"a {kind} config" if kind else "a YAML file: a config, not data")
+    return (f"{value.name} is {where}, not {what}: no reader takes YAML as data; give the "
+            f"path of the {what.removeprefix('a ')} file itself (GeoTIFF/COG, NetCDF, JP2, "
+            "...)")
+
+
+def _no_config_as_raster(value: Path) -> Path:
+    """Refuse a config file named as a raster (:func:`config_as_data`)."""
+    why = config_as_data(value, "a raster")
+    if why:
+        raise ValueError(why)
+    return value
+
+
+RasterPath = Annotated[Path, BeforeValidator(_gdal_or_path), AfterValidator(_resolve_path),
+                       AfterValidator(_no_config_as_raster)]
 """A raster's path in a config: a :data:`ConfigPath`, or a GDAL virtual name (an archive's
 member ``/vsizip/a.zip/a.tif``, relative to the config file's folder, or a URL) kept as
-GDAL reads it (a :class:`~prospect.config.vsi.GdalPath`)."""
+GDAL reads it (a :class:`~prospect.config.vsi.GdalPath`); a YAML file (a config) is
+refused (:func:`config_as_data`)."""
 
 VectorPath = Annotated[Path, BeforeValidator(_gdal_or_path), AfterValidator(_resolve_path)]
 """A vector file's path in a config (a geology map, its faults): a :data:`ConfigPath`, a

@@ -180,12 +180,10 @@ def load_region(name_or_path: str | Path) -> RegionConfig:
         if elsewhere:
             raise ConfigError(f"{name_or_path}: region file not found; {elsewhere}")
     if not is_yaml_name(str(path)):
-        path = config_dir() / "regions" / f"{name_or_path}.yaml"
-        if not path.is_file():
-            raise ConfigError(
-                f"unknown region {str(name_or_path)!r}{_meant_region(str(name_or_path))}; "
-                f"shipped regions: {', '.join(list_regions())}; or give a path to a region "
-                "YAML")
+        shipped = config_dir() / "regions" / f"{name_or_path}.yaml"
+        if not shipped.is_file():
+            raise ConfigError(_no_region_named(str(name_or_path), path))
+        path = shipped
     elif not os.path.lexists(path) and len(path.parts) == 1 and \
             _meant_region(str(path)):  # 'bonaire.yaml' for the shipped 'bonaire'
         raise ConfigError(f"{path}: no such region file here{_meant_region(str(path))} "
@@ -422,8 +420,18 @@ def _unknown_region(value: str, info: ValidationInfo) -> str:
     base = (info.context or {}).get("base_dir")
     if base is not None and not path.is_absolute():
         path = Path(base) / path
-    if os.path.lexists(path) or any(sep in value for sep in ("/", "\\")):
-        there = "names the file" if os.path.lexists(path) else "reads as the path"
+    return _no_region_named(value, path)
+
+
+def _no_region_named(value: str, path: Path) -> str:
+    """Why ``value`` (``path`` as resolved) names no region, for a job's ``region:`` and
+    for ``prospect regions``/``--region`` alike: a path that is there or is written as one
+    (``./area``, ``../x``: a region file is read by its name's ending), else an unknown
+    shipped name with the one meant and the list. ``prospect regions ../x`` was "unknown
+    region '../x'; shipped regions: ..." where a job's ``region: ../x`` said the path."""
+    if value.strip() and (os.path.lexists(path) or any(sep in value for sep in "/\\")):
+        there = "reads as the path" if not os.path.lexists(path) else \
+            "names the folder" if os.path.isdir(path) else "names the file"
         return (f"{value!r} {there} {str(path)!r}, not a shipped region; a region file is "
                 "read by its name's ending: save it (or link it) as a .yaml or .yml file "
                 "and give that path")
