@@ -28,6 +28,7 @@ from concurrent.futures import (
     ThreadPoolExecutor,
     as_completed,
 )
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -35,7 +36,7 @@ from typing import Any, Literal
 import morecantile
 import numpy as np
 
-from prospect.io.files import staged_dir, sweep_leftovers, temp_name
+from prospect.io.files import remove_aside, staged_dir, temp_name
 from tiles.colormap import (
     WEBP_QUALITY,
     ImageFormat,
@@ -314,23 +315,34 @@ def _write_tiles(
     return meta.z, written, empty, nbytes
 
 
+def _tile_scratch(root: Path) -> Path:
+    """The folder of the temporary files of the tiles written under the staging folder
+    ``root``: beside it (same file system), hidden, named from it (``..pyr.staging-<hex>.
+    tmp-<hex>``, a leftover :func:`sweep_leftovers` removes), made and removed by
+    :func:`write_pyramid` only."""
+    return root.parent / f".{root.name}.tmp-{root.name[-8:]}"
+
+
 def _write_tile(root: Path, parts: tuple[str, str, str], payload: bytes) -> None:
     """Write one tile, ``root/{z}/{x}/{y}.{fmt}`` (``parts``), whole or not at all.
 
-    The bytes go to a hidden temporary name beside the tile (:func:`temp_name`), renamed
-    onto it once written: a tile was written in place, so a task that wrote it again
-    (one whose worker the cluster had given up on, still running beside its retry, then
-    killed) emptied the finished tile and left it cut short in the published pyramid and
-    archives. A writer killed mid-write leaves only the temporary file, removed before
-    the pyramid is published (:func:`write_pyramid`). ``root`` itself is never made
-    here: a task still running once the pyramid was published or given up (its staging
-    folder gone) fails instead of writing a new folder beside the output."""
+    The bytes go to a hidden temporary file in the pyramid's scratch folder beside ``root``
+    (:func:`_tile_scratch`, :func:`temp_name`), renamed onto the tile once written: a tile
+    was written in place, so a task that wrote it again (one whose worker the cluster had
+    given up on, still running beside its retry, then killed) emptied the finished tile
+    and left it cut short in the published pyramid and archives. A writer killed mid-write
+    leaves only its temporary file, never inside ``root``: the scratch folder is removed
+    before the pyramid is published (:func:`write_pyramid`), so a writer killed between
+    that and the publish leaves nothing in the pyramid either (a temporary file beside the
+    tile, swept before the publish, was published when written after the sweep).
+    Neither ``root`` nor the scratch folder is ever made here: a task still running once
+    the pyramid was published or given up fails instead of writing beside the output."""
     folder = root
     for part in parts[:-1]:
         folder = folder / part
         folder.mkdir(exist_ok=True)
     target = folder / parts[-1]
-    tmp = temp_name(target)
+    tmp = _tile_scratch(root) / temp_name(target).name
     try:
         tmp.write_bytes(payload)
         os.replace(tmp, target)
@@ -481,7 +493,7 @@ def write_pyramid(
         if progress is not None:
             progress(done, len(jobs))
 
-    with staged_dir(out_dir) as staging:
+    with staged_dir(out_dir) as staging, _scratch_for(staging):
         if isinstance(executor, Executor):
             futures = [executor.submit(_job_in_worker, j, str(source.path), source.variable,
                                        source.date, staging, kwargs) for j in jobs]
@@ -501,9 +513,21 @@ def write_pyramid(
                                for j in jobs]
                 for done, fut in enumerate(as_completed(futures), start=1):
                     record(done, fut.result())
-        # what a task killed mid-write left (a retried task wrote its tiles whole)
-        sweep_leftovers(staging)
     return result
+
+
+@contextmanager
+def _scratch_for(staging: Path) -> Iterator[Path]:
+    """The tiles' scratch folder of ``staging`` (:func:`_tile_scratch`), removed when the
+    block ends (before the publish) by renaming it aside first: a task still writing (of a
+    worker the cluster gave up on) then finds no folder to write its temporary file into
+    or rename it from, and what a task killed mid-write left goes with the folder."""
+    scratch = _tile_scratch(staging)
+    scratch.mkdir()
+    try:
+        yield scratch
+    finally:
+        remove_aside(scratch)
 
 
 def _completed(futures: list[Any]) -> Iterator[Any]:

@@ -208,8 +208,8 @@ class _Logged:
             nonlocal logged
             if message["type"] == "http.response.start" and not logged:
                 logged = True
-                length = dict(message.get("headers", [])).get(b"content-length", b"0")
-                self.log(message["status"], int(length) if length.isdigit() else 0)
+                _mark_logged(scope)
+                self.log(message["status"], _head_length(message))
             await send(message)
 
         try:
@@ -217,6 +217,62 @@ class _Logged:
         finally:
             if not logged:  # failed before its head was sent: the app answers 500
                 self.log(500, 0)
+            _mark_logged(scope)
+
+
+ACCESS_LOGGED = "prospect.access_logged"
+"""The scope key of a request's one-item list saying whether its access-log line is written
+(:class:`_AccessLogged` puts it there; an endpoint's :class:`_Logged` sets it)."""
+
+
+def _mark_logged(scope: Scope) -> None:
+    box = scope.get(ACCESS_LOGGED)
+    if box is not None:
+        box[0] = True
+
+
+def _head_length(message: Message) -> int:
+    """The ``Content-Length`` of a response head (0 without one)."""
+    length = dict(message.get("headers", [])).get(b"content-length", b"0")
+    return int(length) if length.isdigit() else 0
+
+
+class _AccessLogged:
+    """Writes the access-log line of each request no endpoint answered, as its head goes
+    out: what the server refused before routing (a URL over :data:`MAX_URL_LENGTH` bytes,
+    414; a POST, 405; a body, 413; headers too large, 431), an unknown endpoint (404), a
+    redirect (301), a CORS preflight answered or refused, a file of the viewer's. Those
+    requests were left out of the log, which says "every request": an agency whose QGIS
+    sent its GetMap by POST, or a URL too long, found no line of it in the server's log.
+    The outermost layer of the app; an endpoint's own line (:class:`_Logged`, with the
+    layer and tile) is never written twice."""
+
+    def __init__(self, app: ASGIApp, *, svc: TileService) -> None:
+        self.app = app
+        self.svc = svc
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        t0 = time.perf_counter()
+        box = [False]
+        scope = {**scope, ACCESS_LOGGED: box}
+
+        def log(status: int, nbytes: int) -> None:
+            box[0] = True
+            self.svc.log_access(Request(scope), status, nbytes, time.perf_counter() - t0)
+
+        async def send_logged(message: Message) -> None:
+            if message["type"] == "http.response.start" and not box[0]:
+                log(message["status"], _head_length(message))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_logged)
+        finally:
+            if not box[0]:  # failed before its head was sent: the app answers 500
+                log(500, 0)
 
 
 def _layer_name(request: Request) -> str:
@@ -442,6 +498,7 @@ def create_app(config: ServeConfig, *, config_path: str | Path | None = None) ->
             expose_headers=list(CORS_EXPOSED),
             max_age=3600,
         )
+    app.add_middleware(_AccessLogged, svc=svc)  # outermost: every request's line
     return app
 
 
