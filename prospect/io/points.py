@@ -2172,7 +2172,8 @@ def column_values_and_limits(
         bad &= ~np.isfinite(_cell_limits(series, path, column, frame.attrs, stated_unit))
     if bad.any():
         at = bad.nonzero()[0]
-        other, other_unit = _cells_in_other_units(series, bad, column, stated_unit)
+        other, other_unit = _cells_in_other_units(series, bad, column, stated_unit,
+                                                  above=above_as_limit)
         kinds = [_other_unit_fix(column, stated_unit, text[other], other_unit)
                  ] if other_unit is not None else []
         if (bad & ~other).any():
@@ -2603,20 +2604,28 @@ def _cell_factor(said: str, column_unit: str | None) -> float | None:
     return unit_factor(said, column_unit)
 
 
+_ABOVE_SIGNED = re.compile(r"\s*(?:>=?|≥)\s*(\d.*?)\s*")
+"""A cell above an upper limit with its number (``>1000 ppm``): the number and its unit."""
+
+
 def _cells_in_other_units(series: pd.Series, keep: np.ndarray, column: str,
-                          unit: str | None) -> tuple[np.ndarray, str | None]:
-    """Which kept cells (a value, ``30 mg/L``, or a limit, ``<5.0 mg/L``, ``ND(5 mg/L)``)
-    write a concentration unit that cannot be read in the column's (``unit``, else its
-    header's): none stated, or one of another quantity; and those units (``mg/L or
-    ppm``), ``None`` where there is none."""
+                          unit: str | None, *, above: bool = False
+                          ) -> tuple[np.ndarray, str | None]:
+    """Which kept cells (a value, ``30 mg/L``, or a limit, ``<5.0 mg/L``, ``ND(5 mg/L)``,
+    and with ``above`` (a label's grade, read as its limit) ``>1000 ppm``) write a
+    concentration unit that cannot be read in the column's (``unit``, else its header's):
+    none stated, or one of another quantity; and those units (``mg/L or ppm``), ``None``
+    where there is none. An upper limit with its unit in a column stating none was said
+    as "above an upper limit ... give the limit itself", not with the unit it needs
+    stated to be read."""
     column_unit = stated_concentration(column, unit)
     hit = np.zeros(len(series), bool)
     units: list[str] = []
     for i, cell in enumerate(series):
         if not (keep[i] and isinstance(cell, str)):
             continue
-        text = _below_written(cell.strip())
-        m = _BELOW_CELL.fullmatch(text)
+        text = above_written(_below_written(cell.strip()))
+        m = _BELOW_CELL.fullmatch(text) or (_ABOVE_SIGNED.fullmatch(text) if above else None)
         said = _cell_unit(re.sub(_BELOW_QUALIFIER, "", m.group(1)) if m else text)
         if said is not None and _cell_factor(said[1], column_unit) is None:
             hit[i] = True
@@ -2992,7 +3001,9 @@ def _unit_text(series: pd.Series, frame: pd.DataFrame, column: str, keep: np.nda
     a column with some plain numbers keeps them and counts its unit cells as missing,
     unless each unit cell writes the unit the column states (``unit``, the config's
     ``units:``, else its header's: ``30 ppm`` under ``Li_ppm``), the plain numbers' unit:
-    then it is read as its number (:func:`_header_unit_cells`).
+    then it is read as its number (:func:`_header_unit_cells`). A filled cell that is no
+    number (``-``, ``not analysed``, ``~12 ppm``) is no plain number: it is missing and
+    said, and the other cells keep their unit (one such cell made them all missing).
 
     Raises
     ------
@@ -3015,7 +3026,13 @@ def _unit_text(series: pd.Series, frame: pd.DataFrame, column: str, keep: np.nda
     # the unit the table states (a row of units, a unit column of one unit) counts as the
     # config's: '55 mg/L' under a row of units saying mg/L was missing, "write numbers only"
     stated = unit or (frame.attrs.get("units") or {}).get(column)
-    if (filled & ~limit & ~hit).any():
+    # a plain number among them makes their unit the column's question; a cell that is no
+    # number at all ('-', 'not analysed', '~12 ppm', '12 ± 1 ppm') does not, and is said
+    # as what it is (one such cell made every '12 ppm' of the column missing)
+    other = filled & ~limit & ~hit
+    if other.any():
+        other[other] = np.isfinite(_numbers(series[other], path, column, frame.attrs))
+    if other.any():
         return _header_unit_cells(series, column, read, path, numbers, what, stated,
                                   frame.attrs)
     kinds: dict[Any, list[int]] = {}

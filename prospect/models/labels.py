@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import unicodedata
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -714,9 +715,66 @@ at all (every record a positive, without a word). ``sand`` alone is not one (``m
 sands`` are titanium's and zirconium's)."""
 
 
+_PARTNER_NAMES: dict[str, str] = {
+    "than chì": "graphite", "bô xít": "bauxite", "bôxit": "bauxite", "boxit": "bauxite",
+    "thủy ngân": "mercury", "thuỷ ngân": "mercury", "gali": "gallium", "gecmani": "germanium",
+    "molipđen": "molybdenum", "apatit": "phosphate rock", "cromit": "chromium",
+    "ilmenit": "titanium", "rutil": "titanium", "monazit": "rare earths",
+    "xenotim": "rare earths", "spodumen": "lithium", "lepidolit": "lithium",
+    "lepidolith": "lithium", "wolframit": "tungsten", "scheelit": "tungsten",
+    "kassiterit": "tin", "casiterit": "tin", "columbit": "niobium", "pyrochlor": "niobium",
+    "tantalit": "tantalum", "bastnäsit": "rare earths", "stibnit": "antimony",
+}
+"""Names in the partners' and surveys' languages that a commodity cell gives and
+:mod:`prospect.config.commodities` does not list: Vietnamese ``than chì`` (graphite; its
+word ``chì`` alone is lead, so a graphite occurrence was read as lead), ``bô xít``
+(bauxite, the Central Highlands' gallium), ``thủy ngân``, ``gali``, and ore minerals as
+German, Dutch and Vietnamese spell them (``Spodumen``, ``Wolframit``, ``Kassiterit``):
+each named no commodity, so a model of another kept the record as its occurrence."""
+
+
+def _folded(text: str) -> str:
+    """``text`` without its diacritics (``Wolfrâmio`` -> ``Wolframio``, ``Lítio`` ->
+    ``Litio``; Vietnamese ``đ`` as ``d``: ``Đồng`` -> ``Dong``)."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    return "".join(c for c in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.combining(c))
+
+
+@functools.cache
+def _folded_names() -> dict[str, str]:
+    """Every name a commodity cell may give (listed names and symbols' names, the other
+    languages' names, ore minerals, databases' names, adjectives, unlisted commodities),
+    without its diacritics (:func:`_folded`), and its commodity. A name written with other
+    marks than the table's, or none (``Wolfrâmio`` for ``wolframio``, ``Tungstenio`` for
+    ``tungstênio``, ``Thiec`` for ``thiếc`` from a partner's export in plain letters), named
+    no commodity: a tungsten model kept a record of ``Wolfrâmio`` as naming none (a
+    lithium model kept it as a lithium occurrence). No two names fold to one another's
+    commodity (checked here: a name that would is left out)."""
+    from prospect.config.commodities import _ALIASES, COMMODITIES
+
+    out: dict[str, str] = {}
+    clash: set[str] = set()
+    for table in ({c: c for c in COMMODITIES}, _ALIASES, _PARTNER_NAMES, _ORE_MINERALS,
+                  _DATABASE_NAMES, _ADJECTIVES, _OTHER_COMMODITIES):
+        for name, commodity in table.items():
+            key = " ".join(_folded(name).lower().replace("_", " ").replace("-", " ").split())
+            if out.setdefault(key, commodity) != commodity:
+                clash.add(key)
+    return {k: v for k, v in out.items() if k not in clash}
+
+
+def _named_in_any_marks(text: str) -> str | None:
+    """The commodity a name (a cell's part or word) gives, read without diacritics
+    (:func:`_folded_names`), or ``None``."""
+    key = " ".join(_folded(text).lower().replace("_", " ").replace("-", " ").split())
+    return _folded_names().get(key)
+
+
 def _word_commodity(word: str) -> str | None:
     """The commodity one lower-case word of a commodity cell names, listed or not (a
-    plural ``s`` dropped past three letters, so ``gas`` is no gallium)."""
+    plural ``s`` dropped past three letters, so ``gas`` is no gallium), in any marks
+    (:func:`_named_in_any_marks`)."""
     from prospect.config.commodities import commodity_name
 
     for each in (word, word[:-1] if len(word) > 3 and word.endswith("s") else None):
@@ -726,7 +784,18 @@ def _word_commodity(word: str) -> str | None:
                  or _ADJECTIVES.get(each) or _OTHER_COMMODITIES.get(each))
         if found is not None:
             return found
+    for each in (word, word[:-1] if len(word) > 3 and word.endswith("s") else None):
+        if each is not None and (found := _named_in_any_marks(each)) is not None:
+            return found
     return None
+
+
+_PARTNER_PHRASES = re.compile(
+    r"(?<![^\W\d_])(?:" + "|".join(sorted(
+        (re.escape(_folded(n)).replace(r"\ ", r"[\s_-]+") for n in _PARTNER_NAMES if " " in n),
+        key=len, reverse=True)) + r")(?![^\W\d_])", re.IGNORECASE)
+"""A name of several words of :data:`_PARTNER_NAMES` in a cell's part, read without its
+diacritics (``quặng than chì``: graphite ore, whose ``chì`` alone is lead)."""
 
 
 _MINERAL_SANDS = re.compile(
@@ -851,11 +920,17 @@ def _cell_commodities(cell: str) -> frozenset[str]:
         if not part or not_determined(part):
             continue
         whole = (commodity_name(part) or _ORE_MINERALS.get(part.lower())
-                 or _DATABASE_NAMES.get(" ".join(re.split(r"[\s_-]+", part.lower()))))
+                 or _DATABASE_NAMES.get(" ".join(re.split(r"[\s_-]+", part.lower())))
+                 or _named_in_any_marks(part))
         if whole is not None:
             out.add(whole)
             continue
         named: set[str] = set()  # (this part's: 'W-Sn, Li-Ta' lost its Li-Ta after W-Sn)
+        if _PARTNER_PHRASES.search(_folded(part)):  # ('quặng than chì': graphite, not lead)
+            for phrase in _PARTNER_PHRASES.findall(_folded(part)):
+                named.add(_named_in_any_marks(phrase) or "")
+            named.discard("")
+            part = _PARTNER_PHRASES.sub(" ", _folded(part))
         # names of three letters too ('tin-tungsten' was tungsten alone, so a tin model left
         # it out as another commodity's); no symbols of two: 'of', 'as'
         # and commodities Prospect does not list ('Sand and Gravel', 'Petroleum', 'Clay':
@@ -1874,12 +1949,17 @@ def _above_limits_as_limits(frame: pd.DataFrame, column: str, unit: str | None =
     and undecided where it is above (:func:`graded_records`). A limit with its unit
     (``>1000 ppm`` among ``12 ppm``) was still read as missing; it is read so where the
     column's unit is stated (by its other cells, or :func:`_stated_unit`: ``unit`` is the
-    source's ``units:``), in a unit of concentration."""
+    source's ``units:``), in a unit of concentration, and its number and unit read as a
+    cell's (``> 1 000 ppm`` is left as written, said so). A limit alone among cells that
+    each write one (``>1000`` among ``12 ppm``, no plain number among them, no unit stated
+    otherwise) is given their unit (the one most write), as a limit below (``<0.5``) is
+    read in it: read as a plain number, it made every other grade of the column
+    missing."""
     cells = frame[column]
     none = np.zeros(len(frame), bool)
     if pd.api.types.is_numeric_dtype(cells.dtype):
         return frame, none, none
-    from prospect.io.points import above_written
+    from prospect.io.points import _cell_unit, above_written
 
     # the USGS qualifier's 'G(10000)' too (it was missing, "write numbers only")
     text = cells.map(lambda c: above_written(c) if isinstance(c, str) else "")
@@ -1895,11 +1975,26 @@ def _above_limits_as_limits(frame: pd.DataFrame, column: str, unit: str | None =
 
     others = text[~hit].str.extract(r"^\s*[<≤]?=?\s*\d[\d.,' ]*(.*?)\s*$",
                                     expand=False).dropna()
-    stated = _stated_unit(frame, column, unit) is not None or bool(others.map(
-        concentration).any())  # (its header, a row of units, units:, or its cells')
-    hit = hit & (bare | (stated & units.map(concentration).to_numpy(bool)))
+    told = _stated_unit(frame, column, unit) is not None  # (its header, a row of units,
+    stated = told or bool(others.map(concentration).any())  # units:, or its cells')
+    # a limit with its unit is read where its number and unit read as a cell's do
+    # ('> 1 000 ppm' is not: it is said as written, not as '1 000 ppm')
+    read = found.map(lambda f: isinstance(f, str) and _cell_unit(f.strip()) is not None)
+    hit = hit & (bare | (stated & units.map(concentration).to_numpy(bool)
+                         & read.to_numpy(bool)))
     out = frame.copy()
-    out[column] = cells.where(~hit, found.str.strip())
+    limits = found.str.strip()
+    cell_units = others[others.map(concentration)].str.strip()
+    plain = (text[~hit].str.fullmatch(r"\s*\d[\d.,' ]*").fillna(False)).any() or cells.map(
+        lambda c: isinstance(c, int | float | np.number) and not isinstance(c, bool)
+        and bool(np.isfinite(c))).any()
+    if not told and bare.any() and len(cell_units) and not plain:
+        # a limit alone among cells that each write their unit ('>1000' among '12 ppm')
+        # is in their unit, as a limit below ('<0.5') is: read as a plain number among
+        # them, it made every other cell of the column missing
+        said = Counter(cell_units).most_common(1)[0][0]
+        limits = limits.where(~bare, limits + " " + said)
+    out[column] = cells.where(~hit, limits)
     out.attrs = dict(frame.attrs)
     return out, hit, bare
 
