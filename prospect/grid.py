@@ -162,8 +162,9 @@ def datum_guessed(src: CRS, dst: CRS, *, whose: str = "its", to: str = "the regi
     own, target = src.ellipsoid, dst.ellipsoid
     if not _no_datum(src) or own is None or target is None or _null_shift_meant(own, dst):
         return None  # a datum, or a shift to WGS 84 (+towgs84: a bound CRS)
+    itself = src.to_authority(min_confidence=100)
     found = sorted({f"EPSG:{m.code}" for m in src.list_authority(min_confidence=70)
-                    if m.auth_name == "EPSG"})
+                    if m.auth_name == "EPSG" and (m.auth_name, m.code) != itself})
     like = f" (EPSG CRSs of other datums fit it: {', '.join(found[:4])})" if found else ""
     datum = dst.datum.name if dst.datum is not None else target.name
     return (f"{whose} CRS has an ellipsoid ({own.name}) but no datum (no +towgs84 or +datum "
@@ -172,11 +173,23 @@ def datum_guessed(src: CRS, dst: CRS, *, whose: str = "its", to: str = "the regi
             "data 100 m or more off")
 
 
+_NO_DATUM_NAMES = ("unknown", "not specified", "not_specified", "unspecified")
+"""How a datum that is none is named, once ESRI's ``D_`` is dropped and ``_`` read as a
+space: PROJ's ``Unknown based on ... ellipsoid``, ESRI WKT1's
+``D_Unknown_based_on_..._ellipsoid`` and GDAL's ``D_unknown``, EPSG's own ``Not specified
+(based on ... ellipsoid)`` (EPSG:4022 and its kind)."""
+
+
 def _no_datum(crs: CRS) -> bool:
-    """Whether a CRS names an ellipsoid but no datum and no shift to WGS 84 (PROJ calls
-    its datum "Unknown based on ... ellipsoid"; a ``+towgs84`` makes it a bound CRS)."""
-    return crs.datum is not None and not crs.is_bound and \
-        crs.datum.name.lower().startswith("unknown")
+    """Whether a CRS names an ellipsoid but no datum and no shift to WGS 84 (a
+    ``+towgs84`` makes it a bound CRS), whichever way its WKT spells the datum that is
+    none (:data:`_NO_DATUM_NAMES`): the same CRS as ESRI WKT1 and as WKT2 is one case."""
+    if crs.datum is None or crs.is_bound:
+        return False
+    name = crs.datum.name.strip()
+    if name[:2].lower() == "d_":
+        name = name[2:]
+    return name.replace("_", " ").lower().startswith(_NO_DATUM_NAMES)
 
 
 def _null_shift_meant(own: Any, dst: CRS) -> bool:
@@ -185,9 +198,13 @@ def _null_shift_meant(own: Any, dst: CRS) -> bool:
     New); for WGS 84's and GRS 1980's ellipsoid (the datum such a CRS is written for is
     WGS 84, ETRS89, NAD83 or GDA: within 2 m of each other), onto a CRS of either whose
     datum lies within 10 m of WGS 84, not onto VN-2000 (WGS 84's ellipsoid, 220 m off),
-    which a ``+proj=utm +zone=48 +ellps=WGS84`` map was put on without a word."""
+    which a ``+proj=utm +zone=48 +ellps=WGS84`` map was put on without a word. A sphere
+    has no datum of its own: its longitudes and latitudes are meant as WGS 84's (MODIS's
+    sinusoidal grid, GDAL's ``Not specified (based on custom spheroid)``), so PROJ's null
+    shift is the one meant."""
     target = dst.ellipsoid
-    if target is None:
+    if target is None or own.inverse_flattening == 0 or \
+            own.semi_minor_metre == own.semi_major_metre:
         return True
     if not _wgs84_sized(own):
         return _same_ellipsoid(own, target)

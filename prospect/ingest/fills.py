@@ -336,13 +336,17 @@ def _rounded_in_float32(distinct: np.ndarray, dtype: str) -> str | None:
     if dtype == "float64":
         finite = distinct[np.isfinite(distinct)]
         big = finite[np.abs(finite) > float(np.finfo("f4").max)]
-        if big.size == 0:
+        if big.size:
+            worst = float(big[np.argmax(np.abs(big))])
+            return (f"holds float64 values past float32's range (+-3.4e38), up to "
+                    f"{worst!r}, that the float32 cube holds as infinity; give the values "
+                    "in other units (e.g. gdal_calc.py --calc 'A * 1e-30' --type Float32) "
+                    "or state such cells as no data")
+        if finite.size == 0:
             return None
-        worst = float(big[np.argmax(np.abs(big))])
-        return (f"holds float64 values past float32's range (+-3.4e38), up to {worst!r}, "
-                "that the float32 cube holds as infinity; give the values in other units "
-                "(e.g. gdal_calc.py --calc 'A * 1e-30' --type Float32) or state such "
-                "cells as no data")
+        if np.abs(finite).max() >= 2**53 or not np.all(finite == np.round(finite)):
+            return _offset_in_float32(finite)
+        distinct = finite  # whole numbers written as float64: as an integer band's
     with np.errstate(invalid="ignore", over="ignore"):  # 2^63 rounds past int64
         changed = distinct[distinct.astype("f4").astype(distinct.dtype) != distinct]
     if changed.size == 0:
@@ -356,6 +360,30 @@ def _rounded_in_float32(distinct: np.ndarray, dtype: str) -> str | None:
             "value in the file first (e.g. gdal_calc.py --calc 'A - <base>' --type "
             "Float32), give the values in coarser units, or ingest the layer with "
             "'values: categorical' where they are codes")
+
+
+_STEPS_ACROSS = 1000
+"""The fewest steps of float32's rounding a float64 band's sampled spread must span: fewer,
+and the cube keeps under three digits of the differences between its cells."""
+
+
+def _offset_in_float32(finite: np.ndarray) -> str | None:
+    """Why the sorted, finite, not all whole ``finite`` values of a float64 band lose their
+    differences in the float32 cube, or ``None``: a spread small beside the values' size
+    (Unix seconds with fractions, a depth below a datum thousands of kilometres off)
+    spans fewer than :data:`_STEPS_ACROSS` of float32's steps there, so each cell is
+    rounded by up to half a step, a large part of the differences the band is read for.
+    (Where the steps merge most sampled values, :func:`merged_in_float32` says so.)"""
+    lo, hi = float(finite[0]), float(finite[-1])
+    spread = hi - lo
+    step = float(np.spacing(np.float32(max(abs(lo), abs(hi)))))
+    if spread <= 0 or spread / step >= _STEPS_ACROSS:
+        return None
+    return (f"holds float64 values {lo!r} .. {hi!r}, a spread of {spread:.6g} far from zero, "
+            f"where the float32 cube keeps steps of {step:g} only ({spread / step:.0f} "
+            f"across the spread): each cell is rounded by up to {step / 2:g}; subtract a "
+            "base value in the file first (e.g. gdal_calc.py --calc 'A - <base>' --type "
+            "Float32) or give the values in other units")
 
 
 def _dropped(ref: BandRef | _BandRead, value: float) -> bool:

@@ -7223,8 +7223,10 @@ def _refuse_contradicted_code(path: Path | str, file_crs: Any,
     landed 100 km from where its code places it, and the error that followed was "none
     of its files overlap", naming the region's own CRS twice and the file's in a page of
     WKT. Both readings are named, how far apart they place the cells, and the ``crs:``
-    that chooses either. Datums are not compared (each reading is taken to its own
-    geographic CRS), nor a CRS pyproj cannot read."""
+    that chooses either. Each reading is taken to its own geographic CRS, and where the
+    two datums differ to WGS 84 by PROJ's best shift from each (geokeys of VN-2000 under
+    EPSG:32648, WGS 84 / UTM 48N, both of WGS 84's ellipsoid: 220 m on the ground, read
+    without a word; :func:`_through_wgs84`); a CRS pyproj cannot read is not checked."""
     from pyproj import Geod, Transformer
     from pyproj.exceptions import CRSError as ProjCRSError
     from pyproj.exceptions import ProjError
@@ -7250,6 +7252,9 @@ def _refuse_contradicted_code(path: Path | str, file_crs: Any,
         there = [to_theirs.transform(x, y, errcheck=True) for x, y in spots]
     except (ProjCRSError, ProjError, ValueError, TypeError):
         return  # a CRS or a point PROJ cannot handle: GDAL's own words stand
+    if not _same_datum(mine, theirs):
+        bound = own if own.is_bound else mine  # (its TOWGS84, the shift it states)
+        here, there = _through_wgs84(bound, theirs, spots) or (here, there)
     geod = Geod(ellps="WGS84")
     cell = min(geod.inv(*here[4], *here[5])[2], geod.inv(*here[4], *here[6])[2])
     apart = max(geod.inv(*p, *q)[2] for p, q in zip(here[:5], there[:5], strict=True))
@@ -7264,6 +7269,34 @@ def _refuse_contradicted_code(path: Path | str, file_crs: Any,
         f"with 'crs:' in the source config: 'crs: EPSG:{code}' for the code, or the file's "
         f"own definition as a PROJ string (gdalsrsinfo -o proj4 {name}); or write the right "
         f"one into the file (gdal_edit.py -a_srs EPSG:{code} {name})")
+
+
+def _same_datum(mine: CRS, theirs: CRS) -> bool:
+    """Whether two CRSs' datums are one (PROJ's equivalence, or one name: WGS 84 and its
+    ensemble are one here)."""
+    a, b = mine.datum, theirs.datum
+    if a is None or b is None or a == b:
+        return True
+    one, two = (d.name.lower().replace(" ensemble", "") for d in (a, b))
+    return one == two
+
+
+def _through_wgs84(mine: CRS, theirs: CRS, spots: list[tuple[float, float]]
+                   ) -> tuple[list[tuple[float, float]], list[tuple[float, float]]] | None:
+    """``spots`` as ``mine`` and as ``theirs`` place them in WGS 84's longitude and
+    latitude, each by PROJ's best transformation (a datum shift PROJ knows none for is
+    its null one), or ``None`` where PROJ cannot take a spot there."""
+    from pyproj import Transformer
+    from pyproj.exceptions import ProjError
+
+    wgs84 = CRS.from_epsg(4326)
+    try:
+        one = Transformer.from_crs(mine, wgs84, always_xy=True)
+        two = Transformer.from_crs(theirs, wgs84, always_xy=True)
+        return ([one.transform(x, y, errcheck=True) for x, y in spots],
+                [two.transform(x, y, errcheck=True) for x, y in spots])
+    except (ProjError, ValueError, TypeError):
+        return None
 
 
 def _definition_gaps(mine: CRS, theirs: CRS, code: int) -> str:
@@ -7286,6 +7319,8 @@ def _definition_gaps(mine: CRS, theirs: CRS, code: int) -> str:
                                                                f" {p.unit_name}")
                 gaps.append(f"{p.name} {p.value:g}{unit} where EPSG:{code} has "
                             f"{q.value:g}{unit}")
+    if not _same_datum(mine, theirs) and mine.datum is not None and theirs.datum is not None:
+        gaps.append(f"the datum {mine.datum.name} where EPSG:{code} has {theirs.datum.name}")
     e1, e2 = mine.ellipsoid, theirs.ellipsoid
     if e1 is not None and e2 is not None and not math.isclose(
             e1.semi_major_metre, e2.semi_major_metre, abs_tol=1e-3):
