@@ -113,14 +113,47 @@ def _few_places_lines(s: dict[str, Any]) -> list[str]:
     from prospect.ingest.surfaces import MIN_VARIOGRAM_PLACES
 
     places = int(s.get("points") or 0)
-    if not places or places >= MIN_VARIOGRAM_PLACES:
+    if not places:
         return []
+    if places >= MIN_VARIOGRAM_PLACES:
+        return _grouped_lines(s)
     return [f"**Too few points for a variogram**: the variogram of {s['column']} was "
             f"fitted to only {places} places ({places * (places - 1) // 2} pairs; at least "
             f"{MIN_VARIOGRAM_PLACES} places are needed to estimate one), so its curve, "
             f"`{s['variable']}_variance` and the comparison with IDW above rest on a "
             "guessed spatial model: read the variance as no measure of the uncertainty. "
             "Use `interpolate: [idw]` for so few points, or krige a table of more.", ""]
+
+
+def _distance(d: float) -> str:
+    """A distance as the ingest warning shows it: whole units from 100 up, else 3 digits."""
+    return f"{d:.0f}" if d >= 100 else f"{d:.3g}"
+
+
+def _grouped_lines(s: dict[str, Any]) -> list[str]:
+    """A paragraph when the variogram's places lie in groups far apart (its pairs leave a
+    distance class empty: :func:`~prospect.ingest.surfaces.grouped_places`), which only the
+    ingest warning said: the report of three well fields 20 to 30 km apart showed the
+    variogram, its MSDR and "kriging predicts better than IDW" as for wells spread over
+    the region, the curve between the fields the fit's guess."""
+    g = s.get("grouped")
+    if not g:
+        return []
+    lags = s.get("lag_units", "CRS units")
+    shown = ", ".join(f"{int(n)} at about {_distance(float(d))}" for d, n in g["filled"])
+    filled = len(g["filled"])
+    exact = (f", no more than its {g['parameters']} parameters, so the curve passes through "
+             "them whatever the data" if filled <= g["parameters"] else "")
+    return [f"**Points in groups far apart**: the variogram of {s['column']} was fitted to "
+            f"{g['places']} places whose {g['pairs']} pairs fill only {filled} of its "
+            f"{g['classes']} distance classes ({shown}, in {lags}; no pair between "
+            f"{_distance(float(g['gap'][0]))} and {_distance(float(g['gap'][1]))}){exact}, "
+            "so its curve at the distances between the groups (where it levels off: its "
+            f"range) is guessed, and so are `{s['variable']}` and "
+            f"`{s['variable']}_variance` between and around the groups: read the variance "
+            "there as no measure of the uncertainty, and the comparison with IDW above as "
+            "one of points within the groups. Krige each group as a source of its own (a "
+            "table and a region around it), or use `interpolate: [idw]`.", ""]
 
 
 def _surface_plots(out: Path, s: dict[str, Any], cube: Path) -> dict[str, str]:

@@ -115,10 +115,38 @@ _FIX = ("set the lithium column's units on its points source (`units: {column: m
         "ingest again, or name the lithium surface in economics.concentration")
 
 
-def _molality_hint(units: str) -> str:
-    """What to do with a surface per kilogram of water (``mg/kgw``); '' for other units."""
+_WATER_NOTE = re.compile(r"(?:of\s+)?(?:waters?|solvent|kgw|kg\s*w|h2o|molal(?:ity)?)",
+                         re.IGNORECASE)
+"""A note that names the kilogram of a per-kilogram unit as one of water, not of brine:
+``mg/kg (water)``, ``ug/g (solvent)``, ``mg/kg (kgw)``, ``mg/kg (molal)``, ``mg/kg of
+water`` (PHREEQC's ``mg/kgw`` in words). Such units were read as mg/kg of brine, a note of
+method words, and made mg/L by the density alone: every tonnage high by 1 / (1 - the
+brine's salinity), a third for a brine of 25 % salt."""
+
+_PER_MASS = re.compile(
+    r"^\s*(.*?/\s*(?:kg|g|t))(?![A-Za-z0-9])\)?\s*(?:\((.*)\)|(.*?))\s*$")
+"""A per-mass unit and what follows it (a note in brackets, or words): the parts a
+:data:`_WATER_NOTE` is looked for in."""
+
+
+def _per_water(units: str) -> bool:
+    """Whether ``units`` are a mass per kilogram of water: ``kgw`` in them (``mg/kgw``,
+    read by the units grammar), or a per-mass unit whose note or trailing words name water
+    (:data:`_WATER_NOTE`)."""
     form = canonical_units(units)
-    if form is None or not any(symbol == _PER_WATER for symbol, _ in form[1]):
+    if form is not None and any(symbol == _PER_WATER for symbol, _ in form[1]):
+        return True
+    if len(units) > _LONGEST_UNITS:  # (no units are so long; no regex over a page)
+        return False
+    found = _PER_MASS.match(units.translate(_BRACKETS))
+    note = (found.group(2) or found.group(3) or "").strip() if found else ""
+    return bool(note) and _WATER_NOTE.fullmatch(note) is not None
+
+
+def _molality_hint(units: str) -> str:
+    """What to do with a surface per kilogram of water (``mg/kgw``, ``mg/kg (water)``); ''
+    for other units."""
+    if not _per_water(units):
         return ""
     return (f"{units} is per kilogram of water (a molality, as PHREEQC writes it), not per "
             "litre or per kilogram of brine: mg/L = mg/kgw x density x (1 - the brine's "
@@ -244,6 +272,8 @@ def _lookup(units: str, table: Mapping[Canonical, tuple[str, float | None]],
     (:data:`_AS_LITHIUM`), read as the element screened: ``mg Li/L`` was "not a lithium
     concentration"; units in capitals (:func:`_in_capitals`) read as written lower-case;
     units in brackets or with a note (:func:`_noted`) read as the units they state."""
+    if _per_water(units):  # 'mg/kg (water)': per kg of water, no mass fraction of brine
+        return None
     named = _AS_LITHIUM.sub(" ", units).strip()
     form = canonical_units(named if named and named != units.strip() else units)
     hit = None if form is None else table.get(form)

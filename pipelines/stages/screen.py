@@ -21,7 +21,7 @@ from prospect.config.sources import PointSource
 from prospect.economics import merge_counts, screening_counts, shares
 from prospect.geostats import loo_idw, loo_kriging, variogram_curves
 from prospect.ingest import ingest_layer
-from prospect.ingest.surfaces import KrigingLayer, plan_points
+from prospect.ingest.surfaces import KrigingLayer, grouped_places, plan_points
 from prospect.screening import (
     ECONOMIC_OUTPUTS,
     EconomicLayer,
@@ -115,7 +115,8 @@ def check_surface(source: PointSource, layer: KrigingLayer,
         "lag_units": lag_units(layer, grid),
         "coincident_points_averaged": layer.settings.get("coincident_points_averaged", 0),
         "below_limit_left_out": int(halved.sum()) if halved is not None else 0,
-        "curves": variogram_curves(model), "kriging": ks, "idw": ids,
+        "curves": variogram_curves(model), "grouped": grouped_places(model),
+        "kriging": ks, "idw": ids,
         "idw_power": source.idw_power, "neighbours": source.neighbours,
         "kriging_beats_idw": ks["rmse"] < ids["rmse"],
         "loo": {"observed": z.tolist(), "kriging": kriging.predicted.tolist(),

@@ -14,6 +14,7 @@ parentheses and the functions in :data:`FUNCTIONS`.
 from __future__ import annotations
 
 import ast
+import builtins
 import math
 import re
 from collections.abc import Iterator, Mapping
@@ -330,6 +331,10 @@ _FUNCTION_FIXES = {
     "the square root)", "square": "write x ** 2", "fabs": "write abs(x)",
     "exp10": "write 10 ** x", "amin": "write minimum(a, b)", "amax": "write maximum(a, b)",
     "fmin": "write minimum(a, b)", "fmax": "write maximum(a, b)",
+    "hypot": "write sqrt(a ** 2 + b ** 2)", "cbrt": "write x ** (1 / 3)",
+    "exp2": "write 2 ** x", "expm1": "write exp(x) - 1", "absolute": "write abs(x)",
+    "reciprocal": "write 1 / x", "negative": "write -x", "mean": "write (a + b) / 2",
+    "average": "write (a + b) / 2", "float_power": "write a ** b",
 }
 """Functions written as another language or library names them, and the whitelist's form."""
 
@@ -364,8 +369,25 @@ def _function_fix(node: ast.AST) -> str:
         return _FUNCTION_FIXES[called]
     if called in FUNCTIONS:  # np.log, math.sqrt: no prefixes
         return f"write {called}(...) without the prefix"
+    if _library_function(str(called)):  # 'arctan(N)': no band called 'arctan'
+        return (f"{called}() is a numpy, math or Python function that no index formula "
+                "calls (there are no trigonometric, rounding or other functions beyond "
+                "those listed after this): write the index with them")
     near = difflib.get_close_matches(str(called).lower(), list(FUNCTIONS), n=1, cutoff=0.6)
     return f"did you mean {near[0]}()?" if near else ""
+
+
+def _library_function(called: str) -> bool:
+    """Whether ``called`` is a numpy ufunc, a function of Python's ``math`` or a builtin
+    (``arctan``, ``sin``, ``floor``, ``tanh``, ``atan2``, ``round``): a function the user
+    meant, off the whitelist.
+    These were told "if 'arctan' is a band, a product is written with '*': write arctan *
+    (N)", as if a band were named after a function."""
+    import numpy as np
+
+    return (isinstance(getattr(np, called, None), np.ufunc)
+            or callable(getattr(math, called, None))
+            or callable(getattr(builtins, called, None)))
 
 
 def _written_nonzero(node: ast.AST, formula: str, lead: int) -> bool:

@@ -44,8 +44,8 @@ from prospect.registry.units import same_units
 
 __all__ = [
     "DistanceToPointLayer", "IdwLayer", "KrigingLayer", "around_region", "column_units",
-    "ground_frame", "ground_note", "idw_estimate", "kriging_estimate", "limit_settings",
-    "place_labels", "plan_points", "surface_points", "to_ground", "variable_name",
+    "ground_frame", "ground_note", "grouped_places", "idw_estimate", "kriging_estimate",
+    "limit_settings", "place_labels", "plan_points", "surface_points", "to_ground", "variable_name",
 ]
 
 
@@ -1059,9 +1059,10 @@ def _warn_few_places(path: str, column: str, source: PointSource, model: Any,
     lags = int(np.isfinite(np.asarray(model.lags, dtype="f8")).sum())
     parameters = len(model.variogram_model_parameters)
     if places >= MIN_VARIOGRAM_PLACES:
-        if lags >= VARIOGRAM_CLASSES:
+        grouped = grouped_places(model)
+        if grouped is None:
             return False
-        filled, gap = _class_pairs(model)
+        filled, gap = grouped["filled"], grouped["gap"]
         shown = ", ".join(f"{n} at about {_distance(d)}" for d, n in filled)
         exact = (f", no more than its {parameters} parameters, so the curve passes through "
                  "them whatever the data" if lags <= parameters else "")
@@ -1094,6 +1095,35 @@ VARIOGRAM_CLASSES = 6
 """The distance classes of equal width (between the least and the greatest distance of two
 places) in which pykrige's ``OrdinaryKriging`` averages the semivariance of the pairs
 before it fits a variogram to them (its ``nlags``, left at its default)."""
+
+
+def grouped_places(model: Any) -> dict[str, Any] | None:
+    """The distance classes a variogram of :data:`MIN_VARIOGRAM_PLACES` or more places
+    leaves empty, where it leaves one: its places lie in groups far apart (the ingest
+    warning of :func:`plan_points` and the screen report say it from this one test).
+
+    Parameters
+    ----------
+    model : pykrige.ok.OrdinaryKriging
+        The fitted model.
+
+    Returns
+    -------
+    dict or None
+        ``None`` where fewer than :data:`MIN_VARIOGRAM_PLACES` places were fitted (their
+        own words) or every class holds a pair; else ``places``, ``pairs``, ``classes``
+        (:data:`VARIOGRAM_CLASSES`), ``parameters`` (the variogram's), ``filled`` (each
+        filled class's (mean distance, pairs), in the model's distance units) and ``gap``
+        (the widest span of distances no pair has: its ends).
+    """
+    places = len(np.asarray(model.Z))
+    lags = int(np.isfinite(np.asarray(model.lags, dtype="f8")).sum())
+    if places < MIN_VARIOGRAM_PLACES or lags >= VARIOGRAM_CLASSES:
+        return None
+    filled, gap = _class_pairs(model)
+    return {"places": places, "pairs": places * (places - 1) // 2,
+            "classes": VARIOGRAM_CLASSES, "parameters": len(model.variogram_model_parameters),
+            "filled": [[d, n] for d, n in filled], "gap": [gap[0], gap[1]]}
 
 
 def _distance(d: float) -> str:
