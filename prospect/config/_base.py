@@ -562,9 +562,15 @@ def config_as_data(value: Path, what: str) -> str:
                        "under 'region:'",
              "job": "a job config (this job's own, or another's)"}.get(
                  kind, f"a {kind} config" if kind else "a YAML file: a config, not data")
+    kinds = _DATA_FORMATS.get(what, "")
     return (f"{value.name} is {where}, not {what}: no reader takes YAML as data; give the "
-            f"path of the {what.removeprefix('a ')} file itself (GeoTIFF/COG, NetCDF, JP2, "
-            "...)")
+            f"path of the {what.removeprefix('a ').removesuffix(' file')} file itself"
+            + (f" ({kinds}, ...)" if kinds else ""))
+
+
+_DATA_FORMATS = {"a raster": "GeoTIFF/COG, NetCDF, JP2",
+                 "a vector file": "GeoPackage, Shapefile, GeoJSON, FileGDB"}
+"""The formats :func:`config_as_data`'s fix names for what a key reads."""
 
 
 def _no_config_as_raster(value: Path) -> Path:
@@ -582,12 +588,22 @@ member ``/vsizip/a.zip/a.tif``, relative to the config file's folder, or a URL) 
 GDAL reads it (a :class:`~prospect.config.vsi.GdalPath`); a YAML file (a config) is
 refused (:func:`config_as_data`)."""
 
-VectorPath = Annotated[Path, BeforeValidator(_gdal_or_path), AfterValidator(_resolve_path)]
+
+def _no_config_as_vector(value: Path) -> Path:
+    """Refuse a config file named as a vector file (:func:`config_as_data`)."""
+    why = config_as_data(value, "a vector file")
+    if why:
+        raise ValueError(why)
+    return value
+
+
+VectorPath = Annotated[Path, BeforeValidator(_gdal_or_path), AfterValidator(_resolve_path),
+                       AfterValidator(_no_config_as_vector)]
 """A vector file's path in a config (a geology map, its faults): a :data:`ConfigPath`, a
 ``.zip`` (read at the vector file inside it), or a GDAL virtual name of a member of an
 archive (``/vsizip/geology.zip/units.shp``, ``zip://geology.zip!units.shp``) kept as GDAL
 reads it, as :data:`RasterPath` does; the vector reader opens all three
-(:mod:`prospect.io.vector`)."""
+(:mod:`prospect.io.vector`). A YAML file (a config) is refused (:func:`config_as_data`)."""
 
 
 def _resolve_location(value: str, info: ValidationInfo) -> str:

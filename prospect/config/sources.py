@@ -37,9 +37,19 @@ __all__ = ["FlagCodes", "PointSource", "RasterScene", "RasterSource", "SourceCon
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
 ExtentCoordinate = Annotated[float, Field(allow_inf_nan=False)]
+
+
+def _extent_kind(value: object) -> str:
+    """``faults_extent``'s member: bounds written as a list, else a file. A file's refusal
+    (a YAML config named there) was said after "Input should be a valid tuple", the
+    bounds' words, of a value that is no list."""
+    return "Bounds" if isinstance(value, list | tuple) else "Path"
+
+
 FaultsExtent = Annotated[
-    tuple[ExtentCoordinate, ExtentCoordinate, ExtentCoordinate, ExtentCoordinate] | VectorPath,
-    Field(union_mode="left_to_right")]
+    Annotated[tuple[ExtentCoordinate, ExtentCoordinate, ExtentCoordinate, ExtentCoordinate],
+              Tag("Bounds")] | Annotated[VectorPath, Tag("Path")],
+    Discriminator(_extent_kind)]
 """A vector source's ``faults_extent``: the bounds of the area where its faults were
 mapped (``[left, bottom, right, top]`` in the region's CRS), or a file of its polygons."""
 

@@ -182,7 +182,11 @@ def _refuse_land_of_no_cell(outline_xy: shapely.Geometry, grid: RegionGrid,
     outline passed the "no land in the region" check, but the mask is drawn by cell
     centres: every cell was masked as sea and every layer written as no data, without a
     word. Only land of under :data:`SMALL_LAND_CELLS` cells' area is rasterised (its own
-    window of the grid), so a country's outline costs nothing here.
+    window of the grid), so a country's outline costs nothing here. The area is of the
+    land inside the grid's bounds (round 61b): the outline comes clipped with a margin
+    around the grid, so a region offshore of a coast just outside it, or lying in a hole
+    of the outline (a lagoon, a lake), had the margin's land counted, over 100 cells' area
+    on a large grid, and every cell masked as sea without a word.
 
     Raises
     ------
@@ -195,10 +199,19 @@ def _refuse_land_of_no_cell(outline_xy: shapely.Geometry, grid: RegionGrid,
     from prospect.grid import ChunkWindow
 
     cell = abs(grid.resolution) ** 2
-    if outline_xy.is_empty or outline_xy.area >= SMALL_LAND_CELLS * cell:
+    if outline_xy.is_empty:
         return
+    land = shapely.intersection(outline_xy, shapely.box(*grid.bounds))
+    if land.area >= SMALL_LAND_CELLS * cell:
+        return
+    if land.area < 1e-3 * cell:  # (land in the margin it is clipped with; none a cell's)
+        raise ConfigError(
+            f"key 'mask': the outline {label} has land beside the region {grid.name!r} but "
+            f"none inside its bounds {[round(b, 6) for b in grid.bounds]} (the region lies "
+            "in the outline's sea, or in a hole of it), so every cell would be masked as "
+            "sea; name the outline of the region's land in 'mask', or leave 'mask' out")
     rows, cols = grid.shape
-    win = from_bounds(*outline_xy.bounds, transform=grid.transform)
+    win = from_bounds(*land.bounds, transform=grid.transform)
     r0, c0 = max(0, int(win.row_off) - 1), max(0, int(win.col_off) - 1)
     r1 = min(rows, int(win.row_off + win.height) + 2)
     c1 = min(cols, int(win.col_off + win.width) + 2)
@@ -209,6 +222,6 @@ def _refuse_land_of_no_cell(outline_xy: shapely.Geometry, grid: RegionGrid,
         return
     raise ConfigError(
         f"key 'mask': the outline {label} has land in the region {grid.name!r} "
-        f"({outline_xy.area:.4g} square {grid.units} of it) but under no centre of its cells "
+        f"({land.area:.4g} square {grid.units} of it) but under no centre of its cells "
         f"of {grid.resolution:g} {grid.units}, so every cell would be "
         "masked as sea; use a finer resolution, an outline of more land, or leave 'mask' out")

@@ -3228,7 +3228,7 @@ def _no_column(src: _Source, path: Path | str, layer: str | None, column: str) -
     or where a KML keeps it (its placemarks' description tables: :func:`described_hint`;
     it was "no column 'ROCKTYPE'; columns are ['Name', 'description']" alone)."""
     have = layer_fields(path, layer=layer)
-    hint = _nearest(column, have)
+    hint = _nearest(column, have) or _alias_hint(src, layer, column, have)
     described = [c for c in have if c.lower() == "description"]
     if not hint and described:
         with contextlib.suppress(Exception):  # the hint is a help, never a second failure
@@ -3237,6 +3237,36 @@ def _no_column(src: _Source, path: Path | str, layer: str | None, column: str) -
             hint = described_hint(frame, column)
     return DataError(f"{src.shown}: layer {layer or '(first)'} has no column {column!r}; "
                      f"columns are {have[:30]}{hint}")
+
+
+def _alias_hint(src: _Source, layer: str | None, column: str, have: list[str]) -> str:
+    """``" ('Lithology' is the alias of column 'LITH' ...)"`` where ``column`` is the
+    alias of one of ``have`` in a local GeoPackage (its ``gpkg_data_columns`` ``name`` or
+    ``title``, which QGIS and ArcGIS show as the column's header): "has no column
+    'Lithology'; columns are ['LITH']" did not say which column the header seen was;
+    ``""`` where it is none (or the file no GeoPackage)."""
+    import sqlite3
+
+    if src.archive is not None or src.name.startswith("/vsi") or \
+            not Path(src.name).is_file():
+        return ""
+    opened = _geopackage_table(src.name, _layer_named(src, layer))
+    if opened is None:
+        return ""
+    con, table = opened
+    try:
+        rows = con.execute("SELECT column_name, name, title FROM gpkg_data_columns WHERE "
+                           "lower(table_name) = lower(?)", (table,)).fetchall()
+    except sqlite3.Error:  # (no schema extension: no aliases)
+        return ""
+    finally:
+        con.close()
+    meant = [str(c) for c, *aliases in rows if str(c) in have and any(
+        isinstance(a, str) and a.strip().lower() == column.strip().lower() for a in aliases)]
+    if len(meant) != 1:
+        return ""
+    return (f" ({column!r} is the alias of column {meant[0]!r}, the header QGIS and ArcGIS "
+            f"show; name the column itself: {meant[0]!r})")
 
 
 class Units(NamedTuple):
