@@ -111,10 +111,10 @@ def test_a_pools_threads_warnings_go_to_the_block_that_started_them() -> None:
 def test_other_warnings_of_a_block_go_where_they_would_have() -> None:
     """Control: a warning of another category raised in a collector is not one of its
     notes; it reaches the recorder around the block (pytest's, a user's) as before."""
-    with pytest.warns(RuntimeWarning, match="overflow in cast") as around:
-        with data_warnings() as found:
-            warnings.warn("overflow in cast", RuntimeWarning, stacklevel=1)
-            warnings.warn(DataWarning("1 row dropped"), stacklevel=1)
+    with pytest.warns(RuntimeWarning, match="overflow in cast") as around, \
+            data_warnings() as found:
+        warnings.warn("overflow in cast", RuntimeWarning, stacklevel=1)
+        warnings.warn(DataWarning("1 row dropped"), stacklevel=1)
     assert found == ["1 row dropped"]
     assert [str(w.message) for w in around] == ["overflow in cast"]
 
