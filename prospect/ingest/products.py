@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 __all__ = ["BAND_FAMILY_WORDS", "NamedProduct", "ProductMetadata", "band_coefficients",
            "check_one_band", "check_same_quantity", "dn_formula",
            "file_acquisition", "file_acquisition_days", "hls_file_date", "level1_fill",
-           "mixed_products_message", "named_band", "named_product", "one_band",
+           "level1_saturate", "mixed_products_message", "named_band", "named_product", "one_band",
            "other_product", "product_limits",
            "read_product_metadata", "scene_date_conflict"]
 
@@ -1036,6 +1036,39 @@ def level1_fill(file: str) -> float | None:
     return LEVEL1_FILL if level1_band(file) is not None else None
 
 
+LEVEL1_SATURATE = {"oli": 65535.0, "tm": 255.0}
+"""The DN a Landsat Level-1 band holds where its detector saturated, as the scene's MTL
+states it (``QUANTIZE_CAL_MAX``): 65535 for Landsat 8-9 (OLI/TIRS, 16-bit), 255 for
+Landsat 1-7 (MSS, TM, ETM+, 8-bit)."""
+
+
+def level1_saturate(file: str) -> float | None:
+    """The saturated DN a Landsat Level-1 band file's name states (:func:`level1_band`):
+    :data:`LEVEL1_SATURATE` of its satellite, else ``None``.
+
+    Read with its MTL, a Level-1 band's ``QUANTIZE_CAL_MAX`` is no data (a saturated
+    detector: no measurement); read by its name alone, that DN went in as a value
+    (reflectance 1.21 with Collection 1's 2e-5 and -0.1, 65535 x 2e-5 - 0.1). The name
+    states the product and the product its saturated DN, as it states its fill
+    (:func:`level1_fill`).
+
+    Parameters
+    ----------
+    file
+        The band file (its name may state a Landsat Level-1 product).
+
+    Returns
+    -------
+    float or None
+        The saturated DN, or ``None`` where the name states no Level-1 band.
+    """
+    if level1_band(file) is None:
+        return None
+    ident = landsat_id(PurePosixPath(str(file).replace("\\", "/")).name.split(".")[0])
+    oli = ident is not None and ident.satellite >= 8
+    return LEVEL1_SATURATE["oli" if oli else "tm"]
+
+
 def _warn_level1_dns(source: RasterSource, var: str, file: str) -> None:
     """Warn that a Landsat Level-1 band read without its MTL and without ``scale:`` or
     ``units:`` goes in as its DNs (labelled as the source's default units, reflectance's
@@ -1569,7 +1602,8 @@ def product_limits(cal: BandCalibration | None, file: str
         return valid_range, saturate
     named = named_product(file)
     if named is None or named.scale is None:
-        return valid_range, saturate
+        # a Level-1 band's saturated DN, by its name (as its MTL would state it)
+        return valid_range, saturate if saturate is not None else level1_saturate(file)
     return (valid_range if valid_range is not None else named.valid_range,
             saturate if saturate is not None else named.saturate)
 

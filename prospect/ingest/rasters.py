@@ -59,6 +59,7 @@ from prospect.ingest.products import (
     check_one_band,
     check_same_quantity,
     level1_fill,
+    level1_saturate,
     mixed_products_message,
     named_product,
     other_product,
@@ -81,7 +82,9 @@ from prospect.io.warp import (
     CODE_RESAMPLINGS,
     WARP_CACHE_BYTES,
     choose_resampling,
+    kernel_margin,
     kernel_scales,
+    read_source_block,
     read_warped_window,
     resampling_enum,
 )
@@ -135,6 +138,10 @@ class BandRef:
     (:func:`~prospect.io.raster.fill_neighbours_held`): it is then read in its own type,
     its fills dropped before the cast (the source-block read), not by GDAL's warper after
     it, which dropped those numbers too."""
+    saturate_named: bool = False
+    """Whether ``saturate`` is the one the file's name states, no metadata
+    (:func:`~prospect.ingest.products.level1_saturate`): a chunk whose source pixels hold
+    no such DN is read as a band without it is (the plain warp, its values as before)."""
     kernel_scale: tuple[tuple[str, str], ...] = ()
     """The resampling kernel's scales stated to GDAL where the file covers part of the
     grid (:func:`~prospect.io.warp.kernel_scales`); recorded so that a cube made before
@@ -190,9 +197,9 @@ class BandRef:
 
     def _scaled(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         """:meth:`read` before its check for infinite cells."""
-        if self.mask is not None or self.valid_range is not None or self.saturate is not None \
+        if self.mask is not None or self.valid_range is not None \
                 or self.other_nodata is not None or self.saturation is not None \
-                or self.exact_fill:
+                or self.exact_fill or self._saturated(grid, window):
             block = read_masked_band(self.info, self.band, self.mask, grid, window,
                                      nodata=self.nodata, scale=self.scale, offset=self.offset,
                                      resampling=self.resampling, valid_range=self.valid_range,
@@ -206,6 +213,19 @@ class BandRef:
                 block = (block * np.float32(self.scale) + np.float32(self.offset)).astype(
                     np.float32)
         return block
+
+    def _saturated(self, grid: RegionGrid, window: ChunkWindow) -> bool:
+        """Whether the chunk's read drops a saturated DN: always where the product's
+        metadata states one, and where only the file's name does, where the source pixels
+        under the chunk (and its kernel's reach) hold it."""
+        if self.saturate is None:
+            return False
+        if not self.saturate_named:
+            return True
+        kernel = resampling_enum(self.resampling)
+        got = read_source_block(self.info, self.band, grid, window, nodata=self.nodata,
+                                margin=kernel_margin(self.info, grid, kernel) + 1)
+        return got is not None and bool((got[0] == np.float32(self.saturate)).any())
 
 
 @dataclass(frozen=True)
@@ -2473,6 +2493,9 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
                 # without its XML: a clipped 16000 went in as reflectance 1.6)
                 valid_range = valid_range if valid_range is not None else named.valid_range
                 saturate = saturate if saturate is not None else named.saturate
+            named_saturate = saturate is None and level1_saturate(path) is not None
+            if named_saturate:  # a Level-1 band's saturated DN, by name, as its MTL's
+                saturate = level1_saturate(path)
             info = _region_crs(_wrapped_longitudes(info, grid), grid)
             if not _overlaps(info, grid):  # refuses a CRS PROJ can only guess a shift of
                 continue
@@ -2501,7 +2524,7 @@ def _plan_scenes(source: RasterSource, grid: RegionGrid, scenes: list[_Scene]
                         valid_range=valid_range, saturate=saturate,
                         other_nodata=other_nodata,
                         saturation=cal.saturation if cal is not None else None,
-                        exact_fill=exact,
+                        exact_fill=exact, saturate_named=named_saturate,
                         kernel_scale=tuple(sorted(kernel_scales(
                             info, grid, resampling_enum(resampling)).items())))
             )

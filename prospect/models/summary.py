@@ -58,6 +58,7 @@ __all__ = [
     "spread_undefined",
     "spread_warnings",
     "training_facts",
+    "without_data_layers",
 ]
 
 
@@ -1043,6 +1044,31 @@ NEGATIVES_ARE = {
 before)."""
 
 
+def without_data_layers(counts: Mapping[str, Any]) -> str:
+    """The layers without data at the labelled cells left out, as `` (twi: 3 positive,
+    2 negative)``, from the training set's ``without_data_in`` (layer counts per side),
+    or ``''`` where the counts hold none (a card saved before they were kept).
+
+    The Meuse card said "3 of 16 positive cells ... have no data in the evidence" without
+    the layer, ``twi``, whose no data covers 56 river-bank cells where the other layers
+    have data; the run's warning named it, the card a researcher reads did not.
+    """
+    sides = counts.get("without_data_in")
+    if not isinstance(sides, Mapping):
+        return ""
+    per: dict[str, list[str]] = {}
+    for side in ("positive", "negative"):
+        layers = sides.get(side)
+        if not isinstance(layers, Mapping):
+            continue
+        for name, n in layers.items():
+            if isinstance(n, int | float) and not isinstance(n, bool) and n:
+                per.setdefault(str(name), []).append(f"{int(n)} {side}")
+    shown = [f"{name}: {', '.join(said)}" for name, said in list(per.items())[:5]]
+    more = f"; {len(per) - 5} more layer(s)" if len(per) > 5 else ""
+    return f" ({'; '.join(shown)}{more})" if shown else ""
+
+
 def left_out_words(counts: Mapping[str, Any]) -> str | None:
     """The card's words for the labelled cells left out of training for want of evidence,
     or ``None`` where none was.
@@ -1075,7 +1101,8 @@ def left_out_words(counts: Mapping[str, Any]) -> str | None:
     if neg:
         parts.append(f"{neg} of {count('negative_cells')} negative cells")
     rows = count("samples")
-    return (f"{' and '.join(parts)} have no data in the evidence and are "
+    return (f"{' and '.join(parts)} have no data in the evidence"
+            f"{without_data_layers(counts)} and are "
             f"left out of training and of every figure (n {rows} rows: "
             f"{count('positives')} positive, {count('negatives')} negative)"
             + ("; the card's labels.positives_without_data_at lists the positive cells"

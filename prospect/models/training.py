@@ -739,6 +739,10 @@ def build_training_set(
     counts["positives_without_data"] = int(dropped.sum())
     lost = ~ok & (y == 0)  # records graded below the threshold, where no layer reads
     counts["negatives_without_data"] = int(lost.sum())
+    if dropped.any() or lost.any():  # which layers lack data there, for the card
+        counts["without_data_in"] = {
+            side: _gap_counts(X[left], spec)
+            for side, left in (("positive", dropped), ("negative", lost)) if left.any()}
     if lost.any():
         warnings.warn(DataWarning(_negatives_without_data(source.path, X, lost, y, spec,
                                                           r, c, grid, any_layer=any_layer)),

@@ -320,7 +320,10 @@ def _labels_lines(labels: Any) -> list[str]:
             if pos else []
         if neg:
             said.append(f"{neg} negative cell(s)")
-        out.append(f"- left out of training and of every figure, no data in the evidence: "
+        from prospect.models.summary import without_data_layers
+
+        out.append(f"- left out of training and of every figure, no data in the evidence"
+                   f"{markdown_cell(without_data_layers(labels))}: "
                    f"{markdown_cell('; '.join(said))}")
     return out if len(out) > 3 else []
 
