@@ -999,7 +999,9 @@ def _band_said(file: str, held: tuple[frozenset[str], str, str, str]) -> str:
     return f"{which} of {product} ({'/'.join(sorted(words))}, {name})"
 
 
-_L1_BAND = re.compile(r"_B(\d{1,2})(?:_VCID_\d)?$", re.IGNORECASE)
+_L1_BAND = re.compile(r"(?<!_SR)(?<!_ST)_B(\d{1,2})(?:_VCID_\d)?$", re.IGNORECASE)
+"""A Level-1 band file's ending: ``_B4``, ``_B6_VCID_1``; not a Level-2 layer's
+(``_SR_B4``, ``_ST_B10``: a surface reflectance or temperature, whatever the id says)."""
 
 
 def level1_band(file: str) -> tuple[str, bool] | None:
