@@ -76,7 +76,14 @@ from prospect.ingest.rasters import (
     stated_by,
     warn_stated_crs,
 )
-from prospect.ingest.stac import AssetGrid, StacScene, check_day_and_night, read_stac_scenes
+from prospect.ingest.stac import (
+    RESIGN,
+    AssetGrid,
+    StacScene,
+    check_day_and_night,
+    expired_signature,
+    read_stac_scenes,
+)
 from prospect.io.raster import RasterInfo, value_fits
 from prospect.io.remote import (
     forget_cached,
@@ -333,7 +340,7 @@ class CompositeLayer(Layer):
                     for j, b in enumerate(wanted):
                         out[s, j] = self._read(self.bands[b][s], mask, grid, window)
                 except InputFileError as exc:
-                    why = known or read_failure(str(exc))
+                    why = known or _read_failure(str(exc), files)
                     lost[self.bands[0][s].item_id] = why
                     out[s] = np.nan
                     if why.startswith("HTTP ") or why in _WHOLE_FILE:
@@ -686,7 +693,7 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
                 minfo = stac_header(scene.mask, source.crs, scene.crs) \
                     if cm is not None and scene.mask else None
         except InputFileError as exc:
-            return read_failure(str(exc))
+            return _read_failure(str(exc), (*scene.bands.values(), scene.mask or ""))
         return infos, minfo
 
     # Remote headers are latency-bound: read them side by side, in item order.
@@ -910,6 +917,20 @@ def _stated_infos(scene: StacScene, variables: list[str], crs: str | None, *,
     return infos, minfo
 
 
+def _read_failure(message: str, files: tuple[str, ...]) -> str:
+    """Why a scene's ``files`` could not be read (:func:`read_failure` of GDAL's
+    ``message``), with the expiry of their signed URLs where the server refused them
+    (HTTP 401 or 403 of a signature that expired during the run: "HTTP 403", and the
+    advice to check the network, said nothing of it)."""
+    why = read_failure(message)
+    if why in ("HTTP 401", "HTTP 403"):
+        for path in files:
+            expired = expired_signature(path) if path else None
+            if expired is not None:
+                return f"{why}: {expired}"
+    return why
+
+
 def _check_losses(source: str, max_share: float, total: int, failed: dict[str, str]
                   ) -> None:
     if not failed:
@@ -917,9 +938,11 @@ def _check_losses(source: str, max_share: float, total: int, failed: dict[str, s
     share = len(failed) / max(total, 1)
     if share > max_share:
         named = ", ".join(f"{k} ({v})" for k, v in list(failed.items())[:5])
+        fix = (RESIGN if any("signed URL expired" in v for v in failed.values()) else
+               "check the network or the catalogue")
         raise DataError(
             f"source {source!r}: {len(failed)} of {total} STAC item(s) could not be "
             f"read ({share:.0%} > remote.max_failed_share {max_share:.0%})"
             f": {named}" + (" ..." if len(failed) > 5 else "")
-            + "; check the network or the catalogue, or raise remote.max_failed_share"
+            + f"; {fix}, or raise remote.max_failed_share"
         )
