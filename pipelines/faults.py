@@ -1666,6 +1666,9 @@ class WorkerDeath:
     """Said by the scheduler of a worker whose nanny runs in another process
     (``--scheduler``, ``--cluster slurm|pbs|kubernetes``): its memory stop is known, a
     signal or an exit code is not."""
+    watched: bool = True
+    """Whether a nanny watched the worker; ``False`` for one started with ``dask worker
+    --no-nanny``, whose end nothing saw (no memory stop, no exit code, no signal)."""
 
 
 _DEATH_SAID = re.compile(r"Worker process (\d+) (?:was killed by signal (\d+)|exited with "
@@ -1760,6 +1763,17 @@ def _how_it_died(death: WorkerDeath | None, limit_text: str) -> tuple[str, str]:
                   "'prospect plan', then run the same command again")
     if death is None:
         return f"out of memory? {limit_text}", memory_fix
+    if not death.watched:
+        return (f"it ran without a nanny (dask worker --no-nanny), so nothing watched its "
+                f"memory or saw how it ended: it crashed (a segmentation fault in a C "
+                f"library such as GDAL or PROJ) or was killed (the system's OOM killer "
+                f"when its host ran short of memory, a batch system's time or memory "
+                f"limit, a kill -9); {limit_text}",
+                "See how it ended in the worker's own log (the terminal of 'dask worker' "
+                "or its batch job's output file) and, for the OOM killer, in 'dmesg' on "
+                "its host; start the worker again (without a nanny it is not restarted), "
+                "better without --no-nanny, so that a stop at its memory limit is told "
+                "from a crash, then run the same command again")
     if death.memory_percent is not None:
         held = f" ({death.rss / 2**30:.1f} GiB in use)" if death.rss is not None else ""
         return (f"its nanny stopped it at {death.memory_percent}% of its memory "
@@ -1846,6 +1860,18 @@ def _death_told_to(client: Any, worker: Any, *, wait: float = 2.0) -> WorkerDeat
         time.sleep(0.1)
 
 
+def _unwatched(worker: Any) -> WorkerDeath | None:
+    """The end of ``worker`` (a ``KilledWorker``'s last, the scheduler's record of it)
+    when no nanny watched it: a worker started with ``dask worker --no-nanny`` (its
+    record's ``nanny`` is empty), of which neither the scheduler nor any nanny knows how
+    it ended; ``None`` for a worker with a nanny, or a record that does not say."""
+    if not hasattr(worker, "nanny") or getattr(worker, "nanny", None):
+        return None
+    pid = getattr(worker, "pid", None)
+    return WorkerDeath(pid if isinstance(pid, int) else 0, None, elsewhere=True,
+                       watched=False)
+
+
 def killed_worker_error(exc: BaseException, stage: str, *, client: Any = None
                         ) -> StageError | None:
     """``exc`` as one line when dask gave up on a task whose workers kept dying.
@@ -1860,7 +1886,9 @@ def killed_worker_error(exc: BaseException, stage: str, *, client: Any = None
     with more memory. Where it ran in another process (``--scheduler``, a batch
     system's or Kubernetes' workers), ``client``'s scheduler tells a stop at the memory
     limit (its ``worker-restart-memory`` event, with the memory in use) from any other
-    end (:func:`_death_told_to`). ``None`` for any other exception.
+    end (:func:`_death_told_to`). A worker without a nanny (``dask worker
+    --no-nanny``) is said so, with where to see how it ended (:func:`_unwatched`), not
+    "out of memory?". ``None`` for any other exception.
     """
     try:
         from distributed.scheduler import KilledWorker
@@ -1874,6 +1902,8 @@ def killed_worker_error(exc: BaseException, stage: str, *, client: Any = None
     limit_text = (f"its memory limit is {limit / 2**30:.1f} GiB"
                   if isinstance(limit, int | float) and limit > 0 else "it had no memory limit")
     death = _death_of(getattr(exc.last_worker, "pid", None))
+    if death is None:
+        death = _unwatched(exc.last_worker)
     if death is None:  # its nanny in another process: what the scheduler was told
         death = _death_told_to(client, exc.last_worker)
     how, fix = _how_it_died(death, limit_text)

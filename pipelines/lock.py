@@ -564,17 +564,17 @@ def refuse_unseen_by_workers(client: Client, out_dir: Path) -> None:
     token = uuid.uuid4().hex
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    except OSError:  # the run's own writes say what is wrong with the folder
+        return
+    try:  # removed whatever happens: a write the full disk refused left it in -o
         try:
             os.write(fd, token.encode())
             os.fsync(fd)
         finally:
             os.close(fd)
-    except OSError:  # the run's own writes say what is wrong with the folder
-        return
-    try:
         seen = client.run(_sees_file(), str(probe), token, on_error="return")
-    except Exception:  # best effort, as the lock on the workers
-        return
+    except Exception:  # best effort, as the lock on the workers; a write refused (a full
+        return  # disk, a quota) is said by the run's own writes
     finally:
         with suppress(OSError):
             probe.unlink()

@@ -721,7 +721,23 @@ class PartialVariable:
         if target.exists() and not overwrite:
             raise DataError(f"{self.cube}: variable {self.name!r} already exists")
         sweep_leftovers(self.array_path)
-        publish_dir(self.array_path, target, aside=_beside(self.cube))
+        before_publish(target)  # a lost lock stops it here, the partial kept to resume
+        # The swap leaves the cube's old variable at the partial's array, under this
+        # run's chunk marks: a stop or a kill before it is renamed aside made the next run
+        # resume the old values as finished chunks and publish them. Without its spec the
+        # partial is never resumed (a stop just before the swap costs a recompute); a
+        # publish refused with nothing swapped (the same folder at the array) gets it back.
+        spec = self.root / "spec.json"
+        kept = spec.read_bytes() if spec.is_file() else None
+        ours = os.stat(self.array_path).st_ino
+        spec.unlink(missing_ok=True)
+        try:
+            publish_dir(self.array_path, target, aside=_beside(self.cube))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                if kept is not None and os.stat(self.array_path).st_ino == ours:
+                    write_bytes(spec, kept)
+            raise
         if consolidated:
             consolidate(self.cube)
         try:
