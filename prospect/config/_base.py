@@ -10,7 +10,7 @@ import os
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, NamedTuple, TypeVar, Union, get_args, get_origin
@@ -573,32 +573,28 @@ _DATA_FORMATS = {"a raster": "GeoTIFF/COG, NetCDF, JP2",
 """The formats :func:`config_as_data`'s fix names for what a key reads."""
 
 
-def _no_config_as_raster(value: Path) -> Path:
-    """Refuse a config file named as a raster (:func:`config_as_data`)."""
-    why = config_as_data(value, "a raster")
-    if why:
-        raise ValueError(why)
-    return value
+def _no_config_as(what: str) -> Callable[[Path], Path]:
+    """A validator refusing a config file named as ``what`` (:func:`config_as_data`)."""
+
+    def refuse(value: Path) -> Path:
+        why = config_as_data(value, what)
+        if why:
+            raise ValueError(why)
+        return value
+
+    return refuse
 
 
 RasterPath = Annotated[Path, BeforeValidator(_gdal_or_path), AfterValidator(_resolve_path),
-                       AfterValidator(_no_config_as_raster)]
+                       AfterValidator(_no_config_as("a raster"))]
 """A raster's path in a config: a :data:`ConfigPath`, or a GDAL virtual name (an archive's
 member ``/vsizip/a.zip/a.tif``, relative to the config file's folder, or a URL) kept as
 GDAL reads it (a :class:`~prospect.config.vsi.GdalPath`); a YAML file (a config) is
 refused (:func:`config_as_data`)."""
 
 
-def _no_config_as_vector(value: Path) -> Path:
-    """Refuse a config file named as a vector file (:func:`config_as_data`)."""
-    why = config_as_data(value, "a vector file")
-    if why:
-        raise ValueError(why)
-    return value
-
-
 VectorPath = Annotated[Path, BeforeValidator(_gdal_or_path), AfterValidator(_resolve_path),
-                       AfterValidator(_no_config_as_vector)]
+                       AfterValidator(_no_config_as("a vector file"))]
 """A vector file's path in a config (a geology map, its faults): a :data:`ConfigPath`, a
 ``.zip`` (read at the vector file inside it), or a GDAL virtual name of a member of an
 archive (``/vsizip/geology.zip/units.shp``, ``zip://geology.zip!units.shp``) kept as GDAL

@@ -648,6 +648,24 @@ def bounds_written_in(grid: RegionGrid,
     return _axes_swapped(own, grid.bounds, extents) or northing_sign_lost(grid, extents)
 
 
+def _extents_in(own: CRS, extents: list[tuple[str, tuple[float, float, float, float]]]
+                ) -> list[tuple[float, float, float, float]]:
+    """Each file's extent (its CRS as written, its bounds) in ``own``'s coordinates
+    (densified, so a UTM box's curved edges are held); one PROJ cannot transform is left
+    out."""
+    boxes: list[tuple[float, float, float, float]] = []
+    for crs_text, extent in extents:
+        try:
+            other = CRS.from_user_input(crs_text)
+            x0, y0, x1, y1 = extent if other == own else Transformer.from_crs(
+                other, own, always_xy=True).transform_bounds(*extent, densify_pts=21,
+                                                             errcheck=True)
+        except ProjError:
+            continue
+        boxes.append((x0, y0, x1, y1))
+    return boxes
+
+
 def northing_sign_lost(grid: RegionGrid,
                        extents: list[tuple[str, tuple[float, float, float, float]]], *,
                        what: str = "the files") -> str:
@@ -684,14 +702,7 @@ def northing_sign_lost(grid: RegionGrid,
         return ""
     north = (left, -top, right, -bottom)
     area = (right - left) * (top - bottom)
-    for crs_text, extent in extents:
-        try:
-            other = CRS.from_user_input(crs_text)
-            x0, y0, x1, y1 = extent if other == own else Transformer.from_crs(
-                other, own, always_xy=True).transform_bounds(*extent, densify_pts=21,
-                                                             errcheck=True)
-        except ProjError:
-            continue
+    for x0, y0, x1, y1 in _extents_in(own, extents):
         if x1 < north[0] or x0 > north[2] or y1 < north[1] or y0 > north[3]:
             continue  # (the test below passes a point's empty box anywhere)
         wide = max(0.0, min(north[2], x1) - max(north[0], x0))
@@ -723,14 +734,7 @@ def _axes_swapped(own: CRS, bounds: tuple[float, float, float, float],
     area = (right - left) * (top - bottom)
     if area <= 0:
         return ""
-    for crs_text, extent in extents:
-        try:
-            other = CRS.from_user_input(crs_text)
-            x0, y0, x1, y1 = extent if other == own else Transformer.from_crs(
-                other, own, always_xy=True).transform_bounds(*extent, densify_pts=21,
-                                                             errcheck=True)
-        except ProjError:
-            continue
+    for x0, y0, x1, y1 in _extents_in(own, extents):
         wide = max(0.0, min(top, x1) - max(bottom, x0))
         high = max(0.0, min(right, y1) - max(left, y0))
         if wide * high < 0.5 * min(area, (x1 - x0) * (y1 - y0)):
@@ -876,15 +880,7 @@ def files_in_extent_order(crs: str, bounds: tuple[float, float, float, float],
             best = max(best, wide * high / ((x1 - x0) * (y1 - y0)))
         return best
 
-    files: list[tuple[float, ...]] = []
-    for crs_text, extent in extents:
-        try:
-            other = CRS.from_user_input(crs_text)
-            files.append(tuple(extent) if other == own else Transformer.from_crs(
-                other, own, always_xy=True).transform_bounds(*extent, densify_pts=21,
-                                                             errcheck=True))
-        except ProjError:
-            continue
+    files: list[tuple[float, ...]] = list(_extents_in(own, extents))
     if not files or covered(meant, files) < 0.5 or covered(tuple(bounds), files) >= 0.5:
         return ""
     given = ", ".join(f"{v:.12g}" for v in bounds)

@@ -1058,14 +1058,14 @@ def _warn_few_places(path: str, column: str, source: PointSource, model: Any,
     places = len(np.asarray(model.Z))
     lags = int(np.isfinite(np.asarray(model.lags, dtype="f8")).sum())
     parameters = len(model.variogram_model_parameters)
+    exact = (f", no more than its {parameters} parameters, so the curve passes through "
+             "them whatever the data" if lags <= parameters else "")
     if places >= MIN_VARIOGRAM_PLACES:
         grouped = grouped_places(model)
         if grouped is None:
             return False
         filled, gap = grouped["filled"], grouped["gap"]
         shown = ", ".join(f"{n} at about {_distance(d)}" for d, n in filled)
-        exact = (f", no more than its {parameters} parameters, so the curve passes through "
-                 "them whatever the data" if lags <= parameters else "")
         warnings.warn(DataWarning(
             f"{path}: the {source.variogram} variogram of {column!r} is fitted to "
             f"{places} places whose {places * (places - 1) // 2} pairs fill only {lags} of "
@@ -1078,8 +1078,6 @@ def _warn_few_places(path: str, column: str, source: PointSource, model: Any,
             "own (a table and a region around it), or use 'interpolate: [idw]' (no "
             "variogram)"), stacklevel=3)
         return True
-    exact = (f", no more than its {parameters} parameters, so the curve passes through "
-             "them whatever the data" if lags <= parameters else "")
     warnings.warn(DataWarning(
         f"{path}: the {source.variogram} variogram of {column!r} is fitted to only "
         f"{places} places ({places * (places - 1) // 2} pairs of them in {lags} distance "
