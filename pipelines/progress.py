@@ -22,7 +22,9 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleRenderable
+from rich.live import Live
+from rich.text import Text
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -81,17 +83,57 @@ class _Bar(Progress):
     stop signal, or the output lock's heartbeat telling the main thread its directory was
     removed) left the line open, and the job's one error line was glued to the bar's end
     (``... 0/224 chunks 0:00:01error: ...``), where no reader of ``error:`` lines found it
-    (seen once in CI). The line end is written in a ``finally``.
+    (seen once in CI). The line end is written in a ``finally``, and the final render is
+    the stopping thread's alone (:class:`_FinalRenderOnce`).
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.live.__class__ = _FinalRenderOnce
 
     def stop(self) -> None:
         if self.disable:
             return
+        live = self.live
+        assert isinstance(live, _FinalRenderOnce)
         try:
-            self.live.stop()
+            live.stop()
         finally:
-            if not self.console.is_interactive and not self.console.is_jupyter:
+            if (not self.console.is_interactive and not self.console.is_jupyter
+                    and not live.ended):
                 self.console.print()
+
+
+class _FinalRenderOnce(Live):
+    """A live display whose final render, in a log or a pipe, is written with its line
+    end, by the stopping thread alone.
+
+    Rich adds the final render to every print made while the display stops, and ends its
+    line only after: a line another thread printed in that moment (a stage's heartbeat,
+    ``ingest: 0/4 cluster tasks done``, or a write to standard error it redirects) carried
+    a second copy of the bar with no line end, or was glued to the first, and the job's
+    error line was glued to the bar (seen in CI).
+    """
+
+    _stopping: int | None = None
+    ended = False
+    """Whether the final render went out with its line end (the stop's own print)."""
+
+    def stop(self) -> None:
+        self._stopping = threading.get_ident()
+        try:
+            super().stop()
+        finally:
+            self._stopping = None
+
+    def process_renderables(self, renderables: list[ConsoleRenderable]
+                            ) -> list[ConsoleRenderable]:
+        if self.console.is_interactive or self._started:
+            return super().process_renderables(renderables)
+        if threading.get_ident() != self._stopping or self.transient:
+            return renderables
+        self.ended = True
+        return [*renderables, self._live_render, Text("\n", end="")]
 
 
 def _compute_here(obj: Any, ctx: RunContext | None, description: str) -> Any:

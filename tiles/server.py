@@ -40,7 +40,8 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode
@@ -436,6 +437,21 @@ def serve_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
+def _closing(svc: TileService) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: the service closed when the server shuts down (its access
+    log's file was left to the garbage collector, a ``ResourceWarning`` in whatever code
+    ran then)."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            svc.close()
+
+    return lifespan
+
+
 def create_app(config: ServeConfig, *, config_path: str | Path | None = None) -> Starlette:
     """The ASGI app serving ``config``'s layers (run it with :func:`uvicorn_config`).
 
@@ -481,6 +497,7 @@ def create_app(config: ServeConfig, *, config_path: str | Path | None = None) ->
     app = Starlette(
         routes=routes,
         exception_handlers={HTTPException: _not_found, 500: _server_error},
+        lifespan=_closing(svc),
     )
     app.router.redirect_slashes = False  # its Location came from Host: _slash_twin's is relative
     app.state.service = svc

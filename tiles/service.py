@@ -652,6 +652,11 @@ class TileService:
         :meth:`_follow_layout`), what its cube holds now: the layer is answered 404 saying
         so (:meth:`date_gone`) until the variable is back as it was."""
 
+    def close(self) -> None:
+        """Release what the service holds open (its access log's file); called when the
+        server stops (the app's lifespan, :func:`tiles.testing.live_server`)."""
+        self.access_log.close()
+
     # -- keys: reload, rate limits, access log --------------------------------------
     def _key_files_stamp(self) -> tuple[Any, ...]:
         files = [self.config_path, self.config.keys_file]

@@ -160,9 +160,12 @@ def live_server(config_path: str | Path, *, port: int | None = None) -> Iterator
         port = int(sock.getsockname()[1])
     server = uvicorn.Server(uvicorn_config(app, cfg, host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))
-    with serving(server, name="tile server", timeout_s=20, sock=sock):
-        yield LiveServer(url=f"http://127.0.0.1:{port}", port=port,
-                         keep_alive_s=cfg.keep_alive_s)
+    try:
+        with serving(server, name="tile server", timeout_s=20, sock=sock):
+            yield LiveServer(url=f"http://127.0.0.1:{port}", port=port,
+                             keep_alive_s=cfg.keep_alive_s)
+    finally:  # its lifespan is off: the service is closed here
+        app.state.service.close()
 
 
 @contextmanager

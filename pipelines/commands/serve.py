@@ -97,6 +97,8 @@ def serve(
         server.run(sockets=[sock])
     except KeyboardInterrupt as exc:  # uvicorn shut down cleanly, then raised the signal again
         console.print(f"server stopped ({exc or 'SIGINT'})")
+    finally:  # its lifespan closed it where uvicorn ran it; closing again is nothing
+        service.close()
 
 
 def serve_key(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from types import SimpleNamespace
 
 import dask.array as da
@@ -87,3 +88,45 @@ def test_a_bar_stopped_by_an_interrupt_still_ends_its_line() -> None:
     lines = log.getvalue().splitlines()
     assert log.writes >= 2 and lines[0].startswith("⠋ ingest 14 layer(s)"), lines
     assert lines[-1] == "error: the output directory was removed", lines
+
+
+class _HeartbeatAtTheBarsRender(io.StringIO):
+    """A log file on which another thread prints a heartbeat line the moment the bar's
+    render is written (a stage's monitor thread beating as the bar stops)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.console: Console | None = None
+        self.beats: list[threading.Thread] = []
+
+    def write(self, text: str) -> int:
+        n = super().write(text)
+        if "ingest 1 layer(s)" in text and not self.beats and self.console is not None:
+            console = self.console
+            beat = threading.Thread(target=lambda: console.print(
+                "  ingest: 0/4 cluster tasks done, 0 running, 0 workers"))
+            self.beats.append(beat)
+            beat.start()
+            beat.join(timeout=1.0)
+        return n
+
+
+def test_a_line_another_thread_prints_as_the_bar_stops_is_a_line_of_its_own() -> None:
+    """The stage monitor's heartbeat printed as the bar stopped: Rich added a second copy
+    of the bar to it, with no line end, and the job's error line was glued to it
+    (``... 0/4 chunks 0:00:05error: stage ingest: ...``, CI of stop 66)."""
+    from pipelines.progress import progress_bar
+
+    log = _HeartbeatAtTheBarsRender()
+    console = Console(file=log, force_terminal=False, width=100)
+    log.console = console
+    with progress_bar(console, unit="chunks") as bar:
+        bar.add_task("ingest 1 layer(s)", total=4)
+    for beat in log.beats:
+        beat.join(timeout=5)
+    console.print("error: stage ingest: the worker died")
+    lines = log.getvalue().splitlines()
+    assert log.beats, lines
+    assert lines[-1] == "error: stage ingest: the worker died", lines
+    assert sum("ingest 1 layer(s)" in line for line in lines) == 1, lines
+    assert "  ingest: 0/4 cluster tasks done, 0 running, 0 workers" in lines, lines

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -140,3 +141,40 @@ def test_rgba_png_and_uncoalesced_rendering_give_the_same_colours(tile_fixture) 
         with Image.open(io.BytesIO(body)) as img:
             return np.asarray(img.convert("RGBA"))
     assert np.array_equal(pixels(paletted), pixels(rgba))
+
+
+def _open_on(path: Path) -> bool:
+    """Whether this process has ``path`` open (its file descriptors' targets)."""
+    fds = Path("/proc/self/fd")
+    return any(os.path.realpath(fd) == os.path.realpath(path) for fd in fds.iterdir())
+
+
+def test_a_stopped_server_leaves_its_access_log_closed(tile_fixture, tmp_path: Path) -> None:
+    """Each server's access log file was left open when it stopped, for the garbage
+    collector to close: a ``ResourceWarning`` in whatever code ran then (a CI of stop 66
+    failed on one in another test's record of warnings). Stopped, the app's lifespan and
+    :func:`tiles.testing.live_server` close it."""
+    import yaml
+    from starlette.testclient import TestClient
+
+    from prospect.config.tiles import load_serve_config
+    from tiles.server import create_app
+    from tiles.testing import live_server
+
+    cfg = yaml.safe_load(tile_fixture.config.read_text())
+    for layer in cfg["layers"]:
+        layer["cog"] = str(tile_fixture.root / layer["cog"])
+    for how in ("lifespan", "live_server"):
+        log = tmp_path / how / "access.log"
+        cfg["access_log"] = str(log)
+        (tmp_path / "serve.yaml").write_text(yaml.safe_dump(cfg))
+        if how == "lifespan":
+            with TestClient(create_app(load_serve_config(tmp_path / "serve.yaml"))) as c:
+                assert c.get("/health").status_code == 200
+                assert _open_on(log)
+        else:
+            with live_server(tmp_path / "serve.yaml") as server, server.client() as c:
+                assert c.get("/health").status_code == 200
+                assert _open_on(log)
+        assert log.read_text().count("\n") == 1, how
+        assert not _open_on(log), how
