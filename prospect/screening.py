@@ -99,12 +99,13 @@ one milliequivalent a millimole)."""
 MASS_FRACTION_UNITS: dict[str, tuple[str, float]] = {
     "ppm": ("ppm", 1.0), "mg/kg": ("mg/kg", 1.0), "g/t": ("g/t", 1.0), "ug/g": ("ug/g", 1.0),
     "ppb": ("ppb", 1e-3), "ug/kg": ("ug/kg", 1e-3), "ng/g": ("ng/g", 1e-3),
-    "%": ("%", 1e4), "wt%": ("wt%", 1e4),
+    "%": ("%", 1e4), "wt%": ("wt%", 1e4), "g/kg": ("g/kg", 1e3), "mg/g": ("mg/g", 1e3),
 }
 """Lithium mass fractions -> (name, factor to mg/kg); times the brine density (kg/L) they
 are mg/L. Only ppm and mg/kg were read: a surface in ppb, ug/kg, g/t, ug/g or wt% (as
 laboratories and geochemical models report brines) was refused as "not a lithium
-concentration"."""
+concentration"; so were g/kg and mg/g (a salinity's unit, and a geochemical model's)
+until round 62."""
 
 _PER_WATER = "kgw"
 """The symbol of "per kilogram of water" (PHREEQC's ``mg/kgw``, ``mmol/kgw``): a molality,
@@ -216,6 +217,43 @@ _WORDS_NOTE = re.compile(r"[A-Za-z][A-Za-z-]{2,}(?:[\s,;]+[A-Za-z][A-Za-z-]{2,})
 concentration), no number (``(x1000)``), no unit (``(mmol/kgw)``)."""
 
 
+_MEDIUM = re.compile(r"(?:(?:of|in)\s+(?:the\s+)?)?(?:brines?|solutions?|fluids?|samples?)",
+                     re.IGNORECASE)
+"""Words after units naming what the lithium is in (``mg/kg brine``, ``ug/g of brine``,
+``mg/kg solution``, ``mg/L fluid``): the units are those before them, as written in
+brackets (``mg/kg (brine)``) they were; unbracketed, they were "not a lithium
+concentration"."""
+
+_BY_MASS = re.compile(r"by\s+(?:weight|mass)|w\s*/\s*w|m\s*/\s*m|wt\.?", re.IGNORECASE)
+"""Words after a mass fraction saying it is one (``ppm by weight``, ``ppm by mass``,
+``ppm wt``): the mass fraction before them; after a unit per volume (``mg/L by weight``)
+they contradict it, and it stays refused."""
+
+_PERCENT_BY_MASS = re.compile(
+    r"\s*(?:(?:w|wt|m)\s*/\s*(?:w|wt|m)\s*%|%\s*(?:w|wt|m)\s*/\s*(?:w|wt|m))\s*",
+    re.IGNORECASE)
+"""A percentage by mass written with its ``w/w`` before or glued after the sign (``w/w%``,
+``wt/wt%``, ``%w/w``, ``m/m%``): ``wt%``. The units grammar read them as a quotient of
+other symbols ("not a lithium concentration"; ``% w/w`` with a space read)."""
+
+
+def _qualified(units: str) -> tuple[str, bool] | None:
+    """(the units, whether they must be a mass fraction) of ``units`` that end in words of
+    :data:`_MEDIUM` (any units) or :data:`_BY_MASS` (a mass fraction only), or are a
+    :data:`_PERCENT_BY_MASS`; ``None`` for other units."""
+    if len(units) > _LONGEST_UNITS:  # (no units are so long; no split over a page)
+        return None
+    if _PERCENT_BY_MASS.fullmatch(units):
+        return "wt%", True
+    for found in re.finditer(r"\s+", units.strip()):
+        head, words = units.strip()[:found.start()], units.strip()[found.end():]
+        if _MEDIUM.fullmatch(words):
+            return head, False
+        if _BY_MASS.fullmatch(words):
+            return head, True
+    return None
+
+
 def _kind(name: str) -> str:
     """Whether the unit ``name`` (:data:`CONCENTRATION_UNITS`' names) is a mass fraction
     or an amount per volume."""
@@ -279,6 +317,10 @@ def _lookup(units: str, table: Mapping[Canonical, tuple[str, float | None]],
     hit = None if form is None else table.get(form)
     if hit is None and (lower := _in_capitals(units)):
         return _lookup(lower, table, density)
+    if hit is None and table is _PLAIN and (bare := _qualified(units)) is not None:
+        read = _lookup(bare[0], table, density)  # 'mg/kg brine', 'ppm by weight', 'w/w%'
+        if read is not None and (not bare[1] or read[0] in MASS_FRACTION_UNITS):
+            return read
     if hit is None and table is _PLAIN:
         return _noted(units, table, density)
     if hit is None:

@@ -8,7 +8,10 @@ comparisons, strings, unknown functions, keyword arguments...) is refused with a
 is never executed: every backend works from the :class:`Expr` tree built here.
 
 Allowed: numbers, names (``[A-Za-z_][A-Za-z0-9_]*``), ``+ - * / **``, unary ``-``/``+``,
-parentheses and the functions in :data:`FUNCTIONS`.
+parentheses and the functions in :data:`FUNCTIONS`. A cast to a floating-point type, as
+band math copied from ENVI (``float(b4)``), ArcGIS (``Float(...)``) or numpy
+(``N.astype(float)``, ``float32(N)``) writes it, is read as its operand (:data:`CASTS`):
+every backend computes in floating point already.
 """
 
 from __future__ import annotations
@@ -45,6 +48,20 @@ FUNCTIONS: dict[str, int] = {
     "maximum": 2,
 }
 """Whitelisted functions and their arity (NaN-propagating ``minimum``/``maximum``)."""
+
+CASTS = frozenset({"float", "double", "float32", "float64", "single", "float_",
+                   "as_float", "to_float"})
+"""Casts to a floating-point type (compared case-blind: ENVI's ``float(b4)``, ArcGIS's
+``Float("B4")``, IDL's ``double()``, numpy's ``np.float32(N)``), and ``astype``'s
+arguments that name one (``N.astype(float)``, ``b4.astype('float32')``, ``'f8'``): read as
+their operand, since every backend computes in floating point (the integer division
+they guard against in ENVI and ArcGIS never happens here). They were refused, ``float``
+as a "numpy, math or Python function that no index formula calls" and ``Float``,
+``double`` or ``float32`` as "if 'Float' is a band, a product is written with '*'"."""
+
+_CAST_DTYPES = frozenset({"f4", "f8", "float", "double", "float32", "float64", "single",
+                          "float_"})
+"""``astype``'s arguments (a name, ``np.<name>`` or a string) that name a float type."""
 
 _BINOPS: dict[type[ast.operator], str] = {
     ast.Add: "+",
@@ -367,6 +384,9 @@ def _function_fix(node: ast.AST) -> str:
         return _CHOICE_FIX
     if called in _FUNCTION_FIXES:
         return _FUNCTION_FIXES[called]
+    if called == "astype":  # 'N.astype(int)': a cast to other than a float type
+        return ("an index is computed in floating point: write the band alone (a cast to "
+                "an integer type would drop each value's fraction)")
     if called in FUNCTIONS:  # np.log, math.sqrt: no prefixes
         return f"write {called}(...) without the prefix"
     if _library_function(str(called)):  # 'arctan(N)': no band called 'arctan'
@@ -409,6 +429,9 @@ def _convert(node: ast.AST, formula: str, name: str, depth: int, lead: int = 0) 
                            "in parentheses, e.g. (a + b) + (c + d)")
     if isinstance(node, ast.Constant):
         value = node.value
+        if isinstance(value, str):  # ArcGIS's and QGIS's raster calculators: '"B08@1"'
+            raise _refuse(node, formula, name, "constant", lead=lead,
+                          hint=_quoted_name_fix(value))
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _refuse(node, formula, name, "constant", lead=lead)
         try:
@@ -448,6 +471,9 @@ def _convert(node: ast.AST, formula: str, name: str, depth: int, lead: int = 0) 
         return BinOp(op, _convert(node.left, formula, name, depth + 1, lead),
                      _convert(node.right, formula, name, depth + 1, lead))
     if isinstance(node, ast.Call):
+        cast = _cast_operand(node)
+        if cast is not None:  # 'float(b4)', 'N.astype(float)': the operand, in floats
+            return _convert(cast, formula, name, depth + 1, lead)
         if not isinstance(node.func, ast.Name | ast.Attribute):
             # '2(N + R)', '(N - R)(N + R)': "function '2' is not allowed", of no function
             product = _implied_product(node, formula, lead)
@@ -491,6 +517,52 @@ def _convert(node: ast.AST, formula: str, name: str, depth: int, lead: int = 0) 
                 f"{dotted.replace('.', '_')} here and in indices.bands; a product is written "
                 "with '*'")
     raise _refuse(node, formula, name, "expression", lead=lead, hint=hint)
+
+
+def _quoted_name_fix(text: str) -> str:
+    """The fix for a band written in quotes, as ArcGIS's Raster Calculator (``"B4"``,
+    ``"band4.tif"``) and QGIS's (``"B08@1"``: band 1 of layer B08) name layers: the name
+    without quotes, or what a name is. Such a band was "constant '"B08"' is not allowed"
+    without a word of the quotes."""
+    bare = re.sub(r"@\d+$", "", text.strip())
+    bare = re.sub(r"\.(?:tiff?|jp2|img|vrt|nc)$", "", bare, flags=re.IGNORECASE)
+    said = (f": write {bare}" if bare.isidentifier() and bare.isascii() else
+            ": write its name (letters, digits and '_') without them")
+    return ("a band is named without quotes (raster calculators, ArcGIS's and QGIS's, quote "
+            f"a layer's name, \"B08@1\"){said} (or the band's common name, N, R, S1, ...; a "
+            "variable named otherwise is mapped in indices.bands)")
+
+
+def _cast_operand(node: ast.Call) -> ast.AST | None:
+    """The operand of a cast to a floating-point type (:data:`CASTS`): ``float(x)``,
+    ``Float(x)``, ``np.float32(x)``, ``x.astype(float)``, ``x.astype('f8')``; ``None`` for
+    any other call (and for a cast given keywords or other than one operand)."""
+    if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
+        return None
+    func = node.func
+    if isinstance(func, ast.Name) and func.id.lower() in CASTS:
+        return node.args[0]
+    if isinstance(func, ast.Attribute) and func.attr == "astype":
+        if _dtype_name(node.args[0]).lower() in _CAST_DTYPES:
+            return func.value
+        return None
+    prefix = _dotted_name(func).partition(".")[0]
+    if isinstance(func, ast.Attribute) and prefix in ("np", "numpy") \
+            and func.attr.lower() in CASTS:
+        return node.args[0]
+    return None
+
+
+def _dtype_name(node: ast.AST) -> str:
+    """The type ``astype`` is given, as a name: ``float``, ``np.float32`` (``float32``),
+    ``'f4'``; ``""`` for anything else."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value.strip()
+    if isinstance(node, ast.Name):
+        return node.id
+    dotted = _dotted_name(node)
+    head, _, attr = dotted.partition(".")
+    return attr if head in ("np", "numpy") and "." not in attr else ""
 
 
 def _dotted_name(node: ast.AST) -> str:

@@ -172,6 +172,55 @@ def check_input_kinds(ds: xr.Dataset, plan: IndexPlan, *,
     check_reflectance_levels(ds, plan)
     if not allow_out_of_range:
         check_percent_units(ds, plan)
+    else:  # (without the flag, _refuse_packed judges the packing from the sample)
+        check_packing_lifted(ds, plan)
+
+
+def _packing(attrs: Mapping[str, Any]) -> tuple[float, float] | None:
+    """(scale, offset) a band's attributes state and its values do not have applied (CF's
+    ``scale_factor``/``add_offset``, as ``rioxarray.open_rasterio`` and
+    ``xarray.open_dataset(mask_and_scale=False)`` leave them); ``None`` where none is
+    stated (or it is no number)."""
+    scale, offset = attrs.get("scale_factor"), attrs.get("add_offset")
+    if scale is None and offset is None:
+        return None
+    try:
+        return float(1.0 if scale is None else scale), float(offset or 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+def check_packing_lifted(ds: xr.Dataset, plan: IndexPlan) -> None:
+    """Refuse, under ``allow_out_of_range`` (digital numbers let through where their
+    ratios are reflectance's), an index whose reflective bands' own attributes state a
+    packing not applied that no ratio cancels: an ``add_offset`` other than 0 (Landsat
+    Collection 2's -0.2) or two bands at different ``scale_factor``. Their NDVI was
+    computed from the packed digital numbers without a word (0.48 where the reflectances
+    give 0.91). Only attributes are read.
+
+    Raises
+    ------
+    DataError
+        Naming the index, the band, its attributes and how to decode the bands.
+    """
+    for index in plan.indices:
+        packed = [(common, variable, pack) for common, variable in index.bands
+                  if not radar_band(common) and reflective_band(common)
+                  and (pack := _packing(ds[variable].attrs)) is not None]
+        scales = {pack[0] for _, _, pack in packed}
+        for common, variable, (scale, offset) in packed:
+            if offset == 0.0 and len(scales) < 2:
+                continue
+            why = (f"add_offset {offset:g}" if offset != 0.0 else
+                   f"scale_factor {scale:g} while another of its bands states "
+                   f"{next(s for s in sorted(scales) if s != scale):g}")
+            raise DataError(
+                f"band {variable!r} ({common}, read by index {index.name!r}) holds packed "
+                f"values whose attributes state {why}, not applied: allow_out_of_range "
+                "lets digital numbers through where their ratios are reflectance's, and "
+                "these are not (an offset, or two scales, changes every ratio); decode the "
+                "bands before the indices: xarray.decode_cf(ds), or open them with "
+                "mask_and_scale=True (rioxarray.open_rasterio(path, mask_and_scale=True))")
 
 
 _REFLECTANCES = {"surface_reflectance": "surface reflectance (Level-2)",

@@ -269,13 +269,14 @@ def test_a_concentration_at_another_prefix_is_converted(
 
 
 @pytest.mark.parametrize(
-    "units", ["Mg/L", "kg/L", "g/kg"], ids=["megagrams", "kg-per-l", "g-per-kg"]
+    "units", ["Mg/L", "kg/L", "kg/kg"], ids=["megagrams", "kg-per-l", "kg-per-kg"]
 )
 def test_units_of_no_brine_or_a_mass_fraction_are_still_refused_control(
     tmp_path: Path, units: str
 ) -> None:
     """SYNTHETIC control: megagrams and kilograms per litre are no brine's lithium (and
-    ``Mg/L`` is no ``mg/L``); a mass fraction at another prefix needs its density."""
+    ``Mg/L`` is no ``mg/L``), nor is a mass fraction of kilograms per kilogram (g/kg and
+    mg/g are read with the density since round 62)."""
     cube, grid = _cube(tmp_path / "c.zarr", 20.0, units)
     with pytest.raises(DataError, match="not a lithium concentration"):
         plan_economics(EconomicsConfig(concentration="li"), cube, grid)
