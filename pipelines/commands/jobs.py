@@ -38,7 +38,11 @@ def jobs(name: NameArg = None) -> None:
     """
     from pipelines.runner import default_stages
     from prospect.config.catalogue import list_jobs
+    from prospect.config.job import no_shipped
 
+    if name is None and no_shipped("jobs"):
+        # an empty table, exit 0, as though the folder had been read and held no job
+        raise ConfigError(f"prospect jobs: {no_shipped('jobs')}")
     refused: list[tuple[Path, str]] = []  # a copy of configs/ with a job being edited
     entries = list_jobs(refused=refused) if name is None else [_named(name)]
     table = Table(title="Shipped example jobs (prospect run configs/jobs/NAME.yaml -o out/NAME)")
@@ -90,6 +94,11 @@ def _named(name: str) -> JobEntry:
         path = folder / f"{name}.yaml"
     elif not path.is_file() and _shell_hint(name):  # '$HOME/job.yaml', single-quoted
         raise ConfigError(f"prospect jobs {name}: no job config there; {_shell_hint(name)}")
+    elif not path.is_file() and not shipped:  # "shipped jobs:  (list them all ...)"
+        from prospect.config.job import no_shipped
+
+        raise ConfigError(f"prospect jobs {name}: no job config there, and "
+                          f"{no_shipped('jobs')}")
     elif not path.is_file():
         text = name.strip().lower().replace("_", "-").removesuffix(".yaml").removesuffix(".yml")
         close = [text] if text in shipped else \

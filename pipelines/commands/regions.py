@@ -43,7 +43,7 @@ def regions(
     ``prospect regions bonaire`` was click's "Got unexpected extra argument (bonaire)".
     """
     from prospect.config import list_regions, load_region
-    from prospect.config.job import config_dir
+    from prospect.config.job import config_dir, no_shipped
     from prospect.config.region import crs_short
     from prospect.outlines import (
         clip_to_grid,
@@ -55,6 +55,9 @@ def regions(
         write_outline,
     )
 
+    if name is None and outlines_from is None and no_shipped("regions"):
+        # an empty table, exit 0, as though the folder had been read and held no region
+        raise ConfigError(f"prospect regions: {no_shipped('regions')}")
     listed = list_regions() if name is None else [_named(name, list_regions())]
     rebuilt: list[str] = []
     if outlines_from is not None:
@@ -117,17 +120,26 @@ def regions(
 def _named(name: str, shipped: list[str]) -> str:
     """``name``, a shipped region's name or a region file, checked: ``BONAIRE``,
     ``bonaire.yaml`` and ``bonair`` are refused naming the one meant, a file that is no
-    region file with its own error."""
+    region file with its own error.
+
+    A shipped region (or a region file) that does not load is refused with its own error,
+    naming the file and its line: ``prospect regions bonaire`` of a ``bonaire.yaml``
+    being edited printed an empty "Shipped regions" table and "1 region config(s) above
+    are not listed: fix them ... and list again" (a listing's words, of one region), and a
+    region file's own error was followed by "list them all with prospect regions", which
+    lists no more of it. Only a name that names no region is sent to the list.
+    """
+    from prospect.config._base import home_expanded
     from prospect.config.job import load_region
 
-    if name in shipped:
-        return name
     try:
         load_region(name)
     except ProspectError as exc:
         line = named_once("prospect regions", name, str(exc))
-        raise ConfigError(line if "shipped regions:" in line else
-                          f"{line}; list them all with prospect regions") from None
+        if name in shipped or home_expanded(name).is_file() or "shipped regions:" in line \
+                or not shipped:
+            raise ConfigError(line) from None  # the file's own error, or the list given
+        raise ConfigError(f"{line}; list them all with prospect regions") from None
     return name
 
 

@@ -65,6 +65,7 @@ __all__ = [
     "load_job",
     "load_region",
     "max_sources",
+    "no_shipped",
     "other_config_kind",
     "resolve_grid",
     "shipped_region_name",
@@ -154,6 +155,40 @@ def _config_dir_from_env(value: str) -> Path:
 def list_regions() -> list[str]:
     """Names of the shipped region configs."""
     return sorted(p.stem for p in (config_dir() / "regions").glob("*.yaml"))
+
+
+def no_shipped(folder: str) -> str:
+    """Why no config of ``folder`` (``regions``, ``jobs``) is shipped here, or ``""``.
+
+    A ``$PROSPECT_CONFIG_DIR`` holding some of the configs' folders and not this one (a
+    survey's own ``jobs/`` alone) listed no shipped region in ``prospect regions`` and no
+    job in ``prospect jobs`` (an empty table, exit 0), and refused every shipped region
+    with "unknown region 'bonaire'; shipped regions: ; or give a path to a region YAML".
+
+    Parameters
+    ----------
+    folder : str
+        The configs' folder, one of :data:`CONFIG_FOLDERS`.
+
+    Returns
+    -------
+    str
+        The reason, naming the variable, its value, the folders it holds and the fix;
+        ``""`` where the folder holds a config (``*.yaml``).
+    """
+    base = config_dir()
+    there = base / folder
+    if there.is_dir() and any(there.glob("*.yaml")):
+        return ""
+    value = os.environ.get("PROSPECT_CONFIG_DIR", "")
+    where = f"PROSPECT_CONFIG_DIR={value!r}" if value.strip() else f"the configs {str(base)!r}"
+    held = [f"{name}/" for name in CONFIG_FOLDERS if (base / name).is_dir() and name != folder]
+    has = "no" if not there.is_dir() else "an empty"
+    return (f"{where} has {has} {folder}/ folder" + (f" (it holds {', '.join(held)})"
+                                                      if held else "")
+            + f", so no {folder.removesuffix('s')} is shipped there: copy the repository's "
+            f"configs/{folder}/ into it" + (", or unset it to use the shipped configs"
+                                           if value.strip() else ""))
 
 
 def load_region(name_or_path: str | Path) -> RegionConfig:
@@ -435,8 +470,11 @@ def _no_region_named(value: str, path: Path) -> str:
         return (f"{value!r} {there} {str(path)!r}, not a shipped region; a region file is "
                 "read by its name's ending: save it (or link it) as a .yaml or .yml file "
                 "and give that path")
+    shipped = list_regions()
+    if not shipped:  # "shipped regions: ;"
+        return f"unknown region {value!r}: {no_shipped('regions')}; or give a path to a region YAML"
     return (f"unknown region {value!r}{_meant_region(value)}; shipped regions: "
-            f"{', '.join(list_regions())}; or give a path to a region YAML")
+            f"{', '.join(shipped)}; or give a path to a region YAML")
 
 
 GRID_KEYS = ("crs", "resolution", "bounds", "chunks")

@@ -144,6 +144,11 @@ def load_sensor(name_or_path: str | Path) -> SensorConfig:
     """
     text = str(name_or_path)
     path = sensor_file(text)
+    if path is None and not list_sensors():  # "shipped sensors:  (aliases: )"
+        from prospect.config.job import no_shipped
+
+        raise ConfigError(f"unknown sensor {text!r}: {no_shipped('sensors')}; or give a path "
+                          "to a sensor YAML")
     if path is None:
         raise ConfigError(
             f"unknown sensor {text!r}; {sensor_meant(text)}shipped sensors: "
