@@ -2972,6 +2972,11 @@ finished tasks of its kind (and :data:`STALL_FLOOR` seconds)."""
 STALL_EVERY = 5.0
 """Seconds between two looks at the tasks running on the cluster."""
 
+STALL_SILENT = 10.0
+"""A worker the scheduler has not heard from (no heartbeat) for this many seconds is
+said to be silent in the line of a task judged hung on it: its process is stopped or
+held whole (a worker heartbeats every 0.5 to 2 s on clusters of up to 200 workers)."""
+
 def task_timeout() -> float | None:
     """The seconds ``PROSPECT_TASK_TIMEOUT`` allows one cluster task (``None``: unset, the
     bound is derived by :class:`StallWatch`).
@@ -2994,7 +2999,10 @@ def _running_tasks(dask_scheduler: Any = None) -> dict[str, Any]:
     workers' heartbeats say) and, for each kind of those (its key's prefix: the function),
     how many of its tasks finished and their mean compute time, from the figures the
     scheduler keeps anyway (its ``TaskPrefix``; a plugin of our own on every transition
-    cost the two-worker run a fifth of its speed-up, ``benchmarks/bench_scale.py``)."""
+    cost the two-worker run a fifth of its speed-up, ``benchmarks/bench_scale.py``); and
+    for each worker running one, the seconds since its last heartbeat (``silent``: on
+    the scheduler's clock alone, whatever the workers' clocks say)."""
+    from distributed.metrics import time as scheduler_time
     from distributed.utils import key_split
 
     running = [(str(ts.key), key_split(ts.key), address, float(seconds))
@@ -3008,7 +3016,11 @@ def _running_tasks(dask_scheduler: Any = None) -> dict[str, Any]:
         finished = int(getattr(prefix, "state_counts", {}).get("memory", 0))
         spent = float(prefix.all_durations.get("compute", 0.0))
         kinds[kind] = [finished, spent / finished if finished else 0.0]
+    now = scheduler_time()
+    silent = {address: now - float(ws.last_seen)
+              for address, ws in dask_scheduler.workers.items() if ws.executing}
     return {"running": running, "kinds": kinds, "workers": len(dask_scheduler.workers),
+            "silent": silent,
             # ready tasks with no worker to take them: queued (the scheduler's queuing)
             # or no-worker
             "waiting": len(getattr(dask_scheduler, "queued", ()))
@@ -3041,14 +3053,23 @@ class StallWatch:
     ``--scheduler`` that no worker ever joined. Such a run waited without a word until
     someone stopped it.
 
+    A task judged hung on a worker the scheduler has not heard from for
+    :data:`STALL_SILENT` seconds is said to be on a silent worker: a worker stopped
+    (``kill -STOP``, Ctrl-Z, a batch system's suspend: ``scontrol suspend``), a host that
+    hangs or is cut off, or a library call that holds the worker's whole process; the
+    line said "a read of a network file system or URL that never returns", and sent the
+    user to the task. Its bound is the same.
+
     Best effort, as the stage monitor: a scheduler that cannot run the look (one without
     Prospect) judges nothing; ``PROSPECT_TASK_TIMEOUT`` needs the same look.
     """
 
     def __init__(self, client: Client | None, stage: str, *, every: float | None = None,
-                 floor: float | None = None, factor: float | None = None) -> None:
+                 floor: float | None = None, factor: float | None = None,
+                 silent: float | None = None) -> None:
         self.client, self.stage = client, stage
         self.every = STALL_EVERY if every is None else every
+        self.silent = STALL_SILENT if silent is None else silent
         self.floor = STALL_FLOOR if floor is None else floor
         self.factor = STALL_FACTOR if factor is None else factor
         self.timeout = task_timeout()
@@ -3062,6 +3083,9 @@ class StallWatch:
         self._workerless: float | None = None  # since when tasks wait with no worker at all
         self.no_workers = False
         """Whether :attr:`stalled` is the wait of tasks on a cluster without workers."""
+        self.silent_worker: float | None = None
+        """The seconds the hung task's worker had not been heard from (``None``: it
+        answered within :attr:`silent`)."""
 
     def __enter__(self) -> StallWatch:
         if self.client is None:
@@ -3168,14 +3192,26 @@ class StallWatch:
             if self.timeout is not None:
                 if seconds > self.timeout:
                     return (f"task {key} has run {_minutes(seconds)} on worker {worker}, "
-                            f"over {TASK_TIMEOUT_VAR}={self.timeout:g} s")
+                            f"over {TASK_TIMEOUT_VAR}={self.timeout:g} s"
+                            + self._silence(now, worker))
                 continue
             finished, mean = kinds.get(kind, (0, 0.0))
             if finished and seconds > max(self.floor, self.factor * mean):
                 return (f"task {key} has run {_minutes(seconds)} on worker {worker}, "
                         f"while the {int(finished)} finished task(s) of its kind took "
-                        f"{mean:.1f} s each on average")
+                        f"{mean:.1f} s each on average" + self._silence(now, worker))
         return None
+
+    def _silence(self, now: dict[str, Any], worker: str) -> str:
+        """", a worker not heard from for N s" where the scheduler has had no heartbeat
+        from ``worker`` for :attr:`silent` seconds (what :func:`_running_tasks` read);
+        else nothing. Kept in :attr:`silent_worker` for :meth:`error`'s words."""
+        quiet = (now.get("silent") or {}).get(worker)
+        if quiet is None or quiet <= self.silent:
+            self.silent_worker = None
+            return ""
+        self.silent_worker = float(quiet)
+        return f", a worker the scheduler has not heard from for {_minutes(quiet)}"
 
     def error(self) -> StageError:
         """The stage's one-line error for :attr:`stalled`."""
@@ -3187,6 +3223,14 @@ class StallWatch:
                 "start workers (with --cluster, set prospect.<kind>.adapt_max_jobs in "
                 "jobqueue.yaml to replace lost jobs, and more memory if they were killed "
                 "for it) and run the same command again to resume")
+        if self.silent_worker is not None:
+            return StageError(
+                f"{self.stage}: {self.stalled}: the worker's whole process is stopped or "
+                "held (kill -STOP or Ctrl-Z, a batch system's suspend such as scontrol "
+                "suspend, a host that hangs or is cut off from the scheduler, or a library "
+                "call that holds the process) and the job stopped; finished work is kept: "
+                "resume the worker (kill -CONT, scontrol resume) or stop it and start "
+                "another, then run the same command again to resume")
         return StageError(
             f"{self.stage}: {self.stalled}: it looks hung (a read of a network file "
             "system or URL that never returns, a deadlock) and the job stopped; finished "

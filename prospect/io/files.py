@@ -602,10 +602,11 @@ def publish_dir(staging: Path, target: Path, *, aside: Path | None = None,
     (:func:`_exchange`, Linux's ``renameat2(RENAME_EXCHANGE)``), so a reader always finds
     ``target``, old or new and whole, never a mixture and never nothing; the old copy, now
     at ``staging``, is renamed aside (into ``aside``, default ``target``'s folder) and
-    removed. Where the swap is refused (another system, a file system without it) the old
-    directory is renamed aside first and the new one into place, as two renames: a reader
-    between them finds no ``target``. With ``replace=False`` an existing ``target`` is
-    never touched: the rename fails with :class:`OSError` instead.
+    removed. Where the swap is refused (another system, a file system without it: NFS,
+    SMB, exFAT) the old directory is renamed aside first and the new one into place, as
+    two renames (:func:`_two_renames`): a reader between them finds no ``target``, and a
+    stop or an error between them puts the old one back. With ``replace=False`` an
+    existing ``target`` is never touched: the rename fails with :class:`OSError` instead.
     """
     staging, target = Path(staging), Path(target)
     before_publish(target)
@@ -617,12 +618,33 @@ def publish_dir(staging: Path, target: Path, *, aside: Path | None = None,
         if _exchange(staging, target):
             os.replace(staging, trash)
         else:
-            os.replace(target, trash)
-            os.replace(staging, target)
+            _two_renames(staging, target, trash)
         _discard(trash)
     else:
         os.replace(staging, target)
     return target
+
+
+def _two_renames(staging: Path, target: Path, trash: Path) -> None:
+    """Publish ``staging`` as ``target`` where the swap was refused: ``target`` renamed
+    to ``trash``, then ``staging`` to ``target``.
+
+    Whatever stops it between the two (Ctrl-C or SIGTERM, whose handler raises in this
+    thread, or the second rename's own error) puts the old ``target`` back from ``trash``
+    before it goes up: the job stopped there, on an output folder on NFS, had published
+    neither copy (its layer, model or report folder gone, the old one left under a hidden
+    name for the next run's sweep to delete), and ``staging`` is still whole for the
+    caller to discard or resume. A kill -9 there leaves the same as before.
+    """
+    try:
+        os.replace(target, trash)
+        os.replace(staging, target)
+    except BaseException:
+        # trash is a fresh name: there, it is the old target this call moved aside
+        with contextlib.suppress(OSError):  # else the first error goes up as it is
+            if os.path.lexists(trash) and not os.path.lexists(target):
+                os.replace(trash, target)
+        raise
 
 
 _RENAME_EXCHANGE = 2  # <linux/fs.h>
