@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -41,10 +41,12 @@ __all__ = [
     "origin_form",
     "plus_hint",
     "precondition_refusal",
+    "public_root",
     "read_refusal",
     "refuse_repeated",
     "server_limit",
     "server_limit_refusal",
+    "under_root",
     "unmodified_since",
     "unreadable",
     "url_integer",
@@ -500,6 +502,41 @@ def origin_form(scope: Scope) -> Scope:
     return {**scope, "path": new_path, "raw_path": new_raw}
 
 
+def public_root(public_url: str | None) -> str:
+    """The path of ``public_url`` (decoded, without a trailing ``/``): the sub-path a
+    proxy publishes the server under (``https://maps.example.org/prospect``: ``/prospect``);
+    ``""`` without one."""
+    return unquote(urlsplit(public_url).path).rstrip("/") if public_url else ""
+
+
+def under_root(scope: Scope, root: str, known: Callable[[str], bool]) -> Scope:
+    """``scope`` with the path of a server published under a proxy's sub-path ``root``
+    (the path of the serve config's ``public_url``, ``/prospect``) read without it, where
+    the proxy passed the sub-path on (nginx's ``proxy_pass`` without a URI, Traefik's
+    ``PathPrefix`` without ``StripPrefix``): where the path without it names an endpoint
+    (``known``), or the path as sent names none (a slash redirect, a 404, under the
+    sub-path); ``root`` itself is the root ``/``. Under a sub-path that is an endpoint's
+    own (``/tiles``) a path naming an endpoint only as sent (``/tiles/heat/8/1/2.png``) is
+    left as it is.
+
+    Every link the server makes is under ``public_url``, so such a proxy sent each request
+    back as ``/prospect/tiles/...``: every tile, capabilities document, map and viewer
+    file was a 404 "no such endpoint" (in JSON, to WMS and WMTS clients too), and a
+    redirect to ``/prospect/viewer/`` went round to a 404. A proxy that strips the
+    sub-path sends paths as they are, unchanged here."""
+    path = scope.get("path", "")
+    if not root or not (path == root or path.startswith(root + "/")):
+        return scope
+    new_path = path[len(root):] or "/"
+    if known(path) and not known(new_path):
+        return scope
+    raw = scope.get("raw_path") or b""
+    raw_root = quote(root, safe="/%").encode("latin-1", "replace")
+    new_raw = ((raw[len(raw_root):] or b"/") if raw.startswith(raw_root)
+               else quote(new_path, safe="/").encode("latin-1", "replace"))
+    return {**scope, "path": new_path, "raw_path": new_raw}
+
+
 def clean_path(path: str) -> str:
     """``path`` (decoded) without dot segments (RFC 3986 5.2.4: ``/a/./b``, ``/a/x/../b``)
     and empty ones (``//a``), never above ``/``; a trailing slash is kept (also where the
@@ -574,7 +611,9 @@ class RequestLimits:
     is under its ``public_url``); ``known`` says whether a clean path names an endpoint
     (default: none does, so no path is redirected); ``redirect_headers`` gives a redirect's
     caching headers from the request's scope (the tile server's are its Cache-Control and
-    Vary: a ``301`` without them is cacheable for ever, RFC 9111 4.2.2).
+    Vary: a ``301`` without them is cacheable for ever, RFC 9111 4.2.2); ``root`` is the
+    sub-path a proxy may pass on before the server's paths (:func:`under_root`; default:
+    none).
     """
 
     def __init__(self, app: ASGIApp, *, max_header_bytes: int = MAX_HEADER_BYTES,
@@ -582,8 +621,10 @@ class RequestLimits:
                  redirect: Callable[[str], str] = lambda location: location,
                  known: Callable[[str], bool] = lambda path: False,
                  redirect_headers: Callable[[Scope], dict[str, str]] = lambda scope: {},
+                 root: str = "",
                  ) -> None:
         self.app = app
+        self.root = root
         self.max_header_bytes = max_header_bytes
         self.refusal = refusal
         self.redirect = redirect
@@ -609,7 +650,7 @@ class RequestLimits:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        scope = origin_form(scope)
+        scope = under_root(origin_form(scope), self.root, self.known)
         status, message = self._refusal(scope)
         if status:
             extra = {"Allow": "GET, HEAD"} if status == 405 else {}

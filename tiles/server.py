@@ -40,7 +40,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
@@ -52,7 +52,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match, Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from prospect.config.tiles import ServeConfig
@@ -67,10 +67,13 @@ from tiles.http import (
     error_response,
     json_refusal,
     note_server_limit,
+    origin_form,
+    public_root,
     read_refusal,
     refuse_repeated,
     server_limit,
     server_limit_refusal,
+    under_root,
 )
 from tiles.ranges import RangeStaticFiles
 from tiles.service import Layer, TileService, build_layers
@@ -246,11 +249,34 @@ class _AccessLogged:
     requests were left out of the log, which says "every request": an agency whose QGIS
     sent its GetMap by POST, or a URL too long, found no line of it in the server's log.
     The outermost layer of the app; an endpoint's own line (:class:`_Logged`, with the
-    layer and tile) is never written twice."""
+    layer and tile) is never written twice.
 
-    def __init__(self, app: ASGIApp, *, svc: TileService) -> None:
+    A path that names an endpoint's layer and tile (a POST of ``/tiles/heat/8/131/83.png``,
+    the same tile's URL over the limit) has them in its line, matched on ``routes`` as the
+    endpoint would have been: they were ``null``, and an agency's refused tile requests
+    counted from the log under no layer."""
+
+    def __init__(self, app: ASGIApp, *, svc: TileService,
+                 routes: Callable[[], Sequence[BaseRoute]] = list, root: str = "") -> None:
         self.app = app
         self.svc = svc
+        self.routes = routes
+        self.root = root
+
+    def _routed(self, scope: Scope) -> Scope:
+        """``scope`` with the path parameters of the first of :attr:`routes` its path
+        (read under :attr:`root` as the server reads it, :func:`tiles.http.under_root`)
+        matches, whatever its method (the edge answers before routing); as it is where none
+        matches."""
+        routes = self.routes()
+        under = under_root(origin_form(scope), self.root, lambda path: any(
+            route.matches({**scope, "path": path, "method": "GET"})[0] is Match.FULL
+            for route in routes))
+        for route in routes:
+            match, child = route.matches({**under, "method": "GET"})
+            if match is not Match.NONE and child.get("path_params"):
+                return {**scope, "path_params": child["path_params"]}
+        return scope
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -262,7 +288,8 @@ class _AccessLogged:
 
         def log(status: int, nbytes: int) -> None:
             box[0] = True
-            self.svc.log_access(Request(scope), status, nbytes, time.perf_counter() - t0)
+            self.svc.log_access(Request(self._routed(scope)), status, nbytes,
+                                time.perf_counter() - t0)
 
         async def send_logged(message: Message) -> None:
             if message["type"] == "http.response.start" and not box[0]:
@@ -499,12 +526,13 @@ def create_app(config: ServeConfig, *, config_path: str | Path | None = None) ->
         exception_handlers={HTTPException: _not_found, 500: _server_error},
         lifespan=_closing(svc),
     )
+    root = public_root(config.public_url)  # a proxy's sub-path, passed on or not
     app.router.redirect_slashes = False  # its Location came from Host: _slash_twin's is relative
     app.state.service = svc
     app.state.colour_notes = colour_notes
     app.add_middleware(RequestLimits, max_header_bytes=config.max_header_bytes,
                        refusal=_protocol_refusal, redirect=svc.redirect_url,
-                       known=lambda path: _names_endpoint(app, path),
+                       known=lambda path: _names_endpoint(app, path), root=root,
                        redirect_headers=lambda scope: svc.cache_headers(
                            Request(scope), public=True))
     if config.cors_origins:  # outermost, so browser preflights are answered before the limits
@@ -515,7 +543,8 @@ def create_app(config: ServeConfig, *, config_path: str | Path | None = None) ->
             expose_headers=list(CORS_EXPOSED),
             max_age=3600,
         )
-    app.add_middleware(_AccessLogged, svc=svc)  # outermost: every request's line
+    app.add_middleware(_AccessLogged, svc=svc,  # outermost: every request's line
+                       routes=lambda: app.router.routes, root=root)
     return app
 
 

@@ -176,7 +176,9 @@ def test_a_request_answered_before_any_endpoint_has_its_access_log_line(
     assert r.status_code == status, r.text[:300]
     assert [(x["method"], x["path"], x["status"], x["bytes"]) for x in lines] == [
         (method, path, status, int(r.headers.get("content-length", 0)))], lines
-    assert lines[0]["layer"] is None and lines[0]["agency"] is None
+    assert lines[0]["agency"] is None
+    # a path naming a tile has its layer and tile in the line since round 62
+    assert lines[0]["layer"] == ("heat" if path.startswith("/tiles/") else None), lines
 
 
 def test_control_an_endpoints_request_has_one_access_log_line_as_before(
