@@ -86,10 +86,12 @@ from prospect.ingest.stac import (
 )
 from prospect.io.raster import RasterInfo, value_fits
 from prospect.io.remote import (
+    SIGN_AZURE,
     forget_cached,
     gdal_http_options,
     is_network_name,
     read_failure,
+    unsigned_azure,
 )
 from prospect.io.warp import check_stated_grid, choose_resampling, current_name, data_bands
 from prospect.recorded import recording
@@ -340,7 +342,7 @@ class CompositeLayer(Layer):
                     for j, b in enumerate(wanted):
                         out[s, j] = self._read(self.bands[b][s], mask, grid, window)
                 except InputFileError as exc:
-                    why = known or _read_failure(str(exc), files)
+                    why = known or _read_failure(_said_of(exc), files)
                     lost[self.bands[0][s].item_id] = why
                     out[s] = np.nan
                     if why.startswith("HTTP ") or why in _WHOLE_FILE:
@@ -693,7 +695,7 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
                 minfo = stac_header(scene.mask, source.crs, scene.crs) \
                     if cm is not None and scene.mask else None
         except InputFileError as exc:
-            return _read_failure(str(exc), (*scene.bands.values(), scene.mask or ""))
+            return _read_failure(_said_of(exc), (*scene.bands.values(), scene.mask or ""))
         return infos, minfo
 
     # Remote headers are latency-bound: read them side by side, in item order.
@@ -917,17 +919,32 @@ def _stated_infos(scene: StacScene, variables: list[str], crs: str | None, *,
     return infos, minfo
 
 
+def _said_of(exc: InputFileError) -> str:
+    """What a failed read said, for :func:`_read_failure`: GDAL's reason where a network
+    failure was already put in a sentence (its fix's ``remote.timeout_s`` read as a
+    timeout: a dead host's item counted "timeout", not "no connection")."""
+    why = getattr(exc, "why", None)
+    return why if isinstance(why, str) and why else str(exc)
+
+
 def _read_failure(message: str, files: tuple[str, ...]) -> str:
     """Why a scene's ``files`` could not be read (:func:`read_failure` of GDAL's
     ``message``), with the expiry of their signed URLs where the server refused them
     (HTTP 401 or 403 of a signature that expired during the run: "HTTP 403", and the
-    advice to check the network, said nothing of it)."""
+    advice to check the network, said nothing of it), or that they are Azure Blob Storage
+    URLs without a signature (HTTP 409 or 403: Planetary Computer's items as its API
+    serves them)."""
     why = read_failure(message)
     if why in ("HTTP 401", "HTTP 403"):
         for path in files:
             expired = expired_signature(path) if path else None
             if expired is not None:
                 return f"{why}: {expired}"
+    if why in ("HTTP 401", "HTTP 403", "HTTP 409"):
+        for path in files:
+            unsigned = unsigned_azure(path) if path else None
+            if unsigned is not None:
+                return f"{why}: {unsigned}"
     return why
 
 
@@ -939,6 +956,8 @@ def _check_losses(source: str, max_share: float, total: int, failed: dict[str, s
     if share > max_share:
         named = ", ".join(f"{k} ({v})" for k, v in list(failed.items())[:5])
         fix = (RESIGN if any("signed URL expired" in v for v in failed.values()) else
+               SIGN_AZURE if any(
+                   "no shared access signature" in v for v in failed.values()) else
                "check the network or the catalogue")
         raise DataError(
             f"source {source!r}: {len(failed)} of {total} STAC item(s) could not be "

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from prospect.config.region import crs_short
 from prospect.config.sources import RasterScene, RasterSource
 from prospect.errors import ConfigError, CRSError, DataError, DataWarning
 from prospect.grid import ChunkWindow, RegionGrid, parse_crs
@@ -1458,7 +1459,8 @@ def warn_stated_crs(scene: StacScene, infos: dict[str, RasterInfo],
         if stated and info.crs != stated and parse_crs(info.crs) != parse_crs(stated):
             warnings.warn(DataWarning(
                 f"source {source.name!r}: item {scene.item_id!r} states {stated} "
-                f"(proj:epsg/proj:code), but its file {redact(info.path)} is in {info.crs}; "
+                f"(proj:epsg/proj:code), but its file {redact(info.path)} is in "
+                f"{crs_short(info.crs)}; "
                 "the file's CRS is used: fix the item"), stacklevel=3)
             return
 
@@ -1939,7 +1941,8 @@ def _warn_coarse(path: str, info: RasterInfo, grid: RegionGrid, resampling: str,
         return
     told.add(key)
     unit = _grid_unit(grid)
-    other = "" if _same_crs(info, grid) else f" (in {info.crs}, measured in the region's CRS)"
+    other = "" if _same_crs(info, grid) else \
+        f" (in {crs_short(info.crs)}, measured in the region's CRS)"
     if not math.isclose(wide, high, rel_tol=0.01):  # oblong cells: each side said
         across, side = ("east-west", wide) if wide > high else ("north-south", high)
         warnings.warn(DataWarning(

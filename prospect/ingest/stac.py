@@ -27,7 +27,6 @@ and a requester-pays bucket read unsigned or without agreeing to pay
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -56,7 +55,13 @@ from prospect.ingest.landsat import (
 from prospect.ingest.sentinel2 import s2_band_key
 from prospect.io.files import one_spelling
 from prospect.io.raster import value_fits
-from prospect.io.remote import read_failure
+from prospect.io.remote import (
+    REQUESTER_PAYS,
+    expired_signature,
+    read_failure,
+    requester_pays,
+    signed_expiry,
+)
 from prospect.redact import redact
 
 __all__ = ["REQUESTER_PAYS", "RESIGN", "AssetGrid", "StacScene", "asset_calibration",
@@ -602,148 +607,10 @@ def _in_future(item: pystac.Item) -> str | None:
             "year mistyped?) or leave the item out")
 
 
-_SIGNATURE_KEYS = frozenset({"sig", "x-amz-signature", "x-goog-signature", "signature"})
-"""Query keys that make a URL signed (Azure SAS, AWS and Google V4, AWS/Google V2 and
-CloudFront signatures): its other keys state when it stops being honoured."""
-
-
-def _query_time(value: str) -> dt.datetime | None:
-    """A signed URL's time: ISO 8601 (Azure's ``se``: ``2023-01-02T00:00:00Z`` or a day)
-    or its basic form (``X-Amz-Date``: ``20230101T000000Z``), UTC where it has no zone."""
-    text = value.strip()
-    for form in ("%Y%m%dT%H%M%SZ", "%Y%m%d"):
-        try:
-            return dt.datetime.strptime(text, form).replace(tzinfo=dt.UTC)
-        except ValueError:
-            pass
-    try:
-        when = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return when.astimezone(dt.UTC) if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
-
-
-def signed_expiry(href: str) -> tuple[dt.datetime, str] | None:
-    """When a signed URL stops being honoured, and the query keys that say so, or
-    ``None`` for a URL that is not signed or states no expiry.
-
-    Read as the signing services write them: an Azure shared access signature's ``se``
-    (and ``ske``, its delegation key's expiry; Microsoft's Planetary Computer signs its
-    items' hrefs so, for about an hour), AWS and Google V4's ``X-Amz-Date`` plus
-    ``X-Amz-Expires`` (``X-Goog-``) seconds, and the V2 and CloudFront ``Expires`` (Unix
-    seconds).
-
-    Parameters
-    ----------
-    href
-        An asset's href (or its GDAL name, ``/vsicurl/https://...``).
-
-    Returns
-    -------
-    tuple of (datetime, str) or None
-        The expiry (UTC) and the keys that state it (``se``, ``X-Amz-Date +
-        X-Amz-Expires``...).
-    """
-    from urllib.parse import parse_qsl, urlsplit
-
-    text = str(href)
-    if text.startswith("/vsicurl/"):
-        text = text[len("/vsicurl/"):]
-    if "?" not in text:
-        return None
-    query = {k.lower(): (k, v) for k, v in parse_qsl(urlsplit(text).query,
-                                                      keep_blank_values=True)}
-    if not _SIGNATURE_KEYS & query.keys():
-        return None
-    found: list[tuple[dt.datetime, str]] = []
-    for key in ("se", "ske"):
-        if key in query and (when := _query_time(query[key][1])) is not None:
-            found.append((when, query[key][0]))
-    for vendor in ("amz", "goog"):
-        date, expires = query.get(f"x-{vendor}-date"), query.get(f"x-{vendor}-expires")
-        if date and expires and (start := _query_time(date[1])) is not None:
-            with contextlib.suppress(ValueError, OverflowError):
-                found.append((start + dt.timedelta(seconds=int(expires[1])),
-                               f"{date[0]} + {expires[0]}"))
-    if "expires" in query:
-        with contextlib.suppress(ValueError, OverflowError, OSError):
-            found.append((dt.datetime.fromtimestamp(int(query["expires"][1]), dt.UTC),
-                          query["expires"][0]))
-    return min(found) if found else None
-
-
-def expired_signature(href: str, now: dt.datetime | None = None) -> str | None:
-    """Why the server refuses the signed URL ``href`` (its signature has expired), or
-    ``None`` (:func:`signed_expiry`): "its signed URL expired on 2023-01-02 00:00 UTC
-    (its se)"."""
-    stated = signed_expiry(href)
-    if stated is None or stated[0] > (now or dt.datetime.now(dt.UTC)):
-        return None
-    return f"its signed URL expired on {stated[0]:%Y-%m-%d %H:%M} UTC (its {stated[1]})"
-
-
 RESIGN = ("sign the items again (Planetary Computer: planetary_computer.sign, or a search "
           "with its modifier) or search the catalogue again, and run again; a signature "
           "lasts about an hour, so sign just before the run")
 """How a catalogue of expired signed hrefs is read again."""
-
-
-REQUESTER_PAYS: dict[str, str] = {
-    "usgs-landsat": "USGS's Landsat Collection 2 on AWS",
-    "sentinel-s2-l1c": "Sinergise's Sentinel-2 L1C on AWS",
-    "sentinel-s2-l2a": "Sinergise's Sentinel-2 L2A on AWS",
-    "sentinel-s1-l1c": "Sinergise's Sentinel-1 on AWS",
-}
-"""Public S3 buckets of imagery whose owner bills each read to the reader (requester
-pays): S3 answers 403 to a read that does not agree to pay (GDAL's
-``AWS_REQUEST_PAYER=requester``) or is not signed (``AWS_NO_SIGN_REQUEST=YES``, plain
-HTTPS)."""
-
-_S3_HTTPS = re.compile(
-    r"^(?:/vsicurl/)?https?://(?:(?P<host>[a-z0-9.-]+?)\.s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com/"
-    r"|s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com/(?P<path>[a-z0-9.-]+)/)", re.IGNORECASE)
-
-
-def requester_pays(href: str) -> str | None:
-    """Why the file ``href`` (an asset's href or GDAL name) cannot be read as GDAL is set
-    up now, where it lies in a requester-pays bucket (:data:`REQUESTER_PAYS`), or ``None``.
-
-    Such a read was answered 403 and said as "HTTP 403; check the network or the
-    catalogue", or as "no credentials (a public bucket: set AWS_NO_SIGN_REQUEST=YES ...)",
-    whose advice is refused too (an unsigned read cannot be billed).
-    """
-    from rasterio.env import get_gdal_config
-
-    text = str(href)
-    bucket, https = None, False
-    for prefix in ("s3://", "/vsis3/", "/vsis3_streaming/"):
-        if text.startswith(prefix):
-            bucket = text[len(prefix):].split("/", 1)[0]
-    if bucket is None and (found := _S3_HTTPS.match(text)) is not None:
-        if "x-amz-signature=" in text.lower():
-            return None  # presigned (by the payer): its expiry is checked on its own
-        bucket, https = found.group("host") or found.group("path"), True
-    if bucket is None or bucket.lower() not in REQUESTER_PAYS:
-        return None
-    what = (f"its file is in the requester-pays bucket {bucket!r} "
-            f"({REQUESTER_PAYS[bucket.lower()]}), whose reads are billed to the reader's "
-            "AWS account")
-    fix = ("set AWS_REQUEST_PAYER=requester and the account's credentials (AWS_PROFILE, or "
-           "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) in the environment, or read a free "
-           "copy of the scenes (Planetary Computer's or Earth Search's COGs)")
-    if https:
-        return (f"{what}: read over HTTPS, unsigned, it is refused (HTTP 403); give the item "
-                f"its s3://{bucket}/... href (a USGS item's 'alternate' s3 href) and {fix}")
-    said = str(get_gdal_config("AWS_NO_SIGN_REQUEST", normalize=False) or "").upper()
-    if said in ("YES", "TRUE", "ON", "1"):
-        return (f"{what}: AWS_NO_SIGN_REQUEST={said} reads it unsigned, which such a bucket "
-                f"refuses (HTTP 403); unset AWS_NO_SIGN_REQUEST, and {fix}")
-    payer = str(get_gdal_config("AWS_REQUEST_PAYER", normalize=False) or "")
-    if payer.lower() != "requester":
-        return (f"{what}, and AWS_REQUEST_PAYER is "
-                + (f"{payer!r}" if payer else "not set")
-                + f", so S3 refuses the read (HTTP 403); {fix}")
-    return None
 
 
 def _named_days(name: str) -> tuple[str, tuple[dt.date, ...]] | None:

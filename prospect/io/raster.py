@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import rasterio
 from pyproj import CRS
+from rasterio._err import CPLE_BaseError
 from rasterio.crs import CRS as RioCRS
 from rasterio.enums import ColorInterp, MaskFlags
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
@@ -472,6 +473,38 @@ def _refuse_damaged_block(path: str, reason: str) -> None:
         raise CorruptFileError(_damaged_message(
             path, int(band.group(1)) if band else 1, "reading its header and samples",
             _said_text(reason)), path=path)
+
+
+_CUT_INDEX = re.compile(r"offset/size for strile|ReadStripArray|ReadDirEntryArray",
+                        re.IGNORECASE)
+"""libtiff's words for a GeoTIFF's index of block offsets and sizes that it could not
+read (``_TIFFPartialReadStripArray: Cannot read offset/size for strile around ~75075``)."""
+
+
+def _refuse_cut_index(path: Path | str, reason: str) -> None:
+    """Refuse a GeoTIFF whose index of blocks lies past its end as a file cut short.
+
+    A large file (its header states 70 000 x 70 000 cells) copied or downloaded part way
+    opened, and GDAL's error on its block index, raised unwrapped by rasterio, was a
+    traceback; the same as a :class:`CorruptFileError` said "corrupt, truncated or not a
+    raster" where the file's own size tells which.
+    """
+    if not _CUT_INDEX.search(reason) or "://" in str(path):
+        return
+    raise CorruptFileError(_cut_index_message(path, _data_size(str(path)), None,
+                                              _said_text(reason)), path=path)
+
+
+def _cut_index_message(path: Path | str, size: int | None, end: int | None,
+                       said: str = "") -> str:
+    """The one line for a TIFF of ``size`` bytes whose index of blocks reaches byte
+    ``end`` (either unknown: ``None``), with GDAL's words where it ``said`` any."""
+    held = f" ({size} bytes)" if size is not None else ""
+    reach = f", which reaches byte {end}" if end is not None else ""
+    gdal = f" (GDAL: {said})" if said else ""
+    return (f"{path}: its index of blocks lies past the end of the file{held}{reach}"
+            f"{gdal}: the file was cut short (a download or copy that stopped); download "
+            "or copy it again")
 
 
 def _damaged_message(path: str, band: int, what: str, said: str) -> str:
@@ -2227,6 +2260,62 @@ def _blocks_end(src: Any) -> tuple[int, str, int, Window] | None:
     return worst
 
 
+_TIFF_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4,
+                    12: 8, 16: 8, 17: 8, 18: 8}
+"""Bytes of each TIFF field type (BYTE .. DOUBLE; BigTIFF's LONG8, SLONG8 and IFD8)."""
+
+_TIFF_INDEX_TAGS = frozenset({273, 279, 324, 325})
+"""StripOffsets, StripByteCounts, TileOffsets and TileByteCounts: a TIFF's index of blocks."""
+
+
+def _tiff_index_end(name: str) -> int | None:
+    """The byte at which the index of blocks (offsets and sizes) of a TIFF's first image
+    ends, from its first directory's entries; ``None`` where the file is no TIFF, its
+    index lies inside its directory, or its bytes cannot be read here (a remote file).
+
+    GDAL (libtiff) reads a large file's index only when a block is first asked for, so a
+    file cut short inside its index opened, and failed later on a block's place."""
+    import struct
+
+    opened = _open_bytes(name)
+    if opened is None:
+        return None
+    try:
+        with opened as fh:
+            head = fh.read(16)
+            if len(head) < 8 or head[:2] not in (b"II", b"MM"):
+                return None
+            order = "<" if head[:2] == b"II" else ">"
+            magic = struct.unpack(order + "H", head[2:4])[0]
+            if magic == 42:
+                ifd, count_fmt, entry_fmt, inline = struct.unpack(order + "I", head[4:8])[0], \
+                    "H", "HHI", 4
+            elif magic == 43 and len(head) >= 16:
+                ifd, count_fmt, entry_fmt, inline = struct.unpack(order + "Q", head[8:16])[0], \
+                    "Q", "HHQ", 8
+            else:
+                return None
+            fh.seek(ifd)
+            raw = fh.read(struct.calcsize(order + count_fmt))
+            if len(raw) < struct.calcsize(order + count_fmt):
+                return None
+            entries = min(struct.unpack(order + count_fmt, raw)[0], 4096)
+            size = struct.calcsize(order + entry_fmt) + inline
+            table = fh.read(entries * size)
+    except (OSError, EOFError, ValueError, struct.error):
+        return None
+    end = None
+    for k in range(len(table) // size):
+        entry = table[k * size:(k + 1) * size]
+        tag, kind, count = struct.unpack(order + entry_fmt, entry[:size - inline])
+        need = count * _TIFF_TYPE_SIZES.get(kind, 0)
+        if tag not in _TIFF_INDEX_TAGS or need <= inline:
+            continue
+        where = struct.unpack(order + ("I" if inline == 4 else "Q"), entry[size - inline:])[0]
+        end = max(end or 0, where + need)
+    return end
+
+
 _NC_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 4, 6: 8, 7: 1, 8: 2, 9: 4, 10: 8, 11: 8}
 """Bytes of each netCDF classic ``nc_type`` (byte, char, short, int, float, double; CDF-5's
 ubyte, ushort, uint, int64, uint64)."""
@@ -2394,6 +2483,9 @@ def _refuse_cut_short(src: Any, path: Path | str) -> None:
     if size is None:
         return
     why = ""
+    index_end = _tiff_index_end(data) if src.driver == "GTiff" else None
+    if index_end is not None and index_end > size:  # before a scan of its blocks' places
+        raise CorruptFileError(_cut_index_message(path, size, index_end), path=path)
     if src.driver == "GTiff":
         end = _blocks_end(src)
         if end is not None and end[0] > size:
@@ -7037,7 +7129,10 @@ def _described(path: Path | str, *, crs: str | None, variable: str | None) -> Ra
                 src.read(src.count, window=Window(src.width - 1, src.height - 1, 1, 1))
                 if src.driver in _SOUTH_UP_TEXT:
                     src.read(src.count, window=Window(0, 0, 1, 1))
-    except (RasterioIOError, rasterio.errors.RasterioError) as exc:
+    # GDAL's own error, raised where rasterio passes it on unwrapped (a band's colour
+    # interpretation, a tag of a GeoTIFF whose tile index lies past its end, cut short):
+    # the file's fault as a failed read is, said in the same words, not a traceback
+    except (RasterioIOError, rasterio.errors.RasterioError, CPLE_BaseError) as exc:
         refuse_memory(path, exc)  # GDAL refused a buffer (ulimit -v): not a damaged file
         if variable:
             _refuse_variable(path, variable)
@@ -7056,9 +7151,11 @@ def _described(path: Path | str, *, crs: str | None, variable: str | None) -> Ra
         from prospect.io.remote import read_failure  # the one reading of GDAL's words
 
         if read_failure(reason).startswith("no credentials"):  # no S3/GS/Azure keys
-            raise InputFileError(f"{path}: cannot read: {read_failure(reason)}") from None
+            raise InputFileError(f"{path}: cannot read: {read_failure(reason, str(path))}"
+                                 ) from None
         _refuse_network_failure(str(path), reason)
         _refuse_damaged_block(str(path), reason)
+        _refuse_cut_index(path, reason)
         raise CorruptFileError(
             f"{path}: cannot read as a raster (corrupt, truncated or not a raster): "
             f"{reason}", path=path,
@@ -7543,6 +7640,8 @@ def _warn_heard(path: Path | str, heard: _ThreadWarnings, *, moot: tuple[str, ..
         offset and units, and its values were read as raw numbers, exit 0).
     """
     errors = list(dict.fromkeys(_said_text(m) for m in heard.errors))
+    for error in errors:  # a block index cut short: said as such, however GDAL said it
+        _refuse_cut_index(path, error)
     if errors:
         raise CorruptFileError(
             f"{path}: GDAL could not read its header whole ({'; '.join(errors[:3])}), and "

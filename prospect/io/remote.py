@@ -1,7 +1,17 @@
-"""GDAL's HTTP settings for remote reads, and short reasons for failed remote reads."""
+"""GDAL's HTTP settings for remote reads, and short reasons for failed remote reads.
+
+A server's refusal (HTTP 401, 403, 409) that the URL itself explains is said as such,
+wherever the file is read (a raster's header or chunk, a vector, a STAC asset): a signed
+URL past the expiry its query states (:func:`expired_signature`), a requester-pays
+bucket read unsigned or without agreeing to pay (:func:`requester_pays`), an Azure Blob
+Storage URL without a shared access signature (:func:`unsigned_azure`: Planetary
+Computer's items come unsigned from its API).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import itertools
 import math
 import re
@@ -11,10 +21,12 @@ from typing import Any
 
 from prospect.errors import InputFileError
 
-__all__ = ["DEFAULT_REMOTE", "ENVIRONMENT_SETTINGS", "SOURCE_SETTINGS", "NetworkReadError",
+__all__ = ["DEFAULT_REMOTE", "ENVIRONMENT_SETTINGS", "REQUESTER_PAYS", "RESIGN_URL",
+           "SIGN_AZURE", "SOURCE_SETTINGS", "NetworkReadError", "expired_signature",
            "forget_cached", "gdal_http_options", "is_network_name",
            "network_epoch", "network_failure_message", "network_version", "network_versions",
-           "read_as_planned", "read_failure"]
+           "read_as_planned", "read_failure", "requester_pays", "server_refusal",
+           "signed_expiry", "unsigned_azure"]
 
 DEFAULT_REMOTE: dict[str, Any] = {"timeout_s": 30.0, "retries": 3, "retry_delay_s": 0.5}
 """The HTTP settings of a source without ``remote:`` (``RemoteReads``' defaults), for
@@ -62,15 +74,36 @@ def is_network_name(name: str) -> bool:
 _HTTP_CODE = re.compile(r"HTTP (?:response )?(?:code|error|status)?:?\s*(\d{3})", re.IGNORECASE)
 
 
-def read_failure(message: str) -> str:
-    """A short reason for a failed remote read: ``HTTP 404``, ``truncated``, ``timeout``..."""
+_STORE_REFUSALS = (
+    (("access denied", "accessdenied", "request has expired", "signaturedoesnotmatch",
+      "authenticationfailed", "authorizationfailure"), "HTTP 403"),
+    (("publicaccessnotpermitted",), "HTTP 409"),
+)
+"""An object store's refusal as GDAL says it (the ``Message`` or ``Code`` of S3's, Google
+Cloud Storage's or Azure's XML answer, without the status: ``/vsis3/``'s "Access Denied"
+was read as a corrupt raster) -> the status the store answered it with."""
+
+
+def read_failure(message: str, path: str = "") -> str:
+    """A short reason for a failed remote read: ``HTTP 404``, ``truncated``, ``timeout``...
+
+    ``path`` (the file's GDAL name or URL, where known) tells an object store's missing
+    credentials apart: a requester-pays bucket's file (:data:`REQUESTER_PAYS`) cannot be
+    read unsigned, so it is not told to set ``AWS_NO_SIGN_REQUEST=YES``.
+    """
     found = _HTTP_CODE.search(message)
     if found:
         return f"HTTP {found.group(1)}"
     lowered = message.lower()
+    for words, status in _STORE_REFUSALS:
+        if any(word in lowered for word in words):
+            return status
     if "configuration options not defined" in lowered or "credentials" in lowered:
         # GDAL's "AWS_SECRET_ACCESS_KEY and AWS_NO_SIGN_REQUEST configuration options not
         # defined": read as "truncated" (the wrapper's "corrupt, truncated or not a raster")
+        if "aws" in lowered and (paid := _payer_bucket(path)) is not None:
+            return (f"no credentials: {_payer_what(paid[0])}, and cannot be read unsigned; "
+                    f"{PAYER_FIX}")
         return ("no credentials (a public bucket: set AWS_NO_SIGN_REQUEST=YES in the "
                 "environment; else AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
                 if "aws" in lowered else "no credentials")
@@ -89,7 +122,13 @@ class NetworkReadError(InputFileError):
     """A file read over a network that the network failed to bring (a timeout, no
     connection, an unknown host, an HTTP error status): a look at the file that may fail
     quietly (a CRS check, a hint) lets this one through, or each later look waited out
-    the timeout again."""
+    the timeout again. ``why`` is the short reason (:func:`read_failure`) where known: a
+    caller that counts failures by reason reads it, not the message, whose fix names
+    ``remote.timeout_s`` whatever the failure."""
+
+    def __init__(self, message: str, *, why: str | None = None) -> None:
+        super().__init__(message)
+        self.why = why
 
 
 SOURCE_SETTINGS = "raise the source's remote.timeout_s or remote.retries"
@@ -115,6 +154,9 @@ def network_failure_message(path: str, reason: str, how: str = SOURCE_SETTINGS) 
         How to give the read longer (:data:`SOURCE_SETTINGS`, or
         :data:`ENVIRONMENT_SETTINGS` where no ``remote:`` applies).
 
+    A refusal that the URL explains (:func:`server_refusal`: an expired signature, a
+    requester-pays bucket, an unsigned Azure URL) is said with its own fix instead.
+
     Returns
     -------
     str
@@ -122,12 +164,239 @@ def network_failure_message(path: str, reason: str, how: str = SOURCE_SETTINGS) 
     """
     if not is_network_name(path):
         return ""
-    why = read_failure(reason)
+    why = read_failure(reason, path)
+    if why.startswith("HTTP ") and (refused := server_refusal(path, why)) is not None:
+        return f"{path}: {refused}"
     if why in ("timeout", "no connection", "host not found") or why.startswith("HTTP "):
         return (f"{path}: cannot read over the network: {why} "
                 f"({reason.splitlines()[0][:200]}); check the URL and that the server "
                 f"answers, or {how}")
     return ""
+
+
+_SIGNATURE_KEYS = frozenset({"sig", "x-amz-signature", "x-goog-signature", "signature"})
+"""Query keys that make a URL signed (Azure SAS, AWS and Google V4, AWS/Google V2 and
+CloudFront signatures): its other keys state when it stops being honoured."""
+
+
+def _query_time(value: str) -> dt.datetime | None:
+    """A signed URL's time: ISO 8601 (Azure's ``se``: ``2023-01-02T00:00:00Z`` or a day)
+    or its basic form (``X-Amz-Date``: ``20230101T000000Z``), UTC where it has no zone."""
+    text = value.strip()
+    for form in ("%Y%m%dT%H%M%SZ", "%Y%m%d"):
+        try:
+            return dt.datetime.strptime(text, form).replace(tzinfo=dt.UTC)
+        except ValueError:
+            pass
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when.astimezone(dt.UTC) if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+
+
+def signed_expiry(href: str) -> tuple[dt.datetime, str] | None:
+    """When a signed URL stops being honoured, and the query keys that say so, or
+    ``None`` for a URL that is not signed or states no expiry.
+
+    Read as the signing services write them: an Azure shared access signature's ``se``
+    (and ``ske``, its delegation key's expiry; Microsoft's Planetary Computer signs its
+    items' hrefs so, for about an hour), AWS and Google V4's ``X-Amz-Date`` plus
+    ``X-Amz-Expires`` (``X-Goog-``) seconds, and the V2 and CloudFront ``Expires`` (Unix
+    seconds).
+
+    Parameters
+    ----------
+    href
+        An asset's href (or its GDAL name, ``/vsicurl/https://...``).
+
+    Returns
+    -------
+    tuple of (datetime, str) or None
+        The expiry (UTC) and the keys that state it (``se``, ``X-Amz-Date +
+        X-Amz-Expires``...).
+    """
+    from urllib.parse import parse_qsl, urlsplit
+
+    text = str(href)
+    if text.startswith("/vsicurl/"):
+        text = text[len("/vsicurl/"):]
+    if "?" not in text:
+        return None
+    query = {k.lower(): (k, v) for k, v in parse_qsl(urlsplit(text).query,
+                                                      keep_blank_values=True)}
+    if not _SIGNATURE_KEYS & query.keys():
+        return None
+    found: list[tuple[dt.datetime, str]] = []
+    for key in ("se", "ske"):
+        if key in query and (when := _query_time(query[key][1])) is not None:
+            found.append((when, query[key][0]))
+    for vendor in ("amz", "goog"):
+        date, expires = query.get(f"x-{vendor}-date"), query.get(f"x-{vendor}-expires")
+        if date and expires and (start := _query_time(date[1])) is not None:
+            with contextlib.suppress(ValueError, OverflowError):
+                found.append((start + dt.timedelta(seconds=int(expires[1])),
+                               f"{date[0]} + {expires[0]}"))
+    if "expires" in query:
+        with contextlib.suppress(ValueError, OverflowError, OSError):
+            found.append((dt.datetime.fromtimestamp(int(query["expires"][1]), dt.UTC),
+                          query["expires"][0]))
+    return min(found) if found else None
+
+
+def expired_signature(href: str, now: dt.datetime | None = None) -> str | None:
+    """Why the server refuses the signed URL ``href`` (its signature has expired), or
+    ``None`` (:func:`signed_expiry`): "its signed URL expired on 2023-01-02 00:00 UTC
+    (its se)"."""
+    stated = signed_expiry(href)
+    if stated is None or stated[0] > (now or dt.datetime.now(dt.UTC)):
+        return None
+    return f"its signed URL expired on {stated[0]:%Y-%m-%d %H:%M} UTC (its {stated[1]})"
+
+
+REQUESTER_PAYS: dict[str, str] = {
+    "usgs-landsat": "USGS's Landsat Collection 2 on AWS",
+    "sentinel-s2-l1c": "Sinergise's Sentinel-2 L1C on AWS",
+    "sentinel-s2-l2a": "Sinergise's Sentinel-2 L2A on AWS",
+    "sentinel-s1-l1c": "Sinergise's Sentinel-1 on AWS",
+}
+"""Public S3 buckets of imagery whose owner bills each read to the reader (requester
+pays): S3 answers 403 to a read that does not agree to pay (GDAL's
+``AWS_REQUEST_PAYER=requester``) or is not signed (``AWS_NO_SIGN_REQUEST=YES``, plain
+HTTPS)."""
+
+_S3_HTTPS = re.compile(
+    r"^(?:/vsicurl/)?https?://(?:(?P<host>[a-z0-9.-]+?)\.s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com/"
+    r"|s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com/(?P<path>[a-z0-9.-]+)/)", re.IGNORECASE)
+
+
+PAYER_FIX = (
+    "set AWS_REQUEST_PAYER=requester and the account's credentials (AWS_PROFILE, or "
+    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) in the environment, or read a free copy "
+    "of the scenes (Planetary Computer's or Earth Search's COGs)")
+"""How a requester-pays bucket's file is read."""
+
+
+def _payer_bucket(href: str) -> tuple[str, bool] | None:
+    """The requester-pays bucket (:data:`REQUESTER_PAYS`) that ``href`` (a GDAL name or
+    URL) lies in, and whether it is named by an unsigned HTTPS URL; ``None`` where it lies
+    in no such bucket, or is a presigned URL (its signer pays; its expiry is checked on
+    its own)."""
+    text = str(href)
+    bucket, https = None, False
+    for prefix in ("s3://", "/vsis3/", "/vsis3_streaming/"):
+        if text.startswith(prefix):
+            bucket = text[len(prefix):].split("/", 1)[0]
+    if bucket is None and (found := _S3_HTTPS.match(text)) is not None:
+        if "x-amz-signature=" in text.lower():
+            return None
+        bucket, https = found.group("host") or found.group("path"), True
+    if bucket is None or bucket.lower() not in REQUESTER_PAYS:
+        return None
+    return bucket, https
+
+
+def _payer_what(bucket: str) -> str:
+    return (f"its file is in the requester-pays bucket {bucket!r} "
+            f"({REQUESTER_PAYS[bucket.lower()]}), whose reads are billed to the reader's "
+            "AWS account")
+
+
+def requester_pays(href: str) -> str | None:
+    """Why the file ``href`` (an asset's href or GDAL name) cannot be read as GDAL is set
+    up now, where it lies in a requester-pays bucket (:data:`REQUESTER_PAYS`), or ``None``.
+
+    Such a read was answered 403 and said as "HTTP 403; check the network or the
+    catalogue", or as "no credentials (a public bucket: set AWS_NO_SIGN_REQUEST=YES ...)",
+    whose advice is refused too (an unsigned read cannot be billed).
+    """
+    from rasterio.env import get_gdal_config
+
+    paid = _payer_bucket(href)
+    if paid is None:
+        return None
+    bucket, https = paid
+    what = _payer_what(bucket)
+    if https:
+        return (f"{what}: read over HTTPS, unsigned, it is refused (HTTP 403); give the item "
+                f"its s3://{bucket}/... href (a USGS item's 'alternate' s3 href) and "
+                f"{PAYER_FIX}")
+    said = str(get_gdal_config("AWS_NO_SIGN_REQUEST", normalize=False) or "").upper()
+    if said in ("YES", "TRUE", "ON", "1"):
+        return (f"{what}: AWS_NO_SIGN_REQUEST={said} reads it unsigned, which such a bucket "
+                f"refuses (HTTP 403); unset AWS_NO_SIGN_REQUEST, and {PAYER_FIX}")
+    payer = str(get_gdal_config("AWS_REQUEST_PAYER", normalize=False) or "")
+    if payer.lower() != "requester":
+        return (f"{what}, and AWS_REQUEST_PAYER is "
+                + (f"{payer!r}" if payer else "not set")
+                + f", so S3 refuses the read (HTTP 403); {PAYER_FIX}")
+    return None
+
+
+_AZURE_BLOB = re.compile(
+    r"^(?:/vsicurl/)?https?://[a-z0-9]+\.blob\.core\.windows\.net/", re.IGNORECASE)
+
+
+def unsigned_azure(href: str) -> str | None:
+    """Why Azure Blob Storage refuses ``href``, where it is a blob URL
+    (``https://<account>.blob.core.windows.net/...``) without a shared access signature
+    (no ``sig`` in its query), or ``None``: Planetary Computer's STAC API serves its
+    items' hrefs unsigned, and its storage accounts answer an anonymous read HTTP 409
+    (``PublicAccessNotPermitted``) or 403, which GDAL's message does not carry."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    text = str(href)
+    if _AZURE_BLOB.match(text) is None:
+        return None
+    if text.startswith("/vsicurl/"):
+        text = text[len("/vsicurl/"):]
+    keys = {k.lower() for k, _ in parse_qsl(urlsplit(text).query, keep_blank_values=True)}
+    if "sig" in keys:
+        return None
+    return ("its Azure Blob Storage URL carries no shared access signature (no sig in "
+            "its query), and the storage account refuses anonymous reads "
+            "(PublicAccessNotPermitted)")
+
+
+SIGN_AZURE = ("sign the URLs (Planetary Computer's STAC items: planetary_computer.sign, or "
+              "a search with its modifier)")
+"""How an unsigned Azure Blob Storage URL is read."""
+RESIGN_URL = ("sign the URL again (a STAC item's: sign the items again, Planetary "
+              "Computer: planetary_computer.sign, or search the catalogue again) and run "
+              "again; a signature lasts as long as its signer allows (Planetary Computer's "
+              "about an hour), so sign just before the run")
+"""How a file whose signed URL expired is read again."""
+
+
+def server_refusal(path: str, why: str) -> str | None:
+    """What a server's refusal ``why`` (``HTTP 401``, ``HTTP 403``, ``HTTP 409``) of the
+    file ``path`` means, and its fix, where the URL tells: a signature past the expiry
+    its query states, a requester-pays bucket read unsigned or without agreeing to pay,
+    an unsigned Azure Blob Storage URL; else ``None`` (a refusal the URL does not
+    explain: the network or the server).
+
+    Parameters
+    ----------
+    path : str
+        The file's GDAL name or URL.
+    why : str
+        :func:`read_failure`'s reason.
+
+    Returns
+    -------
+    str or None
+        The sentence (why, with the status, then the fix), or ``None``.
+    """
+    if why not in ("HTTP 401", "HTTP 403", "HTTP 409"):
+        return None
+    if why != "HTTP 409" and (expired := expired_signature(path)) is not None:
+        return (f"cannot read over the network: {why}: {expired}, so its server refuses "
+                f"it; {RESIGN_URL}")
+    if why == "HTTP 403" and (unpaid := requester_pays(path)) is not None:
+        return unpaid
+    if (unsigned := unsigned_azure(path)) is not None:
+        return f"cannot read over the network: {why}: {unsigned}; {SIGN_AZURE}, and run again"
+    return None
 
 
 _ARCHIVE_END = re.compile(r"\.(?:zip|kmz|tar|tgz|tar\.gz|gz|7z|rar)(?=/|$)", re.IGNORECASE)

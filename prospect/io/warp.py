@@ -302,9 +302,10 @@ def _stated_grid_mismatch(info: RasterInfo, src: Any) -> str | None:
     if info.stated_crs and src.crs is not None:
         stated = RioCRS.from_user_input(info.crs)
         if src.crs != stated:
-            epsg = src.crs.to_epsg()
-            return (f"{info.crs} (proj:epsg/proj:code), but the file is in "
-                    f"{f'EPSG:{epsg}' if epsg else src.crs.to_wkt()}")
+            from prospect.config.region import crs_short  # a CRS of no code: its PROJ string
+
+            return (f"{crs_short(info.crs)} (proj:epsg/proj:code), but the file is in "
+                    f"{crs_short(src.crs.to_wkt())}")
     if info.scales:  # a file's own scale tags are the calibration stated, if any
         own_scale = float(src.scales[0]) if src.scales and src.scales[0] is not None else 1.0
         own_offset = (float(src.offsets[0]) if src.offsets and src.offsets[0] is not None
@@ -447,6 +448,7 @@ def read_warped_window(
                                             cols, rows))
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
         refuse_memory(info.path, exc)
+        _refuse_network_failure(info.path, exc)
         raise InputFileError(f"{info.path}: read failed while warping band {band}: "
                              f"{gdal_reason(exc)}") from None
     if resampling.name in STAT_KEEPING_RESAMPLINGS and _own_nodata(info, band, nodata):
@@ -654,6 +656,20 @@ def _file_window(info: RasterInfo, grid: RegionGrid, window: ChunkWindow,
     return slice(r0, r1), slice(c0, c1)
 
 
+def _refuse_network_failure(path: str, exc: BaseException) -> None:
+    """A chunk of a file read over a network that the network failed to bring (a timeout,
+    an HTTP error status) is said as such, with the fix the URL tells where the server
+    refused it (:func:`~prospect.io.remote.network_failure_message`: a signed URL past its
+    expiry, a requester-pays bucket, an unsigned Azure URL): it was "read failed for band
+    1: HTTP response code: 403 - Failure writing output to destination"."""
+    from prospect.io.remote import NetworkReadError, network_failure_message, read_failure
+
+    reason = gdal_reason(exc)
+    said = network_failure_message(path, reason)
+    if said:
+        raise NetworkReadError(said, why=read_failure(reason, path)) from None
+
+
 def read_source_block(
     info: RasterInfo, band: int, grid: RegionGrid, window: ChunkWindow, *, margin: int = 2,
     nodata: float | None = None, other_nodata: float | None = None,
@@ -679,6 +695,7 @@ def read_source_block(
         transform = src.window_transform(win)
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
         refuse_memory(info.path, exc)
+        _refuse_network_failure(info.path, exc)
         raise InputFileError(f"{info.path}: read failed for band {band}: "
                              f"{gdal_reason(exc)}") from None
     fill = nodata if nodata is not None else info.nodata[band - 1]
@@ -733,6 +750,7 @@ def read_aligned(info: RasterInfo, band: int, crs: str, transform: Affine,
             return np.asarray(vrt.read(band))
     except (RasterioIOError, rasterio.errors.RasterioError) as exc:
         refuse_memory(info.path, exc)
+        _refuse_network_failure(info.path, exc)
         raise InputFileError(f"{info.path}: read failed for band {band}: "
                              f"{gdal_reason(exc)}") from None
 
