@@ -128,7 +128,13 @@ def read_outline(
         Unreadable file; no polygon (left) to use.
     """
     from prospect.config.vsi import archive_file
-    from prospect.io.vector import column_domain, described_hint, field_named, read_vector
+    from prospect.io.vector import (
+        column_alias_hint,
+        column_domain,
+        described_hint,
+        field_named,
+        read_vector,
+    )
 
     path = _as_path(path)  # a GdalPath keeps its name
     local = archive_file(str(path)) if str(path).startswith("/vsi") else str(path)
@@ -154,6 +160,7 @@ def read_outline(
             near = [c for c in have if c.lower() == name_column.lower()] or \
                 difflib.get_close_matches(name_column, have, n=1)
             hint = f" (did you mean {near[0]!r}?)" if near else \
+                column_alias_hint(path, name_column, have, layer=layer) or \
                 described_hint(table, name_column)  # an ArcGIS KML's description tables
             raise DataError(
                 f"{path}: no column {name_column!r} to pick outlines by name; columns are "

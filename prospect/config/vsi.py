@@ -24,6 +24,7 @@ __all__ = [
     "gdal_name",
     "is_gdal_name",
     "is_url",
+    "readme_named",
     "variable_name_parts",
 ]
 
@@ -122,6 +123,54 @@ _NOTES = (".txt", ".md", ".rst", ".pdf", ".html", ".htm", ".rtf", ".doc", ".docx
 the metadata (ISO XML, a QGIS ``.qmd``), a style (``.qml``, ``.sld``, ArcGIS ``.lyrx``)."""
 
 
+_TABLES = (".csv", ".tsv", ".txt", ".dat", ".xyz", ".prn", ".gslib", ".gsl")
+"""Endings of a text table of points (:data:`prospect.io.points.TEXT_SUFFIXES`)."""
+_README = re.compile(r"^(read[ _.-]?me|licen[cs]e|copying|notice|notes?|about|metadata|"
+                     r"changes|changelog|citation|disclaimer|terms)([ _.-].*)?$", re.IGNORECASE)
+"""Names (without their ending) of a note shipped as ``.txt`` beside a table: a README, a
+licence, the metadata."""
+
+
+def readme_named(member: str) -> bool:
+    """Whether the file ``member`` of an archive is a note by its name: a ``README.txt``,
+    ``LICENSE.txt``, ``metadata.txt`` (a ``.txt`` may be a table of points too).
+
+    Parameters
+    ----------
+    member : str
+        A file of an archive (its path inside).
+
+    Returns
+    -------
+    bool
+        True for a ``.txt`` (or ``.md``, ...: :data:`_NOTES`) named as a note.
+    """
+    name = member.rsplit("/", 1)[-1]
+    return Path(name).suffix.lower() in _NOTES and bool(_README.match(Path(name).stem))
+
+
+def _one_table(members: list[str]) -> str:
+    """The one text table of points of an archive (:data:`_TABLES`) beside nothing but its
+    own sidecars (``wells.prj``, ``wells.csvt``) and notes (a README, a licence); ``""``
+    otherwise. ``zip://wells.zip`` of a CSV zipped with its README was told to "name the
+    file inside"."""
+    tables = [m for m in members if Path(m).suffix.lower() in _TABLES and not readme_named(m)
+              and not m.startswith("__MACOSX/") and not m.rsplit("/", 1)[-1].startswith("._")]
+    if len(tables) != 1:
+        return ""
+    table = tables[0]
+    stem = table.rsplit(".", 1)[0]
+    for member in members:
+        name = member.rsplit("/", 1)[-1]
+        if member == table or (member.rsplit(".", 1)[0] == stem and Path(
+                name).suffix.lower() in (".prj", ".csvt", ".cpg", ".vrt")) or \
+                member.startswith("__MACOSX/") or name.startswith("._") or \
+                Path(name).suffix.lower() in _NOTES:
+            continue
+        return ""  # another file that may be the data meant (a raster, a map)
+    return table
+
+
 def _datasets(members: list[str]) -> list[str]:
     """The vector datasets of an archive's files (:func:`prospect.io.vector.zip_datasets`;
     macOS ``__MACOSX/`` and ``._`` forks left aside)."""
@@ -141,8 +190,11 @@ def _one_dataset(members: list[str]) -> str:
     A zipped map named alone (``zip://geology.zip``, as geopandas' docs write it, or
     ``/vsizip/geology.zip``) was told to "name the file inside", though the archive's
     plain path (``geology.zip``) is read at that dataset: a Shapefile until round 60, a
-    GeoPackage or GeoJSON beside a README until round 61."""
+    GeoPackage or GeoJSON beside a README until round 61; a CSV table of points beside its
+    README is read at the table (:func:`_one_table`), as round 62 made it."""
     found = _datasets(members)
+    if not found:
+        return _one_table(members)
     if len(found) != 1:
         return ""
     dataset = found[0]

@@ -106,6 +106,7 @@ from prospect.io.geoparquet import is_parquet, read_parquet, wkb_hint
 from prospect.io.vector import (
     _sidecar,
     check_columns,
+    column_alias_hint,
     crs_replaced_message,
     dbf_overflows,
     domains_message,
@@ -113,6 +114,7 @@ from prospect.io.vector import (
     has_geometry,
     layer_info,
     list_layers,
+    map_layers,
     named_codes,
     near_column,
     read_vector,
@@ -514,6 +516,7 @@ def _zipped_table(path: Path, layer: str | None) -> str | None:
     """The text table a ``.zip`` holding no vector file is read at (its one table, or the
     one ``layer`` names), ``None`` when it holds a vector file or no table; several
     tables and no ``layer`` are refused naming them."""
+    from prospect.config.vsi import readme_named
     from prospect.io.vector import zip_datasets, zip_members
 
     try:
@@ -528,6 +531,8 @@ def _zipped_table(path: Path, layer: str | None) -> str | None:
     if zip_datasets(members):
         return None
     tables = [m for m in members if Path(m).suffix.lower() in TEXT_SUFFIXES | {".asc"}]
+    if len(tables) > 1:  # (a README.txt beside the table is no table: it was "holds 2
+        tables = [m for m in tables if not readme_named(m)]  # tables (wells.csv, README.txt)")
     if not tables:
         return None
     if layer is not None:
@@ -2574,7 +2579,41 @@ def above_written(cell: str) -> str:
     """
     cell = _signs(cell)
     m = _ABOVE_QUALIFIED.fullmatch(cell) or _ABOVE_NAMED.fullmatch(cell)
-    return f">{next(g for g in m.groups() if g)}" if m else cell
+    if m:
+        return f">{next(g for g in m.groups() if g)}"
+    return _above_with_unit(cell) if _ABOVE_MARK.search(cell) else cell
+
+
+_ABOVE_MARK = re.compile(r"[>≥]|[Gg]\s*[(\[.\d]|\dG|u\.?\s?d|ul|uq|above|over|exceed",
+                         re.IGNORECASE)
+"""What an upper limit's cell holds somewhere (a sign, the USGS ``G``, a laboratory's
+word), so that :func:`_above_with_unit` looks at it."""
+
+
+def _above_with_unit(cell: str) -> str:
+    """``cell``, an upper limit (:data:`_ABOVE_QUALIFIED`, :data:`_ABOVE_NAMED`) whose
+    limit is followed by its unit (``>UDL 1000 ppm``, ``G(1000) ppm``, ``1000G ppm``, or
+    inside the brackets: ``G(1000 ppm)``, ``UDL (1000 ppm)``), written as ``>1000 ppm``
+    (read as such a cell is: in the column's unit, or said as a unit it does not state);
+    any other cell as it is. Such a cell was missing, said as "write numbers only", where
+    the same limit without its unit was read (rounds 25-27)."""
+    for start in _UNIT_START.finditer(cell):
+        tail = _UNIT_TAIL.fullmatch(cell, start.start())
+        unit, close = tail.groups() if tail else ("", "")
+        if not unit or _cell_unit(f"1 {unit}") is None:
+            continue
+        bare = cell[:start.start()] + close
+        m = _ABOVE_QUALIFIED.fullmatch(bare) or _ABOVE_NAMED.fullmatch(bare)
+        if m:
+            return f">{next(g for g in m.groups() if g)} {unit}"
+    return cell
+
+
+_UNIT_START = re.compile(r"(?<=[\d\s)\]])[A-Za-zµμ%‰]")
+"""Where a unit may start in a cell: a letter (or ``%``) after a digit, a space or a
+closing bracket."""
+_UNIT_TAIL = re.compile(r"(.*?)\s*([)\]]?)\s*")
+"""The rest of a cell from where a unit starts: the unit and a closing bracket after it."""
 
 _BELOW_QUALIFIER = r"(?<=\d)\s*(?:UJ|U)$"
 """A laboratory's not-detected qualifier after a limit's number (``<5U``, ``<5 UJ``)."""
@@ -3001,7 +3040,10 @@ def _unit_text(series: pd.Series, frame: pd.DataFrame, column: str, keep: np.nda
     a column with some plain numbers keeps them and counts its unit cells as missing,
     unless each unit cell writes the unit the column states (``unit``, the config's
     ``units:``, else its header's: ``30 ppm`` under ``Li_ppm``), the plain numbers' unit:
-    then it is read as its number (:func:`_header_unit_cells`). A filled cell that is no
+    then it is read as its number (:func:`_header_unit_cells`); where the column states
+    none, a few plain numbers (at most a quarter) among cells of one unit are read in that
+    unit, said (:func:`_few_plain`: one hand-typed ``12`` made every ``12 ppm`` missing).
+    A filled cell that is no
     number (``-``, ``not analysed``, ``~12 ppm``) is no plain number: it is missing and
     said, and the other cells keep their unit (one such cell made them all missing).
 
@@ -3032,7 +3074,8 @@ def _unit_text(series: pd.Series, frame: pd.DataFrame, column: str, keep: np.nda
     other = filled & ~limit & ~hit
     if other.any():
         other[other] = np.isfinite(_numbers(series[other], path, column, frame.attrs))
-    if other.any():
+    if other.any() and not _few_plain(read, other, column, stated, text, path, numbers,
+                                      what):
         return _header_unit_cells(series, column, read, path, numbers, what, stated,
                                   frame.attrs)
     kinds: dict[Any, list[int]] = {}
@@ -3055,6 +3098,45 @@ def _unit_text(series: pd.Series, frame: pd.DataFrame, column: str, keep: np.nda
     bare = pd.Series([read[i][0] if i in read else None for i in range(len(text))],
                      index=series.index)
     return series.where(~hit, bare)
+
+
+PLAIN_AMONG_UNITS = 0.25
+"""The largest share of a column's numbers that may be plain (``12``) among cells each
+written with one and the same unit (``12 ppm``), in a column stating no unit, for the
+plain ones to be read in the cells' unit (:func:`_few_plain`)."""
+
+
+def _few_plain(read: dict[int, tuple[str, str]], plain: np.ndarray, column: str,
+               stated: str | None, text: pd.Series, path: Path, numbers: np.ndarray,
+               what: str) -> bool:
+    """Whether the ``plain`` numbers among cells written with a unit (``read``: row ->
+    number, unit) are read in that unit, and if so, add them to ``read`` with it and say
+    so: the column states no unit (``stated``, its header), every unit cell writes the
+    same unit, and the plain numbers are at most :data:`PLAIN_AMONG_UNITS` of the
+    column's numbers (``12`` typed by hand among seven ``12 ppm`` of a lab's export).
+
+    Such a plain number made every unit cell of its column missing (round 30: the
+    plain numbers' unit was the column's question), so one hand-typed grade lost all the
+    others; a minority of plain numbers is now read in the unit the many cells state,
+    said with the fix where that is not their unit. A column with as many plain
+    numbers as a quarter keeps its plain numbers and counts the unit cells as missing,
+    as before."""
+    if stated_concentration(column, stated) is not None:
+        return False  # (the stated unit reads both: _header_unit_cells)
+    units = {u for _, u in read.values()}
+    count = int(plain.sum())
+    if len(units) != 1 or count > PLAIN_AMONG_UNITS * (count + len(read)):
+        return False
+    (unit,) = units
+    at = np.flatnonzero(plain)
+    warnings.warn(DataWarning(
+        f"{path}: {count} value(s) in column {column!r} are plain numbers among "
+        f"{len(read)} value(s) written in {unit} ({_listed(numbers, at, what)}; e.g. "
+        f"{text.iloc[int(at[0])]!r}): each is read in {unit}, the unit the others write; "
+        f"if it is in another unit, write it with its unit (or state the column's unit: "
+        f"'units: {{{column}: {unit}}}' in the points source)"), stacklevel=5)
+    read.update({int(i): (str(text.iloc[int(i)]), unit) for i in at})
+    return True
 
 
 def _sizes_converted(series: pd.Series, frame: pd.DataFrame, column: str,
@@ -4308,11 +4390,24 @@ def _refuse_degrees_as_metres(xs: np.ndarray, ys: np.ndarray, crs: Any, path: Pa
             "; " + swapped_axes_fix(path, crs="EPSG:4326")) if swapped else ""))
 
 
+LOCAL_GRIDS: tuple[str, ...] = (
+    "EPSG:3405", "EPSG:3406", *(f"EPSG:{code}" for code in range(5896, 5900)),
+    *(f"EPSG:{code}" for code in range(9205, 9219)),
+)
+"""Projected CRSs a partner's survey writes its tables in, offered by :func:`crs_meant`
+where their area of use meets the region: VN-2000 / UTM 48N and 49N and VN-2000's
+TM-3 zones (the national 481, 482, 491 and the provincial ones, each of a province's
+central meridian: ``TM-3 106-30`` for Thái Nguyên, ``103-00`` for Lai Châu; k 0.9999).
+A table of provincial TM-3 metres read in the UTM zone's CRS lies tens of kilometres
+west or east of its places (the central meridians differ by up to 3 degrees)."""
+
+
 def _crs_candidates(grid: Any) -> list[Any]:
     """The projected CRSs a survey's table near ``grid`` is likely written in: the
     region's own, WGS 84 / UTM of the region's zone and the zones beside it (its
     hemisphere), the national grids the vector reader offers (RD New, TM35FIN, ...),
-    ETRS89-LAEA (EPSG:3035, European statistics) and Web Mercator."""
+    ETRS89-LAEA (EPSG:3035, European statistics), the partners' grids
+    (:data:`LOCAL_GRIDS`: VN-2000's TM-3 zones) and Web Mercator."""
     from pyproj import CRS
 
     from prospect.io.vector import NATIONAL_GRIDS  # (the vector reader's list: one list)
@@ -4322,7 +4417,7 @@ def _crs_candidates(grid: Any) -> list[Any]:
     base = 32600 if (south + north) / 2 >= 0 else 32700
     codes = [f"EPSG:{base + (zone + step - 1) % 60 + 1}" for step in (0, -1, 1)]
     out = [grid.crs_obj, *(CRS.from_user_input(code) for code in (*codes, "EPSG:3857"))]
-    for code in (*NATIONAL_GRIDS, "EPSG:3035"):  # those made for the region's area
+    for code in (*NATIONAL_GRIDS, "EPSG:3035", *LOCAL_GRIDS):  # those made for its area
         crs = CRS.from_user_input(code)
         area = crs.area_of_use
         if area is not None and area.west < east and west < area.east and \
@@ -4350,7 +4445,7 @@ def crs_meant(xs: np.ndarray, ys: np.ndarray, crs: Any, grid: Any) -> str:
         return _sign_meant(px, py, stated, grid)
     if not px.size:
         return ""
-    best: tuple[int, Any] = (0, None)
+    fits: list[tuple[int, Any, np.ndarray]] = []
     for candidate in _crs_candidates(grid):
         if candidate.equals(stated):
             continue
@@ -4360,15 +4455,28 @@ def crs_meant(xs: np.ndarray, ys: np.ndarray, crs: Any, grid: Any) -> str:
             gx, gy = np.asarray(gx, "f8"), np.asarray(gy, "f8")
             ok = np.isfinite(gx) & np.isfinite(gy)
             rows, cols = grid.rowcol(gx[ok], gy[ok], closed=True)
-        inside = int(grid.contains(rows, cols).sum())
-        if inside > best[0]:
-            best = (inside, candidate)
-    inside, candidate = best
+        fits.append((int(grid.contains(rows, cols).sum()), candidate, gx + 1j * gy))
+    inside, candidate, at = max(fits, key=lambda f: f[0], default=(0, None, None))
     if candidate is None or inside < 0.5 * px.size:
         return _scale_meant(px, py, stated, grid)
     code = candidate.to_string()
+    # others that fit as well, placing the points elsewhere (another central meridian,
+    # not another datum's metres): which is meant, the table's source tells
+    others = [c for n, c, where in fits if n == inside and c is not candidate
+              and np.nanmax(np.abs(where - at), initial=0.0) > _OTHER_PLACE]  # (metres apart)
+    if others:
+        named = " or ".join(f"{c.to_string()} ({c.name})" for c in [candidate, *others][:4])
+        return (f"; read in {named}, {inside} of {px.size} would lie in region "
+                f"{grid.name!r}: set 'crs:' in the points source to the one that is their "
+                "CRS (for a provincial grid, the one of the province's central meridian)")
     return (f"; read in {code} ({candidate.name}), {inside} of {px.size} would lie in region "
             f"{grid.name!r}: set 'crs: \"{code}\"' in the points source if that is their CRS")
+
+
+_OTHER_PLACE = 1000.0
+"""How far (metres, in the region's CRS) two CRSs that each put a table in the region
+must place a point apart to be told as two readings (another central meridian), not
+one reading in two datums (VN-2000 and WGS 84 / UTM 48N, 223 m apart)."""
 
 
 def _sign_meant(px: np.ndarray, py: np.ndarray, stated: Any, grid: Any) -> str:
@@ -5024,6 +5132,8 @@ def read_features(
     text = vsi is not None or is_text_table(path, layer)
     if not text and path.suffix.lower() not in SHEET_SUFFIXES and path.is_file():
         _refuse_raster(path)
+    if not text and path.suffix.lower() not in SHEET_SUFFIXES:
+        layer = _map_layer(path, layer)  # (a GeoPackage styled in QGIS: its one table)
     table = not text and path.suffix.lower() not in SHEET_SUFFIXES and \
         _attribute_table(path, layer)
     parquet = _parquet_name(path, layer) if table else None
@@ -5074,8 +5184,11 @@ def read_features(
                 f"{path}: column(s) {twice} appear more than once in the header; rename "
                 "or remove the extra one so the column to read is clear")
         if missing:
-            near = "".join(near_column(c, list(map(str, frame.columns))).replace(
-                " (did you mean", f" ({c!r}: did you mean") for c in missing)
+            have = list(map(str, frame.columns))  # (a GeoPackage table's: its aliases)
+            near = "".join(near_column(c, have).replace(" (did you mean", f" ({c!r}: did "
+                                                        "you mean") or
+                           (column_alias_hint(path, c, have, layer=layer) if table else "")
+                           for c in missing)
             raise DataError(
                 f"{path}: no column(s) {missing}; columns are {list(frame.columns)[:30]}"
                 f"{near}; set x/y (coordinates), columns or flags in the points source with "
@@ -6115,6 +6228,22 @@ def _domain_names(frame: pd.DataFrame, path: Path, layer: str | None) -> pd.Data
     if coded:
         warnings.warn(DataWarning(coded), stacklevel=3)
     return frame
+
+
+def _map_layer(path: Path, layer: str | None) -> str | None:
+    """``layer``, or for ``None`` the one layer of a vector file that is no GIS's style or
+    project table (:func:`~prospect.io.vector.map_layers`): a GeoPackage's table of samples
+    that QGIS styled ("Save style in database" writes ``layer_styles`` beside it) was
+    refused as "holds no geometries (a table of attributes only; layers: samples,
+    layer_styles)", as a unit map of one layer no longer is."""
+    if layer is not None:
+        return layer
+    try:
+        layers = list_layers(path, layer)
+    except Exception:  # the read proper names what is wrong with the file
+        return layer
+    maps = map_layers(layers)
+    return maps[0] if len(layers) > 1 and len(maps) == 1 else layer
 
 
 def _attribute_table(path: Path, layer: str | None) -> bool:

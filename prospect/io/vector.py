@@ -55,6 +55,7 @@ __all__ = [
     "burnable",
     "check_columns",
     "check_coordinates",
+    "column_alias_hint",
     "column_domain",
     "crs_replaced_message",
     "dataset_files",
@@ -3269,6 +3270,36 @@ def _alias_hint(src: _Source, layer: str | None, column: str, have: list[str]) -
             f"show; name the column itself: {meant[0]!r})")
 
 
+def column_alias_hint(path: Path | str, column: str, have: list[str], *,
+                      layer: str | None = None) -> str:
+    """The hint that ``column``, missing from a layer of ``path`` whose columns are
+    ``have``, is the alias of one of them (a GeoPackage's ``gpkg_data_columns``, the
+    header QGIS and ArcGIS show), as a unit column's refusal gives it; ``""`` otherwise.
+
+    Parameters
+    ----------
+    path : Path or str
+        The vector file (a local GeoPackage has aliases; any other file has none).
+    column : str
+        The column a config names (the mask's ``name_column``, a points ``columns`` entry).
+    have : list of str
+        The layer's columns.
+    layer : str, optional
+        The layer (``None``: the file's one map layer).
+
+    Returns
+    -------
+    str
+        ``" ('Naam' is the alias of column 'name', the header QGIS and ArcGIS show; name
+        the column itself: 'name')"``, or ``""``.
+    """
+    try:
+        src = _source(path, layer)
+        return _alias_hint(src, layer, column, have)
+    except Exception:  # the hint is a help, never a second failure
+        return ""
+
+
 class Units(NamedTuple):
     """A unit layer read whole: :func:`read_units`."""
 
@@ -3749,8 +3780,9 @@ def check_columns(gdf: pd.DataFrame, columns: list[str], path: Path | str, *,
                 raise DataError(f"{path}: layer {layer or '(first)'} holds no features (so no "
                                 f"column {col!r}); check the file: an export of an empty "
                                 "selection, or another layer meant")
-            raise DataError(f"{path}: no column {col!r}; columns are {have[:30]}"
-                            f"{near_column(col, have) or described_hint(gdf, col)}")
+            hint = near_column(col, have) or \
+                column_alias_hint(path, col, have, layer=layer) or described_hint(gdf, col)
+            raise DataError(f"{path}: no column {col!r}; columns are {have[:30]}{hint}")
 
 
 def described_hint(frame: pd.DataFrame, column: str) -> str:
