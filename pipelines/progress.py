@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, ConsoleRenderable
 from rich.live import Live
-from rich.text import Text
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -33,6 +32,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.text import Text
 
 if TYPE_CHECKING:
     from distributed import Client
