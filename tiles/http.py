@@ -28,6 +28,7 @@ __all__ = [
     "GZIP_MIN_BYTES",
     "MAX_HEADER_BYTES",
     "MAX_URL_LENGTH",
+    "SENT_PATH",
     "ApiError",
     "RequestLimits",
     "accepts_gzip",
@@ -44,6 +45,7 @@ __all__ = [
     "public_root",
     "read_refusal",
     "refuse_repeated",
+    "sent_path",
     "server_limit",
     "server_limit_refusal",
     "under_root",
@@ -55,6 +57,11 @@ __all__ = [
 
 MAX_URL_LENGTH = 2048
 """Longest accepted path + query string, in bytes (longer: 414)."""
+
+SENT_PATH = "prospect.sent_path"
+"""The scope key of a request's path as the client sent it (decoded), set where the edge
+reads another path from it (:func:`origin_form`, :func:`under_root`): the access log
+records the path as sent, the same in an endpoint's line as in the edge's."""
 
 MAX_HEADER_BYTES = 8192
 """Largest accepted total of request header names and values, in bytes (larger: 431).
@@ -499,7 +506,7 @@ def origin_form(scope: Scope) -> Scope:
     raw = scope.get("raw_path") or path.encode("latin-1", "replace")
     raw_rest = raw.split(b"://", 1)[1] if b"://" in raw else b""
     new_raw = b"/" + raw_rest.split(b"/", 1)[1] if b"/" in raw_rest else b"/"
-    return {**scope, "path": new_path, "raw_path": new_raw}
+    return {**scope, "path": new_path, "raw_path": new_raw, SENT_PATH: sent_path(scope)}
 
 
 def public_root(public_url: str | None) -> str:
@@ -534,7 +541,17 @@ def under_root(scope: Scope, root: str, known: Callable[[str], bool]) -> Scope:
     raw_root = quote(root, safe="/%").encode("latin-1", "replace")
     new_raw = ((raw[len(raw_root):] or b"/") if raw.startswith(raw_root)
                else quote(new_path, safe="/").encode("latin-1", "replace"))
-    return {**scope, "path": new_path, "raw_path": new_raw}
+    return {**scope, "path": new_path, "raw_path": new_raw, SENT_PATH: sent_path(scope)}
+
+
+def sent_path(scope: Scope) -> str:
+    """The path of ``scope``'s request as the client sent it (decoded): before
+    :func:`origin_form` and :func:`under_root` read another from it (:data:`SENT_PATH`).
+
+    Under a proxy's sub-path an endpoint's access-log line had the path without it
+    (``/tiles/...``) where the edge's line, for the same URL refused, had it as sent
+    (``/prospect/tiles/...``): one URL counted under two paths."""
+    return str(scope.get(SENT_PATH, scope.get("path", "")))
 
 
 def clean_path(path: str) -> str:

@@ -107,12 +107,17 @@ class _Cors(CORSMiddleware):
     """Starlette's CORS middleware whose refused preflight is answered in the endpoint's own
     format (:func:`_protocol_refusal`: JSON, a WMS ServiceExceptionReport, an OWS
     ExceptionReport) saying what was refused and how to fix it: it was a plain-text 400
-    "Disallowed CORS origin", which no client of those endpoints reads."""
+    "Disallowed CORS origin", which no client of those endpoints reads. The endpoint is the
+    one the path names as the edge reads it (``locate``: under a proxy's sub-path, in the
+    absolute form): ``/prospect/wms`` behind a proxy passing the sub-path on was refused in
+    JSON, which no WMS client reads."""
 
     def __init__(self, app: ASGIApp, /, *, refusal: Callable[[Scope, ApiError], Response],
+                 locate: Callable[[Scope], Scope] = lambda scope: scope,
                  **options: Any) -> None:
         super().__init__(app, **options)
         self.refusal = refusal
+        self.locate = locate
 
     def preflight_refusal(self, scope: Scope, headers: Headers) -> Response | None:
         """The refusal of a preflight with request ``headers``; ``None`` when it is allowed."""
@@ -142,8 +147,9 @@ class _Cors(CORSMiddleware):
         query = [(k, v) for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1"),
                                               keep_blank_values=True)
                  if k.upper() != "EXCEPTIONS"]
-        response = self.refusal({**scope, "query_string": urlencode(query).encode()},
-                                ApiError(400, "CORS preflight refused: " + "; ".join(why)))
+        located = self.locate({**scope, "query_string": urlencode(query).encode()})
+        response = self.refusal(located, ApiError(
+            400, "CORS preflight refused: " + "; ".join(why)))
         response.headers["Vary"] = answer.headers.get("vary", "Origin")
         return response
 
@@ -538,6 +544,8 @@ def create_app(config: ServeConfig, *, config_path: str | Path | None = None) ->
     if config.cors_origins:  # outermost, so browser preflights are answered before the limits
         app.add_middleware(
             _Cors, refusal=_protocol_refusal, allow_origins=config.cors_origins,
+            locate=lambda scope: under_root(origin_form(scope), root,
+                                            lambda path: _names_endpoint(app, path)),
             allow_methods=["GET", "HEAD"],
             allow_headers=[*CORS_REQUEST_HEADERS, *sorted(OTHER_KEY_HEADERS)],
             expose_headers=list(CORS_EXPOSED),

@@ -52,7 +52,7 @@ from tiles.grids import (
     tile_matrix_set,
     tms_for_crs,
 )
-from tiles.http import ApiError, conditional_response, ignored_dimensions
+from tiles.http import ApiError, conditional_response, ignored_dimensions, sent_path
 from tiles.legend import (
     LEGEND_SIZE,
     class_legend_height,
@@ -1213,14 +1213,16 @@ class TileService:
     def log_access(self, request: Request, status: int, nbytes: int, seconds: float) -> None:
         """One JSON line per request: time, agency, layer, z/x/y, status, bytes, ms.
 
-        Never the key: the query string is not logged, the agency stands for the key.
+        Never the key: the query string is not logged, the agency stands for the key. The
+        path is the one the client sent (:func:`tiles.http.sent_path`: under a proxy's
+        sub-path, with it), as the edge's lines have it.
         """
         key = self.key_of(request)
         entry = self.keys.entry(key) if key else None
         self.access_log.write({
             "time": self.access_log.now(),
             "agency": entry.agency if entry is not None else (None if not key else "unknown"),
-            "method": request.method, "path": request.scope["path"][:200],
+            "method": request.method, "path": sent_path(request.scope)[:200],
             **self._logged_tile(request),
             "status": status, "bytes": nbytes, "ms": round(seconds * 1000, 2),
         })
