@@ -515,11 +515,10 @@ def _gdal_or_path(value: Any, info: ValidationInfo) -> Any:
     """A GDAL virtual name or URL as GDAL reads it (:func:`prospect.config.vsi.gdal_name`,
     kept in a :class:`~prospect.config.vsi.GdalPath`), before pydantic makes it a
     :class:`~pathlib.Path` and folds its ``//``; any other path as it is."""
-    from prospect.config.vsi import GdalPath, gdal_name, is_gdal_name
+    from prospect.config.vsi import GdalPath, gdal_name, is_gdal_name, is_url
 
     value = _named_path(value)
-    if isinstance(value, str) and (is_gdal_name(value) or value.split("://", 1)[0].lower()
-                                   in ("http", "https", "ftp", "s3", "gs")):
+    if isinstance(value, str) and (is_gdal_name(value) or is_url(value)):
         return GdalPath(gdal_name(value, (info.context or {}).get("base_dir")))
     return value
 

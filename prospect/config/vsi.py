@@ -33,7 +33,7 @@ _LOCAL = ("vsizip", "vsitar", "vsigzip", "vsi7z", "vsirar")
 _SUFFIX = re.compile(r"\.(zip|kmz|tar|tgz|tar\.gz|gz|7z|rar)$", re.IGNORECASE)
 _SCHEMES = {"zip": "vsizip", "tar": "vsitar", "gzip": "vsigzip"}
 _REMOTE = {"http": "vsicurl", "https": "vsicurl", "ftp": "vsicurl", "s3": "vsis3",
-           "gs": "vsigs"}
+           "gs": "vsigs", "az": "vsiaz"}
 _TAR_LISTED = 256 * 2**20
 """Largest compressed tar whose members are listed at load (a ``.tar.gz`` is read whole)."""
 
@@ -73,8 +73,8 @@ def is_gdal_name(text: str) -> bool:
 
 def is_url(text: str) -> bool:
     """Whether ``text`` is a URL that GDAL reads through a virtual file system
-    (``https://``, ``ftp://``, ``s3://``, ``gs://``: :func:`gdal_name` writes it as
-    ``/vsicurl/...``, ``/vsis3/...``)."""
+    (``https://``, ``ftp://``, ``s3://``, ``gs://``, ``az://``: :func:`gdal_name` writes
+    it as ``/vsicurl/...``, ``/vsis3/...``, ``/vsiaz/...``)."""
     return "://" in text and text.split("://", 1)[0].lower() in _REMOTE
 
 
@@ -258,8 +258,8 @@ def gdal_name(written: str, base: Path | None) -> str:
     An archive on this machine is resolved against ``base`` (the config's folder) when
     relative and written absolute (``/vsizip//abs/a.zip/m``); it must exist, and its
     member must be one of its files (listed in the error; an archive of one file may be
-    named alone). A URL becomes ``/vsicurl/`` (``/vsis3/``, ``/vsigs/``); remote names
-    are kept as written.
+    named alone). A URL becomes ``/vsicurl/`` (``/vsis3/``, ``/vsigs/``, ``/vsiaz/``);
+    remote names are kept as written.
 
     Raises
     ------

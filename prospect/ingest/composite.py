@@ -87,6 +87,7 @@ from prospect.ingest.stac import (
 from prospect.io.raster import RasterInfo, value_fits
 from prospect.io.remote import (
     SIGN_AZURE,
+    SIGN_OR_CHECK_AZURE,
     forget_cached,
     gdal_http_options,
     is_network_name,
@@ -933,16 +934,17 @@ def _read_failure(message: str, files: tuple[str, ...]) -> str:
     (HTTP 401 or 403 of a signature that expired during the run: "HTTP 403", and the
     advice to check the network, said nothing of it), or that they are Azure Blob Storage
     URLs without a signature (HTTP 409 or 403: Planetary Computer's items as its API
-    serves them)."""
+    serves them; HTTP 404, which Azure answers an anonymous read of a private container
+    with, as it answers a blob that is not there)."""
     why = read_failure(message)
     if why in ("HTTP 401", "HTTP 403"):
         for path in files:
             expired = expired_signature(path) if path else None
             if expired is not None:
                 return f"{why}: {expired}"
-    if why in ("HTTP 401", "HTTP 403", "HTTP 409"):
+    if why in ("HTTP 401", "HTTP 403", "HTTP 404", "HTTP 409"):
         for path in files:
-            unsigned = unsigned_azure(path) if path else None
+            unsigned = unsigned_azure(path, why) if path else None
             if unsigned is not None:
                 return f"{why}: {unsigned}"
     return why
@@ -955,9 +957,10 @@ def _check_losses(source: str, max_share: float, total: int, failed: dict[str, s
     share = len(failed) / max(total, 1)
     if share > max_share:
         named = ", ".join(f"{k} ({v})" for k, v in list(failed.items())[:5])
+        unsigned = [v for v in failed.values() if "no shared access signature" in v]
         fix = (RESIGN if any("signed URL expired" in v for v in failed.values()) else
-               SIGN_AZURE if any(
-                   "no shared access signature" in v for v in failed.values()) else
+               SIGN_AZURE if any(not v.startswith("HTTP 404") for v in unsigned) else
+               SIGN_OR_CHECK_AZURE if unsigned else
                "check the network or the catalogue")
         raise DataError(
             f"source {source!r}: {len(failed)} of {total} STAC item(s) could not be "

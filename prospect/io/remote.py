@@ -5,7 +5,8 @@ wherever the file is read (a raster's header or chunk, a vector, a STAC asset): 
 URL past the expiry its query states (:func:`expired_signature`), a requester-pays
 bucket read unsigned or without agreeing to pay (:func:`requester_pays`), an Azure Blob
 Storage URL without a shared access signature (:func:`unsigned_azure`: Planetary
-Computer's items come unsigned from its API).
+Computer's items come unsigned from its API; an HTTP 404 of one too, which Azure answers
+an anonymous read of a private container with).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from typing import Any
 from prospect.errors import InputFileError
 
 __all__ = ["DEFAULT_REMOTE", "ENVIRONMENT_SETTINGS", "REQUESTER_PAYS", "RESIGN_URL",
-           "SIGN_AZURE", "SOURCE_SETTINGS", "NetworkReadError", "expired_signature",
-           "forget_cached", "gdal_http_options", "is_network_name",
+           "SIGN_AZURE", "SIGN_OR_CHECK_AZURE", "SOURCE_SETTINGS", "NetworkReadError",
+           "expired_signature", "forget_cached", "gdal_http_options", "is_network_name",
            "network_epoch", "network_failure_message", "network_version", "network_versions",
            "read_as_planned", "read_failure", "requester_pays", "server_refusal",
            "signed_expiry", "unsigned_azure"]
@@ -84,6 +85,35 @@ Cloud Storage's or Azure's XML answer, without the status: ``/vsis3/``'s "Access
 was read as a corrupt raster) -> the status the store answered it with."""
 
 
+_NO_KEYS = re.compile(r"configuration options? not defined|^missing .*(?:configuration|"
+                      r"authentication) options|fetching oauth2 access code")
+"""GDAL's words for an object store read without its keys (``/vsis3/``, ``/vsigs/``,
+``/vsioss/``: "... configuration option(s) not defined"; ``/vsiaz/``, ``/vsiadls/``,
+``/vsiswift/``: "Missing AZURE_STORAGE_ACCOUNT+(...) ... configuration options or Azure
+CLI configuration file"; ``/vsigs/`` on a machine GDAL takes for a Google Compute Engine
+one, whose metadata server it asked for a token: "Fetching OAuth2 access code from auth
+code failed"), which the wrapper read as a corrupt raster."""
+
+_GS_KEYS = ("a public bucket: set GS_NO_SIGN_REQUEST=YES in the environment; else "
+            "GOOGLE_APPLICATION_CREDENTIALS or GS_ACCESS_KEY_ID/GS_SECRET_ACCESS_KEY")
+_KEYS_FIX = (
+    ("aws", "a public bucket: set AWS_NO_SIGN_REQUEST=YES in the environment; else "
+            "AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"),
+    ("azure_storage", "a public container: set AZURE_STORAGE_ACCOUNT=<account> and "
+                      "AZURE_NO_SIGN_REQUEST=YES in the environment; else "
+                      "AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_SAS_TOKEN (Planetary "
+                      "Computer's containers: a token from its SAS API) or "
+                      "AZURE_STORAGE_ACCESS_KEY, or AZURE_STORAGE_CONNECTION_STRING"),
+    ("gs_", _GS_KEYS),
+    ("oauth2", _GS_KEYS),
+    ("oss_secret_access_key", "set OSS_ACCESS_KEY_ID and OSS_SECRET_ACCESS_KEY in the "
+                              "environment"),
+    ("swift_", "set SWIFT_STORAGE_URL and SWIFT_AUTH_TOKEN (or SWIFT_AUTH_V1_URL, "
+               "SWIFT_USER and SWIFT_KEY) in the environment"),
+)
+"""Each object store's settings GDAL reads it with, by a word of GDAL's message."""
+
+
 def read_failure(message: str, path: str = "") -> str:
     """A short reason for a failed remote read: ``HTTP 404``, ``truncated``, ``timeout``...
 
@@ -98,15 +128,16 @@ def read_failure(message: str, path: str = "") -> str:
     for words, status in _STORE_REFUSALS:
         if any(word in lowered for word in words):
             return status
-    if "configuration options not defined" in lowered or "credentials" in lowered:
+    if _NO_KEYS.search(lowered) or "credentials" in lowered:
         # GDAL's "AWS_SECRET_ACCESS_KEY and AWS_NO_SIGN_REQUEST configuration options not
         # defined": read as "truncated" (the wrapper's "corrupt, truncated or not a raster")
         if "aws" in lowered and (paid := _payer_bucket(path)) is not None:
             return (f"no credentials: {_payer_what(paid[0])}, and cannot be read unsigned; "
                     f"{PAYER_FIX}")
-        return ("no credentials (a public bucket: set AWS_NO_SIGN_REQUEST=YES in the "
-                "environment; else AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
-                if "aws" in lowered else "no credentials")
+        for word, fix in _KEYS_FIX:
+            if word in lowered:
+                return f"no credentials ({fix})"
+        return "no credentials"
     for word, reason in (("timed out", "timeout"), ("timeout", "timeout"),
                          ("could not resolve", "host not found"),
                          ("failed to connect", "no connection"),
@@ -334,15 +365,37 @@ def requester_pays(href: str) -> str | None:
 
 
 _AZURE_BLOB = re.compile(
-    r"^(?:/vsicurl/)?https?://[a-z0-9]+\.blob\.core\.windows\.net/", re.IGNORECASE)
+    r"^(?:/vsicurl/)?https?://[a-z0-9]+\.blob\.core\."
+    r"(?:windows\.net|usgovcloudapi\.net|chinacloudapi\.cn)/", re.IGNORECASE)
+"""An Azure Blob Storage URL: the public cloud's, Azure Government's or Azure China's
+(21Vianet) host of a storage account."""
 
 
-def unsigned_azure(href: str) -> str | None:
+def unsigned_azure(href: str, status: str = "") -> str | None:
     """Why Azure Blob Storage refuses ``href``, where it is a blob URL
-    (``https://<account>.blob.core.windows.net/...``) without a shared access signature
-    (no ``sig`` in its query), or ``None``: Planetary Computer's STAC API serves its
-    items' hrefs unsigned, and its storage accounts answer an anonymous read HTTP 409
-    (``PublicAccessNotPermitted``) or 403, which GDAL's message does not carry."""
+    (``https://<account>.blob.core.windows.net/...``, or Azure Government's
+    ``.blob.core.usgovcloudapi.net``, Azure China's ``.blob.core.chinacloudapi.cn``)
+    without a shared access signature (no ``sig`` in its query), or ``None``: Planetary
+    Computer's STAC API serves its items' hrefs unsigned, and its storage accounts answer
+    an anonymous read HTTP 409 (``PublicAccessNotPermitted``) or 403, which GDAL's
+    message does not carry.
+
+    Parameters
+    ----------
+    href : str
+        The file's URL or GDAL name.
+    status : str
+        :func:`read_failure`'s reason. ``"HTTP 404"``: an account that allows public
+        access answers an anonymous read of a private container 404
+        (``ResourceNotFound``, so as not to tell that it exists), as it answers a blob
+        that does not exist; GDAL's message does not carry the code either, so the
+        sentence says both (a read with a signature tells them apart).
+
+    Returns
+    -------
+    str or None
+        The reason (without the status), or ``None``.
+    """
     from urllib.parse import parse_qsl, urlsplit
 
     text = str(href)
@@ -353,6 +406,11 @@ def unsigned_azure(href: str) -> str | None:
     keys = {k.lower() for k, _ in parse_qsl(urlsplit(text).query, keep_blank_values=True)}
     if "sig" in keys:
         return None
+    if status == "HTTP 404":
+        return ("its Azure Blob Storage URL carries no shared access signature (no sig in "
+                "its query), and Azure answers an anonymous read of a private container "
+                "as it answers a blob that does not exist (ResourceNotFound), so the blob "
+                "may be there")
     return ("its Azure Blob Storage URL carries no shared access signature (no sig in "
             "its query), and the storage account refuses anonymous reads "
             "(PublicAccessNotPermitted)")
@@ -361,6 +419,9 @@ def unsigned_azure(href: str) -> str | None:
 SIGN_AZURE = ("sign the URLs (Planetary Computer's STAC items: planetary_computer.sign, or "
               "a search with its modifier)")
 """How an unsigned Azure Blob Storage URL is read."""
+SIGN_OR_CHECK_AZURE = (SIGN_AZURE + ", or check that the blob is there (its name, "
+                       "the container's)")
+"""How an unsigned Azure Blob Storage URL answered HTTP 404 is read."""
 RESIGN_URL = ("sign the URL again (a STAC item's: sign the items again, Planetary "
               "Computer: planetary_computer.sign, or search the catalogue again) and run "
               "again; a signature lasts as long as its signer allows (Planetary Computer's "
@@ -372,8 +433,9 @@ def server_refusal(path: str, why: str) -> str | None:
     """What a server's refusal ``why`` (``HTTP 401``, ``HTTP 403``, ``HTTP 409``) of the
     file ``path`` means, and its fix, where the URL tells: a signature past the expiry
     its query states, a requester-pays bucket read unsigned or without agreeing to pay,
-    an unsigned Azure Blob Storage URL; else ``None`` (a refusal the URL does not
-    explain: the network or the server).
+    an unsigned Azure Blob Storage URL (also its ``HTTP 404``, a private container's
+    answer to an anonymous read); else ``None`` (a refusal the URL does not explain: the
+    network or the server).
 
     Parameters
     ----------
@@ -387,6 +449,11 @@ def server_refusal(path: str, why: str) -> str | None:
     str or None
         The sentence (why, with the status, then the fix), or ``None``.
     """
+    if why == "HTTP 404":
+        hidden = unsigned_azure(path, why)
+        return None if hidden is None else (
+            f"cannot read over the network: {why}: {hidden}; {SIGN_OR_CHECK_AZURE}, and "
+            "run again")
     if why not in ("HTTP 401", "HTTP 403", "HTTP 409"):
         return None
     if why != "HTTP 409" and (expired := expired_signature(path)) is not None:
