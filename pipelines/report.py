@@ -8,6 +8,7 @@ plot, a reliability diagram, permutation importance and partial dependence.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -682,6 +683,27 @@ def write_quicklook(directory: Path, name: str, arr: Any) -> str:
     return _save(fig, Path(directory) / f"{name}_quicklook.png")
 
 
+def _beside(path: object, directory: Path) -> str:
+    """``path`` as ``score.md`` in ``directory`` names it: relative to ``directory``
+    (``probability.tif``, ``../model``) when both lie in the output directory (its
+    parent), else as given.
+
+    ``score.md`` named the COGs beside it and the model by the run machine's folders
+    (``/home/alice/runs/meuse/score/probability.tif``): a score folder handed on (to a
+    partner, to a report) named folders of a machine the reader never saw, and the names
+    led nowhere once the folder moved. Its quick-looks were already named beside it, and
+    the STAC items' assets (``./probability.tif``) and the model card (round 59) are.
+    """
+    text = str(path)
+    if not os.path.isabs(text):
+        return text
+    here = directory.resolve()
+    there = Path(text).resolve()
+    if not there.is_relative_to(here.parent):
+        return text
+    return os.path.relpath(there, here)
+
+
 def write_score_report(directory: Path, *, quicklooks: dict[str, str],
                        facts: dict[str, Any]) -> Path:
     """Write ``score.md`` around the quick-look PNGs of the scored maps; returns its path.
@@ -702,7 +724,7 @@ def write_score_report(directory: Path, *, quicklooks: dict[str, str],
     grid = facts.get("region", {})
     lines += [f"Grid {grid.get('name')} ({grid.get('crs')}, {grid.get('resolution')} "
               f"{_units(grid)} per cell, {grid.get('shape')} cells). Model: "
-              f"`{facts.get('model')}`. The "
+              f"`{_beside(facts.get('model'), directory)}`. The "
               f"`probability` layer is a {facts.get('scale', 'relative prospectivity')}"
               + _scale_words(facts) + ".", ""]
     head = facts.get("headline") or {}
@@ -739,7 +761,8 @@ def write_score_report(directory: Path, *, quicklooks: dict[str, str],
                  if metrics.get("map_capture_positives_without_value") else "") + ".", ""]
     for name, png in quicklooks.items():
         lines += [f"## {name}", "", f"![{name}]({png})", "",
-                  f"COG: `{facts.get('outputs', {}).get(name, '')}`", ""]
+                  f"COG: `{_beside(facts.get('outputs', {}).get(name, ''), directory)}`",
+                  ""]
         if name == "uncertainty" and facts.get("uncertainty_meaning"):
             # a spread of what, over how many members, in which units
             lines += [f"What this map is: {facts['uncertainty_meaning']}.", ""]
