@@ -155,6 +155,8 @@ def list_models(registry: RegistryOpt = None) -> None:
         err.print(Text(f"warning: {line}; not listed"), soft_wrap=True)
     for line in reg.unversioned():  # `mkdir reg/zn`, files put into it: skipped unsaid
         err.print(Text(f"warning: {line}; not listed"), soft_wrap=True)
+    for line in reg.misnamed():  # `reg/đất-hiếm/1`, `reg/li/phiên bản 2`: skipped unsaid
+        err.print(Text(f"warning: {line}; not listed"), soft_wrap=True)
     if not names:  # a mistyped location is told from an empty registry
         other = reg.misplaced() if reg.exists() else None
         if other is not None:  # a model folder given as -r was "no models in ..."

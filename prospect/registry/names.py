@@ -10,11 +10,12 @@ entries (which start with a dot).
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from prospect.errors import SecurityError
 
-__all__ = ["NAME_PATTERN", "RESERVED_VERSIONS", "check_name", "check_new_version",
-           "check_version"]
+__all__ = ["NAME_PATTERN", "RESERVED_VERSIONS", "ascii_form", "check_name",
+           "check_new_version", "check_version"]
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}$"
 _NAME_RE = re.compile(NAME_PATTERN)
@@ -31,13 +32,44 @@ def _check(value: object, what: str) -> str:
             f"model {what} {value!r} ends in {value[len(bare):]!r}, as shell completion "
             f"of a folder of the registry writes it; give the {what} without it: {bare!r}")
     if not _NAME_RE.fullmatch(value) or ".." in value:
+        place = _looks_like_a_place(value)
+        form = None if place else ascii_form(value)
         raise SecurityError(
-            f"model {what} {value!r} is refused: use 1-100 letters, digits, '_', '-', '+' or "
-            "'.', starting with a letter or digit, and no '..' (no slashes, backslashes, "
-            "drive letters or absolute paths)" + (_PATH_HINT if what == "name" and
-                                                  _looks_like_a_place(value) else "")
+            f"model {what} {value!r} is refused: use 1-100 ASCII letters (A-Z, a-z), "
+            "digits, '_', '-', '+' or '.', starting with a letter or digit, and no '..' "
+            "(no spaces or accented letters; no slashes, backslashes, drive letters or "
+            "absolute paths)" + (f": e.g. {form!r}" if form else "")
+            + (_PATH_HINT if what == "name" and place else "")
         )
     return value
+
+
+_SPELLED: dict[str, str] = {
+    "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L",
+    "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "Th", "ı": "i",
+}
+"""Letters that Unicode does not decompose into an ASCII letter and a mark (Vietnamese
+``đ``, Danish ``ø``, Polish ``ł``, German ``ß``...), spelled as their languages write them
+in ASCII."""
+
+
+def ascii_form(value: str) -> str | None:
+    """The name or version label :func:`check_name` accepts nearest to ``value``: accents
+    taken off (``mô-hình`` -> ``mo-hinh``, ``đất`` -> ``dat``), each run of other
+    characters (spaces, ``@``, ``/``) made one ``-``; ``None`` where nothing is left or
+    ``value`` is already a name.
+
+    A name in a partner's language (``đất-hiếm``, ``lítio-bonaire``) was refused as not
+    made of "letters", which it is, with no word of the ASCII form that is taken.
+    """
+    plain = "".join(_SPELLED.get(c, c) for c in unicodedata.normalize("NFKD", value)
+                    if not unicodedata.combining(c))
+    fitted = re.sub(r"[^A-Za-z0-9_.+-]+", "-", plain)
+    fitted = re.sub(r"\.{2,}", ".", fitted)
+    fitted = re.sub(r"^[^A-Za-z0-9]+", "", fitted)[:100].rstrip("-_.+")
+    if fitted == value or not _NAME_RE.fullmatch(fitted):
+        return None
+    return fitted
 
 
 _PATH_HINT = ("; if it is a model folder or URL (the 'model' folder 'prospect train' "

@@ -52,6 +52,7 @@ from prospect.registry.files import (
 )
 from prospect.registry.names import (
     RESERVED_VERSIONS,
+    ascii_form,
     check_name,
     check_new_version,
     check_version,
@@ -169,6 +170,22 @@ def _is_name(name: str) -> bool:
     except SecurityError:
         return False
     return True
+
+
+def _is_label(version: str) -> bool:
+    """Whether ``version`` is a version label :func:`check_version` accepts."""
+    try:
+        check_version(version)
+    except SecurityError:
+        return False
+    return True
+
+
+def _quoted(path: str) -> str:
+    """``path`` as a shell word (quoted where it holds a space or another special)."""
+    import shlex
+
+    return shlex.quote(path)
 
 
 def _version_key(version: str) -> tuple[Any, ...]:
@@ -337,8 +354,15 @@ class ModelRegistry:
 
     def _own_name(self, name: str) -> str:
         """``name`` checked (:func:`check_name`) and refused where its folder is a symbolic
-        link (:meth:`_name_link_line`)."""
-        check_name(name)
+        link (:meth:`_name_link_line`). A name refused whose folder is there (copied in
+        under a partner's name, ``reg/đất-hiếm``) is said as that folder
+        (:meth:`_misnamed_model_line`)."""
+        try:
+            check_name(name)
+        except SecurityError:
+            if isinstance(name, str) and name in self._children(self.root):
+                raise SecurityError(self._misnamed_model_line(name)) from None
+            raise
         if self.is_local and os.path.islink(self._join(name)):
             raise ModelError(self._name_link_line(name, os.readlink(self._join(name))))
         return name
@@ -408,6 +432,60 @@ class ModelRegistry:
             if line is not None:
                 out.append(line)
         return out
+
+    def misnamed(self) -> list[str]:
+        """Why each folder of the registry whose name is no model name, or that lies in a
+        model's folder under a label that is no version label (a space, an accented
+        letter: ``reg/đất-hiếm/1``, ``reg/li/phiên bản 2``, copied in by hand or by a
+        file manager), is neither listed nor loaded, one line each.
+
+        ``model list`` passed over such folders without a word: a model a partner copied
+        in under its own language's name was missing from the table, and ``model show``
+        refused its name as not made of letters.
+        """
+        out = [self._misnamed_model_line(name) for name in self._children(self.root)
+               if not _is_name(name)
+               and not (self.is_local and os.path.islink(self._join(name)))]
+        for name in self._valid_children(self.root, check_name):
+            if self.is_local and os.path.islink(self._join(name)):
+                continue
+            out += [self._misnamed_version_line(name, version)
+                    for version in self._children(self._join(name))
+                    if not _is_label(version)]
+        return out
+
+    def _misnamed_model_line(self, name: str) -> str:
+        """Why the folder ``name`` (no model name) is not a model (:meth:`misnamed`)."""
+        place = self._join(name)
+        form = ascii_form(name) or "NAME"
+        if self.fs.exists(self._join(name, CHECKSUMS_FILE)):
+            held = [place]
+        else:
+            held = [self._join(name, v) for v in self._children(place)
+                    if self.fs.exists(self._join(name, v, CHECKSUMS_FILE))]
+        said = (f"{place}: folder {name!r} is no model name (ASCII letters, digits, '_', "
+                "'-', '+' or '.', starting with a letter or digit), so nothing in it is a "
+                "model of this registry")
+        if not held:
+            return said + "; move it out of the registry"
+        holds = "a model folder" if len(held) == 1 else f"{len(held)} model folders"
+        return (f"{said}, though it holds {holds}; publish "
+                f"{'it' if len(held) == 1 else 'each'} under a model name (prospect model "
+                f"import {_quoted(held[0])} --name {form} -r {_quoted(self.url)}), then "
+                "remove the folder")
+
+    def _misnamed_version_line(self, name: str, version: str) -> str:
+        """Why ``name``'s folder ``version`` (no version label) is not a version."""
+        place = self._join(name, version)
+        said = (f"{place}: {name}'s folder {version!r} is no version label (ASCII letters, "
+                "digits, '_', '-', '+' or '.', starting with a letter or digit), so it is "
+                "not a version")
+        if not self.fs.exists(self._join(name, version, CHECKSUMS_FILE)):
+            return said + "; move it out of the registry"
+        form = ascii_form(version)
+        return (f"{said}; publish it as one (prospect model import {_quoted(place)} --name "
+                f"{name}{f' --version {form}' if form else ''} -r {_quoted(self.url)}), "
+                "then remove the folder")
 
     def _no_version_line(self, name: str) -> str | None:
         """Why model ``name``'s folder, which is there, holds no version of it (empty,
