@@ -42,6 +42,7 @@ __all__ = [
     "outline_geojson",
     "outline_path",
     "read_outline",
+    "shipped_outlines_said",
     "to_grid_crs",
     "write_outline",
 ]
@@ -64,6 +65,17 @@ def list_outlines() -> list[str]:
     return sorted(p.name.removesuffix(".geojson") for p in outline_dir().glob("*.geojson"))
 
 
+def shipped_outlines_said() -> str:
+    """The shipped outlines as a refusal of an unknown one lists them (``shipped outlines:
+    aruba, bonaire, ...``), or, where none is shipped (a ``$PROSPECT_CONFIG_DIR`` without
+    ``outlines/``), why (:func:`prospect.config.job.no_shipped`): it was "shipped
+    outlines: ;"."""
+    from prospect.config.job import no_shipped
+
+    shipped = list_outlines()
+    return f"shipped outlines: {', '.join(shipped)}" if shipped else no_shipped("outlines")
+
+
 def outline_path(name: str) -> Path:
     """Path of the shipped outline ``name``.
 
@@ -75,7 +87,7 @@ def outline_path(name: str) -> Path:
     path = outline_dir() / f"{name}.geojson"
     if not path.is_file():
         raise ConfigError(
-            f"no shipped outline {name!r}; shipped outlines: {', '.join(list_outlines())}; "
+            f"no shipped outline {name!r}; {shipped_outlines_said()}; "
             "or give 'mask.path' (a vector file with the land polygons)"
         )
     return path

@@ -51,12 +51,11 @@ class MaskConfig(StrictModel):
     @classmethod
     def _outline_shipped(cls, value: str | None) -> str | None:
         """An unknown outline was found by the ingest stage (``prospect plan`` said nothing)."""
-        from prospect.outlines import list_outlines
+        from prospect.outlines import list_outlines, shipped_outlines_said
 
-        shipped = list_outlines()
-        if value is not None and value not in shipped:
-            raise ValueError(f"no shipped outline {value!r}; shipped outlines: "
-                             f"{', '.join(shipped)}; or give a file with 'path'")
+        if value is not None and value not in list_outlines():
+            raise ValueError(f"no shipped outline {value!r}; {shipped_outlines_said()}; or "
+                             "give a file with 'path'")
         return value
 
     @model_validator(mode="after")

@@ -560,6 +560,12 @@ class VectorSource(StrictModel):
     )
     crs: KnownCrs | None = None
     distance_to_contacts: bool = False
+    priority: str | None = Field(
+        default=None, min_length=1,
+        description="column of numbers giving the order the unit polygons are drawn in "
+                    "where they overlap by design: the higher on top (its unit takes the "
+                    "cells), ties in file order; without it, in file order (as GDAL and "
+                    "QGIS draw)")
     faults_layer: str | None = None
     faults_extent: FaultsExtent | None = Field(
         default=None,
@@ -582,6 +588,16 @@ class VectorSource(StrictModel):
             raise ValueError(
                 "a vector source makes no layer without 'attribute' (unit codes), "
                 "'distance_to_contacts: true' or 'faults_layer'; give at least one")
+        return self
+
+    @model_validator(mode="after")
+    def _priority_of_units(self) -> VectorSource:
+        if self.priority is not None and self.attribute is None and \
+                not self.distance_to_contacts:
+            raise ValueError(
+                f"'priority' {self.priority!r} orders the unit polygons where they overlap, "
+                "but no unit layer is made ('faults_layer' alone); give 'attribute' or "
+                "'distance_to_contacts: true', or leave 'priority' out")
         return self
 
     @field_validator("faults_extent", mode="before")

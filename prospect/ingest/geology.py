@@ -36,6 +36,7 @@ from prospect.io.remote import NetworkReadError, read_as_planned
 from prospect.io.vector import (
     Units,
     burnable,
+    column_alias_hint,
     crs_replaced_message,
     dataset_files,
     domains_message,
@@ -118,6 +119,9 @@ class GeologyCodesLayer(Layer):
     codes: tuple[str, ...]
     dtype: str = "int16"
     fill_value: float = -1
+    priority: str | None = None
+    """The source's ``priority`` column: features are drawn in its order, the higher on top
+    (:func:`by_priority`); ``None``: in file order."""
     gdal_options: tuple[tuple[str, str | int], ...] = ()
     """GDAL's HTTP settings of the source's ``remote:`` for a map read over a network
     (:func:`~prospect.io.vector.remote_reads`); empty for a local file."""
@@ -150,8 +154,9 @@ class GeologyCodesLayer(Layer):
 
     def _compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
         src_crs = _source_crs(self.path, self.layer, self.crs)
-        gdf = read_vector(self.path, layer=self.layer, columns=[self.attribute], crs=self.crs,
-                          bbox=_bbox_in(grid, window, src_crs), domains=True)
+        gdf = by_priority(read_vector(
+            self.path, layer=self.layer, columns=unit_columns(self.attribute, self.priority),
+            crs=self.crs, bbox=_bbox_in(grid, window, src_crs), domains=True), self.priority)
         out = np.full(window.shape, -1, dtype=self.dtype)
         if gdf.empty:
             return out
@@ -221,13 +226,14 @@ class _Lines:
 
 def _lines_tree(path: str, layer: str | None, attribute: str | None, crs: str | None,
                 grid_crs: str, contacts: bool, gap: float = 0.0,
-                ground: str | None = None) -> _Lines | None:
+                ground: str | None = None, priority: str | None = None) -> _Lines | None:
     """The contact or fault lines in the grid CRS (in the metres of ``ground``, a
     :func:`~prospect.ingest.surfaces.ground_frame`, where given), built once per process
     per file version (of every file a Shapefile or an archive is made of); ``gap``:
-    :func:`contact_lines`'s, in the grid CRS's units."""
+    :func:`contact_lines`'s, in the grid CRS's units; ``priority``: the column the unit
+    features are drawn in the order of (:func:`by_priority`)."""
     return _lines_tree_cached(path, file_version(path), layer, attribute, crs, grid_crs,
-                              contacts, gap, ground)
+                              contacts, gap, ground, priority)
 
 
 def _to_frame(geom: shapely.Geometry | None, grid_crs: str, ground: str | None
@@ -244,9 +250,11 @@ def _to_frame(geom: shapely.Geometry | None, grid_crs: str, ground: str | None
 @functools.lru_cache(maxsize=8)
 def _lines_tree_cached(path: str, _version: tuple[int, ...], layer: str | None,
                        attribute: str | None, crs: str | None, grid_crs: str, contacts: bool,
-                       gap: float, ground: str | None = None) -> _Lines | None:
-    gdf = read_vector(path, layer=layer, columns=[attribute] if attribute else [], crs=crs,
-                      to_crs=grid_crs, collapsed_as_lines=not contacts, domains=True)
+                       gap: float, ground: str | None = None, priority: str | None = None
+                       ) -> _Lines | None:
+    gdf = by_priority(read_vector(
+        path, layer=layer, columns=unit_columns(attribute, priority), crs=crs,
+        to_crs=grid_crs, collapsed_as_lines=not contacts, domains=True), priority)
     geoms = gdf.geometry[has_geometry(gdf.geometry)]
     areas = extent = None
     if contacts:
@@ -485,6 +493,27 @@ def _overlap(units: np.ndarray, whole: shapely.Geometry) -> bool:
     the area of their union ``whole`` (beyond the rounding of the sums)."""
     total = float(shapely.area(whole))
     return float(np.sum(shapely.area(units))) - total > 1e-12 * total
+
+
+def unit_columns(attribute: str | None, priority: str | None = None) -> list[str]:
+    """The columns a read of a unit layer takes: the unit column and the ``priority``
+    column, each once, where given."""
+    return [c for c in dict.fromkeys((attribute, priority)) if c is not None]
+
+
+def by_priority(gdf: Any, priority: str | None) -> Any:
+    """The features of a unit layer in the order they are drawn: by the numbers of the
+    ``priority`` column, the lower first, so that a higher one is drawn on top and takes
+    the cells where features overlap (ArcGIS's Polygon to Raster priority field); features
+    of equal priority in file order, and those without a value first (under all others).
+    ``gdf`` itself, in file order (as GDAL and QGIS draw), where ``priority`` is ``None``.
+
+    Every read of the map is put in this order (a chunk's codes, the contacts, the overlap
+    warning, the hidden-units check), so :func:`as_drawn`'s "later in the file" is "drawn
+    later"."""
+    if priority is None or priority not in gdf.columns or len(gdf) < 2:
+        return gdf
+    return gdf.sort_values(priority, kind="stable", na_position="first")
 
 
 def as_drawn(gdf: object, attribute: str | None) -> Any:
@@ -805,6 +834,9 @@ class LineDistanceLayer(Layer):
     crs: str | None
     contacts: bool
     ground: str | None = None
+    priority: str | None = None
+    """A unit map's ``priority`` column: its contacts are those of the features drawn in
+    its order (:func:`by_priority`); ``None``: in file order."""
     """:func:`~prospect.ingest.surfaces.ground_frame` of a projected region whose metres
     are not the ground's (Web Mercator): lines and cells are measured in its metres, as a
     point source's ``<name>_dist`` is; ``None`` otherwise (the grid's own coordinates)."""
@@ -830,7 +862,7 @@ class LineDistanceLayer(Layer):
             lines = _lines_tree(self.path, self.layer, self.attribute, self.crs, wkt,
                                 self.contacts,
                                 gap=grid.resolution / 2 if self.contacts else 0.0,
-                                ground=self.ground)
+                                ground=self.ground, priority=self.priority)
         if lines is None:
             return np.full(window.shape, np.nan, dtype=np.float32)
         xs = np.asarray(grid.x[window.cols], dtype=np.float64)
@@ -1004,14 +1036,19 @@ OVERLAP_FEATURES = 200_000
 """Maps of more features than this in the region are not checked for overlaps."""
 
 
-def _warn_overlaps(path: str, attribute: str, grid: RegionGrid, inside: Any) -> int:
+def _warn_overlaps(path: str, attribute: str, grid: RegionGrid, inside: Any,
+                   priority: str | None = None) -> int:
     """Warn of features of different units that overlap over half a cell or more (a map
     whose topology was never cleaned, two sheets joined with an overlap): each such cell
     takes the unit of the feature later in the file, without a word; the warning names
     which unit of its example does (it named the pair alone). ``inside`` is the
     layer's features in the region with their ``attribute``. Returns the number of pairs
     that overlap over any area (those over half a cell are warned of; 0 where not
-    checked, beyond :data:`OVERLAP_FEATURES`)."""
+    checked, beyond :data:`OVERLAP_FEATURES`).
+
+    With a ``priority`` column (``inside`` in its order, :func:`by_priority`), the unit
+    that takes the example's cells is named by its priority, and the cleaning is advised
+    only where the overlap is not by design."""
     if len(inside) < 2 or len(inside) > OVERLAP_FEATURES:
         return 0
     geoms = reproject(inside, grid.crs_obj).geometry.to_numpy()
@@ -1028,14 +1065,32 @@ def _warn_overlaps(path: str, attribute: str, grid: RegionGrid, inside: Any) -> 
         return int((areas > 0).sum())
     k = int(np.argmax(areas))
     i, j = pairs[k]
+    fix = ("clean the map's topology (e.g. QGIS's Topology Checker, or GRASS v.clean)"
+           ", or order the features with 'priority: <column>' (the higher on top)")
+    takes, rule = "later in the file", "the feature later in the file"
+    if priority is not None:
+        ranks = inside[priority].tolist()
+        takes = (f"of the same {priority!r} {_rank(ranks[j])} and later in the file"
+                 if _rank(ranks[i]) == _rank(ranks[j]) else
+                 f"of the higher {priority!r} ({_rank(ranks[j])} over {_rank(ranks[i])})")
+        rule = f"the feature of the higher {priority!r} (ties: later in the file)"
+        fix = ("where they are not meant to overlap, clean the map's topology (e.g. QGIS's "
+               "Topology Checker, or GRASS v.clean)")
     warnings.warn(DataWarning(
         f"{path}: {int(big.sum())} pair(s) of features of different units overlap over half "
         f"a cell or more (e.g. {units[i]!r} and {units[j]!r}, over "
-        f"{float(areas[k]) / grid.resolution ** 2:.3g} cells: {units[j]!r}, later in the "
-        "file, takes them); a cell there takes the unit of the feature later in the file, "
-        "and the contact runs along that feature's edge: clean the map's topology (e.g. "
-        "QGIS's Topology Checker, or GRASS v.clean)"), stacklevel=3)
+        f"{float(areas[k]) / grid.resolution ** 2:.3g} cells: {units[j]!r}, {takes}, takes "
+        f"them); a cell there takes the unit of {rule}, and the contact runs along that "
+        f"feature's edge: {fix}"), stacklevel=3)
     return int((areas > 0).sum())
+
+
+def _rank(value: object) -> str:
+    """A ``priority`` value as a message names it: ``5`` for ``5.0``, ``none`` for a
+    missing one."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "none"
+    return unit_name(value)
 
 
 def _meet(units: np.ndarray, reach: float) -> bool:
@@ -1093,9 +1148,9 @@ def _warn_no_contacts(path: str, source: VectorSource, grid: RegionGrid,
                 inside[has_geometry(inside.geometry)], grid.crs_obj), source.attribute,
                 reach) is None):
         return
-    gdf = read_vector(path, layer=source.layer, columns=[source.attribute]
-                      if source.attribute else [], crs=source.crs,
-                      to_crs=grid.crs_obj.to_wkt(), domains=True)
+    gdf = by_priority(read_vector(
+        path, layer=source.layer, columns=unit_columns(source.attribute, source.priority),
+        crs=source.crs, to_crs=grid.crs_obj.to_wkt(), domains=True), source.priority)
     present = gdf[has_geometry(gdf.geometry)]
     if source.attribute is not None and source.attribute not in present.columns:
         return  # (named by the read of the units)
@@ -1112,14 +1167,16 @@ def _warn_no_contacts(path: str, source: VectorSource, grid: RegionGrid,
     held = (f"one unit ({names[0]!r}) {kind}" if len(units) == 1 else
             f"{len(units)} units {kind}, none of which meets another" if len(units) else
             f"no unit {kind}")
+    later = "later in the file" if source.priority is None else \
+        f"drawn over them by {source.priority!r}"
     if hidden:
         shown = ", ".join(repr(n) for n in hidden[:5]) + (", ..." if len(hidden) > 5 else "")
         held += (f" as the cells take them ({shown} {'lies' if len(hidden) == 1 else 'lie'} "
-                 "wholly under features of other units later in the file, which take "
+                 f"wholly under features of other units {later}, which take "
                  f"{'its' if len(hidden) == 1 else 'their'} cells)")
     elif len(units) > 1 and _meet(units, reach):
         held += (" as the cells take them (they meet only under features of other units "
-                 "later in the file)")
+                 f"{later})")
     warnings.warn(DataWarning(
         f"{path}: layer {source.layer or '(first)'} holds {held}, so it has no "
         f"contact: {source.name}_dist_contact is no data in every cell; leave out "
@@ -1644,10 +1701,16 @@ def _plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
     zones = _check_faults(path, source, grid) if source.faults_layer is not None else 0
     # the unit column with the geometries when the layer has it (the overlap check's);
     # a missing one is read_units's to name below
-    unit_column = [source.attribute] if source.attribute is not None and field_named(
-        layer_fields(path, layer=source.layer), source.attribute) is not None else []
-    inside = read_vector(path, layer=source.layer, columns=unit_column, crs=source.crs,
-                         bbox=_bbox_in(grid, None, src_crs), domains=True)
+    fields = layer_fields(path, layer=source.layer)
+    unit_column = source.attribute if source.attribute is not None and field_named(
+        fields, source.attribute) is not None else None
+    if source.priority is not None:
+        _check_priority_column(path, source, fields)
+    inside = by_priority(read_vector(
+        path, layer=source.layer, columns=unit_columns(unit_column, source.priority),
+        crs=source.crs, bbox=_bbox_in(grid, None, src_crs), domains=True), source.priority)
+    if source.priority is not None and not inside.empty:
+        _check_priority_values(path, source, inside)
     # the codes and the contacts are of the whole layer: read it all (names, and which
     # features have a geometry)
     whole = read_units(path, source.attribute, layer=source.layer, domains=True) \
@@ -1680,6 +1743,8 @@ def _plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
                or _where_hint(path, source.layer, source.crs, grid)))
     _warn_crs_link(path, source)
     base = {"source": source.name, "layer": source.layer, "method": "rasterio.features"}
+    if source.priority is not None:  # (in the layers' cache key; absent where not given)
+        base["priority"] = f"{source.priority} (higher drawn on top, ties in file order)"
     out: list[Layer] = []
     if whole is not None and whole.absent:
         _warn_absent(path, source, whole)
@@ -1701,7 +1766,7 @@ def _plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
         codes = tuple(sorted(set(names)))
         _warn_twin_units(path, source.attribute, codes)
         _warn_control_characters(path, source.attribute, codes)
-        overlaps = _warn_overlaps(path, source.attribute, grid, inside)
+        overlaps = _warn_overlaps(path, source.attribute, grid, inside, source.priority)
         region = _region_units(source.attribute, grid, inside)
         _warn_cellless(path, source.attribute, grid, region)
         out.append(GeologyCodesLayer(
@@ -1711,6 +1776,7 @@ def _plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
                       **_domain_setting(source.attribute, noted.get("domains", {}))},
             path=path, layer=source.layer, attribute=source.attribute, crs=source.crs,
             codes=codes, dtype="int16" if len(codes) <= np.iinfo(np.int16).max else "int32",
+            priority=source.priority,
         ))
     if source.distance_to_contacts:
         if source.attribute is None:
@@ -1728,12 +1794,41 @@ def _plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
                                                "units as drawn, lines across other units",
                                       **_ground_settings(grid)},
             path=path, layer=source.layer, attribute=source.attribute, crs=source.crs,
-            contacts=True, ground=_ground_of(grid),
+            contacts=True, ground=_ground_of(grid), priority=source.priority,
         ))
     if source.faults_layer is not None:
         out.append(_fault_layer(path, source, grid, zones))
     _warn_degree_distances(source, grid)
     return out
+
+
+def _check_priority_column(path: str, source: VectorSource, fields: list[str]) -> None:
+    """Refuse a ``priority`` that names no column of the layer, naming the columns, the
+    one meant (a case apart, an alias) and the key."""
+    assert source.priority is not None
+    if source.priority in fields:
+        return
+    hint = near_column(source.priority, fields) or column_alias_hint(
+        path, source.priority, fields, layer=source.layer)
+    raise DataError(f"{path}: no column {source.priority!r} to draw the units in the order "
+                    f"of ('priority'); columns are {fields[:30]}{hint}")
+
+
+def _check_priority_values(path: str, source: VectorSource, inside: Any) -> None:
+    """Refuse a ``priority`` column that does not hold numbers (text, dates, yes/no): its
+    order is not the order of the numbers it looks like (``'10'`` before ``'9'``)."""
+    assert source.priority is not None
+    import pandas as pd
+
+    values = inside[source.priority]
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return
+    given = values.dropna()
+    example = f" (e.g. {given.iloc[0]!r})" if len(given) else ""
+    raise DataError(
+        f"{path}: column {source.priority!r} ('priority') holds {values.dtype} values"
+        f"{example}, not numbers; the units are drawn in the order of its numbers (higher "
+        "on top): give a column of numbers (an Integer or Real field)")
 
 
 def _domain_setting(attribute: str, domains: dict[str, Any]) -> dict[str, str]:
