@@ -1353,8 +1353,9 @@ def refuse_unmade_variables(job: JobConfig, ingested: list[str],
                           f"'{econ.concentration}_variance')")
     if econ is not None:
         for key, name in (("concentration", econ.concentration),
-                          ("variance", econ.variance_variable)):
-            if name not in ingested:
+                          ("variance", econ.variance_variable),
+                          ("density_surface", econ.density_surface or "")):
+            if name and name not in ingested:
                 idw = _idw_surface_of(job, econ.concentration) if key == "variance" else None
                 if idw is not None:
                     source, kriged, kriging = idw

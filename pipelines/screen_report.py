@@ -308,6 +308,11 @@ def _cutoff_concentration(e: dict[str, Any]) -> str:
     units = e.get("concentration_units", "mg/L")
     if units == "mg/L" or "cutoff_in_units" not in e:
         return mg
+    if is_mass_fraction(units) and e.get("density_surface_kg_per_l"):
+        low, high = e["density_surface_kg_per_l"]  # cutoff_in_units: at 1 kg/L
+        return (f"{mg} = {e['cutoff_in_units'] / high:.3g} to "
+                f"{e['cutoff_in_units'] / low:.3g} {units} at the cells' densities "
+                f"({low:.3g} to {high:.3g} kg/L, {e['density_surface']!r})")
     if is_mass_fraction(units):
         return (f"{mg} = {e['cutoff_in_units']:.3g} {units} at density "
                 f"{e['density_kg_per_l']:g} kg/L")
@@ -322,6 +327,11 @@ def _conversion(e: dict[str, Any]) -> str:
     if is_mass_fraction(units):  # ppm and mg/kg are mg/kg; ppb x 0.001, wt% x 10000
         per_kg = MASS_FRACTION_UNITS[units][1]
         scaled = f" x {per_kg:g}" if per_kg != 1 else ""
+        if e.get("density_surface_kg_per_l"):
+            low, high = e["density_surface_kg_per_l"]
+            return (f"lithium in {units}; mg/L = {units}{scaled} x each cell's density from "
+                    f"{e['density_surface']!r} (in {e['density_surface_units']}, "
+                    f"{e['density_surface_reading']}), {low:.3g} to {high:.3g} kg/L")
         return (f"lithium in {units}; mg/L = {units}{scaled} x density "
                 f"{e['density_kg_per_l']:g} kg/L")
     return f"lithium in {units}; mg/L = {units} x {e['mg_per_l_per_unit']:g}"

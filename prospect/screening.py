@@ -47,6 +47,7 @@ from prospect.registry.units import Canonical, canonical_units, reads_as_unit
 
 __all__ = [
     "CONCENTRATION_UNITS",
+    "DENSITY_SURFACE_RANGE",
     "DENSITY_TOLERANCE",
     "ECONOMIC_OUTPUTS",
     "LITHIUM_COMPOUNDS",
@@ -497,11 +498,21 @@ class EconomicLayer(Layer):
     recovery: float
     cutoff: float
     z: float
+    density: str | None = None
+    density_what: str = ""
+    density_units: str = ""
 
     def compute(self, grid: RegionGrid, window: ChunkWindow) -> np.ndarray:
-        """Read the chunk's concentration and variance and derive the output."""
+        """Read the chunk's concentration and variance and derive the output; with a
+        ``density`` surface (``economics.density_surface``), each cell's mass fraction
+        times that cell's brine density (its variance times the density squared)."""
         c = read_window(self.cube, self.concentration, window) * self.scale
         var = read_window(self.cube, self.variance, window) * self.variance_scale
+        if self.density is not None:
+            reader = _density_reader(self.density_what, self.density_units)
+            assert reader is not None, self.density_units  # (checked when planned)
+            rho = reader[0](read_window(self.cube, self.density, window))
+            c, var = c * rho, var * rho ** 2
         kw = {"flow_m3_per_h": self.flow, "hours_per_year": self.hours,
               "recovery": self.recovery}
         mean = np.where(np.isfinite(c), lce_per_year(c, **kw), np.nan)
@@ -965,9 +976,139 @@ def _check_brine_density(cfg: EconomicsConfig, group: Any, cube: Path, grid: Reg
             f"{cfg.concentration!r} is in {units}, a mass fraction, which that density makes "
             "mg/L, so the lithium per litre and every tonnage there are "
             f"{' and '.join(effects)}; give the brines' density in "
-            f"economics.density_kg_per_l (about {at_top:.3g} for the richest), or krige "
-            "lithium in mg/L"), stacklevel=3)
+            f"economics.density_kg_per_l (about {at_top:.3g} for the richest)"
+            + ("" if least else f", or each cell its own: economics.density_surface: {name}")
+            + ", or krige lithium in mg/L"), stacklevel=3)
         return
+
+
+DENSITY_SURFACE_RANGE = (0.95, 1.4)
+"""Brine densities accepted from an ``economics.density_surface``, kg/L, in every cell
+where the lithium surface has a value: fresh and hot reservoir water about 0.95-1.0,
+brines up to about 1.3 (halite-saturated, CaCl2 brines a little more). A cell outside is
+a density, salinity or TDS in another unit than its ``units`` say."""
+
+_DENSITY_SURFACE_FIX = (
+    "a density in kg/L, g/cm3 or kg/m3, a salinity in g/kg, ‰ or psu, or total dissolved "
+    "solids in mg/L, g/L, mg/kg, ppm or %")
+
+
+@dataclass(frozen=True)
+class _DensitySurface:
+    """An ``economics.density_surface`` as :func:`_density_surface` read it."""
+
+    name: str
+    what: str
+    units: str
+    how: str
+    low: float
+    high: float
+
+
+def _density_kind(name: str, attrs: Any) -> str:
+    """What the density surface ``name`` holds (:data:`_DENSITY_FIGURES`: a density, a
+    salinity or total dissolved solids), from its provenance's column where it has one,
+    else from its units; DataError for a surface of another figure (a chloride, which
+    gives only the least density, lithium, another element)."""
+    from prospect.config.commodities import column_commodity
+
+    stated = str(attrs.get("units", ""))
+    surface = _surface_of(attrs)
+    what = _not_lithium(surface[1]) if surface is not None else None
+    if surface is not None and (what not in _DENSITY_FIGURES or what == CHLORIDE or (
+            what is None and column_commodity(surface[1]) == "lithium")):
+        said = ("chloride, which gives only the least density the brine has (its chloride "
+                "as sodium chloride)" if what == CHLORIDE else what or "lithium's grade")
+        raise DataError(
+            f"economics: density_surface {name!r} was kriged from column {surface[1]!r} of "
+            f"source {surface[0]!r}, {said}, not a brine density, salinity or total "
+            "dissolved solids: name a surface of the brines' density, salinity or TDS, or "
+            "give one density_kg_per_l")
+    if what is None:
+        plain = stated.strip().replace(" ", "").replace("³", "3").lower()
+        what = ("density" if plain in _DENSITY_UNITS else
+                "salinity" if plain in _SALINITY_UNITS else "total dissolved solids")
+    return what
+
+
+def _density_surface(cfg: EconomicsConfig, group: Any, cube: Path, grid: RegionGrid,
+                     units: str) -> _DensitySurface:
+    """The ``economics.density_surface`` of a lithium surface in a mass fraction
+    (``units``), read chunk by chunk where the lithium has values.
+
+    Raises
+    ------
+    DataError
+        The surface is not in the cube, is no density, salinity or TDS, has units that
+        give no density (:func:`_density_reader`), holds no value in cells where the
+        lithium has one, or gives a density outside :data:`DENSITY_SURFACE_RANGE`.
+    """
+    name = cfg.density_surface
+    assert name is not None
+    have = sorted(str(k) for k in group.array_keys())
+    if name not in have:
+        raise DataError(f"economics: no variable {name!r} (density_surface) in {cube}; it "
+                        f"needs a surface of {_DENSITY_SURFACE_FIX}; variables are {have}")
+    attrs = group[name].attrs
+    stated = str(attrs.get("units", ""))
+    what = _density_kind(name, attrs)
+    reader = _density_reader(what, stated)
+    if reader is None:
+        raise DataError(
+            f"economics: density_surface {name!r} has units {stated!r}, which give no brine "
+            f"density: it needs {_DENSITY_SURFACE_FIX} (a conductivity or a molar salinity "
+            "converted first); set the surface's units on its source and ingest again, or "
+            "give one density_kg_per_l")
+    convert, how = reader
+    least, most = DENSITY_SURFACE_RANGE
+    cells = missing = outside = 0
+    low, high, first = math.inf, -math.inf, ""
+    li, other = _array(cube, cfg.concentration), _array(cube, name)
+    for window in grid.chunk_windows():
+        c = _read(li, window)
+        has = np.isfinite(c)
+        if not has.any():
+            continue
+        rho = convert(_read(other, window))
+        cells += int(has.sum())
+        lost = has & ~np.isfinite(rho)
+        if lost.any() and not missing:
+            row, col = (int(i[0]) for i in np.nonzero(lost))
+            x = grid.bounds[0] + (window.cols.start + col + 0.5) * grid.resolution
+            y = grid.bounds[3] - (window.rows.start + row + 0.5) * grid.resolution
+            first = f" (the first at x {x:.10g}, y {y:.10g})"
+        missing += int(lost.sum())
+        both = has & np.isfinite(rho)
+        if both.any():
+            low, high = min(low, float(rho[both].min())), max(high, float(rho[both].max()))
+            outside += int(((rho[both] < least) | (rho[both] > most)).sum())
+    if missing:
+        raise DataError(
+            f"economics: density_surface {name!r} holds no value in {missing} of the "
+            f"{cells} cells where {cfg.concentration!r} has one{first}: each cell's "
+            f"{units} is made per litre by its own density, and those cells have none "
+            "(fresh water's 1 kg/L is not assumed); krige or fill the density over the "
+            "lithium surface's extent (the same points, or more), or give one "
+            "density_kg_per_l")
+    if outside:
+        if high > most:
+            hint = (f"its values are not in {stated} ("
+                    + ("a density in kg/m3 or g/L labelled kg/L is 1000 times high"
+                       if what == "density" else
+                       f"a {'salinity' if what == 'salinity' else 'TDS'} in mg labelled g "
+                       "is 1000 times high")
+                    + "); set the units the values are in on its source and ingest again")
+        else:
+            hint = ("lighter than a produced brine at the surface (a density at reservoir "
+                    "temperature is no litre's the flow measures): give the brines' density "
+                    "at surface conditions, or its units if they are not "
+                    f"{stated}")
+        raise DataError(
+            f"economics: density_surface {name!r} (in {stated}, {what}: {how}) gives "
+            f"{low:.4g} to {high:.4g} kg/L where {cfg.concentration!r} has values, "
+            f"{outside} of the {cells} cells outside the {least:g}-{most:g} kg/L of waters "
+            f"and brines: {hint}")
+    return _DensitySurface(name=name, what=what, units=stated, how=how, low=low, high=high)
 
 
 def _warn_low_flow(cfg: EconomicsConfig) -> None:
@@ -1046,7 +1187,9 @@ def plan_economics(cfg: EconomicsConfig, cube: Path, grid: RegionGrid) -> list[E
 
     The concentration surface's ``units`` choose its conversion to mg/L: mg/L as is, ug/L
     / 1000, g/L x 1000, mmol/L x 6.941, ppm or mg/kg x ``density_kg_per_l``; the variance's
-    the square of that.
+    the square of that. With ``density_surface``, a mass fraction is made per litre by
+    each cell's own density (that surface's, kg/L: a density as is, a salinity or TDS by
+    :func:`prospect.economics.brine_density`), its variance by the density squared.
 
     Raises
     ------
@@ -1054,7 +1197,10 @@ def plan_economics(cfg: EconomicsConfig, cube: Path, grid: RegionGrid) -> list[E
         The concentration or variance variable is not in the cube, the concentration's
         units are not a lithium concentration or the variance's not their square, the
         surface holds more lithium than any brine (a surface in ug/L labelled mg/L), or the
-        variance is another surface's (its provenance names another source or column).
+        variance is another surface's (its provenance names another source or column),
+        or the ``density_surface`` is missing, no density, in units that give none, has
+        no value where the lithium has one, or is outside
+        :data:`DENSITY_SURFACE_RANGE`.
     """
     group = zarr.open_group(zarr_store(cube, read_only=True), mode="r")
     have = sorted(str(k) for k in group.array_keys())
@@ -1069,6 +1215,16 @@ def plan_economics(cfg: EconomicsConfig, cube: Path, grid: RegionGrid) -> list[E
     _check_element(cfg, group)
     units, scale = _concentration_units(cfg.concentration, group[cfg.concentration].attrs,
                                         cfg.density_kg_per_l)
+    per_cell = None
+    if cfg.density_surface is not None and is_mass_fraction(units):
+        per_cell = _density_surface(cfg, group, cube, grid, units)
+        fingerprints[per_cell.name] = group[per_cell.name].attrs.get("prospect_fingerprint",
+                                                                     "")
+    elif cfg.density_surface is not None:
+        warnings.warn(DataWarning(
+            f"economics: density_surface {cfg.density_surface!r} is not used: "
+            f"{cfg.concentration!r} is in {units}, a concentration per litre already (a "
+            "density converts mass fractions, ppm or mg/kg)"), stacklevel=2)
     _check_plausible(cfg.concentration, units, scale,
                      surface_maximum(cube, cfg.concentration, grid))
     if not is_mass_fraction(units) and "density_kg_per_l" in cfg.model_fields_set \
@@ -1077,7 +1233,8 @@ def plan_economics(cfg: EconomicsConfig, cube: Path, grid: RegionGrid) -> list[E
             f"economics: density_kg_per_l {cfg.density_kg_per_l:g} is not used: "
             f"{cfg.concentration!r} is in {units}, a concentration per litre already (a "
             "density converts mass fractions, ppm or mg/kg)"), stacklevel=2)
-    if is_mass_fraction(units) and "density_kg_per_l" not in cfg.model_fields_set:
+    if is_mass_fraction(units) and "density_kg_per_l" not in cfg.model_fields_set \
+            and per_cell is None:
         # fresh water's 1 kg/L was taken without a word: a brine of 1.2 kg/L holds 20 %
         # more lithium per litre than its mg/kg, and every tonnage was that much low
         warnings.warn(DataWarning(
@@ -1086,18 +1243,23 @@ def plan_economics(cfg: EconomicsConfig, cube: Path, grid: RegionGrid) -> list[E
             "water) is taken, and every tonnage is 1/density of a denser brine's (17 % low "
             "at 1.2 kg/L); give the brine's density (geothermal brines are 1.0-1.3 kg/L)"),
             stacklevel=2)
-    if is_mass_fraction(units):
+    if is_mass_fraction(units) and per_cell is None:
         _check_brine_density(cfg, group, cube, grid, units)
     _warn_low_flow(cfg)
     variance_scale = _variance_scale(cfg.variance_variable, group[cfg.variance_variable].attrs,
                                      cfg.concentration, cfg.density_kg_per_l)
+    density: dict[str, Any] = {}
+    if per_cell is not None:  # each cell's own density: the units' factors at 1 kg/L
+        density = {"density_surface_units": per_cell.units,
+                   "density_surface_reading": f"{per_cell.what}: {per_cell.how}",
+                   "density_surface_kg_per_l": [per_cell.low, per_cell.high]}
     _check_same_surface(cfg, group)
     factor = lce_factor(flow_m3_per_h=cfg.flow_m3_per_h, hours_per_year=cfg.hours_per_year,
                         recovery=cfg.recovery)
     settings = {"method": "LCE = 5.323 * C * Q * hours * recovery * 1e-6",
                 **cfg.model_dump(), "t_lce_per_year_per_mg_per_l": factor,
                 "concentration_units": units, "mg_per_l_per_unit": scale,
-                "variance_mg2_per_l2_per_unit": variance_scale,
+                "variance_mg2_per_l2_per_unit": variance_scale, **density,
                 "inputs_fingerprints": fingerprints}
     what = {
         "lce": ("t/yr", "lithium carbonate equivalent per doublet per year", "screening"),
@@ -1121,5 +1283,7 @@ def plan_economics(cfg: EconomicsConfig, cube: Path, grid: RegionGrid) -> list[E
             scale=scale, variance_scale=variance_scale, flow=cfg.flow_m3_per_h,
             hours=cfg.hours_per_year, recovery=cfg.recovery,
             cutoff=cfg.cutoff_t_lce_per_year, z=cfg.confidence_z,
+            **({"density": per_cell.name, "density_what": per_cell.what,
+                "density_units": per_cell.units} if per_cell is not None else {}),
         ))
     return out

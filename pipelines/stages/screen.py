@@ -159,6 +159,8 @@ def _economics(ctx: RunContext, layers: list[EconomicLayer],
             "mg_per_l_per_unit": settings["mg_per_l_per_unit"],
             "cutoff_mg_per_l": cutoff_mg_per_l,
             "cutoff_in_units": cutoff_mg_per_l / settings["mg_per_l_per_unit"],
+            **{k: settings[k] for k in ("density_surface_units", "density_surface_reading",
+                                        "density_surface_kg_per_l") if k in settings},
             "confidence": confidence_level(cfg.confidence_z),
             "confidence_text": confidence_text(cfg.confidence_z),
             "variables": [la.name for la in layers], **shares(merge_counts(parts))}

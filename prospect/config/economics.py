@@ -286,6 +286,13 @@ class EconomicsConfig(StrictModel):
         mg/kg (a warning when such a surface is screened without it); a surface per litre
         needs none. From :data:`MIN_DENSITY_KG_PER_L` to :data:`MAX_DENSITY_KG_PER_L`: a
         figure in kg/m3, lb/US gal or lb/ft3 is refused naming it in kg/L.
+    density_surface
+        Cube variable giving each cell's brine density instead of the one
+        ``density_kg_per_l``: a density (kg/L, g/cm3, kg/m3), a salinity (g/kg, ‰, psu) or
+        total dissolved solids (mg/L, g/L, mg/kg, ppm, %) surface, read as
+        :func:`prospect.screening.plan_economics` says. Used only for a surface in a mass
+        fraction; each cell's mg/kg (and its variance) is made per litre by that cell's
+        density. Not given with ``density_kg_per_l``.
     flow_m3_per_h
         Brine flow per doublet, m3/h (1 to 2000). Default 150 m3/h: the production
         tested at the Den Haag Zuidwest doublet (2010), a Dutch geothermal well of ordinary
@@ -316,6 +323,7 @@ class EconomicsConfig(StrictModel):
     concentration: PlainName
     variance: PlainName | None = None
     density_kg_per_l: float = Field(default=1.0, gt=0)  # 0.8 to 3
+    density_surface: PlainName | None = Field(default=None, exclude_if=lambda v: v is None)
     flow_m3_per_h: float = Field(default=150.0, gt=0)
     hours_per_year: float = Field(default=8000.0, gt=0)  # to MAX_HOURS_PER_YEAR
     recovery: float = Field(default=0.8, gt=0)
@@ -577,6 +585,17 @@ class EconomicsConfig(StrictModel):
                 "99.9999999 %): confidence_z is a z, not a percentage: 95 % is 1.645, 99 % "
                 "is 2.326")
         return value
+
+    @model_validator(mode="after")
+    def _one_density(self) -> EconomicsConfig:
+        """Refuse ``density_kg_per_l`` beside ``density_surface``: which converts the
+        cells would be a guess."""
+        if self.density_surface is not None and "density_kg_per_l" in self.model_fields_set:
+            raise ValueError(
+                f"give either density_kg_per_l ({self.density_kg_per_l:g} kg/L, one density "
+                f"for every cell) or density_surface ({self.density_surface!r}, each cell's "
+                "own), not both")
+        return self
 
     @model_validator(mode="after")
     def _cutoff_a_plants(self) -> EconomicsConfig:
