@@ -162,13 +162,21 @@ def datum_guessed(src: CRS, dst: CRS, *, whose: str = "its", to: str = "the regi
     own, target = src.ellipsoid, dst.ellipsoid
     if not _no_datum(src) or own is None or target is None or _null_shift_meant(own, dst):
         return None  # a datum, or a shift to WGS 84 (+towgs84: a bound CRS)
-    itself = src.to_authority(min_confidence=100)
-    found = sorted({f"EPSG:{m.code}" for m in src.list_authority(min_confidence=70)
-                    if m.auth_name == "EPSG" and (m.auth_name, m.code) != itself})
+    named_none = _datum_named_none(src)
+    found: list[str] = []
+    if named_none:  # a datum of its own is nobody's: no code of PROJ's fits it (1 to 4 s)
+        itself = src.to_authority(min_confidence=100)
+        found = sorted({f"EPSG:{m.code}" for m in src.list_authority(min_confidence=70)
+                        if m.auth_name == "EPSG" and (m.auth_name, m.code) != itself})
     like = f" (EPSG CRSs of other datums fit it: {', '.join(found[:4])})" if found else ""
     datum = dst.datum.name if dst.datum is not None else target.name
-    return (f"{whose} CRS has an ellipsoid ({own.name}) but no datum (no +towgs84 or +datum "
-            f"in its PROJ string or .prj){like}, so PROJ can only guess the datum shift to "
+    own_datum = src.datum.name if src.datum is not None else own.name
+    has = (f"an ellipsoid ({own.name}) but no datum (no +towgs84 or +datum in its PROJ string "
+           "or .prj)") if named_none else (
+        f"a datum PROJ does not know ({own_datum!r}, on the {own.name} ellipsoid) and no "
+        "shift from it to WGS 84 (no TOWGS84 in its WKT or .prj, no +towgs84 in its PROJ "
+        "string)")
+    return (f"{whose} CRS has {has}{like}, so PROJ can only guess the datum shift to "
             f"{to} {dst.name} ({datum}): a 'ballpark' shift of nothing, which places the "
             "data 100 m or more off")
 
@@ -181,15 +189,45 @@ space: PROJ's ``Unknown based on ... ellipsoid``, ESRI WKT1's
 
 
 def _no_datum(crs: CRS) -> bool:
-    """Whether a CRS names an ellipsoid but no datum and no shift to WGS 84 (a
-    ``+towgs84`` makes it a bound CRS), whichever way its WKT spells the datum that is
-    none (:data:`_NO_DATUM_NAMES`): the same CRS as ESRI WKT1 and as WKT2 is one case."""
+    """Whether a CRS names an ellipsoid but no datum PROJ can shift to WGS 84, and no
+    shift of its own (a ``+towgs84``/``TOWGS84`` makes it a bound CRS): a datum that is
+    none, whichever way its WKT spells it (:data:`_NO_DATUM_NAMES`: the same CRS as ESRI
+    WKT1 and as WKT2 is one case), or a user-defined datum PROJ does not know (a ``.prj``'s
+    ``DATUM["PSAD56_local",...]`` without ``TOWGS84``), which PROJ shifts by nothing as
+    well (its "ballpark" offset)."""
     if crs.datum is None or crs.is_bound:
+        return False
+    return _datum_named_none(crs) or not _known_datum(crs.datum)
+
+
+def _datum_named_none(crs: CRS) -> bool:
+    """Whether the datum of ``crs`` is named as none (:data:`_NO_DATUM_NAMES`)."""
+    if crs.datum is None:
         return False
     name = crs.datum.name.strip()
     if name[:2].lower() == "d_":
         name = name[2:]
     return name.replace("_", " ").lower().startswith(_NO_DATUM_NAMES)
+
+
+def _known_datum(datum: Any) -> bool:
+    """Whether PROJ knows a pyproj datum: it carries an authority's code, or PROJ's
+    database holds a datum of its name (a WKT1 without ``AUTHORITY`` nodes, an ESRI
+    ``.prj``'s ``D_WGS_1984``, which PROJ reads as WGS 84)."""
+    spelled = datum.to_json_dict()
+    return bool(spelled.get("id") or spelled.get("ids")) or _datum_in_database(datum.name)
+
+
+@functools.lru_cache(maxsize=64)
+def _datum_in_database(name: str) -> bool:
+    """Whether PROJ's database holds a datum (or datum ensemble) named ``name``."""
+    from pyproj.crs import Datum
+
+    try:
+        Datum.from_name(name)
+    except ProjCRSError:
+        return False
+    return True
 
 
 def _null_shift_meant(own: Any, dst: CRS) -> bool:

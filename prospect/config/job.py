@@ -46,7 +46,7 @@ from prospect.config.region import (
     check_grid_crs,
     resolution_with_unit,
 )
-from prospect.config.sources import SourceConfig, read_twice
+from prospect.config.sources import PointSource, SourceConfig, read_twice
 from prospect.config.tiles import TilesConfig
 from prospect.config.timeseries import TimeSeriesConfig
 from prospect.env import positive_limit
@@ -634,6 +634,14 @@ class JobConfig(StrictModel):
                     f"model.labels.source {self.model.labels.source!r} is not a points source; "
                     f"points sources: {points}"
                 )
+        labels = self.model.labels if self.model is not None else None
+        for source in self.sources:
+            if isinstance(source, PointSource):
+                grade = labels.value_column if labels is not None and \
+                    labels.source == source.name else None
+                stray = source.stray_flags(grade)
+                if stray:
+                    raise ValueError(stray)
         return self
 
     def config_hash(self) -> str:

@@ -791,21 +791,30 @@ class PointSource(StrictModel):
 
     @model_validator(mode="after")
     def _flags_of_listed_columns(self) -> PointSource:
-        # a key that names no column did nothing; a source that makes no layer may name
-        # the labels' grade column (model.labels.value_column), which is read with it
-        stray = [key for key in self.flags if key not in self.columns]
-        if stray and (self.interpolate or self.distance):
-            raise ValueError(
-                f"'flags' names value column(s) {stray} that 'columns' does not list "
-                f"({self.columns or 'none'}); use the column headers exactly as in 'columns' "
-                "(the labels' grade column may be flagged without it only in a source that "
-                "makes no layer: no 'interpolate' or 'distance')")
+        # a key that names no column did nothing: refused by the job
+        # (:meth:`stray_flags`), where the labels' grade column is known, which may be
+        # flagged without 'columns' (round 62b: only in a source that made no layer)
         same = [key for key, flag in self.flags.items()
                 if key == (flag.column if isinstance(flag, FlagCodes) else flag)]
         if same:
             raise ValueError(f"'flags' gives column(s) {same} as their own qualifier column; "
                              "name the column beside each that holds '<' or 'ND'")
         return self
+
+    def stray_flags(self, grade: str | None) -> str:
+        """Why ``flags`` names a column the source reads for nothing, or ``""``: a key
+        neither in ``columns`` nor ``grade``, the labels' grade column where this is the
+        labels' source (``model.labels.value_column``), which is read with its flags
+        whether or not the source makes layers. A source that makes no layer (no
+        ``interpolate`` or ``distance``) may name any: the labels' reader names a key the
+        table lacks."""
+        stray = [key for key in self.flags if key not in self.columns and key != grade]
+        if not stray or not (self.interpolate or self.distance):
+            return ""
+        return (f"source {self.name!r}: 'flags' names value column(s) {stray} that "
+                f"'columns' does not list ({self.columns or 'none'}); use the column "
+                "headers exactly as in 'columns' (or, in the labels' source, as in "
+                "'model.labels.value_column')")
 
     def flag_columns(self) -> dict[str, str]:
         """Value column -> the name of its qualifier column, as ``flags`` gives them."""

@@ -395,7 +395,10 @@ def limited_values(frame: pd.DataFrame, column: str, values: np.ndarray, keep: n
         shown.append(name)
     negative = np.zeros(len(values), bool)
     unit = stated_concentration(column, unit)
-    element = _element_named(column, values, measured, unit, below_as_half)
+    # (a surface's column, or a label's grade: ``above_as_limit``; a '-0.5' under ``Li``
+    # is '<0.5' to both, the USGS way; it was a label's grade of -0.5)
+    element = _element_named(column, values, measured, unit,
+                             below_as_half or above_as_limit)
     if unit is not None or element is not None:
         with np.errstate(invalid="ignore"):
             negative = measured & (values < 0) & ~below & ~above
@@ -491,9 +494,11 @@ def _element_named(column: str, values: np.ndarray, measured: np.ndarray, unit: 
     ``assay``), no unit is stated and fewer than half of its measured values are negative:
     its negative values are then values below a detection limit written as minus the
     limit, as under a header of a unit (``Li_ppm``). A surface of ``Li`` kriged a well's
-    ``-5`` as lithium at -5, a negative concentration about it, without a word. ``None``
-    elsewhere (a label's grade; a log-ratio, as compositional analyses write under the
-    element's name, is negative on about half of its values)."""
+    ``-5`` as lithium at -5, a negative concentration about it, without a word. ``surface``
+    is also true for a label's grade column (round 62b: ``-0.5`` under ``Li`` was the
+    grade -0.5, a number below every threshold, where ``<0.5`` is undecided under a
+    threshold below 0.5). ``None`` elsewhere (a log-ratio, as compositional analyses
+    write under the element's name, is negative on about half of its values)."""
     if not surface or unit is not None:
         return None
     from prospect.config.commodities import commodity_name

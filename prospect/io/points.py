@@ -3072,12 +3072,20 @@ def _unit_text(series: pd.Series, frame: pd.DataFrame, column: str, keep: np.nda
     # number at all ('-', 'not analysed', '~12 ppm', '12 ± 1 ppm') does not, and is said
     # as what it is (one such cell made every '12 ppm' of the column missing)
     other = filled & ~limit & ~hit
+    plain = np.full(len(text), np.nan)
     if other.any():
-        other[other] = np.isfinite(_numbers(series[other], path, column, frame.attrs))
-    if other.any() and not _few_plain(read, other, column, stated, text, path, numbers,
-                                      what):
-        return _header_unit_cells(series, column, read, path, numbers, what, stated,
-                                  frame.attrs)
+        plain[other] = _numbers(series[other], path, column, frame.attrs)
+        other &= np.isfinite(plain)
+    far = np.zeros(len(text), bool)
+    if other.any():
+        written = _numbers(pd.Series([n for n, _ in read.values()], dtype=object), path,
+                           column, frame.attrs)
+        found = _few_plain(read, other, plain, written, column, stated, text, path,
+                           numbers, what)
+        if found is None:
+            return _header_unit_cells(series, column, read, path, numbers, what, stated,
+                                      frame.attrs)
+        far = found
     kinds: dict[Any, list[int]] = {}
     for i, (_, said) in read.items():
         kinds.setdefault(unit_key(said), []).append(i)
@@ -3097,7 +3105,8 @@ def _unit_text(series: pd.Series, frame: pd.DataFrame, column: str, keep: np.nda
     _cell_units(frame, column, read[first][1], f"in its cells ({text.iloc[first]!r})")
     bare = pd.Series([read[i][0] if i in read else None for i in range(len(text))],
                      index=series.index)
-    return series.where(~hit, bare)
+    hit[list(read)] = True  # (with the plain numbers read in the cells' unit)
+    return series.where(~hit, bare).where(~far, None)
 
 
 PLAIN_AMONG_UNITS = 0.25
@@ -3105,38 +3114,76 @@ PLAIN_AMONG_UNITS = 0.25
 written with one and the same unit (``12 ppm``), in a column stating no unit, for the
 plain ones to be read in the cells' unit (:func:`_few_plain`)."""
 
+PLAIN_FAR = 1000.0
+"""How many times below the least, or above the greatest, number of the unit cells a
+plain number among them (:func:`_few_plain`) lies when it is taken for a number of
+another unit (``0.002`` meant as % among ``12 ppm``, 10 000 times apart; ``20000`` meant as
+ppb) and read as missing, not in the cells' unit: more than three orders of magnitude
+beyond the range the column's other grades span."""
 
-def _few_plain(read: dict[int, tuple[str, str]], plain: np.ndarray, column: str,
-               stated: str | None, text: pd.Series, path: Path, numbers: np.ndarray,
-               what: str) -> bool:
-    """Whether the ``plain`` numbers among cells written with a unit (``read``: row ->
-    number, unit) are read in that unit, and if so, add them to ``read`` with it and say
-    so: the column states no unit (``stated``, its header), every unit cell writes the
-    same unit, and the plain numbers are at most :data:`PLAIN_AMONG_UNITS` of the
-    column's numbers (``12`` typed by hand among seven ``12 ppm`` of a lab's export).
+
+def _few_plain(read: dict[int, tuple[str, str]], plain: np.ndarray, values: np.ndarray,
+               written: np.ndarray, column: str, stated: str | None, text: pd.Series,
+               path: Path, numbers: np.ndarray, what: str) -> np.ndarray | None:
+    """Whether the ``plain`` numbers (``values``, by row) among cells written with a unit
+    (``read``: row -> number, unit; ``written``: their numbers, in ``read``'s order) are
+    read in that unit, and if so, add them to ``read`` with it and say so: the column
+    states no unit (``stated``, its header), every unit cell writes one unit (in any
+    spelling: ``ppm`` and ``PPM`` are one, :func:`~prospect.ingest.layers.unit_key`), and
+    the plain numbers are at most :data:`PLAIN_AMONG_UNITS` of the column's numbers
+    (``12`` typed by hand among seven ``12 ppm`` of a lab's export). Returns the rows of
+    the plain numbers read as missing instead, those more than :data:`PLAIN_FAR` times
+    beyond every unit cell's number (``0.002`` among ``12 ppm`` to ``20 ppm``: a number of
+    another unit, said apart with the fix), or ``None`` where the plain numbers are not
+    read in the cells' unit.
 
     Such a plain number made every unit cell of its column missing (round 30: the
     plain numbers' unit was the column's question), so one hand-typed grade lost all the
     others; a minority of plain numbers is now read in the unit the many cells state,
     said with the fix where that is not their unit. A column with as many plain
     numbers as a quarter keeps its plain numbers and counts the unit cells as missing,
-    as before."""
+    as before. Unit cells of one unit in two spellings kept that reading, and a plain
+    number orders of magnitude from the others (a % among ppm) was read in their unit,
+    a grade 10 000 times too small (round 62b)."""
+    from prospect.ingest.layers import unit_key
+
     if stated_concentration(column, stated) is not None:
-        return False  # (the stated unit reads both: _header_unit_cells)
-    units = {u for _, u in read.values()}
+        return None  # (the stated unit reads both: _header_unit_cells)
+    spellings = Counter(u for _, u in read.values())
     count = int(plain.sum())
-    if len(units) != 1 or count > PLAIN_AMONG_UNITS * (count + len(read)):
-        return False
-    (unit,) = units
-    at = np.flatnonzero(plain)
-    warnings.warn(DataWarning(
-        f"{path}: {count} value(s) in column {column!r} are plain numbers among "
-        f"{len(read)} value(s) written in {unit} ({_listed(numbers, at, what)}; e.g. "
-        f"{text.iloc[int(at[0])]!r}): each is read in {unit}, the unit the others write; "
-        f"if it is in another unit, write it with its unit (or state the column's unit: "
-        f"'units: {{{column}: {unit}}}' in the points source)"), stacklevel=5)
-    read.update({int(i): (str(text.iloc[int(i)]), unit) for i in at})
-    return True
+    if len({unit_key(u) for u in spellings}) != 1 or \
+            count > PLAIN_AMONG_UNITS * (count + len(read)):
+        return None
+    unit = spellings.most_common(1)[0][0]
+    sizes = np.abs(written[np.isfinite(written) & (written != 0)])
+    far = np.zeros(len(plain), bool)
+    if sizes.size:
+        low, high = float(sizes.min()), float(sizes.max())
+        with np.errstate(invalid="ignore"):
+            size = np.abs(values)
+            far = plain & (size > 0) & ((size * PLAIN_FAR < low) | (size > high * PLAIN_FAR))
+    near = plain & ~far
+    if near.any():
+        at = np.flatnonzero(near)
+        warnings.warn(DataWarning(
+            f"{path}: {int(near.sum())} value(s) in column {column!r} are plain numbers "
+            f"among {len(read)} value(s) written in {unit} ({_listed(numbers, at, what)}; "
+            f"e.g. {text.iloc[int(at[0])]!r}): each is read in {unit}, the unit the others "
+            f"write; if it is in another unit, write it with its unit (or state the column's "
+            f"unit: 'units: {{{column}: {unit}}}' in the points source)"), stacklevel=5)
+    if far.any():
+        at = np.flatnonzero(far)
+        cell = str(text.iloc[int(at[0])])
+        warnings.warn(DataWarning(
+            f"{path}: {int(far.sum())} value(s) in column {column!r} are plain numbers "
+            f"among {len(read)} value(s) written in {unit}, more than {PLAIN_FAR:g} times "
+            f"below or above every one of them ({_text(low)} to {_text(high)} {unit}) "
+            f"({_listed(numbers, at, what)}; e.g. {cell!r}): each is read as missing, not "
+            f"as {cell} {unit}, since a number so far from the others is most likely in "
+            f"another unit (a % or ppb); write each with its unit ('{cell} %', "
+            f"'{cell} ppb', ...) to read it"), stacklevel=5)
+    read.update({int(i): (str(text.iloc[int(i)]), unit) for i in np.flatnonzero(near)})
+    return far
 
 
 def _sizes_converted(series: pd.Series, frame: pd.DataFrame, column: str,
@@ -3977,6 +4024,20 @@ def _geometry_text(frame: pd.DataFrame, missing: list[str]) -> str:
                     "-oo KEEP_GEOM_COLUMNS=NO -oo AUTODETECT_TYPE=YES -a_srs EPSG:4326, with "
                     "the table's CRS), or export the coordinates as x/y columns")
     for i, column in enumerate(frame.columns):
+        cells = _text_cells(frame.iloc[:, i].dropna().head(50))
+        pairs = cells.str.extract(_PAIR_CELL.pattern, expand=True) if len(cells) else None
+        if pairs is not None:
+            pairs = pd.DataFrame({0: pairs[0].fillna(pairs[2]), 1: pairs[1].fillna(pairs[3])})
+        if pairs is not None and pairs[0].notna().mean() > 0.5:
+            first, second = (pairs[k].dropna().astype(float) for k in (0, 1))
+            return (f"; column {column!r} holds both coordinates in one cell (e.g. "
+                    f"{cells[pairs[0].notna()].iloc[0][:40]!r}; first numbers "
+                    f"{first.min():g} to {first.max():g}, second {second.min():g} to "
+                    f"{second.max():g}): split it into two "
+                    "columns (a spreadsheet's 'Text to Columns' at the separator) and give "
+                    "them as x: (longitude or easting) and y: (latitude or northing); a pair "
+                    "copied from a web map or a GPS is latitude first")
+    for i, column in enumerate(frame.columns):
         name = str(column).strip().lower()
         if name in _GEOMETRY_NAMES and not _text_cells(
                 frame.iloc[:, i].dropna()).str.strip().ne("").any():
@@ -3986,6 +4047,13 @@ def _geometry_text(frame: pd.DataFrame, missing: list[str]) -> str:
                     "the coordinates as x/y columns")
     return ""
 
+
+_PAIR_CELL = re.compile(
+    r"^\s*[(\[]?\s*(?:([-+]?\d+(?:\.\d+)?)°?\s*(?:,\s+|;)\s*([-+]?\d+(?:\.\d+)?)"
+    r"|([-+]?\d+\.\d+)°?(?:\s*,|\s+)\s*([-+]?\d+\.\d+))°?\s*[)\]]?\s*$")
+"""A cell holding two coordinates (``52.1, 5.3``, ``(52.1;5.3)``, ``52.1 5.3``), as a web
+map, a GPS or a hand-made sheet writes a place in one column (:func:`_geometry_text`);
+a decimal comma (``12,5``) and space-grouped digits (``12 500``) are one number."""
 
 _GEOMETRY_NAMES = frozenset({"wkt", "geometry", "geom", "the_geom", "wkb_geometry",
                              "shape", "geometrie"})

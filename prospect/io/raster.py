@@ -2275,16 +2275,70 @@ def _tiff_index_end(name: str) -> int | None:
 
     GDAL (libtiff) reads a large file's index only when a block is first asked for, so a
     file cut short inside its index opened, and failed later on a block's place."""
+    directories = _tiff_directories(name, limit=1, first_blocks=False)
+    return directories[0].index_end if directories else None
+
+
+_TIFF_SUBFILE_TAG = 254
+"""NewSubfileType: bit 0 marks a reduced-resolution image (an overview), bit 2 a
+transparency mask."""
+
+_TIFF_DIRECTORIES = 64
+"""TIFF directories (the image, its overviews and masks) walked by
+:func:`_tiff_directories`; a file of more is refused as pages, not walked further."""
+
+_TIFF_INDEX_READ = 1 << 22
+"""Entries of a directory's index past which its blocks' end is not computed (a 4 GiB
+file's mask of 256 x 256 tiles has about 70 000)."""
+
+
+@dataclass(frozen=True)
+class _TiffDirectory:
+    """One directory of a TIFF, as :func:`_tiff_directories` reads it from its bytes."""
+
+    number: int
+    """1 for the first image; its overviews' and masks' directories follow."""
+    subfile: int
+    """Its NewSubfileType (0: an image; 1: an overview; 4: a mask; 5: an overview's mask;
+    -1: not read, the directory lying past the file's end)."""
+    end: int
+    """The byte at which the directory itself ends (its entries and its next pointer)."""
+    index_end: int | None
+    """The byte at which its index of blocks ends; ``None`` where it lies inside it."""
+    blocks_end: int | None
+    """The byte at which its furthest block ends; ``None`` where not read (the first
+    directory's: :func:`_blocks_end` asks GDAL), or its index is past the file's end."""
+
+    def named(self) -> str:
+        """What the directory holds, in words: ``"mask"``, ``"overview"``..."""
+        if self.subfile < 0:
+            return "image" if self.number == 1 else "overview or mask"
+        if self.subfile & 4:
+            return "overview's mask" if self.subfile & 1 else "mask"
+        if self.subfile & 1:
+            return "overview"
+        return "image" if self.number == 1 else f"image {self.number}"
+
+
+def _tiff_directories(name: str, *, limit: int = _TIFF_DIRECTORIES, first_blocks: bool = True
+                      ) -> list[_TiffDirectory]:
+    """The directories of the TIFF ``name`` (the first image, then its overviews and
+    masks, as their chain links them), up to ``limit`` and up to the first whose own
+    bytes lie past the file's end (returned with ``end`` past it); ``[]`` where the file
+    is no TIFF or its bytes cannot be read here (a remote file). Only bytes are read: the
+    directories' entries and each index of blocks within the file (the first's only with
+    ``first_blocks``)."""
     import struct
 
     opened = _open_bytes(name)
     if opened is None:
-        return None
+        return []
+    found: list[_TiffDirectory] = []
     try:
         with opened as fh:
             head = fh.read(16)
             if len(head) < 8 or head[:2] not in (b"II", b"MM"):
-                return None
+                return []
             order = "<" if head[:2] == b"II" else ">"
             magic = struct.unpack(order + "H", head[2:4])[0]
             if magic == 42:
@@ -2294,26 +2348,122 @@ def _tiff_index_end(name: str) -> int | None:
                 ifd, count_fmt, entry_fmt, inline = struct.unpack(order + "Q", head[8:16])[0], \
                     "Q", "HHQ", 8
             else:
-                return None
-            fh.seek(ifd)
-            raw = fh.read(struct.calcsize(order + count_fmt))
-            if len(raw) < struct.calcsize(order + count_fmt):
-                return None
-            entries = min(struct.unpack(order + count_fmt, raw)[0], 4096)
+                return []
+            pointer = "I" if inline == 4 else "Q"
             size = struct.calcsize(order + entry_fmt) + inline
-            table = fh.read(entries * size)
+            head_size = struct.calcsize(order + count_fmt)
+            seen: set[int] = set()
+            while ifd and ifd not in seen and len(found) < limit:
+                seen.add(ifd)
+                fh.seek(ifd)
+                raw = fh.read(head_size)
+                if len(raw) < head_size:
+                    if found:  # a later directory past the end: the chain points there
+                        found.append(_TiffDirectory(len(found) + 1, -1, ifd + head_size,
+                                                    None, None))
+                    break
+                entries = min(struct.unpack(order + count_fmt, raw)[0], 4096)
+                table = fh.read(entries * size + inline)
+                dir_end = ifd + head_size + entries * size + inline
+                subfile, index_end = -1, None  # -1 until its NewSubfileType is read
+                arrays: dict[int, tuple[int | bytes, int, int]] = {}
+                for k in range(min(entries, len(table) // size)):
+                    entry = table[k * size:(k + 1) * size]
+                    tag, kind, count = struct.unpack(order + entry_fmt, entry[:size - inline])
+                    if tag == _TIFF_SUBFILE_TAG and kind in (3, 4) and count == 1:
+                        subfile = struct.unpack(order + ("H" if kind == 3 else "I"),
+                                                entry[size - inline:][:2 if kind == 3 else 4])[0]
+                    need = count * _TIFF_TYPE_SIZES.get(kind, 0)
+                    if tag in _TIFF_INDEX_TAGS and need <= inline:  # held in the entry
+                        arrays[tag] = (entry[size - inline:][:need], kind, count)
+                    if tag not in _TIFF_INDEX_TAGS or need <= inline:
+                        continue
+                    where = struct.unpack(order + pointer, entry[size - inline:])[0]
+                    index_end = max(index_end or 0, where + need)
+                    arrays[tag] = (where, kind, count)
+                if subfile < 0 and len(table) == entries * size + inline:
+                    subfile = 0  # whole, and no NewSubfileType: a full-resolution image
+                if len(table) < entries * size + inline:  # the directory itself cut short
+                    found.append(_TiffDirectory(len(found) + 1, subfile, dir_end, index_end,
+                                                None))
+                    break
+                blocks_end = None
+                if found or first_blocks:
+                    blocks_end = _tiff_blocks_end(fh, order, arrays)
+                found.append(_TiffDirectory(len(found) + 1, subfile, dir_end, index_end,
+                                            blocks_end))
+                ifd = struct.unpack(order + pointer, table[-inline:])[0]
     except (OSError, EOFError, ValueError, struct.error):
-        return None
-    end = None
-    for k in range(len(table) // size):
-        entry = table[k * size:(k + 1) * size]
-        tag, kind, count = struct.unpack(order + entry_fmt, entry[:size - inline])
-        need = count * _TIFF_TYPE_SIZES.get(kind, 0)
-        if tag not in _TIFF_INDEX_TAGS or need <= inline:
+        return found
+    return found
+
+
+def _tiff_blocks_end(fh: Any, order: str, arrays: dict[int, tuple[int | bytes, int, int]]
+                     ) -> int | None:
+    """The byte at which a directory's furthest block ends, from its index's offsets and
+    sizes (``arrays``: tag to place, field type and count: the place in the file of an
+    index read out of line, or the bytes of one held in its directory entry);
+    ``None`` where either is not read whole or holds over :data:`_TIFF_INDEX_READ`."""
+    kinds = {3: "u2", 4: "u4", 16: "u8"}
+    for offsets_tag, sizes_tag in ((324, 325), (273, 279)):
+        if offsets_tag not in arrays or sizes_tag not in arrays:
             continue
-        where = struct.unpack(order + ("I" if inline == 4 else "Q"), entry[size - inline:])[0]
-        end = max(end or 0, where + need)
-    return end
+        read = []
+        for tag in (offsets_tag, sizes_tag):
+            where, kind, count = arrays[tag]
+            if kind not in kinds or count > _TIFF_INDEX_READ:
+                return None
+            dtype = np.dtype(order + kinds[kind])
+            if isinstance(where, bytes):
+                data = where
+            else:
+                fh.seek(where)
+                data = fh.read(count * dtype.itemsize)
+            if len(data) < count * dtype.itemsize:
+                return None
+            read.append(np.frombuffer(data, dtype).astype("u8"))
+        offsets, sizes = read
+        if offsets.shape != sizes.shape:
+            return None
+        held = (offsets > 0) & (sizes > 0)
+        return int((offsets[held] + sizes[held]).max()) if held.any() else None
+    return None
+
+
+def _refuse_cut_directories(path: Path | str, data: str | None = None,
+                            size: int | None = None, *, first_blocks: bool = True) -> None:
+    """Refuse a TIFF one of whose later directories (an overview's or mask's, as GDAL
+    links them after the image) or their index or blocks reach past the file's end: a
+    file cut short there opened (its image whole), and failed where its mask was read
+    (as "a damaged block", part way through an ingest) or, where the directory itself
+    was lost, as "GDAL could not read its header whole" or "cannot read as a raster". The
+    image's own index and blocks come first (:func:`_refuse_cut_short` has GDAL's words
+    for them where the file opens, and ``first_blocks=False`` leaves them to it; here,
+    where GDAL failed on a later directory, its bytes tell)."""
+    name = str(data if data is not None else path)
+    if "://" in str(path):
+        return
+    size = size if size is not None else _data_size(name)
+    if size is None:
+        return
+    directories = _tiff_directories(name, first_blocks=first_blocks)
+    if directories and directories[0].index_end is not None and \
+            directories[0].index_end > size:
+        raise CorruptFileError(_cut_index_message(path, size, directories[0].index_end),
+                               path=path)
+    for directory in directories:  # the image's blocks first: the values themselves
+        what = f"its {directory.named()} (TIFF directory {directory.number})"
+        for part, verb, end in (("directory", "reaches", directory.end),
+                                ("index of blocks", "reaches", directory.index_end),
+                                ("blocks", "reach", directory.blocks_end)):
+            if end is not None and end > size and (directory.number > 1 or
+                                                   part != "directory"):
+                # (a file cut inside its first directory stays "not a raster": GDAL
+                # tells nothing of it, and it may be no TIFF at all)
+                raise CorruptFileError(
+                    f"{path}: the {part} of {what} {verb} byte {end}, past the end of the "
+                    f"file ({size} bytes): the file was cut short (a download or copy that "
+                    "stopped); download or copy it again", path=path)
 
 
 _NC_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 4, 6: 8, 7: 1, 8: 2, 9: 4, 10: 8, 11: 8}
@@ -2496,6 +2646,8 @@ def _refuse_cut_short(src: Any, path: Path | str) -> None:
                 said = f"; GDAL: {gdal_reason(exc)}"
             why = (f"is {size} bytes, but its blocks reach byte {end[0]} ({end[1]}{said}), "
                    "so a read of its last blocks would fail part way through")
+        else:
+            _refuse_cut_directories(path, data, size, first_blocks=False)
     elif src.driver == "netCDF":
         need = _netcdf_classic_end(data)
         if need is not None and size < need:
@@ -7156,6 +7308,7 @@ def _described(path: Path | str, *, crs: str | None, variable: str | None) -> Ra
         _refuse_network_failure(str(path), reason)
         _refuse_damaged_block(str(path), reason)
         _refuse_cut_index(path, reason)
+        _refuse_cut_directories(path)
         raise CorruptFileError(
             f"{path}: cannot read as a raster (corrupt, truncated or not a raster): "
             f"{reason}", path=path,
@@ -7642,7 +7795,8 @@ def _warn_heard(path: Path | str, heard: _ThreadWarnings, *, moot: tuple[str, ..
     errors = list(dict.fromkeys(_said_text(m) for m in heard.errors))
     for error in errors:  # a block index cut short: said as such, however GDAL said it
         _refuse_cut_index(path, error)
-    if errors:
+    if errors:  # a directory, index or blocks past the end: the file was cut short
+        _refuse_cut_directories(path)
         raise CorruptFileError(
             f"{path}: GDAL could not read its header whole ({'; '.join(errors[:3])}), and "
             "what it skipped may hold the bands' scale, offset, nodata or units; repair "

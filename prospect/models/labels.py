@@ -1458,7 +1458,9 @@ def read_occurrences(
     units
         Column -> its units (a points source's ``units:``): a grade column in a
         concentration unit reads its negative grades (``-0.5`` for ``<0.5``) as missing,
-        as it does where the header or the table states the unit.
+        as it does where the header or the table states the unit, or where the column's
+        name is its element's or a grade's (``Li``, ``W``, ``grade``) and fewer than half
+        its values are negative (each below a limit of its size).
     """
     path = as_path(path)  # a GdalPath keeps its name
     if not str(path).startswith("/vsi"):  # (a mode or a folder that forbids reading)
