@@ -2268,17 +2268,6 @@ _TIFF_INDEX_TAGS = frozenset({273, 279, 324, 325})
 """StripOffsets, StripByteCounts, TileOffsets and TileByteCounts: a TIFF's index of blocks."""
 
 
-def _tiff_index_end(name: str) -> int | None:
-    """The byte at which the index of blocks (offsets and sizes) of a TIFF's first image
-    ends, from its first directory's entries; ``None`` where the file is no TIFF, its
-    index lies inside its directory, or its bytes cannot be read here (a remote file).
-
-    GDAL (libtiff) reads a large file's index only when a block is first asked for, so a
-    file cut short inside its index opened, and failed later on a block's place."""
-    directories = _tiff_directories(name, limit=1, first_blocks=False)
-    return directories[0].index_end if directories else None
-
-
 _TIFF_SUBFILE_TAG = 254
 """NewSubfileType: bit 0 marks a reduced-resolution image (an overview), bit 2 a
 transparency mask."""
@@ -2431,7 +2420,8 @@ def _tiff_blocks_end(fh: Any, order: str, arrays: dict[int, tuple[int | bytes, i
 
 
 def _refuse_cut_directories(path: Path | str, data: str | None = None,
-                            size: int | None = None, *, first_blocks: bool = True) -> None:
+                            size: int | None = None, *, first_blocks: bool = True,
+                            directories: list[_TiffDirectory] | None = None) -> None:
     """Refuse a TIFF one of whose later directories (an overview's or mask's, as GDAL
     links them after the image) or their index or blocks reach past the file's end: a
     file cut short there opened (its image whole), and failed where its mask was read
@@ -2439,14 +2429,16 @@ def _refuse_cut_directories(path: Path | str, data: str | None = None,
     was lost, as "GDAL could not read its header whole" or "cannot read as a raster". The
     image's own index and blocks come first (:func:`_refuse_cut_short` has GDAL's words
     for them where the file opens, and ``first_blocks=False`` leaves them to it; here,
-    where GDAL failed on a later directory, its bytes tell)."""
+    where GDAL failed on a later directory, its bytes tell). ``directories``: the file's,
+    where the caller read them already."""
     name = str(data if data is not None else path)
     if "://" in str(path):
         return
     size = size if size is not None else _data_size(name)
     if size is None:
         return
-    directories = _tiff_directories(name, first_blocks=first_blocks)
+    if directories is None:
+        directories = _tiff_directories(name, first_blocks=first_blocks)
     if directories and directories[0].index_end is not None and \
             directories[0].index_end > size:
         raise CorruptFileError(_cut_index_message(path, size, directories[0].index_end),
@@ -2633,8 +2625,12 @@ def _refuse_cut_short(src: Any, path: Path | str) -> None:
     if size is None:
         return
     why = ""
-    index_end = _tiff_index_end(data) if src.driver == "GTiff" else None
-    if index_end is not None and index_end > size:  # before a scan of its blocks' places
+    # the TIFF's directories read once: GDAL (libtiff) reads a large file's index only
+    # when a block is first asked for, so a file cut short inside its index opened, and
+    # failed later on a block's place; its index is checked before a scan of those places
+    directories = _tiff_directories(data, first_blocks=False) if src.driver == "GTiff" else []
+    index_end = directories[0].index_end if directories else None
+    if index_end is not None and index_end > size:
         raise CorruptFileError(_cut_index_message(path, size, index_end), path=path)
     if src.driver == "GTiff":
         end = _blocks_end(src)
@@ -2647,7 +2643,7 @@ def _refuse_cut_short(src: Any, path: Path | str) -> None:
             why = (f"is {size} bytes, but its blocks reach byte {end[0]} ({end[1]}{said}), "
                    "so a read of its last blocks would fail part way through")
         else:
-            _refuse_cut_directories(path, data, size, first_blocks=False)
+            _refuse_cut_directories(path, data, size, directories=directories)
     elif src.driver == "netCDF":
         need = _netcdf_classic_end(data)
         if need is not None and size < need:

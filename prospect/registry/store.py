@@ -22,6 +22,7 @@ import errno
 import fcntl
 import os
 import re
+import shlex
 import shutil
 import stat
 import tempfile
@@ -179,13 +180,6 @@ def _is_label(version: str) -> bool:
     except SecurityError:
         return False
     return True
-
-
-def _quoted(path: str) -> str:
-    """``path`` as a shell word (quoted where it holds a space or another special)."""
-    import shlex
-
-    return shlex.quote(path)
 
 
 def _version_key(version: str) -> tuple[Any, ...]:
@@ -471,7 +465,7 @@ class ModelRegistry:
         holds = "a model folder" if len(held) == 1 else f"{len(held)} model folders"
         return (f"{said}, though it holds {holds}; publish "
                 f"{'it' if len(held) == 1 else 'each'} under a model name (prospect model "
-                f"import {_quoted(held[0])} --name {form} -r {_quoted(self.url)}), then "
+                f"import {shlex.quote(held[0])} --name {form} -r {shlex.quote(self.url)}), then "
                 "remove the folder")
 
     def _misnamed_version_line(self, name: str, version: str) -> str:
@@ -483,8 +477,8 @@ class ModelRegistry:
         if not self.fs.exists(self._join(name, version, CHECKSUMS_FILE)):
             return said + "; move it out of the registry"
         form = ascii_form(version)
-        return (f"{said}; publish it as one (prospect model import {_quoted(place)} --name "
-                f"{name}{f' --version {form}' if form else ''} -r {_quoted(self.url)}), "
+        return (f"{said}; publish it as one (prospect model import {shlex.quote(place)} --name "
+                f"{name}{f' --version {form}' if form else ''} -r {shlex.quote(self.url)}), "
                 "then remove the folder")
 
     def _no_version_line(self, name: str) -> str | None:
