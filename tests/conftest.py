@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if "PYTEST_XDIST_WORKER" not in os.environ:
         return
     items.sort(key=lambda item: item.path.name != "test_slurm.py")
+
+
+@pytest.fixture(autouse=True)
+def _limits_taken_back() -> Iterator[None]:
+    """Fail a test that leaves this process's file-size or address-space limit lower
+    than it found it (and take the limit back): a limit set on the pytest process is
+    inherited by every process it starts later (the corpus's cluster workers), and stop
+    65's CI met one far from the test that set it. Set one with
+    :func:`tests.robustness.conftest.process_limit`."""
+    import resource
+
+    kinds = {"file-size (ulimit -f)": resource.RLIMIT_FSIZE,
+             "address-space (ulimit -v)": resource.RLIMIT_AS}
+    before = {name: resource.getrlimit(kind) for name, kind in kinds.items()}
+    yield
+    left = []
+    for name, kind in kinds.items():
+        now = resource.getrlimit(kind)
+        if now != before[name]:
+            resource.setrlimit(kind, before[name])
+            left.append(f"{name} {now} (was {before[name]})")
+    if left:
+        pytest.fail(f"this test left the pytest process's limits changed: {', '.join(left)}",
+                    pytrace=False)
 
 
 def _shared_data() -> Path:

@@ -10,6 +10,7 @@ All rasters and tables here are small and SYNTHETIC.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -147,7 +148,6 @@ def sandbox(tmp_path: Path) -> Sandbox:
 def run_in_process(*args: str | Path) -> Outcome:
     """Run ``prospect ARGS`` through the CLI's entry point in this process (a fixture of
     any scope may call it); its exit code and what it printed."""
-    import contextlib
     import io
 
     from pipelines.cli import main
@@ -167,6 +167,33 @@ def removals_finished(timeout: float = 60) -> None:
     from prospect.io.cube import removals_done
 
     removals_done(timeout)
+
+
+@contextlib.contextmanager
+def process_limit(which: int, soft: int) -> Iterator[None]:
+    """This process's soft limit ``which`` (``resource.RLIMIT_*``) at ``soft`` for the
+    block, then taken back (Python ignores ``SIGXFSZ``: a write past a file-size limit
+    fails with EFBIG).
+
+    A limit is process-wide, and the session cluster's nannies live in this process (a
+    ``LocalCluster``'s): a worker they started in the block (one restarted after a kill)
+    inherited the limit and kept it, and a test far later met "over the file-size limit"
+    in a job that wrote a few kB. After the block every process this one started gets this
+    process's limit back (``prlimit``), so the limit ends with the block."""
+    import resource
+
+    import psutil
+
+    before = resource.getrlimit(which)
+    resource.setrlimit(which, (soft, before[1]))
+    try:
+        yield
+    finally:
+        resource.setrlimit(which, before)
+        for child in psutil.Process().children(recursive=True):
+            with contextlib.suppress(OSError, psutil.Error):  # gone, or not ours to change
+                if resource.prlimit(child.pid, which) != before:
+                    resource.prlimit(child.pid, which, before)
 
 
 @pytest.fixture()

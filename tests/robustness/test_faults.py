@@ -18,7 +18,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from .conftest import Sandbox, SmallDisk, assert_clean_error, write_tiny_raster
+from .conftest import (
+    Sandbox,
+    SmallDisk,
+    assert_clean_error,
+    process_limit,
+    write_tiny_raster,
+)
 
 
 def _big_job(box: Sandbox) -> None:
@@ -97,12 +103,8 @@ def test_a_read_only_access_log_names_its_config_key(small_disk: SmallDisk, tmp_
 
 def test_file_size_limit_is_one_line_and_rerun_resumes(sandbox: Sandbox, cli,
                                                        scheduler: str) -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (1500, hard))  # Python ignores SIGXFSZ
-    try:
+    with process_limit(resource.RLIMIT_FSIZE, 1500):
         result = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
-    finally:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
     assert_clean_error(result, 74, str(sandbox.out), "file-size limit")
     assert _litter(sandbox.out) == [] and sandbox.untouched()
     again = cli("ingest", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler)
@@ -277,13 +279,9 @@ def test_a_viewer_rewrite_that_cannot_finish_keeps_the_last_whole_viewer(
     viewer = sandbox.out / "viewer"
     before = {p.relative_to(viewer): p.read_bytes() for p in viewer.rglob("*") if p.is_file()}
     assert Path("static/basemap.js") in before and len(before[Path("static/basemap.js")]) > 100_000
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, hard))  # under basemap.js's size
-    try:
+    with process_limit(resource.RLIMIT_FSIZE, 100_000):  # under basemap.js's size
         result = cli("tiles", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler,
                      "--force")
-    finally:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
     assert_clean_error(result, 74, "file-size limit")
     after = {p.relative_to(viewer): p.read_bytes() for p in viewer.rglob("*") if p.is_file()}
     assert after == before

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from .conftest import TWO_RASTERS, Sandbox, assert_clean_error
+from .conftest import TWO_RASTERS, Sandbox, assert_clean_error, process_limit
 from .test_faults import uninterrupted  # noqa: F401  (a fixture: the reference cube)
 
 
@@ -142,12 +142,8 @@ def test_a_write_over_the_file_size_limit_names_the_file(
     box = sandbox
     assert cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler).code == 0
     before = (box.out / "manifest.json").read_bytes()
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (len(before) // 2, hard))
-    try:
+    with process_limit(resource.RLIMIT_FSIZE, len(before) // 2):
         result = cli("ingest", box.job_path, "-o", box.out, "--scheduler", scheduler, "--force")
-    finally:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
     assert_clean_error(result, 74, f"{box.out / 'manifest.json'}: ", "file-size limit")
     assert (box.out / "manifest.json").read_bytes() == before  # still whole
     assert not [p for p in box.out.rglob(".*.tmp-*")]

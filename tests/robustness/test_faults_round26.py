@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import CONTRAST_INDEX, TWO_RASTERS, Sandbox, write_tiny_raster
+from .conftest import CONTRAST_INDEX, TWO_RASTERS, Sandbox, process_limit, write_tiny_raster
 
 # -- 1. a stop met while the job unwinds from its error --------------------------------------
 
@@ -305,11 +305,8 @@ def test_a_refusal_under_a_set_memory_limit_names_the_limit_and_its_size(
     limit = 1000 * 2**30
     if hard != resource.RLIM_INFINITY and hard < limit:
         pytest.skip("this process's hard address-space limit is below 1000 GiB")
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    try:
+    with process_limit(resource.RLIMIT_AS, limit):
         said = out_of_memory_error(refused, "ingest")
-    finally:
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
     assert said is not None
     assert "address space (ulimit -v) 1000.0 GiB" in str(said), said
     if soft == resource.RLIM_INFINITY and isinstance(refused, MemoryError | ImportError):

@@ -17,6 +17,8 @@ from rasterio.errors import RasterioIOError
 from prospect.io.raster import write_cog
 from prospect.testing.scene import demo_grid
 
+from .conftest import process_limit
+
 
 def test_a_cog_write_gdal_fails_names_the_file_and_gdals_reason(tmp_path: Path) -> None:
     """A COG write GDAL failed (here: past the file-size limit, a full disk's twin) reached
@@ -28,13 +30,9 @@ def test_a_cog_write_gdal_fails_names_the_file_and_gdals_reason(tmp_path: Path) 
     values = xr.DataArray(np.random.default_rng(0).random(grid.shape).astype("f4"),
                           dims=("y", "x"))
     target = tmp_path / "score" / "probability.tif"
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, hard))  # Python ignores SIGXFSZ
-    try:
-        with pytest.raises(RasterioIOError) as caught:
-            write_cog(values, target, grid=grid)
-    finally:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    with process_limit(resource.RLIMIT_FSIZE, 20_000), \
+            pytest.raises(RasterioIOError) as caught:
+        write_cog(values, target, grid=grid)
     text = str(caught.value)
     assert text.startswith(f"{target}: write failed: ") and "previous exception" not in text
     assert caught.value.errno is None

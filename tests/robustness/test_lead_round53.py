@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.robustness.conftest import REPO
+from tests.robustness.conftest import REPO, process_limit
 
 _UNDER_LIMIT = """
 import resource, sys
@@ -188,11 +188,8 @@ def test_a_library_failing_without_a_word_under_a_memory_limit_is_out_of_memory(
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY and hard < 1000 * 2**30:
         pytest.skip("this process's hard address-space limit is below 1000 GiB")
-    resource.setrlimit(resource.RLIMIT_AS, (1000 * 2**30, hard))
-    try:
+    with process_limit(resource.RLIMIT_AS, 1000 * 2**30):
         said = out_of_memory_error(error, "ingest")
-    finally:
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
     assert said is not None and "address space (ulimit -v) 1000.0 GiB" in str(said), said
     if soft == resource.RLIM_INFINITY:
         assert out_of_memory_error(error, "ingest") is None

@@ -25,7 +25,7 @@ import pytest
 import yaml
 from pyproj import Transformer
 
-from tests.robustness.conftest import Sandbox, assert_clean_error, run_in_process
+from tests.robustness.conftest import Sandbox, assert_clean_error, process_limit, run_in_process
 from tests.robustness.test_serving_round35 import _cog  # 200 x 200 cells, 5-6 E, 52-53 N
 from tiles.auth import hash_key
 from tiles.testing import live_server
@@ -250,13 +250,9 @@ def test_an_mbtiles_archive_the_disk_refuses_is_told_as_the_disks(
     if largest >= limit - 2048:  # the manifest grows with the tree's paths (CI's are longer)
         pytest.skip(f"the run's largest other file ({largest} bytes) leaves no room under a "
                     f"limit of {limit} bytes below the archive")
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))  # Python ignores SIGXFSZ
-    try:
+    with process_limit(resource.RLIMIT_FSIZE, limit):
         result = cli("tiles", sandbox.job_path, "-o", sandbox.out, "--scheduler", scheduler,
                      "--force")
-    finally:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
     line = assert_clean_error(result, 74, "file-size limit", f"{archive}:")
     assert "OperationalError" not in line, line
     assert archive.read_bytes() == before

@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 import yaml
 
-from tests.robustness.conftest import assert_clean_error, run_in_process
+from tests.robustness.conftest import assert_clean_error, process_limit, run_in_process
 from tests.robustness.test_serving_round35 import _cog  # 200 x 200 cells, 5-6 E, 52-53 N
 from tiles.auth import hash_key
 from tiles.testing import live_server
@@ -228,13 +228,8 @@ def test_an_mbtiles_archive_over_the_file_size_limit_is_told_as_the_disks(
     limit = tile_bytes + 2**16 + 16384  # over the tiles and the old probe, under the archive
     assert limit < whole, (tile_bytes, whole)
     archive = tmp_path / "out" / "noise.mbtiles"
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))  # Python ignores SIGXFSZ
-    try:
-        with pytest.raises(OSError) as caught:
-            write_mbtiles(pyramid, archive, bounds=(5, 52, 6, 53), name="noise (synthetic)")
-    finally:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    with process_limit(resource.RLIMIT_FSIZE, limit), pytest.raises(OSError) as caught:
+        write_mbtiles(pyramid, archive, bounds=(5, 52, 6, 53), name="noise (synthetic)")
     assert not isinstance(caught.value, sqlite3.Error)
     line = os_error_line(caught.value)
     assert line.startswith(f"{archive}:") and "file-size limit (ulimit -f)" in line, line
@@ -363,14 +358,10 @@ def test_requests_are_answered_while_the_access_log_disk_refuses_it(
     time.sleep(1.1)
     assert client.get("/tiles/ramp/8/131/84.png").status_code == 200  # the file is open
     limit = log.stat().st_size + 20  # the next line is cut short after 20 bytes
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     with caplog.at_level(logging.WARNING, logger="prospect.tiles"):
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))  # Python ignores SIGXFSZ
-        try:
+        with process_limit(resource.RLIMIT_FSIZE, limit):
             statuses = [client.get(f"/tiles/ramp/8/{x}/84.png").status_code
                         for x in (128, 129, 130)]
-        finally:
-            resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
         assert statuses == [200, 200, 200]
         assert client.get("/tiles/ramp/8/127/84.png").status_code == 200
     said = [r.getMessage() for r in caplog.records if r.name == "prospect.tiles"]
