@@ -84,7 +84,7 @@ from prospect.ingest.stac import (
     expired_signature,
     read_stac_scenes,
 )
-from prospect.io.raster import RasterInfo, value_fits
+from prospect.io.raster import RasterInfo, gdal_settings, value_fits
 from prospect.io.remote import (
     SIGN_AZURE,
     SIGN_OR_CHECK_AZURE,
@@ -331,7 +331,7 @@ class CompositeLayer(Layer):
         n = len(self.bands[0])
         out = np.empty((n, len(wanted), *window.shape), dtype=np.float32)
         lost: dict[str, str] = {}
-        with rasterio.Env(**dict(self.gdal_options)):
+        with gdal_settings(**dict(self.gdal_options)):
             for s in range(n):
                 mask = self.masks[s]
                 files = (*(self.bands[b][s].info.path for b in wanted),
@@ -690,7 +690,7 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
         if stated is not None:
             return stated
         try:
-            with rasterio.Env(**options):  # GDAL's settings are per thread
+            with gdal_settings(**options):  # GDAL's settings are per thread
                 infos = {v: stac_header(scene.bands[v], source.crs, scene.crs)
                          for v in variables}
                 minfo = stac_header(scene.mask, source.crs, scene.crs) \
@@ -756,7 +756,7 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
 
     def run_all(jobs: list[Any]) -> list[Any]:
         def in_env(job: Any) -> Any:
-            with rasterio.Env(**options):  # GDAL's settings are per thread
+            with gdal_settings(**options):  # GDAL's settings are per thread
                 return job()
 
         files = [m.info.path for m in masks if m is not None] + [

@@ -72,6 +72,7 @@ from prospect.io.raster import (
     RasterInfo,
     code_range,
     fill_neighbours_held,
+    gdal_settings,
     gpkg_grey_fix,
     pixel_at,
     raster_info,
@@ -334,9 +335,7 @@ class RasterLayer(Layer):
 
             read_as_planned(self.versions)
         if self.gdal_options:
-            import rasterio
-
-            with rasterio.Env(**dict(self.gdal_options)):
+            with gdal_settings(**dict(self.gdal_options)):
                 return self._compute(grid, window)
         return self._compute(grid, window)
 
@@ -2292,14 +2291,12 @@ def plan_raster(source: RasterSource, grid: RegionGrid) -> list[RasterLayer]:
     options = _network_options(source, scenes)
     if options is None:
         return _plan_scenes(source, grid, scenes)
-    import rasterio
-
     from prospect.io.remote import forget_cached
 
     # what the server holds now, not GDAL's ranges of an earlier plan of this process
     forget_cached([str(name) for scene in scenes for name in (
         *(path for path, _ in scene.files.values()), scene.mask_file, scene.mtl) if name])
-    with rasterio.Env(**options):
+    with gdal_settings(**options):
         layers = _plan_scenes(source, grid, scenes)
     frozen = tuple(sorted(options.items()))
     from prospect.io.remote import network_versions

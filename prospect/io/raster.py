@@ -66,6 +66,7 @@ __all__ = [
     "gdal_reason",
     "gdal_said",
     "gdal_said_message",
+    "gdal_settings",
     "gpkg_grey_fix",
     "grid_from_raster",
     "header_coefficients",
@@ -211,6 +212,68 @@ def _take_out_process_wide(key: str) -> None:
     name = key.encode()
     if get(name, None) is not None:
         put(name, None)
+
+
+@functools.cache
+def _thread_local_options() -> tuple[Callable[..., Any], Callable[..., Any]] | None:
+    """GDAL's ``CPLGetThreadLocalConfigOption`` and ``CPLSetThreadLocalConfigOption``, found
+    as :func:`_process_wide_options` finds its pair; ``None`` where they cannot be
+    reached."""
+    import ctypes
+
+    from rasterio import _env
+
+    try:
+        lib = ctypes.CDLL(str(_env.__file__))
+        get, put = lib.CPLGetThreadLocalConfigOption, lib.CPLSetThreadLocalConfigOption
+    except (OSError, AttributeError):
+        return None
+    get.restype, get.argtypes = ctypes.c_char_p, [ctypes.c_char_p, ctypes.c_char_p]
+    put.restype, put.argtypes = None, [ctypes.c_char_p, ctypes.c_char_p]
+    return get, put
+
+
+@contextlib.contextmanager
+def gdal_settings(**options: Any) -> Iterator[Any]:
+    """``rasterio.Env(**options)`` for one read, leaving each of the keys afterwards exactly
+    as it was before: its process-wide value and this thread's own, each a value or none.
+
+    rasterio's outermost ``Env`` notes each key's value on entering with GDAL's
+    ``CPLGetConfigOption``, which falls back to the environment, and sets it again on
+    exit: process-wide from the main thread, for the thread from another. So a read over
+    a network with ``GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR`` in the environment (a
+    guide's advice for cloud files; :data:`_REMOTE_LISTING`) left ``EMPTY_DIR`` as GDAL's
+    process-wide setting, which outranks the environment and outlived it: every local
+    read of the process after it (a notebook's, a tile server's) lost the ``.aux.xml``,
+    ``.hdr``, world file and overviews beside its file. A nested ``Env`` took a key it
+    set out on exit instead (a process-wide value set before it lost). Each read that
+    sets GDAL options goes through here.
+
+    Parameters
+    ----------
+    **options
+        GDAL configuration options, as ``rasterio.Env`` takes them.
+
+    Yields
+    ------
+    rasterio.Env
+        The environment entered.
+    """
+    levels = _process_wide_options(), _thread_local_options()
+    keys = [str(k).encode() for k in options if k != "RASTERIO_ENV"]
+    before = [(key, *(None if found is None else found[0](key, None) for found in levels))
+              for key in keys]
+    try:
+        with rasterio.Env(**options) as env:
+            yield env
+    finally:
+        main = threading.current_thread() is threading.main_thread()
+        for key, *was in before:
+            # rasterio writes process-wide only from the main thread: another's restoring
+            # it could undo a change the main thread made meanwhile
+            for found, value, mine in zip(levels, was, (main, True), strict=True):
+                if found is not None and mine and found[0](key, None) != value:
+                    found[1](key, value)
 
 
 def hold_read_settings() -> None:
@@ -3906,7 +3969,7 @@ def _remote_headers(where: str, files: list[str]) -> dict[str, _SourceHeader | N
     def peek(file: str) -> _SourceHeader | None:
         own = {**_REMOTE_LISTING, **options} if is_network_name(file) else options
         try:
-            with rasterio.Env(**own), rasterio.open(file) as part:
+            with gdal_settings(**own), rasterio.open(file) as part:
                 codec, error = lossy_compression(part)
                 return _SourceHeader(
                     bands=tuple(zip(part.nodatavals, part.scales, part.offsets, part.dtypes,
@@ -5032,7 +5095,7 @@ def _esri_keyword_crs(text: str) -> CRS | None:
     try:
         with (MemoryFile(cell, dirname=folder, filename="grid.asc") as grid,
               MemoryFile(text.encode(), dirname=folder, filename="grid.prj"),
-              warnings.catch_warnings(), rasterio.Env(CPL_LOG="OFF")):
+              warnings.catch_warnings(), gdal_settings(CPL_LOG="OFF")):
             warnings.simplefilter("ignore")
             with grid.open() as probe:
                 found = probe.crs
@@ -7148,7 +7211,7 @@ def raster_info(path: Path | str, *, crs: str | None = None, variable: str | Non
     given = getenv() if hasenv() else {}
     if not _over_network(str(path)) or set(_REMOTE_LISTING) <= set(given):
         return _described(path, crs=crs, variable=variable)
-    with rasterio.Env(**_REMOTE_LISTING):  # the caller's own (a source's remote:) kept
+    with gdal_settings(**_REMOTE_LISTING):  # the caller's own (a source's remote:) kept
         return _described(path, crs=crs, variable=variable)
 
 
@@ -7592,7 +7655,7 @@ def _warn_aux_crs(path: Path | str, aux: str, stated: Any, file: str) -> None:
     (:func:`_warn_two_grids`): GDAL takes the ``.aux.xml``'s, so a UTM 19N file beside an
     ``.aux.xml`` of UTM 20N was placed 600 km away, exit 0, without a word."""
     try:
-        with rasterio.Env(GDAL_GEOREF_SOURCES="INTERNAL"), rasterio.open(file) as one:
+        with gdal_settings(GDAL_GEOREF_SOURCES="INTERNAL"), rasterio.open(file) as one:
             own = one.crs
     except (RasterioIOError, rasterio.errors.RasterioError):
         return
@@ -7635,7 +7698,7 @@ def _warn_two_grids(path: Path | str, driver: str, used: tuple[float, ...],
         if (key == "WORLDFILE" and world is None) or (key == "PAM" and not aux_grid):
             continue
         try:
-            with rasterio.Env(GDAL_GEOREF_SOURCES=key), warnings.catch_warnings():
+            with gdal_settings(GDAL_GEOREF_SOURCES=key), warnings.catch_warnings():
                 warnings.simplefilter("ignore", NotGeoreferencedWarning)
                 with rasterio.open(files[0]) as one:
                     grid, crs = tuple(one.transform)[:6], one.crs
@@ -7720,7 +7783,7 @@ def _warn_two_band_statements(path: Path | str, driver: str, files: list[str]) -
         with rasterio.open(files[0]) as used:
             taken = _band_statements(used)
         try:
-            with rasterio.Env(GDAL_PAM_ENABLED="NO"), rasterio.open(files[0]) as own:
+            with gdal_settings(GDAL_PAM_ENABLED="NO"), rasterio.open(files[0]) as own:
                 tags = _band_statements(own)
         finally:  # the Env took GDAL_PAM_ENABLED out when it closed
             keep_read_settings()

@@ -688,9 +688,9 @@ def network_version(name: str, options: Iterable[tuple[str, Any]] = ()) -> str:
     func.restype = ctypes.POINTER(ctypes.c_char_p)
     destroy.argtypes, destroy.restype = [ctypes.POINTER(ctypes.c_char_p)], None
     headers: dict[str, str] = {}
-    import rasterio
+    from prospect.io.raster import gdal_settings
 
-    with rasterio.Env(**dict(frozen)):
+    with gdal_settings(**dict(frozen)):
         quiet = _quietly(lib, lambda raw: headers.update(_read_list(func(raw, b"HEADERS",
                                                                          None), destroy)))
         quiet(gdal.encode())

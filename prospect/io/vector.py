@@ -2407,8 +2407,10 @@ def _opens_as_raster(local: Path) -> str:
     read as a vector file (corrupt?)"."""
     import rasterio
 
+    from prospect.io.raster import gdal_settings
+
     try:
-        with rasterio.Env(CPL_LOG="OFF"), rasterio.open(local) as src:
+        with gdal_settings(CPL_LOG="OFF"), rasterio.open(local) as src:
             return (f"a {src.driver} raster ({src.count} band(s) of {src.width} x "
                     f"{src.height} cells)")
     except Exception:  # no raster either

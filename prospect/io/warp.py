@@ -46,6 +46,7 @@ from prospect.io.raster import (
     file_stamp,
     files_stamp,
     gdal_reason,
+    gdal_settings,
     hold_read_settings,
     refuse_memory,
     value_fits,
@@ -440,7 +441,7 @@ def read_warped_window(
                      nodata=src_nodata)
     rows, cols = window.shape
     try:
-        with rasterio.Env(GDAL_CACHEMAX=WARP_CACHE_BYTES), damaged_blocks_refused(
+        with gdal_settings(GDAL_CACHEMAX=WARP_CACHE_BYTES), damaged_blocks_refused(
                 info.path, band, "warping"):
             vrt = _cached_vrt(view, grid, resampling, src_nodata, info.path,
                               kernel_scales(info, grid, resampling))
