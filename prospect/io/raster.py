@@ -13,7 +13,7 @@ import re
 import shlex
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -233,6 +233,24 @@ def _thread_local_options() -> tuple[Callable[..., Any], Callable[..., Any]] | N
     return get, put
 
 
+def _to_this_thread(levels: tuple[Any, Any],
+                    before: list[tuple[Any, ...]]) -> None:
+    """Move the values the main thread's ``rasterio.Env`` just set process-wide of the keys
+    ``before`` (each with its process-wide and thread-local value before the ``Env``) to
+    the main thread's own, and put the process-wide ones back: what rasterio does from
+    any other thread. Set process-wide, a remote read's ``EMPTY_DIR`` in the main thread
+    hid a local file's ``.aux.xml`` from another thread's read meanwhile (a tile server's,
+    a notebook's thread pool). Nothing is moved where GDAL's functions cannot be reached."""
+    process, local = levels
+    if process is None or local is None:
+        return
+    for key, was, _ in before:
+        now = process[0](key, None)
+        if now != was:
+            local[1](key, now)
+            process[1](key, was)
+
+
 @contextlib.contextmanager
 def gdal_settings(**options: Any) -> Iterator[Any]:
     """``rasterio.Env(**options)`` for one read, leaving each of the keys afterwards exactly
@@ -246,8 +264,11 @@ def gdal_settings(**options: Any) -> Iterator[Any]:
     process-wide setting, which outranks the environment and outlived it: every local
     read of the process after it (a notebook's, a tile server's) lost the ``.aux.xml``,
     ``.hdr``, world file and overviews beside its file. A nested ``Env`` took a key it
-    set out on exit instead (a process-wide value set before it lost). Each read that
-    sets GDAL options goes through here.
+    set out on exit instead (a process-wide value set before it lost). In the main thread
+    the values are the thread's own for the read (:func:`_to_this_thread`), as rasterio
+    makes them in any other: set process-wide, a remote read's ``EMPTY_DIR`` hid a local
+    file's ``.aux.xml`` from another thread's read meanwhile. Each read that sets GDAL
+    options goes through here.
 
     Parameters
     ----------
@@ -263,11 +284,13 @@ def gdal_settings(**options: Any) -> Iterator[Any]:
     keys = [str(k).encode() for k in options if k != "RASTERIO_ENV"]
     before = [(key, *(None if found is None else found[0](key, None) for found in levels))
               for key in keys]
+    main = threading.current_thread() is threading.main_thread()
     try:
         with rasterio.Env(**options) as env:
+            if main:
+                _to_this_thread(levels, before)
             yield env
     finally:
-        main = threading.current_thread() is threading.main_thread()
         for key, *was in before:
             # rasterio writes process-wide only from the main thread: another's restoring
             # it could undo a change the main thread made meanwhile
@@ -3559,12 +3582,13 @@ def _blocks_within(part: Any, band: int, rect: Window) -> Iterator[tuple[Window,
         yield win, part.read(band, window=win)
 
 
-def _first_fill(file: str, source_band: int, rect: Window,
-                fills: list[float]) -> tuple[int, Window | None, np.ndarray | None]:
+def _fill_blocks(file: str, source_band: int, rect: Window,
+                 fills: list[float]) -> Generator[tuple[int, Window, np.ndarray], None, None]:
     """The cells of ``rect`` in band ``source_band`` of ``file`` holding one of ``fills``
-    (NaN for a NaN fill) in the first block that holds any: their count, the block's
-    window (in the file) and where they lie in it; ``(0, None, None)`` where none does or
-    the file does not open. Its blocks are read one at a time, stopping at that block."""
+    (NaN for a NaN fill), block by block: for each block that holds any, their count, the
+    block's window (in the file) and where they lie in it. Nothing where none does or the
+    file does not open. Its blocks are read one at a time, as the caller asks for the
+    next."""
     try:
         with rasterio.open(file) as part:
             rect = rect.intersection(Window(0, 0, part.width, part.height))
@@ -3573,10 +3597,9 @@ def _first_fill(file: str, source_band: int, rect: Window,
                 for value in fills:
                     held |= np.isnan(block) if math.isnan(value) else block == value
                 if held.any():
-                    return int(held.sum()), win, held
+                    yield int(held.sum()), win, held
     except (RasterioIOError, rasterio.errors.RasterioError, ValueError):
-        pass  # the read names a source that does not open
-    return 0, None, None
+        return  # the read names a source that does not open
 
 
 _NODATA_AWARE = frozenset({"min", "max", "replace_nodata"})
@@ -3856,9 +3879,12 @@ def _refuse_derived_fill(src: Any, where: str, band: int, element: Any, path: Pa
     fill -9999 (or, for cells a ``ComplexSource`` skips, the band's own nodata) is summed,
     scaled or multiplied like any value, and ``propagateNoData`` changes nothing for
     ``sum``. A ``sum`` of two heat-flow grids of nodata -9999 was ingested with -19998 and
-    -9999 + x as values, exit 0. The source's cells are scanned block by block, stopping
-    at the first block holding a fill (:func:`_first_fill`), and the band's mask is read
-    there; sources stating no nodata are not read. The functions that leave out the
+    -9999 + x as values, exit 0. The source's cells are scanned block by block
+    (:func:`_fill_blocks`), and the band's mask and values are read over each block's
+    fills, stopping at the first fill the band reads as a value: a fill the band keeps
+    as no data in one block (one a nearest-neighbour resampling by the source's rects
+    passes over, one off the VRT) says nothing of the fills in the next. Sources stating
+    no nodata are not read. The functions that leave out the
     band's ``NoDataValue`` (:data:`_NODATA_AWARE`) pass where it is the fill.
 
     Raises
@@ -3892,11 +3918,16 @@ def _refuse_derived_fill(src: Any, where: str, band: int, element: Any, path: Pa
         if function in _NODATA_AWARE and stated is not None and \
                 all(_same_nodata(v, stated) for v in fills):
             continue  # the function leaves the band's no data out
-        held, win, cells = _first_fill(file, sb, _source_rect(child, 1 << 30, 1 << 30),
-                                       fills)
-        if not held or win is None or cells is None or \
-                not _unmasked_where(src, band, child, file, win, cells):
-            continue
+        held, read = 0, False
+        rect = _source_rect(child, 1 << 30, 1 << 30)
+        with contextlib.closing(_fill_blocks(file, sb, rect, fills)) as blocks:
+            for count, win, cells in blocks:
+                held += count
+                if _unmasked_where(src, band, child, file, win, cells):
+                    read = True
+                    break
+        if not read:
+            continue  # every fill is no data on the band (or the source holds none)
         fill = " or ".join(dict.fromkeys(f"{v:g}" for v in fills))
         name = shlex.quote(Path(str(path)).name)
         raise DataError(
@@ -5972,7 +6003,8 @@ _UNREAD_FORMATS = {
 the GDAL driver, and why it is missing."""
 
 _HDF4_MAGIC = b"\x0e\x03\x13\x01"
-"""The first bytes of an HDF4 file (HDF-EOS granules of ASTER, MODIS, older Landsat)."""
+"""The first bytes of an HDF4 file (HDF-EOS granules of ASTER, MODIS, older Landsat; a
+plain HDF4 image or set of scientific data sets, as GDAL, IDL or MATLAB write them)."""
 
 
 def _has_driver(name: str) -> bool:
@@ -6043,14 +6075,18 @@ def _refuse_unread_format(path: Path | str, reason: str) -> None:
     name = Path(str(path)).name
     suffix = Path(name).suffix.lower()
     if _local_head(path, 4) == _HDF4_MAGIC and not _has_driver("HDF4"):
+        quoted = shlex.quote(name)
         raise InputFileError(
-            f"{path}: an HDF4 file (an HDF-EOS granule: ASTER, MODIS or older Landsat as LP "
-            f"DAAC or USGS deliver it), which the GDAL Prospect reads with (GDAL "
-            f"{rasterio.__gdal_version__}) cannot open: it has no HDF4 driver; convert the "
-            "band meant where GDAL has one (Debian's or Ubuntu's gdal-bin, QGIS, OSGeo4W): "
-            f"list its bands with gdalinfo {name}, then gdal_translate -of GTiff "
-            "'<one SUBDATASET_n_NAME it lists>' band.tif, and give the GeoTIFF (or take "
-            "the product's GeoTIFF/COG assets where it has them)")
+            f"{path}: an HDF4 file (an HDF-EOS granule of ASTER, MODIS or older Landsat as "
+            "LP DAAC or USGS deliver it, or a plain HDF4 image or set of scientific data "
+            f"sets), which the GDAL Prospect reads with (GDAL {rasterio.__gdal_version__}) "
+            "cannot open: it has no HDF4 driver; convert the band meant where GDAL has one "
+            f"(Debian's or Ubuntu's gdal-bin, QGIS, OSGeo4W): gdalinfo {quoted} lists "
+            "subdatasets where it holds several (a granule's fields, several data sets): "
+            "then gdal_translate -of GTiff '<one SUBDATASET_n_NAME it lists>' band.tif; "
+            f"where it lists none (one image), gdal_translate -of GTiff {quoted} band.tif; "
+            "and give the GeoTIFF (or take the product's GeoTIFF/COG assets where it has "
+            "them)")
     if suffix == ".grd":
         head = _local_head(path, 8)
         if head is None or head.startswith(_SURVEY_GRD):
