@@ -972,11 +972,17 @@ def import_model(
     registry: RegistryOpt = None,
 ) -> None:
     """Verify a model directory and add it to the registry as a new, immutable version."""
+    from prospect.errors import SecurityError
     from prospect.registry.names import check_name, check_new_version
 
-    check_name(name)
-    if version is not None:
-        check_new_version(version)
+    try:
+        check_name(name)
+        if version is not None:
+            check_new_version(version)
+    except SecurityError:  # refused: its ASCII form, clear of what the registry holds
+        check_name(name, taken=_taken(registry))
+        check_new_version(version, taken=_taken(registry, name))
+        raise
     reg = _registry(registry)
     console = Console(stderr=True)
     try:
@@ -1001,6 +1007,17 @@ def import_model(
                            f"{', '.join(f'{name}/{v}' for v in same)} (the same "
                            f"fingerprint); {'both' if len(same) == 1 else 'all'} are kept, "
                            "and 'prospect model list' shows each"), soft_wrap=True)
+
+
+def _taken(registry: str | None, name: str | None = None) -> list[str]:
+    """The registry's entries a new model name (or ``name``'s new version label) must not
+    be (``ModelRegistry.taken``); ``[]`` where the registry cannot be read."""
+    from prospect.errors import ProspectError
+
+    try:
+        return list(_registry(registry).taken(name))
+    except (ProspectError, OSError, ValueError):
+        return []
 
 
 def _same_model(reg: Any, name: str, version: str, fingerprint: str) -> list[str]:

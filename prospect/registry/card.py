@@ -31,6 +31,7 @@ __all__ = [
     "estimator_label",
     "library_versions",
     "markdown_cell",
+    "other_model",
     "portable_card",
 ]
 
@@ -170,6 +171,68 @@ def portable_card(card: Mapping[str, Any], *, job_dir: str | os.PathLike[str] | 
         # absolute paths, so two checkouts of one job gave two cards two hashes
         out["config_hash"] = config_hash(out["config"])
     return dict(out)
+
+
+def _said(value: Any) -> str:
+    return "none" if value is None else repr(value)
+
+
+def _labels_files(card: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(file name, sha256)`` of each training data file of ``card`` but the cube's."""
+    out = []
+    for item in card.get("training_data") or []:
+        if not isinstance(item, Mapping):
+            continue
+        path = str(item.get("path") or "").replace("\\", "/").rstrip("/")
+        if path.endswith("zarr.json") or ".zarr/" in path:
+            continue
+        out.append((path.rsplit("/", 1)[-1], str(item.get("sha256") or "")))
+    return out
+
+
+def other_model(card: Mapping[str, Any], earlier: Mapping[str, Any]) -> list[str]:
+    """What makes the model of ``card`` another model than that of ``earlier`` (the
+    latest version under the name it is published as), one phrase each; ``[]`` where
+    it may be that model trained again.
+
+    Another target (mineral, deposit type), another region, another set of features, or
+    other labels (no training file of one name or content in common) make another model;
+    the same model trained on more labels, with other settings or library versions does
+    not.
+
+    Parameters
+    ----------
+    card, earlier : mapping
+        Model cards (``card.json``).
+
+    Returns
+    -------
+    list of str
+        Phrases such as ``"mineral 'gallium' (was 'lithium')"``.
+    """
+    out = []
+    for key, what in (("mineral", "mineral"), ("deposit_type", "deposit type")):
+        new, old = card.get(key), earlier.get(key)
+        if str(new).casefold() != str(old).casefold():
+            out.append(f"{what} {_said(new)} (was {_said(old)})")
+    regions = [(c.get("region") or {}).get("name") if isinstance(c.get("region"), Mapping)
+               else None for c in (card, earlier)]
+    if regions[0] != regions[1] and None not in regions:
+        out.append(f"region {_said(regions[0])} (was {_said(regions[1])})")
+    names = [[str(f.get("name")) for f in c.get("features") or [] if isinstance(f, Mapping)]
+             for c in (card, earlier)]
+    added = [n for n in names[0] if n not in names[1]]
+    gone = [n for n in names[1] if n not in names[0]]
+    if added or gone:
+        out.append("features " + ", ".join(
+            ([f"{', '.join(added)} added"] if added else [])
+            + ([f"{', '.join(gone)} gone"] if gone else [])))
+    files = [_labels_files(c) for c in (card, earlier)]
+    if files[0] and files[1] and not any(
+            n == m or (h and h == k) for n, h in files[0] for m, k in files[1]):
+        out.append(f"labels {', '.join(n for n, _ in files[0])} (was "
+                   f"{', '.join(n for n, _ in files[1])})")
+    return out
 
 
 def created_time() -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import json
 import os
 import re
 import shlex
@@ -37,11 +38,12 @@ from fsspec.implementations.local import LocalFileSystem
 
 from prospect.errors import DataWarning, ModelError, ProspectError, SecurityError
 from prospect.io.files import staged_dir
-from prospect.registry.card import card_markdown
+from prospect.registry.card import card_markdown, other_model
 from prospect.registry.checksums import CHECKSUMS_FILE
 from prospect.registry.compat import ModelVersionWarning, check_versions
 from prospect.registry.consistency import check_parts, markdown_differences
 from prospect.registry.files import (
+    CARD_JSON,
     CARD_MD,
     MODEL_FILES,
     LoadedModel,
@@ -57,6 +59,7 @@ from prospect.registry.names import (
     check_name,
     check_new_version,
     check_version,
+    free_form,
 )
 
 __all__ = ["REGISTRY_ENV", "ModelRegistry", "default_registry"]
@@ -451,7 +454,7 @@ class ModelRegistry:
     def _misnamed_model_line(self, name: str) -> str:
         """Why the folder ``name`` (no model name) is not a model (:meth:`misnamed`)."""
         place = self._join(name)
-        form = ascii_form(name) or "NAME"
+        form = ascii_form(name, taken=self._children(self.root)) or "NAME"
         if self.fs.exists(self._join(name, CHECKSUMS_FILE)):
             held = [place]
         else:
@@ -476,7 +479,7 @@ class ModelRegistry:
                 "not a version")
         if not self.fs.exists(self._join(name, version, CHECKSUMS_FILE)):
             return said + "; move it out of the registry"
-        form = ascii_form(version)
+        form = ascii_form(version, taken=self._children(self._join(name)))
         return (f"{said}; publish it as one (prospect model import {shlex.quote(place)} --name "
                 f"{name}{f' --version {form}' if form else ''} -r {shlex.quote(self.url)}), "
                 "then remove the folder")
@@ -529,6 +532,16 @@ class ModelRegistry:
                 continue
             out.append(child)
         return out
+
+    def taken(self, name: str | None = None) -> list[str]:
+        """The entries of the registry's root (or, given ``name``, of that model's folder)
+        that a new model name (a new version label) must not be in any case: what
+        :func:`~prospect.registry.names.ascii_form` keeps its forms clear of; ``[]``
+        where the folder is not there or cannot be read."""
+        try:
+            return self._children(self._join(self._own_name(name)) if name else self.root)
+        except (ProspectError, OSError, ValueError):
+            return []
 
     def names(self) -> list[str]:
         """Model names in the registry that have at least one complete version."""
@@ -735,6 +748,7 @@ class ModelRegistry:
         problem = class_problem(loaded.estimator)  # a version no map could be made of
         if problem is not None:
             raise ModelError(f"{model_dir}: {problem}; nothing was published")
+        earlier = self._latest_card(name)
         version = version or self._next_version(name)
         note = check_versions(card, f"{name}/{version}", allow_version_mismatch=True)
         target = self._join(name, version)
@@ -755,7 +769,46 @@ class ModelRegistry:
             self._publish_remote(Path(model_dir), target)
         if note is not None:
             warnings.warn(ModelVersionWarning(note), stacklevel=2)
+        differences = other_model(card, earlier[1]) if earlier is not None else []
+        if earlier is not None and differences:  # the name of another target's model
+            warnings.warn(DataWarning(self._other_model_line(
+                model_dir, name, version, earlier[0], differences)), stacklevel=2)
         return version
+
+    def _latest_card(self, name: str) -> tuple[str, dict[str, Any]] | None:
+        """The latest version of ``name`` and its card, or ``None`` (no version yet, or
+        one whose card cannot be read: what is wrong with it is said where it is used).
+
+        Only ``card.json`` is read (a remote model's weights are not downloaded for a
+        comparison)."""
+        try:
+            versions = self.versions(name)
+            if not versions:
+                return None
+            card = json.loads(self.fs.cat_file(self._join(name, versions[-1], CARD_JSON)))
+        except (ProspectError, OSError, ValueError):
+            return None
+        return (versions[-1], card) if isinstance(card, dict) else None
+
+    def _other_model_line(self, model_dir: Path, name: str, version: str, latest: str,
+                          differences: Sequence[str]) -> str:
+        """Why ``name``/``version``, just published, seems another model than
+        ``name``/``latest`` (:func:`prospect.registry.card.other_model`).
+
+        An import under a name that another model held (``--name dat-hiem`` given by a
+        partner beside the registry's ``dat-hiem`` of another mineral) published the next
+        version of that model without a word: ``model score dat-hiem`` then mapped the
+        other target."""
+        free = free_form(name, self._children(self.root))
+        later = version == self.latest(name)
+        return (f"{self.url}: {name}/{version} is published as a version of {name}, but its "
+                f"card is of another model than {name}/{latest}: "
+                f"{'; '.join(differences)}"
+                + (f"; 'prospect model score {name}' without --version now takes it"
+                   if later else "")
+                + f". If it is not {name} trained again, import it under a name of its own "
+                f"(prospect model import {shlex.quote(str(model_dir))} --name {free} -r "
+                f"{shlex.quote(self.url)}) and remove {shlex.quote(self._join(name, version))}")
 
     def _refuse_lookalike(self, label: str, existing: Sequence[str], what: str,
                           kind: str) -> None:
