@@ -64,6 +64,7 @@ from prospect.io.vector import (
     reproject_geometry,
     retyped_message,
     stale_index_message,
+    stored_in_index_order,
     surfaces_message,
     unit_name,
 )
@@ -156,7 +157,8 @@ class GeologyCodesLayer(Layer):
         src_crs = _source_crs(self.path, self.layer, self.crs)
         gdf = by_priority(read_vector(
             self.path, layer=self.layer, columns=unit_columns(self.attribute, self.priority),
-            crs=self.crs, bbox=_bbox_in(grid, window, src_crs), domains=True), self.priority)
+            crs=self.crs, bbox=_bbox_in(grid, window, src_crs),
+            domains=unit_domains(self.attribute)), self.priority)
         out = np.full(window.shape, -1, dtype=self.dtype)
         if gdf.empty:
             return out
@@ -254,7 +256,8 @@ def _lines_tree_cached(path: str, _version: tuple[int, ...], layer: str | None,
                        ) -> _Lines | None:
     gdf = by_priority(read_vector(
         path, layer=layer, columns=unit_columns(attribute, priority), crs=crs,
-        to_crs=grid_crs, collapsed_as_lines=not contacts, domains=True), priority)
+        to_crs=grid_crs, collapsed_as_lines=not contacts, domains=unit_domains(attribute)),
+        priority)
     geoms = gdf.geometry[has_geometry(gdf.geometry)]
     areas = extent = None
     if contacts:
@@ -499,6 +502,15 @@ def unit_columns(attribute: str | None, priority: str | None = None) -> list[str
     """The columns a read of a unit layer takes: the unit column and the ``priority``
     column, each once, where given."""
     return [c for c in dict.fromkeys((attribute, priority)) if c is not None]
+
+
+def unit_domains(attribute: str | None) -> tuple[str, ...]:
+    """The columns of a unit layer's read whose coded-value domain names their codes
+    (``read_vector``'s ``domains``): the unit column alone. A ``priority`` column keeps
+    its codes, the numbers the features are drawn in the order of (a GeoPackage's
+    ``prio`` of 1, 2 with the domain names ``low``, ``high`` was read as the names and
+    refused as text)."""
+    return () if attribute is None else (attribute,)
 
 
 def by_priority(gdf: Any, priority: str | None) -> Any:
@@ -1037,7 +1049,7 @@ OVERLAP_FEATURES = 200_000
 
 
 def _warn_overlaps(path: str, attribute: str, grid: RegionGrid, inside: Any,
-                   priority: str | None = None) -> int:
+                   priority: str | None = None, layer: str | None = None) -> int:
     """Warn of features of different units that overlap over half a cell or more (a map
     whose topology was never cleaned, two sheets joined with an overlap): each such cell
     takes the unit of the feature later in the file, without a word; the warning names
@@ -1048,7 +1060,10 @@ def _warn_overlaps(path: str, attribute: str, grid: RegionGrid, inside: Any,
 
     With a ``priority`` column (``inside`` in its order, :func:`by_priority`), the unit
     that takes the example's cells is named by its priority, and the cleaning is advised
-    only where the overlap is not by design."""
+    only where the overlap is not by design. Without one, a FlatGeobuf with a spatial
+    index (:func:`~prospect.io.vector.stored_in_index_order`, ``layer`` of ``path``) is
+    said to be in its index's order, which a conversion chose: the unit on top could
+    change with the conversion without a word of it."""
     if len(inside) < 2 or len(inside) > OVERLAP_FEATURES:
         return 0
     geoms = reproject(inside, grid.crs_obj).geometry.to_numpy()
@@ -1068,6 +1083,14 @@ def _warn_overlaps(path: str, attribute: str, grid: RegionGrid, inside: Any,
     fix = ("clean the map's topology (e.g. QGIS's Topology Checker, or GRASS v.clean)"
            ", or order the features with 'priority: <column>' (the higher on top)")
     takes, rule = "later in the file", "the feature later in the file"
+    if priority is None and stored_in_index_order(path, layer=layer):
+        # (the order a conversion chose: the map it came from may draw the other on top)
+        fix = ("this FlatGeobuf stores its features in its spatial index's order, not the "
+               "order they were written in (GDAL writes the index by default), so the unit "
+               "on top can differ from the map it was converted from: order the features "
+               "with 'priority: <column>' (the higher on top), convert it with '-lco "
+               "SPATIAL_INDEX=NO' to keep the written order, or clean the map's topology "
+               "(e.g. QGIS's Topology Checker, or GRASS v.clean)")
     if priority is not None:
         ranks = inside[priority].tolist()
         takes = (f"of the same {priority!r} {_rank(ranks[j])} and later in the file"
@@ -1150,7 +1173,8 @@ def _warn_no_contacts(path: str, source: VectorSource, grid: RegionGrid,
         return
     gdf = by_priority(read_vector(
         path, layer=source.layer, columns=unit_columns(source.attribute, source.priority),
-        crs=source.crs, to_crs=grid.crs_obj.to_wkt(), domains=True), source.priority)
+        crs=source.crs, to_crs=grid.crs_obj.to_wkt(), domains=unit_domains(source.attribute)),
+        source.priority)
     present = gdf[has_geometry(gdf.geometry)]
     if source.attribute is not None and source.attribute not in present.columns:
         return  # (named by the read of the units)
@@ -1708,7 +1732,8 @@ def _plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
         _check_priority_column(path, source, fields)
     inside = by_priority(read_vector(
         path, layer=source.layer, columns=unit_columns(unit_column, source.priority),
-        crs=source.crs, bbox=_bbox_in(grid, None, src_crs), domains=True), source.priority)
+        crs=source.crs, bbox=_bbox_in(grid, None, src_crs), domains=unit_domains(unit_column)),
+        source.priority)
     if source.priority is not None and not inside.empty:
         _check_priority_values(path, source, inside)
     # the codes and the contacts are of the whole layer: read it all (names, and which
@@ -1766,7 +1791,8 @@ def _plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
         codes = tuple(sorted(set(names)))
         _warn_twin_units(path, source.attribute, codes)
         _warn_control_characters(path, source.attribute, codes)
-        overlaps = _warn_overlaps(path, source.attribute, grid, inside, source.priority)
+        overlaps = _warn_overlaps(path, source.attribute, grid, inside, source.priority,
+                                  source.layer)
         region = _region_units(source.attribute, grid, inside)
         _warn_cellless(path, source.attribute, grid, region)
         out.append(GeologyCodesLayer(
@@ -1804,9 +1830,12 @@ def _plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
 
 def _check_priority_column(path: str, source: VectorSource, fields: list[str]) -> None:
     """Refuse a ``priority`` that names no column of the layer, naming the columns, the
-    one meant (a case apart, an alias) and the key."""
+    one meant (a case apart, an alias) and the key. A column written in another Unicode
+    form (``priorité`` typed composed, decomposed in a file written on a Mac) is the
+    column (:func:`~prospect.io.vector.field_named`, as the unit column's): it was "no
+    column 'priorité' (did you mean 'priorité'?)", which no retyping could fix."""
     assert source.priority is not None
-    if source.priority in fields:
+    if field_named(fields, source.priority) is not None:
         return
     hint = near_column(source.priority, fields) or column_alias_hint(
         path, source.priority, fields, layer=source.layer)

@@ -22,7 +22,7 @@ import unicodedata
 import warnings
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -92,6 +92,7 @@ __all__ = [
     "retyped_message",
     "source_name",
     "stale_index_message",
+    "stored_in_index_order",
     "surfaces_message",
     "text_coordinates",
     "text_coordinates_said",
@@ -1802,19 +1803,24 @@ def named_codes(path: Path | str, df: Any, *, layer: str | None = None) -> Any:
     return _named_codes(*_check_layer(path, layer), df)
 
 
-def _named_codes(src: _Source, layer: str | None, df: Any) -> Any:
+def _named_codes(src: _Source, layer: str | None, df: Any,
+                 only: Collection[str] | None = None) -> Any:
     """``df`` with each column of a local GeoPackage or file geodatabase that has a
     coded-value domain (:func:`_coded_domains`, :func:`_gdb_domains`) read as the codes'
     names, as ``ogr2ogr -resolveDomains``, QGIS and ArcGIS show them (a unit column of
     ``1``, ``2`` was a map of units named ``1`` and ``2``); a code the domain does not
-    name is kept as read. ``df.attrs["domains"]``: column -> (domain, codes named, codes
-    not named) for the caller's note."""
+    name is kept as read. ``only``: the columns so read (``None``: every one); the others
+    keep their codes (a unit map's ``priority`` column, drawn in the order of its codes).
+    ``df.attrs["domains"]``: column -> (domain, codes named, codes not named) for the
+    caller's note."""
     found = _domains_of(src, layer)
     if not found:
         return df
     used = {}
     for column in df.columns:
         if str(column) not in found or column == getattr(df, "_geometry_column_name", None):
+            continue
+        if only is not None and str(column) not in only:
             continue
         domain, names = found[str(column)]
         values = df[column].tolist()
@@ -2838,6 +2844,34 @@ def layer_info(path: Path | str, *, layer: str | None = None) -> dict[str, Any]:
     return _info(_source(path, layer), layer)
 
 
+def stored_in_index_order(path: Path | str, *, layer: str | None = None) -> bool:
+    """Whether ``path`` is a FlatGeobuf with a spatial index, whose features GDAL stores
+    in the index's (packed Hilbert R-tree) order, not in the order they were written
+    (``ogr2ogr`` and ``to_file`` write the index by default; ``-lco SPATIAL_INDEX=NO``
+    keeps the written order): "later in the file" is then the index's order, which a
+    conversion chose.
+
+    Parameters
+    ----------
+    path : Path or str
+        The vector file (a FlatGeobuf, or any other: ``False``).
+    layer : str, optional
+        The layer (``None``: the file's one map layer).
+
+    Returns
+    -------
+    bool
+        ``True`` for a FlatGeobuf with a spatial index; ``False`` otherwise, or where the
+        header cannot be read.
+    """
+    try:
+        info = layer_info(path, layer=layer)
+    except Exception:  # (a help to a warning, never a failure of its own)
+        return False
+    return str(info.get("driver")) == "FlatGeobuf" and bool(
+        info.get("capabilities", {}).get("fast_spatial_filter"))
+
+
 NATIONAL_GRIDS: tuple[str, ...] = (
     "EPSG:28992", "EPSG:3067", "EPSG:3006", "EPSG:2154", "EPSG:27700", "EPSG:31370",
     "EPSG:2056", "EPSG:2193",
@@ -3388,7 +3422,7 @@ def read_vector(
     crs: str | None = None, to_crs: str | None = None,
     bbox: tuple[float, float, float, float] | None = None,
     keep: Callable[[gpd.GeoDataFrame], Any] | None = None, collapsed_as_lines: bool = False,
-    domains: bool = False,
+    domains: bool | Collection[str] = False,
 ) -> gpd.GeoDataFrame:
     """Read a vector layer, optionally only features meeting ``bbox`` (in the file's CRS).
 
@@ -3412,8 +3446,10 @@ def read_vector(
         Read a polygon of no area (every vertex on one line) as the lines it traces (a
         fault drawn as a polygon), not as empty (a unit's sliver: it takes no cell).
     domains
-        Read a GeoPackage's columns that have a coded-value domain as the codes' names
-        (a unit column: :func:`_named_codes`), not as the codes.
+        Read a GeoPackage's or file geodatabase's columns that have a coded-value domain
+        as the codes' names (a unit column: :func:`_named_codes`), not as the codes:
+        ``True`` every such column, or the names of those so read (a unit map's
+        ``priority`` column keeps its codes, the numbers it is drawn in the order of).
 
     A ``.zip`` is read at the vector file inside it (a folder of Shapefiles: one per
     layer). Rings whose last point is not their first are closed (their count in
@@ -3454,8 +3490,8 @@ def read_vector(
         raise _no_geometries(path, layer)
     if not len(gdf):
         _refuse_network_link(path)
-    if domains:
-        gdf = _named_codes(src, layer, gdf)
+    if domains is not False:
+        gdf = _named_codes(src, layer, gdf, None if domains is True else domains)
     gdf = _without_overlays(gdf, path, layer)
     asked = [c for c in columns or [] if c not in gdf.columns]
     check_columns(gdf, asked, path, layer=layer,
