@@ -69,7 +69,12 @@ def plan(
     if region is not None and not region.strip():
         raise ConfigError("--region is empty; give a shipped region's name (see 'prospect "
                           "regions'), or leave it out to plan on the job's own region")
-    job = load_job(config)
+    # --region replaces the job's own region, which is then neither read nor refused
+    try:
+        shipped = load_region(region) if region is not None else None
+    except ConfigError as exc:  # said of the option, as the job's errors are of its file
+        raise ConfigError(f"--region: {exc}") from None
+    job = load_job(config, region=shipped)
     if out is not None:  # a source reading what the run would write there
         from pipelines.plan import refuse_outputs_as_inputs, refuse_unsafe_output_folder
 
@@ -80,8 +85,7 @@ def plan(
     # stderr, as a run prints them, not Python's warning with a library path
     with warning_lines(Console(stderr=True, highlight=False)) as warned:
         bounds: tuple[float, float, float, float] | None
-        if region is not None:
-            shipped = load_region(region)
+        if shipped is not None:
             grid, bounds = shipped.to_grid(), shipped.bounds
         else:
             grid, bounds = resolve_grid(job), asked_bounds(job)

@@ -1710,6 +1710,31 @@ def _written_number_hint(text: str) -> str:
     return ""
 
 
+_COLON_NUMBER = re.compile(r"^[-+]?\d[\d_]*(?::\d[\d_]*)+(?:\.[\d_]*)?$", re.ASCII)
+"""Digits parted by colons (``0:20``, ``00:30``, ``1:60``, ``'1:30'``): YAML 1.1's base-60
+form, which PyYAML reads as a number only without a leading 0 and with each part after a
+colon under 60 (:func:`_int_scalar` refuses those), and as text otherwise."""
+
+
+def _colon_hint(text: str) -> str:
+    """Why digits parted by colons arrived as text, and what to write; ``""`` for other
+    text. ``chunks: [0:20, 20]`` was "unable to parse string as an integer" alone, where
+    ``1:30`` was told it reads as base 60: YAML 1.1 reads ``0:20`` (a leading 0) and
+    ``1:60`` (a part past 59) as text."""
+    if not _COLON_NUMBER.match(text):
+        return ""
+    parts = [part.split(".")[0].replace("_", "") for part in text.lstrip("+-").split(":")]
+    if parts[0].startswith("0"):
+        why = "it starts with 0"
+    elif any(int(part or 0) >= 60 for part in parts[1:]):
+        why = "a part after a colon is 60 or more"
+    else:  # a base-60 number quoted, or in a file that declares YAML 1.2
+        why = "it is quoted or the file declares %YAML 1.2"
+    return (f"YAML reads {text} as text, not a number (YAML 1.1 reads digits parted by "
+            f"colons as base 60, 1:30 as 90, but as text where {why}): write the number "
+            "meant in decimal, without a colon (a range or a time is no value of this key)")
+
+
 def number_text_hint(value: Any) -> str:
     """Why a number arrived as text, and how to write it, for a ``str`` that reads as a
     number; ``""`` for anything else.
@@ -1717,9 +1742,14 @@ def number_text_hint(value: Any) -> str:
     YAML 1.1 (PyYAML) reads a float only with a dot and a signed exponent: ``1e2``,
     ``1E5``, ``1.0e5`` and ``2e-3`` unquoted are text, which an estimator refused as
     "Got '1e2'" and a whole-number key as "unable to parse string as an integer".
+    Digits parted by colons (``0:20``) are said as YAML's base-60 form read as text
+    (:func:`_colon_hint`).
     """
     if not isinstance(value, str):
         return ""
+    colon = _colon_hint(value.strip())
+    if colon:
+        return colon
     prefixed = _PREFIXED.match(value.strip())
     if prefixed:
         return _prefixed_hint(value.strip(), prefixed)

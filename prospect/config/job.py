@@ -672,14 +672,33 @@ STAGE_SETTINGS: dict[str, tuple[str, ...]] = {
 }
 
 
-def load_job(path: str | Path) -> JobConfig:
+def load_job(path: str | Path, *, region: RegionConfig | None = None) -> JobConfig:
     """Load and validate a job config; relative paths are taken from the folder of the file
-    (of the file a symbolic link names: :func:`~prospect.config._base.config_folder`)."""
+    (of the file a symbolic link names: :func:`~prospect.config._base.config_folder`).
+
+    Parameters
+    ----------
+    path
+        The job's YAML file.
+    region
+        A region that replaces the job's own ``region:`` before it is validated
+        (``prospect plan job.yaml --region saba``): the job's own region, replaced, is
+        neither read nor refused. It was validated first, and a job whose own region was
+        refused (a region file not fetched yet, a typo in its bounds) could not be planned
+        on another region at all.
+
+    Returns
+    -------
+    JobConfig
+        The validated job.
+    """
     path = Path(path)
     data = load_yaml(path)
     other = other_config_kind(data)
     if other:
         raise ConfigError(f"{path}: {other}")
+    if region is not None:
+        data["region"] = region  # an instance: taken as it is (an inline region's form)
     return validate_mapping(JobConfig, data, source=str(path), base_dir=config_folder(path))
 
 

@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from typing import Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, StrictBool, ValidationInfo, field_validator, model_validator
 
 from prospect.config._base import StrictModel
 
@@ -22,22 +22,34 @@ __all__ = ["CloudMask", "Composite", "PropertyFilter", "RemoteReads", "StacSearc
 _COMPARISONS = ("eq", "neq", "lt", "lte", "gt", "gte", "in")
 
 
+Bound = StrictBool | str | float
+"""A comparison's value: text, a number, or a boolean kept as one (``eq: true``): in a
+``str | float`` a boolean became 1.0 or 0.0 without a word, sent to the API as a number
+(``landsat:wrs_path: {eq: yes}`` as path ``"001"``)."""
+
+
 class PropertyFilter(StrictModel):
     """Comparisons on one item property, all of which must hold (``{lt: 20}``)."""
 
-    eq: str | float | None = None
-    neq: str | float | None = None
-    lt: str | float | None = None
-    lte: str | float | None = None
-    gt: str | float | None = None
-    gte: str | float | None = None
-    in_: list[str | float] | None = Field(default=None, alias="in")
+    eq: Bound | None = None
+    neq: Bound | None = None
+    lt: Bound | None = None
+    lte: Bound | None = None
+    gt: Bound | None = None
+    gte: Bound | None = None
+    in_: list[Bound] | None = Field(default=None, alias="in")
 
     @model_validator(mode="after")
     def _something(self) -> PropertyFilter:
         found = self.comparisons()
         if not found:
             raise ValueError(f"give at least one comparison of {', '.join(_COMPARISONS)}")
+        ordered = next((op for op in ("lt", "lte", "gt", "gte")
+                        if isinstance(found.get(op), bool)), None)
+        if ordered is not None:
+            raise ValueError(f"{ordered}: {_yaml_boolean(found[ordered])}, which has no "
+                             "order: write the number or text meant (quote it if it is "
+                             "text), or compare a yes/no property with eq or neq")
         if self.in_ is not None and not self.in_:
             raise ValueError("'in: []' matches no item; list the values to keep")
         lows = [(v, op) for op, v in found.items() if op in ("gt", "gte")
@@ -106,11 +118,19 @@ class StacSearch(StrictModel):
         text: an API that applies CQL2 ``filter`` answered nothing for it (the search
         "found no items; widen the dates") or compared it as it would."""
         for prop, cmp in value.items():
-            if not _NUMERIC_PROPERTY.fullmatch(prop.strip()):
+            numeric = _NUMERIC_PROPERTY.fullmatch(prop.strip()) is not None
+            width = _PADDED_PROPERTY.get(prop.strip())
+            if not numeric and width is None:
                 continue
             for op, bound in cmp.comparisons().items():
                 for one in bound if op == "in" else [bound]:
-                    if isinstance(one, str):
+                    if isinstance(one, bool):  # 'landsat:wrs_path: {eq: yes}'
+                        what = "a number" if numeric else f"text of {width} digits"
+                        raise ValueError(
+                            f"{prop} {op}: {_yaml_boolean(one)}, but {prop} is {what} in "
+                            "every STAC item: write the value meant" + (
+                                "" if numeric else f", quoted (e.g. {op}: '{1:0{width}d}')"))
+                    if isinstance(one, str) and numeric:
                         raise ValueError(
                             f"{prop} {op}: {one!r} is text, but {prop} is a number in "
                             "every STAC item; write it unquoted, without a unit (e.g. "
@@ -199,9 +219,14 @@ class StacSearch(StrictModel):
         (Sentinel-2 before 2015) are refused: none can give the composite asked for.
         """
         if isinstance(value, dt.date):  # YAML read 'datetime: 2024-02-01' as a date
+            # a date and time (2024-02-01 10:00) was told '...T10:00:00/...T10:00:00' "for
+            # that day", an interval of no length: the day is its date's
+            day = value.date() if isinstance(value, dt.datetime) else value
+            what = f"{value.isoformat()} as one date and time" if isinstance(
+                value, dt.datetime) else f"{value.isoformat()} as one date"
             raise ValueError(
-                f"YAML read {value.isoformat()} as one date; give an interval "
-                f"'START/END', e.g. '{value.isoformat()}/{value.isoformat()}' for that day")
+                f"YAML read {what}; give an interval 'START/END', e.g. "
+                f"'{day.isoformat()}/{day.isoformat()}' for that day")
         if isinstance(value, int) and not isinstance(value, bool) and 1900 <= value <= 2100:
             raise ValueError(_one_period(str(value), "YAML read a number"))
         if not isinstance(value, str):
@@ -266,6 +291,12 @@ def _padded(bound: Any, width: int, prop: str, op: str) -> Any:
     if isinstance(bound, str) and bound.strip().isdigit():
         return bound.strip().zfill(width)
     return bound
+
+
+def _yaml_boolean(value: bool) -> str:
+    """A comparison's boolean as said in a refusal: what YAML read, and from what."""
+    return (f"{str(value).lower()} (YAML reads {'yes, on' if value else 'no, off'} and "
+            f"{str(value).lower()} unquoted as a boolean)")
 
 
 def _spelt_number(text: str) -> str:
