@@ -744,6 +744,14 @@ class PointSource(StrictModel):
         "(-9999, or 0 in IHFC heat-flow tables): read as missing, counted in a warning; "
         "one number or a list",
     )
+    max_radius: float | None = Field(
+        default=None, gt=0,
+        description="metres: leave out the records whose location radius (radius_m, "
+        "accuracy_m, coordinateUncertaintyInMeters, or 'radius_column') exceeds it",
+    )
+    radius_column: ColumnName | None = Field(
+        default=None, description="the column of location radii, where its name is not "
+        "found by itself")
 
     @field_validator("neighbours")
     @classmethod

@@ -962,11 +962,12 @@ def _shown(values: np.ndarray) -> list[str]:
 def _warn_conflicting(path: str, column: str, xy: np.ndarray, z: np.ndarray,
                       grid: RegionGrid) -> None:
     """Warn of places that hold two or more records of ``column`` with different values
-    (a well entered twice, a re-assay, swapped rows): both surfaces average them (IDW weighs
-    them alike, kriging merges them), so the surface shows a value no record has. A place
-    is records within :data:`SAME_PLACE_M` of each other on the ground (:func:`_places`):
-    the same well written with 6 and with 5 decimals of a degree, 0.4 m apart, was
-    averaged as well, without a word."""
+    (two wells of one site, a re-assay, a well entered twice): both surfaces average them
+    (IDW weighs them alike, kriging merges them), so the surface shows a value no record
+    has. The fix said first is each record's own coordinates, as two wells of one site
+    are no error. A place is records within :data:`SAME_PLACE_M` of each other on the
+    ground (:func:`_places`): the same well written with 6 and with 5 decimals of a
+    degree, 0.4 m apart, was averaged as well, without a word."""
     inverse = _places(xy, grid)
     counts = np.bincount(inverse)
     shared = counts[inverse] > 1
@@ -991,8 +992,10 @@ def _warn_conflicting(path: str, column: str, xy: np.ndarray, z: np.ndarray,
     warnings.warn(DataWarning(
         f"{path}: {conflicting.size} place(s) hold two or more records of {column!r} with "
         f"different values{near} (e.g. {shown} at x={x:.10g}, y={y:.10g} in {grid.crs}); the "
-        "surface averages them: remove the wrong record, or give each its own coordinates "
-        "(one well's samples at several depths: keep one depth per well in the table)"),
+        "surface averages them: give each record its own coordinates (two wells or samples "
+        "of one site), or keep one record per place (one well's samples at several depths "
+        "or dates: one depth per well in the table); only a record entered in error should "
+        "be removed"),
         stacklevel=3)
 
 

@@ -125,13 +125,14 @@ from prospect.io.vector import (
 )
 
 __all__ = ["HALF_LIMIT_NOTE", "POINT_FILLS", "PointTable", "as_path", "ascii_grid_header",
-           "coarse_degrees", "column_values", "column_values_and_limits",
+           "cell_metres", "coarse_degrees", "column_values", "column_values_and_limits",
            "coordinates_without_geometry", "crs_meant",
            "is_text_table", "least_possible", "metres_hint", "no_numbers_hint", "placeless_said",
-           "raster_kind", "read_features", "read_points", "read_table", "refuse_swapped_axes",
-           "refuse_unreadable",
+           "radius_column", "raster_kind", "read_features", "read_points", "read_table",
+           "refuse_swapped_axes", "refuse_unreadable",
            "repeated_records", "source_options", "swapped_axes_fix", "swapped_into_region",
-           "turned_into_region", "valid_in_crs", "warn_bottom_hole_places",
+           "turned_into_region", "uncertain_places", "valid_in_crs",
+           "warn_bottom_hole_places",
            "warn_coarse_coordinates", "warn_coarse_vertices", "warn_ids_at_several_places",
            "warn_swapped_rows"]
 
@@ -196,17 +197,20 @@ def valid_in_crs(xs: np.ndarray, ys: np.ndarray, crs: Any) -> np.ndarray:
 
 def source_options(source: Any) -> dict[str, Any]:
     """Reader arguments of a points source config (``x``, ``y``, ``crs``, ``layer``,
-    ``override_crs``, ``decimal``, ``nodata``, ``flags``, ``units``): a ``crs`` written in
-    the config overrides the file's own; a ``flags`` entry with codes is a
-    :class:`~prospect.io.companions.Qualifier`; ``units`` say which columns are
-    concentrations (never negative)."""
+    ``override_crs``, ``decimal``, ``nodata``, ``flags``, ``units``, ``max_radius``,
+    ``radius_column``): a ``crs`` written in the config overrides the file's own; a
+    ``flags`` entry with codes is a :class:`~prospect.io.companions.Qualifier`; ``units``
+    say which columns are concentrations (never negative); ``max_radius`` leaves out the
+    records whose location radius exceeds it (:func:`uncertain_places`)."""
     flags = {key: flag if isinstance(flag, str) else
              Qualifier.of(flag.column, flag.below, flag.above)
              for key, flag in source.flags.items()}
     return {"x": source.x, "y": source.y, "crs": source.crs, "layer": source.layer,
             "override_crs": "crs" in source.model_fields_set, "decimal": source.decimal,
             "nodata": source.nodata_values(), "flags": flags,
-            "units": dict(getattr(source, "units", None) or {})}
+            "units": dict(getattr(source, "units", None) or {}),
+            "max_radius": getattr(source, "max_radius", None),
+            "radius_column": getattr(source, "radius_column", None)}
 
 
 def read_table(path: Path | str, *, decimal: str | None = None,
@@ -2067,6 +2071,132 @@ def warn_coarse_vertices(geoms: np.ndarray, crs: Any, cell: float | None, cell_c
         "projected metres), or use cells as coarse as the outlines"), stacklevel=3)
 
 
+_RADIUS_UNITS = {"m": 1.0, "meter": 1.0, "meters": 1.0, "metre": 1.0, "metres": 1.0,
+                 "inmeters": 1.0, "inmetres": 1.0, "km": 1000.0, "inkm": 1000.0,
+                 "ft": 0.3048, "feet": 0.3048, "infeet": 0.3048}
+"""Metres of the length units a location-radius column's name ends in."""
+_RADIUS_NAME = re.compile(
+    r"(?P<prefix>(?:loc(?:ation)?|pos(?:ition(?:al)?)?|coord(?:inate)?s?|gps|horiz(?:ontal)?"
+    r"|xy|spatial|geo(?:ref)?|place|site)_?)?"
+    r"(?P<what>radius|uncertainty|accuracy|precision|error|err|acc|prec)"
+    r"_?(?P<unit>" + "|".join(sorted(_RADIUS_UNITS, key=len, reverse=True)) + r")?")
+"""A column giving each record's location uncertainty as a radius (``radius_m``,
+``accuracy_m``, ``loc_precision``, ``location_accuracy_km``, Darwin Core's and GBIF's
+``coordinateUncertaintyInMeters``): ``radius`` by itself, or an uncertainty word with a
+location word before it or a length unit after it (a bare ``precision`` or ``error`` is
+as often a laboratory's)."""
+
+
+def radius_column(columns: Any, named: str | None = None) -> tuple[str, float, bool] | None:
+    """The location-radius column of a table's ``columns`` (``named``, else the first
+    whose name :data:`_RADIUS_NAME` matches), its unit in metres, and whether the name
+    states the unit (else metres are assumed)."""
+    for column in ([named] if named else list(columns)):
+        key = re.sub(r"[^a-z0-9]+", "_", str(column).lower()).strip("_")
+        match = _RADIUS_NAME.fullmatch(key)
+        if match is None and named is None:
+            continue
+        if match is None:  # named in the config: its unit only from its name's end
+            unit = next((u for u in sorted(_RADIUS_UNITS, key=len, reverse=True)
+                         if key.endswith(("_" + u, u)) and key != u), None)
+            return str(column), _RADIUS_UNITS.get(unit or "m", 1.0), unit is not None
+        if match["what"] != "radius" and not (match["prefix"] or match["unit"]):
+            continue
+        return str(column), _RADIUS_UNITS[match["unit"] or "m"], match["unit"] is not None
+    return None
+
+
+def cell_metres(cell: float, cell_crs: Any) -> float:
+    """A cell size ``cell`` in ``cell_crs``'s units, on the ground in metres (a degree as
+    :data:`DEGREE_M`)."""
+    target = parse_crs(cell_crs) if isinstance(cell_crs, str) else cell_crs
+    if target is None:
+        return float(cell)
+    if target.is_geographic:
+        return float(cell) * DEGREE_M
+    factor = target.axis_info[0].unit_conversion_factor if target.axis_info else 1.0
+    return float(cell) * float(factor or 1.0)
+
+
+def uncertain_places(frame: pd.DataFrame, path: Path | str, keep: np.ndarray,
+                     numbers: np.ndarray, what: str, *, cell: float | None, cell_crs: Any,
+                     max_radius: float | None = None, radius: str | None = None,
+                     left_out: str = "dropped") -> np.ndarray:
+    """The ``keep`` records of ``frame`` whose location radius (:func:`radius_column`:
+    ``radius_m``, ``accuracy_m``, ``coordinateUncertaintyInMeters``...) exceeds
+    ``max_radius`` metres (a points source's ``max_radius``), as a mask to leave out,
+    said with the column, the count and the records. Without ``max_radius`` the records
+    whose radius exceeds the region's cells (``cell`` in ``cell_crs``'s units) are said:
+    each was placed in one cell as if exact, the radius column read by nothing and
+    named by nothing. ``radius`` names the column (a points source's ``radius_column``).
+
+    Raises
+    ------
+    DataError
+        ``radius`` is not a column of the table, or ``max_radius`` is given and the table
+        has no location-radius column, or none of its cells is a number.
+    """
+    out = np.zeros(len(frame), dtype=bool)
+    if radius is not None and radius not in frame.columns:
+        raise DataError(f"{path}: 'radius_column' names {radius!r}, which the table does not "
+                        f"have; columns are {[str(c) for c in frame.columns]}: use the header "
+                        "exactly as in the table")
+    named = [c for c in frame.columns  # (not the labels reader's own '_value'...)
+             if c != "geometry" and not str(c).startswith("_")]
+    found = radius_column(named, radius)
+    if found is None:
+        if max_radius is not None:
+            raise DataError(
+                f"{path}: 'max_radius' is {max_radius:g} m but the table has no column of "
+                "location radii (radius_m, accuracy_m, location_precision_m, "
+                f"coordinateUncertaintyInMeters...); columns are "
+                f"{[str(c) for c in named]}: name it with "
+                "'radius_column: <column>', or leave 'max_radius' out")
+        return out
+    column, metres, stated = found
+    cells = frame[column]
+    # a cell may write its unit ('5 km', '250 m'), which is then the cell's own
+    parts = cells.astype("string").str.strip().str.replace(",", ".", regex=False) \
+        .str.extract(r"^([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z]*)$")
+    own = parts[1].fillna("").str.lower().to_numpy(dtype=object)
+    known = np.array([u == "" or u in _RADIUS_UNITS for u in own])
+    scale = np.array([_RADIUS_UNITS.get(u, metres) if u else metres for u in own], "f8")
+    radii = np.where(known, pd.to_numeric(parts[0], errors="coerce").to_numpy("f8"),
+                     np.nan) * scale
+    read = np.isfinite(radii) & keep
+    unit = "" if stated or any(own) else " (its name states no unit: read as metres)"
+    if max_radius is not None:
+        if not read.any():
+            raise DataError(
+                f"{path}: 'max_radius' is {max_radius:g} m but column {column!r} holds no "
+                f"number (e.g. {str(cells.iloc[0])!r}); give each record's radius in "
+                "metres, or leave 'max_radius' out")
+        out = read & (radii > max_radius)
+        if out.any():
+            at = np.flatnonzero(out)
+            warnings.warn(DataWarning(
+                f"{path}: {at.size} of {int(keep.sum())} record(s) have a location radius "
+                f"(column {column!r}{unit}) over max_radius {max_radius:g} m "
+                f"({_listed(numbers, at, what)}; e.g. {radii[at[0]]:g} m): {left_out}, as "
+                "the points source's 'max_radius' asks"), stacklevel=3)
+        return out
+    if cell is None:
+        return out
+    cell_m = cell_metres(cell, cell_crs)
+    wide = read & (radii > cell_m)
+    if wide.any():
+        at = np.flatnonzero(wide)
+        widest = int(at[np.argmax(radii[at])])
+        warnings.warn(DataWarning(
+            f"{path}: {at.size} of {int(keep.sum())} record(s) have a location radius "
+            f"(column {column!r}{unit}) larger than the region's cells ({cell_m:g} m) "
+            f"({_listed(numbers, at, what)}; e.g. {radii[widest]:g} m): each is placed in "
+            "one cell as if exact; set 'max_radius: <metres>' in the points source to leave "
+            "out the records less precise than that, or use cells as coarse as the radii"),
+            stacklevel=3)
+    return out
+
+
 def _text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() and abs(value) < 2**53 else repr(value)
 
@@ -2170,11 +2300,15 @@ def column_values_and_limits(
     empty = (text == "") | text.str.fullmatch(r"<\s*null\s*>", case=False)
     bad = ~np.isfinite(values) & (series.notna() & ~empty).to_numpy() & keep
     stated_unit = unit or (frame.attrs.get("units") or {}).get(column)
+    worded = _worded_limits(text, limit_columns, lambda name: _numbers(
+        pd.Series(frame[name]).reset_index(drop=True), path, name, frame.attrs) * (
+        factors if factors is not None else 1.0))
     if below_as_half or not strict:  # (its limit is read: said with the others below a
         # limit, a surface's as half of it, a label's grade by the labels as a negative or
         # undecided; a limit written with a unit is read in the unit the table states, as
-        # it is below)
-        bad &= ~np.isfinite(_cell_limits(series, path, column, frame.attrs, stated_unit))
+        # it is below; '<LOD' beside its row's limit in 'Li_DL' too)
+        cell_limits = _cell_limits(series, path, column, frame.attrs, stated_unit)
+        bad &= ~np.isfinite(np.where(np.isnan(cell_limits), worded, cell_limits))
     if bad.any():
         at = bad.nonzero()[0]
         other, other_unit = _cells_in_other_units(series, bad, column, stated_unit,
@@ -2236,6 +2370,7 @@ def column_values_and_limits(
                                 what)
     other_decimal: list[int] = []
     written = _cell_limits(series, path, column, frame.attrs, unit, other_decimal)
+    written = np.where(np.isnan(written), worded, written)  # ('<LOD' with 'Li_DL' beside)
     limit = np.where(np.isnan(values) & np.isfinite(written), written, limit)
     _warn_other_decimal(series, written, keep & np.isin(np.arange(len(series)), other_decimal),
                         path, column, frame.attrs, numbers, what)
@@ -2302,6 +2437,28 @@ def _lone_negative(values: np.ndarray, hit: np.ndarray, keep: np.ndarray) -> boo
 HALF_LIMIT_NOTE = ("half the detection limit (values below a limit; the common "
                    "substitution in geochemistry)")
 """How a surface reads a value below a known detection limit, as its layers record it."""
+
+
+def _worded_limits(text: pd.Series, limit_columns: list[str],
+                   read: Callable[[str], np.ndarray]) -> np.ndarray:
+    """Each cell that says "below the limit" in words without its number (``<LOD``,
+    ``BDL``, ``n.d.``, ``<DL``: :data:`_LIMIT`) given its row's limit from the value
+    column's detection-limit column (``Li_DL``, ``Li_ppm_LOD``: ``limit_columns``, the
+    first with a positive number on the row, ``read`` reading it); NaN elsewhere. Such a
+    cell was missing without its limit, where the column beside it gives it: a number
+    under that column's limit was read below it, the cell that says so in words not."""
+    out = np.full(len(text), np.nan)
+    if not limit_columns:
+        return out
+    said = text.map(lambda cell: bool(_LIMIT.fullmatch(str(cell)))).to_numpy(bool)
+    if not said.any():
+        return out
+    for name in limit_columns:
+        limit = np.asarray(read(name), "f8")
+        with np.errstate(invalid="ignore"):
+            out = np.where(said & np.isnan(out) & np.isfinite(limit) & (limit > 0), limit,
+                           out)
+    return out
 
 
 def _halved_limits(values: np.ndarray, limit: np.ndarray, written: np.ndarray,
@@ -7043,6 +7200,7 @@ def read_points(
     override_crs: bool = False, decimal: str | None = None, nodata: tuple[float, ...] = (),
     flags: dict[str, str | Qualifier] | None = None, cell: float | None = None,
     units: dict[str, str] | None = None, grid: Any = None, below_as_half: bool = False,
+    max_radius: float | None = None, radius_column: str | None = None,
 ) -> PointTable:
     """Read a point table (:func:`read_features`) and project it to ``to_crs``.
 
@@ -7060,7 +7218,10 @@ def read_points(
     (:func:`refuse_swapped_axes`): RD New metres under UTM were "swapped", the fix offered
     putting them near the equator. ``below_as_half`` (a surface's points) reads a value
     below a known detection limit as half that limit (:func:`_halved_limits`); the table's
-    :attr:`PointTable.halved` marks them.
+    :attr:`PointTable.halved` marks them. ``max_radius`` (metres) drops the records whose
+    location radius (``radius_column``, else a column found by name: ``radius_m``,
+    ``accuracy_m``, ``coordinateUncertaintyInMeters``) exceeds it; without it, records
+    whose radius exceeds ``cell`` are warned of (:func:`uncertain_places`).
 
     Raises
     ------
@@ -7100,6 +7261,9 @@ def read_points(
                "another?): check that no rows of either table are missing" if again else "")),
             stacklevel=2)
     keep = keep & ~quality_control_records(gdf, path, np.asarray(numbers), what, keep)
+    keep = keep & ~uncertain_places(gdf, path, keep, np.asarray(numbers), what, cell=cell,
+                                    cell_crs=target, max_radius=max_radius,
+                                    radius=radius_column)
     gdf = _single_points(gdf, keep)
     _warn_repeated(gdf, keep, path, np.asarray(numbers), what)
     warn_ids_at_several_places(gdf, keep, path, np.asarray(numbers), what)

@@ -41,6 +41,7 @@ from prospect.io.points import (
     refuse_unreadable,
     region_lonlat,
     repeated_records,
+    uncertain_places,
     valid_in_crs,
     warn_bottom_hole_places,
     warn_coarse_coordinates,
@@ -1409,6 +1410,7 @@ def read_occurrences(
     decimal: str | None = None, nodata: tuple[float, ...] = (),
     flags: dict[str, str | Qualifier] | None = None, polygons: str = "cells",
     mineral: str | None = None, units: dict[str, str] | None = None,
+    max_radius: float | None = None, radius_column: str | None = None,
 ) -> Occurrences:
     """Read occurrence points or polygons and return them in the grid CRS.
 
@@ -1461,6 +1463,15 @@ def read_occurrences(
         as it does where the header or the table states the unit, or where the column's
         name is its element's or a grade's (``Li``, ``W``, ``grade``) and fewer than half
         its values are negative (each below a limit of its size).
+    max_radius
+        Metres (a points source's ``max_radius``): the records whose location radius
+        (``radius_column``, else a column found by name: ``radius_m``, ``accuracy_m``,
+        ``location_precision_m``, Darwin Core's ``coordinateUncertaintyInMeters``)
+        exceeds it are left out, counted in a warning. Without it, the records whose
+        radius exceeds the grid's cells are warned of: each is labelled in one cell as if
+        exact (:func:`prospect.io.points.uncertain_places`).
+    radius_column
+        The column of location radii, where its name is none of those.
     """
     path = as_path(path)  # a GdalPath keeps its name
     if not str(path).startswith("/vsi"):  # (a mode or a folder that forbids reading)
@@ -1518,7 +1529,11 @@ def read_occurrences(
             stacklevel=2)
     said = text_coordinates_said(gdf.attrs.get("text_coordinates") or {}, numbers, what) \
         or placeless_said(gdf, np.asarray(numbers), what, x, y)
-    gdf = gdf[placed & ~other_commodity]
+    vague = uncertain_places(gdf, path, placed & ~other_commodity, np.asarray(numbers), what,
+                             cell=grid.resolution, cell_crs=grid.crs_obj,
+                             max_radius=max_radius, radius=radius_column,
+                             left_out="left out of the labels")
+    gdf = gdf[placed & ~other_commodity & ~vague]
     # a well listed twice at two places was two occurrences without a word (the point
     # reader's surfaces said so); one check for both
     warn_ids_at_several_places(gdf, np.ones(len(gdf), dtype=bool), path,
