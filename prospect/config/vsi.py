@@ -33,7 +33,9 @@ _LOCAL = ("vsizip", "vsitar", "vsigzip", "vsi7z", "vsirar")
 _SUFFIX = re.compile(r"\.(zip|kmz|tar|tgz|tar\.gz|gz|7z|rar)$", re.IGNORECASE)
 _SCHEMES = {"zip": "vsizip", "tar": "vsitar", "gzip": "vsigzip"}
 _REMOTE = {"http": "vsicurl", "https": "vsicurl", "ftp": "vsicurl", "s3": "vsis3",
-           "gs": "vsigs", "az": "vsiaz"}
+           "gs": "vsigs", "az": "vsiaz", "abfs": "vsiadls", "abfss": "vsiadls"}
+"""URL schemes GDAL reads through a virtual file system (fsspec's and rasterio's forms:
+``az://`` Azure Blob Storage, ``abfs://``/``abfss://`` Azure Data Lake Storage Gen2)."""
 _TAR_LISTED = 256 * 2**20
 """Largest compressed tar whose members are listed at load (a ``.tar.gz`` is read whole)."""
 
@@ -73,8 +75,8 @@ def is_gdal_name(text: str) -> bool:
 
 def is_url(text: str) -> bool:
     """Whether ``text`` is a URL that GDAL reads through a virtual file system
-    (``https://``, ``ftp://``, ``s3://``, ``gs://``, ``az://``: :func:`gdal_name` writes
-    it as ``/vsicurl/...``, ``/vsis3/...``, ``/vsiaz/...``)."""
+    (``https://``, ``ftp://``, ``s3://``, ``gs://``, ``az://``, ``abfs://``: :func:`gdal_name`
+    writes it as ``/vsicurl/...``, ``/vsis3/...``, ``/vsiaz/...``, ``/vsiadls/...``)."""
     return "://" in text and text.split("://", 1)[0].lower() in _REMOTE
 
 
@@ -252,21 +254,41 @@ def _folder_in(members: list[str], member: str) -> str | None:
     return folder if any(m.startswith(folder + "/") for m in members) else None
 
 
+def _azure_account_free(written: str, kind: str) -> None:
+    """Refuse fsspec's ``abfs://<container>@<account>.dfs.core.windows.net/<path>`` (or
+    ``az://...@<account>.blob...``): GDAL names an Azure file by container and path, and
+    takes the account from the environment, so the account would be read as part of the
+    container's name."""
+    head, _, rest = written.split("://", 1)[1].partition("/")
+    container, at, host = head.partition("@")
+    if not at:
+        return
+    account = host.split(".", 1)[0] or "<account>"
+    raise ValueError(
+        f"an Azure URL that names its storage account ({account}), which GDAL takes from "
+        f"the environment: write /{kind}/{container}/{rest} and set "
+        f"AZURE_STORAGE_ACCOUNT={account} (with AZURE_STORAGE_SAS_TOKEN or "
+        "AZURE_STORAGE_ACCESS_KEY, or AZURE_STORAGE_CONNECTION_STRING) in the environment")
+
+
 def gdal_name(written: str, base: Path | None) -> str:
     """``written`` (a GDAL virtual name, ``zip://a.zip!m``, or a URL) as GDAL reads it.
 
     An archive on this machine is resolved against ``base`` (the config's folder) when
     relative and written absolute (``/vsizip//abs/a.zip/m``); it must exist, and its
     member must be one of its files (listed in the error; an archive of one file may be
-    named alone). A URL becomes ``/vsicurl/`` (``/vsis3/``, ``/vsigs/``, ``/vsiaz/``);
-    remote names are kept as written.
+    named alone). A URL becomes ``/vsicurl/`` (``/vsis3/``, ``/vsigs/``, ``/vsiaz/``;
+    fsspec's ``abfs://``/``abfss://`` ``/vsiadls/``); remote names are kept as written.
 
     Raises
     ------
     ValueError
-        The archive is missing or unreadable, names no archive, or lacks the member.
+        The archive is missing or unreadable, names no archive, or lacks the member; an
+        Azure URL names its account (``abfss://<container>@<account>.dfs...``).
     """
     scheme = written.split("://", 1)[0].lower() if "://" in written else ""
+    if _REMOTE.get(scheme) in ("vsiaz", "vsiadls") and not written.startswith("/vsi"):
+        _azure_account_free(written, _REMOTE[scheme])
     if scheme in _REMOTE and not written.startswith("/vsi"):
         return f"/{_REMOTE[scheme]}/{written}" if scheme in ("http", "https", "ftp") else \
             f"/{_REMOTE[scheme]}/{written.split('://', 1)[1]}"

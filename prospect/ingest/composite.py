@@ -92,6 +92,8 @@ from prospect.io.remote import (
     gdal_http_options,
     is_network_name,
     read_failure,
+    refusal_fix,
+    refused_keys,
     unsigned_azure,
 )
 from prospect.io.warp import check_stated_grid, choose_resampling, current_name, data_bands
@@ -935,7 +937,8 @@ def _read_failure(message: str, files: tuple[str, ...]) -> str:
     advice to check the network, said nothing of it), or that they are Azure Blob Storage
     URLs without a signature (HTTP 409 or 403: Planetary Computer's items as its API
     serves them; HTTP 404, which Azure answers an anonymous read of a private container
-    with, as it answers a blob that is not there)."""
+    with, as it answers a blob that is not there), or that an object store refused the
+    credentials GDAL read them with, or an unsigned read (:func:`refused_keys`)."""
     why = read_failure(message)
     if why in ("HTTP 401", "HTTP 403"):
         for path in files:
@@ -947,6 +950,10 @@ def _read_failure(message: str, files: tuple[str, ...]) -> str:
             unsigned = unsigned_azure(path, why) if path else None
             if unsigned is not None:
                 return f"{why}: {unsigned}"
+        for path in files:
+            refused = refused_keys(path, why) if path else None
+            if refused is not None:
+                return f"{why}: {refused[0]}"
     return why
 
 
@@ -958,9 +965,11 @@ def _check_losses(source: str, max_share: float, total: int, failed: dict[str, s
     if share > max_share:
         named = ", ".join(f"{k} ({v})" for k, v in list(failed.items())[:5])
         unsigned = [v for v in failed.values() if "no shared access signature" in v]
+        refused = [fix for v in failed.values()
+                   if (fix := refusal_fix(v.partition(": ")[2])) is not None]
         fix = (RESIGN if any("signed URL expired" in v for v in failed.values()) else
                SIGN_AZURE if any(not v.startswith("HTTP 404") for v in unsigned) else
-               SIGN_OR_CHECK_AZURE if unsigned else
+               SIGN_OR_CHECK_AZURE if unsigned else refused[0] if refused else
                "check the network or the catalogue")
         raise DataError(
             f"source {source!r}: {len(failed)} of {total} STAC item(s) could not be "

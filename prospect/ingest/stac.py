@@ -61,6 +61,7 @@ from prospect.io.remote import (
     read_failure,
     requester_pays,
     signed_expiry,
+    store_name,
 )
 from prospect.redact import redact
 
@@ -147,16 +148,16 @@ class StacScene:
 
 def _gdal_href(href: str) -> str:
     """The name GDAL opens an asset ``href`` by: ``/vsicurl/`` for HTTP(S), ``/vsis3/``,
-    ``/vsigs/`` for buckets, a local path for ``file:`` URLs and paths. A local href is a
+    ``/vsigs/``, ``/vsiaz/``, ``/vsiadls/`` for buckets and containers
+    (:func:`~prospect.io.remote.store_name`: an ``az://`` or ``abfs://`` href was "raster
+    file not found"), a local path for ``file:`` URLs and paths. A local href is a
     URI: percent-encoded (``red%20band.tif``) where its name has spaces and other such
     characters; it is decoded where the name as written is not there but the decoded one
     is (it was "raster file not found")."""
     if href.startswith(("http://", "https://")):
         return f"/vsicurl/{href}"
-    if href.startswith("s3://"):
-        return f"/vsis3/{href[5:]}"
-    if href.startswith("gs://"):
-        return f"/vsigs/{href[5:]}"
+    if (stored := store_name(href)) is not None:  # s3://, gs://, az://, abfs://...
+        return stored
     if href.startswith("file://"):
         href = href[7:]
         if href.startswith("localhost/"):

@@ -22,12 +22,13 @@ from typing import Any
 
 from prospect.errors import InputFileError
 
-__all__ = ["DEFAULT_REMOTE", "ENVIRONMENT_SETTINGS", "REQUESTER_PAYS", "RESIGN_URL",
-           "SIGN_AZURE", "SIGN_OR_CHECK_AZURE", "SOURCE_SETTINGS", "NetworkReadError",
-           "expired_signature", "forget_cached", "gdal_http_options", "is_network_name",
-           "network_epoch", "network_failure_message", "network_version", "network_versions",
-           "read_as_planned", "read_failure", "requester_pays", "server_refusal",
-           "signed_expiry", "unsigned_azure"]
+__all__ = ["DEFAULT_REMOTE", "ENVIRONMENT_SETTINGS", "KEYS_REFUSED_FIX", "REQUESTER_PAYS",
+           "RESIGN_URL", "SIGN_AZURE", "SIGN_OR_CHECK_AZURE", "SOURCE_SETTINGS",
+           "NetworkReadError", "expired_signature", "forget_cached", "gdal_http_options",
+           "is_network_name", "network_epoch", "network_failure_message", "network_version",
+           "network_versions", "read_as_planned", "read_failure", "refusal_fix", "refused_keys",
+           "requester_pays", "server_refusal", "signed_expiry", "store_name",
+           "unsigned_azure"]
 
 DEFAULT_REMOTE: dict[str, Any] = {"timeout_s": 30.0, "retries": 3, "retry_delay_s": 0.5}
 """The HTTP settings of a source without ``remote:`` (``RemoteReads``' defaults), for
@@ -77,12 +78,16 @@ _HTTP_CODE = re.compile(r"HTTP (?:response )?(?:code|error|status)?:?\s*(\d{3})"
 
 _STORE_REFUSALS = (
     (("access denied", "accessdenied", "request has expired", "signaturedoesnotmatch",
-      "authenticationfailed", "authorizationfailure"), "HTTP 403"),
+      "authenticationfailed", "authorizationfailure", "invalidaccesskeyid",
+      "does not exist in our records", "invalidtoken", "expiredtoken",
+      "security token included in the request", "provided token has expired",
+      "invalidsecurity", "invalidauthenticationinfo"), "HTTP 403"),
     (("publicaccessnotpermitted",), "HTTP 409"),
 )
 """An object store's refusal as GDAL says it (the ``Message`` or ``Code`` of S3's, Google
-Cloud Storage's or Azure's XML answer, without the status: ``/vsis3/``'s "Access Denied"
-was read as a corrupt raster) -> the status the store answered it with."""
+Cloud Storage's or Azure's XML answer, without the status: ``/vsis3/``'s "Access Denied",
+or "The AWS Access Key Id you provided does not exist in our records" of a wrong key, was
+read as a corrupt raster) -> the status the store answered it with."""
 
 
 _NO_KEYS = re.compile(r"configuration options? not defined|^missing .*(?:configuration|"
@@ -434,8 +439,9 @@ def server_refusal(path: str, why: str) -> str | None:
     file ``path`` means, and its fix, where the URL tells: a signature past the expiry
     its query states, a requester-pays bucket read unsigned or without agreeing to pay,
     an unsigned Azure Blob Storage URL (also its ``HTTP 404``, a private container's
-    answer to an anonymous read); else ``None`` (a refusal the URL does not explain: the
-    network or the server).
+    answer to an anonymous read), an object store's name refused with the credentials GDAL
+    read it with, or read unsigned (:func:`refused_keys`); else ``None`` (a refusal the
+    URL does not explain: the network or the server).
 
     Parameters
     ----------
@@ -463,6 +469,145 @@ def server_refusal(path: str, why: str) -> str | None:
         return unpaid
     if (unsigned := unsigned_azure(path)) is not None:
         return f"cannot read over the network: {why}: {unsigned}; {SIGN_AZURE}, and run again"
+    if (refused := refused_keys(path, why)) is not None:
+        return (f"cannot read over the network: {why}: {refused[0]}; {refused[1]}, and run "
+                "again")
+    return None
+
+
+_STORES = (
+    ("/vsis3/", "S3", "bucket", "AWS_NO_SIGN_REQUEST",
+     ("AWS_ACCESS_KEY_ID", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE"),
+     "~/.aws/credentials or the machine's role",
+     "AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"),
+    ("/vsigs/", "Google Cloud Storage", "bucket", "GS_NO_SIGN_REQUEST",
+     ("GS_ACCESS_KEY_ID", "GS_OAUTH2_REFRESH_TOKEN", "GS_OAUTH2_PRIVATE_KEY",
+      "GS_OAUTH2_PRIVATE_KEY_FILE", "GOOGLE_APPLICATION_CREDENTIALS"),
+     "~/.boto or the machine's service account",
+     "GOOGLE_APPLICATION_CREDENTIALS or GS_ACCESS_KEY_ID/GS_SECRET_ACCESS_KEY"),
+    ("/vsiaz/", "Azure Blob Storage", "container", "AZURE_NO_SIGN_REQUEST",
+     ("AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_ACCESS_KEY",
+      "AZURE_STORAGE_SAS_TOKEN", "AZURE_SAS"),
+     "the Azure CLI's configuration or the machine's managed identity",
+     "AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_ACCESS_KEY, or "
+     "AZURE_STORAGE_CONNECTION_STRING"),
+    ("/vsiadls/", "Azure Data Lake Storage", "file system", "AZURE_NO_SIGN_REQUEST",
+     ("AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_ACCESS_KEY",
+      "AZURE_STORAGE_SAS_TOKEN", "AZURE_SAS"),
+     "the Azure CLI's configuration or the machine's managed identity",
+     "AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_ACCESS_KEY, or "
+     "AZURE_STORAGE_CONNECTION_STRING"),
+    ("/vsioss/", "Alibaba OSS", "bucket", "",
+     ("OSS_ACCESS_KEY_ID",), "", "OSS_ACCESS_KEY_ID and OSS_SECRET_ACCESS_KEY"),
+    ("/vsiswift/", "OpenStack Swift", "container", "",
+     ("SWIFT_AUTH_TOKEN", "SWIFT_KEY"), "", "SWIFT_AUTH_TOKEN or SWIFT_USER/SWIFT_KEY"),
+)
+"""Each object store GDAL reads by name: its prefix, its name, what its first level is
+called, the setting that reads it unsigned, the settings that hold its credentials, where
+GDAL looks for them when none is set, and the settings to set."""
+
+KEYS_REFUSED_FIX = "check the credentials (a new key or token) and that they may read it"
+"""How an object store's file refused with the credentials GDAL read it with is read."""
+
+
+def refused_keys(path: str, status: str) -> tuple[str, str] | None:
+    """Why an object store refused the file ``path`` (``/vsis3/``, ``s3://``, ``/vsigs/``,
+    ``/vsiaz/``, ``/vsiadls/``, ``/vsioss/``, ``/vsiswift/``) with ``status`` (``HTTP
+    401`` or ``HTTP 403``; Azure's ``HTTP 409`` of a read made unsigned), or ``None``
+    for another name or status.
+
+    GDAL signs such a read with the credentials it finds (the environment, a profile, the
+    machine's role): a refusal means those credentials are wrong, revoked or expired, or
+    may not read that bucket or container, or the read was made unsigned
+    (``AWS_NO_SIGN_REQUEST=YES``, as Prospect advises for a public bucket) of one that is
+    not public. It was said as a network failure ("check the URL and that the server
+    answers, or raise the source's remote.timeout_s"), which no timeout helps.
+
+    Parameters
+    ----------
+    path : str
+        The file's GDAL name or URL.
+    status : str
+        :func:`read_failure`'s reason.
+
+    Returns
+    -------
+    tuple of str, or None
+        The reason (without the status), naming the settings (never their values), and
+        the fix; or ``None``.
+    """
+    from rasterio.env import get_gdal_config
+
+    if status not in ("HTTP 401", "HTTP 403", "HTTP 409"):
+        return None
+    name = _gdal_name(path)
+    for prefix, store, level, unsigned, keys, found, settings in _STORES:
+        if not name.startswith(prefix):
+            continue
+        if status == "HTTP 409" and unsigned != "AZURE_NO_SIGN_REQUEST":
+            return None
+        first = name[len(prefix):].split("/", 1)[0]
+        where = f"{level} {first!r}"
+        said = str(get_gdal_config(unsigned, normalize=False) or "") if unsigned else ""
+        if said.upper() in ("YES", "TRUE", "ON", "1"):
+            return (f"{store} refuses an unsigned read ({unsigned}={said}) of {where}, "
+                    "which is not public",
+                    f"unset {unsigned} and set {settings} in the environment")
+        if status == "HTTP 409":
+            return None
+        if (lapsed := _expired_token(keys)) is not None:
+            return (f"{store} refused the credentials GDAL read it with: {lapsed}",
+                    _renew_token(lapsed))
+        named = [k for k in keys if get_gdal_config(k, normalize=False)]
+        given = (f"{', '.join(named)} set in the environment" if named else
+                 f"none set in the environment: {found}" if found else
+                 "none set in the environment")
+        return (f"{store} refused the credentials GDAL read it with ({given}): wrong, "
+                f"revoked or expired, or without read access to {where}", KEYS_REFUSED_FIX)
+    return None
+
+
+def _expired_token(keys: tuple[str, ...]) -> str | None:
+    """"the shared access signature in AZURE_STORAGE_SAS_TOKEN expired on ... (its se)"
+    where the Azure settings among ``keys`` hold a SAS token (``AZURE_STORAGE_SAS_TOKEN``,
+    ``AZURE_SAS``, or a connection string's ``SharedAccessSignature=``) past its expiry;
+    ``None`` otherwise."""
+    from rasterio.env import get_gdal_config
+
+    for key in keys:
+        value = str(get_gdal_config(key, normalize=False) or "")
+        label = key
+        if key == "AZURE_STORAGE_CONNECTION_STRING":
+            label = f"{key} (its SharedAccessSignature)"
+            value = next((part.split("=", 1)[1] for part in value.split(";")
+                          if part.strip().lower().startswith("sharedaccesssignature=")), "")
+        elif key not in ("AZURE_STORAGE_SAS_TOKEN", "AZURE_SAS"):
+            continue
+        if value and (expired := expired_signature("https://token/?" + value.lstrip("?"))):
+            return expired.replace("its signed URL", f"the shared access signature in {label}")
+    return None
+
+
+def _renew_token(lapsed: str) -> str:
+    """The fix of :func:`_expired_token`'s reason: a new token in the same setting."""
+    found = re.search(r"signature in (\w+)", lapsed)
+    key = found.group(1) if found else "AZURE_STORAGE_SAS_TOKEN"
+    return (f"set a new token in {key} (Planetary Computer's containers: from its SAS API; "
+            "a token lasts as long as its signer allows, so get it just before the run)")
+
+
+def refusal_fix(reason: str) -> str | None:
+    """The fix of :func:`refused_keys`' ``reason`` (as a composite's lost item carries it,
+    perhaps from another process), or ``None`` for another reason."""
+    found = re.match(r"(.+?) refuses an unsigned read \((\w+)=", reason)
+    if found is not None:
+        for _, store, _, unsigned, _, _, settings in _STORES:
+            if (store, unsigned) == found.groups():
+                return f"unset {unsigned} and set {settings} in the environment"
+    if any(reason.startswith(f"{store} refused the credentials GDAL read it with")
+           for _, store, *_ in _STORES):
+        return _renew_token(reason) if "shared access signature in" in reason else \
+            KEYS_REFUSED_FIX
     return None
 
 
@@ -488,14 +633,22 @@ def _gdal_name(name: str) -> str:
             text = text[:end.end()]
     if text.startswith(("http://", "https://", "ftp://")):
         return "/vsicurl/" + text
-    scheme, sep, rest = text.partition("://")
-    if sep and scheme.lower() in _SCHEMES:  # as rasterio opens them: s3://b/k is /vsis3/b/k
-        return f"{_SCHEMES[scheme.lower()]}/{rest}"
-    return text
+    return store_name(text) or text  # as rasterio opens them: s3://b/k is /vsis3/b/k
 
 
 _SCHEMES = {"s3": "/vsis3", "gs": "/vsigs", "az": "/vsiaz", "oss": "/vsioss",
-            "adl": "/vsiadls"}
+            "adl": "/vsiadls", "abfs": "/vsiadls", "abfss": "/vsiadls"}
+
+
+def store_name(href: str) -> str | None:
+    """The GDAL name of an object store's URL as fsspec and rasterio write it
+    (``s3://b/k`` is ``/vsis3/b/k``; ``gs://``, ``az://``, ``oss://``, and Azure Data Lake
+    Storage's ``abfs://``/``abfss://`` as ``/vsiadls/``), or ``None`` for another
+    name."""
+    scheme, sep, rest = str(href).partition("://")
+    if sep and scheme.lower() in _SCHEMES:
+        return f"{_SCHEMES[scheme.lower()]}/{rest}"
+    return None
 
 
 _CLEAR: list[Any] = []

@@ -236,10 +236,11 @@ def test_a_private_buckets_access_denied_is_not_called_corrupt(
     _band(s3 / "private62" / "red.tif", DN_03)
     monkeypatch.setenv("AWS_NO_SIGN_REQUEST", "YES")
     message = _failure(lambda: plan_raster(_raster("s3://private62/red.tif"), GRID))
-    assert message == (
-        "/vsis3/private62/red.tif: cannot read over the network: HTTP 403 (Access Denied); "
-        "check the URL and that the server answers, or raise the source's "
-        "remote.timeout_s or remote.retries"), message
+    assert message == (  # round 63: the setting that made the read unsigned, and the fix
+        "/vsis3/private62/red.tif: cannot read over the network: HTTP 403: S3 refuses an "
+        "unsigned read (AWS_NO_SIGN_REQUEST=YES) of bucket 'private62', which is not "
+        "public; unset AWS_NO_SIGN_REQUEST and set AWS_PROFILE or "
+        "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY in the environment, and run again"), message
 
 
 def test_cli_a_requester_pays_raster_path_is_one_error_line(
