@@ -26,7 +26,7 @@ from prospect.config.tiles import TileLayerConfig
 from prospect.io.files import disk_refusal, staged_file
 from tiles.colormap import css_colour
 from tiles.grids import no_wrap_bounds, pixel_edge_bounds
-from tiles.metadata import LayerMeta, center_zoom, middle_lon
+from tiles.metadata import LayerMeta, center_zoom, middle_lat, middle_lon
 
 __all__ = [
     "CLASS_TABLE_MAX", "class_table", "listed_classes", "tilejson", "write_mbtiles",
@@ -112,7 +112,7 @@ def write_pmtiles(
         "max_lat_e7": math.ceil(north * 1e7),
         "center_zoom": center_zoom(lo, hi),
         "center_lon_e7": int(middle_lon(bounds) * 1e7),
-        "center_lat_e7": int((south + north) / 2 * 1e7),
+        "center_lat_e7": int(middle_lat(bounds) * 1e7),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     with staged_file(path) as tmp, open(tmp, "wb") as f:
@@ -168,7 +168,7 @@ def write_mbtiles(
                               tile_size=_tile_size(tiles[0][-1]))
     rows = {
         "name": name, "format": fmt, "bounds": ",".join(map(repr, edges)),
-        "center": f"{middle_lon(bounds)!r},{(south + north) / 2!r},{center_zoom(lo, hi)}",
+        "center": f"{middle_lon(bounds)!r},{middle_lat(bounds)!r},{center_zoom(lo, hi)}",
         "minzoom": str(lo), "maxzoom": str(hi), "attribution": attribution,
         # MBTiles 1.3's version is a number (the tileset's revision), not TileJSON's semver
         "description": description, "type": "overlay", "version": "1",

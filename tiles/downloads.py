@@ -32,7 +32,8 @@ __all__ = ["cog_download", "stac_item"]
 
 def _cog_layer(svc: TileService, request: Request, name: str, ext: str) -> Layer:
     served = "the layer's GeoTIFF (COG)" if ext == "tif" else "a STAC item (JSON)"
-    stem = file_name(name, ext, "URLs are /download/{layer}.tif and /stac/{layer}.json",
+    stem = file_name(name, ext, f"URLs are {svc.public_path('/download/{layer}.tif')} and "
+                                f"{svc.public_path('/stac/{layer}.json')}",
                      aliases=("tiff",) if ext == "tif" else (), served=served)
     layer = svc.layer_for(request, svc.readable_spelling(request, stem))
     if layer.source.variable is not None:

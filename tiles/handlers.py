@@ -27,6 +27,8 @@ from tiles.http import (
     etag_matches,
     ignored_dimensions,
     plus_hint,
+    public_path,
+    public_root,
     read_refusal,
     refusal_headers,
     refuse_repeated,
@@ -75,17 +77,21 @@ and 4, a phone's ``@1.5x``): it was told the URL form only, as if the suffix wer
 part of it."""
 
 
-_FORMS = {
-    "xyz": "tile URLs are /tiles/{layer}/{z}/{x}/{y}.png (or .webp, or {y}@2x.png) with "
-           "non-negative integers z, x, y",
-    "wmts": "WMTS tile URLs are /wmts/1.0.0/{layer}/default/{TileMatrixSet}/{TileMatrix}/"
-            "{TileRow}/{TileCol}.png (or .webp) with non-negative integers TileMatrix, "
-            "TileRow, TileCol; 512 px (@2x) tiles are those of the TileMatrixSet named "
-            "with 512 (WebMercatorQuad512)",
-    "kvp": "GetTile needs non-negative integers TILEMATRIX, TILEROW and TILECOL and FORMAT "
-           "image/png or image/webp",
-}
-"""How a malformed tile request is described, in the terms of the form it came in."""
+def _form(form: str, cfg: ServeConfig) -> str:
+    """How a malformed tile request is described, in the terms of the form it came in
+    (``xyz``, ``wmts`` for the REST binding, ``kvp``), its paths under ``cfg``'s
+    ``public_url`` (:func:`tiles.http.public_path`)."""
+    root = public_root(cfg.public_url)
+    if form == "xyz":
+        return (f"tile URLs are {public_path(root, '/tiles/{layer}/{z}/{x}/{y}.png')} (or "
+                ".webp, or {y}@2x.png) with non-negative integers z, x, y")
+    if form == "wmts":
+        path = "/wmts/1.0.0/{layer}/default/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}"
+        return (f"WMTS tile URLs are {public_path(root, path)}.png (or .webp) with "
+                "non-negative integers TileMatrix, TileRow, TileCol; 512 px (@2x) tiles are "
+                "those of the TileMatrixSet named with 512 (WebMercatorQuad512)")
+    return ("GetTile needs non-negative integers TILEMATRIX, TILEROW and TILECOL and FORMAT "
+            "image/png or image/webp")
 
 _PADDED = re.compile(r"^0+(?=[0-9])")
 """The leading zeros of a tile coordinate written with them (``01``, ``007@2x.png``)."""
@@ -173,14 +179,14 @@ def parse_tile(
         other = _OTHER_TAIL.match(tail)
         if other and _INT.match(z_text) and _INT.match(x_text):
             raise ApiError(400, f"{unserved_format(other.group(1), 'PNG or WebP tiles')}; "
-                                f"{_FORMS[form]}")
+                                f"{_form(form, cfg)}")
         scaled = _SCALED_TAIL.match(tail) if form == "xyz" else None
         if scaled and _INT.match(z_text) and _INT.match(x_text):
             raise ApiError(400, f"tiles at scale @{scaled.group(1)}x are not drawn here, "
                                 "only 256 px ({y}.png) and 512 px ones ({y}@2x.png): ask "
                                 f"{tail.split('@')[0]}@2x.png in its place, which map "
                                 "clients show at any pixel ratio")
-        raise ApiError(400, _FORMS[form])
+        raise ApiError(400, _form(form, cfg))
     z, x, y = int(z_text), int(x_text), int(m.group(1))
     xyz = form == "xyz"
     lo, hi = max(cfg.min_zoom, tms.minzoom), min(cfg.max_zoom, tms.maxzoom)
@@ -401,9 +407,11 @@ async def tile(svc: TileService, request: Request) -> Response:
         # /tilejson/{layer}.json reads ?tms=; a tile URL written so was served in Web
         # Mercator at the national grid's numbers (a blank tile or another place's, 200)
         raise ApiError(400, f"tile URLs take the tile matrix set in their path, not as "
-                            f"?tms={named[:40]!r}: write /tiles/{layer.name}/{named[:40]}/"
+                            f"?tms={named[:40]!r}: write "
+                            f"{svc.public_path(f'/tiles/{layer.name}/{named[:40]}/')}"
                             f"{p['z'][:8]}/{p['x'][:12]}/{p['tail'][:20]} (the tiles URL of "
-                            f"/tilejson/{layer.name}.json?tms={named[:40]})",
+                            f"{svc.public_path(f'/tilejson/{layer.name}.json')}"
+                            f"?tms={named[:40]})",
                        locator="tms")
     tms = svc.tms_for(layer, tms_name)
     z, x, y, size, fmt = parse_tile(p["z"], p["x"], p["tail"], svc.config, tms,
@@ -560,7 +568,7 @@ async def wmts_tile(svc: TileService, request: Request) -> Response:
         raise
     col, dot, ext = p["tail"].partition(".")
     if not _INT.match(p["row"]):  # "7634@2x" drew a 512 px tile in a 256 px set
-        raise ApiError(400, _FORMS["wmts"])
+        raise ApiError(400, _form("wmts", svc.config))
     own = {"KEY"}
     sent_format = _rest_format(request) if not dot else None
     if sent_format is not None:  # GeoServer's template: was refused as not a tile URL
@@ -729,7 +737,8 @@ async def tilejson_doc(svc: TileService, request: Request) -> Response:
     """``/tilejson/{layer}.json[?tms=NAME][&tilesize=512]``: TileJSON 3.0.0 with absolute
     links (of 512 px tiles, ``{y}@2x.png``, with ``tilesize=512``)."""
     name = request.path_params["name"]
-    stem = file_name(name, "json", "TileJSON URLs are /tilejson/{layer}.json",
+    stem = file_name(name, "json", "TileJSON URLs are "
+                     + svc.public_path("/tilejson/{layer}.json"),
                      served="TileJSON (JSON)")
     layer = svc.layer_for(request, svc.readable_spelling(request, stem))
     tms = matrix_set_spelled(request.query_params.get("tms", DEFAULT_TMS),
@@ -819,8 +828,8 @@ async def legend(svc: TileService, request: Request) -> Response:
     client was told its layer name was wrong. It is drawn at 2x; ``@1x`` is sent to the
     legend's one URL, another scale is refused naming the two drawn."""
     name = request.path_params["name"]
-    stem = file_name(name, "png", "legend URLs are /legend/{layer}.png (or "
-                     "/legend/{layer}@2x.png)", served="PNG")
+    stem = file_name(name, "png", f"legend URLs are {svc.public_path('/legend/{layer}.png')}"
+                     f" (or {svc.public_path('/legend/{layer}@2x.png')})", served="PNG")
     scaled = _LEGEND_SCALE.match(stem)
     stem = scaled.group("stem") if scaled else stem
     layer = svc.layer_for(request, svc.readable_spelling(request, stem))
@@ -829,8 +838,9 @@ async def legend(svc: TileService, request: Request) -> Response:
         density = scaled.group("scale")
         if density not in ("1", "2"):
             raise ApiError(400, f"legends at scale @{density}x are not drawn here, only at "
-                                f"1x (/legend/{layer.name}.png) and 2x (/legend/"
-                                f"{layer.name}@2x.png): ask the @2x legend in its place, "
+                                f"1x ({svc.public_path(f'/legend/{layer.name}.png')}) and "
+                                f"2x ({svc.public_path(f'/legend/{layer.name}@2x.png')}): "
+                                "ask the @2x legend in its place, "
                                 "which a page shows at any pixel ratio")
         scale = int(density)
     redirect = svc.respelled(request, layer, name,
@@ -840,8 +850,8 @@ async def legend(svc: TileService, request: Request) -> Response:
     asked = {k.upper(): v for k, v in request.query_params.items()
              if k.upper() in ("WIDTH", "HEIGHT")}
     size = asked_legend_size(
-        svc, layer, asked, what="/legend/{layer}.png?{}=".replace("{layer}", layer.name))
-    scale, beyond = _legend_dpi(request, layer, scale, scaled is not None)
+        svc, layer, asked, what=svc.public_path(f"/legend/{layer.name}.png") + "?{}=")
+    scale, beyond = _legend_dpi(svc, request, layer, scale, scaled is not None)
     # ?time= of a date's layer, as its tiles take it: its date or a 400 (it was ignored)
     layer = svc.query_layer(request, layer)
     extra = svc.query_time(request, layer)
@@ -850,8 +860,8 @@ async def legend(svc: TileService, request: Request) -> Response:
     return await legend_for(svc, request, layer, size, scale, extra or None)
 
 
-def _legend_dpi(request: Request, layer: Layer, scale: int, stated: bool
-                ) -> tuple[int, str | None]:
+def _legend_dpi(svc: TileService, request: Request, layer: Layer, scale: int,
+                stated: bool) -> tuple[int, str | None]:
     """The density (1 or 2) of ``/legend/{layer}.png`` asked at ``?dpi=`` (or the
     ``legend_options=dpi:``, ``format_options=dpi:`` and ``map_resolution=`` that
     GetLegendGraphic reads, names in any case: :func:`tiles.wms.legend_density`'s rule),
@@ -872,8 +882,10 @@ def _legend_dpi(request: Request, layer: Layer, scale: int, stated: bool
         said = ", ".join(f"{sent[k]}={v[:16]}" for k, v in q.items())
         raise ApiError(400, f"{said} asks the {density}x legend, but the URL names the "
                             f"{scale}x one ({layer.name}{'@2x' if scale == 2 else '@1x'}"
-                            f".png): give one (/legend/{layer.name}.png?{said}, or "
-                            f"/legend/{layer.name}{'@2x' if density == 2 else ''}.png)")
+                            f".png): give one "
+                            f"({svc.public_path(f'/legend/{layer.name}.png')}?{said}, or "
+                            + svc.public_path(f"/legend/{layer.name}"
+                                              f"{'@2x' if density == 2 else ''}.png") + ")")
     return density, beyond
 
 
@@ -921,7 +933,7 @@ async def point(svc: TileService, request: Request) -> Response:
     redirect = svc.respelled(request, layer, sent, layer.name)
     if redirect is not None:
         return redirect
-    _check_point_query(request)
+    _check_point_query(svc, request)
     layer = svc.query_layer(request, layer)  # a layer of every date: the map asked
     timed = svc.query_time(request, layer)  # ?time= of a date's layer: its date or a 400
     lon = float_param(request, "lon", -180.0, 180.0)
@@ -939,8 +951,8 @@ async def point(svc: TileService, request: Request) -> Response:
         # "inside": false of a point given latitude first (as EPSG:4326 and a GPS's
         # "52.5, 5.5" write it), without a word on the layer it was meant for
         doc["hint"] = (f"lon={lon:g}, lat={lat:g} is outside the layer, but lon={lat:g}, "
-                       f"lat={lon:g} is inside it: were lon and lat swapped? /point takes "
-                       "lon= (east) and lat= (north)")
+                       f"lat={lon:g} is inside it: were lon and lat swapped? "
+                       f"{svc.public_path('/point')} takes lon= (east) and lat= (north)")
     body = _json(doc)
     return svc.respond(request, layer, svc.etag(layer, "point", lon, lat), body,
                        "application/json", timed)
@@ -955,7 +967,7 @@ _POINT_CRS = ("crs", "srs", "epsg", "proj", "projection")
 """Names a ``/point`` caller states the point's CRS in."""
 
 
-def _check_point_query(request: Request) -> None:
+def _check_point_query(svc: TileService, request: Request) -> None:
     """Refuse a ``/point`` query whose point is given otherwise than ``lon=`` and ``lat=``
     in WGS 84 degrees: its coordinates under other names (``x``/``y``, ``lng``,
     ``longitude``) were "missing query parameter 'lon'", not a word on the names sent; a
@@ -972,7 +984,8 @@ def _check_point_query(request: Request) -> None:
         crs = crs_alias(text.strip())
         if crs.upper() in ("EPSG:4326", "CRS:84", "OGC:CRS84", "4326", "WGS84", "WGS 84"):
             continue
-        raise ApiError(400, f"/point reads lon= and lat= in WGS 84 degrees (EPSG:4326) and "
+        raise ApiError(400, f"{svc.public_path('/point')} reads lon= and lat= in WGS 84 "
+                            "degrees (EPSG:4326) and "
                             f"takes no CRS, got {name}={text[:40]!r}: give the point in "
                             "degrees (gdaltransform -s_srs "
                             f"{text[:40] if ':' in text else 'EPSG:XXXX'} -t_srs EPSG:4326 "
@@ -982,14 +995,16 @@ def _check_point_query(request: Request) -> None:
     for name in ("lat", "lon"):  # "52.5,5.5": a point as Google Maps copies it, in one
         pair = _pair(request.query_params.get(name, ""))
         if pair is not None:
-            raise ApiError(400, f"/point takes lon= and lat= apart, got {name}="
+            raise ApiError(400, f"{svc.public_path('/point')} takes lon= and lat= apart, "
+                                f"got {name}="
                                 f"{request.query_params[name][:40]!r}, two numbers in one: "
                                 f"if they are latitude, longitude (as map sites copy a "
                                 f"point) write ?lon={pair[1]}&lat={pair[0]}")
     other = [sent[k] for k in sent if _POINT_AXES.get(k) and k not in ("lon", "lat")]
     if other:
         given = ", ".join(f"{k}={v[:24]!r}" for k, v in other)
-        raise ApiError(400, f"/point takes the point as lon= and lat= (WGS 84 degrees, "
+        raise ApiError(400, f"{svc.public_path('/point')} takes the point as lon= and lat= "
+                            "(WGS 84 degrees, "
                             f"longitude east), got {given}: write ?lon=...&lat=...")
 
 

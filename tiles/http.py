@@ -42,12 +42,14 @@ __all__ = [
     "origin_form",
     "plus_hint",
     "precondition_refusal",
+    "public_path",
     "public_root",
     "read_refusal",
     "refuse_repeated",
     "sent_path",
     "server_limit",
     "server_limit_refusal",
+    "target_path",
     "under_root",
     "unmodified_since",
     "unreadable",
@@ -501,12 +503,20 @@ def origin_form(scope: Scope) -> Scope:
     path = scope.get("path", "")
     if not path[:8].lower().startswith(("http://", "https://")):
         return scope
-    rest = path.split("://", 1)[1]
-    new_path = "/" + rest.split("/", 1)[1] if "/" in rest else "/"
+    new_path = target_path(path)
     raw = scope.get("raw_path") or path.encode("latin-1", "replace")
     raw_rest = raw.split(b"://", 1)[1] if b"://" in raw else b""
     new_raw = b"/" + raw_rest.split(b"/", 1)[1] if b"/" in raw_rest else b"/"
     return {**scope, "path": new_path, "raw_path": new_raw, SENT_PATH: sent_path(scope)}
+
+
+def target_path(target: str) -> str:
+    """The path of a request target (decoded) in the origin form (``/wms``, as it is) or
+    the absolute form (``http://host/wms``: ``/wms``)."""
+    if not target[:8].lower().startswith(("http://", "https://")):
+        return target
+    rest = target.split("://", 1)[1]
+    return "/" + rest.split("/", 1)[1] if "/" in rest else "/"
 
 
 def public_root(public_url: str | None) -> str:
@@ -514,6 +524,20 @@ def public_root(public_url: str | None) -> str:
     proxy publishes the server under (``https://maps.example.org/prospect``: ``/prospect``);
     ``""`` without one."""
     return unquote(urlsplit(public_url).path).rstrip("/") if public_url else ""
+
+
+def public_path(root: str, path: str) -> str:
+    """The path a client writes for the server's own ``path`` (``/layers``, or a URL's
+    form such as ``/tiles/{layer}/{z}/{x}/{y}.png``): under ``root``, the sub-path of the
+    serve config's ``public_url`` (:func:`public_root`: ``/prospect/layers``), as every
+    link the server hands out is; ``path`` itself without one.
+
+    Every refusal's hint names paths through it: behind a proxy publishing the server
+    under ``https://maps.example.org/prospect`` the 404 of ``/prospect/nothing/here`` said
+    "see /viewer/, /layers, ...", and the refusals "GET /layers lists the layers", "tile
+    URLs are /tiles/{layer}/...", paths the proxy does not publish (its 404, or another
+    site's pages on the same host)."""
+    return root + path
 
 
 def under_root(scope: Scope, root: str, known: Callable[[str], bool]) -> Scope:
@@ -595,7 +619,7 @@ def _unclean(scope: Scope, known: Callable[[str], bool]) -> str | None:
     return quote(cleaned, safe="/-_.~!$&'()*+,;=:@") + (f"?{query}" if query else "")
 
 
-def _unroutable(scope: Scope) -> str | None:
+def _unroutable(scope: Scope, root: str = "") -> str | None:
     """Why a path not in its one form whose clean form names no endpoint (so
     :func:`_unclean` gave no redirect) is refused, or ``None`` for a path in its one form.
 
@@ -604,17 +628,23 @@ def _unroutable(scope: Scope) -> str | None:
     was a 404 saying the layer "is not served in tile matrix set '13'", and
     ``/tiles/heat/13/%2E%2E/2700.png`` a 400 on the tile's numbers, each naming a part of
     the URL that was not at fault. Nothing is read for it (the router never sees it); the
-    refusal names the path as written and what it reads as.
+    refusal names the path as sent (:func:`sent_path`: under a proxy's sub-path ``root``
+    where it was sent so) and what it reads as, and the paths to write under ``root``
+    (:func:`public_path`).
     """
     path = scope.get("path", "")
     raw = scope.get("raw_path") or b""
     cleaned = clean_path(path)
     if cleaned == path and b"%2f" not in raw.lower():
         return None
-    return (f"no such endpoint {path[:100]!r}: a URL path with '.' or '..' segments, empty "
-            f"segments or an encoded '/' (%2F) reads as {cleaned[:100]!r}, which names "
-            "none; write the path without them, e.g. /tiles/{layer}/{z}/{x}/{y}.png, "
-            "/wmts/1.0.0/WMTSCapabilities.xml or /layers")
+    sent = target_path(sent_path(scope))  # the absolute form's too, as its path
+    reads = clean_path(sent)
+    forms = ", ".join(public_path(root, p) for p in (
+        "/tiles/{layer}/{z}/{x}/{y}.png", "/wmts/1.0.0/WMTSCapabilities.xml"))
+    return (f"no such endpoint {sent[:100]!r}: a URL path with '.' or '..' segments, empty "
+            f"segments or an encoded '/' (%2F) reads as {reads[:100]!r}, which names "
+            f"none; write the path without them, e.g. {forms} or "
+            f"{public_path(root, '/layers')}")
 
 
 class RequestLimits:
@@ -679,7 +709,7 @@ class RequestLimits:
                 "Location": self.redirect(location), **self.redirect_headers(scope)})(
                     scope, receive, send)
             return
-        unclean = _unroutable(scope)
+        unclean = _unroutable(scope, self.root)
         if unclean is not None:  # never routed with its segments shifted
             await self.refusal(scope, ApiError(404, unclean))(scope, receive, send)
             return

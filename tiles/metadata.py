@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import morecantile
@@ -34,7 +35,7 @@ T = TypeVar("T")
 __all__ = ["VALUE_SAMPLE_MAX", "LayerMeta", "ValueSample", "blended_overview_warning",
            "center_zoom", "clamped_ends",
            "class_layer", "colour_layer", "layer_classes", "layer_colours",
-           "layer_meta", "many_classes_warning", "middle_lon", "no_data_warning",
+           "layer_meta", "many_classes_warning", "middle_lat", "middle_lon", "no_data_warning",
            "one_value_range", "range_origin", "spread_over", "units_warning",
            "unstated_fill_warning",
            "value_sample", "zoom_range"]
@@ -60,9 +61,28 @@ def zoom_range(
 def middle_lon(bounds: tuple[float, float, float, float]) -> float:
     """The longitude halfway between the west and east of lon/lat ``bounds``; across the
     antimeridian (west > east) the middle of the data, not of the rest of the world (a
-    centre at 0 put a Fiji layer's TileJSON, archives and viewer in the Gulf of Guinea)."""
+    centre at 0 put a Fiji layer's TileJSON, archives and viewer in the Gulf of Guinea).
+    Written to the decimals the bounds carry (:func:`_halfway`)."""
     west, east = unwrapped_lon(bounds)
-    return wrapped_lon((west + east) / 2)
+    return _halfway(wrapped_lon((west + east) / 2), bounds[0], bounds[2])
+
+
+def middle_lat(bounds: tuple[float, float, float, float]) -> float:
+    """The latitude halfway between the south and north of lon/lat ``bounds``, written to
+    the decimals they carry (:func:`_halfway`)."""
+    return _halfway((bounds[1] + bounds[3]) / 2, bounds[1], bounds[3])
+
+
+def _halfway(middle: float, *ends: float) -> float:
+    """``middle``, the point halfway between ``ends``, rounded to one decimal more than
+    the ends write (the most any halfway point of them has): the sum's binary error was
+    kept, ``-68.30000000000001`` between -68.4 and -68.2 in the MBTiles ``center`` row
+    and the TileJSON's. Ends written in full (a reprojected extent) keep it in full."""
+    places = 0
+    for end in ends:
+        exponent = Decimal(repr(float(end))).as_tuple().exponent
+        places = max(places, -exponent if isinstance(exponent, int) else 0)
+    return round(middle, places + 1)
 
 
 def center_zoom(lo: int, hi: int) -> int:
@@ -107,8 +127,8 @@ class LayerMeta:
 
     def center_in(self, tile_matrix_set: str = DEFAULT_TMS) -> list[float]:
         """``[lon, lat, zoom]``: middle of the bounds at :func:`center_zoom`."""
-        _, s, _, n = self.bounds
-        return [middle_lon(self.bounds), (s + n) / 2, center_zoom(*self.zooms(tile_matrix_set))]
+        return [middle_lon(self.bounds), middle_lat(self.bounds),
+                center_zoom(*self.zooms(tile_matrix_set))]
 
     def narrowed(self, present: Iterable[int],
                  tile_matrix_set: str = DEFAULT_TMS) -> LayerMeta:

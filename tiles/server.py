@@ -71,8 +71,10 @@ from tiles.http import (
     public_root,
     read_refusal,
     refuse_repeated,
+    sent_path,
     server_limit,
     server_limit_refusal,
+    target_path,
     under_root,
 )
 from tiles.ranges import RangeStaticFiles
@@ -360,16 +362,21 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     if twin is not None:
         svc: TileService = request.app.state.service
         return Response(status_code=307, headers={"Location": svc.redirect_url(twin)})
+    # the path as sent (a proxy's sub-path kept) and the paths to write, under public_url's
+    # (behind a proxy the server's own paths were named, which the proxy does not publish)
+    sent = target_path(sent_path(request.scope))[:100]
+    path = request.app.state.service.public_path
     if _is_wmts_rest(request.scope.get("path", "")):  # a WMTS client reads only its XML
+        tiles = "/wmts/1.0.0/{Layer}/{Style}/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}"
         return handlers.wmts_refusal(ApiError(
-            status, f"no such WMTS resource {request.url.path[:100]!r}; tiles are "
-            "/wmts/1.0.0/{Layer}/{Style}/{TileMatrixSet}/{TileMatrix}/{TileRow}/{TileCol}"
-            ".png and the capabilities /wmts/1.0.0/WMTSCapabilities.xml",
+            status, f"no such WMTS resource {sent!r}; tiles are {path(tiles)}.png and the "
+            f"capabilities {path('/wmts/1.0.0/WMTSCapabilities.xml')}",
             code="NoApplicableCode" if status == 404 else None))
-    return error_response(status, f"no such endpoint {request.url.path[:100]!r}; see /viewer/, "
-                          "/layers, /tiles/{layer}/{z}/{x}/{y}.png, /tilejson/{layer}.json, "
-                          "/wmts/1.0.0/WMTSCapabilities.xml, /legend/{layer}.png, "
-                          "/point/{layer}?lon=&lat=, /health")
+    endpoints = ("/viewer/", "/layers", "/tiles/{layer}/{z}/{x}/{y}.png",
+                 "/tilejson/{layer}.json", "/wmts/1.0.0/WMTSCapabilities.xml",
+                 "/legend/{layer}.png", "/point/{layer}?lon=&lat=", "/health")
+    return error_response(status, f"no such endpoint {sent!r}; see "
+                          + ", ".join(map(path, endpoints)))
 
 
 def _protocol_refusal(scope: Scope, exc: ApiError) -> Response:

@@ -52,7 +52,14 @@ from tiles.grids import (
     tile_matrix_set,
     tms_for_crs,
 )
-from tiles.http import ApiError, conditional_response, ignored_dimensions, sent_path
+from tiles.http import (
+    ApiError,
+    conditional_response,
+    ignored_dimensions,
+    public_path,
+    public_root,
+    sent_path,
+)
 from tiles.legend import (
     LEGEND_SIZE,
     class_legend_height,
@@ -591,6 +598,8 @@ class TileService:
         self.config = config
         self.layers = layers
         self.config_path = config_path
+        self.root = public_root(config.public_url)
+        """The sub-path a proxy publishes the server under (``/prospect``; ``""``)."""
         keys = load_agency_keys(config_path) if config_path is not None else config.keys
         self.keys = KeyStore(keys, [layer.config for layer in layers.values()])
         self.limiter = RateLimiter()
@@ -877,7 +886,7 @@ class TileService:
             f"its cube no longer holds it (it holds {held or 'none'}): the server's "
             "operator should write the variable again (rerun the stage that made it), or "
             "fix variable: (or remove the layer) in the serve config and restart the "
-            "server; GET /layers lists the layers"), {"Cache-Control": "no-store"})
+            f"server; {self.list_hint}"), {"Cache-Control": "no-store"})
 
     def _follow_crowded(self, layer: Layer, found: CrowdedDaysError | None) -> None:
         """Record the days of ``layer``, a layer of every date, its cube now holds several
@@ -1086,8 +1095,8 @@ class TileService:
         serves, holds, fix = self._misfit_words(layer, found)
         return ApiError(404, (
             f"layer {layer.name!r} {serves}, and its cube now holds "
-            f"{layer.config.variable!r} {holds}: the server's operator should {fix}; GET "
-            "/layers lists the layers"), {"Cache-Control": "no-store"})
+            f"{layer.config.variable!r} {holds}: the server's operator should {fix}; "
+            f"{self.list_hint}"), {"Cache-Control": "no-store"})
 
     def date_gone(self, layer: Layer) -> ApiError | None:
         """The 404 of ``layer``, a layer of one ``date:``, while its cube no longer holds
@@ -1109,8 +1118,8 @@ class TileService:
         return ApiError(404, (
             f"layer {layer.name!r} is the map of {date}, and its cube no longer holds that "
             f"date (it holds {shown_dates(held) or 'none'}{nearest}): the server's "
-            "operator gives one of those as date: in the serve config; GET /layers lists "
-            "the layers"), {"Cache-Control": "no-store"})
+            f"operator gives one of those as date: in the serve config; {self.list_hint}"),
+            {"Cache-Control": "no-store"})
 
     def servable(self, layers: list[Layer]) -> list[Layer]:
         """``layers`` less those of one ``date:`` their cube no longer holds and those
@@ -1540,6 +1549,18 @@ class TileService:
             host = f"[{host}]"
         return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"
 
+    def public_path(self, path: str) -> str:
+        """The path a client writes for the server's own ``path`` (``/layers``, a URL's
+        form): under ``public_url``'s path where it has one (:func:`tiles.http.public_path`),
+        as every hint of a refusal names it."""
+        return public_path(self.root, path)
+
+    @property
+    def list_hint(self) -> str:
+        """The words a refusal of a layer ends with: ``GET /layers lists the layers``, the
+        path under ``public_url``'s (:meth:`public_path`)."""
+        return f"GET {self.public_path('/layers')} lists the layers"
+
     def redirect_url(self, path_and_query: str) -> str:
         """The ``Location`` of a redirect to ``path_and_query`` (``/layers?key=...``) on this
         server: under ``public_url`` when one is configured (a proxy serving the server
@@ -1590,8 +1611,7 @@ class TileService:
             # the name as received (decoded), so a client sees what its URL became
             raise ApiError(400, f"layer names are ASCII letters, digits, '_' and '-' only "
                                 f"(at most 64), got {name[:64]!r}"
-                                f"{self._name_hint(key, name)}; GET /layers lists the "
-                                "layers")
+                                f"{self._name_hint(key, name)}; {self.list_hint}")
         layer = self.layers.get(name)
         if layer is None:
             # a bad key is refused before anything is said about which layers exist
@@ -1600,7 +1620,7 @@ class TileService:
                 raise ApiError(who.status, who.message)
             readable = [n for n in self.layers if self.keys.check(key, n).allowed]
             raise ApiError(404, f"unknown layer {name[:64]!r}{case_hint(name, readable)}; "
-                                "GET /layers lists the layers")
+                                f"{self.list_hint}")
         decision: Decision = self.keys.check(key, name)
         if decision.access is Access.NO_KEY:  # one sent where other servers read it?
             decision = replace(decision, hint=self.key_elsewhere(request))
