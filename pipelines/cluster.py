@@ -69,6 +69,7 @@ __all__ = [
     "kubernetes_notes",
     "local_cluster",
     "lost_scheduler_error",
+    "nanny_environ_kept",
     "run_engine_warnings",
     "say_warning",
     "scheduler_address",
@@ -1862,13 +1863,14 @@ def _clients(*, scheduler: str | None, workers: int | None, cluster: str | None,
                        functools.partial(_close_batch_cluster, made, cluster, limit))
         return
     n_workers = workers or default_local_workers()
-    local = local_cluster(n_workers, threads_per_worker=threads_per_worker,
-                          memory_limit=memory_limit)
-    client = Client(local)
-    try:
-        yield client
-    finally:
-        _close_all(lambda: client.close(timeout=5), lambda: local.close(timeout=10))
+    with nanny_environ_kept():  # a worker restarted mid-run writes them again
+        local = local_cluster(n_workers, threads_per_worker=threads_per_worker,
+                              memory_limit=memory_limit)
+        client = Client(local)
+        try:
+            yield client
+        finally:
+            _close_all(lambda: client.close(timeout=5), lambda: local.close(timeout=10))
 
 
 def _close_all(*closers: Callable[[], Any]) -> None:
@@ -2338,6 +2340,45 @@ _USER_ENVIRON = {key[len(_PRE_SPAWN):]: os.environ.get(key[len(_PRE_SPAWN):])
 """The pre-spawn variables as this process found them when it started (before any nanny)."""
 
 
+def _nanny_variables() -> set[str]:
+    """The variables a nanny of this process writes into ``os.environ`` before it spawns a
+    worker: dask's ``distributed.nanny.pre-spawn-environ`` (``MALLOC_TRIM_THRESHOLD_``,
+    ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` by default, and the
+    embedded cluster's ``MALLOC_*``) and the ``PYTHONHASHSEED`` it adds."""
+    import dask.config
+
+    names = set(dask.config.get(_PRE_SPAWN.rstrip("."), default={}) or {})
+    names.update(key[len(_PRE_SPAWN):] for key in LOCAL_CLUSTER_CONFIG
+                 if key.startswith(_PRE_SPAWN))
+    return {*names, "PYTHONHASHSEED"}
+
+
+@contextlib.contextmanager
+def nanny_environ_kept() -> Iterator[None]:
+    """Put each variable a nanny writes into this process's ``os.environ``
+    (:func:`_nanny_variables`) back as the block found it, set or unset.
+
+    A nanny hands its worker dask's pre-spawn variables through ``os.environ`` of the
+    process that started it, and leaves them there: after an embedded cluster's job run in
+    a notebook, a tile server or a test session (``pipelines.cli.main``), the process kept
+    ``OMP_NUM_THREADS=1``, ``MKL_NUM_THREADS=1``, ``OPENBLAS_NUM_THREADS=1`` and
+    ``PYTHONHASHSEED=6640``, so every process it started later (scikit-learn's loky
+    workers, a subprocess, a user's own ``LocalCluster`` of another size) ran its BLAS on
+    one thread and with Python's hash randomisation off. The workers started in the block
+    keep theirs; a nanny that restarts a worker later writes them again, until the block
+    that holds the cluster ends."""
+    names = _nanny_variables()
+    before = {name: os.environ.get(name) for name in names}
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            elif os.environ.get(name) != value:
+                os.environ[name] = value
+
+
 @contextlib.contextmanager
 def _pre_spawn_environ(config: dict[str, Any]) -> Iterator[None]:
     """``os.environ`` with the embedded cluster's pre-spawn variables while nannies start.
@@ -2347,21 +2388,15 @@ def _pre_spawn_environ(config: dict[str, Any]) -> Iterator[None]:
     A cluster started earlier in the same process with dask's defaults (a user's own
     ``LocalCluster``, another job) therefore handed its ``MALLOC_TRIM_THRESHOLD_=65536``
     to every later embedded cluster. The variables are set to this cluster's values while
-    it starts and restored after; one the user exported before the process started wins.
+    it starts, and every variable the nannies wrote is restored after
+    (:func:`nanny_environ_kept`); one the user exported before the process started wins.
     """
     ours = {key[len(_PRE_SPAWN):]: str(value) for key, value in config.items()
             if key.startswith(_PRE_SPAWN)
             and _USER_ENVIRON.get(key[len(_PRE_SPAWN):]) is None}
-    before = {name: os.environ.get(name) for name in ours}
-    os.environ.update(ours)
-    try:
+    with nanny_environ_kept():
+        os.environ.update(ours)
         yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def local_cluster(n_workers: int, *, threads_per_worker: int = 1,

@@ -230,11 +230,13 @@ def assert_clean_error(result: Outcome, code: int, *needles: str) -> str:
 @pytest.fixture(scope="session")
 def scheduler() -> Any:
     """Address of one small loopback dask cluster shared by the corpus's real runs."""
-    from pipelines.cluster import local_cluster
+    from pipelines.cluster import local_cluster, nanny_environ_kept
 
     # the embedded cluster's own settings (a plain LocalCluster leaves dask's malloc
-    # thresholds in this process's environment, for every later cluster's workers)
-    with local_cluster(1, threads_per_worker=2, dashboard_address=None) as cluster:
+    # thresholds in this process's environment, for every later cluster's workers); a
+    # worker a test's kill restarts writes the nannies' variables again until the end
+    with nanny_environ_kept(), \
+            local_cluster(1, threads_per_worker=2, dashboard_address=None) as cluster:
         yield cluster.scheduler_address
 
 
