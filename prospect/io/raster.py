@@ -177,24 +177,32 @@ def keep_read_settings() -> None:
             set_gdal_config(key, value)
 
 
-@functools.cache
-def _process_wide_options() -> tuple[Callable[..., Any], Callable[..., Any]] | None:
-    """GDAL's ``CPLGetGlobalConfigOption`` and ``CPLSetConfigOption`` in the libgdal that
+def _gdal_option_pair(
+    get_name: str, set_name: str
+) -> tuple[Callable[..., Any], Callable[..., Any]] | None:
+    """GDAL's option getter ``get_name`` and setter ``set_name`` in the libgdal that
     rasterio loaded (found through rasterio's own extension module, whose libraries
     ``dlsym`` searches: a wheel's, conda's or the system's alike), or ``None`` where they
-    cannot be reached (a platform whose loader does not search them, a GDAL before 3.8)."""
+    cannot be reached (a platform whose loader does not search them, an older GDAL)."""
     import ctypes
 
     from rasterio import _env
 
     try:
         lib = ctypes.CDLL(str(_env.__file__))
-        get, put = lib.CPLGetGlobalConfigOption, lib.CPLSetConfigOption
+        get, put = getattr(lib, get_name), getattr(lib, set_name)
     except (OSError, AttributeError):
         return None
     get.restype, get.argtypes = ctypes.c_char_p, [ctypes.c_char_p, ctypes.c_char_p]
     put.restype, put.argtypes = None, [ctypes.c_char_p, ctypes.c_char_p]
     return get, put
+
+
+@functools.cache
+def _process_wide_options() -> tuple[Callable[..., Any], Callable[..., Any]] | None:
+    """GDAL's ``CPLGetGlobalConfigOption`` and ``CPLSetConfigOption``
+    (:func:`_gdal_option_pair`; ``None`` before GDAL 3.8)."""
+    return _gdal_option_pair("CPLGetGlobalConfigOption", "CPLSetConfigOption")
 
 
 def _take_out_process_wide(key: str) -> None:
@@ -216,21 +224,9 @@ def _take_out_process_wide(key: str) -> None:
 
 @functools.cache
 def _thread_local_options() -> tuple[Callable[..., Any], Callable[..., Any]] | None:
-    """GDAL's ``CPLGetThreadLocalConfigOption`` and ``CPLSetThreadLocalConfigOption``, found
-    as :func:`_process_wide_options` finds its pair; ``None`` where they cannot be
-    reached."""
-    import ctypes
-
-    from rasterio import _env
-
-    try:
-        lib = ctypes.CDLL(str(_env.__file__))
-        get, put = lib.CPLGetThreadLocalConfigOption, lib.CPLSetThreadLocalConfigOption
-    except (OSError, AttributeError):
-        return None
-    get.restype, get.argtypes = ctypes.c_char_p, [ctypes.c_char_p, ctypes.c_char_p]
-    put.restype, put.argtypes = None, [ctypes.c_char_p, ctypes.c_char_p]
-    return get, put
+    """GDAL's ``CPLGetThreadLocalConfigOption`` and ``CPLSetThreadLocalConfigOption``
+    (:func:`_gdal_option_pair`)."""
+    return _gdal_option_pair("CPLGetThreadLocalConfigOption", "CPLSetThreadLocalConfigOption")
 
 
 def _to_this_thread(levels: tuple[Any, Any],
