@@ -56,6 +56,32 @@ def _limits_taken_back() -> Iterator[None]:
                     pytrace=False)
 
 
+_START_ENVIRON = dict(os.environ)
+"""This process's environment as the test session found it (before any nanny started)."""
+
+
+@pytest.fixture(autouse=True)
+def _nanny_variables_as_found() -> Iterator[None]:
+    """Start each test with the nannies' variables (``MALLOC_TRIM_THRESHOLD_``,
+    ``OMP_NUM_THREADS``, ``PYTHONHASHSEED`` ...) as the session found them.
+
+    A nanny writes them into ``os.environ`` of the process that started it each time it
+    starts a worker, so when the corpus's shared cluster (held for the whole session in
+    this process) restarts a worker a test killed, they stay there for every later test of
+    the process: stop 67's CI failed a test of another file that read them
+    (``test_embedded_cluster_workers_get_the_malloc_thresholds``). The nanny writes its own
+    values again before its next start, so its workers lose nothing."""
+    from pipelines.cluster import _nanny_variables
+
+    for name in _nanny_variables():
+        value = _START_ENVIRON.get(name)
+        if value is None:
+            os.environ.pop(name, None)
+        elif os.environ.get(name) != value:
+            os.environ[name] = value
+    yield
+
+
 _ISOLATION_EXEMPT = {
     "PYTEST_CURRENT_TEST",  # pytest's own, per test
     # set once per process on purpose, by the first import that needs them

@@ -330,7 +330,8 @@ def test_embedded_cluster_turns_down_monitoring_but_keeps_user_settings(
     assert kept["distributed.worker.memory.monitor-interval"] == "500ms"
 
 
-def test_embedded_cluster_workers_get_the_malloc_thresholds() -> None:
+def test_embedded_cluster_workers_get_the_malloc_thresholds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Also after a cluster with dask's defaults ran in the same process: its nanny left
     ``MALLOC_TRIM_THRESHOLD_=65536`` in ``os.environ``, which a nanny reads before the
     dask config, so the embedded cluster's workers got dask's value (a flaky CI run)."""
@@ -339,6 +340,8 @@ def test_embedded_cluster_workers_get_the_malloc_thresholds() -> None:
     from pipelines.cluster import MALLOC_THRESHOLD, local_cluster
 
     names = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")
+    for name in names:  # what dask's own nanny writes below, whatever an earlier one left
+        monkeypatch.delenv(name, raising=False)
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None):
         pass
