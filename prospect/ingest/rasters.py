@@ -1080,7 +1080,9 @@ def check_nodata(source: RasterSource, info: RasterInfo, band: int, *,
     """Refuse a configured ``nodata`` that band ``band`` of ``info`` cannot hold: it would
     mark no pixel, and the band's real fill would read as values. A nodata the file states
     that its band cannot hold (-9999 in uint8) is a :class:`~prospect.errors.DataWarning`
-    when nothing else declares one (the config's ``nodata``, a product's ``fill``).
+    when nothing else declares one (the config's ``nodata``, a product's ``fill``); it
+    names the number a writer stored that nodata as (55537 for -9999 in uint16) where the
+    band holds it on two or more corners (:func:`_stored_fill_found`).
 
     A configured ``nodata`` the band can hold that is, by the band's sample, the scaled
     value of its fill is refused too (:func:`_refuse_scaled_nodata`).
@@ -1101,7 +1103,8 @@ def check_nodata(source: RasterSource, info: RasterInfo, band: int, *,
         warnings.warn(DataWarning(
             f"{info.path}: band {band} is {dtype}, and the nodata it states ({_said(unheld)}) "
             f"cannot occur in a {kind}, so no pixel is marked as no data; if the "
-            f"file has a fill value, set 'nodata: <that value>' in source {source.name!r}"),
+            f"file has a fill value, set 'nodata: <that value>' in source {source.name!r}"
+            + _stored_fill_found(info, band, unheld)),
             stacklevel=2)
     if source.nodata is None:
         return
@@ -1120,6 +1123,60 @@ def check_nodata(source: RasterSource, info: RasterInfo, band: int, *,
         + (f" (the file states {_said(stated)})" if stated is not None else
            ", or leave 'nodata' out")
     )
+
+
+def _stored_forms(stated: float, dtype: str, bits: int | None) -> list[tuple[int, str]]:
+    """The numbers an integer band of ``dtype`` (``bits`` of it where ``NBITS`` says so)
+    holds where a writer stored the nodata ``stated`` it cannot hold: wrapped modulo
+    2**bits (numpy's ``astype``, a C cast: -9999 in uint16 is 55537), and clamped to the
+    type's range (GDAL's conversion: ``gdal_translate -ot UInt16`` writes -9999 as 0, and
+    NaN as 0), each with the writer's name; none for a float band."""
+    kind = np.dtype(dtype)
+    if kind.kind not in "iu":
+        return []
+    size = bits or kind.itemsize * 8
+    signed = kind.kind == "i"
+    low, high = (-(2 ** (size - 1)), 2 ** (size - 1) - 1) if signed else (0, 2**size - 1)
+    if not math.isfinite(stated):
+        return [(0, "GDAL's conversion (gdal_translate -ot)")] if math.isnan(stated) else []
+    forms: list[tuple[int, str]] = []
+    if float(stated).is_integer():
+        wrapped = int(stated) % 2**size
+        if signed and wrapped > high:
+            wrapped -= 2**size
+        forms.append((wrapped, "a cast (numpy's astype, a C cast)"))
+    clamped = int(min(max(math.floor(stated) if stated > 0 else math.ceil(stated), low),
+                      high))
+    if clamped not in (form for form, _ in forms):
+        forms.append((clamped, "GDAL's conversion (gdal_translate -ot), clamping,"))
+    return forms
+
+
+def _stored_fill_found(info: RasterInfo, band: int, stated: float) -> str:
+    """Where band ``band`` of ``info`` holds, on two or more of its corners, the number a
+    writer stored its unheld nodata ``stated`` as (:func:`_stored_forms`: 55537 for -9999
+    in uint16), the words naming it, the writer, its share and the ``nodata`` to give,
+    for the end of the warning of :func:`check_nodata`; ``""`` where none is found (or
+    the file is not sampled: a remote one). The fill was ingested as values with no word
+    of the number to give."""
+    from prospect.io.raster import sample_band
+
+    forms = _stored_forms(stated, info.band_dtype(band), info.band_nbits(band))
+    if not forms:
+        return ""
+    sample = sample_band(info.path, band)
+    if sample is None:
+        return ""
+    values, corners = (np.asarray(part) for part in sample)
+    for form, how in forms:
+        on_corners = int(np.count_nonzero(corners == form))
+        if on_corners >= 2:
+            share = 100 * np.count_nonzero(values == form) / max(values.size, 1)
+            return (f": the band holds {form}, what {how} makes of {_said(stated)} in a "
+                    f"{info.band_dtype(band)} band, on {on_corners} of its 4 corners and in "
+                    f"{share:.1f} % of the sampled cells ('nodata: {form}' if it marks no "
+                    "data)")
+    return ""
 
 
 def _nodata_as_infinity(nodata: float, dtype: str) -> str:

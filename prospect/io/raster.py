@@ -7787,9 +7787,13 @@ _AUX_BAND_KEYS = (("nodata", "NoDataValue", "-a_nodata"), ("scale", "Scale", "-s
 
 def _band_statements(src: Any) -> list[dict[str, Any]]:
     """Per band of the open ``src``: its nodata, scale, offset and units as GDAL reads
-    them (``None`` for no nodata or units)."""
+    them (``None`` for no nodata or units), its type, and the nodata it states that its
+    type cannot hold (``unheld``: -9999 in uint16, which rasterio reports as none;
+    :func:`_usable_nodata`)."""
+    unheld = _usable_nodata(src)[1] if None in src.nodatavals else (None,) * src.count
     return [{"nodata": src.nodatavals[i], "scale": float(src.scales[i]),
-             "offset": float(src.offsets[i]), "units": (src.units[i] or "").strip() or None}
+             "offset": float(src.offsets[i]), "units": (src.units[i] or "").strip() or None,
+             "dtype": src.dtypes[i], "unheld": unheld[i]}
             for i in range(src.count)]
 
 
@@ -7831,6 +7835,18 @@ def _warn_two_band_statements(path: Path | str, driver: str, files: list[str]) -
                 continue
             shown = "none" if b is None else f"{b:g}" if isinstance(b, float) else repr(b)
             said = f"{a:g}" if isinstance(a, float) else repr(a)
+            if what == "nodata" and b is None and theirs["unheld"] is not None:
+                # the .aux.xml's value is one the band cannot hold (-9999 in uint16):
+                # rasterio reports none, and neither can be written into the file
+                warnings.warn(DataWarning(
+                    f"{path}: band {band}'s nodata is stated twice and the two disagree: "
+                    f"{aux.name} states {theirs['unheld']:g}, which a {theirs['dtype']} "
+                    f"band cannot hold, the GeoTIFF's own tags {said}; GDAL takes "
+                    f"{aux.name}'s, so no cell is marked as no data and the cells of "
+                    f"{said} are read as values. If {said} marks no data, remove the "
+                    f"<{element}> from {aux.name}; else put the band's own fill value "
+                    f"there"), stacklevel=3)
+                continue
             effect = (f"the cells of {said} are read as values" if what == "nodata" else
                       f"the band is read with the {what} {shown}")
             value = shlex.quote(str(b if not isinstance(b, float) else f"{b:g}"))
