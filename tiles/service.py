@@ -31,7 +31,7 @@ from starlette.responses import Response
 
 from prospect.canonical import config_hash
 from prospect.config.tiles import ServeConfig, ServeLayerConfig, load_agency_keys
-from prospect.errors import ProspectError
+from prospect.errors import InputFileError, ProspectError
 from tiles.accesslog import AccessLog
 from tiles.auth import (
     Access,
@@ -1619,8 +1619,8 @@ class TileService:
             if who is not None and not who.allowed:
                 raise ApiError(who.status, who.message)
             readable = [n for n in self.layers if self.keys.check(key, n).allowed]
-            raise ApiError(404, f"unknown layer {name[:64]!r}{case_hint(name, readable)}; "
-                                f"{self.list_hint}")
+            hint = case_hint(name, readable) or self._title_hint(key, name)
+            raise ApiError(404, f"unknown layer {name[:64]!r}{hint}; {self.list_hint}")
         decision: Decision = self.keys.check(key, name)
         if decision.access is Access.NO_KEY:  # one sent where other servers read it?
             decision = replace(decision, hint=self.key_elsewhere(request))
@@ -1648,9 +1648,39 @@ class TileService:
             cut = cut.removesuffix(suffix)
         layer = self.layers.get(spelled(cut, list(self.layers)))
         if layer is None or cut == name or not self.keys.check(key, layer.name).allowed:
-            return ""
+            return self._title_hint(key, name)
         return (f" (did you mean {layer.name!r}? a layer's name is written alone, without a "
                 "workspace prefix, file extension or spaces)")
+
+    def _title_hint(self, key: str | None, name: str) -> str:
+        """`` (did you mean 'heat'? 'Heat flow' is that layer's title, ...)`` where ``name``
+        is the title of layers the caller may read (the config's ``title``, or the one
+        shown: ``/layers``, the capabilities' ``<Title>``, QGIS's and ArcGIS's layer lists,
+        with ``(synthetic data)``), in any case and spacing; else ``""``. A layer asked by
+        its title (``LAYERS=Heat flow``, ``/tiles/Heat flow/...``, ``LAYER=Heat%20flow``)
+        was refused saying only which characters a name has, or as an unknown layer."""
+        def folded(text: str) -> str:
+            return " ".join(text.split()).casefold()
+
+        wanted = folded(name)
+        meant = []
+        for layer in self.layers.values():
+            if not self.keys.check(key, layer.name).allowed:
+                continue
+            titles = {layer.config.title or ""}
+            try:
+                shown = self.meta(layer)
+                titles |= {shown.title, shown.label}
+            except InputFileError:  # a layer unreadable now: its configured title alone
+                pass
+            if wanted in {folded(t) for t in titles if t}:
+                meant.append(layer.name)
+        if not meant:
+            return ""
+        which = " or ".join(repr(m) for m in meant)
+        whose = "that layer's" if len(meant) == 1 else "each one's"
+        return f" (did you mean {which}? {name[:64]!r} is {whose} title; a request names a " \
+            "layer by its name)"
 
     def applied_time(self, request: Request, layers: list[Layer], asked: str | None, *,
                      param: str = "TIME", code: str = "InvalidDimensionValue") -> bool:

@@ -174,8 +174,9 @@ def serve_process(config_path: str | Path, *args: str, timeout_s: float = 60.0
     """Run ``prospect serve CONFIG --port 0`` as a user would, in its own process.
 
     The server binds a free port itself and prints its addresses; the root URL is read
-    from its ``viewer:`` line, so no other process can take the port in between. Yields the
-    process and the root URL once ``/health`` answers; terminates the server afterwards.
+    from its ``viewer:`` line (``local:`` under a ``public_url``), so no other process can
+    take the port in between. Yields the process and the root URL once ``/health``
+    answers; terminates the server afterwards.
     """
     import httpx
 
@@ -191,7 +192,8 @@ def serve_process(config_path: str | Path, *args: str, timeout_s: float = 60.0
             if not line:
                 raise RuntimeError("prospect serve exited before serving:\n" + "".join(seen))
             seen.append(line)
-            if (m := re.match(r"viewer: (http://\S+?)/viewer/", line)) is not None:
+            # the socket's own URL: ``local:`` where a public_url is printed as ``viewer:``
+            if (m := re.match(r"(?:viewer|local): +(http://\S+?)/viewer/", line)) is not None:
                 root = m.group(1)
         deadline = time.monotonic() + timeout_s
         while True:

@@ -101,6 +101,7 @@ _PAGE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" type="image/png" href="{static}/favicon.png">
 <title>{title}</title>
 <link rel="stylesheet" href="{static}/leaflet/leaflet.css">
 <link rel="stylesheet" href="{static}/viewer.css">
@@ -134,6 +135,11 @@ def viewer_html(
     synthetic: bool = False, outline: dict[str, Any] | None = None,
 ) -> str:
     """The viewer page for ``layers``.
+
+    The page names its icon (``favicon.png`` among the static files): without one a
+    browser asks ``/favicon.ico`` at the host's root, outside a proxy's sub-path (another
+    site's icon, or a 404 in the console at every load); every URL of the page is the
+    server's own, or beside the page on disk.
 
     Parameters
     ----------

@@ -88,8 +88,13 @@ def serve(
                            "other machines use its name or address in these URLs"))
         shown = "127.0.0.1" if bind_host == "0.0.0.0" else "[::1]"
     root = f"http://{shown}:{sock.getsockname()[1]}"  # the port chosen, with --port 0
+    if cfg.public_url:  # behind a proxy: the URLs agencies open, the socket's for the operator
+        console.print(Text(f"local:  {root}/viewer/ (on this machine, for the operator; "
+                           "agencies open the public_url's below)"), soft_wrap=True)
+        root = cfg.public_url
     console.print(Text(f"viewer: {root}/viewer/\nWMTS:   {root}/wmts/1.0.0/WMTSCapabilities.xml\n"
-                       f"XYZ:    {root}/tiles/<layer>/{{z}}/{{x}}/{{y}}.png"))
+                       f"XYZ:    {root}/tiles/<layer>/{{z}}/{{x}}/{{y}}.png"),
+                  soft_wrap=True)  # a URL folded at the terminal's width cannot be copied
     install_sighup(app)  # `kill -HUP <pid>` reloads the agency keys
     server = uvicorn.Server(uvicorn_config(app, cfg, host=bind_host,
                                            port=sock.getsockname()[1], log_level="warning"))
