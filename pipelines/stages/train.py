@@ -39,6 +39,7 @@ from prospect.models.cv import (
 from prospect.models.evaluate import CVResult, oof_table
 from prospect.models.factory import check_row_draws, class_groups
 from prospect.models.summary import (
+    cell_area_warnings,
     convergence_warnings,
     cv_warnings,
     fill_warnings,
@@ -194,7 +195,7 @@ def run(ctx: RunContext) -> StageResult:
         sample_size_warnings(int((ts.y > 0).sum()), names, cfg.estimator) + \
         cv_warnings(facts["metrics"]) + model_warnings(final, names) + \
         spread_warnings(final, ts.X) + flat_warnings(final, ts.X) + \
-        convergence_warnings(final) + \
+        convergence_warnings(final) + cell_area_warnings(final, ts.coords, grid) + \
         separation_warnings(final, ts.X, ts.y) + \
         importance_warnings(facts) + \
         [line for line in (adjacent["warning"], ranged["warning"], unseen["warning"])

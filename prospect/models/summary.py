@@ -34,6 +34,7 @@ from prospect.provenance import provenance_attr
 __all__ = [
     "CORRELATED",
     "RELIABILITY_BY_AREA",
+    "cell_area_warnings",
     "convergence_warnings",
     "correlated_features",
     "curves",
@@ -634,6 +635,127 @@ def flat_warnings(final: BaseEstimator, X: np.ndarray) -> list[str]:
             "the map is one value in every cell; check model.params for limits that leave "
             "no split or weight (min_samples_leaf, min_impurity_decrease, max_samples, "
             "alpha) and the layers against the labels"]
+
+
+UNEQUAL_CELLS = 0.01
+"""Spread of the cells' areas on the ground across the training rows (largest over least,
+less 1) from which :func:`cell_area_warnings` says that weights of evidence counted them
+as one size (a UTM zone's own scale spreads 0.2 % at most)."""
+
+
+def _ground_factors(coords: np.ndarray, grid: RegionGrid
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's cell area on the ground relative to the grid's nominal cell (``cos(lat)``
+    on a grid in degrees, the inverse areal scale of a projection), its longitude and its
+    latitude."""
+    from pyproj import Proj, Transformer
+
+    crs = grid.crs_obj
+    to_lonlat = Transformer.from_crs(crs, crs.geodetic_crs or "EPSG:4326", always_xy=True)
+    lon, lat = to_lonlat.transform(coords[:, 0], coords[:, 1])
+    lon, lat = np.asarray(lon, "f8"), np.asarray(lat, "f8")
+    if crs.is_geographic:
+        return np.cos(np.radians(lat)), lon, lat
+    factors = Proj(crs).get_factors(lon, lat, errcheck=False)
+    return 1.0 / np.asarray(factors.areal_scale, "f8"), lon, lat
+
+
+def _ground_area_km2(x: float, y: float, grid: RegionGrid) -> float:
+    """Area on the ground (km², on the ellipsoid) of the cell of ``grid`` centred at ``x``,
+    ``y``."""
+    from pyproj import Geod, Transformer
+
+    crs = grid.crs_obj
+    geodetic = crs.geodetic_crs or crs
+    half = grid.resolution / 2
+    xs = [x - half, x + half, x + half, x - half]
+    ys = [y - half, y - half, y + half, y + half]
+    lon, lat = Transformer.from_crs(crs, geodetic, always_xy=True).transform(xs, ys)
+    ellipsoid = geodetic.ellipsoid
+    geod = Geod(a=ellipsoid.semi_major_metre, b=ellipsoid.semi_minor_metre) \
+        if ellipsoid is not None else Geod(ellps="WGS84")
+    area, _ = geod.polygon_area_perimeter(lon, lat)
+    return abs(float(area)) / 1e6
+
+
+def _latitude(lat: float) -> str:
+    return f"{abs(lat):.3g}°{'N' if lat >= 0 else 'S'}"
+
+
+def cell_area_warnings(final: BaseEstimator, coords: np.ndarray, grid: RegionGrid
+                       ) -> list[str]:
+    """Weights of evidence on a grid whose cells differ in area on the ground.
+
+    Bonham-Carter (1994, ch. 9) measures every area (a pattern's ``N(B)``, the study
+    area ``N(T)``, hence the weights and the prior) in unit cells of one size, and Prospect
+    counts each cell as the same number of unit cells. A grid in degrees (EPSG:4326) has
+    cells whose area shrinks with the cosine of latitude (7.5 % between 8.6°N and 23.4°N,
+    Vietnam's span), Web Mercator's with its square: the areas, weights and prior came out
+    off by as much, said nowhere (the card named a unit cell in "square degrees"). ArcSDM
+    requires a projected map for the same reason.
+
+    Parameters
+    ----------
+    final
+        The fitted model (weights of evidence alone, or a pipeline ending in it).
+    coords
+        The training rows' cell centres in the grid's CRS (x, y).
+    grid
+        The region's grid.
+
+    Returns
+    -------
+    list of str
+        One line where the cells' ground areas across the rows spread by more than
+        :data:`UNEQUAL_CELLS`, else none.
+    """
+    from pyproj.exceptions import CRSError, ProjError
+
+    from prospect.models.woe import WeightsOfEvidenceClassifier
+
+    model = final.steps[-1][1] if isinstance(final, Pipeline) else final
+    if not isinstance(model, WeightsOfEvidenceClassifier) or not len(coords):
+        return []
+    try:
+        factor, lon, lat = _ground_factors(np.asarray(coords, "f8"), grid)
+    except (CRSError, ProjError, ValueError):  # a CRS without a known relation to the ground
+        return []
+    ok = np.isfinite(factor) & (factor > 0)
+    if not ok.any():
+        return []
+    low, high = (int(np.flatnonzero(ok)[np.argmin(factor[ok])]),
+                 int(np.flatnonzero(ok)[np.argmax(factor[ok])]))
+    spread = float(factor[high] / factor[low] - 1.0)
+    if spread <= UNEQUAL_CELLS:
+        return []
+    try:
+        small = _ground_area_km2(float(coords[low, 0]), float(coords[low, 1]), grid)
+        large = _ground_area_km2(float(coords[high, 0]), float(coords[high, 1]), grid)
+    except (CRSError, ProjError, ValueError):  # as above
+        return []
+    epsg = grid.crs_obj.to_epsg()
+    what = "a grid in degrees" if grid.crs_obj.is_geographic else "a projection whose " \
+        "cells are not of one area on the ground"
+    return [
+        f"weights of evidence: the cells of region {grid.name!r} "
+        f"({f'EPSG:{epsg}' if epsg else grid.crs_obj.name}, {what}) differ in area on the "
+        f"ground across the training cells, from {small:.4g} km² at {_latitude(lat[low])} "
+        f"to {large:.4g} km² at {_latitude(lat[high])} ({(large / small - 1) * 100:.3g} % "
+        "apart), but "
+        "weights of evidence counts every cell as the same number of unit cells "
+        "(Bonham-Carter 1994 measures areas in unit cells of one size): the areas of its "
+        "patterns, its weights and its prior are off by as much; train it on a region in a "
+        f"projected CRS whose cells are of one area on the ground (the area's UTM zone: "
+        f"{_utm_zone(lon, lat)})"]
+
+
+def _utm_zone(lon: np.ndarray, lat: np.ndarray) -> str:
+    """The WGS 84 UTM zone of the middle of the rows, as ``EPSG:32648 (UTM 48N)``."""
+    mid_lon = float((np.nanmin(lon) + np.nanmax(lon)) / 2)
+    mid_lat = float((np.nanmin(lat) + np.nanmax(lat)) / 2)
+    zone = min(60, max(1, int((mid_lon + 180.0) // 6) + 1))
+    north = mid_lat >= 0
+    return f"EPSG:{32600 + zone if north else 32700 + zone} (UTM {zone}{'N' if north else 'S'})"
 
 
 def _barren_line(b: dict[str, Any]) -> str:

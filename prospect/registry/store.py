@@ -28,7 +28,7 @@ import shutil
 import stat
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -771,9 +771,38 @@ class ModelRegistry:
             warnings.warn(ModelVersionWarning(note), stacklevel=2)
         differences = other_model(card, earlier[1]) if earlier is not None else []
         if earlier is not None and differences:  # the name of another target's model
+            same = self._matching_version(name, card, before=earlier[0], new=version)
             warnings.warn(DataWarning(self._other_model_line(
-                model_dir, name, version, earlier[0], differences)), stacklevel=2)
+                model_dir, name, version, earlier[0], differences, same=same)),
+                stacklevel=2)
         return version
+
+    def _matching_version(self, name: str, card: Mapping[str, Any], *, before: str,
+                          new: str) -> str | None:
+        """The newest version of ``name`` before ``before`` whose card may be of the model
+        of ``card`` (:func:`prospect.registry.card.other_model` finds nothing), or
+        ``None``.
+
+        Read only where the latest version's card differs (a publish of the model trained
+        again reads one card, as before); ``card.json`` alone, newest first, stopping at
+        the first that matches. A version whose card cannot be read is passed over, and
+        so is ``new``, the version just published (a label sorting before the latest).
+        """
+        try:
+            versions = self.versions(name)
+        except (ProspectError, OSError, ValueError):
+            return None
+        older = versions[:versions.index(before)] if before in versions else []
+        for label in reversed(older):
+            if label == new:
+                continue
+            try:
+                found = json.loads(self.fs.cat_file(self._join(name, label, CARD_JSON)))
+            except (ProspectError, OSError, ValueError):
+                continue
+            if isinstance(found, dict) and not other_model(card, found):
+                return label
+        return None
 
     def _latest_card(self, name: str) -> tuple[str, dict[str, Any]] | None:
         """The latest version of ``name`` and its card, or ``None`` (no version yet, or
@@ -791,23 +820,38 @@ class ModelRegistry:
         return (versions[-1], card) if isinstance(card, dict) else None
 
     def _other_model_line(self, model_dir: Path, name: str, version: str, latest: str,
-                          differences: Sequence[str]) -> str:
+                          differences: Sequence[str], *, same: str | None = None) -> str:
         """Why ``name``/``version``, just published, seems another model than
         ``name``/``latest`` (:func:`prospect.registry.card.other_model`).
 
         An import under a name that another model held (``--name dat-hiem`` given by a
         partner beside the registry's ``dat-hiem`` of another mineral) published the next
         version of that model without a word: ``model score dat-hiem`` then mapped the
-        other target."""
+        other target.
+
+        ``same``: an earlier version whose card matches the new one
+        (:meth:`_matching_version`). The model of ``name`` imported again after another
+        model's version (lithium ``logit/1`` again after a gallium ``logit/2``) was told
+        to be imported "under a name of its own" and removed, the model the name was
+        made for; now the line names that version and the latest as the one that seems
+        another model, with the import of the latest under a name of its own."""
         free = free_form(name, self._children(self.root))
         later = version == self.latest(name)
-        return (f"{self.url}: {name}/{version} is published as a version of {name}, but its "
+        head = (f"{self.url}: {name}/{version} is published as a version of {name}, but its "
                 f"card is of another model than {name}/{latest}: "
                 f"{'; '.join(differences)}"
                 + (f"; 'prospect model score {name}' without --version now takes it"
-                   if later else "")
-                + f". If it is not {name} trained again, import it under a name of its own "
-                f"(prospect model import {shlex.quote(str(model_dir))} --name {free} -r "
+                   if later else ""))
+        if same is not None:
+            other = self._join(name, latest)
+            return (head + f". Its card is of the model of {name}/{same} (the same mineral, "
+                    f"deposit type, region, features and labels), so {name}/{latest} is the "
+                    f"one that seems another model: if it is not {name} trained again, "
+                    f"import it under a name of its own (prospect model import "
+                    f"{shlex.quote(other)} --name {free} -r {shlex.quote(self.url)}) and "
+                    f"remove {shlex.quote(other)}")
+        return (head + f". If it is not {name} trained again, import it under a name of its "
+                f"own (prospect model import {shlex.quote(str(model_dir))} --name {free} -r "
                 f"{shlex.quote(self.url)}) and remove {shlex.quote(self._join(name, version))}")
 
     def _refuse_lookalike(self, label: str, existing: Sequence[str], what: str,
