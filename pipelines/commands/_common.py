@@ -205,9 +205,10 @@ def table_console(min_width: int = MIN_TABLE_WIDTH) -> Console:
     return console
 
 
-def config_file(value: Path | None) -> Path | None:
+def config_file(ctx: typer.Context, value: Path | None) -> Path | None:
     """Callback of the config arguments: a path that exists but is no regular file (a
-    device such as ``/dev/null``, a pipe) is refused as such; "not found" misled."""
+    device such as ``/dev/null``, a pipe) is refused as such; "not found" misled. A job's
+    config that is not there but names a shipped job or region is said so."""
     from prospect.errors import ConfigError
 
     if value is not None and str(value).startswith("~"):  # '--config=~/a.yaml', quoted
@@ -234,7 +235,8 @@ def config_file(value: Path | None) -> Path | None:
 
         # 'my%20job.yaml', 'job.yml', 'JOB.yaml' beside the file there
         hint = _shell_hint(str(value)) or name_written_otherwise(value) or \
-            _ending_left_out(value)
+            _ending_left_out(value) or (
+                _shipped_name(value) if ctx.info_name != "serve" else "")
         if hint:
             raise ConfigError(f"{value}: config file not found; {hint}")
     return value
@@ -254,6 +256,36 @@ def _ending_left_out(path: Path) -> str:
         return ""
     return (f"{there[0].name!r} is there: a config is given by its file's whole name, "
             f"with its ending; give {there[0]}")
+
+
+def _shipped_name(path: Path) -> str:
+    """``"'meuse-zinc' is a shipped job: give its file, ..."`` where ``path`` (not there)
+    is the bare name of a shipped job or region (as ``prospect jobs`` and ``prospect
+    regions`` list them), with or without ``.yaml``; else ``""``.
+
+    ``prospect run meuse-zinc -o out`` (the name ``prospect jobs`` shows) was "config file
+    not found" alone, and ``prospect plan bonaire`` too, a region where a job goes.
+    """
+    from prospect.config.job import config_dir
+    from prospect.errors import ConfigError
+
+    if len(path.parts) != 1:
+        return ""
+    name = path.name[:-len(path.suffix)] if path.suffix.lower() in (".yaml", ".yml") \
+        else path.name
+    try:
+        base = config_dir()
+    except (ConfigError, OSError):
+        return ""
+    job = base / "jobs" / f"{name}.yaml"
+    if job.is_file():
+        return (f"{name!r} is a shipped job ('prospect jobs' lists them), not a file here: "
+                f"give its file, {job}, or a copy of it")
+    if (base / "regions" / f"{name}.yaml").is_file():
+        return (f"{name!r} is a shipped region, not a job: a job names it under 'region:' "
+                f"(region: {name}) beside its 'sources'; give the job's config (examples: "
+                f"{base / 'jobs'})")
+    return ""
 
 
 def _shell_hint(text: str, *, output: bool = False) -> str:

@@ -1012,6 +1012,9 @@ class Place(NamedTuple):
     ``None`` for a mapping or a list."""
     anchor: str | None = None
     """The YAML anchor (``&defaults``) the value is marked with, if any."""
+    quoted: bool = False
+    """Whether the scalar was written in quotes (``'+.5'``): text by the quotes, not by
+    YAML's reading of the characters (``+.5`` unquoted is text to YAML 1.1 too)."""
 
 
 class ConfigData(dict[Any, Any]):
@@ -1043,18 +1046,23 @@ def _record_places(node: yaml.Node, path: tuple[Any, ...],
                     key = int(key.replace("_", ""), 0)
             here = (*path, key)
             places[here] = Place(key_node.start_mark.line + 1, _written(value_node),
-                                 anchored.get(id(value_node)))
+                                 anchored.get(id(value_node)), _quoted(value_node))
             _record_places(value_node, here, places, anchored)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             here = (*path, index)
             places[here] = Place(item.start_mark.line + 1, _written(item),
-                                 anchored.get(id(item)))
+                                 anchored.get(id(item)), _quoted(item))
             _record_places(item, here, places, anchored)
 
 
 def _written(node: yaml.Node) -> str | None:
     return str(node.value) if isinstance(node, yaml.ScalarNode) else None
+
+
+def _quoted(node: yaml.Node) -> bool:
+    """Whether ``node`` is a scalar written in single or double quotes."""
+    return isinstance(node, yaml.ScalarNode) and node.style in ("'", '"')
 
 
 _UNORDERED_TAGS = {
@@ -1332,6 +1340,38 @@ def _reserved_start_hint(text: str, mark: Any) -> str:
             f"quote the value, {where}{quoted}")
 
 
+_BLOCK_PROBLEMS = ("expected chomping or indentation indicators",
+                   "expected a comment or a line break")
+"""PyYAML's problems with what follows a block scalar's ``>`` or ``|`` on its line."""
+
+
+def _block_start_hint(text: str, mark: Any) -> str:
+    """How to write a value that starts with ``>`` or ``|`` on its key's line
+    (``threshold: >= 1000``, ``lt: > 20``, ``note: |x|``): YAML takes either for the start
+    of a block of text on the lines below, and only a comment may follow it.
+
+    PyYAML's "expected chomping or indentation indicators, but found '='" named neither
+    the sign nor the fix; ``threshold: <1000`` (text to YAML) was refused at its key.
+    """
+    lines = text.splitlines()
+    if mark is None or not 0 <= mark.line < len(lines):
+        return ""
+    line = lines[mark.line]
+    found = re.match(r"^(\s*(?:-\s+)?)(?:([^:#]+):[ \t]+)?([>|].*?)\s*(?:\s#.*)?$", line)
+    if found is None:
+        return ""
+    key, value = (found.group(2) or "").strip(), found.group(3)
+    where = f"{key}: " if key else ""
+    quoted = "'" + value.replace("'", "''") + "'"
+    number = _COMPARED.match(value)
+    instead = (f"a comparison sign is no part of a value: write {where}{number.group(2)} "
+               "(a key's bound takes the side its name and documentation state), or quote "
+               f"the text ({where}{quoted})") if number else \
+        f"quote the value if it is text ({where}{quoted})"
+    return (f"; line {mark.line + 1}: YAML takes {value[0]!r} at the start of a value for "
+            f"a block of text on the lines below it; {instead}")
+
+
 def _colon_in_value_hint(text: str, mark: Any) -> str:
     """How to write a value holding ``': '``, which YAML reads as a second key on the
     line (``description: Lithium: brine survey``, a note, a title with a subtitle): the
@@ -1405,6 +1445,8 @@ def load_yaml(path: Path) -> dict[str, Any]:
             hint = _undefined_alias_hint(text, problem)
         if not hint and problem.endswith("that cannot start any token"):
             hint = _reserved_start_hint(text, mark)
+        if not hint and problem.startswith(_BLOCK_PROBLEMS):
+            hint = _block_start_hint(text, mark)
         raise ConfigError(f"{path}: not valid YAML{where}: {problem}{hint}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: {_not_utf8(exc)}") from None
@@ -1648,8 +1690,9 @@ _PREFIXED = re.compile(r"^([-+]?)0([oObBxX])([0-9A-Fa-f_]+)$", re.ASCII)
 _BASES = {"o": (8, "octal"), "b": (2, "binary"), "x": (16, "hexadecimal")}
 
 
-def _prefixed_hint(text: str, match: re.Match[str]) -> str:
-    """Why ``0o20`` (YAML 1.2's octal, Python's) or a quoted ``'0x1F'`` arrived as text."""
+def _prefixed_hint(text: str, match: re.Match[str], quoted: bool | None = None) -> str:
+    """Why ``0o20`` (YAML 1.2's octal, Python's), a quoted ``'0x1F'`` or an unquoted
+    ``0X1F`` (YAML 1.1 reads its prefixes in lower case only) arrived as text."""
     sign, prefix, digits = match.groups()
     base, name = _BASES[prefix.lower()]
     try:
@@ -1660,7 +1703,34 @@ def _prefixed_hint(text: str, match: re.Match[str]) -> str:
         return (f"YAML 1.1, which reads configs, has no 0o prefix: {text} is text, not the "
                 f"{name} number {number} (YAML 1.2's and Python's form); write {number} in "
                 "decimal")
-    return f"{text!r} is quoted text, not a number; write {number} (decimal) without quotes"
+    return _text_not_number(text, f"{number} (decimal)", quoted)
+
+
+def _text_not_number(text: str, plain: str, quoted: bool | None) -> str:
+    """Why ``text``, a number to the eye, arrived as text, by how it was written:
+    ``quoted`` (the quotes made it text), not quoted (YAML 1.1 reads the characters as
+    text: ``+.5``, ``-.5``, ``0X1F``), or not known (a value no file place is known of).
+
+    ``+.5`` unquoted was told "'+.5' is quoted text, not a number; write 0.5 without
+    quotes", though it had no quotes: YAML 1.1's decimal takes a sign only with a digit
+    before the dot.
+    """
+    if quoted is None and yaml.resolver.Resolver().resolve(
+            yaml.ScalarNode, text, (True, False)).endswith((":int", ":float")):
+        quoted = True  # a number to YAML 1.1 unquoted: text only by its quotes
+    bare = text.lstrip("+-")
+    if bare.startswith("."):
+        why = "its decimal number takes a sign only with a digit before the dot"
+    elif bare[:2] in ("0X", "0B", "0O"):
+        why = f"its prefix 0{bare[1].lower()} is written in lower case"
+    else:
+        why = "it is no number in YAML 1.1's forms"
+    if quoted:
+        return f"{text!r} is quoted text, not a number; write {plain} without quotes"
+    if quoted is None:
+        return (f"YAML read {text!r} as text, not a number (quoted, or written unquoted in a "
+                f"form YAML 1.1 reads as text: {why}); write {plain}, unquoted")
+    return f"YAML reads {text} unquoted as text, not a number ({why}); write {plain}"
 
 
 _WITH_UNIT = re.compile(r"^([-+]?\d+(?:\.\d+)?)\s*(m|metres?|meters?|km|cm|mm|ft|deg|"
@@ -1735,7 +1805,7 @@ def _colon_hint(text: str) -> str:
             "meant in decimal, without a colon (a range or a time is no value of this key)")
 
 
-def number_text_hint(value: Any) -> str:
+def number_text_hint(value: Any, *, quoted: bool | None = None) -> str:
     """Why a number arrived as text, and how to write it, for a ``str`` that reads as a
     number; ``""`` for anything else.
 
@@ -1743,7 +1813,21 @@ def number_text_hint(value: Any) -> str:
     ``1E5``, ``1.0e5`` and ``2e-3`` unquoted are text, which an estimator refused as
     "Got '1e2'" and a whole-number key as "unable to parse string as an integer".
     Digits parted by colons (``0:20``) are said as YAML's base-60 form read as text
-    (:func:`_colon_hint`).
+    (:func:`_colon_hint`); Python's ``None`` and a number behind a comparison sign
+    (``<1000``, ``'>= 1000'``) as what they are.
+
+    Parameters
+    ----------
+    value : Any
+        The value as it reached the key.
+    quoted : bool, optional
+        Whether the file wrote it in quotes (:attr:`Place.quoted`); ``None`` where that
+        is not known (the words then fit both).
+
+    Returns
+    -------
+    str
+        The hint, or ``""``.
     """
     if not isinstance(value, str):
         return ""
@@ -1752,8 +1836,9 @@ def number_text_hint(value: Any) -> str:
         return colon
     prefixed = _PREFIXED.match(value.strip())
     if prefixed:
-        return _prefixed_hint(value.strip(), prefixed)
-    written = _written_number_hint(value.strip())
+        return _prefixed_hint(value.strip(), prefixed, quoted)
+    written = _written_number_hint(value.strip()) or _no_value_word(value.strip()) or \
+        _compared_hint(value.strip())
     if written:
         return written
     if not _NUMBER_TEXT.match(value.strip()):
@@ -1774,7 +1859,38 @@ def number_text_hint(value: Any) -> str:
             number.is_integer() else f"write {plain} or {exp_form}"
         return (f"YAML reads {value} as text, not a number (YAML 1.1 needs a dot and a "
                 f"signed exponent); {how}")
-    return f"{value!r} is quoted text, not a number; write {plain} without quotes"
+    return _text_not_number(value.strip(), plain, quoted)
+
+
+_NO_VALUE_WORDS = ("None", "none", "NONE", "nil", "Nil", "NIL", "undefined")
+"""Other languages' words for no value (Python's ``None``), which YAML reads as text."""
+
+
+def _no_value_word(text: str) -> str:
+    """Why ``None`` (Python's no value) where a number goes arrived as text, and what to
+    write; ``""`` for other text. It was "unable to parse string as a number" alone."""
+    if text not in _NO_VALUE_WORDS:
+        return ""
+    return (f"YAML reads {text} as text, not as no value (YAML's are null, ~ or nothing "
+            "after the colon): write the number meant, or leave the key out for its default "
+            "(where it has one)")
+
+
+_COMPARED = re.compile("^(<=|>=|==|=<|=>|<|>|=|\u2264|\u2265|~|\u2248|\u00b1)\\s*"
+                       r"([-+]?(?:\d[\d_]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)$", re.ASCII)
+"""A number behind a comparison or approximation sign (``<1000``, ``>= 0.5``, ``~10``)."""
+
+
+def _compared_hint(text: str) -> str:
+    """Why a number written behind a comparison sign (``threshold: <1000``, ``'>= 1000'``)
+    is text, and what to write; ``""`` for other text."""
+    found = _COMPARED.match(text)
+    if found is None:
+        return ""
+    sign, number = found.groups()
+    return (f"the sign {sign!r} is no part of a value: write {number} alone (a key's bound "
+            "takes the side its name and documentation state, e.g. a threshold's grade is "
+            "'at least')")
 
 
 def _written_loc(loc: Sequence[Any], places: dict[tuple[Any, ...], Place]
@@ -1868,7 +1984,8 @@ def format_validation_error(exc: ValidationError, source: str,
         written, msg = _as_written(value, place.written if exact and place else None, msg)
         shown = written if written is not None else repr(value)
         line = _problem_line(err, where, loc, value, shown, msg, model,
-                             _keys_beside(data, err["loc"]))
+                             _keys_beside(data, err["loc"]),
+                             quoted=place.quoted if exact and place else None)
         if err["type"] == "extra_forbidden":
             line = _anchor_home(line, err["loc"], place if exact else None)
         lines.append(line)
@@ -2092,9 +2209,11 @@ def _keys_beside(data: Any, loc: Sequence[Any]) -> frozenset[str]:
 
 
 def _problem_line(err: Any, source: str, loc: str, value: Any, shown: str, msg: str,
-                  model: type[BaseModel] | None, beside: Collection[str] = ()) -> str:
+                  model: type[BaseModel] | None, beside: Collection[str] = (), *,
+                  quoted: bool | None = None) -> str:
     """The line of one pydantic error (see :func:`format_validation_error`); ``beside``:
-    the keys written beside the key, none of which an unknown key is said to mean."""
+    the keys written beside the key, none of which an unknown key is said to mean;
+    ``quoted``: whether the file wrote the value in quotes (``None``: not known)."""
     whole = shown
     if len(shown) > 80:
         shown = shown[:77] + "..."
@@ -2159,10 +2278,37 @@ def _problem_line(err: Any, source: str, loc: str, value: Any, shown: str, msg: 
         hint = f"a CRS is written with its authority, e.g. 'EPSG:{value}'"
     if not hint and (err["type"].endswith(("_parsing", "_type")) or (
             err["type"] == "union_member" and "valid number" in msg)):  # 'float | auto'
-        hint = number_text_hint(value)
+        hint = number_text_hint(value, quoted=quoted)
+    if not hint and (err["type"] == "literal_error" or "Input should be '" in msg):
+        # 'estimator: Random_Forest', 'block_size: AUTO' (a number or 'auto')
+        hint = _choice_hint(value, str((err.get("ctx") or {}).get("expected") or msg))
     if hint and hint not in msg:  # a validator's own message may already say it
         msg += f"; {hint}"
     return f"{source}: key '{loc}' has bad value {shown}: {msg}"
+
+
+def _fold(word: str) -> str:
+    """``word`` as compared with a key's choices: case, ``-``, ``_`` and spaces aside."""
+    return re.sub(r"[-_\s]+", "", word.casefold())
+
+
+def _choice_hint(value: Any, expected: str) -> str:
+    """The choice of a key that ``value`` writes in another case or with other
+    separators (``Random_Forest``, ``RandomForest``, ``AUTO``, ``spatial-block``), or
+    ``""``.
+
+    pydantic's "Input should be 'random_forest', 'extra_trees', ..." listed the choices
+    without a word of the one meant: the choices are written in lower case, words apart
+    by ``_``, as the key's documentation shows.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return ""
+    choices = re.findall(r"'([^']*)'", expected)
+    meant = [c for c in choices if _fold(c) == _fold(value) and c != value]
+    if len(meant) != 1:
+        return ""
+    return (f"did you mean {meant[0]!r}? a choice is written exactly as listed (in its "
+            "case, with its separators)")
 
 
 def _switch_hint(value: Any) -> str:

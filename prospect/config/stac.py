@@ -120,10 +120,17 @@ class StacSearch(StrictModel):
         for prop, cmp in value.items():
             numeric = _NUMERIC_PROPERTY.fullmatch(prop.strip()) is not None
             width = _PADDED_PROPERTY.get(prop.strip())
-            if not numeric and width is None:
+            text = _TEXT_PROPERTY.fullmatch(prop.strip()) is not None
+            if not numeric and width is None and not text:
                 continue
             for op, bound in cmp.comparisons().items():
                 for one in bound if op == "in" else [bound]:
+                    if isinstance(one, bool) and text:  # 'platform: {eq: yes}'
+                        yes, on = ("yes", "on") if one else ("no", "off")
+                        raise ValueError(
+                            f"{prop} {op}: {_yaml_boolean(one)}, but {prop} is text in "
+                            "every STAC item, never a boolean: quote the word meant "
+                            f"({op}: {_listed(yes, op)} or {op}: {_listed(on, op)})")
                     if isinstance(one, bool):  # 'landsat:wrs_path: {eq: yes}'
                         what = "a number" if numeric else f"text of {width} digits"
                         raise ValueError(
@@ -268,6 +275,18 @@ _NUMERIC_PROPERTY = re.compile(
 """STAC properties whose extensions define them as numbers."""
 
 
+_TEXT_PROPERTY = re.compile(
+    r"platform|constellation|mission|instruments|sat:orbit_state|sat:platform_international_"
+    r"designator|sar:(instrument_mode|frequency_band|product_type|polarizations|"
+    r"observation_direction)|s2:(mgrs_tile|product_type|processing_baseline|datatake_type|"
+    r"datatake_id|granule_id|product_uri|generation_time|datastrip_id)|mgrs:(latitude_band|"
+    r"grid_square)|landsat:(scene_id|correction|collection_category|product_id)|proj:code|"
+    r"processing:(level|facility|lineage)|s1:(product_timeliness|processing_level|"
+    r"resolution|datatake_id)")
+"""STAC properties whose extensions define them as text (or lists of text): a YAML
+boolean (``eq: yes``, ``eq: off``) compared with one matches no item; the word was meant."""
+
+
 _PERCENT_PROPERTY = re.compile(
     r"eo:(cloud|snow)_cover|landsat:cloud_cover_land|s2:\w+_percentage")
 """STAC properties whose extensions define them as percentages of the scene, 0..100."""
@@ -291,6 +310,11 @@ def _padded(bound: Any, width: int, prop: str, op: str) -> Any:
     if isinstance(bound, str) and bound.strip().isdigit():
         return bound.strip().zfill(width)
     return bound
+
+
+def _listed(word: str, op: str) -> str:
+    """``word`` quoted as ``op`` takes it: in brackets for ``in``."""
+    return f"['{word}']" if op == "in" else f"'{word}'"
 
 
 def _yaml_boolean(value: bool) -> str:
