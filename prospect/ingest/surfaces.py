@@ -32,6 +32,7 @@ from prospect.ingest.layers import Layer, distance_units, unit_key
 from prospect.io.companions import concentration_unit
 from prospect.io.points import (
     HALF_LIMIT_NOTE,
+    SAME_VALUE_SHARE,
     SHEET_SUFFIXES,
     PointTable,
     is_text_table,
@@ -939,13 +940,6 @@ def place_labels(xy: np.ndarray, grid: RegionGrid) -> np.ndarray:
         An integer label per point.
     """
     return _places(xy, grid)
-
-
-SAME_VALUE_SHARE = 1e-6
-"""Values of one place that differ by at most this share of the larger are one value
-written at two precisions: a float32's 0.1 written out as 0.100000001 beside 0.1 (the
-Great Basin waters' boron at one site) was said as "different values (e.g. 0.1, 0.1)"
-(round 53). A float32 layer holds 7 digits; a laboratory reports 2 or 3."""
 
 
 def _shown(values: np.ndarray) -> list[str]:

@@ -89,6 +89,7 @@ from prospect.grid import check_transformable, parse_crs, xy_transformer
 from prospect.ingest.fills import COMMON_FILLS
 from prospect.io.companions import (
     CONCENTRATION_UNITS,
+    LIMIT_WORDS,
     Limited,
     Qualifier,
     companion_names,
@@ -124,17 +125,18 @@ from prospect.io.vector import (
     text_coordinates_said,
 )
 
-__all__ = ["HALF_LIMIT_NOTE", "POINT_FILLS", "PointTable", "as_path", "ascii_grid_header",
+__all__ = ["HALF_LIMIT_NOTE", "POINT_FILLS", "SAME_VALUE_SHARE", "PointTable", "as_path",
+           "ascii_grid_header",
            "cell_metres", "coarse_degrees", "column_values", "column_values_and_limits",
-           "coordinates_without_geometry", "crs_meant",
+           "coordinates_without_geometry", "crs_meant", "header_again_said",
            "is_text_table", "least_possible", "metres_hint", "no_numbers_hint", "placeless_said",
            "radius_column", "raster_kind", "read_features", "read_points", "read_table",
-           "refuse_swapped_axes", "refuse_unreadable",
+           "refuse_repeated_columns", "refuse_swapped_axes", "refuse_unreadable",
            "repeated_records", "source_options", "swapped_axes_fix", "swapped_into_region",
            "turned_into_region", "uncertain_places", "valid_in_crs",
            "warn_bottom_hole_places",
            "warn_coarse_coordinates", "warn_coarse_vertices", "warn_ids_at_several_places",
-           "warn_swapped_rows"]
+           "warn_ids_with_other_values", "warn_swapped_rows"]
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".dat", ".xyz", ".prn", ".gslib", ".gsl"}
 """Text tables: CSV and TSV, and the names survey software gives them (a logger's or a
@@ -900,6 +902,16 @@ def _is_number_cell(cell: Any) -> bool:
         return False
 
 
+def _per_mille(cell: str) -> bool:
+    """Whether a cell is a per-mille unit (``‰``, ``[‰]``, ``permil``, ``‰ VSMOW``): a
+    grade's or an isotope ratio's, in a row of units naming the value columns' alone
+    (``,,‰``), which is as surely units as ``,,ppm`` (it was a record without
+    coordinates, and its unit lost)."""
+    from prospect.ingest.layers import unit_key
+
+    text = cell.strip("[]() ")
+    return text.startswith("\u2030") or unit_key(text) == (("permil", 1),)
+
 def _without_units_row(frame: pd.DataFrame, path: Path, what: str = "line") -> pd.DataFrame:
     """The table without a second header row of units (``x,y,li`` over ``m,m,mg/L``,
     as lab sheets write them), with a warning naming them: it was "a row without usable
@@ -919,7 +931,8 @@ def _without_units_row(frame: pd.DataFrame, path: Path, what: str = "line") -> p
     # a row of fewer units (',,ppm': the grade's alone) only where each is a concentration
     few = len(cells) < max(2, frame.shape[1] // 2)
     if not cells or not all(_UNIT_CELL.fullmatch(c) for c in cells) or (
-            few and not all(is_concentration(c.strip("[]() ")) for c in cells)):
+            few and not all(is_concentration(c.strip("[]() ")) or _per_mille(c)
+                            for c in cells)):
         return frame
     if any(_is_number_cell(c) for c in first) or any(
             _LIMIT.fullmatch(c) or _NO_VALUE.fullmatch(c) for c in cells):
@@ -2100,7 +2113,8 @@ def radius_column(columns: Any, named: str | None = None) -> tuple[str, float, b
             unit = next((u for u in sorted(_RADIUS_UNITS, key=len, reverse=True)
                          if key.endswith(("_" + u, u)) and key != u), None)
             return str(column), _RADIUS_UNITS.get(unit or "m", 1.0), unit is not None
-        if match["what"] != "radius" and not (match["prefix"] or match["unit"]):
+        if match["what"] != "radius" and not (match["prefix"] or match["unit"]) and \
+                named is None:  # (a bare 'precision' is a radius where the config says so)
             continue
         return str(column), _RADIUS_UNITS[match["unit"] or "m"], match["unit"] is not None
     return None
@@ -2165,12 +2179,23 @@ def uncertain_places(frame: pd.DataFrame, path: Path | str, keep: np.ndarray,
                      np.nan) * scale
     read = np.isfinite(radii) & keep
     unit = "" if stated or any(own) else " (its name states no unit: read as metres)"
+    if (max_radius is not None or radius is not None) and keep.any() and not read.any():
+        # a column of accuracy classes ('A'/'B'/'C', 'exact'/'approximate') named as the
+        # radii was read by nothing without a word: every record placed as if exact
+        given = [str(c).strip() for c in cells[keep] if pd.notna(c) and str(c).strip()]
+        shown = ", ".join(repr(c) for c in dict.fromkeys(given)) if len(
+            set(given)) <= 6 else f"{given[0]!r}"
+        asked = (f"'max_radius' is {max_radius:g} m but " if max_radius is not None else
+                 f"'radius_column' names {column!r} but ")
+        raise DataError(
+            f"{path}: {asked}column {column!r} holds no radius in metres (e.g. "
+            f"{shown or 'empty cells'}): a class of location accuracy is no radius; give "
+            "each record's radius in metres (a column of each class's radius, e.g. "
+            "A as 10, B as 100), or leave "
+            + " and ".join(f"{k!r}" for k, v in (("max_radius", max_radius),
+                                                  ("radius_column", radius)) if v is not None)
+            + " out")
     if max_radius is not None:
-        if not read.any():
-            raise DataError(
-                f"{path}: 'max_radius' is {max_radius:g} m but column {column!r} holds no "
-                f"number (e.g. {str(cells.iloc[0])!r}); give each record's radius in "
-                "metres, or leave 'max_radius' out")
         out = read & (radii > max_radius)
         if out.any():
             at = np.flatnonzero(out)
@@ -2317,6 +2342,13 @@ def column_values_and_limits(
                  ] if other_unit is not None else []
         if (bad & ~other).any():
             kinds.append(_what_cells_are(text[bad & ~other], label=not strict)[2:])
+        lone = _lone_limit_columns(frame, column) if not limit_columns and text[bad].map(
+            lambda c: _LIMIT.fullmatch(_signs(c)) is not None).any() else []
+        if lone:  # ('lod_ppm' beside 'li_ppm': its limits were read for no grade)
+            kinds.append(
+                f"column {lone[0]!r} holds detection limits but names no element, so it is "
+                f"read as no column's limits: rename it {column + '_DL'!r} (the grade "
+                "column's name, then DL) to have each row's limit read with its grade")
         warnings.warn(DataWarning(
             f"{path}: {len(at)} of {int(keep.sum())} value(s) in column {column!r} are not "
             f"finite numbers and are read as missing ({_listed(numbers, at, what)}; e.g. "
@@ -2401,6 +2433,28 @@ def column_values_and_limits(
     above = limited.above if limited.above is not None else np.zeros(len(values), bool)
     return Limited(values[keep], limit[keep], above[keep])
 
+
+_LIMIT_NAME_WORDS = frozenset({"detection", "limit", "limits", "det", "lim", "of", "the",
+                               "lower", "reporting"})
+"""Words of a detection-limit column's name beside :data:`LIMIT_WORDS`
+(``Detection limit``, ``Lower limit of detection``)."""
+
+
+def _lone_limit_columns(frame: pd.DataFrame, column: str) -> list[str]:
+    """The columns of ``frame`` other than ``column`` whose names say a detection limit
+    and nothing else, but maybe a unit (``lod``, ``lod_ppm``, ``DL``, ``Detection limit
+    (ppm)``): named for no element, they are no value column's companion
+    (:func:`~prospect.io.companions.companion_names` pairs ``Li_DL`` with ``Li``), and a
+    cell ``<LOD`` of ``column`` was read without the limit beside it, the fix unsaid."""
+    out = []
+    for name in map(str, frame.columns):
+        words = [w for w in re.split(r"[\s_.\-()\[\]/,:;]+", name.casefold()) if w]
+        if name == column or not words or not (
+                set(words) & (LIMIT_WORDS | {"detection", "detlim"})):
+            continue
+        if all(w in LIMIT_WORDS | _LIMIT_NAME_WORDS or is_concentration(w) for w in words):
+            out.append(name)
+    return out
 
 def _warn_other_decimal(series: pd.Series, written: np.ndarray, hit: np.ndarray, path: Path,
                         column: str, attrs: dict[str, Any], numbers: np.ndarray,
@@ -5317,6 +5371,23 @@ def _crs_beside(xs: np.ndarray, ys: np.ndarray, crs: str | None,
     return beside[0]
 
 
+def refuse_repeated_columns(frame: pd.DataFrame, path: Path | str, names: list[str]) -> None:
+    """Refuse a table whose header gives one of ``names`` (the columns a reader reads) twice
+    (``Li`` and ``Li`` after a spreadsheet's merge, which pandas reads as ``Li`` and
+    ``Li.1``): the first was read as the column without a word, the other perhaps the one
+    meant. The one check of the point reader and the labels' grade column.
+
+    Raises
+    ------
+    DataError
+        A name in ``names`` is given twice.
+    """
+    twice = [c for c in dict.fromkeys(names) if c in frame.attrs.get("repeated_columns", [])]
+    if twice:
+        raise DataError(
+            f"{path}: column(s) {twice} appear more than once in the header; rename "
+            "or remove the extra one so the column to read is clear")
+
 def read_features(
     path: Path | str, *, x: str = "lon", y: str = "lat", crs: str | None = "EPSG:4326",
     layer: str | None = None, columns: list[str] | None = None, override_crs: bool = False,
@@ -5402,12 +5473,7 @@ def read_features(
         wkt = _wkt_column(frame) if x in missing and y in missing else None
         if wkt is not None:  # the geometries as text, as GDAL's CSV driver reads them
             missing = [c for c in missing if c not in (x, y)]
-        twice = [c for c in dict.fromkeys((x, y, *columns))
-                 if c in frame.attrs.get("repeated_columns", [])]
-        if twice:
-            raise DataError(
-                f"{path}: column(s) {twice} appear more than once in the header; rename "
-                "or remove the extra one so the column to read is clear")
+        refuse_repeated_columns(frame, path, [x, y, *columns])
         if missing:
             have = list(map(str, frame.columns))  # (a GeoPackage table's: its aliases)
             near = "".join(near_column(c, have).replace(" (did you mean", f" ({c!r}: did "
@@ -5444,7 +5510,8 @@ def read_features(
         geometry = gpd.points_from_xy(xs, ys)
         geometry[~(np.isfinite(xs) & np.isfinite(ys))] = None
         gdf = gpd.GeoDataFrame(frame, geometry=geometry, crs=parse_crs(crs or "EPSG:4326"))
-        for key in ("lines", "decimal", "undecided", "units", "percent_mixed", "hyphen_dms"):
+        for key in ("lines", "decimal", "undecided", "units", "percent_mixed", "hyphen_dms",
+                    "repeated_columns"):
             gdf.attrs[key] = frame.attrs.get(key)
         # the header again below the first (two exports joined one after another)
         again = (frame[x].astype(str).str.strip() == x) & \
@@ -5780,6 +5847,65 @@ def warn_ids_at_several_places(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Pa
                 gdf, name, rows, geoms, path, numbers, what, hole=hole, group=group or site):
             return
 
+
+
+_GROUP_ID_NAMES = frozenset(("station", "stationid", "siteid", "sitecode"))
+"""Plain names of the :data:`_ID_NAMES` that name a place sampled again (a station, a
+site), whose records at one place may well differ: no sample's own ID."""
+
+SAME_VALUE_SHARE = 1e-6
+"""Values of one place that differ by at most this share of the larger are one value
+written at two precisions: a float32's 0.1 written out as 0.100000001 beside 0.1 (the
+Great Basin waters' boron at one site) was said as "different values (e.g. 0.1, 0.1)"
+(round 53). A float32 layer holds 7 digits; a laboratory reports 2 or 3. The one rule of
+a surface's places (:mod:`prospect.ingest.surfaces`) and of a sample ID's records
+(:func:`warn_ids_with_other_values`)."""
+
+
+def warn_ids_with_other_values(gdf: gpd.GeoDataFrame, path: Path, numbers: np.ndarray,
+                               what: str, values: np.ndarray, column: str, done: str) -> None:
+    """Warn of a sample ID (a column of :data:`_ID_NAMES` naming each sample: not a well's
+    or hole's, whose samples down it share its ID, nor a site's or station's) given twice
+    or more at one place with different ``values`` of ``column`` (each record's, NaN where
+    it has none): a re-assay or a copy slip, each read as a record of its own (``done``
+    says what the reader did with them) without a word, where a surface's points said it
+    ("places hold two or more records ... with different values"). A column whose IDs
+    repeat on half its records or more, or beside another column naming each record
+    once (:func:`_other_record_ids`), names groups, not samples, and is not checked."""
+    rows = np.arange(len(gdf))
+    values = np.asarray(values, dtype="f8")
+    names = [c for c in gdf.columns if c != gdf.geometry.name and not str(c).startswith("_")
+             and _plain(str(c)) in _ID_NAMES - _HOLE_NAMES - _SITE_NAMES - _GROUP_ID_NAMES]
+    if rows.size < 2 or not names:
+        return
+    geoms = gdf.geometry.to_numpy()
+    for name in names:
+        raw = pd.Series(gdf[name]).reset_index(drop=True)
+        ids = _text_cells(raw).where(raw.notna(), "").str.strip()
+        filled = (ids != "") & (ids.str.lower() != "nan")
+        twice = np.flatnonzero((filled & ids.duplicated(keep=False)).to_numpy())
+        if not twice.size or ids[filled].nunique() < 0.5 * filled.sum() or \
+                _other_record_ids(gdf, name, rows):
+            continue
+        frame = pd.DataFrame({"id": ids.iloc[twice].to_numpy(),
+                              "place": _place_keys(geoms[twice], gdf.crs).to_numpy(),
+                              "value": values[twice]}, index=twice).dropna()
+        span = frame.groupby(["id", "place"], sort=False)["value"].agg(["min", "max"])
+        differ = span["max"] - span["min"] > SAME_VALUE_SHARE * np.maximum(
+            span["max"].abs(), span["min"].abs())
+        if not differ.any():
+            continue
+        sample, place = span.index[np.flatnonzero(differ.to_numpy())[0]]
+        at = frame.index[(frame["id"] == sample) & (frame["place"] == place)].to_numpy()
+        shown = ", ".join(f"{_text(float(values[i]))}" for i in at[:4]) + (
+            ", ..." if at.size > 4 else "")
+        warnings.warn(DataWarning(
+            f"{path}: {int(differ.sum())} sample ID(s) in column {name!r} are given twice or "
+            f"more at one place with different values of {column!r} (e.g. {sample!r}: "
+            f"{shown} at {_listed(numbers, at, what)}): {done}; a re-assay or a copy slip: "
+            "keep one record per sample (the value to use), or give each sample its own ID"),
+            stacklevel=3)
+        return
 
 _BOTTOM_HOLE_WORDS = ("bottomhole", "bottom", "bhl", "bh", "td", "totaldepth", "target",
                       "reservoir", "eindpunt", "einde", "eind", "doel", "endteufe", "ende",
@@ -7194,6 +7320,18 @@ def placeless_said(gdf: gpd.GeoDataFrame, numbers: np.ndarray, what: str, x: str
             "coordinates, or name the columns that hold them (x: and y: in the source)")
 
 
+def header_again_said(gdf: pd.DataFrame, rows: np.ndarray, numbers: np.ndarray,
+                      what: str) -> str:
+    """The clause naming the ``rows`` (a mask) of a table that repeat its header (two
+    exports joined one after another, :func:`read_features`' ``header_again``), for the
+    warning of rows without coordinates: the point reader's and the labels' alike (the
+    labels said "write numbers only (units belong in the header)" of the header's
+    ``li``); empty where none does."""
+    again = [int(numbers[i]) for i in gdf.attrs.get("header_again") or [] if rows[i]]
+    return (f"; {_listed(np.asarray(again), np.arange(len(again)), what)} repeat"
+            f"{'s' if len(again) == 1 else ''} the header (tables joined one after "
+            "another?): check that no rows of either table are missing" if again else "")
+
 def read_points(
     path: Path | str, *, x: str = "lon", y: str = "lat", crs: str = "EPSG:4326",
     columns: list[str] | None = None, layer: str | None = None, to_crs: str,
@@ -7248,7 +7386,6 @@ def read_points(
     unsaid[gdf.attrs.get("no_place", [])] = False
     if keep.any() and unsaid.any():
         rows = [int(numbers[i]) for i in unsaid.nonzero()[0]]
-        again = [int(numbers[i]) for i in gdf.attrs.get("header_again") or [] if unsaid[i]]
         warnings.warn(DataWarning(
             f"{path}: {len(rows)} of {len(keep)} row(s) without usable {coords} "
             f"dropped ({what}{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows[:5]))}"
@@ -7256,9 +7393,7 @@ def read_points(
             + text_coordinates_said(gdf.attrs.get("text_coordinates") or {}, numbers, what)
             + _hyphen_dms_said(gdf.attrs.get("hyphen_dms") or {}, unsaid, numbers, what)
             + gdf.attrs.get("wkt_unread", "")
-            + (f"; {_listed(np.asarray(again), np.arange(len(again)), what)} repeat"
-               f"{'s' if len(again) == 1 else ''} the header (tables joined one after "
-               "another?): check that no rows of either table are missing" if again else "")),
+            + header_again_said(gdf, unsaid, np.asarray(numbers), what)),
             stacklevel=2)
     keep = keep & ~quality_control_records(gdf, path, np.asarray(numbers), what, keep)
     keep = keep & ~uncertain_places(gdf, path, keep, np.asarray(numbers), what, cell=cell,

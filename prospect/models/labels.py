@@ -31,12 +31,14 @@ from prospect.io.points import (
     coordinates_without_geometry,
     crs_meant,
     gpx_points_meant,
+    header_again_said,
     metres_hint,
     no_numbers_hint,
     placeless_said,
     quality_control_records,
     read_features,
     record_numbers,
+    refuse_repeated_columns,
     refuse_swapped_axes,
     refuse_unreadable,
     region_lonlat,
@@ -47,6 +49,7 @@ from prospect.io.points import (
     warn_coarse_coordinates,
     warn_coarse_vertices,
     warn_ids_at_several_places,
+    warn_ids_with_other_values,
 )
 from prospect.io.vector import (
     described_hint,
@@ -1486,6 +1489,10 @@ def read_occurrences(
     gdf = _collections_as_multi(gdf)
     n_records = len(gdf)
     numbers, what = record_numbers(gdf, path, layer)  # as the user finds them in the file
+    again = gdf.attrs.get("header_again") or []
+    if again and value_column in gdf.columns:  # (the header's own 'li' is no grade: the
+        # row is said as the header again, as the point reader says it)
+        gdf[value_column] = gdf[value_column].mask(np.isin(np.arange(len(gdf)), again))
     gdf["_value"], gdf["_limit"], gdf["_floor"], unit = _values(
         gdf, value_column, path, tuple(nodata), (flags or {}).get(value_column or ""),
         numbers=numbers, what=what, unit=(units or {}).get(value_column or ""))
@@ -1525,7 +1532,8 @@ def read_occurrences(
             f"coordinates ({what}{'s' if absent.size > 1 else ''} "
             f"{', '.join(str(int(numbers[i])) for i in absent[:5])}"
             f"{', ...' if absent.size > 5 else ''}) and are left out of the labels"
-            + text_coordinates_said(gdf.attrs.get("text_coordinates") or {}, numbers, what)),
+            + text_coordinates_said(gdf.attrs.get("text_coordinates") or {}, numbers, what)
+            + header_again_said(gdf, ~placed, np.asarray(numbers), what)),
             stacklevel=2)
     said = text_coordinates_said(gdf.attrs.get("text_coordinates") or {}, numbers, what) \
         or placeless_said(gdf, np.asarray(numbers), what, x, y)
@@ -1538,6 +1546,12 @@ def read_occurrences(
     # reader's surfaces said so); one check for both
     warn_ids_at_several_places(gdf, np.ones(len(gdf), dtype=bool), path,
                                np.asarray(numbers)[gdf["_fid"].to_numpy()], what)
+    # one sample ID at one place with two grades (a re-assay, a copy slip): two records
+    # read without a word, where a surface's points said it
+    warn_ids_with_other_values(gdf, path, np.asarray(numbers)[gdf["_fid"].to_numpy()], what,
+                               gdf["_value"].to_numpy("f8"), str(value_column),
+                               "each is read as a record of its own (a cell is a positive "
+                               "where any of them reaches the threshold)")
     if what != "feature":  # (a table's: a deviated well's reservoir beside its collar)
         warn_bottom_hole_places(gdf, np.ones(len(gdf), dtype=bool), path,
                                 np.asarray(numbers)[gdf["_fid"].to_numpy()], what, x=x, y=y)
@@ -1918,6 +1932,7 @@ def _values(frame: pd.DataFrame, column: str | None, path: Path,
             f"{[c for c in frame.columns if c != 'geometry'][:30]}"
             + described_hint(frame, column)
         )
+    refuse_repeated_columns(frame, path, [column])  # ('Li' twice: the first read)
     flags = flag_values(frame[column])
     if flags is not None:  # yes/no, true/false: a presence flag, read as 1/0
         return flags, none, measured, None
