@@ -37,6 +37,7 @@ from prospect.io.vector import (
     Units,
     burnable,
     column_alias_hint,
+    column_domain,
     crs_replaced_message,
     dataset_files,
     domains_message,
@@ -1093,9 +1094,11 @@ def _warn_overlaps(path: str, attribute: str, grid: RegionGrid, inside: Any,
                "(e.g. QGIS's Topology Checker, or GRASS v.clean)")
     if priority is not None:
         ranks = inside[priority].tolist()
-        takes = (f"of the same {priority!r} {_rank(ranks[j])} and later in the file"
+        named = column_domain(path, priority, layer=layer)  # (a coded column: QGIS's names)
+        takes = (f"of the same {priority!r} {_rank(ranks[j], named)} and later in the file"
                  if _rank(ranks[i]) == _rank(ranks[j]) else
-                 f"of the higher {priority!r} ({_rank(ranks[j])} over {_rank(ranks[i])})")
+                 f"of the higher {priority!r} ({_rank(ranks[j], named)} over "
+                 f"{_rank(ranks[i], named)})")
         rule = f"the feature of the higher {priority!r} (ties: later in the file)"
         fix = ("where they are not meant to overlap, clean the map's topology (e.g. QGIS's "
                "Topology Checker, or GRASS v.clean)")
@@ -1108,12 +1111,15 @@ def _warn_overlaps(path: str, attribute: str, grid: RegionGrid, inside: Any,
     return int((areas > 0).sum())
 
 
-def _rank(value: object) -> str:
+def _rank(value: object, named: dict[str, str] | None = None) -> str:
     """A ``priority`` value as a message names it: ``5`` for ``5.0``, ``none`` for a
-    missing one."""
+    missing one; followed by its name where the column's coded-value domain ``named``
+    (code -> name, :func:`~prospect.io.vector.column_domain`) names it, ``2 'high'``, as
+    QGIS and ArcGIS show the column (the code alone was a number the user never sees)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "none"
-    return unit_name(value)
+    code = unit_name(value)
+    return f"{code} {named[code]!r}" if named and code in named else code
 
 
 def _meet(units: np.ndarray, reach: float) -> bool:
@@ -1212,12 +1218,14 @@ def _warn_no_contacts(path: str, source: VectorSource, grid: RegionGrid,
 
 
 def _warn_off_map(path: str, source: VectorSource, grid: RegionGrid,
-                  region: tuple[np.ndarray, list[str]] | None) -> None:
+                  region: tuple[np.ndarray, list[str]] | None,
+                  whole: shapely.Geometry | None = None) -> None:
     """Warn where part of the region lies more than a cell from every unit of the map (a
     map of part of the region): its cells are no data in the contact distances
     (:func:`off_map`) as in the codes. They were measured to the nearest contact inside
     the map, without a word. ``region``: the units in the region (:func:`_region_units`;
-    ``None``: not told)."""
+    ``None``: not told); ``whole``: the union of its units where :func:`_warn_holes` took
+    it (holes inside the map are not off it)."""
     if region is None or not len(region[0]):
         return
     box = shapely.box(*grid.bounds)
@@ -1225,8 +1233,10 @@ def _warn_off_map(path: str, source: VectorSource, grid: RegionGrid,
     # takes seconds); an overlap that fills it so is said by the overlap check
     if shapely.area(shapely.intersection(region[0], box)).sum() >= shapely.area(box):
         return
-    whole = shapely.union_all(region[0])
-    off = shapely.area(shapely.difference(box, shapely.buffer(whole, grid.resolution)))
+    whole = shapely.union_all(region[0]) if whole is None else whole
+    # (a hole inside the map is not off it: said by _warn_holes, whose fix is another)
+    off = shapely.area(shapely.difference(box, shapely.buffer(_filled(whole),
+                                                              grid.resolution)))
     if off < grid.resolution ** 2:
         return
     share = off / shapely.area(box)
@@ -1240,6 +1250,72 @@ def _warn_off_map(path: str, source: VectorSource, grid: RegionGrid,
         f"the unit codes are (a contact off the map is not known); give a map that covers "
         f"the region, or bounds within the map's ({left:.12g}, {bottom:.12g}, "
         f"{right:.12g}, {top:.12g})"), stacklevel=3)
+
+
+def _map_holes(units: np.ndarray, grid: RegionGrid
+               ) -> tuple[np.ndarray, shapely.Geometry | None]:
+    """The holes of a unit map in the region: the rings inside the union of ``units``
+    (each unit's geometry in the region, :func:`_region_units`) as polygons cut to the
+    region, those that hold a cell centre (:func:`_takes_a_cell`); none where the units'
+    areas in the region add up to the region's (no union is taken of a map that fills
+    it: an overlap that fills a hole is said by the overlap check). Also the union taken
+    (``None`` where none was)."""
+    box = shapely.box(*grid.bounds)
+    geoms = np.asarray(units, dtype=object)
+    with np.errstate(all="ignore"):
+        if shapely.area(shapely.intersection(geoms, box)).sum() >= shapely.area(box):
+            return np.empty(0, dtype=object), None
+        whole = shapely.union_all(geoms)
+    parts = shapely.get_parts(whole)
+    parts = parts[np.isin(shapely.get_type_id(parts), _POLYGONAL)]
+    rings = [ring for part in parts for ring in part.interiors]
+    if not rings:
+        return np.empty(0, dtype=object), whole
+    with np.errstate(all="ignore"):
+        holes = shapely.intersection(shapely.polygons(rings), box)
+    holes = holes[~shapely.is_empty(holes) & (shapely.area(holes) > 0)]
+    return np.array([h for h in holes if _takes_a_cell(h, grid)], dtype=object), whole
+
+
+def _filled(whole: shapely.Geometry) -> shapely.Geometry:
+    """``whole`` (a unit map's union) with the holes of its polygons filled, its lines and
+    points as they are."""
+    parts = shapely.get_parts(whole)
+    areal = np.isin(shapely.get_type_id(parts), _POLYGONAL)
+    parts[areal] = shapely.polygons(shapely.get_exterior_ring(parts[areal]))
+    return shapely.union_all(parts)
+
+
+def _warn_holes(path: str, source: VectorSource, grid: RegionGrid,
+                region: tuple[np.ndarray, list[str]] | None) -> shapely.Geometry | None:
+    """Warn of holes inside a unit map that no unit fills and that take cells of the
+    region (:func:`_map_holes`: a unit's polygon deleted or never drawn, a lake left
+    unmapped): such a cell takes no unit, no data in the codes, without a word, where a
+    map's topology checker (QGIS's "must not have gaps") names it. ``region``:
+    :func:`_region_units` (``None``: not told). Returns the union of the units taken
+    (:func:`_warn_off_map`'s), ``None`` where none was."""
+    if region is None or not len(region[0]):
+        return None
+    holes, whole = _map_holes(region[0], grid)
+    if not len(holes):
+        return whole
+    areas = shapely.area(holes)
+    k = int(np.argmax(areas))
+    p = shapely.point_on_surface(holes[k])
+    share = float(areas.sum()) / float(shapely.area(shapely.box(*grid.bounds)))
+    said = f"{share:.0%}" if share >= 0.01 else "under 1%"
+    warnings.warn(DataWarning(
+        f"{path}: {len(holes)} hole(s) inside the units of layer {source.layer or '(first)'} "
+        f"that no unit fills take cells of the region {grid.name!r} ({said} of it; e.g. "
+        f"{float(areas[k]) / grid.resolution ** 2:.3g} cells about x={p.x:.10g}, "
+        f"y={p.y:.10g}): a cell there takes no unit and is no data in {source.name!r}"
+        + (f" (and in {source.name + '_dist_contact'!r} more than a cell from the hole's "
+           "edge, which is the map's edge, not a contact)" if source.distance_to_contacts
+           else "") + "; "
+        "draw the unit meant there (e.g. QGIS's Topology Checker, 'must not have gaps', "
+        "or GRASS v.clean), or a unit of its own where the map leaves the ground unmapped "
+        "(water, cover)"), stacklevel=3)
+    return whole
 
 
 def _region_units(attribute: str | None, grid: RegionGrid, inside: Any
@@ -1810,7 +1886,7 @@ def _plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
         _warn_no_contacts(path, source, grid, region, inside,
                           overlaps if source.attribute is not None else None)
         _warn_gaps(path, grid, region)
-        _warn_off_map(path, source, grid, region)
+        _warn_off_map(path, source, grid, region, _warn_holes(path, source, grid, region))
         out.append(LineDistanceLayer(
             name=f"{source.name}_dist_contact", units=distance_units(grid),
             long_name=f"distance to nearest {source.name} contact", kind="distance",
@@ -1822,6 +1898,8 @@ def _plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
             path=path, layer=source.layer, attribute=source.attribute, crs=source.crs,
             contacts=True, ground=_ground_of(grid), priority=source.priority,
         ))
+    if not source.distance_to_contacts:  # (with contacts, said before the off-map check)
+        _warn_holes(path, source, grid, region)
     if source.faults_layer is not None:
         out.append(_fault_layer(path, source, grid, zones))
     _warn_degree_distances(source, grid)

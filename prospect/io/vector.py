@@ -1791,8 +1791,18 @@ def column_domain(path: Path | str, column: str, *, layer: str | None = None
     :func:`unit_name` writes them), as ``read_vector(..., domains=True)`` reads them;
     ``{}`` when the column has no such domain (or the source none: only a GeoPackage's
     and a file geodatabase's columns have one)."""
-    found = _domains_of(*_check_layer(path, layer))
-    return dict(found[column][1]) if column in found else {}
+    domain = _domain_named(_domains_of(*_check_layer(path, layer)), column)
+    return dict(domain[1]) if domain is not None else {}
+
+
+def _domain_named(found: dict[str, tuple[str, dict[str, str]]], column: str
+                  ) -> tuple[str, dict[str, str]] | None:
+    """The coded-value domain of ``found`` (column -> (domain, code -> name)) that
+    ``column`` names, as written or in another Unicode form (:func:`field_named`): a
+    domain keyed by the file's decomposed (NFD) ``unité``, the column asked composed (the
+    frame's column is the config's name), was not found and the units read as codes."""
+    field = field_named(list(found), column)
+    return found[field] if field is not None else None
 
 
 def named_codes(path: Path | str, df: Any, *, layer: str | None = None) -> Any:
@@ -1817,12 +1827,14 @@ def _named_codes(src: _Source, layer: str | None, df: Any,
     if not found:
         return df
     used = {}
+    asked = None if only is None else [str(c) for c in only]
     for column in df.columns:
-        if str(column) not in found or column == getattr(df, "_geometry_column_name", None):
+        named = _domain_named(found, str(column))
+        if named is None or column == getattr(df, "_geometry_column_name", None):
             continue
-        if only is not None and str(column) not in only:
+        if asked is not None and field_named(asked, str(column)) is None:
             continue
-        domain, names = found[str(column)]
+        domain, names = named
         values = df[column].tolist()
         codes = [unit_name(v) for v in values]
         df[column] = pd.Series([names.get(c, v) if c else v for c, v in

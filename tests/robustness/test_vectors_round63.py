@@ -126,8 +126,8 @@ def test_a_coded_priority_column_draws_the_higher_code_on_top(tmp_path: Path,
     assert int((codes == 1).sum()) == 100
     np.testing.assert_array_equal(out["geology_dist_contact"][1], _contact_to(INCLUSION))
     said = _said(warned, "overlap over half a cell")
-    assert len(said) == 1 and "'B', of the higher 'prio' (2 over 1), takes them" in said[0], \
-        warned
+    assert len(said) == 1 and "'B', of the higher 'prio' (2 'high' over 1 'low'), takes " \
+        "them" in said[0], warned  # (the domain's names beside the codes since round 64)
     assert _said(warned, "so it has no contact") == [], warned
 
 
@@ -144,7 +144,8 @@ def test_a_coded_priority_beside_a_coded_unit_column_keeps_the_units_names(
     assert layer.settings["domain"] == "rock_units (codes read as its names)"
     np.testing.assert_array_equal(codes, np.where(_cells_in(INCLUSION), 1, 0))
     said = _said(warned, "overlap over half a cell")
-    assert len(said) == 1 and "'Schist', of the higher 'prio' (2 over 1)" in said[0], warned
+    assert len(said) == 1 and "'Schist', of the higher 'prio' (2 'high' over 1 'low')" in \
+        said[0], warned
 
 
 def test_control_a_coded_unit_column_without_priority_is_read_as_names(tmp_path: Path
