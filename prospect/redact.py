@@ -1,5 +1,8 @@
 """Credentials never leave in text: URLs lose their ``user:password@`` and secret query values.
 
+An Azure URL's ``<container>@<account>`` (``abfss://``, ``wasbs://``, ``az://``) names a
+container, not a user, and is kept.
+
 Used wherever a URL or path may reach a reader: run manifests, provenance attributes,
 logs and error messages. Pure functions over strings and JSON-like trees.
 """
@@ -60,6 +63,18 @@ def secret_param(name: str) -> bool:
     return any(word in _SECRET_WORDS for word in words)
 
 
+_CONTAINER_SCHEMES = frozenset({"az", "adl", "abfs", "abfss", "wasb", "wasbs"})
+"""Azure's fsspec and Hadoop schemes, whose ``<container>@<account>.<host>`` names a
+container (file system), no user: ``abfss://imagery@survey01.dfs.core.windows.net/...``."""
+
+
+def _container(scheme: str, userinfo: str) -> bool:
+    """Whether the ``userinfo`` before a URL's ``@`` is an Azure container's name (kept),
+    not credentials: a scheme of :data:`_CONTAINER_SCHEMES` and no ``:password``."""
+    name = scheme.lower().removesuffix("://").removesuffix("%3a%2f%2f")
+    return name in _CONTAINER_SCHEMES and ":" not in userinfo and "%3a" not in userinfo.lower()
+
+
 def redact(text: str) -> str:
     """``text`` with every URL's ``user:password@`` and secret query values masked, also
     those of a URL written percent-encoded inside another (GDAL's ``/vsicurl?url=``).
@@ -69,8 +84,10 @@ def redact(text: str) -> str:
     """
     if "://" not in text and "=" not in text and "%3a%2f%2f" not in text.lower():
         return text
-    text = _USERINFO.sub(lambda m: f"{m['scheme']}{MASK}@", text)
-    text = _ENCODED_USERINFO.sub(lambda m: f"{m['scheme']}{MASK}%40", text)
+    text = _USERINFO.sub(lambda m: m.group(0) if _container(m["scheme"], m["userinfo"])
+                         else f"{m['scheme']}{MASK}@", text)
+    text = _ENCODED_USERINFO.sub(lambda m: m.group(0) if _container(
+        m["scheme"], m["userinfo"]) else f"{m['scheme']}{MASK}%40", text)
     text = _ENCODED_PARAM.sub(lambda m: f"{m['sep']}{m['name']}%3D{MASK}"
                               if secret_param(m["name"]) else m.group(0), text)
     return _PARAM.sub(lambda m: f"{m['sep']}{m['name']}={MASK}"

@@ -254,23 +254,6 @@ def _folder_in(members: list[str], member: str) -> str | None:
     return folder if any(m.startswith(folder + "/") for m in members) else None
 
 
-def _azure_account_free(written: str, kind: str) -> None:
-    """Refuse fsspec's ``abfs://<container>@<account>.dfs.core.windows.net/<path>`` (or
-    ``az://...@<account>.blob...``): GDAL names an Azure file by container and path, and
-    takes the account from the environment, so the account would be read as part of the
-    container's name."""
-    head, _, rest = written.split("://", 1)[1].partition("/")
-    container, at, host = head.partition("@")
-    if not at:
-        return
-    account = host.split(".", 1)[0] or "<account>"
-    raise ValueError(
-        f"an Azure URL that names its storage account ({account}), which GDAL takes from "
-        f"the environment: write /{kind}/{container}/{rest} and set "
-        f"AZURE_STORAGE_ACCOUNT={account} (with AZURE_STORAGE_SAS_TOKEN or "
-        "AZURE_STORAGE_ACCESS_KEY, or AZURE_STORAGE_CONNECTION_STRING) in the environment")
-
-
 def gdal_name(written: str, base: Path | None) -> str:
     """``written`` (a GDAL virtual name, ``zip://a.zip!m``, or a URL) as GDAL reads it.
 
@@ -284,14 +267,21 @@ def gdal_name(written: str, base: Path | None) -> str:
     ------
     ValueError
         The archive is missing or unreadable, names no archive, or lacks the member; an
-        Azure URL names its account (``abfss://<container>@<account>.dfs...``).
+        Azure URL names an account the environment does not name
+        (``abfss://<container>@<account>.dfs...``;
+        :func:`prospect.io.remote.azure_account_refusal`).
     """
     scheme = written.split("://", 1)[0].lower() if "://" in written else ""
-    if _REMOTE.get(scheme) in ("vsiaz", "vsiadls") and not written.startswith("/vsi"):
-        _azure_account_free(written, _REMOTE[scheme])
     if scheme in _REMOTE and not written.startswith("/vsi"):
-        return f"/{_REMOTE[scheme]}/{written}" if scheme in ("http", "https", "ftp") else \
-            f"/{_REMOTE[scheme]}/{written.split('://', 1)[1]}"
+        if scheme in ("http", "https", "ftp"):
+            return f"/{_REMOTE[scheme]}/{written}"
+        from prospect.io.remote import azure_account_refusal, store_name
+
+        # one mapping with a STAC item's hrefs: an Azure URL that names its account is
+        # read where the environment names that account, else refused with the form
+        if (refused := azure_account_refusal(written)) is not None:
+            raise ValueError(refused)
+        return store_name(written) or f"/{_REMOTE[scheme]}/{written.split('://', 1)[1]}"
     if scheme in _SCHEMES:
         kind = _SCHEMES[scheme]
         inside, _, named = written.split("://", 1)[1].partition("!")

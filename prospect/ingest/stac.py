@@ -57,8 +57,11 @@ from prospect.io.files import one_spelling
 from prospect.io.raster import value_fits
 from prospect.io.remote import (
     REQUESTER_PAYS,
+    azure_account_refusal,
     expired_signature,
+    is_network_name,
     read_failure,
+    read_store_text,
     requester_pays,
     signed_expiry,
     store_name,
@@ -187,8 +190,9 @@ class _TimeoutStacIO(DefaultStacIO):
         (:func:`_gdal_href`). Before, such a catalog was refused "an item or child of the
         catalog cannot be read: ... does not resolve to a STAC object" beside the file."""
         if not href.startswith(("http://", "https://")):
-            return super().read_text_from_href(
-                href if href.startswith(("s3://", "gs://")) else _gdal_href(href))
+            if (stored := _store_document(href)) is not None:  # a catalogue in a bucket
+                return read_store_text(stored, timeout_s=self.timeout_s)
+            return super().read_text_from_href(_gdal_href(href))
         import urllib3
 
         http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=self.timeout_s,
@@ -203,16 +207,31 @@ class _TimeoutStacIO(DefaultStacIO):
         return str(response.data.decode("utf-8"))
 
 
+def _store_document(href: str) -> str | None:
+    """The GDAL name of a STAC document in an object store (``s3://``, ``gs://``,
+    ``az://``, ``abfs://``... or its ``/vsis3/``... name), else ``None``: such a document
+    (a survey's ``items.json`` beside its scenes) was read as a local path, "STAC file not
+    found"."""
+    stored = store_name(href)
+    if stored is None and href.startswith("/vsi") and is_network_name(href):
+        stored = href
+    return stored
+
+
 def _items(href: str, timeout_s: float = STAC_TIMEOUT_S) -> list[pystac.Item]:
     io = _TimeoutStacIO(timeout_s)
+    if (refused := azure_account_refusal(href)) is not None:
+        raise InputFileError(f"{href}: {refused}")
     try:
-        if href.startswith(("http://", "https://")):
+        if href.startswith(("http://", "https://")) or _store_document(href) is not None:
             data: Any = json.loads(io.read_text(href))
         else:
             data = json.loads(Path(href).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputFileError(f"{href}: STAC file not found; check 'stac:' in the config"
                              ) from None
+    except InputFileError:  # an object store's refusal or the network's, said whole
+        raise
     except (OSError, ValueError) as exc:
         raise InputFileError(f"{href}: cannot read as STAC JSON: {exc}") from None
     except Exception as exc:  # urllib3/requests errors of a remote catalog are not OSErrors
@@ -2050,6 +2069,11 @@ def _asset_href(doc: str, asset: pystac.Asset) -> str:
         from urllib.parse import urljoin
 
         return urljoin(doc, raw)
+    if "://" in doc and _store_document(doc) is not None:  # beside a catalogue in a bucket
+        import posixpath
+
+        scheme, _, key = doc.partition("://")
+        return f"{scheme}://{posixpath.normpath(posixpath.join(posixpath.dirname(key), raw))}"
     return str((Path(doc).parent / raw).resolve())
 
 
@@ -2078,6 +2102,10 @@ def _scene(href: str, item: pystac.Item, assets: dict[str, str],
         unpaid = requester_pays(target)
         if unpaid is not None:
             raise DataError(f"{href}: item {item.id!r}, asset {key!r}: {unpaid}")
+        accountless = azure_account_refusal(target, written=False)
+        if accountless is not None:  # the config's path: refuses it so too (one mapping)
+            raise DataError(f"{href}: item {item.id!r}, asset {key!r}: {redact(target)} is "
+                            f"{accountless}, and run again")
     bands = {var: _gdal_href(_asset_href(href, item.assets[key]))
              for var, key in assets.items()}
     props = item.properties

@@ -123,10 +123,18 @@ def _holds(value: Any, op: str, bound: Any) -> bool | None:
     """Whether an item's property ``value`` passes the comparison ``op`` with ``bound``;
     ``None`` where the two cannot be compared (a number against text other than plain
     digits, ``"12,5"``; a list). A number against digits compares as numbers: an item's
-    ``eo:cloud_cover: "80"`` against ``lt: 30`` was kept as not comparable."""
+    ``eo:cloud_cover: "80"`` against ``lt: 30`` was kept as not comparable. A yes/no
+    against a yes/no compares by ``eq``/``neq`` (``earthsearch:boa_offset_applied: {eq:
+    false}``: every item was kept as not comparable, the ones the search leaves out in
+    the composite); a yes/no against a number or text is not comparable (refused first,
+    :func:`_check_types`)."""
     if op == "in":
         told = [_holds(value, "eq", b) for b in bound]
         return True if True in told else (None if None in told else False)
+    if isinstance(value, bool) or isinstance(bound, bool):
+        if isinstance(value, bool) and isinstance(bound, bool) and op in ("eq", "neq"):
+            return _compare(value, op, bound)
+        return None
     x, y = _number(value), _number(bound)
     if x is not None and y is not None:
         return _compare(x, op, y)
@@ -164,7 +172,9 @@ def _check_types(search: StacSearch, items: list[dict[str, Any]]) -> None:
     ``s2:vegetation_percentage: {lt: "30"}`` (quoted in the YAML) compared a number with
     a string: an API that does not apply CQL2 ``filter`` had every item kept here as "not
     comparable" (80 and 95 % in the composite), without a word. (A number against the
-    items' text is left as before: catalogues write numbers as text, ``"12,5"``.)
+    items' text is left as before: catalogues write numbers as text, ``"12,5"``.) A
+    yes/no property (``earthsearch:boa_offset_applied``) compared with text or a number
+    (``eq: "false"``, ``eq: 0``) is refused the same way.
 
     Raises
     ------
@@ -183,6 +193,15 @@ def _check_types(search: StacSearch, items: list[dict[str, Any]]) -> None:
                 continue
             for op, bound in cmp.comparisons().items():
                 for one in bound if op == "in" else [bound]:
+                    if isinstance(value, bool) and not isinstance(one, bool):
+                        given = f"{one!r} is text" if isinstance(one, str) else \
+                            f"{one:g} is a number"
+                        raise ConfigError(
+                            f"stac_search.properties {prop!r} {op}: {given}, but the "
+                            f"items state {prop} as a yes/no (item {item.get('id')!r}: "
+                            f"{str(value).lower()}), which it cannot be compared with; "
+                            "write true or false, unquoted (e.g. "
+                            f"{'in: [true]' if op == 'in' else op + ': true'})")
                     if isinstance(one, str) and _number(value) is not None:
                         raise ConfigError(
                             f"stac_search.properties {prop!r} {op}: {one!r} is text, but "

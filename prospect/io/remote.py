@@ -24,11 +24,11 @@ from prospect.errors import InputFileError
 
 __all__ = ["DEFAULT_REMOTE", "ENVIRONMENT_SETTINGS", "KEYS_REFUSED_FIX", "REQUESTER_PAYS",
            "RESIGN_URL", "SIGN_AZURE", "SIGN_OR_CHECK_AZURE", "SOURCE_SETTINGS",
-           "NetworkReadError", "expired_signature", "forget_cached", "gdal_http_options",
-           "is_network_name", "network_epoch", "network_failure_message", "network_version",
-           "network_versions", "read_as_planned", "read_failure", "refusal_fix", "refused_keys",
-           "requester_pays", "server_refusal", "signed_expiry", "store_name",
-           "unsigned_azure"]
+           "NetworkReadError", "azure_account_refusal", "expired_signature", "forget_cached",
+           "gdal_http_options", "is_network_name", "network_epoch", "network_failure_message",
+           "network_version", "network_versions", "read_as_planned", "read_failure",
+           "read_store_text", "refusal_fix", "refused_keys", "requester_pays",
+           "server_refusal", "signed_expiry", "store_name", "unsigned_azure"]
 
 DEFAULT_REMOTE: dict[str, Any] = {"timeout_s": 30.0, "retries": 3, "retry_delay_s": 0.5}
 """The HTTP settings of a source without ``remote:`` (``RemoteReads``' defaults), for
@@ -644,11 +644,149 @@ def store_name(href: str) -> str | None:
     """The GDAL name of an object store's URL as fsspec and rasterio write it
     (``s3://b/k`` is ``/vsis3/b/k``; ``gs://``, ``az://``, ``oss://``, and Azure Data Lake
     Storage's ``abfs://``/``abfss://`` as ``/vsiadls/``), or ``None`` for another
-    name."""
+    name.
+
+    An Azure URL that names its storage account
+    (``abfss://<container>@<account>.dfs.core.windows.net/<path>``) is named by its
+    container and path, as GDAL names it (the account comes from the environment,
+    :func:`azure_account_refusal`): mapped whole, the account was read as part of the
+    container's name, and the read failed on the store's answer."""
     scheme, sep, rest = str(href).partition("://")
     if sep and scheme.lower() in _SCHEMES:
+        named = _azure_account(href)
+        if named is not None:
+            rest = f"{named[0]}/{named[2]}"
         return f"{_SCHEMES[scheme.lower()]}/{rest}"
     return None
+
+
+_AZURE_SCHEMES = ("az", "adl", "abfs", "abfss")
+"""fsspec's and Hadoop's Azure schemes, whose ``<container>@<account>.<host>`` names the
+storage account in the URL."""
+
+
+def _azure_account(href: str) -> tuple[str, str, str] | None:
+    """``(container, account, path)`` of an Azure URL that names its storage account
+    (``abfss://imagery@survey01.dfs.core.windows.net/s2/B04.tif``), else ``None``."""
+    scheme, sep, rest = str(href).partition("://")
+    if not sep or scheme.lower() not in _AZURE_SCHEMES:
+        return None
+    head, _, path = rest.partition("/")
+    container, at, host = head.partition("@")
+    if not at:
+        return None
+    return container, host.split(".", 1)[0] or "<account>", path
+
+
+def _environment_account() -> str | None:
+    """The storage account GDAL reads Azure with: a connection string's ``AccountName``,
+    else ``AZURE_STORAGE_ACCOUNT`` (GDAL's order), or ``None``."""
+    from rasterio.env import get_gdal_config
+
+    joined = str(get_gdal_config("AZURE_STORAGE_CONNECTION_STRING", normalize=False) or "")
+    if joined:
+        return next((part.split("=", 1)[1].strip() for part in joined.split(";")
+                     if part.strip().lower().startswith("accountname=")), None)
+    return str(get_gdal_config("AZURE_STORAGE_ACCOUNT", normalize=False) or "") or None
+
+
+def azure_account_refusal(href: str, *, written: bool = True) -> str | None:
+    """Why GDAL cannot read an Azure URL that names its storage account, or ``None``.
+
+    GDAL names an Azure file by container and path (``/vsiadls/imagery/s2/B04.tif``) and
+    takes the account from the environment, so ``abfss://imagery@survey01.dfs...`` is read
+    (:func:`store_name`) only where the environment names that account: a config's
+    ``path:`` and a STAC item's asset href alike. ``written``: the URL is the user's own
+    (a config's, told the form to write), else a catalogue's (told the setting only)."""
+    named = _azure_account(href)
+    if named is None:
+        return None
+    container, account, path = named
+    found = _environment_account()
+    if found is not None and found.lower() == account.lower():
+        return None
+    kind = store_name(href) or f"/vsiaz/{container}/{path}"
+    form = f"write {kind} and set" if written else "set"
+    other = f"; the environment names account {found}" if found else ""
+    return (f"an Azure URL that names its storage account ({account}), which GDAL takes "
+            f"from the environment{other}: {form} AZURE_STORAGE_ACCOUNT={account} (with "
+            "AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_ACCESS_KEY, or "
+            "AZURE_STORAGE_CONNECTION_STRING) in the environment")
+
+
+_DOCUMENT_MAX = 256 * 2**20
+"""Largest document :func:`read_store_text` reads (a STAC item collection of ~100 000
+items)."""
+_VSIE_FILE_NOT_FOUND = 1
+"""GDAL's ``VSIE_FileNotFound`` (``cpl_vsi_error.h``)."""
+
+
+def read_store_text(name: str, *, timeout_s: float) -> str:
+    """The text (UTF-8) of a small document in an object store, read through GDAL
+    (``/vsis3/``, ``/vsigs/``, ``/vsiaz/``, ``/vsiadls/``...: the credentials, endpoints and
+    unsigned settings the store's raster files are read with), as a STAC catalogue kept
+    beside its scenes (``stac: s3://bucket/items.json``) is read.
+
+    Parameters
+    ----------
+    name : str
+        The document's GDAL name (:func:`store_name`).
+    timeout_s : float
+        The HTTP timeout of the read.
+
+    Raises
+    ------
+    FileNotFoundError
+        The store has no such object.
+    NetworkReadError
+        The store refused it (credentials, a requester-pays bucket...), or the network
+        failed to bring it; one line, with the fix.
+    OSError
+        Another failure (GDAL's words), or the document is over 256 MiB.
+    """
+    import ctypes
+
+    from prospect.io.raster import _gdal_c, gdal_settings
+
+    lib = _gdal_c()
+    if lib is None or getattr(lib, "VSIFOpenExL", None) is None:
+        raise OSError("GDAL's file API is not found in this process")
+    vp, cp = ctypes.c_void_p, ctypes.c_char_p
+    for fn, args, res in (("VSIFOpenExL", [cp, cp, ctypes.c_int], vp),
+                          ("VSIIngestFile", [vp, cp, ctypes.POINTER(vp),
+                                             ctypes.POINTER(ctypes.c_uint64), ctypes.c_int64],
+                           ctypes.c_int),
+                          ("VSIFCloseL", [vp], ctypes.c_int), ("VSIFree", [vp], None),
+                          ("VSIErrorReset", [], None), ("VSIGetLastErrorNo", [], ctypes.c_int),
+                          ("VSIGetLastErrorMsg", [], cp), ("CPLGetLastErrorMsg", [], cp)):
+        getattr(lib, fn).argtypes, getattr(lib, fn).restype = args, res
+    options = gdal_http_options(timeout_s=timeout_s, retries=DEFAULT_REMOTE["retries"],
+                                retry_delay_s=DEFAULT_REMOTE["retry_delay_s"])
+    buffer, size = vp(), ctypes.c_uint64()
+    forget_cached([name])  # a catalogue rewritten in its bucket is read as it is now
+    with gdal_settings(**options):
+        lib.VSIErrorReset()
+        handle = lib.VSIFOpenExL(name.encode(), b"rb", 1)
+        if not handle:
+            number = lib.VSIGetLastErrorNo()
+            reason = (lib.VSIGetLastErrorMsg() or b"").decode("utf-8", "replace").strip()
+            why = read_failure(reason, name)
+            if number == _VSIE_FILE_NOT_FOUND or why == "HTTP 404":
+                raise FileNotFoundError(name)
+            said = network_failure_message(name, reason or why, ENVIRONMENT_SETTINGS)
+            raise NetworkReadError(said or f"{name}: cannot read: {why}", why=why)
+        try:
+            done = lib.VSIIngestFile(handle, name.encode(), ctypes.byref(buffer),
+                                     ctypes.byref(size), _DOCUMENT_MAX)
+            reason = (lib.CPLGetLastErrorMsg() or b"").decode("utf-8", "replace").strip()
+        finally:
+            lib.VSIFCloseL(handle)
+    if not done:
+        raise OSError(reason or f"cannot read it whole (over {_DOCUMENT_MAX // 2**20} MiB?)")
+    try:
+        return ctypes.string_at(buffer, size.value).decode("utf-8")
+    finally:
+        lib.VSIFree(buffer)
 
 
 _CLEAR: list[Any] = []
