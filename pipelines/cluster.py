@@ -2367,16 +2367,58 @@ def nanny_environ_kept() -> Iterator[None]:
     one thread and with Python's hash randomisation off. The workers started in the block
     keep theirs; a nanny that restarts a worker later writes them again, until the block
     that holds the cluster ends."""
-    names = _nanny_variables()
-    before = {name: os.environ.get(name) for name in names}
+    before = _nanny_environ()
     try:
         yield
     finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            elif os.environ.get(name) != value:
-                os.environ[name] = value
+        _put_back_environ(before)
+
+
+def _nanny_environ() -> dict[str, str | None]:
+    """Each variable a nanny writes (:func:`_nanny_variables`), as ``os.environ`` holds it
+    now (``None``: unset)."""
+    return {name: os.environ.get(name) for name in _nanny_variables()}
+
+
+def _put_back_environ(before: dict[str, str | None]) -> None:
+    """Put each variable of ``before`` back into ``os.environ`` as it was, set or unset."""
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        elif os.environ.get(name) != value:
+            os.environ[name] = value
+
+
+@functools.cache
+def _environ_keeping_cluster() -> type:
+    """``distributed.LocalCluster`` whose ``close`` puts the nannies' variables back as the
+    start found them (:func:`local_cluster`); its repr and behaviour are LocalCluster's."""
+    import inspect
+
+    from distributed import LocalCluster
+
+    class KeptLocalCluster(LocalCluster):
+        _environ_before: dict[str, str | None] | None = None  # set by local_cluster
+
+        def close(self, *args: Any, **kwargs: Any) -> Any:
+            closing = super().close(*args, **kwargs)
+            if inspect.isawaitable(closing):  # an asynchronous cluster: once awaited
+                return self._closed_then_put_back(closing)
+            self._put_back()
+            return closing
+
+        async def _closed_then_put_back(self, closing: Any) -> Any:
+            try:
+                return await closing
+            finally:
+                self._put_back()
+
+        def _put_back(self) -> None:
+            before, self._environ_before = self._environ_before, None
+            _put_back_environ(before or {})
+
+    KeptLocalCluster.__name__ = KeptLocalCluster.__qualname__ = "LocalCluster"
+    return KeptLocalCluster
 
 
 @contextlib.contextmanager
@@ -2410,24 +2452,32 @@ def local_cluster(n_workers: int, *, threads_per_worker: int = 1,
 
     Started with :data:`LOCAL_CLUSTER_CONFIG` (where not set otherwise); the benchmarks
     start theirs here too, so they measure what a job gets.
+
+    The variables its nannies write into this process's environment for their workers
+    (:func:`_nanny_variables`) are put back as they were after the start, and again when
+    the cluster closes (``close()``, its ``with`` block's end): a nanny that restarted a
+    worker meanwhile (after a kill or a memory stop) had written them again, and they
+    stayed for every process started later, whoever held the cluster.
     """
     import dask.config
-    from distributed import LocalCluster
     from distributed.deploy.spec import SpecCluster
 
     _refuse_unread_durations()  # before any process starts: dask fails on one late
     config = _local_cluster_config()
+    environ = _nanny_environ()
     failed: tuple[Exception, list[BaseException], bool] | None = None
     for attempt in range(START_ATTEMPTS):
         with dask.config.set(config), _pre_spawn_environ(config), _start_errors() as errors:
             before = set(SpecCluster._instances)
             try:
-                return LocalCluster(
+                cluster = _environ_keeping_cluster()(
                     n_workers=n_workers, threads_per_worker=threads_per_worker,
                     processes=True, host="127.0.0.1", memory_limit=memory_limit,
                     dashboard_address=dashboard_address, silence_logs=logging.ERROR,
                     scheduler_kwargs=_scheduler_options(dashboard_address),
                 )
+                cluster._environ_before = environ
+                return cluster
             except KeyboardInterrupt:  # a stop while it started: nothing of it outlives it
                 _close_half_started(set(SpecCluster._instances) - before)
                 raise

@@ -420,7 +420,9 @@ def write_pyramid(
     Parameters
     ----------
     source
-        The layer's data (COG or cube variable).
+        The layer's data (COG or cube variable). Its readers and dataset handles are
+        closed (:meth:`tiles.source.LayerSource.close`) when the pyramid is written or
+        has failed; the source opens its files again if read after.
     out_dir
         Pyramid root; replaced as a whole once every tile is written (a half-written
         pyramid is never left where a reader could take it for a result).
@@ -462,58 +464,61 @@ def write_pyramid(
         raise ValueError(f"tile_size must be 256 or 512, got {tile_size}")
     if not 0 <= min_zoom <= max_zoom <= 24:
         raise ValueError(f"need 0 <= min_zoom <= max_zoom <= 24, got {min_zoom}..{max_zoom}")
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    bounds = source.lonlat_bounds
-    tms_name = tile_matrix_set
-    grid = _grid(tms_name)
-    if not grid.minzoom <= min_zoom <= max_zoom <= grid.maxzoom:
-        raise ValueError(f"zooms {min_zoom}..{max_zoom} outside {tms_name}'s "
-                         f"{grid.minzoom}..{grid.maxzoom}")
-    native = None if tms_name == DEFAULT_TMS else source.native_footprint(grid.rasterio_crs)[0]
-    jobs = pyramid_jobs(bounds, min_zoom, max_zoom, block=METATILE_PX // tile_size,
-                        tms=tms_name, native_bounds=native)
-    result = PyramidResult(
-        path=out_dir, min_zoom=min_zoom, max_zoom=max_zoom, tile_size=tile_size, format=fmt,
-        bounds=bounds, per_zoom={z: 0 for z in range(min_zoom, max_zoom + 1)},
-    )
-    n_workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
-    kwargs: dict[str, Any] = dict(colormap=colormap, vmin=vmin, vmax=vmax, stops=stops,
-                                  palette=palette, tile_size=tile_size,
-                                  fmt=fmt, resampling=resampling, rgba=rgba,
-                                  ranges=tile_ranges(bounds, min_zoom, max_zoom, tms_name,
-                                                     native))
+    # the source's readers and handles (this thread's and the pool's) are closed when
+    # the pyramid is done or failed: left open, they outlived the call
+    with source:
+        out_dir = Path(out_dir)
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        bounds = source.lonlat_bounds
+        tms_name = tile_matrix_set
+        grid = _grid(tms_name)
+        if not grid.minzoom <= min_zoom <= max_zoom <= grid.maxzoom:
+            raise ValueError(f"zooms {min_zoom}..{max_zoom} outside {tms_name}'s "
+                             f"{grid.minzoom}..{grid.maxzoom}")
+        native = None if tms_name == DEFAULT_TMS else source.native_footprint(grid.rasterio_crs)[0]
+        jobs = pyramid_jobs(bounds, min_zoom, max_zoom, block=METATILE_PX // tile_size,
+                            tms=tms_name, native_bounds=native)
+        result = PyramidResult(
+            path=out_dir, min_zoom=min_zoom, max_zoom=max_zoom, tile_size=tile_size, format=fmt,
+            bounds=bounds, per_zoom={z: 0 for z in range(min_zoom, max_zoom + 1)},
+        )
+        n_workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
+        kwargs: dict[str, Any] = dict(colormap=colormap, vmin=vmin, vmax=vmax, stops=stops,
+                                      palette=palette, tile_size=tile_size,
+                                      fmt=fmt, resampling=resampling, rgba=rgba,
+                                      ranges=tile_ranges(bounds, min_zoom, max_zoom, tms_name,
+                                                         native))
 
-    def record(done: int, counts: list[tuple[int, int, int, int]]) -> None:
-        for z, written, empty, nbytes in counts:
-            result.tiles_written += written
-            result.tiles_empty += empty
-            result.bytes_written += nbytes
-            result.per_zoom[z] += written
-        if progress is not None:
-            progress(done, len(jobs))
+        def record(done: int, counts: list[tuple[int, int, int, int]]) -> None:
+            for z, written, empty, nbytes in counts:
+                result.tiles_written += written
+                result.tiles_empty += empty
+                result.bytes_written += nbytes
+                result.per_zoom[z] += written
+            if progress is not None:
+                progress(done, len(jobs))
 
-    with staged_dir(out_dir) as staging, _scratch_for(staging):
-        if isinstance(executor, Executor):
-            futures = [executor.submit(_job_in_worker, j, str(source.path), source.variable,
-                                       source.date, staging, kwargs) for j in jobs]
-            for done, fut in enumerate(_completed(futures), start=1):
-                record(done, fut.result())
-        elif n_workers == 1:
-            for done, job in enumerate(jobs, start=1):
-                record(done, _render_job(job, source, staging, **kwargs))
-        else:
-            with _executor(executor, n_workers) as pool:
-                if executor == "thread":
-                    futures = [pool.submit(_render_job, j, source, staging, **kwargs)
-                               for j in jobs]
-                else:
-                    futures = [pool.submit(_job_in_worker, j, str(source.path),
-                                           source.variable, source.date, staging, kwargs)
-                               for j in jobs]
-                for done, fut in enumerate(as_completed(futures), start=1):
+        with staged_dir(out_dir) as staging, _scratch_for(staging):
+            if isinstance(executor, Executor):
+                futures = [executor.submit(_job_in_worker, j, str(source.path), source.variable,
+                                           source.date, staging, kwargs) for j in jobs]
+                for done, fut in enumerate(_completed(futures), start=1):
                     record(done, fut.result())
-    return result
+            elif n_workers == 1:
+                for done, job in enumerate(jobs, start=1):
+                    record(done, _render_job(job, source, staging, **kwargs))
+            else:
+                with _executor(executor, n_workers) as pool:
+                    if executor == "thread":
+                        futures = [pool.submit(_render_job, j, source, staging, **kwargs)
+                                   for j in jobs]
+                    else:
+                        futures = [pool.submit(_job_in_worker, j, str(source.path),
+                                               source.variable, source.date, staging, kwargs)
+                                   for j in jobs]
+                    for done, fut in enumerate(as_completed(futures), start=1):
+                        record(done, fut.result())
+        return result
 
 
 @contextmanager

@@ -2,7 +2,8 @@
 
 A :class:`LayerSource` names its data once (from config); callers ask it for Web
 Mercator windows, tiles and point values. Readers are opened per thread (GDAL dataset
-handles are not shared between threads) and kept for reuse.
+handles are not shared between threads) and kept for reuse until the data change or the
+source is closed (:meth:`LayerSource.close`, or a ``with`` block).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import os
 import threading
 import time
 import warnings
+import weakref
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,6 +29,7 @@ import rasterio
 from pyproj.exceptions import ProjError
 from rasterio._err import CPLE_BaseError, CPLE_IllegalArgError, CPLE_NotSupportedError
 from rasterio.enums import Resampling
+from rasterio.env import env_ctx_if_needed
 from rasterio.errors import CRSError, RasterioError, TransformError, WindowError
 from rasterio.transform import from_bounds
 from rasterio.warp import reproject
@@ -191,6 +194,26 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [""])[0][:300]
 
 
+@dataclass(eq=False, slots=True, weakref_slot=True)
+class _Handles:
+    """One thread's open reader and dataset handles on one version of a layer's data
+    (:meth:`LayerSource._thread_state`)."""
+
+    generation: int
+    reader: Any = None
+    datasets: dict[int, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Close the reader and every dataset handle (reopened on the next read)."""
+        handles = [self.reader, *self.datasets.values()]
+        self.reader, self.datasets = None, {}
+        for handle in handles:
+            close = getattr(handle, "close", None)  # an XarrayReader holds no file
+            if close is not None:
+                with suppress(Exception):  # a file gone or damaged: nothing left to close
+                    close()
+
+
 @dataclass
 class LayerSource:
     """A readable single-band layer: a COG path, or a zarr cube path and variable.
@@ -219,6 +242,12 @@ class LayerSource:
     recheck_s
         Seconds between two full looks at the files when the publish marker is unchanged
         (0: every call).
+
+    The readers and dataset handles a source opens (one set per thread that reads it) stay
+    open for the next read until :meth:`close`, which a caller done with the layer calls
+    (the tiles stage after each layer, :func:`tiles.pyramid.write_pyramid` after its
+    pyramid); ``with cog_source(path) as source:`` closes them at the block's end. A
+    closed source can be read again: it opens its files anew.
     """
 
     path: Path
@@ -226,6 +255,7 @@ class LayerSource:
     date: str | None = None
     recheck_s: float = 1.0
     _local: threading.local = field(default_factory=threading.local, repr=False)
+    _opened: weakref.WeakSet[_Handles] = field(default_factory=weakref.WeakSet, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _meta: dict[str, Any] = field(default_factory=dict, repr=False)
     _footprints: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -388,39 +418,65 @@ class LayerSource:
                 return Reader(str(self.path), tms=WEB_MERCATOR)
         return XarrayReader(self._cube_variable(), tms=WEB_MERCATOR)
 
-    def _thread_state(self) -> dict[str, Any]:
+    def _thread_state(self) -> _Handles:
         """This thread's readers and dataset handles, reset when the data changed, but
         never within a read (:meth:`_pinned`): the handles a read began with were closed
         under it when the file was replaced meanwhile ("Dataset is closed")."""
-        state: dict[str, Any] | None = getattr(self._local, "state", None)
+        state: _Handles | None = getattr(self._local, "state", None)
         pinned: int = getattr(self._local, "pinned", 0)
         if state is not None and pinned:
             return state
         self.refresh()
-        if state is None or state["generation"] != self._generation:
+        if state is None or state.generation != self._generation:
             if state is not None:
-                for ds in state["datasets"].values():
-                    ds.close()
-            state = {"generation": self._generation, "reader": None, "datasets": {}}
+                state.close()  # the old version's reader too: its file handle stayed open
+            state = _Handles(self._generation)
             self._local.state = state
+            with self._lock:
+                self._opened.add(state)
         return state
+
+    def close(self) -> None:
+        """Close every reader and dataset handle this source opened, in every thread.
+
+        Call it when done with the layer and no read of it is under way (a ``with``
+        block calls it at its end). A rio-tiler ``Reader`` left open held its dataset,
+        and the first one a thread opened had held rasterio's environment entered for
+        the thread (and, in the main thread, GDAL's process-wide
+        ``GTIFF_IMPLICIT_JPEG_OVR=OFF`` and ``RASTERIO_ENV=ON``) until the process ended.
+        A read after ``close`` opens the files again. The handles of a thread that ended
+        are closed with it.
+        """
+        with self._lock:
+            opened = list(self._opened)
+        for state in opened:
+            state.close()
+
+    def __enter__(self) -> LayerSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @contextmanager
     def reader(self) -> Iterator[Any]:
-        """This thread's open reader (opened on first use)."""
+        """This thread's open reader (opened on first use), in rasterio's environment for
+        the block only (its defaults where none is entered): opened outside one, a
+        ``Reader`` entered the environment for as long as it stayed open."""
         state = self._thread_state()
-        if state["reader"] is None:
-            try:
-                state["reader"] = self._open()
-            except (DataError, InputFileError):
-                raise
-            except Exception as exc:
-                raise LayerDataError(
-                    f"{self.path}: cannot open layer data ({type(exc).__name__}: "
-                    f"{_first_line(exc)}); check the path in the config and that the score "
-                    "stage has run"
-                ) from None
-        yield state["reader"]
+        with env_ctx_if_needed():
+            if state.reader is None:
+                try:
+                    state.reader = self._open()
+                except (DataError, InputFileError):
+                    raise
+                except Exception as exc:
+                    raise LayerDataError(
+                        f"{self.path}: cannot open layer data ({type(exc).__name__}: "
+                        f"{_first_line(exc)}); check the path in the config and that the "
+                        "score stage has run"
+                    ) from None
+            yield state.reader
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
@@ -461,9 +517,9 @@ class LayerSource:
         """Whether what this thread reads is of the current version of the data: outside
         a read pinned to its handles (:meth:`_pinned`) every read looks at the files
         first (:meth:`_thread_state`)."""
-        state = getattr(self._local, "state", None)
+        state: _Handles | None = getattr(self._local, "state", None)
         pinned: int = getattr(self._local, "pinned", 0)
-        return not pinned or state is None or state["generation"] == self._generation
+        return not pinned or state is None or state.generation == self._generation
 
     @property
     def lonlat_bounds(self) -> tuple[float, float, float, float]:
@@ -819,7 +875,7 @@ class LayerSource:
 
     def _dataset(self, level: int) -> Any:
         """This thread's handle on the COG at overview ``level`` (-1: full resolution)."""
-        handles = self._thread_state()["datasets"]
+        handles = self._thread_state().datasets
         if level not in handles:
             opts = {} if level < 0 else {"overview_level": level}
             handles[level] = rasterio.open(self.path, **opts)

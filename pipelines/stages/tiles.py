@@ -281,6 +281,15 @@ def _render_layer(
     them in place once every layer is rendered."""
     source, where = layer_source(
         ctx, layer.variable, None if layer.date is None else layer.date.isoformat())
+    with source:  # its readers and handles closed when the layer is done, or failed
+        return _render_source(ctx, cfg, layer, staging, bar, source, where)
+
+
+def _render_source(
+    ctx: RunContext, cfg: TilesConfig, layer: TileLayerConfig, staging: Path, bar: Progress,
+    source: LayerSource, where: str,
+) -> tuple[ViewerLayer, dict[str, Any], dict[str, Any], str]:
+    """:func:`_render_layer` of the layer's ``source`` (read from ``where``)."""
     name = layer.layer_name
     layer_dir = staging / "layer"
     sample = value_sample(source)  # one sample: the colour range, as `prospect serve`'s

@@ -337,26 +337,29 @@ def test_embedded_cluster_workers_get_the_malloc_thresholds(
     dask config, so the embedded cluster's workers got dask's value (a flaky CI run)."""
     from distributed import Client, LocalCluster
 
-    from pipelines.cluster import MALLOC_THRESHOLD, local_cluster
+    from pipelines.cluster import MALLOC_THRESHOLD, local_cluster, nanny_environ_kept
 
     names = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")
     for name in names:  # what dask's own nanny writes below, whatever an earlier one left
         monkeypatch.delenv(name, raising=False)
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None):
-        pass
-    before = {name: os.environ.get(name) for name in names}
-    assert before["MALLOC_TRIM_THRESHOLD_"] == "65536"  # what dask's nanny leaves behind
-    with local_cluster(1, dashboard_address=None) as cluster, Client(cluster) as client:
-        env = next(iter(client.run(lambda: {k: os.environ.get(k) for k in (
-            "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")}).values()))
-        filters = next(iter(client.run(lambda: [type(f).__name__ for f in logging.getLogger(
-            "distributed.worker").filters]).values()))
-    assert env == {"MALLOC_TRIM_THRESHOLD_": str(MALLOC_THRESHOLD),
-                   "MALLOC_MMAP_THRESHOLD_": str(MALLOC_THRESHOLD)}
-    assert filters.count("HeartbeatNoise") == 1  # the worker preload ran, once
-    # and this process's environment is as it was: nothing leaks into later clusters
-    assert {name: os.environ.get(name) for name in names} == before
+    # dask's own cluster leaves OMP_NUM_THREADS=1, PYTHONHASHSEED ... in this process's
+    # environment for good (its nannies'): put back for the tests after this one
+    with nanny_environ_kept():
+        with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                          dashboard_address=None):
+            pass
+        before = {name: os.environ.get(name) for name in names}
+        assert before["MALLOC_TRIM_THRESHOLD_"] == "65536"  # what dask's nanny leaves behind
+        with local_cluster(1, dashboard_address=None) as cluster, Client(cluster) as client:
+            env = next(iter(client.run(lambda: {k: os.environ.get(k) for k in (
+                "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")}).values()))
+            filters = next(iter(client.run(lambda: [type(f).__name__ for f in logging.getLogger(
+                "distributed.worker").filters]).values()))
+        assert env == {"MALLOC_TRIM_THRESHOLD_": str(MALLOC_THRESHOLD),
+                       "MALLOC_MMAP_THRESHOLD_": str(MALLOC_THRESHOLD)}
+        assert filters.count("HeartbeatNoise") == 1  # the worker preload ran, once
+        # and this process's environment is as it was: nothing leaks into later clusters
+        assert {name: os.environ.get(name) for name in names} == before
 
 
 def test_worker_heartbeat_and_task_tracebacks_are_dropped_and_nothing_else(
