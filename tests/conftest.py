@@ -71,14 +71,9 @@ def _nanny_variables_as_found() -> Iterator[None]:
     the process: stop 67's CI failed a test of another file that read them
     (``test_embedded_cluster_workers_get_the_malloc_thresholds``). The nanny writes its own
     values again before its next start, so its workers lose nothing."""
-    from pipelines.cluster import _nanny_variables
+    from pipelines.cluster import _nanny_variables, _put_back_environ
 
-    for name in _nanny_variables():
-        value = _START_ENVIRON.get(name)
-        if value is None:
-            os.environ.pop(name, None)
-        elif os.environ.get(name) != value:
-            os.environ[name] = value
+    _put_back_environ({name: _START_ENVIRON.get(name) for name in _nanny_variables()})
     yield
 
 

@@ -1218,22 +1218,16 @@ def _warn_no_contacts(path: str, source: VectorSource, grid: RegionGrid,
 
 
 def _warn_off_map(path: str, source: VectorSource, grid: RegionGrid,
-                  region: tuple[np.ndarray, list[str]] | None,
-                  whole: shapely.Geometry | None = None) -> None:
+                  whole: shapely.Geometry | None) -> None:
     """Warn where part of the region lies more than a cell from every unit of the map (a
     map of part of the region): its cells are no data in the contact distances
     (:func:`off_map`) as in the codes. They were measured to the nearest contact inside
-    the map, without a word. ``region``: the units in the region (:func:`_region_units`;
-    ``None``: not told); ``whole``: the union of its units where :func:`_warn_holes` took
-    it (holes inside the map are not off it)."""
-    if region is None or not len(region[0]):
+    the map, without a word. ``whole``: the union of the units in the region that
+    :func:`_warn_holes` took; ``None`` where it took none (no units, or units whose parts
+    in the region fill it: :func:`_map_holes`), and nothing is off the map."""
+    if whole is None:
         return
     box = shapely.box(*grid.bounds)
-    # units whose parts in the region fill it (the union of a contact of 100 000 vertices
-    # takes seconds); an overlap that fills it so is said by the overlap check
-    if shapely.area(shapely.intersection(region[0], box)).sum() >= shapely.area(box):
-        return
-    whole = shapely.union_all(region[0]) if whole is None else whole
     # (a hole inside the map is not off it: said by _warn_holes, whose fix is another)
     off = shapely.area(shapely.difference(box, shapely.buffer(_filled(whole),
                                                               grid.resolution)))
@@ -1886,7 +1880,7 @@ def _plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
         _warn_no_contacts(path, source, grid, region, inside,
                           overlaps if source.attribute is not None else None)
         _warn_gaps(path, grid, region)
-        _warn_off_map(path, source, grid, region, _warn_holes(path, source, grid, region))
+        _warn_off_map(path, source, grid, _warn_holes(path, source, grid, region))
         out.append(LineDistanceLayer(
             name=f"{source.name}_dist_contact", units=distance_units(grid),
             long_name=f"distance to nearest {source.name} contact", kind="distance",

@@ -912,6 +912,7 @@ def _per_mille(cell: str) -> bool:
     text = cell.strip("[]() ")
     return text.startswith("\u2030") or unit_key(text) == (("permil", 1),)
 
+
 def _without_units_row(frame: pd.DataFrame, path: Path, what: str = "line") -> pd.DataFrame:
     """The table without a second header row of units (``x,y,li`` over ``m,m,mg/L``,
     as lab sheets write them), with a warning naming them: it was "a row without usable
@@ -2455,6 +2456,7 @@ def _lone_limit_columns(frame: pd.DataFrame, column: str) -> list[str]:
         if all(w in LIMIT_WORDS | _LIMIT_NAME_WORDS or is_concentration(w) for w in words):
             out.append(name)
     return out
+
 
 def _warn_other_decimal(series: pd.Series, written: np.ndarray, hit: np.ndarray, path: Path,
                         column: str, attrs: dict[str, Any], numbers: np.ndarray,
@@ -5388,6 +5390,7 @@ def refuse_repeated_columns(frame: pd.DataFrame, path: Path | str, names: list[s
             f"{path}: column(s) {twice} appear more than once in the header; rename "
             "or remove the extra one so the column to read is clear")
 
+
 def read_features(
     path: Path | str, *, x: str = "lon", y: str = "lat", crs: str | None = "EPSG:4326",
     layer: str | None = None, columns: list[str] | None = None, override_crs: bool = False,
@@ -5848,7 +5851,6 @@ def warn_ids_at_several_places(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Pa
             return
 
 
-
 _GROUP_ID_NAMES = frozenset(("station", "stationid", "siteid", "sitecode"))
 """Plain names of the :data:`_ID_NAMES` that name a place sampled again (a station, a
 site), whose records at one place may well differ: no sample's own ID."""
@@ -5906,6 +5908,7 @@ def warn_ids_with_other_values(gdf: gpd.GeoDataFrame, path: Path, numbers: np.nd
             "keep one record per sample (the value to use), or give each sample its own ID"),
             stacklevel=3)
         return
+
 
 _BOTTOM_HOLE_WORDS = ("bottomhole", "bottom", "bhl", "bh", "td", "totaldepth", "target",
                       "reservoir", "eindpunt", "einde", "eind", "doel", "endteufe", "ende",
@@ -7331,6 +7334,7 @@ def header_again_said(gdf: pd.DataFrame, rows: np.ndarray, numbers: np.ndarray,
     return (f"; {_listed(np.asarray(again), np.arange(len(again)), what)} repeat"
             f"{'s' if len(again) == 1 else ''} the header (tables joined one after "
             "another?): check that no rows of either table are missing" if again else "")
+
 
 def read_points(
     path: Path | str, *, x: str = "lon", y: str = "lat", crs: str = "EPSG:4326",

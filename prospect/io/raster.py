@@ -4830,7 +4830,18 @@ def _gdal_c() -> Any:
                 ("GDALMDArrayRelease", [vp], None),
                 ("GDALGroupRelease", [vp], None),
                 ("GDALClose", [vp], None),
-                ("GDALAllRegister", [], None)):
+                ("GDALAllRegister", [], None),
+                # its file API (prospect.io.remote.read_store_text)
+                ("VSIFOpenExL", [cp, cp, ctypes.c_int], vp),
+                ("VSIIngestFile", [vp, cp, ctypes.POINTER(vp),
+                                   ctypes.POINTER(ctypes.c_uint64), ctypes.c_int64],
+                 ctypes.c_int),
+                ("VSIFCloseL", [vp], ctypes.c_int),
+                ("VSIFree", [vp], None),
+                ("VSIErrorReset", [], None),
+                ("VSIGetLastErrorNo", [], ctypes.c_int),
+                ("VSIGetLastErrorMsg", [], cp),
+                ("CPLGetLastErrorMsg", [], cp)):
             func = getattr(lib, fn, None)
             if func is None:
                 lib = None

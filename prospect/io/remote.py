@@ -748,18 +748,10 @@ def read_store_text(name: str, *, timeout_s: float) -> str:
 
     from prospect.io.raster import _gdal_c, gdal_settings
 
-    lib = _gdal_c()
-    if lib is None or getattr(lib, "VSIFOpenExL", None) is None:
+    lib = _gdal_c()  # its file API's signatures declared there
+    if lib is None:
         raise OSError("GDAL's file API is not found in this process")
-    vp, cp = ctypes.c_void_p, ctypes.c_char_p
-    for fn, args, res in (("VSIFOpenExL", [cp, cp, ctypes.c_int], vp),
-                          ("VSIIngestFile", [vp, cp, ctypes.POINTER(vp),
-                                             ctypes.POINTER(ctypes.c_uint64), ctypes.c_int64],
-                           ctypes.c_int),
-                          ("VSIFCloseL", [vp], ctypes.c_int), ("VSIFree", [vp], None),
-                          ("VSIErrorReset", [], None), ("VSIGetLastErrorNo", [], ctypes.c_int),
-                          ("VSIGetLastErrorMsg", [], cp), ("CPLGetLastErrorMsg", [], cp)):
-        getattr(lib, fn).argtypes, getattr(lib, fn).restype = args, res
+    vp = ctypes.c_void_p
     options = gdal_http_options(timeout_s=timeout_s, retries=DEFAULT_REMOTE["retries"],
                                 retry_delay_s=DEFAULT_REMOTE["retry_delay_s"])
     buffer, size = vp(), ctypes.c_uint64()

@@ -751,11 +751,11 @@ def cell_area_warnings(final: BaseEstimator, coords: np.ndarray, grid: RegionGri
 
 def _utm_zone(lon: np.ndarray, lat: np.ndarray) -> str:
     """The WGS 84 UTM zone of the middle of the rows, as ``EPSG:32648 (UTM 48N)``."""
-    mid_lon = float((np.nanmin(lon) + np.nanmax(lon)) / 2)
+    from prospect.config.region import utm_epsg
+
     mid_lat = float((np.nanmin(lat) + np.nanmax(lat)) / 2)
-    zone = min(60, max(1, int((mid_lon + 180.0) // 6) + 1))
-    north = mid_lat >= 0
-    return f"EPSG:{32600 + zone if north else 32700 + zone} (UTM {zone}{'N' if north else 'S'})"
+    code = utm_epsg(float((np.nanmin(lon) + np.nanmax(lon)) / 2), mid_lat)
+    return f"EPSG:{code} (UTM {code % 100}{'N' if mid_lat >= 0 else 'S'})"
 
 
 def _barren_line(b: dict[str, Any]) -> str:

@@ -796,28 +796,31 @@ class ModelRegistry:
         for label in reversed(older):
             if label == new:
                 continue
-            try:
-                found = json.loads(self.fs.cat_file(self._join(name, label, CARD_JSON)))
-            except (ProspectError, OSError, ValueError):
-                continue
-            if isinstance(found, dict) and not other_model(card, found):
+            found = self._card_json(name, label)
+            if found is not None and not other_model(card, found):
                 return label
         return None
+
+    def _card_json(self, name: str, label: str) -> dict[str, Any] | None:
+        """``card.json`` of ``name``/``label`` alone (a remote model's weights are not
+        downloaded for a comparison), or ``None`` where it cannot be read."""
+        try:
+            card = json.loads(self.fs.cat_file(self._join(name, label, CARD_JSON)))
+        except (ProspectError, OSError, ValueError):
+            return None
+        return card if isinstance(card, dict) else None
 
     def _latest_card(self, name: str) -> tuple[str, dict[str, Any]] | None:
         """The latest version of ``name`` and its card, or ``None`` (no version yet, or
         one whose card cannot be read: what is wrong with it is said where it is used).
 
-        Only ``card.json`` is read (a remote model's weights are not downloaded for a
-        comparison)."""
+        Only ``card.json`` is read (:meth:`_card_json`)."""
         try:
             versions = self.versions(name)
-            if not versions:
-                return None
-            card = json.loads(self.fs.cat_file(self._join(name, versions[-1], CARD_JSON)))
         except (ProspectError, OSError, ValueError):
             return None
-        return (versions[-1], card) if isinstance(card, dict) else None
+        card = self._card_json(name, versions[-1]) if versions else None
+        return (versions[-1], card) if card is not None else None
 
     def _other_model_line(self, model_dir: Path, name: str, version: str, latest: str,
                           differences: Sequence[str], *, same: str | None = None) -> str:
