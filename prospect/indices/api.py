@@ -165,8 +165,8 @@ def compute_indices(
         stacked = compute_dask(plan, arrays, concrete, nodata=nodata)
     else:
         stacked = compute_arrays(plan, arrays, concrete, nodata=nodata, mask_ranges=False)
-        warn_outside_ranges(plan, arrays, stacked, nodata)  # counted, then masked
-        mask_outside_ranges(stacked, plan)
+        outside = warn_outside_ranges(plan, arrays, stacked, nodata)  # counted, then masked
+        mask_outside_ranges(stacked, plan, outside=outside)  # by the same compare
         warn_empty_indices(plan, arrays, stacked, nodata)
     synthetic = _is_synthetic(ds, plan)
     dated = _date_sensors(ds, plan)

@@ -96,7 +96,8 @@ def outside_range(values: Any, valid_range: tuple[float | None, float | None]) -
     return values < low if low is not None else values > high
 
 
-def mask_outside_ranges(stacked: Any, plan: IndexPlan) -> list[int]:
+def mask_outside_ranges(stacked: Any, plan: IndexPlan, *,
+                        outside: Sequence[Any] | None = None) -> list[int]:
     """Set to NaN, in place, each index's values outside its valid range, and count them.
 
     A normalized difference such as NDVI lies in -1..1 and a ratio of reflectances is at
@@ -113,6 +114,10 @@ def mask_outside_ranges(stacked: Any, plan: IndexPlan) -> list[int]:
     plan
         The indices computed; each :attr:`~prospect.indices.plan.PlannedIndex.valid_range`
         (``None`` ends are open).
+    outside
+        For each index, its cells outside its valid range as already compared
+        (:func:`~prospect.indices.ranges.warn_outside_ranges` returns them), ``None``
+        where none is: each layer is then compared with its range once, not again here.
 
     Returns
     -------
@@ -127,20 +132,21 @@ def mask_outside_ranges(stacked: Any, plan: IndexPlan) -> list[int]:
     counts = []
     for k, item in enumerate(plan.indices):
         values = stacked[k, ...]
-        outside = outside_range(values, item.valid_range)
-        if outside is None:
+        cells = (outside_range(values, item.valid_range) if outside is None
+                 else outside[k])
+        if cells is None:
             counts.append(0)
             continue
         if xp is not None:
-            n = int(xp.sum(xp.astype(outside, xp.int64)))
+            n = int(xp.sum(xp.astype(cells, xp.int64)))
         else:  # numpy (count_nonzero: a third of a boolean sum's time) or cupy
-            n = int(np.count_nonzero(outside) if isinstance(outside, np.ndarray)
-                    else outside.sum())
+            n = int(np.count_nonzero(cells) if isinstance(cells, np.ndarray)
+                    else cells.sum())
         if n and xp is not None:
-            stacked[k, ...] = xp.where(outside, xp.asarray(float("nan"), dtype=values.dtype),
+            stacked[k, ...] = xp.where(cells, xp.asarray(float("nan"), dtype=values.dtype),
                                        values)
         elif n:
-            values[outside] = float("nan")  # a view of ``stacked``
+            values[cells] = float("nan")  # a view of ``stacked``
         counts.append(n)
     return counts
 

@@ -897,7 +897,7 @@ def outside_range_message(index: PlannedIndex, outside: int, cells: int,
 
 
 def warn_outside_ranges(plan: IndexPlan, arrays: Sequence[Any], stacked: Any,
-                        nodata: float | None) -> None:
+                        nodata: float | None) -> list[Any]:
     """A :class:`~prospect.errors.DataWarning` for each index of in-memory results
     ``stacked`` (``(n_indices, *shape)``, not yet masked, from ``arrays`` in the order of
     ``plan.inputs``) whose value falls outside its valid range in a cell where its bands
@@ -913,6 +913,15 @@ def warn_outside_ranges(plan: IndexPlan, arrays: Sequence[Any], stacked: Any,
     its bands is below 0 (a compare a band, shared by the indices that read it, on the
     device that holds it); only an index that falls outside or reads such a band is
     counted cell by cell, on the host.
+
+    Returns
+    -------
+    list
+        For each index of ``plan``, the cells of ``stacked`` outside its valid range (a
+        boolean array on the device that holds ``stacked``) where it has any, else
+        ``None``: handed to :func:`~prospect.indices.blocks.mask_outside_ranges` as
+        ``outside``, so that each layer is compared with its range once (it was compared
+        twice, three times where values fell out).
     """
     import warnings
 
@@ -932,11 +941,15 @@ def warn_outside_ranges(plan: IndexPlan, arrays: Sequence[Any], stacked: Any,
 
     held: dict[str, np.ndarray] = {}
     negative: dict[str, np.ndarray] = {}
+    outsides: list[Any] = [None] * len(plan.indices)
     for k, index in enumerate(plan.indices):
         if index.valid_range == (None, None):
             continue
         with np.errstate(invalid="ignore"):
-            falls_out = bool(outside_range(stacked[k], index.valid_range).any())
+            beyond = outside_range(stacked[k], index.valid_range)
+            falls_out = bool(beyond.any())
+        if falls_out:
+            outsides[k] = beyond
         if not falls_out and not any(reads_below_0(v) for _, v in index.bands):
             continue  # nothing to count: the layer stays in, no band below 0
         for _, variable in index.bands:
@@ -947,8 +960,7 @@ def warn_outside_ranges(plan: IndexPlan, arrays: Sequence[Any], stacked: Any,
                     negative[variable] = held[variable] & (host_array(band) < 0)
         every = np.logical_and.reduce([held[v] for _, v in index.bands])
         values = host_array(stacked[k])
-        with np.errstate(invalid="ignore"):
-            outside = every & outside_range(values, index.valid_range)
+        outside = every & host_array(beyond) if falls_out else np.zeros_like(every)
         count = int(np.count_nonzero(outside))
         below = {v: int(np.count_nonzero(negative[v] & outside)) if count else 0
                  for _, v in index.bands}
@@ -961,6 +973,7 @@ def warn_outside_ranges(plan: IndexPlan, arrays: Sequence[Any], stacked: Any,
                           for _, v in index.bands if negative[v].any()} if kept else {}
             warnings.warn(DataWarning(outside_range_message(
                 index, count, cells, below, kept_below, kept)), stacklevel=3)
+    return outsides
 
 
 def warn_empty_indices(plan: IndexPlan, arrays: Sequence[Any], stacked: Any,
