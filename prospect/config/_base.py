@@ -1458,12 +1458,15 @@ def load_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: the config is empty (or only comments); write its keys, "
                           "as in the examples under configs/")
     if not isinstance(data, dict):
-        got = "a list (lines starting with '- ')" if isinstance(data, list) else \
-            f"one value ({str(data)[:40]!r})"
+        if isinstance(data, list):
+            got, how = "a list (lines starting with '- ')", "write the keys without '- '"
+        else:  # 'just text': no '- ' to take out; likely not a config at all
+            got, how = (f"one value ({str(data)[:40]!r}, no 'key: value' line)",
+                        "check that this is the job's config file, and write its keys "
+                        "one per line")
         raise ConfigError(
             f"{path}: the top level must be a mapping of keys to values ('name: ...', "
-            f"'region: ...'), got {got}; write the keys without '- ', as in the examples "
-            "under configs/")
+            f"'region: ...'), got {got}; {how}, as in the examples under configs/")
     return data
 
 
@@ -1742,6 +1745,13 @@ _OTHER_LENGTHS = {"km": 1000.0, "cm": 0.01, "mm": 0.001, "ft": 0.3048}
 """Metres in each unit of :data:`_WITH_UNIT` that is a length other than the metre."""
 _DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d+$", re.ASCII)
 _GROUPED = re.compile(r"^[-+]?\d{1,3}(?:[ ,'\u00a0\u202f]\d{3})+(?:\.\d+)?$")
+_HASH_GLUED = re.compile(r"^([-+]?(?:\d[\d_]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)#(.*)$", re.ASCII)
+"""A number with a comment glued on (``1000#ppm``): YAML starts a comment at ``#`` only
+after a space, so the whole is text."""
+_TRAILING_MARK = re.compile(r"^([-+]?(?:\d[\d_]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([,;])$",
+                            re.ASCII)
+"""A number with a list's separator after it (``1000,``, ``10;``), copied from a list or
+a spreadsheet's row."""
 
 
 def _written_number_hint(text: str) -> str:
@@ -1777,6 +1787,17 @@ def _written_number_hint(text: str) -> str:
     if _GROUPED.match(text):
         digits = re.sub(r"[ ,'\u00a0\u202f]", "", text)
         return f"digits are written without group separators: write {digits}"
+    glued = _HASH_GLUED.match(text)
+    if glued:  # 'threshold: 1000#ppm' was "unable to parse string as a number" alone
+        note = glued.group(2).strip()
+        comment = f" (a comment after a space: {glued.group(1)}  # {note})" if note else ""
+        return (f"YAML starts a comment at '#' only after a space, so {text} is text: write "
+                f"{glued.group(1)}{comment}")
+    trailing = _TRAILING_MARK.match(text)
+    if trailing:  # 'resolution: 10,' (copied from a list or a spreadsheet's row)
+        return (f"the {trailing.group(2)!r} after the number is no part of the value: write "
+                f"{trailing.group(1)} (a list's values are parted by commas inside [ ], "
+                "each key on a line of its own)")
     return ""
 
 
@@ -2068,8 +2089,10 @@ def _misspelt_not_missing(errors: list[Any], model: type[BaseModel] | None) -> l
     for err in errors:
         if err["type"] == "extra_forbidden" and err["loc"]:
             key, parent = err["loc"][-1], tuple(err["loc"][:-1])
-            close = difflib.get_close_matches(
-                str(key), allowed_keys(model, [*parent, "?"]), n=1, cutoff=0.6)
+            allowed = allowed_keys(model, [*parent, "?"])
+            # 'RESOLUTION:' is 'resolution' in capitals, which difflib's ratio misses
+            close = [k for k in allowed if k.casefold() == str(key).casefold()] or \
+                difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
             if close:
                 meant.add((*parent, close[0]))
     return [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"]) in meant)]
