@@ -33,7 +33,8 @@ _LOCAL = ("vsizip", "vsitar", "vsigzip", "vsi7z", "vsirar")
 _SUFFIX = re.compile(r"\.(zip|kmz|tar|tgz|tar\.gz|gz|7z|rar)$", re.IGNORECASE)
 _SCHEMES = {"zip": "vsizip", "tar": "vsitar", "gzip": "vsigzip"}
 _REMOTE = {"http": "vsicurl", "https": "vsicurl", "ftp": "vsicurl", "s3": "vsis3",
-           "gs": "vsigs", "az": "vsiaz", "abfs": "vsiadls", "abfss": "vsiadls"}
+           "gs": "vsigs", "az": "vsiaz", "abfs": "vsiadls", "abfss": "vsiadls",
+           "adl": "vsiadls"}  # adl:// (Gen1, retired) is refused by the remote's mapping
 """URL schemes GDAL reads through a virtual file system (fsspec's and rasterio's forms:
 ``az://`` Azure Blob Storage, ``abfs://``/``abfss://`` Azure Data Lake Storage Gen2)."""
 _TAR_LISTED = 256 * 2**20

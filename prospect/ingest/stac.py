@@ -44,6 +44,7 @@ import pystac
 from pystac.stac_io import DefaultStacIO
 
 from prospect.errors import DataError, DataWarning, InputFileError
+from prospect.ingest import stac_parquet
 from prospect.ingest.landsat import (
     BandCalibration,
     Saturation,
@@ -222,6 +223,13 @@ def _items(href: str, timeout_s: float = STAC_TIMEOUT_S) -> list[pystac.Item]:
     io = _TimeoutStacIO(timeout_s)
     if (refused := azure_account_refusal(href)) is not None:
         raise InputFileError(f"{href}: {refused}")
+    if href.lower().endswith((".parquet", ".geoparquet")) and (
+            href.startswith(("http://", "https://")) or _store_document(href) is not None):
+        raise InputFileError(f"{href}: a stac-geoparquet catalogue is read from a local "
+                             "file only; copy it here, or " + stac_parquet.CONVERT)
+    if not href.startswith(("http://", "https://")) and stac_parquet.is_parquet(href):
+        return [_item_from_dict(href, i, f)
+                for i, f in enumerate(stac_parquet.parquet_features(href))]
     try:
         if href.startswith(("http://", "https://")) or _store_document(href) is not None:
             data: Any = json.loads(io.read_text(href))

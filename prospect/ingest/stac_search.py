@@ -273,7 +273,7 @@ def _without_properties(search: StacSearch, bbox: tuple[float, float, float, flo
     if not search.properties:
         return "; widen the dates"
     said = ", ".join(f"{prop} {op}: " + (f"{bound:g}" if isinstance(bound, float) else
-                                         repr(bound))
+                                         _said(bound))
                      for prop, cmp in sorted(search.properties.items())
                      for op, bound in cmp.comparisons().items())
     try:
@@ -295,6 +295,17 @@ def _without_properties(search: StacSearch, bbox: tuple[float, float, float, flo
             f"{'more than ' if beyond else ''}{len(probe)} "
             "item(s) without them" + (f" ({', '.join(held)})" if held else "")
             + "; relax 'properties' or widen the dates")
+
+
+def _said(value: Any) -> str:
+    """A property's value as a message quotes it: a yes/no and null as the item's JSON
+    writes them (``true``, ``null``: Python's ``True`` read as no form the config takes),
+    a list of them likewise, anything else as ``repr`` (``'S2A'``, ``30``)."""
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_said(one) for one in value) + "]"
+    return repr(value)
 
 
 def _kept_by_filter(url: str, search: StacSearch, items: list[dict[str, Any]]
@@ -320,8 +331,8 @@ def _kept_by_filter(url: str, search: StacSearch, items: list[dict[str, Any]]
         item, (prop, op, bound) = dropped[0]
         warnings.warn(DataWarning(
             f"STAC API {url} answered {len(dropped)} item(s) that stac_search.properties "
-            f"exclude (e.g. {item.get('id')!r}, whose {prop} {item['properties'][prop]!r} "
-            f"fails {op}: {bound!r}): it does not apply the search's CQL2 'filter'; they "
+            f"exclude (e.g. {item.get('id')!r}, whose {prop} {_said(item['properties'][prop])} "
+            f"fails {op}: {_said(bound)}): it does not apply the search's CQL2 'filter'; they "
             f"were dropped, {len(kept)} kept"), stacklevel=3)
     return kept
 

@@ -668,6 +668,14 @@ storage account in the URL."""
 def _azure_account(href: str) -> tuple[str, str, str] | None:
     """``(container, account, path)`` of an Azure URL that names its storage account
     (``abfss://imagery@survey01.dfs.core.windows.net/s2/B04.tif``), else ``None``."""
+    named = _azure_host(href)
+    return None if named is None else (named[0], named[1], named[3])
+
+
+def _azure_host(href: str) -> tuple[str, str, str, str] | None:
+    """``(container, account, endpoint suffix, path)`` of an Azure URL that names its
+    storage account (the suffix ``core.windows.net``, ``core.chinacloudapi.cn``...; empty
+    where the host has none), else ``None``."""
     scheme, sep, rest = str(href).partition("://")
     if not sep or scheme.lower() not in _AZURE_SCHEMES:
         return None
@@ -675,7 +683,18 @@ def _azure_account(href: str) -> tuple[str, str, str] | None:
     container, at, host = head.partition("@")
     if not at:
         return None
-    return container, host.split(".", 1)[0] or "<account>", path
+    parts = host.split(".", 2)
+    suffix = parts[2].lower() if len(parts) == 3 else ""
+    return container, parts[0] or "<account>", suffix, path
+
+
+PUBLIC_SUFFIX = "core.windows.net"
+"""The endpoint suffix of Azure's public cloud, where GDAL reads an account by default
+(``https://<account>.blob.core.windows.net``)."""
+AZURE_CLOUDS = {PUBLIC_SUFFIX: "Azure's public cloud",
+                "core.chinacloudapi.cn": "Azure China",
+                "core.usgovcloudapi.net": "Azure Government"}
+"""Azure's clouds by the endpoint suffix of their storage URLs."""
 
 
 def _environment_account() -> str | None:
@@ -685,9 +704,60 @@ def _environment_account() -> str | None:
 
     joined = str(get_gdal_config("AZURE_STORAGE_CONNECTION_STRING", normalize=False) or "")
     if joined:
-        return next((part.split("=", 1)[1].strip() for part in joined.split(";")
-                     if part.strip().lower().startswith("accountname=")), None)
+        return _connection_part(joined, "AccountName")
     return str(get_gdal_config("AZURE_STORAGE_ACCOUNT", normalize=False) or "") or None
+
+
+def _connection_part(joined: str, key: str) -> str | None:
+    """The value of ``key`` in an Azure connection string (``A=b;C=d``), or ``None``."""
+    return next((part.split("=", 1)[1].strip() for part in joined.split(";")
+                 if part.strip().lower().startswith(key.lower() + "=")), None)
+
+
+def _environment_suffix() -> tuple[str, str] | None:
+    """``(endpoint suffix, where it is set)`` of the Azure endpoint GDAL reads with, as
+    GDAL chooses it: a connection string's ``BlobEndpoint`` (its host), else its
+    ``EndpointSuffix``; without a connection string ``CPL_AZURE_ENDPOINT``; else the
+    public cloud's. ``None`` where the endpoint is of none of Azure's clouds (an emulator
+    such as Azurite, a private endpoint): not checked."""
+    from urllib.parse import urlsplit
+
+    from rasterio.env import get_gdal_config
+
+    joined = str(get_gdal_config("AZURE_STORAGE_CONNECTION_STRING", normalize=False) or "")
+    endpoint = (_connection_part(joined, "BlobEndpoint") if joined else
+                str(get_gdal_config("CPL_AZURE_ENDPOINT", normalize=False) or "") or None)
+    if endpoint:
+        host = (urlsplit(endpoint).hostname or "").lower()
+        where = "BlobEndpoint" if joined else "CPL_AZURE_ENDPOINT"
+        return next(((suffix, where) for suffix in AZURE_CLOUDS
+                     if host.endswith("." + suffix)), None)
+    suffix = _connection_part(joined, "EndpointSuffix") if joined else None
+    if suffix:
+        return suffix.lower().strip("."), "EndpointSuffix"
+    return PUBLIC_SUFFIX, ""
+
+
+def _cloud(suffix: str) -> str:
+    """``suffix`` as the cloud it belongs to (``Azure China (core.chinacloudapi.cn)``)."""
+    return f"{AZURE_CLOUDS[suffix]} ({suffix})" if suffix in AZURE_CLOUDS else suffix
+
+
+def _azure_setting(account: str, suffix: str, *, connection: bool = False) -> str:
+    """The settings that make GDAL read ``account`` at the endpoint suffix ``suffix``
+    (``connection``: a connection string's, which names the suffix, whatever it is)."""
+    if suffix in ("", PUBLIC_SUFFIX) and not connection:
+        return (f"AZURE_STORAGE_ACCOUNT={account} (with AZURE_STORAGE_SAS_TOKEN or "
+                "AZURE_STORAGE_ACCESS_KEY, or AZURE_STORAGE_CONNECTION_STRING) in the "
+                "environment")
+    return (f"AZURE_STORAGE_CONNECTION_STRING='AccountName={account};AccountKey=<key>;"
+            f"EndpointSuffix={suffix or PUBLIC_SUFFIX}' (or SharedAccessSignature=<token> for "
+            "AccountKey=<key>) in the environment")
+
+
+GEN1_RETIRED = ("an Azure Data Lake Storage Gen1 URL (adl://), a service Microsoft retired "
+                "on 29 February 2024, which GDAL does not read")
+"""Why an ``adl://`` URL is refused (adlfs's and Hadoop's scheme of Gen1 only)."""
 
 
 def azure_account_refusal(href: str, *, written: bool = True) -> str | None:
@@ -697,21 +767,43 @@ def azure_account_refusal(href: str, *, written: bool = True) -> str | None:
     takes the account from the environment, so ``abfss://imagery@survey01.dfs...`` is read
     (:func:`store_name`) only where the environment names that account: a config's
     ``path:`` and a STAC item's asset href alike. ``written``: the URL is the user's own
-    (a config's, told the form to write), else a catalogue's (told the setting only)."""
-    named = _azure_account(href)
+    (a config's, told the form to write), else a catalogue's (told the setting only).
+
+    The endpoint comes from the environment too (the public cloud's unless a connection
+    string's ``EndpointSuffix`` or ``BlobEndpoint`` says another): a URL of Azure China
+    (``...@acct.dfs.core.chinacloudapi.cn``) or Azure Government
+    (``.core.usgovcloudapi.net``) was read from the public cloud's account of that name,
+    and is refused unless the environment names its cloud; one of the public cloud where
+    the environment names another cloud likewise. An Azure Data Lake Storage Gen1 URL
+    (``adl://<store>.azuredatalakestore.net/<path>``, retired in 2024) was read as a Gen2
+    file system of the store's name: refused with the Gen2 form."""
+    scheme, sep, rest = str(href).partition("://")
+    if sep and scheme.lower() == "adl":
+        store = rest.partition("/")[0].rpartition("@")[2].split(".", 1)[0] or "<store>"
+        return (f"{GEN1_RETIRED} (store {store}): its data, moved to a Gen2 storage "
+                "account, are read as abfss://<container>@<account>.dfs.core.windows.net/"
+                f"<path>: write that form and set {_azure_setting('<account>', PUBLIC_SUFFIX)}")
+    named = _azure_host(href)
     if named is None:
         return None
-    container, account, path = named
+    container, account, suffix, path = named
     found = _environment_account()
-    if found is not None and found.lower() == account.lower():
-        return None
+    endpoint = _environment_suffix()
+    cloud_held = not suffix or endpoint is None or endpoint[0] == suffix
     kind = store_name(href) or f"/vsiaz/{container}/{path}"
     form = f"write {kind} and set" if written else "set"
+    if found is not None and found.lower() == account.lower():
+        if cloud_held:
+            return None
+        where = (f"{_cloud(endpoint[0])}, as the environment's {endpoint[1]} says"
+                 if endpoint is not None and endpoint[1] else
+                 f"{_cloud(PUBLIC_SUFFIX)}, the environment naming no other")
+        return (f"an Azure URL of {_cloud(suffix)}, account {account}, which GDAL reads "
+                f"in {where}: {form} {_azure_setting(account, suffix, connection=True)}")
     other = f"; the environment names account {found}" if found else ""
-    return (f"an Azure URL that names its storage account ({account}), which GDAL takes "
-            f"from the environment{other}: {form} AZURE_STORAGE_ACCOUNT={account} (with "
-            "AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_ACCESS_KEY, or "
-            "AZURE_STORAGE_CONNECTION_STRING) in the environment")
+    cloud = "" if suffix in ("", PUBLIC_SUFFIX) else f" in {_cloud(suffix)}"
+    return (f"an Azure URL that names its storage account ({account}){cloud}, which GDAL "
+            f"takes from the environment{other}: {form} {_azure_setting(account, suffix)}")
 
 
 _DOCUMENT_MAX = 256 * 2**20
