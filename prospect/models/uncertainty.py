@@ -3,7 +3,9 @@
 * Forests and bagging ensembles: mean and standard deviation of the member probabilities
   (the mean equals the ensemble's own ``predict_proba``).
 * Estimators with ``predict_proba_std`` (weights of evidence, bagging PU): their own.
-* Anything else: the probability with a NaN uncertainty.
+* Anything else (ensembles whose probability is no plain mean of their members' among
+  them: stacking, weighted voting, AdaBoost): the estimator's own probability with a NaN
+  uncertainty, said by :func:`uncertainty_meaning` with how it combines its members.
 
 A :class:`~sklearn.pipeline.Pipeline` is unwrapped: its transformers run once and the last
 step supplies the probability and spread. A :class:`CalibratedModel` maps both through its
@@ -17,7 +19,14 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.ensemble import BaggingClassifier
+from sklearn.ensemble import (
+    AdaBoostClassifier,
+    BaggingClassifier,
+    ExtraTreesClassifier,
+    RandomForestClassifier,
+    StackingClassifier,
+    VotingClassifier,
+)
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
@@ -124,14 +133,35 @@ def _predict(
                 continue
             Xt = step.transform(Xt)
         return _predict(model.steps[-1][1], Xt)
-    members = getattr(model, "estimators_", None)
     if hasattr(model, "predict_proba_std"):
         return model.predict_proba(X)[:, 1], model.predict_proba_std(X)
-    if members is not None and isinstance(members, list) and members and \
-            hasattr(members[0], "predict_proba"):
+    if _averages_members(model):
         return _member_spread(model, X)
     return _positive_column(model, model.predict_proba(X), X.shape[0]), \
         np.full(X.shape[0], np.nan)
+
+
+MEAN_OF_MEMBERS: tuple[type, ...] = (RandomForestClassifier, ExtraTreesClassifier,
+                                     BaggingClassifier)
+"""Ensembles whose ``predict_proba`` is the plain mean of their members' (a forest's
+trees, a bagging ensemble's members): their members' spread is a spread about the score.
+
+Any other estimator with a list of fitted members combines them otherwise: a
+``StackingClassifier`` through its final estimator, a ``VotingClassifier`` with its
+``weights`` (or by majority), an ``AdaBoostClassifier`` with its boosting weights. Their
+members were read as a forest's (``_validate_X_predict``, which they lack: every such
+model, saved by a researcher and scored with ``prospect model score``, was refused as "the
+model's estimator ... failed on 16 x 16 cells ...: AttributeError: ... no attribute
+'_validate_X_predict'", Prospect's fault told as the model's), and the meaning would have
+said "the trees' probabilities"."""
+
+
+def _averages_members(model: Any) -> bool:
+    """True for an ensemble of :data:`MEAN_OF_MEMBERS` whose members give probabilities
+    (a bagging ensemble of members without ``predict_proba`` counts their votes)."""
+    members = getattr(model, "estimators_", None)
+    return (isinstance(model, MEAN_OF_MEMBERS) and isinstance(members, list)
+            and bool(members) and hasattr(members[0], "predict_proba"))
 
 
 _SPREAD_UNITS = (", in probability units", ", in the units of the score")
@@ -194,15 +224,34 @@ def uncertainty_meaning(model: Any) -> tuple[str, int | None]:
                     "in the units of the score", n)
         return (f"{name}.predict_proba_std (the estimator's own spread), in the units of "
                 "the score", None)
-    if isinstance(members, list) and members and hasattr(members[0], "predict_proba"):
-        n = len(members)
+    if _averages_members(model):
+        n = len(members or [])
         what = "bootstrap members' probabilities" if isinstance(model, BaggingClassifier) \
             else "trees' probabilities (each the class share of its leaf)"
         if n < 2:
             return f"none: {name} has one member, which has no spread (NaN)", n
         return (f"standard deviation of the {n} {what} about their mean, the score "
                 "(population s.d.), in the units of the score", n)
+    if isinstance(members, list) and members:
+        return (f"none: {name} combines its {len(members)} members {_combination(model)}; "
+                "their spread about its probability is not mapped (NaN)", None)
     return f"none: {name} has no members to spread (NaN)", None
+
+
+def _combination(model: Any) -> str:
+    """How an ensemble outside :data:`MEAN_OF_MEMBERS` combines its members, in words."""
+    if isinstance(model, StackingClassifier):
+        final = type(getattr(model, "final_estimator_", None)).__name__
+        return (f"through its final estimator, a {final} fitted on their outputs, so its "
+                "probability is no mean of theirs")
+    if isinstance(model, VotingClassifier) and getattr(model, "weights", None) is not None:
+        return (f"with the weights {list(model.weights)}, so its probability is no plain mean "
+                "of theirs")
+    if isinstance(model, AdaBoostClassifier):
+        return ("each weighed by its boosting weight, so its probability is no plain mean of "
+                "theirs")
+    return ("in a way of its own (Prospect maps the spread of the members of forests and "
+            "bagging ensembles only)")
 
 
 FLAT_CURVE = ("the out-of-fold probabilities it was fitted on did not rank the positives "
