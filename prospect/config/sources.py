@@ -752,6 +752,12 @@ class PointSource(StrictModel):
     radius_column: ColumnName | None = Field(
         default=None, description="the column of location radii, where its name is not "
         "found by itself")
+    limits: dict[ColumnName, ColumnName] = Field(
+        default_factory=dict, exclude_if=lambda v: not v,  # (the configs' hashes kept)
+        description="value column -> its detection-limit column, where that column's name "
+        "is no element's (lod_ppm, DL beside li_ppm; Li_DL is found by name): each row's "
+        "limit read with its grade",
+    )
 
     @field_validator("neighbours")
     @classmethod
@@ -807,19 +813,28 @@ class PointSource(StrictModel):
         if same:
             raise ValueError(f"'flags' gives column(s) {same} as their own qualifier column; "
                              "name the column beside each that holds '<' or 'ND'")
+        same = [key for key, limit in self.limits.items() if key == limit]
+        if same:
+            raise ValueError(f"'limits' gives column(s) {same} as their own detection-limit "
+                             "column; name the column beside each that holds its limits")
         return self
 
     def stray_flags(self, grade: str | None) -> str:
-        """Why ``flags`` names a column the source reads for nothing, or ``""``: a key
-        neither in ``columns`` nor ``grade``, the labels' grade column where this is the
-        labels' source (``model.labels.value_column``), which is read with its flags
-        whether or not the source makes layers. A source that makes no layer (no
-        ``interpolate`` or ``distance``) may name any: the labels' reader names a key the
-        table lacks."""
-        stray = [key for key in self.flags if key not in self.columns and key != grade]
-        if not stray or not (self.interpolate or self.distance):
+        """Why ``flags`` (or ``limits``) names a column the source reads for nothing, or
+        ``""``: a key neither in ``columns`` nor ``grade``, the labels' grade column where
+        this is the labels' source (``model.labels.value_column``), which is read with its
+        flags and limits whether or not the source makes layers. A source that makes no
+        layer (no ``interpolate`` or ``distance``) may name any: the labels' reader names a
+        key the table lacks."""
+        if not (self.interpolate or self.distance):
             return ""
-        return (f"source {self.name!r}: 'flags' names value column(s) {stray} that "
+        found = [(key, stray) for key, given in (("flags", self.flags), ("limits", self.limits))
+                 if (stray := [name for name in given
+                               if name not in self.columns and name != grade])]
+        if not found:
+            return ""
+        key, stray = found[0]
+        return (f"source {self.name!r}: {key!r} names value column(s) {stray} that "
                 f"'columns' does not list ({self.columns or 'none'}); use the column "
                 "headers exactly as in 'columns' (or, in the labels' source, as in "
                 "'model.labels.value_column')")

@@ -305,7 +305,8 @@ def limited_values(frame: pd.DataFrame, column: str, values: np.ndarray, keep: n
                    path: Path, listed: Listed, *, flag: str | Qualifier | None = None,
                    read: Callable[[str], np.ndarray] | None = None,
                    fills: tuple[float, ...] = (), unit: str | None = None,
-                   above_as_limit: bool = False, below_as_half: bool = False) -> Limited:
+                   above_as_limit: bool = False, below_as_half: bool = False,
+                   limit_columns: list[str] | None = None) -> Limited:
     """``values`` (all rows) with those a companion column marks below or above a limit
     read as missing, and one :class:`DataWarning` saying what was done; with each row's
     detection limit where it is read below a known one.
@@ -349,6 +350,9 @@ def limited_values(frame: pd.DataFrame, column: str, values: np.ndarray, keep: n
     below_as_half
         A surface's column: the caller reads a value below a known limit as half that
         limit (:func:`prospect.io.points.column_values_and_limits`); the warning says so.
+    limit_columns
+        The detection-limit columns to read, where the config names them (the points
+        source's ``limits:``); ``None`` finds them by name (:func:`companion_names`).
 
     Returns
     -------
@@ -358,12 +362,14 @@ def limited_values(frame: pd.DataFrame, column: str, values: np.ndarray, keep: n
     names = [str(c) for c in frame.columns]
     named = Qualifier(flag) if isinstance(flag, str) else flag
     qualifiers: list[str] = [named.column] if named is not None else []
-    limits: list[str] = []
     if named is not None and not named.coded:
         _refuse_numeric_codes(frame[named.column], named.column, column, keep, path)
+    limits: list[str] = []
     if named is None:
         qualifiers, limits = companion_names(column, names)
         qualifiers = [q for q in qualifiers if _is_flag_column(frame[q])]
+    if limit_columns is not None:  # (the source's 'limits:': a column of no element's name)
+        limits = list(limit_columns)
     measured = keep & np.isfinite(values)
     below = np.zeros(len(values), bool)
     above = np.zeros(len(values), bool)

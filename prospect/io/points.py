@@ -200,7 +200,7 @@ def valid_in_crs(xs: np.ndarray, ys: np.ndarray, crs: Any) -> np.ndarray:
 def source_options(source: Any) -> dict[str, Any]:
     """Reader arguments of a points source config (``x``, ``y``, ``crs``, ``layer``,
     ``override_crs``, ``decimal``, ``nodata``, ``flags``, ``units``, ``max_radius``,
-    ``radius_column``): a ``crs`` written in the config overrides the file's own; a
+    ``radius_column``, ``limits``): a ``crs`` written in the config overrides the file's own; a
     ``flags`` entry with codes is a :class:`~prospect.io.companions.Qualifier`; ``units``
     say which columns are concentrations (never negative); ``max_radius`` leaves out the
     records whose location radius exceeds it (:func:`uncertain_places`)."""
@@ -212,7 +212,8 @@ def source_options(source: Any) -> dict[str, Any]:
             "nodata": source.nodata_values(), "flags": flags,
             "units": dict(getattr(source, "units", None) or {}),
             "max_radius": getattr(source, "max_radius", None),
-            "radius_column": getattr(source, "radius_column", None)}
+            "radius_column": getattr(source, "radius_column", None),
+            "limits": dict(getattr(source, "limits", None) or {})}
 
 
 def read_table(path: Path | str, *, decimal: str | None = None,
@@ -990,6 +991,10 @@ wells``, ``Mean value of all wells``, ``Sum of wells 1-10``, ``Total wells: 10``
 still read as a well there, round 48), not with a name (``Max Creek``, ``Mean Creek`` are
 sites, and so are ``Total well 3`` and ``Max Wells``: a word after it follows ``of``, or
 ``all``, or is a plural of what it sums, :data:`_RECORDS`, before its count)."""
+_COUNT_CELL = re.compile(r"\s*n\s*=\s*\d+\s*", re.IGNORECASE)
+"""A count row's cell alone (``n=45``, ``N = 45``), under a summary's rows: the records'
+count, as a spreadsheet's user writes it below their mean (round 64 left it a row
+without coordinates)."""
 _SUBTOTAL_WORD = re.compile(
     r"\s*(?:sub[-\s]?totals?|zwischensumme|teilsumme|subtotaal|sous-total|subtotale)"
     r"(?:\s*[:=]|\b)(?:\s*[-:=(\[]?\s*[\w .,/#=()\[\]-]*)?", re.IGNORECASE)
@@ -1075,8 +1080,10 @@ def _without_summary_rows(frame: pd.DataFrame, path: Path, what: str = "line"
                 numbers += 1
             elif not text or _SPREADSHEET_ERROR.match(text):
                 continue
-            elif word is None and _SUMMARY_WORD.fullmatch(text):
+            elif word is None and (_SUMMARY_WORD.fullmatch(text) or _COUNT_CELL.fullmatch(text)):
                 word = text
+            elif word is not None and text.casefold() == word.casefold():
+                continue  # (the word filled across: 'Mean,Mean,13.2')
             else:
                 other += 1
         if word is not None and not other:
@@ -2248,7 +2255,8 @@ def column_values_and_limits(
         keep: np.ndarray | None = None, numbers: np.ndarray | None = None,
         what: str = "line", nodata: tuple[float, ...] = (), strict: bool = True,
         flag: str | Qualifier | None = None, unit: str | None = None,
-        above_as_limit: bool = False, below_as_half: bool = False) -> Limited:
+        above_as_limit: bool = False, below_as_half: bool = False,
+        limit_column: str | None = None) -> Limited:
     """The ``keep`` records of a value column of a table :func:`read_features` read, as
     numbers in the table's decimal notation (every record when ``keep`` is ``None``),
     with each record's detection limit where it is read below a known one (NaN
@@ -2280,7 +2288,10 @@ def column_values_and_limits(
     a value its qualifier flags above the upper limit, as its limit (a label's grade).
     ``below_as_half`` (a surface's column) reads a value below a known detection limit
     (``<5``, minus a negative concentration, under its detection-limit column's) as half
-    that limit (:func:`_halved_limits`) instead of as missing.
+    that limit (:func:`_halved_limits`) instead of as missing. ``limit_column`` (the
+    source's ``limits:``) names the column of ``column``'s detection limits where its name
+    is no companion's (``lod_ppm``, ``DL`` beside ``li_ppm``): read as a companion's would
+    be, in its place (:func:`_named_limit_column`).
     """
     path = Path(path)
     series = pd.Series(frame[column]).reset_index(drop=True)
@@ -2296,7 +2307,9 @@ def column_values_and_limits(
 
     series, converted, factors = _row_units_converted(series, frame, column, keep, path,
                                                       numbers, what)
-    limit_columns = companion_names(column, [str(c) for c in frame.columns])[1]
+    limit_columns = companion_names(column, [str(c) for c in frame.columns])[1] \
+        if limit_column is None else _named_limit_column(frame, column, limit_column, keep,
+                                                         path)
     as_written = pd.Series(frame[column]).reset_index(drop=True)
     if converted is not None:  # (a limit is shown with its row's unit: '<5 µg/L')
         text = series.map(lambda c: isinstance(c, str)).to_numpy(bool)
@@ -2349,7 +2362,8 @@ def column_values_and_limits(
             kinds.append(
                 f"column {lone[0]!r} holds detection limits but names no element, so it is "
                 f"read as no column's limits: rename it {column + '_DL'!r} (the grade "
-                "column's name, then DL) to have each row's limit read with its grade")
+                "column's name, then DL) to have each row's limit read with its grade, or "
+                f"name it in the points source: 'limits: {{{column}: {lone[0]}}}'")
         warnings.warn(DataWarning(
             f"{path}: {len(at)} of {int(keep.sum())} value(s) in column {column!r} are not "
             f"finite numbers and are read as missing ({_listed(numbers, at, what)}; e.g. "
@@ -2382,7 +2396,8 @@ def column_values_and_limits(
                                    name, frame.attrs) * (
             factors if factors is not None and name in limit_columns else 1.0),
         fills=POINT_FILLS, unit=unit, above_as_limit=above_as_limit,
-        below_as_half=below_as_half)
+        below_as_half=below_as_half,
+        limit_columns=limit_columns if limit_column is not None else None)
     values, limit = limited.values, limited.limit
     concentration = stated_concentration(column, unit)
     bracketed = re.search(r"[(\[]\s*([^()\[\]]+?)\s*[)\]]\s*$", column)  # 'T (°C)'
@@ -2433,6 +2448,32 @@ def column_values_and_limits(
                                 as_written=as_written, unit=unit)
     above = limited.above if limited.above is not None else np.zeros(len(values), bool)
     return Limited(values[keep], limit[keep], above[keep])
+
+
+def _named_limit_column(frame: pd.DataFrame, column: str, named: str, keep: np.ndarray,
+                        path: Path) -> list[str]:
+    """``[named]``, the detection-limit column the source's ``limits:`` gives ``column``,
+    once it is found in ``frame`` and holds a number on a kept row: a lone limit column
+    (``lod_ppm`` beside ``li_ppm``) was read by nothing, the fix a rename (round 64)."""
+    if named not in frame.columns:
+        raise DataError(
+            f"{path}: no column {named!r}, which 'limits' names as the detection-limit "
+            f"column of {column!r}; columns are "
+            f"{[c for c in frame.columns if c != 'geometry'][:30]}")
+    if named == column:
+        raise DataError(f"{path}: 'limits' names {column!r} as its own detection-limit "
+                        "column; name the column of the limits beside it")
+    refuse_repeated_columns(frame, path, [named])
+    cells = pd.Series(frame[named]).reset_index(drop=True)
+    read = _numbers(cells, path, named, frame.attrs)
+    if not np.isfinite(read[keep]).any():
+        shown = ", ".join(repr(str(c)) for c in cells[keep].dropna().unique()[:3])
+        raise DataError(
+            f"{path}: 'limits' names {named!r} as the detection-limit column of {column!r} "
+            f"but column {named!r} holds no number" + (f" (e.g. {shown})" if shown else "")
+            + "; give each row's detection limit as a number in the grade's unit, or leave "
+            f"'limits: {{{column}: ...}}' out")
+    return [named]
 
 
 _LIMIT_NAME_WORDS = frozenset({"detection", "limit", "limits", "det", "lim", "of", "the",
@@ -5865,7 +5906,7 @@ a surface's places (:mod:`prospect.ingest.surfaces`) and of a sample ID's record
 
 
 def warn_ids_with_other_values(gdf: gpd.GeoDataFrame, path: Path, numbers: np.ndarray,
-                               what: str, values: np.ndarray, column: str, done: str) -> None:
+                               what: str, values: np.ndarray, column: str, done: str) -> bool:
     """Warn of a sample ID (a column of :data:`_ID_NAMES` naming each sample: not a well's
     or hole's, whose samples down it share its ID, nor a site's or station's) given twice
     or more at one place with different ``values`` of ``column`` (each record's, NaN where
@@ -5873,13 +5914,14 @@ def warn_ids_with_other_values(gdf: gpd.GeoDataFrame, path: Path, numbers: np.nd
     says what the reader did with them) without a word, where a surface's points said it
     ("places hold two or more records ... with different values"). A column whose IDs
     repeat on half its records or more, or beside another column naming each record
-    once (:func:`_other_record_ids`), names groups, not samples, and is not checked."""
+    once (:func:`_other_record_ids`), names groups, not samples, and is not checked.
+    Whether it warned is returned (the point reader says it for one column of several)."""
     rows = np.arange(len(gdf))
     values = np.asarray(values, dtype="f8")
     names = [c for c in gdf.columns if c != gdf.geometry.name and not str(c).startswith("_")
              and _plain(str(c)) in _ID_NAMES - _HOLE_NAMES - _SITE_NAMES - _GROUP_ID_NAMES]
     if rows.size < 2 or not names:
-        return
+        return False
     geoms = gdf.geometry.to_numpy()
     for name in names:
         raw = pd.Series(gdf[name]).reset_index(drop=True)
@@ -5907,7 +5949,8 @@ def warn_ids_with_other_values(gdf: gpd.GeoDataFrame, path: Path, numbers: np.nd
             f"{shown} at {_listed(numbers, at, what)}): {done}; a re-assay or a copy slip: "
             "keep one record per sample (the value to use), or give each sample its own ID"),
             stacklevel=3)
-        return
+        return True
+    return False
 
 
 _BOTTOM_HOLE_WORDS = ("bottomhole", "bottom", "bhl", "bh", "td", "totaldepth", "target",
@@ -7343,6 +7386,7 @@ def read_points(
     flags: dict[str, str | Qualifier] | None = None, cell: float | None = None,
     units: dict[str, str] | None = None, grid: Any = None, below_as_half: bool = False,
     max_radius: float | None = None, radius_column: str | None = None,
+    limits: dict[str, str] | None = None,
 ) -> PointTable:
     """Read a point table (:func:`read_features`) and project it to ``to_crs``.
 
@@ -7363,7 +7407,9 @@ def read_points(
     :attr:`PointTable.halved` marks them. ``max_radius`` (metres) drops the records whose
     location radius (``radius_column``, else a column found by name: ``radius_m``,
     ``accuracy_m``, ``coordinateUncertaintyInMeters``) exceeds it; without it, records
-    whose radius exceeds ``cell`` are warned of (:func:`uncertain_places`).
+    whose radius exceeds ``cell`` are warned of (:func:`uncertain_places`). ``limits``
+    (value column -> its detection-limit column, the source's ``limits:``) names a limit
+    column whose name is no companion's (``lod_ppm`` beside ``li_ppm``).
 
     Raises
     ------
@@ -7442,10 +7488,18 @@ def read_points(
     read = {c: column_values_and_limits(gdf, c, path, keep=keep, numbers=numbers, what=what,
                                         nodata=tuple(nodata), flag=flags.get(c),
                                         unit=(units or {}).get(c),
-                                        below_as_half=below_as_half) for c in columns}
+                                        below_as_half=below_as_half,
+                                        limit_column=(limits or {}).get(c)) for c in columns}
     values = {c: r.values for c, r in read.items()}
     halved = {c: np.isfinite(r.limit) & np.isfinite(r.values) for c, r in read.items()
               if below_as_half}
+    for c in columns:  # (one sample ID at one place with two values: the labels said it,
+        # the point reader read both without a word; said once, for the first such column)
+        full = np.full(len(gdf), np.nan)
+        full[keep] = values[c]
+        if warn_ids_with_other_values(gdf, path, np.asarray(numbers), what, full, c,
+                                      "each is read as a record of its own"):
+            break
     check_transformable(gdf.crs, target, where=str(path))
     tx, ty = Transformer.from_crs(gdf.crs, target, always_xy=True).transform(xs, ys)
     tx, ty = np.asarray(tx, "f8"), np.asarray(ty, "f8")

@@ -1414,6 +1414,7 @@ def read_occurrences(
     flags: dict[str, str | Qualifier] | None = None, polygons: str = "cells",
     mineral: str | None = None, units: dict[str, str] | None = None,
     max_radius: float | None = None, radius_column: str | None = None,
+    limits: dict[str, str] | None = None,
 ) -> Occurrences:
     """Read occurrence points or polygons and return them in the grid CRS.
 
@@ -1475,6 +1476,9 @@ def read_occurrences(
         exact (:func:`prospect.io.points.uncertain_places`).
     radius_column
         The column of location radii, where its name is none of those.
+    limits
+        Value column -> its detection-limit column (the source's ``limits:``), where that
+        column's name is no companion's (``lod_ppm`` beside ``li_ppm``).
     """
     path = as_path(path)  # a GdalPath keeps its name
     if not str(path).startswith("/vsi"):  # (a mode or a folder that forbids reading)
@@ -1495,7 +1499,8 @@ def read_occurrences(
         gdf[value_column] = gdf[value_column].mask(np.isin(np.arange(len(gdf)), again))
     gdf["_value"], gdf["_limit"], gdf["_floor"], unit = _values(
         gdf, value_column, path, tuple(nodata), (flags or {}).get(value_column or ""),
-        numbers=numbers, what=what, unit=(units or {}).get(value_column or ""))
+        numbers=numbers, what=what, unit=(units or {}).get(value_column or ""),
+        limit=(limits or {}).get(value_column or ""))
     _refuse_dated(gdf, path, value_column)
     # what a grade column without a number holds (dates: a sampling date named as the grade
     # was "no numeric grade" only); detection limits say themselves (the records' limits)
@@ -1607,7 +1612,7 @@ def read_occurrences(
     xs_out: list[np.ndarray] = []
     ys_out: list[np.ndarray] = []
     vals: list[np.ndarray] = []
-    limits: list[np.ndarray] = []
+    cell_limits: list[np.ndarray] = []
     floors: list[np.ndarray] = []
     fids: list[np.ndarray] = []
     geom_type = gdf.geometry.geom_type
@@ -1617,7 +1622,7 @@ def read_occurrences(
         xs_out.append(exploded.geometry.x.to_numpy())
         ys_out.append(exploded.geometry.y.to_numpy())
         vals.append(exploded["_value"].to_numpy("f8"))
-        limits.append(exploded["_limit"].to_numpy("f8"))
+        cell_limits.append(exploded["_limit"].to_numpy("f8"))
         floors.append(exploded["_floor"].to_numpy(bool))
         fids.append(exploded["_fid"].to_numpy("i8"))
     polys = gdf[geom_type.isin(["Polygon", "MultiPolygon"])]
@@ -1630,7 +1635,7 @@ def read_occurrences(
         xs_out.append(px)
         ys_out.append(py)
         vals.append(np.full(px.size, value, "f8"))
-        limits.append(np.full(px.size, limit, "f8"))
+        cell_limits.append(np.full(px.size, limit, "f8"))
         floors.append(np.full(px.size, bool(floor)))
         fids.append(np.full(px.size, fid, "i8"))
     other = len(gdf) - len(points) - len(polys)
@@ -1663,7 +1668,7 @@ def read_occurrences(
         other_commodity=int((placed & other_commodity & ~barren).sum()),
         barren=int((placed & barren & ~control).sum()),
         quality_control=int((placed & control).sum()),
-        limit=np.concatenate(limits), numbers=np.asarray(numbers)[fid_all], what=what,
+        limit=np.concatenate(cell_limits), numbers=np.asarray(numbers)[fid_all], what=what,
         floor=np.concatenate(floors), no_numbers=no_numbers, unit=unit, crs_hint=crs_hint,
     )
 
@@ -1912,8 +1917,8 @@ def _warn_grade_beside(gdf: pd.DataFrame, path: Path, column: str | None,
 
 def _values(frame: pd.DataFrame, column: str | None, path: Path,
             nodata: tuple[float, ...] = (), flag: str | Qualifier | None = None, *,
-            numbers: np.ndarray, what: str, unit: str | None = None
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str | None]:
+            numbers: np.ndarray, what: str, unit: str | None = None,
+            limit: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, str | None]:
     """The grade column as numbers in the table's notation: NaN where empty, not a finite
     number (an 'inf' grade is no grade) or a declared ``nodata`` (counted in a warning);
     a common fill value read as a grade is a warning
@@ -1941,7 +1946,7 @@ def _values(frame: pd.DataFrame, column: str | None, path: Path,
     frame, above, bare = _above_limits_as_limits(frame, column, unit)
     read = column_values_and_limits(
         frame, column, path, numbers=numbers, what=what, nodata=nodata, strict=False,
-        flag=flag, unit=unit, above_as_limit=True)
+        flag=flag, unit=unit, above_as_limit=True, limit_column=limit)
     # a limit written with its unit ('>1000 ppm') is one where its number and unit read as
     # the column's other cells do ('1000 ppm' converted, or said as another unit)
     above = above & (bare | np.isfinite(read.values))

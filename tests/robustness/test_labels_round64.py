@@ -178,7 +178,8 @@ def test_a_limit_column_named_for_no_element_is_named_with_the_fix(
     assert unread.endswith(
         f"column {limits!r} holds detection limits but names no element, so it is read as "
         "no column's limits: rename it 'li_ppm_DL' (the grade column's name, then DL) to "
-        "have each row's limit read with its grade"), unread
+        "have each row's limit read with its grade, or name it in the points source: "
+        "'limits: {li_ppm: " + limits + "}'"), unread
 
 
 # --- a grade column twice, a header again, a row of per-mille units ---------------------------
