@@ -947,20 +947,32 @@ def _check_units(path: str, source: VectorSource, inside: object) -> None:
 
 
 def _refuse_binary_units(path: str, source: VectorSource, inside: Any) -> None:
-    """Refuse a unit column of binary values (a GeoPackage's or a file geodatabase's BLOB,
-    a GeoParquet ``binary`` column: an image, a WKB, a packed record). Each value was
-    made a unit named by Python's ``repr`` (``b'\\x00\\xff'``) in the code table and
-    the legend, exit 0, without a word. ``inside``: the layer's features in the region
+    """Refuse a unit column of dates (a Date or DateTime field named for the unit column:
+    each date was made a unit, ``2020-01-01 00:00:00``, without a word) or of binary
+    values (a GeoPackage's or a file geodatabase's BLOB, a GeoParquet ``binary`` column:
+    an image, a WKB, a packed record). Each value was made a unit named by Python's
+    ``repr`` (``b'\\x00\\xff'``) in the code table and the legend, exit 0, without a
+    word. ``inside``: the layer's features in the region
     with the column."""
     assert source.attribute is not None
     if source.attribute not in inside.columns:
         return  # (named by the read of the units)
-    values = [v for v in inside[source.attribute]
-              if isinstance(v, bytes | bytearray | memoryview)]
+    import pandas as pd
+
+    column = inside[source.attribute]
+    others = [c for c in layer_fields(path, layer=source.layer) if c != source.attribute]
+    if pd.api.types.is_datetime64_any_dtype(column) and column.notna().any():
+        # (a Date or DateTime field: the survey's date, an edit's time, never a unit)
+        dated = column.dropna()
+        raise DataError(
+            f"{path}: column {source.attribute!r} of layer {source.layer or '(first)'} "
+            f"holds dates ({len(dated)} of {len(inside)} feature(s) in the region, e.g. "
+            f"{unit_name(dated.iloc[0])!r}), not unit names; name the column that holds "
+            f"the unit names ('attribute'; the layer's other columns are {others})")
+    values = [v for v in column if isinstance(v, bytes | bytearray | memoryview)]
     if not values:
         return
     example = bytes(values[0])[:16]
-    others = [c for c in layer_fields(path, layer=source.layer) if c != source.attribute]
     raise DataError(
         f"{path}: column {source.attribute!r} of layer {source.layer or '(first)'} holds "
         f"binary values (a BLOB: {len(values)} of {len(inside)} feature(s) in the region, "
@@ -1002,7 +1014,7 @@ def _warn_twin_units(path: str, attribute: str, codes: tuple[str, ...]) -> None:
     twins = [g for g in groups.values() if len(g) > 1]
     if not twins:
         return
-    shown = "; ".join(" and ".join(ascii(u) for u in g) for g in twins[:3])
+    shown = "; ".join(" and ".join(_said_name(u, ascii) for u in g) for g in twins[:3])
     warnings.warn(DataWarning(
         f"{path}: {len(twins)} set(s) of unit names in {attribute!r} differ only in letter "
         f"case, accents, spaces, invisible characters, Unicode form or how a number is "
@@ -1032,12 +1044,14 @@ def _warn_control_characters(path: str, attribute: str, codes: tuple[str, ...]) 
         dos = example.encode("latin-1").decode("cp850")
     except UnicodeError:
         dos = ""
-    reads = f" (DOS code page 850 reads {example!r} as {dos!r})" if dos else ""
+    reads = (f" (DOS code page 850 reads {_said_name(example)} as {_said_name(dos)})" if dos
+             else "")
     cpg = f" in {path.rpartition('/')[2][:-4]}.cpg" if path.lower().endswith(".shp") else ""
     warnings.warn(DataWarning(
         f"{path}: {len(odd)} unit name(s) in {attribute!r} hold control characters "
-        f"({', '.join(ascii(u) for u in odd[:3])}{', ...' if len(odd) > 3 else ''}): the "
-        f"text is in a code page the file does not name, read as ISO-8859-1{reads}; name "
+        f"({', '.join(_said_name(u, ascii) for u in odd[:3])}"
+        f"{', ...' if len(odd) > 3 else ''}): the text is in a code page the file does "
+        f"not name, read as ISO-8859-1{reads}; name "
         f"its code page{cpg} (e.g. 850 or 437 for DOS, 1252 for Windows) or save the "
         "file as UTF-8"), stacklevel=3)
 
@@ -1104,11 +1118,32 @@ def _warn_overlaps(path: str, attribute: str, grid: RegionGrid, inside: Any,
                "Topology Checker, or GRASS v.clean)")
     warnings.warn(DataWarning(
         f"{path}: {int(big.sum())} pair(s) of features of different units overlap over half "
-        f"a cell or more (e.g. {units[i]!r} and {units[j]!r}, over "
-        f"{float(areas[k]) / grid.resolution ** 2:.3g} cells: {units[j]!r}, {takes}, takes "
-        f"them); a cell there takes the unit of {rule}, and the contact runs along that "
+        f"a cell or more (e.g. {_said_name(units[i])} and {_said_name(units[j])}, over "
+        f"{float(areas[k]) / grid.resolution ** 2:.3g} cells: {_said_name(units[j])}, "
+        f"{takes}, takes them); a cell there takes the unit of {rule}, and the contact runs "
+        f"along that "
         f"feature's edge: {fix}"), stacklevel=3)
     return int((areas > 0).sum())
+
+
+NAME_SAID = 160
+"""The most characters of a unit name (or a ``priority`` value, a domain's name) that a
+message quotes whole; a longer one is quoted by :func:`_said_name`'s start and end with
+its length."""
+
+
+def _said_name(name: object, quote: Any = repr) -> str:
+    """``name`` as a message quotes it (``quote``: :func:`repr`, or :func:`ascii` where
+    the message shows what a name holds that is not seen): whole up to :data:`NAME_SAID`
+    characters, else its first 48 and last 12 characters around ``...`` and its length,
+    ``'Granite of ...ite (north)' (300000 characters)``. A unit named by very long
+    attribute text (a description typed into the unit column, a joined table's memo) was
+    quoted whole: a 600 000-character overlap warning on the terminal and in the
+    manifest. The name is read and coded whole; only the message shortens it."""
+    text = name if isinstance(name, str) else str(name)
+    if len(text) <= NAME_SAID:
+        return str(quote(name))
+    return f"{quote(text[:48] + '...' + text[-12:])} ({len(text)} characters)"
 
 
 def _rank(value: object, named: dict[str, str] | None = None) -> str:
@@ -1119,7 +1154,8 @@ def _rank(value: object, named: dict[str, str] | None = None) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "none"
     code = unit_name(value)
-    return f"{code} {named[code]!r}" if named and code in named else code
+    return f"{code} {_said_name(named[code])}" if named and code in named else _said_name(
+        code, str)
 
 
 def _meet(units: np.ndarray, reach: float) -> bool:
@@ -1194,13 +1230,13 @@ def _warn_no_contacts(path: str, source: VectorSource, grid: RegionGrid,
             return
         hidden = under
     kind = f"in {source.attribute!r}" if source.attribute else "(each feature a unit)"
-    held = (f"one unit ({names[0]!r}) {kind}" if len(units) == 1 else
+    held = (f"one unit ({_said_name(names[0])}) {kind}" if len(units) == 1 else
             f"{len(units)} units {kind}, none of which meets another" if len(units) else
             f"no unit {kind}")
     later = "later in the file" if source.priority is None else \
         f"drawn over them by {source.priority!r}"
     if hidden:
-        shown = ", ".join(repr(n) for n in hidden[:5]) + (", ..." if len(hidden) > 5 else "")
+        shown = ", ".join(_said_name(n) for n in hidden[:5]) + (", ..." if len(hidden) > 5 else "")
         held += (f" as the cells take them ({shown} {'lies' if len(hidden) == 1 else 'lie'} "
                  f"wholly under features of other units {later}, which take "
                  f"{'its' if len(hidden) == 1 else 'their'} cells)")
@@ -1251,13 +1287,16 @@ def _map_holes(units: np.ndarray, grid: RegionGrid
     """The holes of a unit map in the region: the rings inside the union of ``units``
     (each unit's geometry in the region, :func:`_region_units`) as polygons cut to the
     region, those that hold a cell centre (:func:`_takes_a_cell`); none where the units'
-    areas in the region add up to the region's (no union is taken of a map that fills
-    it: an overlap that fills a hole is said by the overlap check). Also the union taken
-    (``None`` where none was)."""
+    areas in the region, less the areas where two of them overlap, add up to the region's
+    (no union is taken of a map that fills it). The overlaps are taken off: a map whose
+    units overlap (two sheets joined with an overlap, an inclusion drawn over its host)
+    could add up to the region's area while a hole was left, and the hole was not looked
+    for. Also the union taken (``None`` where none was)."""
     box = shapely.box(*grid.bounds)
     geoms = np.asarray(units, dtype=object)
     with np.errstate(all="ignore"):
-        if shapely.area(shapely.intersection(geoms, box)).sum() >= shapely.area(box):
+        here = shapely.intersection(geoms, box)
+        if shapely.area(here).sum() - _overlap_area(here) >= shapely.area(box):
             return np.empty(0, dtype=object), None
         whole = shapely.union_all(geoms)
     parts = shapely.get_parts(whole)
@@ -1269,6 +1308,19 @@ def _map_holes(units: np.ndarray, grid: RegionGrid
         holes = shapely.intersection(shapely.polygons(rings), box)
     holes = holes[~shapely.is_empty(holes) & (shapely.area(holes) > 0)]
     return np.array([h for h in holes if _takes_a_cell(h, grid)], dtype=object), whole
+
+
+def _overlap_area(geoms: np.ndarray) -> float:
+    """The sum of the areas where two of ``geoms`` overlap, each pair once: the union of
+    ``geoms`` covers at least their areas' sum less it (Bonferroni's inequality), so a sum
+    that still reaches the region's area is a region the units fill, with no union."""
+    if len(geoms) < 2:
+        return 0.0
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    pair = a < b
+    if not pair.any():
+        return 0.0
+    return float(shapely.area(shapely.intersection(geoms[a[pair]], geoms[b[pair]])).sum())
 
 
 def _filled(whole: shapely.Geometry) -> shapely.Geometry:
@@ -1371,13 +1423,20 @@ def _takes_a_cell(geom: shapely.Geometry, grid: RegionGrid) -> bool:
     return bool(burnt.any())
 
 
-def _warn_cellless(path: str, attribute: str, grid: RegionGrid,
+def _warn_cellless(path: str, source: VectorSource, grid: RegionGrid,
                    region: tuple[np.ndarray, list[str]] | None) -> list[str]:
     """Warn of units in the region that take no cell: no cell centre lies in any of their
     polygons (a dyke or a sill narrower than a cell, a plug smaller than one). They kept
     a code and no cell without a word (the overlap warning even said a dyke drawn over
     its host "takes" its cells). Units with lines or points (burnt as the cells they
-    cross) are not looked at. ``region``: :func:`_region_units`. Returns their names."""
+    cross) are not looked at. ``region``: :func:`_region_units`. Returns their names.
+
+    Where no unit in the region takes a cell (a map that meets the region in a sliver
+    along its edge: the region's bounds or the map's CRS a little off), every cell of
+    the layer would be no data, as for a map that lies nowhere in the region: refused
+    as that is (it was this warning's "give the region a finer resolution")."""
+    attribute = source.attribute
+    assert attribute is not None
     if region is None or not len(region[0]):
         return []
     units, names = region
@@ -1403,7 +1462,21 @@ def _warn_cellless(path: str, attribute: str, grid: RegionGrid,
             missing.append((names[drawn[k]], float(shapely.area(here[k]))))
     if missing:
         unit = distance_units(grid)
-        shown = ", ".join(f"{n!r} ({a:.3g} {unit}2)" for n, a in missing[:5])
+        shown = ", ".join(f"{_said_name(n)} ({a:.3g} {unit}2)" for n, a in missing[:5])
+        if len(missing) == int(has_parts.sum()) and not (has_parts & ~all_areal).any():
+            left, bottom, right, top = (float(v) for v in shapely.total_bounds(geoms[drawn]))
+            raise DataError(
+                f"{path}: no cell of the region {grid.name!r} takes a unit of layer "
+                f"{source.layer or '(first)'}: its features meet the region only in slivers "
+                f"that hold no cell centre ({len(missing)} unit(s) of {attribute!r}, "
+                f"{sum(a for _, a in missing):.3g} {unit}2 in all; e.g. {shown}"
+                f"{', ...' if len(missing) > 5 else ''}), so every cell of {source.name!r} "
+                "would be no data; check the file, its CRS or the region bounds (the map's "
+                f"features there lie within ({left:.12g}, {bottom:.12g}, {right:.12g}, "
+                f"{top:.12g}) in the region's CRS, the region within "
+                f"({', '.join(f'{float(v):.12g}' for v in grid.bounds)})), or give the "
+                f"region a finer resolution than {grid.resolution:g} {unit} if the units "
+                "are narrower than a cell")
         warnings.warn(DataWarning(
             f"{path}: {len(missing)} unit(s) of {attribute!r} in the region take no cell: "
             f"no cell centre lies in their polygons (e.g. {shown}"
@@ -1480,8 +1553,9 @@ def _warn_gaps(path: str, grid: RegionGrid, region: tuple[np.ndarray, list[str]]
     warnings.warn(DataWarning(
         f"{path}: {len(pairs)} pair(s) of units do not meet but lie closer than half a cell "
         f"({grid.resolution / 2:g} {distance_units(grid)}) with no unit between them (e.g. "
-        f"{names[i]!r} and {names[j]!r}, {line.length:.3g} apart at x={x:.10g}, "
-        f"y={y:.10g}): a map digitised without snapping; their facing boundaries are taken "
+        f"{_said_name(names[i])} and {_said_name(names[j])}, {line.length:.3g} apart at "
+        f"x={x:.10g}, y={y:.10g}): a map digitised without snapping; their facing "
+        "boundaries are taken "
         "as contacts (a gap made both the map's edge, with no contact): snap the map's "
         "topology (e.g. QGIS's Snap Geometries to Layer, or GRASS v.clean) if they are "
         "meant to meet"), stacklevel=3)
@@ -1506,8 +1580,8 @@ def _warn_slivers(path: str, grid: RegionGrid, units: np.ndarray, names: list[st
     warnings.warn(DataWarning(
         f"{path}: {len(groups)} stretch(es) of unit boundaries face another unit across a "
         f"hole of the map narrower than half a cell ({grid.resolution / 2:g} "
-        f"{distance_units(grid)}) that no unit covers (e.g. {names[i]!r} facing "
-        f"{names[j]!r} over {line.length:.4g} {distance_units(grid)} from x={x:.10g}, "
+        f"{distance_units(grid)}) that no unit covers (e.g. {_said_name(names[i])} facing "
+        f"{_said_name(names[j])} over {line.length:.4g} {distance_units(grid)} from x={x:.10g}, "
         f"y={y:.10g}): a map digitised without snapping (lines that cross); the stretches "
         "are taken as contacts (the sliver made them the map's edge, with no contact): snap "
         "the map's topology (e.g. QGIS's Snap Geometries to Layer, or GRASS v.clean) if the "
@@ -1864,7 +1938,7 @@ def _plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
         overlaps = _warn_overlaps(path, source.attribute, grid, inside, source.priority,
                                   source.layer)
         region = _region_units(source.attribute, grid, inside)
-        _warn_cellless(path, source.attribute, grid, region)
+        _warn_cellless(path, source, grid, region)
         out.append(GeologyCodesLayer(
             name=source.name, units="1", long_name=f"{source.name} unit code ({source.attribute})",
             kind="categorical", inputs=dataset_files(path),
@@ -1925,7 +1999,7 @@ def _check_priority_values(path: str, source: VectorSource, inside: Any) -> None
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return
     given = values.dropna()
-    example = f" (e.g. {given.iloc[0]!r})" if len(given) else ""
+    example = f" (e.g. {_said_name(given.iloc[0])})" if len(given) else ""
     raise DataError(
         f"{path}: column {source.priority!r} ('priority') holds {values.dtype} values"
         f"{example}, not numbers; the units are drawn in the order of its numbers (higher "
