@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -28,7 +29,7 @@ __all__ = ["DEFAULT_TMS", "KNOWN_TMS", "WEB_MERCATOR_MAX_LAT", "beyond_web_merca
            "box_geojson",
            "crosses_antimeridian", "data_zooms", "footprint",
            "grid_gap", "matrix_shape", "no_wrap_bounds", "overlaps_x", "pixel_edge_bounds",
-           "tile_matrix_set",
+           "short_bounds", "short_decimal", "tile_matrix_set",
            "tms_for_crs",
            "unwrapped_lon", "world_pieces", "world_span", "wrapped_lon"]
 
@@ -40,6 +41,61 @@ KNOWN_TMS = ("WebMercatorQuad", "NetherlandsRDNewQuad", "UTM19WGS84Quad", "UTM20
 """Grids named in docs and configs (any ``UTM{01..60}WGS84Quad`` is accepted too)."""
 
 _UTM = re.compile(r"^UTM(0[1-9]|[1-5][0-9]|60)WGS84Quad$")
+
+
+SHORT_DIGITS = 12
+"""Most significant digits of a value taken for a short decimal with float noise
+(:func:`short_decimal`)."""
+
+
+def short_decimal(value: float) -> str | None:
+    """``value`` as the short decimal it stands for, where it is one with float noise: the
+    decimal of fewest significant digits, at most :data:`SHORT_DIGITS`, that reads back
+    within one unit in the last place of ``value`` (``52`` for ``51.99999999999999``,
+    ``12288000`` for ``12288000.000000002``); ``None`` where none does (a value that
+    needs its digits, a reprojected extent's ``4.123456789012345``) or it is not finite.
+
+    Parameters
+    ----------
+    value
+        The number.
+
+    Returns
+    -------
+    str or None
+        The decimal, in positional notation, or ``None``.
+    """
+    if not math.isfinite(value):
+        return None
+    for digits in range(1, SHORT_DIGITS + 1):
+        text = f"{value:.{digits}g}"
+        if abs(float(text) - value) <= math.ulp(value):
+            return format(Decimal(text), "f")
+    return None
+
+
+def short_bounds(bounds: tuple[float, float, float, float]
+                 ) -> tuple[float, float, float, float]:
+    """``bounds`` with each value's float noise taken off (:func:`short_decimal`): the
+    edges a grid's coordinates add up to (``51.99999999999999`` for 52.0 from ``52.995 -
+    0.01 * arange(100)`` and half a cell), which the TileJSON's ``bounds``, the WMS and
+    WMTS capabilities and the archives' metadata wrote to a partner as computed. Moves a
+    value by one unit in its last place at most; other values are kept as they are.
+
+    Parameters
+    ----------
+    bounds
+        ``(west, south, east, north)`` (or ``(left, bottom, right, top)`` in a CRS's
+        own units).
+
+    Returns
+    -------
+    tuple of float
+        The same bounds, written short where they are short decimals.
+    """
+    w, s, e, n = (float(short) + 0.0 if (short := short_decimal(v)) is not None else v
+                  for v in bounds)
+    return (w, s, e, n)
 
 
 @lru_cache(maxsize=64)

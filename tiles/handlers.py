@@ -65,6 +65,10 @@ __all__ = [
 # any run of digits is a number (the URL's length bounds it): one of nine digits or more was
 # refused as "not a non-negative integer" where it is a tile past the matrix or the zooms
 _INT = re.compile(r"^[0-9]{1,64}$")
+_BELOW_ZERO = re.compile(r"^-[0-9]{1,64}$")
+"""A WMTS TileRow or TileCol below 0 (``TILEROW=-1``): outside the matrix, WMTS's
+``TileOutOfRange`` (07-057r7, table 28) naming the matrix's rows and columns, as one past
+its end is; it was an ``InvalidParameterValue`` saying integers are non-negative."""
 # the extension and "@2x" in any letter case (".PNG", "@2X"): sent to the tile's one URL;
 # "@1x" (TiTiler's and MapLibre templates' scale 1) too: the tile without a suffix
 _TILE_TAIL = re.compile(r"^([0-9]{1,64})(@[12]x)?\.(png|webp)$", re.IGNORECASE)
@@ -173,7 +177,16 @@ def parse_tile(
     A zoom outside them is refused naming ``layer`` (the layer asked) and the zooms its
     documents advertise beside the range served: "zoom 30 outside the served range 0..18"
     named neither, and read as the layer's own zooms where they were the server's.
+
+    In the WMTS forms a TileRow or TileCol below 0 (:data:`_BELOW_ZERO`) is
+    ``TileOutOfRange``, as one past the matrix's end is.
     """
+    below = {"x": False, "y": False}
+    if form != "xyz":
+        if _BELOW_ZERO.match(x_text):
+            x_text, below["x"] = x_text[1:], True
+        if _BELOW_ZERO.match(tail.partition("@")[0].partition(".")[0]):
+            tail, below["y"] = tail[1:], True
     m = _TILE_TAIL.match(tail)
     if not (_INT.match(z_text) and _INT.match(x_text) and m):
         other = _OTHER_TAIL.match(tail)
@@ -188,6 +201,7 @@ def parse_tile(
                                 "clients show at any pixel ratio")
         raise ApiError(400, _form(form, cfg))
     z, x, y = int(z_text), int(x_text), int(m.group(1))
+    x, y = -x if below["x"] else x, -y if below["y"] else y
     xyz = form == "xyz"
     lo, hi = max(cfg.min_zoom, tms.minzoom), min(cfg.max_zoom, tms.maxzoom)
     offered: tuple[int, int] | None = None
@@ -202,14 +216,14 @@ def parse_tile(
                        + _zooms_of_layer(layer, str(tms.id), offered, (lo, hi), form=form),
                        code="TileOutOfRange", locator="TILEMATRIX")
     width, height = matrix_shape(tms.id, z)
-    if x >= width or y >= height:
+    if not (0 <= x < width and 0 <= y < height):
         if xyz:
             raise ApiError(400, f"tile {z}/{x}/{y} does not exist: at zoom {z}, x is "
                                 f"0..{width - 1} and y 0..{height - 1}")
         raise ApiError(400, f"tile TileMatrix={z} TileRow={y} TileCol={x} does not exist: in "
                             f"TileMatrix {z}, TileCol is 0..{width - 1} and TileRow "
                             f"0..{height - 1}", code="TileOutOfRange",
-                       locator="TILEROW" if y >= height else "TILECOL")
+                       locator="TILECOL" if 0 <= y < height else "TILEROW")
     return z, x, y, 512 if (m.group(2) or "").lower() == "@2x" else 256, m.group(3).lower()
 
 
@@ -567,7 +581,7 @@ async def wmts_tile(svc: TileService, request: Request) -> Response:
         exc.locator = exc.locator or "TileMatrixSet"
         raise
     col, dot, ext = p["tail"].partition(".")
-    if not _INT.match(p["row"]):  # "7634@2x" drew a 512 px tile in a 256 px set
+    if not _INT.match(p["row"].removeprefix("-")):  # "7634@2x" drew a 512 px tile
         raise ApiError(400, _form("wmts", svc.config))
     own = {"KEY"}
     sent_format = _rest_format(request) if not dot else None
@@ -685,7 +699,8 @@ async def _wmts_kvp(svc: TileService, request: Request) -> Response:
                        locator=missing[0])
     sent = q["TILEMATRIX"]  # GeoWebCache's "EPSG:3857:14" in its set "EPSG:3857": level 14
     q["TILEMATRIX"] = matrix_level(sent, q["TILEMATRIXSET"])
-    bad = [k for k in _KVP_TILE_KEYS[2:] if not (q[k].isascii() and q[k].isdigit())]
+    bad = [k for k in _KVP_TILE_KEYS[2:] if not (_INT.match(q[k]) or (
+        k != "TILEMATRIX" and _BELOW_ZERO.match(q[k])))]  # below 0: TileOutOfRange
     if bad:  # the value sent, and what an identifier is here
         matrix = bad[0] == "TILEMATRIX"
         raise ApiError(400, "TILEMATRIX, TILEROW and TILECOL must be non-negative integers"

@@ -26,7 +26,13 @@ import morecantile
 
 from prospect.config.tiles import TileLayerConfig
 from tiles.colormap import N_COLOURS, ClassColours, css_rgba, ramp_stops
-from tiles.grids import DEFAULT_TMS, tile_matrix_set, unwrapped_lon, wrapped_lon
+from tiles.grids import (
+    DEFAULT_TMS,
+    short_bounds,
+    tile_matrix_set,
+    unwrapped_lon,
+    wrapped_lon,
+)
 from tiles.source import LayerSource
 
 LayerT = TypeVar("LayerT", bound=TileLayerConfig)
@@ -205,7 +211,8 @@ def layer_meta(
     return LayerMeta(
         name=cfg.layer_name, title=title, description=description,
         attribution=cfg.attribution or attribution, licence=cfg.licence or licence,
-        synthetic=is_synthetic, crs=source.crs, bounds=source.lonlat_bounds,
+        synthetic=is_synthetic, crs=source.crs,
+        bounds=short_bounds(source.lonlat_bounds),  # 52.0, not 51.99999999999999
         min_zoom=first[0], max_zoom=first[1], matrix_sets=ranges,
         units=cfg.units or ("" if data_units == "1" else data_units),
     )

@@ -662,9 +662,18 @@ class TileService:
         so (:meth:`date_gone`) until the variable is back as it was."""
 
     def close(self) -> None:
-        """Release what the service holds open (its access log's file); called when the
-        server stops (the app's lifespan, :func:`tiles.testing.live_server`)."""
+        """Release what the service holds open: its access log's file and every layer's
+        (and each of its dates') readers and file handles (:meth:`LayerSource.close`);
+        called when the server stops taking requests (the app's lifespan,
+        :func:`tiles.testing.live_server`). A request still reading then (its client gone,
+        its thread not yet done) keeps its handles until its read ends, which closes
+        them. The request threads' handles on a layer's COG stayed open until the
+        process ended: a server embedded in a notebook or a test held its files."""
         self.access_log.close()
+        sources = {id(s): s for layer in self.layers.values()
+                   for s in (layer.source, *layer.times.values())}
+        for source in sources.values():
+            source.close()
 
     # -- keys: reload, rate limits, access log --------------------------------------
     def _key_files_stamp(self) -> tuple[Any, ...]:
@@ -1636,6 +1645,18 @@ class TileService:
         # that cannot be read (checked once per data version: one block read).
         layer.source.check_whole()
         return layer
+
+    def layer_hint(self, request: Request, name: str) -> str:
+        """`` (did you mean 'X'? ...)`` where ``name``, which names no layer, is a layer the
+        caller may read written in another case, with a workspace prefix or extension, or
+        as its title (what :meth:`layer_for` adds to its refusals); else ``""``. For a
+        refusal made before any layer is looked up (a GetFeatureInfo's ``QUERY_LAYERS=Heat
+        flow`` not among ``LAYERS=heat``, which said nothing of the layer meant)."""
+        if name in self.layers:
+            return ""
+        key = self.key_of(request)
+        readable = [n for n in self.layers if self.keys.check(key, n).allowed]
+        return case_hint(name, readable) or self._name_hint(key, name)
 
     def _name_hint(self, key: str | None, name: str) -> str:
         """`` (did you mean 'X'? ...)`` where ``name``, refused as no layer name, is a layer

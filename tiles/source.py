@@ -202,6 +202,11 @@ class _Handles:
     generation: int
     reader: Any = None
     datasets: dict[int, Any] = field(default_factory=dict)
+    busy: int = 0
+    """Reads of its thread under way on these handles (:meth:`LayerSource._in_use`)."""
+    closing: bool = False
+    """Whether :meth:`LayerSource.close` asked for them closed while a read was under way:
+    its thread closes them when its last read ends."""
 
     def close(self) -> None:
         """Close the reader and every dataset handle (reopened on the next read)."""
@@ -439,18 +444,39 @@ class LayerSource:
     def close(self) -> None:
         """Close every reader and dataset handle this source opened, in every thread.
 
-        Call it when done with the layer and no read of it is under way (a ``with``
-        block calls it at its end). A rio-tiler ``Reader`` left open held its dataset,
-        and the first one a thread opened had held rasterio's environment entered for
-        the thread (and, in the main thread, GDAL's process-wide
-        ``GTIFF_IMPLICIT_JPEG_OVR=OFF`` and ``RASTERIO_ENV=ON``) until the process ended.
-        A read after ``close`` opens the files again. The handles of a thread that ended
-        are closed with it.
+        Call it when done with the layer (a ``with`` block calls it at its end; a tile
+        server's shutdown, :meth:`tiles.service.TileService.close`, for each layer). A
+        rio-tiler ``Reader`` left open held its dataset, and the first one a thread
+        opened had held rasterio's environment entered for the thread (and, in the main
+        thread, GDAL's process-wide ``GTIFF_IMPLICIT_JPEG_OVR=OFF`` and
+        ``RASTERIO_ENV=ON``) until the process ended. The handles of a read under way in
+        another thread are closed by that thread when the read ends, never under it (the
+        read failed as "damaged, truncated or removed"). A read after ``close`` opens the
+        files again. The handles of a thread that ended are closed with it.
         """
         with self._lock:
-            opened = list(self._opened)
-        for state in opened:
-            state.close()
+            for state in list(self._opened):
+                if state.busy:
+                    state.closing = True
+                else:
+                    state.close()
+
+    @contextmanager
+    def _in_use(self) -> Iterator[_Handles]:
+        """This thread's handles (:meth:`_thread_state`), marked in use for the block:
+        :meth:`close` from another thread meanwhile leaves them to this thread, which
+        closes them as its last read of them ends."""
+        state = self._thread_state()
+        with self._lock:
+            state.busy += 1
+        try:
+            yield state
+        finally:
+            with self._lock:
+                state.busy -= 1
+                if not state.busy and state.closing:
+                    state.closing = False
+                    state.close()
 
     def __enter__(self) -> LayerSource:
         return self
@@ -463,8 +489,7 @@ class LayerSource:
         """This thread's open reader (opened on first use), in rasterio's environment for
         the block only (its defaults where none is entered): opened outside one, a
         ``Reader`` entered the environment for as long as it stayed open."""
-        state = self._thread_state()
-        with env_ctx_if_needed():
+        with self._in_use() as state, env_ctx_if_needed():
             if state.reader is None:
                 try:
                     state.reader = self._open()
@@ -488,7 +513,8 @@ class LayerSource:
         damaged file nor answered with "try again later".
         """
         try:
-            yield
+            with self._in_use():  # its handles are closed after it, never under it
+                yield
         except ProspectError:
             raise
         except Exception as exc:
@@ -729,12 +755,12 @@ class LayerSource:
     def _pinned(self) -> Iterator[None]:
         """This thread's handles, on the current version of the data, kept for the whole
         of the block (:meth:`_thread_state`), even if the data are replaced meanwhile."""
-        self._thread_state()
-        self._local.pinned = getattr(self._local, "pinned", 0) + 1
-        try:
-            yield
-        finally:
-            self._local.pinned -= 1
+        with self._in_use():
+            self._local.pinned = getattr(self._local, "pinned", 0) + 1
+            try:
+                yield
+            finally:
+                self._local.pinned -= 1
 
     def _again_if_replaced(self, read: Callable[[], T]) -> T:
         """``read()`` on one version of the data: its handles are kept for the whole read

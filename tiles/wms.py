@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -1116,7 +1116,8 @@ def exception_canvas(q: dict[str, str], *, formats: Sequence[str] | None = None
     return width, height, fmt, transparent, bgcolor
 
 
-def parse_map_request(q: dict[str, str], *, layer_key: str = "LAYERS") -> MapRequest:
+def parse_map_request(q: dict[str, str], *, layer_key: str = "LAYERS",
+                      hint: Callable[[str], str] | None = None) -> MapRequest:
     """Check GetMap (or GetFeatureInfo) parameters; BBOX comes back in x/y (east, north) order.
 
     WMS 1.3.0 gives BBOX in the CRS's own axis order: ``EPSG:4326`` is
@@ -1130,7 +1131,9 @@ def parse_map_request(q: dict[str, str], *, layer_key: str = "LAYERS") -> MapReq
     about): ``LayerNotQueryable``. An empty entry in a layer list is ``LayerNotDefined``
     (:func:`layer_names`); media types are compared without case (:func:`offered_format`);
     a geographic BBOX with latitudes beyond +-90 is refused naming the axis order; SLD
-    styling (``SLD``, ``SLD_BODY``) is refused, not ignored.
+    styling (``SLD``, ``SLD_BODY``) is refused, not ignored. ``hint`` gives what the
+    refusal of a ``QUERY_LAYERS`` entry not among ``LAYERS`` adds (the layer its title or
+    spelling means: :meth:`tiles.service.TileService.layer_hint`).
     """
     version = request_version(q)
     unsupported = [k for k in _UNSUPPORTED if k in q]
@@ -1152,8 +1155,10 @@ def parse_map_request(q: dict[str, str], *, layer_key: str = "LAYERS") -> MapReq
                                 "the map it asks about, LAYERS included", locator="LAYERS")
         outside = [n for n in names if n not in map_layers]
         if outside:
-            raise ApiError(400, f"QUERY_LAYERS names {outside[0][:40]!r}, which is not among "
-                                "LAYERS; a feature can be asked only of a layer of the map",
+            meant = hint(outside[0]) if hint is not None else ""
+            raise ApiError(400, f"QUERY_LAYERS names {outside[0][:40]!r}{meant}, which is not "
+                                "among LAYERS; a feature can be asked only of a layer of the "
+                                "map",
                            code="LayerNotQueryable", locator="QUERY_LAYERS")
     _check_styles(q, map_layers or names)
     crs_name = "SRS" if version == "1.1.1" else "CRS"

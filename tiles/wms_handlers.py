@@ -26,6 +26,7 @@ from starlette.responses import Response
 
 from prospect.canonical import jsonable
 from tiles.colormap import ImageFormat, encode_image, render_rgba
+from tiles.grids import short_bounds
 from tiles.handlers import asked_legend_size, legend_for
 from tiles.http import (
     ApiError,
@@ -203,7 +204,7 @@ async def _capabilities(svc: TileService, request: Request, version: str) -> Res
 
     def describe(layer: Layer) -> WmsLayer:
         meta = svc.meta(layer)
-        native = layer.source.native_footprint(meta.crs)[0]
+        native = short_bounds(layer.source.native_footprint(meta.crs)[0])
         return WmsLayer(
             name=layer.name, title=meta.label, bounds=meta.bounds, crs=meta.crs,
             native_bounds=native, abstract=meta.description, attribution=meta.attribution,
@@ -444,7 +445,8 @@ def _gml(features: list[dict[str, Any]]) -> str:
 
 
 async def _feature_info(svc: TileService, request: Request, q: dict[str, str]) -> Response:
-    m = parse_map_request(q, layer_key="QUERY_LAYERS")
+    m = parse_map_request(q, layer_key="QUERY_LAYERS",
+                          hint=lambda name: svc.layer_hint(request, name))
     layers = svc.at_time(_layers(svc, request, m.layers, "QUERY_LAYERS"), q.get("TIME"))
     applied = svc.applied_time(request, layers, q.get("TIME"))
     a, b = ("X", "Y") if m.version == "1.1.1" else ("I", "J")  # 1.1.1 names them X and Y

@@ -10,15 +10,13 @@ offered at 256 px and, as ``<name>512``, at 512 px (the ``@2x`` tiles).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Literal
 
 import morecantile
 
-from tiles.grids import no_wrap_bounds, tile_matrix_set, world_span
+from tiles.grids import no_wrap_bounds, short_decimal, tile_matrix_set, world_span
 from tiles.xmltext import escape, quoteattr
 
 __all__ = ["FORMATS", "MATRIX_SET_ALIASES", "WmtsLayer", "WmtsService", "capabilities_xml",
@@ -125,21 +123,10 @@ def exception_report(code: str, message: str, locator: str | None = None) -> str
 def _decimal_text(value: float) -> str:
     """``value`` as written where it is a short decimal with float noise: ``12288000`` for
     RD New's level 0, computed as ``12288000.000000002`` (3440.64 m / 0.28 mm; PDOK and the
-    Dutch NL profile write ``12288000``), when a decimal of at most
-    :data:`_SHORT_DIGITS` significant digits reads back within one unit in the last
-    place; else Python's shortest repr, so a value that needs its digits (Web Mercator's
+    Dutch NL profile write ``12288000``): :func:`tiles.grids.short_decimal`; else
+    Python's shortest repr, so a value that needs its digits (Web Mercator's
     ``559082264.0287178``, the GoogleMapsCompatible scale set's) is written as before."""
-    if not math.isfinite(value):
-        return repr(value)
-    for digits in range(1, _SHORT_DIGITS + 1):
-        text = f"{value:.{digits}g}"
-        if abs(float(text) - value) <= math.ulp(value):
-            return format(Decimal(text), "f")
-    return repr(value)
-
-
-_SHORT_DIGITS = 12
-"""Most significant digits of a value taken for a short decimal with float noise."""
+    return short_decimal(value) or repr(value)
 
 
 def _crs_urn(tms: morecantile.TileMatrixSet) -> str:
