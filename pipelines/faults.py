@@ -632,6 +632,10 @@ _OS_HINTS = {
     errno.EROFS: "the file system is read-only; {point} to a folder on a writable disk",
     errno.EFBIG: "the file is over the file-size limit (ulimit -f); raise the limit, then run "
                  "the same command again",
+    errno.EIO: "the disk could not store or read it (an I/O error: a failing disk, or a "
+               "network file system whose server went away or refused the data); check "
+               "the disk or the mount (dmesg), then run the same command again to resume "
+               "(finished work is kept)",
     errno.EACCES: "permission denied; make it writable or {point} elsewhere",
     errno.EPERM: "operation not permitted; make it writable or {point} elsewhere",
     errno.ENOTDIR: "a part of this path is a file, not a directory; {point} elsewhere",
@@ -964,6 +968,8 @@ def os_error_line(exc: OSError, *, where: str | Path | None = None,
     hint = (_OS_HINTS if hints is None else hints).get(exc.errno or -1)
     if exc.errno == errno.ENOSPC and _out_of_inodes(first):
         hint = _NO_INODES
+    if exc.errno == errno.EIO and not first:  # no file: a terminal hung up, not a disk
+        hint = None
     if exc.errno == errno.ENAMETOOLONG:
         hint = _too_long(exc.filename or first, exc.filename2)
     if exc.errno == errno.EISDIR and _inside_named_output(first):

@@ -670,9 +670,9 @@ class PartialVariable:
         encoded = _encode_chunk(arr, window, data)
         if encoded is None:  # not one chunk of a plain zstd array: zarr writes it
             arr[window.rows, window.cols] = data
-        elif encoded:
+        elif encoded:  # not synced one by one: a resume decodes each (forget_damaged)
             write_bytes(self.array_path / arr.metadata.encode_chunk_key(
-                (window.iy, window.ix)), encoded)
+                (window.iy, window.ix)), encoded, durable=False)
         else:  # all fill value: no chunk file, as zarr leaves it (write_empty_chunks off)
             (self.array_path / arr.metadata.encode_chunk_key((window.iy, window.ix))
              ).unlink(missing_ok=True)

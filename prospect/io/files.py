@@ -487,6 +487,40 @@ _WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
 """Errors a write raises for the disk's sake (full, over quota or the file-size limit,
 read-only), which name no file."""
 
+_NO_SYNC_ERRNOS = frozenset({errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EBADF,
+                             errno.EACCES, errno.EPERM, errno.EROFS, errno.EISDIR})
+"""What ``fsync`` answers where a file system or a folder cannot be synced at all (some
+FUSE and network file systems, a folder that cannot be opened, a read-only mount): no
+fault of the data written, so the write goes on as before."""
+
+
+def _to_disk(path: Path, target: Path, *, published: bool = False) -> None:
+    """``fsync`` the file or folder at ``path``: its data (or, for a folder, the names in
+    it) on the disk before a reader or the next run is sent to it (``target``, named in
+    an error).
+
+    A renamed file had its name on the disk and its data still in the page cache: a node
+    lost (power, a kernel panic, SLURM's ``NODE_FAIL``) left the published file (a
+    manifest, a model, a COG) empty or short under its final name, taken for a result by
+    the next run. And a network file system (NFS, Lustre, SMB) or a thin disk reports a
+    write it could not store (over quota, full, an I/O error) only when the data are
+    flushed: the file was published as if whole. That error now goes up naming
+    ``target``, before anything is renamed. A file system that cannot sync
+    (:data:`_NO_SYNC_ERRNOS`) is written as before; so is a folder synced after its
+    rename (``published``), best effort: the file in it is whole by then.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0))
+    except OSError:
+        return  # opened by nobody here: the writer's own error, if any, has gone up
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in _NO_SYNC_ERRNOS and not published:
+            raise OSError(exc.errno, exc.strerror, str(target)) from exc
+    finally:
+        os.close(fd)
+
 
 @contextmanager
 def _naming(target: Path) -> Iterator[None]:
@@ -503,12 +537,16 @@ def _naming(target: Path) -> Iterator[None]:
 
 
 @contextmanager
-def staged_file(path: Path | str) -> Iterator[Path]:
+def staged_file(path: Path | str, *, durable: bool = True) -> Iterator[Path]:
     """A temporary path beside ``path``; renamed onto ``path`` when the block ends cleanly.
 
     ``path``'s folder is created when missing. For writers that want a file name (GDAL,
-    rio-cogeo, ONNX). On an exception the temporary file is removed and ``path`` is left
-    as it was.
+    rio-cogeo, ONNX). The file is synced to the disk before it is renamed (its folder
+    after): a write the disk refuses only then (NFS's quota, an I/O error) is raised,
+    naming ``path``, and a node lost after the rename leaves the whole file, never an
+    empty one under its name (``durable=False``: not synced, for a writer whose reader
+    checks every file it resumes, as a cube's chunks are decoded on resume). On an
+    exception the temporary file is removed and ``path`` is left as it was.
     """
     path = Path(path)
     if path.is_dir():  # the rename would fail only after the work, beside the folder
@@ -518,16 +556,21 @@ def staged_file(path: Path | str) -> Iterator[Path]:
     try:
         with _naming(path):
             yield tmp
+            if durable:  # the data on the disk before the name points at it
+                _to_disk(tmp, path)
             before_publish(path)
             os.replace(tmp, path)
+            if durable:
+                _to_disk(path.parent, path, published=True)  # the rename itself
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def write_bytes(path: Path | str, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically; returns ``path``."""
+def write_bytes(path: Path | str, data: bytes, *, durable: bool = True) -> Path:
+    """Write ``data`` to ``path`` atomically; returns ``path``. ``durable``: as
+    :func:`staged_file`."""
     path = Path(path)
-    with staged_file(path) as tmp:
+    with staged_file(path, durable=durable) as tmp:
         tmp.write_bytes(data)
     return path
 
@@ -622,6 +665,7 @@ def publish_dir(staging: Path, target: Path, *, aside: Path | None = None,
         _discard(trash)
     else:
         os.replace(staging, target)
+    _to_disk(target.parent, target, published=True)  # the rename itself
     return target
 
 
