@@ -14,6 +14,7 @@ like every other data warning.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 import os
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from prospect.ingest.rasters import BandRef
 
 __all__ = ["FillFinding", "dominant_fill", "merged_in_float32", "stands_apart",
-           "variable_has_data", "warn_fills"]
+           "stored_forms", "variable_has_data", "warn_fills"]
 
 COMMON_FILLS = (0.0, -1.0, 255.0, -99.0, -999.0, -999.25, -9999.0, -99999.0, -32768.0,
                 32767.0, 65535.0, -2147483648.0, 2147483647.0, 4294967295.0,
@@ -69,11 +70,85 @@ class FillFinding:
     cells: int
 
 
-def _is_fill(value: float, dtype: str) -> bool:
+def stored_forms(stated: float, dtype: str, bits: int | None = None
+                 ) -> list[tuple[int, str]]:
+    """The numbers an integer band of ``dtype`` (``bits`` of it where ``NBITS`` says so)
+    holds where a writer stored a fill ``stated`` it cannot hold: wrapped modulo 2**bits
+    (numpy's ``astype``, a C cast: -9999 in uint16 is 55537), and clamped to the type's
+    range (GDAL's conversion: ``gdal_translate -ot UInt16`` writes -9999 as 0, and NaN as
+    0), each with the writer's name; none for a float band or a value the band holds.
+
+    Parameters
+    ----------
+    stated
+        The fill (a stated nodata, a common fill value).
+    dtype
+        The band's data type.
+    bits
+        The bits the band stores of each value (``NBITS``), where fewer than its type's.
+
+    Returns
+    -------
+    list of (int, str)
+        Each stored number, once, with the words naming the writer that makes it.
+    """
+    kind = np.dtype(dtype)
+    if kind.kind not in "iu":
+        return []
+    size = bits or kind.itemsize * 8
+    signed = kind.kind == "i"
+    low, high = (-(2 ** (size - 1)), 2 ** (size - 1) - 1) if signed else (0, 2**size - 1)
+    if not math.isfinite(stated):
+        return [(0, "GDAL's conversion (gdal_translate -ot)")] if math.isnan(stated) else []
+    if low <= stated <= high and float(stated).is_integer():
+        return []
+    forms: list[tuple[int, str]] = []
+    if float(stated).is_integer():
+        wrapped = int(stated) % 2**size
+        if signed and wrapped > high:
+            wrapped -= 2**size
+        forms.append((wrapped, "a cast (numpy's astype, a C cast)"))
+    clamped = int(min(max(math.floor(stated) if stated > 0 else math.ceil(stated), low),
+                      high))
+    if clamped not in (form for form, _ in forms):
+        forms.append((clamped, "GDAL's conversion (gdal_translate -ot), clamping,"))
+    return forms
+
+
+_CAST_BITS = 16
+"""The fewest bits of an integer band in which the cast forms of the common fills count as
+fills (:func:`_cast_fills`): in 8 bits every number is a plausible class or DN (-999
+wraps to 25 in uint8)."""
+
+
+@functools.lru_cache(maxsize=32)
+def _cast_fills(dtype: str) -> frozenset[int]:
+    """The numbers an integer ``dtype`` band of 16 bits or more holds where a writer cast a
+    common whole-number fill it cannot hold (:data:`COMMON_FILLS`, :func:`stored_forms`):
+    55537 and 64537 for -9999 and -999 in uint16, 32768 for -32768, 4294957297 for -9999
+    in uint32; none that is a fill already (-1 in uint16 is 65535, the type's limit; a
+    clamped fill is the type's limit or 0)."""
+    kind = np.dtype(dtype)
+    if kind.kind not in "iu" or kind.itemsize * 8 < _CAST_BITS:
+        return frozenset()
+    info = np.iinfo(kind)
+    return frozenset(form for fill in COMMON_FILLS
+                     if fill.is_integer() and abs(fill) <= 2**32
+                     for form, how in stored_forms(fill, dtype) if how.startswith("a cast")
+                     and form not in (info.min, info.max) and float(form) not in COMMON_FILLS)
+
+
+def _is_fill(value: float, dtype: str, also: Iterable[float] = ()) -> bool:
+    """Whether ``value`` of a ``dtype`` band is a common fill (:data:`COMMON_FILLS`, the
+    type's limits, what a cast makes of a common fill the type cannot hold:
+    :func:`_cast_fills`) or one of ``also`` (the stored forms of the band's own unheld
+    nodata)."""
     if np.dtype(dtype).kind in "iu":
         info = np.iinfo(dtype)
-        if value in (info.min, info.max):
+        if value in (info.min, info.max) or value in _cast_fills(dtype):
             return True
+    if any(value == f for f in also):
+        return True
     return any(math.isclose(value, f, rel_tol=1e-6) for f in COMMON_FILLS)
 
 
@@ -95,7 +170,8 @@ def stands_apart(values: np.ndarray, value: float, dtype: str) -> bool:
 
 
 def dominant_fill(values: np.ndarray, corners: np.ndarray, *, nodata: float | None,
-                  categorical: bool = False) -> FillFinding | None:
+                  categorical: bool = False, stored: Iterable[float] = ()
+                  ) -> FillFinding | None:
     """The value that fills a band while its declared ``nodata`` never occurs, if any.
 
     Parameters
@@ -110,6 +186,9 @@ def dominant_fill(values: np.ndarray, corners: np.ndarray, *, nodata: float | No
     categorical
         Class codes: a class may cover most of a map, so only a common fill value other
         than 0 at the corners counts.
+    stored
+        The numbers the band holds for a nodata it states but cannot hold
+        (:func:`stored_forms`: 55537 for -9999 in uint16), counted as common fills.
 
     Returns
     -------
@@ -146,17 +225,18 @@ def dominant_fill(values: np.ndarray, corners: np.ndarray, *, nodata: float | No
     for idx in dict.fromkeys([int(np.argmax(counts)), *on_corner]):
         finding = _finding(uniq[idx].item(), float(counts[idx]) / values.size, corners,
                            nodata=nodata, categorical=categorical, dtype=str(values.dtype),
-                           cells=sampled)
+                           cells=sampled, stored=tuple(stored))
         if finding is not None:
             found.append(finding)
     return max(found, key=lambda f: f.share) if found else None
 
 
 def _finding(value: float, share: float, corners: np.ndarray, *, nodata: float | None,
-             categorical: bool, dtype: str, cells: int) -> FillFinding | None:
+             categorical: bool, dtype: str, cells: int, stored: tuple[float, ...] = ()
+             ) -> FillFinding | None:
     on_corners = int(np.count_nonzero(corners == value))
     # a class code 0 is as common as a fill 0 (a cloud mask's "clear"): not a fill there
-    fill = _is_fill(float(value), dtype) and not (categorical and value == 0)
+    fill = _is_fill(float(value), dtype, stored) and not (categorical and value == 0)
     found = fill and on_corners >= 2 and share >= FILL_SHARE
     if nodata is not None and not categorical:
         found = found or (on_corners >= 2 and share >= CORNER_SHARE) or share >= ANY_SHARE
@@ -209,13 +289,18 @@ def warn_fills(layers: Iterable[Layer], *, configured: Mapping[str, float | None
             if sample is None:
                 continue
             categorical = bool(getattr(layer, "categorical", False))
+            found = _fill_found(ref, sample, categorical)
+            values = np.asarray(sample[0])  # a fill found is no value float32 must keep
             lost = None if categorical else merged_in_float32(
-                sample[0], ref.info.band_dtype(ref.band), nodata=ref.nodata)
+                values if found is None else values[values != found.value],
+                ref.info.band_dtype(ref.band), nodata=ref.nodata)
             if lost is not None:
                 warnings.warn(DataWarning(f"{ref.info.path}: band {ref.band} ({layer.name!r}) "
                                           + lost), stacklevel=2)
                 count += 1
-            found = _fill_found(ref, sample, categorical)
+            if found is not None and ref.nodata is None and found.corners >= 2 and \
+                    found.value in _unheld_forms(ref):
+                continue  # named by the plan's warning of the unheld nodata (check_nodata)
             within = region_window(ref.info, grid) if grid is not None and \
                 found is None else None
             if within is not None:
@@ -247,8 +332,25 @@ def _fill_found(ref: BandRef | _BandRead, sample: tuple[np.ndarray, np.ndarray],
                 categorical: bool) -> FillFinding | None:
     """The fill ``sample`` (values, corners) of ``ref``'s band shows that its read does not
     drop anyway, if any (:func:`dominant_fill`)."""
-    found = dominant_fill(*sample, nodata=ref.nodata, categorical=categorical)
+    found = dominant_fill(*sample, nodata=ref.nodata, categorical=categorical,
+                          stored=_unheld_forms(ref))
     return None if found is None or _dropped(ref, found.value) else found
+
+
+def _unheld_stated(ref: BandRef | _BandRead) -> float | None:
+    """The nodata the file states for ``ref``'s band that the band cannot hold, if any."""
+    unheld = getattr(ref.info, "unheld_nodata", ())
+    return unheld[ref.band - 1] if ref.band <= len(unheld) else None
+
+
+def _unheld_forms(ref: BandRef | _BandRead) -> tuple[int, ...]:
+    """The numbers ``ref``'s band holds where a writer stored the nodata the file states
+    but the band cannot hold (:func:`stored_forms`: 55537 and 0 for -9999 in uint16)."""
+    stated = _unheld_stated(ref)
+    if stated is None:
+        return ()
+    return tuple(form for form, _ in stored_forms(
+        stated, ref.info.band_dtype(ref.band), ref.info.band_nbits(ref.band)))
 
 
 @dataclass(frozen=True)
@@ -408,7 +510,11 @@ def _message(layer: Layer, ref: BandRef | _BandRead, found: FillFinding,
     where = f"{found.corners} of 4 corners and " if found.corners else ""
     part = " under the region" if region else ""
     value = _text(found.value, info.band_dtype(band))
-    if nodata is None:
+    unheld = _unheld_stated(ref)
+    if nodata is None and unheld is not None:
+        declared = (f"states nodata {_text(unheld)}, which a {info.band_dtype(band)} band "
+                    "cannot hold, so no cell is marked as no data,")
+    elif nodata is None:
         declared = "declares no nodata"
     else:
         origin = ("the config's" if configured.get(source) is not None else
@@ -419,11 +525,27 @@ def _message(layer: Layer, ref: BandRef | _BandRead, found: FillFinding,
     whole = (f"; every sampled cell holds {value} (an empty or failed scene?): drop it"
              + (f" (item {item!r})" if item else "") + ", or "
              if found.share >= 0.999 else "; ")
+    cast = _cast_of(found.value, info.band_dtype(band), unheld, info.band_nbits(band))
     return ((f"item {item!r}: " if item else "")
-            + f"{info.path} band {band}: {declared} while {value} fills {where}"
+            + f"{info.path} band {band}: {declared} while {value}{cast} fills {where}"
             f"{found.share:.0%} of {found.cells} sampled cells{part}, so it is read as data"
             + whole + f"if {value} marks no data, set 'nodata: {value}' in source "
             f"{source!r}")
+
+
+def _cast_of(value: float, dtype: str, unheld: float | None = None,
+             bits: int | None = None) -> str:
+    """Words naming the writer that made ``value`` of a fill a ``dtype`` band cannot hold:
+    the band's own ``unheld`` nodata (:func:`stored_forms`), else a common fill
+    (:func:`_cast_fills`): ``" (what a cast (numpy's astype, a C cast) makes of -9999 in a
+    uint16 band)"`` for 55537; ``""`` where ``value`` is no such form."""
+    for fill in ([] if unheld is None else [unheld]) + [
+            f for f in COMMON_FILLS if value in _cast_fills(dtype) and f.is_integer()
+            and abs(f) <= 2**32]:
+        for form, how in stored_forms(fill, dtype, bits if fill == unheld else None):
+            if form == value:
+                return f" (what {how} makes of {_text(fill)} in a {dtype} band)"
+    return ""
 
 
 def variable_has_data(array: str | os.PathLike[str], chunk_files: int) -> bool:

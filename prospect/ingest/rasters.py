@@ -32,7 +32,7 @@ from prospect.errors import ConfigError, CRSError, DataError, DataWarning
 from prospect.grid import ChunkWindow, RegionGrid, parse_crs
 from prospect.indices.bands import load_sensor
 from prospect.ingest.cloudmask import drop_names
-from prospect.ingest.fills import stands_apart
+from prospect.ingest.fills import stands_apart, stored_forms
 from prospect.ingest.landsat import BandCalibration, Saturation, landsat_id, slc_off_fill
 from prospect.ingest.layers import (
     DEPTH_BELOW_REFERENCE,
@@ -1125,43 +1125,17 @@ def check_nodata(source: RasterSource, info: RasterInfo, band: int, *,
     )
 
 
-def _stored_forms(stated: float, dtype: str, bits: int | None) -> list[tuple[int, str]]:
-    """The numbers an integer band of ``dtype`` (``bits`` of it where ``NBITS`` says so)
-    holds where a writer stored the nodata ``stated`` it cannot hold: wrapped modulo
-    2**bits (numpy's ``astype``, a C cast: -9999 in uint16 is 55537), and clamped to the
-    type's range (GDAL's conversion: ``gdal_translate -ot UInt16`` writes -9999 as 0, and
-    NaN as 0), each with the writer's name; none for a float band."""
-    kind = np.dtype(dtype)
-    if kind.kind not in "iu":
-        return []
-    size = bits or kind.itemsize * 8
-    signed = kind.kind == "i"
-    low, high = (-(2 ** (size - 1)), 2 ** (size - 1) - 1) if signed else (0, 2**size - 1)
-    if not math.isfinite(stated):
-        return [(0, "GDAL's conversion (gdal_translate -ot)")] if math.isnan(stated) else []
-    forms: list[tuple[int, str]] = []
-    if float(stated).is_integer():
-        wrapped = int(stated) % 2**size
-        if signed and wrapped > high:
-            wrapped -= 2**size
-        forms.append((wrapped, "a cast (numpy's astype, a C cast)"))
-    clamped = int(min(max(math.floor(stated) if stated > 0 else math.ceil(stated), low),
-                      high))
-    if clamped not in (form for form, _ in forms):
-        forms.append((clamped, "GDAL's conversion (gdal_translate -ot), clamping,"))
-    return forms
-
-
 def _stored_fill_found(info: RasterInfo, band: int, stated: float) -> str:
     """Where band ``band`` of ``info`` holds, on two or more of its corners, the number a
-    writer stored its unheld nodata ``stated`` as (:func:`_stored_forms`: 55537 for -9999
-    in uint16), the words naming it, the writer, its share and the ``nodata`` to give,
-    for the end of the warning of :func:`check_nodata`; ``""`` where none is found (or
+    writer stored its unheld nodata ``stated`` as
+    (:func:`~prospect.ingest.fills.stored_forms`: 55537 for -9999 in uint16), the words
+    naming it, the writer, its share and the ``nodata`` to give, for the end of the
+    warning of :func:`check_nodata`; ``""`` where none is found (or
     the file is not sampled: a remote one). The fill was ingested as values with no word
     of the number to give."""
     from prospect.io.raster import sample_band
 
-    forms = _stored_forms(stated, info.band_dtype(band), info.band_nbits(band))
+    forms = stored_forms(stated, info.band_dtype(band), info.band_nbits(band))
     if not forms:
         return ""
     sample = sample_band(info.path, band)
