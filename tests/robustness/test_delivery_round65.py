@@ -16,7 +16,6 @@ a serve config in process (Starlette's ``TestClient``: no socket is needed), ove
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from prospect.config.tiles import load_serve_config
+from tests.robustness.test_isolation_round64 import _open_on
 from tests.robustness.test_serving_round44 import DATES, _cube
 from tiles.server import create_app
 from tiles.source import WEB_MERCATOR, cog_source
@@ -64,18 +64,6 @@ def _error(r: Any) -> str:
     if "xml" in r.headers["content-type"]:
         return "".join(ElementTree.fromstring(r.content).itertext()).strip()
     return str(r.json()["error"])
-
-
-def _open_on(path: Path) -> list[int]:
-    """This process's file descriptors open on ``path``."""
-    want, found = os.path.realpath(path), []
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            if os.readlink(f"/proc/self/fd/{fd}") == want:
-                found.append(int(fd))
-        except OSError:  # closed meanwhile (the listing's own)
-            continue
-    return found
 
 
 # -- 1. the server's shutdown closes its layers' files ----------------------------------------
