@@ -1673,12 +1673,16 @@ def _open_served(path: Path) -> Any:
     except LayerDataError:
         raise
     except ProspectError as exc:
-        hint = (f": its zarr.json holds no consolidated metadata (written with to_zarr(..., "
-                "consolidated=False), or by another zarr writer), which a served cube needs; "
-                "the server's operator should consolidate it once written: python -c "
-                f"\"import zarr; zarr.consolidate_metadata('{path}')\""
-                if _unconsolidated_group(path) else "")
-        raise LayerDataError(f"{exc}{hint}") from None
+        if not _unconsolidated_group(path):
+            raise LayerDataError(str(exc)) from None
+        # in Prospect's words only: zarr's own ("Consolidated metadata requested with
+        # 'use_consolidated=True' but not found in ''") named no file and no fix
+        raise LayerDataError(
+            f"{path}: cannot open cube: its zarr.json holds no consolidated metadata "
+            "(written with to_zarr(..., consolidated=False), or by another zarr writer), "
+            "which a served cube needs; the server's operator should consolidate it once "
+            "written: python -c "
+            f"\"import zarr; zarr.consolidate_metadata('{path}')\"") from None
 
 
 UNCONSOLIDATED_QUIET_S = 2.0
