@@ -61,6 +61,7 @@ __all__ = [
     "daytime_sine",
     "finite",
     "landsat_id",
+    "low_sun",
     "radsat_bits",
     "radsat_count",
     "read_mtl",
@@ -1230,6 +1231,35 @@ def daytime_sine(elevation: float, *, said: str, what: str, daytime: str) -> flo
     return sin_e
 
 
+LOW_SUN = 15.0
+"""Degrees above the horizon under which a scene's top-of-atmosphere reflectance is told
+unreliable (:func:`low_sun`): USGS makes no Collection 2 Level-2 product of a scene whose
+solar zenith exceeds 76 degrees (a sun under 14), and Level-1 reflectance there is the
+rescaled DNs divided by a sine of 0.26 or less (3.9 times them at 15 degrees, 11.5 at 5)."""
+
+LOW_SUN_FIX = (
+    "unreliable under so low a sun (long paths through the atmosphere, the terrain's "
+    "shadows and slopes: no flat-surface model holds); use the scene's Level-2 (surface "
+    "reflectance) product where one was made (USGS makes none of a scene whose solar "
+    "zenith exceeds 76 degrees, a sun under 14), or leave the scene out")
+"""The end of a low sun's warning: why its reflectance is unreliable, and what to do."""
+
+
+def low_sun(elevation: float | None) -> float | None:
+    """The factor ``1 / sin(elevation)`` that a Level-1 scene's rescaled DNs are
+    multiplied by to make top-of-atmosphere reflectance, where its sun stands above the
+    horizon but under :data:`LOW_SUN` degrees; else ``None`` (a higher sun, none stated,
+    or a night scene, which :func:`daytime_sine` refuses).
+
+    Such a scene (high latitudes in winter, a dawn or dusk pass) was calibrated without a
+    word: its reflectance is the rescaled DNs times 11.5 at 5 degrees, where the
+    atmosphere's path, shadows and slopes dominate what the sensor saw.
+    """
+    if elevation is None or not math.isfinite(elevation) or not 0.0 < elevation < LOW_SUN:
+        return None
+    return 1.0 / math.sin(math.radians(elevation))
+
+
 def _calibration(mtl: MtlMetadata, band: int, vcid: int | None = None) -> BandCalibration:
     if mtl.level2:
         return _level2(mtl, band)
@@ -1260,6 +1290,14 @@ def _calibration(mtl: MtlMetadata, band: int, vcid: int | None = None) -> BandCa
                                fill=0.0, saturate=saturate)
     sin_e = daytime_sine(mtl.sun_elevation, said=f"{mtl.path}: SUN_ELEVATION",
                          what=f"band {band} has", daytime="the MTL of a daytime scene")
+    factor = low_sun(mtl.sun_elevation)
+    if factor is not None and "low_sun" not in mtl.told:
+        mtl.told.add("low_sun")
+        warnings.warn(DataWarning(
+            f"{mtl.path}: SUN_ELEVATION {mtl.sun_elevation:g} of {mtl.describe()} puts the "
+            f"sun under {LOW_SUN:g} degrees above the horizon: its top-of-atmosphere "
+            f"reflectance is the rescaled DNs divided by sin({mtl.sun_elevation:g}), "
+            f"{factor:.1f} times them, and {LOW_SUN_FIX}"), stacklevel=4)
     ref_m, ref_a = (mtl.value(f"REFLECTANCE_MULT_BAND_{band}"),
                     mtl.value(f"REFLECTANCE_ADD_BAND_{band}"))
     if ref_m is not None and ref_a is not None:

@@ -46,11 +46,14 @@ from pystac.stac_io import DefaultStacIO
 from prospect.errors import DataError, DataWarning, InputFileError
 from prospect.ingest import stac_parquet
 from prospect.ingest.landsat import (
+    LOW_SUN,
+    LOW_SUN_FIX,
     BandCalibration,
     Saturation,
     daytime_sine,
     file_level,
     landsat_id,
+    low_sun,
     radsat_bits,
 )
 from prospect.ingest.sentinel2 import s2_band_key
@@ -786,7 +789,7 @@ def _product(item: pystac.Item, *, by_id: bool = True) -> str | None:
     platform = re.sub(r"[^a-z0-9]", "", str(props.get("platform") or "").lower())
     constellation = str(props.get("constellation") or "").lower()
     correction = str(props.get("landsat:correction") or "").upper()
-    if "hls" in collection:
+    if "hls" in collection or _hls_item(item):
         return None  # Harmonized Landsat Sentinel-2: NASA's own product, not ESA's or USGS's
     if correction.startswith("L2") or "c2-l2" in collection or "c2l2" in collection or \
             _LANDSAT_ARD_L2.search(collection):
@@ -813,6 +816,21 @@ def _product(item: pystac.Item, *, by_id: bool = True) -> str | None:
             any(k.startswith("s2:") for k in props) or _ESA_PRODUCT.match(str(item.id)):
         return "sentinel-2"
     return None
+
+
+def _hls_item(item: pystac.Item) -> bool:
+    """Whether the item is an HLS granule by its id (``HLS.S30.T31UFT.2022075T104021.v2.0``)
+    or its assets' file names (``HLS.L30.T31UFT.2022075T104021.v2.0.B04.tif``), whatever
+    its other fields say: a user's catalogue of HLS S30 granules stating ``platform:
+    sentinel-2b`` (the satellite HLS took the scene from) and no HLS collection was read
+    as ESA's Sentinel-2, refused for want of a processing baseline, and with the one its
+    advice asked for, given baseline 04.00's -1000 DN offset, which HLS's DNs (0.0001 x
+    DN, no offset) do not carry: every reflectance 0.1 low."""
+    from prospect.ingest.products import hls_file_date
+
+    if hls_file_date(str(item.id)) is not None:
+        return True
+    return any(hls_file_date(str(asset.href)) is not None for asset in item.assets.values())
 
 
 _LANDSAT_ARD_L2 = re.compile(r"c2[-_]?ard[-_](?:sr|st|ta|bt)\b")
@@ -1524,6 +1542,7 @@ def read_stac_scenes(href: str, assets: dict[str, str], *, mask_asset: str | Non
     _check_named_days(href, dated)
     _warn_unsaturated(href, scenes)
     _warn_spans(href, scenes)
+    _warn_low_sun(href, dated, assets, keys_of)
     _warn_offset_applied(href, items, scenes, assets, keys_of)
     _warn_systematic(href, read)
     return scenes
@@ -1716,6 +1735,31 @@ def _warn_spans(href: str, scenes: list[StacScene]) -> None:
         f"that range, not one scene: {shown}{' ...' if len(spread) > 3 else ''}; each is "
         "dated by its range's midpoint (for 'most_recent', time series and the recorded "
         "dates) and its range is recorded"), stacklevel=3)
+
+
+def _warn_low_sun(href: str, dated: list[tuple[pystac.Item, StacScene]],
+                  assets: dict[str, str], keys_of: dict[str, dict[str, str]]) -> None:
+    """Say once which Level-1 (top-of-atmosphere) items read for a reflective band have
+    a sun above the horizon but under :data:`~prospect.ingest.landsat.LOW_SUN` degrees
+    (``view:sun_elevation``; :func:`~prospect.ingest.landsat.low_sun`): their reflectance
+    is the rescaled DNs divided by a small sine (11.5 times them at 5 degrees) and went
+    in without a word. Items of thermal bands alone, and night items (refused where
+    reflective), are not named."""
+    low: list[str] = []
+    for item, scene in dated:
+        factor = low_sun(scene.sun_elevation) if scene.level == "L1" else None
+        keys = keys_of.get(item.id, assets).values()
+        if factor is not None and any(k in item.assets and not _is_thermal(item.assets[k], k)
+                                      for k in keys):
+            low.append(f"{item.id!r} (view:sun_elevation {scene.sun_elevation:g}, "
+                       f"x {factor:.1f})")
+    if not low:
+        return
+    warnings.warn(DataWarning(
+        f"{href}: {len(low)} Level-1 STAC item(s) put the sun under {LOW_SUN:g} degrees "
+        f"above the horizon: {', '.join(low[:3])}{' ...' if len(low) > 3 else ''}; their "
+        "top-of-atmosphere reflectance is the rescaled DNs divided by sin(sun elevation), "
+        f"the factor given, and {LOW_SUN_FIX}"), stacklevel=3)
 
 
 def _warn_unsaturated(href: str, scenes: list[StacScene]) -> None:
