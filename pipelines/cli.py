@@ -427,7 +427,10 @@ def misspelt_variables(environ: Any) -> list[str]:
     ``export PROSPECT_MAX_CELL=4e10`` (or ``PROSPECT_TASK_TIMOUT=7200``,
     ``prospect_debug=1``) was ignored without a word: the job ran under the default it
     was meant to change, and a refusal that named ``PROSPECT_MAX_CELLS`` read as though
-    the variable set had been.
+    the variable set had been. A variable named after a config key or a job's option
+    (``PROSPECT_RESOLUTION``, ``PROSPECT_REGION__RESOLUTION``, ``PROSPECT_WORKERS``) is
+    noted too, with where to give it (:func:`_key_or_option_named`); other
+    ``PROSPECT_*`` names are the user's own.
     """
     import difflib
 
@@ -441,11 +444,46 @@ def misspelt_variables(environ: Any) -> list[str]:
             close = difflib.get_close_matches(name.upper(), PROSPECT_VARIABLES, n=1,
                                               cutoff=0.85)
             if not close:
+                named = _key_or_option_named(name)
+                if named:  # PROSPECT_RESOLUTION=20: read as a setting of the job's
+                    notes.append(
+                        f"${name} is set, but Prospect takes no config key or option from "
+                        f"the environment: the setting is ignored; write {named} (or "
+                        "unset it)")
                 continue  # a variable of the user's own scripts
             meant, why = close[0], "no command reads that name"
         notes.append(f"${name} is set, but Prospect reads ${meant} ({why}): the setting is "
                      f"ignored; rename it (export {meant}=...), or unset it")
     return notes
+
+
+_OPTIONS_OF_A_RUN = ("out", "workers", "threads", "scheduler", "cluster", "force")
+"""The options of a job's commands a variable may be taken to set (``PROSPECT_WORKERS``)."""
+
+
+def _key_or_option_named(name: str) -> str:
+    """How to give the config key or command option a ``PROSPECT_*`` variable's name
+    spells (``PROSPECT_RESOLUTION``, ``PROSPECT_REGION__RESOLUTION`` as pydantic-settings
+    nests keys, ``PROSPECT_WORKERS``); ``""`` when it spells none.
+
+    Such a variable was ignored without a word, as a variable of the user's own scripts:
+    the job ran with the config's value where the environment's was meant (as tools built
+    on pydantic-settings or dynaconf read it).
+    """
+    words = [w for w in name[len("PROSPECT_"):].lower().split("__") if w]
+    if not words:
+        return ""
+    option = words[-1].replace("_", "-")
+    if len(words) == 1 and option in _OPTIONS_OF_A_RUN:
+        return f"the option on the command line (--{option} ...)"
+    from prospect.config.job import job_keys
+
+    keys = job_keys()
+    dotted = ".".join(words)
+    if dotted not in keys:  # one word: a key of one place only (not 'path', 'name')
+        places = [k for k in keys if k.rsplit(".", 1)[-1] == dotted]
+        dotted = places[0] if len(words) == 1 and len(places) == 1 and len(dotted) > 3 else ""
+    return f"the key in the job's config ({dotted}: ...)" if dotted else ""
 
 
 def _runs_nothing(args: list[str]) -> bool:

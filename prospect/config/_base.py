@@ -358,6 +358,13 @@ _TEMPLATE_SLOT = re.compile(r"\{\{[^{}]*\}\}|\{%[^{}]*%\}|\{[A-Za-z_][A-Za-z0-9_
 it."""
 
 
+_YAML_ESCAPES = {0: "\\0", 7: "\\a", 8: "\\b", 9: "\\t", 10: "\\n", 11: "\\v",
+                 12: "\\f", 13: "\\r", 27: "\\e"}
+"""The control characters YAML's escapes make inside double quotes (``"\\a"`` is U+0007),
+and the escape each was written as: a Windows path in double quotes (``"D:\\a\\b.tif"``)
+is read with them where its folders were."""
+
+
 def written_for_elsewhere(written: str, *, placeholders: bool = True) -> str:
     """Why a path that does not exist was written for another shell or system; ``""`` if
     it was not.
@@ -371,6 +378,15 @@ def written_for_elsewhere(written: str, *, placeholders: bool = True) -> str:
     here either). A template's placeholder (``{{ data }}``, ``{data}``, ``<data folder>``)
     is one too, where ``placeholders`` (a path to read, not a folder to make).
     """
+    escaped = sorted({ord(c) for c in written if ord(c) in _YAML_ESCAPES})
+    if escaped:  # "D:\a\b.tif" in double quotes: YAML made '\a' and '\b' control characters
+        as_written = written.translate(_YAML_ESCAPES)
+        codes = ", ".join(f"U+{code:04X}" for code in escaped)
+        escapes = " and ".join(f"'{_YAML_ESCAPES[code]}'" for code in escaped)
+        why = written_for_elsewhere(as_written, placeholders=placeholders) or \
+            "write it in single quotes, where '\\' is itself, or with '/' between folders"
+        return (f"the path holds control characters ({codes}), which YAML makes of {escapes} "
+                f"inside double quotes: it was written '{as_written}'; {why}")
     var = _ENV_VAR.search(written)
     if var:
         name = var.group(1) or var.group(2)
@@ -839,6 +855,7 @@ class _ConfigLoader(yaml.SafeLoader):
         if node is None:
             return None
         _expanded_size(node, {}, getattr(self, "anchored", {}))
+        _refuse_anchor_on_nothing(node, getattr(self, "anchored", {}))
         self.cut_values = _cut_by_comment(node, self.buffer)
         data = self.construct_document(node)  # merge keys (<<) are flattened into the nodes
         if isinstance(data, dict):
@@ -961,6 +978,56 @@ def _cut_by_comment(root: yaml.Node, text: str) -> list[tuple[int, str, str]]:
                 found.append((node.start_mark.line + 1, str(node.value),
                               line[node.start_mark.column:].rstrip()))
     return found
+
+
+def _refuse_anchor_on_nothing(root: yaml.Node, anchored: dict[int, str]) -> None:
+    """Refuse an anchor on an empty value that no alias uses (``threshold: &1000``).
+
+    YAML reads ``&`` at the start of a value as an anchor, a name for reuse, and ``&1000``
+    with nothing after it marks an empty value: the key had no value, and the error (if
+    any) spoke of the missing value ("needs a grade threshold") with no word of the ``&``;
+    a key with a default took the default without a word. An anchor that some alias
+    (``*name``) uses is the file's own choice, and the top-level ``x-`` keys (the home of
+    anchors) are left as written.
+    """
+    if not anchored:
+        return
+    uses: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, tuple[Any, ...]]] = [(root, ())]
+    empty: list[tuple[yaml.Node, tuple[Any, ...]]] = []
+    while stack:
+        node, path = stack.pop()
+        uses[id(node)] = uses.get(id(node), 0) + 1
+        if uses[id(node)] > 1:
+            continue
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = getattr(key_node, "value", "?")
+                if not path and isinstance(key, str) and key.startswith(EXTENSION_PREFIX):
+                    continue
+                stack.append((value_node, (*path, key)))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, (*path, index)) for index, item in enumerate(node.value))
+        elif isinstance(node, yaml.ScalarNode) and node.style is None and node.value == "" \
+                and id(node) in anchored:
+            empty.append((node, path))
+    for node, path in sorted(empty, key=lambda found: found[0].start_mark.index):
+        if uses[id(node)] > 1:
+            continue
+        name = anchored[id(node)]
+        key = ".".join(str(part) for part in path) or "the value"
+        last = str(path[-1]) if path and not isinstance(path[-1], int) else None
+        if re.fullmatch(r"-?\d[\d_]*", name):  # an anchor's name is letters, digits, - and _
+            fix = (f"'&' is no part of a number: write {last}: {name}" if last else
+                   f"'&' is no part of a number: write {name}")
+        else:
+            fix = (f"quote it if '&{name}' is the text meant ({last}: '&{name}'), or write "
+                   f"the value after the anchor ({last}: &{name} <value>)" if last else
+                   f"quote it if '&{name}' is the text meant ('&{name}')")
+        raise _Refused(
+            f"line {node.start_mark.line + 1}: key '{key}' has no value: YAML reads "
+            f"'&{name}' at the start of a value as an anchor (a name for reuse by "
+            f"*{name}) on an empty value, and no alias uses it; {fix}")
 
 
 def _refuse_cut_paths(path: Path, cuts: list[tuple[int, str, str]]) -> None:
@@ -1345,6 +1412,58 @@ _BLOCK_PROBLEMS = ("expected chomping or indentation indicators",
 """PyYAML's problems with what follows a block scalar's ``>`` or ``|`` on its line."""
 
 
+def _escape_hint(text: str, mark: Any) -> str:
+    """How to write a value with ``\\`` that was put in double quotes
+    (``path: "C:\\data\\heat.tif"``): inside them YAML reads ``\\`` as the start of an
+    escape, and ``\\d`` is none.
+
+    PyYAML's "found unknown escape character 'd'" named neither the quotes nor the fix.
+    """
+    lines = text.splitlines()
+    if mark is None or not 0 <= mark.line < len(lines):
+        return ""
+    line = lines[mark.line]
+    found = next((m for m in re.finditer(r'"((?:[^"\\]|\\.)*)"?', line)
+                  if m.start() <= mark.column <= m.end()), None)
+    if found is None:
+        return ""
+    inside = found.group(1)
+    single = "'" + inside.replace("'", "''") + "'"
+    head = (f"; line {mark.line + 1}: inside double quotes YAML reads '\\' as the start of "
+            "an escape ('\\n' a new line, '\\t' a tab, '\\a' and '\\b' control characters)")
+    if re.match(r"^(?:[A-Za-z]:|\\\\)", inside):
+        return (f"{head}: {written_for_elsewhere(inside)} (in single quotes, {single}, "
+                "YAML keeps each '\\' as written)")
+    return (f"{head}: write the text in single quotes, where '\\' is itself ({single}), or "
+            "a path with '/' between folders")
+
+
+def _anchor_start_hint(text: str, mark: Any) -> str:
+    """How to write a value that starts with ``&`` or ``*`` glued to a number that is no
+    name (``threshold: &0.5``): YAML takes either for an anchor's or alias's name, which
+    holds letters, digits, ``-`` and ``_`` only.
+
+    PyYAML's "expected alphabetic or numeric character, but found '.'" named neither the
+    sign nor the fix.
+    """
+    lines = text.splitlines()
+    if mark is None or not 0 <= mark.line < len(lines):
+        return ""
+    found = re.match(r"^\s*(?:-\s+)?(?:([^:#'\"]+):[ \t]+)?([&*])([^\s#,\]}]+)",
+                     lines[mark.line])
+    if found is None:
+        return ""
+    key, sign, rest = found.groups()
+    what = "an anchor (a name for reuse)" if sign == "&" else "an alias (a value reused)"
+    written = f"{key.strip()}: {rest}" if key else rest
+    if re.fullmatch(r"[-+]?(?:\d[\d_]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?", rest):
+        fix = f"'{sign}' is no part of a number: write {written}"
+    else:
+        fix = f"quote the text meant ('{sign}{rest}')"
+    return (f"; line {mark.line + 1}: YAML reads '{sign}' at the start of a value as "
+            f"{what} whose name holds letters, digits, '-' and '_' only; {fix}")
+
+
 def _block_start_hint(text: str, mark: Any) -> str:
     """How to write a value that starts with ``>`` or ``|`` on its key's line
     (``threshold: >= 1000``, ``lt: > 20``, ``note: |x|``): YAML takes either for the start
@@ -1447,6 +1566,10 @@ def load_yaml(path: Path) -> dict[str, Any]:
             hint = _reserved_start_hint(text, mark)
         if not hint and problem.startswith(_BLOCK_PROBLEMS):
             hint = _block_start_hint(text, mark)
+        if not hint and problem.startswith("found unknown escape character"):
+            hint = _escape_hint(text, mark)
+        if not hint and problem.startswith("expected alphabetic or numeric character"):
+            hint = _anchor_start_hint(text, mark)
         raise ConfigError(f"{path}: not valid YAML{where}: {problem}{hint}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: {_not_utf8(exc)}") from None

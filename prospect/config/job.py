@@ -61,6 +61,7 @@ __all__ = [
     "check_source_count",
     "config_dir",
     "is_yaml_name",
+    "job_keys",
     "list_regions",
     "load_job",
     "load_region",
@@ -885,3 +886,35 @@ def resolve_grid(job: JobConfig) -> RegionGrid:
             raise CRSError(f"{region.reference}: the reference raster's {exc}".replace(
                 f"CRS {grid.crs!r}", "CRS")) from None
     return grid
+
+
+def job_keys() -> frozenset[str]:
+    """Every key a job config may hold, dotted from the top (``region.resolution``,
+    ``model.labels.threshold``; a list's items and a mapping's own names left out).
+
+    Returns
+    -------
+    frozenset of str
+        The keys of :class:`JobConfig` and of every section model below it.
+    """
+    import typing
+
+    from pydantic import BaseModel
+
+    keys: set[str] = set()
+
+    def models(tp: Any) -> list[type[BaseModel]]:
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            return [tp]
+        return [m for arg in typing.get_args(tp) for m in models(arg)]
+
+    def walk(model: type[BaseModel], prefix: str, seen: frozenset[type]) -> None:
+        for name, field in model.model_fields.items():
+            key = f"{prefix}{field.alias or name}"
+            keys.add(key)
+            for inner in models(field.annotation):
+                if inner not in seen:
+                    walk(inner, f"{key}.", seen | {inner})
+
+    walk(JobConfig, "", frozenset({JobConfig}))
+    return frozenset(keys)
