@@ -1,7 +1,7 @@
 """Probability and its uncertainty from one fitted model, in one pass over the members.
 
-* Forests and bagging ensembles: mean and standard deviation of the member probabilities
-  (the mean equals the ensemble's own ``predict_proba``).
+* Forests, bagging ensembles and unweighted soft votings: mean and standard deviation of
+  the member probabilities (the mean equals the ensemble's own ``predict_proba``).
 * Estimators with ``predict_proba_std`` (weights of evidence, bagging PU): their own.
 * Anything else (ensembles whose probability is no plain mean of their members' among
   them: stacking, weighted voting, AdaBoost): the estimator's own probability with a NaN
@@ -32,7 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["PROBABILITY_ROUNDING", "CalibratedModel", "ProbabilisticClassifier",
            "checked_probabilities", "flat_calibration", "predict_with_uncertainty",
-           "uncertainty_meaning", "zero_spread_meaning"]
+           "probability_problem", "uncertainty_meaning", "zero_spread_meaning"]
 
 
 @runtime_checkable
@@ -42,6 +42,103 @@ class ProbabilisticClassifier(Protocol):
     def predict_proba(self, X: Any) -> np.ndarray:
         """``(n, n_classes)`` probabilities; column 1 is the positive class."""
         ...
+
+
+PROBABILITY_SWITCHES: dict[str, tuple[str, str]] = {
+    "voting": ("soft", "the plain mean of its members' predict_proba"),
+    "loss": ("log_loss", "a logistic regression fitted by gradient descent"),
+}
+"""scikit-learn parameters that switch a classifier's ``predict_proba`` on: the value
+that gives probabilities and what they then are (``VotingClassifier(voting=...)``,
+``SGDClassifier(loss=...)``), named where the estimator's class accepts that value (a
+``LinearSVC``'s ``loss`` takes no ``log_loss``). Any other classifier is told to be wrapped
+in ``CalibratedClassifierCV`` (scikit-learn 1.9's way for an ``SVC``, whose
+``probability=True`` it deprecates)."""
+
+MAP_NEEDS = ("a prospectivity map is the probability of the occurrence class at each cell "
+             "(and its uncertainty a spread of probabilities), so it needs a classifier "
+             "with predict_proba")
+"""What a map takes of a model, said where one without probabilities is refused."""
+
+
+def probability_problem(estimator: Any) -> str | None:
+    """Why ``estimator`` can make no probability map (``None``: it gives probabilities).
+
+    Checked on the instance, as scikit-learn answers it: a ``VotingClassifier(voting=
+    "hard")``, an ``SVC`` without ``probability=True``, an ``SGDClassifier`` of hinge
+    loss, a ``RidgeClassifier`` or a ``Perceptron`` have a ``predict_proba`` on their class
+    (:class:`ProbabilisticClassifier` takes them) that raises AttributeError on the
+    instance, or none at all; a regressor predicts a value. Such a model was saved and
+    published without a word and then refused at scoring in scikit-learn's words ("This
+    'VotingClassifier' has no attribute 'predict_proba'"), told as a failure on 16 x 16
+    cells. A pipeline is judged by its last step; a soft voting by each member it
+    averages, a stacking by its final estimator.
+
+    Returns
+    -------
+    str or None
+        One sentence naming the estimator (the pipeline step, the member), why it gives
+        no probabilities, what a map needs and the parameter or wrapper that gives them.
+    """
+    if isinstance(estimator, Pipeline):
+        label, last = estimator.steps[-1]
+        why = probability_problem(last)
+        return None if why is None else f"the pipeline's last step {label!r}: {why}"
+    if isinstance(estimator, CalibratedModel):
+        return None  # fitted only on a model with probabilities: its own predict_proba
+    if not hasattr(estimator, "predict_proba"):
+        return _no_probabilities(estimator)
+    if isinstance(estimator, VotingClassifier):  # soft: the mean of each member's
+        members = getattr(estimator, "named_estimators_", None) or {}
+        for label, member in members.items():
+            why = None if isinstance(member, str) else probability_problem(member)
+            if why is not None:
+                return f"soft voting averages its members' probabilities, and member " \
+                       f"{label!r} has none: {why}"
+    return None
+
+
+def _no_probabilities(estimator: Any) -> str:
+    """:func:`probability_problem`'s sentence for an estimator without ``predict_proba``."""
+    from sklearn.base import is_classifier, is_regressor
+
+    name = type(estimator).__name__
+    if isinstance(estimator, StackingClassifier):
+        final = getattr(estimator, "final_estimator_", None)
+        why = None if final is None else probability_problem(final)
+        if why is not None:
+            return (f"{name} gives its final estimator's probabilities, and its final "
+                    f"estimator has none: {why}")
+    try:
+        params = estimator.get_params(deep=False) if hasattr(estimator, "get_params") else {}
+    except Exception:  # a class of elsewhere whose parameters cannot be read
+        params = {}
+    for param, (want, what) in PROBABILITY_SWITCHES.items():
+        if param in params and params[param] != want and is_classifier(estimator) \
+                and _accepts(estimator, param, want):
+            return (f"{name}({param}={params[param]!r}) gives no probabilities (no "
+                    f"predict_proba); {MAP_NEEDS}: fit it again with {param}={want!r} "
+                    f"({what})")
+    if is_regressor(estimator):
+        return (f"{name} is a regressor: it predicts a value, not a class, and gives no "
+                f"probabilities (no predict_proba); {MAP_NEEDS}: fit a classifier on labels "
+                "0 (background) and 1 (occurrence), e.g. LogisticRegression or "
+                "RandomForestClassifier")
+    if not is_classifier(estimator):
+        return (f"{name} is no classifier and gives no probabilities (no predict_proba); "
+                f"{MAP_NEEDS}: fit a classifier on labels 0 (background) and 1 "
+                "(occurrence), e.g. LogisticRegression or RandomForestClassifier")
+    return (f"{name} gives classes or decision scores, no probabilities (no predict_proba); "
+            f"{MAP_NEEDS}: wrap it in sklearn.calibration.CalibratedClassifierCV "
+            f"(CalibratedClassifierCV({name}(...))), which fits probabilities to its scores, "
+            "and save that")
+
+
+def _accepts(estimator: Any, param: str, value: str) -> bool:
+    """True where the class of ``estimator`` declares ``value`` among the options of
+    ``param`` (scikit-learn's parameter constraints)."""
+    constraints = getattr(type(estimator), "_parameter_constraints", None) or {}
+    return any(value in (getattr(c, "options", None) or ()) for c in constraints.get(param, ()))
 
 
 def predict_with_uncertainty(
@@ -135,6 +232,8 @@ def _predict(
         return _predict(model.steps[-1][1], Xt)
     if hasattr(model, "predict_proba_std"):
         return model.predict_proba(X)[:, 1], model.predict_proba_std(X)
+    if _plain_soft_voting(model):
+        return _voting_spread(model, X)
     if _averages_members(model):
         return _member_spread(model, X)
     return _positive_column(model, model.predict_proba(X), X.shape[0]), \
@@ -157,11 +256,41 @@ said "the trees' probabilities"."""
 
 
 def _averages_members(model: Any) -> bool:
-    """True for an ensemble of :data:`MEAN_OF_MEMBERS` whose members give probabilities
-    (a bagging ensemble of members without ``predict_proba`` counts their votes)."""
+    """True for an ensemble whose ``predict_proba`` is the plain mean of its members': one
+    of :data:`MEAN_OF_MEMBERS` whose members give probabilities (a bagging ensemble of
+    members without ``predict_proba`` counts their votes), or an unweighted soft voting
+    (:func:`_plain_soft_voting`)."""
     members = getattr(model, "estimators_", None)
     return (isinstance(model, MEAN_OF_MEMBERS) and isinstance(members, list)
-            and bool(members) and hasattr(members[0], "predict_proba"))
+            and bool(members) and hasattr(members[0], "predict_proba")) \
+        or _plain_soft_voting(model)
+
+
+def _plain_soft_voting(model: Any) -> bool:
+    """True for a fitted ``VotingClassifier(voting="soft")`` without ``weights``: its
+    ``predict_proba`` is ``np.average`` of its members' with no weights, their plain mean
+    (round 65 mapped no spread of it, NaN)."""
+    members = getattr(model, "estimators_", None)
+    return (isinstance(model, VotingClassifier) and model.voting == "soft"
+            and model.weights is None and isinstance(members, list) and bool(members))
+
+
+def _voting_spread(model: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An unweighted soft voting's probability (its own: ``np.average`` of the members'
+    probabilities, as scikit-learn takes it) and the population s.d. of the members'
+    probabilities about it.
+
+    The members are fitted on the voting's encoded labels (0..k-1, in the order of its
+    ``classes_``), so the occurrence is the same column in each member's and in its own.
+    """
+    probas = np.asarray([member.predict_proba(X) for member in model.estimators_])
+    proba = np.average(probas, axis=0)  # VotingClassifier.predict_proba, weights None
+    classes = list(model.classes_)
+    col = classes.index(1) if 1 in classes and len(classes) == proba.shape[1] else 1
+    p = _positive_column(model, proba, X.shape[0])
+    if len(model.estimators_) < 2:  # one member has no spread: unknown, not 0
+        return p, np.full(p.shape, np.nan)
+    return p, probas[:, :, col].std(axis=0)
 
 
 _SPREAD_UNITS = (", in probability units", ", in the units of the score")
@@ -227,6 +356,8 @@ def uncertainty_meaning(model: Any) -> tuple[str, int | None]:
     if _averages_members(model):
         n = len(members or [])
         what = "bootstrap members' probabilities" if isinstance(model, BaggingClassifier) \
+            else ("members' probabilities (an unweighted soft voting: its probability is "
+                  "their plain mean)") if _plain_soft_voting(model) \
             else "trees' probabilities (each the class share of its leaf)"
         if n < 2:
             return f"none: {name} has one member, which has no spread (NaN)", n

@@ -165,7 +165,10 @@ def save_model(
     Parameters
     ----------
     estimator
-        A fitted scikit-learn-compatible estimator (saved with skops).
+        A fitted scikit-learn-compatible classifier with ``predict_proba`` (saved with
+        skops); one that gives no probabilities (a hard voting, an ``SVC`` without
+        ``probability=True``, a regressor) is refused with what gives them
+        (:func:`prospect.models.uncertainty.probability_problem`).
     directory
         Target directory. An existing *model* directory there is replaced atomically (a
         re-run of a training stage); any other existing path is refused.
@@ -195,6 +198,11 @@ def save_model(
             f"{directory}: exists and is not a Prospect model directory; move or remove it, "
             "or choose another path"
         )
+    from prospect.models.uncertainty import probability_problem
+
+    problem = probability_problem(estimator)  # never saved what no map can be made of
+    if problem is not None:
+        raise ModelError(f"{directory}: {problem}; nothing was saved")
     full_schema = _check_schema_shape(schema)
     full_card = complete_card(card, estimator, full_schema)
     check_parts(str(directory), full_card, full_schema, estimator)  # never saved unusable

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -374,11 +375,45 @@ def _missing_line(name: str, cube: xr.Dataset) -> str:
     ``fault_dist `` for ``fault_dist``: a layer named otherwise in another job's config,
     was "missing from the cube" with the layer there beside it)."""
     near = sorted(str(v) for v in cube.data_vars if _name_key(v) == _name_key(name))
-    if not near:
-        return f"variable {name!r}: missing from the cube"
-    return (f"variable {name!r}: missing from the cube, whose layer {near[0]!r} differs "
-            "from it only in case or spaces (named so in the job's config); name that "
-            f"layer {name!r} exactly, as the model was trained, and ingest again")
+    if near:
+        return (f"variable {name!r}: missing from the cube, whose layer {near[0]!r} differs "
+                "from it only in case or spaces (named so in the job's config); name that "
+                f"layer {name!r} exactly, as the model was trained, and ingest again")
+    own = _unit_stem(name)
+    for layer in sorted(str(v) for v in cube.data_vars):
+        theirs = _unit_stem(layer)
+        if theirs is not None and _name_key(theirs[0]) == _name_key(name):
+            said = f"is its name with the unit {theirs[1]!r} added"
+        elif own is not None and _name_key(own[0]) == _name_key(layer):
+            said = f"is its name without the unit {own[1]!r}"
+        else:
+            continue
+        return (f"variable {name!r}: missing from the cube, whose layer {layer!r} {said} "
+                "(named so in the job's config or by the tool that exported it); check that "
+                f"its values are in the model's units and name that layer {name!r} exactly, "
+                "as the model was trained, and ingest again")
+    return f"variable {name!r}: missing from the cube"
+
+
+_UNIT_SUFFIXES = (re.compile(r"^(?P<stem>.*\S)\s*[(\[](?P<unit>[^()\[\]]+)[)\]]$"),
+                  re.compile(r"^(?P<stem>.*[^\s_-])[\s_-]+(?P<unit>[^\s_-]+)$"))
+"""A layer name ending in a unit: ``heat_flow (mW/m2)``, ``li [ppm]``, ``li_ppm``,
+``bouguer-mGal``, ``depth m``."""
+
+
+def _unit_stem(name: str) -> tuple[str, str] | None:
+    """``(stem, unit)`` of a layer name that ends in a unit of measure (``li_ppm``: ``li``,
+    ``ppm``), else ``None``; a number (``_2020``, ``_1``) is no unit here."""
+    from prospect.registry.units import reads_as_unit
+
+    for pattern in _UNIT_SUFFIXES:
+        found = pattern.match(name.strip())
+        if found is None:
+            continue
+        unit = found["unit"].strip()
+        if any(ch.isalpha() or ch == "%" for ch in unit) and reads_as_unit(unit):
+            return found["stem"], unit
+    return None
 
 
 FrameKind = Literal["ground", "degrees", "stretched metres"]

@@ -23,6 +23,7 @@ from prospect.models.predict import predict_block, predict_map
 from prospect.models.uncertainty import (
     CalibratedModel,
     ProbabilisticClassifier,
+    probability_problem,
     uncertainty_meaning,
 )
 from prospect.provenance import provenance_attr, synthetic_attr
@@ -271,15 +272,13 @@ def score_model(
     Raises
     ------
     ModelError
-        The estimator gives no probabilities, not of two classes one of which is the
-        occurrence (:func:`class_problem`), or the schema names no features.
+        The estimator gives no probabilities
+        (:func:`prospect.models.uncertainty.probability_problem`), not of two classes one
+        of which is the occurrence (:func:`class_problem`), or the schema names no
+        features.
     """
-    if not isinstance(estimator, ProbabilisticClassifier):
-        raise ModelError(
-            f"{type(estimator).__name__} gives no probabilities (no predict_proba); only "
-            "classifiers can make a prospectivity map"
-        )
-    problem = class_problem(estimator)
+    # on the instance: a hard voting's predict_proba is on its class, not on it
+    problem = probability_problem(estimator) or class_problem(estimator)
     if problem is not None:
         raise ModelError(problem)
     spec = model_feature_spec(schema, cube)

@@ -743,9 +743,11 @@ class ModelRegistry:
             warnings.warn(DataWarning(
                 f"{model_dir}: {why}; {MARKDOWN_CAUSE}: published as it is, and 'prospect "
                 "model show' shows card.json rendered under a note"), stacklevel=2)
+        from prospect.models.uncertainty import probability_problem
         from prospect.registry.scoring import class_problem
 
-        problem = class_problem(loaded.estimator)  # a version no map could be made of
+        # a version no map could be made of: no probabilities, or not of the occurrence
+        problem = probability_problem(loaded.estimator) or class_problem(loaded.estimator)
         if problem is not None:
             raise ModelError(f"{model_dir}: {problem}; nothing was published")
         earlier = self._latest_card(name)
