@@ -39,6 +39,7 @@ from prospect.io.points import (
     read_points,
     source_options,
     swapped_axes_fix,
+    warn_far_records,
 )
 from prospect.io.vector import dataset_files
 from prospect.registry.units import same_units
@@ -730,6 +731,25 @@ def _far_outside(table: PointTable, grid: RegionGrid) -> tuple[np.ndarray, float
     return dist > margin, margin
 
 
+def _as_given(table: PointTable, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The places of ``table`` in its file's own CRS (NaN but at ``rows``), as the file
+    gives them (a longitude and latitude), for messages."""
+    from pyproj import Transformer
+
+    from prospect.grid import parse_crs
+
+    xs, ys = np.full(len(table), np.nan), np.full(len(table), np.nan)
+    if not table.source_crs or not rows.any():
+        return xs, ys
+    with np.errstate(invalid="ignore"):
+        sx, sy = Transformer.from_crs(parse_crs(table.crs), parse_crs(table.source_crs),
+                                      always_xy=True).transform(table.x[rows], table.y[rows])
+    places = 7 if parse_crs(table.source_crs).is_geographic else 2  # (1 cm: as written)
+    xs[rows] = np.round(np.asarray(sx, "f8"), places)
+    ys[rows] = np.round(np.asarray(sy, "f8"), places)
+    return xs, ys
+
+
 def _turned_signs(table: PointTable, grid: RegionGrid, source: PointSource,
                   far: np.ndarray) -> tuple[np.ndarray, str]:
     """``(turned, what)``: the ``far`` points that lie in the region with the sign of
@@ -856,6 +876,18 @@ def _drop_far_outside(table: PointTable, grid: RegionGrid, source: PointSource) 
     turned, what = (_turned_signs(table, grid, source, far) if close * 2 >= len(table)
                     else (np.zeros(len(table), bool), ""))
     drop |= turned
+    if close * 2 >= len(table) and (far & ~drop).any():  # (a typo's well 1 000 km off,
+        # taking no part: read where given without a word)
+        left, bottom, right, top = grid.bounds
+        off = np.hypot(np.maximum(np.maximum(left - table.x, table.x - right), 0.0),
+                       np.maximum(np.maximum(bottom - table.y, table.y - top), 0.0))
+        lines = table.lines if table.lines is not None else np.arange(len(table)) + 1
+        word = "line" if is_text_table(source.path, source.layer) else "row" if Path(
+            source.path).suffix.lower() in SHEET_SUFFIXES else "feature"
+        xs, ys = _as_given(table, far & ~drop)
+        warn_far_records(xs, ys, off, far & ~drop, grid, source.path, lines, word,
+                         kept="read where they are given (taking no part in the region's "
+                              "values)", among=len(table))
     if not drop.any():
         return drop
     at = drop.nonzero()[0]

@@ -2307,9 +2307,10 @@ def column_values_and_limits(
 
     series, converted, factors = _row_units_converted(series, frame, column, keep, path,
                                                       numbers, what)
-    limit_columns = companion_names(column, [str(c) for c in frame.columns])[1] \
-        if limit_column is None else _named_limit_column(frame, column, limit_column, keep,
-                                                         path)
+    limit_columns, limit_factor = (companion_names(
+        column, [str(c) for c in frame.columns])[1], 1.0) if limit_column is None else \
+        _named_limit_column(frame, column, limit_column, keep, path,
+                            unit or (frame.attrs.get("units") or {}).get(column))
     as_written = pd.Series(frame[column]).reset_index(drop=True)
     if converted is not None:  # (a limit is shown with its row's unit: '<5 µg/L')
         text = series.map(lambda c: isinstance(c, str)).to_numpy(bool)
@@ -2341,7 +2342,7 @@ def column_values_and_limits(
     stated_unit = unit or (frame.attrs.get("units") or {}).get(column)
     worded = _worded_limits(text, limit_columns, lambda name: _numbers(
         pd.Series(frame[name]).reset_index(drop=True), path, name, frame.attrs) * (
-        factors if factors is not None else 1.0))
+        factors if factors is not None else 1.0) * limit_factor)
     if below_as_half or not strict:  # (its limit is read: said with the others below a
         # limit, a surface's as half of it, a label's grade by the labels as a negative or
         # undecided; a limit written with a unit is read in the unit the table states, as
@@ -2394,7 +2395,8 @@ def column_values_and_limits(
         frame, column, values, keep, path, lambda at: _listed(numbers, at, what), flag=flag,
         read=lambda name: _numbers(pd.Series(frame[name]).reset_index(drop=True), path,
                                    name, frame.attrs) * (
-            factors if factors is not None and name in limit_columns else 1.0),
+            factors if factors is not None and name in limit_columns else 1.0) * (
+            limit_factor if name in limit_columns else 1.0),
         fills=POINT_FILLS, unit=unit, above_as_limit=above_as_limit,
         below_as_half=below_as_half,
         limit_columns=limit_columns if limit_column is not None else None)
@@ -2451,10 +2453,12 @@ def column_values_and_limits(
 
 
 def _named_limit_column(frame: pd.DataFrame, column: str, named: str, keep: np.ndarray,
-                        path: Path) -> list[str]:
-    """``[named]``, the detection-limit column the source's ``limits:`` gives ``column``,
-    once it is found in ``frame`` and holds a number on a kept row: a lone limit column
-    (``lod_ppm`` beside ``li_ppm``) was read by nothing, the fix a rename (round 64)."""
+                        path: Path, unit: str | None = None) -> tuple[list[str], float]:
+    """``([named], factor)``: the detection-limit column the source's ``limits:`` gives
+    ``column``, once it is found in ``frame`` and holds a number on a kept row (a lone
+    limit column, ``lod_ppm`` beside ``li_ppm``, was read by nothing, the fix a rename:
+    round 64), and the factor that turns its numbers into the grade's unit
+    (:func:`_limit_factor`; ``unit``, the grade column's stated units)."""
     if named not in frame.columns:
         raise DataError(
             f"{path}: no column {named!r}, which 'limits' names as the detection-limit "
@@ -2473,7 +2477,41 @@ def _named_limit_column(frame: pd.DataFrame, column: str, named: str, keep: np.n
             f"but column {named!r} holds no number" + (f" (e.g. {shown})" if shown else "")
             + "; give each row's detection limit as a number in the grade's unit, or leave "
             f"'limits: {{{column}: ...}}' out")
-    return [named]
+    return [named], _limit_factor(frame, column, named, path, unit)
+
+
+def _limit_factor(frame: pd.DataFrame, column: str, named: str, path: Path,
+                  unit: str | None) -> float:
+    """The factor that turns the numbers of ``named``, ``column``'s detection-limit
+    column, into the unit of ``column``'s grades: 1 where both state one unit or either
+    states none (a limit is read in the grade's unit), the conversion where they state two
+    sizes of one quantity (``lod_pct`` beside ``li_ppm``: 10 000; a row of units' ``ppb``
+    over ``ppm``). Each unit is the one the config or a row of units states for the
+    column, else its header's (:func:`~prospect.io.companions.stated_concentration`).
+    A limit of ``lod_pct`` beside ``li_ppm`` was read as ppm: 0.00005 % taken for
+    0.00005 ppm, 10 000 times too low (a label below it a negative under any threshold,
+    a surface's value half of it).
+
+    Raises
+    ------
+    DataError
+        The two state units of other quantities (``mg/L`` beside ``ppm``).
+    """
+    from prospect.ingest.layers import unit_key
+
+    stated = frame.attrs.get("units") or {}
+    grade = stated_concentration(column, unit or stated.get(column))
+    limit = stated_concentration(named, stated.get(named))
+    if grade is None or limit is None or unit_key(grade) == unit_key(limit):
+        return 1.0
+    factor = _cell_factor(limit, grade)
+    if factor is None:
+        raise DataError(
+            f"{path}: 'limits' names {named!r} as the detection-limit column of {column!r}, "
+            f"but its limits are in {limit} and the grades in {grade}, which cannot be "
+            f"converted one into the other; give the limits in {grade}, or name a "
+            f"detection-limit column in {grade}")
+    return factor
 
 
 _LIMIT_NAME_WORDS = frozenset({"detection", "limit", "limits", "det", "lim", "of", "the",
@@ -4951,7 +4989,8 @@ def turned_into_region(xs: np.ndarray, ys: np.ndarray, crs: Any, grid: Any
 def warn_swapped_rows(xs: np.ndarray, ys: np.ndarray, crs: Any, gx: np.ndarray,
                       gy: np.ndarray, grid: Any, path: Path | str, numbers: np.ndarray,
                       what: str, *, weighed: np.ndarray | None = None,
-                      kept: str = "read where they are given", signs: bool = False) -> None:
+                      kept: str = "read where they are given", signs: bool = False,
+                      far: bool = False) -> None:
     """Warn of records outside the region that would lie in it with their x and y swapped
     (:func:`swapped_into_region`), among a table most of whose records lie in it: rows
     typed northing first (or latitude first) among rows that are not. Each was counted
@@ -4982,6 +5021,10 @@ def warn_swapped_rows(xs: np.ndarray, ys: np.ndarray, crs: Any, gx: np.ndarray,
         turned (:func:`turned_into_region`: a minus sign or hemisphere letter lost on a
         row), among the same far records (the labels: each was left out without a word;
         a surface's table says them as it drops them).
+    far
+        Also warn of the few records that lie farther than :data:`FAR_REGIONS` region
+        sizes from it and neither swap nor turn into it (:func:`warn_far_records`: a
+        coordinate typo, another CRS), which were counted outside it without a word.
     """
     gx, gy = np.asarray(gx, "f8"), np.asarray(gy, "f8")
     rows, cols = grid.rowcol(np.nan_to_num(gx), np.nan_to_num(gy), closed=True)
@@ -4997,9 +5040,9 @@ def warn_swapped_rows(xs: np.ndarray, ys: np.ndarray, crs: Any, gx: np.ndarray,
     swapped = np.zeros(gx.size, dtype=bool)
     swapped[outside] = swapped_into_region(np.asarray(xs, "f8")[outside],
                                            np.asarray(ys, "f8")[outside], crs, grid)
+    turned = np.zeros(gx.size, dtype=bool)
     if signs and (outside & ~swapped).any():
         rest = outside & ~swapped
-        turned = np.zeros(gx.size, dtype=bool)
         turned[rest], what_sign = turned_into_region(np.asarray(xs, "f8")[rest],
                                                      np.asarray(ys, "f8")[rest], crs, grid)
         if turned.any():
@@ -5014,6 +5057,10 @@ def warn_swapped_rows(xs: np.ndarray, ys: np.ndarray, crs: Any, gx: np.ndarray,
                 f"y={ys[one]:.10g}): a minus sign or hemisphere letter lost on those rows? "
                 f"They are {kept}, outside the region; west longitudes and south latitudes "
                 "are negative: correct their coordinates in the table"), stacklevel=3)
+    if far:
+        warn_far_records(xs, ys, off, outside & ~swapped & ~turned, grid, path, numbers,
+                         what, kept=kept,
+                         among=int(weighed.sum()) if weighed is not None else gx.size)
     if not swapped.any():
         return
     hit = np.flatnonzero(swapped)
@@ -5025,6 +5072,69 @@ def warn_swapped_rows(xs: np.ndarray, ys: np.ndarray, crs: Any, gx: np.ndarray,
         f"x={xs[first]:.10g}, y={ys[first]:.10g}): typed the other way round on those rows? "
         f"They are {kept}, outside the region; correct their coordinates in the table"),
         stacklevel=3)
+
+
+FAR_REGIONS = 3.0
+"""A record of a table most of whose records lie in the region is far outside it beyond
+this many of the region's longer side (:func:`warn_far_records`)."""
+
+FEW_FAR = 0.05
+"""The share of a table's records (at least one) that may lie far outside the region and
+be said as slips (:func:`warn_far_records`); more are a table's own extent."""
+
+
+def warn_far_records(xs: np.ndarray, ys: np.ndarray, off: np.ndarray, candidates: np.ndarray,
+                     grid: Any, path: Path | str, numbers: np.ndarray, what: str, *,
+                     kept: str, among: int) -> np.ndarray:
+    """Warn of the few records (``candidates``, at most :data:`FEW_FAR` of ``among``
+    records, at least one) that lie farther than :data:`FAR_REGIONS` of the region's
+    longer side outside it (``off``, their distance from its bounds in its CRS), in a
+    table the caller found mostly in the region, and return which they are. One well
+    typed 61.0 N for 52.0 N lies 1 000 km off a Dutch region: it was counted outside the
+    region without a word (an occurrence lost from the labels, a well from the surfaces),
+    where a coordinate typo, a lost digit or sign, or a row in another CRS is the likely
+    cause.
+
+    Parameters
+    ----------
+    xs, ys
+        The records' places as the file gives them.
+    off
+        Each record's distance outside the region's bounds, in the region's CRS units.
+    candidates
+        The records that may be said (outside, and said by no other warning).
+    grid
+        The region (a :class:`~prospect.grid.RegionGrid`).
+    path, numbers, what
+        The file, each record's line (or feature) number, and ``'line'`` or ``'feature'``.
+    kept
+        What is done with them, for the warning.
+    among
+        How many records the table holds (for the share).
+    """
+    left, bottom, right, top = grid.bounds
+    with np.errstate(invalid="ignore"):
+        hit = np.asarray(candidates, bool) & (
+            np.asarray(off, "f8") > FAR_REGIONS * max(right - left, top - bottom))
+    if not hit.any() or hit.sum() > max(1, FEW_FAR * among):
+        return np.zeros(hit.size, bool)
+    at = np.flatnonzero(hit)
+    one = int(at[0])
+    distances = np.asarray(off, "f8")[at]
+    geographic = bool(getattr(grid.crs_obj, "is_geographic", False))
+    far = (f"{float(distances.min()):.3g}" + (
+        f" to {float(distances.max()):.3g}" if at.size > 1 else "") + " degrees") \
+        if geographic else (f"{float(distances.min()) / 1000:,.0f}" + (
+            f" to {float(distances.max()) / 1000:,.0f}" if at.size > 1 else "") + " km")
+    listed = ", ".join(str(int(numbers[i])) for i in at[:5]) + (", ..." if at.size > 5 else "")
+    warnings.warn(DataWarning(
+        f"{path}: {at.size} record(s) lie far outside region {grid.name!r}, where the rest "
+        f"of the table lies ({far} from it; {what}{'s' if at.size > 1 else ''} {listed}; "
+        f"e.g. x={xs[one]:.10g}, y={ys[one]:.10g}): a coordinate typo, a digit or sign "
+        f"lost, or a row in another CRS than the table's? They are {kept}, outside the "
+        "region; correct their coordinates in the table, or delete the rows"),
+        stacklevel=3)
+    return hit
 
 
 def region_lonlat(grid: Any) -> tuple[float, float, float, float] | None:
@@ -7222,10 +7332,12 @@ def _read_sheet(path: Path, layer: str | None, x: str = "lon", y: str = "lat"
                 frame = _with_merged_cells(frame, cells.merged)
             frame = _dates_as_text(frame)
         except Exception as exc:  # GDAL's reasons are many: each is named
+            kind = unreadable_workbook(path)
             raise InputFileError(
                 f"{path}: cannot read the spreadsheet{f' sheet {sheet!r}' if sheet else ''}"
-                f": {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}; save "
-                "the sheet as CSV (UTF-8)") from None
+                + (f": {kind}" if kind else
+                   f": {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}; save "
+                   "the sheet as CSV (UTF-8)")) from None
         frame.columns = [str(c).strip() for c in frame.columns]
         counts = Counter(frame.columns)
         frame.attrs["repeated_columns"] = sorted(n for n, k in counts.items() if k > 1)
@@ -7377,6 +7489,57 @@ def header_again_said(gdf: pd.DataFrame, rows: np.ndarray, numbers: np.ndarray,
     return (f"; {_listed(np.asarray(again), np.arange(len(again)), what)} repeat"
             f"{'s' if len(again) == 1 else ''} the header (tables joined one after "
             "another?): check that no rows of either table are missing" if again else "")
+
+
+_COMPOUND_FILE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+"""The signature of a Microsoft compound file: an Excel 97-2003 workbook, or a workbook
+of any suffix saved with a password (encrypted)."""
+
+_SAVE_AS_CSV = ("open it in Excel (or LibreOffice Calc) and save the sheet as 'CSV UTF-8 "
+                "(Comma delimited)', then give that file as the path")
+"""The fix of a workbook Prospect cannot read."""
+
+
+def unreadable_workbook(path: Path | str) -> str | None:
+    """What a spreadsheet GDAL could not open is and how to export it, from its first
+    bytes, or ``None`` where they say nothing more. GDAL's own words ("not recognized as
+    being in a supported file format ... prefixing the file path with '<DRIVER>:', e.g.
+    'CSV:path'") named a driver prefix as the fix, for an Excel 97-2003 ``.xls`` (no
+    reader here), a workbook saved with a password (a compound file, whatever its
+    suffix), one cut short (a copy or sync unfinished) and a web page or text table given
+    a spreadsheet's suffix by a portal's "Excel" export.
+
+    Parameters
+    ----------
+    path
+        The spreadsheet.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(512)
+    except OSError:
+        return None
+    suffix = Path(str(path)).suffix.lower()
+    if head.startswith(_COMPOUND_FILE):
+        what = ("an Excel 97-2003 workbook (.xls), which Prospect has no reader for"
+                if suffix == ".xls" else
+                "a workbook saved with a password (encrypted: a compound file, not the zip "
+                f"a {suffix or 'workbook'} file is), which cannot be read without it; "
+                "remove the password (File > Info > Protect Workbook), or")
+        return f"it is {what}{';' if suffix == '.xls' else ''} {_SAVE_AS_CSV}"
+    if head.startswith(b"PK\x03\x04"):
+        return ("it is a zip file GDAL cannot open as a workbook: damaged or cut short (a "
+                "copy, download or sync unfinished?); copy it again from its source, or "
+                f"{_SAVE_AS_CSV}")
+    if not head:
+        return f"it is empty (0 bytes); {_SAVE_AS_CSV}"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith((b"<", b"\xff\xfe", b"\xfe\xff")) or (
+            text and all(b >= 32 or b in b"\t\r\n" for b in text[:256])):
+        return ("it holds text (a web page or a text table with a spreadsheet's suffix, as "
+                "some portals' 'Excel' exports are), not a workbook; give it a .csv suffix "
+                f"if it is comma- or tab-separated text, else {_SAVE_AS_CSV}")
+    return None
 
 
 def read_points(

@@ -1710,7 +1710,8 @@ def _warn_swapped_rows(path: Path, places: Any, gdf: Any, stated: Any, grid: Reg
                       (0, 4))  # (a polygon's place is no measured one)
     warn_swapped_rows(shapely.get_x(places), shapely.get_y(places), stated,
                       shapely.get_x(at), shapely.get_y(at), grid, path, numbers, what,
-                      weighed=pointed, kept="left out of the labels", signs=True)
+                      weighed=pointed, kept="left out of the labels", signs=True,
+                      far=True)
 
 
 def occurrence_groups(occ: Occurrences, grid: RegionGrid, rows: np.ndarray,
