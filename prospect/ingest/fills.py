@@ -290,7 +290,15 @@ def warn_fills(layers: Iterable[Layer], *, configured: Mapping[str, float | None
                 continue
             categorical = bool(getattr(layer, "categorical", False))
             found = _fill_found(ref, sample, categorical)
-            values = np.asarray(sample[0])  # a fill found is no value float32 must keep
+            named = found is not None and ref.nodata is None and found.corners >= 2 and \
+                found.value in _unheld_forms(ref)  # by the plan's warning (check_nodata)
+            within = region_window(ref.info, grid) if grid is not None and \
+                found is None else None
+            if within is not None:
+                part = _region_sample(ref.info.path, ref.band, within)
+                found = _fill_found(ref, part, categorical) if part is not None else None
+            # a fill found (in the file or under the region) is no value float32 must keep
+            values = np.asarray(sample[0])
             lost = None if categorical else merged_in_float32(
                 values if found is None else values[values != found.value],
                 ref.info.band_dtype(ref.band), nodata=ref.nodata)
@@ -298,15 +306,7 @@ def warn_fills(layers: Iterable[Layer], *, configured: Mapping[str, float | None
                 warnings.warn(DataWarning(f"{ref.info.path}: band {ref.band} ({layer.name!r}) "
                                           + lost), stacklevel=2)
                 count += 1
-            if found is not None and ref.nodata is None and found.corners >= 2 and \
-                    found.value in _unheld_forms(ref):
-                continue  # named by the plan's warning of the unheld nodata (check_nodata)
-            within = region_window(ref.info, grid) if grid is not None and \
-                found is None else None
-            if within is not None:
-                part = _region_sample(ref.info.path, ref.band, within)
-                found = _fill_found(ref, part, categorical) if part is not None else None
-            if found is None:
+            if named or found is None:
                 continue
             warnings.warn(DataWarning(_message(layer, ref, found, configured,
                                                region=within is not None)), stacklevel=2)

@@ -2710,12 +2710,17 @@ def _refuse_cut_short(src: Any, path: Path | str) -> None:
     # the TIFF's directories read once: GDAL (libtiff) reads a large file's index only
     # when a block is first asked for, so a file cut short inside its index opened, and
     # failed later on a block's place; its index is checked before a scan of those places
-    directories = _tiff_directories(data, first_blocks=False) if src.driver == "GTiff" else []
+    directories = _tiff_directories(data) if src.driver == "GTiff" else []
     index_end = directories[0].index_end if directories else None
     if index_end is not None and index_end > size:
         raise CorruptFileError(_cut_index_message(path, size, index_end), path=path)
     if src.driver == "GTiff":
-        end = _blocks_end(src)
+        # the image's blocks' end from its index's bytes (one read); GDAL's words for the
+        # furthest block (:func:`_blocks_end`, two tag look-ups per block: 6 s of a 4096 x
+        # 4096 file's planning in 16 x 16 tiles, every time it was planned) only where
+        # that end is past the file's or the index was not read
+        first = directories[0].blocks_end if directories else None
+        end = _blocks_end(src) if first is None or first > size else None
         if end is not None and end[0] > size:
             try:  # GDAL's own words for the lost block (one block read)
                 src.read(end[2], window=end[3])
@@ -5020,6 +5025,22 @@ _PRJ_FORMATS = {"AAIGrid": "an ESRI ASCII grid", "XYZ": "an XYZ grid",
 """Drivers of formats that hold no CRS of their own (at most a ``.prj`` beside them)."""
 
 
+def _keeps_prj(src: Any, path: Path | str) -> bool:
+    """Whether the local raster ``src`` (read from ``path``) keeps its CRS in the ``.prj``
+    beside it: a format that holds none of its own (:data:`_PRJ_FORMATS`), or an image
+    without a CRS placed by a world file (``heat.tif`` + ``heat.tfw`` + ``heat.prj``, as
+    ArcGIS, Global Mapper and many survey archives ship one). GDAL reads neither's
+    ``.prj`` (but an ESRI ASCII or ``.hdr`` grid's), so a GeoTIFF placed by its world
+    file beside an ESRI-WKT ``.prj`` was refused as having "no CRS GDAL can read", the
+    ``.prj`` unnamed."""
+    if str(path).startswith("/vsi") or "://" in str(path):
+        return False
+    if src.driver in _PRJ_FORMATS:
+        return True
+    return src.crs is None and any(Path(str(f)).suffix.lower() in _WORLD_FILES
+                                   for f in (src.files or []))
+
+
 _SOUTH_UP_TEXT = frozenset({"GSAG", "GSBG", "GS7BG"})
 """Drivers of grids stored south row first (Surfer's): GDAL's first row is the end of the
 file, read at planning so that a file cut short is refused there."""
@@ -5043,7 +5064,7 @@ def companion_files(src: Any, path: Path | str) -> tuple[str, ...]:
     if src.driver in _SPLIT_FORMATS:
         found += [str(f) for f in src.files or []
                   if not str(f).lower().endswith(".aux.xml") and Path(f).is_file()]
-    if src.driver in _PRJ_FORMATS:
+    if _keeps_prj(src, path):
         prj = Path(path).with_suffix(".prj")
         if prj.is_file():
             found.append(str(prj))
@@ -5091,9 +5112,10 @@ def _prj_crs(src: Any, path: Path | str) -> CRS | None:
     GDAL's driver does not read it: GDAL reads an ESRI ASCII grid's ``.prj``, but not an
     XYZ grid's or a Surfer grid's (Surfer writes one beside its ``.grd``), so a file
     whose ``.prj`` stated its CRS in ESRI's or OGC's WKT was refused as having none, the
-    ``.prj`` said to "hold no CRS GDAL reads". ``None`` where there is none, it does
-    not parse, or the format is another."""
-    if src.driver not in _PRJ_FORMATS or str(path).startswith("/vsi") or "://" in str(path):
+    ``.prj`` said to "hold no CRS GDAL reads"; the same of an image placed by a world
+    file (:func:`_keeps_prj`). ``None`` where there is none, it does not parse, or the
+    format is another."""
+    if not _keeps_prj(src, path):
         return None
     prj = Path(path).with_suffix(".prj")
     try:
@@ -5214,8 +5236,9 @@ def _refuse_partial_prj(src: Any, path: Path | str) -> None:
     ArcInfo's keywords and states what GDAL reads only in part (:func:`esri_keyword_gap`):
     GDAL's ESRI ASCII and ``.hdr`` grid drivers read such a ``.prj`` themselves, and
     :func:`_prj_crs` reads it as they do for XYZ and Surfer grids, so the grid was placed
-    by a CRS GDAL had filled in, without a word."""
-    if src.driver not in _PRJ_FORMATS or str(path).startswith("/vsi") or "://" in str(path):
+    by a CRS GDAL had filled in, without a word (an image placed by a world file the
+    same, :func:`_keeps_prj`)."""
+    if not _keeps_prj(src, path):
         return
     prj = Path(path).with_suffix(".prj")
     try:
@@ -5253,8 +5276,10 @@ def _why_no_crs(src: Any, path: Path | str) -> str:
         return (f"{_PRJ_FORMATS[src.driver]} keeps its CRS in a .prj file beside it, and "
                 f"{prj.name} {state}")
     if world:
+        held = (f", and {prj.name} beside it holds no CRS GDAL reads" if prj.is_file()
+                else "")
         return (f"it is placed by the world file {world[0]}, which holds a grid but never "
-                "a CRS")
+                f"a CRS{held}")
     if src.driver in _CF_DRIVERS:
         return _why_no_cf_crs(src)
     return "it may sit in a non-standard attribute"
@@ -5535,7 +5560,7 @@ def _prj_vertical_unit(src: Any, path: Path | str) -> str:
         return ""
     files = [Path(str(f)) for f in (src.files or [])]
     prjs = [f for f in files if f.suffix.lower() == ".prj" or f.name.lower() == "prj.adf"]
-    if src.driver in _PRJ_FORMATS:  # a .prj GDAL does not list (an XYZ or Surfer grid's)
+    if _keeps_prj(src, path):  # a .prj GDAL does not list (an XYZ or Surfer grid's)
         prjs.append(Path(name).with_suffix(".prj"))
     for prj in dict.fromkeys(prjs):
         try:
