@@ -1256,11 +1256,13 @@ def _warn_no_contacts(path: str, source: VectorSource, grid: RegionGrid,
 def _warn_off_map(path: str, source: VectorSource, grid: RegionGrid,
                   whole: shapely.Geometry | None) -> None:
     """Warn where part of the region lies more than a cell from every unit of the map (a
-    map of part of the region): its cells are no data in the contact distances
-    (:func:`off_map`) as in the codes. They were measured to the nearest contact inside
-    the map, without a word. ``whole``: the union of the units in the region that
-    :func:`_warn_holes` took; ``None`` where it took none (no units, or units whose parts
-    in the region fill it: :func:`_map_holes`), and nothing is off the map."""
+    map of part of the region): its cells are no data in the unit codes and in the
+    contact distances (:func:`off_map`). Said of every unit map: the contact distances
+    were measured to the nearest contact inside the map, and a map of the codes alone
+    (no ``distance_to_contacts``) left a tenth of the region no data, both without a
+    word. ``whole``: the union of the units in the region that :func:`_warn_holes` took;
+    ``None`` where it took none (no units, or units whose parts in the region fill it:
+    :func:`_map_holes`), and nothing is off the map."""
     if whole is None:
         return
     box = shapely.box(*grid.bounds)
@@ -1276,8 +1278,11 @@ def _warn_off_map(path: str, source: VectorSource, grid: RegionGrid,
     warnings.warn(DataWarning(
         f"{path}: {said} of the region {grid.name!r} lies more than a cell "
         f"({grid.resolution:g} {distance_units(grid)}) from every unit of layer "
-        f"{source.layer or '(first)'}: {source.name}_dist_contact is no data there, as "
-        f"the unit codes are (a contact off the map is not known); give a map that covers "
+        f"{source.layer or '(first)'}: "
+        + (f"{source.name}_dist_contact is no data there, as the unit codes are (a contact "
+           "off the map is not known)" if source.distance_to_contacts else
+           f"{source.name!r} is no data there (no unit is known off the map)")
+        + f"; give a map that covers "
         f"the region, or bounds within the map's ({left:.12g}, {bottom:.12g}, "
         f"{right:.12g}, {top:.12g})"), stacklevel=3)
 
@@ -1966,8 +1971,8 @@ def _plan_vector(source: VectorSource, grid: RegionGrid) -> list[Layer]:
             path=path, layer=source.layer, attribute=source.attribute, crs=source.crs,
             contacts=True, ground=_ground_of(grid), priority=source.priority,
         ))
-    if not source.distance_to_contacts:  # (with contacts, said before the off-map check)
-        _warn_holes(path, source, grid, region)
+    if not source.distance_to_contacts:  # (with contacts, said before the contacts' layer)
+        _warn_off_map(path, source, grid, _warn_holes(path, source, grid, region))
     if source.faults_layer is not None:
         out.append(_fault_layer(path, source, grid, zones))
     _warn_degree_distances(source, grid)

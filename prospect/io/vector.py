@@ -3290,32 +3290,53 @@ def _no_column(src: _Source, path: Path | str, layer: str | None, column: str) -
 
 def _alias_hint(src: _Source, layer: str | None, column: str, have: list[str]) -> str:
     """``" ('Lithology' is the alias of column 'LITH' ...)"`` where ``column`` is the
-    alias of one of ``have`` in a local GeoPackage (its ``gpkg_data_columns`` ``name`` or
-    ``title``, which QGIS and ArcGIS show as the column's header): "has no column
-    'Lithology'; columns are ['LITH']" did not say which column the header seen was;
-    ``""`` where it is none (or the file no GeoPackage)."""
-    import sqlite3
-
-    if src.archive is not None or src.name.startswith("/vsi") or \
-            not Path(src.name).is_file():
-        return ""
-    opened = _geopackage_table(src.name, _layer_named(src, layer))
-    if opened is None:
-        return ""
-    con, table = opened
-    try:
-        rows = con.execute("SELECT column_name, name, title FROM gpkg_data_columns WHERE "
-                           "lower(table_name) = lower(?)", (table,)).fetchall()
-    except sqlite3.Error:  # (no schema extension: no aliases)
-        return ""
-    finally:
-        con.close()
-    meant = [str(c) for c, *aliases in rows if str(c) in have and any(
-        isinstance(a, str) and a.strip().lower() == column.strip().lower() for a in aliases)]
+    alias of one of ``have`` (:func:`_aliases`: a GeoPackage's ``gpkg_data_columns``
+    ``name`` or ``title``, a File Geodatabase's field alias, which QGIS and ArcGIS show as
+    the column's header): "has no column 'Lithology'; columns are ['LITH']" did not say
+    which column the header seen was; ``""`` where it is none."""
+    meant = [c for c, aliases in _aliases(src, layer).items() if c in have and any(
+        a.strip().lower() == column.strip().lower() for a in aliases)]
     if len(meant) != 1:
         return ""
     return (f" ({column!r} is the alias of column {meant[0]!r}, the header QGIS and ArcGIS "
             f"show; name the column itself: {meant[0]!r})")
+
+
+def _aliases(src: _Source, layer: str | None) -> dict[str, list[str]]:
+    """The aliases of a local layer's columns (column -> its aliases): a GeoPackage's
+    ``gpkg_data_columns`` ``name`` and ``title``, read from its SQLite tables; any other
+    format's (a File Geodatabase's field aliases, which ArcGIS shows as the headers) as
+    GDAL gives them, each field's ``alternative_name`` (its Arrow schema, no feature
+    read). A File Geodatabase's alias named as the unit column was refused as a column
+    the layer lacks, without the column it names. ``{}`` for a file over a network (a
+    hint is not worth a request) or where none can be read."""
+    import sqlite3
+
+    if src.archive is None and (src.name.startswith("/vsi") or not Path(src.name).exists()):
+        return {}
+    if src.archive is None and Path(src.name).is_file():
+        opened = _geopackage_table(src.name, _layer_named(src, layer))
+        if opened is not None:
+            con, table = opened
+            try:
+                rows = con.execute("SELECT column_name, name, title FROM gpkg_data_columns "
+                                   "WHERE lower(table_name) = lower(?)", (table,)).fetchall()
+            except sqlite3.Error:  # (no schema extension: no aliases)
+                return {}
+            finally:
+                con.close()
+            return {str(c): [a for a in names if isinstance(a, str)] for c, *names in rows}
+    if is_parquet(src.name):
+        return {}
+    try:
+        with gdal_messages():
+            _meta, table = _ogr.read_arrow(src.name, layer=_layer_named(src, layer),
+                                           read_geometry=False, max_features=1)
+    except Exception:  # the hint is a help, never a second failure
+        return {}
+    key = b"GDAL:OGR:alternative_name"
+    return {str(f.name): [f.metadata[key].decode("utf-8", "replace")]
+            for f in table.schema if f.metadata and f.metadata.get(key)}
 
 
 def column_alias_hint(path: Path | str, column: str, have: list[str], *,

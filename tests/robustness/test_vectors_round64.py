@@ -281,11 +281,14 @@ def test_a_hole_with_contact_distances_is_not_called_off_the_map(tmp_path: Path)
 def test_control_a_map_of_part_of_the_region_is_said_off_the_map_as_before(tmp_path: Path
                                                                            ) -> None:
     """Control: a strip between two units across the whole region is off the map, not a
-    hole: without contacts no word, with them the off-map warning as before. SYNTHETIC
-    map."""
+    hole: said off the map (without contacts too since round 65b, which says the
+    off-map share of every unit map), with contacts the off-map warning as before.
+    SYNTHETIC map."""
     path = _holed(tmp_path / "units.gpkg", shapely.box(X0 - 50, Y0 - 50, X0 + 150, Y1 + 50))
     out, warned = plan_vector_cells(path, TINY, attribute="unit")
-    assert int((out["geology"][1] == -1).sum()) == 200 and warned == []
+    assert int((out["geology"][1] == -1).sum()) == 200 and len(warned) == 1, warned
+    assert "8% of the region 'tiny' lies more than a cell (10 m) from every unit of layer " \
+        "(first): 'geology' is no data there" in warned[0], warned
     out, warned = plan_vector_cells(path, TINY, attribute="unit", distance_to_contacts=True)
     assert [w for w in warned if "hole" in w] == []
     assert any("8% of the region 'tiny' lies more than a cell (10 m) from every unit of "
