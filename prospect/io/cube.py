@@ -604,14 +604,31 @@ def _partial_root(cube: Path) -> Path:
     return _beside(cube) / f".{cube.name}{PARTIAL_SUFFIX}"
 
 
+_FILL_MARK = ".fill"
+"""The ending of a chunk's done mark where the chunk is all fill value and so has no
+chunk file (:meth:`PartialVariable.write_chunk`)."""
+
+
+def _marked(name: str) -> tuple[int, int, bool] | None:
+    """The chunk index a done mark's ``name`` stands for and whether the chunk is all
+    fill value (``<iy>.<ix>.fill``, no chunk file), or ``None`` for another name."""
+    fill = name.endswith(_FILL_MARK)
+    iy, _, ix = name.removesuffix(_FILL_MARK).partition(".")
+    if iy.isdigit() and ix.isdigit():
+        return int(iy), int(ix), fill
+    return None
+
+
 class PartialVariable:
     """A variable being written chunk by chunk next to a cube, published when complete.
 
     The variable lives in ``.<cube>.partial/<name>/`` (a zarr v3 group holding just that
     array, written by xarray so its metadata is CF-complete). Each chunk is written with
-    zarr and then marked done with an empty file ``done/<iy>.<ix>``; a chunk without its
-    mark is rewritten, so a run killed at any instant (even SIGKILL) resumes without
-    redoing finished chunks and never trusts a half-written one. :meth:`publish` moves
+    zarr and then marked done with an empty file ``done/<iy>.<ix>`` (``done/<iy>.<ix>.fill``
+    for a chunk all fill value, which has no chunk file); a chunk without its mark is
+    rewritten, so a run killed at any instant (even SIGKILL) resumes without redoing
+    finished chunks and never trusts a half-written one, and a resume rewrites a chunk
+    marked as stored whose file a lost node took (:meth:`forget_damaged`). :meth:`publish` moves
     the array into the cube with one directory rename and refreshes the consolidated
     metadata, so readers see the variable complete or not at all.
 
@@ -647,9 +664,9 @@ class PartialVariable:
             return set()
         out = set()
         for mark in self.done_dir.iterdir():
-            iy, _, ix = mark.name.partition(".")
-            if iy.isdigit() and ix.isdigit():
-                out.add((int(iy), int(ix)))
+            index = _marked(mark.name)
+            if index is not None:
+                out.add(index[:2])
         return out
 
     def pending(self, grid: RegionGrid) -> list[ChunkWindow]:
@@ -668,32 +685,65 @@ class PartialVariable:
             )
         data = block.astype(arr.dtype, copy=False)
         encoded = _encode_chunk(arr, window, data)
+        chunk = self.array_path / arr.metadata.encode_chunk_key((window.iy, window.ix))
         if encoded is None:  # not one chunk of a plain zstd array: zarr writes it
             arr[window.rows, window.cols] = data
-        elif encoded:  # not synced one by one: a resume decodes each (forget_damaged)
-            write_bytes(self.array_path / arr.metadata.encode_chunk_key(
-                (window.iy, window.ix)), encoded, durable=False)
+            stored = chunk.is_file()  # none where all fill (write_empty_chunks off)
+        elif encoded:  # not synced one by one: a resume checks each (forget_damaged)
+            write_bytes(chunk, encoded, durable=False)
+            stored = True
         else:  # all fill value: no chunk file, as zarr leaves it (write_empty_chunks off)
-            (self.array_path / arr.metadata.encode_chunk_key((window.iy, window.ix))
-             ).unlink(missing_ok=True)
-        mark = self.done_dir / f"{window.iy}.{window.ix}"
+            chunk.unlink(missing_ok=True)
+            stored = False
+        # The mark says in its name (metadata, never lost apart from the rename before
+        # it) whether the chunk has a file: a lost node can keep a mark and lose the
+        # unsynced chunk file it stands for, which read as the fill value.
+        mark = self.done_dir / f"{window.iy}.{window.ix}{'' if stored else _FILL_MARK}"
         mark.touch()
 
     def forget_damaged(self) -> list[str]:
         """Unmark the chunks whose files do not decode (the chunk files of a resumed
-        variable, decoded once), so that they are written again; returns their keys.
+        variable, decoded once) or are gone, so that they are written again; returns
+        their keys.
 
         A chunk is written under a temporary name and renamed, so a kill cannot cut it
         short; a machine that loses power can (the rename reached the disk, not all the
         data), and so can a disk. Such a chunk was resumed as done and published: ingest
-        exited 0 and the next stage's read failed.
+        exited 0 and the next stage's read failed. Chunk files are not synced one by one
+        (thousands a variable), so a node lost (power, a kernel panic, SLURM's
+        ``NODE_FAIL`` and the job requeued) can also keep a chunk's mark and lose its file
+        whole: the chunk was published missing and read as the fill value (no data where
+        data had been computed), without a word. A mark of a chunk stored with a file
+        (one not ending in ``.fill``) whose file is not there is forgotten too; a mark
+        from before the marks said so is taken as such (its chunk, if all fill, is
+        computed again).
         """
         found = damaged_array_chunks(self.array_path, limit=2**62)
         for key in found[0] if found is not None else ():
             iy, ix = key.split("/")[-2:]
             (self.done_dir / f"{iy}.{ix}").unlink(missing_ok=True)
             (self.array_path / key).unlink(missing_ok=True)
-        return found[0] if found is not None else []
+        return (found[0] if found is not None else []) + self._forget_missing()
+
+    def _forget_missing(self) -> list[str]:
+        """Unmark the chunks marked as stored with a file whose file is not there;
+        returns their keys."""
+        if not self.done_dir.is_dir():
+            return []
+        marks = [(mark.name, _marked(mark.name)) for mark in self.done_dir.iterdir()]
+        stored = [(name, index[:2]) for name, index in marks
+                  if index is not None and not index[2]]
+        if not stored:
+            return []
+        encode = _open_for_write(str(self.array_path),
+                                 self.fingerprint() or "").metadata.encode_chunk_key
+        gone = []
+        for name, index in sorted(stored, key=lambda item: item[1]):
+            key = encode(index)
+            if not (self.array_path / key).is_file():
+                (self.done_dir / name).unlink(missing_ok=True)
+                gone.append(key)
+        return gone
 
     def publish(self, grid: RegionGrid, *, overwrite: bool = True,
                 consolidated: bool = True, leftovers: Path | None = None) -> None:

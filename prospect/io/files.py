@@ -522,6 +522,62 @@ def _to_disk(path: Path, target: Path, *, published: bool = False) -> None:
         os.close(fd)
 
 
+@functools.cache
+def _libc_syncfs() -> Callable[[int], int] | None:
+    """glibc's ``syncfs`` (Linux 2.6.39 and later), or ``None`` on another system or C
+    library."""
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        call = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+    call.argtypes = [ctypes.c_int]
+    call.restype = ctypes.c_int
+    return call
+
+
+def _syncfs(fd: int) -> None:
+    """Flush every file of the file system holding ``fd`` (``syncfs``); where the system
+    has no ``syncfs``, every file system (``os.sync``). Raises :class:`OSError` with the
+    error the file system reports (``EIO``, ``ENOSPC``, ``EDQUOT``: Linux 5.8 and later
+    report a write lost in the flush)."""
+    import ctypes
+
+    call = _libc_syncfs()
+    if call is None:
+        if hasattr(os, "sync"):
+            os.sync()
+        return
+    if call(fd) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
+
+
+def _flush_folder(folder: Path, target: Path) -> None:
+    """The data of every file in ``folder`` (a staging folder about to be published as
+    ``target``, named in an error) on the disk: one sync of its file system, which costs
+    one wait for what is still to be written however many files a library wrote there
+    (a tile pyramid, a cube variable's chunks), where an ``fsync`` of each would wait for
+    the disk once a file. A file system that cannot sync (:data:`_NO_SYNC_ERRNOS`) is
+    published as before."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return  # the rename meets it and says so in its own words
+    try:
+        _syncfs(fd)
+    except OSError as exc:
+        if exc.errno not in _NO_SYNC_ERRNOS and exc.errno != errno.ENOSYS:
+            raise OSError(exc.errno, exc.strerror, str(target)) from exc
+    finally:
+        os.close(fd)
+
+
 @contextmanager
 def _naming(target: Path) -> Iterator[None]:
     """Raise a write the disk refused (full, over quota, the file-size limit, read-only:
@@ -638,8 +694,17 @@ def staged_dir(target: Path | str, *, replace: bool = True) -> Iterator[Path]:
 
 
 def publish_dir(staging: Path, target: Path, *, aside: Path | None = None,
-                replace: bool = True) -> Path:
+                replace: bool = True, durable: bool = True) -> Path:
     """Move a fully written ``staging`` directory to ``target``, replacing any old one.
+
+    The files in ``staging`` are flushed to the disk first, with one sync of its file
+    system (:func:`_flush_folder`): files a library wrote there by name (a tile
+    pyramid's PNGs, zarr's writes, a cube variable's chunk files, written unsynced for
+    speed) were published with their data still in the page cache, and a node lost
+    after the rename left the folder with empty or missing files under its final name
+    (a cube variable's missing chunk read as no data); a write the disk refuses only
+    at its flush (NFS over quota, an I/O error) is raised naming ``target``, and nothing
+    is renamed (``durable=False``: no flush).
 
     An old ``target`` is swapped with ``staging`` in one step where the system can
     (:func:`_exchange`, Linux's ``renameat2(RENAME_EXCHANGE)``), so a reader always finds
@@ -653,6 +718,8 @@ def publish_dir(staging: Path, target: Path, *, aside: Path | None = None,
     """
     staging, target = Path(staging), Path(target)
     before_publish(target)
+    if durable:  # the files' data on the disk before the name points at them
+        _flush_folder(staging, target)
     if not replace:
         os.rename(staging, target)
     elif target.exists():
