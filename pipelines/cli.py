@@ -412,7 +412,8 @@ registry's reuse of models), whose libraries are loaded early under a memory lim
 
 
 PROSPECT_VARIABLES = ("PROSPECT_CACHE_DIR", "PROSPECT_CLUSTER_DIR", "PROSPECT_CONFIG_DIR",
-                      "PROSPECT_DEBUG", "PROSPECT_MAX_BLOCK_BYTES", "PROSPECT_MAX_CELLS",
+                      "PROSPECT_DEBUG", "PROSPECT_FSYNC", "PROSPECT_MAX_BLOCK_BYTES",
+                      "PROSPECT_MAX_CELLS",
                       "PROSPECT_MAX_SOURCES", "PROSPECT_REGISTRY",
                       "PROSPECT_REMOTE_VRT_SOURCES", "PROSPECT_TASK_TIMEOUT")
 """The ``PROSPECT_*`` variables a command reads (those of ``cluster/prospect-job.sbatch``,

@@ -9,7 +9,8 @@ OverflowError``); ``PROSPECT_MAX_BLOCK_BYTES`` also takes a size with a unit as 
 memory settings do (``1 GB``, ``256MiB``), and ``PROSPECT_TASK_TIMEOUT`` a duration with a
 unit as dask's timeouts do (``10m``, ``1h``, ``600s``: it was refused as "no whole number
 above 0" without a word of its unit, seconds). ``PROSPECT_DEBUG`` is ``1`` (tracebacks and
-libraries' raw lines) or ``0``/unset; any other value is said once and taken as ``0``.
+libraries' raw lines) or ``0``/unset; any other value is said once and taken as ``0``;
+``PROSPECT_FSYNC`` likewise (``1``: published files flushed to the disk first).
 The command line checks them all before a command runs (:func:`check_environment`), so a
 bad value is named as the environment's, not as the config key whose check read it.
 """
@@ -24,6 +25,7 @@ from prospect.errors import ConfigError, ProspectError
 
 __all__ = ["CACHE_VARIABLE", "DEBUG_VARIABLE", "LIMIT_VARIABLES", "MAX_LIMIT",
            "cache_dir_note", "check_environment", "dask_config_files", "debug_value_note",
+           "fsync_value_note",
            "library_settings", "positive_limit", "unreadable_dask_config"]
 
 MAX_LIMIT = 2 ** 53
@@ -160,13 +162,27 @@ def debug_value_note() -> str:
             "libraries' raw lines, 0 or unset for none (or give --debug)")
 
 
+def fsync_value_note() -> str:
+    """A note on a ``$PROSPECT_FSYNC`` that is neither ``1``, ``0`` nor blank (``true``,
+    ``yes``: taken as off, as :func:`prospect.io.files.durable_writes` reads them); ``""``
+    when the value is one of those."""
+    from prospect.io.files import FSYNC_VARIABLE
+
+    value = os.environ.get(FSYNC_VARIABLE, "")
+    if value.strip() in ("", "0", "1"):
+        return ""
+    return (f"{_shown(FSYNC_VARIABLE, value)} is read as 0 (off): it is 1 to flush every "
+            "published file and folder to the disk before its rename, 0 or unset for none")
+
+
 def check_environment() -> list[str]:
     """Check every setting Prospect reads from the environment before a command runs.
 
     Returns
     -------
     list of str
-        Notes to print (a ``PROSPECT_DEBUG`` value that is neither 1 nor 0).
+        Notes to print (a ``PROSPECT_DEBUG`` or ``PROSPECT_FSYNC`` value that is neither 1
+        nor 0).
 
     Raises
     ------
@@ -182,7 +198,7 @@ def check_environment() -> list[str]:
         if problem:
             raise ConfigError(f"environment variable {_shown(name, value)} {problem}; set "
                               f"it to {_accepted(name)}, or unset it for the default")
-    notes = [debug_value_note(), cache_dir_note()]
+    notes = [debug_value_note(), fsync_value_note(), cache_dir_note()]
     return [note for note in notes if note]
 
 

@@ -35,9 +35,11 @@ from typing import Any
 from prospect.canonical import jsonable
 
 __all__ = [
+    "FSYNC_VARIABLE",
     "SideReadStopped",
     "allow_side_reads",
     "bytes_sha256",
+    "durable_writes",
     "file_sha256",
     "name_written_otherwise",
     "one_spelling",
@@ -592,18 +594,42 @@ def _naming(target: Path) -> Iterator[None]:
         raise OSError(exc.errno, exc.strerror, str(target)) from exc
 
 
+FSYNC_VARIABLE = "PROSPECT_FSYNC"
+"""``1``: every published file is flushed to the disk before its rename, and each published
+folder's file system before the folder's (:func:`durable_writes`); unset or ``0``: not."""
+
+
+def durable_writes() -> bool:
+    """Whether published files and folders are flushed to the disk first (``$PROSPECT_FSYNC``
+    is ``1``).
+
+    Off by default, as GDAL, zarr and xarray write: the flush waits for the disk to store
+    every byte the job wrote (a third of a 10-second job's time on the benchmarks' disk,
+    ``benchmarks/RESULTS.md``), and it guards against one fault only, a node lost with
+    data still in its page cache (power, a kernel panic, a Lustre or GPFS client's cache
+    lost at SLURM's ``NODE_FAIL`` with the job requeued), after which a published file
+    could be short under its final name. NFS flushes a file at its ``close``, which
+    reports a refused write (quota, I/O error) there, and ext4 puts a replacing rename's
+    data on the disk first. Set ``PROSPECT_FSYNC=1`` on the workers too where an output's
+    file system caches writes on a node that may be lost (``cluster/README.md``).
+    """
+    return os.environ.get(FSYNC_VARIABLE, "").strip() == "1"
+
+
 @contextmanager
 def staged_file(path: Path | str, *, durable: bool = True) -> Iterator[Path]:
     """A temporary path beside ``path``; renamed onto ``path`` when the block ends cleanly.
 
     ``path``'s folder is created when missing. For writers that want a file name (GDAL,
-    rio-cogeo, ONNX). The file is synced to the disk before it is renamed (its folder
-    after): a write the disk refuses only then (NFS's quota, an I/O error) is raised,
-    naming ``path``, and a node lost after the rename leaves the whole file, never an
-    empty one under its name (``durable=False``: not synced, for a writer whose reader
-    checks every file it resumes, as a cube's chunks are decoded on resume). On an
-    exception the temporary file is removed and ``path`` is left as it was.
+    rio-cogeo, ONNX). With ``PROSPECT_FSYNC=1`` (:func:`durable_writes`) the file is
+    synced to the disk before it is renamed (its folder after): a write the disk refuses
+    only then (NFS's quota, an I/O error) is raised, naming ``path``, and a node lost
+    after the rename leaves the whole file, never an empty one under its name
+    (``durable=False``: never synced, for a writer whose reader checks every file it
+    resumes, as a cube's chunks are decoded on resume). On an exception the temporary
+    file is removed and ``path`` is left as it was.
     """
+    durable = durable and durable_writes()
     path = Path(path)
     if path.is_dir():  # the rename would fail only after the work, beside the folder
         raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
@@ -697,14 +723,14 @@ def publish_dir(staging: Path, target: Path, *, aside: Path | None = None,
                 replace: bool = True, durable: bool = True) -> Path:
     """Move a fully written ``staging`` directory to ``target``, replacing any old one.
 
-    The files in ``staging`` are flushed to the disk first, with one sync of its file
-    system (:func:`_flush_folder`): files a library wrote there by name (a tile
-    pyramid's PNGs, zarr's writes, a cube variable's chunk files, written unsynced for
-    speed) were published with their data still in the page cache, and a node lost
-    after the rename left the folder with empty or missing files under its final name
-    (a cube variable's missing chunk read as no data); a write the disk refuses only
-    at its flush (NFS over quota, an I/O error) is raised naming ``target``, and nothing
-    is renamed (``durable=False``: no flush).
+    With ``PROSPECT_FSYNC=1`` (:func:`durable_writes`) the files in ``staging`` are
+    flushed to the disk first, with one sync of its file system (:func:`_flush_folder`):
+    files a library wrote there by name (a tile pyramid's PNGs, zarr's writes, a cube
+    variable's chunk files, written unsynced for speed) were published with their data
+    still in the page cache, and a node lost after the rename left the folder with empty
+    or missing files under its final name (a cube variable's missing chunk read as no
+    data); a write the disk refuses only at its flush (NFS over quota, an I/O error) is
+    raised naming ``target``, and nothing is renamed (``durable=False``: no flush).
 
     An old ``target`` is swapped with ``staging`` in one step where the system can
     (:func:`_exchange`, Linux's ``renameat2(RENAME_EXCHANGE)``), so a reader always finds
@@ -717,6 +743,7 @@ def publish_dir(staging: Path, target: Path, *, aside: Path | None = None,
     existing ``target`` is never touched: the rename fails with :class:`OSError` instead.
     """
     staging, target = Path(staging), Path(target)
+    durable = durable and durable_writes()
     before_publish(target)
     if durable:  # the files' data on the disk before the name points at them
         _flush_folder(staging, target)
@@ -732,7 +759,8 @@ def publish_dir(staging: Path, target: Path, *, aside: Path | None = None,
         _discard(trash)
     else:
         os.replace(staging, target)
-    _to_disk(target.parent, target, published=True)  # the rename itself
+    if durable:
+        _to_disk(target.parent, target, published=True)  # the rename itself
     return target
 
 

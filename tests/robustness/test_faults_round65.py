@@ -35,6 +35,13 @@ from prospect.io.files import publish_dir, staged_file, write_bytes, write_json,
 from .conftest import Sandbox, assert_clean_error
 
 
+@pytest.fixture(autouse=True)
+def _flushing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The flushes these cases check are asked for (``PROSPECT_FSYNC=1``; off by default:
+    ``test_lead_round65.py``)."""
+    monkeypatch.setenv("PROSPECT_FSYNC", "1")
+
+
 @pytest.fixture
 def events(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str]]]:
     """Each real ``fsync`` (of the path its descriptor names) and ``os.replace`` (of its

@@ -58,6 +58,13 @@ def _written(cube: Path) -> Any:
     return part
 
 
+@pytest.fixture(autouse=True)
+def _flushing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The flushes these cases check are asked for (``PROSPECT_FSYNC=1``; off by default:
+    ``test_lead_round65.py``)."""
+    monkeypatch.setenv("PROSPECT_FSYNC", "1")
+
+
 @pytest.fixture
 def cube(tmp_path: Path) -> Path:
     return create_cube(tmp_path / "c.zarr", _GRID, attrs={"synthetic": True})

@@ -8,14 +8,24 @@ to "write the keys without '- '", which fits a list, not one value.
 
 Every case runs the real CLI in this process (the ``cli`` fixture) on SYNTHETIC data: the
 tiny job of :class:`~tests.robustness.conftest.Sandbox`.
+
+Also: the flushes of round 65 and 65b (every published file ``fsync``ed, every published
+folder's file system ``syncfs``ed) cost a third of the scale benchmark's 10-second job on
+this VM's disk (``benchmarks/RESULTS.md``); they are asked for with ``PROSPECT_FSYNC=1``
+and off by default, as GDAL, zarr and xarray write. A value other than 1 or 0 is said.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+import prospect.io.files as files
+from prospect.io.files import publish_dir, write_json
 
 from .conftest import Sandbox, assert_clean_error
 
@@ -93,3 +103,47 @@ def test_control_a_list_at_the_top_level_keeps_its_words(cli: Any, sandbox: Sand
     assert_clean_error(cli("plan", sandbox.job_path), 2, "a list (lines starting with '- ')",
                        "write the keys without '- '")
     assert sandbox.untouched()
+
+
+def test_control_without_prospect_fsync_nothing_is_flushed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Control: without ``PROSPECT_FSYNC`` a file and a folder are published as GDAL and
+    zarr write them, without a flush (the benchmarks' figures); with ``1`` both are."""
+    synced: list[str] = []
+    fsync, syncfs = os.fsync, files._syncfs
+
+    def spy_fsync(fd: int) -> None:
+        synced.append("fsync")
+        fsync(fd)
+
+    def spy_syncfs(fd: int) -> None:
+        synced.append("syncfs")
+        syncfs(fd)
+
+    monkeypatch.setattr(os, "fsync", spy_fsync)
+    monkeypatch.setattr(files, "_syncfs", spy_syncfs)
+    monkeypatch.delenv("PROSPECT_FSYNC", raising=False)
+    write_json(tmp_path / "a.json", {"a": 1})
+    (tmp_path / "stage").mkdir()
+    (tmp_path / "stage" / "x").write_bytes(b"x")
+    publish_dir(tmp_path / "stage", tmp_path / "var")
+    assert synced == []
+    monkeypatch.setenv("PROSPECT_FSYNC", "1")
+    write_json(tmp_path / "b.json", {"b": 1})
+    (tmp_path / "stage2").mkdir()
+    (tmp_path / "stage2" / "x").write_bytes(b"x")
+    publish_dir(tmp_path / "stage2", tmp_path / "var2")
+    assert "fsync" in synced and "syncfs" in synced, synced
+    assert (tmp_path / "b.json").read_text() == (tmp_path / "a.json").read_text().replace(
+        '"a"', '"b"')
+
+
+def test_a_prospect_fsync_value_of_no_meaning_is_said(
+        cli: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``PROSPECT_FSYNC=yes`` is said once and read as off (as ``PROSPECT_DEBUG`` is), not
+    ignored without a word."""
+    monkeypatch.setenv("PROSPECT_FSYNC", "yes")
+    result = cli("plan", sandbox.job_path)
+    assert result.code == 0, result.err
+    assert "PROSPECT_FSYNC='yes' is read as 0 (off)" in result.err, result.err
+    assert "1 to flush every published file and folder" in result.err
