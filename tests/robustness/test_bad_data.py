@@ -866,8 +866,12 @@ def test_a_failing_stage_prints_and_records_its_data_warnings(
 ) -> None:
     """Before: the geology's warning (a feature without a unit name) was neither printed nor
     kept in the manifest once a later source failed the stage: only a finished stage's
-    warnings were."""
-    geology = _units(sandbox, ["a", None], [_polygon(0), _polygon(1)])
+    warnings were. The two units cover the region (a map of part of it is warned of too,
+    since round 65b)."""
+    from shapely.geometry import box
+
+    halves = [box(X0, Y0, X0 + 200, Y0 + 400), box(X0 + 200, Y0, X0 + 400, Y0 + 400)]
+    geology = _units(sandbox, ["a", None], halves)
     if fails == "planning":  # a later source that is no raster
         (sandbox.root / "f64.tif").write_bytes(b"not a GeoTIFF at all\n" * 20)
     else:  # a later source whose values the cube cannot hold, found by a chunk's task
