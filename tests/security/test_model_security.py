@@ -99,6 +99,24 @@ def _rewrite_checksums(directory: Path) -> None:
     sums_path.write_text(json.dumps(data))
 
 
+def _crafted(directory: Path, estimator: Any) -> Path:
+    """A model folder holding ``estimator`` as an attacker writes one: a good model saved,
+    its ``model.skops`` replaced and its checksums rewritten (``save_model`` refuses an
+    estimator without ``predict_proba``, as these are, since round 65b)."""
+    save_model(_fitted(), directory, card=CARD, schema=SCHEMA)
+    skops_file = directory / "model.skops"
+    os.chmod(skops_file, 0o644)
+    skops_file.write_bytes(sio.dumps(estimator))
+    card_file = directory / "card.json"  # the card of the estimator written, as save did
+    os.chmod(card_file, 0o644)
+    card = json.loads(card_file.read_text())
+    kind = type(estimator)
+    card["estimator"] = {"class": f"{kind.__module__}.{kind.__qualname__}"}
+    card_file.write_text(json.dumps(card))
+    _rewrite_checksums(directory)
+    return directory
+
+
 @pytest.fixture
 def no_unpickling(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make any call to pickle/joblib loading fail loudly (belt and braces)."""
@@ -180,7 +198,7 @@ def test_payload_is_refused_by_the_registry_and_cli(tmp_path: Path, good_model: 
 # -- 2. skops files with untrusted types --------------------------------------------------
 def test_untrusted_type_is_refused_and_listed(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
-    model = save_model(WriteOnSetState(marker), tmp_path / "evil", card=CARD, schema=SCHEMA)
+    model = _crafted(tmp_path / "evil", WriteOnSetState(marker))
     type_path = f"{WriteOnSetState.__module__}.WriteOnSetState"
     with pytest.raises(SecurityError, match="not trusted") as info:
         load_model(model)
@@ -197,7 +215,7 @@ def test_untrusted_type_is_refused_and_listed(tmp_path: Path) -> None:
 
 def test_untrusted_function_reference_is_refused(tmp_path: Path, capsys) -> None:
     est = FunctionTransformer(func=os.system).fit(np.zeros((2, 2)))
-    model = save_model(est, tmp_path / "fn", card=CARD, schema=SCHEMA)
+    model = _crafted(tmp_path / "fn", est)
     untrusted = sio.get_untrusted_types(file=model / "model.skops")
     with pytest.raises(SecurityError, match="not trusted") as info:
         load_model(model)
