@@ -490,13 +490,15 @@ _WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
 read-only), which name no file."""
 
 _NO_SYNC_ERRNOS = frozenset({errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EBADF,
-                             errno.EACCES, errno.EPERM, errno.EROFS, errno.EISDIR})
+                             errno.EACCES, errno.EPERM, errno.EROFS, errno.EISDIR,
+                             errno.ENOSYS})
 """What ``fsync`` answers where a file system or a folder cannot be synced at all (some
 FUSE and network file systems, a folder that cannot be opened, a read-only mount): no
 fault of the data written, so the write goes on as before."""
 
 
-def _to_disk(path: Path, target: Path, *, published: bool = False) -> None:
+def _to_disk(path: Path, target: Path, *, published: bool = False,
+             whole_fs: bool = False) -> None:
     """``fsync`` the file or folder at ``path``: its data (or, for a folder, the names in
     it) on the disk before a reader or the next run is sent to it (``target``, named in
     an error).
@@ -509,14 +511,19 @@ def _to_disk(path: Path, target: Path, *, published: bool = False) -> None:
     flushed: the file was published as if whole. That error now goes up naming
     ``target``, before anything is renamed. A file system that cannot sync
     (:data:`_NO_SYNC_ERRNOS`) is written as before; so is a folder synced after its
-    rename (``published``), best effort: the file in it is whole by then.
+    rename (``published``), best effort: the file in it is whole by then. ``whole_fs``:
+    the file system holding ``path`` flushed whole (:func:`_syncfs`), as
+    :func:`_flush_folder` asks.
     """
     try:
         fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0))
     except OSError:
         return  # opened by nobody here: the writer's own error, if any, has gone up
     try:
-        os.fsync(fd)
+        if whole_fs:
+            _syncfs(fd)
+        else:
+            os.fsync(fd)
     except OSError as exc:
         if exc.errno not in _NO_SYNC_ERRNOS and not published:
             raise OSError(exc.errno, exc.strerror, str(target)) from exc
@@ -567,17 +574,7 @@ def _flush_folder(folder: Path, target: Path) -> None:
     (a tile pyramid, a cube variable's chunks), where an ``fsync`` of each would wait for
     the disk once a file. A file system that cannot sync (:data:`_NO_SYNC_ERRNOS`) is
     published as before."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return  # the rename meets it and says so in its own words
-    try:
-        _syncfs(fd)
-    except OSError as exc:
-        if exc.errno not in _NO_SYNC_ERRNOS and exc.errno != errno.ENOSYS:
-            raise OSError(exc.errno, exc.strerror, str(target)) from exc
-    finally:
-        os.close(fd)
+    _to_disk(folder, target, whole_fs=True)
 
 
 @contextmanager
