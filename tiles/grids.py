@@ -334,25 +334,31 @@ def pixel_edge_bounds(bounds: tuple[float, float, float, float], *, zoom: int,
     """
     to_xy = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
     half = math.pi * 6378137.0  # half the world's width in Web Mercator metres
-    pixel = 2 * half / (tile_size << zoom)
+    pixels = tile_size << zoom  # along the world's width
+    pixel = 2 * half / pixels
     west, south, east, north = bounds
     lats = [max(-WEB_MERCATOR_MAX_LAT, min(WEB_MERCATOR_MAX_LAT, v)) for v in (south, north)]
     (x0, x1), (y0, y1) = to_xy.transform([west, east], lats)
     # in pixels from the grid's west and north edges, out to whole pixels
     left, right = _whole(x0 + half, pixel, up=False), _whole(x1 + half, pixel, up=True)
     top, bottom = _whole(half - y1, pixel, up=False), _whole(half - y0, pixel, up=True)
-    (w, e), (s, n) = to_xy.transform([left - half, right - half],
-                                     [half - bottom, half - top], direction="INVERSE")
+    _, (s, n) = to_xy.transform([0.0, 0.0], [half - bottom * pixel, half - top * pixel],
+                                direction="INVERSE")
+    # a pixel edge's longitude is a dyadic number of degrees, exact in a float: written
+    # from its count (its Web Mercator round trip wrote 4.998779296875005 for
+    # 4.998779296875, the edge GDAL reads the archive's origin on)
+    w, e = (-180.0 + count * 360.0 / pixels for count in (left, right))
     return (max(-180.0, w), s, min(180.0, e), n)
 
 
-def _whole(distance: float, pixel: float, *, up: bool) -> float:
-    """``distance`` rounded out to whole ``pixel`` lengths; within a millionth of a pixel
-    of an edge it is that edge (an edge's lon/lat round trip lands nanometres off it)."""
+def _whole(distance: float, pixel: float, *, up: bool) -> int:
+    """``distance`` rounded out to a whole count of ``pixel`` lengths; within a millionth
+    of a pixel of an edge it is that edge (an edge's lon/lat round trip lands nanometres
+    off it)."""
     count = distance / pixel
     if abs(count - round(count)) < 1e-6:
-        return round(count) * pixel
-    return (math.ceil(count) if up else math.floor(count)) * pixel
+        return round(count)
+    return math.ceil(count) if up else math.floor(count)
 
 
 def box_geojson(bounds: tuple[float, float, float, float]) -> dict[str, Any]:

@@ -431,6 +431,16 @@ def _unread_time(param: str, text: str) -> str | None:
             "YYYY-DDD, PRESENT alone, or a range open at one end, start/.. or ../end)")
 
 
+def _missed(param: str, text: str) -> str:
+    """What ``TIME`` value ``text`` (sent as ``param``), read as a day or a range of days
+    (:func:`_asked_days`), is to a layer holding none of the days it asks: a time "is not
+    one of its dates"; a range or interval (``start/end``, ``start/P1D``, ``P1M/PRESENT``)
+    is no date and "holds none of its dates" (it was "is not one of its dates" too)."""
+    if "/" in text:
+        return f"{param}={text[:40]!r} holds none of its dates"
+    return f"{param}={text[:40]!r}{_utc_note(text)} is not one of its dates"
+
+
 def _nearest(dates: list[str], days: tuple[dt.date, dt.date]) -> str:
     """The one of ``dates`` (``YYYY-MM-DD``) nearest the days ``days`` (first, last) asked:
     before the first, after the last (the earlier of two as near)."""
@@ -1746,7 +1756,7 @@ class TileService:
             what = (f"{param}={text[:40]!r} asks for the newest map, which a layer of one "
                     "date does not declare (its time dimension has no current)"
                     if text.lower() == "current" else _unread_time(param, text)
-                    or f"{param}={text[:40]!r}{_utc_note(text)} is not one of its dates")
+                    or _missed(param, text))
             raise ApiError(400, f"layer {layer.name!r} is the map of {date}, the one value "
                                 f"of its time dimension, and {what}: ask {param}={date} or "
                                 f"leave {param} out{where}", code=code, locator=param)
@@ -1801,7 +1811,7 @@ class TileService:
                 fix = f"ask one of them, e.g. {param}={held[-1]}"
             else:
                 near = _nearest(dates, days)
-                what = f"{param}={text[:40]!r}{_utc_note(text)} is not one of its dates"
+                what = _missed(param, text)
                 fix = (f"ask one of them ({shown}; the nearest is {near}: {param}={near}) "
                        f"or leave {param} out for {latest}")
             raise ApiError(400, f"layer {layer.name!r} holds the maps of {len(dates)} dates, "
