@@ -589,6 +589,52 @@ def _refuse_options_before_command(args: list[str]) -> None:
             f"of '{named}', given after the command's name; write {line}")
 
 
+_CONFIG_OPTIONS = ("--config", "--config-file", "--cfg", "--job", "--file", "-c", "-f")
+"""Options other tools give their config file with (``--config job.yaml``, ``-c``)."""
+
+
+def _refuse_config_as_option(args: list[str]) -> None:
+    """A config given through an option other tools take (``prospect plan --config
+    job.yaml``, ``-c job.yaml``) is a command-line error that says the config is the
+    command's argument, with the line to write.
+
+    It was click's "No such option: --config" beside a usage line, which names no fix.
+    An option the command has (``model score -c``) is left to it.
+
+    Raises
+    ------
+    click.UsageError
+        Naming the option and the command line meant.
+    """
+    import shlex
+
+    command, path, rest = _command_at(args)
+    taken = [p.name for p in getattr(command, "params", ())
+             if getattr(p, "param_type_name", "") == "argument"]
+    if hasattr(command, "commands") or taken[:1] != ["config"] or \
+            any(a in HELP_OPTIONS for a in rest):
+        return
+    own = {o for p in getattr(command, "params", ())
+           if getattr(p, "param_type_name", "") == "option"
+           for o in (*p.opts, *p.secondary_opts)}
+    for at, word in enumerate(rest):
+        if word == "--":
+            return
+        name, glued, value = word.partition("=")
+        if name not in _CONFIG_OPTIONS or name in own:
+            continue
+        named = " ".join(["prospect", *path])
+        if not glued:
+            value = rest[at + 1] if at + 1 < len(rest) and \
+                not rest[at + 1].startswith("-") else ""
+        others = rest[:at] + rest[at + (1 if glued or not value else 2):]
+        line = (shlex.join(["prospect", *path, value, *others]) if value else
+                f"{named} <config.yaml>")
+        raise ClickUsageError(
+            f"{name!r} is no option of '{named}': the config file is the command's "
+            f"argument, written without an option; write {line}")
+
+
 def _positional_words(command: Any, args: list[str]) -> list[str] | None:
     """The words of ``args`` (a command's own arguments) that are no option or option's
     value; ``None`` where a word is an option ``command`` has not (click names it)."""
@@ -1180,6 +1226,7 @@ def _main(argv: list[str] | None, err: Console, closed: threading.Event) -> int:
             _refuse_windows_line_ends(args)
             _refuse_removed_working_folder(args)
             _refuse_options_before_command(args)
+            _refuse_config_as_option(args)
             _refuse_missing_command(args)
             _refuse_extra_arguments(args)
             _refuse_repeated_options(args)

@@ -492,9 +492,45 @@ def _not_in_typographic_quotes(value: Any) -> Any:
     return value
 
 
-PlainText = Annotated[str, BeforeValidator(_not_in_typographic_quotes)]
+def _not_a_no_value_word(value: Any, info: ValidationInfo) -> Any:
+    """Refuse another language's word for no value (``units: None``, ``variable: nil``)
+    where a config names something: YAML reads it as text, and the layer went out with the
+    unit "None" (a NetCDF variable "None" was looked up) without a word. YAML's no value
+    (``null``, ``~``, nothing after the colon) is refused or takes the key's default."""
+    if isinstance(value, str) and value in _NO_VALUE_WORDS:
+        what = ("a value without units takes units: '1' (the default: leave the key out)"
+                if info.field_name == "units" else "leave the key out for its default")
+        raise ValueError(f"YAML reads {value} as text, not as no value (YAML's are null, ~ "
+                         f"or nothing after the colon): {what}")
+    return value
+
+
+def _no_control_characters(value: Any) -> Any:
+    """Refuse a control character in text a config names something with (``units:
+    "mW\\a"``, a tab pasted inside quotes): YAML makes one of an escape inside double
+    quotes, and the unit went into the cube's attributes with it, exit 0."""
+    if not isinstance(value, str):
+        return value
+    codes = sorted({ord(c) for c in value if unicodedata.category(c) == "Cc"})
+    if not codes:
+        return value
+    named = ", ".join(f"U+{code:04X}" for code in codes)
+    made = ""
+    if all(code in _YAML_ESCAPES for code in codes):
+        escapes = " and ".join(f"'{_YAML_ESCAPES[code]}'" for code in codes)
+        made = f", which YAML makes of {escapes} inside double quotes"
+    plain = "".join(c for c in value if unicodedata.category(c) != "Cc")
+    raise ValueError(f"holds control characters ({named}){made}; write the text without "
+                     f"them (e.g. {plain!r}), in single quotes where it holds '\\'")
+
+
+PlainText = Annotated[str, BeforeValidator(_not_in_typographic_quotes),
+                      BeforeValidator(_not_a_no_value_word),
+                      BeforeValidator(_no_control_characters)]
 """Text a config names something with (a unit, a file's variable): refused when wrapped
-in typographic quotes (:func:`_not_in_typographic_quotes`)."""
+in typographic quotes (:func:`_not_in_typographic_quotes`), when it is another language's
+word for no value (:func:`_not_a_no_value_word`) or when it holds a control character
+(:func:`_no_control_characters`)."""
 
 
 def _named_path(value: Any) -> Any:
@@ -1280,18 +1316,21 @@ _YAML_PROBLEM_HINTS = (
 """PyYAML's problems that say what, not how to fix it: the fix, by the problem's start."""
 
 
-def _undefined_alias_hint(text: str, problem: str) -> str:
+def _undefined_alias_hint(text: str, problem: str, mark: Any = None) -> str:
     """The fix of an alias (``*base``) whose anchor (``&base``) YAML had not met: written
     later in the file, spelt otherwise, or in another file (a region file's, a shared
-    config's: anchors do not reach across files).
+    config's: anchors do not reach across files); an alias named by a number
+    (``threshold: *1000``) is a sign glued to the number meant.
 
     "found undefined alias 'base'" said neither where the anchor was nor that it must
-    come first, in the same file.
+    come first, in the same file; ``*1000`` was told to define an anchor ``&1000``.
     """
     found = re.search(r"alias '([^']*)'", problem)
     if found is None:
         return ""
     name = found.group(1)
+    if _NUMBER_TEXT.match(name):
+        return _anchor_start_hint(text, mark, name_rule=False)
     for number, line in enumerate(text.splitlines(), start=1):
         if re.search(rf"&{re.escape(name)}(?![\w-])", line):
             return (f"; its anchor &{name} comes later, at line {number}: an anchor must "
@@ -1438,10 +1477,11 @@ def _escape_hint(text: str, mark: Any) -> str:
             "a path with '/' between folders")
 
 
-def _anchor_start_hint(text: str, mark: Any) -> str:
+def _anchor_start_hint(text: str, mark: Any, *, name_rule: bool = True) -> str:
     """How to write a value that starts with ``&`` or ``*`` glued to a number that is no
     name (``threshold: &0.5``): YAML takes either for an anchor's or alias's name, which
-    holds letters, digits, ``-`` and ``_`` only.
+    holds letters, digits, ``-`` and ``_`` only (said where ``name_rule``; an alias named
+    by a whole number, ``*1000``, is a name YAML found no anchor of).
 
     PyYAML's "expected alphabetic or numeric character, but found '.'" named neither the
     sign nor the fix.
@@ -1456,10 +1496,13 @@ def _anchor_start_hint(text: str, mark: Any) -> str:
     key, sign, rest = found.groups()
     what = "an anchor (a name for reuse)" if sign == "&" else "an alias (a value reused)"
     written = f"{key.strip()}: {rest}" if key else rest
-    if re.fullmatch(r"[-+]?(?:\d[\d_]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?", rest):
+    if _NUMBER_TEXT.match(rest):
         fix = f"'{sign}' is no part of a number: write {written}"
     else:
         fix = f"quote the text meant ('{sign}{rest}')"
+    if not name_rule:  # '*1000': a name, of no anchor
+        return (f"; line {mark.line + 1}: YAML reads '{sign}' at the start of a value as "
+                f"{what} of the anchor named after it, not as part of a number; {fix}")
     return (f"; line {mark.line + 1}: YAML reads '{sign}' at the start of a value as "
             f"{what} whose name holds letters, digits, '-' and '_' only; {fix}")
 
@@ -1561,7 +1604,7 @@ def load_yaml(path: Path) -> dict[str, Any]:
         if not hint and problem.startswith("mapping values are not allowed"):
             hint = _colon_in_value_hint(text, mark)
         if not hint and problem.startswith("found undefined alias"):
-            hint = _undefined_alias_hint(text, problem)
+            hint = _undefined_alias_hint(text, problem, mark)
         if not hint and problem.endswith("that cannot start any token"):
             hint = _reserved_start_hint(text, mark)
         if not hint and problem.startswith(_BLOCK_PROBLEMS):
@@ -2078,6 +2121,8 @@ def _as_written(value: Any, written: str | None, msg: str) -> tuple[str | None, 
     as ``inf``, ``2024-01-01`` as ``datetime.date(2024, 1, 1)``, an empty value as
     ``None`` and ``yes`` as the long text that stands in for a boolean.
     """
+    if isinstance(value, str) and any(unicodedata.category(c) == "Cc" for c in value):
+        return _double_quoted(value), msg  # '"D:\\a\\b.tif"', not Python's 'D:\\x07\\x08.tif'
     if written is None:
         return None, msg
     if isinstance(value, str) and value.endswith(_BOOL_TEXT):
@@ -2099,6 +2144,20 @@ def _as_written(value: Any, written: str | None, msg: str) -> tuple[str | None, 
         fix = f": quote it ('{written}') if it is text" if "valid string" in msg else ""
         return written, f"{msg}; YAML reads {written} unquoted as a date{fix}"
     return written, msg
+
+
+def _double_quoted(text: str) -> str:
+    """``text`` as YAML writes it in double quotes, each control character as its escape
+    (``"D:\\a\\b.tif"``): how a value YAML made of escapes was written, where Python's repr
+    showed ``'D:\\x07\\x08.tif'``."""
+    def escaped(char: str) -> str:
+        if char in '\\"':
+            return "\\" + char
+        if unicodedata.category(char) != "Cc":
+            return char
+        return _YAML_ESCAPES.get(ord(char)) or (
+            f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+    return '"' + "".join(escaped(char) for char in text) + '"'
 
 
 def format_validation_error(exc: ValidationError, source: str,
