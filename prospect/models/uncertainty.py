@@ -44,13 +44,16 @@ class ProbabilisticClassifier(Protocol):
         ...
 
 
-PROBABILITY_SWITCHES: dict[str, tuple[str, str]] = {
+PROBABILITY_SWITCHES: dict[str, tuple[str | bool, str]] = {
     "voting": ("soft", "the plain mean of its members' predict_proba"),
     "loss": ("log_loss", "a logistic regression fitted by gradient descent"),
+    "refit": (True, "its best parameters refitted on all the rows, its best_estimator_, "
+                    "whose predict_proba it gives"),
 }
 """scikit-learn parameters that switch a classifier's ``predict_proba`` on: the value
 that gives probabilities and what they then are (``VotingClassifier(voting=...)``,
-``SGDClassifier(loss=...)``), named where the estimator's class accepts that value (a
+``SGDClassifier(loss=...)``, a search's ``refit``: without it ``GridSearchCV`` keeps no
+fitted estimator), named where the estimator's class accepts that value (a
 ``LinearSVC``'s ``loss`` takes no ``log_loss``). Any other classifier is told to be wrapped
 in ``CalibratedClassifierCV`` (scikit-learn 1.9's way for an ``SVC``, whose
 ``probability=True`` it deprecates)."""
@@ -86,6 +89,11 @@ def probability_problem(estimator: Any) -> str | None:
         return None if why is None else f"the pipeline's last step {label!r}: {why}"
     if isinstance(estimator, CalibratedModel):
         return None  # fitted only on a model with probabilities: its own predict_proba
+    best = searched(estimator)
+    if best is not None:
+        why = probability_problem(best)
+        return None if why is None else \
+            f"{type(estimator).__name__}'s best estimator (best_estimator_): {why}"
     if not hasattr(estimator, "predict_proba"):
         return _no_probabilities(estimator)
     if isinstance(estimator, VotingClassifier):  # soft: the mean of each member's
@@ -96,6 +104,24 @@ def probability_problem(estimator: Any) -> str | None:
                 return f"soft voting averages its members' probabilities, and member " \
                        f"{label!r} has none: {why}"
     return None
+
+
+def searched(model: Any) -> Any:
+    """The refitted best estimator of a fitted hyper-parameter search (``GridSearchCV``,
+    ``RandomizedSearchCV``, the halving searches), or ``None`` for any other model.
+
+    A search's ``predict_proba`` is its ``best_estimator_``'s, called as is (scikit-learn's
+    ``BaseSearchCV.predict_proba``), so its map, its spread and whether it gives
+    probabilities are that estimator's. A ``GridSearchCV`` of a random forest was mapped
+    with a NaN uncertainty, "GridSearchCV has no members to spread", while the forest it
+    refitted has its trees; a search of a hard voting was told to be wrapped in
+    ``CalibratedClassifierCV(GridSearchCV(...))`` instead of the voting's fix.
+    """
+    from sklearn.model_selection._search import BaseSearchCV
+
+    if not isinstance(model, BaseSearchCV) or not getattr(model, "refit", False):
+        return None
+    return getattr(model, "best_estimator_", None)
 
 
 def _no_probabilities(estimator: Any) -> str:
@@ -134,10 +160,12 @@ def _no_probabilities(estimator: Any) -> str:
             "and save that")
 
 
-def _accepts(estimator: Any, param: str, value: str) -> bool:
+def _accepts(estimator: Any, param: str, value: str | bool) -> bool:
     """True where the class of ``estimator`` declares ``value`` among the options of
-    ``param`` (scikit-learn's parameter constraints)."""
+    ``param`` (scikit-learn's parameter constraints; a bool where it takes ``"boolean"``)."""
     constraints = getattr(type(estimator), "_parameter_constraints", None) or {}
+    if isinstance(value, bool):
+        return "boolean" in constraints.get(param, ())
     return any(value in (getattr(c, "options", None) or ()) for c in constraints.get(param, ()))
 
 
@@ -230,10 +258,15 @@ def _predict(
                 continue
             Xt = step.transform(Xt)
         return _predict(model.steps[-1][1], Xt)
+    best = searched(model)
+    if best is not None:  # BaseSearchCV.predict_proba: best_estimator_.predict_proba
+        return _predict(best, X)
     if hasattr(model, "predict_proba_std"):
         return model.predict_proba(X)[:, 1], model.predict_proba_std(X)
     if _plain_soft_voting(model):
         return _voting_spread(model, X)
+    if _calibrated_copies(model):
+        return _copies_spread(model, X)
     if _averages_members(model):
         return _member_spread(model, X)
     return _positive_column(model, model.predict_proba(X), X.shape[0]), \
@@ -293,6 +326,36 @@ def _voting_spread(model: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return p, probas[:, :, col].std(axis=0)
 
 
+def _calibrated_copies(model: Any) -> bool:
+    """True for a fitted ``sklearn.calibration.CalibratedClassifierCV``: its
+    ``predict_proba`` is the plain mean of its ``calibrated_classifiers_``' (with
+    ``ensemble=True`` one per fold: the classifier fitted on the other folds, calibrated on
+    that one; else one). It was mapped with a NaN uncertainty, "CalibratedClassifierCV has
+    no members to spread", while it holds as many copies as folds."""
+    from sklearn.calibration import CalibratedClassifierCV
+
+    copies = getattr(model, "calibrated_classifiers_", None)
+    return isinstance(model, CalibratedClassifierCV) and isinstance(copies, list) \
+        and bool(copies)
+
+
+def _copies_spread(model: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A ``CalibratedClassifierCV``'s probability (its own: the calibrated copies'
+    probabilities summed and divided by their number, as scikit-learn takes it) and the
+    population s.d. of the copies' probabilities about it (NaN for one copy)."""
+    probas = [copy.predict_proba(X) for copy in model.calibrated_classifiers_]
+    proba = np.zeros((X.shape[0], len(model.classes_)))
+    for one in probas:  # CalibratedClassifierCV.predict_proba, in its order
+        proba += one
+    proba /= len(probas)
+    p = _positive_column(model, proba, X.shape[0])
+    if len(probas) < 2:  # one copy has no spread: unknown, not 0
+        return p, np.full(p.shape, np.nan)
+    classes = list(model.classes_)
+    col = classes.index(1) if 1 in classes and len(classes) == proba.shape[1] else 1
+    return p, np.asarray(probas)[:, :, col].std(axis=0)
+
+
 _SPREAD_UNITS = (", in probability units", ", in the units of the score")
 """The units an uncalibrated spread's meaning ends with (:func:`uncertainty_meaning`)."""
 
@@ -331,6 +394,9 @@ def uncertainty_meaning(model: Any) -> tuple[str, int | None]:
                 "that spread), in probability units", n)
     if isinstance(model, Pipeline):
         return uncertainty_meaning(model.steps[-1][1])
+    best = searched(model)
+    if best is not None:  # its map is its best estimator's: so is the spread's meaning
+        return uncertainty_meaning(best)
     name = type(model).__name__
     members = getattr(model, "estimators_", None)
     if hasattr(model, "predict_proba_std"):
@@ -363,6 +429,16 @@ def uncertainty_meaning(model: Any) -> tuple[str, int | None]:
             return f"none: {name} has one member, which has no spread (NaN)", n
         return (f"standard deviation of the {n} {what} about their mean, the score "
                 "(population s.d.), in the units of the score", n)
+    if _calibrated_copies(model):
+        n = len(model.calibrated_classifiers_)
+        if n < 2:
+            return (f"none: {name} holds one calibrated classifier (ensemble=False, or a "
+                    "prefit estimator), which has no spread (NaN)", n)
+        return (f"standard deviation of the {n} calibrated copies' probabilities (a "
+                f"{name} with ensemble=True: each copy its estimator fitted on {n - 1} of "
+                f"the {n} folds and calibrated on the one left out; its probability is "
+                "their plain mean) about their mean, the score (population s.d.), in the "
+                "units of the score", n)
     if isinstance(members, list) and members:
         return (f"none: {name} combines its {len(members)} members {_combination(model)}; "
                 "their spread about its probability is not mapped (NaN)", None)
