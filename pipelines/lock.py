@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prospect.errors import OutputBusyError, OutputWriteError
-from prospect.io.files import add_publish_guard, temp_name
+from prospect.io.files import add_publish_guard, fsync_if_able, temp_name
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -569,7 +569,7 @@ def refuse_unseen_by_workers(client: Client, out_dir: Path) -> None:
     try:  # removed whatever happens: a write the full disk refused left it in -o
         try:
             os.write(fd, token.encode())
-            os.fsync(fd)
+            fsync_if_able(fd)  # a file system that cannot sync (EINVAL): closed is enough
         finally:
             os.close(fd)
         seen = client.run(_sees_file(), str(probe), token, on_error="return")

@@ -41,6 +41,7 @@ __all__ = [
     "bytes_sha256",
     "durable_writes",
     "file_sha256",
+    "fsync_if_able",
     "name_written_otherwise",
     "one_spelling",
     "publish_dir",
@@ -495,6 +496,26 @@ _NO_SYNC_ERRNOS = frozenset({errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP, errn
 """What ``fsync`` answers where a file system or a folder cannot be synced at all (some
 FUSE and network file systems, a folder that cannot be opened, a read-only mount): no
 fault of the data written, so the write goes on as before."""
+
+
+def fsync_if_able(fd: int) -> bool:
+    """``fsync`` the open file ``fd``; ``False`` where its file system cannot sync at all
+    (:data:`_NO_SYNC_ERRNOS`: ``EINVAL`` from some FUSE and tmpfs-like file systems,
+    ``EOPNOTSUPP``, ``ENOSYS``), which is no fault of the data written.
+
+    Raises
+    ------
+    OSError
+        Any other error of the flush (``EIO``, ``ENOSPC``, ``EDQUOT``: a write the disk
+        refused).
+    """
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in _NO_SYNC_ERRNOS:
+            raise
+        return False
+    return True
 
 
 def _to_disk(path: Path, target: Path, *, published: bool = False,
