@@ -14,7 +14,7 @@ import shlex
 import threading
 import warnings
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -1709,10 +1709,30 @@ def _off_grid(coords: np.ndarray | None, count: int, step: float, origin: float,
     return bool(float(np.abs(coords - centres).max()) > tolerance)
 
 
+def _longitude_turn(values: np.ndarray | None) -> tuple[float, float] | None:
+    """The two neighbouring longitudes between which x coordinates go once round the
+    Earth (359.995 then 0.005: a grid across the prime meridian kept in 0 to 360; 179.995
+    then -179.995: one across 180 kept in -180 to 180), where they are evenly spaced but
+    for that turn of 360 degrees; else ``None``."""
+    if values is None or values.size < 3 or not np.all(np.isfinite(values)) or \
+            float(np.abs(values).max()) > 360.0:
+        return None
+    steps = np.diff(values)
+    turns = np.flatnonzero(np.abs(steps) > 180.0)
+    if turns.size != 1:
+        return None
+    even = np.diff(np.unwrap(values, period=360.0))
+    if not np.allclose(even, even[0], rtol=1e-3, atol=0.0) or even[0] == 0:
+        return None
+    k = int(turns[0])
+    return float(values[k]), float(values[k + 1])
+
+
 def _misplaced(src: Any, path: Path | str) -> str | None:
     """Why GDAL's geotransform of a NetCDF variable does not place its cells where its 1-D
     coordinate variables say (``"x"``/``"y"``: that axis is not evenly spaced;
-    ``"transposed"``: the variable is stored (x, y), columns first), else ``None``.
+    ``"transposed"``: the variable is stored (x, y), columns first; ``"wraps:A:B"``: its
+    longitudes go round the Earth from A to B, :func:`_longitude_turn`), else ``None``.
 
     GDAL's netCDF driver places a longitude/latitude variable on an even grid when its
     spacing varies within 0.1 degrees (a Gaussian grid's tolerance): a variable on 5 m rows
@@ -1746,6 +1766,9 @@ def _misplaced(src: Any, path: Path | str) -> str | None:
              if coords[axis] is not None and _off_grid(coords[axis], *grid, rows=rows)]
     if not wrong:
         return None
+    turn = _longitude_turn(coords["x"]) if "x" in wrong else None
+    if turn is not None:
+        return f"wraps:{turn[0]!r}:{turn[1]!r}"
     if coords["x"] is not None and coords["y"] is not None and \
             not _off_grid(coords["x"], *y_axis, rows=True) and \
             not _off_grid(coords["y"], *x_axis, rows=False):
@@ -2379,6 +2402,10 @@ class _TiffDirectory:
     blocks_end: int | None
     """The byte at which its furthest block ends; ``None`` where not read (the first
     directory's: :func:`_blocks_end` asks GDAL), or its index is past the file's end."""
+    sizes: np.ndarray | None = field(default=None, repr=False, compare=False)
+    """Its blocks' byte counts (``TileByteCounts`` or ``StripByteCounts``), in the order
+    of its index (each band's in turn where its planes are separate); ``None`` where its
+    index was not read whole."""
 
     def named(self) -> str:
         """What the directory holds, in words: ``"mask"``, ``"overview"``..."""
@@ -2458,23 +2485,29 @@ def _tiff_directories(name: str, *, limit: int = _TIFF_DIRECTORIES, first_blocks
                     found.append(_TiffDirectory(len(found) + 1, subfile, dir_end, index_end,
                                                 None))
                     break
-                blocks_end = None
+                blocks_end, sizes = None, None
                 if found or first_blocks:
-                    blocks_end = _tiff_blocks_end(fh, order, arrays)
+                    read = _tiff_index(fh, order, arrays)
+                    if read is not None:
+                        held = (read[0] > 0) & (read[1] > 0)
+                        blocks_end = int((read[0][held] + read[1][held]).max()) \
+                            if held.any() else None
+                        sizes = read[1]
                 found.append(_TiffDirectory(len(found) + 1, subfile, dir_end, index_end,
-                                            blocks_end))
+                                            blocks_end, sizes))
                 ifd = struct.unpack(order + pointer, table[-inline:])[0]
     except (OSError, EOFError, ValueError, struct.error):
         return found
     return found
 
 
-def _tiff_blocks_end(fh: Any, order: str, arrays: dict[int, tuple[int | bytes, int, int]]
-                     ) -> int | None:
-    """The byte at which a directory's furthest block ends, from its index's offsets and
-    sizes (``arrays``: tag to place, field type and count: the place in the file of an
-    index read out of line, or the bytes of one held in its directory entry);
-    ``None`` where either is not read whole or holds over :data:`_TIFF_INDEX_READ`."""
+def _tiff_index(fh: Any, order: str, arrays: dict[int, tuple[int | bytes, int, int]]
+                ) -> tuple[np.ndarray, np.ndarray] | None:
+    """A directory's index of blocks: its blocks' offsets and byte counts, read from its
+    ``TileOffsets``/``TileByteCounts`` (or ``StripOffsets``/``StripByteCounts``) at once
+    (``arrays``: tag to place, field type and count: the place in the file of an index
+    read out of line, or the bytes of one held in its directory entry); ``None`` where
+    either is not read whole or holds over :data:`_TIFF_INDEX_READ`."""
     kinds = {3: "u2", 4: "u4", 16: "u8"}
     for offsets_tag, sizes_tag in ((324, 325), (273, 279)):
         if offsets_tag not in arrays or sizes_tag not in arrays:
@@ -2496,8 +2529,7 @@ def _tiff_blocks_end(fh: Any, order: str, arrays: dict[int, tuple[int | bytes, i
         offsets, sizes = read
         if offsets.shape != sizes.shape:
             return None
-        held = (offsets > 0) & (sizes > 0)
-        return int((offsets[held] + sizes[held]).max()) if held.any() else None
+        return offsets, sizes
     return None
 
 
@@ -2687,25 +2719,26 @@ def _raw_shortest(src: Any) -> tuple[str, int | None, int]:
     return worst
 
 
-def _refuse_cut_short(src: Any, path: Path | str) -> None:
+def _refuse_cut_short(src: Any, path: Path | str) -> list[_TiffDirectory]:
     """Refuse a file cut short (a download or copy that stopped): a raw binary grid
     (ENVI, ``.hdr`` BIL/BSQ/BIP...) shorter than its cells, or a PNG without its end
     chunk, read its missing rows as 0 without a word, exit 0; a GeoTIFF whose blocks lie
     past its end opened, and failed only where a chunk task or the fill check's sample
     read a lost block (its last block may lie early in the file). A file GDAL reads from
-    a local zip or gzip archive is checked as one outside it."""
+    a local zip or gzip archive is checked as one outside it. Returns a local GeoTIFF's
+    directories as read (for :func:`_refuse_sparse`), else ``[]``."""
     if "://" in str(path) or not src.files or not (
             src.driver in ("GTiff", "netCDF") or src.driver in _RAW_DRIVERS or
             src.driver in _END_MARKS):
-        return
+        return []
     data = str(src.files[0])
     if data.lower().endswith(".sg-grd-z"):  # SAGA's zip of its grid: its size is packed
-        return
+        return []
     size, raw_need = _data_size(data), 0
     if src.driver in _RAW_DRIVERS:  # its cells' files: not a header GDAL lists first
         data, size, raw_need = _raw_shortest(src)
     if size is None:
-        return
+        return []
     why = ""
     # the TIFF's directories read once: GDAL (libtiff) reads a large file's index only
     # when a block is first asked for, so a file cut short inside its index opened, and
@@ -2745,13 +2778,13 @@ def _refuse_cut_short(src: Any, path: Path | str) -> None:
         mark, label = _END_MARKS[src.driver]
         opened = _open_bytes(data)
         if opened is None:
-            return
+            return directories
         try:
             with opened as fh:
                 fh.seek(max(0, size - 64))
                 tail = fh.read()
         except OSError:
-            return
+            return directories
         if mark not in tail:
             why = f"does not end as a {src.driver} file ends (no {label} at its end)"
     if why:
@@ -2760,6 +2793,7 @@ def _refuse_cut_short(src: Any, path: Path | str) -> None:
         raise CorruptFileError(
             f"{path}: its data file {Path(data).name} {why}: the file was cut short (a "
             f"download or copy that stopped){zeros}; download or copy it again", path=path)
+    return directories
 
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eEdD][-+]?\d+)?|[-+]?(?:nan|inf(?:inity)?)",
@@ -3318,32 +3352,57 @@ def _refuse_longer_than_header(src: Any, path: Path | str, header: str, offset: 
 
 
 _SPARSE_SCAN = 1_000_000
-"""Blocks of a GeoTIFF band past which :func:`_refuse_sparse` looks at a sample."""
+"""Blocks of a GeoTIFF band past which :func:`_refuse_sparse` looks at a sample, where
+GDAL is asked of each (the file's index was not read)."""
 
 
-def _missing_blocks(src: Any, band: int) -> tuple[int, int]:
+def _missing_blocks(src: Any, band: int, sizes: np.ndarray | None = None
+                    ) -> tuple[int, int]:
     """``(unwritten, blocks)``: the blocks of 1-based ``band`` of a GeoTIFF that are not
-    in the file (offset or byte count 0, what GDAL's ``SPARSE_OK=TRUE`` leaves out)."""
+    in the file (byte count 0, what GDAL's ``SPARSE_OK=TRUE`` leaves out, and what GDAL
+    reports as no ``BLOCK_OFFSET_x_y``). ``sizes``: the image's blocks' byte counts as
+    its index holds them (:attr:`_TiffDirectory.sizes`, read once), which answer it for
+    every block at once; GDAL is asked of each block where they are not given or do not
+    hold one count a block (one strip or one tile of the whole image, whose missing
+    count libtiff may estimate)."""
     rows, cols = src.block_shapes[band - 1]
+    across, down = -(-src.width // cols), -(-src.height // rows)
+    blocks = across * down
+    pixel = str(src.tags(ns="IMAGE_STRUCTURE").get("INTERLEAVE", "")).upper() == "PIXEL"
+    if sizes is not None and blocks > 1:
+        if sizes.size == blocks * src.count and not pixel:  # each band's in turn
+            mine = sizes[(band - 1) * blocks:band * blocks]
+            return int(np.count_nonzero(mine == 0)), blocks
+        if sizes.size == blocks and (pixel or band == 1):
+            return int(np.count_nonzero(sizes == 0)), blocks
     first = src.get_tag_item("BLOCK_OFFSET_0_0", "TIFF", bidx=band)
     if rows == 1 and src.height > 1 and first is not None and \
             src.get_tag_item("BLOCK_OFFSET_0_1", "TIFF", bidx=band) is None:
         return 0, 1  # one strip, read by GDAL line by line (block_bytes)
-    across, down = -(-src.width // cols), -(-src.height // rows)
-    blocks = across * down
+    return _gdal_missing_blocks(src, band, across, blocks), blocks
+
+
+def _gdal_missing_blocks(src: Any, band: int, across: int, blocks: int) -> int:
+    """The blocks of 1-based ``band`` for which GDAL reports no ``BLOCK_OFFSET_x_y`` (one
+    tag look-up a block, a sample of :data:`_SPARSE_SCAN` past it): what
+    :func:`_missing_blocks` asks where the file's index was not read."""
     step = max(1, blocks // _SPARSE_SCAN)
     missing = sum(step for k in range(0, blocks, step) if src.get_tag_item(
         f"BLOCK_OFFSET_{k % across}_{k // across}", "TIFF", bidx=band) is None)
-    return min(missing, blocks), blocks
+    return min(missing, blocks)
 
 
-def _refuse_sparse(src: Any, path: Path | str, nodata: tuple[float | None, ...]) -> None:
+def _refuse_sparse(src: Any, path: Path | str, nodata: tuple[float | None, ...],
+                   directories: list[_TiffDirectory] | None = None) -> None:
     """Refuse a sparse GeoTIFF (blocks left out of the file) whose band states no nodata:
     GDAL reads an unwritten block as 0, which was ingested as values, exit 0. A left-out
     block is either cells never written or, from GDAL's ``SPARSE_OK=TRUE``, cells that
-    were all 0; the file does not say which. With a nodata GDAL reads them as no data."""
+    were all 0; the file does not say which. With a nodata GDAL reads them as no data.
+    ``directories``: the file's, as :func:`_refuse_cut_short` read them (the image's
+    index answers for every block at once)."""
     if src.driver != "GTiff":
         return
+    sizes = directories[0].sizes if directories else None
     pixel = str(src.tags(ns="IMAGE_STRUCTURE").get("INTERLEAVE", "")).upper() == "PIXEL"
     for band in range(1, src.count + 1):
         if (band <= len(nodata) and nodata[band - 1] is not None) or \
@@ -3351,7 +3410,7 @@ def _refuse_sparse(src: Any, path: Path | str, nodata: tuple[float | None, ...])
                 _MASKING & set(src.mask_flag_enums[band - 1]):
             continue  # an alpha or mask band says which cells are data
         try:
-            missing, blocks = _missing_blocks(src, 1 if pixel else band)
+            missing, blocks = _missing_blocks(src, 1 if pixel else band, sizes)
         except (rasterio.errors.RasterioError, ValueError):
             return
         if missing:
@@ -7378,14 +7437,14 @@ def _described(path: Path | str, *, crs: str | None, variable: str | None) -> Ra
             _refuse_xyz_columns(src, path)
             _refuse_xyz_value_words(src, path)
             _refuse_xyz_gaps(src, path)
-            _refuse_cut_short(src, path)
+            directories = _refuse_cut_short(src, path)
             if not _refuse_ascii_words(src, path) and info["nodata"][0] is None:
                 # ESRI's default where the header states none; GDAL applies no nodata,
                 # and the -9999 cells were ingested as values
                 info["nodata"] = (ASCII_DEFAULT_NODATA,)
             _refuse_header_words(src, path)
             _refuse_nodata_words(src, path)
-            _refuse_sparse(src, path, nodata)
+            _refuse_sparse(src, path, nodata, directories)
             vrt_lossy: list[tuple[str, float | None]] = []
             _refuse_vrt_unmarked(src, path, vrt_root, lossy=vrt_lossy)
             if vrt_lossy and not info["lossy"]:
@@ -7467,6 +7526,21 @@ def _described(path: Path | str, *, crs: str | None, variable: str | None) -> Ra
             f"coordinates to {crs_unit} (e.g. "
             "ncap2 -s 'x=x*1000;y=y*1000' in.nc out.nc, then ncatted -a units,x,o,c,m -a "
             "units,y,o,c,m out.nc, for km)")
+    if misplaced is not None and misplaced.startswith("wraps:"):
+        _, east, west = misplaced.split(":", 2)
+        across_zero = float(east) > 180.0
+        where = ("the prime meridian kept in 0 to 360" if across_zero else
+                 "180 degrees kept in -180 to 180")
+        fix = ("-180 to 180 (cdo sellonlatbox,-180,180,-90,90 in.nc out.nc, or xarray's "
+               "ds.assign_coords(lon=(ds.lon + 180) % 360 - 180).sortby('lon'))"
+               if across_zero else
+               "0 to 360 (cdo sellonlatbox,0,360,-90,90 in.nc out.nc, or xarray's "
+               "ds.assign_coords(lon=ds.lon % 360).sortby('lon'))")
+        raise DataError(
+            f"{path}: its x coordinates are longitudes that go round the Earth between "
+            f"neighbouring columns ({float(east):g} then {float(west):g}: a grid across "
+            f"{where}), which GDAL cannot place on one even grid, so most cells would land "
+            f"elsewhere; state the longitudes {fix}")
     if misplaced is not None:
         raise DataError(f"{path}: its {misplaced} coordinates are not evenly spaced {_UNEVEN}, "
                         "and GDAL would place the cells on an even grid, most of them "

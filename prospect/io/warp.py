@@ -614,12 +614,20 @@ def kernel_scales(info: RasterInfo, grid: RegionGrid,
     a source block (one chunk) another, so a band read with a cloud mask or a valid range
     differed from the same band read plainly (by up to 580 of 3000 under bilinear from
     7 m to 10 m cells). The scale of the whole grid, unclipped, is stated to both warps;
-    where the file covers the grid, GDAL's estimate is that one and is left alone.
+    where the file covers the grid and the target's cells are coarser, GDAL's estimate
+    is that one and is left alone. Where they are the source's own size (or finer), the
+    scale 1 is stated: GDAL counts whole source pixels, so a grid whose geotransform is
+    the region's but for float noise (a NetCDF's coordinates from ``np.arange``, 1e-13
+    of a cell off) had each chunk's edge take one more source column and row, and a
+    kernel 1/N wider (N the chunk's pixels, a bilinear 9 % of each neighbour for 20 x 20
+    chunks) smeared every step between cells, where an exact grid's cells are copied.
     """
     if resampling not in KERNEL_RADII:
         return {}
     sx, sy, covers = _whole_grid_scales(info, grid)
-    return {} if covers else _scale_options(sx, sy)
+    if covers and min(_gdal_scale(sx), _gdal_scale(sy)) < 1.0:
+        return {}
+    return _scale_options(sx, sy)
 
 
 def kernel_margin(info: RasterInfo, grid: RegionGrid, resampling: Resampling) -> int:
