@@ -548,4 +548,5 @@ def test_a_collection_of_straight_polygons_codes_as_before(tmp_path: Path) -> No
     out, said = plan_vector_cells(path, TINY, attribute="unit")
     assert _lens_cells(out["geology"][1]) == 8
     # (the map covers the region's west half: its east is said off the map, round 65b)
-    assert len(said) == 1 and "of the region 'tiny' lies more than a cell" in said[0], said
+    assert len(said) == 1 and "of the region 'tiny' (792 of 1600 cells) lies off the map" \
+        in said[0], said

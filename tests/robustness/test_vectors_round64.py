@@ -287,9 +287,10 @@ def test_control_a_map_of_part_of_the_region_is_said_off_the_map_as_before(tmp_p
     path = _holed(tmp_path / "units.gpkg", shapely.box(X0 - 50, Y0 - 50, X0 + 150, Y1 + 50))
     out, warned = plan_vector_cells(path, TINY, attribute="unit")
     assert int((out["geology"][1] == -1).sum()) == 200 and len(warned) == 1, warned
-    assert "8% of the region 'tiny' lies more than a cell (10 m) from every unit of layer " \
-        "(first): 'geology' is no data there" in warned[0], warned
+    assert "12% of the region 'tiny' (200 of 1600 cells) lies off the map of layer " \
+        "(first), no unit holding their centres: 'geology' is no data there" in warned[0], \
+        warned
     out, warned = plan_vector_cells(path, TINY, attribute="unit", distance_to_contacts=True)
     assert [w for w in warned if "hole" in w] == []
-    assert any("8% of the region 'tiny' lies more than a cell (10 m) from every unit of "
-               "layer (first)" in w for w in warned), warned
+    assert any("12% of the region 'tiny' (200 of 1600 cells) lies off the map of layer "
+               "(first)" in w for w in warned), warned

@@ -28,10 +28,11 @@ from .conftest import plan_vector_cells
 from .test_vectors_round63 import HOST, TINY, X0, X1, Y0, Y1, _cells_in, _said
 from .test_vectors_round64 import EAST, HOLE, HOLE_FIX, HOLE_SAID, HOLED_WEST, WEST
 
-OFF = ("lies more than a cell (10 m) from every unit of layer (first): 'geology' is no "
+OFF = ("lies off the map of layer (first), no unit holding their centres: 'geology' is no "
        "data there (no unit is known off the map); give a map that covers the region, or "
        "bounds within the map's ({bounds})")
-"""How the planning says the share of the region off a map of its unit codes."""
+"""How the planning says the share of the region off a map of its unit codes (its cells'
+share and count since round 66)."""
 
 
 def _map(path: Path, names: list[str], geoms: list[shapely.Geometry],
@@ -52,7 +53,7 @@ def test_a_map_of_nine_tenths_of_the_region_is_said(tmp_path: Path) -> None:
     np.testing.assert_array_equal(out["geology"][1], np.where(
         _cells_in(west), 0, np.where(_cells_in(east), 1, -1)))
     assert int((out["geology"][1] == -1).sum()) == 160
-    assert warned == [f"{path}: 8% of the region 'tiny' " + OFF.format(
+    assert warned == [f"{path}: 10% of the region 'tiny' (160 of 1600 cells) " + OFF.format(
         bounds="500000, 1350000, 500360, 1350400")], warned
 
 
@@ -64,7 +65,7 @@ def test_a_map_of_the_first_column_of_cells_is_said(tmp_path: Path) -> None:
     path = _map(tmp_path / "strip.gpkg", ["A"], [strip])
     out, warned = plan_vector_cells(path, TINY, attribute="unit")
     np.testing.assert_array_equal(out["geology"][1], np.where(_cells_in(strip), 0, -1))
-    assert warned == [f"{path}: 95% of the region 'tiny' " + OFF.format(
+    assert warned == [f"{path}: 98% of the region 'tiny' (1560 of 1600 cells) " + OFF.format(
         bounds="500000, 1350000, 500010, 1350400")], warned
 
 
@@ -76,9 +77,9 @@ def test_a_map_in_lon_lat_of_part_of_the_region_is_said(tmp_path: Path) -> None:
     path = _map(tmp_path / "units.gpkg", ["A"], list(west), crs="EPSG:4326")
     out, warned = plan_vector_cells(path, TINY, attribute="unit")
     assert int((out["geology"][1] == -1).sum()) == 800
-    said = _said(warned, "from every unit")
-    assert len(said) == 1 and said[0].startswith(f"{path}: 48% of the region 'tiny' lies "
-                                                 "more than a cell"), warned
+    said = _said(warned, "off the map")
+    assert len(said) == 1 and said[0].startswith(f"{path}: 50% of the region 'tiny' (800 of "
+                                                 "1600 cells) lies off the map"), warned
 
 
 def test_a_holed_map_of_part_of_the_region_says_the_hole_and_the_rest(tmp_path: Path
@@ -92,7 +93,7 @@ def test_a_holed_map_of_part_of_the_region_says_the_hole_and_the_rest(tmp_path: 
     assert warned == [
         f"{path}: " + HOLE_SAID.format(share="6%", cells=100, x=500125, y=1350200) + "; "
         + HOLE_FIX,
-        f"{path}: 48% of the region 'tiny' " + OFF.format(
+        f"{path}: 50% of the region 'tiny' (800 of 1600 cells) " + OFF.format(
             bounds="500000, 1350000, 500200, 1350400")], warned
 
 
@@ -110,11 +111,11 @@ def test_the_real_bc_map_over_its_east_edge_is_said(shared_data: Path) -> None:
     path = shared_data / "bc_bedrock_geology" / "BedrockP.shp"
     out, warned = plan_vector_cells(path, grid, attribute="rock_class")
     assert float((out["geology"][1] == -1).mean()) == 0.695
-    assert _said(warned, "from every unit") == [
-        f"{path}: 65% of the region 'bc-east' lies more than a cell (1000 m) from every unit "
-        "of layer (first): 'geology' is no data there (no unit is known off the map); give "
-        "a map that covers the region, or bounds within the map's (660000, 5560000, "
-        "671078.5222, 5580000)"], warned
+    assert _said(warned, "off the map") == [
+        f"{path}: 69% of the region 'bc-east' (414 of 600 cells) lies off the map of layer "
+        "(first), no unit holding their centres: 'geology' is no data there (no unit is "
+        "known off the map); give a map that covers the region, or bounds within the map's "
+        "(660000, 5560000, 671078.5222, 5580000)"], warned
 
 
 # --- controls ---------------------------------------------------------------------------------
@@ -149,11 +150,13 @@ def test_control_the_off_map_share_with_contacts_is_said_as_before(tmp_path: Pat
     path = _map(tmp_path / "units.gpkg", ["A"], [WEST])
     _, warned = plan_vector_cells(path, TINY, attribute="unit", distance_to_contacts=True)
     said = _said(warned, "from every unit")
-    assert said == [
-        f"{path}: 48% of the region 'tiny' lies more than a cell (10 m) from every unit of "
-        "layer (first): geology_dist_contact is no data there, as the unit codes are (a "
-        "contact off the map is not known); give a map that covers the region, or bounds "
-        "within the map's (500000, 1350000, 500200, 1350400)"], warned
+    assert said == [  # (each layer's own cells since round 66)
+        f"{path}: 50% of the region 'tiny' (800 of 1600 cells) lies off the map of layer "
+        "(first), no unit holding their centres: 'geology' is no data there (no unit is "
+        "known off the map), and geology_dist_contact in the 760 cells (48%) more than a "
+        "cell (10 m) from every unit (a contact off the map is not known); give a map that "
+        "covers the region, or bounds within the map's (500000, 1350000, 500200, "
+        "1350400)"], warned
     assert HOLE not in said
 
 
