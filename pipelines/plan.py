@@ -1768,7 +1768,7 @@ def refuse_too_many_folds(job: JobConfig, grid: RegionGrid, occurrences: Any = N
         source = labels_source(job.sources, cfg)
         occ = occurrences if occurrences is not None else read_occurrences(
             source.path, grid, **source_options(source), value_column=lab.value_column,
-            polygons=lab.polygons, mineral=cfg.mineral)
+            polygons=lab.polygons, mineral=cfg.mineral, intervals=lab.intervals)
         # train's rules (round 28): a quantile of the records, censored grades ranked
         positive, threshold = grade_occurrences(occ, threshold=lab.threshold,
                                                 quantile=lab.threshold_quantile)

@@ -330,7 +330,8 @@ def _check_labels(ctx: RunContext) -> None:
 
     source = labels_source(ctx.job.sources, cfg)
     occ = read_occurrences(source.path, ctx.grid, **source_options(source),
-                           value_column=cfg.labels.value_column, mineral=cfg.mineral)
+                           value_column=cfg.labels.value_column, mineral=cfg.mineral,
+                           intervals=cfg.labels.intervals)
     refuse_too_many_folds(ctx.job, ctx.grid, occ, ctx.job_path)
 
 

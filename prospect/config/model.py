@@ -38,6 +38,11 @@ class LabelsConfig(StrictModel):
         whose centre the polygon holds is a positive (its cells kept in one CV fold; a
         data warning gives its share of the positives); ``centroid``, one positive cell
         per polygon, at its centroid, so that a large outline weighs as one occurrence.
+    intervals
+        A drill-hole assay table's depth intervals (a hole column, ``from``/``to``):
+        ``each``, every interval a record (a cell a positive where any one reaches the
+        threshold; said once); ``composite``, one record a hole at its first interval's
+        place, graded by its intervals' length-weighted mean of ``value_column``.
     """
 
     source: str = Field(description="name of a points source in 'sources'")
@@ -60,6 +65,11 @@ class LabelsConfig(StrictModel):
         description="polygon occurrences: every cell they cover (kept in one CV fold), or "
                     "one cell at the centroid",
     )
+    intervals: Literal["each", "composite"] = Field(
+        default="each", exclude_if=lambda v: v == "each",
+        description="a drill-hole table's depth intervals (hole_id/from/to): each a record "
+                    "(said), or one record a hole, its intervals' length-weighted mean grade",
+    )
 
     @field_validator("threshold_quantile", mode="before")
     @classmethod
@@ -81,6 +91,9 @@ class LabelsConfig(StrictModel):
         if (self.threshold is not None or self.threshold_quantile is not None) and \
                 self.value_column is None:
             raise ValueError("a grade threshold needs 'value_column' (the grade column)")
+        if self.intervals == "composite" and self.value_column is None:
+            raise ValueError("intervals: composite needs 'value_column' (the grade column "
+                             "its intervals' mean is of)")
         if self.negatives != "background" and self.threshold is None and \
                 self.threshold_quantile is None:
             raise ValueError(

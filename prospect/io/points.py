@@ -128,14 +128,16 @@ from prospect.io.vector import (
 __all__ = ["HALF_LIMIT_NOTE", "POINT_FILLS", "SAME_VALUE_SHARE", "PointTable", "as_path",
            "ascii_grid_header",
            "cell_metres", "coarse_degrees", "column_values", "column_values_and_limits",
-           "coordinates_without_geometry", "crs_meant", "header_again_said",
+           "coordinates_without_geometry", "crs_meant", "depth_intervals",
+           "header_again_said",
            "is_text_table", "least_possible", "metres_hint", "no_numbers_hint", "placeless_said",
            "radius_column", "raster_kind", "read_features", "read_points", "read_table",
            "refuse_repeated_columns", "refuse_swapped_axes", "refuse_unreadable",
            "repeated_records", "source_options", "swapped_axes_fix", "swapped_into_region",
            "turned_into_region", "uncertain_places", "valid_in_crs",
            "warn_bottom_hole_places",
-           "warn_coarse_coordinates", "warn_coarse_vertices", "warn_ids_at_several_places",
+           "warn_coarse_coordinates", "warn_coarse_vertices", "warn_depth_intervals",
+           "warn_ids_at_several_places",
            "warn_ids_with_other_values", "warn_swapped_rows"]
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".dat", ".xyz", ".prn", ".gslib", ".gsl"}
@@ -2502,6 +2504,14 @@ def _limit_factor(frame: pd.DataFrame, column: str, named: str, path: Path,
     stated = frame.attrs.get("units") or {}
     grade = stated_concentration(column, unit or stated.get(column))
     limit = stated_concentration(named, stated.get(named))
+    if grade is None and limit is not None:  # (the limits' unit, the grades' unsaid)
+        warnings.warn(DataWarning(
+            f"{path}: 'limits' names {named!r}, in {limit}, as the detection-limit column "
+            f"of {column!r}, whose unit neither its header, a row of units nor 'units:' "
+            f"states: the grades of {column!r} are read in {limit} too, as the limits; if "
+            f"they are in another unit, state it in the points source ('units: {{{column}: "
+            f"<unit>}}', e.g. ppm) and the limits are converted into it"), stacklevel=4)
+        return 1.0
     if grade is None or limit is None or unit_key(grade) == unit_key(limit):
         return 1.0
     factor = _cell_factor(limit, grade)
@@ -6270,6 +6280,108 @@ def warn_bottom_hole_places(gdf: gpd.GeoDataFrame, keep: np.ndarray, path: Path,
         f"{x!r}/{y!r}, its collar: a value sampled in the reservoir belongs at its bottom "
         f"hole; set 'x: {pair[0]}' and 'y: {pair[1]}' in the points source to place them "
         "there, or keep the collars if the values are of the collars"), stacklevel=3)
+
+
+_FROM_NAMES = frozenset(("from", "fromm", "fromft", "mfrom", "depthfrom", "fromdepth",
+                         "fromdepthm", "depthfromm", "intervalfrom", "samplefrom", "van",
+                         "vanm", "von", "vonm", "desde"))
+"""Plain names (:func:`_plain`) of a drill-hole interval's top: ``From``, ``From_m``,
+``mFrom``, ``Depth From``; Dutch ``Van``, German ``Von``, Spanish ``Desde``
+(:data:`_TO_NAMES` its bottom)."""
+_TO_NAMES = frozenset(("to", "tom", "toft", "mto", "depthto", "todepth", "todepthm",
+                       "depthtom", "intervalto", "sampleto", "tot", "totm", "bis", "bism",
+                       "hasta"))
+"""Plain names (:func:`_plain`) of a drill-hole interval's bottom (:data:`_FROM_NAMES`):
+``To``, ``To_m``, ``mTo``, ``Depth To``; ``Tot``, ``Bis``, ``Hasta``."""
+
+
+def _interval_columns(gdf: pd.DataFrame) -> tuple[str, str] | None:
+    """The columns of a drill-hole interval's top and bottom (:data:`_FROM_NAMES`,
+    :data:`_TO_NAMES`), ``None`` unless the table has one of each."""
+    names = [str(c) for c in gdf.columns if not str(c).startswith("_")]
+    top = next((c for c in names if _plain(c) in _FROM_NAMES), None)
+    bottom = next((c for c in names if _plain(c) in _TO_NAMES), None)
+    return (top, bottom) if top is not None and bottom is not None else None
+
+
+def depth_intervals(gdf: pd.DataFrame) -> tuple[str, str, str, np.ndarray, np.ndarray] | None:
+    """A drill-hole table's hole column (:data:`_HOLE_NAMES`), its intervals' top and
+    bottom columns (:data:`_FROM_NAMES`, :data:`_TO_NAMES`) and their depths in metres
+    (NaN where a cell is no depth: read as a depth column is, :func:`_depth_values`);
+    ``None`` unless the table has all three.
+
+    Parameters
+    ----------
+    gdf
+        The table, its columns as written.
+
+    Returns
+    -------
+    tuple or None
+        ``(hole, top, bottom, from_m, to_m)``.
+    """
+    pair = _interval_columns(gdf)
+    holes = [str(c) for c in gdf.columns if not str(c).startswith("_")
+             and _plain(str(c)) in _HOLE_NAMES]
+    if pair is None or not holes:
+        return None
+    top, bottom = (_depth_values(pd.Series(gdf[c]).reset_index(drop=True), c, gdf.attrs)
+                   for c in pair)
+    return holes[0], pair[0], pair[1], top, bottom
+
+
+def warn_depth_intervals(gdf: gpd.GeoDataFrame, path: Path, numbers: np.ndarray, what: str,
+                         values: np.ndarray, column: str) -> bool:
+    """Say, once, that a table of drill-hole intervals (a hole's column of
+    :data:`_HOLE_NAMES` and an interval's ``from``/``to``, :func:`_interval_columns`),
+    several of a hole graded in ``column`` (``values``, NaN where none), is labelled
+    per interval: each interval a record of its own at its hole's place, so a cell is a
+    positive where any one interval reaches the threshold, however short, its hole's
+    barren metres not weighed against it. An assay table of 4 holes and 12 intervals was
+    labelled so without a word. Whether it warned.
+
+    Parameters
+    ----------
+    gdf
+        The records the labels read (their columns as the table writes them).
+    path
+        The table, for the message.
+    numbers
+        Each record's line (or feature) number in the file.
+    what
+        ``"line"`` or ``"feature"``.
+    values
+        Each record's grade in ``column``.
+    column
+        The grade column (``model.labels.value_column``).
+    """
+    pair = _interval_columns(gdf)
+    holes = [c for c in gdf.columns if not str(c).startswith("_")
+             and _plain(str(c)) in _HOLE_NAMES]
+    if pair is None or not holes or len(gdf) < 2:
+        return False
+    raw = pd.Series(gdf[holes[0]]).reset_index(drop=True)
+    ids = _text_cells(raw).where(raw.notna(), "").str.strip()
+    graded = np.isfinite(np.asarray(values, dtype="f8")) & (ids != "").to_numpy()
+    counts = ids[graded].value_counts()
+    if not (counts > 1).any():
+        return False
+    many = counts.index[0]
+    at = np.flatnonzero(graded & (ids == many).to_numpy())
+    top = pd.Series(gdf[pair[0]]).reset_index(drop=True)
+    bottom = pd.Series(gdf[pair[1]]).reset_index(drop=True)
+    shown = ", ".join(f"{str(top.iloc[i]).strip()}-{str(bottom.iloc[i]).strip()}"
+                      for i in at[:3]) + (", ..." if at.size > 3 else "")
+    warnings.warn(DataWarning(
+        f"{path}: the table gives {int(counts.sum())} depth interval(s) of {counts.size} "
+        f"hole(s) (columns {holes[0]!r}, {pair[0]!r}/{pair[1]!r}; up to {int(counts.iloc[0])} "
+        f"a hole, e.g. {many!r}: {shown} on {_listed(numbers, at, what)}), and each interval "
+        f"is labelled as a record of its own at its hole's place: a cell is a positive where "
+        f"any one interval's {column!r} reaches the threshold (model.labels.threshold), "
+        "however short, the hole's other intervals not weighed against it; to label each "
+        "hole by its grade over its length, set 'intervals: composite' in model.labels (one "
+        "record a hole, its intervals' length-weighted mean grade)"), stacklevel=3)
+    return True
 
 
 def _warn_id_at_places(gdf: gpd.GeoDataFrame, name: str, rows: np.ndarray, geoms: np.ndarray,

@@ -30,6 +30,7 @@ from prospect.io.points import (
     column_values_and_limits,
     coordinates_without_geometry,
     crs_meant,
+    depth_intervals,
     gpx_points_meant,
     header_again_said,
     metres_hint,
@@ -48,6 +49,7 @@ from prospect.io.points import (
     warn_bottom_hole_places,
     warn_coarse_coordinates,
     warn_coarse_vertices,
+    warn_depth_intervals,
     warn_ids_at_several_places,
     warn_ids_with_other_values,
 )
@@ -1414,7 +1416,7 @@ def read_occurrences(
     flags: dict[str, str | Qualifier] | None = None, polygons: str = "cells",
     mineral: str | None = None, units: dict[str, str] | None = None,
     max_radius: float | None = None, radius_column: str | None = None,
-    limits: dict[str, str] | None = None,
+    limits: dict[str, str] | None = None, intervals: str = "each",
 ) -> Occurrences:
     """Read occurrence points or polygons and return them in the grid CRS.
 
@@ -1479,7 +1481,14 @@ def read_occurrences(
     limits
         Value column -> its detection-limit column (the source's ``limits:``), where that
         column's name is no companion's (``lod_ppm`` beside ``li_ppm``).
+    intervals
+        ``model.labels.intervals``: ``each``, a drill-hole table's depth intervals
+        (``hole_id``/``from``/``to``) are labelled each as a record (said once);
+        ``composite``, each hole is one record, its intervals' length-weighted mean grade
+        in ``value_column`` (:func:`_composite_holes`).
     """
+    if intervals not in ("each", "composite"):
+        raise DataError(f"intervals must be 'each' or 'composite', not {intervals!r}")
     path = as_path(path)  # a GdalPath keeps its name
     if not str(path).startswith("/vsi"):  # (a mode or a folder that forbids reading)
         refuse_unreadable(path, "occurrence file")
@@ -1557,6 +1566,13 @@ def read_occurrences(
                                gdf["_value"].to_numpy("f8"), str(value_column),
                                "each is read as a record of its own (a cell is a positive "
                                "where any of them reaches the threshold)")
+    merged = 0
+    if value_column is not None and intervals == "composite":  # (one record a hole)
+        gdf, merged = _composite_holes(gdf, path, np.asarray(numbers)[gdf["_fid"].to_numpy()],
+                                       what, value_column)
+    elif value_column is not None:  # (a hole's intervals, each a record: said once)
+        warn_depth_intervals(gdf, path, np.asarray(numbers)[gdf["_fid"].to_numpy()], what,
+                             gdf["_value"].to_numpy("f8"), value_column)
     if what != "feature":  # (a table's: a deviated well's reservoir beside its collar)
         warn_bottom_hole_places(gdf, np.ones(len(gdf), dtype=bool), path,
                                 np.asarray(numbers)[gdf["_fid"].to_numpy()], what, x=x, y=y)
@@ -1597,7 +1613,7 @@ def read_occurrences(
     warn_coarse_vertices(np.asarray(gdf.geometry.to_numpy(), dtype=object), gdf.crs,
                          grid.resolution, grid.crs_obj, path, numbers[gdf["_fid"].to_numpy()],
                          what)
-    n_dropped = n_records - len(gdf) - int((placed & other_commodity).sum())
+    n_dropped = n_records - len(gdf) - int((placed & other_commodity).sum()) - merged
     if len(gdf) == 0:
         raise DataError(f"{path}: no usable occurrence geometries" + said)
     # a CRS of no datum, or a local one, is refused as the point reader refuses it (it was
@@ -1671,6 +1687,93 @@ def read_occurrences(
         limit=np.concatenate(cell_limits), numbers=np.asarray(numbers)[fid_all], what=what,
         floor=np.concatenate(floors), no_numbers=no_numbers, unit=unit, crs_hint=crs_hint,
     )
+
+
+def _composite_holes(gdf: Any, path: Path, numbers: np.ndarray, what: str,
+                     column: str) -> tuple[Any, int]:
+    """``gdf`` with each drill hole's graded intervals (``model.labels.intervals:
+    composite``) made one record, its first interval's, graded by the intervals'
+    length-weighted mean of ``column`` (its composite), and how many records went into
+    another. An interval below its detection limit makes the composite's limit (the mean
+    with each such interval at its limit: at or under the threshold, the hole a negative;
+    above it, undecided), one above an upper limit its lower bound (the mean with each at
+    its limit); a hole with both is undecided. An interval without a grade takes no part,
+    its length not counted. Records without a hole ID stay as they are.
+
+    Raises
+    ------
+    DataError
+        The table has no hole or ``from``/``to`` column, or a graded interval has no
+        length (``to`` not deeper than ``from``, or either not a depth).
+    """
+    found = depth_intervals(gdf)
+    if found is None:
+        raise DataError(
+            f"{path}: model.labels.intervals is 'composite', but the table has no drill "
+            "hole's intervals: it needs a hole column (e.g. 'hole_id', 'HoleID', 'BHID') "
+            "and the intervals' 'from' and 'to' columns; columns are "
+            f"{[c for c in gdf.columns if not str(c).startswith('_') and c != 'geometry'][:30]}"
+            "; or leave 'intervals' out to label each record")
+    hole, top, bottom, start, end = found
+    raw = pd.Series(gdf[hole]).reset_index(drop=True)
+    ids = raw.astype("string").where(raw.notna(), "").str.strip().to_numpy(str)
+    value = gdf["_value"].to_numpy("f8")
+    limit = gdf["_limit"].to_numpy("f8")
+    floor = gdf["_floor"].to_numpy(bool)
+    known = np.isfinite(value) | np.isfinite(limit)
+    length = end - start
+    bad = known & (ids != "") & ~(length > 0)
+    if bad.any():
+        at = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"{path}: {int(bad.sum())} graded interval(s) of column {column!r} have no length "
+            f"(e.g. {what} {int(numbers[at])}: {top!r} "
+            f"{str(gdf[top].iloc[at]).strip()!r}, {bottom!r} "
+            f"{str(gdf[bottom].iloc[at]).strip()!r}), which model.labels.intervals: "
+            f"composite weighs by; give each interval its top in {top!r} and its bottom, "
+            f"deeper, in {bottom!r}")
+    keep = np.ones(len(gdf), dtype=bool)
+    new_value, new_limit, new_floor = value.copy(), limit.copy(), floor.copy()
+    groups = pd.Series(np.arange(len(gdf)))[ids != ""].groupby(ids[ids != ""], sort=False)
+    merged = shown = 0
+    example = ""
+    for name, rows in groups:
+        at = rows.to_numpy()
+        first = int(at[0])
+        keep[at[1:]] = False
+        merged += at.size - 1
+        part = at[known[at]]
+        if not part.size:
+            continue
+        below = ~np.isfinite(value[part])
+        above = floor[part] & ~below
+        grade = np.where(below, limit[part], value[part])
+        mean = float(np.sum(grade * length[part]) / np.sum(length[part]))
+        new_value[first], new_limit[first], new_floor[first] = mean, np.nan, False
+        if below.any():
+            new_value[first], new_limit[first] = np.nan, (np.nan if above.any() else mean)
+        elif above.any():
+            new_floor[first] = True
+        if at.size > 1 and not shown:
+            shown = 1
+            example = (f"{name!r}: {_mean_text(mean)} over {_mean_text(float(length[part].sum()))}"
+                       f" m of {part.size} interval(s)")
+    if merged:
+        warnings.warn(DataWarning(
+            f"{path}: {int((ids != '').sum())} depth interval(s) of {len(groups)} hole(s) "
+            f"(columns {hole!r}, {top!r}/{bottom!r}) are labelled as one record a hole "
+            f"(model.labels.intervals: composite), at its first interval's place: its "
+            f"intervals' length-weighted mean of {column!r} (e.g. {example}); an interval "
+            "below its detection limit bounds the mean by its limit, one without a grade "
+            "takes no part"), stacklevel=3)
+    out = gdf.copy()
+    out["_value"], out["_limit"], out["_floor"] = new_value, new_limit, new_floor
+    return out[keep], merged
+
+
+def _mean_text(value: float) -> str:
+    """A composite's number for a message: 6 significant figures."""
+    return f"{value:.6g}"
 
 
 def _crs_hint(path: Path, places: Any, gdf: Any, stated: Any, grid: RegionGrid) -> str:

@@ -293,7 +293,7 @@ def read_labels(
     """
     occ = read_occurrences(source.path, grid, **source_options(source),
                            value_column=labels.value_column, polygons=labels.polygons,
-                           mineral=mineral)
+                           mineral=mineral, intervals=labels.intervals)
     graded = labels.threshold is not None or labels.threshold_quantile is not None
     if graded and not np.isfinite(occ.values).any():
         raise DataError(f"{source.path}: column {labels.value_column!r} holds no numeric "
