@@ -582,6 +582,35 @@ def _check_one_product(source: RasterSource, scenes: list[StacScene],
                                                  found[1][:2]))
 
 
+_SENSOR_OF_PRODUCT = {"landsat-l1": "Landsat", "landsat-l2": "Landsat",
+                      "sentinel-2": "Sentinel-2"}
+"""The sensor family of an item's product (:attr:`StacScene.product`); HLS granules are
+of no product (NASA has made them one sensor's)."""
+
+
+def _warn_two_sensors(source: str, scenes: list[StacScene]) -> None:
+    """Say once when a composite's items are Landsat's and Sentinel-2's products: their
+    bands differ in spectral response and in the processing that made them reflectance
+    (USGS's, ESA's), and a median of both took them unadjusted without a word, where
+    NASA's HLS adjusts them to one response and one grid for this very use. The values
+    stay as computed."""
+    found: dict[str, list[str]] = {}
+    for scene in scenes:
+        sensor = _SENSOR_OF_PRODUCT.get(scene.product or "")
+        if sensor is not None:
+            found.setdefault(sensor, []).append(scene.item_id)
+    if len(found) < 2:
+        return
+    said = "; ".join(f"{len(ids)} {sensor} item(s), e.g. {ids[0]!r}"
+                     for sensor, ids in found.items())
+    warnings.warn(DataWarning(
+        f"source {source!r}: its composite takes the products of two sensors ({said}) as "
+        "one: their bands differ in spectral response and in the processing that made "
+        "them reflectance (USGS's, ESA's), and go into one value unadjusted; composite "
+        "NASA's Harmonized Landsat Sentinel-2 (HLS: HLSL30 and HLSS30, adjusted to one "
+        "response on one 30 m grid), or make one source per sensor"), stacklevel=3)
+
+
 def _check_one_unit(source: str, parts: dict[str, list[ScenePart]]) -> None:
     """Refuse a geometric median of bands in other units: it minimises the sum of
     Euclidean distances over the bands, so a surface temperature in K (about 300) beside
@@ -741,6 +770,7 @@ def plan_composite(source: RasterSource, grid: RegionGrid) -> list[Layer]:
         _check_one_unit(source.name, parts)
     used = [p.item_id for p in parts[variables[0]]]
     by_id = {scene.item_id: scene for scene in scenes}
+    _warn_two_sensors(source.name, [by_id[i] for i in used])
     dates = sorted({d.isoformat() for i in used if (d := by_id[i].date) is not None})
     # items that are mosaics of weeks (dated by their midpoint): their ranges
     spans = {i: list(span) for i in used if (span := by_id[i].span) is not None}

@@ -1237,11 +1237,16 @@ unreliable (:func:`low_sun`): USGS makes no Collection 2 Level-2 product of a sc
 solar zenith exceeds 76 degrees (a sun under 14), and Level-1 reflectance there is the
 rescaled DNs divided by a sine of 0.26 or less (3.9 times them at 15 degrees, 11.5 at 5)."""
 
-LOW_SUN_FIX = (
+LOW_SUN_WHY = (
     "unreliable under so low a sun (long paths through the atmosphere, the terrain's "
-    "shadows and slopes: no flat-surface model holds); use the scene's Level-2 (surface "
-    "reflectance) product where one was made (USGS makes none of a scene whose solar "
-    "zenith exceeds 76 degrees, a sun under 14), or leave the scene out")
+    "shadows and slopes: no flat-surface model holds)")
+"""Why a low sun's top-of-atmosphere reflectance is unreliable, any sensor's, for
+messages (:data:`LOW_SUN_FIX`; Sentinel-2's product XML)."""
+
+LOW_SUN_FIX = (
+    f"{LOW_SUN_WHY}; use the scene's Level-2 (surface reflectance) product where one was "
+    "made (USGS makes none of a scene whose solar zenith exceeds 76 degrees, a sun under "
+    "14), or leave the scene out")
 """The end of a low sun's warning: why its reflectance is unreliable, and what to do."""
 
 

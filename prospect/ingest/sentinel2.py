@@ -15,23 +15,28 @@ tile's extent, which the tile's MGRS id defines (:func:`tile_extent`).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+import warnings
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from prospect.errors import DataError, InputFileError
+from prospect.errors import DataError, DataWarning, InputFileError
 from prospect.ingest.landsat import (
+    LOW_SUN,
+    LOW_SUN_WHY,
     BandCalibration,
     check_band_word,
     check_footprint,
     file_level,
     finite,
     landsat_id,
+    low_sun,
 )
 
-__all__ = ["USER_BASELINE_WHY", "Sentinel2Metadata", "named_level", "read_sentinel2",
-           "s2_band_key", "s2_file_date", "tile_extent", "user_baseline"]
+__all__ = ["USER_BASELINE_WHY", "Sentinel2Metadata", "granule_sun_zeniths", "named_level",
+           "read_sentinel2", "s2_band_key", "s2_file_date", "tile_extent", "user_baseline"]
 
 S2_QUANTIFICATION = 10000.0
 """ESA's ``QUANTIFICATION_VALUE`` (L1C) and ``BOA_QUANTIFICATION_VALUE`` (L2A), every
@@ -115,6 +120,12 @@ class Sentinel2Metadata:
     cloud_cover: float | None
     nodata: float = 0.0
     saturated: float | None = None
+    sun_zeniths: tuple[tuple[str, float], ...] = ()
+    """Each granule's ``MTD_TL.xml`` beside the XML (``GRANULE/*/``, a ``.SAFE`` folder)
+    and its ``Tile_Angles/Mean_Sun_Angle/ZENITH_ANGLE`` in degrees
+    (:func:`granule_sun_zeniths`); empty where the XML lies alone."""
+    told: set[str] = field(default_factory=set, compare=False, repr=False)
+    """What this product's warnings have said (once per product read)."""
 
     def describe(self) -> str:
         """Tile, time, level and baseline, for messages."""
@@ -200,10 +211,38 @@ class Sentinel2Metadata:
                 f"baseline {self.baseline:05.2f} is older than 04.00, whose DNs carry no "
                 "offset: the XML contradicts itself (a baseline or offsets edited in?); "
                 "use the product XML as ESA delivers it")
+        if self.level == "L1C":
+            self._warn_low_sun(file)
         q = self.quantification
         quantity = "surface_reflectance" if self.level == "L2A" else "toa_reflectance"
         return BandCalibration(1.0 / q, offset / q, quantity, "1", fill=self.nodata,
                                saturate=self.saturated)
+
+    def _warn_low_sun(self, file: str) -> None:
+        """Warn once where the band's granule puts the sun above the horizon but under
+        :data:`~prospect.ingest.landsat.LOW_SUN` degrees. ESA's Level-1C reflectance is
+        the radiance divided by cos(sun zenith) (11.5 times it at a zenith of 85); the
+        product XML states no sun, its granule's ``MTD_TL.xml`` does, so such a product
+        was read without a word where a Landsat Level-1 MTL of the same sun is warned
+        of."""
+        if "low_sun" in self.told or not self.sun_zeniths:
+            return
+        own = [(tl, z) for tl, z in self.sun_zeniths if Path(tl).parent in
+               Path(file).parents]
+        if not own and len(self.sun_zeniths) > 1:
+            return  # a multi-tile product and a band file outside its GRANULE folders
+        tl, zenith = (own or list(self.sun_zeniths))[0]
+        factor = low_sun(90.0 - zenith)
+        if factor is None:
+            return
+        self.told.add("low_sun")
+        warnings.warn(DataWarning(
+            f"{self.path}: the granule's {tl} states the mean sun ZENITH_ANGLE {zenith:g} "
+            f"for {self.describe()}, a sun {90.0 - zenith:g} degrees above the horizon, "
+            f"under {LOW_SUN:g}: ESA's top-of-atmosphere reflectance is the radiance "
+            f"divided by cos({zenith:g}), {factor:.1f} times it, and {LOW_SUN_WHY}; use the "
+            "scene's Level-2A (MSIL2A) product where ESA made one, or leave the scene "
+            "out"), stacklevel=4)
 
     def _no_offset(self, name: str, key: str) -> str:
         """The refusal of a product XML of baseline 04.00 or later that lists no DN offset
@@ -338,6 +377,41 @@ def _strip(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+_MAX_GRANULES = 200
+"""The most ``GRANULE/*/MTD_TL.xml`` read beside a product XML (a multi-tile product of
+before December 2016 holds up to about 100 granules; one-tile products one)."""
+
+
+def granule_sun_zeniths(path: Path) -> tuple[tuple[str, float], ...]:
+    """The mean sun zenith of each granule beside the product XML ``path``: its
+    ``GRANULE/<granule>/MTD_TL.xml``'s ``Tile_Angles/Mean_Sun_Angle/ZENITH_ANGLE`` in
+    degrees, as ``(MTD_TL.xml path, zenith)``; empty where ``path`` lies outside a
+    ``.SAFE`` folder's layout. A granule XML that cannot be read, or states no finite
+    angle in 0..180, is passed over: the angle informs a warning only."""
+    try:
+        found = sorted((path.parent / "GRANULE").glob("*/MTD_TL.xml"))[:_MAX_GRANULES]
+    except OSError:
+        return ()
+    zeniths: list[tuple[str, float]] = []
+    for tl in found:
+        try:
+            root = ET.parse(tl).getroot()
+        except (OSError, ET.ParseError):
+            continue
+        for el in root.iter():
+            if _strip(el.tag) != "Mean_Sun_Angle":
+                continue
+            angle = next((k.text for k in el if _strip(k.tag) == "ZENITH_ANGLE"), None)
+            try:
+                zenith = float((angle or "").strip())
+            except ValueError:
+                break
+            if math.isfinite(zenith) and 0.0 <= zenith <= 180.0:
+                zeniths.append((str(tl), zenith))
+            break
+    return tuple(zeniths)
+
+
 def read_sentinel2(path: Path | str) -> Sentinel2Metadata:
     """Parse a Sentinel-2 ``MTD_MSIL2A.xml`` or ``MTD_MSIL1C.xml``.
 
@@ -411,4 +485,5 @@ def _parse(root: ET.Element, path: Path, level: str) -> Sentinel2Metadata:
         date=dt.date.fromisoformat(start[:10]) if start else None,
         cloud_cover=finite(cloud) if cloud else None,
         nodata=special.get("NODATA", 0.0), saturated=special.get("SATURATED"),
+        sun_zeniths=granule_sun_zeniths(path) if level == "L1C" else (),
     )

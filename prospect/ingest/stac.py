@@ -145,8 +145,8 @@ class StacScene:
     """``(start, end)`` (ISO 8601, UTC) of an item that is a mosaic of acquisitions over
     more than a day (:func:`item_span`): ``date`` is its midpoint."""
     sun_elevation: float | None = None
-    """``view:sun_elevation`` in degrees where the item states it (at or below 0: a night
-    acquisition)."""
+    """``view:sun_elevation`` in degrees where the item states it, or 90 less its
+    ``s2:mean_solar_zenith`` (at or below 0: a night acquisition)."""
     unlisted: frozenset[str] = frozenset()
     """The variables whose asset lists no band (no ``eo:bands`` or ``bands``): its file's
     header says how many it holds, and a file of several is refused (each asset is read as
@@ -1747,11 +1747,12 @@ def _warn_low_sun(href: str, dated: list[tuple[pystac.Item, StacScene]],
     reflective), are not named."""
     low: list[str] = []
     for item, scene in dated:
-        factor = low_sun(scene.sun_elevation) if scene.level == "L1" else None
+        sun = scene.sun_elevation
+        factor = low_sun(sun) if scene.level == "L1" else None
         keys = keys_of.get(item.id, assets).values()
-        if factor is not None and any(k in item.assets and not _is_thermal(item.assets[k], k)
-                                      for k in keys):
-            low.append(f"{item.id!r} (view:sun_elevation {scene.sun_elevation:g}, "
+        if factor is not None and sun is not None and any(
+                k in item.assets and not _is_thermal(item.assets[k], k) for k in keys):
+            low.append(f"{item.id!r} ({_sun_said(item, sun)}, "
                        f"x {factor:.1f})")
     if not low:
         return
@@ -2303,15 +2304,32 @@ def _cloud_cover(value: object) -> float | None:
 
 
 def _sun_elevation(props: dict[str, Any]) -> float | None:
-    """``view:sun_elevation`` as a number of degrees (-90..90), else ``None``."""
-    sun = props.get("view:sun_elevation")
+    """``view:sun_elevation`` as a number of degrees (-90..90), else 90 less the
+    ``s2:mean_solar_zenith`` (0..180) that Sentinel-2 items of the Planetary Computer
+    and stactools' ``sentinel2`` state in its place, else ``None``.
+
+    An L1C item stating its sun by ``s2:mean_solar_zenith`` alone had no sun, so a zenith
+    of 85 degrees (a sun 5 degrees high, its reflectance 11.5 times the radiance) went in
+    without the word a ``view:sun_elevation`` of 5 gets."""
+    sun, zenith = props.get("view:sun_elevation"), False
+    if sun is None:
+        sun, zenith = props.get("s2:mean_solar_zenith"), True
     if sun is None or isinstance(sun, bool):
         return None
     try:
         value = float(sun)
     except (TypeError, ValueError):
         return None
+    if zenith:
+        return 90.0 - value if math.isfinite(value) and 0.0 <= value <= 180.0 else None
     return value if math.isfinite(value) and -90.0 <= value <= 90.0 else None
+
+
+def _sun_said(item: pystac.Item, elevation: float) -> str:
+    """The item's field that states its sun, and its value, for messages."""
+    if item.properties.get("view:sun_elevation") is None:
+        return f"s2:mean_solar_zenith {90.0 - elevation:g}"
+    return f"view:sun_elevation {elevation:g}"
 
 
 def check_day_and_night(where: str, scenes: list[StacScene], method: str) -> None:
