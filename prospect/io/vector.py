@@ -2957,6 +2957,11 @@ def crs_example(bounds: Any) -> str:
         west = south = east = north = math.nan
     if not all(math.isfinite(v) for v in (west, south, east, north)):
         return "(e.g. crs: 'EPSG:32719' for WGS 84 / UTM zone 19 south)"
+    # a bound that is 0 but for float noise (8.67e-19 beside 6: an edge computed as a
+    # difference) is said 0, not "8.67361738e-19"
+    scale = max(abs(west), abs(south), abs(east), abs(north))
+    west, south, east, north = (0.0 if abs(v) <= scale * 1e-12 else v
+                                for v in (west, south, east, north))
     where = f"x {west:.10g} to {east:.10g}, y {south:.10g} to {north:.10g}"
     if max(abs(west), abs(east)) <= 360 and max(abs(south), abs(north)) <= 90:
         return (f"(crs: 'EPSG:4326' if its coordinates, {where}, are longitude/latitude on "
