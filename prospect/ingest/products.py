@@ -43,6 +43,7 @@ from prospect.ingest.landsat import (
 )
 from prospect.ingest.layers import unit_shift
 from prospect.ingest.sentinel2 import S2_WORDS, read_sentinel2, s2_file_date
+from prospect.io.files import product_lacks
 
 if TYPE_CHECKING:
     import numpy as np
@@ -120,12 +121,8 @@ def read_product_metadata(path: Path | str) -> ProductMetadata:
     try:
         head = path.read_bytes()[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     except OSError as exc:
-        safe = next((p for p in path.parents if p.name.upper().endswith(".SAFE")), None)
-        hint = (f"; the .SAFE folder {safe} lacks it: an incomplete download or unzip? "
-                "download the product again" if safe is not None and safe.is_dir()
-                and not path.exists() else "")
         raise InputFileError(f"{path}: cannot read the metadata file: {exc.strerror}"
-                             f"{hint}") from None
+                             f"{product_lacks(path)}") from None
     packed = _archive_given(path, head)
     if packed is not None:
         raise InputFileError(packed)

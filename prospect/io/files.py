@@ -44,6 +44,7 @@ __all__ = [
     "fsync_if_able",
     "name_written_otherwise",
     "one_spelling",
+    "product_lacks",
     "publish_dir",
     "scratch_dir",
     "staged_dir",
@@ -144,7 +145,8 @@ def why_unreadable(path: Path | str, what: str) -> str:
         if path.is_symlink():
             return (f"a symbolic link to {os.readlink(path)}, which does not exist; point it "
                     f"at the {what}")
-        return f"{what} not found; check the path in the config{_other_case(path)}"
+        return (f"{what} not found; check the path in the config"
+                f"{_other_case(path) or product_lacks(path)}")
     except PermissionError:
         return "cannot be reached (permission denied on it or a folder above it)"
     except NotADirectoryError:  # data.zip/heat.tif: a file taken for a folder
@@ -332,6 +334,22 @@ def _first_missing(path: Path) -> Path:
             return missing
         missing = folder
     return missing
+
+
+def product_lacks(path: Path | str) -> str:
+    """``"; the .SAFE folder ... lacks it: an incomplete download or unzip? ..."`` where
+    ``path``, not there, lies inside a Sentinel-2 ``.SAFE`` folder that is; else ``""``.
+
+    A band file missing from a product folder was "raster file not found; check the path
+    in the config", sending the user to a typo, where the product XML missing from it was
+    said as the incomplete download it mostly is (round 66).
+    """
+    path = Path(path)
+    safe = next((p for p in path.parents if p.name.upper().endswith(".SAFE")), None)
+    if safe is None or not safe.is_dir() or os.path.lexists(path):
+        return ""
+    return (f"; the .SAFE folder {safe} lacks it: an incomplete download or unzip? "
+            "download the product again")
 
 
 def _other_case(path: Path) -> str:
