@@ -12,6 +12,7 @@ SYNTHETIC: faults over the tiny region in UTM 19N.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -274,7 +275,10 @@ def _plan_counting_rasterize(
 
     def counting(shapes: Any, *args: Any, **kwargs: Any) -> Any:
         shapes = list(shapes)
-        calls.append(len(shapes))
+        # (the off-map count of round 66 rasterises the whole map's outline, a block of
+        # rows at a time, not a unit: these cases count the units' own rasterisings)
+        if sys._getframe(1).f_code.co_name != "_cells_off_map":
+            calls.append(len(shapes))
         return real(shapes, *args, **kwargs)
 
     monkeypatch.setattr(geology, "rasterize", counting)
