@@ -15,6 +15,7 @@ tile's extent, which the tile's MGRS id defines (:func:`tile_extent`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import warnings
@@ -120,12 +121,18 @@ class Sentinel2Metadata:
     cloud_cover: float | None
     nodata: float = 0.0
     saturated: float | None = None
-    sun_zeniths: tuple[tuple[str, float], ...] = ()
-    """Each granule's ``MTD_TL.xml`` beside the XML (``GRANULE/*/``, a ``.SAFE`` folder)
-    and its ``Tile_Angles/Mean_Sun_Angle/ZENITH_ANGLE`` in degrees
-    (:func:`granule_sun_zeniths`); empty where the XML lies alone."""
     told: set[str] = field(default_factory=set, compare=False, repr=False)
     """What this product's warnings have said (once per product read)."""
+
+    @functools.cached_property
+    def sun_zeniths(self) -> tuple[tuple[str, float], ...]:
+        """Each granule's ``MTD_TL.xml`` beside a Level-1C XML (``GRANULE/*/``, a
+        ``.SAFE`` folder) and its ``Tile_Angles/Mean_Sun_Angle/ZENITH_ANGLE`` in degrees
+        (:func:`granule_sun_zeniths`); empty where the XML lies alone or is Level-2A.
+        Read when a band is first calibrated, not with the XML: the plan reads a
+        product's XML for its date and cloud cover too, and an old multi-tile product
+        holds up to about 100 granule XMLs."""
+        return granule_sun_zeniths(Path(self.path)) if self.level == "L1C" else ()
 
     def describe(self) -> str:
         """Tile, time, level and baseline, for messages."""
@@ -485,5 +492,4 @@ def _parse(root: ET.Element, path: Path, level: str) -> Sentinel2Metadata:
         date=dt.date.fromisoformat(start[:10]) if start else None,
         cloud_cover=finite(cloud) if cloud else None,
         nodata=special.get("NODATA", 0.0), saturated=special.get("SATURATED"),
-        sun_zeniths=granule_sun_zeniths(path) if level == "L1C" else (),
     )
