@@ -6295,13 +6295,15 @@ _TO_NAMES = frozenset(("to", "tom", "toft", "mto", "depthto", "todepth", "todept
 ``To``, ``To_m``, ``mTo``, ``Depth To``; ``Tot``, ``Bis``, ``Hasta``."""
 
 
-def _interval_columns(gdf: pd.DataFrame) -> tuple[str, str] | None:
-    """The columns of a drill-hole interval's top and bottom (:data:`_FROM_NAMES`,
-    :data:`_TO_NAMES`), ``None`` unless the table has one of each."""
+def _interval_columns(gdf: pd.DataFrame) -> tuple[str, str, str] | None:
+    """The columns of a drill hole (:data:`_HOLE_NAMES`) and of its intervals' top and
+    bottom (:data:`_FROM_NAMES`, :data:`_TO_NAMES`), ``None`` unless the table has one of
+    each."""
     names = [str(c) for c in gdf.columns if not str(c).startswith("_")]
+    hole = next((c for c in names if _plain(c) in _HOLE_NAMES), None)
     top = next((c for c in names if _plain(c) in _FROM_NAMES), None)
     bottom = next((c for c in names if _plain(c) in _TO_NAMES), None)
-    return (top, bottom) if top is not None and bottom is not None else None
+    return None if hole is None or top is None or bottom is None else (hole, top, bottom)
 
 
 def depth_intervals(gdf: pd.DataFrame) -> tuple[str, str, str, np.ndarray, np.ndarray] | None:
@@ -6320,14 +6322,13 @@ def depth_intervals(gdf: pd.DataFrame) -> tuple[str, str, str, np.ndarray, np.nd
     tuple or None
         ``(hole, top, bottom, from_m, to_m)``.
     """
-    pair = _interval_columns(gdf)
-    holes = [str(c) for c in gdf.columns if not str(c).startswith("_")
-             and _plain(str(c)) in _HOLE_NAMES]
-    if pair is None or not holes:
+    found = _interval_columns(gdf)
+    if found is None:
         return None
+    hole, first, last = found
     top, bottom = (_depth_values(pd.Series(gdf[c]).reset_index(drop=True), c, gdf.attrs)
-                   for c in pair)
-    return holes[0], pair[0], pair[1], top, bottom
+                   for c in (first, last))
+    return hole, first, last, top, bottom
 
 
 def warn_depth_intervals(gdf: gpd.GeoDataFrame, path: Path, numbers: np.ndarray, what: str,
@@ -6355,12 +6356,11 @@ def warn_depth_intervals(gdf: gpd.GeoDataFrame, path: Path, numbers: np.ndarray,
     column
         The grade column (``model.labels.value_column``).
     """
-    pair = _interval_columns(gdf)
-    holes = [c for c in gdf.columns if not str(c).startswith("_")
-             and _plain(str(c)) in _HOLE_NAMES]
-    if pair is None or not holes or len(gdf) < 2:
+    found = _interval_columns(gdf)
+    if found is None or len(gdf) < 2:
         return False
-    raw = pd.Series(gdf[holes[0]]).reset_index(drop=True)
+    hole, *pair = found
+    raw = pd.Series(gdf[hole]).reset_index(drop=True)
     ids = _text_cells(raw).where(raw.notna(), "").str.strip()
     graded = np.isfinite(np.asarray(values, dtype="f8")) & (ids != "").to_numpy()
     counts = ids[graded].value_counts()
@@ -6374,7 +6374,7 @@ def warn_depth_intervals(gdf: gpd.GeoDataFrame, path: Path, numbers: np.ndarray,
                       for i in at[:3]) + (", ..." if at.size > 3 else "")
     warnings.warn(DataWarning(
         f"{path}: the table gives {int(counts.sum())} depth interval(s) of {counts.size} "
-        f"hole(s) (columns {holes[0]!r}, {pair[0]!r}/{pair[1]!r}; up to {int(counts.iloc[0])} "
+        f"hole(s) (columns {hole!r}, {pair[0]!r}/{pair[1]!r}; up to {int(counts.iloc[0])} "
         f"a hole, e.g. {many!r}: {shown} on {_listed(numbers, at, what)}), and each interval "
         f"is labelled as a record of its own at its hole's place: a cell is a positive where "
         f"any one interval's {column!r} reaches the threshold (model.labels.threshold), "
