@@ -365,6 +365,15 @@ and the escape each was written as: a Windows path in double quotes (``"D:\\a\\b
 is read with them where its folders were."""
 
 
+def _controls_said(codes: list[int]) -> tuple[str, str]:
+    """Control characters ``codes`` as named in a message (``U+0007, U+0008``) and the
+    YAML escapes that make them (``'\\a' and '\\b'``; ``""`` unless each has one)."""
+    named = ", ".join(f"U+{code:04X}" for code in codes)
+    escapes = " and ".join(f"'{_YAML_ESCAPES[code]}'" for code in codes) \
+        if all(code in _YAML_ESCAPES for code in codes) else ""
+    return named, escapes
+
+
 def written_for_elsewhere(written: str, *, placeholders: bool = True) -> str:
     """Why a path that does not exist was written for another shell or system; ``""`` if
     it was not.
@@ -381,8 +390,7 @@ def written_for_elsewhere(written: str, *, placeholders: bool = True) -> str:
     escaped = sorted({ord(c) for c in written if ord(c) in _YAML_ESCAPES})
     if escaped:  # "D:\a\b.tif" in double quotes: YAML made '\a' and '\b' control characters
         as_written = written.translate(_YAML_ESCAPES)
-        codes = ", ".join(f"U+{code:04X}" for code in escaped)
-        escapes = " and ".join(f"'{_YAML_ESCAPES[code]}'" for code in escaped)
+        codes, escapes = _controls_said(escaped)
         why = written_for_elsewhere(as_written, placeholders=placeholders) or \
             "write it in single quotes, where '\\' is itself, or with '/' between folders"
         return (f"the path holds control characters ({codes}), which YAML makes of {escapes} "
@@ -514,11 +522,8 @@ def _no_control_characters(value: Any) -> Any:
     codes = sorted({ord(c) for c in value if unicodedata.category(c) == "Cc"})
     if not codes:
         return value
-    named = ", ".join(f"U+{code:04X}" for code in codes)
-    made = ""
-    if all(code in _YAML_ESCAPES for code in codes):
-        escapes = " and ".join(f"'{_YAML_ESCAPES[code]}'" for code in codes)
-        made = f", which YAML makes of {escapes} inside double quotes"
+    named, escapes = _controls_said(codes)
+    made = f", which YAML makes of {escapes} inside double quotes" if escapes else ""
     plain = "".join(c for c in value if unicodedata.category(c) != "Cc")
     raise ValueError(f"holds control characters ({named}){made}; write the text without "
                      f"them (e.g. {plain!r}), in single quotes where it holds '\\'")
